@@ -1,0 +1,40 @@
+// EventLoop: the one thread that owns every connection and all coordinator
+// state (ARCHITECTURE.md §4). Wraps an Asio io_context so that Asio stays
+// inside net/. Other threads hand work to the loop with Post().
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+
+namespace sela::net {
+
+class EventLoop {
+ public:
+  EventLoop();
+  ~EventLoop();
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  // Runs until Stop() or until there is no work left.
+  void Run();
+  void Stop();
+  // Thread-safe: runs fn on the loop thread.
+  void Post(std::function<void()> fn);
+  // Calls fn on the loop every period until the loop stops.
+  void RunEvery(std::chrono::milliseconds period, std::function<void()> fn);
+  // Calls fn once after delay.
+  void RunAfter(std::chrono::milliseconds delay, std::function<void()> fn);
+  // Calls fn(signal) on the loop for each of the signals.
+  void OnSignals(std::initializer_list<int> signals, std::function<void(int)> fn);
+
+  // For net/ internals: the io_context.
+  void* native();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sela::net

@@ -1,0 +1,309 @@
+// HTTP/1.1 on a connection: parse with Beast's parser, route, answer, and
+// upgrade to WebSocket. One request is handled at a time; pipelined bytes
+// wait in the connection's input buffer until the response is written.
+#include <boost/beast/http/error.hpp>
+#include <ctime>
+#include <spdlog/spdlog.h>
+
+#include "core/logging.h"
+#include "net/server_impl.h"
+#include "net/ws_handshake.h"
+
+namespace sela::net {
+
+namespace http = boost::beast::http;
+
+namespace {
+
+const std::string kUnmatchedRoute = "(unmatched)";
+const std::string kOptionsRoute = "(options)";
+const std::string kUpgradeRoute = "(websocket)";
+const std::string kErrorRoute = "(error)";
+
+// Bytes of pipelined input held while a response is pending, before reading
+// pauses.
+constexpr size_t kPipelineBufferBytes = 64 * 1024;
+
+std::string ErrorBody(std::string_view message) {
+  return R"({"success":false,"message":")" + JsonEscape(message) + R"(","data":null})";
+}
+
+std::string_view PathOf(std::string_view target) {
+  // Absolute-form targets ("http://host/path") carry the path after the
+  // authority.
+  if (target.starts_with("http://") || target.starts_with("https://")) {
+    size_t slash = target.find('/', target.find("//") + 2);
+    target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+  }
+  return target.substr(0, target.find('?'));
+}
+
+}  // namespace
+
+void ServerImpl::HttpFeed(uint32_t idx, const uint8_t* data, size_t size) {
+  Connection& c = slot(idx);
+  if (!c.http) c.http = std::make_unique<HttpState>();
+  c.http->inbuf.append(reinterpret_cast<const char*>(data), size);
+  if (c.http->response_pending) {
+    if (c.http->inbuf.size() > kPipelineBufferBytes) c.flags |= conn_flag::kReadPaused;
+    return;
+  }
+  HttpParse(idx);
+}
+
+void ServerImpl::HttpParse(uint32_t idx) {
+  Connection& c = slot(idx);
+  if (c.flags & conn_flag::kInFeed) return;
+  c.flags |= conn_flag::kInFeed;
+  while (c.state == ConnState::kHttp && c.http && !c.http->response_pending &&
+         !c.http->inbuf.empty()) {
+    HttpState& h = *c.http;
+    if (!h.parser) {
+      h.parser.emplace();
+      h.parser->header_limit(config_.http_header_bytes_max);
+      h.parser->body_limit(config_.http_body_bytes_max);
+      h.parser->eager(true);
+      h.started = clock_.Now();
+      wheel_.Schedule(idx, h.started + Millis(config_.http_header_timeout_ms));
+    }
+    const bool header_was_done = h.parser->is_header_done();
+    boost::beast::error_code ec;
+    const size_t used = h.parser->put(asio::buffer(h.inbuf), ec);
+    h.inbuf.erase(0, used);
+    if (!header_was_done && h.parser->is_header_done()) {
+      wheel_.Schedule(idx, h.started + Millis(config_.http_request_timeout_ms));
+    }
+    if (ec == http::error::need_more) {
+      if (used == 0) break;
+      continue;
+    }
+    if (ec == http::error::header_limit) {
+      HttpError(idx, 431, "Request header fields too large", "header_too_large");
+      break;
+    }
+    if (ec == http::error::body_limit) {
+      HttpError(idx, 413, "Request body too large", "body_too_large");
+      break;
+    }
+    if (ec) {
+      HttpError(idx, 400, "Bad request: " + ec.message(), "bad_request");
+      break;
+    }
+    if (h.parser->is_done()) {
+      HttpHandleRequest(idx);
+    } else if (used == 0) {
+      break;
+    }
+  }
+  c.flags &= ~conn_flag::kInFeed;
+  if (c.state != ConnState::kHttp || !c.http || c.http->response_pending) return;
+  if (c.http->inbuf.empty() && !c.http->parser) {
+    // Idle keep-alive connection: hold no buffers.
+    c.http.reset();
+    wheel_.Schedule(idx, clock_.Now() + Millis(config_.http_idle_timeout_ms));
+  }
+  if (c.flags & conn_flag::kReadPaused) {
+    c.flags &= ~conn_flag::kReadPaused;
+    const uint32_t gen = c.generation;
+    asio::post(io_, [this, idx, gen] {
+      if (slot(idx).generation == gen) ReadLoop(idx);
+    });
+  }
+}
+
+void ServerImpl::HttpHandleRequest(uint32_t idx) {
+  Connection& c = slot(idx);
+  HttpState& h = *c.http;
+  auto& parsed = h.parser->get();
+  HttpRequest req;
+  req.method = std::string(parsed.method_string());
+  req.target = std::string(parsed.target());
+  req.version = parsed.version();
+  req.headers.reserve(8);
+  for (const auto& field : parsed) {
+    req.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  }
+  req.body = std::move(parsed.body());
+  req.path = std::string(PathOf(req.target));
+  if (size_t q = req.target.find('?'); q != std::string::npos) req.query = req.target.substr(q + 1);
+  boost::system::error_code ec;
+  auto remote = c.socket.remote_endpoint(ec);
+  if (!ec) req.remote_address = remote.address().to_string();
+  h.keep_alive = parsed.keep_alive() && !draining_;
+  h.head = req.method == "HEAD";
+  h.response_pending = true;
+  h.parser.reset();
+  h.original_url = req.target;
+  wheel_.Cancel(idx);
+
+  if (IsWebSocketUpgrade(req)) {
+    HttpUpgrade(idx, req);
+    return;
+  }
+  const ConnId id = MakeId(idx, c.generation);
+  if (req.method == "OPTIONS") {
+    h.route = &kOptionsRoute;
+    SendHttpResponse(id, HttpResponse::Text(200, "OK"));
+    return;
+  }
+  Router::Match match = router_.Find(req);
+  if (!match.route) {
+    h.route = &kUnmatchedRoute;
+    SendHttpResponse(id, HttpResponse::Json(404, R"({"success":false,"message":"Endpoint not found","data":{"path":")" +
+                                                     JsonEscape(req.target) + "\"}}"));
+    return;
+  }
+  h.route = &match.route->pattern;
+  match.route->handler(req, HttpReply(this, id));
+}
+
+void ServerImpl::HttpUpgrade(uint32_t idx, HttpRequest& request) {
+  Connection& c = slot(idx);
+  if (draining_) {
+    HttpError(idx, 503, "Server is shutting down", "draining");
+    return;
+  }
+  UpgradeDecision d = CheckUpgrade(request);
+  if (!d.ok()) {
+    HttpResponse r = HttpResponse::Json(d.status, ErrorBody(d.error));
+    r.close = true;
+    if (d.status == 426) r.headers.emplace_back("Sec-WebSocket-Version", "13");
+    HttpErrorCounter("bad_upgrade").Inc();
+    c.http->route = &kUpgradeRoute;
+    SendHttpResponse(MakeId(idx, c.generation), std::move(r));
+    return;
+  }
+  std::string head =
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Accept: " + d.accept_key + "\r\n";
+  if (!d.subprotocol.empty()) head += "Sec-WebSocket-Protocol: " + d.subprotocol + "\r\n";
+  head += "\r\n";
+  CountRequest(&kUpgradeRoute, 101, c.http->started);
+  std::string leftover = std::move(c.http->inbuf);
+  c.http.reset();
+  c.state = ConnState::kWebSocket;
+  c.flags |= conn_flag::kIsWs | conn_flag::kWsOpen;
+  m_.open_http->Add(-1);
+  m_.open_ws->Add(1);
+  m_.upgrades->Inc();
+  if (!Write(idx, head, {})) return;
+  const ConnId id = MakeId(idx, c.generation);
+  ws_handler_.OnWsOpen(id, request);
+  if (!leftover.empty() && c.state == ConnState::kWebSocket) {
+    WsFeed(idx, reinterpret_cast<uint8_t*>(leftover.data()), leftover.size());
+  }
+}
+
+void ServerImpl::HttpError(uint32_t idx, unsigned status, std::string_view message,
+                           std::string_view reason) {
+  Connection& c = slot(idx);
+  HttpErrorCounter(reason).Inc();
+  if (!c.http) c.http = std::make_unique<HttpState>();
+  c.http->parser.reset();
+  c.http->inbuf.clear();
+  c.http->response_pending = true;
+  c.http->head = false;
+  c.http->route = &kErrorRoute;
+  if (c.http->started == MonoTime{}) c.http->started = clock_.Now();
+  HttpResponse r = HttpResponse::Json(status, ErrorBody(message));
+  r.close = true;
+  SendHttpResponse(MakeId(idx, c.generation), std::move(r));
+}
+
+void ServerImpl::HttpTimeout(uint32_t idx) {
+  Connection& c = slot(idx);
+  if (c.http && c.http->response_pending) return;
+  if (c.http && (c.http->parser || !c.http->inbuf.empty())) {
+    HttpError(idx, 408, "Request timeout", "timeout");
+    return;
+  }
+  // Idle keep-alive, or a connection that never sent a request.
+  Abort(idx, close_code::kAbnormal);
+}
+
+void ServerImpl::SendHttpResponse(ConnId id, HttpResponse response) {
+  Connection* c = Lookup(id);
+  if (!c || c->state != ConnState::kHttp || !c->http || !c->http->response_pending) return;
+  const uint32_t idx = static_cast<uint32_t>(id);
+  HttpState& h = *c->http;
+  const bool keep_alive = h.keep_alive && !response.close && !draining_;
+  CountRequest(h.route, response.status, h.started);
+  const std::string head = SerializeResponse(response, keep_alive, h.head);
+  const bool head_only = h.head;
+  h.response_pending = false;
+  h.route = nullptr;
+  h.started = MonoTime{};
+  if (!Write(idx, head, head_only ? std::string_view() : std::string_view(response.body))) return;
+  if (!keep_alive) {
+    c->flags |= conn_flag::kLingerAfterFlush;
+    if (!c->out) BeginLinger(idx);
+    return;
+  }
+  if (c->out) {
+    // Parse the next pipelined request only once this response is out.
+    c->flags |= conn_flag::kReadPaused;
+    return;
+  }
+  HttpParse(idx);
+}
+
+void ServerImpl::CountRequest(const std::string* route, unsigned status, MonoTime started) {
+  const std::string& r = route ? *route : kUnmatchedRoute;
+  metrics_
+      .GetCounter("sela_http_requests_total", "HTTP requests answered, by route and status.",
+                  "route=\"" + MetricsRegistry::EscapeLabel(r) + "\",status=\"" +
+                      std::to_string(status) + "\"")
+      .Inc();
+  if (started != MonoTime{}) {
+    m_.request_seconds->Observe(std::chrono::duration<double>(clock_.Now() - started).count());
+  }
+}
+
+const std::string& ServerImpl::DateValue() const {
+  const int64_t second = clock_.WallMs() / 1000;
+  if (second != date_second_) {
+    date_second_ = second;
+    std::time_t t = static_cast<std::time_t>(second);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[64];
+    const size_t n = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    date_value_.assign(buf, n);
+  }
+  return date_value_;
+}
+
+std::string ServerImpl::SerializeResponse(const HttpResponse& r, bool keep_alive, bool head) const {
+  (void)head;
+  std::string s;
+  s.reserve(320 + r.headers.size() * 48);
+  s += "HTTP/1.1 ";
+  s += std::to_string(r.status);
+  s += ' ';
+  s += StatusReason(r.status);
+  s += "\r\n";
+  s += "Access-Control-Allow-Origin: *\r\n"
+       "Access-Control-Allow-Methods: GET, POST, PUT, DELETE, OPTIONS\r\n"
+       "Access-Control-Allow-Headers: Origin, X-Requested-With, Content-Type, Accept, "
+       "Authorization, x-user-principal-id\r\n";
+  if (!r.content_type.empty()) {
+    s += "Content-Type: ";
+    s += r.content_type;
+    s += "\r\n";
+  }
+  s += "Content-Length: ";
+  s += std::to_string(r.body.size());
+  s += "\r\nDate: ";
+  s += DateValue();
+  s += "\r\n";
+  for (const auto& [name, value] : r.headers) {
+    s += name;
+    s += ": ";
+    s += value;
+    s += "\r\n";
+  }
+  s += keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
+  return s;
+}
+
+}  // namespace sela::net

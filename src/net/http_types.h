@@ -1,0 +1,54 @@
+// HTTP request and response as the rest of the server sees them: plain
+// values with no trace of Asio or Beast, so routes and tests stay simple.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace sela::net {
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+// Case-insensitive ASCII comparison, for header names and paths.
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
+struct HttpRequest {
+  std::string method;   // As sent, e.g. "GET".
+  std::string target;   // Path and query as sent, e.g. "/api/x?a=1".
+  std::string path;     // Path as sent, without the query (params are decoded).
+  std::string query;    // Raw query string without '?'.
+  unsigned version = 11;  // 10 or 11.
+  HeaderList headers;
+  std::string body;
+  std::string remote_address;
+  std::vector<std::pair<std::string, std::string>> params;  // Route :params.
+
+  // First header with this name (case-insensitive), or empty.
+  std::string_view Header(std::string_view name) const;
+  bool HasHeader(std::string_view name) const;
+  // Route parameter by name, or empty.
+  std::string_view Param(std::string_view name) const;
+  // Decoded query parameter (first occurrence), or empty.
+  std::string QueryParam(std::string_view name) const;
+};
+
+struct HttpResponse {
+  unsigned status = 200;
+  std::string content_type = "application/json; charset=utf-8";
+  HeaderList headers;  // Extra headers.
+  std::string body;
+  bool close = false;  // Close the connection after sending.
+
+  static HttpResponse Json(unsigned status, std::string body);
+  static HttpResponse Text(unsigned status, std::string body);
+};
+
+std::string_view StatusReason(unsigned status);
+
+// Percent-decodes s; '+' is kept as is (paths) unless plus_is_space.
+std::string PercentDecode(std::string_view s, bool plus_is_space);
+
+}  // namespace sela::net

@@ -1,0 +1,48 @@
+#include "net/router.h"
+#include "net/server.h"
+
+#include <gtest/gtest.h>
+
+namespace sela::net {
+namespace {
+
+HttpRequest Req(std::string method, std::string path) {
+  HttpRequest r;
+  r.method = std::move(method);
+  r.path = std::move(path);
+  return r;
+}
+
+TEST(Router, MatchesCaseInsensitivelyWithATrailingSlashAndParams) {
+  Router router;
+  int hit = 0;
+  router.Add("GET", "/api/rpc/job/:id", [&](HttpRequest&, HttpReply) { hit = 1; });
+  router.Add("POST", "/api/rpc/scrapeUrl", [&](HttpRequest&, HttpReply) { hit = 2; });
+  HttpRequest a = Req("GET", "/API/rpc/Job/abc%20d/");
+  auto m = router.Find(a);
+  ASSERT_NE(m.route, nullptr);
+  EXPECT_EQ(a.Param("id"), "abc d");
+  HttpRequest b = Req("POST", "/api/rpc/scrapeURL");
+  EXPECT_NE(router.Find(b).route, nullptr);
+  HttpRequest head = Req("HEAD", "/api/rpc/job/1");
+  EXPECT_NE(router.Find(head).route, nullptr);
+}
+
+TEST(Router, DoesNotMatchOtherShapes) {
+  Router router;
+  router.Add("GET", "/a/b", [](HttpRequest&, HttpReply) {});
+  router.Add("GET", "/", [](HttpRequest&, HttpReply) {});
+  for (const char* p : {"/a", "/a/b/c", "/a//b", "/a/b//", "a/b"}) {
+    HttpRequest r = Req("GET", p);
+    EXPECT_EQ(router.Find(r).route, nullptr) << p;
+  }
+  HttpRequest root = Req("GET", "/");
+  EXPECT_NE(router.Find(root).route, nullptr);
+  HttpRequest post = Req("POST", "/a/b");
+  auto m = router.Find(post);
+  EXPECT_EQ(m.route, nullptr);
+  EXPECT_TRUE(m.path_matched);
+}
+
+}  // namespace
+}  // namespace sela::net

@@ -1,0 +1,563 @@
+#include "net/server_impl.h"
+
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
+#include <cerrno>
+#include <spdlog/spdlog.h>
+
+namespace sela::net {
+
+namespace {
+
+// Allocates the one pending read-wait operation of a connection inside the
+// connection itself; anything else (or a second operation while the first
+// is still being torn down) falls back to the heap.
+template <typename T>
+class OpSlotAllocator {
+ public:
+  using value_type = T;
+  explicit OpSlotAllocator(Connection* c) : c_(c) {}
+  template <typename U>
+  OpSlotAllocator(const OpSlotAllocator<U>& other) : c_(other.c_) {}
+
+  T* allocate(size_t n) {
+    const size_t bytes = n * sizeof(T);
+    if (!(c_->flags & conn_flag::kOpSlotUsed) && bytes <= kOpBytes && alignof(T) <= 16) {
+      c_->flags |= conn_flag::kOpSlotUsed;
+      return reinterpret_cast<T*>(c_->op_slot.bytes);
+    }
+    return static_cast<T*>(::operator new(bytes));
+  }
+  void deallocate(T* p, size_t) {
+    if (reinterpret_cast<unsigned char*>(p) == c_->op_slot.bytes) {
+      c_->flags &= ~conn_flag::kOpSlotUsed;
+      return;
+    }
+    ::operator delete(p);
+  }
+  template <typename U>
+  bool operator==(const OpSlotAllocator<U>& o) const { return c_ == o.c_; }
+
+  Connection* c_;
+};
+
+struct ReadWait {
+  ServerImpl* server;
+  uint32_t idx;
+  uint32_t gen;
+  using allocator_type = OpSlotAllocator<void>;
+  allocator_type get_allocator() const noexcept { return allocator_type(&server->slot(idx)); }
+  void operator()(const boost::system::error_code& ec) { server->OnReadable(idx, gen, ec); }
+};
+
+bool IsFdExhaustion(const boost::system::error_code& ec) {
+  const int v = ec.value();
+  return ec.category() == boost::system::system_category() &&
+         (v == EMFILE || v == ENFILE || v == ENOBUFS || v == ENOMEM);
+}
+
+size_t RaiseFdLimit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 1024;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    getrlimit(RLIMIT_NOFILE, &rl);
+  }
+  return static_cast<size_t>(rl.rlim_cur);
+}
+
+}  // namespace
+
+ServerImpl::ServerImpl(EventLoop& loop, const NetConfig& config, const Clock& clock,
+                       MetricsRegistry& metrics, const Router& router, WsHandler& ws_handler)
+    : loop_(loop),
+      io_(*static_cast<asio::io_context*>(loop.native())),
+      config_(config),
+      clock_(clock),
+      metrics_(metrics),
+      router_(router),
+      ws_handler_(ws_handler),
+      read_buffer_(new uint8_t[kReadBufferBytes]),
+      wheel_(TimerWheel::Options{Millis(50), 1024}, clock.Now()) {
+  m_.accepted = &metrics.GetCounter("sela_connections_accepted_total", "TCP connections accepted.");
+  m_.accept_paused = &metrics.GetCounter(
+      "sela_accept_paused_total", "Times accepting paused at the descriptor or connection limit.");
+  m_.closed = &metrics.GetCounter("sela_connections_closed_total", "Connections closed.");
+  m_.open_http = &metrics.GetGauge("sela_connections_open", "Open connections.", "kind=\"http\"");
+  m_.open_ws = &metrics.GetGauge("sela_connections_open", "Open connections.", "kind=\"websocket\"");
+  m_.bytes_in = &metrics.GetCounter("sela_net_received_bytes_total", "Bytes received.");
+  m_.bytes_out = &metrics.GetCounter("sela_net_sent_bytes_total", "Bytes sent.");
+  m_.frames_in = &metrics.GetCounter("sela_ws_frames_received_total", "WebSocket frames received.");
+  m_.frames_out = &metrics.GetCounter("sela_ws_frames_sent_total", "WebSocket frames sent.");
+  m_.messages_in =
+      &metrics.GetCounter("sela_ws_messages_received_total", "WebSocket messages received.");
+  m_.slow_consumers = &metrics.GetCounter(
+      "sela_ws_slow_consumer_closes_total", "WebSockets closed because output queued past its limit.");
+  m_.upgrades = &metrics.GetCounter("sela_ws_upgrades_total", "WebSocket upgrades accepted.");
+  m_.request_seconds = &metrics.GetHistogram("sela_http_request_duration_seconds",
+                                             "HTTP request latency, first byte to response.");
+}
+
+ServerImpl::~ServerImpl() {
+  for (Connection* chunk : chunks_) {
+    for (uint32_t i = 0; i < kChunk; ++i) chunk[i].~Connection();
+    std::allocator<Connection>().deallocate(chunk, kChunk);
+  }
+}
+
+Counter& ServerImpl::WsErrorCounter(uint16_t code) {
+  return metrics_.GetCounter("sela_ws_protocol_errors_total",
+                             "WebSocket connections failed for bad input, by close code.",
+                             "code=\"" + std::to_string(code) + "\"");
+}
+
+Counter& ServerImpl::HttpErrorCounter(std::string_view reason) {
+  return metrics_.GetCounter("sela_http_errors_total", "Bad or timed-out HTTP requests, by reason.",
+                             "reason=\"" + MetricsRegistry::EscapeLabel(reason) + "\"");
+}
+
+Status ServerImpl::Listen() {
+  boost::system::error_code ec;
+  std::vector<Tcp::endpoint> endpoints;
+  auto address = asio::ip::make_address(config_.host, ec);
+  if (!ec) {
+    endpoints.emplace_back(address, config_.port);
+  } else {
+    Tcp::resolver resolver(io_);
+    auto results = resolver.resolve(config_.host, std::to_string(config_.port),
+                                    Tcp::resolver::passive | Tcp::resolver::numeric_service, ec);
+    if (ec) return InvalidArgument("HOST: cannot resolve \"" + config_.host + "\": " + ec.message());
+    for (const auto& r : results) {
+      if (std::find(endpoints.begin(), endpoints.end(), r.endpoint()) == endpoints.end()) {
+        endpoints.push_back(r.endpoint());
+      }
+    }
+  }
+  for (auto endpoint : endpoints) {
+    if (port_ != 0) endpoint.port(port_);
+    auto acceptor = std::make_unique<Acceptor>(io_.get_executor());
+    acceptor->open(endpoint.protocol(), ec);
+    if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec && endpoint.address().is_v6()) {
+      // "::" alone serves IPv4 too; next to an IPv4 address it must not.
+      const bool dual = endpoint.address().is_unspecified() && endpoints.size() == 1;
+      acceptor->set_option(asio::ip::v6_only(!dual), ec);
+    }
+    if (!ec) acceptor->bind(endpoint, ec);
+    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (!ec) acceptor->non_blocking(true, ec);
+    if (ec) {
+      return Unavailable("cannot listen on " + endpoint.address().to_string() + ":" +
+                         std::to_string(endpoint.port()) + ": " + ec.message());
+    }
+    port_ = acceptor->local_endpoint().port();
+    acceptors_.push_back(std::move(acceptor));
+  }
+  const size_t fd_limit = RaiseFdLimit();
+  // Keep descriptors for the store, logs and listeners.
+  const size_t by_fds = fd_limit > 128 ? fd_limit - 64 : fd_limit / 2;
+  max_connections_ = config_.max_connections ? std::min<size_t>(config_.max_connections, by_fds) : by_fds;
+  for (size_t i = 0; i < acceptors_.size(); ++i) StartAccept(i);
+  loop_.RunEvery(wheel_.tick(), [this] { Tick(); });
+  return Status::Ok();
+}
+
+void ServerImpl::StartAccept(size_t ai) {
+  acceptors_[ai]->async_wait(asio::socket_base::wait_read,
+                             [this, ai](const boost::system::error_code& ec) {
+                               if (!ec) AcceptSome(ai);
+                             });
+}
+
+void ServerImpl::ResumeAccepting() {
+  if (!accept_paused_ || draining_) return;
+  accept_paused_ = false;
+  for (size_t i = 0; i < acceptors_.size(); ++i) AcceptSome(i);
+}
+
+uint32_t ServerImpl::AllocSlot() {
+  if (free_slots_.empty()) {
+    Connection* chunk = std::allocator<Connection>().allocate(kChunk);
+    for (uint32_t i = 0; i < kChunk; ++i) new (&chunk[i]) Connection(io_.get_executor());
+    chunks_.push_back(chunk);
+    for (uint32_t i = kChunk; i > 0; --i) free_slots_.push_back(slot_count_ + i - 1);
+    slot_count_ += kChunk;
+  }
+  const uint32_t idx = free_slots_.back();
+  free_slots_.pop_back();
+  return idx;
+}
+
+void ServerImpl::AcceptSome(size_t ai) {
+  // The acceptor is edge-triggered: accept until it would block, or hand
+  // the rest to a later turn of the loop so others get served too.
+  for (int i = 0; i < 64; ++i) {
+    if (draining_) return;
+    if (open_ >= max_connections_) {
+      if (!accept_paused_) m_.accept_paused->Inc();
+      accept_paused_ = true;
+      return;
+    }
+    const uint32_t idx = AllocSlot();
+    Connection& c = slot(idx);
+    boost::system::error_code ec;
+    acceptors_[ai]->accept(c.socket, ec);
+    if (ec) {
+      free_slots_.push_back(idx);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) {
+        StartAccept(ai);
+        return;
+      }
+      if (IsFdExhaustion(ec)) {
+        // Out of descriptors: keep serving who is connected, try again soon.
+        m_.accept_paused->Inc();
+        accept_paused_ = true;
+        spdlog::warn("accept paused: {}", ec.message());
+        loop_.RunAfter(Millis(100), [this] { ResumeAccepting(); });
+        return;
+      }
+      continue;
+    }
+    c.socket.non_blocking(true, ec);
+    c.socket.set_option(Tcp::no_delay(true), ec);
+    c.state = ConnState::kHttp;
+    ++open_;
+    m_.accepted->Inc();
+    m_.open_http->Add(1);
+    wheel_.Schedule(idx, clock_.Now() + Millis(config_.ws_handshake_timeout_ms));
+    ArmRead(idx);
+  }
+  asio::post(io_, [this, ai] { AcceptSome(ai); });
+}
+
+Connection* ServerImpl::Lookup(ConnId id) {
+  const uint32_t idx = static_cast<uint32_t>(id);
+  if (idx >= slot_count_) return nullptr;
+  Connection& c = slot(idx);
+  if (c.generation != static_cast<uint32_t>(id >> 32)) return nullptr;
+  if (c.state == ConnState::kFree || c.state == ConnState::kDead) return nullptr;
+  return &c;
+}
+
+void ServerImpl::ArmRead(uint32_t idx) {
+  Connection& c = slot(idx);
+  if (c.flags & conn_flag::kReadArmed) return;
+  c.flags |= conn_flag::kReadArmed;
+  c.socket.async_wait(asio::socket_base::wait_read, ReadWait{this, idx, c.generation});
+}
+
+void ServerImpl::ArmWrite(uint32_t idx) {
+  Connection& c = slot(idx);
+  if (c.flags & conn_flag::kWriteArmed) return;
+  c.flags |= conn_flag::kWriteArmed;
+  const uint32_t gen = c.generation;
+  c.socket.async_wait(asio::socket_base::wait_write,
+                      [this, idx, gen](const boost::system::error_code& ec) {
+                        OnWritable(idx, gen, ec);
+                      });
+}
+
+void ServerImpl::OnReadable(uint32_t idx, uint32_t gen, const boost::system::error_code& ec) {
+  Connection& c = slot(idx);
+  if (c.generation != gen) return;
+  c.flags &= ~conn_flag::kReadArmed;
+  if (c.state == ConnState::kFree || c.state == ConnState::kDead) return;
+  if (ec) {
+    if (ec != asio::error::operation_aborted) Abort(idx, close_code::kAbnormal);
+    return;
+  }
+  ReadLoop(idx);
+}
+
+void ServerImpl::ReadLoop(uint32_t idx) {
+  Connection& c = slot(idx);
+  const int fd = c.socket.native_handle();
+  for (int round = 0; round < 16; ++round) {
+    if (c.state == ConnState::kFree || c.state == ConnState::kDead) return;
+    if (c.flags & conn_flag::kReadPaused) return;
+    const ssize_t n = ::recv(fd, read_buffer_.get(), kReadBufferBytes, 0);
+    if (n > 0) {
+      m_.bytes_in->Inc(static_cast<uint64_t>(n));
+      if (c.state != ConnState::kLingering) Dispatch(idx, read_buffer_.get(), static_cast<size_t>(n));
+      continue;
+    }
+    if (n == 0) {
+      Abort(idx, c.state == ConnState::kLingering && c.close_code ? c.close_code : close_code::kAbnormal);
+      return;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      ArmRead(idx);
+      return;
+    }
+    Abort(idx, close_code::kAbnormal);
+    return;
+  }
+  // Still readable: continue on a later turn so other connections are served.
+  const uint32_t gen = c.generation;
+  asio::post(io_, [this, idx, gen] {
+    if (slot(idx).generation == gen) ReadLoop(idx);
+  });
+}
+
+void ServerImpl::Dispatch(uint32_t idx, uint8_t* data, size_t size) {
+  Connection& c = slot(idx);
+  if (c.state == ConnState::kHttp) {
+    HttpFeed(idx, data, size);
+  } else if (c.state == ConnState::kWebSocket) {
+    WsFeed(idx, data, size);
+  }
+}
+
+bool ServerImpl::Write(uint32_t idx, std::string_view head, std::string_view body) {
+  Connection& c = slot(idx);
+  const size_t total = head.size() + body.size();
+  if (c.out) {
+    if (c.state == ConnState::kWebSocket && c.out->pending() + total > config_.ws_outbound_bytes_max) {
+      m_.slow_consumers->Inc();
+      Abort(idx, close_code::kPolicyViolation);
+      return false;
+    }
+    c.out->data.append(head);
+    c.out->data.append(body);
+    return true;
+  }
+  iovec iov[2] = {{const_cast<char*>(head.data()), head.size()},
+                  {const_cast<char*>(body.data()), body.size()}};
+  msghdr msg{};
+  msg.msg_iov = iov;
+  msg.msg_iovlen = body.empty() ? 1 : 2;
+  ssize_t n = ::sendmsg(c.socket.native_handle(), &msg, MSG_NOSIGNAL);
+  if (n < 0) {
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+      Abort(idx, close_code::kAbnormal);
+      return false;
+    }
+    n = 0;
+  }
+  m_.bytes_out->Inc(static_cast<uint64_t>(n));
+  const size_t sent = static_cast<size_t>(n);
+  if (sent == total) return true;
+  c.out = std::make_unique<OutQueue>();
+  if (sent < head.size()) {
+    c.out->data.append(head.substr(sent));
+    c.out->data.append(body);
+  } else {
+    c.out->data.append(body.substr(sent - head.size()));
+  }
+  ArmWrite(idx);
+  return true;
+}
+
+void ServerImpl::OnWritable(uint32_t idx, uint32_t gen, const boost::system::error_code& ec) {
+  Connection& c = slot(idx);
+  if (c.generation != gen) return;
+  c.flags &= ~conn_flag::kWriteArmed;
+  if (c.state == ConnState::kFree || c.state == ConnState::kDead) return;
+  if (ec) {
+    if (ec != asio::error::operation_aborted) Abort(idx, close_code::kAbnormal);
+    return;
+  }
+  FlushOut(idx);
+}
+
+void ServerImpl::FlushOut(uint32_t idx) {
+  Connection& c = slot(idx);
+  OutQueue& q = *c.out;
+  while (q.pending() > 0) {
+    const ssize_t n = ::send(c.socket.native_handle(), q.data.data() + q.offset, q.pending(), MSG_NOSIGNAL);
+    if (n > 0) {
+      q.offset += static_cast<size_t>(n);
+      m_.bytes_out->Inc(static_cast<uint64_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (q.offset > (1u << 20)) {
+        q.data.erase(0, q.offset);
+        q.offset = 0;
+      }
+      ArmWrite(idx);
+      return;
+    }
+    Abort(idx, close_code::kAbnormal);
+    return;
+  }
+  c.out.reset();
+  AfterFlush(idx);
+}
+
+void ServerImpl::AfterFlush(uint32_t idx) {
+  Connection& c = slot(idx);
+  if (c.flags & conn_flag::kLingerAfterFlush) {
+    BeginLinger(idx);
+    return;
+  }
+  if (c.state == ConnState::kHttp && (c.flags & conn_flag::kReadPaused) &&
+      !(c.http && c.http->response_pending)) {
+    c.flags &= ~conn_flag::kReadPaused;
+    HttpParse(idx);
+  }
+}
+
+void ServerImpl::BeginLinger(uint32_t idx) {
+  Connection& c = slot(idx);
+  c.flags &= ~(conn_flag::kLingerAfterFlush | conn_flag::kReadPaused);
+  boost::system::error_code ec;
+  c.socket.shutdown(Socket::shutdown_send, ec);
+  if (c.state == ConnState::kHttp && (c.flags & conn_flag::kIsWs) == 0) c.http.reset();
+  c.state = ConnState::kLingering;
+  wheel_.Schedule(idx, clock_.Now() + Millis(config_.ws_close_timeout_ms));
+  // Data may already wait in the socket (edge-triggered): read now.
+  const uint32_t gen = c.generation;
+  asio::post(io_, [this, idx, gen] {
+    if (slot(idx).generation == gen) ReadLoop(idx);
+  });
+}
+
+void ServerImpl::Abort(uint32_t idx, uint16_t code) {
+  Connection& c = slot(idx);
+  if (c.state == ConnState::kFree || c.state == ConnState::kDead) return;
+  boost::system::error_code ec;
+  c.socket.close(ec);
+  wheel_.Cancel(idx);
+  c.state = ConnState::kDead;
+  --open_;
+  m_.closed->Inc();
+  if (c.flags & conn_flag::kIsWs) {
+    m_.open_ws->Add(-1);
+  } else {
+    m_.open_http->Add(-1);
+  }
+  const uint32_t gen = c.generation;
+  if (c.flags & conn_flag::kWsOpen) {
+    c.flags &= ~conn_flag::kWsOpen;
+    ws_handler_.OnWsClosed(MakeId(idx, gen), code);
+  }
+  asio::post(io_, [this, idx, gen] { Recycle(idx, gen); });
+  if (accept_paused_ && open_ < max_connections_) ResumeAccepting();
+  MaybeFinishDrain();
+}
+
+void ServerImpl::Recycle(uint32_t idx, uint32_t gen) {
+  Connection& c = slot(idx);
+  if (c.generation != gen || c.state != ConnState::kDead) return;
+  c.ws = WsReader();
+  c.http.reset();
+  c.out.reset();
+  ++c.generation;
+  c.state = ConnState::kFree;
+  // A cancelled wait may still occupy the inline operation memory.
+  c.flags &= conn_flag::kOpSlotUsed;
+  c.close_code = 0;
+  free_slots_.push_back(idx);
+}
+
+void ServerImpl::Tick() {
+  wheel_.Advance(clock_.Now(), [this](uint32_t idx) { OnDeadline(idx); });
+}
+
+void ServerImpl::OnDeadline(uint32_t idx) {
+  Connection& c = slot(idx);
+  switch (c.state) {
+    case ConnState::kHttp:
+      HttpTimeout(idx);
+      break;
+    case ConnState::kWebSocket:
+      ws_handler_.OnWsDeadline(MakeId(idx, c.generation));
+      break;
+    case ConnState::kLingering:
+      Abort(idx, c.close_code ? c.close_code : close_code::kAbnormal);
+      break;
+    case ConnState::kFree:
+    case ConnState::kDead:
+      break;
+  }
+}
+
+void ServerImpl::SetDeadline(ConnId id, MonoTime deadline) {
+  if (Connection* c = Lookup(id); c && c->state == ConnState::kWebSocket) {
+    wheel_.Schedule(static_cast<uint32_t>(id), deadline);
+  }
+}
+
+void ServerImpl::ClearDeadline(ConnId id) {
+  if (Connection* c = Lookup(id); c && c->state == ConnState::kWebSocket) {
+    wheel_.Cancel(static_cast<uint32_t>(id));
+  }
+}
+
+void ServerImpl::Drain(uint16_t code, std::string_view reason, std::function<void()> done) {
+  if (draining_) return;
+  draining_ = true;
+  drain_code_ = code;
+  drain_reason_ = std::string(reason);
+  drain_done_ = std::move(done);
+  for (auto& acceptor : acceptors_) {
+    boost::system::error_code ec;
+    acceptor->close(ec);
+  }
+  for (uint32_t idx = 0; idx < slot_count_; ++idx) {
+    Connection& c = slot(idx);
+    if (c.state == ConnState::kWebSocket) {
+      Close(MakeId(idx, c.generation), code, reason);
+    } else if (c.state == ConnState::kHttp && !(c.http && c.http->response_pending)) {
+      Abort(idx, close_code::kGoingAway);
+    }
+  }
+  loop_.RunAfter(Millis(config_.drain_timeout_ms), [this] {
+    for (uint32_t idx = 0; idx < slot_count_; ++idx) Abort(idx, close_code::kGoingAway);
+    MaybeFinishDrain();
+  });
+  MaybeFinishDrain();
+}
+
+void ServerImpl::MaybeFinishDrain() {
+  if (!draining_ || open_ != 0 || !drain_done_) return;
+  auto done = std::move(drain_done_);
+  drain_done_ = nullptr;
+  asio::post(io_, std::move(done));
+}
+
+// Server: the public face.
+
+Server::Server(EventLoop& loop, const NetConfig& config, const Clock& clock,
+               MetricsRegistry& metrics, const Router& router, WsHandler& ws_handler)
+    : impl_(std::make_unique<ServerImpl>(loop, config, clock, metrics, router, ws_handler)) {}
+Server::~Server() = default;
+Status Server::Listen() { return impl_->Listen(); }
+uint16_t Server::port() const { return impl_->port(); }
+bool Server::Send(ConnId id, std::string_view payload, bool text) { return impl_->Send(id, payload, text); }
+void Server::Close(ConnId id, uint16_t code, std::string_view reason) { impl_->Close(id, code, reason); }
+void Server::SetDeadline(ConnId id, MonoTime deadline) { impl_->SetDeadline(id, deadline); }
+void Server::ClearDeadline(ConnId id) { impl_->ClearDeadline(id); }
+void Server::Drain(uint16_t code, std::string_view reason, std::function<void()> done) {
+  impl_->Drain(code, reason, std::move(done));
+}
+bool Server::draining() const { return impl_->draining(); }
+size_t Server::open_connections() const { return impl_->open_connections(); }
+
+HttpReply::HttpReply(HttpReply&& other) noexcept : server_(other.server_), conn_(other.conn_) {
+  other.server_ = nullptr;
+}
+
+HttpReply::~HttpReply() {
+  if (server_) {
+    server_->SendHttpResponse(conn_, HttpResponse::Json(
+        500, R"({"success":false,"message":"Internal server error","data":null})"));
+  }
+}
+
+void HttpReply::Send(HttpResponse response) {
+  if (!server_) return;
+  ServerImpl* s = server_;
+  server_ = nullptr;
+  s->SendHttpResponse(conn_, std::move(response));
+}
+
+}  // namespace sela::net

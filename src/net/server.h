@@ -1,0 +1,98 @@
+// Server: one port for HTTP/1.1 and WebSocket (ARCHITECTURE.md §2, §4).
+//
+// Accepts TCP (and optionally TLS) connections on HOST:PORT, parses HTTP
+// requests and routes them, upgrades WebSocket requests on any path and
+// frames messages with our own codec. Enforces every limit of NetConfig and
+// counts what it does in the metrics registry.
+//
+// Threading: everything runs on the EventLoop's thread. Send(), Close() and
+// SetDeadline() must be called on that thread; from elsewhere, Post() first.
+// Upper layers keep their own per-connection state keyed by ConnId; ids are
+// never reused (a slot index plus a generation).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string_view>
+
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/metrics.h"
+#include "core/status.h"
+#include "net/event_loop.h"
+#include "net/http_types.h"
+#include "net/router.h"
+
+namespace sela::net {
+
+using ConnId = uint64_t;
+
+// What the server tells the WebSocket layer above it. Callbacks run on the
+// loop thread; they may call Send/Close on any connection.
+class WsHandler {
+ public:
+  virtual ~WsHandler() = default;
+  // The 101 was sent. request holds the upgrade's target and headers.
+  virtual void OnWsOpen(ConnId id, const HttpRequest& request) = 0;
+  virtual void OnWsMessage(ConnId id, bool text, std::string_view payload) = 0;
+  // The connection is gone. code: the close code that ended it (1006 when the
+  // TCP connection dropped without a close handshake).
+  virtual void OnWsClosed(ConnId id, uint16_t code) = 0;
+  // A deadline set with Server::SetDeadline has passed.
+  virtual void OnWsDeadline(ConnId id) = 0;
+};
+
+class ServerImpl;
+
+class Server {
+ public:
+  Server(EventLoop& loop, const NetConfig& config, const Clock& clock, MetricsRegistry& metrics,
+         const Router& router, WsHandler& ws_handler);
+  ~Server();
+
+  // Binds HOST:PORT (all addresses HOST resolves to) and starts accepting.
+  Status Listen();
+  // The bound port (useful with PORT=0).
+  uint16_t port() const;
+
+  // Queues a WebSocket message. Returns false when the connection is gone,
+  // closing, or was closed now because its outbound queue overflowed.
+  bool Send(ConnId id, std::string_view payload, bool text = true);
+  // Starts the close handshake with code and reason.
+  void Close(ConnId id, uint16_t code, std::string_view reason);
+  // One deadline per WebSocket connection; a new one replaces the old.
+  void SetDeadline(ConnId id, MonoTime deadline);
+  void ClearDeadline(ConnId id);
+
+  // Graceful drain: stop accepting, close WebSockets with code/reason, let
+  // in-flight HTTP requests finish, close idle HTTP connections. done() runs
+  // once every connection is gone or the drain timeout passed.
+  void Drain(uint16_t code, std::string_view reason, std::function<void()> done);
+  bool draining() const;
+
+  size_t open_connections() const;
+
+ private:
+  std::unique_ptr<ServerImpl> impl_;
+};
+
+// A handle to answer one HTTP request, possibly later (after the handler
+// returned). Move-only. If it is destroyed without Send(), the client gets a
+// 500 so that a request is never left hanging.
+class HttpReply {
+ public:
+  HttpReply(ServerImpl* server, ConnId conn) : server_(server), conn_(conn) {}
+  HttpReply(HttpReply&& other) noexcept;
+  HttpReply& operator=(HttpReply&&) = delete;
+  HttpReply(const HttpReply&) = delete;
+  ~HttpReply();
+
+  void Send(HttpResponse response);
+
+ private:
+  ServerImpl* server_;
+  ConnId conn_;
+};
+
+}  // namespace sela::net

@@ -1,0 +1,204 @@
+// Internals of Server, shared by server.cc (accept, slots, I/O, timers),
+// http_conn.cc (HTTP/1.1) and ws_conn.cc (WebSocket). Not for use outside
+// net/.
+//
+// Memory per idle connection is the budget this file is shaped by: an
+// idle WebSocket holds only its Connection slot (socket, a few flags, null
+// pointers and the inline memory of its one pending read-wait operation) and
+// Asio's reactor entry. Buffers exist only while a request, a partial frame
+// or unsent output exists.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/timer_wheel.h"
+#include "net/server.h"
+#include "net/ws_codec.h"
+
+namespace sela::net {
+
+namespace asio = boost::asio;
+using Tcp = asio::ip::tcp;
+using Executor = asio::io_context::executor_type;
+using Socket = asio::basic_stream_socket<Tcp, Executor>;
+using Acceptor = asio::basic_socket_acceptor<Tcp, Executor>;
+
+// Inline storage for the one read-wait operation a connection keeps pending,
+// so that an idle connection costs no separate heap block for it.
+inline constexpr size_t kOpBytes = 80;
+struct alignas(16) OpSlot {
+  unsigned char bytes[kOpBytes];
+};
+
+enum class ConnState : uint8_t {
+  kFree,       // Slot unused.
+  kHttp,       // Reading HTTP requests.
+  kWebSocket,  // Upgraded.
+  kLingering,  // Output flushed, write side shut; reading to EOF, then close.
+  kDead,       // Socket closed; slot waits to be recycled.
+};
+
+namespace conn_flag {
+inline constexpr uint16_t kReadArmed = 1 << 0;    // An async wait for reading is pending.
+inline constexpr uint16_t kWriteArmed = 1 << 1;   // An async wait for writing is pending.
+inline constexpr uint16_t kReadPaused = 1 << 2;   // Do not read now (HTTP response pending).
+inline constexpr uint16_t kCloseSent = 1 << 3;    // WebSocket Close frame queued.
+inline constexpr uint16_t kLingerAfterFlush = 1 << 4;  // Linger-close once output drains.
+inline constexpr uint16_t kOpSlotUsed = 1 << 5;   // op_slot holds a live operation.
+inline constexpr uint16_t kInFeed = 1 << 6;       // Input being processed (no re-entry).
+inline constexpr uint16_t kWsOpen = 1 << 7;       // OnWsOpen was called; OnWsClosed is owed.
+inline constexpr uint16_t kIsWs = 1 << 8;         // Upgraded (counted as a WebSocket).
+}  // namespace conn_flag
+
+struct HttpState {
+  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser;
+  std::string inbuf;         // Bytes not yet consumed by the parser.
+  bool response_pending = false;
+  bool head = false;         // The pending request is HEAD: send no body.
+  bool keep_alive = true;    // The pending request allows keep-alive.
+  const std::string* route = nullptr;  // Matched route pattern, for metrics.
+  MonoTime started{};        // When the pending request's first byte came.
+  std::string original_url;
+};
+
+struct OutQueue {
+  std::string data;
+  size_t offset = 0;
+  size_t pending() const { return data.size() - offset; }
+};
+
+struct Connection {
+  explicit Connection(const Executor& ex) : socket(ex) {}
+  Socket socket;
+  WsReader ws;
+  std::unique_ptr<HttpState> http;
+  std::unique_ptr<OutQueue> out;
+  uint32_t generation = 0;
+  ConnState state = ConnState::kFree;
+  uint16_t flags = 0;
+  uint16_t close_code = 0;  // Code to report in OnWsClosed.
+  OpSlot op_slot;
+};
+
+class ServerImpl {
+ public:
+  ServerImpl(EventLoop& loop, const NetConfig& config, const Clock& clock,
+             MetricsRegistry& metrics, const Router& router, WsHandler& ws_handler);
+  ~ServerImpl();
+
+  Status Listen();
+  uint16_t port() const { return port_; }
+  bool Send(ConnId id, std::string_view payload, bool text);
+  void Close(ConnId id, uint16_t code, std::string_view reason);
+  void SetDeadline(ConnId id, MonoTime deadline);
+  void ClearDeadline(ConnId id);
+  void Drain(uint16_t code, std::string_view reason, std::function<void()> done);
+  bool draining() const { return draining_; }
+  size_t open_connections() const { return open_; }
+  void SendHttpResponse(ConnId id, HttpResponse response);
+
+  // For the handler allocator.
+  Connection& slot(uint32_t idx) { return chunks_[idx / kChunk][idx % kChunk]; }
+
+  // I/O completions (server.cc).
+  void OnReadable(uint32_t idx, uint32_t gen, const boost::system::error_code& ec);
+  void OnWritable(uint32_t idx, uint32_t gen, const boost::system::error_code& ec);
+
+ private:
+  static constexpr uint32_t kChunk = 1024;
+  static constexpr size_t kReadBufferBytes = 64 * 1024;
+
+  // server.cc
+  void StartAccept(size_t acceptor_index);
+  void AcceptSome(size_t acceptor_index);
+  void ResumeAccepting();
+  uint32_t AllocSlot();
+  Connection* Lookup(ConnId id);
+  static ConnId MakeId(uint32_t idx, uint32_t gen) { return (uint64_t{gen} << 32) | idx; }
+  void ArmRead(uint32_t idx);
+  void ArmWrite(uint32_t idx);
+  void ReadLoop(uint32_t idx);
+  void Dispatch(uint32_t idx, uint8_t* data, size_t size);
+  // Writes bytes (header then body) now or queues them; false if the
+  // connection died (write error or outbound limit).
+  bool Write(uint32_t idx, std::string_view head, std::string_view body);
+  void FlushOut(uint32_t idx);
+  void AfterFlush(uint32_t idx);
+  void BeginLinger(uint32_t idx);
+  void Abort(uint32_t idx, uint16_t code);
+  void Recycle(uint32_t idx, uint32_t gen);
+  void Tick();
+  void OnDeadline(uint32_t idx);
+  void MaybeFinishDrain();
+
+  // http_conn.cc
+  void HttpFeed(uint32_t idx, const uint8_t* data, size_t size);
+  void HttpParse(uint32_t idx);
+  void HttpHandleRequest(uint32_t idx);
+  void HttpUpgrade(uint32_t idx, HttpRequest& request);
+  void HttpError(uint32_t idx, unsigned status, std::string_view message, std::string_view reason);
+  void HttpTimeout(uint32_t idx);
+  std::string SerializeResponse(const HttpResponse& r, bool keep_alive, bool head) const;
+  void CountRequest(const std::string* route, unsigned status, MonoTime started);
+  const std::string& DateValue() const;
+
+  // ws_conn.cc
+  void WsFeed(uint32_t idx, uint8_t* data, size_t size);
+  bool WsSendFrame(uint32_t idx, WsOpcode opcode, std::string_view payload);
+  void WsFail(uint32_t idx, uint16_t code, std::string_view reason);
+
+  friend class WsEventSink;
+
+  EventLoop& loop_;
+  asio::io_context& io_;
+  const NetConfig& config_;
+  const Clock& clock_;
+  MetricsRegistry& metrics_;
+  const Router& router_;
+  WsHandler& ws_handler_;
+
+  std::vector<std::unique_ptr<Acceptor>> acceptors_;
+  uint16_t port_ = 0;
+  std::vector<Connection*> chunks_;  // kChunk constructed Connections each.
+  std::vector<uint32_t> free_slots_;
+  uint32_t slot_count_ = 0;
+  size_t open_ = 0;
+  size_t max_connections_ = 0;
+  bool accept_paused_ = false;
+  std::unique_ptr<uint8_t[]> read_buffer_;
+  TimerWheel wheel_;
+  bool draining_ = false;
+  uint16_t drain_code_ = 0;
+  std::string drain_reason_;
+  std::function<void()> drain_done_;
+  mutable int64_t date_second_ = -1;  // Cache of the Date header value.
+  mutable std::string date_value_;
+
+  struct Metrics {
+    Counter* accepted;
+    Counter* accept_paused;
+    Counter* closed;
+    Gauge* open_http;
+    Gauge* open_ws;
+    Counter* bytes_in;
+    Counter* bytes_out;
+    Counter* frames_in;
+    Counter* frames_out;
+    Counter* messages_in;
+    Counter* slow_consumers;
+    Counter* upgrades;
+    Histogram* request_seconds;
+  } m_;
+  Counter& WsErrorCounter(uint16_t code);
+  Counter& HttpErrorCounter(std::string_view reason);
+};
+
+}  // namespace sela::net

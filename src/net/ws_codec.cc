@@ -1,0 +1,275 @@
+#include "net/ws_codec.h"
+
+#include <cstring>
+
+#include "net/utf8.h"
+
+namespace sela::net {
+
+struct WsReader::Partial {
+  std::string raw;      // Bytes of a frame that has not fully arrived.
+  std::string message;  // Fragments of a data message that is not finished.
+  uint8_t message_opcode = 0;  // kText or kBinary while a message is open.
+  Utf8Validator utf8;          // Over `message` when it is text.
+};
+
+namespace {
+
+constexpr size_t kMaxHeaderBytes = 14;
+constexpr size_t kMaxControlPayload = 125;
+
+bool IsKnownOpcode(uint8_t op) {
+  return op <= 0x2 || (op >= 0x8 && op <= 0xA);
+}
+
+WsFeedResult& SetError(WsFeedResult& r, uint16_t code, const char* reason) {
+  r.error_code = code;
+  r.reason = reason;
+  return r;
+}
+
+uint64_t ReadBigEndian(const uint8_t* p, int bytes) {
+  uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) v = (v << 8) | p[i];
+  return v;
+}
+
+void Unmask(uint8_t* payload, uint64_t length, const uint8_t* key) {
+  uint64_t i = 0;
+  if (length >= 8) {
+    uint32_t k32;
+    std::memcpy(&k32, key, 4);
+    const uint64_t k64 = (uint64_t{k32} << 32) | k32;
+    for (; i + 8 <= length; i += 8) {
+      uint64_t w;
+      std::memcpy(&w, payload + i, 8);
+      w ^= k64;
+      std::memcpy(payload + i, &w, 8);
+    }
+  }
+  for (; i < length; ++i) payload[i] ^= key[i & 3];
+}
+
+}  // namespace
+
+bool IsValidWireCloseCode(uint16_t code) {
+  if (code >= 3000 && code <= 4999) return true;
+  switch (code) {
+    case 1000: case 1001: case 1002: case 1003: case 1007: case 1008:
+    case 1009: case 1010: case 1011: case 1012: case 1013: case 1014:
+      return true;
+    default:
+      return false;
+  }
+}
+
+WsReader::WsReader() = default;
+WsReader::~WsReader() = default;
+WsReader::WsReader(WsReader&&) noexcept = default;
+WsReader& WsReader::operator=(WsReader&&) noexcept = default;
+
+WsReader::Partial& WsReader::partial() {
+  if (!partial_) partial_ = std::make_unique<Partial>();
+  return *partial_;
+}
+
+void WsReader::MaybeRelease() {
+  if (partial_ && partial_->raw.empty() && partial_->message_opcode == 0) partial_.reset();
+}
+
+size_t WsReader::buffered_bytes() const {
+  return partial_ ? partial_->raw.size() + partial_->message.size() : 0;
+}
+
+WsFeedResult WsReader::Feed(std::span<uint8_t> data, const WsLimits& limits,
+                            WsEvents& events) {
+  WsFeedResult result;
+  if (closed_ || data.empty()) return result;
+  if (partial_ && !partial_->raw.empty()) {
+    // An incomplete frame is pending: complete it in its own buffer. The
+    // buffer is bounded because ParseFrames rejects oversized frames from
+    // their header alone.
+    std::string& raw = partial_->raw;
+    raw.append(reinterpret_cast<const char*>(data.data()), data.size());
+    size_t used = ParseFrames(reinterpret_cast<uint8_t*>(raw.data()), raw.size(), limits,
+                              events, result);
+    if (!result.ok() || closed_) {
+      partial_.reset();
+      return result;
+    }
+    raw.erase(0, used);
+  } else {
+    size_t used = ParseFrames(data.data(), data.size(), limits, events, result);
+    if (!result.ok() || closed_) {
+      partial_.reset();
+      return result;
+    }
+    if (used < data.size()) {
+      partial().raw.assign(reinterpret_cast<const char*>(data.data() + used),
+                           data.size() - used);
+    }
+  }
+  MaybeRelease();
+  return result;
+}
+
+size_t WsReader::ParseFrames(uint8_t* data, size_t size, const WsLimits& limits,
+                             WsEvents& events, WsFeedResult& result) {
+  size_t pos = 0;
+  while (pos + 2 <= size && !closed_) {
+    const uint8_t* p = data + pos;
+    const size_t avail = size - pos;
+    const uint8_t b0 = p[0];
+    const uint8_t b1 = p[1];
+    const bool fin = b0 & 0x80;
+    const uint8_t op = b0 & 0x0F;
+    const bool masked = b1 & 0x80;
+    const uint8_t len7 = b1 & 0x7F;
+    const uint8_t open_op = partial_ ? partial_->message_opcode : 0;
+
+    // Everything decidable from the first two bytes is decided before the
+    // rest arrives, so a bad peer is cut off without being buffered.
+    if (b0 & 0x70) return SetError(result, close_code::kProtocolError, "reserved bits set"), pos;
+    if (!IsKnownOpcode(op)) return SetError(result, close_code::kProtocolError, "reserved opcode"), pos;
+    if (limits.require_masked && !masked) {
+      return SetError(result, close_code::kProtocolError, "client frame not masked"), pos;
+    }
+    if (op >= 0x8) {
+      if (!fin) return SetError(result, close_code::kProtocolError, "fragmented control frame"), pos;
+      if (len7 > kMaxControlPayload) {
+        return SetError(result, close_code::kProtocolError, "control frame too long"), pos;
+      }
+    } else if (op == 0 && open_op == 0) {
+      return SetError(result, close_code::kProtocolError, "continuation without a message"), pos;
+    } else if (op != 0 && open_op != 0) {
+      return SetError(result, close_code::kProtocolError, "new message inside a fragmented one"), pos;
+    }
+
+    const size_t ext = len7 == 126 ? 2 : len7 == 127 ? 8 : 0;
+    const size_t header = 2 + ext + (masked ? 4 : 0);
+    if (avail < header) break;
+    uint64_t length = ext ? ReadBigEndian(p + 2, static_cast<int>(ext)) : len7;
+    if (length >> 63) return SetError(result, close_code::kProtocolError, "frame length"), pos;
+    if (op < 0x8) {
+      const uint64_t before = op == 0 ? partial_->message.size() : 0;
+      if (length > limits.max_message_bytes || before + length > limits.max_message_bytes) {
+        return SetError(result, close_code::kMessageTooBig, "message too big"), pos;
+      }
+    }
+    if (avail - header < length) break;
+
+    uint8_t* payload = data + pos + header;
+    if (masked) Unmask(payload, length, p + header - 4);
+    pos += header + length;
+    ++result.frames;
+    if (!HandleFrame(b0, payload, length, limits, events, result)) break;
+  }
+  return pos;
+}
+
+bool WsReader::HandleFrame(uint8_t header0, uint8_t* payload, uint64_t length,
+                           const WsLimits& limits, WsEvents& events, WsFeedResult& result) {
+  (void)limits;
+  const bool fin = header0 & 0x80;
+  const auto op = static_cast<WsOpcode>(header0 & 0x0F);
+  std::string_view view(reinterpret_cast<const char*>(payload), length);
+  switch (op) {
+    case WsOpcode::kPing:
+      return events.OnPing(view);
+    case WsOpcode::kPong:
+      return events.OnPong(view);
+    case WsOpcode::kClose: {
+      if (length == 1) return SetError(result, close_code::kProtocolError, "close payload of one byte"), false;
+      uint16_t code = close_code::kNoStatus;
+      std::string_view reason;
+      if (length >= 2) {
+        code = static_cast<uint16_t>(payload[0] << 8 | payload[1]);
+        if (!IsValidWireCloseCode(code)) return SetError(result, close_code::kProtocolError, "invalid close code"), false;
+        reason = view.substr(2);
+        if (!IsValidUtf8(payload + 2, length - 2)) {
+          return SetError(result, close_code::kInvalidPayload, "close reason is not UTF-8"), false;
+        }
+      }
+      closed_ = true;
+      return events.OnClose(code, reason);
+    }
+    case WsOpcode::kText:
+    case WsOpcode::kBinary: {
+      const bool text = op == WsOpcode::kText;
+      if (fin) {
+        if (text && !IsValidUtf8(payload, length)) {
+          return SetError(result, close_code::kInvalidPayload, "text is not UTF-8"), false;
+        }
+        return events.OnMessage(text, view);
+      }
+      Partial& p = partial();
+      p.message_opcode = static_cast<uint8_t>(op);
+      p.utf8.Reset();
+      if (text && !p.utf8.Feed(payload, length)) {
+        return SetError(result, close_code::kInvalidPayload, "text is not UTF-8"), false;
+      }
+      p.message.assign(view);
+      return true;
+    }
+    case WsOpcode::kContinuation: {
+      Partial& p = *partial_;
+      const bool text = p.message_opcode == static_cast<uint8_t>(WsOpcode::kText);
+      if (text && !p.utf8.Feed(payload, length)) {
+        return SetError(result, close_code::kInvalidPayload, "text is not UTF-8"), false;
+      }
+      p.message.append(view);
+      if (!fin) return true;
+      if (text && !p.utf8.complete()) {
+        return SetError(result, close_code::kInvalidPayload, "text is not UTF-8"), false;
+      }
+      std::string message = std::move(p.message);
+      p.message = std::string();
+      p.message_opcode = 0;
+      return events.OnMessage(text, message);
+    }
+  }
+  return true;
+}
+
+size_t WriteWsFrameHeader(uint8_t* buf, WsOpcode opcode, uint64_t payload_bytes) {
+  buf[0] = static_cast<uint8_t>(0x80 | static_cast<uint8_t>(opcode));
+  if (payload_bytes < 126) {
+    buf[1] = static_cast<uint8_t>(payload_bytes);
+    return 2;
+  }
+  if (payload_bytes <= 0xFFFF) {
+    buf[1] = 126;
+    buf[2] = static_cast<uint8_t>(payload_bytes >> 8);
+    buf[3] = static_cast<uint8_t>(payload_bytes);
+    return 4;
+  }
+  buf[1] = 127;
+  for (int i = 0; i < 8; ++i) buf[2 + i] = static_cast<uint8_t>(payload_bytes >> (56 - 8 * i));
+  return 10;
+}
+
+void AppendWsFrame(std::string& out, WsOpcode opcode, std::string_view payload) {
+  uint8_t header[kMaxHeaderBytes];
+  size_t n = WriteWsFrameHeader(header, opcode, payload.size());
+  out.append(reinterpret_cast<const char*>(header), n);
+  out.append(payload);
+}
+
+void AppendWsClose(std::string& out, uint16_t code, std::string_view reason) {
+  if (code == 0) {
+    AppendWsFrame(out, WsOpcode::kClose, {});
+    return;
+  }
+  size_t keep = std::min(reason.size(), kMaxControlPayload - 2);
+  // Do not cut a multi-byte character in half.
+  while (keep > 0 && keep < reason.size() && (static_cast<uint8_t>(reason[keep]) & 0xC0) == 0x80) {
+    --keep;
+  }
+  std::string payload;
+  payload.push_back(static_cast<char>(code >> 8));
+  payload.push_back(static_cast<char>(code & 0xFF));
+  payload.append(reason.substr(0, keep));
+  AppendWsFrame(out, WsOpcode::kClose, payload);
+}
+
+}  // namespace sela::net

@@ -1,0 +1,119 @@
+// RFC 6455 framing, server side, as a pure byte-in/events-out codec.
+//
+// WsReader turns the bytes a client sent into events (complete messages,
+// pings, pongs, close) and decides protocol errors with the close code they
+// deserve. It owns no buffer while the connection is idle: bytes of an
+// incomplete frame, and fragments of an unfinished message, are kept in a
+// heap block that exists only while something is incomplete. Complete
+// unfragmented messages are unmasked in place in the caller's buffer and
+// handed out as views, without copying.
+//
+// The writer functions append unmasked server frames to a string.
+//
+// Thread-safety: none; one reader per connection, used by its loop.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace sela::net {
+
+enum class WsOpcode : uint8_t {
+  kContinuation = 0x0,
+  kText = 0x1,
+  kBinary = 0x2,
+  kClose = 0x8,
+  kPing = 0x9,
+  kPong = 0xA,
+};
+
+// Close codes we send (RFC 6455 §7.4.1).
+namespace close_code {
+inline constexpr uint16_t kNormal = 1000;
+inline constexpr uint16_t kGoingAway = 1001;
+inline constexpr uint16_t kProtocolError = 1002;
+inline constexpr uint16_t kUnsupportedData = 1003;
+inline constexpr uint16_t kNoStatus = 1005;      // Never on the wire.
+inline constexpr uint16_t kAbnormal = 1006;      // Never on the wire.
+inline constexpr uint16_t kInvalidPayload = 1007;
+inline constexpr uint16_t kPolicyViolation = 1008;
+inline constexpr uint16_t kMessageTooBig = 1009;
+inline constexpr uint16_t kInternalError = 1011;
+inline constexpr uint16_t kServiceRestart = 1012;
+inline constexpr uint16_t kTryAgainLater = 1013;
+}  // namespace close_code
+
+// True for codes a peer may put in a Close frame.
+bool IsValidWireCloseCode(uint16_t code);
+
+struct WsLimits {
+  uint64_t max_message_bytes = 1 << 20;
+  bool require_masked = true;  // Clients must mask (RFC 6455 §5.1).
+};
+
+// Receives the events of WsReader::Feed. Returning false from any callback
+// stops Feed at once (for instance after the connection decided to close);
+// remaining bytes are dropped.
+class WsEvents {
+ public:
+  virtual ~WsEvents() = default;
+  virtual bool OnMessage(bool text, std::string_view payload) = 0;
+  virtual bool OnPing(std::string_view payload) = 0;
+  virtual bool OnPong(std::string_view payload) = 0;
+  // A valid Close frame. code is close_code::kNoStatus when the frame had no
+  // payload. After this, Feed ignores further input.
+  virtual bool OnClose(uint16_t code, std::string_view reason) = 0;
+};
+
+// Outcome of Feed: 0, or the close code the connection must be failed with.
+struct WsFeedResult {
+  uint16_t error_code = 0;
+  const char* reason = "";
+  uint32_t frames = 0;  // Complete frames consumed.
+  bool ok() const { return error_code == 0; }
+};
+
+class WsReader {
+ public:
+  WsReader();
+  ~WsReader();
+  WsReader(WsReader&&) noexcept;
+  WsReader& operator=(WsReader&&) noexcept;
+
+  // Consumes all of data. data is modified (unmasked in place). Events are
+  // delivered in order. After an error or a Close, the reader stays closed.
+  WsFeedResult Feed(std::span<uint8_t> data, const WsLimits& limits, WsEvents& events);
+
+  // True when no partial frame or message is buffered (no heap block held).
+  bool idle() const { return partial_ == nullptr; }
+  // Bytes held for incomplete input.
+  size_t buffered_bytes() const;
+
+ private:
+  struct Partial;
+  // Parses as many whole frames from data as possible; returns bytes used.
+  size_t ParseFrames(uint8_t* data, size_t size, const WsLimits& limits, WsEvents& events,
+                     WsFeedResult& result);
+  bool HandleFrame(uint8_t header0, uint8_t* payload, uint64_t length, const WsLimits& limits,
+                   WsEvents& events, WsFeedResult& result);
+  Partial& partial();
+  void MaybeRelease();
+
+  std::unique_ptr<Partial> partial_;
+  bool closed_ = false;
+};
+
+// Appends one unmasked, final frame.
+void AppendWsFrame(std::string& out, WsOpcode opcode, std::string_view payload);
+// Writes the header of an unmasked final frame into buf (at least 10 bytes);
+// returns its length.
+size_t WriteWsFrameHeader(uint8_t* buf, WsOpcode opcode, uint64_t payload_bytes);
+// Appends a Close frame; code 0 means an empty payload. The reason is cut to
+// fit the 125-byte control-frame limit on a UTF-8 boundary.
+void AppendWsClose(std::string& out, uint16_t code, std::string_view reason);
+
+}  // namespace sela::net

@@ -1,0 +1,96 @@
+// WebSocket on a connection: feed input to the codec, hand messages to the
+// WsHandler, answer pings, run the close handshake, send frames.
+#include "net/server_impl.h"
+
+namespace sela::net {
+
+class WsEventSink final : public WsEvents {
+ public:
+  WsEventSink(ServerImpl& server, uint32_t idx) : s_(server), idx_(idx) {}
+
+  bool OnMessage(bool text, std::string_view payload) override {
+    if (!Alive()) return false;
+    s_.m_.messages_in->Inc();
+    s_.ws_handler_.OnWsMessage(ServerImpl::MakeId(idx_, conn().generation), text, payload);
+    return Alive();
+  }
+
+  bool OnPing(std::string_view payload) override {
+    if (!Alive()) return false;
+    s_.WsSendFrame(idx_, WsOpcode::kPong, payload);
+    return Alive();
+  }
+
+  bool OnPong(std::string_view) override { return Alive(); }
+
+  bool OnClose(uint16_t code, std::string_view) override {
+    Connection& c = conn();
+    if (!Alive()) return false;
+    // Echo the peer's code (an empty Close gets an empty Close), then close
+    // the TCP connection once the reply is out.
+    c.close_code = code == close_code::kNoStatus ? close_code::kNoStatus : code;
+    std::string frame;
+    AppendWsClose(frame, code == close_code::kNoStatus ? 0 : code, {});
+    c.flags |= conn_flag::kCloseSent | conn_flag::kLingerAfterFlush;
+    if (s_.Write(idx_, frame, {}) && !c.out && c.state == ConnState::kWebSocket) {
+      s_.m_.frames_out->Inc();
+      s_.BeginLinger(idx_);
+    }
+    return false;
+  }
+
+ private:
+  Connection& conn() { return s_.slot(idx_); }
+  bool Alive() {
+    Connection& c = conn();
+    return c.state == ConnState::kWebSocket && !(c.flags & conn_flag::kCloseSent);
+  }
+
+  ServerImpl& s_;
+  uint32_t idx_;
+};
+
+void ServerImpl::WsFeed(uint32_t idx, uint8_t* data, size_t size) {
+  Connection& c = slot(idx);
+  WsEventSink sink(*this, idx);
+  const WsLimits limits{config_.ws_max_message_bytes, true};
+  const WsFeedResult r = c.ws.Feed(std::span<uint8_t>(data, size), limits, sink);
+  m_.frames_in->Inc(r.frames);
+  if (!r.ok() && c.state == ConnState::kWebSocket && !(c.flags & conn_flag::kCloseSent)) {
+    WsFail(idx, r.error_code, r.reason);
+  }
+}
+
+bool ServerImpl::WsSendFrame(uint32_t idx, WsOpcode opcode, std::string_view payload) {
+  uint8_t header[14];
+  const size_t n = WriteWsFrameHeader(header, opcode, payload.size());
+  if (!Write(idx, std::string_view(reinterpret_cast<char*>(header), n), payload)) return false;
+  m_.frames_out->Inc();
+  return true;
+}
+
+bool ServerImpl::Send(ConnId id, std::string_view payload, bool text) {
+  Connection* c = Lookup(id);
+  if (!c || c->state != ConnState::kWebSocket || (c->flags & conn_flag::kCloseSent)) return false;
+  return WsSendFrame(static_cast<uint32_t>(id), text ? WsOpcode::kText : WsOpcode::kBinary, payload);
+}
+
+void ServerImpl::Close(ConnId id, uint16_t code, std::string_view reason) {
+  Connection* c = Lookup(id);
+  if (!c || c->state != ConnState::kWebSocket || (c->flags & conn_flag::kCloseSent)) return;
+  const uint32_t idx = static_cast<uint32_t>(id);
+  c->close_code = code;
+  std::string frame;
+  AppendWsClose(frame, code, reason);
+  c->flags |= conn_flag::kCloseSent | conn_flag::kLingerAfterFlush;
+  if (!Write(idx, frame, {})) return;
+  m_.frames_out->Inc();
+  if (!c->out && c->state == ConnState::kWebSocket) BeginLinger(idx);
+}
+
+void ServerImpl::WsFail(uint32_t idx, uint16_t code, std::string_view reason) {
+  WsErrorCounter(code).Inc();
+  Close(MakeId(idx, slot(idx).generation), code, reason);
+}
+
+}  // namespace sela::net
