@@ -1,7 +1,6 @@
 // HTTP/1.1 on a connection: parse with Beast's parser, route, answer, and
 // upgrade to WebSocket. One request is handled at a time; pipelined bytes
 // wait in the connection's input buffer until the response is written.
-#include <boost/beast/http/error.hpp>
 #include <ctime>
 #include <spdlog/spdlog.h>
 
@@ -11,7 +10,6 @@
 
 namespace sela::net {
 
-namespace http = boost::beast::http;
 
 namespace {
 
@@ -26,16 +24,6 @@ constexpr size_t kPipelineBufferBytes = 64 * 1024;
 
 std::string ErrorBody(std::string_view message) {
   return R"({"success":false,"message":")" + JsonEscape(message) + R"(","data":null})";
-}
-
-std::string_view PathOf(std::string_view target) {
-  // Absolute-form targets ("http://host/path") carry the path after the
-  // authority.
-  if (target.starts_with("http://") || target.starts_with("https://")) {
-    size_t slash = target.find('/', target.find("//") + 2);
-    target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
-  }
-  return target.substr(0, target.find('?'));
 }
 
 }  // namespace
@@ -55,49 +43,33 @@ void ServerImpl::HttpParse(uint32_t idx) {
   Connection& c = slot(idx);
   if (c.flags & conn_flag::kInFeed) return;
   c.flags |= conn_flag::kInFeed;
+  const HttpRequestParser::Limits limits{config_.http_header_bytes_max, config_.http_body_bytes_max};
   while (c.state == ConnState::kHttp && c.http && !c.http->response_pending &&
          !c.http->inbuf.empty()) {
     HttpState& h = *c.http;
-    if (!h.parser) {
-      h.parser.emplace();
-      h.parser->header_limit(config_.http_header_bytes_max);
-      h.parser->body_limit(config_.http_body_bytes_max);
-      h.parser->eager(true);
+    if (!h.parser.in_progress()) {
       h.started = clock_.Now();
       wheel_.Schedule(idx, h.started + Millis(config_.http_header_timeout_ms));
     }
-    const bool header_was_done = h.parser->is_header_done();
-    boost::beast::error_code ec;
-    const size_t used = h.parser->put(asio::buffer(h.inbuf), ec);
-    h.inbuf.erase(0, used);
-    if (!header_was_done && h.parser->is_header_done()) {
-      wheel_.Schedule(idx, h.started + Millis(config_.http_request_timeout_ms));
-    }
-    if (ec == http::error::need_more) {
-      if (used == 0) break;
-      continue;
-    }
-    if (ec == http::error::header_limit) {
-      HttpError(idx, 431, "Request header fields too large", "header_too_large");
+    const bool header_was_done = h.parser.header_done();
+    HttpRequest request;
+    HttpRequestParser::Error error;
+    const auto outcome = h.parser.Parse(h.inbuf, limits, &request, &error);
+    if (outcome == HttpRequestParser::Outcome::kError) {
+      HttpError(idx, error.status, error.message, error.reason);
       break;
     }
-    if (ec == http::error::body_limit) {
-      HttpError(idx, 413, "Request body too large", "body_too_large");
+    if (outcome == HttpRequestParser::Outcome::kNeedMore) {
+      if (!header_was_done && h.parser.header_done()) {
+        wheel_.Schedule(idx, h.started + Millis(config_.http_request_timeout_ms));
+      }
       break;
     }
-    if (ec) {
-      HttpError(idx, 400, "Bad request: " + ec.message(), "bad_request");
-      break;
-    }
-    if (h.parser->is_done()) {
-      HttpHandleRequest(idx);
-    } else if (used == 0) {
-      break;
-    }
+    HttpHandleRequest(idx, request);
   }
   c.flags &= ~conn_flag::kInFeed;
   if (c.state != ConnState::kHttp || !c.http || c.http->response_pending) return;
-  if (c.http->inbuf.empty() && !c.http->parser) {
+  if (c.http->inbuf.empty() && !c.http->parser.in_progress()) {
     // Idle keep-alive connection: hold no buffers.
     c.http.reset();
     wheel_.Schedule(idx, clock_.Now() + Millis(config_.http_idle_timeout_ms));
@@ -111,28 +83,15 @@ void ServerImpl::HttpParse(uint32_t idx) {
   }
 }
 
-void ServerImpl::HttpHandleRequest(uint32_t idx) {
+void ServerImpl::HttpHandleRequest(uint32_t idx, HttpRequest& req) {
   Connection& c = slot(idx);
   HttpState& h = *c.http;
-  auto& parsed = h.parser->get();
-  HttpRequest req;
-  req.method = std::string(parsed.method_string());
-  req.target = std::string(parsed.target());
-  req.version = parsed.version();
-  req.headers.reserve(8);
-  for (const auto& field : parsed) {
-    req.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-  }
-  req.body = std::move(parsed.body());
-  req.path = std::string(PathOf(req.target));
-  if (size_t q = req.target.find('?'); q != std::string::npos) req.query = req.target.substr(q + 1);
   boost::system::error_code ec;
   auto remote = c.socket.remote_endpoint(ec);
   if (!ec) req.remote_address = remote.address().to_string();
-  h.keep_alive = parsed.keep_alive() && !draining_;
+  h.keep_alive = req.keep_alive && !draining_;
   h.head = req.method == "HEAD";
   h.response_pending = true;
-  h.parser.reset();
   h.original_url = req.target;
   wheel_.Cancel(idx);
 
@@ -199,7 +158,6 @@ void ServerImpl::HttpError(uint32_t idx, unsigned status, std::string_view messa
   Connection& c = slot(idx);
   HttpErrorCounter(reason).Inc();
   if (!c.http) c.http = std::make_unique<HttpState>();
-  c.http->parser.reset();
   c.http->inbuf.clear();
   c.http->response_pending = true;
   c.http->head = false;
@@ -213,7 +171,7 @@ void ServerImpl::HttpError(uint32_t idx, unsigned status, std::string_view messa
 void ServerImpl::HttpTimeout(uint32_t idx) {
   Connection& c = slot(idx);
   if (c.http && c.http->response_pending) return;
-  if (c.http && (c.http->parser || !c.http->inbuf.empty())) {
+  if (c.http && (c.http->parser.in_progress() || !c.http->inbuf.empty())) {
     HttpError(idx, 408, "Request timeout", "timeout");
     return;
   }

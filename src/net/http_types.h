@@ -21,6 +21,7 @@ struct HttpRequest {
   std::string path;     // Path as sent, without the query (params are decoded).
   std::string query;    // Raw query string without '?'.
   unsigned version = 11;  // 10 or 11.
+  bool keep_alive = true;  // From the version and the Connection header.
   HeaderList headers;
   std::string body;
   std::string remote_address;

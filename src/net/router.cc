@@ -67,7 +67,8 @@ bool Router::MatchSegments(const Compiled& c, std::string_view path,
 
 Router::Match Router::Find(HttpRequest& request) const {
   Match match;
-  const std::string_view method = request.method == "HEAD" ? "GET" : request.method;
+  const std::string_view method =
+      request.method == "HEAD" ? std::string_view("GET") : std::string_view(request.method);
   std::vector<std::pair<std::string, std::string>> params;
   for (size_t i = 0; i < routes_.size(); ++i) {
     if (!MatchSegments(compiled_[i], request.path, &params)) continue;

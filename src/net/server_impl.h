@@ -11,8 +11,6 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -20,6 +18,7 @@
 #include <vector>
 
 #include "core/timer_wheel.h"
+#include "net/http_parser.h"
 #include "net/server.h"
 #include "net/ws_codec.h"
 
@@ -59,7 +58,7 @@ inline constexpr uint16_t kIsWs = 1 << 8;         // Upgraded (counted as a WebS
 }  // namespace conn_flag
 
 struct HttpState {
-  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser;
+  HttpRequestParser parser;
   std::string inbuf;         // Bytes not yet consumed by the parser.
   bool response_pending = false;
   bool head = false;         // The pending request is HEAD: send no body.
@@ -142,7 +141,7 @@ class ServerImpl {
   // http_conn.cc
   void HttpFeed(uint32_t idx, const uint8_t* data, size_t size);
   void HttpParse(uint32_t idx);
-  void HttpHandleRequest(uint32_t idx);
+  void HttpHandleRequest(uint32_t idx, HttpRequest& request);
   void HttpUpgrade(uint32_t idx, HttpRequest& request);
   void HttpError(uint32_t idx, unsigned status, std::string_view message, std::string_view reason);
   void HttpTimeout(uint32_t idx);

@@ -1,0 +1,54 @@
+// Fuzzes HTTP request handling short of the socket: the request parser with
+// our limits, fed in arbitrary chunks, then routing and the WebSocket
+// upgrade check on every request it yields.
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+#include "net/http_parser.h"
+#include "net/router.h"
+#include "net/server.h"
+#include "net/ws_handshake.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size < 1) return 0;
+  static sela::net::Router* router = [] {
+    auto* r = new sela::net::Router();
+    r->Add("GET", "/health", [](sela::net::HttpRequest&, sela::net::HttpReply) {});
+    r->Add("POST", "/api/rpc/job/:id", [](sela::net::HttpRequest&, sela::net::HttpReply) {});
+    r->Add("*", "/api/node/:principal/status", [](sela::net::HttpRequest&, sela::net::HttpReply) {});
+    return r;
+  }();
+  const size_t chunk = 1 + data[0] % 97;
+  const sela::net::HttpRequestParser::Limits limits{1024, 4096};
+  sela::net::HttpRequestParser parser;
+  std::string in;
+  const char* p = reinterpret_cast<const char*>(data + 1);
+  size_t left = size - 1;
+  while (left > 0) {
+    const size_t n = std::min(chunk, left);
+    in.append(p, n);
+    p += n;
+    left -= n;
+    while (true) {
+      sela::net::HttpRequest request;
+      sela::net::HttpRequestParser::Error error;
+      auto outcome = parser.Parse(in, limits, &request, &error);
+      if (outcome == sela::net::HttpRequestParser::Outcome::kError) {
+        if (error.status != 400 && error.status != 413 && error.status != 431) std::abort();
+        return 0;
+      }
+      if (outcome == sela::net::HttpRequestParser::Outcome::kNeedMore) break;
+      if (request.body.size() > limits.body_bytes_max) std::abort();
+      router->Find(request);
+      (void)request.QueryParam("authorization");
+      if (sela::net::IsWebSocketUpgrade(request)) {
+        auto d = sela::net::CheckUpgrade(request);
+        if (d.ok() && d.accept_key.size() != 28) std::abort();
+      }
+    }
+    // Unparsed input is bounded by the header limit plus one chunk.
+    if (!parser.header_done() && in.size() > limits.header_bytes_max + chunk + 8) std::abort();
+  }
+  return 0;
+}
