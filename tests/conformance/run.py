@@ -117,6 +117,8 @@ def main():
         server.stop_all()
 
     total = time.monotonic() - start
+    if not failures:
+        server.remove_workdirs()  # logs are kept only when something failed
     if failures:
         print(f"\n{len(failures)} failing tests:")
         for tid, _ in failures:

@@ -86,6 +86,7 @@ class Server:
         # A private working directory: the server reads an optional `.env`
         # from its working directory, which must not leak in.
         self.workdir = tempfile.mkdtemp(prefix=f"ws-conf-{self.name}-")
+        _workdirs.append(self.workdir)
         port_file = os.path.join(self.workdir, "port")
         self.log_path = os.path.join(self.workdir, "server.log")
         env = {k: v for k, v in os.environ.items() if k not in _SERVER_VARS}
@@ -177,10 +178,21 @@ def current(name):
     return _servers.get(name)
 
 
+_workdirs = []
+
+
 def stop_all():
     for srv in list(_servers.values()):
         srv.stop()
     _servers.clear()
+
+
+def remove_workdirs():
+    """Delete the servers' temporary directories (logs included)."""
+    import shutil
+    for d in _workdirs:
+        shutil.rmtree(d, ignore_errors=True)
+    _workdirs.clear()
 
 
 def logs():
