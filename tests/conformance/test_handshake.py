@@ -123,10 +123,18 @@ class HandshakeFailure(ServerTestCase):
     def test_connection_keep_alive_only_is_400(self):
         self.assertEqual(self._status(upgrade_request(connection="keep-alive")).status, 400)
 
-    def test_version_8_is_426(self):
-        r = self._status(upgrade_request(version="8"))
+    def test_version_7_is_426(self):
+        r = self._status(upgrade_request(version="7"))
         self.assertEqual(r.status, 426)
         self.assertEqual(r.header("Sec-WebSocket-Version"), "13")
+
+    def test_version_8_is_accepted_like_the_original(self):
+        # The original server's `ws` library accepted hybi-10 (version 8),
+        # whose framing is the same; existing apps must keep working.
+        c = HttpConn(self.port)
+        self._conns.append(c)
+        c.send(upgrade_request(version="8"))
+        self.assertEqual(c.read_response().status, 101)
 
     def test_version_14_is_426(self):
         r = self._status(upgrade_request(version="14"))
