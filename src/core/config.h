@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/status.h"
 
@@ -33,6 +34,8 @@ struct NetConfig {
   uint32_t ws_close_timeout_ms = 5'000;               // WS_CLOSE_TIMEOUT_MS
   uint32_t max_connections = 0;  // MAX_CONNECTIONS; 0 = derive from RLIMIT_NOFILE
   uint32_t drain_timeout_ms = 30'000;                 // DRAIN_TIMEOUT_MS
+
+  friend bool operator==(const NetConfig&, const NetConfig&) = default;
 };
 
 struct Config {
@@ -53,6 +56,8 @@ struct Config {
   bool blockchain_enabled = false;       // BLOCKCHAIN_ENABLED
   bool reward_distribution_enabled = false;  // REWARD_DISTRIBUTION_ENABLED
   bool canister_storage_enabled = false;     // CANISTER_STORAGE_ENABLED
+
+  friend bool operator==(const Config&, const Config&) = default;
 };
 
 using EnvMap = std::map<std::string, std::string>;
@@ -61,6 +66,10 @@ using EnvMap = std::map<std::string, std::string>;
 // skipped, an optional `export ` prefix is allowed, values may be wrapped in
 // single or double quotes (double quotes understand \n, \" and \\). A line
 // that is none of these is an error naming its line number.
+// In an unquoted value, `#` starts a comment only at the start or after a
+// blank (as in a shell), so `URL=http://h/#x` keeps its fragment. Blanks
+// around the key and value are dropped, a later line wins over an earlier
+// one with the same key, and CRLF line ends and a UTF-8 BOM are accepted.
 Result<EnvMap> ParseDotEnv(std::string_view text);
 
 // Current process environment as a map.
@@ -69,15 +78,22 @@ EnvMap ProcessEnv();
 // Environment over .env: keys in `env` win over keys in `dotenv`.
 EnvMap MergeEnv(const EnvMap& dotenv, const EnvMap& env);
 
-// Builds and validates a Config. Unknown variables are ignored. An error
-// message names the variable and says what was expected, e.g.
+// Builds and validates a Config. Unknown variables are ignored, and an empty
+// value counts as unset (the default applies), as the original's
+// `process.env.X || default` did. Integers are plain decimal; booleans are
+// true, false, 1 or 0 in any case. The error, kInvalidArgument, is the first
+// one in the order of the fields above; its message names the variable and
+// says what was expected, e.g.
 // "PORT: expected an integer in 0..65535, got \"80a\"".
 Result<Config> LoadConfig(const EnvMap& vars);
 
 // Reads `.env` in the working directory if present, merges the process
-// environment over it, and calls LoadConfig.
+// environment over it, and calls LoadConfig. A `.env` that cannot be read or
+// is over 1 MiB is an error too.
 Result<Config> LoadConfigFromProcess();
 
+// trace|debug|info|warn|warning|error|critical|off in any case; nullopt
+// otherwise.
 std::optional<LogLevel> ParseLogLevel(std::string_view text);
 
 }  // namespace sela

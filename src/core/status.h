@@ -36,6 +36,9 @@ class [[nodiscard]] Status {
  public:
   Status() = default;
   Status(Code code, std::string message) : code_(code), message_(std::move(message)) {}
+  // Implicit so that RETURN_IF_ERROR and ASSIGN_OR_RETURN, which return
+  // Err(status), also work in functions that return a plain Status.
+  Status(std::unexpected<Status> error) : Status(std::move(error).error()) {}
 
   static Status Ok() { return {}; }
 

@@ -1,0 +1,362 @@
+#include "core/config.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <limits>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+namespace sela {
+namespace {
+
+// A .env file is a handful of lines; anything this large is a mistake, and
+// the limit keeps start-up from reading an arbitrary file into memory.
+constexpr size_t kDotEnvBytesMax = 1024 * 1024;
+constexpr char kDotEnvPath[] = ".env";
+
+constexpr uint64_t kPortMax = 65'535;
+constexpr uint64_t kHeaderBytesMin = 1024;
+constexpr uint64_t kHeaderBytesMax = uint64_t{1} << 20;
+// 125 bytes is the largest control-frame payload (RFC 6455 §5.5), so a
+// smaller message limit would reject pings and close frames.
+constexpr uint64_t kWsMessageBytesMin = 125;
+constexpr uint64_t kWsMessageBytesMax = uint64_t{1} << 30;
+constexpr uint64_t kU32Max = std::numeric_limits<uint32_t>::max();
+constexpr uint64_t kU64Max = std::numeric_limits<uint64_t>::max();
+
+bool IsBlank(char c) { return c == ' ' || c == '\t'; }
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && IsBlank(s.front())) s.remove_prefix(1);
+  while (!s.empty() && IsBlank(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+bool IsKeyChar(char c, bool first) {
+  if (c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) return true;
+  return !first && c >= '0' && c <= '9';
+}
+
+bool IsKey(std::string_view s) {
+  if (s.empty()) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (!IsKeyChar(s[i], i == 0)) return false;
+  }
+  return true;
+}
+
+char AsciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
+  }
+  return true;
+}
+
+Status DotEnvError(size_t line_number, std::string_view what) {
+  return InvalidArgument(".env line " + std::to_string(line_number) + ": " + std::string(what));
+}
+
+// After a closing quote only blanks and a comment may follow.
+bool IsTrailerAllowed(std::string_view rest) {
+  rest = Trim(rest);
+  return rest.empty() || rest.front() == '#';
+}
+
+Result<std::string> ParseDoubleQuoted(std::string_view body, size_t line_number) {
+  std::string out;
+  for (size_t i = 0; i < body.size(); ++i) {
+    const char c = body[i];
+    if (c == '"') {
+      if (!IsTrailerAllowed(body.substr(i + 1))) {
+        return Err(DotEnvError(line_number, "unexpected text after closing quote"));
+      }
+      return out;
+    }
+    if (c != '\\' || i + 1 == body.size()) {
+      out += c;
+      continue;
+    }
+    const char next = body[++i];
+    switch (next) {
+      case 'n': out += '\n'; break;
+      case '"': out += '"'; break;
+      case '\\': out += '\\'; break;
+      // Other backslashes are kept as written, as shells do inside quotes,
+      // so Windows paths and regexes survive.
+      default: out += '\\'; out += next; break;
+    }
+  }
+  return Err(DotEnvError(line_number, "missing closing double quote"));
+}
+
+Result<std::string> ParseValue(std::string_view raw, size_t line_number) {
+  raw = Trim(raw);
+  if (!raw.empty() && raw.front() == '"') return ParseDoubleQuoted(raw.substr(1), line_number);
+  if (!raw.empty() && raw.front() == '\'') {
+    const size_t close = raw.find('\'', 1);
+    if (close == std::string_view::npos) {
+      return Err(DotEnvError(line_number, "missing closing single quote"));
+    }
+    if (!IsTrailerAllowed(raw.substr(close + 1))) {
+      return Err(DotEnvError(line_number, "unexpected text after closing quote"));
+    }
+    return std::string(raw.substr(1, close - 1));
+  }
+  // An unquoted `#` starts a comment only after a blank, so that values such
+  // as URLs with fragments keep their `#`.
+  for (size_t i = 1; i < raw.size(); ++i) {
+    if (raw[i] == '#' && IsBlank(raw[i - 1])) {
+      raw = Trim(raw.substr(0, i));
+      break;
+    }
+  }
+  if (!raw.empty() && raw.front() == '#') raw = {};
+  return std::string(raw);
+}
+
+std::string Quoted(std::string_view value) {
+  // Long values are cut so that a pasted blob cannot flood the start-up log.
+  constexpr size_t kShownBytesMax = 64;
+  std::string out = "\"";
+  out += value.substr(0, kShownBytesMax);
+  if (value.size() > kShownBytesMax) out += "...";
+  out += '"';
+  return out;
+}
+
+// Reads variables in a fixed order and keeps the first error, so the message
+// a user sees does not depend on map iteration or on which checks ran.
+class Reader {
+ public:
+  explicit Reader(const EnvMap& vars) : vars_(vars) {}
+
+  const Status& status() const { return status_; }
+
+  // Empty values count as unset, as with the original's `process.env.X || d`.
+  const std::string* Find(std::string_view name) const {
+    if (!status_.ok()) return nullptr;
+    const auto it = vars_.find(std::string(name));
+    if (it == vars_.end() || it->second.empty()) return nullptr;
+    return &it->second;
+  }
+
+  void String(std::string_view name, std::string& out) {
+    if (const std::string* value = Find(name)) out = *value;
+  }
+
+  template <typename T>
+  void Unsigned(std::string_view name, T& out, uint64_t min, uint64_t max) {
+    const std::string* value = Find(name);
+    if (value == nullptr) return;
+    uint64_t parsed = 0;
+    const char* begin = value->data();
+    const char* end = begin + value->size();
+    // from_chars into an unsigned type takes no sign or blank and stops at
+    // the first non-digit, so requiring it to consume the whole value accepts
+    // plain decimal only: "80a", " 80", "+80" and "-1" are all rejected.
+    const auto [ptr, ec] = std::from_chars(begin, end, parsed);
+    if (ec != std::errc() || ptr != end || parsed < min || parsed > max) {
+      Fail(std::string(name) + ": expected an integer in " + std::to_string(min) + ".." +
+           std::to_string(max) + ", got " + Quoted(*value));
+      return;
+    }
+    out = static_cast<T>(parsed);
+  }
+
+  void Bool(std::string_view name, bool& out) {
+    const std::string* value = Find(name);
+    if (value == nullptr) return;
+    if (EqualsIgnoreCase(*value, "true") || *value == "1") {
+      out = true;
+    } else if (EqualsIgnoreCase(*value, "false") || *value == "0") {
+      out = false;
+    } else {
+      Fail(std::string(name) + ": expected true, false, 1 or 0, got " + Quoted(*value));
+    }
+  }
+
+  void Level(std::string_view name, LogLevel& out) {
+    const std::string* value = Find(name);
+    if (value == nullptr) return;
+    if (const std::optional<LogLevel> level = ParseLogLevel(*value)) {
+      out = *level;
+      return;
+    }
+    Fail(std::string(name) +
+         ": expected one of trace, debug, info, warn, warning, error, critical, off, got " +
+         Quoted(*value));
+  }
+
+  void Fail(std::string message) {
+    if (status_.ok()) status_ = InvalidArgument(std::move(message));
+  }
+
+ private:
+  const EnvMap& vars_;
+  Status status_;
+};
+
+void ReadNet(Reader& r, NetConfig& net) {
+  r.String("HOST", net.host);
+  r.Unsigned("PORT", net.port, 0, kPortMax);
+  r.String("TLS_CERT_FILE", net.tls_cert_file);
+  r.String("TLS_KEY_FILE", net.tls_key_file);
+  if (net.tls_cert_file.empty() && !net.tls_key_file.empty()) {
+    r.Fail("TLS_CERT_FILE: must be set when TLS_KEY_FILE is set");
+  } else if (!net.tls_cert_file.empty() && net.tls_key_file.empty()) {
+    r.Fail("TLS_KEY_FILE: must be set when TLS_CERT_FILE is set");
+  }
+  r.Unsigned("HTTP_MAX_HEADER_BYTES", net.http_header_bytes_max, kHeaderBytesMin, kHeaderBytesMax);
+  r.Unsigned("HTTP_MAX_BODY_BYTES", net.http_body_bytes_max, 0, kU64Max);
+  r.Unsigned("HTTP_HEADER_TIMEOUT_MS", net.http_header_timeout_ms, 1, kU32Max);
+  r.Unsigned("HTTP_REQUEST_TIMEOUT_MS", net.http_request_timeout_ms, 1, kU32Max);
+  r.Unsigned("HTTP_IDLE_TIMEOUT_MS", net.http_idle_timeout_ms, 1, kU32Max);
+  r.Unsigned("WS_MAX_MESSAGE_BYTES", net.ws_max_message_bytes, kWsMessageBytesMin,
+             kWsMessageBytesMax);
+  r.Unsigned("WS_MAX_OUTBOUND_BYTES", net.ws_outbound_bytes_max, 0, kU32Max);
+  r.Unsigned("WS_HANDSHAKE_TIMEOUT_MS", net.ws_handshake_timeout_ms, 1, kU32Max);
+  r.Unsigned("WS_CLOSE_TIMEOUT_MS", net.ws_close_timeout_ms, 1, kU32Max);
+  r.Unsigned("MAX_CONNECTIONS", net.max_connections, 0, kU32Max);
+  r.Unsigned("DRAIN_TIMEOUT_MS", net.drain_timeout_ms, 1, kU32Max);
+}
+
+void ReadRest(Reader& r, Config& config) {
+  r.Level("LOG_LEVEL", config.log_level);
+  r.String("DATA_PATH", config.data_path);
+  r.String("ADMIN_TOKEN", config.admin_token);
+  r.String("REDIS_URL", config.redis_url);
+  if (!config.redis_url.empty() && !config.redis_url.starts_with("redis://") &&
+      !config.redis_url.starts_with("rediss://")) {
+    // The value is not echoed: a Redis URL usually carries the password.
+    r.Fail("REDIS_URL: expected a URL starting with redis:// or rediss://");
+  }
+  r.String("REDIS_PASSWORD", config.redis_password);
+  r.Unsigned("REDIS_DB", config.redis_db, 0, kU32Max);
+  r.Unsigned("SESSION_TIMEOUT", config.session_timeout_s, 1, kU64Max);
+  r.Unsigned("USAGE_LIMIT", config.usage_limit, 0, kU64Max);
+  r.Unsigned("DEAD_TIMEOUT", config.dead_timeout_ms, 1, kU64Max);
+  r.Unsigned("MAX_JOBS_PER_CLIENT", config.max_jobs_per_client, 0, kU32Max);
+  r.String("IC_URL", config.ic_url);
+  r.Bool("BLOCKCHAIN_ENABLED", config.blockchain_enabled);
+  r.Bool("REWARD_DISTRIBUTION_ENABLED", config.reward_distribution_enabled);
+  r.Bool("CANISTER_STORAGE_ENABLED", config.canister_storage_enabled);
+}
+
+// Reads `path` if it exists: an absent file is an empty result, not an error.
+Result<std::optional<std::string>> ReadOptionalFile(const char* path) {
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return std::optional<std::string>();
+    return Err(FailedPrecondition(std::string(path) + ": cannot open: " + std::strerror(errno)));
+  }
+  std::string text(kDotEnvBytesMax + 1, '\0');
+  size_t read_bytes = 0;
+  int read_errno = 0;
+  while (read_bytes < text.size()) {
+    const ssize_t n = ::read(fd, text.data() + read_bytes, text.size() - read_bytes);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) read_errno = errno;
+    if (n <= 0) break;
+    read_bytes += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  if (read_errno != 0) {
+    return Err(
+        FailedPrecondition(std::string(path) + ": cannot read: " + std::strerror(read_errno)));
+  }
+  if (read_bytes > kDotEnvBytesMax) {
+    return Err(InvalidArgument(std::string(path) + ": larger than " +
+                               std::to_string(kDotEnvBytesMax) + " bytes"));
+  }
+  text.resize(read_bytes);
+  return std::optional<std::string>(std::move(text));
+}
+
+}  // namespace
+
+Result<EnvMap> ParseDotEnv(std::string_view text) {
+  EnvMap vars;
+  // Editors on Windows may start the file with a UTF-8 byte order mark.
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
+  size_t line_number = 0;
+  while (!text.empty()) {
+    ++line_number;
+    const size_t eol = text.find('\n');
+    std::string_view line = text.substr(0, eol);
+    text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    line = Trim(line);
+    if (line.empty() || line.front() == '#') continue;
+    if (line.starts_with("export") && line.size() > 6 && IsBlank(line[6])) {
+      line = Trim(line.substr(6));
+    }
+    const size_t eq = line.find('=');
+    if (eq == std::string_view::npos) return Err(DotEnvError(line_number, "expected KEY=VALUE"));
+    const std::string_view key = Trim(line.substr(0, eq));
+    if (!IsKey(key)) {
+      return Err(DotEnvError(line_number, "invalid variable name " + Quoted(key)));
+    }
+    ASSIGN_OR_RETURN(std::string value, ParseValue(line.substr(eq + 1), line_number));
+    vars[std::string(key)] = std::move(value);
+  }
+  return vars;
+}
+
+EnvMap ProcessEnv() {
+  EnvMap vars;
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    const std::string_view text(*entry);
+    const size_t eq = text.find('=');
+    if (eq == std::string_view::npos) continue;
+    // emplace keeps the first of duplicate names, which is the one getenv() returns.
+    vars.emplace(std::string(text.substr(0, eq)), std::string(text.substr(eq + 1)));
+  }
+  return vars;
+}
+
+EnvMap MergeEnv(const EnvMap& dotenv, const EnvMap& env) {
+  EnvMap merged = dotenv;
+  for (const auto& [key, value] : env) merged[key] = value;
+  return merged;
+}
+
+Result<Config> LoadConfig(const EnvMap& vars) {
+  Config config;
+  Reader reader(vars);
+  ReadNet(reader, config.net);
+  ReadRest(reader, config);
+  if (!reader.status().ok()) return Err(reader.status());
+  return config;
+}
+
+Result<Config> LoadConfigFromProcess() {
+  ASSIGN_OR_RETURN(const std::optional<std::string> text, ReadOptionalFile(kDotEnvPath));
+  EnvMap dotenv;
+  if (text.has_value()) {
+    ASSIGN_OR_RETURN(dotenv, ParseDotEnv(*text));
+  }
+  return LoadConfig(MergeEnv(dotenv, ProcessEnv()));
+}
+
+std::optional<LogLevel> ParseLogLevel(std::string_view text) {
+  static constexpr std::pair<std::string_view, LogLevel> kLevels[] = {
+      {"trace", LogLevel::kTrace}, {"debug", LogLevel::kDebug},
+      {"info", LogLevel::kInfo},   {"warn", LogLevel::kWarn},
+      {"warning", LogLevel::kWarn}, {"error", LogLevel::kError},
+      {"critical", LogLevel::kCritical}, {"off", LogLevel::kOff},
+  };
+  for (const auto& [name, level] : kLevels) {
+    if (EqualsIgnoreCase(text, name)) return level;
+  }
+  return std::nullopt;
+}
+
+}  // namespace sela

@@ -1,0 +1,534 @@
+#include "core/config.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace sela {
+namespace {
+
+// Every variable LoadConfig reads, in the order it reads them.
+const std::vector<std::string> kAllVariables = {
+    "HOST", "PORT", "TLS_CERT_FILE", "TLS_KEY_FILE", "HTTP_MAX_HEADER_BYTES",
+    "HTTP_MAX_BODY_BYTES", "HTTP_HEADER_TIMEOUT_MS", "HTTP_REQUEST_TIMEOUT_MS",
+    "HTTP_IDLE_TIMEOUT_MS", "WS_MAX_MESSAGE_BYTES", "WS_MAX_OUTBOUND_BYTES",
+    "WS_HANDSHAKE_TIMEOUT_MS", "WS_CLOSE_TIMEOUT_MS", "MAX_CONNECTIONS", "DRAIN_TIMEOUT_MS",
+    "LOG_LEVEL", "DATA_PATH", "ADMIN_TOKEN", "REDIS_URL", "REDIS_PASSWORD", "REDIS_DB",
+    "SESSION_TIMEOUT", "USAGE_LIMIT", "DEAD_TIMEOUT", "MAX_JOBS_PER_CLIENT", "IC_URL",
+    "BLOCKCHAIN_ENABLED", "REWARD_DISTRIBUTION_ENABLED", "CANISTER_STORAGE_ENABLED",
+};
+
+// Error message of LoadConfig(vars), or "" when it succeeds.
+std::string ErrorOf(const EnvMap& vars) {
+  const Result<Config> config = LoadConfig(vars);
+  if (config.has_value()) return "";
+  EXPECT_EQ(config.error().code(), Code::kInvalidArgument);
+  return config.error().message();
+}
+
+TEST(LoadConfig, NoVariablesGiveTheDefaults) {
+  const Result<Config> config = LoadConfig({});
+  ASSERT_TRUE(config.has_value()) << config.error().ToString();
+  EXPECT_EQ(*config, Config{});
+  EXPECT_EQ(config->net.host, "0.0.0.0");
+  EXPECT_EQ(config->net.port, 8082);
+  EXPECT_EQ(config->log_level, LogLevel::kInfo);
+  EXPECT_EQ(config->data_path, "./data/redis");
+  EXPECT_EQ(config->ic_url, "https://ic0.app");
+  EXPECT_EQ(config->session_timeout_s, 86'400u);
+  EXPECT_EQ(config->dead_timeout_ms, 3'600'000u);
+}
+
+TEST(LoadConfig, EmptyValuesGiveTheDefaults) {
+  EnvMap vars;
+  for (const std::string& name : kAllVariables) vars[name] = "";
+  const Result<Config> config = LoadConfig(vars);
+  ASSERT_TRUE(config.has_value()) << config.error().ToString();
+  EXPECT_EQ(*config, Config{});
+}
+
+TEST(LoadConfig, ReadsEveryVariable) {
+  const EnvMap vars = {
+      {"HOST", "127.0.0.1"},
+      {"PORT", "9443"},
+      {"TLS_CERT_FILE", "/etc/sela/cert.pem"},
+      {"TLS_KEY_FILE", "/etc/sela/key.pem"},
+      {"HTTP_MAX_HEADER_BYTES", "8192"},
+      {"HTTP_MAX_BODY_BYTES", "5000000000"},
+      {"HTTP_HEADER_TIMEOUT_MS", "1001"},
+      {"HTTP_REQUEST_TIMEOUT_MS", "1002"},
+      {"HTTP_IDLE_TIMEOUT_MS", "1003"},
+      {"WS_MAX_MESSAGE_BYTES", "65536"},
+      {"WS_MAX_OUTBOUND_BYTES", "131072"},
+      {"WS_HANDSHAKE_TIMEOUT_MS", "1004"},
+      {"WS_CLOSE_TIMEOUT_MS", "1005"},
+      {"MAX_CONNECTIONS", "50000"},
+      {"DRAIN_TIMEOUT_MS", "1006"},
+      {"LOG_LEVEL", "Debug"},
+      {"DATA_PATH", "/var/lib/sela"},
+      {"ADMIN_TOKEN", "s3cret"},
+      {"REDIS_URL", "rediss://cache.internal:6380"},
+      {"REDIS_PASSWORD", "pw"},
+      {"REDIS_DB", "3"},
+      {"SESSION_TIMEOUT", "3600"},
+      {"USAGE_LIMIT", "25"},
+      {"DEAD_TIMEOUT", "60000"},
+      {"MAX_JOBS_PER_CLIENT", "4"},
+      {"IC_URL", "http://127.0.0.1:4943"},
+      {"BLOCKCHAIN_ENABLED", "true"},
+      {"REWARD_DISTRIBUTION_ENABLED", "1"},
+      {"CANISTER_STORAGE_ENABLED", "TRUE"},
+      {"SOMETHING_ELSE", "ignored"},
+  };
+  for (const std::string& name : kAllVariables) ASSERT_TRUE(vars.contains(name)) << name;
+  const Result<Config> config = LoadConfig(vars);
+  ASSERT_TRUE(config.has_value()) << config.error().ToString();
+  const NetConfig& net = config->net;
+  EXPECT_EQ(net.host, "127.0.0.1");
+  EXPECT_EQ(net.port, 9443);
+  EXPECT_EQ(net.tls_cert_file, "/etc/sela/cert.pem");
+  EXPECT_EQ(net.tls_key_file, "/etc/sela/key.pem");
+  EXPECT_EQ(net.http_header_bytes_max, 8192u);
+  EXPECT_EQ(net.http_body_bytes_max, 5'000'000'000u);
+  EXPECT_EQ(net.http_header_timeout_ms, 1001u);
+  EXPECT_EQ(net.http_request_timeout_ms, 1002u);
+  EXPECT_EQ(net.http_idle_timeout_ms, 1003u);
+  EXPECT_EQ(net.ws_max_message_bytes, 65536u);
+  EXPECT_EQ(net.ws_outbound_bytes_max, 131072u);
+  EXPECT_EQ(net.ws_handshake_timeout_ms, 1004u);
+  EXPECT_EQ(net.ws_close_timeout_ms, 1005u);
+  EXPECT_EQ(net.max_connections, 50000u);
+  EXPECT_EQ(net.drain_timeout_ms, 1006u);
+  EXPECT_EQ(config->log_level, LogLevel::kDebug);
+  EXPECT_EQ(config->data_path, "/var/lib/sela");
+  EXPECT_EQ(config->admin_token, "s3cret");
+  EXPECT_EQ(config->redis_url, "rediss://cache.internal:6380");
+  EXPECT_EQ(config->redis_password, "pw");
+  EXPECT_EQ(config->redis_db, 3u);
+  EXPECT_EQ(config->session_timeout_s, 3600u);
+  EXPECT_EQ(config->usage_limit, 25u);
+  EXPECT_EQ(config->dead_timeout_ms, 60000u);
+  EXPECT_EQ(config->max_jobs_per_client, 4u);
+  EXPECT_EQ(config->ic_url, "http://127.0.0.1:4943");
+  EXPECT_TRUE(config->blockchain_enabled);
+  EXPECT_TRUE(config->reward_distribution_enabled);
+  EXPECT_TRUE(config->canister_storage_enabled);
+}
+
+TEST(LoadConfig, BooleansAcceptTrueFalseOneAndZeroInAnyCase) {
+  for (const char* yes : {"true", "TRUE", "True", "1"}) {
+    const Result<Config> config = LoadConfig({{"BLOCKCHAIN_ENABLED", yes}});
+    ASSERT_TRUE(config.has_value()) << yes;
+    EXPECT_TRUE(config->blockchain_enabled) << yes;
+  }
+  for (const char* no : {"false", "FALSE", "fAlSe", "0"}) {
+    const Result<Config> config = LoadConfig({{"CANISTER_STORAGE_ENABLED", no}});
+    ASSERT_TRUE(config.has_value()) << no;
+    EXPECT_FALSE(config->canister_storage_enabled) << no;
+  }
+}
+
+TEST(LoadConfig, BadBooleanNamesTheVariable) {
+  EXPECT_EQ(ErrorOf({{"REWARD_DISTRIBUTION_ENABLED", "yes"}}),
+            "REWARD_DISTRIBUTION_ENABLED: expected true, false, 1 or 0, got \"yes\"");
+  for (const char* bad : {"on", " true", "2", "truee"}) {
+    EXPECT_TRUE(ErrorOf({{"BLOCKCHAIN_ENABLED", bad}}).starts_with("BLOCKCHAIN_ENABLED: "))
+        << bad;
+  }
+}
+
+TEST(LoadConfig, PortThatIsNotAPlainIntegerNamesTheVariable) {
+  EXPECT_EQ(ErrorOf({{"PORT", "80a"}}), "PORT: expected an integer in 0..65535, got \"80a\"");
+  for (const char* bad : {"-1", "+80", " 80", "80 ", "0x50", "8.0", "65536",
+                          "99999999999999999999999"}) {
+    EXPECT_EQ(ErrorOf({{"PORT", bad}}),
+              std::string("PORT: expected an integer in 0..65535, got \"") + bad + "\"")
+        << bad;
+  }
+}
+
+TEST(LoadConfig, PortAcceptsZeroMaximumAndLeadingZeros) {
+  EXPECT_EQ(LoadConfig({{"PORT", "0"}})->net.port, 0);
+  EXPECT_EQ(LoadConfig({{"PORT", "65535"}})->net.port, 65535);
+  EXPECT_EQ(LoadConfig({{"PORT", "08082"}})->net.port, 8082);
+}
+
+TEST(LoadConfig, EveryNumericVariableRejectsTextAndNamesItself) {
+  for (const std::string& name : kAllVariables) {
+    const EnvMap probe = {{name, "12x"}};
+    const Result<Config> config = LoadConfig(probe);
+    // TLS files must come in pairs; TlsCertificateAndKeyComeTogether covers them.
+    if (name.starts_with("TLS_")) continue;
+    const bool is_text = name == "HOST" || name == "DATA_PATH" || name == "ADMIN_TOKEN" ||
+                         name == "REDIS_PASSWORD" || name == "IC_URL";
+    if (is_text) {
+      EXPECT_TRUE(config.has_value()) << name;
+      continue;
+    }
+    ASSERT_FALSE(config.has_value()) << name;
+    EXPECT_EQ(config.error().code(), Code::kInvalidArgument);
+    EXPECT_TRUE(config.error().message().starts_with(name + ": ")) << config.error().message();
+  }
+}
+
+TEST(LoadConfig, IntegersBeyondTheirTypeAreRejected) {
+  EXPECT_EQ(ErrorOf({{"REDIS_DB", "4294967296"}}),
+            "REDIS_DB: expected an integer in 0..4294967295, got \"4294967296\"");
+  EXPECT_EQ(ErrorOf({{"USAGE_LIMIT", "18446744073709551616"}}),
+            "USAGE_LIMIT: expected an integer in 0..18446744073709551615, got "
+            "\"18446744073709551616\"");
+  EXPECT_EQ(LoadConfig({{"USAGE_LIMIT", "18446744073709551615"}})->usage_limit,
+            18446744073709551615u);
+}
+
+TEST(LoadConfig, TimeoutsMustBePositive) {
+  for (const char* name : {"HTTP_HEADER_TIMEOUT_MS", "HTTP_REQUEST_TIMEOUT_MS",
+                           "HTTP_IDLE_TIMEOUT_MS", "WS_HANDSHAKE_TIMEOUT_MS",
+                           "WS_CLOSE_TIMEOUT_MS", "DRAIN_TIMEOUT_MS"}) {
+    EXPECT_EQ(ErrorOf({{name, "0"}}),
+              std::string(name) + ": expected an integer in 1..4294967295, got \"0\"");
+    EXPECT_EQ(ErrorOf({{name, "1"}}), "") << name;
+  }
+  for (const char* name : {"SESSION_TIMEOUT", "DEAD_TIMEOUT"}) {
+    EXPECT_EQ(ErrorOf({{name, "0"}}),
+              std::string(name) + ": expected an integer in 1..18446744073709551615, got \"0\"");
+  }
+}
+
+TEST(LoadConfig, WebSocketMessageLimitMustBeBetween125BytesAnd1GiB) {
+  EXPECT_EQ(ErrorOf({{"WS_MAX_MESSAGE_BYTES", "124"}}),
+            "WS_MAX_MESSAGE_BYTES: expected an integer in 125..1073741824, got \"124\"");
+  EXPECT_EQ(ErrorOf({{"WS_MAX_MESSAGE_BYTES", "1073741825"}}),
+            "WS_MAX_MESSAGE_BYTES: expected an integer in 125..1073741824, got \"1073741825\"");
+  EXPECT_EQ(LoadConfig({{"WS_MAX_MESSAGE_BYTES", "125"}})->net.ws_max_message_bytes, 125u);
+  EXPECT_EQ(LoadConfig({{"WS_MAX_MESSAGE_BYTES", "1073741824"}})->net.ws_max_message_bytes,
+            1073741824u);
+}
+
+TEST(LoadConfig, HeaderLimitMustBeBetween1KiBAnd1MiB) {
+  EXPECT_EQ(ErrorOf({{"HTTP_MAX_HEADER_BYTES", "1023"}}),
+            "HTTP_MAX_HEADER_BYTES: expected an integer in 1024..1048576, got \"1023\"");
+  EXPECT_EQ(ErrorOf({{"HTTP_MAX_HEADER_BYTES", "1048577"}}),
+            "HTTP_MAX_HEADER_BYTES: expected an integer in 1024..1048576, got \"1048577\"");
+  EXPECT_EQ(LoadConfig({{"HTTP_MAX_HEADER_BYTES", "1024"}})->net.http_header_bytes_max, 1024u);
+  EXPECT_EQ(LoadConfig({{"HTTP_MAX_HEADER_BYTES", "1048576"}})->net.http_header_bytes_max,
+            1048576u);
+}
+
+TEST(LoadConfig, TlsCertificateAndKeyComeTogether) {
+  EXPECT_EQ(ErrorOf({{"TLS_CERT_FILE", "cert.pem"}}),
+            "TLS_KEY_FILE: must be set when TLS_CERT_FILE is set");
+  EXPECT_EQ(ErrorOf({{"TLS_KEY_FILE", "key.pem"}}),
+            "TLS_CERT_FILE: must be set when TLS_KEY_FILE is set");
+  EXPECT_EQ(ErrorOf({{"TLS_CERT_FILE", "cert.pem"}, {"TLS_KEY_FILE", ""}}),
+            "TLS_KEY_FILE: must be set when TLS_CERT_FILE is set");
+  EXPECT_EQ(ErrorOf({{"TLS_CERT_FILE", "cert.pem"}, {"TLS_KEY_FILE", "key.pem"}}), "");
+}
+
+TEST(LoadConfig, RedisUrlNeedsARedisSchemeAndIsNotEchoed) {
+  const std::string error = ErrorOf({{"REDIS_URL", "http://:hunter2@cache:6379"}});
+  EXPECT_EQ(error, "REDIS_URL: expected a URL starting with redis:// or rediss://");
+  EXPECT_EQ(error.find("hunter2"), std::string::npos);
+  EXPECT_NE(ErrorOf({{"REDIS_URL", "cache:6379"}}), "");
+  EXPECT_EQ(ErrorOf({{"REDIS_URL", "redis://cache:6379/2"}}), "");
+  EXPECT_EQ(ErrorOf({{"REDIS_URL", "rediss://cache:6380"}}), "");
+}
+
+TEST(LoadConfig, LogLevelAcceptsEveryNameInAnyCase) {
+  const std::pair<const char*, LogLevel> cases[] = {
+      {"trace", LogLevel::kTrace}, {"DEBUG", LogLevel::kDebug},   {"Info", LogLevel::kInfo},
+      {"warn", LogLevel::kWarn},   {"WARNING", LogLevel::kWarn},  {"error", LogLevel::kError},
+      {"critical", LogLevel::kCritical}, {"OFF", LogLevel::kOff},
+  };
+  for (const auto& [text, level] : cases) {
+    const Result<Config> config = LoadConfig({{"LOG_LEVEL", text}});
+    ASSERT_TRUE(config.has_value()) << text;
+    EXPECT_EQ(config->log_level, level) << text;
+  }
+  EXPECT_EQ(ErrorOf({{"LOG_LEVEL", "verbose"}}),
+            "LOG_LEVEL: expected one of trace, debug, info, warn, warning, error, critical, off, "
+            "got \"verbose\"");
+}
+
+TEST(LoadConfig, LongBadValuesAreCutInTheMessage) {
+  const std::string value(1000, '9');
+  const std::string error = ErrorOf({{"PORT", value}});
+  EXPECT_TRUE(error.starts_with("PORT: ")) << error;
+  EXPECT_LT(error.size(), 200u);
+}
+
+TEST(LoadConfig, ReportsTheFirstErrorInFieldOrder) {
+  // LOG_LEVEL sorts before PORT in the map, but PORT is read first.
+  const std::string error =
+      ErrorOf({{"LOG_LEVEL", "loud"}, {"PORT", "x"}, {"BLOCKCHAIN_ENABLED", "maybe"}});
+  EXPECT_TRUE(error.starts_with("PORT: ")) << error;
+  EXPECT_TRUE(ErrorOf({{"LOG_LEVEL", "loud"}, {"BLOCKCHAIN_ENABLED", "maybe"}})
+                  .starts_with("LOG_LEVEL: "));
+}
+
+TEST(ParseLogLevel, MapsNamesAndRejectsOthers) {
+  EXPECT_EQ(ParseLogLevel("warning"), LogLevel::kWarn);
+  EXPECT_EQ(ParseLogLevel("Critical"), LogLevel::kCritical);
+  EXPECT_EQ(ParseLogLevel(""), std::nullopt);
+  EXPECT_EQ(ParseLogLevel("info "), std::nullopt);
+  EXPECT_EQ(ParseLogLevel("err"), std::nullopt);
+}
+
+EnvMap ParseOk(std::string_view text) {
+  Result<EnvMap> vars = ParseDotEnv(text);
+  EXPECT_TRUE(vars.has_value()) << vars.error().ToString();
+  return vars.value_or(EnvMap{});
+}
+
+std::string ParseError(std::string_view text) {
+  const Result<EnvMap> vars = ParseDotEnv(text);
+  if (vars.has_value()) return "";
+  EXPECT_EQ(vars.error().code(), Code::kInvalidArgument);
+  return vars.error().message();
+}
+
+TEST(ParseDotEnv, ReadsKeyValueLinesAndSkipsBlanksAndComments) {
+  const EnvMap vars = ParseOk(
+      "# Sela settings\n"
+      "\n"
+      "PORT=9000\n"
+      "   \t\n"
+      "  HOST = 127.0.0.1  \n"
+      "EMPTY=\n"
+      "  # indented comment\n"
+      "LOG_LEVEL=debug");
+  EXPECT_EQ(vars, (EnvMap{{"PORT", "9000"}, {"HOST", "127.0.0.1"}, {"EMPTY", ""},
+                          {"LOG_LEVEL", "debug"}}));
+}
+
+TEST(ParseDotEnv, AcceptsExportPrefix) {
+  EXPECT_EQ(ParseOk("export PORT=1\nexport\tHOST=h\nexported=2\n"),
+            (EnvMap{{"PORT", "1"}, {"HOST", "h"}, {"exported", "2"}}));
+}
+
+TEST(ParseDotEnv, DoubleQuotesUnderstandEscapes) {
+  const EnvMap vars = ParseOk(
+      R"(A="two\nlines"
+B="say \"hi\""
+C="back\\slash"
+D="C:\path\to"
+E="  padded  "
+F="# not a comment" # a comment
+G="")");
+  EXPECT_EQ(vars.at("A"), "two\nlines");
+  EXPECT_EQ(vars.at("B"), "say \"hi\"");
+  EXPECT_EQ(vars.at("C"), "back\\slash");
+  EXPECT_EQ(vars.at("D"), "C:\\path\\to");
+  EXPECT_EQ(vars.at("E"), "  padded  ");
+  EXPECT_EQ(vars.at("F"), "# not a comment");
+  EXPECT_EQ(vars.at("G"), "");
+}
+
+TEST(ParseDotEnv, SingleQuotesAreLiteral) {
+  const EnvMap vars = ParseOk(R"(A='no \n escapes'
+B='has "double" quotes' # comment
+C='')");
+  EXPECT_EQ(vars.at("A"), "no \\n escapes");
+  EXPECT_EQ(vars.at("B"), "has \"double\" quotes");
+  EXPECT_EQ(vars.at("C"), "");
+}
+
+TEST(ParseDotEnv, HashStartsACommentOnlyAfterABlank) {
+  const EnvMap vars = ParseOk(
+      "URL=http://host/page#part\n"
+      "TOKEN=abc # the token\n"
+      "NOTHING= # only a comment\n"
+      "TAB=x\t# tab before hash\n");
+  EXPECT_EQ(vars.at("URL"), "http://host/page#part");
+  EXPECT_EQ(vars.at("TOKEN"), "abc");
+  EXPECT_EQ(vars.at("NOTHING"), "");
+  EXPECT_EQ(vars.at("TAB"), "x");
+}
+
+TEST(ParseDotEnv, ValueMayContainEqualsSigns) {
+  EXPECT_EQ(ParseOk("ADMIN_TOKEN=a=b==\n").at("ADMIN_TOKEN"), "a=b==");
+}
+
+TEST(ParseDotEnv, AcceptsCrlfLineEndsAndAByteOrderMark) {
+  EXPECT_EQ(ParseOk("\xEF\xBB\xBFPORT=1\r\nHOST=\"h\"\r\n"),
+            (EnvMap{{"PORT", "1"}, {"HOST", "h"}}));
+}
+
+TEST(ParseDotEnv, LaterLineWins) {
+  EXPECT_EQ(ParseOk("PORT=1\nPORT=2\n").at("PORT"), "2");
+}
+
+TEST(ParseDotEnv, BadLinesAreReportedWithTheirLineNumber) {
+  EXPECT_EQ(ParseError("PORT=1\n\njust some words\n"), ".env line 3: expected KEY=VALUE");
+  EXPECT_EQ(ParseError("# c\nexport PORT\n"), ".env line 2: expected KEY=VALUE");
+  EXPECT_EQ(ParseError("=value\n"), ".env line 1: invalid variable name \"\"");
+  EXPECT_EQ(ParseError("A=1\n1ABC=2\n"), ".env line 2: invalid variable name \"1ABC\"");
+  EXPECT_EQ(ParseError("A=1\nMY-VAR=2\n"), ".env line 2: invalid variable name \"MY-VAR\"");
+  EXPECT_EQ(ParseError("A=1\nB=2\nC=\"open\n"), ".env line 3: missing closing double quote");
+  EXPECT_EQ(ParseError("A='open\n"), ".env line 1: missing closing single quote");
+  EXPECT_EQ(ParseError("A=\"x\" y\n"), ".env line 1: unexpected text after closing quote");
+  EXPECT_EQ(ParseError("A='x'y\n"), ".env line 1: unexpected text after closing quote");
+  EXPECT_EQ(ParseError("A=\"ends with backslash\\\"\n"),
+            ".env line 1: missing closing double quote");
+}
+
+TEST(ParseDotEnv, EmptyTextHasNoVariables) {
+  EXPECT_EQ(ParseOk(""), EnvMap{});
+  EXPECT_EQ(ParseOk("\n\n# only comments\n"), EnvMap{});
+}
+
+TEST(MergeEnv, EnvironmentWinsOverDotEnv) {
+  const EnvMap merged = MergeEnv({{"PORT", "1"}, {"HOST", "from-file"}},
+                                 {{"PORT", "2"}, {"LOG_LEVEL", "warn"}});
+  EXPECT_EQ(merged, (EnvMap{{"PORT", "2"}, {"HOST", "from-file"}, {"LOG_LEVEL", "warn"}}));
+  const Result<Config> config = LoadConfig(merged);
+  ASSERT_TRUE(config.has_value());
+  EXPECT_EQ(config->net.port, 2);
+  EXPECT_EQ(config->net.host, "from-file");
+}
+
+TEST(MergeEnv, EmptyEnvironmentValueStillOverridesAndMeansDefault) {
+  const Result<Config> config = LoadConfig(MergeEnv({{"PORT", "1"}}, {{"PORT", ""}}));
+  ASSERT_TRUE(config.has_value());
+  EXPECT_EQ(config->net.port, 8082);
+}
+
+// Variables to set, or for nullopt to unset.
+using EnvChanges = std::vector<std::pair<std::string, std::optional<std::string>>>;
+
+// Applies EnvChanges and puts the previous values back when destroyed.
+class ScopedEnv {
+ public:
+  explicit ScopedEnv(const EnvChanges& vars) {
+    for (const auto& [name, value] : vars) {
+      const char* old = ::getenv(name.c_str());
+      saved_.emplace_back(name, old == nullptr ? std::nullopt : std::optional<std::string>(old));
+      Set(name, value);
+    }
+  }
+  ~ScopedEnv() {
+    for (const auto& [name, value] : saved_) Set(name, value);
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  static void Set(const std::string& name, const std::optional<std::string>& value) {
+    if (value.has_value()) {
+      ::setenv(name.c_str(), value->c_str(), 1);
+    } else {
+      ::unsetenv(name.c_str());
+    }
+  }
+  EnvChanges saved_;
+};
+
+// Runs the test body in a fresh temporary directory and returns to the old
+// working directory afterwards.
+class ScopedTempCwd {
+ public:
+  ScopedTempCwd() : old_(std::filesystem::current_path()) {
+    std::string pattern = (std::filesystem::temp_directory_path() / "sela_config_XXXXXX").string();
+    const char* made = ::mkdtemp(pattern.data());
+    EXPECT_NE(made, nullptr);
+    dir_ = pattern;
+    std::filesystem::current_path(dir_);
+  }
+  ~ScopedTempCwd() {
+    std::filesystem::current_path(old_);
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+  ScopedTempCwd(const ScopedTempCwd&) = delete;
+  ScopedTempCwd& operator=(const ScopedTempCwd&) = delete;
+
+  void Write(const std::string& name, const std::string& text) const {
+    std::ofstream(dir_ / name, std::ios::binary) << text;
+  }
+
+ private:
+  std::filesystem::path old_;
+  std::filesystem::path dir_;
+};
+
+// Clears every variable LoadConfig reads, so the tests do not depend on the
+// environment they run in, then applies `set`.
+EnvChanges OnlyThese(const std::vector<std::pair<std::string, std::string>>& set) {
+  EnvChanges vars;
+  for (const std::string& name : kAllVariables) vars.emplace_back(name, std::nullopt);
+  for (const auto& [name, value] : set) vars.emplace_back(name, value);
+  return vars;
+}
+
+TEST(ProcessEnv, ContainsTheProcessVariables) {
+  const ScopedEnv env(EnvChanges{{"SELA_CONFIG_TEST_VAR", "a=b"}});
+  const EnvMap vars = ProcessEnv();
+  ASSERT_TRUE(vars.contains("SELA_CONFIG_TEST_VAR"));
+  EXPECT_EQ(vars.at("SELA_CONFIG_TEST_VAR"), "a=b");
+}
+
+TEST(LoadConfigFromProcess, EnvironmentWinsOverDotEnvFile) {
+  const ScopedTempCwd cwd;
+  cwd.Write(".env", "PORT=7000\nHOST=10.0.0.1\nexport LOG_LEVEL=error\n");
+  const ScopedEnv env(OnlyThese({{"PORT", "9000"}}));
+  const Result<Config> config = LoadConfigFromProcess();
+  ASSERT_TRUE(config.has_value()) << config.error().ToString();
+  EXPECT_EQ(config->net.port, 9000);
+  EXPECT_EQ(config->net.host, "10.0.0.1");
+  EXPECT_EQ(config->log_level, LogLevel::kError);
+}
+
+TEST(LoadConfigFromProcess, WorksWithoutADotEnvFile) {
+  const ScopedTempCwd cwd;
+  const ScopedEnv env(OnlyThese({{"REDIS_DB", "5"}}));
+  const Result<Config> config = LoadConfigFromProcess();
+  ASSERT_TRUE(config.has_value()) << config.error().ToString();
+  EXPECT_EQ(config->redis_db, 5u);
+  EXPECT_EQ(config->net.port, 8082);
+}
+
+TEST(LoadConfigFromProcess, BadDotEnvLineStopsStartUp) {
+  const ScopedTempCwd cwd;
+  cwd.Write(".env", "PORT=7000\noops\n");
+  const ScopedEnv env(OnlyThese({}));
+  const Result<Config> config = LoadConfigFromProcess();
+  ASSERT_FALSE(config.has_value());
+  EXPECT_EQ(config.error(), InvalidArgument(".env line 2: expected KEY=VALUE"));
+}
+
+TEST(LoadConfigFromProcess, BadValueInDotEnvNamesTheVariable) {
+  const ScopedTempCwd cwd;
+  cwd.Write(".env", "WS_MAX_MESSAGE_BYTES=12\n");
+  const ScopedEnv env(OnlyThese({}));
+  const Result<Config> config = LoadConfigFromProcess();
+  ASSERT_FALSE(config.has_value());
+  EXPECT_TRUE(config.error().message().starts_with("WS_MAX_MESSAGE_BYTES: "));
+}
+
+TEST(LoadConfigFromProcess, OversizedDotEnvIsRejected) {
+  const ScopedTempCwd cwd;
+  cwd.Write(".env", std::string(1024 * 1024 + 1, '#'));
+  const ScopedEnv env(OnlyThese({}));
+  const Result<Config> config = LoadConfigFromProcess();
+  ASSERT_FALSE(config.has_value());
+  EXPECT_EQ(config.error().code(), Code::kInvalidArgument);
+}
+
+TEST(LoadConfigFromProcess, UnreadableDotEnvIsAnError) {
+  const ScopedTempCwd cwd;
+  std::filesystem::create_directory(".env");
+  const ScopedEnv env(OnlyThese({}));
+  const Result<Config> config = LoadConfigFromProcess();
+  ASSERT_FALSE(config.has_value());
+  EXPECT_EQ(config.error().code(), Code::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace sela

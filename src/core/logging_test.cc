@@ -1,0 +1,211 @@
+#include "core/logging.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <spdlog/details/log_msg.h>
+#include <spdlog/spdlog.h>
+
+namespace sela {
+namespace {
+
+namespace json = boost::json;
+
+// 2026-11-25T20:30:00.123Z.
+constexpr int64_t kRecordTimeMs = 1'795'638'600'123;
+
+std::string Format(std::string_view payload,
+                   spdlog::level::level_enum level = spdlog::level::info,
+                   int64_t time_ms = kRecordTimeMs) {
+  const spdlog::log_clock::time_point time{std::chrono::milliseconds(time_ms)};
+  const spdlog::details::log_msg msg(time, spdlog::source_loc{}, "sela", level,
+                                     spdlog::string_view_t(payload.data(), payload.size()));
+  JsonLogFormatter formatter;
+  spdlog::memory_buf_t buffer;
+  formatter.format(msg, buffer);
+  return std::string(buffer.data(), buffer.size());
+}
+
+// Parses one formatted line strictly (valid UTF-8, one object, one newline at
+// the end) and returns the object.
+json::object ParseLine(const std::string& line) {
+  EXPECT_FALSE(line.empty());
+  EXPECT_EQ(line.back(), '\n');
+  EXPECT_EQ(line.find('\n'), line.size() - 1) << line;
+  json::error_code error;
+  const json::value value = json::parse(line, error);
+  EXPECT_FALSE(error) << error.message() << " in " << line;
+  if (error || !value.is_object()) return {};
+  return value.as_object();
+}
+
+std::string Member(const json::object& object, std::string_view key) {
+  const json::value* value = object.if_contains(key);
+  if (value == nullptr || !value->is_string()) return "<absent>";
+  return std::string(value->as_string());
+}
+
+TEST(JsonLogFormatter, WritesTimestampLevelAndMessageAsOneLine) {
+  EXPECT_EQ(Format("listening on 0.0.0.0:8082"),
+            "{\"ts\":\"2026-11-25T20:30:00.123Z\",\"level\":\"info\","
+            "\"msg\":\"listening on 0.0.0.0:8082\"}\n");
+}
+
+TEST(JsonLogFormatter, TimestampIsUtcWithMilliseconds) {
+  EXPECT_EQ(Member(ParseLine(Format("x", spdlog::level::info, 0)), "ts"),
+            "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(Member(ParseLine(Format("x", spdlog::level::info, 951'782'400'007)), "ts"),
+            "2000-02-29T00:00:00.007Z");
+  EXPECT_EQ(Member(ParseLine(Format("x", spdlog::level::info, -1)), "ts"),
+            "1969-12-31T23:59:59.999Z");
+}
+
+TEST(JsonLogFormatter, NamesEveryLevel) {
+  const std::pair<spdlog::level::level_enum, const char*> cases[] = {
+      {spdlog::level::trace, "trace"}, {spdlog::level::debug, "debug"},
+      {spdlog::level::info, "info"},   {spdlog::level::warn, "warn"},
+      {spdlog::level::err, "error"},   {spdlog::level::critical, "critical"},
+  };
+  for (const auto& [level, name] : cases) {
+    EXPECT_EQ(Member(ParseLine(Format("x", level)), "level"), name);
+  }
+}
+
+TEST(JsonLogFormatter, MessageWithQuotesBackslashesAndControlCharactersRoundTrips) {
+  const std::string message =
+      std::string("say \"hi\" C:\\dir\nnext\tline\r\x01\x1b[31m\x7f end") + '\0' + "nul";
+  const std::string line = Format(message);
+  EXPECT_EQ(Member(ParseLine(line), "msg"), message);
+}
+
+TEST(JsonLogFormatter, InvalidUtf8BecomesReplacementCharacters) {
+  const std::string line = Format("bad \xff\xfe and cut \xe2\x82");
+  EXPECT_EQ(Member(ParseLine(line), "msg"), "bad \uFFFD\uFFFD and cut \uFFFD\uFFFD");
+}
+
+TEST(JsonLogFormatter, LiftsLogFieldsIntoMembers) {
+  const std::string payload = "closing connection" +
+                              LogFields({{"peer", "10.0.0.7:51234"}, {"code", "1009"},
+                                         {"reason", "said \"bye\"\n\x01\xff"}});
+  const json::object object = ParseLine(Format(payload, spdlog::level::warn));
+  EXPECT_EQ(Member(object, "msg"), "closing connection");
+  EXPECT_EQ(Member(object, "level"), "warn");
+  EXPECT_EQ(Member(object, "peer"), "10.0.0.7:51234");
+  EXPECT_EQ(Member(object, "code"), "1009");
+  EXPECT_EQ(Member(object, "reason"), "said \"bye\"\n\x01\uFFFD");
+  EXPECT_EQ(object.size(), 6u);
+}
+
+TEST(JsonLogFormatter, EmptyLogFieldsLeaveJustTheMessage) {
+  const json::object object = ParseLine(Format("hello" + LogFields({})));
+  EXPECT_EQ(Member(object, "msg"), "hello");
+  EXPECT_EQ(object.size(), 3u);
+}
+
+TEST(JsonLogFormatter, FieldsCannotReplaceTimestampLevelOrMessage) {
+  const json::object object =
+      ParseLine(Format("m" + LogFields({{"level", "critical"}, {"ts", "0"}, {"msg", "x"}})));
+  EXPECT_EQ(Member(object, "level"), "info");
+  EXPECT_EQ(Member(object, "msg"), "m");
+  EXPECT_EQ(Member(object, "_level"), "critical");
+  EXPECT_EQ(Member(object, "_ts"), "0");
+  EXPECT_EQ(Member(object, "_msg"), "x");
+}
+
+TEST(JsonLogFormatter, ForgedFieldBlocksStayInTheMessage) {
+  const std::string forgeries[] = {
+      "user text \x1f\"level\":\"critical\"",
+      "user text \x1f\"a\":\"b\"}, {\"c\":\"d\"",
+      "user text \x1f\"a\":\"b\",",
+      "user text \x1f\"a b\":\"c\"",
+      "user text \x1f\"a\":\"\\ud800\"",
+      "user text \x1f\"a\":\"raw\ncontrol\"",
+  };
+  for (const std::string& payload : forgeries) {
+    const json::object object = ParseLine(Format(payload));
+    EXPECT_EQ(Member(object, "msg"), payload);
+    EXPECT_EQ(Member(object, "level"), "info");
+    EXPECT_EQ(object.size(), 3u) << payload;
+  }
+}
+
+TEST(JsonLogFormatter, OnlyTheLastFieldBlockIsLifted) {
+  const std::string first = LogFields({{"a", "1"}});
+  const json::object object = ParseLine(Format("x" + first + " y" + LogFields({{"b", "2"}})));
+  EXPECT_EQ(Member(object, "msg"), "x" + first + " y");
+  EXPECT_EQ(Member(object, "b"), "2");
+  EXPECT_EQ(Member(object, "a"), "<absent>");
+}
+
+TEST(JsonLogFormatter, CloneFormatsTheSame) {
+  JsonLogFormatter formatter;
+  const std::unique_ptr<spdlog::formatter> clone = formatter.clone();
+  ASSERT_NE(clone, nullptr);
+  const spdlog::details::log_msg msg(
+      spdlog::log_clock::time_point{std::chrono::milliseconds(kRecordTimeMs)},
+      spdlog::source_loc{}, "sela", spdlog::level::err, "boom");
+  spdlog::memory_buf_t original;
+  spdlog::memory_buf_t cloned;
+  formatter.format(msg, original);
+  clone->format(msg, cloned);
+  EXPECT_EQ(std::string(original.data(), original.size()),
+            std::string(cloned.data(), cloned.size()));
+}
+
+TEST(JsonEscape, EscapesOnlyWhatJsonNeeds) {
+  EXPECT_EQ(JsonEscape("plain text 123"), "plain text 123");
+  EXPECT_EQ(JsonEscape("\"q\" \\"), "\\\"q\\\" \\\\");
+  EXPECT_EQ(JsonEscape("a\nb\rc\td"), "a\\nb\\rc\\td");
+  EXPECT_EQ(JsonEscape(std::string("\x01\x1f\x7f") + '\0'), "\\u0001\\u001f\\u007f\\u0000");
+  EXPECT_EQ(JsonEscape("/"), "/");
+}
+
+TEST(JsonEscape, KeepsValidUtf8) {
+  EXPECT_EQ(JsonEscape("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"),
+            "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+}
+
+TEST(JsonEscape, ReplacesEachInvalidUtf8ByteWithTheReplacementCharacter) {
+  EXPECT_EQ(JsonEscape("\x80"), "\\ufffd");                    // Stray continuation.
+  EXPECT_EQ(JsonEscape("\xc0\x80"), "\\ufffd\\ufffd");         // Overlong NUL.
+  EXPECT_EQ(JsonEscape("\xed\xa0\x80"), "\\ufffd\\ufffd\\ufffd");  // Surrogate.
+  EXPECT_EQ(JsonEscape("\xf4\x90\x80\x80"), "\\ufffd\\ufffd\\ufffd\\ufffd");  // > U+10FFFF.
+  EXPECT_EQ(JsonEscape("a\xe2\x82"), "a\\ufffd\\ufffd");       // Cut short.
+}
+
+TEST(LogFields, SanitizesKeys) {
+  const json::object object =
+      ParseLine(Format("m" + LogFields({{"bad key\"", "v"}, {"", "empty"}, {"ok.key-1", "w"}})));
+  EXPECT_EQ(Member(object, "bad_key_"), "v");
+  EXPECT_EQ(Member(object, "_"), "empty");
+  EXPECT_EQ(Member(object, "ok.key-1"), "w");
+}
+
+TEST(ToSpdlogLevel, MapsEveryLevel) {
+  EXPECT_EQ(ToSpdlogLevel(LogLevel::kTrace), spdlog::level::trace);
+  EXPECT_EQ(ToSpdlogLevel(LogLevel::kDebug), spdlog::level::debug);
+  EXPECT_EQ(ToSpdlogLevel(LogLevel::kInfo), spdlog::level::info);
+  EXPECT_EQ(ToSpdlogLevel(LogLevel::kWarn), spdlog::level::warn);
+  EXPECT_EQ(ToSpdlogLevel(LogLevel::kError), spdlog::level::err);
+  EXPECT_EQ(ToSpdlogLevel(LogLevel::kCritical), spdlog::level::critical);
+  EXPECT_EQ(ToSpdlogLevel(LogLevel::kOff), spdlog::level::off);
+}
+
+TEST(SetupLogging, InstallsADefaultLoggerAtTheGivenLevel) {
+  const std::shared_ptr<spdlog::logger> previous = spdlog::default_logger();
+  SetupLogging(LogLevel::kError);
+  const std::shared_ptr<spdlog::logger> installed = spdlog::default_logger();
+  EXPECT_NE(installed, previous);
+  EXPECT_EQ(installed->level(), spdlog::level::err);
+  EXPECT_FALSE(installed->should_log(spdlog::level::warn));
+  EXPECT_TRUE(installed->should_log(spdlog::level::critical));
+  spdlog::set_default_logger(previous);
+}
+
+}  // namespace
+}  // namespace sela
