@@ -99,6 +99,8 @@ ServerImpl::ServerImpl(EventLoop& loop, const NetConfig& config, const Clock& cl
   m_.slow_consumers = &metrics.GetCounter(
       "sela_ws_slow_consumer_closes_total", "WebSockets closed because output queued past its limit.");
   m_.upgrades = &metrics.GetCounter("sela_ws_upgrades_total", "WebSocket upgrades accepted.");
+  m_.tls_failures = &metrics.GetCounter("sela_tls_failures_total",
+                                        "TLS connections dropped for a bad handshake or record.");
   m_.request_seconds = &metrics.GetHistogram("sela_http_request_duration_seconds",
                                              "HTTP request latency, first byte to response.");
 }
@@ -122,6 +124,12 @@ Counter& ServerImpl::HttpErrorCounter(std::string_view reason) {
 }
 
 Status ServerImpl::Listen() {
+  if (!config_.tls_cert_file.empty()) {
+    auto tls = TlsContext::Create(config_.tls_cert_file, config_.tls_key_file);
+    if (!tls) return tls.error();
+    tls_ = std::move(*tls);
+    plain_buffer_.reset(new uint8_t[kReadBufferBytes]);
+  }
   boost::system::error_code ec;
   std::vector<Tcp::endpoint> endpoints;
   auto address = asio::ip::make_address(config_.host, ec);
@@ -225,6 +233,7 @@ void ServerImpl::AcceptSome(size_t ai) {
     }
     c.socket.non_blocking(true, ec);
     c.socket.set_option(Tcp::no_delay(true), ec);
+    if (tls_) c.tls = std::make_unique<TlsSession>(*tls_);
     c.state = ConnState::kHttp;
     ++open_;
     m_.accepted->Inc();
@@ -277,13 +286,20 @@ void ServerImpl::OnReadable(uint32_t idx, uint32_t gen, const boost::system::err
 void ServerImpl::ReadLoop(uint32_t idx) {
   Connection& c = slot(idx);
   const int fd = c.socket.native_handle();
+  // Plaintext may wait inside TLS from before a pause.
+  if (c.tls && c.tls->handshake_done() && !(c.flags & conn_flag::kReadPaused)) TlsIn(idx, nullptr, 0);
   for (int round = 0; round < 16; ++round) {
     if (c.state == ConnState::kFree || c.state == ConnState::kDead) return;
     if (c.flags & conn_flag::kReadPaused) return;
     const ssize_t n = ::recv(fd, read_buffer_.get(), kReadBufferBytes, 0);
     if (n > 0) {
       m_.bytes_in->Inc(static_cast<uint64_t>(n));
-      if (c.state != ConnState::kLingering) Dispatch(idx, read_buffer_.get(), static_cast<size_t>(n));
+      if (c.state == ConnState::kLingering) continue;
+      if (c.tls) {
+        TlsIn(idx, read_buffer_.get(), static_cast<size_t>(n));
+      } else {
+        Dispatch(idx, read_buffer_.get(), static_cast<size_t>(n));
+      }
       continue;
     }
     if (n == 0) {
@@ -314,7 +330,45 @@ void ServerImpl::Dispatch(uint32_t idx, uint8_t* data, size_t size) {
   }
 }
 
+void ServerImpl::TlsIn(uint32_t idx, const uint8_t* data, size_t size) {
+  Connection& c = slot(idx);
+  if (!c.tls->Ingest(data, size)) {
+    m_.tls_failures->Inc();
+    FlushTls(idx);  // The alert, if any.
+    Abort(idx, close_code::kAbnormal);
+    return;
+  }
+  while (c.state == ConnState::kHttp || c.state == ConnState::kWebSocket) {
+    if (c.flags & conn_flag::kReadPaused) break;
+    const ptrdiff_t n = c.tls->ReadPlain(plain_buffer_.get(), kReadBufferBytes);
+    if (n == 0) break;
+    if (n < 0) {
+      Abort(idx, c.close_code ? c.close_code : close_code::kAbnormal);
+      return;
+    }
+    Dispatch(idx, plain_buffer_.get(), static_cast<size_t>(n));
+  }
+  if (c.state != ConnState::kDead && c.state != ConnState::kFree) FlushTls(idx);
+}
+
+bool ServerImpl::FlushTls(uint32_t idx) {
+  std::string cipher;
+  slot(idx).tls->TakeCiphertext(cipher);
+  return cipher.empty() || RawWrite(idx, cipher, {});
+}
+
 bool ServerImpl::Write(uint32_t idx, std::string_view head, std::string_view body) {
+  Connection& c = slot(idx);
+  if (!c.tls) return RawWrite(idx, head, body);
+  if (!c.tls->Encrypt(head) || !c.tls->Encrypt(body)) {
+    m_.tls_failures->Inc();
+    Abort(idx, close_code::kAbnormal);
+    return false;
+  }
+  return FlushTls(idx);
+}
+
+bool ServerImpl::RawWrite(uint32_t idx, std::string_view head, std::string_view body) {
   Connection& c = slot(idx);
   const size_t total = head.size() + body.size();
   if (c.out) {
@@ -408,6 +462,13 @@ void ServerImpl::AfterFlush(uint32_t idx) {
 void ServerImpl::BeginLinger(uint32_t idx) {
   Connection& c = slot(idx);
   c.flags &= ~(conn_flag::kLingerAfterFlush | conn_flag::kReadPaused);
+  if (c.tls) {
+    // Best effort close_notify before the FIN; the peer may be gone.
+    c.tls->Shutdown();
+    std::string cipher;
+    c.tls->TakeCiphertext(cipher);
+    if (!cipher.empty()) ::send(c.socket.native_handle(), cipher.data(), cipher.size(), MSG_NOSIGNAL);
+  }
   boost::system::error_code ec;
   c.socket.shutdown(Socket::shutdown_send, ec);
   if (c.state == ConnState::kHttp && (c.flags & conn_flag::kIsWs) == 0) c.http.reset();
@@ -450,6 +511,7 @@ void ServerImpl::Recycle(uint32_t idx, uint32_t gen) {
   c.ws = WsReader();
   c.http.reset();
   c.out.reset();
+  c.tls.reset();
   ++c.generation;
   c.state = ConnState::kFree;
   // A cancelled wait may still occupy the inline operation memory.

@@ -20,6 +20,7 @@
 #include "core/timer_wheel.h"
 #include "net/http_parser.h"
 #include "net/server.h"
+#include "net/tls.h"
 #include "net/ws_codec.h"
 
 namespace sela::net {
@@ -80,6 +81,7 @@ struct Connection {
   WsReader ws;
   std::unique_ptr<HttpState> http;
   std::unique_ptr<OutQueue> out;
+  std::unique_ptr<TlsSession> tls;  // Only on a TLS listener.
   uint32_t generation = 0;
   ConnState state = ConnState::kFree;
   uint16_t flags = 0;
@@ -126,9 +128,13 @@ class ServerImpl {
   void ArmWrite(uint32_t idx);
   void ReadLoop(uint32_t idx);
   void Dispatch(uint32_t idx, uint8_t* data, size_t size);
-  // Writes bytes (header then body) now or queues them; false if the
-  // connection died (write error or outbound limit).
+  // Writes bytes (header then body) now or queues them, through TLS when
+  // the connection has it; false if the connection died (write error or
+  // outbound limit).
   bool Write(uint32_t idx, std::string_view head, std::string_view body);
+  bool RawWrite(uint32_t idx, std::string_view head, std::string_view body);
+  void TlsIn(uint32_t idx, const uint8_t* data, size_t size);
+  bool FlushTls(uint32_t idx);
   void FlushOut(uint32_t idx);
   void AfterFlush(uint32_t idx);
   void BeginLinger(uint32_t idx);
@@ -173,6 +179,8 @@ class ServerImpl {
   size_t max_connections_ = 0;
   bool accept_paused_ = false;
   std::unique_ptr<uint8_t[]> read_buffer_;
+  std::unique_ptr<uint8_t[]> plain_buffer_;  // Decrypted TLS input.
+  std::unique_ptr<TlsContext> tls_;
   TimerWheel wheel_;
   bool draining_ = false;
   uint16_t drain_code_ = 0;
@@ -194,6 +202,7 @@ class ServerImpl {
     Counter* messages_in;
     Counter* slow_consumers;
     Counter* upgrades;
+    Counter* tls_failures;
     Histogram* request_seconds;
   } m_;
   Counter& WsErrorCounter(uint16_t code);
