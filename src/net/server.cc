@@ -54,6 +54,11 @@ struct ReadWait {
   void operator()(const boost::system::error_code& ec) { server->OnReadable(idx, gen, ec); }
 };
 
+// The inline slot must hold the operation Asio allocates for a read wait
+// (checked here because its size is an Asio implementation detail).
+static_assert(sizeof(asio::detail::reactive_wait_op<ReadWait, Executor>) <= kOpBytes,
+              "raise kOpBytes: the read-wait operation no longer fits its inline slot");
+
 bool IsFdExhaustion(const boost::system::error_code& ec) {
   const int v = ec.value();
   return ec.category() == boost::system::system_category() &&

@@ -33,7 +33,7 @@ using Acceptor = asio::basic_socket_acceptor<Tcp, Executor>;
 
 // Inline storage for the one read-wait operation a connection keeps pending,
 // so that an idle connection costs no separate heap block for it.
-inline constexpr size_t kOpBytes = 80;
+inline constexpr size_t kOpBytes = 96;
 struct alignas(16) OpSlot {
   unsigned char bytes[kOpBytes];
 };
