@@ -59,7 +59,7 @@ int main() {
     return 1;
   }
   spdlog::info("listening on {}:{}", config->net.host, server.port());
-  if (const char* port_file = std::getenv("PORT_FILE"); port_file && *port_file) {
+  if (const std::string& port_file = config->port_file; !port_file.empty()) {
     if (auto st = sela::WriteFileAtomic(port_file, std::to_string(server.port()) + "\n"); !st.ok()) {
       spdlog::critical("cannot write PORT_FILE: {}", st.ToString());
       return 1;

@@ -232,6 +232,7 @@ void ReadRest(Reader& r, Config& config) {
   r.Level("LOG_LEVEL", config.log_level);
   r.String("DATA_PATH", config.data_path);
   r.String("ADMIN_TOKEN", config.admin_token);
+  r.String("PORT_FILE", config.port_file);
   r.String("REDIS_URL", config.redis_url);
   if (!config.redis_url.empty() && !config.redis_url.starts_with("redis://") &&
       !config.redis_url.starts_with("rediss://")) {

@@ -43,6 +43,7 @@ struct Config {
   LogLevel log_level = LogLevel::kInfo;  // LOG_LEVEL: trace|debug|info|warn|error|critical|off
   std::string data_path = "./data/redis";  // DATA_PATH
   std::string admin_token;               // ADMIN_TOKEN; empty = admin routes answer 403
+  std::string port_file;                 // PORT_FILE; write the bound port here once listening
 
   // Read now so that a bad value stops start-up; used by later modules.
   std::string redis_url;                 // REDIS_URL; empty = embedded store

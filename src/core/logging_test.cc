@@ -109,7 +109,7 @@ TEST(JsonLogFormatter, EmptyLogFieldsLeaveJustTheMessage) {
 
 TEST(JsonLogFormatter, FieldsCannotReplaceTimestampLevelOrMessage) {
   const json::object object =
-      ParseLine(Format("m" + LogFields({{"level", "critical"}, {"ts", "0"}, {"msg", "x"}})));
+      ParseLine(Format(std::string("m").append(LogFields({{"level", "critical"}, {"ts", "0"}, {"msg", "x"}}))));
   EXPECT_EQ(Member(object, "level"), "info");
   EXPECT_EQ(Member(object, "msg"), "m");
   EXPECT_EQ(Member(object, "_level"), "critical");
@@ -180,7 +180,7 @@ TEST(JsonEscape, ReplacesEachInvalidUtf8ByteWithTheReplacementCharacter) {
 
 TEST(LogFields, SanitizesKeys) {
   const json::object object =
-      ParseLine(Format("m" + LogFields({{"bad key\"", "v"}, {"", "empty"}, {"ok.key-1", "w"}})));
+      ParseLine(Format(std::string("m").append(LogFields({{"bad key\"", "v"}, {"", "empty"}, {"ok.key-1", "w"}}))));
   EXPECT_EQ(Member(object, "bad_key_"), "v");
   EXPECT_EQ(Member(object, "_"), "empty");
   EXPECT_EQ(Member(object, "ok.key-1"), "w");

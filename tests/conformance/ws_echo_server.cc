@@ -60,7 +60,7 @@ int main() {
     std::fprintf(stderr, "ws_echo_server: %s\n", st.ToString().c_str());
     return 1;
   }
-  if (const char* port_file = std::getenv("PORT_FILE"); port_file && *port_file) {
+  if (const std::string& port_file = config->port_file; !port_file.empty()) {
     if (!sela::WriteFileAtomic(port_file, std::to_string(server.port()) + "\n").ok()) return 1;
   }
   loop.OnSignals({SIGTERM, SIGINT}, [&](int) {
