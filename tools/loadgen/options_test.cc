@@ -1,0 +1,123 @@
+#include "options.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+
+#include "coordinator.h"
+
+namespace loadgen {
+namespace {
+
+std::expected<Options, std::string> Parse(std::vector<std::string> args) { return ParseOptions(args); }
+
+TEST(Options, DefaultsMatchTheDocumentation) {
+  auto o = Parse({"hold"});
+  ASSERT_TRUE(o.has_value()) << o.error();
+  EXPECT_EQ(o->scenario, Scenario::kHold);
+  EXPECT_EQ(o->host, "127.0.0.1");
+  EXPECT_EQ(o->path, "/");
+  EXPECT_EQ(o->source_ips, 8);
+  EXPECT_EQ(o->connect_rate_per_s, 5000);
+  EXPECT_EQ(o->heartbeat_s, 30);
+  EXPECT_EQ(o->inflight, 1);
+  EXPECT_EQ(o->principal_prefix, "loadgen-");
+  EXPECT_EQ(o->procs, 0);
+  EXPECT_EQ(o->settle_s, 2);
+  EXPECT_EQ(o->max_runtime_s, 600);
+  EXPECT_TRUE(o->auth_header);
+  EXPECT_FALSE(o->raw);
+}
+
+TEST(Options, ParsesBothValueSpellings) {
+  auto o = Parse({"ping", "--nodes", "19000", "--duration=2.5", "--raw", "--procs", "3",
+                  "--principal-format=ic", "--no-auth-header", "--server-pid", "42"});
+  ASSERT_TRUE(o.has_value()) << o.error();
+  EXPECT_EQ(o->scenario, Scenario::kPing);
+  EXPECT_EQ(o->nodes, 19000);
+  EXPECT_DOUBLE_EQ(o->duration_s, 2.5);
+  EXPECT_TRUE(o->raw);
+  EXPECT_EQ(o->procs, 3);
+  EXPECT_EQ(o->principal_format, PrincipalFormat::kIcText);
+  EXPECT_FALSE(o->auth_header);
+  EXPECT_EQ(o->server_pid, 42);
+}
+
+TEST(Options, RejectsBadInputWithAMessage) {
+  const std::vector<std::vector<std::string>> bad = {
+      {},
+      {"fly"},
+      {"hold", "--nodes"},
+      {"hold", "--nodes", "0"},
+      {"hold", "--nodes", "12x"},
+      {"hold", "--inflight", "5000"},
+      {"hold", "--bogus", "1"},
+      {"hold", "--path", "no-slash"},
+      {"hold", "--procs", "many"},
+      {"hold", "--principal-prefix", "a b"},
+      {"hold", "ping"},
+  };
+  for (const auto& args : bad) {
+    auto o = Parse(args);
+    EXPECT_FALSE(o.has_value()) << (args.empty() ? "" : args.back());
+    if (!o) {
+      EXPECT_FALSE(o.error().empty());
+    }
+  }
+}
+
+TEST(Options, JobsParsesSoMainCanSayItIsNotImplemented) {
+  auto o = Parse({"jobs"});
+  ASSERT_TRUE(o.has_value());
+  EXPECT_EQ(o->scenario, Scenario::kJobs);
+}
+
+TEST(Endpoints, AcceptsLoopbackOnly) {
+  for (const char* host : {"127.0.0.1", "127.1.2.3", "localhost", "::1", "[::1]"}) {
+    Options o;
+    o.host = host;
+    EXPECT_TRUE(ResolveEndpoints(o).has_value()) << host;
+  }
+  for (const char* host : {"10.0.0.1", "0.0.0.0", "8.8.8.8", "128.0.0.1", "::", "::2",
+                           "example.com", "127.0.0.1.example.com", ""}) {
+    Options o;
+    o.host = host;
+    auto e = ResolveEndpoints(o);
+    ASSERT_FALSE(e.has_value()) << host;
+    EXPECT_NE(e.error().find("loopback"), std::string::npos);
+  }
+}
+
+TEST(Endpoints, BuildsSourceAddressesRoundRobinList) {
+  Options o;
+  o.source_ips = 3;
+  o.port = 9000;
+  auto e = ResolveEndpoints(o);
+  ASSERT_TRUE(e.has_value());
+  ASSERT_EQ(e->sources.size(), 3u);
+  char text[INET_ADDRSTRLEN];
+  auto* last = reinterpret_cast<const sockaddr_in*>(&e->sources[2]);
+  inet_ntop(AF_INET, &last->sin_addr, text, sizeof(text));
+  EXPECT_STREQ(text, "127.0.0.3");
+  EXPECT_EQ(e->host_header, "127.0.0.1:9000");
+  o.host = "::1";
+  auto v6 = ResolveEndpoints(o);
+  ASSERT_TRUE(v6.has_value());
+  EXPECT_EQ(v6->sources.size(), 1u);
+  EXPECT_EQ(v6->host_header, "[::1]:9000");
+}
+
+TEST(WorkerProcesses, AutoSplitsByTheDescriptorLimit) {
+  EXPECT_EQ(WorkerProcesses(19000, 0, 20000).value(), 1);
+  EXPECT_EQ(WorkerProcesses(19000, 0, 1024).value(), 21);
+  EXPECT_EQ(WorkerProcesses(100, 4, 1024).value(), 4);
+}
+
+TEST(WorkerProcesses, RefusesTooFewRequestedProcesses) {
+  auto p = WorkerProcesses(19000, 2, 1024);
+  ASSERT_FALSE(p.has_value());
+  EXPECT_NE(p.error().find("--procs 21"), std::string::npos) << p.error();
+  EXPECT_FALSE(WorkerProcesses(10, 0, 50).has_value());
+}
+
+}  // namespace
+}  // namespace loadgen

@@ -1,0 +1,39 @@
+#include "proc_stats.h"
+
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+namespace loadgen {
+namespace {
+
+TEST(ProcStats, ParsesCpuPastACommandNameWithSpacesAndParens) {
+  const std::string stat =
+      "1234 (sela (srv) x) S 1 1234 1234 0 -1 4194560 500 0 0 0 250 150 0 0 20 0 3 0 100 0 0";
+  auto cpu = ParseStatCpuSeconds(stat, 100);
+  ASSERT_TRUE(cpu.has_value()) << cpu.error();
+  EXPECT_DOUBLE_EQ(*cpu, 4.0);
+}
+
+TEST(ProcStats, RejectsTruncatedStat) {
+  EXPECT_FALSE(ParseStatCpuSeconds("1234 (x) S 1 2", 100).has_value());
+  EXPECT_FALSE(ParseStatCpuSeconds("garbage", 100).has_value());
+}
+
+TEST(ProcStats, ParsesRssInBytes) {
+  auto rss = ParseStatusRssBytes("Name:\tsela\nVmPeak:\t 9000 kB\nVmRSS:\t    2048 kB\nThreads: 1\n");
+  ASSERT_TRUE(rss.has_value());
+  EXPECT_EQ(*rss, 2048 * 1024);
+  EXPECT_FALSE(ParseStatusRssBytes("Name:\tzombie\n").has_value());
+}
+
+TEST(ProcStats, SamplesThisProcess) {
+  auto s = SampleProcess(getpid());
+  ASSERT_TRUE(s.has_value()) << s.error();
+  EXPECT_GT(s->rss_bytes, 0);
+  EXPECT_GE(s->cpu_s, 0);
+  EXPECT_FALSE(SampleProcess(0x7ffffff0).has_value());
+}
+
+}  // namespace
+}  // namespace loadgen
