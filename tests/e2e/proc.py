@@ -1,0 +1,231 @@
+"""Starting, signalling and stopping `sela-server` processes.
+
+run.py calls ``configure(path)`` with the binary given by ``--server``. A test
+starts a server with ``start(env)``: a fresh temporary working directory (so
+no stray `.env` is read; a test may write one there first), an environment
+stripped of every server setting inherited from the caller, then
+``HOST=127.0.0.1 PORT=0 PORT_FILE=<workdir>/port DATA_PATH=<workdir>/data
+LOG_LEVEL=warn`` and the test's own settings. The server writes its bound port
+to PORT_FILE once it listens; ``start`` polls for that file.
+
+Every process started here is remembered; ``stop_all()`` ends those still
+running at the end of the run, and ``remove_workdirs()`` deletes the working
+directories (run.py keeps them, logs included, when a test failed).
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+STARTUP_TIMEOUT_S = 10.0
+
+# Settings the server reads (docs/CONFIGURATION.md, plus PORT_FILE); values
+# inherited from the caller's environment are dropped so that they cannot
+# change what a test expects.
+SERVER_VARS = (
+    "HOST", "PORT", "PORT_FILE", "TLS_CERT_FILE", "TLS_KEY_FILE",
+    "HTTP_MAX_HEADER_BYTES", "HTTP_MAX_BODY_BYTES", "HTTP_HEADER_TIMEOUT_MS",
+    "HTTP_REQUEST_TIMEOUT_MS", "HTTP_IDLE_TIMEOUT_MS",
+    "WS_MAX_MESSAGE_BYTES", "WS_MAX_OUTBOUND_BYTES", "WS_HANDSHAKE_TIMEOUT_MS",
+    "WS_CLOSE_TIMEOUT_MS", "MAX_CONNECTIONS", "DRAIN_TIMEOUT_MS",
+    "LOG_LEVEL", "DATA_PATH", "ADMIN_TOKEN", "REDIS_URL", "REDIS_PASSWORD", "REDIS_DB",
+    "SESSION_TIMEOUT", "USAGE_LIMIT", "DEAD_TIMEOUT", "MAX_JOBS_PER_CLIENT", "IC_URL",
+    "BLOCKCHAIN_ENABLED", "REWARD_DISTRIBUTION_ENABLED", "CANISTER_STORAGE_ENABLED",
+)
+
+_server_path = None
+_processes = []
+_workdirs = []
+
+
+def configure(path):
+    global _server_path
+    _server_path = os.path.abspath(path)
+
+
+def new_workdir(tag):
+    d = tempfile.mkdtemp(prefix=f"sela-e2e-{tag}-")
+    _workdirs.append(d)
+    return d
+
+
+class StartupError(AssertionError):
+    pass
+
+
+class ServerProcess:
+    """One sela-server process.
+
+    env: settings added to (or, with value None, removed from) the base
+    environment. workdir: the working directory (created when None).
+    wrapper: argv prefix, e.g. ["prlimit", "--nofile=96:96", "--"].
+    """
+
+    def __init__(self, env=None, workdir=None, wrapper=(), tag="server"):
+        if _server_path is None:
+            raise RuntimeError("server path not configured (run through run.py --server PATH)")
+        self.tag = tag
+        self.workdir = workdir or new_workdir(tag)
+        self.port_file = os.path.join(self.workdir, "port")
+        self.log_path = os.path.join(self.workdir, "stderr.log")
+        self.env = {k: v for k, v in os.environ.items() if k not in SERVER_VARS}
+        self.env.update({
+            "HOST": "127.0.0.1",
+            "PORT": "0",
+            "PORT_FILE": self.port_file,
+            "DATA_PATH": os.path.join(self.workdir, "data"),
+            "LOG_LEVEL": "warn",
+        })
+        for k, v in (env or {}).items():
+            if v is None:
+                self.env.pop(k, None)
+            else:
+                self.env[k] = str(v)
+        self.argv = list(wrapper) + [_server_path]
+        self.proc = None
+        self.port = None
+        self._log = None
+        self.reaped = False  # the test waited for the exit (so it was expected)
+
+    # -- lifecycle -------------------------------------------------------
+    def spawn(self):
+        self._log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(self.argv, env=self.env, cwd=self.workdir,
+                                     stdin=subprocess.DEVNULL, stdout=self._log,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        _processes.append(self)
+        return self
+
+    def start(self, port_file=None, timeout=STARTUP_TIMEOUT_S):
+        """Spawn and wait until the port is written to port_file (default:
+        the PORT_FILE given in the environment)."""
+        self.spawn()
+        self.port = self.wait_port(port_file or self.port_file, timeout)
+        return self
+
+    def wait_port(self, port_file, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise StartupError(f"server exited with status {self.proc.returncode} before "
+                                   f"writing its port to {port_file}\n{self.log_tail()}")
+            try:
+                with open(port_file) as f:
+                    text = f.read()
+            except FileNotFoundError:
+                text = ""
+            if text.endswith("\n"):
+                try:
+                    port = int(text.strip())
+                except ValueError:
+                    raise StartupError(f"port file holds {text!r}, expected a port and a newline")
+                if not 0 < port < 65536:
+                    raise StartupError(f"port file holds port {port}")
+                return port
+            time.sleep(0.01)
+        raise StartupError(f"server did not write its port to {port_file} within {timeout:.1f} s\n"
+                           f"{self.log_tail()}")
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def check_alive(self):
+        """Raise if the process has exited (crash, abort, early exit)."""
+        if self.proc is not None and self.proc.poll() is not None:
+            raise AssertionError(f"server died ({describe_status(self.proc.returncode)})\n"
+                                 f"{self.log_tail()}")
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def wait_exit(self, timeout):
+        """The exit status, or an AssertionError if still running after timeout."""
+        try:
+            code = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"server still running {timeout:.1f} s later\n{self.log_tail()}") from None
+        self.reaped = True
+        self._close_log()
+        return code
+
+    def died_unexpectedly(self):
+        """True if the process exited without a test waiting for that."""
+        return self.proc is not None and not self.reaped and self.proc.poll() is not None
+
+    def output(self):
+        """Everything the process wrote to stdout and stderr so far."""
+        if self._log:
+            self._log.flush()
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def log_tail(self, lines=30):
+        tail = self.output().splitlines()[-lines:]
+        return f"--- server output ({self.log_path}), last lines ---\n" + "\n".join(tail)
+
+    def stop(self):
+        """Kill the process and anything it started (its own process group,
+        in case a wrapper did not exec the server)."""
+        if self.proc is not None and self.proc.poll() is None:
+            # The leader is alive, so its group id is still its own.
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                self.proc.kill()
+            self.proc.wait()
+        self._close_log()
+
+    def _close_log(self):
+        if self._log:
+            self._log.close()
+            self._log = None
+
+
+def describe_status(code):
+    if code is None:
+        return "running"
+    if code < 0:
+        return f"killed by signal {-code} ({signal.Signals(-code).name})"
+    return f"exit status {code}"
+
+
+def run_expecting_failure(env=None, workdir=None, timeout=5.0):
+    """Start a server that is expected to refuse to start.
+
+    Returns (exit_status, output, port_written). Fails if the process is still
+    running after `timeout` (it is killed then).
+    """
+    p = ServerProcess(env=env, workdir=workdir, tag="badconfig").spawn()
+    try:
+        code = p.wait_exit(timeout)
+    finally:
+        p.stop()
+    return code, p.output(), os.path.exists(p.port_file)
+
+
+def stop_all():
+    for p in _processes:
+        p.stop()
+
+
+def remove_workdirs(keep=()):
+    """Delete the working directories, except those in `keep`."""
+    for d in _workdirs:
+        if d not in keep:
+            shutil.rmtree(d, ignore_errors=True)
+    _workdirs[:] = [d for d in _workdirs if d in keep]
+
+
+def shared_workdirs():
+    """Directories of servers shared between tests (tag starting 'shared-')."""
+    return [p.workdir for p in _processes if p.tag.startswith("shared-")]
+
+
+def workdirs():
+    return list(_workdirs)
