@@ -82,5 +82,6 @@ int main() {
     });
   });
   loop.Run();
+  loop.Shutdown();
   return exit_code;
 }

@@ -10,10 +10,18 @@ namespace sela::net {
 
 namespace asio = boost::asio;
 
-struct EventLoop::Impl {
+// Exposes execution_context::shutdown(), which destroys pending handlers
+// and stops services while the io_context's services still exist.
+class ShutdownableIo : public asio::io_context {
+ public:
   // One thread runs the loop: tell Asio so it can skip internal locking
   // where it is allowed to.
-  asio::io_context io{1};
+  ShutdownableIo() : asio::io_context(1) {}
+  using asio::io_context::shutdown;
+};
+
+struct EventLoop::Impl {
+  ShutdownableIo io;
   std::list<asio::steady_timer> timers;
   std::list<asio::signal_set> signal_sets;
 };
@@ -23,8 +31,13 @@ EventLoop::~EventLoop() = default;
 
 void EventLoop::Run() { impl_->io.run(); }
 void EventLoop::Stop() { impl_->io.stop(); }
+void EventLoop::Shutdown() {
+  impl_->timers.clear();
+  impl_->signal_sets.clear();
+  impl_->io.shutdown();
+}
 void EventLoop::Post(std::function<void()> fn) { asio::post(impl_->io, std::move(fn)); }
-void* EventLoop::native() { return &impl_->io; }
+void* EventLoop::native() { return static_cast<asio::io_context*>(&impl_->io); }
 
 namespace {
 void Arm(asio::steady_timer& timer, std::chrono::milliseconds period, std::function<void()> fn) {

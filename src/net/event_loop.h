@@ -20,6 +20,10 @@ class EventLoop {
   // Runs until Stop() or until there is no work left.
   void Run();
   void Stop();
+  // Destroys every pending handler (without running it) while the objects
+  // they point into still exist. Call after Run() returns and before
+  // destroying a Server; the loop cannot run again afterwards.
+  void Shutdown();
   // Thread-safe: runs fn on the loop thread.
   void Post(std::function<void()> fn);
   // Calls fn on the loop every period until the loop stops.

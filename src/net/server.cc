@@ -1,4 +1,5 @@
 #include "net/server_impl.h"
+#include "net/ws_handshake.h"
 
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -26,7 +27,7 @@ class OpSlotAllocator {
 
   T* allocate(size_t n) {
     const size_t bytes = n * sizeof(T);
-    if (!(c_->flags & conn_flag::kOpSlotUsed) && bytes <= kOpBytes && alignof(T) <= 16) {
+    if (!(c_->flags & conn_flag::kOpSlotUsed) && bytes <= kOpBytes && alignof(T) <= alignof(OpSlot)) {
       c_->flags |= conn_flag::kOpSlotUsed;
       return reinterpret_cast<T*>(c_->op_slot.bytes);
     }
@@ -89,6 +90,9 @@ ServerImpl::ServerImpl(EventLoop& loop, const NetConfig& config, const Clock& cl
       ws_handler_(ws_handler),
       read_buffer_(new uint8_t[kReadBufferBytes]),
       wheel_(TimerWheel::Options{Millis(50), 1024}, clock.Now()) {
+  // Load OpenSSL's digest code now rather than on the first client's
+  // handshake, so start-up pays its one-time cost (~2 MB of library pages).
+  (void)ComputeAcceptKey("dGhlIHNhbXBsZSBub25jZQ==");
   m_.accepted = &metrics.GetCounter("sela_connections_accepted_total", "TCP connections accepted.");
   m_.accept_paused = &metrics.GetCounter(
       "sela_accept_paused_total", "Times accepting paused at the descriptor or connection limit.");
@@ -299,7 +303,10 @@ void ServerImpl::ReadLoop(uint32_t idx) {
     const ssize_t n = ::recv(fd, read_buffer_.get(), kReadBufferBytes, 0);
     if (n > 0) {
       m_.bytes_in->Inc(static_cast<uint64_t>(n));
-      if (c.state == ConnState::kLingering) continue;
+      if (c.state == ConnState::kLingering) {
+        LingerFeed(idx, read_buffer_.get(), static_cast<size_t>(n));
+        continue;
+      }
       if (c.tls) {
         TlsIn(idx, read_buffer_.get(), static_cast<size_t>(n));
       } else {
@@ -478,6 +485,8 @@ void ServerImpl::BeginLinger(uint32_t idx) {
   c.socket.shutdown(Socket::shutdown_send, ec);
   if (c.state == ConnState::kHttp && (c.flags & conn_flag::kIsWs) == 0) c.http.reset();
   c.state = ConnState::kLingering;
+  ++lingering_;
+  MaybeFinishDrain();
   wheel_.Schedule(idx, clock_.Now() + Millis(config_.ws_close_timeout_ms));
   // Data may already wait in the socket (edge-triggered): read now.
   const uint32_t gen = c.generation;
@@ -492,6 +501,7 @@ void ServerImpl::Abort(uint32_t idx, uint16_t code) {
   boost::system::error_code ec;
   c.socket.close(ec);
   wheel_.Cancel(idx);
+  if (c.state == ConnState::kLingering) --lingering_;
   c.state = ConnState::kDead;
   --open_;
   m_.closed->Inc();
@@ -573,7 +583,10 @@ void ServerImpl::Drain(uint16_t code, std::string_view reason, std::function<voi
     Connection& c = slot(idx);
     if (c.state == ConnState::kWebSocket) {
       Close(MakeId(idx, c.generation), code, reason);
-    } else if (c.state == ConnState::kHttp && !(c.http && c.http->response_pending)) {
+    } else if (c.state == ConnState::kHttp && !c.http) {
+      // Idle keep-alive: nothing in flight. A connection part-way through a
+      // request is left to finish it; its response carries
+      // `Connection: close` and its timeouts still apply.
       Abort(idx, close_code::kGoingAway);
     }
   }
@@ -585,7 +598,9 @@ void ServerImpl::Drain(uint16_t code, std::string_view reason, std::function<voi
 }
 
 void ServerImpl::MaybeFinishDrain() {
-  if (!draining_ || open_ != 0 || !drain_done_) return;
+  // A lingering connection has written everything it owes; the kernel
+  // delivers the rest after exit, so it does not hold the drain up.
+  if (!draining_ || open_ != lingering_ || !drain_done_) return;
   auto done = std::move(drain_done_);
   drain_done_ = nullptr;
   asio::post(io_, std::move(done));

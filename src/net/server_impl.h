@@ -34,7 +34,7 @@ using Acceptor = asio::basic_socket_acceptor<Tcp, Executor>;
 // Inline storage for the one read-wait operation a connection keeps pending,
 // so that an idle connection costs no separate heap block for it.
 inline constexpr size_t kOpBytes = 96;
-struct alignas(16) OpSlot {
+struct alignas(8) OpSlot {
   unsigned char bytes[kOpBytes];
 };
 
@@ -82,8 +82,8 @@ struct Connection {
   std::unique_ptr<HttpState> http;
   std::unique_ptr<OutQueue> out;
   std::unique_ptr<TlsSession> tls;  // Only on a TLS listener.
-  uint32_t generation = 0;
-  ConnState state = ConnState::kFree;
+  uint32_t generation : 24 = 0;  // Wraps; ids stay unique for a slot's lifetime.
+  ConnState state : 8 = ConnState::kFree;
   uint16_t flags = 0;
   uint16_t close_code = 0;  // Code to report in OnWsClosed.
   OpSlot op_slot;
@@ -159,6 +159,9 @@ class ServerImpl {
   void WsFeed(uint32_t idx, uint8_t* data, size_t size);
   bool WsSendFrame(uint32_t idx, WsOpcode opcode, std::string_view payload);
   void WsFail(uint32_t idx, uint16_t code, std::string_view reason);
+  // Input after we sent a Close: wait for the peer's Close, then close TCP
+  // at once (the handshake is complete); everything else is dropped.
+  void LingerFeed(uint32_t idx, uint8_t* data, size_t size);
 
   friend class WsEventSink;
 
@@ -176,6 +179,7 @@ class ServerImpl {
   std::vector<uint32_t> free_slots_;
   uint32_t slot_count_ = 0;
   size_t open_ = 0;
+  size_t lingering_ = 0;  // Connections in ConnState::kLingering.
   size_t max_connections_ = 0;
   bool accept_paused_ = false;
   std::unique_ptr<uint8_t[]> read_buffer_;

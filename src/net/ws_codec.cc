@@ -11,6 +11,7 @@ struct WsReader::Partial {
   std::string message;  // Fragments of a data message that is not finished.
   uint8_t message_opcode = 0;  // kText or kBinary while a message is open.
   Utf8Validator utf8;          // Over `message` when it is text.
+  bool closed = false;         // A Close frame or an error ended the stream.
 };
 
 namespace {
@@ -74,7 +75,19 @@ WsReader::Partial& WsReader::partial() {
 }
 
 void WsReader::MaybeRelease() {
-  if (partial_ && partial_->raw.empty() && partial_->message_opcode == 0) partial_.reset();
+  if (partial_ && partial_->raw.empty() && partial_->message_opcode == 0 && !partial_->closed) {
+    partial_.reset();
+  }
+}
+
+bool WsReader::closed() const { return partial_ && partial_->closed; }
+
+void WsReader::MarkClosed() {
+  Partial& p = partial();
+  p.closed = true;
+  p.raw = std::string();
+  p.message = std::string();
+  p.message_opcode = 0;
 }
 
 size_t WsReader::buffered_bytes() const {
@@ -84,7 +97,7 @@ size_t WsReader::buffered_bytes() const {
 WsFeedResult WsReader::Feed(std::span<uint8_t> data, const WsLimits& limits,
                             WsEvents& events) {
   WsFeedResult result;
-  if (closed_ || data.empty()) return result;
+  if (closed() || data.empty()) return result;
   if (partial_ && !partial_->raw.empty()) {
     // An incomplete frame is pending: complete it in its own buffer. The
     // buffer is bounded because ParseFrames rejects oversized frames from
@@ -93,15 +106,15 @@ WsFeedResult WsReader::Feed(std::span<uint8_t> data, const WsLimits& limits,
     raw.append(reinterpret_cast<const char*>(data.data()), data.size());
     size_t used = ParseFrames(reinterpret_cast<uint8_t*>(raw.data()), raw.size(), limits,
                               events, result);
-    if (!result.ok() || closed_) {
-      partial_.reset();
+    if (!result.ok() || closed()) {
+      MarkClosed();
       return result;
     }
     raw.erase(0, used);
   } else {
     size_t used = ParseFrames(data.data(), data.size(), limits, events, result);
-    if (!result.ok() || closed_) {
-      partial_.reset();
+    if (!result.ok() || closed()) {
+      MarkClosed();
       return result;
     }
     if (used < data.size()) {
@@ -116,7 +129,7 @@ WsFeedResult WsReader::Feed(std::span<uint8_t> data, const WsLimits& limits,
 size_t WsReader::ParseFrames(uint8_t* data, size_t size, const WsLimits& limits,
                              WsEvents& events, WsFeedResult& result) {
   size_t pos = 0;
-  while (pos + 2 <= size && !closed_) {
+  while (pos + 2 <= size && !closed()) {
     const uint8_t* p = data + pos;
     const size_t avail = size - pos;
     const uint8_t b0 = p[0];
@@ -190,7 +203,7 @@ bool WsReader::HandleFrame(uint8_t header0, uint8_t* payload, uint64_t length,
           return SetError(result, close_code::kInvalidPayload, "close reason is not UTF-8"), false;
         }
       }
-      closed_ = true;
+      partial().closed = true;
       return events.OnClose(code, reason);
     }
     case WsOpcode::kText:

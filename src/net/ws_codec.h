@@ -88,10 +88,12 @@ class WsReader {
   // delivered in order. After an error or a Close, the reader stays closed.
   WsFeedResult Feed(std::span<uint8_t> data, const WsLimits& limits, WsEvents& events);
 
-  // True when no partial frame or message is buffered (no heap block held).
+  // True when no heap block is held (no partial frame or message, not closed).
   bool idle() const { return partial_ == nullptr; }
   // Bytes held for incomplete input.
   size_t buffered_bytes() const;
+  // A Close frame or an error ended the stream; later input is ignored.
+  bool closed() const;
 
  private:
   struct Partial;
@@ -102,9 +104,12 @@ class WsReader {
                    WsEvents& events, WsFeedResult& result);
   Partial& partial();
   void MaybeRelease();
+  void MarkClosed();
 
+  // The only member, so that an idle connection's codec state is one
+  // pointer. The closed state lives in the heap block: a closed reader is
+  // about to be torn down anyway.
   std::unique_ptr<Partial> partial_;
-  bool closed_ = false;
 };
 
 // Appends one unmasked, final frame.

@@ -88,6 +88,40 @@ void ServerImpl::Close(ConnId id, uint16_t code, std::string_view reason) {
   if (!c->out && c->state == ConnState::kWebSocket) BeginLinger(idx);
 }
 
+namespace {
+
+class CloseWatcher final : public WsEvents {
+ public:
+  bool OnMessage(bool, std::string_view) override { return true; }
+  bool OnPing(std::string_view) override { return true; }
+  bool OnPong(std::string_view) override { return true; }
+  bool OnClose(uint16_t, std::string_view) override {
+    got_close = true;
+    return false;
+  }
+  bool got_close = false;
+};
+
+}  // namespace
+
+void ServerImpl::LingerFeed(uint32_t idx, uint8_t* data, size_t size) {
+  Connection& c = slot(idx);
+  if (!(c.flags & conn_flag::kIsWs) || c.ws.closed()) return;
+  const WsLimits limits{config_.ws_max_message_bytes, true};
+  CloseWatcher watcher;
+  if (c.tls) {
+    if (!c.tls->Ingest(data, size)) return;
+    ptrdiff_t n;
+    while (!watcher.got_close && !c.ws.closed() &&
+           (n = c.tls->ReadPlain(plain_buffer_.get(), kReadBufferBytes)) > 0) {
+      c.ws.Feed(std::span<uint8_t>(plain_buffer_.get(), static_cast<size_t>(n)), limits, watcher);
+    }
+  } else {
+    c.ws.Feed(std::span<uint8_t>(data, size), limits, watcher);
+  }
+  if (watcher.got_close) Abort(idx, c.close_code ? c.close_code : close_code::kNormal);
+}
+
 void ServerImpl::WsFail(uint32_t idx, uint16_t code, std::string_view reason) {
   WsErrorCounter(code).Inc();
   Close(MakeId(idx, slot(idx).generation), code, reason);

@@ -67,5 +67,6 @@ int main() {
     server.Drain(1001, "Server shutdown", [&] { loop.Stop(); });
   });
   loop.Run();
+  loop.Shutdown();
   return 0;
 }
