@@ -1,0 +1,205 @@
+#include "codec/js_json.h"
+
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+
+namespace sela::codec {
+namespace {
+
+// 2^53: the largest range in which every integer is exact as a double.
+constexpr int64_t kJsSafeIntegerLimit = int64_t{1} << 53;
+
+// Shortest round-trip digits and decimal exponent of a finite, non-zero,
+// positive value: value = 0.d1d2...dk x 10^point.
+struct Decimal {
+  std::string digits;
+  int point = 0;
+};
+
+Decimal ShortestDecimal(double value) {
+  std::array<char, 64> buf{};
+  // std::to_chars without a precision yields the shortest representation
+  // that round-trips, which is what ECMAScript's Number::toString requires.
+  const auto result =
+      std::to_chars(buf.data(), buf.data() + buf.size(), value, std::chars_format::scientific);
+  const std::string_view text(buf.data(), result.ptr);
+  const std::size_t e = text.find('e');
+  Decimal d;
+  for (char c : text.substr(0, e)) {
+    if (c != '.') d.digits += c;
+  }
+  d.point = std::atoi(std::string(text.substr(e + 1)).c_str()) + 1;
+  return d;
+}
+
+}  // namespace
+
+std::string FormatJsNumber(double value) {
+  if (std::isnan(value)) return "NaN";
+  if (std::isinf(value)) return value > 0 ? "Infinity" : "-Infinity";
+  if (value == 0) return "0";
+  std::string out;
+  if (value < 0) {
+    out += '-';
+    value = -value;
+  }
+  const Decimal d = ShortestDecimal(value);
+  const int k = static_cast<int>(d.digits.size());
+  const int n = d.point;
+  // The cases of ECMA-262 Number::toString, step by step.
+  if (k <= n && n <= 21) {
+    out += d.digits;
+    out.append(static_cast<std::size_t>(n - k), '0');
+  } else if (0 < n && n <= 21) {
+    out.append(d.digits, 0, static_cast<std::size_t>(n));
+    out += '.';
+    out.append(d.digits, static_cast<std::size_t>(n));
+  } else if (-6 < n && n <= 0) {
+    out += "0.";
+    out.append(static_cast<std::size_t>(-n), '0');
+    out += d.digits;
+  } else {
+    out += d.digits[0];
+    if (k > 1) {
+      out += '.';
+      out.append(d.digits, 1);
+    }
+    out += 'e';
+    out += n - 1 >= 0 ? '+' : '-';
+    out += std::to_string(std::abs(n - 1));
+  }
+  return out;
+}
+
+std::string FormatJsonNumber(double value) {
+  if (!std::isfinite(value)) return "null";
+  return FormatJsNumber(value);
+}
+
+std::string FormatJsInteger(int64_t value) {
+  if (value > -kJsSafeIntegerLimit && value < kJsSafeIntegerLimit) return std::to_string(value);
+  return FormatJsNumber(static_cast<double>(value));
+}
+
+void AppendJsonString(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (u < 0x20) {
+          out += "\\u00";
+          out += kHex[u >> 4];
+          out += kHex[u & 0xF];
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
+namespace {
+
+void AppendValue(std::string& out, const boost::json::value& value) {
+  switch (value.kind()) {
+    case boost::json::kind::null: out += "null"; return;
+    case boost::json::kind::bool_: out += value.get_bool() ? "true" : "false"; return;
+    case boost::json::kind::int64: out += FormatJsInteger(value.get_int64()); return;
+    case boost::json::kind::uint64: {
+      const uint64_t u = value.get_uint64();
+      out += u < static_cast<uint64_t>(kJsSafeIntegerLimit)
+                 ? std::to_string(u)
+                 : FormatJsNumber(static_cast<double>(u));
+      return;
+    }
+    case boost::json::kind::double_: out += FormatJsonNumber(value.get_double()); return;
+    case boost::json::kind::string: AppendJsonString(out, value.get_string()); return;
+    case boost::json::kind::array: {
+      out += '[';
+      bool first = true;
+      for (const boost::json::value& item : value.get_array()) {
+        if (!first) out += ',';
+        first = false;
+        AppendValue(out, item);
+      }
+      out += ']';
+      return;
+    }
+    case boost::json::kind::object: {
+      out += '{';
+      bool first = true;
+      for (const auto& [key, item] : value.get_object()) {
+        if (!first) out += ',';
+        first = false;
+        AppendJsonString(out, key);
+        out += ':';
+        AppendValue(out, item);
+      }
+      out += '}';
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+std::string StringifyJs(const boost::json::value& value) {
+  std::string out;
+  AppendValue(out, value);
+  return out;
+}
+
+void JsonObjectWriter::Key(std::string_view key) {
+  if (!empty_) out_ += ',';
+  empty_ = false;
+  AppendJsonString(out_, key);
+  out_ += ':';
+}
+
+JsonObjectWriter& JsonObjectWriter::String(std::string_view key, std::string_view value) {
+  Key(key);
+  AppendJsonString(out_, value);
+  return *this;
+}
+
+JsonObjectWriter& JsonObjectWriter::Number(std::string_view key, double value) {
+  Key(key);
+  out_ += FormatJsonNumber(value);
+  return *this;
+}
+
+JsonObjectWriter& JsonObjectWriter::Integer(std::string_view key, int64_t value) {
+  Key(key);
+  out_ += FormatJsInteger(value);
+  return *this;
+}
+
+JsonObjectWriter& JsonObjectWriter::Bool(std::string_view key, bool value) {
+  Key(key);
+  out_ += value ? "true" : "false";
+  return *this;
+}
+
+JsonObjectWriter& JsonObjectWriter::Raw(std::string_view key, std::string_view json) {
+  Key(key);
+  out_ += json;
+  return *this;
+}
+
+std::string JsonObjectWriter::Finish() {
+  out_ += '}';
+  return std::move(out_);
+}
+
+}  // namespace sela::codec
