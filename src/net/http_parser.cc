@@ -1,9 +1,14 @@
 #include "net/http_parser.h"
 
 #include <boost/asio/buffer.hpp>
+// GCC 12 with sanitizers reports a maybe-uninitialized boost::optional inside
+// Beast's parser (a false positive in inlined library code).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
+#pragma GCC diagnostic pop
 #include <optional>
 
 namespace sela::net {
