@@ -4,7 +4,10 @@
 // Asynchronous: every operation returns at once and delivers its outcome to
 // a callback, which runs on the thread that the store's `post` function
 // sends it to (the event loop in the server; a queue in tests). Callbacks of
-// one store are delivered in the order the operations were issued. An
+// one store are delivered in the order the operations were issued, with one
+// exception: an operation refused because the store's queue is full
+// (ResourceExhausted, nothing applied) is reported at once, so that an
+// overloaded store never blocks or silently delays its caller. An
 // operation whose callback reported OK is durable against a crash of the
 // process (kill -9); power-loss durability comes from group commit.
 //

@@ -1,0 +1,107 @@
+#include "store/sqlite/batch_writer.h"
+
+#include <algorithm>
+#include <system_error>
+#include <utility>
+
+namespace sela::store::sqlite {
+
+BatchWriter::BatchWriter(BatchWriterOptions options, std::unique_ptr<Database> db,
+                         std::function<uint64_t()> random, OperationLimits limits, PostFn post)
+    : options_(options),
+      db_(std::move(db)),
+      ops_(*db_, std::move(random), limits),
+      post_(std::move(post)) {}
+
+BatchWriter::~BatchWriter() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  work_ready_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+Status BatchWriter::Start() {
+  try {
+    thread_ = std::thread([this] { Loop(); });
+  } catch (const std::system_error& e) {
+    return Internal(std::string("cannot start the store's writer thread: ") + e.what());
+  }
+  return Status::Ok();
+}
+
+void BatchWriter::Submit(std::unique_ptr<PendingOp> op) {
+  {
+    std::lock_guard lock(mu_);
+    if (queue_.size() < options_.queue_ops_max) {
+      queue_.push_back(std::move(op));
+      ++accepted_;
+      work_ready_.notify_one();
+      return;
+    }
+  }
+  op->Fail(ResourceExhausted("the store's queue holds " + std::to_string(options_.queue_ops_max) +
+                             " operations already; retry later"));
+  post_(op->TakeCompletion());
+}
+
+void BatchWriter::Flush() {
+  std::unique_lock lock(mu_);
+  const uint64_t target = accepted_;
+  batch_done_.wait(lock, [&] { return completed_ >= target; });
+}
+
+void BatchWriter::Loop() {
+  std::vector<std::unique_ptr<PendingOp>> batch;
+  batch.reserve(options_.batch_ops_max);
+  while (TakeBatch(batch)) {
+    RunBatch(batch);
+    for (auto& op : batch) post_(op->TakeCompletion());
+    {
+      std::lock_guard lock(mu_);
+      completed_ += batch.size();
+    }
+    batch_done_.notify_all();
+    batch.clear();
+  }
+}
+
+bool BatchWriter::TakeBatch(std::vector<std::unique_ptr<PendingOp>>& batch) {
+  std::unique_lock lock(mu_);
+  work_ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+  if (queue_.empty()) return false;
+  const size_t n = std::min<size_t>(queue_.size(), options_.batch_ops_max);
+  for (size_t i = 0; i < n; ++i) {
+    batch.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  return true;
+}
+
+void BatchWriter::RunBatch(std::span<std::unique_ptr<PendingOp>> batch) {
+  // IMMEDIATE takes the write lock up front, so that contention shows up
+  // here (and waits busy_timeout_ms) rather than as a failed upgrade later.
+  Status status = db_->Run("BEGIN IMMEDIATE");
+  for (size_t i = 0; status.ok() && i < batch.size(); ++i) status = RunInSavepoint(*batch[i]);
+  if (status.ok()) status = db_->Run("COMMIT");
+  if (status.ok()) return;
+  // The rollback's own failure changes nothing: the batch is reported failed
+  // either way, and SQLite discards an uncommitted transaction on reopen.
+  if (db_->InTransaction()) (void)db_->Run("ROLLBACK");
+  const Status failed(status.code(), "not applied, the transaction failed: " + status.message());
+  for (auto& op : batch) op->Fail(failed);
+}
+
+Status BatchWriter::RunInSavepoint(PendingOp& op) {
+  RETURN_IF_ERROR(db_->Run("SAVEPOINT op"));
+  const Status status = op.Run(ops_);
+  if (status.ok()) return db_->Run("RELEASE op");
+  // After some errors (I/O, full disk) SQLite has already rolled back the
+  // whole transaction; then the rest of the batch cannot commit either.
+  if (!db_->InTransaction()) return status;
+  RETURN_IF_ERROR(db_->Run("ROLLBACK TO op"));
+  return db_->Run("RELEASE op");
+}
+
+}  // namespace sela::store::sqlite

@@ -1,0 +1,130 @@
+// BatchWriter: the one thread that owns the SQLite connection, and the
+// bounded queue in front of it (ARCHITECTURE.md §4, §8).
+//
+// Group commit: the thread takes every queued operation (up to
+// batch_ops_max) and runs them in one transaction, each inside its own
+// SAVEPOINT so that a failing operation rolls back only itself. After COMMIT
+// returns, each operation's completion is handed to `post` in queue order.
+// If the transaction as a whole cannot commit, every operation of the batch
+// reports that failure instead: nothing of it was applied.
+//
+// Thread-safety: Submit() and Flush() may be called from any thread. The
+// destructor must not race with Submit().
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/status.h"
+#include "store/sqlite/database.h"
+#include "store/sqlite/operations.h"
+#include "store/store.h"
+
+namespace sela::store::sqlite {
+
+// One queued operation: what to run on the writer thread and whom to tell.
+class PendingOp {
+ public:
+  virtual ~PendingOp() = default;
+  // Runs inside the batch transaction; an error means "roll me back".
+  virtual Status Run(Operations& ops) = 0;
+  // The batch did not commit (or the op was refused): report `status`.
+  virtual void Fail(const Status& status) = 0;
+  // The closure that hands the outcome to the caller's callback.
+  virtual std::function<void()> TakeCompletion() = 0;
+};
+
+inline Status StatusOf(const Status& status) { return status; }
+template <typename T>
+Status StatusOf(const Result<T>& result) {
+  return result.has_value() ? Status::Ok() : result.error();
+}
+
+// A PendingOp whose outcome R is a Status or a Result<T>. Error messages are
+// prefixed with the operation's name, so that a log line says which failed.
+template <typename R>
+class Operation final : public PendingOp {
+ public:
+  Operation(const char* name, std::function<R(Operations&)> body, std::function<void(R)> done)
+      : name_(name), body_(std::move(body)), done_(std::move(done)) {}
+
+  Status Run(Operations& ops) override {
+    result_ = body_(ops);
+    const Status status = StatusOf(result_);
+    if (!status.ok()) Fail(status);
+    return StatusOf(result_);
+  }
+  void Fail(const Status& status) override {
+    result_ = R(Err(Status(status.code(), std::string(name_) + ": " + status.message())));
+  }
+  std::function<void()> TakeCompletion() override {
+    return [done = std::move(done_), result = std::move(result_)]() mutable {
+      if (done) done(std::move(result));
+    };
+  }
+
+ private:
+  const char* name_;
+  std::function<R(Operations&)> body_;
+  std::function<void(R)> done_;
+  R result_ = R(Err(Internal("operation did not run")));
+};
+
+struct BatchWriterOptions {
+  uint32_t batch_ops_max = 1024;
+  uint32_t queue_ops_max = 65'536;
+};
+
+class BatchWriter {
+ public:
+  // Takes over the open database; the thread starts with Start().
+  BatchWriter(BatchWriterOptions options, std::unique_ptr<Database> db,
+              std::function<uint64_t()> random, OperationLimits limits, PostFn post);
+  // Runs what is queued, posts its completions, then stops the thread.
+  ~BatchWriter();
+  BatchWriter(const BatchWriter&) = delete;
+  BatchWriter& operator=(const BatchWriter&) = delete;
+
+  Status Start();
+
+  // Queues `op`. When queue_ops_max operations are already waiting, `op`
+  // fails at once with ResourceExhausted (posted now, not in queue order),
+  // so that a stalled disk never blocks the caller's event loop.
+  void Submit(std::unique_ptr<PendingOp> op);
+
+  // Returns once every operation submitted before the call has run and its
+  // completion has been posted. Must not be called on the writer thread.
+  void Flush();
+
+ private:
+  void Loop();
+  // Waits for work; false when stopping with nothing left.
+  bool TakeBatch(std::vector<std::unique_ptr<PendingOp>>& batch);
+  void RunBatch(std::span<std::unique_ptr<PendingOp>> batch);
+  // Non-OK only when the transaction itself can no longer commit.
+  Status RunInSavepoint(PendingOp& op);
+
+  const BatchWriterOptions options_;
+  std::unique_ptr<Database> db_;
+  Operations ops_;
+  PostFn post_;
+
+  std::mutex mu_;
+  std::condition_variable work_ready_;
+  std::condition_variable batch_done_;
+  std::deque<std::unique_ptr<PendingOp>> queue_;  // Guarded by mu_.
+  uint64_t accepted_ = 0;                         // Guarded by mu_.
+  uint64_t completed_ = 0;                        // Guarded by mu_.
+  bool stopping_ = false;                         // Guarded by mu_.
+  std::thread thread_;
+};
+
+}  // namespace sela::store::sqlite

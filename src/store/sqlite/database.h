@@ -1,0 +1,111 @@
+// Database and Query: a thin layer over the SQLite C API that reports every
+// failure as a Status whose code says what the caller should do, and keeps
+// prepared statements cached for the life of the connection.
+//
+// Thread-safety: a Database and its Queries are used by one thread at a time
+// (the store's writer thread). The connection is opened without SQLite's own
+// mutex, so handing it between threads needs a happens-before edge (such as
+// starting the thread that takes it over).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "core/status.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace sela::store::sqlite {
+
+// Maps an SQLite result code (primary or extended) to a Status:
+// Unavailable for what may pass (busy, locked, I/O errors, cannot open),
+// ResourceExhausted for a full disk or no memory, InvalidArgument for values
+// the schema refuses (CHECK, NOT NULL, too big), Conflict for other
+// constraint violations, and Internal for corruption, misuse and SQL errors,
+// which are bugs or damage. The message is "<context>: <detail> (<code>)".
+Status StatusFromSqlite(int rc, std::string_view context, std::string_view detail);
+
+// A cached prepared statement lent out for one use. Bind, then Step or Run;
+// on destruction the statement is reset and its bindings cleared, so that it
+// holds no read snapshot and is ready for the next use. Bind errors are kept
+// and reported by the next Step or Run, which keeps call sites short.
+class Query {
+ public:
+  Query(Query&& other) noexcept;
+  Query& operator=(Query&&) = delete;
+  Query(const Query&) = delete;
+  ~Query();
+
+  // Parameters are numbered from 1, as in SQLite.
+  Query& BindInt(int index, int64_t value);
+  Query& BindDouble(int index, double value);
+  Query& BindText(int index, std::string_view value);
+  // NULL when absent.
+  Query& BindOptionalDouble(int index, std::optional<double> value);
+
+  // Advances to the next row: true when one is ready, false at the end.
+  Result<bool> Step();
+  // Steps to the end, ignoring any rows.
+  Status Run();
+
+  // Columns of the current row, numbered from 0.
+  int64_t Int64(int column) const;
+  double Double(int column) const;
+  std::string Text(int column) const;
+
+ private:
+  friend class Database;
+  Query(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  Status Error(int rc, std::string_view action) const;
+
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+  int bind_rc_ = 0;  // SQLITE_OK
+};
+
+class Database {
+ public:
+  // Opens the database file at `path`, creating it if absent. Waits up to
+  // `busy_timeout_ms` for a lock held by another connection before an
+  // operation reports Unavailable.
+  static Result<std::unique_ptr<Database>> Open(const std::string& path, uint32_t busy_timeout_ms);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  // Runs SQL text that may hold several statements and returns no rows
+  // (schema changes). Not cached.
+  Status Exec(const std::string& sql);
+  // The cached statement for `sql` (prepared on first use). One Query per
+  // statement text may be alive at a time.
+  Result<Query> Prepare(std::string_view sql);
+  // Prepare(sql) and Run().
+  Status Run(std::string_view sql);
+
+  // Rows changed by the last INSERT, UPDATE or DELETE.
+  int64_t Changes() const;
+  // False in autocommit mode. After some errors (I/O, full disk) SQLite rolls
+  // the whole transaction back by itself; this is how the writer notices.
+  bool InTransaction() const;
+  const std::string& path() const { return path_; }
+
+ private:
+  Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+
+  sqlite3* db_;
+  std::string path_;
+  std::unordered_map<std::string, sqlite3_stmt*, StringHash, std::equal_to<>> statements_;
+};
+
+}  // namespace sela::store::sqlite

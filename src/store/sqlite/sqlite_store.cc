@@ -1,0 +1,196 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <filesystem>
+#include <system_error>
+#include <utility>
+
+#include "store/sqlite/batch_writer.h"
+#include "store/sqlite/database.h"
+#include "store/sqlite/schema.h"
+
+namespace sela::store {
+namespace {
+
+using sqlite::Operation;
+using sqlite::Operations;
+
+Status CheckOptions(const SqliteOptions& options, const PostFn& post) {
+  if (options.path.empty()) return InvalidArgument("store path is empty");
+  if (!options.random) return InvalidArgument("store needs a random source (SqliteOptions.random)");
+  if (!post) return InvalidArgument("store needs a post function");
+  if (options.batch_ops_max == 0 || options.queue_ops_max == 0 ||
+      options.referral_code_attempts_max == 0 || options.session_ids_per_reserve_max == 0) {
+    return InvalidArgument(
+        "store limits batch_ops_max, queue_ops_max, referral_code_attempts_max and "
+        "session_ids_per_reserve_max must be at least 1");
+  }
+  return Status::Ok();
+}
+
+Status CreateParentDirectory(const std::string& path) {
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (parent.empty()) return Status::Ok();
+  std::error_code error;
+  std::filesystem::create_directories(parent, error);
+  if (error) {
+    return FailedPrecondition("cannot create directory " + parent.string() + " for the store " +
+                              path + ": " + error.message());
+  }
+  return Status::Ok();
+}
+
+Status Configure(sqlite::Database& db, bool fsync_each_batch) {
+  ASSIGN_OR_RETURN(sqlite::Query wal, db.Prepare("PRAGMA journal_mode = WAL"));
+  ASSIGN_OR_RETURN(const bool row, wal.Step());
+  const std::string mode = row ? wal.Text(0) : "";
+  if (mode != "wal") return FailedPrecondition("cannot switch to WAL mode (got '" + mode + "')");
+  RETURN_IF_ERROR(
+      db.Exec(fsync_each_batch ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"));
+  return db.Exec("PRAGMA foreign_keys = ON");
+}
+
+Result<std::unique_ptr<sqlite::Database>> OpenDatabase(const SqliteOptions& options) {
+  ASSIGN_OR_RETURN(auto db, sqlite::Database::Open(options.path, options.busy_timeout_ms));
+  RETURN_IF_ERROR(Configure(*db, options.fsync_each_batch));
+  RETURN_IF_ERROR(sqlite::Migrate(*db));
+  return db;
+}
+
+Status NamePath(const Status& status, const std::string& path) {
+  return Status(status.code(), "store " + path + ": " + status.message());
+}
+
+template <typename T>
+std::unique_ptr<sqlite::PendingOp> MakeOp(const char* name,
+                                          std::function<Result<T>(Operations&)> body,
+                                          Store::Callback<T> done) {
+  return std::make_unique<Operation<Result<T>>>(name, std::move(body), std::move(done));
+}
+
+std::unique_ptr<sqlite::PendingOp> MakeOp(const char* name, std::function<Status(Operations&)> body,
+                                          Store::Done done) {
+  return std::make_unique<Operation<Status>>(name, std::move(body), std::move(done));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> SqliteStore::Open(const SqliteOptions& options, PostFn post) {
+  RETURN_IF_ERROR(CheckOptions(options, post));
+  RETURN_IF_ERROR(CreateParentDirectory(options.path));
+  auto db = OpenDatabase(options);
+  if (!db.has_value()) return Err(NamePath(db.error(), options.path));
+  const sqlite::OperationLimits limits{
+      .principal_bytes_max = options.principal_bytes_max,
+      .client_id_bytes_max = options.client_id_bytes_max,
+      .referral_code_attempts_max = options.referral_code_attempts_max,
+      .session_ids_per_reserve_max = options.session_ids_per_reserve_max,
+  };
+  auto writer = std::make_unique<sqlite::BatchWriter>(
+      sqlite::BatchWriterOptions{options.batch_ops_max, options.queue_ops_max},
+      std::move(db).value(), options.random, limits, std::move(post));
+  RETURN_IF_ERROR(writer->Start());
+  return std::unique_ptr<Store>(new SqliteStore(std::move(writer)));
+}
+
+SqliteStore::SqliteStore(std::unique_ptr<sqlite::BatchWriter> writer)
+    : writer_(std::move(writer)) {}
+
+SqliteStore::~SqliteStore() = default;
+
+void SqliteStore::ReserveSessionIds(uint64_t count, Callback<uint64_t> done) {
+  writer_->Submit(MakeOp<uint64_t>(
+      "ReserveSessionIds", [count](Operations& ops) { return ops.ReserveSessionIds(count); },
+      std::move(done)));
+}
+
+void SqliteStore::RegisterNode(const std::string& principal, const std::string& client_id,
+                               int64_t now_ms, Callback<NodeRecord> done) {
+  writer_->Submit(MakeOp<NodeRecord>(
+      "RegisterNode",
+      [principal, client_id, now_ms](Operations& ops) {
+        return ops.RegisterNode(principal, client_id, now_ms);
+      },
+      std::move(done)));
+}
+
+void SqliteStore::MarkNodeDisconnected(const std::string& principal, int64_t now_ms, Done done) {
+  writer_->Submit(MakeOp(
+      "MarkNodeDisconnected",
+      [principal, now_ms](Operations& ops) { return ops.MarkNodeDisconnected(principal, now_ms); },
+      std::move(done)));
+}
+
+void SqliteStore::UpdateNodeMetrics(const std::string& principal, const NodeMetricsUpdate& update,
+                                    int64_t now_ms, Done done) {
+  writer_->Submit(MakeOp(
+      "UpdateNodeMetrics",
+      [principal, update, now_ms](Operations& ops) {
+        return ops.UpdateNodeMetrics(principal, update, now_ms);
+      },
+      std::move(done)));
+}
+
+void SqliteStore::SetNodeStatus(const std::string& principal, NodeStatus status, int64_t now_ms,
+                                Done done) {
+  writer_->Submit(MakeOp(
+      "SetNodeStatus",
+      [principal, status, now_ms](Operations& ops) {
+        return ops.SetNodeStatus(principal, status, now_ms);
+      },
+      std::move(done)));
+}
+
+void SqliteStore::SetNodeCapacity(const std::string& principal, uint32_t max_concurrent_jobs,
+                                  Done done) {
+  writer_->Submit(MakeOp(
+      "SetNodeCapacity",
+      [principal, max_concurrent_jobs](Operations& ops) {
+        return ops.SetNodeCapacity(principal, max_concurrent_jobs);
+      },
+      std::move(done)));
+}
+
+void SqliteStore::AddUptime(std::vector<UptimeDelta> deltas, int64_t now_ms, Done done) {
+  writer_->Submit(MakeOp(
+      "AddUptime",
+      [deltas = std::move(deltas), now_ms](Operations& ops) {
+        return ops.AddUptime(deltas, now_ms);
+      },
+      std::move(done)));
+}
+
+void SqliteStore::GetNode(const std::string& principal, Callback<std::optional<NodeRecord>> done) {
+  writer_->Submit(MakeOp<std::optional<NodeRecord>>(
+      "GetNode", [principal](Operations& ops) { return ops.GetNode(principal); }, std::move(done)));
+}
+
+void SqliteStore::ListNodes(bool only_active, Callback<std::vector<NodeRecord>> done) {
+  writer_->Submit(MakeOp<std::vector<NodeRecord>>(
+      "ListNodes", [only_active](Operations& ops) { return ops.ListNodes(only_active); },
+      std::move(done)));
+}
+
+void SqliteStore::GetUptimeDays(const std::string& principal, const std::string& from_day,
+                                const std::string& to_day, Callback<std::vector<UptimeDay>> done) {
+  writer_->Submit(MakeOp<std::vector<UptimeDay>>(
+      "GetUptimeDays",
+      [principal, from_day, to_day](Operations& ops) {
+        return ops.GetUptimeDays(principal, from_day, to_day);
+      },
+      std::move(done)));
+}
+
+void SqliteStore::GetTotalUptimeMs(const std::string& principal, Callback<int64_t> done) {
+  writer_->Submit(MakeOp<int64_t>(
+      "GetTotalUptimeMs", [principal](Operations& ops) { return ops.GetTotalUptimeMs(principal); },
+      std::move(done)));
+}
+
+void SqliteStore::Ping(Done done) {
+  writer_->Submit(MakeOp(
+      "Ping", [](Operations& ops) { return ops.Ping(); }, std::move(done)));
+}
+
+void SqliteStore::Flush() { writer_->Flush(); }
+
+}  // namespace sela::store

@@ -1,0 +1,88 @@
+// SqliteStore: the Store on an embedded SQLite file (default backend; one
+// process). See docs/STORAGE.md for the schema and the guarantees.
+//
+// One writer thread owns the connection (WAL mode, foreign keys on, cached
+// prepared statements) and runs queued operations in batches, one
+// transaction per batch (group commit); see batch_writer.h. Reads go through
+// the same thread, so they see every write issued before them.
+//
+// Thread-safety: every Store method may be called from any thread; issue
+// order is the order in which calls enter the queue. Callbacks run wherever
+// `post` sends them; `post` is called from the writer thread, and from the
+// issuing thread for an operation refused because the queue is full, so it
+// must be safe to call from any thread (EventLoop::Post is). Do not
+// call Flush() or destroy the store from the writer thread (that is, from a
+// callback when `post` runs it inline).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "store/store.h"
+
+namespace sela::store::sqlite {
+class BatchWriter;
+}
+
+namespace sela::store {
+
+struct SqliteOptions {
+  std::string path;  // The server uses $DATA_PATH/sela.db; the parent is created if missing.
+  uint32_t batch_ops_max = 1024;    // Operations per transaction.
+  uint32_t queue_ops_max = 65'536;  // Operations waiting; beyond, ResourceExhausted at once.
+  // false: synchronous=NORMAL, a commit survives a process crash and one
+  // fsync per WAL checkpoint guards against power loss. true: synchronous=FULL,
+  // one fsync per batch, so a commit also survives power loss.
+  bool fsync_each_batch = false;
+  // Seeded source for referral codes (required); called on the writer
+  // thread only. Seed it afresh at each start: a source that replays an
+  // earlier run's draws hits taken codes and makes registrations retry, then
+  // fail after referral_code_attempts_max draws.
+  std::function<uint64_t()> random;
+  uint32_t busy_timeout_ms = 5'000;  // Wait for a lock held by another process.
+  uint32_t principal_bytes_max = 256;
+  uint32_t client_id_bytes_max = 64;
+  uint32_t referral_code_attempts_max = 16;
+  uint64_t session_ids_per_reserve_max = 1'000'000;
+};
+
+class SqliteStore final : public Store {
+ public:
+  // Opens (creating if needed) the database at options.path, applies pending
+  // schema migrations and starts the writer thread. Errors name the path.
+  static Result<std::unique_ptr<Store>> Open(const SqliteOptions& options, PostFn post);
+
+  // Flushes: every issued operation runs and its callback is posted.
+  ~SqliteStore() override;
+
+  void ReserveSessionIds(uint64_t count, Callback<uint64_t> done) override;
+  void RegisterNode(const std::string& principal, const std::string& client_id, int64_t now_ms,
+                    Callback<NodeRecord> done) override;
+  void MarkNodeDisconnected(const std::string& principal, int64_t now_ms, Done done) override;
+  void UpdateNodeMetrics(const std::string& principal, const NodeMetricsUpdate& update,
+                         int64_t now_ms, Done done) override;
+  void SetNodeStatus(const std::string& principal, NodeStatus status, int64_t now_ms,
+                     Done done) override;
+  void SetNodeCapacity(const std::string& principal, uint32_t max_concurrent_jobs,
+                       Done done) override;
+  void AddUptime(std::vector<UptimeDelta> deltas, int64_t now_ms, Done done) override;
+  void GetNode(const std::string& principal, Callback<std::optional<NodeRecord>> done) override;
+  void ListNodes(bool only_active, Callback<std::vector<NodeRecord>> done) override;
+  void GetUptimeDays(const std::string& principal, const std::string& from_day,
+                     const std::string& to_day, Callback<std::vector<UptimeDay>> done) override;
+  void GetTotalUptimeMs(const std::string& principal, Callback<int64_t> done) override;
+  void Ping(Done done) override;
+  void Flush() override;
+
+ private:
+  explicit SqliteStore(std::unique_ptr<sqlite::BatchWriter> writer);
+
+  std::unique_ptr<sqlite::BatchWriter> writer_;
+};
+
+}  // namespace sela::store

@@ -1,0 +1,227 @@
+// SqliteStore: the contract suite on SQLite, plus what only this backend
+// has (files, schema, limits, locks, batching).
+#include "store/sqlite/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <atomic>
+#include <fstream>
+#include <random>
+
+#include "store/sqlite/operations.h"
+#include "store/sqlite/schema.h"
+#include "store/sqlite/sqlite_test_util.h"
+#include "store/store_contract_test.h"
+
+namespace sela::store::testing {
+namespace {
+
+constexpr int64_t kT0 = 1'700'000'000'000;
+
+class SqliteEnv final : public StoreEnv {
+ public:
+  Result<std::unique_ptr<Store>> Open(PostFn post) override {
+    SqliteOptions options;
+    options.path = dir_.path() + "/data/sela.db";
+    // A new seed per open, as a restarted server would have.
+    options.random = [rng = std::mt19937_64(opens_++)]() mutable { return rng(); };
+    return SqliteStore::Open(options, std::move(post));
+  }
+
+ private:
+  TempDir dir_;
+  uint64_t opens_ = 1;
+};
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, StoreContractTest,
+                         ::testing::Values(StoreBackend{
+                             "Sqlite", [] { return std::make_unique<SqliteEnv>(); }}),
+                         BackendName);
+
+TEST_F(SqliteStoreTest, OpenCreatesMissingParentDirectories) {
+  options_.path = dir_.path() + "/a/b/c/sela.db";
+  ASSERT_NO_FATAL_FAILURE(Open());
+  EXPECT_TRUE(Ping().ok());
+  EXPECT_TRUE(std::filesystem::exists(options_.path));
+}
+
+TEST_F(SqliteStoreTest, OpenNamesThePathWhenItsDirectoryCannotBeMade) {
+  std::ofstream(dir_.path() + "/file") << "x";
+  options_.path = dir_.path() + "/file/sub/sela.db";
+  const auto store = SqliteStore::Open(options_, posts_.AsPostFn());
+  ASSERT_FALSE(store.has_value());
+  EXPECT_EQ(store.error().code(), Code::kFailedPrecondition);
+  EXPECT_NE(store.error().message().find(options_.path), std::string::npos)
+      << store.error().ToString();
+}
+
+TEST_F(SqliteStoreTest, OpenRefusesAFileThatIsNotADatabase) {
+  std::ofstream(options_.path) << std::string(4096, 'x');
+  const auto store = SqliteStore::Open(options_, posts_.AsPostFn());
+  ASSERT_FALSE(store.has_value());
+  EXPECT_EQ(store.error().code(), Code::kInternal);
+  EXPECT_NE(store.error().message().find(options_.path), std::string::npos)
+      << store.error().ToString();
+}
+
+TEST_F(SqliteStoreTest, OpenRefusesASchemaFromANewerBuild) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  Close();
+  ASSERT_TRUE(RawExec(options_.path, "INSERT INTO schema_version (version) VALUES (99)").ok());
+  const auto store = SqliteStore::Open(options_, posts_.AsPostFn());
+  ASSERT_FALSE(store.has_value());
+  EXPECT_EQ(store.error().code(), Code::kFailedPrecondition);
+  EXPECT_NE(store.error().message().find("99"), std::string::npos) << store.error().ToString();
+}
+
+TEST_F(SqliteStoreTest, OpenLeavesTheFileAtTheLatestSchemaInWalMode) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  Close();
+  EXPECT_EQ(RawQueryInt(options_.path, "SELECT MAX(version) FROM schema_version"),
+            sqlite::LatestSchemaVersion());
+  EXPECT_EQ(RawQueryText(options_.path, "PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(RawQueryInt(options_.path, "SELECT COUNT(*) FROM counters"), 2);
+  // Opening again applies nothing twice.
+  ASSERT_NO_FATAL_FAILURE(Open());
+  Close();
+  EXPECT_EQ(RawQueryInt(options_.path, "SELECT COUNT(*) FROM schema_version"),
+            sqlite::LatestSchemaVersion());
+}
+
+TEST_F(SqliteStoreTest, OpenRefusesMissingRandomSourceAndZeroLimits) {
+  SqliteOptions no_random = options_;
+  no_random.random = nullptr;
+  SqliteOptions no_batch = options_;
+  no_batch.batch_ops_max = 0;
+  SqliteOptions no_queue = options_;
+  no_queue.queue_ops_max = 0;
+  SqliteOptions no_path = options_;
+  no_path.path.clear();
+  for (const SqliteOptions& options : {no_random, no_batch, no_queue, no_path}) {
+    const auto store = SqliteStore::Open(options, posts_.AsPostFn());
+    ASSERT_FALSE(store.has_value());
+    EXPECT_EQ(store.error().code(), Code::kInvalidArgument) << store.error().ToString();
+  }
+  EXPECT_EQ(SqliteStore::Open(options_, nullptr).error().code(), Code::kInvalidArgument);
+}
+
+TEST_F(SqliteStoreTest, FsyncEachBatchKeepsWhatItAcknowledged) {
+  options_.fsync_each_batch = true;
+  ASSERT_NO_FATAL_FAILURE(Open());
+  ASSERT_TRUE(Register("alpha").has_value());
+  Close();
+  ASSERT_NO_FATAL_FAILURE(Open());
+  EXPECT_TRUE(Get("alpha")->has_value());
+}
+
+TEST_F(SqliteStoreTest, InputsBeyondTheLimitsAreInvalidArguments) {
+  options_.principal_bytes_max = 8;
+  options_.client_id_bytes_max = 4;
+  options_.session_ids_per_reserve_max = 100;
+  ASSERT_NO_FATAL_FAILURE(Open());
+  EXPECT_EQ(Register("123456789").error().code(), Code::kInvalidArgument);
+  EXPECT_EQ(Register("alpha", kT0, "12345").error().code(), Code::kInvalidArgument);
+  EXPECT_EQ(Reserve(101).error().code(), Code::kInvalidArgument);
+  EXPECT_TRUE(Register("12345678", kT0, "1234").has_value());
+  EXPECT_EQ(Reserve(100), 1u);
+}
+
+TEST_F(SqliteStoreTest, AReferralCodeThatIsTakenIsDrawnAgain) {
+  random_values_ = {0, 0, 1};
+  ASSERT_NO_FATAL_FAILURE(Open());
+  EXPECT_EQ(Register("alpha")->referral_code, sqlite::ReferralCodeFrom(0));
+  EXPECT_EQ(Register("bravo")->referral_code, sqlite::ReferralCodeFrom(1));
+}
+
+TEST_F(SqliteStoreTest, RegistrationFailsWithoutSideEffectsWhenNoCodeIsFree) {
+  options_.referral_code_attempts_max = 3;
+  random_values_ = {0, 0, 0, 0, 5};
+  ASSERT_NO_FATAL_FAILURE(Open());
+  ASSERT_TRUE(Register("alpha").has_value());
+  const Result<NodeRecord> refused = Register("bravo");
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code(), Code::kInternal);
+  EXPECT_FALSE(Get("bravo")->has_value());
+  // The failed attempt's numeric id was rolled back with it.
+  EXPECT_EQ(Register("charlie")->numeric_id, 2);
+}
+
+TEST_F(SqliteStoreTest, AnExhaustedCounterIsResourceExhausted) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  Close();
+  ASSERT_TRUE(RawExec(options_.path,
+                      "UPDATE counters SET value = 9223372036854775800 WHERE name = 'session_id'")
+                  .ok());
+  ASSERT_NO_FATAL_FAILURE(Open());
+  EXPECT_EQ(Reserve(7), 9223372036854775801u);
+  EXPECT_EQ(Reserve(1).error().code(), Code::kResourceExhausted);
+}
+
+TEST_F(SqliteStoreTest, AddUptimeRefusedByTheSchemaMidwayAppliesNothing) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  UptimeDelta full = OnlineDelta("alpha", "2024-03-01", 1);
+  full.sessions = 4'294'967'295u;
+  ASSERT_TRUE(AddUptime({full}, kT0).ok());
+  // Each delta passes validation; the second overflows the stored count,
+  // which the schema refuses after the first has been written.
+  UptimeDelta one_more = OnlineDelta("alpha", "2024-03-01", 1);
+  one_more.sessions = 1;
+  const Status status = AddUptime({OnlineDelta("bravo", "2024-03-01", 5), one_more}, kT0);
+  EXPECT_EQ(status.code(), Code::kInvalidArgument) << status.ToString();
+  EXPECT_EQ(TotalUptime("bravo"), 0);
+  EXPECT_EQ(TotalUptime("alpha"), 1);
+}
+
+TEST_F(SqliteStoreTest, AFullQueueRefusesAtOnceWithResourceExhausted) {
+  options_.queue_ops_max = 3;
+  ASSERT_NO_FATAL_FAILURE(Open());
+  posts_.HoldNextPost();
+  store_->Ping([](Status) {});
+  posts_.WaitUntilHeld();  // The writer is stuck; nothing leaves the queue.
+  std::vector<Status> statuses;
+  for (int i = 0; i < 4; ++i) {
+    store_->Ping([&statuses](Status s) { statuses.push_back(std::move(s)); });
+  }
+  // The refusal is posted before the writer moves on: the caller learns now.
+  EXPECT_EQ(posts_.size(), 2u);
+  posts_.Release();
+  store_->Flush();
+  posts_.RunAll();
+  ASSERT_EQ(statuses.size(), 4u);
+  EXPECT_EQ(statuses[0].code(), Code::kResourceExhausted) << statuses[0].ToString();
+  for (int i = 1; i < 4; ++i) EXPECT_TRUE(statuses[i].ok()) << statuses[i].ToString();
+}
+
+TEST_F(SqliteStoreTest, SmallBatchesApplyEverything) {
+  options_.batch_ops_max = 2;
+  ASSERT_NO_FATAL_FAILURE(Open());
+  posts_.HoldNextPost();
+  store_->Ping([](Status) {});
+  posts_.WaitUntilHeld();
+  int ok = 0;
+  for (int i = 0; i < 25; ++i) {
+    store_->RegisterNode("node-" + std::to_string(i), "1", kT0,
+                         [&ok](Result<NodeRecord> r) { ok += r.has_value() ? 1 : 0; });
+  }
+  posts_.Release();
+  store_->Flush();
+  posts_.RunAll();
+  EXPECT_EQ(ok, 25);
+  EXPECT_EQ(Register("last")->numeric_id, 26);
+}
+
+TEST_F(SqliteStoreTest, ALockHeldByAnotherProcessIsUnavailableUntilReleased) {
+  options_.busy_timeout_ms = 0;
+  ASSERT_NO_FATAL_FAILURE(Open());
+  RawConnection other(options_.path);
+  ASSERT_TRUE(other.Exec("BEGIN IMMEDIATE").ok());
+  const Result<NodeRecord> blocked = Register("alpha");
+  ASSERT_FALSE(blocked.has_value());
+  EXPECT_EQ(blocked.error().code(), Code::kUnavailable) << blocked.error().ToString();
+  ASSERT_TRUE(other.Exec("ROLLBACK").ok());
+  EXPECT_TRUE(Register("alpha").has_value());
+  EXPECT_EQ(Register("alpha")->numeric_id, 1);
+}
+
+}  // namespace
+}  // namespace sela::store::testing

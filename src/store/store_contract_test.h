@@ -1,0 +1,260 @@
+// The contract every Store backend meets (store.h), as a value-parameterised
+// gtest suite written against Store& only. A backend joins by instantiating
+// it with a StoreBackend that makes fresh environments for its data:
+//
+//   INSTANTIATE_TEST_SUITE_P(Sqlite, StoreContractTest,
+//                            ::testing::Values(SqliteBackend()), BackendName);
+//
+// Callbacks are posted into a PostQueue that the test drains on its own
+// thread after Store::Flush(), so no test sleeps or polls.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <cstdlib>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/status.h"
+#include "store/store.h"
+
+namespace sela::store::testing {
+
+// A fresh directory under the system's temp dir, removed with its contents.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "sela_store_XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) std::abort();
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Where a store's callbacks go in tests. HoldNextPost() makes the next post
+// block (after queueing its callback) until Release(): a backend that posts
+// from its worker is thereby held, so operations issued meanwhile pile up
+// and run together, as they would under load.
+class PostQueue {
+ public:
+  PostFn AsPostFn() {
+    return [this](std::function<void()> fn) { Post(std::move(fn)); };
+  }
+  // Runs the callbacks posted so far, in order; returns how many ran.
+  size_t RunAll() {
+    size_t ran = 0;
+    while (true) {
+      std::function<void()> fn;
+      {
+        std::lock_guard lock(mu_);
+        if (queue_.empty()) return ran;
+        fn = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      fn();
+      ++ran;
+    }
+  }
+  size_t size() const {
+    std::lock_guard lock(mu_);
+    return queue_.size();
+  }
+  void HoldNextPost() {
+    std::lock_guard lock(mu_);
+    hold_next_ = true;
+    held_ = false;
+  }
+  // Returns once a post is being held.
+  void WaitUntilHeld() {
+    std::unique_lock lock(mu_);
+    changed_.wait(lock, [&] { return held_; });
+  }
+  void Release() {
+    std::lock_guard lock(mu_);
+    hold_next_ = false;
+    held_ = false;
+    changed_.notify_all();
+  }
+
+ private:
+  void Post(std::function<void()> fn) {
+    std::unique_lock lock(mu_);
+    queue_.push_back(std::move(fn));
+    if (!hold_next_) return;
+    hold_next_ = false;
+    held_ = true;
+    changed_.notify_all();
+    changed_.wait(lock, [&] { return !held_; });
+  }
+
+  mutable std::mutex mu_;
+  std::condition_variable changed_;
+  std::deque<std::function<void()>> queue_;
+  bool hold_next_ = false;
+  bool held_ = false;
+};
+
+inline NodeMetricsUpdate Metrics(std::optional<double> download_speed,
+                                 std::optional<double> upload_speed,
+                                 std::optional<double> ping_ms) {
+  NodeMetricsUpdate update;
+  update.download_speed = download_speed;
+  update.upload_speed = upload_speed;
+  update.ping_ms = ping_ms;
+  return update;
+}
+
+// A delta of online time only.
+inline UptimeDelta OnlineDelta(const std::string& principal, const std::string& day,
+                               int64_t online_ms) {
+  UptimeDelta delta;
+  delta.principal = principal;
+  delta.day = day;
+  delta.online_ms = online_ms;
+  return delta;
+}
+
+// A place for one backend's data (a temp dir, a Redis database) on which
+// stores can be opened, closed and opened again.
+class StoreEnv {
+ public:
+  virtual ~StoreEnv() = default;
+  // At most one store of an environment is open at a time.
+  virtual Result<std::unique_ptr<Store>> Open(PostFn post) = 0;
+};
+
+struct StoreBackend {
+  std::string name;
+  // Each call makes an empty environment.
+  std::function<std::unique_ptr<StoreEnv>()> make_env;
+};
+
+inline std::string BackendName(const ::testing::TestParamInfo<StoreBackend>& info) {
+  return info.param.name;
+}
+
+// A store under test with synchronous helpers: each issues one operation,
+// flushes, runs the posted callbacks and returns the outcome.
+class StoreHarness {
+ public:
+  static constexpr int64_t kDefaultNowMs = 1'700'000'000'000;
+
+ protected:
+  Store& store() { return *store_; }
+
+  // Delivers everything issued so far to its callback.
+  void Settle() {
+    store_->Flush();
+    posts_.RunAll();
+  }
+
+  // Issues one operation through `issue(callback)`, waits for it and returns
+  // its outcome R (a Status or a Result<T>).
+  template <typename R, typename Issue>
+  R Call(Issue&& issue) {
+    std::optional<R> got;
+    issue([&got](R r) { got = std::move(r); });
+    Settle();
+    EXPECT_TRUE(got.has_value()) << "the callback was not delivered";
+    if (!got.has_value()) return R(Err(Internal("no callback")));
+    return std::move(*got);
+  }
+
+  Result<NodeRecord> Register(const std::string& principal, int64_t now_ms = kDefaultNowMs,
+                              const std::string& client_id = "1") {
+    return Call<Result<NodeRecord>>(
+        [&](auto done) { store().RegisterNode(principal, client_id, now_ms, done); });
+  }
+  Result<std::optional<NodeRecord>> Get(const std::string& principal) {
+    return Call<Result<std::optional<NodeRecord>>>(
+        [&](auto done) { store().GetNode(principal, done); });
+  }
+  Result<std::vector<NodeRecord>> List(bool only_active) {
+    return Call<Result<std::vector<NodeRecord>>>(
+        [&](auto done) { store().ListNodes(only_active, done); });
+  }
+  Result<uint64_t> Reserve(uint64_t count) {
+    return Call<Result<uint64_t>>([&](auto done) { store().ReserveSessionIds(count, done); });
+  }
+  Status AddUptime(std::vector<UptimeDelta> deltas, int64_t now_ms) {
+    return Call<Status>([&](auto done) { store().AddUptime(std::move(deltas), now_ms, done); });
+  }
+  Result<std::vector<UptimeDay>> Days(const std::string& principal, const std::string& from,
+                                      const std::string& to) {
+    return Call<Result<std::vector<UptimeDay>>>(
+        [&](auto done) { store().GetUptimeDays(principal, from, to, done); });
+  }
+  Result<int64_t> TotalUptime(const std::string& principal) {
+    return Call<Result<int64_t>>([&](auto done) { store().GetTotalUptimeMs(principal, done); });
+  }
+  Status Disconnect(const std::string& principal, int64_t now_ms) {
+    return Call<Status>([&](auto done) { store().MarkNodeDisconnected(principal, now_ms, done); });
+  }
+  Status UpdateMetrics(const std::string& principal, const NodeMetricsUpdate& update,
+                       int64_t now_ms) {
+    return Call<Status>(
+        [&](auto done) { store().UpdateNodeMetrics(principal, update, now_ms, done); });
+  }
+  Status SetStatus(const std::string& principal, NodeStatus status, int64_t now_ms) {
+    return Call<Status>([&](auto done) { store().SetNodeStatus(principal, status, now_ms, done); });
+  }
+  Status SetCapacity(const std::string& principal, uint32_t max_concurrent_jobs) {
+    return Call<Status>(
+        [&](auto done) { store().SetNodeCapacity(principal, max_concurrent_jobs, done); });
+  }
+  Status Ping() {
+    return Call<Status>([&](auto done) { store().Ping(done); });
+  }
+
+  // Closes the store; its pending callbacks are delivered.
+  void Close() {
+    posts_.Release();
+    store_.reset();
+    posts_.RunAll();
+  }
+
+  PostQueue posts_;  // Declared before the store, which posts into it.
+  std::unique_ptr<Store> store_;
+};
+
+class StoreContractTest : public ::testing::TestWithParam<StoreBackend>, public StoreHarness {
+ protected:
+  void SetUp() override {
+    env_ = GetParam().make_env();
+    Reopen();
+  }
+  void TearDown() override {
+    Close();
+    env_.reset();
+  }
+
+  // Closes the store and opens it again on the same data.
+  void Reopen() {
+    Close();
+    auto opened = env_->Open(posts_.AsPostFn());
+    ASSERT_TRUE(opened.has_value()) << opened.error().ToString();
+    store_ = std::move(opened).value();
+  }
+
+  std::unique_ptr<StoreEnv> env_;
+};
+
+}  // namespace sela::store::testing
