@@ -1,6 +1,7 @@
 #include "api/ops_routes.h"
 
 #include <ctime>
+#include <memory>
 
 #include "net/server.h"
 
@@ -25,20 +26,35 @@ void AddOpsRoutes(net::Router& router, const Clock& clock, MetricsRegistry& metr
         200, R"({"success":true,"message":"Server is healthy","data":{"status":"healthy","timestamp":")" +
                  IsoTimestamp(clock.WallMs()) + R"(","service":"Sela Network Hybrid Server"}})"));
   });
-  // The original pinged Redis here; ours answers for the process, and
-  // /ready tells whether it can take work.
-  router.Add("GET", "/api/health", [&clock](net::HttpRequest&, net::HttpReply reply) {
-    reply.Send(net::HttpResponse::Json(
-        200, R"({"success":true,"message":"Database is healthy","data":{"status":"healthy","timestamp":")" +
-                 IsoTimestamp(clock.WallMs()) + R"("}})"));
+  router.Add("GET", "/api/health", [&clock, ping = state.store_ping](net::HttpRequest&, net::HttpReply reply) {
+    auto shared = std::make_shared<net::HttpReply>(std::move(reply));
+    ping([&clock, shared](Status st) {
+      if (st.ok()) {
+        shared->Send(net::HttpResponse::Json(
+            200, R"({"success":true,"message":"Database is healthy","data":{"status":"healthy","timestamp":")" +
+                     IsoTimestamp(clock.WallMs()) + R"("}})"));
+      } else {
+        shared->Send(net::HttpResponse::Json(503, R"({"success":false,"message":"Service unhealthy","data":null})"));
+      }
+    });
   });
-  router.Add("GET", "/ready", [ready = state.ready](net::HttpRequest&, net::HttpReply reply) {
-    if (ready()) {
-      reply.Send(net::HttpResponse::Json(200, R"({"success":true,"message":"ready","data":{"status":"ready"}})"));
-    } else {
-      reply.Send(net::HttpResponse::Json(
+  router.Add("GET", "/ready", [ready = state.ready, ping = state.store_ping](net::HttpRequest&, net::HttpReply reply) {
+    auto not_ready = [](net::HttpReply& r) {
+      r.Send(net::HttpResponse::Json(
           503, R"({"success":false,"message":"not ready","data":{"status":"unavailable"}})"));
+    };
+    if (!ready()) {
+      not_ready(reply);
+      return;
     }
+    auto shared = std::make_shared<net::HttpReply>(std::move(reply));
+    ping([shared, not_ready](Status st) {
+      if (st.ok()) {
+        shared->Send(net::HttpResponse::Json(200, R"({"success":true,"message":"ready","data":{"status":"ready"}})"));
+      } else {
+        not_ready(*shared);
+      }
+    });
   });
   router.Add("GET", "/metrics", [&metrics](net::HttpRequest&, net::HttpReply reply) {
     net::HttpResponse r;

@@ -2,8 +2,10 @@
 // one port, drains on SIGTERM/SIGINT.
 #include <csignal>
 #include <cstdio>
+#include <random>
 #include <spdlog/spdlog.h>
 
+#include "api/node_sessions.h"
 #include "api/ops_routes.h"
 #include "core/clock.h"
 #include "core/config.h"
@@ -13,24 +15,25 @@
 #include "net/event_loop.h"
 #include "net/server.h"
 #include "net/ws_codec.h"
+#include "nodes/registry.h"
+#include "store/sqlite/sqlite_store.h"
 
 namespace {
 
-// Until the node protocol is served (issue 3), a WebSocket client gets a
-// clear error per message instead of silence.
-class NoProtocolHandler final : public sela::net::WsHandler {
- public:
-  explicit NoProtocolHandler(sela::net::Server*& server) : server_(server) {}
-  void OnWsOpen(sela::net::ConnId, const sela::net::HttpRequest&) override {}
-  void OnWsMessage(sela::net::ConnId id, bool, std::string_view) override {
-    server_->Send(id, R"({"type":"error","message":"node protocol not available on this server build"})");
-  }
-  void OnWsClosed(sela::net::ConnId, uint16_t) override {}
-  void OnWsDeadline(sela::net::ConnId) override {}
+// Seeds from the OS: main is the one place that reads a random device;
+// everything else gets a seeded source (ENGINEERING.md).
+uint64_t OsRandom() {
+  std::random_device rd;
+  return (uint64_t{rd()} << 32) ^ rd();
+}
 
- private:
-  sela::net::Server*& server_;
-};
+sela::Result<std::unique_ptr<sela::store::Store>> OpenStore(const sela::Config& config,
+                                                             sela::net::EventLoop& loop) {
+  sela::store::SqliteOptions options;
+  options.path = config.data_path + "/sela.db";
+  options.random = [rng = std::mt19937_64(OsRandom())]() mutable { return rng(); };
+  return sela::store::SqliteStore::Open(options, [&loop](std::function<void()> fn) { loop.Post(std::move(fn)); });
+}
 
 }  // namespace
 
@@ -46,13 +49,28 @@ int main() {
   sela::SystemClock clock;
   sela::MetricsRegistry metrics;
   sela::net::EventLoop loop;
+  auto store = OpenStore(*config, loop);
+  if (!store) {
+    spdlog::critical("cannot open the store: {}", store.error().ToString());
+    return 1;
+  }
+  sela::nodes::RegistryOptions registry_options;
+  registry_options.principal_hash_key = {OsRandom(), OsRandom()};
+  sela::nodes::NodeRegistry registry(registry_options);
+  sela::api::NodeSessions sessions(sela::api::NodeSessionOptions::FromConfig(config->node), clock,
+                                   **store, registry, metrics);
+
   sela::net::Router router;
   sela::net::Server* server_ptr = nullptr;
   bool ready = false;
-  sela::api::AddOpsRoutes(router, clock, metrics, {.ready = [&] { return ready && !server_ptr->draining(); }});
-  NoProtocolHandler ws_handler(server_ptr);
-  sela::net::Server server(loop, config->net, clock, metrics, router, ws_handler);
+  sela::api::AddOpsRoutes(router, clock, metrics,
+                          {.ready = [&] { return ready && !server_ptr->draining(); },
+                           .store_ping = [&](std::function<void(sela::Status)> done) {
+                             (*store)->Ping(std::move(done));
+                           }});
+  sela::net::Server server(loop, config->net, clock, metrics, router, sessions);
   server_ptr = &server;
+  sessions.Attach(&server);
 
   if (auto st = server.Listen(); !st.ok()) {
     spdlog::critical("cannot start: {}", st.ToString());
@@ -65,6 +83,7 @@ int main() {
       return 1;
     }
   }
+  loop.RunEvery(sela::Millis(config->node.uptime_checkpoint_ms), [&] { sessions.CheckpointUptime(); });
   ready = true;
 
   int exit_code = 0;
@@ -82,6 +101,9 @@ int main() {
     });
   });
   loop.Run();
+  // Whatever uptime accrued since the last checkpoint is written before exit.
+  sessions.CheckpointUptime();
+  (*store)->Flush();
   loop.Shutdown();
   return exit_code;
 }

@@ -228,6 +228,12 @@ void ReadNet(Reader& r, NetConfig& net) {
   r.Unsigned("DRAIN_TIMEOUT_MS", net.drain_timeout_ms, 1, kU32Max);
 }
 
+void ReadNode(Reader& r, NodeConfig& node) {
+  r.Unsigned("REGISTRATION_TIMEOUT_MS", node.registration_timeout_ms, 1, kU32Max);
+  r.Unsigned("HEARTBEAT_TIMEOUT_MS", node.heartbeat_timeout_ms, 1, kU32Max);
+  r.Unsigned("UPTIME_CHECKPOINT_MS", node.uptime_checkpoint_ms, 100, kU32Max);
+}
+
 void ReadRest(Reader& r, Config& config) {
   r.Level("LOG_LEVEL", config.log_level);
   r.String("DATA_PATH", config.data_path);
@@ -333,6 +339,7 @@ Result<Config> LoadConfig(const EnvMap& vars) {
   Config config;
   Reader reader(vars);
   ReadNet(reader, config.net);
+  ReadNode(reader, config.node);
   ReadRest(reader, config);
   if (!reader.status().ok()) return Err(reader.status());
   return config;

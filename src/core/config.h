@@ -38,8 +38,16 @@ struct NetConfig {
   friend bool operator==(const NetConfig&, const NetConfig&) = default;
 };
 
+struct NodeConfig {
+  uint32_t registration_timeout_ms = 300'000;  // REGISTRATION_TIMEOUT_MS
+  uint32_t heartbeat_timeout_ms = 120'000;     // HEARTBEAT_TIMEOUT_MS: no data message for this long
+  uint32_t uptime_checkpoint_ms = 60'000;      // UPTIME_CHECKPOINT_MS
+  friend bool operator==(const NodeConfig&, const NodeConfig&) = default;
+};
+
 struct Config {
   NetConfig net;
+  NodeConfig node;
   LogLevel log_level = LogLevel::kInfo;  // LOG_LEVEL: trace|debug|info|warn|error|critical|off
   std::string data_path = "./data/redis";  // DATA_PATH
   std::string admin_token;               // ADMIN_TOKEN; empty = admin routes answer 403

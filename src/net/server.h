@@ -28,6 +28,11 @@ namespace sela::net {
 
 using ConnId = uint64_t;
 
+// A small dense integer for a live connection (its slot), unique among live
+// connections and reused after close: upper layers index per-connection
+// arrays with it and keep the full ConnId to detect reuse.
+inline uint32_t ConnSlot(ConnId id) { return static_cast<uint32_t>(id); }
+
 // What the server tells the WebSocket layer above it. Callbacks run on the
 // loop thread; they may call Send/Close on any connection.
 class WsHandler {

@@ -1,0 +1,374 @@
+#include "api/node_sessions.h"
+
+#include <spdlog/spdlog.h>
+
+#include <type_traits>
+#include <variant>
+
+#include "core/logging.h"
+#include "protocol/v1_session.h"
+
+namespace sela::api {
+
+namespace v1 = protocol::v1;
+
+struct NodeSessions::Pending {
+  std::optional<std::string> connection_principal;
+  std::deque<std::string> queue;
+  uint64_t queued_bytes = 0;
+};
+
+NodeSessionOptions NodeSessionOptions::FromConfig(const NodeConfig& config) {
+  NodeSessionOptions o;
+  o.registration_timeout = Millis(config.registration_timeout_ms);
+  o.heartbeat_timeout = Millis(config.heartbeat_timeout_ms);
+  return o;
+}
+
+NodeSessions::NodeSessions(NodeSessionOptions options, const Clock& clock, store::Store& store,
+                           nodes::NodeRegistry& registry, MetricsRegistry& metrics)
+    : options_(std::move(options)), clock_(clock), store_(store), registry_(registry) {
+  m_.registered = &metrics.GetGauge("sela_nodes_registered", "Registered node connections.");
+  m_.registrations = &metrics.GetCounter("sela_node_registrations_total", "Successful node registrations.");
+  m_.registration_failures =
+      &metrics.GetCounter("sela_node_registration_failures_total", "Registrations refused or failed.");
+  m_.messages = &metrics.GetCounter("sela_node_messages_total", "Node messages handled after registration.");
+  m_.rejected_messages = &metrics.GetCounter("sela_node_messages_rejected_total",
+                                             "Node messages that failed decoding or validation.");
+  m_.principal_mismatches = &metrics.GetCounter(
+      "sela_node_principal_mismatches_total", "Messages whose user_principal_id was not the connection's.");
+  m_.registration_timeouts =
+      &metrics.GetCounter("sela_node_registration_timeouts_total", "Connections closed unregistered.");
+  m_.heartbeat_timeouts =
+      &metrics.GetCounter("sela_node_heartbeat_timeouts_total", "Registered nodes closed for silence.");
+  m_.overflow_closes = &metrics.GetCounter("sela_node_queue_overflow_closes_total",
+                                           "Connections closed for queueing too much input.");
+  m_.uptime_checkpoint_failures =
+      &metrics.GetCounter("sela_uptime_checkpoint_failures_total", "Uptime checkpoints the store refused.");
+}
+
+NodeSessions::~NodeSessions() = default;
+
+NodeSessions::Session* NodeSessions::Find(net::ConnId id) {
+  const uint32_t slot = net::ConnSlot(id);
+  if (slot >= sessions_.size()) return nullptr;
+  Session& s = sessions_[slot];
+  return (s.id == id && s.state != State::kFree) ? &s : nullptr;
+}
+
+void NodeSessions::Send(net::ConnId id, std::string_view text) { server_->Send(id, text, true); }
+
+void NodeSessions::OnWsOpen(net::ConnId id, const net::HttpRequest& request) {
+  const uint32_t slot = net::ConnSlot(id);
+  if (slot >= sessions_.size()) sessions_.resize(slot + 1);
+  Session& s = sessions_[slot];
+  s = Session{};
+  s.id = id;
+  s.state = State::kAwaiting;
+  const std::string auth_query = request.QueryParam("authorization");
+  const std::string principal_query = request.QueryParam("principal_id");
+  auto principal = v1::PrincipalFromConnection(
+      {request.Header("Authorization"), auth_query, principal_query});
+  if (principal) {
+    s.pending = std::make_unique<Pending>();
+    s.pending->connection_principal = std::move(principal);
+  }
+  server_->SetDeadline(id, clock_.Now() + options_.registration_timeout);
+}
+
+void NodeSessions::OnWsMessage(net::ConnId id, bool /*text*/, std::string_view payload) {
+  // Text and binary frames are treated alike, as the original did.
+  Session* s = Find(id);
+  if (!s || s->state == State::kEnded) return;
+  if (!s->busy) {
+    Handle(*s, payload);
+    return;
+  }
+  if (!s->pending) s->pending = std::make_unique<Pending>();
+  Pending& p = *s->pending;
+  if (p.queue.size() >= options_.queued_messages_max ||
+      p.queued_bytes + payload.size() > options_.queued_bytes_max) {
+    m_.overflow_closes->Inc();
+    EndSession(*s, clock_.WallMs());
+    server_->Close(id, net::close_code::kPolicyViolation, "Too many messages in flight");
+    return;
+  }
+  p.queued_bytes += payload.size();
+  p.queue.emplace_back(payload);
+}
+
+void NodeSessions::Handle(Session& s, std::string_view payload) {
+  if (s.state == State::kAwaiting) {
+    HandleRegistration(s, payload);
+  } else if (s.state == State::kRegistered) {
+    HandleMessage(s, payload);
+  }
+}
+
+// Runs queued input once the in-flight operation is done, in order, until
+// another operation starts.
+void NodeSessions::Resume(net::ConnId id) {
+  Session* s = Find(id);
+  while (s && !s->busy && s->pending && !s->pending->queue.empty() &&
+         (s->state == State::kAwaiting || s->state == State::kRegistered)) {
+    std::string next = std::move(s->pending->queue.front());
+    s->pending->queue.pop_front();
+    s->pending->queued_bytes -= next.size();
+    Handle(*s, next);
+    s = Find(id);
+  }
+}
+
+std::string NodeSessions::NextClientId(int64_t now_ms) {
+  // The original used Date.now(), which repeats within a millisecond.
+  last_client_id_ms_ = std::max(now_ms, last_client_id_ms_ + 1);
+  return std::to_string(last_client_id_ms_);
+}
+
+void NodeSessions::HandleRegistration(Session& s, std::string_view payload) {
+  const int64_t now_ms = clock_.WallMs();
+  const std::optional<std::string> none;
+  const auto& connection_principal = s.pending ? s.pending->connection_principal : none;
+  auto registration = v1::DecodeRegistration(payload, connection_principal, options_.decode);
+  if (!registration) {
+    m_.registration_failures->Inc();
+    const auto frame = v1::EncodeDecodeError(registration.error(), now_ms, options_.encode);
+    server_->Send(s.id, frame.payload, frame.kind == v1::OutboundFrame::Kind::kText);
+    return;
+  }
+  s.busy = true;
+  const net::ConnId id = s.id;
+  std::string principal = std::move(registration->principal_id);
+  WithSessionId([this, id, principal = std::move(principal)](Result<uint64_t> session_id) mutable {
+    Session* s = Find(id);
+    if (!s) return;
+    if (!session_id) {
+      CompleteRegistration(id, principal, {}, 0, Err(session_id.error()));
+      return;
+    }
+    const std::string client_id = NextClientId(clock_.WallMs());
+    store_.RegisterNode(principal, client_id, clock_.WallMs(),
+                        [this, id, principal, client_id, sid = *session_id](Result<store::NodeRecord> r) {
+                          CompleteRegistration(id, principal, client_id, sid, std::move(r));
+                        });
+  });
+}
+
+void NodeSessions::CompleteRegistration(net::ConnId id, const std::string& principal,
+                                        const std::string& client_id, uint64_t session_id,
+                                        Result<store::NodeRecord> record) {
+  const int64_t now_ms = clock_.WallMs();
+  Session* s = Find(id);
+  if (!s || s->state != State::kAwaiting) {
+    // The connection went away while the store worked: it is not connected.
+    if (record) store_.MarkNodeDisconnected(principal, now_ms, [](Status) {});
+    return;
+  }
+  s->busy = false;
+  if (!record) {
+    m_.registration_failures->Inc();
+    spdlog::warn("node registration failed{}",
+                 LogFields({{"principal", principal}, {"error", record.error().ToString()}}));
+    Send(id, v1::EncodeFailureWithTimestamp("Login failed: " + record.error().message(), now_ms));
+    Resume(id);
+    return;
+  }
+  const nodes::NodeIndex node = registry_.Connect(principal, std::stoll(client_id), now_ms);
+  if (node == nodes::kNoNode) {
+    m_.registration_failures->Inc();
+    store_.MarkNodeDisconnected(principal, now_ms, [](Status) {});
+    Send(id, v1::EncodeFailure("Registration failed: too many connections for this node or server"));
+    EndSession(*s, now_ms);
+    server_->Close(id, net::close_code::kTryAgainLater, "Too many connections");
+    return;
+  }
+  s->node = node;
+  s->session_id = session_id;
+  s->state = State::kRegistered;
+  if (s->pending) s->pending->connection_principal.reset();
+  ++registered_;
+  m_.registered->Add(1);
+  m_.registrations->Inc();
+  Send(id, v1::EncodeRegistered(client_id, static_cast<int64_t>(session_id)));
+  server_->SetDeadline(id, clock_.Now() + options_.heartbeat_timeout);
+  Resume(id);
+}
+
+void NodeSessions::WithSessionId(std::function<void(Result<uint64_t>)> then) {
+  if (session_id_next_ < session_id_end_ && session_id_waiters_.empty()) {
+    then(session_id_next_++);
+    return;
+  }
+  session_id_waiters_.push_back(std::move(then));
+  if (session_ids_requested_) return;
+  session_ids_requested_ = true;
+  store_.ReserveSessionIds(options_.session_id_block, [this](Result<uint64_t> first) {
+    session_ids_requested_ = false;
+    if (first) {
+      session_id_next_ = *first;
+      session_id_end_ = *first + options_.session_id_block;
+    }
+    while (!session_id_waiters_.empty()) {
+      if (first && session_id_next_ >= session_id_end_) {
+        // More waiters than the block held: ask for another block.
+        auto rest = std::move(session_id_waiters_);
+        for (auto& w : rest) WithSessionId(std::move(w));
+        return;
+      }
+      auto waiter = std::move(session_id_waiters_.front());
+      session_id_waiters_.pop_front();
+      if (first) {
+        waiter(session_id_next_++);
+      } else {
+        waiter(Err(first.error()));
+      }
+    }
+  });
+}
+
+}  // namespace sela::api
+
+namespace sela::api {
+
+namespace {
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
+}  // namespace
+
+void NodeSessions::HandleMessage(Session& s, std::string_view payload) {
+  const int64_t now_ms = clock_.WallMs();
+  const net::ConnId id = s.id;
+  registry_.Touch(s.node, now_ms);
+  server_->SetDeadline(id, clock_.Now() + options_.heartbeat_timeout);
+  m_.messages->Inc();
+  auto decoded = v1::DecodeNodeMessage(payload, options_.decode);
+  if (!decoded) {
+    m_.rejected_messages->Inc();
+    const auto frame = v1::EncodeDecodeError(decoded.error(), now_ms, options_.encode);
+    server_->Send(id, frame.payload, frame.kind == v1::OutboundFrame::Kind::kText);
+    return;
+  }
+  const auto view = registry_.View(s.node);
+  const std::string principal(view ? view->principal : std::string_view());
+  if (auto refusal = v1::CheckMessagePrincipal(*decoded, principal)) {
+    m_.principal_mismatches->Inc();
+    Send(id, *refusal);
+    return;
+  }
+  std::visit(
+      Overloaded{
+          [&](const v1::Ping&) { Send(id, v1::EncodePingReply(principal)); },
+          [&](const v1::Halo&) { Send(id, v1::EncodeHaloReply(principal)); },
+          [&](const v1::Heartbeat&) { Send(id, v1::EncodeHeartbeatAck(now_ms)); },
+          [&](const v1::JobRequest&) {
+            // Jobs are not served by this build yet (issue 4): nothing to hand out.
+            Send(id, v1::EncodeNoJobsAvailable(now_ms));
+          },
+          [&](const v1::ScrapeResult&) {
+            // No job is leased to anyone until the jobs module exists, so no
+            // result can match one; answered as the original answered an
+            // unknown job.
+            Send(id, v1::EncodeResultRejected(v1::kJobNotFoundReason, v1::kErrorTypeInternal));
+          },
+          [&](const v1::SpeedTest& m) {
+            registry_.RecordSpeed(s.node, m.download_mbps, m.upload_mbps, m.ping_ms, now_ms);
+            store::NodeMetricsUpdate update;
+            update.download_speed = m.download_mbps;
+            update.upload_speed = m.upload_mbps;
+            update.ping_ms = m.ping_ms;
+            s.busy = true;
+            store_.UpdateNodeMetrics(principal, update, now_ms, [this, id](Status st) {
+              ReplyAfterStore(id, v1::EncodeSpeedTestComplete(), std::move(st));
+            });
+          },
+          [&](const v1::ClientStatus& m) {
+            if (!m.is_active) {
+              Send(id, v1::EncodeClientStatusUpdate());
+              return;
+            }
+            s.busy = true;
+            store_.SetNodeStatus(principal, *m.is_active ? store::NodeStatus::kActive : store::NodeStatus::kInactive,
+                                 now_ms, [this, id](Status st) {
+                                   ReplyAfterStore(id, v1::EncodeClientStatusUpdate(), std::move(st));
+                                 });
+          },
+      },
+      *decoded);
+}
+
+void NodeSessions::ReplyAfterStore(net::ConnId id, std::string reply, Status status) {
+  Session* s = Find(id);
+  if (!s) return;
+  s->busy = false;
+  if (s->state != State::kRegistered) return;
+  if (status.ok()) {
+    Send(id, reply);
+  } else {
+    Send(id, v1::EncodeHandlerFailed(status.message()));
+  }
+  Resume(id);
+}
+
+void NodeSessions::EndSession(Session& s, int64_t now_ms) {
+  if (s.state == State::kRegistered) {
+    const auto view = registry_.View(s.node);
+    const std::string principal(view ? view->principal : std::string_view());
+    if (registry_.Disconnect(s.node, now_ms)) {
+      store_.MarkNodeDisconnected(principal, now_ms, [](Status) {});
+    }
+    --registered_;
+    m_.registered->Add(-1);
+  }
+  s.state = State::kEnded;
+  s.node = nodes::kNoNode;
+  s.pending.reset();
+}
+
+void NodeSessions::OnWsClosed(net::ConnId id, uint16_t /*code*/) {
+  Session* s = Find(id);
+  if (!s) return;
+  EndSession(*s, clock_.WallMs());
+  // A store callback still in flight finds the slot free (or reused under a
+  // new id) and does nothing.
+  *s = Session{};
+}
+
+void NodeSessions::OnWsDeadline(net::ConnId id) {
+  Session* s = Find(id);
+  if (!s) return;
+  if (s->state == State::kAwaiting) {
+    m_.registration_timeouts->Inc();
+    EndSession(*s, clock_.WallMs());
+    server_->Close(id, net::close_code::kPolicyViolation, "Registration timeout");
+  } else if (s->state == State::kRegistered) {
+    // Uptime ends now, not when the close handshake finishes.
+    m_.heartbeat_timeouts->Inc();
+    EndSession(*s, clock_.WallMs());
+    server_->Close(id, net::close_code::kGoingAway, "Heartbeat timeout");
+  }
+}
+
+void NodeSessions::CheckpointUptime() {
+  const int64_t now_ms = clock_.WallMs();
+  std::vector<store::UptimeDelta> deltas = registry_.Checkpoint(now_ms);
+  if (!unsaved_uptime_.empty()) {
+    deltas.insert(deltas.end(), std::make_move_iterator(unsaved_uptime_.begin()),
+                  std::make_move_iterator(unsaved_uptime_.end()));
+    unsaved_uptime_.clear();
+  }
+  if (deltas.empty()) return;
+  auto copy = std::make_shared<std::vector<store::UptimeDelta>>(deltas);
+  store_.AddUptime(std::move(deltas), now_ms, [this, copy](Status st) {
+    if (st.ok()) return;
+    // Nothing was applied (the batch is atomic): keep it for the next try.
+    m_.uptime_checkpoint_failures->Inc();
+    spdlog::error("uptime checkpoint failed, will retry{}", LogFields({{"error", st.ToString()}}));
+    unsaved_uptime_.insert(unsaved_uptime_.end(), copy->begin(), copy->end());
+  });
+}
+
+}  // namespace sela::api
