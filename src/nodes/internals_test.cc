@@ -76,7 +76,7 @@ struct SteppedDate {
     }
   }
   std::string Text() const {
-    char buf[16];
+    char buf[48];  // Room for any int, so the compiler can prove no truncation.
     std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", year, month, day);
     return buf;
   }
