@@ -145,8 +145,8 @@ std::vector<json::object> LoadCapture(std::string_view name) {
   const std::filesystem::path path = CapturePath(name);
   if (!std::filesystem::exists(path)) {
     ADD_FAILURE() << "capture " << path
-                  << " is missing. The tests expect the shared/ folder beside the repository "
-                     "(../shared/reference/original/captures); copy it there.";
+                  << " is missing: the captures of the original server belong in "
+                     "tests/data/captures (see its README).";
     return {};
   }
   return ReadLines(path);
