@@ -60,7 +60,11 @@ void NodeSessions::Send(net::ConnId id, std::string_view text) { server_->Send(i
 
 void NodeSessions::OnWsOpen(net::ConnId id, const net::HttpRequest& request) {
   const uint32_t slot = net::ConnSlot(id);
-  if (slot >= sessions_.size()) sessions_.resize(slot + 1);
+  if (slot >= sessions_.size()) {
+    // Grow in the server's slot chunks, not one by one.
+    sessions_.reserve((slot / 1024 + 1) * 1024);
+    sessions_.resize(slot + 1);
+  }
   Session& s = sessions_[slot];
   s = Session{};
   s.id = id;
@@ -117,6 +121,13 @@ void NodeSessions::Resume(net::ConnId id) {
     Handle(*s, next);
     s = Find(id);
   }
+  if (s) ReleasePendingIfIdle(*s);
+}
+
+// An idle registered session holds no heap block: the queue and the
+// connection's principal exist only while needed.
+void NodeSessions::ReleasePendingIfIdle(Session& s) {
+  if (s.pending && s.pending->queue.empty() && !s.pending->connection_principal) s.pending.reset();
 }
 
 std::string NodeSessions::NextClientId(int64_t now_ms) {
@@ -183,9 +194,9 @@ void NodeSessions::CompleteRegistration(net::ConnId id, const std::string& princ
     return;
   }
   s->node = node;
-  s->session_id = session_id;
   s->state = State::kRegistered;
   if (s->pending) s->pending->connection_principal.reset();
+  ReleasePendingIfIdle(*s);
   ++registered_;
   m_.registered->Add(1);
   m_.registrations->Inc();

@@ -80,7 +80,6 @@ class NodeSessions final : public net::WsHandler {
   struct Session {
     net::ConnId id = 0;
     nodes::NodeIndex node = nodes::kNoNode;
-    uint64_t session_id = 0;
     State state = State::kFree;
     bool busy = false;  // A store operation for this session is in flight.
     std::unique_ptr<Pending> pending;
@@ -89,6 +88,7 @@ class NodeSessions final : public net::WsHandler {
   Session* Find(net::ConnId id);
   void Handle(Session& s, std::string_view payload);
   void Resume(net::ConnId id);
+  void ReleasePendingIfIdle(Session& s);
   void HandleRegistration(Session& s, std::string_view payload);
   void CompleteRegistration(net::ConnId id, const std::string& principal, const std::string& client_id,
                             uint64_t session_id, Result<store::NodeRecord> record);
