@@ -242,7 +242,10 @@ void ServerImpl::AcceptSome(size_t ai) {
     }
     c.socket.non_blocking(true, ec);
     c.socket.set_option(Tcp::no_delay(true), ec);
-    if (tls_) c.tls = std::make_unique<TlsSession>(*tls_);
+    if (tls_) {
+      tls_by_slot_[idx] = std::make_unique<TlsSession>(*tls_);
+      c.flags |= conn_flag::kTls;
+    }
     c.state = ConnState::kHttp;
     ++open_;
     m_.accepted->Inc();
@@ -296,7 +299,7 @@ void ServerImpl::ReadLoop(uint32_t idx) {
   Connection& c = slot(idx);
   const int fd = c.socket.native_handle();
   // Plaintext may wait inside TLS from before a pause.
-  if (c.tls && c.tls->handshake_done() && !(c.flags & conn_flag::kReadPaused)) TlsIn(idx, nullptr, 0);
+  if ((c.flags & conn_flag::kTls) && TlsOf(idx)->handshake_done() && !(c.flags & conn_flag::kReadPaused)) TlsIn(idx, nullptr, 0);
   for (int round = 0; round < 16; ++round) {
     if (c.state == ConnState::kFree || c.state == ConnState::kDead) return;
     if (c.flags & conn_flag::kReadPaused) return;
@@ -307,7 +310,7 @@ void ServerImpl::ReadLoop(uint32_t idx) {
         LingerFeed(idx, read_buffer_.get(), static_cast<size_t>(n));
         continue;
       }
-      if (c.tls) {
+      if (c.flags & conn_flag::kTls) {
         TlsIn(idx, read_buffer_.get(), static_cast<size_t>(n));
       } else {
         Dispatch(idx, read_buffer_.get(), static_cast<size_t>(n));
@@ -344,7 +347,7 @@ void ServerImpl::Dispatch(uint32_t idx, uint8_t* data, size_t size) {
 
 void ServerImpl::TlsIn(uint32_t idx, const uint8_t* data, size_t size) {
   Connection& c = slot(idx);
-  if (!c.tls->Ingest(data, size)) {
+  if (!TlsOf(idx)->Ingest(data, size)) {
     m_.tls_failures->Inc();
     FlushTls(idx);  // The alert, if any.
     Abort(idx, close_code::kAbnormal);
@@ -352,7 +355,7 @@ void ServerImpl::TlsIn(uint32_t idx, const uint8_t* data, size_t size) {
   }
   while (c.state == ConnState::kHttp || c.state == ConnState::kWebSocket) {
     if (c.flags & conn_flag::kReadPaused) break;
-    const ptrdiff_t n = c.tls->ReadPlain(plain_buffer_.get(), kReadBufferBytes);
+    const ptrdiff_t n = TlsOf(idx)->ReadPlain(plain_buffer_.get(), kReadBufferBytes);
     if (n == 0) break;
     if (n < 0) {
       Abort(idx, c.close_code ? c.close_code : close_code::kAbnormal);
@@ -365,14 +368,14 @@ void ServerImpl::TlsIn(uint32_t idx, const uint8_t* data, size_t size) {
 
 bool ServerImpl::FlushTls(uint32_t idx) {
   std::string cipher;
-  slot(idx).tls->TakeCiphertext(cipher);
+  TlsOf(idx)->TakeCiphertext(cipher);
   return cipher.empty() || RawWrite(idx, cipher, {});
 }
 
 bool ServerImpl::Write(uint32_t idx, std::string_view head, std::string_view body) {
   Connection& c = slot(idx);
-  if (!c.tls) return RawWrite(idx, head, body);
-  if (!c.tls->Encrypt(head) || !c.tls->Encrypt(body)) {
+  if (!(c.flags & conn_flag::kTls)) return RawWrite(idx, head, body);
+  if (!TlsOf(idx)->Encrypt(head) || !TlsOf(idx)->Encrypt(body)) {
     m_.tls_failures->Inc();
     Abort(idx, close_code::kAbnormal);
     return false;
@@ -474,11 +477,11 @@ void ServerImpl::AfterFlush(uint32_t idx) {
 void ServerImpl::BeginLinger(uint32_t idx) {
   Connection& c = slot(idx);
   c.flags &= ~(conn_flag::kLingerAfterFlush | conn_flag::kReadPaused);
-  if (c.tls) {
+  if (c.flags & conn_flag::kTls) {
     // Best effort close_notify before the FIN; the peer may be gone.
-    c.tls->Shutdown();
+    TlsOf(idx)->Shutdown();
     std::string cipher;
-    c.tls->TakeCiphertext(cipher);
+    TlsOf(idx)->TakeCiphertext(cipher);
     if (!cipher.empty()) ::send(c.socket.native_handle(), cipher.data(), cipher.size(), MSG_NOSIGNAL);
   }
   boost::system::error_code ec;
@@ -526,7 +529,7 @@ void ServerImpl::Recycle(uint32_t idx, uint32_t gen) {
   c.ws = WsReader();
   c.http.reset();
   c.out.reset();
-  c.tls.reset();
+  tls_by_slot_.erase(idx);
   ++c.generation;
   c.state = ConnState::kFree;
   // A cancelled wait may still occupy the inline operation memory.

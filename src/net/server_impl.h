@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/timer_wheel.h"
@@ -56,6 +57,7 @@ inline constexpr uint16_t kOpSlotUsed = 1 << 5;   // op_slot holds a live operat
 inline constexpr uint16_t kInFeed = 1 << 6;       // Input being processed (no re-entry).
 inline constexpr uint16_t kWsOpen = 1 << 7;       // OnWsOpen was called; OnWsClosed is owed.
 inline constexpr uint16_t kIsWs = 1 << 8;         // Upgraded (counted as a WebSocket).
+inline constexpr uint16_t kTls = 1 << 9;          // Has a TlsSession in tls_by_slot_.
 }  // namespace conn_flag
 
 struct HttpState {
@@ -81,7 +83,6 @@ struct Connection {
   WsReader ws;
   std::unique_ptr<HttpState> http;
   std::unique_ptr<OutQueue> out;
-  std::unique_ptr<TlsSession> tls;  // Only on a TLS listener.
   uint32_t generation : 24 = 0;  // Wraps; ids stay unique for a slot's lifetime.
   ConnState state : 8 = ConnState::kFree;
   uint16_t flags = 0;
@@ -185,6 +186,10 @@ class ServerImpl {
   std::unique_ptr<uint8_t[]> read_buffer_;
   std::unique_ptr<uint8_t[]> plain_buffer_;  // Decrypted TLS input.
   std::unique_ptr<TlsContext> tls_;
+  // TLS state lives beside the slots, so plain connections do not pay for
+  // a pointer to it.
+  std::unordered_map<uint32_t, std::unique_ptr<TlsSession>> tls_by_slot_;
+  TlsSession* TlsOf(uint32_t idx) { return tls_by_slot_.find(idx)->second.get(); }
   TimerWheel wheel_;
   bool draining_ = false;
   uint16_t drain_code_ = 0;

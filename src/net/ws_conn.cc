@@ -109,11 +109,11 @@ void ServerImpl::LingerFeed(uint32_t idx, uint8_t* data, size_t size) {
   if (!(c.flags & conn_flag::kIsWs) || c.ws.closed()) return;
   const WsLimits limits{config_.ws_max_message_bytes, true};
   CloseWatcher watcher;
-  if (c.tls) {
-    if (!c.tls->Ingest(data, size)) return;
+  if (c.flags & conn_flag::kTls) {
+    if (!TlsOf(idx)->Ingest(data, size)) return;
     ptrdiff_t n;
     while (!watcher.got_close && !c.ws.closed() &&
-           (n = c.tls->ReadPlain(plain_buffer_.get(), kReadBufferBytes)) > 0) {
+           (n = TlsOf(idx)->ReadPlain(plain_buffer_.get(), kReadBufferBytes)) > 0) {
       c.ws.Feed(std::span<uint8_t>(plain_buffer_.get(), static_cast<size_t>(n)), limits, watcher);
     }
   } else {
