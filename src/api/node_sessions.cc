@@ -193,6 +193,8 @@ void NodeSessions::CompleteRegistration(net::ConnId id, const std::string& princ
     server_->Close(id, net::close_code::kTryAgainLater, "Too many connections");
     return;
   }
+  // The stored capacity (an operator may have changed it) outlives connections.
+  registry_.SetCapacity(node, record->max_concurrent_jobs);
   s->node = node;
   s->state = State::kRegistered;
   if (s->pending) s->pending->connection_principal.reset();
@@ -270,6 +272,10 @@ void NodeSessions::HandleMessage(Session& s, std::string_view payload) {
     Send(id, *refusal);
     return;
   }
+  if (s.inactive) {
+    Send(id, v1::EncodeAuthenticationFailed(principal));
+    return;
+  }
   std::visit(
       Overloaded{
           [&](const v1::Ping&) { Send(id, v1::EncodePingReply(principal)); },
@@ -279,7 +285,13 @@ void NodeSessions::HandleMessage(Session& s, std::string_view payload) {
             // Jobs are not served by this build yet (issue 4): nothing to hand out.
             Send(id, v1::EncodeNoJobsAvailable(now_ms));
           },
-          [&](const v1::ScrapeResult&) {
+          [&](const v1::ScrapeResult& m) {
+            if (!m.content) {
+              // An empty result fails the job whatever the job, as the
+              // original answered (ws-protocol.md §4.6 step 4).
+              Send(id, v1::EncodeJobFailedNoData(m.job_id, now_ms));
+              return;
+            }
             // No job is leased to anyone until the jobs module exists, so no
             // result can match one; answered as the original answered an
             // unknown job.
@@ -302,8 +314,12 @@ void NodeSessions::HandleMessage(Session& s, std::string_view payload) {
               return;
             }
             s.busy = true;
-            store_.SetNodeStatus(principal, *m.is_active ? store::NodeStatus::kActive : store::NodeStatus::kInactive,
-                                 now_ms, [this, id](Status st) {
+            const bool active = *m.is_active;
+            store_.SetNodeStatus(principal, active ? store::NodeStatus::kActive : store::NodeStatus::kInactive,
+                                 now_ms, [this, id, active](Status st) {
+                                   if (Session* done = Find(id); done && st.ok() && !active) {
+                                     done->inactive = true;
+                                   }
                                    ReplyAfterStore(id, v1::EncodeClientStatusUpdate(), std::move(st));
                                  });
           },
@@ -366,6 +382,7 @@ void NodeSessions::OnWsDeadline(net::ConnId id) {
 void NodeSessions::CheckpointUptime() {
   const int64_t now_ms = clock_.WallMs();
   std::vector<store::UptimeDelta> deltas = registry_.Checkpoint(now_ms);
+  last_checkpoint_ms_ = now_ms;
   if (!unsaved_uptime_.empty()) {
     deltas.insert(deltas.end(), std::make_move_iterator(unsaved_uptime_.begin()),
                   std::make_move_iterator(unsaved_uptime_.end()));
@@ -380,6 +397,22 @@ void NodeSessions::CheckpointUptime() {
     spdlog::error("uptime checkpoint failed, will retry{}", LogFields({{"error", st.ToString()}}));
     unsaved_uptime_.insert(unsaved_uptime_.end(), copy->begin(), copy->end());
   });
+}
+
+size_t NodeSessions::SendToNode(nodes::NodeIndex node, std::string_view text) {
+  size_t sent = 0;
+  for (const Session& s : sessions_) {
+    if (s.state == State::kRegistered && s.node == node && server_->Send(s.id, text, true)) ++sent;
+  }
+  return sent;
+}
+
+size_t NodeSessions::SendToAll(std::string_view text) {
+  size_t sent = 0;
+  for (const Session& s : sessions_) {
+    if (s.state == State::kRegistered && server_->Send(s.id, text, true)) ++sent;
+  }
+  return sent;
 }
 
 }  // namespace sela::api

@@ -74,6 +74,18 @@ class NodeSessions final : public net::WsHandler {
 
   size_t registered_sessions() const { return registered_; }
 
+  // Admin messages (REST N12, N13): queues a text frame on every registered
+  // connection of one live node, or of every live node. Returns how many
+  // connections took it; one that is closing or whose outbound queue
+  // overflowed does not count. Never sends to a connection that has not
+  // registered.
+  size_t SendToNode(nodes::NodeIndex node, std::string_view text);
+  size_t SendToAll(std::string_view text);
+
+  // Wall-clock ms of the last CheckpointUptime (0 before the first): online
+  // time of live nodes after it is not in the store yet.
+  int64_t last_uptime_checkpoint_ms() const { return last_checkpoint_ms_; }
+
  private:
   enum class State : uint8_t { kFree, kAwaiting, kRegistered, kEnded };
   struct Pending;  // Connection principal and queued input; only when needed.
@@ -82,6 +94,9 @@ class NodeSessions final : public net::WsHandler {
     nodes::NodeIndex node = nodes::kNoNode;
     State state = State::kFree;
     bool busy = false;  // A store operation for this session is in flight.
+    // The node reported itself inactive (CLIENT_STATUS): its messages are
+    // refused until it registers again, as the original did.
+    bool inactive = false;
     std::unique_ptr<Pending> pending;
   };
 
@@ -107,6 +122,7 @@ class NodeSessions final : public net::WsHandler {
   std::vector<Session> sessions_;  // Indexed by net::ConnSlot.
   size_t registered_ = 0;
   int64_t last_client_id_ms_ = 0;
+  int64_t last_checkpoint_ms_ = 0;
   // Session ids reserved from the store: [next, end).
   uint64_t session_id_next_ = 0;
   uint64_t session_id_end_ = 0;

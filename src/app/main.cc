@@ -5,6 +5,7 @@
 #include <random>
 #include <spdlog/spdlog.h>
 
+#include "api/node_routes.h"
 #include "api/node_sessions.h"
 #include "api/ops_routes.h"
 #include "core/clock.h"
@@ -68,6 +69,8 @@ int main() {
                            .store_ping = [&](std::function<void(sela::Status)> done) {
                              (*store)->Ping(std::move(done));
                            }});
+  sela::api::AddNodeRoutes(router, sela::api::NodeRoutesDepsFor(clock, **store, registry, sessions),
+                           sela::api::NodeRoutesOptions::FromConfig(*config));
   sela::net::Server server(loop, config->net, clock, metrics, router, sessions);
   server_ptr = &server;
   sessions.Attach(&server);

@@ -31,6 +31,7 @@ MODULES = [
     "test_drain",
     "test_connection_limit",
     "test_tls",
+    "test_node_routes",
     "test_uptime_crash",
 ]
 

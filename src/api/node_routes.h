@@ -1,0 +1,80 @@
+// /api/node/*: the REST routes that read or change node state, compatible
+// with the original server (reference/original/rest-api.md §2.4) minus its
+// defects; docs/REST-NODE.md describes each route and every difference.
+//
+// The routes are one table (NodeRouteTable()): registration, the route
+// table in docs/REST-NODE.md and the tests all read it. Routes that need the
+// rewards ledger (N5 user/data, N8/N9 reward history, N11 rewards/add) are
+// listed there as pending and are not registered, so they answer 404.
+//
+// Reads come from the store (node records, uptime per UTC day) and the live
+// registry (who is connected now); admin messages go to live, registered
+// connections only.
+//
+// Threading: handlers run on the event loop's thread, as do the store
+// callbacks they wait for. Every path answers its request exactly once.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string_view>
+
+#include "api/node_sessions.h"
+#include "api/rest_table.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "net/router.h"
+#include "nodes/registry.h"
+#include "store/store.h"
+
+namespace sela::api {
+
+struct NodeRoutesOptions {
+  RestOptions rest;
+  // N7 `days`: 0 .. this.
+  int64_t uptime_days_max = 366;
+  // Capacity route: maxConcurrentJobs in 1 .. this (<= nodes::kJobsPerNodeMax).
+  uint32_t capacity_max = 100;
+  // N12/N13 `text`, in bytes. `data` is bounded by the body limit.
+  std::size_t message_text_bytes_max = 1024;
+
+  // ADMIN_TOKEN from the configuration; the rest are the defaults above.
+  static NodeRoutesOptions FromConfig(const Config& config);
+};
+
+// What the routes use. Everything outlives the router.
+struct NodeRoutesDeps {
+  const Clock& clock;
+  store::Store& store;
+  nodes::NodeRegistry& registry;
+  // Queues a text frame on the registered connections of a live node, or of
+  // every live node; returns how many took it (NodeSessions::SendToNode/All).
+  std::function<size_t(nodes::NodeIndex, std::string_view)> send_to_node;
+  std::function<size_t(std::string_view)> send_to_all;
+  // NodeSessions::last_uptime_checkpoint_ms.
+  std::function<int64_t()> last_checkpoint_ms;
+};
+
+// The deps of the server: the sessions send the frames.
+NodeRoutesDeps NodeRoutesDepsFor(const Clock& clock, store::Store& store, nodes::NodeRegistry& registry,
+                                 NodeSessions& sessions);
+
+struct NodeRoutesContext {
+  NodeRoutesDeps deps;
+  NodeRoutesOptions options;
+};
+
+std::span<const RestRoute<NodeRoutesContext>> NodeRouteTable();
+
+void AddNodeRoutes(net::Router& router, NodeRoutesDeps deps, NodeRoutesOptions options);
+
+// The frame an admin message (N12) or broadcast (N13) puts on a node's
+// connection: {"function":"Notification","message":<text>,"data":<data>,
+// "status":"OK"}. `data_json` is JSON text.
+std::string AdminNotificationFrame(std::string_view text, std::string_view data_json);
+
+// N7 `days`: a decimal integer in 0..days_max; nullopt otherwise.
+std::optional<int64_t> ParseUptimeDays(std::string_view text, int64_t days_max);
+
+}  // namespace sela::api

@@ -1,0 +1,204 @@
+// REST routes as data, and what every compatible REST route shares
+// (reference/original/rest-api.md §1, §2, §3; ARCHITECTURE.md §2).
+//
+// A router module (node_routes.cc, later rpc and files) lists its routes in
+// one constant table of RestRoute: id, method, path, who may call it, the
+// handler and a one-line summary. RegisterRestRoutes() adds the table to the
+// net::Router, docs render it with RouteTableMarkdown(), and tests walk it.
+// Before a handler runs, RunRestRoute() does what the original's middleware
+// did, in this order:
+//   1. kAdmin routes: `Authorization: Bearer $ADMIN_TOKEN` (403 when no token
+//      is configured, 401 otherwise), before anything of the request is read;
+//   2. the body: JSON (`application/json`; a syntax error is the original's
+//      E3 400 JSON_PARSE_ERROR) or a form (`application/x-www-form-urlencoded`,
+//      every value a string); other bodies are ignored, as Express did;
+//   3. kPrincipal routes: the self-asserted principal from the header
+//      `x-user-principal-id`, else the query or body `user_principal_id`,
+//      with the original's 401/400 messages. It is not verified: see
+//      docs/REST-NODE.md "Authentication".
+//
+// Responses use the E1 envelope {"success","message","data"} written with
+// JavaScript's JSON.stringify rules (codec/js_json.h).
+//
+// Threading: everything runs on the event loop's thread. A handler answers
+// through RestCall::respond exactly once, now or from a later callback; a
+// respond that is dropped unanswered still ends the request (HttpReply
+// answers 500 when destroyed unsent), so a request never hangs.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+#include "net/http_types.h"
+#include "net/router.h"
+#include "net/server.h"
+
+namespace sela::api {
+
+enum class RestAuth : uint8_t {
+  kNone,       // Anyone.
+  kPrincipal,  // A principal named by the caller (rest-api.md §2 "PRINCIPAL").
+  kAdmin,      // Authorization: Bearer $ADMIN_TOKEN.
+};
+
+std::string_view RestAuthName(RestAuth auth);
+
+struct RestOptions {
+  // ADMIN_TOKEN; empty disables every kAdmin route (403).
+  std::string admin_token;
+  // Bodies of these routes are small; anything longer is a 413.
+  std::size_t body_bytes_max = 64 * 1024;
+  std::size_t body_depth_max = 32;
+  // A principal longer than this cannot exist (IC principals have at most
+  // 63 characters) and is refused as malformed.
+  std::size_t principal_bytes_max = 256;
+};
+
+using RestRespond = std::function<void(net::HttpResponse)>;
+
+// One request as a handler sees it. `request` is valid only until the
+// handler returns; copy what a later callback needs.
+struct RestCall {
+  net::HttpRequest& request;
+  boost::json::object body;  // Empty when there was no body.
+  std::string principal;     // kPrincipal routes: trimmed, non-empty.
+  RestRespond respond;
+};
+
+// What the table says about a route, without its handler.
+struct RestRouteInfo {
+  std::string_view id;      // The reference's endpoint id (rest-api.md §2.0), or ours.
+  std::string_view method;  // "GET", "POST", "PUT", "DELETE".
+  std::string_view path;    // Router pattern, e.g. "/api/node/client/:clientId/message".
+  RestAuth auth;
+  std::string_view summary;
+  // Set for routes that are listed but not served yet (they answer the
+  // generic 404): why, e.g. "needs the rewards ledger".
+  std::string_view pending = {};
+};
+
+template <typename Ctx>
+struct RestRoute {
+  RestRouteInfo info;
+  // Null for pending routes.
+  void (*handler)(Ctx& ctx, RestCall& call) = nullptr;
+};
+
+// --- E1 envelope ------------------------------------------------------------
+
+// {"success":true,"message":<message>,"data":<data_json>}, status 200.
+net::HttpResponse E1Success(std::string_view message, std::string_view data_json);
+// {"success":false,"message":<message>,"data":null}.
+net::HttpResponse E1Error(unsigned status, std::string_view message);
+
+// A failed store operation: 503 with a retry hint when the store is
+// overloaded or unavailable, otherwise 500 with the route's message (the
+// original's internalError text). The detail goes to the log, not to the
+// caller (reference D-28). The one place where a store's Status code
+// becomes an HTTP status; outcomes a route expects (NotFound of the thing
+// it was asked about) are answered by the route itself.
+net::HttpResponse StoreFailure(const Status& status, std::string_view route_message);
+
+// --- Steps of RunRestRoute, exposed for tests -------------------------------
+
+enum class AdminCheck : uint8_t {
+  kAllowed,
+  kDisabled,      // No ADMIN_TOKEN configured: 403.
+  kMissing,       // No Authorization header: 401.
+  kNotBearer,     // Not "Bearer <token>": 401.
+  kWrongToken,    // 401.
+};
+
+// Compares in time independent of where the token differs.
+AdminCheck CheckAdminToken(std::string_view authorization_header, std::string_view admin_token);
+// The response for a refused AdminCheck (never kAllowed).
+net::HttpResponse AdminRefusal(AdminCheck check);
+
+// Parses the body by Content-Type into an object. On failure, the response
+// to send: E3 400 for JSON syntax, 413 above the limit, 400 for JSON that is
+// valid but not an object or array (Express' strict mode).
+Result<boost::json::object> ParseRestBody(const net::HttpRequest& request, const RestOptions& options,
+                                          net::HttpResponse* refusal);
+
+// The caller's principal (rest-api.md §2 "PRINCIPAL"): on failure, the 401
+// or 400 response to send.
+std::optional<std::string> PrincipalOf(const net::HttpRequest& request, const boost::json::object& body,
+                                       const RestOptions& options, net::HttpResponse* refusal);
+
+// --- Running and registering a table -----------------------------------------
+
+// Checks authentication, parses the body and the principal as the route
+// requires, then calls its handler.
+template <typename Ctx>
+void RunRestRoute(const RestRoute<Ctx>& route, Ctx& ctx, const RestOptions& options,
+                  net::HttpRequest& request, RestRespond respond) {
+  net::HttpResponse refusal;
+  if (route.info.auth == RestAuth::kAdmin) {
+    const AdminCheck check = CheckAdminToken(request.Header("Authorization"), options.admin_token);
+    if (check != AdminCheck::kAllowed) {
+      respond(AdminRefusal(check));
+      return;
+    }
+  }
+  auto body = ParseRestBody(request, options, &refusal);
+  if (!body) {
+    respond(std::move(refusal));
+    return;
+  }
+  RestCall call{request, std::move(*body), {}, std::move(respond)};
+  if (route.info.auth == RestAuth::kPrincipal) {
+    auto principal = PrincipalOf(request, call.body, options, &refusal);
+    if (!principal) {
+      call.respond(std::move(refusal));
+      return;
+    }
+    call.principal = std::move(*principal);
+  }
+  route.handler(ctx, call);
+}
+
+// Adds every served route of the table; pending ones stay unregistered (404).
+// `ctx` is shared by the handlers and lives as long as the router.
+template <typename Ctx>
+void RegisterRestRoutes(net::Router& router, std::span<const RestRoute<Ctx>> table,
+                        std::shared_ptr<Ctx> ctx, std::shared_ptr<const RestOptions> options) {
+  for (const RestRoute<Ctx>& route : table) {
+    if (route.handler == nullptr) continue;
+    router.Add(std::string(route.info.method), std::string(route.info.path),
+               [&route, ctx, options](net::HttpRequest& request, net::HttpReply reply) {
+                 auto shared = std::make_shared<net::HttpReply>(std::move(reply));
+                 RunRestRoute(route, *ctx, *options, request,
+                              [shared](net::HttpResponse r) { shared->Send(std::move(r)); });
+               });
+  }
+}
+
+void AppendRouteTableHeader(std::string& out);
+void AppendRouteTableRow(std::string& out, const RestRouteInfo& info);
+
+// A Markdown table of the routes (| id | method | path | auth | summary |),
+// as docs/REST-NODE.md shows it; a test keeps the document equal to it.
+template <typename Ctx>
+std::string RouteTableMarkdown(std::span<const RestRoute<Ctx>> table) {
+  std::string out;
+  AppendRouteTableHeader(out);
+  for (const RestRoute<Ctx>& route : table) AppendRouteTableRow(out, route.info);
+  return out;
+}
+
+// --- Small helpers for handlers ----------------------------------------------
+
+// A query parameter as the original's `qs` parser saw it: nullopt when
+// absent, and `*structured` set when it was repeated or had brackets (an
+// array or object in JavaScript, so not a string).
+std::optional<std::string> QueryString(const net::HttpRequest& request, std::string_view name,
+                                       bool* structured);
+
+}  // namespace sela::api
