@@ -53,8 +53,25 @@ NodeSessions::Session* NodeSessions::Find(net::ConnId id) {
   const uint32_t slot = net::ConnSlot(id);
   if (slot >= sessions_.size()) return nullptr;
   Session& s = sessions_[slot];
-  return (s.id == id && s.state != State::kFree) ? &s : nullptr;
+  return (s.generation == static_cast<uint32_t>(id >> 32) && s.state != State::kFree) ? &s : nullptr;
 }
+
+net::ConnId NodeSessions::IdOf(const Session& s) const {
+  return (uint64_t{s.generation} << 32) | static_cast<uint64_t>(&s - sessions_.data());
+}
+
+NodeSessions::Pending* NodeSessions::PendingOf(const Session& s) {
+  auto it = pending_.find(net::ConnSlot(IdOf(s)));
+  return it == pending_.end() ? nullptr : it->second.get();
+}
+
+NodeSessions::Pending& NodeSessions::EnsurePending(const Session& s) {
+  auto& p = pending_[net::ConnSlot(IdOf(s))];
+  if (!p) p = std::make_unique<Pending>();
+  return *p;
+}
+
+void NodeSessions::DropPending(const Session& s) { pending_.erase(net::ConnSlot(IdOf(s))); }
 
 void NodeSessions::Send(net::ConnId id, std::string_view text) { server_->Send(id, text, true); }
 
@@ -67,15 +84,15 @@ void NodeSessions::OnWsOpen(net::ConnId id, const net::HttpRequest& request) {
   }
   Session& s = sessions_[slot];
   s = Session{};
-  s.id = id;
+  s.generation = static_cast<uint32_t>(id >> 32);
   s.state = State::kAwaiting;
+  DropPending(s);
   const std::string auth_query = request.QueryParam("authorization");
   const std::string principal_query = request.QueryParam("principal_id");
   auto principal = v1::PrincipalFromConnection(
       {request.Header("Authorization"), auth_query, principal_query});
   if (principal) {
-    s.pending = std::make_unique<Pending>();
-    s.pending->connection_principal = std::move(principal);
+    EnsurePending(s).connection_principal = std::move(principal);
   }
   server_->SetDeadline(id, clock_.Now() + options_.registration_timeout);
 }
@@ -88,8 +105,7 @@ void NodeSessions::OnWsMessage(net::ConnId id, bool /*text*/, std::string_view p
     Handle(*s, payload);
     return;
   }
-  if (!s->pending) s->pending = std::make_unique<Pending>();
-  Pending& p = *s->pending;
+  Pending& p = EnsurePending(*s);
   if (p.queue.size() >= options_.queued_messages_max ||
       p.queued_bytes + payload.size() > options_.queued_bytes_max) {
     m_.overflow_closes->Inc();
@@ -113,11 +129,12 @@ void NodeSessions::Handle(Session& s, std::string_view payload) {
 // another operation starts.
 void NodeSessions::Resume(net::ConnId id) {
   Session* s = Find(id);
-  while (s && !s->busy && s->pending && !s->pending->queue.empty() &&
+  Pending* p;
+  while (s && !s->busy && (p = PendingOf(*s)) && !p->queue.empty() &&
          (s->state == State::kAwaiting || s->state == State::kRegistered)) {
-    std::string next = std::move(s->pending->queue.front());
-    s->pending->queue.pop_front();
-    s->pending->queued_bytes -= next.size();
+    std::string next = std::move(p->queue.front());
+    p->queue.pop_front();
+    p->queued_bytes -= next.size();
     Handle(*s, next);
     s = Find(id);
   }
@@ -127,7 +144,8 @@ void NodeSessions::Resume(net::ConnId id) {
 // An idle registered session holds no heap block: the queue and the
 // connection's principal exist only while needed.
 void NodeSessions::ReleasePendingIfIdle(Session& s) {
-  if (s.pending && s.pending->queue.empty() && !s.pending->connection_principal) s.pending.reset();
+  Pending* p = PendingOf(s);
+  if (p && p->queue.empty() && !p->connection_principal) DropPending(s);
 }
 
 std::string NodeSessions::NextClientId(int64_t now_ms) {
@@ -139,16 +157,17 @@ std::string NodeSessions::NextClientId(int64_t now_ms) {
 void NodeSessions::HandleRegistration(Session& s, std::string_view payload) {
   const int64_t now_ms = clock_.WallMs();
   const std::optional<std::string> none;
-  const auto& connection_principal = s.pending ? s.pending->connection_principal : none;
+  Pending* pending = PendingOf(s);
+  const auto& connection_principal = pending ? pending->connection_principal : none;
   auto registration = v1::DecodeRegistration(payload, connection_principal, options_.decode);
   if (!registration) {
     m_.registration_failures->Inc();
     const auto frame = v1::EncodeDecodeError(registration.error(), now_ms, options_.encode);
-    server_->Send(s.id, frame.payload, frame.kind == v1::OutboundFrame::Kind::kText);
+    server_->Send(IdOf(s), frame.payload, frame.kind == v1::OutboundFrame::Kind::kText);
     return;
   }
   s.busy = true;
-  const net::ConnId id = s.id;
+  const net::ConnId id = IdOf(s);
   std::string principal = std::move(registration->principal_id);
   WithSessionId([this, id, principal = std::move(principal)](Result<uint64_t> session_id) mutable {
     Session* s = Find(id);
@@ -197,7 +216,7 @@ void NodeSessions::CompleteRegistration(net::ConnId id, const std::string& princ
   registry_.SetCapacity(node, record->max_concurrent_jobs);
   s->node = node;
   s->state = State::kRegistered;
-  if (s->pending) s->pending->connection_principal.reset();
+  if (Pending* p = PendingOf(*s)) p->connection_principal.reset();
   ReleasePendingIfIdle(*s);
   ++registered_;
   m_.registered->Add(1);
@@ -254,7 +273,7 @@ Overloaded(Ts...) -> Overloaded<Ts...>;
 
 void NodeSessions::HandleMessage(Session& s, std::string_view payload) {
   const int64_t now_ms = clock_.WallMs();
-  const net::ConnId id = s.id;
+  const net::ConnId id = IdOf(s);
   registry_.Touch(s.node, now_ms);
   server_->SetDeadline(id, clock_.Now() + options_.heartbeat_timeout);
   m_.messages->Inc();
@@ -352,7 +371,7 @@ void NodeSessions::EndSession(Session& s, int64_t now_ms) {
   }
   s.state = State::kEnded;
   s.node = nodes::kNoNode;
-  s.pending.reset();
+  DropPending(s);
 }
 
 void NodeSessions::OnWsClosed(net::ConnId id, uint16_t /*code*/) {
@@ -402,7 +421,7 @@ void NodeSessions::CheckpointUptime() {
 size_t NodeSessions::SendToNode(nodes::NodeIndex node, std::string_view text) {
   size_t sent = 0;
   for (const Session& s : sessions_) {
-    if (s.state == State::kRegistered && s.node == node && server_->Send(s.id, text, true)) ++sent;
+    if (s.state == State::kRegistered && s.node == node && server_->Send(IdOf(s), text, true)) ++sent;
   }
   return sent;
 }
@@ -410,7 +429,7 @@ size_t NodeSessions::SendToNode(nodes::NodeIndex node, std::string_view text) {
 size_t NodeSessions::SendToAll(std::string_view text) {
   size_t sent = 0;
   for (const Session& s : sessions_) {
-    if (s.state == State::kRegistered && server_->Send(s.id, text, true)) ++sent;
+    if (s.state == State::kRegistered && server_->Send(IdOf(s), text, true)) ++sent;
   }
   return sent;
 }

@@ -25,6 +25,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/clock.h"
@@ -89,16 +90,21 @@ class NodeSessions final : public net::WsHandler {
  private:
   enum class State : uint8_t { kFree, kAwaiting, kRegistered, kEnded };
   struct Pending;  // Connection principal and queued input; only when needed.
+  // Per connection, so kept to 12 bytes: the slot is the index in
+  // sessions_, and the rare Pending block lives in pending_.
   struct Session {
-    net::ConnId id = 0;
+    uint32_t generation = 0;  // The ConnId's upper half; with the slot, the id.
     nodes::NodeIndex node = nodes::kNoNode;
     State state = State::kFree;
     bool busy = false;  // A store operation for this session is in flight.
     // The node reported itself inactive (CLIENT_STATUS): its messages are
     // refused until it registers again, as the original did.
     bool inactive = false;
-    std::unique_ptr<Pending> pending;
   };
+  net::ConnId IdOf(const Session& s) const;
+  Pending* PendingOf(const Session& s);
+  Pending& EnsurePending(const Session& s);
+  void DropPending(const Session& s);
 
   Session* Find(net::ConnId id);
   void Handle(Session& s, std::string_view payload);
@@ -120,6 +126,7 @@ class NodeSessions final : public net::WsHandler {
   nodes::NodeRegistry& registry_;
   net::Server* server_ = nullptr;
   std::vector<Session> sessions_;  // Indexed by net::ConnSlot.
+  std::unordered_map<uint32_t, std::unique_ptr<Pending>> pending_;  // By slot.
   size_t registered_ = 0;
   int64_t last_client_id_ms_ = 0;
   int64_t last_checkpoint_ms_ = 0;
