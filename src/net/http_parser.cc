@@ -3,12 +3,16 @@
 #include <boost/asio/buffer.hpp>
 // GCC 12 with sanitizers reports a maybe-uninitialized boost::optional inside
 // Beast's parser (a false positive in inlined library code).
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 #include <optional>
 
 namespace sela::net {
