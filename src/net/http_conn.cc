@@ -86,13 +86,9 @@ void ServerImpl::HttpParse(uint32_t idx) {
 void ServerImpl::HttpHandleRequest(uint32_t idx, HttpRequest& req) {
   Connection& c = slot(idx);
   HttpState& h = *c.http;
-  boost::system::error_code ec;
-  auto remote = c.socket.remote_endpoint(ec);
-  if (!ec) req.remote_address = remote.address().to_string();
   h.keep_alive = req.keep_alive && !draining_;
   h.head = req.method == "HEAD";
   h.response_pending = true;
-  h.original_url = req.target;
   wheel_.Cancel(idx);
 
   if (IsWebSocketUpgrade(req)) {
@@ -186,7 +182,7 @@ void ServerImpl::SendHttpResponse(ConnId id, HttpResponse response) {
   HttpState& h = *c->http;
   const bool keep_alive = h.keep_alive && !response.close && !draining_;
   CountRequest(h.route, response.status, h.started);
-  const std::string head = SerializeResponse(response, keep_alive, h.head);
+  const std::string head = SerializeResponse(response, keep_alive);
   const bool head_only = h.head;
   h.response_pending = false;
   h.route = nullptr;
@@ -231,8 +227,7 @@ const std::string& ServerImpl::DateValue() const {
   return date_value_;
 }
 
-std::string ServerImpl::SerializeResponse(const HttpResponse& r, bool keep_alive, bool head) const {
-  (void)head;
+std::string ServerImpl::SerializeResponse(const HttpResponse& r, bool keep_alive) const {
   std::string s;
   s.reserve(320 + r.headers.size() * 48);
   s += "HTTP/1.1 ";

@@ -24,7 +24,6 @@ struct HttpRequest {
   bool keep_alive = true;  // From the version and the Connection header.
   HeaderList headers;
   std::string body;
-  std::string remote_address;
   std::vector<std::pair<std::string, std::string>> params;  // Route :params.
 
   // First header with this name (case-insensitive), or empty.

@@ -432,8 +432,6 @@ void ServerImpl::ClearDeadline(ConnId id) {
 void ServerImpl::Drain(uint16_t code, std::string_view reason, std::function<void()> done) {
   if (draining_) return;
   draining_ = true;
-  drain_code_ = code;
-  drain_reason_ = std::string(reason);
   drain_done_ = std::move(done);
   for (auto& acceptor : acceptors_) {
     boost::system::error_code ec;

@@ -68,7 +68,6 @@ struct HttpState {
   bool keep_alive = true;    // The pending request allows keep-alive.
   const std::string* route = nullptr;  // Matched route pattern, for metrics.
   MonoTime started{};        // When the pending request's first byte came.
-  std::string original_url;
 };
 
 struct OutQueue {
@@ -152,7 +151,7 @@ class ServerImpl {
   void HttpUpgrade(uint32_t idx, HttpRequest& request);
   void HttpError(uint32_t idx, unsigned status, std::string_view message, std::string_view reason);
   void HttpTimeout(uint32_t idx);
-  std::string SerializeResponse(const HttpResponse& r, bool keep_alive, bool head) const;
+  std::string SerializeResponse(const HttpResponse& r, bool keep_alive) const;
   void CountRequest(const std::string* route, unsigned status, MonoTime started);
   const std::string& DateValue() const;
 
@@ -192,8 +191,6 @@ class ServerImpl {
   TlsSession* TlsOf(uint32_t idx) { return tls_by_slot_.find(idx)->second.get(); }
   TimerWheel wheel_;
   bool draining_ = false;
-  uint16_t drain_code_ = 0;
-  std::string drain_reason_;
   std::function<void()> drain_done_;
   mutable int64_t date_second_ = -1;  // Cache of the Date header value.
   mutable std::string date_value_;

@@ -175,14 +175,13 @@ size_t WsReader::ParseFrames(uint8_t* data, size_t size, const WsLimits& limits,
     if (masked) Unmask(payload, length, p + header - 4);
     pos += header + length;
     ++result.frames;
-    if (!HandleFrame(b0, payload, length, limits, events, result)) break;
+    if (!HandleFrame(b0, payload, length, events, result)) break;
   }
   return pos;
 }
 
-bool WsReader::HandleFrame(uint8_t header0, uint8_t* payload, uint64_t length,
-                           const WsLimits& limits, WsEvents& events, WsFeedResult& result) {
-  (void)limits;
+bool WsReader::HandleFrame(uint8_t header0, uint8_t* payload, uint64_t length, WsEvents& events,
+                           WsFeedResult& result) {
   const bool fin = header0 & 0x80;
   const auto op = static_cast<WsOpcode>(header0 & 0x0F);
   std::string_view view(reinterpret_cast<const char*>(payload), length);

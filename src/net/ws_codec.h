@@ -100,8 +100,8 @@ class WsReader {
   // Parses as many whole frames from data as possible; returns bytes used.
   size_t ParseFrames(uint8_t* data, size_t size, const WsLimits& limits, WsEvents& events,
                      WsFeedResult& result);
-  bool HandleFrame(uint8_t header0, uint8_t* payload, uint64_t length, const WsLimits& limits,
-                   WsEvents& events, WsFeedResult& result);
+  bool HandleFrame(uint8_t header0, uint8_t* payload, uint64_t length, WsEvents& events,
+                   WsFeedResult& result);
   Partial& partial();
   void MaybeRelease();
   void MarkClosed();

@@ -28,7 +28,7 @@ class WsEventSink final : public WsEvents {
     if (!Alive()) return false;
     // Echo the peer's code (an empty Close gets an empty Close), then close
     // the TCP connection once the reply is out.
-    c.close_code = code == close_code::kNoStatus ? close_code::kNoStatus : code;
+    c.close_code = code;
     std::string frame;
     AppendWsClose(frame, code == close_code::kNoStatus ? 0 : code, {});
     c.flags |= conn_flag::kCloseSent | conn_flag::kLingerAfterFlush;
