@@ -12,9 +12,7 @@ scenario passed and at least one ran. The directives are described in
 README.md.
 """
 
-import argparse
 import asyncio
-import fnmatch
 import json
 import os
 import signal
@@ -27,10 +25,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TESTS = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 sys.path.append(os.path.join(TESTS, "e2e"))  # proc.py: starting and stopping servers
+sys.path.append(os.path.join(TESTS, "common"))  # suite.py: options, selection, closing line
 
 import websockets  # noqa: E402
 
 import proc  # noqa: E402  (tests/e2e)
+import suite  # noqa: E402  (tests/common)
 import transcript as tr  # noqa: E402
 
 SCENARIO_DIR = os.path.join(HERE, "scenarios")
@@ -350,31 +350,13 @@ def load_scenarios():
     return scenarios
 
 
-def matches(sid, patterns):
-    if not patterns:
-        return True
-    s = sid.lower()
-    for p in patterns:
-        p = p.lower()
-        if any(ch in p for ch in "*?["):
-            if fnmatch.fnmatchcase(s, p) or fnmatch.fnmatchcase(s, f"*{p}*"):
-                return True
-        elif p in s:
-            return True
-    return False
-
-
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--server", required=True, help="the sela-server binary")
-    ap.add_argument("-k", action="append", default=[], metavar="PATTERN",
-                    help="run only scenarios whose id (file::name) contains PATTERN "
-                         "(case-insensitive; glob characters allowed; repeat for OR)")
-    ap.add_argument("--list", action="store_true", help="list the selected scenarios and exit")
+    ap = suite.argument_parser(__doc__, what="scenarios", server_help="the sela-server binary",
+                               verbose=False)
     args = ap.parse_args()
 
     try:
-        scenarios = [s for s in load_scenarios() if matches(s.id, args.k)]
+        scenarios = [s for s in load_scenarios() if suite.matches(s.id, args.k)]
     except tr.TranscriptError as e:
         print(f"bad transcript: {e}")
         print("0 passed, 1 failed")
@@ -430,11 +412,7 @@ def main():
             print(f"  {sid}")
     proc.remove_workdirs(keep)
     print(f"suite time {time.monotonic() - start:.1f}s")
-    if passed + failed == 0:
-        print("no scenarios selected")
-        failed = 1
-    print(f"{passed} passed, {failed} failed")
-    return 0 if failed == 0 and passed > 0 else 1
+    return suite.finish(passed, failed, args.k)
 
 
 if __name__ == "__main__":
