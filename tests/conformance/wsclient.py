@@ -385,8 +385,11 @@ class RawWebSocket(RawConn):
         return self.expect_frame(OP_PONG, payload, timeout)
 
     def expect_close(self, codes, reply=True, timeout=None, allow_empty=False,
-                     tcp_timeout=CLOSE_TCP_TIMEOUT):
+                     tcp_timeout=CLOSE_TCP_TIMEOUT, skip_data=False):
         """Expect the next frame to be Close with a code in `codes`.
+
+        skip_data=True first skips any text/binary frames (replies to earlier
+        messages that may still be on their way).
 
         codes: int or collection of ints; allow_empty accepts an empty close
         payload too. Then (reply=True) answers with a Close frame and checks the
@@ -397,6 +400,8 @@ class RawWebSocket(RawConn):
             codes = (codes,)
         try:
             f = self.recv_frame(timeout)
+            while skip_data and f.opcode in (OP_TEXT, OP_BINARY):
+                f = self.recv_frame(timeout)
         except ServerClosed as e:
             raise AssertionError(f"expected Close {'/'.join(map(str, codes))}, but {e}") from None
         if f.opcode != OP_CLOSE:
