@@ -262,7 +262,10 @@ void SetCapacityInStore(Ctx& ctx, const std::string& principal, uint32_t capacit
     }
     // A node that registers later gets the stored value at registration.
     const nodes::NodeIndex node = ctx.deps.registry.Find(principal);
-    if (node != nodes::kNoNode) ctx.deps.registry.SetCapacity(node, capacity);
+    if (node != nodes::kNoNode) {
+      ctx.deps.registry.SetCapacity(node, capacity);
+      if (ctx.deps.node_changed) ctx.deps.node_changed(node);
+    }
     respond(E1Success("Client capacity updated successfully", codec::JsonObjectWriter()
                                                                   .String("user_principal_id", principal)
                                                                   .Integer("oldCapacity", old_capacity)
@@ -362,6 +365,7 @@ NodeRoutesDeps NodeRoutesDepsFor(const Clock& clock, store::Store& store, nodes:
       },
       .send_to_all = [&sessions](std::string_view text) { return sessions.SendToAll(text); },
       .last_checkpoint_ms = [&sessions] { return sessions.last_uptime_checkpoint_ms(); },
+      .node_changed = [&sessions](nodes::NodeIndex node) { sessions.NodeChanged(node); },
   };
 }
 

@@ -54,6 +54,8 @@ struct NodeRoutesDeps {
   std::function<size_t(std::string_view)> send_to_all;
   // NodeSessions::last_uptime_checkpoint_ms.
   std::function<int64_t()> last_checkpoint_ms;
+  // A live node's capacity changed (NodeSessions::NodeChanged); may be empty.
+  std::function<void(nodes::NodeIndex)> node_changed = {};
 };
 
 // The deps of the server: the sessions send the frames.

@@ -214,6 +214,8 @@ void NodeSessions::CompleteRegistration(net::ConnId id, const std::string& princ
   }
   // The stored capacity (an operator may have changed it) outlives connections.
   registry_.SetCapacity(node, record->max_concurrent_jobs);
+  if (newest_conn_.size() <= node) newest_conn_.resize(node + 1, 0);
+  newest_conn_[node] = id;
   s->node = node;
   s->state = State::kRegistered;
   if (Pending* p = PendingOf(*s)) p->connection_principal.reset();
@@ -223,6 +225,8 @@ void NodeSessions::CompleteRegistration(net::ConnId id, const std::string& princ
   m_.registrations->Inc();
   Send(id, v1::EncodeRegistered(client_id, static_cast<int64_t>(session_id)));
   server_->SetDeadline(id, clock_.Now() + options_.heartbeat_timeout);
+  // After the reply: a job offered now follows the registration reply.
+  if (jobs_) jobs_->NodeOnline(node);
   Resume(id);
 }
 
@@ -301,23 +305,29 @@ void NodeSessions::HandleMessage(Session& s, std::string_view payload) {
           [&](const v1::Halo&) { Send(id, v1::EncodeHaloReply(principal)); },
           [&](const v1::Heartbeat&) { Send(id, v1::EncodeHeartbeatAck(now_ms)); },
           [&](const v1::JobRequest&) {
-            // Jobs are not served by this build yet (issue 4): nothing to hand out.
-            Send(id, v1::EncodeNoJobsAvailable(now_ms));
-          },
-          [&](const v1::ScrapeResult& m) {
-            if (!m.content) {
-              // An empty result fails the job whatever the job, as the
-              // original answered (ws-protocol.md §4.6 step 4).
-              Send(id, v1::EncodeJobFailedNoData(m.job_id, now_ms));
+            if (!jobs_) {
+              Send(id, v1::EncodeNoJobsAvailable(now_ms));
               return;
             }
-            // No job is leased to anyone until the jobs module exists, so no
-            // result can match one; answered as the original answered an
-            // unknown job.
-            Send(id, v1::EncodeResultRejected(v1::kJobNotFoundReason, v1::kErrorTypeInternal));
+            const std::string client_id = view ? std::to_string(view->client_id_ms) : std::string();
+            jobs_->OnJobRequest(s.node, client_id, [this, id](std::string reply) { Send(id, reply); });
+          },
+          [&](const v1::ScrapeResult& m) {
+            if (!jobs_) {
+              Send(id, m.content ? v1::EncodeResultRejected(v1::kJobNotFoundReason, v1::kErrorTypeInternal)
+                                 : v1::EncodeJobFailedNoData(m.job_id, now_ms));
+              return;
+            }
+            // The reply waits for the store; later messages of this socket
+            // wait behind it, so replies keep their order.
+            s.busy = true;
+            jobs_->OnResult(principal, m, [this, id](std::string reply) {
+              ReplyAfterStore(id, std::move(reply), Status());
+            });
           },
           [&](const v1::SpeedTest& m) {
             registry_.RecordSpeed(s.node, m.download_mbps, m.upload_mbps, m.ping_ms, now_ms);
+            if (jobs_ && m.download_mbps) jobs_->NodeChanged(s.node);
             store::NodeMetricsUpdate update;
             update.download_speed = m.download_mbps;
             update.upload_speed = m.upload_mbps;
@@ -359,10 +369,46 @@ void NodeSessions::ReplyAfterStore(net::ConnId id, std::string reply, Status sta
   Resume(id);
 }
 
+void NodeSessions::ForgetConnection(const Session& s) {
+  if (s.node >= newest_conn_.size() || newest_conn_[s.node] != IdOf(s)) return;
+  // Another live connection of the node takes over, newest first.
+  net::ConnId next = 0;
+  for (const Session& other : sessions_) {
+    if (&other != &s && other.state == State::kRegistered && other.node == s.node) {
+      const net::ConnId oid = IdOf(other);
+      if (next == 0 || (oid >> 32) > (next >> 32)) next = oid;
+    }
+  }
+  newest_conn_[s.node] = next;
+}
+
+bool NodeSessions::SendJob(nodes::NodeIndex node, const store::JobRecord& job) {
+  if (node >= newest_conn_.size() || newest_conn_[node] == 0) return false;
+  const auto view = registry_.View(node);
+  const std::string client_id = view ? std::to_string(view->client_id_ms) : std::string();
+  v1::JobDispatch d;
+  d.job_type = job.job_type;
+  d.url = job.target;
+  d.job_id = job.job_id;
+  d.client_id = client_id;
+  d.post_count = job.post_count;
+  d.replies_count = job.replies_count;
+  d.scroll_pause_ms = job.scroll_pause_ms;
+  return server_->Send(newest_conn_[node], v1::EncodeJobDispatch(d), true);
+}
+
+void NodeSessions::NodeChanged(nodes::NodeIndex node) {
+  if (jobs_) jobs_->NodeChanged(node);
+}
+
 void NodeSessions::EndSession(Session& s, int64_t now_ms) {
   if (s.state == State::kRegistered) {
     const auto view = registry_.View(s.node);
     const std::string principal(view ? view->principal : std::string_view());
+    ForgetConnection(s);
+    // Its last connection: the node's leases end (before the registry may
+    // reuse its index).
+    if (jobs_ && view && view->connections == 1) jobs_->NodeOffline(s.node);
     if (registry_.Disconnect(s.node, now_ms)) {
       store_.MarkNodeDisconnected(principal, now_ms, [](Status) {});
     }

@@ -35,6 +35,7 @@
 #include "net/ws_codec.h"
 #include "nodes/registry.h"
 #include "protocol/v1_decode.h"
+#include "api/job_service.h"
 #include "protocol/v1_encode.h"
 #include "store/store.h"
 
@@ -55,7 +56,7 @@ struct NodeSessionOptions {
   static NodeSessionOptions FromConfig(const NodeConfig& config);
 };
 
-class NodeSessions final : public net::WsHandler {
+class NodeSessions final : public net::WsHandler, public NodeSender {
  public:
   NodeSessions(NodeSessionOptions options, const Clock& clock, store::Store& store,
                nodes::NodeRegistry& registry, MetricsRegistry& metrics);
@@ -63,6 +64,14 @@ class NodeSessions final : public net::WsHandler {
 
   // The server to send through; set once, before it starts accepting.
   void Attach(net::Server* server) { server_ = server; }
+  // The jobs service: told when nodes come, change and go, and handed
+  // JOB_REQUEST and results. Optional (without it, no jobs are served).
+  void AttachJobs(JobService* jobs) { jobs_ = jobs; }
+
+  // NodeSender: the job goes to the node's newest registered connection.
+  bool SendJob(nodes::NodeIndex node, const store::JobRecord& job) override;
+  // A live node's capacity or speed changed.
+  void NodeChanged(nodes::NodeIndex node);
 
   void OnWsOpen(net::ConnId id, const net::HttpRequest& request) override;
   void OnWsMessage(net::ConnId id, bool text, std::string_view payload) override;
@@ -115,6 +124,7 @@ class NodeSessions final : public net::WsHandler {
                             uint64_t session_id, Result<store::NodeRecord> record);
   void HandleMessage(Session& s, std::string_view payload);
   void ReplyAfterStore(net::ConnId id, std::string reply, Status status);
+  void ForgetConnection(const Session& s);
   void EndSession(Session& s, int64_t now_ms);
   void WithSessionId(std::function<void(Result<uint64_t>)> then);
   void Send(net::ConnId id, std::string_view text);
@@ -125,7 +135,10 @@ class NodeSessions final : public net::WsHandler {
   store::Store& store_;
   nodes::NodeRegistry& registry_;
   net::Server* server_ = nullptr;
-  std::vector<Session> sessions_;  // Indexed by net::ConnSlot.
+  JobService* jobs_ = nullptr;
+  std::vector<Session> sessions_;
+  // The newest registered connection of each live node, by NodeIndex.
+  std::vector<net::ConnId> newest_conn_;  // Indexed by net::ConnSlot.
   std::unordered_map<uint32_t, std::unique_ptr<Pending>> pending_;  // By slot.
   size_t registered_ = 0;
   int64_t last_client_id_ms_ = 0;

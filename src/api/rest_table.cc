@@ -84,6 +84,7 @@ std::string_view RestAuthName(RestAuth auth) {
     case RestAuth::kNone: return "none";
     case RestAuth::kPrincipal: return "principal";
     case RestAuth::kAdmin: return "admin";
+    case RestAuth::kApiKey: return "api key";
   }
   return "?";
 }

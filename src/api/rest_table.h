@@ -46,6 +46,8 @@ enum class RestAuth : uint8_t {
   kNone,       // Anyone.
   kPrincipal,  // A principal named by the caller (rest-api.md §2 "PRINCIPAL").
   kAdmin,      // Authorization: Bearer $ADMIN_TOKEN.
+  kApiKey,     // An API key (rest-api.md §3.3); the handler checks it, as its
+               // lookup is asynchronous.
 };
 
 std::string_view RestAuthName(RestAuth auth);

@@ -2,12 +2,15 @@
 // one port, drains on SIGTERM/SIGINT.
 #include <csignal>
 #include <cstdio>
+#include <optional>
 #include <random>
 #include <spdlog/spdlog.h>
 
+#include "api/job_service.h"
 #include "api/node_routes.h"
 #include "api/node_sessions.h"
 #include "api/ops_routes.h"
+#include "api/rpc_routes.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/file_util.h"
@@ -60,6 +63,10 @@ int main() {
   sela::nodes::NodeRegistry registry(registry_options);
   sela::api::NodeSessions sessions(sela::api::NodeSessionOptions::FromConfig(config->node), clock,
                                    **store, registry, metrics);
+  sela::api::JobService jobs(sela::api::JobServiceOptions::FromConfig(*config), clock, **store, registry,
+                             metrics);
+  sessions.AttachJobs(&jobs);
+  jobs.Attach(&sessions);
 
   sela::net::Router router;
   sela::net::Server* server_ptr = nullptr;
@@ -71,10 +78,24 @@ int main() {
                            }});
   sela::api::AddNodeRoutes(router, sela::api::NodeRoutesDepsFor(clock, **store, registry, sessions),
                            sela::api::NodeRoutesOptions::FromConfig(*config));
+  sela::api::AddRpcRoutes(router, {.clock = clock, .store = **store, .registry = registry, .jobs = jobs},
+                          sela::api::RpcRoutesOptions::FromConfig(*config));
   sela::net::Server server(loop, config->net, clock, metrics, router, sessions);
   server_ptr = &server;
   sessions.Attach(&server);
 
+  // Jobs the previous process left open are taken over before serving.
+  {
+    std::optional<sela::Status> recovered;
+    jobs.Recover([&](sela::Status st) { recovered = st; });
+    (*store)->Flush();
+    loop.RunUntilIdle();
+    if (!recovered || !recovered->ok()) {
+      spdlog::critical("cannot take over open jobs: {}",
+                       recovered ? recovered->ToString() : std::string("no answer from the store"));
+      return 1;
+    }
+  }
   if (auto st = server.Listen(); !st.ok()) {
     spdlog::critical("cannot start: {}", st.ToString());
     return 1;
@@ -87,6 +108,7 @@ int main() {
     }
   }
   loop.RunEvery(sela::Millis(config->node.uptime_checkpoint_ms), [&] { sessions.CheckpointUptime(); });
+  loop.RunEvery(sela::Millis(250), [&] { jobs.Tick(); });
   ready = true;
 
   int exit_code = 0;
@@ -98,6 +120,8 @@ int main() {
       return;
     }
     spdlog::info("signal {}: draining {} connections", signal, server.open_connections());
+    // Leases held here go back to pending for the next process.
+    jobs.Drain();
     server.Drain(sela::net::close_code::kServiceRestart, "Server restarting", [&] {
       spdlog::info("drained; exiting");
       loop.Stop();

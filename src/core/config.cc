@@ -1,5 +1,8 @@
 #include "core/config.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -234,6 +237,37 @@ void ReadNode(Reader& r, NodeConfig& node) {
   r.Unsigned("UPTIME_CHECKPOINT_MS", node.uptime_checkpoint_ms, 100, kU32Max);
 }
 
+void ReadJobs(Reader& r, JobConfig& jobs) {
+  std::string kinds;
+  r.String("JOB_KINDS", kinds);
+  if (!kinds.empty()) {
+    jobs.kinds.clear();
+    size_t start = 0;
+    while (start <= kinds.size()) {
+      size_t end = kinds.find(',', start);
+      if (end == std::string::npos) end = kinds.size();
+      std::string kind = kinds.substr(start, end - start);
+      while (!kind.empty() && kind.front() == ' ') kind.erase(kind.begin());
+      while (!kind.empty() && kind.back() == ' ') kind.pop_back();
+      const bool valid = !kind.empty() && kind.size() <= 64 &&
+                         std::all_of(kind.begin(), kind.end(), [](unsigned char c) {
+                           return std::isupper(c) || std::isdigit(c) || c == '_';
+                         });
+      if (!valid) {
+        r.Fail("JOB_KINDS: expected comma-separated names of A-Z, 0-9 and _, got " + Quoted(kinds));
+        return;
+      }
+      jobs.kinds.push_back(std::move(kind));
+      start = end + 1;
+    }
+  }
+  r.Unsigned("JOB_LEASE_MS", jobs.lease_ms, 100, kU32Max);
+  r.Unsigned("JOB_MAX_ATTEMPTS", jobs.max_attempts, 1, 100);
+  r.Bool("JOB_PUSH", jobs.push);
+  r.Unsigned("JOB_OPEN_MAX", jobs.open_jobs_max, 1, kU32Max);
+  r.Unsigned("SCRAPE_TIMEOUT_MAX_MS", jobs.scrape_timeout_max_ms, 1000, kU32Max);
+}
+
 void ReadRest(Reader& r, Config& config) {
   r.Level("LOG_LEVEL", config.log_level);
   r.String("DATA_PATH", config.data_path);
@@ -340,6 +374,7 @@ Result<Config> LoadConfig(const EnvMap& vars) {
   Reader reader(vars);
   ReadNet(reader, config.net);
   ReadNode(reader, config.node);
+  ReadJobs(reader, config.jobs);
   ReadRest(reader, config);
   if (!reader.status().ok()) return Err(reader.status());
   return config;

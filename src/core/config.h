@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "core/status.h"
@@ -45,9 +46,21 @@ struct NodeConfig {
   friend bool operator==(const NodeConfig&, const NodeConfig&) = default;
 };
 
+struct JobConfig {
+  // JOB_KINDS: comma-separated allow-list of job kinds (scrapeType).
+  std::vector<std::string> kinds = {"TWITTER_POST", "TWITTER_PROFILE", "TWITTER_FOLLOW_LIST", "HTML"};
+  uint32_t lease_ms = 300'000;      // JOB_LEASE_MS: a node holds a job this long at most
+  uint32_t max_attempts = 3;        // JOB_MAX_ATTEMPTS: leases before a job fails
+  bool push = true;                 // JOB_PUSH: offer jobs to nodes (else only JOB_REQUEST pulls)
+  uint32_t open_jobs_max = 200'000; // JOB_OPEN_MAX: pending + ongoing jobs at most
+  uint32_t scrape_timeout_max_ms = 900'000;  // SCRAPE_TIMEOUT_MAX_MS: scrapeUrl timeoutMs cap
+  friend bool operator==(const JobConfig&, const JobConfig&) = default;
+};
+
 struct Config {
   NetConfig net;
   NodeConfig node;
+  JobConfig jobs;
   LogLevel log_level = LogLevel::kInfo;  // LOG_LEVEL: trace|debug|info|warn|error|critical|off
   std::string data_path = "./data/redis";  // DATA_PATH
   std::string admin_token;               // ADMIN_TOKEN; empty = admin routes answer 403

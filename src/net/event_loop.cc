@@ -30,6 +30,10 @@ EventLoop::EventLoop() : impl_(std::make_unique<Impl>()) {}
 EventLoop::~EventLoop() = default;
 
 void EventLoop::Run() { impl_->io.run(); }
+void EventLoop::RunUntilIdle() {
+  impl_->io.run();
+  impl_->io.restart();
+}
 void EventLoop::Stop() { impl_->io.stop(); }
 void EventLoop::Shutdown() {
   impl_->timers.clear();

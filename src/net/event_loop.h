@@ -19,6 +19,9 @@ class EventLoop {
 
   // Runs until Stop() or until there is no work left.
   void Run();
+  // Runs what is queued now (and what that queues) until nothing is left,
+  // then returns; Run() may be called afterwards. For start-up steps.
+  void RunUntilIdle();
   void Stop();
   // Destroys every pending handler (without running it) while the objects
   // they point into still exist. Call after Run() returns and before

@@ -22,6 +22,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -89,6 +90,105 @@ struct NodeMetricsUpdate {
   std::optional<double> ping_ms;
 };
 
+
+// ---- API clients (rest-api.md §3; the key itself is never stored) ----------
+
+struct ApiClient {
+  std::string uuid;        // Chosen by the client at registration.
+  std::string key_hash;    // Lowercase hex SHA-256 of the API key.
+  int64_t usage_count = 0; // Charged usages (see CreateJobRequest::charge_usage).
+  int64_t usage_limit = 0; // USAGE_LIMIT when the client registered.
+  int64_t created_ms = 0;
+
+  friend bool operator==(const ApiClient&, const ApiClient&) = default;
+};
+
+// ---- Jobs (ARCHITECTURE.md §6; services.md §1 minus its defects) ----------
+
+enum class JobState : uint8_t { kPending = 0, kOngoing = 1, kCompleted = 2, kFailed = 3 };
+// "pending", "ongoing", "completed", "failed": the original's strings.
+std::string_view JobStateName(JobState state);
+
+struct JobRecord {
+  std::string job_id;          // "job_<ms>_<n>", unique.
+  std::string client_uuid;     // The API client that created it.
+  std::string job_type;        // A kind of the JOB_KINDS allow-list.
+  std::string target;          // The URL to scrape.
+  JobState state = JobState::kPending;
+  // The node holding the lease while ongoing; afterwards the node that held
+  // the last lease (for completed jobs: the node that completed it). "" until
+  // the first lease.
+  std::string node_principal;
+  std::string node_client_id;  // That node's clientId when it was leased.
+  uint32_t attempt = 0;        // Leases handed out so far; the current one's number while ongoing.
+  uint32_t max_attempts = 3;   // After this many leases ended without a result: failed.
+  int64_t created_ms = 0;
+  int64_t assigned_ms = 0;     // Start of the current or last lease; created_ms before the first.
+  int64_t lease_deadline_ms = 0;  // While ongoing; 0 otherwise.
+  // The job fails if it has not completed by then (scrapeUrl: created +
+  // timeoutMs); 0 for none.
+  int64_t deadline_ms = 0;
+  int64_t complete_ms = 0;     // When it completed or failed; 0 before.
+  int64_t post_count = 0;      // Passed through to the node (§7.1).
+  int64_t replies_count = 0;
+  int64_t scroll_pause_ms = 0;
+  // Created by scrapeUrl: its usage charge is given back if the job fails
+  // (the original counted only successful scrapes).
+  bool sync = false;
+  bool usage_charged = false;  // Set by CreateJob when it charged a usage.
+  int64_t reward_units = 0;    // Node reward, 1 SP = 10^8 units; set at completion.
+  // The stored result: content-addressed blob (lowercase hex SHA-256 of its
+  // bytes), its media type and size. Empty / 0 until completed.
+  std::string result_hash;
+  std::string result_content_type;
+  int64_t result_bytes = 0;
+  // Pricing (services.md §1.11), set at completion. price_cents: USDT cents.
+  int64_t price_cents = 0;
+  int64_t objects_count = 0;
+  int64_t file_size_kb = 0;
+  std::string error;           // Failed: why.
+  // The node whose lease ended without a result most recently; the job is
+  // not leased to it again while another node can take it.
+  std::string last_failed_node;
+
+  friend bool operator==(const JobRecord&, const JobRecord&) = default;
+};
+
+struct CreateJobRequest {
+  JobRecord job;  // state pending, attempt 0, created_ms/assigned_ms = now.
+  // Count one usage of job.client_uuid now, atomically with the insert:
+  // ResourceExhausted (nothing written) when usage_count >= usage_limit.
+  bool charge_usage = true;
+  // Idempotency-Key header ("" for none) and a hash of the request it came
+  // with. A key already used by this client with the same request_hash
+  // delivers that first job (created = false) and writes nothing; with a
+  // different request_hash it is a Conflict and writes nothing.
+  std::string idempotency_key;
+  std::string request_hash;
+};
+
+struct CreateJobOutcome {
+  JobRecord job;
+  bool created = true;  // false: an idempotent repeat; job is the first request's.
+};
+
+enum class CompleteOutcome : uint8_t {
+  kCompleted,  // The lease holder's result was stored; the job is completed.
+  kRepeat,     // Already completed by this node and attempt: nothing changed.
+};
+
+struct JobCompletion {
+  std::string node_principal;  // Must hold the lease...
+  uint32_t attempt = 0;        // ...of this number.
+  std::string result_hash;     // SHA-256 hex of result_bytes.
+  std::string result_content_type;
+  std::string result;          // The bytes; stored once per hash.
+  int64_t reward_units = 0;
+  int64_t price_cents = 0;
+  int64_t objects_count = 0;
+  int64_t file_size_kb = 0;
+};
+
 class Store {
  public:
   template <typename T>
@@ -136,6 +236,66 @@ class Store {
                              const std::string& to_day, Callback<std::vector<UptimeDay>> done) = 0;
   // Sum of online_ms over all days of the principal.
   virtual void GetTotalUptimeMs(const std::string& principal, Callback<int64_t> done) = 0;
+
+
+  // ---- API clients ----
+
+  // Creates the client with usage 0. AlreadyExists (nothing written) when the
+  // uuid is registered: a key is handed out once, never re-issued to whoever
+  // asks.
+  virtual void RegisterApiClient(const ApiClient& client, Callback<ApiClient> done) = 0;
+  virtual void GetApiClient(const std::string& uuid, Callback<std::optional<ApiClient>> done) = 0;
+  virtual void FindApiClientByKeyHash(const std::string& key_hash,
+                                      Callback<std::optional<ApiClient>> done) = 0;
+  // Times (ms) of the client's charged usages in [from_ms, to_ms], ascending.
+  virtual void GetUsageLog(const std::string& uuid, int64_t from_ms, int64_t to_ms,
+                           Callback<std::vector<int64_t>> done) = 0;
+
+  // ---- Jobs ----
+  // Every transition is guarded by the job's current state (and lease
+  // attempt), so a late or foreign caller changes nothing: it gets
+  // FailedPrecondition (NotFound when there is no such job).
+
+  // Inserts a pending job (see CreateJobRequest for usage and idempotency).
+  // AlreadyExists when the job id is taken (the caller picks another id).
+  // InvalidArgument when the client does not exist.
+  virtual void CreateJob(const CreateJobRequest& request, Callback<CreateJobOutcome> done) = 0;
+
+  // pending with attempt == `attempt` - 1 → ongoing: attempt, node,
+  // client id, assigned_ms = now, lease_deadline_ms.
+  virtual void LeaseJob(const std::string& job_id, const std::string& node_principal,
+                        const std::string& node_client_id, uint32_t attempt,
+                        int64_t lease_deadline_ms, int64_t now_ms, Done done) = 0;
+
+  // ongoing, held by completion.node_principal with completion.attempt →
+  // completed (complete_ms = now, result and pricing fields, reward); the
+  // result bytes are stored under their hash (once per hash) in the same
+  // transaction. Already completed by that node and attempt → kRepeat.
+  virtual void CompleteJob(const std::string& job_id, const JobCompletion& completion,
+                           int64_t now_ms, Callback<CompleteOutcome> done) = 0;
+
+  // ongoing with `attempt` → pending: the lease ends without a result (node
+  // gone, lease expired, drain). The node becomes last_failed_node; lease
+  // fields cleared.
+  virtual void ReleaseJob(const std::string& job_id, uint32_t attempt, int64_t now_ms,
+                          Done done) = 0;
+
+  // pending or ongoing with `attempt` → failed (complete_ms = now, error,
+  // reward 0). A sync job's usage charge is given back in the same
+  // transaction (usage_count - 1, its usage-log entry removed).
+  virtual void FailJob(const std::string& job_id, uint32_t attempt, const std::string& error,
+                       int64_t now_ms, Done done) = 0;
+
+  virtual void GetJob(const std::string& job_id, Callback<std::optional<JobRecord>> done) = 0;
+  // Jobs created by the client (optionally only in one state), oldest first,
+  // at most `limit`.
+  virtual void ListClientJobs(const std::string& client_uuid, std::optional<JobState> state,
+                              uint32_t limit, Callback<std::vector<JobRecord>> done) = 0;
+  // Every pending and ongoing job, oldest first: what a starting process
+  // takes over.
+  virtual void ListOpenJobs(Callback<std::vector<JobRecord>> done) = 0;
+  // A stored result by hash.
+  virtual void GetBlob(const std::string& hash, Callback<std::optional<std::string>> done) = 0;
 
   // Succeeds when the store can serve (for /ready and /api/health).
   virtual void Ping(Done done) = 0;

@@ -1,0 +1,302 @@
+#include "jobs/engine.h"
+
+#include <algorithm>
+#include <cstddef>
+#include <limits>
+#include <utility>
+
+namespace sela::jobs {
+
+namespace {
+constexpr uint32_t kDeadlineTimer = std::numeric_limits<uint32_t>::max();
+}  // namespace
+
+// ---- nodes -------------------------------------------------------------------
+
+void JobEngine::Unrank(nodes::NodeIndex node) {
+  auto it = nodes_.find(node);
+  if (it == nodes_.end()) return;
+  const Node& n = it->second;
+  if (n.active < n.capacity) ranks_.erase(Rank{n.capacity - n.active, n.speed, node});
+}
+
+void JobEngine::Rerank(nodes::NodeIndex node) {
+  auto it = nodes_.find(node);
+  if (it == nodes_.end()) return;
+  const Node& n = it->second;
+  if (n.active < n.capacity) ranks_.insert(Rank{n.capacity - n.active, n.speed, node});
+}
+
+void JobEngine::UpsertNode(nodes::NodeIndex node, std::string_view principal, uint32_t capacity,
+                           float download_speed) {
+  Unrank(node);
+  Node& n = nodes_[node];
+  if (n.principal != principal) n.principal.assign(principal);
+  n.capacity = capacity;
+  n.speed = download_speed;
+  Rerank(node);
+}
+
+std::vector<Ended> JobEngine::RemoveNode(nodes::NodeIndex node) {
+  std::vector<Ended> ended;
+  auto it = nodes_.find(node);
+  if (it == nodes_.end()) return ended;
+  Unrank(node);
+  std::vector<std::string> held = std::move(it->second.held);
+  nodes_.erase(it);
+  for (const std::string& id : held) {
+    auto j = jobs_.find(id);
+    if (j == jobs_.end()) continue;
+    Open& job = j->second;
+    job.holder = nodes::kNoNode;
+    // A job being settled keeps its state: the store decides its fate.
+    if (job.settling) continue;
+    ended.push_back(EndLease(job, "node disconnected"));
+  }
+  return ended;
+}
+
+uint32_t JobEngine::ActiveJobs(nodes::NodeIndex node) const {
+  auto it = nodes_.find(node);
+  return it == nodes_.end() ? 0 : it->second.active;
+}
+
+uint64_t JobEngine::free_slots() const {
+  uint64_t free = 0;
+  for (const Rank& r : ranks_) free += r.free;
+  return free;
+}
+
+void JobEngine::DropHeld(nodes::NodeIndex node, const std::string& job_id) {
+  auto it = nodes_.find(node);
+  if (it == nodes_.end()) return;
+  Node& n = it->second;
+  auto h = std::find(n.held.begin(), n.held.end(), job_id);
+  if (h == n.held.end()) return;
+  *h = std::move(n.held.back());
+  n.held.pop_back();
+  Unrank(node);
+  --n.active;
+  Rerank(node);
+}
+
+// ---- jobs --------------------------------------------------------------------
+
+void JobEngine::Requeue(Open& job, bool front) {
+  job.rec.state = store::JobState::kPending;
+  job.rec.lease_deadline_ms = 0;
+  if (!job.queued) {
+    job.queued = true;
+    ++pending_count_;
+    if (front) {
+      pending_.push_front(job.rec.job_id);
+    } else {
+      pending_.push_back(job.rec.job_id);
+    }
+  }
+}
+
+void JobEngine::AddPending(store::JobRecord rec) {
+  if (jobs_.contains(rec.job_id)) return;
+  const std::string id = rec.job_id;
+  const int64_t deadline = rec.deadline_ms;
+  Open& job = jobs_[id];
+  job.rec = std::move(rec);
+  Requeue(job, false);
+  if (deadline > 0) timers_.push(Timer{deadline, id, kDeadlineTimer});
+}
+
+nodes::NodeIndex JobEngine::PickNode(const store::JobRecord& job) const {
+  for (const Rank& r : ranks_) {
+    if (job.last_failed_node.empty()) return r.node;
+    auto it = nodes_.find(r.node);
+    if (it != nodes_.end() && it->second.principal != job.last_failed_node) return r.node;
+  }
+  // Only the node that failed the job has a free slot: it may try again
+  // rather than leave the job waiting for a node that may never come.
+  return ranks_.empty() ? nodes::kNoNode : ranks_.begin()->node;
+}
+
+Lease JobEngine::Grant(Open& job, nodes::NodeIndex node, int64_t now_ms) {
+  Node& n = nodes_.at(node);
+  Unrank(node);
+  ++n.active;
+  n.held.push_back(job.rec.job_id);
+  Rerank(node);
+  job.holder = node;
+  job.rec.state = store::JobState::kOngoing;
+  job.rec.attempt += 1;
+  job.rec.node_principal = n.principal;
+  job.rec.assigned_ms = now_ms;
+  job.rec.lease_deadline_ms = now_ms + options_.lease_ms;
+  timers_.push(Timer{job.rec.lease_deadline_ms, job.rec.job_id, job.rec.attempt});
+  return Lease{job.rec.job_id, node, job.rec.attempt, job.rec.lease_deadline_ms};
+}
+
+std::vector<Lease> JobEngine::Assign(int64_t now_ms) {
+  std::vector<Lease> leases;
+  while (!pending_.empty() && !ranks_.empty()) {
+    std::string id = std::move(pending_.front());
+    pending_.pop_front();
+    auto it = jobs_.find(id);
+    if (it == jobs_.end() || !it->second.queued) continue;
+    Open& job = it->second;
+    job.queued = false;
+    --pending_count_;
+    if (job.settling) continue;  // Failing (deadline); AbortSettle requeues it.
+    const nodes::NodeIndex node = PickNode(job.rec);
+    leases.push_back(Grant(job, node, now_ms));
+  }
+  return leases;
+}
+
+std::optional<Lease> JobEngine::LeaseTo(nodes::NodeIndex node, int64_t now_ms) {
+  auto n = nodes_.find(node);
+  if (n == nodes_.end() || n->second.active >= n->second.capacity) return std::nullopt;
+  // Only Assign pops entries; without push, stale ones would pile up here.
+  while (!pending_.empty()) {
+    auto it = jobs_.find(pending_.front());
+    if (it != jobs_.end() && it->second.queued) break;
+    pending_.pop_front();
+  }
+  // The oldest job this node did not just fail; else the oldest at all.
+  Open* choice = nullptr;
+  size_t choice_pos = 0;
+  for (size_t i = 0; i < pending_.size(); ++i) {
+    auto it = jobs_.find(pending_[i]);
+    if (it == jobs_.end() || !it->second.queued || it->second.settling) continue;
+    if (it->second.rec.last_failed_node != n->second.principal) {
+      choice = &it->second;
+      choice_pos = i;
+      break;
+    }
+    if (!choice) {
+      choice = &it->second;
+      choice_pos = i;
+    }
+  }
+  if (!choice) return std::nullopt;
+  pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(choice_pos));
+  choice->queued = false;
+  --pending_count_;
+  return Grant(*choice, node, now_ms);
+}
+
+void JobEngine::SetNodeClientId(const std::string& job_id, std::string client_id) {
+  auto it = jobs_.find(job_id);
+  if (it != jobs_.end()) it->second.rec.node_client_id = std::move(client_id);
+}
+
+void JobEngine::LeaseFailed(const std::string& job_id, uint32_t attempt) {
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) return;
+  Open& job = it->second;
+  if (job.rec.state != store::JobState::kOngoing || job.rec.attempt != attempt || job.settling) return;
+  if (job.holder != nodes::kNoNode) DropHeld(job.holder, job_id);
+  job.holder = nodes::kNoNode;
+  job.rec.attempt -= 1;
+  Requeue(job, true);
+}
+
+std::optional<uint32_t> JobEngine::HeldBy(const std::string& job_id, std::string_view principal) const {
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) return std::nullopt;
+  const Open& job = it->second;
+  // An ongoing job without a holder is one whose lease ended while it
+  // fails (out of attempts) or settles: its node no longer holds it.
+  if (job.rec.state != store::JobState::kOngoing || job.holder == nodes::kNoNode ||
+      job.rec.node_principal != principal) {
+    return std::nullopt;
+  }
+  return job.rec.attempt;
+}
+
+void JobEngine::BeginSettle(const std::string& job_id) {
+  auto it = jobs_.find(job_id);
+  if (it != jobs_.end()) it->second.settling = true;
+}
+
+std::optional<Ended> JobEngine::AbortSettle(const std::string& job_id) {
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) return std::nullopt;
+  Open& job = it->second;
+  job.settling = false;
+  // Expire dropped the timers that passed while the job settled: arm them
+  // again (one that no longer applies is skipped when it fires).
+  if (job.rec.deadline_ms > 0) timers_.push(Timer{job.rec.deadline_ms, job_id, kDeadlineTimer});
+  if (job.rec.state == store::JobState::kPending) {
+    Requeue(job, true);
+    return std::nullopt;
+  }
+  // Its node left meanwhile: the lease has ended after all.
+  if (job.holder == nodes::kNoNode) return EndLease(job, "node disconnected");
+  timers_.push(Timer{job.rec.lease_deadline_ms, job_id, job.rec.attempt});
+  return std::nullopt;
+}
+
+void JobEngine::Finish(const std::string& job_id) {
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) return;
+  Open& job = it->second;
+  if (job.holder != nodes::kNoNode) DropHeld(job.holder, job_id);
+  if (job.queued) --pending_count_;
+  // Its entry in pending_ (if any) is skipped as stale.
+  jobs_.erase(it);
+}
+
+std::optional<uint32_t> JobEngine::BeginFail(const std::string& job_id) {
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end() || it->second.settling) return std::nullopt;
+  it->second.settling = true;
+  return it->second.rec.attempt;
+}
+
+Ended JobEngine::EndLease(Open& job, std::string_view why) {
+  const uint32_t attempt = job.rec.attempt;
+  if (job.holder != nodes::kNoNode) DropHeld(job.holder, job.rec.job_id);
+  job.holder = nodes::kNoNode;
+  job.rec.last_failed_node = job.rec.node_principal;
+  if (attempt >= options_.max_attempts) {
+    job.settling = true;
+    return Ended{job.rec.job_id, attempt, Ended::Kind::kFailed,
+                 "Job failed after " + std::to_string(attempt) + " attempts: " + std::string(why)};
+  }
+  Requeue(job, true);
+  return Ended{job.rec.job_id, attempt, Ended::Kind::kReleased, std::string(why)};
+}
+
+std::vector<Ended> JobEngine::Expire(int64_t now_ms) {
+  std::vector<Ended> ended;
+  while (!timers_.empty() && timers_.top().at <= now_ms) {
+    Timer t = timers_.top();
+    timers_.pop();
+    auto it = jobs_.find(t.job_id);
+    if (it == jobs_.end()) continue;
+    Open& job = it->second;
+    if (job.settling) continue;
+    if (t.attempt == kDeadlineTimer) {
+      // Past its deadline, pending or ongoing: it fails.
+      const uint32_t attempt = job.rec.attempt;
+      job.settling = true;
+      const int64_t waited = job.rec.deadline_ms - job.rec.created_ms;
+      ended.push_back(Ended{job.rec.job_id, attempt, Ended::Kind::kFailed,
+                            "Job " + job.rec.job_id + " timed out after " + std::to_string(waited) + "ms"});
+      continue;
+    }
+    // LeaseFailed hands the same attempt number out again, so the timer must
+    // also match the lease's deadline to be that lease's.
+    if (job.rec.state != store::JobState::kOngoing || job.rec.attempt != t.attempt ||
+        job.rec.lease_deadline_ms != t.at) {
+      continue;
+    }
+    ended.push_back(EndLease(job, "lease expired"));
+  }
+  return ended;
+}
+
+const store::JobRecord* JobEngine::Find(const std::string& job_id) const {
+  auto it = jobs_.find(job_id);
+  return it == jobs_.end() ? nullptr : &it->second.rec;
+}
+
+}  // namespace sela::jobs

@@ -1,0 +1,165 @@
+// JobEngine: the open jobs of this process and who holds them
+// (ARCHITECTURE.md §6).
+//
+// Pure domain code: no I/O, no clock reads (callers pass `now_ms`), owned by
+// the event loop. The store is the record; the engine mirrors the jobs that
+// are still open (pending or ongoing) so that assignment, leases and
+// deadlines cost no store round trip. The caller (api/job_service) applies
+// every decision to the store, in the order the engine made them.
+//
+// - Pending jobs wait in FIFO order (a job released by a node goes back to
+//   the front: it is the oldest).
+// - Assignment (push): the head job goes to the live node with the most free
+//   slots, then the best download speed; the node that last failed the job
+//   is passed over while any other node has a free slot.
+// - Pull: a node asking for work gets the oldest pending job it may take.
+// - A lease lasts lease_ms. When it expires, or its node goes offline, the
+//   job goes back to pending, or fails once max_attempts leases have ended
+//   without a result.
+// - A job with a deadline (scrapeUrl's timeoutMs) fails when it passes.
+// - A job being settled (its result or failure is on its way to the store)
+//   is left alone by expiries and disconnects.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <queue>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "nodes/registry.h"
+#include "store/store.h"
+
+namespace sela::jobs {
+
+struct EngineOptions {
+  int64_t lease_ms = 300'000;   // JOB_LEASE_MS
+  uint32_t max_attempts = 3;    // JOB_MAX_ATTEMPTS
+};
+
+// A lease the engine just handed out; the caller records it in the store and
+// sends the job to the node.
+struct Lease {
+  std::string job_id;
+  nodes::NodeIndex node = nodes::kNoNode;
+  uint32_t attempt = 0;
+  int64_t deadline_ms = 0;
+};
+
+// A job whose lease ended without a result, or whose deadline passed.
+struct Ended {
+  enum class Kind : uint8_t {
+    kReleased,   // Back to pending: store ReleaseJob(job_id, attempt).
+    kFailed,     // Out of attempts or past its deadline: store FailJob.
+  };
+  std::string job_id;
+  uint32_t attempt = 0;  // The store's attempt number to guard the transition with.
+  Kind kind = Kind::kReleased;
+  std::string error;     // kFailed: why.
+};
+
+class JobEngine {
+ public:
+  explicit JobEngine(EngineOptions options) : options_(options) {}
+
+  // ---- nodes ----
+  // Adds a live node or updates it (capacity, speed).
+  void UpsertNode(nodes::NodeIndex node, std::string_view principal, uint32_t capacity,
+                  float download_speed);
+  // The node went offline: every job it held ends (not those being settled).
+  std::vector<Ended> RemoveNode(nodes::NodeIndex node);
+  uint32_t ActiveJobs(nodes::NodeIndex node) const;
+
+  // ---- jobs ----
+  // A pending job (new, or taken over at start-up). Ignored if already open.
+  void AddPending(store::JobRecord job);
+  // Push assignment: as many leases as there are pending jobs and free slots.
+  std::vector<Lease> Assign(int64_t now_ms);
+  // Pull: the oldest pending job this node may take, if it has a free slot.
+  std::optional<Lease> LeaseTo(nodes::NodeIndex node, int64_t now_ms);
+  // The clientId of the connection the lease was sent to, kept on the job.
+  void SetNodeClientId(const std::string& job_id, std::string client_id);
+  // The store refused a lease the engine handed out: undo it.
+  void LeaseFailed(const std::string& job_id, uint32_t attempt);
+
+  // The attempt of the lease `principal` holds on the job, when it holds one.
+  std::optional<uint32_t> HeldBy(const std::string& job_id, std::string_view principal) const;
+  // A result or failure for the job is on its way to the store.
+  void BeginSettle(const std::string& job_id);
+  // ...and the store refused it: the job is open again as before. When its
+  // node went offline meanwhile, its lease ends now (returned, to apply).
+  std::optional<Ended> AbortSettle(const std::string& job_id);
+  // The job is completed or failed in the store: forget it, free its slot.
+  void Finish(const std::string& job_id);
+  // A pending or ongoing job fails now (the caller will FailJob it): marks
+  // it settling and returns the attempt, or nullopt when it is not open or
+  // already settling.
+  std::optional<uint32_t> BeginFail(const std::string& job_id);
+
+  // Leases and deadlines that passed by now_ms.
+  std::vector<Ended> Expire(int64_t now_ms);
+
+  const store::JobRecord* Find(const std::string& job_id) const;
+  size_t open_jobs() const { return jobs_.size(); }
+  size_t pending_jobs() const { return pending_count_; }
+  size_t live_nodes() const { return nodes_.size(); }
+  // Sum of free slots over live nodes.
+  uint64_t free_slots() const;
+
+ private:
+  struct Open {
+    store::JobRecord rec;
+    nodes::NodeIndex holder = nodes::kNoNode;
+    bool settling = false;
+    bool queued = false;  // In pending_ (may be a stale entry once leased).
+  };
+  struct Node {
+    std::string principal;
+    uint32_t capacity = 0;
+    uint32_t active = 0;
+    float speed = 0;
+    std::vector<std::string> held;  // Job ids it holds.
+  };
+  // Ordered best first: most free slots, then fastest, then lowest index.
+  struct Rank {
+    uint32_t free;
+    float speed;
+    nodes::NodeIndex node;
+    bool operator<(const Rank& o) const {
+      if (free != o.free) return free > o.free;
+      if (speed != o.speed) return speed > o.speed;
+      return node < o.node;
+    }
+  };
+  struct Timer {
+    int64_t at;
+    std::string job_id;
+    uint32_t attempt;  // Lease timers: the attempt; deadline timers: UINT32_MAX.
+    bool operator>(const Timer& o) const { return at > o.at; }
+  };
+
+  void Unrank(nodes::NodeIndex node);
+  void Rerank(nodes::NodeIndex node);
+  nodes::NodeIndex PickNode(const store::JobRecord& job) const;
+  Lease Grant(Open& job, nodes::NodeIndex node, int64_t now_ms);
+  // Ends the lease of an ongoing job (not settling): back to pending or out
+  // of attempts.
+  Ended EndLease(Open& job, std::string_view why);
+  void DropHeld(nodes::NodeIndex node, const std::string& job_id);
+  void Requeue(Open& job, bool front);
+
+  EngineOptions options_;
+  std::unordered_map<std::string, Open> jobs_;
+  std::deque<std::string> pending_;
+  size_t pending_count_ = 0;
+  std::unordered_map<nodes::NodeIndex, Node> nodes_;
+  std::set<Rank> ranks_;  // Nodes with at least one free slot.
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
+};
+
+}  // namespace sela::jobs
