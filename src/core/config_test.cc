@@ -122,6 +122,38 @@ TEST(LoadConfig, ReadsEveryVariable) {
   EXPECT_TRUE(config->canister_storage_enabled);
 }
 
+TEST(LoadConfig, JobSettingsHaveTheDocumentedDefaults) {
+  const Result<Config> config = LoadConfig({});
+  ASSERT_TRUE(config.has_value());
+  EXPECT_EQ(config->jobs.kinds,
+            (std::vector<std::string>{"TWITTER_POST", "TWITTER_PROFILE", "TWITTER_FOLLOW_LIST", "HTML"}));
+  EXPECT_EQ(config->jobs.lease_ms, 300'000u);
+  EXPECT_EQ(config->jobs.max_attempts, 3u);
+  EXPECT_TRUE(config->jobs.push);
+  EXPECT_EQ(config->jobs.scrape_timeout_max_ms, 900'000u);
+}
+
+TEST(LoadConfig, JobKindsIsACommaSeparatedListWithBlanksTrimmed) {
+  const Result<Config> config = LoadConfig({{"JOB_KINDS", "HTML, GOOGLE_SEARCH ,WEBSITE"},
+                                            {"JOB_LEASE_MS", "1500"},
+                                            {"JOB_MAX_ATTEMPTS", "5"},
+                                            {"JOB_PUSH", "false"}});
+  ASSERT_TRUE(config.has_value()) << config.error().ToString();
+  EXPECT_EQ(config->jobs.kinds, (std::vector<std::string>{"HTML", "GOOGLE_SEARCH", "WEBSITE"}));
+  EXPECT_EQ(config->jobs.lease_ms, 1500u);
+  EXPECT_EQ(config->jobs.max_attempts, 5u);
+  EXPECT_FALSE(config->jobs.push);
+}
+
+TEST(LoadConfig, BadJobSettingsNameTheirVariable) {
+  for (const char* kinds : {"HTML,,WEBSITE", "html", "HTML;DROP", "A B"}) {
+    EXPECT_NE(ErrorOf({{"JOB_KINDS", kinds}}).find("JOB_KINDS"), std::string::npos) << kinds;
+  }
+  EXPECT_NE(ErrorOf({{"JOB_MAX_ATTEMPTS", "0"}}).find("JOB_MAX_ATTEMPTS"), std::string::npos);
+  EXPECT_NE(ErrorOf({{"JOB_LEASE_MS", "5"}}).find("JOB_LEASE_MS"), std::string::npos);
+  EXPECT_NE(ErrorOf({{"SCRAPE_TIMEOUT_MAX_MS", "999"}}).find("SCRAPE_TIMEOUT_MAX_MS"), std::string::npos);
+}
+
 TEST(LoadConfig, BooleansAcceptTrueFalseOneAndZeroInAnyCase) {
   for (const char* yes : {"true", "TRUE", "True", "1"}) {
     const Result<Config> config = LoadConfig({{"BLOCKCHAIN_ENABLED", yes}});
