@@ -33,6 +33,8 @@ MODULES = [
     "test_tls",
     "test_node_routes",
     "test_uptime_crash",
+    "test_jobs",
+    "test_jobs_crash",
 ]
 
 TEST_FILE_MARKER = "/tests/e2e/test_"
