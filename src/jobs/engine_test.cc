@@ -1,0 +1,715 @@
+// JobEngine: queue order, node ranking, pull, leases, deadlines, node loss
+// and settling, one rule per test. The randomised invariants are in
+// engine_property_test.cc.
+#include "jobs/engine.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sela::jobs {
+namespace {
+
+constexpr int64_t kLeaseMs = 300'000;
+constexpr int64_t kT0 = 1'700'000'000'000;
+
+store::JobRecord MakeJob(std::string id, int64_t created_ms = kT0, int64_t deadline_ms = 0) {
+  store::JobRecord job;
+  job.job_id = std::move(id);
+  job.job_type = "TWITTER_POST";
+  job.target = "https://x.com/a/status/1";
+  job.created_ms = created_ms;
+  job.assigned_ms = created_ms;
+  job.deadline_ms = deadline_ms;
+  return job;
+}
+
+JobEngine MakeEngine(uint32_t max_attempts = 3) {
+  return JobEngine(EngineOptions{.lease_ms = kLeaseMs, .max_attempts = max_attempts});
+}
+
+std::vector<std::string> Ids(const std::vector<Lease>& leases) {
+  std::vector<std::string> ids;
+  for (const Lease& l : leases) ids.push_back(l.job_id);
+  return ids;
+}
+
+std::vector<nodes::NodeIndex> Nodes(const std::vector<Lease>& leases) {
+  std::vector<nodes::NodeIndex> out;
+  for (const Lease& l : leases) out.push_back(l.node);
+  return out;
+}
+
+// ---- queue order and ranking -------------------------------------------------
+
+TEST(JobEngine, AssignsPendingJobsInFifoOrder) {
+  JobEngine engine = MakeEngine();
+  for (const char* id : {"j1", "j2", "j3", "j4"}) engine.AddPending(MakeJob(id));
+  EXPECT_EQ(engine.pending_jobs(), 4u);
+  engine.UpsertNode(0, "a", 1, 10);
+
+  std::vector<std::string> order;
+  for (int i = 0; i < 4; ++i) {
+    std::vector<Lease> leases = engine.Assign(kT0);
+    ASSERT_EQ(leases.size(), 1u);
+    order.push_back(leases[0].job_id);
+    engine.Finish(leases[0].job_id);
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{"j1", "j2", "j3", "j4"}));
+  EXPECT_EQ(engine.open_jobs(), 0u);
+}
+
+TEST(JobEngine, LeaseCarriesNodeAttemptAndDeadline) {
+  JobEngine engine = MakeEngine();
+  engine.AddPending(MakeJob("j1"));
+  engine.UpsertNode(7, "a", 2, 10);
+  std::vector<Lease> leases = engine.Assign(kT0 + 5);
+  ASSERT_EQ(leases.size(), 1u);
+  EXPECT_EQ(leases[0].job_id, "j1");
+  EXPECT_EQ(leases[0].node, 7u);
+  EXPECT_EQ(leases[0].attempt, 1u);
+  EXPECT_EQ(leases[0].deadline_ms, kT0 + 5 + kLeaseMs);
+
+  const store::JobRecord* job = engine.Find("j1");
+  ASSERT_NE(job, nullptr);
+  EXPECT_EQ(job->state, store::JobState::kOngoing);
+  EXPECT_EQ(job->node_principal, "a");
+  EXPECT_EQ(job->attempt, 1u);
+  EXPECT_EQ(job->assigned_ms, kT0 + 5);
+  EXPECT_EQ(job->lease_deadline_ms, kT0 + 5 + kLeaseMs);
+  EXPECT_EQ(engine.ActiveJobs(7), 1u);
+  EXPECT_EQ(engine.pending_jobs(), 0u);
+  EXPECT_EQ(engine.open_jobs(), 1u);
+}
+
+TEST(JobEngine, RanksNodesByMostFreeSlotsFirst) {
+  JobEngine engine = MakeEngine();
+  // The slow node has more free slots, so it is chosen over the fast one
+  // until both have the same number free.
+  engine.UpsertNode(0, "fast", 2, 1000);
+  engine.UpsertNode(1, "slow", 4, 1);
+  for (const char* id : {"j1", "j2", "j3", "j4", "j5", "j6"}) engine.AddPending(MakeJob(id));
+
+  std::vector<Lease> leases = engine.Assign(kT0);
+  ASSERT_EQ(leases.size(), 6u);
+  // slow 4 free → slow(3); slow 3 free → slow(2); tie at 2: fast first.
+  EXPECT_EQ(Nodes(leases), (std::vector<nodes::NodeIndex>{1, 1, 0, 1, 0, 1}));
+  EXPECT_EQ(Ids(leases), (std::vector<std::string>{"j1", "j2", "j3", "j4", "j5", "j6"}));
+  EXPECT_EQ(engine.ActiveJobs(0), 2u);
+  EXPECT_EQ(engine.ActiveJobs(1), 4u);
+}
+
+TEST(JobEngine, BreaksFreeSlotTiesBySpeedThenNodeIndex) {
+  JobEngine engine = MakeEngine();
+  engine.UpsertNode(5, "e", 1, 50);
+  engine.UpsertNode(2, "b", 1, 80);
+  engine.UpsertNode(3, "c", 1, 50);
+  engine.UpsertNode(9, "z", 1, 10);
+  for (const char* id : {"j1", "j2", "j3", "j4"}) engine.AddPending(MakeJob(id));
+  EXPECT_EQ(Nodes(engine.Assign(kT0)), (std::vector<nodes::NodeIndex>{2, 3, 5, 9}));
+}
+
+TEST(JobEngine, UpsertNodeUpdatesCapacityAndSpeedForRanking) {
+  JobEngine engine = MakeEngine();
+  engine.UpsertNode(0, "a", 1, 10);
+  engine.UpsertNode(1, "b", 1, 20);
+  engine.UpsertNode(0, "a", 1, 30);  // Now the faster one.
+  engine.AddPending(MakeJob("j1"));
+  EXPECT_EQ(Nodes(engine.Assign(kT0)), (std::vector<nodes::NodeIndex>{0}));
+
+  engine.UpsertNode(1, "b", 3, 20);  // More slots.
+  engine.AddPending(MakeJob("j2"));
+  engine.AddPending(MakeJob("j3"));
+  EXPECT_EQ(Nodes(engine.Assign(kT0)), (std::vector<nodes::NodeIndex>{1, 1}));
+  EXPECT_EQ(engine.live_nodes(), 2u);
+  EXPECT_EQ(engine.free_slots(), 1u);
+}
+
+TEST(JobEngine, NeverAssignsBeyondCapacity) {
+  JobEngine engine = MakeEngine();
+  engine.UpsertNode(0, "a", 1, 10);
+  engine.UpsertNode(1, "b", 2, 10);
+  EXPECT_EQ(engine.free_slots(), 3u);
+  for (int i = 0; i < 10; ++i) engine.AddPending(MakeJob("j" + std::to_string(i)));
+
+  EXPECT_EQ(engine.Assign(kT0).size(), 3u);
+  EXPECT_EQ(engine.ActiveJobs(0), 1u);
+  EXPECT_EQ(engine.ActiveJobs(1), 2u);
+  EXPECT_EQ(engine.free_slots(), 0u);
+  EXPECT_EQ(engine.pending_jobs(), 7u);
+  EXPECT_TRUE(engine.Assign(kT0).empty());
+  EXPECT_FALSE(engine.LeaseTo(0, kT0).has_value());
+  EXPECT_EQ(engine.pending_jobs(), 7u);
+}
+
+TEST(JobEngine, AssignsNothingWithoutNodes) {
+  JobEngine engine = MakeEngine();
+  engine.AddPending(MakeJob("j1"));
+  EXPECT_TRUE(engine.Assign(kT0).empty());
+  engine.UpsertNode(0, "a", 0, 10);  // No capacity at all.
+  EXPECT_TRUE(engine.Assign(kT0).empty());
+  EXPECT_EQ(engine.pending_jobs(), 1u);
+  EXPECT_EQ(engine.Find("j1")->state, store::JobState::kPending);
+}
+
+TEST(JobEngine, AddPendingIgnoresAJobAlreadyOpen) {
+  JobEngine engine = MakeEngine();
+  engine.AddPending(MakeJob("j1"));
+  engine.AddPending(MakeJob("j1"));
+  EXPECT_EQ(engine.open_jobs(), 1u);
+  EXPECT_EQ(engine.pending_jobs(), 1u);
+  engine.UpsertNode(0, "a", 5, 10);
+  ASSERT_EQ(engine.Assign(kT0).size(), 1u);
+  engine.AddPending(MakeJob("j1"));  // Ongoing now: still ignored.
+  EXPECT_EQ(engine.pending_jobs(), 0u);
+  EXPECT_EQ(engine.Find("j1")->state, store::JobState::kOngoing);
+  EXPECT_TRUE(engine.Assign(kT0).empty());
+}
+
+// ---- the node that last failed a job -----------------------------------------
+
+// Leases j1 to node 0 ("a") and lets the lease expire: "a" last failed j1.
+void FailOnceOnA(JobEngine& engine) {
+  engine.AddPending(MakeJob("j1"));
+  engine.UpsertNode(0, "a", 4, 100);
+  ASSERT_EQ(Nodes(engine.Assign(kT0)), (std::vector<nodes::NodeIndex>{0}));
+  std::vector<Ended> ended = engine.Expire(kT0 + kLeaseMs);
+  ASSERT_EQ(ended.size(), 1u);
+  ASSERT_EQ(ended[0].kind, Ended::Kind::kReleased);
+  ASSERT_EQ(engine.Find("j1")->last_failed_node, "a");
+}
+
+TEST(JobEngine, PassesOverTheNodeThatLastFailedTheJob) {
+  JobEngine engine = MakeEngine();
+  FailOnceOnA(engine);
+  // "b" ranks below "a" (fewer slots, slower), yet gets the job.
+  engine.UpsertNode(1, "b", 1, 1);
+  std::vector<Lease> leases = engine.Assign(kT0 + kLeaseMs);
+  ASSERT_EQ(leases.size(), 1u);
+  EXPECT_EQ(leases[0].node, 1u);
+  EXPECT_EQ(leases[0].attempt, 2u);
+  EXPECT_EQ(engine.Find("j1")->node_principal, "b");
+}
+
+TEST(JobEngine, GivesTheJobBackToTheNodeThatFailedItWhenNoOtherHasASlot) {
+  JobEngine engine = MakeEngine();
+  engine.UpsertNode(0, "a", 4, 100);
+  engine.UpsertNode(1, "b", 1, 1000);
+  engine.AddPending(MakeJob("j1"));
+  ASSERT_EQ(Nodes(engine.Assign(kT0)), (std::vector<nodes::NodeIndex>{0}));
+  // "b" fills up with another job, then "a" lets j1's lease expire.
+  engine.AddPending(MakeJob("j2"));
+  ASSERT_EQ(engine.LeaseTo(1, kT0 + 1)->job_id, "j2");
+  ASSERT_EQ(engine.Expire(kT0 + kLeaseMs).size(), 1u);
+  ASSERT_EQ(engine.Find("j1")->last_failed_node, "a");
+
+  std::vector<Lease> leases = engine.Assign(kT0 + kLeaseMs);
+  ASSERT_EQ(leases.size(), 1u);
+  EXPECT_EQ(leases[0].job_id, "j1");
+  EXPECT_EQ(leases[0].node, 0u);
+  EXPECT_EQ(leases[0].attempt, 2u);
+}
+
+TEST(JobEngine, OtherJobsStillPreferTheBestNode) {
+  JobEngine engine = MakeEngine();
+  FailOnceOnA(engine);
+  engine.UpsertNode(1, "b", 1, 1);
+  engine.AddPending(MakeJob("j2"));
+  std::vector<Lease> leases = engine.Assign(kT0 + kLeaseMs);
+  ASSERT_EQ(leases.size(), 2u);
+  EXPECT_EQ(leases[0].job_id, "j1");
+  EXPECT_EQ(leases[0].node, 1u);
+  EXPECT_EQ(leases[1].job_id, "j2");
+  EXPECT_EQ(leases[1].node, 0u);
+}
+
+// ---- pull ----------------------------------------------------------------------
+
+TEST(JobEngine, LeaseToGivesTheOldestPendingJob) {
+  JobEngine engine = MakeEngine();
+  engine.UpsertNode(0, "a", 2, 10);
+  engine.AddPending(MakeJob("j1"));
+  engine.AddPending(MakeJob("j2"));
+  std::optional<Lease> lease = engine.LeaseTo(0, kT0);
+  ASSERT_TRUE(lease.has_value());
+  EXPECT_EQ(lease->job_id, "j1");
+  EXPECT_EQ(lease->node, 0u);
+  EXPECT_EQ(lease->attempt, 1u);
+  EXPECT_EQ(lease->deadline_ms, kT0 + kLeaseMs);
+  EXPECT_EQ(engine.pending_jobs(), 1u);
+  EXPECT_EQ(engine.ActiveJobs(0), 1u);
+  lease = engine.LeaseTo(0, kT0);
+  ASSERT_TRUE(lease.has_value());
+  EXPECT_EQ(lease->job_id, "j2");
+  EXPECT_EQ(engine.pending_jobs(), 0u);
+}
+
+TEST(JobEngine, LeaseToGivesNothingWithoutAFreeSlotOrAJob) {
+  JobEngine engine = MakeEngine();
+  engine.UpsertNode(0, "a", 1, 10);
+  EXPECT_FALSE(engine.LeaseTo(0, kT0).has_value());  // No job.
+  engine.AddPending(MakeJob("j1"));
+  engine.AddPending(MakeJob("j2"));
+  EXPECT_FALSE(engine.LeaseTo(42, kT0).has_value());  // Unknown node.
+  ASSERT_TRUE(engine.LeaseTo(0, kT0).has_value());
+  EXPECT_FALSE(engine.LeaseTo(0, kT0).has_value());  // Full.
+  EXPECT_EQ(engine.pending_jobs(), 1u);
+  EXPECT_EQ(engine.ActiveJobs(0), 1u);
+}
+
+TEST(JobEngine, LeaseToSkipsAJobTheNodeLastFailedWhileAnotherIsPending) {
+  JobEngine engine = MakeEngine();
+  FailOnceOnA(engine);  // j1 back at the front, last failed by "a".
+  engine.AddPending(MakeJob("j2"));
+  std::optional<Lease> lease = engine.LeaseTo(0, kT0 + kLeaseMs);
+  ASSERT_TRUE(lease.has_value());
+  EXPECT_EQ(lease->job_id, "j2");
+  // Only j1 is left: "a" may take it after all.
+  lease = engine.LeaseTo(0, kT0 + kLeaseMs);
+  ASSERT_TRUE(lease.has_value());
+  EXPECT_EQ(lease->job_id, "j1");
+  EXPECT_EQ(lease->attempt, 2u);
+}
+
+TEST(JobEngine, AJobLeasedByPullIsNotLeasedAgainFromItsQueueEntry) {
+  JobEngine engine = MakeEngine();
+  engine.UpsertNode(0, "a", 1, 10);
+  engine.AddPending(MakeJob("j1"));
+  engine.AddPending(MakeJob("j2"));
+  ASSERT_EQ(engine.LeaseTo(0, kT0)->job_id, "j1");
+  engine.UpsertNode(1, "b", 5, 10);
+  std::vector<Lease> leases = engine.Assign(kT0);
+  EXPECT_EQ(Ids(leases), (std::vector<std::string>{"j2"}));
+  EXPECT_TRUE(engine.Assign(kT0).empty());
+  EXPECT_FALSE(engine.LeaseTo(1, kT0).has_value());
+  EXPECT_EQ(engine.pending_jobs(), 0u);
+  EXPECT_EQ(engine.ActiveJobs(0), 1u);
+  EXPECT_EQ(engine.ActiveJobs(1), 1u);
+}
+
+TEST(JobEngine, AJobPulledThenReleasedIsLeasedOnlyOnce) {
+  JobEngine engine = MakeEngine();
+  engine.UpsertNode(0, "a", 1, 10);
+  engine.AddPending(MakeJob("j1"));
+  ASSERT_EQ(engine.LeaseTo(0, kT0)->job_id, "j1");
+  // Back to pending while its first queue entry is still there.
+  ASSERT_EQ(engine.RemoveNode(0).size(), 1u);
+  EXPECT_EQ(engine.pending_jobs(), 1u);
+  engine.UpsertNode(1, "b", 5, 10);
+  std::vector<Lease> leases = engine.Assign(kT0);
+  EXPECT_EQ(Ids(leases), (std::vector<std::string>{"j1"}));
+  EXPECT_TRUE(engine.Assign(kT0).empty());
+  EXPECT_EQ(engine.ActiveJobs(1), 1u);
+  EXPECT_EQ(engine.pending_jobs(), 0u);
+}
+
+TEST(JobEngine, AJobFinishedWhileQueuedIsNeverLeased) {
+  JobEngine engine = MakeEngine();
+  engine.AddPending(MakeJob("j1"));
+  engine.AddPending(MakeJob("j2"));
+  ASSERT_EQ(engine.BeginFail("j1"), std::optional<uint32_t>(0));
+  engine.Finish("j1");
+  EXPECT_EQ(engine.Find("j1"), nullptr);
+  EXPECT_EQ(engine.pending_jobs(), 1u);
+  engine.UpsertNode(0, "a", 5, 10);
+  EXPECT_EQ(Ids(engine.Assign(kT0)), (std::vector<std::string>{"j2"}));
+  EXPECT_FALSE(engine.LeaseTo(0, kT0).has_value());
+  EXPECT_EQ(engine.ActiveJobs(0), 1u);
+}
+
+TEST(JobEngine, AJobFinishedWhileQueuedThenAddedAgainIsLeasedOnce) {
+  JobEngine engine = MakeEngine();
+  engine.AddPending(MakeJob("j1"));
+  ASSERT_TRUE(engine.BeginFail("j1").has_value());
+  engine.Finish("j1");
+  engine.AddPending(MakeJob("j1"));  // Its old queue entry is still there.
+  EXPECT_EQ(engine.pending_jobs(), 1u);
+  engine.UpsertNode(0, "a", 5, 10);
+  EXPECT_EQ(Ids(engine.Assign(kT0)), (std::vector<std::string>{"j1"}));
+  EXPECT_EQ(engine.ActiveJobs(0), 1u);
+  EXPECT_EQ(engine.pending_jobs(), 0u);
+  EXPECT_TRUE(engine.Assign(kT0).empty());
+}
+
+// ---- leases --------------------------------------------------------------------
+
+TEST(JobEngine, LeaseExpiresAtItsDeadlineNotBefore) {
+  JobEngine engine = MakeEngine();
+  engine.UpsertNode(0, "a", 1, 10);
+  engine.AddPending(MakeJob("j1"));
+  ASSERT_EQ(engine.Assign(kT0).size(), 1u);
+  EXPECT_TRUE(engine.Expire(kT0 + kLeaseMs - 1).empty());
+  EXPECT_EQ(engine.Find("j1")->state, store::JobState::kOngoing);
+  std::vector<Ended> ended = engine.Expire(kT0 + kLeaseMs);
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].job_id, "j1");
+  EXPECT_EQ(ended[0].kind, Ended::Kind::kReleased);
+  EXPECT_EQ(ended[0].attempt, 1u);
+  EXPECT_EQ(ended[0].error, "lease expired");
+  EXPECT_TRUE(engine.Expire(kT0 + 10 * kLeaseMs).empty());
+}
+
+TEST(JobEngine, ExpiredLeaseReturnsTheJobToTheFrontKeepingItsAttempt) {
+  JobEngine engine = MakeEngine();
+  engine.UpsertNode(0, "a", 1, 10);
+  for (const char* id : {"j1", "j2", "j3"}) engine.AddPending(MakeJob(id));
+  ASSERT_EQ(Ids(engine.Assign(kT0)), (std::vector<std::string>{"j1"}));
+
+  ASSERT_EQ(engine.Expire(kT0 + kLeaseMs).size(), 1u);
+  const store::JobRecord* j1 = engine.Find("j1");
+  ASSERT_NE(j1, nullptr);
+  EXPECT_EQ(j1->state, store::JobState::kPending);
+  EXPECT_EQ(j1->attempt, 1u);
+  EXPECT_EQ(j1->lease_deadline_ms, 0);
+  EXPECT_EQ(j1->last_failed_node, "a");
+  EXPECT_EQ(engine.ActiveJobs(0), 0u);
+  EXPECT_EQ(engine.pending_jobs(), 3u);
+  EXPECT_EQ(engine.HeldBy("j1", "a"), std::nullopt);
+
+  // j1 is ahead of j2 and j3; "a" is the only node, so it gets it again.
+  std::vector<Lease> leases = engine.Assign(kT0 + kLeaseMs);
+  ASSERT_EQ(leases.size(), 1u);
+  EXPECT_EQ(leases[0].job_id, "j1");
+  EXPECT_EQ(leases[0].attempt, 2u);
+  EXPECT_EQ(leases[0].deadline_ms, kT0 + 2 * kLeaseMs);
+}
+
+TEST(JobEngine, FailsTheJobOnceMaxAttemptsLeasesEnded) {
+  JobEngine engine = MakeEngine(/*max_attempts=*/3);
+  engine.UpsertNode(0, "a", 1, 10);
+  engine.AddPending(MakeJob("j1"));
+  int64_t now = kT0;
+  for (uint32_t attempt = 1; attempt <= 2; ++attempt) {
+    std::vector<Lease> leases = engine.Assign(now);
+    ASSERT_EQ(leases.size(), 1u);
+    ASSERT_EQ(leases[0].attempt, attempt);
+    now += kLeaseMs;
+    std::vector<Ended> ended = engine.Expire(now);
+    ASSERT_EQ(ended.size(), 1u);
+    EXPECT_EQ(ended[0].kind, Ended::Kind::kReleased);
+    EXPECT_EQ(ended[0].attempt, attempt);
+  }
+  ASSERT_EQ(engine.Assign(now).size(), 1u);
+  now += kLeaseMs;
+  std::vector<Ended> ended = engine.Expire(now);
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].kind, Ended::Kind::kFailed);
+  EXPECT_EQ(ended[0].attempt, 3u);
+  EXPECT_EQ(ended[0].error, "Job failed after 3 attempts: lease expired");
+  // Failing: not offered again, and its slot is free.
+  EXPECT_EQ(engine.pending_jobs(), 0u);
+  EXPECT_EQ(engine.ActiveJobs(0), 0u);
+  EXPECT_TRUE(engine.Assign(now).empty());
+  EXPECT_EQ(engine.HeldBy("j1", "a"), std::nullopt);
+  engine.Finish("j1");
+  EXPECT_EQ(engine.open_jobs(), 0u);
+}
+
+TEST(JobEngine, MaxAttemptsOfOneFailsOnTheFirstEndedLease) {
+  JobEngine engine = MakeEngine(/*max_attempts=*/1);
+  engine.UpsertNode(0, "a", 1, 10);
+  engine.AddPending(MakeJob("j1"));
+  ASSERT_EQ(engine.Assign(kT0).size(), 1u);
+  std::vector<Ended> ended = engine.RemoveNode(0);
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].kind, Ended::Kind::kFailed);
+  EXPECT_EQ(ended[0].error, "Job failed after 1 attempts: node disconnected");
+}
+
+TEST(JobEngine, HeldByAnswersOnlyForTheCurrentHolder) {
+  JobEngine engine = MakeEngine();
+  engine.AddPending(MakeJob("j1"));
+  EXPECT_EQ(engine.HeldBy("j1", "a"), std::nullopt);  // Pending.
+  EXPECT_EQ(engine.HeldBy("nope", "a"), std::nullopt);
+  engine.UpsertNode(0, "a", 1, 10);
+  ASSERT_EQ(engine.Assign(kT0).size(), 1u);
+  EXPECT_EQ(engine.HeldBy("j1", "a"), std::optional<uint32_t>(1));
+  EXPECT_EQ(engine.HeldBy("j1", "b"), std::nullopt);
+}
+
+TEST(JobEngine, LeaseFailedUndoesTheLease) {
+  JobEngine engine = MakeEngine();
+  engine.UpsertNode(0, "a", 1, 10);
+  engine.AddPending(MakeJob("j1"));
+  engine.AddPending(MakeJob("j2"));
+  ASSERT_EQ(Ids(engine.Assign(kT0)), (std::vector<std::string>{"j1"}));
+
+  engine.LeaseFailed("j1", 2);  // Not the current attempt: ignored.
+  EXPECT_EQ(engine.Find("j1")->state, store::JobState::kOngoing);
+  engine.LeaseFailed("j1", 1);
+  const store::JobRecord* j1 = engine.Find("j1");
+  EXPECT_EQ(j1->state, store::JobState::kPending);
+  EXPECT_EQ(j1->attempt, 0u);
+  EXPECT_EQ(engine.ActiveJobs(0), 0u);
+  EXPECT_EQ(engine.pending_jobs(), 2u);
+  EXPECT_EQ(engine.HeldBy("j1", "a"), std::nullopt);
+
+  // Back at the front, and the next lease has the same attempt number.
+  std::vector<Lease> leases = engine.Assign(kT0 + 1000);
+  ASSERT_EQ(leases.size(), 1u);
+  EXPECT_EQ(leases[0].job_id, "j1");
+  EXPECT_EQ(leases[0].attempt, 1u);
+}
+
+TEST(JobEngine, TheUndoneLeaseDoesNotExpireItsSuccessor) {
+  JobEngine engine = MakeEngine();
+  engine.UpsertNode(0, "a", 1, 10);
+  engine.AddPending(MakeJob("j1"));
+  ASSERT_EQ(engine.Assign(kT0).size(), 1u);
+  engine.LeaseFailed("j1", 1);
+  std::vector<Lease> leases = engine.Assign(kT0 + 1000);
+  ASSERT_EQ(leases.size(), 1u);
+  ASSERT_EQ(leases[0].attempt, 1u);
+  // The first lease's expiry passes: the second lease runs on.
+  EXPECT_TRUE(engine.Expire(kT0 + kLeaseMs).empty());
+  EXPECT_EQ(engine.HeldBy("j1", "a"), std::optional<uint32_t>(1));
+  EXPECT_EQ(engine.Expire(kT0 + 1000 + kLeaseMs).size(), 1u);
+}
+
+// ---- node loss -----------------------------------------------------------------
+
+TEST(JobEngine, RemoveNodeEndsEveryLeaseItHeld) {
+  JobEngine engine = MakeEngine();
+  engine.UpsertNode(0, "a", 2, 100);
+  engine.UpsertNode(1, "b", 1, 1);
+  for (const char* id : {"j1", "j2", "j3", "j4"}) engine.AddPending(MakeJob(id));
+  std::vector<Lease> leases = engine.Assign(kT0);
+  ASSERT_EQ(Nodes(leases), (std::vector<nodes::NodeIndex>{0, 0, 1}));
+
+  std::vector<Ended> ended = engine.RemoveNode(0);
+  ASSERT_EQ(ended.size(), 2u);
+  std::vector<std::string> ids;
+  for (const Ended& e : ended) {
+    ids.push_back(e.job_id);
+    EXPECT_EQ(e.kind, Ended::Kind::kReleased);
+    EXPECT_EQ(e.attempt, 1u);
+    EXPECT_EQ(e.error, "node disconnected");
+    EXPECT_EQ(engine.Find(e.job_id)->state, store::JobState::kPending);
+    EXPECT_EQ(engine.Find(e.job_id)->last_failed_node, "a");
+  }
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(ids, (std::vector<std::string>{"j1", "j2"}));
+  EXPECT_EQ(engine.Find("j3")->state, store::JobState::kOngoing);
+  EXPECT_EQ(engine.live_nodes(), 1u);
+  EXPECT_EQ(engine.ActiveJobs(0), 0u);
+  EXPECT_EQ(engine.pending_jobs(), 3u);
+  EXPECT_TRUE(engine.RemoveNode(0).empty());  // Already gone.
+
+  // The released jobs are ahead of j4.
+  engine.UpsertNode(2, "c", 3, 1);
+  std::vector<Lease> again = engine.Assign(kT0);
+  ASSERT_EQ(again.size(), 3u);
+  EXPECT_EQ(again[2].job_id, "j4");
+  for (const Lease& l : again) EXPECT_EQ(l.node, 2u);
+  EXPECT_EQ(again[0].attempt, 2u);
+  EXPECT_EQ(again[2].attempt, 1u);
+}
+
+TEST(JobEngine, RemoveNodeLeavesAJobBeingSettled) {
+  JobEngine engine = MakeEngine();
+  engine.UpsertNode(0, "a", 2, 10);
+  engine.AddPending(MakeJob("j1"));
+  engine.AddPending(MakeJob("j2"));
+  ASSERT_EQ(engine.Assign(kT0).size(), 2u);
+  engine.BeginSettle("j1");
+  std::vector<Ended> ended = engine.RemoveNode(0);
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].job_id, "j2");
+  EXPECT_EQ(engine.Find("j1")->state, store::JobState::kOngoing);
+  engine.Finish("j1");
+  EXPECT_EQ(engine.Find("j1"), nullptr);
+  EXPECT_EQ(engine.open_jobs(), 1u);
+}
+
+TEST(JobEngine, AbortSettleAfterItsNodeLeftEndsTheLease) {
+  JobEngine engine = MakeEngine();
+  engine.UpsertNode(0, "a", 1, 10);
+  engine.AddPending(MakeJob("j1"));
+  ASSERT_EQ(engine.Assign(kT0).size(), 1u);
+  engine.BeginSettle("j1");
+  EXPECT_TRUE(engine.RemoveNode(0).empty());
+  std::optional<Ended> ended = engine.AbortSettle("j1");
+  ASSERT_TRUE(ended.has_value());
+  EXPECT_EQ(ended->kind, Ended::Kind::kReleased);
+  EXPECT_EQ(ended->attempt, 1u);
+  EXPECT_EQ(ended->error, "node disconnected");
+  EXPECT_EQ(engine.Find("j1")->state, store::JobState::kPending);
+  EXPECT_EQ(engine.pending_jobs(), 1u);
+}
+
+// ---- settling ------------------------------------------------------------------
+
+TEST(JobEngine, BeginSettleProtectsFromLeaseExpiry) {
+  JobEngine engine = MakeEngine();
+  engine.UpsertNode(0, "a", 1, 10);
+  engine.AddPending(MakeJob("j1"));
+  ASSERT_EQ(engine.Assign(kT0).size(), 1u);
+  engine.BeginSettle("j1");
+  EXPECT_TRUE(engine.Expire(kT0 + 2 * kLeaseMs).empty());
+  EXPECT_EQ(engine.Find("j1")->state, store::JobState::kOngoing);
+  EXPECT_EQ(engine.ActiveJobs(0), 1u);
+}
+
+TEST(JobEngine, AbortSettleReopensTheLeaseAsBefore) {
+  JobEngine engine = MakeEngine();
+  engine.UpsertNode(0, "a", 1, 10);
+  engine.AddPending(MakeJob("j1"));
+  ASSERT_EQ(engine.Assign(kT0).size(), 1u);
+  engine.BeginSettle("j1");
+  EXPECT_EQ(engine.AbortSettle("j1"), std::nullopt);
+  EXPECT_EQ(engine.HeldBy("j1", "a"), std::optional<uint32_t>(1));
+  EXPECT_EQ(engine.Find("j1")->state, store::JobState::kOngoing);
+  // The lease expires as it would have.
+  std::vector<Ended> ended = engine.Expire(kT0 + kLeaseMs);
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].kind, Ended::Kind::kReleased);
+}
+
+TEST(JobEngine, ALeaseThatPassedWhileSettlingExpiresOnceReopened) {
+  JobEngine engine = MakeEngine();
+  engine.UpsertNode(0, "a", 1, 10);
+  engine.AddPending(MakeJob("j1"));
+  ASSERT_EQ(engine.Assign(kT0).size(), 1u);
+  engine.BeginSettle("j1");
+  EXPECT_TRUE(engine.Expire(kT0 + kLeaseMs).empty());
+  EXPECT_EQ(engine.AbortSettle("j1"), std::nullopt);
+  std::vector<Ended> ended = engine.Expire(kT0 + kLeaseMs + 1);
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].job_id, "j1");
+  EXPECT_EQ(ended[0].kind, Ended::Kind::kReleased);
+  EXPECT_EQ(engine.ActiveJobs(0), 0u);
+}
+
+TEST(JobEngine, AbortSettleOfAPendingJobPutsItAtTheFront) {
+  JobEngine engine = MakeEngine();
+  engine.AddPending(MakeJob("j1"));
+  engine.AddPending(MakeJob("j2"));
+  ASSERT_EQ(engine.BeginFail("j2"), std::optional<uint32_t>(0));
+  EXPECT_EQ(engine.BeginFail("j2"), std::nullopt);  // Already settling.
+  EXPECT_EQ(engine.BeginFail("nope"), std::nullopt);
+  engine.UpsertNode(0, "a", 1, 10);
+  EXPECT_EQ(Ids(engine.Assign(kT0)), (std::vector<std::string>{"j1"}));
+  EXPECT_EQ(engine.AbortSettle("j2"), std::nullopt);
+  EXPECT_EQ(engine.pending_jobs(), 1u);
+  engine.AddPending(MakeJob("j3"));
+  engine.Finish("j1");
+  EXPECT_EQ(Ids(engine.Assign(kT0)), (std::vector<std::string>{"j2"}));
+}
+
+TEST(JobEngine, FinishFreesTheSlotForTheNextAssign) {
+  JobEngine engine = MakeEngine();
+  engine.UpsertNode(0, "a", 1, 10);
+  engine.AddPending(MakeJob("j1"));
+  engine.AddPending(MakeJob("j2"));
+  ASSERT_EQ(engine.Assign(kT0).size(), 1u);
+  EXPECT_TRUE(engine.Assign(kT0).empty());
+  engine.BeginSettle("j1");
+  engine.Finish("j1");
+  EXPECT_EQ(engine.Find("j1"), nullptr);
+  EXPECT_EQ(engine.ActiveJobs(0), 0u);
+  EXPECT_EQ(engine.free_slots(), 1u);
+  std::vector<Lease> leases = engine.Assign(kT0);
+  ASSERT_EQ(leases.size(), 1u);
+  EXPECT_EQ(leases[0].job_id, "j2");
+  EXPECT_EQ(leases[0].node, 0u);
+  // Its old lease timer finds nothing to end.
+  EXPECT_TRUE(engine.Expire(kT0 + kLeaseMs - 1).empty());
+  engine.Finish("unknown");
+  EXPECT_EQ(engine.open_jobs(), 1u);
+}
+
+// ---- deadlines -----------------------------------------------------------------
+
+TEST(JobEngine, DeadlineFailsAPendingJob) {
+  JobEngine engine = MakeEngine();
+  engine.AddPending(MakeJob("j1", kT0, kT0 + 60'000));
+  engine.AddPending(MakeJob("j2"));
+  EXPECT_TRUE(engine.Expire(kT0 + 59'999).empty());
+  std::vector<Ended> ended = engine.Expire(kT0 + 60'000);
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].job_id, "j1");
+  EXPECT_EQ(ended[0].kind, Ended::Kind::kFailed);
+  EXPECT_EQ(ended[0].attempt, 0u);
+  EXPECT_EQ(ended[0].error, "Job j1 timed out after 60000ms");
+  // Failing: no node gets it, the job behind it is next.
+  engine.UpsertNode(0, "a", 2, 10);
+  std::optional<Lease> lease = engine.LeaseTo(0, kT0 + 60'000);
+  ASSERT_TRUE(lease.has_value());
+  EXPECT_EQ(lease->job_id, "j2");
+  EXPECT_EQ(engine.Find("j1")->state, store::JobState::kPending);
+  engine.Finish("j1");
+  EXPECT_EQ(engine.Find("j1"), nullptr);
+  EXPECT_EQ(engine.open_jobs(), 1u);
+  EXPECT_EQ(engine.pending_jobs(), 0u);
+  EXPECT_EQ(engine.ActiveJobs(0), 1u);
+}
+
+TEST(JobEngine, AFailingPendingJobIsNotLeased) {
+  JobEngine engine = MakeEngine();
+  engine.AddPending(MakeJob("j1", kT0, kT0 + 1000));
+  ASSERT_EQ(engine.Expire(kT0 + 1000).size(), 1u);
+  engine.UpsertNode(0, "a", 2, 10);
+  EXPECT_FALSE(engine.LeaseTo(0, kT0 + 1000).has_value());
+  EXPECT_TRUE(engine.Assign(kT0 + 1000).empty());
+  EXPECT_EQ(engine.ActiveJobs(0), 0u);
+  EXPECT_EQ(engine.Find("j1")->state, store::JobState::kPending);
+}
+
+TEST(JobEngine, DeadlineFailsAnOngoingJob) {
+  JobEngine engine = MakeEngine();
+  engine.UpsertNode(0, "a", 1, 10);
+  engine.AddPending(MakeJob("j1", kT0 - 500, kT0 + 9'500));
+  ASSERT_EQ(engine.Assign(kT0).size(), 1u);
+  std::vector<Ended> ended = engine.Expire(kT0 + 9'500);
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].kind, Ended::Kind::kFailed);
+  EXPECT_EQ(ended[0].attempt, 1u);
+  EXPECT_EQ(ended[0].error, "Job j1 timed out after 10000ms");
+  // Failing: its lease no longer expires, its slot is held until Finish.
+  EXPECT_TRUE(engine.Expire(kT0 + 2 * kLeaseMs).empty());
+  EXPECT_EQ(engine.ActiveJobs(0), 1u);
+  engine.Finish("j1");
+  EXPECT_EQ(engine.ActiveJobs(0), 0u);
+}
+
+TEST(JobEngine, ADeadlineThatPassedWhileSettlingFailsOnceReopened) {
+  JobEngine engine = MakeEngine();
+  engine.UpsertNode(0, "a", 1, 10);
+  engine.AddPending(MakeJob("j1", kT0, kT0 + 5'000));
+  ASSERT_EQ(engine.Assign(kT0).size(), 1u);
+  engine.BeginSettle("j1");
+  EXPECT_TRUE(engine.Expire(kT0 + 5'000).empty());
+  EXPECT_EQ(engine.AbortSettle("j1"), std::nullopt);
+  std::vector<Ended> ended = engine.Expire(kT0 + 5'001);
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].kind, Ended::Kind::kFailed);
+  EXPECT_EQ(ended[0].error, "Job j1 timed out after 5000ms");
+}
+
+TEST(JobEngine, AReopenedTimedOutJobTimesOutAgain) {
+  JobEngine engine = MakeEngine();
+  engine.AddPending(MakeJob("j1", kT0, kT0 + 5'000));
+  ASSERT_EQ(engine.Expire(kT0 + 5'000).size(), 1u);
+  // The store refused the failure: the job is pending again, and still late.
+  EXPECT_EQ(engine.AbortSettle("j1"), std::nullopt);
+  EXPECT_EQ(engine.pending_jobs(), 1u);
+  std::vector<Ended> ended = engine.Expire(kT0 + 6'000);
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].kind, Ended::Kind::kFailed);
+}
+
+TEST(JobEngine, FinishedJobsLeaveNoTimersBehind) {
+  JobEngine engine = MakeEngine();
+  engine.UpsertNode(0, "a", 1, 10);
+  engine.AddPending(MakeJob("j1", kT0, kT0 + 5'000));
+  ASSERT_EQ(engine.Assign(kT0).size(), 1u);
+  engine.BeginSettle("j1");
+  engine.Finish("j1");
+  EXPECT_TRUE(engine.Expire(kT0 + 10 * kLeaseMs).empty());
+}
+
+}  // namespace
+}  // namespace sela::jobs
