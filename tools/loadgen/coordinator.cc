@@ -6,6 +6,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,6 +18,7 @@
 
 #include "engine.h"
 #include "proc_stats.h"
+#include "rest_messages.h"
 #include "run_report.h"
 #include "worker.h"
 #include "worker_report.h"
@@ -34,6 +36,12 @@ constexpr double kWorkerDeadlineGraceS = 5;
 constexpr int kPollSliceMs = 100;
 // A worker report is a few hundred KiB at most (histograms are sparse).
 constexpr size_t kWorkerLineBytesMax = 64 << 20;
+
+int64_t RealtimeNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
 
 struct Failure {
   std::string message;
@@ -57,8 +65,15 @@ class Coordinator {
   int Run() {
     start_ns_ = MonotonicNs();
     deadline_ns_ = start_ns_ + static_cast<int64_t>(options_.max_runtime_s * 1e9);
-    auto procs = WorkerProcesses(options_.nodes, options_.procs, RaiseFdLimit());
+    const int64_t fd_limit = RaiseFdLimit();
+    auto procs = WorkerProcesses(options_.nodes, options_.procs, fd_limit);
     if (!procs) return PrintFailure({procs.error(), 1});
+    if (jobs() && options_.customers + kFdReserve > fd_limit) {
+      return PrintFailure({"--customers " + std::to_string(options_.customers) +
+                               " does not fit in one process at RLIMIT_NOFILE " +
+                               std::to_string(fd_limit),
+                           1});
+    }
     server_.pid = options_.server_pid;
     if (server_.pid != 0) {
       Sample(server_.before);
@@ -68,13 +83,20 @@ class Coordinator {
              ScenarioName(options_.scenario), static_cast<long long>(options_.nodes),
              options_.raw ? "raw WebSocket" : "protocol v1", static_cast<long long>(*procs),
              options_.connect_rate_per_s);
+    if (jobs()) {
+      Progress("jobs: %lld customer connections in one more worker process, job rate %g/s "
+               "(0: closed loop), pipeline %lld, results of %lld bytes after %g ms",
+               static_cast<long long>(options_.customers), options_.job_rate_per_s,
+               static_cast<long long>(options_.pipeline),
+               static_cast<long long>(options_.result_bytes), options_.result_delay_ms);
+    }
     if (auto driven = Drive(*procs); !driven) {
       KillAndReap();
       return PrintFailure(driven.error());
     }
     ReapAll();
     Sample(server_.end);
-    return PrintReport(*procs);
+    return PrintReport();
   }
 
  private:
@@ -107,19 +129,26 @@ class Coordinator {
       const double run_s = phase == Phase::kIdle
                                ? std::max(0.0, options_.duration_s - options_.settle_s)
                                : options_.duration_s;
-      Progress("%s for %.1f s", phase == Phase::kIdle ? "holding idle" : "pinging", run_s);
+      const char* what = phase == Phase::kIdle ? "holding idle"
+                         : phase == Phase::kJobs ? "submitting jobs"
+                                                 : "pinging";
+      Progress("%s for %.1f s", what, run_s);
       const int64_t started_ns = MonotonicNs();
       if (auto s = SleepWatching(run_s, "measure"); !s) return s;
       SendAll("stop");
       idle_s_ = options_.settle_s + static_cast<double>(MonotonicNs() - started_ns) / 1e9;
     }
+    if (phase == Phase::kJobs) Progress("window over; waiting for outstanding replies");
     if (auto w = WaitAll("done", "measure"); !w) return std::unexpected(w.error());
     return {};
   }
 
+  bool jobs() const { return options_.scenario == Scenario::kJobs; }
+
+  // `procs` node workers, plus the customer worker in the jobs scenario.
   std::expected<void, Failure> Spawn(int64_t procs) {
     const pid_t parent = getpid();
-    for (int64_t w = 0; w < procs; ++w) {
+    for (int64_t w = 0; w < procs + (jobs() ? 1 : 0); ++w) {
       int control[2];
       int report[2];
       if (pipe2(control, O_CLOEXEC) != 0) return std::unexpected(Failure{ErrnoReason("pipe2", errno)});
@@ -156,6 +185,14 @@ class Coordinator {
     c.node_count = options_.nodes * (w + 1) / procs - c.first_node;
     c.connect_rate_per_s = options_.connect_rate_per_s / static_cast<double>(procs);
     c.deadline_ns = deadline_ns_ + static_cast<int64_t>(kWorkerDeadlineGraceS * 1e9);
+    if (w == procs) {
+      // The customer worker: no nodes, one API client with a fresh uuid.
+      c.customers = true;
+      c.first_node = 0;
+      c.node_count = 0;
+      c.api_uuid = MakeApiClientUuid(options_.principal_prefix, options_.seed, getpid(),
+                                     RealtimeNs());
+    }
     return c;
   }
 
@@ -280,7 +317,7 @@ class Coordinator {
     }
   }
 
-  int PrintReport(int64_t procs) {
+  int PrintReport() {
     WorkerReport merged;
     merged.workers = 0;
     for (size_t i = 0; i < results_.size(); ++i) {
@@ -290,7 +327,7 @@ class Coordinator {
       MergeWorkerReport(*report, merged);
     }
     LoadgenFacts facts;
-    facts.procs = procs;
+    facts.procs = static_cast<int64_t>(workers_.size());
     facts.cpu_s = OwnCpuSeconds(true);
     facts.wall_s = static_cast<double>(MonotonicNs() - start_ns_) / 1e9;
     facts.idle_s = idle_s_;

@@ -359,15 +359,21 @@ void Engine::BeginClose() {
   unsettled_ = 0;
 }
 
-void Engine::AddTimer(uint32_t id, int64_t delay_ns, TimerKind kind) {
-  timers_.push(Timer{now_ns_ + delay_ns, id, conns_[id].generation, kind});
+void Engine::AddTimer(uint32_t id, int64_t delay_ns, TimerKind kind, uint32_t slot) {
+  timers_.push(Timer{now_ns_ + delay_ns, id, conns_[id].generation, slot, kind});
 }
 
 void Engine::RunTimers() {
   while (!timers_.empty() && timers_.top().due_ns <= now_ns_) {
     const Timer t = timers_.top();
     timers_.pop();
-    if (conns_[t.conn].generation == t.generation) OnTimer(t);
+    // A delayed result owns a slot, which must be freed even when its
+    // connection is gone.
+    if (t.kind == TimerKind::kJobResult) {
+      OnDelayedResult(t);
+    } else if (conns_[t.conn].generation == t.generation) {
+      OnTimer(t);
+    }
   }
 }
 
@@ -391,6 +397,8 @@ void Engine::OnTimer(const Timer& t) {
     case TimerKind::kCloseDeadline:
       if (s == State::kClosing) FinishClose(id, CloseOutcome::kTimeout);
       return;
+    case TimerKind::kJobResult:
+      return;  // RunTimers hands these to OnDelayedResult.
   }
 }
 

@@ -3,8 +3,9 @@
 // The engine owns the sockets of one worker process. It knows how to bring a
 // wave of connections up (rate-limited non-blocking connects from several
 // loopback source addresses, RFC 6455 handshake, v1 registration), keep them
-// alive (answer pings, send HEARTBEATs), drive PING round trips, drop them
-// all at once (storm) and close them cleanly. What to do when is decided by
+// alive (answer pings, send HEARTBEATs), drive PING round trips, answer the
+// jobs the server pushes (jobs scenario), drop them all at once (storm) and
+// close them cleanly. What to do when is decided by
 // the caller (worker.h), which calls Poll() in a loop and the Begin*/Start*
 // methods between polls.
 //
@@ -31,6 +32,7 @@
 #include <vector>
 
 #include "options.h"
+#include "v1_messages.h"
 #include "worker_report.h"
 #include "ws_frame.h"
 #include "xorshift.h"
@@ -54,6 +56,11 @@ struct EngineConfig {
   int64_t heartbeat_interval_ns = 0;  // 0 disables HEARTBEATs.
   int inflight = 1;                   // Outstanding pings per connection.
   uint64_t seed = 1;
+  // jobs: answer every TWITTER_SCRAPE with a TWITTER_SCRAPE_RESULT carrying
+  // `result_data_literal` (see ResultDataLiteral), after `result_delay_ns`.
+  bool answer_jobs = false;
+  int64_t result_delay_ns = 0;
+  std::string result_data_literal;
 };
 
 // A failed TCP connect or handshake is tried this many times in total
@@ -70,6 +77,8 @@ inline constexpr int64_t kConnectsInFlightMax = 1024;
 inline constexpr size_t kMessageBytesMax = 1 << 20;
 // Unsent bytes one connection may queue before further sends are dropped.
 inline constexpr size_t kSendBacklogBytesMax = 1 << 20;
+// Job results waiting out --result-delay-ms, over all connections.
+inline constexpr size_t kDelayedResultsMax = 1 << 20;
 
 class Engine {
  public:
@@ -127,7 +136,13 @@ class Engine {
   };
   enum class Retry : uint8_t { kAllowed, kNever };
   enum class CloseOutcome : uint8_t { kClean, kTimeout, kReset };
-  enum class TimerKind : uint8_t { kAttemptDeadline, kRetry, kHeartbeat, kCloseDeadline };
+  enum class TimerKind : uint8_t {
+    kAttemptDeadline,
+    kRetry,
+    kHeartbeat,
+    kCloseDeadline,
+    kJobResult,  // `slot` indexes delayed_job_ids_.
+  };
 
   struct Conn {
     int fd = -1;
@@ -151,6 +166,7 @@ class Engine {
     int64_t due_ns;
     uint32_t conn;
     uint32_t generation;
+    uint32_t slot;
     TimerKind kind;
     bool operator>(const Timer& other) const { return due_ns > other.due_ns; }
   };
@@ -170,7 +186,7 @@ class Engine {
   void Fail(uint32_t id, std::string_view reason, Retry retry);
   void FinishClose(uint32_t id, CloseOutcome outcome);
   void Requeue(uint32_t id);
-  void AddTimer(uint32_t id, int64_t delay_ns, TimerKind kind);
+  void AddTimer(uint32_t id, int64_t delay_ns, TimerKind kind, uint32_t slot = 0);
   void RunTimers();
   void OnTimer(const Timer& timer);
   int NextWakeupMs(int timeout_ms) const;
@@ -193,6 +209,10 @@ class Engine {
   void SendPing(uint32_t id);
   void SendHeartbeat(uint32_t id);
   std::string HandshakeKey(uint32_t id) const;
+  void OnJobMessage(uint32_t id, ReplyKind kind, std::string_view payload);
+  void OnJobDispatch(uint32_t id, std::string_view payload);
+  void OnDelayedResult(const Timer& timer);
+  void SendJobResult(uint32_t id, std::string_view job_id_raw);
 
   EngineConfig config_;
   std::vector<std::string> principals_;
@@ -207,6 +227,12 @@ class Engine {
   std::vector<char> read_buffer_;
   // PING send times, `inflight` slots per connection; allocated by StartPinging.
   std::vector<int64_t> ping_sent_ns_;
+  // Job ids of results waiting for their delay, and the free slots.
+  std::vector<std::string> delayed_job_ids_;
+  std::vector<uint32_t> free_job_slots_;
+  // Reused for every job result, so answering a job allocates nothing.
+  std::string job_message_;
+  std::string job_frame_;
   double connect_tokens_ = 1;
   int64_t tokens_refilled_ns_ = 0;
   size_t next_source_ = 0;

@@ -1,5 +1,6 @@
-// sela-loadgen: simulates many Sela node WebSocket connections against a
-// local server and prints one JSON object of measurements. See README.md.
+// sela-loadgen: simulates many Sela node WebSocket connections (and, in the
+// jobs scenario, API customers submitting jobs over REST) against a local
+// server and prints one JSON object of measurements. See README.md.
 #include <signal.h>
 
 #include <cstdio>
@@ -24,14 +25,6 @@ int main(int argc, char** argv) {
   if (options->help) {
     std::fputs(loadgen::UsageText().c_str(), stdout);
     return 0;
-  }
-  if (options->scenario == loadgen::Scenario::kJobs) {
-    const char* message =
-        "scenario 'jobs' is not yet implemented: customers submitting jobs over REST "
-        "will be added once the server has the job routes";
-    std::fprintf(stderr, "sela-loadgen: %s\n", message);
-    std::printf("%s\n", loadgen::BuildErrorReport(*options, message).Serialize().c_str());
-    return 2;
   }
   auto endpoints = loadgen::ResolveEndpoints(*options);
   if (!endpoints) {

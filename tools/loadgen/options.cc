@@ -7,6 +7,8 @@
 #include <string_view>
 #include <variant>
 
+#include "v1_messages.h"
+
 namespace loadgen {
 namespace {
 
@@ -17,6 +19,14 @@ constexpr int64_t kProcsMax = 64;
 constexpr int64_t kSourceIpsMax = 254;
 constexpr double kSecondsMax = 86'400;
 constexpr double kConnectRateMax = 1'000'000;
+// Customer connections share one process with its 20,000 descriptors.
+constexpr int64_t kCustomersMax = 10'000;
+constexpr double kJobRateMax = 1'000'000;
+constexpr int64_t kPipelineMax = 64;
+// Above this a result would pass the server's default WS_MAX_MESSAGE_BYTES
+// (1 MiB) once escaped and wrapped.
+constexpr int64_t kResultBytesMax = 900 * 1024;
+constexpr int64_t kTimeoutMsMax = 3'600'000;
 
 struct IntField {
   int64_t* value;
@@ -54,6 +64,12 @@ std::vector<OptionSpec> Specs(Options& o) {
       {"--max-runtime-s", DoubleField{&o.max_runtime_s, 1, kSecondsMax}},
       {"--quiet", &o.quiet},
       {"--help", &o.help},
+      {"--customers", IntField{&o.customers, 1, kCustomersMax}},
+      {"--job-rate", DoubleField{&o.job_rate_per_s, 0, kJobRateMax}},
+      {"--pipeline", IntField{&o.pipeline, 1, kPipelineMax}},
+      {"--result-bytes", IntField{&o.result_bytes, kResultTextBytesMin, kResultBytesMax}},
+      {"--result-delay-ms", DoubleField{&o.result_delay_ms, 0, kSecondsMax * 1000}},
+      {"--timeout-ms", IntField{&o.timeout_ms, 1, kTimeoutMsMax}},
   };
 }
 
@@ -136,6 +152,12 @@ std::expected<void, std::string> Validate(const Options& o) {
       return std::unexpected("--principal-prefix may not contain spaces, quotes or backslashes");
     }
   }
+  if (o.scenario == Scenario::kJobs && o.duration_s <= 0) {
+    return std::unexpected("jobs needs --duration above 0");
+  }
+  if (o.scenario == Scenario::kJobs && o.raw) {
+    return std::unexpected("jobs needs registered nodes; --raw does not apply");
+  }
   return {};
 }
 
@@ -203,14 +225,16 @@ scenarios:
           --duration s (--raw: WebSocket ping/pong frames)
   storm   --nodes registered connections, all closed and reconnected at once,
           --rounds times
-  jobs    not yet implemented
+  jobs    --nodes registered nodes answer jobs; one API client submits
+          POST /api/rpc/scrapeUrl over --customers keep-alive connections at
+          --job-rate per second (0: as fast as replies come) for --duration s
 
 options (default):
   --host ADDR             target, loopback only: 127.0.0.0/8 or ::1 (127.0.0.1)
   --port N                target port (8082)
   --path P                WebSocket request path (/)
   --nodes N               connections (1000)
-  --duration S            idle / ping time in seconds (10)
+  --duration S            idle / ping / job submission time in seconds (10)
   --raw                   WebSocket only: no registration, no heartbeats
   --heartbeat-s S         HEARTBEAT interval in hold, 0 disables (30)
   --inflight K            outstanding pings per connection (1)
@@ -227,6 +251,15 @@ options (default):
   --settle-s S            idle time before the after-connect sample (2)
   --max-runtime-s S       hard deadline; exceeding it exits non-zero (600)
   --quiet                 no progress on stderr
+
+jobs options (default):
+  --customers M           keep-alive HTTP connections of the API client (32)
+  --job-rate R            submissions per second in all; 0 = closed loop (1000)
+  --pipeline K            requests outstanding per connection (1)
+  --result-bytes B        length of the JSON array a node returns (1024)
+  --result-delay-ms D     node think time before answering a job (0)
+  --timeout-ms T          timeoutMs of every job; replies are awaited T + 5 s
+                          (30000)
 )";
 }
 

@@ -48,6 +48,13 @@ struct Options {
   double max_runtime_s = 600;
   bool quiet = false;
   bool help = false;
+  // jobs: API customers submitting POST /api/rpc/scrapeUrl, nodes answering.
+  int64_t customers = 32;         // Keep-alive HTTP connections.
+  double job_rate_per_s = 1000;   // Total submissions per second; 0 = closed loop.
+  int64_t pipeline = 1;           // Requests outstanding per customer connection.
+  int64_t result_bytes = 1024;    // Length of the JSON array text a node returns.
+  double result_delay_ms = 0;     // Node think time before it answers a job.
+  int64_t timeout_ms = 30000;     // timeoutMs sent with every job.
 };
 
 // Parses argv (without argv[0]). The error is one line for the user.

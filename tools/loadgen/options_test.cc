@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "coordinator.h"
+#include "worker.h"
 
 namespace loadgen {
 namespace {
@@ -65,10 +66,58 @@ TEST(Options, RejectsBadInputWithAMessage) {
   }
 }
 
-TEST(Options, JobsParsesSoMainCanSayItIsNotImplemented) {
+TEST(Options, JobsDefaultsMatchTheDocumentation) {
   auto o = Parse({"jobs"});
-  ASSERT_TRUE(o.has_value());
+  ASSERT_TRUE(o.has_value()) << o.error();
   EXPECT_EQ(o->scenario, Scenario::kJobs);
+  EXPECT_EQ(o->customers, 32);
+  EXPECT_EQ(o->job_rate_per_s, 1000);
+  EXPECT_EQ(o->pipeline, 1);
+  EXPECT_EQ(o->result_bytes, 1024);
+  EXPECT_EQ(o->result_delay_ms, 0);
+  EXPECT_EQ(o->timeout_ms, 30000);
+}
+
+TEST(Options, ParsesTheJobsOptions) {
+  auto o = Parse({"jobs", "--nodes", "10000", "--customers", "256", "--job-rate", "0",
+                  "--pipeline=4", "--result-bytes", "2048", "--result-delay-ms", "2.5",
+                  "--timeout-ms", "5000", "--duration", "5"});
+  ASSERT_TRUE(o.has_value()) << o.error();
+  EXPECT_EQ(o->nodes, 10000);
+  EXPECT_EQ(o->customers, 256);
+  EXPECT_EQ(o->job_rate_per_s, 0);
+  EXPECT_EQ(o->pipeline, 4);
+  EXPECT_EQ(o->result_bytes, 2048);
+  EXPECT_DOUBLE_EQ(o->result_delay_ms, 2.5);
+  EXPECT_EQ(o->timeout_ms, 5000);
+}
+
+TEST(Options, RejectsJobsOptionsOutOfRange) {
+  const std::vector<std::vector<std::string>> bad = {
+      {"jobs", "--customers", "0"},
+      {"jobs", "--customers", "20000"},
+      {"jobs", "--job-rate", "-1"},
+      {"jobs", "--pipeline", "0"},
+      {"jobs", "--pipeline", "65"},
+      {"jobs", "--result-bytes", "18"},
+      {"jobs", "--result-bytes", "10000000"},
+      {"jobs", "--timeout-ms", "0"},
+      {"jobs", "--duration", "0"},
+      {"jobs", "--raw"},
+  };
+  for (const auto& args : bad) {
+    auto o = Parse(args);
+    EXPECT_FALSE(o.has_value()) << args[1];
+    if (!o) {
+      EXPECT_FALSE(o.error().empty());
+    }
+  }
+}
+
+TEST(ScenarioPhases, JobsConnectsSubmitsUntilStoppedAndCloses) {
+  EXPECT_EQ(ScenarioPhases(Scenario::kJobs, 3),
+            (std::vector<Phase>{Phase::kConnect, Phase::kJobs, Phase::kClose}));
+  EXPECT_TRUE(PhaseNeedsStop(Phase::kJobs));
 }
 
 TEST(Endpoints, AcceptsLoopbackOnly) {

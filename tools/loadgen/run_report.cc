@@ -55,6 +55,38 @@ JsonValue StormRoundsJson(const WorkerReport& r, LatencyHistogram& all, double& 
   return rounds;
 }
 
+JsonValue JobsJson(const Options& o, const JobStats& j, double window_s) {
+  JsonValue b = JsonValue::MakeObject();
+  b.Set("loop", o.job_rate_per_s > 0 ? "open" : "closed");
+  b.Set("job_rate_per_s", o.job_rate_per_s);
+  b.Set("customers", o.customers);
+  b.Set("customers_connected", j.customers_connected);
+  b.Set("pipeline", o.pipeline);
+  b.Set("result_bytes", o.result_bytes);
+  b.Set("result_delay_ms", o.result_delay_ms);
+  b.Set("timeout_ms", o.timeout_ms);
+  b.Set("submitted", j.submitted);
+  b.Set("submitted_per_s", PerSecond(j.submitted, window_s));
+  b.Set("completed", j.completed);
+  b.Set("completed_in_window", j.completed_in_window);
+  b.Set("failed", j.failed);
+  b.Set("lost", j.lost);
+  b.Set("unanswered", j.unanswered);
+  b.Set("late", j.late);
+  b.Set("unsent", j.unsent);
+  b.Set("reconnects", j.reconnects);
+  JsonValue statuses = JsonValue::MakeObject();
+  for (const auto& [status, count] : j.statuses) statuses.Set(status, count);
+  b.Set("statuses", std::move(statuses));
+  if (o.job_rate_per_s > 0) b.Set("scheduled_latency_us", LatencySummaryJson(j.scheduled_latency));
+  b.Set("node_dispatches", j.dispatches);
+  b.Set("node_results_sent", j.results_sent);
+  b.Set("node_results_acked", j.results_acked);
+  b.Set("node_results_refused", j.results_refused);
+  b.Set("customers_cpu_s", Round3(j.customers_cpu_s));
+  return b;
+}
+
 // What the scenario measured, and its own block of the report.
 Measured MeasureScenario(const Options& o, const WorkerReport& r, const LoadgenFacts& facts,
                          LatencyHistogram& storm_latency) {
@@ -80,6 +112,13 @@ Measured MeasureScenario(const Options& o, const WorkerReport& r, const LoadgenF
     block.Set("round_trips", r.ping.round_trips);
     block.Set("error_replies", r.ping.error_replies);
     m.block_name = "ping";
+  } else if (o.scenario == Scenario::kJobs) {
+    m.duration_s = Seconds(r.jobs.start_ns, r.jobs.stop_ns);
+    m.latency = &r.jobs.latency;
+    m.throughput_per_s = PerSecond(r.jobs.completed_in_window, m.duration_s);
+    m.ops = r.jobs.completed;
+    block = JobsJson(o, r.jobs, m.duration_s);
+    m.block_name = "jobs";
   } else {
     int64_t reconnected = 0;
     block = StormRoundsJson(r, storm_latency, m.duration_s, reconnected);

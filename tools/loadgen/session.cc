@@ -135,6 +135,7 @@ void Engine::OnMessage(uint32_t id, Opcode opcode, std::string_view payload) {
     }
     return CountError("unexpected_before_registration");
   }
+  if (config_.answer_jobs) return OnJobMessage(id, kind, payload);
   switch (kind) {
     case ReplyKind::kHeartbeatAck:
       ++report_.heartbeat_acks;
@@ -149,6 +150,8 @@ void Engine::OnMessage(uint32_t id, Opcode opcode, std::string_view payload) {
       return CountError("unsolicited_job");
     case ReplyKind::kRegistered:
       return CountError("repeated_registration_reply");
+    case ReplyKind::kJobComplete:
+    case ReplyKind::kJobFailed:
     case ReplyKind::kOther:
       return CountError("unexpected_message");
   }

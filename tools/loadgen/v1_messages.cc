@@ -1,5 +1,7 @@
 #include "v1_messages.h"
 
+#include <algorithm>
+
 #include "json.h"
 
 namespace loadgen {
@@ -57,7 +59,56 @@ ReplyKind ClassifyReply(std::string_view payload) {
   if (HasMember(payload, "function", R"("HeartbeatAck")")) return ReplyKind::kHeartbeatAck;
   if (HasMember(payload, "function", R"("Error")")) return ReplyKind::kHandlerError;
   if (HasMember(payload, "function", R"("TWITTER_SCRAPE")")) return ReplyKind::kJobDispatch;
+  if (HasMember(payload, "function", R"("JobComplete")")) return ReplyKind::kJobComplete;
+  if (HasMember(payload, "function", R"("JobFailed")")) return ReplyKind::kJobFailed;
   return ReplyKind::kOther;
+}
+
+std::optional<std::string_view> RawStringMember(std::string_view payload, std::string_view key) {
+  std::string quoted = "\"";
+  quoted.append(key).append("\"");
+  for (size_t at = payload.find(quoted); at != std::string_view::npos;
+       at = payload.find(quoted, at + 1)) {
+    size_t i = at + quoted.size();
+    while (i < payload.size() && IsSpace(payload[i])) ++i;
+    if (i >= payload.size() || payload[i] != ':') continue;
+    ++i;
+    while (i < payload.size() && IsSpace(payload[i])) ++i;
+    if (i >= payload.size() || payload[i] != '"') continue;
+    const size_t begin = ++i;
+    for (; i < payload.size(); ++i) {
+      if (payload[i] == '\\') {
+        ++i;
+      } else if (payload[i] == '"') {
+        return payload.substr(begin, i - begin);
+      }
+    }
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+std::string ResultDataLiteral(int64_t result_bytes) {
+  const std::string_view head = R"([{"i":0,"text":")";
+  const std::string_view tail = R"("}])";
+  const int64_t fixed = static_cast<int64_t>(head.size() + tail.size());
+  std::string text(head);
+  text.append(static_cast<size_t>(std::max<int64_t>(result_bytes, kResultTextBytesMin) - fixed), 'x');
+  text.append(tail);
+  std::string literal;
+  AppendJsonString(text, literal);
+  return literal;
+}
+
+void AppendScrapeResultMessage(std::string_view principal, std::string_view job_id_raw,
+                               std::string_view data_literal, std::string& out) {
+  out += R"({"text":"TWITTER_SCRAPE_RESULT","type":"TWITTER_SCRAPE_RESULT","user_principal_id":)";
+  AppendJsonString(principal, out);
+  out += R"(,"job_id":")";
+  out += job_id_raw;
+  out += R"(","data":)";
+  out += data_literal;
+  out += '}';
 }
 
 }  // namespace loadgen

@@ -9,8 +9,10 @@
 #include <memory>
 #include <string>
 
+#include "customers.h"
 #include "engine.h"
 #include "proc_stats.h"
+#include "v1_messages.h"
 #include "worker_report.h"
 
 namespace loadgen {
@@ -28,6 +30,7 @@ const char* PhaseName(Phase phase) {
     case Phase::kIdle: return "idle";
     case Phase::kPing: return "ping";
     case Phase::kStormRound: return "storm";
+    case Phase::kJobs: return "jobs";
     case Phase::kClose: return "close";
   }
   return "?";
@@ -47,7 +50,25 @@ EngineConfig MakeEngineConfig(const WorkerConfig& wc) {
   if (o.scenario != Scenario::kPing) ec.heartbeat_interval_ns = static_cast<int64_t>(o.heartbeat_s * 1e9);
   ec.inflight = static_cast<int>(o.inflight);
   ec.seed = MixSeed(static_cast<uint64_t>(o.seed)) + static_cast<uint64_t>(wc.worker_index);
+  if (o.scenario == Scenario::kJobs) {
+    ec.answer_jobs = true;
+    ec.result_delay_ns = static_cast<int64_t>(o.result_delay_ms * 1e6);
+    ec.result_data_literal = ResultDataLiteral(o.result_bytes);
+  }
   return ec;
+}
+
+CustomersConfig MakeCustomersConfig(const WorkerConfig& wc) {
+  const Options& o = wc.options;
+  CustomersConfig cc;
+  cc.endpoints = wc.endpoints;
+  cc.uuid = wc.api_uuid;
+  cc.connections = o.customers;
+  cc.rate_per_s = o.job_rate_per_s;
+  cc.pipeline = static_cast<int>(o.pipeline);
+  cc.timeout_ms = o.timeout_ms;
+  cc.connect_timeout_ns = static_cast<int64_t>(o.connect_timeout_s * 1e9);
+  return cc;
 }
 
 std::vector<std::string> MakePrincipals(const WorkerConfig& wc) {
@@ -65,19 +86,26 @@ std::vector<std::string> MakePrincipals(const WorkerConfig& wc) {
 class Worker {
  public:
   Worker(const WorkerConfig& config, int control_fd, int report_fd)
-      : config_(config),
-        control_fd_(control_fd),
-        report_fd_(report_fd),
-        engine_(std::make_unique<Engine>(MakeEngineConfig(config), MakePrincipals(config), report_)) {
+      : config_(config), control_fd_(control_fd), report_fd_(report_fd) {
+    if (config.customers) {
+      customers_ = std::make_unique<Customers>(MakeCustomersConfig(config), report_);
+    } else {
+      engine_ = std::make_unique<Engine>(MakeEngineConfig(config), MakePrincipals(config), report_);
+    }
     report_.nodes = config.node_count;
   }
 
   int Run() {
-    if (auto init = engine_->Init(); !init) {
+    auto init = engine_ ? engine_->Init() : customers_->Init();
+    if (!init) {
       WriteLine("error " + init.error());
       return 1;
     }
-    engine_->WatchAuxFd(control_fd_);
+    if (engine_) {
+      engine_->WatchAuxFd(control_fd_);
+    } else {
+      customers_->WatchAuxFd(control_fd_);
+    }
     const int64_t start_ns = MonotonicNs();
     const std::vector<Phase> phases = ScenarioPhases(config_.options.scenario, config_.options.rounds);
     report_.rounds.resize(static_cast<size_t>(
@@ -100,6 +128,7 @@ class Worker {
 
  private:
   bool RunPhase(Phase phase, size_t round) {
+    if (customers_) return RunCustomersPhase(phase);
     switch (phase) {
       case Phase::kConnect: {
         const bool measured = config_.options.scenario == Scenario::kHold;
@@ -111,6 +140,14 @@ class Worker {
       }
       case Phase::kIdle:
         return WaitCommand("stop");
+      case Phase::kJobs: {
+        // Jobs arrive whenever the server sends them; the window only
+        // brackets the CPU measurement.
+        StartMeasure();
+        const bool ok = WaitCommand("stop");
+        EndMeasure();
+        return ok;
+      }
       case Phase::kPing:
         return RunPingPhase();
       case Phase::kStormRound: {
@@ -125,6 +162,45 @@ class Worker {
         return PollUntil([this] { return engine_->AllClosed(); });
     }
     return false;
+  }
+
+  bool RunCustomersPhase(Phase phase) {
+    switch (phase) {
+      case Phase::kConnect: {
+        customers_->BeginConnect();
+        if (!PollUntil([this] { return customers_->ConnectSettled(); })) return false;
+        report_.jobs.customers_connected = customers_->open_connections();
+        if (!customers_->registration_error().empty()) {
+          WriteLine("error " + customers_->registration_error());
+          return false;
+        }
+        return true;
+      }
+      case Phase::kJobs:
+        return RunJobsWindow();
+      case Phase::kClose:
+        customers_->CloseAll();
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  // Submits until "stop", then waits for the answers still outstanding for
+  // as long as the server may take to answer them (its job timeout).
+  bool RunJobsWindow() {
+    StartMeasure();
+    const double cpu_start_s = measure_cpu_start_s_;
+    customers_->StartSubmitting();
+    if (!WaitCommand("stop")) return false;
+    customers_->StopSubmitting();
+    EndMeasure();
+    report_.jobs.customers_cpu_s = OwnCpuSeconds(false) - cpu_start_s;
+    const int64_t drain_until_ns =
+        MonotonicNs() + config_.options.timeout_ms * 1'000'000 + kResponseGraceNs;
+    return PollUntil([&] {
+      return customers_->outstanding() == 0 || customers_->now_ns() >= drain_until_ns;
+    });
   }
 
   bool RunPingPhase() {
@@ -160,12 +236,13 @@ class Worker {
   template <typename Done>
   bool PollUntil(Done done) {
     while (!done()) {
-      if (engine_->now_ns() > config_.deadline_ns) {
+      if (LoopNowNs() > config_.deadline_ns) {
         std::fprintf(stderr, "sela-loadgen worker %d: deadline exceeded in %s phase\n",
                      config_.worker_index, PhaseName(phase_));
         return false;
       }
-      if (engine_->Poll(kPollSliceMs) && !ReadControl()) return false;
+      const bool control = engine_ ? engine_->Poll(kPollSliceMs) : customers_->Poll(kPollSliceMs);
+      if (control && !ReadControl()) return false;
       MaybePrintProgress();
     }
     return true;
@@ -208,20 +285,29 @@ class Worker {
     return true;
   }
 
+  int64_t LoopNowNs() const { return engine_ ? engine_->now_ns() : customers_->now_ns(); }
+
   void MaybePrintProgress() {
-    if (config_.options.quiet || engine_->now_ns() < next_progress_ns_) return;
-    next_progress_ns_ = engine_->now_ns() + kProgressIntervalNs;
+    if (config_.options.quiet || LoopNowNs() < next_progress_ns_) return;
+    next_progress_ns_ = LoopNowNs() + kProgressIntervalNs;
     std::string extra;
     if (phase_ == Phase::kPing) extra = " round_trips " + std::to_string(report_.ping.round_trips);
+    if (phase_ == Phase::kJobs && engine_) {
+      extra = " jobs " + std::to_string(report_.jobs.dispatches) + " results " +
+              std::to_string(report_.jobs.results_sent);
+    }
+    const std::string text = engine_ ? engine_->ProgressText() : customers_->ProgressText();
     std::fprintf(stderr, "[loadgen w%d %s] %s%s\n", config_.worker_index, PhaseName(phase_),
-                 engine_->ProgressText().c_str(), extra.c_str());
+                 text.c_str(), extra.c_str());
   }
 
   const WorkerConfig& config_;
   int control_fd_;
   int report_fd_;
   WorkerReport report_;
+  // Exactly one of the two is set.
   std::unique_ptr<Engine> engine_;
+  std::unique_ptr<Customers> customers_;
   std::deque<std::string> commands_;
   std::string control_buffer_;
   Phase phase_ = Phase::kConnect;
@@ -245,12 +331,14 @@ std::vector<Phase> ScenarioPhases(Scenario scenario, int64_t rounds) {
       return phases;
     }
     case Scenario::kJobs:
-      break;
+      return {Phase::kConnect, Phase::kJobs, Phase::kClose};
   }
   return {};
 }
 
-bool PhaseNeedsStop(Phase phase) { return phase == Phase::kIdle || phase == Phase::kPing; }
+bool PhaseNeedsStop(Phase phase) {
+  return phase == Phase::kIdle || phase == Phase::kPing || phase == Phase::kJobs;
+}
 
 int RunWorker(const WorkerConfig& config, int control_fd, int report_fd) {
   return Worker(config, control_fd, report_fd).Run();

@@ -1,4 +1,5 @@
 // Worker: one child process running an Engine over its share of the nodes,
+// or (jobs scenario, one extra process) the Customers loop of the API client,
 // stepping through the scenario's phases when the parent says so.
 //
 // Pipe protocol (lines of text):
@@ -13,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "options.h"
@@ -27,11 +29,14 @@ struct WorkerConfig {
   int64_t node_count = 0;
   double connect_rate_per_s = 0;
   int64_t deadline_ns = 0;  // CLOCK_MONOTONIC; past it the worker exits.
+  // jobs: this worker runs the API customers instead of nodes.
+  bool customers = false;
+  std::string api_uuid;
 };
 
 // The phases each scenario steps through, in order; shared by parent and
 // workers so both sides agree on the number of "go"s.
-enum class Phase { kConnect, kIdle, kPing, kStormRound, kClose };
+enum class Phase { kConnect, kIdle, kPing, kStormRound, kJobs, kClose };
 std::vector<Phase> ScenarioPhases(Scenario scenario, int64_t rounds);
 // Open-ended phases run until "stop".
 bool PhaseNeedsStop(Phase phase);

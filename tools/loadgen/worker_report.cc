@@ -77,6 +77,85 @@ std::expected<PingStats, std::string> PingFromJson(const JsonValue& j) {
   return p;
 }
 
+JsonValue JobsToJson(const JobStats& s) {
+  JsonValue j = JsonValue::MakeObject();
+  j.Set("customers_connected", s.customers_connected);
+  j.Set("submitted", s.submitted);
+  j.Set("late", s.late);
+  j.Set("unsent", s.unsent);
+  j.Set("completed", s.completed);
+  j.Set("completed_in_window", s.completed_in_window);
+  j.Set("failed", s.failed);
+  j.Set("lost", s.lost);
+  j.Set("unanswered", s.unanswered);
+  j.Set("reconnects", s.reconnects);
+  JsonValue statuses = JsonValue::MakeObject();
+  for (const auto& [status, count] : s.statuses) statuses.Set(status, count);
+  j.Set("statuses", std::move(statuses));
+  j.Set("start_ns", s.start_ns);
+  j.Set("stop_ns", s.stop_ns);
+  j.Set("latency", HistogramToJson(s.latency));
+  j.Set("scheduled_latency", HistogramToJson(s.scheduled_latency));
+  j.Set("customers_cpu_s", s.customers_cpu_s);
+  j.Set("dispatches", s.dispatches);
+  j.Set("results_sent", s.results_sent);
+  j.Set("results_acked", s.results_acked);
+  j.Set("results_refused", s.results_refused);
+  return j;
+}
+
+std::expected<JobStats, std::string> JobsFromJson(const JsonValue& j) {
+  JobStats s;
+  s.customers_connected = j["customers_connected"].AsInt();
+  s.submitted = j["submitted"].AsInt();
+  s.late = j["late"].AsInt();
+  s.unsent = j["unsent"].AsInt();
+  s.completed = j["completed"].AsInt();
+  s.completed_in_window = j["completed_in_window"].AsInt();
+  s.failed = j["failed"].AsInt();
+  s.lost = j["lost"].AsInt();
+  s.unanswered = j["unanswered"].AsInt();
+  s.reconnects = j["reconnects"].AsInt();
+  for (const auto& [status, count] : j["statuses"].AsObject()) s.statuses[status] = count.AsInt();
+  s.start_ns = j["start_ns"].AsInt();
+  s.stop_ns = j["stop_ns"].AsInt();
+  auto latency = HistogramFromJson(j["latency"]);
+  if (!latency) return std::unexpected(latency.error());
+  s.latency = std::move(*latency);
+  auto scheduled = HistogramFromJson(j["scheduled_latency"]);
+  if (!scheduled) return std::unexpected(scheduled.error());
+  s.scheduled_latency = std::move(*scheduled);
+  s.customers_cpu_s = j["customers_cpu_s"].AsDouble();
+  s.dispatches = j["dispatches"].AsInt();
+  s.results_sent = j["results_sent"].AsInt();
+  s.results_acked = j["results_acked"].AsInt();
+  s.results_refused = j["results_refused"].AsInt();
+  return s;
+}
+
+void MergeJobs(const JobStats& from, JobStats& into) {
+  into.customers_connected += from.customers_connected;
+  into.submitted += from.submitted;
+  into.late += from.late;
+  into.unsent += from.unsent;
+  into.completed += from.completed;
+  into.completed_in_window += from.completed_in_window;
+  into.failed += from.failed;
+  into.lost += from.lost;
+  into.unanswered += from.unanswered;
+  into.reconnects += from.reconnects;
+  for (const auto& [status, count] : from.statuses) into.statuses[status] += count;
+  into.start_ns = EarliestSet(into.start_ns, from.start_ns);
+  into.stop_ns = std::max(into.stop_ns, from.stop_ns);
+  into.latency.Merge(from.latency);
+  into.scheduled_latency.Merge(from.scheduled_latency);
+  into.customers_cpu_s += from.customers_cpu_s;
+  into.dispatches += from.dispatches;
+  into.results_sent += from.results_sent;
+  into.results_acked += from.results_acked;
+  into.results_refused += from.results_refused;
+}
+
 }  // namespace
 
 JsonValue HistogramToJson(const LatencyHistogram& h) {
@@ -129,6 +208,7 @@ JsonValue WorkerReportToJson(const WorkerReport& r) {
   for (const PhaseStats& round : r.rounds) rounds.Push(PhaseToJson(round));
   j.Set("rounds", std::move(rounds));
   j.Set("ping", PingToJson(r.ping));
+  j.Set("jobs", JobsToJson(r.jobs));
   j.Set("heartbeats_sent", r.heartbeats_sent);
   j.Set("heartbeat_acks", r.heartbeat_acks);
   j.Set("closed_clean", r.closed_clean);
@@ -161,6 +241,9 @@ std::expected<WorkerReport, std::string> WorkerReportFromJson(const JsonValue& j
   auto ping = PingFromJson(j["ping"]);
   if (!ping) return std::unexpected(ping.error());
   r.ping = std::move(*ping);
+  auto jobs = JobsFromJson(j["jobs"]);
+  if (!jobs) return std::unexpected(jobs.error());
+  r.jobs = std::move(*jobs);
   r.heartbeats_sent = j["heartbeats_sent"].AsInt();
   r.heartbeat_acks = j["heartbeat_acks"].AsInt();
   r.closed_clean = j["closed_clean"].AsInt();
@@ -187,6 +270,7 @@ void MergeWorkerReport(const WorkerReport& from, WorkerReport& into) {
   into.ping.start_ns = EarliestSet(into.ping.start_ns, from.ping.start_ns);
   into.ping.stop_ns = std::max(into.ping.stop_ns, from.ping.stop_ns);
   into.ping.latency.Merge(from.ping.latency);
+  MergeJobs(from.jobs, into.jobs);
   into.heartbeats_sent += from.heartbeats_sent;
   into.heartbeat_acks += from.heartbeat_acks;
   into.closed_clean += from.closed_clean;

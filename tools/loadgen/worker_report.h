@@ -40,12 +40,40 @@ struct PingStats {
   LatencyHistogram latency;
 };
 
+// The jobs scenario. The customer worker fills the customer half, the node
+// workers the node half; merging the reports adds them up.
+struct JobStats {
+  // Customers (HTTP, POST /api/rpc/scrapeUrl).
+  int64_t customers_connected = 0;  // Connections open at the end of the connect phase.
+  int64_t submitted = 0;            // Requests written in the window.
+  int64_t late = 0;       // Open loop: due while every connection was full; queued instead.
+  int64_t unsent = 0;     // Open loop: still queued when the window closed; never sent.
+  int64_t completed = 0;  // 200 responses (window and drain).
+  int64_t completed_in_window = 0;
+  int64_t failed = 0;      // Non-200 responses, and requests lost with their connection.
+  int64_t lost = 0;        // ... of which lost: connection closed, reset or timed out.
+  int64_t unanswered = 0;  // Still outstanding when the drain ended.
+  int64_t reconnects = 0;  // Customer connections reopened after the server closed one.
+  std::map<std::string, int64_t, std::less<>> statuses;  // Responses by HTTP status.
+  int64_t start_ns = 0;    // Submission window.
+  int64_t stop_ns = 0;
+  LatencyHistogram latency;            // 200s: request written -> response read.
+  LatencyHistogram scheduled_latency;  // Open loop 200s: due time -> response read.
+  double customers_cpu_s = 0;          // The customer worker's CPU in the window.
+  // Nodes (WebSocket).
+  int64_t dispatches = 0;       // TWITTER_SCRAPE frames received.
+  int64_t results_sent = 0;     // TWITTER_SCRAPE_RESULT frames sent.
+  int64_t results_acked = 0;    // JobComplete replies.
+  int64_t results_refused = 0;  // JobFailed, Error or success:false replies.
+};
+
 struct WorkerReport {
   int64_t workers = 1;
   int64_t nodes = 0;
   PhaseStats connect;
   std::vector<PhaseStats> rounds;
   PingStats ping;
+  JobStats jobs;
   int64_t heartbeats_sent = 0;
   int64_t heartbeat_acks = 0;
   int64_t closed_clean = 0;    // Final close answered by the server's close frame or EOF.
