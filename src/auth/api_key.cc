@@ -51,7 +51,8 @@ std::string Sha256Hex(std::string_view bytes) {
 }
 
 std::optional<std::string_view> ApiKeyFromHeader(std::string_view header) {
-  std::string_view v = Trim(header);
+  std::string_view v = header;
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
   if (v.starts_with("Bearer ")) {
     v.remove_prefix(7);
   } else if (v.starts_with("ApiKey ")) {

@@ -21,7 +21,9 @@ TEST(ApiKey, Is32AlphanumericCharactersAndDiffersEachTime) {
 TEST(ApiKey, UsesTheWholeAlphabet) {
   std::set<char> chars;
   for (int i = 0; i < 100; ++i) {
-    for (char c : *GenerateApiKey()) chars.insert(c);
+    const auto key = GenerateApiKey();
+    ASSERT_TRUE(key.has_value());
+    for (char c : *key) chars.insert(c);
   }
   EXPECT_EQ(chars.size(), 62u);
 }
