@@ -94,8 +94,55 @@ class FakeStore final : public store::Store {
     }
     done(sum);
   }
+  // API clients and jobs: not used by these tests.
+  void RegisterApiClient(const store::ApiClient&, Callback<store::ApiClient> done) override {
+    done(Err(NotUsed()));
+  }
+  void GetApiClient(const std::string&, Callback<std::optional<store::ApiClient>> done) override {
+    done(Err(NotUsed()));
+  }
+  void FindApiClientByKeyHash(const std::string&,
+                              Callback<std::optional<store::ApiClient>> done) override {
+    done(Err(NotUsed()));
+  }
+  void GetUsageLog(const std::string&, int64_t, int64_t,
+                   Callback<std::vector<int64_t>> done) override {
+    done(Err(NotUsed()));
+  }
+  void CreateJob(const store::CreateJobRequest&,
+                 Callback<store::CreateJobOutcome> done) override {
+    done(Err(NotUsed()));
+  }
+  void LeaseJob(const std::string&, const std::string&, const std::string&, uint32_t, int64_t,
+                int64_t, Done done) override {
+    done(NotUsed());
+  }
+  void CompleteJob(const std::string&, const store::JobCompletion&, int64_t,
+                   Callback<store::CompleteOutcome> done) override {
+    done(Err(NotUsed()));
+  }
+  void ReleaseJob(const std::string&, uint32_t, int64_t, Done done) override { done(NotUsed()); }
+  void FailJob(const std::string&, uint32_t, const std::string&, int64_t, Done done) override {
+    done(NotUsed());
+  }
+  void GetJob(const std::string&, Callback<std::optional<store::JobRecord>> done) override {
+    done(Err(NotUsed()));
+  }
+  void ListClientJobs(const std::string&, std::optional<store::JobState>, uint32_t,
+                      Callback<std::vector<store::JobRecord>> done) override {
+    done(Err(NotUsed()));
+  }
+  void ListOpenJobs(Callback<std::vector<store::JobRecord>> done) override {
+    done(Err(NotUsed()));
+  }
+  void GetBlob(const std::string&, Callback<std::optional<std::string>> done) override {
+    done(Err(NotUsed()));
+  }
   void Ping(Done done) override { done(Status()); }
   void Flush() override {}
+
+ private:
+  static Status NotUsed() { return Internal("not used by node route tests"); }
 };
 
 class NodeRoutesTest : public ::testing::Test {

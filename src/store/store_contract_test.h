@@ -5,6 +5,9 @@
 //   INSTANTIATE_TEST_SUITE_P(Sqlite, StoreContractTest,
 //                            ::testing::Values(SqliteBackend()), BackendName);
 //
+// API clients and jobs have their own suite, JobContractTest, which a
+// backend instantiates the same way.
+//
 // Callbacks are posted into a PostQueue that the test drains on its own
 // thread after Store::Flush(), so no test sleeps or polls.
 #pragma once
@@ -17,6 +20,7 @@
 #include <deque>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -28,6 +32,9 @@
 #include "store/store.h"
 
 namespace sela::store::testing {
+
+// The time the helpers below stamp records with unless told otherwise.
+constexpr int64_t StoreTimeZeroMs() { return 1'700'000'000'000; }
 
 // A fresh directory under the system's temp dir, removed with its contents.
 class TempDir {
@@ -132,6 +139,69 @@ inline UptimeDelta OnlineDelta(const std::string& principal, const std::string& 
   return delta;
 }
 
+// 64 lowercase hex digits standing for a SHA-256 (the store does not hash):
+// `seed` in hex, padded with zeros.
+inline std::string FakeSha256(uint64_t seed) {
+  std::string hash(64, '0');
+  for (size_t i = hash.size(); seed != 0 && i > 0; --i, seed /= 16) {
+    hash[i - 1] = "0123456789abcdef"[seed % 16];
+  }
+  return hash;
+}
+
+inline ApiClient Client(const std::string& uuid, int64_t usage_limit, uint64_t key_seed,
+                        int64_t created_ms = StoreTimeZeroMs()) {
+  return ApiClient{.uuid = uuid,
+                   .key_hash = FakeSha256(key_seed),
+                   .usage_count = 0,
+                   .usage_limit = usage_limit,
+                   .created_ms = created_ms};
+}
+
+// A new pending job as CreateJob takes it.
+inline JobRecord NewJob(const std::string& job_id, const std::string& client_uuid,
+                        int64_t created_ms, bool sync = false) {
+  JobRecord job;
+  job.job_id = job_id;
+  job.client_uuid = client_uuid;
+  job.job_type = "scrape";
+  job.target = "https://example.com/" + job_id;
+  job.created_ms = created_ms;
+  job.assigned_ms = created_ms;
+  job.deadline_ms = sync ? created_ms + 60'000 : 0;
+  job.post_count = 5;
+  job.replies_count = 2;
+  job.scroll_pause_ms = 700;
+  job.sync = sync;
+  return job;
+}
+
+inline CreateJobRequest NewJobRequest(JobRecord job, bool charge_usage = true,
+                                      std::string idempotency_key = "",
+                                      std::string request_hash = "") {
+  CreateJobRequest request;
+  request.job = std::move(job);
+  request.charge_usage = charge_usage;
+  request.idempotency_key = std::move(idempotency_key);
+  request.request_hash = std::move(request_hash);
+  return request;
+}
+
+inline JobCompletion Completion(const std::string& node, uint32_t attempt, std::string result,
+                                uint64_t hash_seed) {
+  JobCompletion completion;
+  completion.node_principal = node;
+  completion.attempt = attempt;
+  completion.result_hash = FakeSha256(hash_seed);
+  completion.result_content_type = "application/json";
+  completion.result = std::move(result);
+  completion.reward_units = 12'500'000;
+  completion.price_cents = 3;
+  completion.objects_count = 4;
+  completion.file_size_kb = 1;
+  return completion;
+}
+
 // A place for one backend's data (a temp dir, a Redis database) on which
 // stores can be opened, closed and opened again.
 class StoreEnv {
@@ -224,6 +294,62 @@ class StoreHarness {
     return Call<Status>([&](auto done) { store().Ping(done); });
   }
 
+  Result<ApiClient> RegisterClient(const ApiClient& client) {
+    return Call<Result<ApiClient>>([&](auto done) { store().RegisterApiClient(client, done); });
+  }
+  Result<std::optional<ApiClient>> GetClient(const std::string& uuid) {
+    return Call<Result<std::optional<ApiClient>>>(
+        [&](auto done) { store().GetApiClient(uuid, done); });
+  }
+  Result<std::optional<ApiClient>> FindClient(const std::string& key_hash) {
+    return Call<Result<std::optional<ApiClient>>>(
+        [&](auto done) { store().FindApiClientByKeyHash(key_hash, done); });
+  }
+  Result<std::vector<int64_t>> UsageLog(const std::string& uuid, int64_t from_ms = 0,
+                                        int64_t to_ms = std::numeric_limits<int64_t>::max()) {
+    return Call<Result<std::vector<int64_t>>>(
+        [&](auto done) { store().GetUsageLog(uuid, from_ms, to_ms, done); });
+  }
+  Result<CreateJobOutcome> Create(const CreateJobRequest& request) {
+    return Call<Result<CreateJobOutcome>>([&](auto done) { store().CreateJob(request, done); });
+  }
+  Status Lease(const std::string& job_id, const std::string& node, uint32_t attempt,
+               int64_t lease_deadline_ms, int64_t now_ms, const std::string& client_id = "c1") {
+    return Call<Status>([&](auto done) {
+      store().LeaseJob(job_id, node, client_id, attempt, lease_deadline_ms, now_ms, done);
+    });
+  }
+  Result<CompleteOutcome> Complete(const std::string& job_id, const JobCompletion& completion,
+                                   int64_t now_ms) {
+    return Call<Result<CompleteOutcome>>(
+        [&](auto done) { store().CompleteJob(job_id, completion, now_ms, done); });
+  }
+  Status Release(const std::string& job_id, uint32_t attempt, int64_t now_ms) {
+    return Call<Status>([&](auto done) { store().ReleaseJob(job_id, attempt, now_ms, done); });
+  }
+  Status Fail(const std::string& job_id, uint32_t attempt, const std::string& error,
+              int64_t now_ms) {
+    return Call<Status>(
+        [&](auto done) { store().FailJob(job_id, attempt, error, now_ms, done); });
+  }
+  Result<std::optional<JobRecord>> GetJob(const std::string& job_id) {
+    return Call<Result<std::optional<JobRecord>>>(
+        [&](auto done) { store().GetJob(job_id, done); });
+  }
+  Result<std::vector<JobRecord>> ClientJobs(const std::string& uuid,
+                                            std::optional<JobState> state = std::nullopt,
+                                            uint32_t limit = 100) {
+    return Call<Result<std::vector<JobRecord>>>(
+        [&](auto done) { store().ListClientJobs(uuid, state, limit, done); });
+  }
+  Result<std::vector<JobRecord>> OpenJobs() {
+    return Call<Result<std::vector<JobRecord>>>([&](auto done) { store().ListOpenJobs(done); });
+  }
+  Result<std::optional<std::string>> Blob(const std::string& hash) {
+    return Call<Result<std::optional<std::string>>>(
+        [&](auto done) { store().GetBlob(hash, done); });
+  }
+
   // Closes the store; its pending callbacks are delivered.
   void Close() {
     posts_.Release();
@@ -255,6 +381,47 @@ class StoreContractTest : public ::testing::TestWithParam<StoreBackend>, public 
   }
 
   std::unique_ptr<StoreEnv> env_;
+};
+
+// The contract on API clients and jobs (store_contract_jobs_test.cc): a
+// store with one registered client "acme" (limit 100, key FakeSha256(1)),
+// and helpers that drive jobs. A backend instantiates it beside
+// StoreContractTest.
+class JobContractTest : public StoreContractTest {
+ public:
+  static constexpr int64_t kLeaseMs = 30'000;
+
+ protected:
+  void SetUp() override {
+    StoreContractTest::SetUp();
+    if (HasFatalFailure()) return;
+    ASSERT_TRUE(RegisterClient(Client("acme", 100, 1)).has_value());
+  }
+
+  JobRecord MustCreate(const JobRecord& job, bool charge_usage = true) {
+    const Result<CreateJobOutcome> outcome = Create(NewJobRequest(job, charge_usage));
+    EXPECT_TRUE(outcome.has_value()) << outcome.error().ToString();
+    if (!outcome.has_value()) return {};
+    EXPECT_TRUE(outcome->created);
+    return outcome->job;
+  }
+  JobRecord MustGet(const std::string& job_id) {
+    const Result<std::optional<JobRecord>> job = GetJob(job_id);
+    EXPECT_TRUE(job.has_value() && job->has_value()) << job_id;
+    return job.has_value() && job->has_value() ? **job : JobRecord{};
+  }
+  int64_t UsageCount(const std::string& uuid) {
+    const Result<std::optional<ApiClient>> client = GetClient(uuid);
+    EXPECT_TRUE(client.has_value() && client->has_value()) << uuid;
+    return client.has_value() && client->has_value() ? (*client)->usage_count : -1;
+  }
+  // A job of acme leased to `node` with attempt 1.
+  JobRecord Ongoing(const std::string& job_id, const std::string& node = "node-a",
+                    bool sync = false) {
+    MustCreate(NewJob(job_id, "acme", StoreTimeZeroMs(), sync));
+    EXPECT_TRUE(Lease(job_id, node, 1, StoreTimeZeroMs() + 10 + kLeaseMs, StoreTimeZeroMs() + 10).ok());
+    return MustGet(job_id);
+  }
 };
 
 }  // namespace sela::store::testing

@@ -28,6 +28,43 @@ std::string Quote(std::string_view s) {
   return out;
 }
 
+bool IsLowerHex(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f'); }
+
+Status ValidateNotNegative(int64_t value, std::string_view what) {
+  if (value < 0) {
+    return InvalidArgument(std::string(what) + " " + std::to_string(value) + " is negative");
+  }
+  return Status::Ok();
+}
+
+Status ValidateNewJobStrings(const JobRecord& job, const JobLimits& limits) {
+  RETURN_IF_ERROR(ValidateId(job.job_id, "job_id", limits.id_bytes_max));
+  RETURN_IF_ERROR(ValidateId(job.client_uuid, "client_uuid", limits.id_bytes_max));
+  RETURN_IF_ERROR(ValidateId(job.job_type, "job_type", limits.id_bytes_max));
+  RETURN_IF_ERROR(ValidateText(job.target, "target", limits.text_bytes_max));
+  RETURN_IF_ERROR(ValidateText(job.node_principal, "node_principal", limits.principal_bytes_max));
+  RETURN_IF_ERROR(ValidateText(job.node_client_id, "node_client_id", limits.client_id_bytes_max));
+  RETURN_IF_ERROR(ValidateText(job.result_hash, "result_hash", limits.id_bytes_max));
+  RETURN_IF_ERROR(
+      ValidateText(job.result_content_type, "result_content_type", limits.text_bytes_max));
+  RETURN_IF_ERROR(ValidateText(job.error, "error", limits.text_bytes_max));
+  return ValidateText(job.last_failed_node, "last_failed_node", limits.principal_bytes_max);
+}
+
+Status ValidateNewJobNumbers(const JobRecord& job) {
+  const std::pair<const char*, int64_t> fields[] = {
+      {"created_ms", job.created_ms},       {"assigned_ms", job.assigned_ms},
+      {"lease_deadline_ms", job.lease_deadline_ms}, {"deadline_ms", job.deadline_ms},
+      {"complete_ms", job.complete_ms},     {"post_count", job.post_count},
+      {"replies_count", job.replies_count}, {"scroll_pause_ms", job.scroll_pause_ms},
+      {"reward_units", job.reward_units},   {"result_bytes", job.result_bytes},
+      {"price_cents", job.price_cents},     {"objects_count", job.objects_count},
+      {"file_size_kb", job.file_size_kb},
+  };
+  for (const auto& [name, value] : fields) RETURN_IF_ERROR(ValidateNotNegative(value, name));
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status ValidatePrincipal(std::string_view principal, size_t bytes_max) {
@@ -94,6 +131,80 @@ Status ValidateStatus(NodeStatus status) {
     return InvalidArgument("node status " + std::to_string(static_cast<int>(status)) +
                            " is neither active nor inactive");
   }
+  return Status::Ok();
+}
+
+Status ValidateId(std::string_view id, std::string_view what, size_t bytes_max) {
+  if (id.empty()) return InvalidArgument(std::string(what) + " is empty");
+  return ValidateText(id, what, bytes_max);
+}
+
+Status ValidateText(std::string_view text, std::string_view what, size_t bytes_max) {
+  if (text.size() > bytes_max) {
+    return InvalidArgument(std::string(what) + " is " + std::to_string(text.size()) +
+                           " bytes, more than the limit of " + std::to_string(bytes_max));
+  }
+  return Status::Ok();
+}
+
+Status ValidateSha256Hex(std::string_view hash, std::string_view what) {
+  constexpr size_t kSha256HexChars = 64;
+  bool ok = hash.size() == kSha256HexChars;
+  for (size_t i = 0; ok && i < hash.size(); ++i) ok = IsLowerHex(hash[i]);
+  if (!ok) {
+    return InvalidArgument(std::string(what) + " " + Quote(hash) +
+                           " is not a SHA-256 written as 64 lowercase hex digits");
+  }
+  return Status::Ok();
+}
+
+Status ValidateJobState(JobState state) {
+  if (JobStateName(state) == "unknown") {
+    return InvalidArgument("job state " + std::to_string(static_cast<int>(state)) +
+                           " is not a job state");
+  }
+  return Status::Ok();
+}
+
+Status ValidateApiClient(const ApiClient& client, const JobLimits& limits) {
+  RETURN_IF_ERROR(ValidateId(client.uuid, "API client uuid", limits.id_bytes_max));
+  RETURN_IF_ERROR(ValidateSha256Hex(client.key_hash, "API key hash"));
+  RETURN_IF_ERROR(ValidateNotNegative(client.usage_limit, "usage_limit"));
+  return ValidateNotNegative(client.created_ms, "created_ms");
+}
+
+Status ValidateCreateJob(const CreateJobRequest& request, const JobLimits& limits) {
+  const JobRecord& job = request.job;
+  RETURN_IF_ERROR(ValidateNewJobStrings(job, limits));
+  RETURN_IF_ERROR(ValidateNewJobNumbers(job));
+  if (job.state != JobState::kPending || job.attempt != 0) {
+    return InvalidArgument("a new job must be pending with attempt 0, not " +
+                           std::string(JobStateName(job.state)) + " with attempt " +
+                           std::to_string(job.attempt));
+  }
+  if (job.max_attempts == 0) return InvalidArgument("max_attempts must be at least 1");
+  RETURN_IF_ERROR(ValidateText(request.idempotency_key, "idempotency key", limits.id_bytes_max));
+  RETURN_IF_ERROR(ValidateText(request.request_hash, "request_hash", limits.id_bytes_max));
+  if (!request.idempotency_key.empty() && request.request_hash.empty()) {
+    return InvalidArgument("an idempotency key needs a request_hash");
+  }
+  return Status::Ok();
+}
+
+Status ValidateCompletion(const JobCompletion& completion, const JobLimits& limits) {
+  RETURN_IF_ERROR(
+      ValidateId(completion.node_principal, "node_principal", limits.principal_bytes_max));
+  RETURN_IF_ERROR(ValidateSha256Hex(completion.result_hash, "result_hash"));
+  RETURN_IF_ERROR(ValidateText(completion.result_content_type, "result_content_type",
+                               limits.text_bytes_max));
+  RETURN_IF_ERROR(ValidateText(completion.result, "result", limits.result_bytes_max));
+  const std::pair<const char*, int64_t> fields[] = {
+      {"reward_units", completion.reward_units},
+      {"price_cents", completion.price_cents},
+      {"objects_count", completion.objects_count},
+      {"file_size_kb", completion.file_size_kb},
+  };
+  for (const auto& [name, value] : fields) RETURN_IF_ERROR(ValidateNotNegative(value, name));
   return Status::Ok();
 }
 

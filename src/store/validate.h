@@ -35,4 +35,39 @@ Status ValidateUptimeDelta(const UptimeDelta& delta, size_t principal_bytes_max)
 
 Status ValidateStatus(NodeStatus status);
 
+// Byte limits on the strings of API clients and jobs; each backend fills
+// them from its options.
+struct JobLimits {
+  size_t principal_bytes_max = 256;  // Node principals, as for nodes.
+  size_t client_id_bytes_max = 64;   // Node client ids, as for nodes.
+  // API client uuids, job ids, job types, idempotency keys, request hashes.
+  size_t id_bytes_max = 128;
+  size_t text_bytes_max = 8192;      // Targets, content types, errors.
+  size_t result_bytes_max = size_t{64} << 20;  // One job's result.
+};
+
+// Non-empty and at most `bytes_max` bytes; `what` names the argument.
+Status ValidateId(std::string_view id, std::string_view what, size_t bytes_max);
+
+// At most `bytes_max` bytes (may be empty).
+Status ValidateText(std::string_view text, std::string_view what, size_t bytes_max);
+
+// 64 lowercase hex digits: a SHA-256 as the store keeps it.
+Status ValidateSha256Hex(std::string_view hash, std::string_view what);
+
+Status ValidateJobState(JobState state);
+
+// A new API client: uuid and key hash well formed, usage_limit and
+// created_ms not negative. usage_count is ignored (a client starts at 0).
+Status ValidateApiClient(const ApiClient& client, const JobLimits& limits);
+
+// A new job: ids and strings within the limits, state pending with attempt
+// 0, max_attempts at least 1, no negative number; idempotency key and
+// request hash bounded, and a request hash whenever there is a key.
+Status ValidateCreateJob(const CreateJobRequest& request, const JobLimits& limits);
+
+// A completion: node principal, result hash and content type well formed,
+// result within result_bytes_max, no negative number.
+Status ValidateCompletion(const JobCompletion& completion, const JobLimits& limits);
+
 }  // namespace sela::store

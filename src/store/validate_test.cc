@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <limits>
+#include <string>
 
 namespace sela::store {
 namespace {
@@ -89,6 +90,52 @@ TEST(ValidateStatus, RefusesValuesOutsideTheEnum) {
 TEST(ValidateNowMs, RefusesNegativeTimes) {
   EXPECT_TRUE(ValidateNowMs(0).ok());
   EXPECT_EQ(ValidateNowMs(-1).code(), Code::kInvalidArgument);
+}
+
+TEST(JobStateName, NamesEachStateAsTheOriginalDid) {
+  EXPECT_EQ(JobStateName(JobState::kPending), "pending");
+  EXPECT_EQ(JobStateName(JobState::kOngoing), "ongoing");
+  EXPECT_EQ(JobStateName(JobState::kCompleted), "completed");
+  EXPECT_EQ(JobStateName(JobState::kFailed), "failed");
+  EXPECT_EQ(JobStateName(static_cast<JobState>(9)), "unknown");
+  EXPECT_EQ(ValidateJobState(static_cast<JobState>(9)).code(), Code::kInvalidArgument);
+  EXPECT_TRUE(ValidateJobState(JobState::kFailed).ok());
+}
+
+TEST(ValidateSha256Hex, AcceptsOnly64LowercaseHexDigits) {
+  const std::string good = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+  EXPECT_TRUE(ValidateSha256Hex(good, "hash").ok());
+  for (const std::string& bad :
+       {std::string(), good.substr(1), good + "0", std::string(64, 'A'), std::string(64, 'g'),
+        std::string(63, 'a') + " "}) {
+    const Status status = ValidateSha256Hex(bad, "result_hash");
+    EXPECT_EQ(status.code(), Code::kInvalidArgument) << bad;
+    EXPECT_NE(status.message().find("result_hash"), std::string::npos) << status.ToString();
+  }
+}
+
+TEST(ValidateId, RefusesEmptyAndTooLongAndNamesTheArgument) {
+  EXPECT_TRUE(ValidateId("abc", "job_id", 3).ok());
+  EXPECT_EQ(ValidateId("", "job_id", 3).code(), Code::kInvalidArgument);
+  const Status status = ValidateId("abcd", "job_id", 3);
+  EXPECT_EQ(status.code(), Code::kInvalidArgument);
+  EXPECT_NE(status.message().find("job_id"), std::string::npos) << status.ToString();
+  EXPECT_TRUE(ValidateText("", "error", 3).ok());
+  EXPECT_EQ(ValidateText("abcd", "error", 3).code(), Code::kInvalidArgument);
+}
+
+TEST(ValidateCreateJob, AcceptsANewPendingJobAndRefusesOtherStates) {
+  CreateJobRequest request;
+  request.job.job_id = "job_1";
+  request.job.client_uuid = "acme";
+  request.job.job_type = "scrape";
+  const JobLimits limits;
+  EXPECT_TRUE(ValidateCreateJob(request, limits).ok());
+  request.job.state = JobState::kCompleted;
+  EXPECT_EQ(ValidateCreateJob(request, limits).code(), Code::kInvalidArgument);
+  request.job.state = JobState::kPending;
+  request.job.reward_units = -1;
+  EXPECT_EQ(ValidateCreateJob(request, limits).code(), Code::kInvalidArgument);
 }
 
 }  // namespace

@@ -94,6 +94,15 @@ Query& Query::BindOptionalDouble(int index, std::optional<double> value) {
   return *this;
 }
 
+Query& Query::BindBlob(int index, std::string_view bytes) {
+  if (bind_rc_ != SQLITE_OK) return *this;
+  // A null data pointer would bind NULL, so empty bytes are a zero-length blob.
+  bind_rc_ = bytes.empty() ? sqlite3_bind_zeroblob(stmt_, index, 0)
+                           : sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(),
+                                                 SQLITE_TRANSIENT);
+  return *this;
+}
+
 Result<bool> Query::Step() {
   if (bind_rc_ != SQLITE_OK) return Err(Error(bind_rc_, "bind"));
   const int rc = sqlite3_step(stmt_);
@@ -117,6 +126,12 @@ std::string Query::Text(int column) const {
   const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
   if (text == nullptr) return {};
   return std::string(text, static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
+}
+
+std::string Query::Blob(int column) const {
+  const auto* bytes = static_cast<const char*>(sqlite3_column_blob(stmt_, column));
+  if (bytes == nullptr) return {};
+  return std::string(bytes, static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
 }
 
 Status Query::Error(int rc, std::string_view action) const {

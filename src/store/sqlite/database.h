@@ -48,6 +48,8 @@ class Query {
   Query& BindText(int index, std::string_view value);
   // NULL when absent.
   Query& BindOptionalDouble(int index, std::optional<double> value);
+  // Bytes as a BLOB (an empty one for empty bytes, never NULL).
+  Query& BindBlob(int index, std::string_view bytes);
 
   // Advances to the next row: true when one is ready, false at the end.
   Result<bool> Step();
@@ -58,6 +60,7 @@ class Query {
   int64_t Int64(int column) const;
   double Double(int column) const;
   std::string Text(int column) const;
+  std::string Blob(int column) const;
 
  private:
   friend class Database;

@@ -118,6 +118,20 @@ TEST_F(DatabaseTest, OptionalDoublesBindAsNull) {
   EXPECT_EQ(d->Double(0), 2.5);
 }
 
+TEST_F(DatabaseTest, BlobsKeepEveryByteAndAnEmptyOneIsNotNull) {
+  ASSERT_TRUE(db_->Exec("CREATE TABLE b (k INTEGER PRIMARY KEY, v BLOB NOT NULL) STRICT").ok());
+  const std::string bytes("a\0b\xff", 4);
+  for (const std::string& value : {bytes, std::string()}) {
+    auto insert = db_->Prepare("INSERT INTO b (v) VALUES (?1) RETURNING v");
+    ASSERT_TRUE(insert.has_value());
+    ASSERT_EQ(insert->BindBlob(1, value).Step(), true);
+    EXPECT_EQ(insert->Blob(0), value);
+  }
+  auto types = db_->Prepare("SELECT COUNT(*) FROM b WHERE typeof(v) = 'blob'");
+  ASSERT_EQ(types->Step(), true);
+  EXPECT_EQ(types->Int64(0), 2);
+}
+
 TEST_F(DatabaseTest, InTransactionFollowsBeginAndCommit) {
   EXPECT_FALSE(db_->InTransaction());
   ASSERT_TRUE(db_->Run("BEGIN").ok());

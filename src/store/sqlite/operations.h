@@ -16,6 +16,7 @@
 #include "core/status.h"
 #include "store/sqlite/database.h"
 #include "store/store.h"
+#include "store/validate.h"
 
 namespace sela::store::sqlite {
 
@@ -26,6 +27,8 @@ struct OperationLimits {
   // second collision in a row means the random source is broken.
   uint32_t referral_code_attempts_max = 16;
   uint64_t session_ids_per_reserve_max = 1'000'000;
+  JobLimits jobs;
+  uint32_t jobs_per_list_max = 10'000;  // ListClientJobs' limit.
 };
 
 class Operations {
@@ -52,6 +55,27 @@ class Operations {
   Result<int64_t> GetTotalUptimeMs(const std::string& principal);
   Status Ping();
 
+  // API clients and jobs (operations_jobs.cc).
+  Result<ApiClient> RegisterApiClient(const ApiClient& client);
+  Result<std::optional<ApiClient>> GetApiClient(const std::string& uuid);
+  Result<std::optional<ApiClient>> FindApiClientByKeyHash(const std::string& key_hash);
+  Result<std::vector<int64_t>> GetUsageLog(const std::string& uuid, int64_t from_ms,
+                                           int64_t to_ms);
+  Result<CreateJobOutcome> CreateJob(const CreateJobRequest& request);
+  Status LeaseJob(const std::string& job_id, const std::string& node_principal,
+                  const std::string& node_client_id, uint32_t attempt, int64_t lease_deadline_ms,
+                  int64_t now_ms);
+  Result<CompleteOutcome> CompleteJob(const std::string& job_id, const JobCompletion& completion,
+                                      int64_t now_ms);
+  Status ReleaseJob(const std::string& job_id, uint32_t attempt, int64_t now_ms);
+  Status FailJob(const std::string& job_id, uint32_t attempt, const std::string& error,
+                 int64_t now_ms);
+  Result<std::optional<JobRecord>> GetJob(const std::string& job_id);
+  Result<std::vector<JobRecord>> ListClientJobs(const std::string& client_uuid,
+                                                std::optional<JobState> state, uint32_t limit);
+  Result<std::vector<JobRecord>> ListOpenJobs();
+  Result<std::optional<std::string>> GetBlob(const std::string& hash);
+
  private:
   // Adds `amount` to the named counter and returns the new value.
   Result<int64_t> AddToCounter(std::string_view name, int64_t amount);
@@ -61,6 +85,23 @@ class Operations {
   // Runs an UPDATE of one node; NotFound when it matched no row.
   Status UpdateNode(Query& query, const std::string& principal);
   Status ValidatePrincipal(std::string_view principal) const;
+
+  // Idempotency: the first job of request's key, or nothing when the key is
+  // new; Conflict when the key came with a different request.
+  Result<std::optional<CreateJobOutcome>> FindIdempotentJob(const CreateJobRequest& request);
+  // Charges one usage (guarded by the limit), or only checks that the
+  // client exists when `charge` is false.
+  Status ChargeUsage(const std::string& uuid, bool charge);
+  Status InsertJob(const JobRecord& job);
+  Status InsertUsageAndKey(const CreateJobRequest& request, const JobRecord& job);
+  // Gives a failed sync job's usage back.
+  Status RefundUsage(const std::string& uuid, const std::string& job_id, int64_t created_ms);
+  // Stores the bytes under their hash unless the hash is stored already.
+  Status PutBlob(const std::string& hash, const std::string& bytes);
+  // Why a guarded transition of `job_id` matched no row: NotFound or
+  // FailedPrecondition naming the job's state.
+  Status RefuseTransition(const std::string& job_id, std::string_view wanted);
+  Status ValidateJobId(std::string_view job_id) const;
 
   Database& db_;
   std::function<uint64_t()> random_;

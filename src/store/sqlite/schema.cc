@@ -49,6 +49,74 @@ CREATE TABLE uptime_days (
   PRIMARY KEY (principal, day)
 ) STRICT, WITHOUT ROWID;
 )sql",
+    // v2: API clients, their usage log, jobs, idempotency keys, result blobs.
+    // jobs.seq is the insertion order ("oldest first"); it is the rowid, so
+    // it never changes. The partial index holds only open jobs, which is
+    // what a starting process reads.
+    R"sql(
+CREATE TABLE api_clients (
+  uuid TEXT PRIMARY KEY NOT NULL,
+  key_hash TEXT NOT NULL UNIQUE,
+  usage_count INTEGER NOT NULL CHECK (usage_count >= 0),
+  usage_limit INTEGER NOT NULL CHECK (usage_limit >= 0),
+  created_ms INTEGER NOT NULL CHECK (created_ms >= 0)
+) STRICT;
+
+CREATE TABLE usage_log (
+  uuid TEXT NOT NULL REFERENCES api_clients (uuid),
+  ts_ms INTEGER NOT NULL,
+  job_id TEXT NOT NULL
+) STRICT;
+CREATE INDEX usage_log_by_client_time ON usage_log (uuid, ts_ms);
+
+CREATE TABLE jobs (
+  seq INTEGER PRIMARY KEY,
+  job_id TEXT NOT NULL UNIQUE,
+  client_uuid TEXT NOT NULL REFERENCES api_clients (uuid),
+  job_type TEXT NOT NULL,
+  target TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'ongoing', 'completed', 'failed')),
+  node_principal TEXT NOT NULL,
+  node_client_id TEXT NOT NULL,
+  attempt INTEGER NOT NULL CHECK (attempt BETWEEN 0 AND 4294967295),
+  max_attempts INTEGER NOT NULL CHECK (max_attempts BETWEEN 1 AND 4294967295),
+  created_ms INTEGER NOT NULL CHECK (created_ms >= 0),
+  assigned_ms INTEGER NOT NULL CHECK (assigned_ms >= 0),
+  lease_deadline_ms INTEGER NOT NULL CHECK (lease_deadline_ms >= 0),
+  deadline_ms INTEGER NOT NULL CHECK (deadline_ms >= 0),
+  complete_ms INTEGER NOT NULL CHECK (complete_ms >= 0),
+  post_count INTEGER NOT NULL CHECK (post_count >= 0),
+  replies_count INTEGER NOT NULL CHECK (replies_count >= 0),
+  scroll_pause_ms INTEGER NOT NULL CHECK (scroll_pause_ms >= 0),
+  sync INTEGER NOT NULL CHECK (sync IN (0, 1)),
+  usage_charged INTEGER NOT NULL CHECK (usage_charged IN (0, 1)),
+  reward_units INTEGER NOT NULL CHECK (reward_units >= 0),
+  result_hash TEXT NOT NULL,
+  result_content_type TEXT NOT NULL,
+  result_bytes INTEGER NOT NULL CHECK (result_bytes >= 0),
+  price_cents INTEGER NOT NULL CHECK (price_cents >= 0),
+  objects_count INTEGER NOT NULL CHECK (objects_count >= 0),
+  file_size_kb INTEGER NOT NULL CHECK (file_size_kb >= 0),
+  error TEXT NOT NULL,
+  last_failed_node TEXT NOT NULL
+) STRICT;
+CREATE INDEX jobs_by_client ON jobs (client_uuid, seq);
+CREATE INDEX jobs_by_client_state ON jobs (client_uuid, state, seq);
+CREATE INDEX jobs_open ON jobs (seq) WHERE state IN ('pending', 'ongoing');
+
+CREATE TABLE idempotency (
+  client_uuid TEXT NOT NULL REFERENCES api_clients (uuid),
+  key TEXT NOT NULL,
+  request_hash TEXT NOT NULL,
+  job_id TEXT NOT NULL REFERENCES jobs (job_id),
+  PRIMARY KEY (client_uuid, key)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE blobs (
+  hash TEXT PRIMARY KEY NOT NULL CHECK (length(hash) = 64),
+  bytes BLOB NOT NULL
+) STRICT;
+)sql",
 };
 
 constexpr std::span<const char* const> Migrations() { return kMigrations; }

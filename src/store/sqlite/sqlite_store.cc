@@ -19,10 +19,11 @@ Status CheckOptions(const SqliteOptions& options, const PostFn& post) {
   if (!options.random) return InvalidArgument("store needs a random source (SqliteOptions.random)");
   if (!post) return InvalidArgument("store needs a post function");
   if (options.batch_ops_max == 0 || options.queue_ops_max == 0 ||
-      options.referral_code_attempts_max == 0 || options.session_ids_per_reserve_max == 0) {
+      options.referral_code_attempts_max == 0 || options.session_ids_per_reserve_max == 0 ||
+      options.id_bytes_max == 0) {
     return InvalidArgument(
-        "store limits batch_ops_max, queue_ops_max, referral_code_attempts_max and "
-        "session_ids_per_reserve_max must be at least 1");
+        "store limits batch_ops_max, queue_ops_max, referral_code_attempts_max, "
+        "session_ids_per_reserve_max and id_bytes_max must be at least 1");
   }
   return Status::Ok();
 }
@@ -84,6 +85,12 @@ Result<std::unique_ptr<Store>> SqliteStore::Open(const SqliteOptions& options, P
       .client_id_bytes_max = options.client_id_bytes_max,
       .referral_code_attempts_max = options.referral_code_attempts_max,
       .session_ids_per_reserve_max = options.session_ids_per_reserve_max,
+      .jobs = {.principal_bytes_max = options.principal_bytes_max,
+               .client_id_bytes_max = options.client_id_bytes_max,
+               .id_bytes_max = options.id_bytes_max,
+               .text_bytes_max = options.text_bytes_max,
+               .result_bytes_max = static_cast<size_t>(options.result_bytes_max)},
+      .jobs_per_list_max = options.jobs_per_list_max,
   };
   auto writer = std::make_unique<sqlite::BatchWriter>(
       sqlite::BatchWriterOptions{options.batch_ops_max, options.queue_ops_max},
@@ -184,6 +191,106 @@ void SqliteStore::GetTotalUptimeMs(const std::string& principal, Callback<int64_
   writer_->Submit(MakeOp<int64_t>(
       "GetTotalUptimeMs", [principal](Operations& ops) { return ops.GetTotalUptimeMs(principal); },
       std::move(done)));
+}
+
+void SqliteStore::RegisterApiClient(const ApiClient& client, Callback<ApiClient> done) {
+  writer_->Submit(MakeOp<ApiClient>(
+      "RegisterApiClient", [client](Operations& ops) { return ops.RegisterApiClient(client); },
+      std::move(done)));
+}
+
+void SqliteStore::GetApiClient(const std::string& uuid, Callback<std::optional<ApiClient>> done) {
+  writer_->Submit(MakeOp<std::optional<ApiClient>>(
+      "GetApiClient", [uuid](Operations& ops) { return ops.GetApiClient(uuid); },
+      std::move(done)));
+}
+
+void SqliteStore::FindApiClientByKeyHash(const std::string& key_hash,
+                                         Callback<std::optional<ApiClient>> done) {
+  writer_->Submit(MakeOp<std::optional<ApiClient>>(
+      "FindApiClientByKeyHash",
+      [key_hash](Operations& ops) { return ops.FindApiClientByKeyHash(key_hash); },
+      std::move(done)));
+}
+
+void SqliteStore::GetUsageLog(const std::string& uuid, int64_t from_ms, int64_t to_ms,
+                              Callback<std::vector<int64_t>> done) {
+  writer_->Submit(MakeOp<std::vector<int64_t>>(
+      "GetUsageLog",
+      [uuid, from_ms, to_ms](Operations& ops) { return ops.GetUsageLog(uuid, from_ms, to_ms); },
+      std::move(done)));
+}
+
+void SqliteStore::CreateJob(const CreateJobRequest& request, Callback<CreateJobOutcome> done) {
+  writer_->Submit(MakeOp<CreateJobOutcome>(
+      "CreateJob", [request](Operations& ops) { return ops.CreateJob(request); },
+      std::move(done)));
+}
+
+void SqliteStore::LeaseJob(const std::string& job_id, const std::string& node_principal,
+                           const std::string& node_client_id, uint32_t attempt,
+                           int64_t lease_deadline_ms, int64_t now_ms, Done done) {
+  writer_->Submit(MakeOp(
+      "LeaseJob",
+      [job_id, node_principal, node_client_id, attempt, lease_deadline_ms,
+       now_ms](Operations& ops) {
+        return ops.LeaseJob(job_id, node_principal, node_client_id, attempt, lease_deadline_ms,
+                            now_ms);
+      },
+      std::move(done)));
+}
+
+void SqliteStore::CompleteJob(const std::string& job_id, const JobCompletion& completion,
+                              int64_t now_ms, Callback<CompleteOutcome> done) {
+  writer_->Submit(MakeOp<CompleteOutcome>(
+      "CompleteJob",
+      [job_id, completion, now_ms](Operations& ops) {
+        return ops.CompleteJob(job_id, completion, now_ms);
+      },
+      std::move(done)));
+}
+
+void SqliteStore::ReleaseJob(const std::string& job_id, uint32_t attempt, int64_t now_ms,
+                             Done done) {
+  writer_->Submit(MakeOp(
+      "ReleaseJob",
+      [job_id, attempt, now_ms](Operations& ops) { return ops.ReleaseJob(job_id, attempt, now_ms); },
+      std::move(done)));
+}
+
+void SqliteStore::FailJob(const std::string& job_id, uint32_t attempt, const std::string& error,
+                          int64_t now_ms, Done done) {
+  writer_->Submit(MakeOp(
+      "FailJob",
+      [job_id, attempt, error, now_ms](Operations& ops) {
+        return ops.FailJob(job_id, attempt, error, now_ms);
+      },
+      std::move(done)));
+}
+
+void SqliteStore::GetJob(const std::string& job_id, Callback<std::optional<JobRecord>> done) {
+  writer_->Submit(MakeOp<std::optional<JobRecord>>(
+      "GetJob", [job_id](Operations& ops) { return ops.GetJob(job_id); }, std::move(done)));
+}
+
+void SqliteStore::ListClientJobs(const std::string& client_uuid, std::optional<JobState> state,
+                                 uint32_t limit, Callback<std::vector<JobRecord>> done) {
+  writer_->Submit(MakeOp<std::vector<JobRecord>>(
+      "ListClientJobs",
+      [client_uuid, state, limit](Operations& ops) {
+        return ops.ListClientJobs(client_uuid, state, limit);
+      },
+      std::move(done)));
+}
+
+void SqliteStore::ListOpenJobs(Callback<std::vector<JobRecord>> done) {
+  writer_->Submit(MakeOp<std::vector<JobRecord>>(
+      "ListOpenJobs", [](Operations& ops) { return ops.ListOpenJobs(); }, std::move(done)));
+}
+
+void SqliteStore::GetBlob(const std::string& hash, Callback<std::optional<std::string>> done) {
+  writer_->Submit(MakeOp<std::optional<std::string>>(
+      "GetBlob", [hash](Operations& ops) { return ops.GetBlob(hash); }, std::move(done)));
 }
 
 void SqliteStore::Ping(Done done) {

@@ -49,6 +49,11 @@ struct SqliteOptions {
   uint32_t client_id_bytes_max = 64;
   uint32_t referral_code_attempts_max = 16;
   uint64_t session_ids_per_reserve_max = 1'000'000;
+  // API client uuids, job ids, job types, idempotency keys, request hashes.
+  uint32_t id_bytes_max = 128;
+  uint32_t text_bytes_max = 8192;           // Job targets, content types, errors.
+  uint64_t result_bytes_max = 64ull << 20;  // One job's result blob.
+  uint32_t jobs_per_list_max = 10'000;      // ListClientJobs' limit.
 };
 
 class SqliteStore final : public Store {
@@ -76,6 +81,27 @@ class SqliteStore final : public Store {
   void GetUptimeDays(const std::string& principal, const std::string& from_day,
                      const std::string& to_day, Callback<std::vector<UptimeDay>> done) override;
   void GetTotalUptimeMs(const std::string& principal, Callback<int64_t> done) override;
+  void RegisterApiClient(const ApiClient& client, Callback<ApiClient> done) override;
+  void GetApiClient(const std::string& uuid, Callback<std::optional<ApiClient>> done) override;
+  void FindApiClientByKeyHash(const std::string& key_hash,
+                              Callback<std::optional<ApiClient>> done) override;
+  void GetUsageLog(const std::string& uuid, int64_t from_ms, int64_t to_ms,
+                   Callback<std::vector<int64_t>> done) override;
+  void CreateJob(const CreateJobRequest& request, Callback<CreateJobOutcome> done) override;
+  void LeaseJob(const std::string& job_id, const std::string& node_principal,
+                const std::string& node_client_id, uint32_t attempt, int64_t lease_deadline_ms,
+                int64_t now_ms, Done done) override;
+  void CompleteJob(const std::string& job_id, const JobCompletion& completion, int64_t now_ms,
+                   Callback<CompleteOutcome> done) override;
+  void ReleaseJob(const std::string& job_id, uint32_t attempt, int64_t now_ms,
+                  Done done) override;
+  void FailJob(const std::string& job_id, uint32_t attempt, const std::string& error,
+               int64_t now_ms, Done done) override;
+  void GetJob(const std::string& job_id, Callback<std::optional<JobRecord>> done) override;
+  void ListClientJobs(const std::string& client_uuid, std::optional<JobState> state,
+                      uint32_t limit, Callback<std::vector<JobRecord>> done) override;
+  void ListOpenJobs(Callback<std::vector<JobRecord>> done) override;
+  void GetBlob(const std::string& hash, Callback<std::optional<std::string>> done) override;
   void Ping(Done done) override;
   void Flush() override;
 

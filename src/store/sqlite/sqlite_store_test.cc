@@ -8,6 +8,7 @@
 #include <fstream>
 #include <random>
 
+#include "store/sqlite/database.h"
 #include "store/sqlite/operations.h"
 #include "store/sqlite/schema.h"
 #include "store/sqlite/sqlite_test_util.h"
@@ -33,10 +34,10 @@ class SqliteEnv final : public StoreEnv {
   uint64_t opens_ = 1;
 };
 
-INSTANTIATE_TEST_SUITE_P(Sqlite, StoreContractTest,
-                         ::testing::Values(StoreBackend{
-                             "Sqlite", [] { return std::make_unique<SqliteEnv>(); }}),
-                         BackendName);
+const StoreBackend kSqlite{"Sqlite", [] { return std::make_unique<SqliteEnv>(); }};
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, StoreContractTest, ::testing::Values(kSqlite), BackendName);
+INSTANTIATE_TEST_SUITE_P(Sqlite, JobContractTest, ::testing::Values(kSqlite), BackendName);
 
 TEST_F(SqliteStoreTest, OpenCreatesMissingParentDirectories) {
   options_.path = dir_.path() + "/a/b/c/sela.db";
@@ -221,6 +222,201 @@ TEST_F(SqliteStoreTest, ALockHeldByAnotherProcessIsUnavailableUntilReleased) {
   ASSERT_TRUE(other.Exec("ROLLBACK").ok());
   EXPECT_TRUE(Register("alpha").has_value());
   EXPECT_EQ(Register("alpha")->numeric_id, 1);
+}
+
+// Schema version 1 as published (schema.cc, migration 1), with the
+// schema_version table that Migrate() creates beside it.
+constexpr char kSchemaV1[] = R"sql(
+CREATE TABLE schema_version (version INTEGER PRIMARY KEY NOT NULL) STRICT;
+CREATE TABLE nodes (
+  principal TEXT PRIMARY KEY NOT NULL,
+  numeric_id INTEGER NOT NULL UNIQUE,
+  client_id TEXT NOT NULL,
+  referral_code TEXT NOT NULL UNIQUE,
+  status TEXT NOT NULL CHECK (status IN ('inactive', 'active')),
+  max_concurrent_jobs INTEGER NOT NULL CHECK (max_concurrent_jobs BETWEEN 0 AND 4294967295),
+  download_speed REAL NOT NULL,
+  upload_speed REAL NOT NULL,
+  ping_ms REAL NOT NULL,
+  created_ms INTEGER NOT NULL,
+  ws_connect_ms INTEGER NOT NULL,
+  ws_disconnect_ms INTEGER NOT NULL,
+  ping_timestamp_ms INTEGER NOT NULL,
+  total_referral INTEGER NOT NULL CHECK (total_referral BETWEEN 0 AND 4294967295)
+) STRICT;
+CREATE TABLE counters (
+  name TEXT PRIMARY KEY NOT NULL,
+  value INTEGER NOT NULL CHECK (value >= 0)
+) STRICT;
+INSERT INTO counters (name, value) VALUES ('client_id', 0), ('session_id', 0);
+CREATE TABLE uptime_days (
+  principal TEXT NOT NULL,
+  day TEXT NOT NULL CHECK (length(day) = 10),
+  online_ms INTEGER NOT NULL CHECK (online_ms >= 0),
+  sessions INTEGER NOT NULL CHECK (sessions BETWEEN 0 AND 4294967295),
+  speed_sum REAL NOT NULL,
+  speed_count INTEGER NOT NULL CHECK (speed_count BETWEEN 0 AND 4294967295),
+  ping_sum REAL NOT NULL,
+  ping_count INTEGER NOT NULL CHECK (ping_count BETWEEN 0 AND 4294967295),
+  paid_minutes INTEGER NOT NULL DEFAULT 0 CHECK (paid_minutes >= 0),
+  updated_ms INTEGER NOT NULL,
+  PRIMARY KEY (principal, day)
+) STRICT, WITHOUT ROWID;
+INSERT INTO schema_version (version) VALUES (1);
+)sql";
+
+TEST_F(SqliteStoreTest, AVersion1DatabaseIsUpgradedInPlaceAndKeepsItsData) {
+  {
+    auto db = sqlite::Database::Open(options_.path, 0);
+    ASSERT_TRUE(db.has_value()) << db.error().ToString();
+    ASSERT_TRUE((*db)->Exec(kSchemaV1).ok());
+    ASSERT_TRUE((*db)->Exec("INSERT INTO nodes VALUES ('old-node', 1, '17', 'ABCD1234', "
+                            "'active', 10, 50.5, 20, 30, 1000, 2000, 0, 3000, 2); "
+                            "UPDATE counters SET value = 1 WHERE name = 'client_id'; "
+                            "UPDATE counters SET value = 500 WHERE name = 'session_id'; "
+                            "INSERT INTO uptime_days VALUES ('old-node', '2024-03-01', 60000, 1, "
+                            "10, 2, 30, 1, 4, 5000)")
+                    .ok());
+  }
+  ASSERT_NO_FATAL_FAILURE(Open());
+  const std::optional<NodeRecord> node = Get("old-node").value();
+  ASSERT_TRUE(node.has_value());
+  EXPECT_EQ(node->numeric_id, 1);
+  EXPECT_EQ(node->referral_code, "ABCD1234");
+  EXPECT_EQ(node->download_speed, 50.5);
+  EXPECT_EQ(node->total_referral, 2u);
+  const std::vector<UptimeDay> days = Days("old-node", "2024-03-01", "2024-03-01").value();
+  ASSERT_EQ(days.size(), 1u);
+  EXPECT_EQ(days[0].online_ms, 60000);
+  EXPECT_EQ(days[0].paid_minutes, 4);
+  EXPECT_EQ(Register("new-node")->numeric_id, 2);
+  EXPECT_EQ(Reserve(1), 501u);
+
+  ASSERT_TRUE(RegisterClient(Client("acme", 10, 1)).has_value());
+  ASSERT_TRUE(Create(NewJobRequest(NewJob("job_1", "acme", kT0))).has_value());
+  ASSERT_TRUE(Lease("job_1", "old-node", 1, kT0 + 1000, kT0).ok());
+  EXPECT_EQ(Complete("job_1", Completion("old-node", 1, "r", 1), kT0 + 1),
+            CompleteOutcome::kCompleted);
+  EXPECT_EQ(GetJob("job_1").value()->state, JobState::kCompleted);
+  Close();
+  EXPECT_EQ(RawQueryInt(options_.path, "SELECT MAX(version) FROM schema_version"),
+            sqlite::LatestSchemaVersion());
+  EXPECT_EQ(RawQueryInt(options_.path, "SELECT COUNT(*) FROM schema_version"),
+            sqlite::LatestSchemaVersion());
+}
+
+TEST_F(SqliteStoreTest, AResultIsStoredOncePerHash) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  ASSERT_TRUE(RegisterClient(Client("acme", 10, 1)).has_value());
+  for (const char* id : {"job_1", "job_2", "job_3"}) {
+    ASSERT_TRUE(Create(NewJobRequest(NewJob(id, "acme", kT0))).has_value());
+    ASSERT_TRUE(Lease(id, "node-a", 1, kT0 + 1000, kT0).ok());
+  }
+  EXPECT_EQ(Complete("job_1", Completion("node-a", 1, "same", 7), kT0),
+            CompleteOutcome::kCompleted);
+  EXPECT_EQ(Complete("job_2", Completion("node-a", 1, "same", 7), kT0),
+            CompleteOutcome::kCompleted);
+  EXPECT_EQ(Complete("job_3", Completion("node-a", 1, "other", 8), kT0),
+            CompleteOutcome::kCompleted);
+  Close();
+  EXPECT_EQ(RawQueryInt(options_.path, "SELECT COUNT(*) FROM blobs"), 2);
+  EXPECT_EQ(RawQueryInt(options_.path, "SELECT COUNT(*) FROM blobs WHERE hash = '" +
+                                           FakeSha256(7) + "'"),
+            1);
+}
+
+TEST_F(SqliteStoreTest, AHashStoredWithOtherBytesIsAConflictAndCompletesNothing) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  ASSERT_TRUE(RegisterClient(Client("acme", 10, 1)).has_value());
+  for (const char* id : {"job_1", "job_2"}) {
+    ASSERT_TRUE(Create(NewJobRequest(NewJob(id, "acme", kT0))).has_value());
+    ASSERT_TRUE(Lease(id, "node-a", 1, kT0 + 1000, kT0).ok());
+  }
+  ASSERT_EQ(Complete("job_1", Completion("node-a", 1, "first", 7), kT0),
+            CompleteOutcome::kCompleted);
+  const JobRecord before = GetJob("job_2").value().value();
+  const Result<CompleteOutcome> refused =
+      Complete("job_2", Completion("node-a", 1, "different", 7), kT0);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code(), Code::kConflict) << refused.error().ToString();
+  EXPECT_EQ(GetJob("job_2").value(), std::optional<JobRecord>(before));
+  EXPECT_EQ(Blob(FakeSha256(7)).value(), std::optional<std::string>("first"));
+}
+
+TEST_F(SqliteStoreTest, JobInputsBeyondTheLimitsAreInvalidArguments) {
+  options_.id_bytes_max = 8;
+  options_.text_bytes_max = 10;
+  options_.result_bytes_max = 4;
+  options_.jobs_per_list_max = 3;
+  ASSERT_NO_FATAL_FAILURE(Open());
+  EXPECT_EQ(RegisterClient(Client("123456789", 10, 1)).error().code(), Code::kInvalidArgument);
+  ASSERT_TRUE(RegisterClient(Client("12345678", 10, 1)).has_value());
+  EXPECT_EQ(Create(NewJobRequest(NewJob("job_12345", "12345678", kT0))).error().code(),
+            Code::kInvalidArgument);
+  JobRecord job = NewJob("job_1", "12345678", kT0);
+  job.target = "12345678901";
+  EXPECT_EQ(Create(NewJobRequest(job)).error().code(), Code::kInvalidArgument);
+  job.target = "1234567890";
+  ASSERT_TRUE(Create(NewJobRequest(job)).has_value());
+  ASSERT_TRUE(Lease("job_1", "node-a", 1, kT0 + 1000, kT0).ok());
+  JobCompletion completion = Completion("node-a", 1, "12345", 1);
+  completion.result_content_type = "text/plain";
+  EXPECT_EQ(Complete("job_1", completion, kT0).error().code(), Code::kInvalidArgument);
+  completion.result = "1234";
+  completion.result_content_type = "text/plain1";
+  EXPECT_EQ(Complete("job_1", completion, kT0).error().code(), Code::kInvalidArgument);
+  EXPECT_EQ(Fail("job_1", 1, "12345678901", kT0).code(), Code::kInvalidArgument);
+  EXPECT_EQ(ClientJobs("12345678", std::nullopt, 4).error().code(), Code::kInvalidArgument);
+  EXPECT_EQ(ClientJobs("12345678", std::nullopt, 3).value().size(), 1u);
+  completion.result_content_type = "text/plain";
+  EXPECT_EQ(Complete("job_1", completion, kT0), CompleteOutcome::kCompleted);
+}
+
+TEST_F(SqliteStoreTest, OpenRefusesAZeroIdLimit) {
+  options_.id_bytes_max = 0;
+  const auto store = SqliteStore::Open(options_, posts_.AsPostFn());
+  ASSERT_FALSE(store.has_value());
+  EXPECT_EQ(store.error().code(), Code::kInvalidArgument) << store.error().ToString();
+}
+
+// What SQLite plans for `query`: the detail column of EXPLAIN QUERY PLAN.
+std::string QueryPlan(const std::string& path, const std::string& query) {
+  sqlite3* db = nullptr;
+  sqlite3_stmt* stmt = nullptr;
+  std::string plan;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK &&
+      sqlite3_prepare_v2(db, ("EXPLAIN QUERY PLAN " + query).c_str(), -1, &stmt, nullptr) ==
+          SQLITE_OK) {
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+      plan += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3));
+      plan += "; ";
+    }
+  } else {
+    ADD_FAILURE() << "cannot plan " << query << ": " << sqlite3_errmsg(db);
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close_v2(db);
+  return plan;
+}
+
+// The queries are the ones in operations_jobs.cc; the partial index is used
+// only when the WHERE clause matches its own.
+TEST_F(SqliteStoreTest, OpenJobsAndAClientsJobsAreReadThroughIndexes) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  Close();
+  const std::string open_jobs = QueryPlan(
+      options_.path, "SELECT job_id FROM jobs WHERE state IN ('pending', 'ongoing') ORDER BY seq");
+  EXPECT_NE(open_jobs.find("jobs_open"), std::string::npos) << open_jobs;
+  EXPECT_EQ(open_jobs.find("TEMP B-TREE"), std::string::npos) << open_jobs;
+  const std::string client_jobs = QueryPlan(
+      options_.path, "SELECT job_id FROM jobs WHERE client_uuid = 'a' ORDER BY seq LIMIT 5");
+  EXPECT_NE(client_jobs.find("jobs_by_client"), std::string::npos) << client_jobs;
+  EXPECT_EQ(client_jobs.find("TEMP B-TREE"), std::string::npos) << client_jobs;
+  const std::string in_state = QueryPlan(
+      options_.path,
+      "SELECT job_id FROM jobs WHERE client_uuid = 'a' AND state = 'pending' ORDER BY seq LIMIT 5");
+  EXPECT_NE(in_state.find("jobs_by_client_state"), std::string::npos) << in_state;
+  EXPECT_EQ(in_state.find("TEMP B-TREE"), std::string::npos) << in_state;
 }
 
 }  // namespace

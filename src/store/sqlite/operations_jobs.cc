@@ -1,0 +1,442 @@
+// Operations on API clients, jobs and result blobs (see operations.h). Every
+// job transition is one UPDATE whose WHERE clause is the transition's guard
+// (state, attempt, lease holder); a guard that matches no row changes
+// nothing and is then explained by RefuseTransition().
+#include <utility>
+
+#include "store/sqlite/operations.h"
+#include "store/validate.h"
+
+namespace sela::store::sqlite {
+namespace {
+
+// The columns of a JobRecord, in the order ReadJob() reads and BindJob()
+// binds them.
+#define SELA_JOB_COLUMNS                                                                        \
+  "job_id, client_uuid, job_type, target, state, node_principal, node_client_id, attempt, "     \
+  "max_attempts, created_ms, assigned_ms, lease_deadline_ms, deadline_ms, complete_ms, "        \
+  "post_count, replies_count, scroll_pause_ms, sync, usage_charged, reward_units, result_hash, " \
+  "result_content_type, result_bytes, price_cents, objects_count, file_size_kb, error, "        \
+  "last_failed_node"
+#define SELA_CLIENT_COLUMNS "uuid, key_hash, usage_count, usage_limit, created_ms"
+
+constexpr char kInsertClient[] =
+    "INSERT INTO api_clients (" SELA_CLIENT_COLUMNS ") VALUES (?1, ?2, 0, ?3, ?4) "
+    "ON CONFLICT DO NOTHING RETURNING " SELA_CLIENT_COLUMNS;
+constexpr char kSelectClient[] = "SELECT " SELA_CLIENT_COLUMNS " FROM api_clients WHERE uuid = ?1";
+constexpr char kSelectClientByKey[] =
+    "SELECT " SELA_CLIENT_COLUMNS " FROM api_clients WHERE key_hash = ?1";
+constexpr char kSelectUsage[] =
+    "SELECT ts_ms FROM usage_log WHERE uuid = ?1 AND ts_ms BETWEEN ?2 AND ?3 "
+    "ORDER BY ts_ms, rowid";
+constexpr char kChargeUsage[] =
+    "UPDATE api_clients SET usage_count = usage_count + 1 "
+    "WHERE uuid = ?1 AND usage_count < usage_limit";
+constexpr char kClientUsage[] = "SELECT usage_count, usage_limit FROM api_clients WHERE uuid = ?1";
+constexpr char kRefundUsage[] =
+    "UPDATE api_clients SET usage_count = usage_count - 1 WHERE uuid = ?1";
+constexpr char kInsertUsage[] = "INSERT INTO usage_log (uuid, ts_ms, job_id) VALUES (?1, ?2, ?3)";
+constexpr char kDeleteUsage[] =
+    "DELETE FROM usage_log WHERE uuid = ?1 AND ts_ms = ?2 AND job_id = ?3";
+constexpr char kSelectKey[] =
+    "SELECT request_hash, job_id FROM idempotency WHERE client_uuid = ?1 AND key = ?2";
+constexpr char kInsertKey[] =
+    "INSERT INTO idempotency (client_uuid, key, request_hash, job_id) VALUES (?1, ?2, ?3, ?4)";
+constexpr char kInsertJob[] =
+    "INSERT INTO jobs (" SELA_JOB_COLUMNS
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
+    "?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28) ON CONFLICT (job_id) DO NOTHING";
+constexpr char kSelectJob[] = "SELECT " SELA_JOB_COLUMNS " FROM jobs WHERE job_id = ?1";
+constexpr char kSelectClientJobs[] =
+    "SELECT " SELA_JOB_COLUMNS " FROM jobs WHERE client_uuid = ?1 ORDER BY seq LIMIT ?2";
+constexpr char kSelectClientJobsInState[] =
+    "SELECT " SELA_JOB_COLUMNS
+    " FROM jobs WHERE client_uuid = ?1 AND state = ?2 ORDER BY seq LIMIT ?3";
+// The WHERE clause is the jobs_open index's, so that the index is used.
+constexpr char kSelectOpenJobs[] = "SELECT " SELA_JOB_COLUMNS
+                                   " FROM jobs WHERE state IN ('pending', 'ongoing') ORDER BY seq";
+constexpr char kJobGuardState[] =
+    "SELECT state, attempt, node_principal FROM jobs WHERE job_id = ?1";
+constexpr char kLeaseJob[] =
+    "UPDATE jobs SET state = 'ongoing', attempt = ?2, node_principal = ?3, node_client_id = ?4, "
+    "assigned_ms = ?5, lease_deadline_ms = ?6 "
+    "WHERE job_id = ?1 AND state = 'pending' AND attempt = ?2 - 1";
+constexpr char kCompleteJob[] =
+    "UPDATE jobs SET state = 'completed', complete_ms = ?4, lease_deadline_ms = 0, "
+    "result_hash = ?5, result_content_type = ?6, result_bytes = ?7, reward_units = ?8, "
+    "price_cents = ?9, objects_count = ?10, file_size_kb = ?11 "
+    "WHERE job_id = ?1 AND state = 'ongoing' AND node_principal = ?2 AND attempt = ?3";
+constexpr char kReleaseJob[] =
+    "UPDATE jobs SET state = 'pending', last_failed_node = node_principal, lease_deadline_ms = 0 "
+    "WHERE job_id = ?1 AND state = 'ongoing' AND attempt = ?2";
+constexpr char kFailJob[] =
+    "UPDATE jobs SET state = 'failed', complete_ms = ?3, error = ?4, reward_units = 0, "
+    "lease_deadline_ms = 0 WHERE job_id = ?1 AND state IN ('pending', 'ongoing') AND attempt = ?2 "
+    "RETURNING client_uuid, sync, usage_charged, created_ms";
+constexpr char kInsertBlob[] =
+    "INSERT INTO blobs (hash, bytes) VALUES (?1, ?2) ON CONFLICT (hash) DO NOTHING";
+constexpr char kSameBlob[] = "SELECT bytes = ?2 FROM blobs WHERE hash = ?1";
+constexpr char kSelectBlob[] = "SELECT bytes FROM blobs WHERE hash = ?1";
+
+#undef SELA_JOB_COLUMNS
+#undef SELA_CLIENT_COLUMNS
+
+constexpr JobState kJobStates[] = {JobState::kPending, JobState::kOngoing, JobState::kCompleted,
+                                   JobState::kFailed};
+
+// The schema's CHECK admits only the four names.
+JobState JobStateFromName(std::string_view name) {
+  for (JobState state : kJobStates) {
+    if (JobStateName(state) == name) return state;
+  }
+  return JobState::kFailed;
+}
+
+ApiClient ReadClient(const Query& q) {
+  return ApiClient{.uuid = q.Text(0),
+                   .key_hash = q.Text(1),
+                   .usage_count = q.Int64(2),
+                   .usage_limit = q.Int64(3),
+                   .created_ms = q.Int64(4)};
+}
+
+JobRecord ReadJob(const Query& q) {
+  JobRecord job;
+  job.job_id = q.Text(0);
+  job.client_uuid = q.Text(1);
+  job.job_type = q.Text(2);
+  job.target = q.Text(3);
+  job.state = JobStateFromName(q.Text(4));
+  job.node_principal = q.Text(5);
+  job.node_client_id = q.Text(6);
+  job.attempt = static_cast<uint32_t>(q.Int64(7));
+  job.max_attempts = static_cast<uint32_t>(q.Int64(8));
+  job.created_ms = q.Int64(9);
+  job.assigned_ms = q.Int64(10);
+  job.lease_deadline_ms = q.Int64(11);
+  job.deadline_ms = q.Int64(12);
+  job.complete_ms = q.Int64(13);
+  job.post_count = q.Int64(14);
+  job.replies_count = q.Int64(15);
+  job.scroll_pause_ms = q.Int64(16);
+  job.sync = q.Int64(17) != 0;
+  job.usage_charged = q.Int64(18) != 0;
+  job.reward_units = q.Int64(19);
+  job.result_hash = q.Text(20);
+  job.result_content_type = q.Text(21);
+  job.result_bytes = q.Int64(22);
+  job.price_cents = q.Int64(23);
+  job.objects_count = q.Int64(24);
+  job.file_size_kb = q.Int64(25);
+  job.error = q.Text(26);
+  job.last_failed_node = q.Text(27);
+  return job;
+}
+
+void BindJob(Query& q, const JobRecord& job) {
+  q.BindText(1, job.job_id).BindText(2, job.client_uuid).BindText(3, job.job_type);
+  q.BindText(4, job.target).BindText(5, JobStateName(job.state));
+  q.BindText(6, job.node_principal).BindText(7, job.node_client_id);
+  q.BindInt(8, job.attempt).BindInt(9, job.max_attempts).BindInt(10, job.created_ms);
+  q.BindInt(11, job.assigned_ms).BindInt(12, job.lease_deadline_ms).BindInt(13, job.deadline_ms);
+  q.BindInt(14, job.complete_ms).BindInt(15, job.post_count).BindInt(16, job.replies_count);
+  q.BindInt(17, job.scroll_pause_ms).BindInt(18, job.sync ? 1 : 0);
+  q.BindInt(19, job.usage_charged ? 1 : 0).BindInt(20, job.reward_units);
+  q.BindText(21, job.result_hash).BindText(22, job.result_content_type);
+  q.BindInt(23, job.result_bytes).BindInt(24, job.price_cents).BindInt(25, job.objects_count);
+  q.BindInt(26, job.file_size_kb).BindText(27, job.error).BindText(28, job.last_failed_node);
+}
+
+Result<std::vector<JobRecord>> ReadJobs(Query& query) {
+  std::vector<JobRecord> jobs;
+  while (true) {
+    ASSIGN_OR_RETURN(const bool row, query.Step());
+    if (!row) return jobs;
+    jobs.push_back(ReadJob(query));
+  }
+}
+
+Result<std::optional<ApiClient>> ReadOptionalClient(Query& query) {
+  ASSIGN_OR_RETURN(const bool row, query.Step());
+  if (!row) return std::optional<ApiClient>();
+  return std::optional<ApiClient>(ReadClient(query));
+}
+
+Status ValidateAttempt(uint32_t attempt) {
+  if (attempt == 0) return InvalidArgument("lease attempt must be at least 1");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status Operations::ValidateJobId(std::string_view job_id) const {
+  return ValidateId(job_id, "job_id", limits_.jobs.id_bytes_max);
+}
+
+Result<ApiClient> Operations::RegisterApiClient(const ApiClient& client) {
+  RETURN_IF_ERROR(ValidateApiClient(client, limits_.jobs));
+  ASSIGN_OR_RETURN(Query query, db_.Prepare(kInsertClient));
+  query.BindText(1, client.uuid).BindText(2, client.key_hash);
+  query.BindInt(3, client.usage_limit).BindInt(4, client.created_ms);
+  ASSIGN_OR_RETURN(const bool inserted, query.Step());
+  if (!inserted) {
+    return Err(AlreadyExists("an API client with uuid " + client.uuid +
+                             " or with the same key hash is registered already"));
+  }
+  return ReadClient(query);
+}
+
+Result<std::optional<ApiClient>> Operations::GetApiClient(const std::string& uuid) {
+  RETURN_IF_ERROR(ValidateId(uuid, "API client uuid", limits_.jobs.id_bytes_max));
+  ASSIGN_OR_RETURN(Query query, db_.Prepare(kSelectClient));
+  query.BindText(1, uuid);
+  return ReadOptionalClient(query);
+}
+
+Result<std::optional<ApiClient>> Operations::FindApiClientByKeyHash(const std::string& key_hash) {
+  RETURN_IF_ERROR(ValidateSha256Hex(key_hash, "API key hash"));
+  ASSIGN_OR_RETURN(Query query, db_.Prepare(kSelectClientByKey));
+  query.BindText(1, key_hash);
+  return ReadOptionalClient(query);
+}
+
+Result<std::vector<int64_t>> Operations::GetUsageLog(const std::string& uuid, int64_t from_ms,
+                                                     int64_t to_ms) {
+  RETURN_IF_ERROR(ValidateId(uuid, "API client uuid", limits_.jobs.id_bytes_max));
+  if (from_ms < 0 || to_ms < 0) return Err(InvalidArgument("usage log times must not be negative"));
+  ASSIGN_OR_RETURN(Query query, db_.Prepare(kSelectUsage));
+  query.BindText(1, uuid).BindInt(2, from_ms).BindInt(3, to_ms);
+  std::vector<int64_t> times;
+  while (true) {
+    ASSIGN_OR_RETURN(const bool row, query.Step());
+    if (!row) return times;
+    times.push_back(query.Int64(0));
+  }
+}
+
+Result<std::optional<CreateJobOutcome>> Operations::FindIdempotentJob(
+    const CreateJobRequest& request) {
+  std::string job_id;
+  {
+    ASSIGN_OR_RETURN(Query query, db_.Prepare(kSelectKey));
+    query.BindText(1, request.job.client_uuid).BindText(2, request.idempotency_key);
+    ASSIGN_OR_RETURN(const bool row, query.Step());
+    if (!row) return std::optional<CreateJobOutcome>();
+    if (query.Text(0) != request.request_hash) {
+      return Err(Conflict("idempotency key of client " + request.job.client_uuid +
+                          " was used with a different request"));
+    }
+    job_id = query.Text(1);
+  }
+  ASSIGN_OR_RETURN(std::optional<JobRecord> job, GetJob(job_id));
+  if (!job.has_value()) return Err(Internal("idempotency key points at missing job " + job_id));
+  return std::optional<CreateJobOutcome>(CreateJobOutcome{std::move(*job), false});
+}
+
+Status Operations::ChargeUsage(const std::string& uuid, bool charge) {
+  if (charge) {
+    ASSIGN_OR_RETURN(Query query, db_.Prepare(kChargeUsage));
+    RETURN_IF_ERROR(query.BindText(1, uuid).Run());
+    if (db_.Changes() == 1) return Status::Ok();
+  }
+  ASSIGN_OR_RETURN(Query query, db_.Prepare(kClientUsage));
+  ASSIGN_OR_RETURN(const bool exists, query.BindText(1, uuid).Step());
+  if (!exists) return InvalidArgument("no API client with uuid " + uuid);
+  if (!charge) return Status::Ok();
+  return ResourceExhausted("API client " + uuid + " has used " + std::to_string(query.Int64(0)) +
+                           " of its " + std::to_string(query.Int64(1)) + " usages");
+}
+
+Status Operations::InsertJob(const JobRecord& job) {
+  ASSIGN_OR_RETURN(Query query, db_.Prepare(kInsertJob));
+  BindJob(query, job);
+  RETURN_IF_ERROR(query.Run());
+  if (db_.Changes() == 0) return AlreadyExists("job id " + job.job_id + " is taken");
+  return Status::Ok();
+}
+
+Status Operations::InsertUsageAndKey(const CreateJobRequest& request, const JobRecord& job) {
+  if (job.usage_charged) {
+    ASSIGN_OR_RETURN(Query query, db_.Prepare(kInsertUsage));
+    query.BindText(1, job.client_uuid).BindInt(2, job.created_ms).BindText(3, job.job_id);
+    RETURN_IF_ERROR(query.Run());
+  }
+  if (request.idempotency_key.empty()) return Status::Ok();
+  ASSIGN_OR_RETURN(Query query, db_.Prepare(kInsertKey));
+  query.BindText(1, job.client_uuid).BindText(2, request.idempotency_key);
+  query.BindText(3, request.request_hash).BindText(4, job.job_id);
+  return query.Run();
+}
+
+Result<CreateJobOutcome> Operations::CreateJob(const CreateJobRequest& request) {
+  RETURN_IF_ERROR(ValidateCreateJob(request, limits_.jobs));
+  if (!request.idempotency_key.empty()) {
+    ASSIGN_OR_RETURN(std::optional<CreateJobOutcome> earlier, FindIdempotentJob(request));
+    if (earlier.has_value()) return std::move(*earlier);
+  }
+  JobRecord job = request.job;
+  job.usage_charged = request.charge_usage;
+  // Each step may write before a later one refuses; the writer then rolls
+  // the whole operation back with its savepoint.
+  RETURN_IF_ERROR(ChargeUsage(job.client_uuid, request.charge_usage));
+  RETURN_IF_ERROR(InsertJob(job));
+  RETURN_IF_ERROR(InsertUsageAndKey(request, job));
+  return CreateJobOutcome{std::move(job), true};
+}
+
+Status Operations::RefuseTransition(const std::string& job_id, std::string_view wanted) {
+  ASSIGN_OR_RETURN(Query query, db_.Prepare(kJobGuardState));
+  ASSIGN_OR_RETURN(const bool row, query.BindText(1, job_id).Step());
+  if (!row) return NotFound("no job with id " + job_id);
+  return FailedPrecondition("job " + job_id + " is " + query.Text(0) + " with attempt " +
+                            std::to_string(query.Int64(1)) + " (node " + query.Text(2) +
+                            "), not " + std::string(wanted));
+}
+
+Status Operations::LeaseJob(const std::string& job_id, const std::string& node_principal,
+                            const std::string& node_client_id, uint32_t attempt,
+                            int64_t lease_deadline_ms, int64_t now_ms) {
+  RETURN_IF_ERROR(ValidateJobId(job_id));
+  RETURN_IF_ERROR(ValidateId(node_principal, "node_principal", limits_.jobs.principal_bytes_max));
+  RETURN_IF_ERROR(
+      ValidateText(node_client_id, "node_client_id", limits_.jobs.client_id_bytes_max));
+  RETURN_IF_ERROR(ValidateAttempt(attempt));
+  RETURN_IF_ERROR(ValidateNowMs(now_ms));
+  if (lease_deadline_ms < 0) return InvalidArgument("lease_deadline_ms is negative");
+  ASSIGN_OR_RETURN(Query query, db_.Prepare(kLeaseJob));
+  query.BindText(1, job_id).BindInt(2, attempt).BindText(3, node_principal);
+  query.BindText(4, node_client_id).BindInt(5, now_ms).BindInt(6, lease_deadline_ms);
+  RETURN_IF_ERROR(query.Run());
+  if (db_.Changes() == 1) return Status::Ok();
+  return RefuseTransition(job_id, "pending with attempt " + std::to_string(attempt - 1));
+}
+
+Status Operations::PutBlob(const std::string& hash, const std::string& bytes) {
+  {
+    ASSIGN_OR_RETURN(Query query, db_.Prepare(kInsertBlob));
+    RETURN_IF_ERROR(query.BindText(1, hash).BindBlob(2, bytes).Run());
+    if (db_.Changes() == 1) return Status::Ok();
+  }
+  // Stored already. Equal hashes with different bytes mean a caller that
+  // hashed wrongly; the stored bytes are kept and the completion refused.
+  ASSIGN_OR_RETURN(Query query, db_.Prepare(kSameBlob));
+  ASSIGN_OR_RETURN(const bool row, query.BindText(1, hash).BindBlob(2, bytes).Step());
+  if (!row) return Internal("blob " + hash + " is neither new nor stored");
+  if (query.Int64(0) != 1) return Conflict("blob " + hash + " is stored with different bytes");
+  return Status::Ok();
+}
+
+Result<CompleteOutcome> Operations::CompleteJob(const std::string& job_id,
+                                                const JobCompletion& completion, int64_t now_ms) {
+  RETURN_IF_ERROR(ValidateJobId(job_id));
+  RETURN_IF_ERROR(ValidateCompletion(completion, limits_.jobs));
+  RETURN_IF_ERROR(ValidateAttempt(completion.attempt));
+  RETURN_IF_ERROR(ValidateNowMs(now_ms));
+  ASSIGN_OR_RETURN(Query query, db_.Prepare(kCompleteJob));
+  query.BindText(1, job_id).BindText(2, completion.node_principal).BindInt(3, completion.attempt);
+  query.BindInt(4, now_ms).BindText(5, completion.result_hash);
+  query.BindText(6, completion.result_content_type)
+      .BindInt(7, static_cast<int64_t>(completion.result.size()));
+  query.BindInt(8, completion.reward_units).BindInt(9, completion.price_cents);
+  query.BindInt(10, completion.objects_count).BindInt(11, completion.file_size_kb);
+  RETURN_IF_ERROR(query.Run());
+  if (db_.Changes() == 1) {
+    RETURN_IF_ERROR(PutBlob(completion.result_hash, completion.result));
+    return CompleteOutcome::kCompleted;
+  }
+  ASSIGN_OR_RETURN(std::optional<JobRecord> job, GetJob(job_id));
+  if (job.has_value() && job->state == JobState::kCompleted &&
+      job->node_principal == completion.node_principal && job->attempt == completion.attempt) {
+    return CompleteOutcome::kRepeat;
+  }
+  return Err(RefuseTransition(job_id, "ongoing with attempt " +
+                                          std::to_string(completion.attempt) + " held by " +
+                                          completion.node_principal));
+}
+
+Status Operations::ReleaseJob(const std::string& job_id, uint32_t attempt, int64_t now_ms) {
+  RETURN_IF_ERROR(ValidateJobId(job_id));
+  RETURN_IF_ERROR(ValidateAttempt(attempt));
+  RETURN_IF_ERROR(ValidateNowMs(now_ms));
+  ASSIGN_OR_RETURN(Query query, db_.Prepare(kReleaseJob));
+  RETURN_IF_ERROR(query.BindText(1, job_id).BindInt(2, attempt).Run());
+  if (db_.Changes() == 1) return Status::Ok();
+  return RefuseTransition(job_id, "ongoing with attempt " + std::to_string(attempt));
+}
+
+Status Operations::RefundUsage(const std::string& uuid, const std::string& job_id,
+                               int64_t created_ms) {
+  {
+    ASSIGN_OR_RETURN(Query query, db_.Prepare(kRefundUsage));
+    RETURN_IF_ERROR(query.BindText(1, uuid).Run());
+    if (db_.Changes() != 1) return Internal("refund for job " + job_id + " found no client");
+  }
+  ASSIGN_OR_RETURN(Query query, db_.Prepare(kDeleteUsage));
+  return query.BindText(1, uuid).BindInt(2, created_ms).BindText(3, job_id).Run();
+}
+
+Status Operations::FailJob(const std::string& job_id, uint32_t attempt, const std::string& error,
+                           int64_t now_ms) {
+  RETURN_IF_ERROR(ValidateJobId(job_id));
+  RETURN_IF_ERROR(ValidateText(error, "error", limits_.jobs.text_bytes_max));
+  RETURN_IF_ERROR(ValidateNowMs(now_ms));
+  std::string client_uuid;
+  bool refund = false;
+  int64_t created_ms = 0;
+  {
+    ASSIGN_OR_RETURN(Query query, db_.Prepare(kFailJob));
+    query.BindText(1, job_id).BindInt(2, attempt).BindInt(3, now_ms).BindText(4, error);
+    ASSIGN_OR_RETURN(const bool failed, query.Step());
+    if (!failed) {
+      return RefuseTransition(job_id, "pending or ongoing with attempt " + std::to_string(attempt));
+    }
+    client_uuid = query.Text(0);
+    refund = query.Int64(1) != 0 && query.Int64(2) != 0;  // sync and charged
+    created_ms = query.Int64(3);
+    RETURN_IF_ERROR(query.Run());  // Finishes the statement before the refund writes.
+  }
+  if (!refund) return Status::Ok();
+  return RefundUsage(client_uuid, job_id, created_ms);
+}
+
+Result<std::optional<JobRecord>> Operations::GetJob(const std::string& job_id) {
+  RETURN_IF_ERROR(ValidateJobId(job_id));
+  ASSIGN_OR_RETURN(Query query, db_.Prepare(kSelectJob));
+  ASSIGN_OR_RETURN(const bool row, query.BindText(1, job_id).Step());
+  if (!row) return std::optional<JobRecord>();
+  return std::optional<JobRecord>(ReadJob(query));
+}
+
+Result<std::vector<JobRecord>> Operations::ListClientJobs(const std::string& client_uuid,
+                                                          std::optional<JobState> state,
+                                                          uint32_t limit) {
+  RETURN_IF_ERROR(ValidateId(client_uuid, "API client uuid", limits_.jobs.id_bytes_max));
+  if (state.has_value()) RETURN_IF_ERROR(ValidateJobState(*state));
+  if (limit > limits_.jobs_per_list_max) {
+    return Err(InvalidArgument("job list limit " + std::to_string(limit) + " is more than " +
+                               std::to_string(limits_.jobs_per_list_max)));
+  }
+  if (!state.has_value()) {
+    ASSIGN_OR_RETURN(Query query, db_.Prepare(kSelectClientJobs));
+    query.BindText(1, client_uuid).BindInt(2, limit);
+    return ReadJobs(query);
+  }
+  ASSIGN_OR_RETURN(Query query, db_.Prepare(kSelectClientJobsInState));
+  query.BindText(1, client_uuid).BindText(2, JobStateName(*state)).BindInt(3, limit);
+  return ReadJobs(query);
+}
+
+Result<std::vector<JobRecord>> Operations::ListOpenJobs() {
+  ASSIGN_OR_RETURN(Query query, db_.Prepare(kSelectOpenJobs));
+  return ReadJobs(query);
+}
+
+Result<std::optional<std::string>> Operations::GetBlob(const std::string& hash) {
+  RETURN_IF_ERROR(ValidateSha256Hex(hash, "blob hash"));
+  ASSIGN_OR_RETURN(Query query, db_.Prepare(kSelectBlob));
+  ASSIGN_OR_RETURN(const bool row, query.BindText(1, hash).Step());
+  if (!row) return std::optional<std::string>();
+  return std::optional<std::string>(query.Blob(0));
+}
+
+}  // namespace sela::store::sqlite
