@@ -214,7 +214,7 @@ void NodeSessions::CompleteRegistration(net::ConnId id, const std::string& princ
   }
   // The stored capacity (an operator may have changed it) outlives connections.
   registry_.SetCapacity(node, record->max_concurrent_jobs);
-  if (newest_conn_.size() <= node) newest_conn_.resize(node + 1, 0);
+  if (newest_conn_.size() <= node) newest_conn_.resize(node + 1, kNoConn);
   newest_conn_[node] = id;
   s->node = node;
   s->state = State::kRegistered;
@@ -371,19 +371,20 @@ void NodeSessions::ReplyAfterStore(net::ConnId id, std::string reply, Status sta
 
 void NodeSessions::ForgetConnection(const Session& s) {
   if (s.node >= newest_conn_.size() || newest_conn_[s.node] != IdOf(s)) return;
-  // Another live connection of the node takes over, newest first.
-  net::ConnId next = 0;
+  // Another live connection of the node takes over (ConnId 0 is a valid id,
+  // so "none" is kNoConn).
+  net::ConnId next = kNoConn;
   for (const Session& other : sessions_) {
     if (&other != &s && other.state == State::kRegistered && other.node == s.node) {
-      const net::ConnId oid = IdOf(other);
-      if (next == 0 || (oid >> 32) > (next >> 32)) next = oid;
+      next = IdOf(other);
+      break;
     }
   }
   newest_conn_[s.node] = next;
 }
 
 bool NodeSessions::SendJob(nodes::NodeIndex node, const store::JobRecord& job) {
-  if (node >= newest_conn_.size() || newest_conn_[node] == 0) return false;
+  if (node >= newest_conn_.size() || newest_conn_[node] == kNoConn) return false;
   const auto view = registry_.View(node);
   const std::string client_id = view ? std::to_string(view->client_id_ms) : std::string();
   v1::JobDispatch d;

@@ -138,6 +138,7 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
   JobService* jobs_ = nullptr;
   std::vector<Session> sessions_;
   // The newest registered connection of each live node, by NodeIndex.
+  static constexpr net::ConnId kNoConn = ~net::ConnId{0};
   std::vector<net::ConnId> newest_conn_;  // Indexed by net::ConnSlot.
   std::unordered_map<uint32_t, std::unique_ptr<Pending>> pending_;  // By slot.
   size_t registered_ = 0;

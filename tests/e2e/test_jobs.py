@@ -260,6 +260,22 @@ class SyncAndAsyncJobs(JobsTestCase):
             await node.close()
         self.scenario(go())
 
+    def test_the_servers_very_first_connection_gets_jobs_too(self):
+        # Regression: the first connection a server accepts has connection id
+        # 0, which the sessions once took for "no connection", so jobs leased
+        # to that node were never sent.
+        self.serve()
+
+        async def go():
+            node = await Node.connect(self.port, "node-first")
+            key = await asyncio.to_thread(self.customer)
+            job_id = await asyncio.to_thread(self.add_job, key, URL, "HTML")
+            d = await node.dispatch(job_id)
+            self.check_dispatch(d, node, job_id, "HTML")
+            self.check_complete(await node.result(job_id, "<p>first</p>"), job_id)
+            await node.close()
+        self.scenario(go())
+
     def test_empty_results_fail_the_scrape_with_422_and_cost_nothing(self):
         self.serve()
         key = self.customer()
