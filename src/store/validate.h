@@ -41,7 +41,7 @@ struct JobLimits {
   size_t principal_bytes_max = 256;  // Node principals, as for nodes.
   size_t client_id_bytes_max = 64;   // Node client ids, as for nodes.
   // API client uuids, job ids, job types, idempotency keys, request hashes.
-  size_t id_bytes_max = 128;
+  size_t id_bytes_max = 256;
   size_t text_bytes_max = 8192;      // Targets, content types, errors.
   size_t result_bytes_max = size_t{64} << 20;  // One job's result.
 };

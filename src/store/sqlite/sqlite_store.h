@@ -50,7 +50,7 @@ struct SqliteOptions {
   uint32_t referral_code_attempts_max = 16;
   uint64_t session_ids_per_reserve_max = 1'000'000;
   // API client uuids, job ids, job types, idempotency keys, request hashes.
-  uint32_t id_bytes_max = 128;
+  uint32_t id_bytes_max = 256;
   uint32_t text_bytes_max = 8192;           // Job targets, content types, errors.
   uint64_t result_bytes_max = 64ull << 20;  // One job's result blob.
   uint32_t jobs_per_list_max = 10'000;      // ListClientJobs' limit.
