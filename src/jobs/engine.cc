@@ -242,6 +242,29 @@ void JobEngine::Finish(const std::string& job_id) {
   if (job.queued) --pending_count_;
   // Its entry in pending_ (if any) is skipped as stale.
   jobs_.erase(it);
+  // Its timers stay in the heap until they are due; with leases of minutes
+  // and thousands of jobs a second they would pile up, so drop the dead ones
+  // once they outnumber the live (amortised O(log n) per job).
+  if (timers_.size() > 2 * jobs_.size() + 1024) CompactTimers();
+}
+
+bool JobEngine::TimerLive(const Timer& t) const {
+  auto it = jobs_.find(t.job_id);
+  if (it == jobs_.end()) return false;
+  const store::JobRecord& rec = it->second.rec;
+  if (t.attempt == kDeadlineTimer) return rec.deadline_ms == t.at;
+  return rec.state == store::JobState::kOngoing && rec.attempt == t.attempt && rec.lease_deadline_ms == t.at;
+}
+
+void JobEngine::CompactTimers() {
+  std::vector<Timer> live;
+  live.reserve(jobs_.size() * 2);
+  while (!timers_.empty()) {
+    // A job being settled keeps its timers: AbortSettle may need them.
+    if (TimerLive(timers_.top())) live.push_back(timers_.top());
+    timers_.pop();
+  }
+  timers_ = decltype(timers_)(std::greater<>(), std::move(live));
 }
 
 std::optional<uint32_t> JobEngine::BeginFail(const std::string& job_id) {

@@ -103,6 +103,8 @@ class JobEngine {
 
   // Leases and deadlines that passed by now_ms.
   std::vector<Ended> Expire(int64_t now_ms);
+  // Timers held (live and not yet dropped); for tests of memory bounds.
+  size_t timer_count() const { return timers_.size(); }
 
   const store::JobRecord* Find(const std::string& job_id) const;
   size_t open_jobs() const { return jobs_.size(); }
@@ -152,6 +154,10 @@ class JobEngine {
   Ended EndLease(Open& job, std::string_view why);
   void DropHeld(nodes::NodeIndex node, const std::string& job_id);
   void Requeue(Open& job, bool front);
+  // Whether a timer still applies to an open job (the others are skipped when
+  // due, or dropped by CompactTimers).
+  bool TimerLive(const Timer& t) const;
+  void CompactTimers();
 
   EngineOptions options_;
   std::unordered_map<std::string, Open> jobs_;

@@ -45,6 +45,36 @@ std::vector<nodes::NodeIndex> Nodes(const std::vector<Lease>& leases) {
 
 // ---- queue order and ranking -------------------------------------------------
 
+TEST(JobEngine, TimersOfFinishedJobsDoNotPileUp) {
+  // Jobs finish in milliseconds while their lease and deadline timers are
+  // due minutes later: the dead timers must not accumulate.
+  JobEngine engine = MakeEngine();
+  engine.UpsertNode(1, "node-1", 10, 1.0f);
+  for (int i = 0; i < 100'000; ++i) {
+    const std::string id = "job_" + std::to_string(i);
+    engine.AddPending(MakeJob(id, kT0 + i, kT0 + i + 60'000));
+    const auto leases = engine.Assign(kT0 + i);
+    ASSERT_EQ(leases.size(), 1u);
+    engine.BeginSettle(id);
+    engine.Finish(id);
+  }
+  EXPECT_EQ(engine.open_jobs(), 0u);
+  EXPECT_LE(engine.timer_count(), 2048u);
+  // Live timers survive a compaction: an open job still expires.
+  engine.AddPending(MakeJob("live", kT0, kT0 + 1'000));
+  ASSERT_EQ(engine.Assign(kT0).size(), 1u);
+  for (int i = 0; i < 5'000; ++i) {
+    const std::string id = "later_" + std::to_string(i);
+    engine.AddPending(MakeJob(id));
+    ASSERT_EQ(engine.Assign(kT0).size(), 1u);
+    engine.Finish(id);
+  }
+  const auto ended = engine.Expire(kT0 + 1'000);
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].job_id, "live");
+  EXPECT_EQ(ended[0].kind, Ended::Kind::kFailed);
+}
+
 TEST(JobEngine, AssignsPendingJobsInFifoOrder) {
   JobEngine engine = MakeEngine();
   for (const char* id : {"j1", "j2", "j3", "j4"}) engine.AddPending(MakeJob(id));

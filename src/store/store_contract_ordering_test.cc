@@ -120,12 +120,16 @@ TEST_P(StoreContractTest, FlushReturnsOnceEveryIssuedCallbackIsPosted) {
   store().Flush();
   EXPECT_EQ(posts_.size(), 0u);
   constexpr size_t kOps = 100;
+  size_t delivered = 0;
   for (size_t i = 0; i < kOps; ++i) {
-    store().RegisterNode("node-" + std::to_string(i), "1", kT0, [](Result<NodeRecord>) {});
+    store().RegisterNode("node-" + std::to_string(i), "1", kT0, [&delivered](Result<NodeRecord>) { ++delivered; });
   }
   store().Flush();
-  EXPECT_EQ(posts_.size(), kOps);
-  EXPECT_EQ(posts_.RunAll(), kOps);
+  // A backend may post several callbacks as one closure; all are posted.
+  EXPECT_GE(posts_.size(), 1u);
+  EXPECT_EQ(delivered, 0u);  // Posted, not run: they run on the post target.
+  posts_.RunAll();
+  EXPECT_EQ(delivered, kOps);
 }
 
 TEST_P(StoreContractTest, ClosingTheStoreDeliversEveryCallbackAndKeepsTheWrites) {
@@ -136,7 +140,7 @@ TEST_P(StoreContractTest, ClosingTheStoreDeliversEveryCallbackAndKeepsTheWrites)
                          [&ok](Result<NodeRecord> r) { ok += r.has_value() ? 1 : 0; });
   }
   store_.reset();
-  EXPECT_EQ(posts_.RunAll(), static_cast<size_t>(kNodes));
+  posts_.RunAll();
   EXPECT_EQ(ok, kNodes);
   ASSERT_NO_FATAL_FAILURE(Reopen());
   EXPECT_EQ(List(false).value().size(), static_cast<size_t>(kNodes));

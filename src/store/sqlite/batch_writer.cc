@@ -32,21 +32,35 @@ Status BatchWriter::Start() {
 }
 
 void BatchWriter::Submit(std::unique_ptr<PendingOp> op) {
+  bool accepted = false;
   {
     std::lock_guard lock(mu_);
     if (queue_.size() < options_.queue_ops_max) {
       queue_.push_back(std::move(op));
       ++accepted_;
-      work_ready_.notify_one();
-      return;
+      accepted = true;
+      if (!options_.wake_later) work_ready_.notify_one();
     }
   }
-  op->Fail(ResourceExhausted("the store's queue holds " + std::to_string(options_.queue_ops_max) +
-                             " operations already; retry later"));
-  post_(op->TakeCompletion());
+  if (!accepted) {
+    op->Fail(ResourceExhausted("the store's queue holds " + std::to_string(options_.queue_ops_max) +
+                               " operations already; retry later"));
+    post_(op->TakeCompletion());
+    return;
+  }
+  // One wake-up per pass of the caller's loop.
+  if (options_.wake_later && !wake_posted_) {
+    wake_posted_ = true;
+    options_.wake_later([this, alive = std::weak_ptr<char>(alive_)] {
+      if (alive.expired()) return;
+      wake_posted_ = false;
+      work_ready_.notify_one();
+    });
+  }
 }
 
 void BatchWriter::Flush() {
+  work_ready_.notify_one();  // A deferred wake-up may not have run yet.
   std::unique_lock lock(mu_);
   const uint64_t target = accepted_;
   batch_done_.wait(lock, [&] { return completed_ >= target; });
@@ -57,7 +71,14 @@ void BatchWriter::Loop() {
   batch.reserve(options_.batch_ops_max);
   while (TakeBatch(batch)) {
     RunBatch(batch);
-    for (auto& op : batch) post_(op->TakeCompletion());
+    // One hand-over per batch: one wake-up of the caller's loop, not one per
+    // operation.
+    std::vector<std::function<void()>> completions;
+    completions.reserve(batch.size());
+    for (auto& op : batch) completions.push_back(op->TakeCompletion());
+    post_([completions = std::move(completions)]() mutable {
+      for (auto& done : completions) done();
+    });
     {
       std::lock_guard lock(mu_);
       completed_ += batch.size();

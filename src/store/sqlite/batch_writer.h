@@ -4,7 +4,8 @@
 // Group commit: the thread takes every queued operation (up to
 // batch_ops_max) and runs them in one transaction, each inside its own
 // SAVEPOINT so that a failing operation rolls back only itself. After COMMIT
-// returns, each operation's completion is handed to `post` in queue order.
+// returns, the completions of the batch are handed to `post` as one closure
+// that runs them in queue order.
 // If the transaction as a whole cannot commit, every operation of the batch
 // reports that failure instead: nothing of it was applied.
 //
@@ -81,6 +82,9 @@ class Operation final : public PendingOp {
 struct BatchWriterOptions {
   uint32_t batch_ops_max = 1024;
   uint32_t queue_ops_max = 65'536;
+  // See SqliteOptions::wake_later. When set, Submit() must be called on the
+  // thread that wake_later's closures run on.
+  PostFn wake_later = {};
 };
 
 class BatchWriter {
@@ -124,6 +128,9 @@ class BatchWriter {
   uint64_t accepted_ = 0;                         // Guarded by mu_.
   uint64_t completed_ = 0;                        // Guarded by mu_.
   bool stopping_ = false;                         // Guarded by mu_.
+  bool wake_posted_ = false;                      // Submitting thread only.
+  // Lets a posted wake-up tell that the writer is gone.
+  std::shared_ptr<char> alive_ = std::make_shared<char>();
   std::thread thread_;
 };
 
