@@ -38,7 +38,11 @@ JobService::JobService(JobServiceOptions options, const Clock& clock, store::Sto
       clock_(clock),
       store_(store),
       registry_(registry),
-      engine_(jobs::EngineOptions{options_.lease_ms, options_.max_attempts}) {
+      engine_(jobs::EngineOptions{options_.lease_ms, options_.max_attempts,
+                                  [this](nodes::NodeIndex node) -> std::string_view {
+                                    const auto view = registry_.View(node);
+                                    return view ? view->principal : std::string_view();
+                                  }}) {
   m_.created = &metrics.GetCounter("sela_jobs_created_total", "Jobs written to the store by the customer API.");
   m_.completed = &metrics.GetCounter("sela_jobs_completed_total", "Jobs completed with a stored result.");
   m_.failed = &metrics.GetCounter("sela_jobs_failed_total",
@@ -216,7 +220,7 @@ void JobService::NodeOnline(nodes::NodeIndex node) {
 void JobService::NodeChanged(nodes::NodeIndex node) {
   const auto view = registry_.View(node);
   if (!view) return;
-  engine_.UpsertNode(node, view->principal, view->max_concurrent_jobs, view->download_speed);
+  engine_.UpsertNode(node, view->max_concurrent_jobs, view->download_speed);
   AssignAndSend();
 }
 

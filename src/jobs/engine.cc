@@ -13,25 +13,33 @@ constexpr uint32_t kDeadlineTimer = std::numeric_limits<uint32_t>::max();
 
 // ---- nodes -------------------------------------------------------------------
 
+JobEngine::Node* JobEngine::LiveNode(nodes::NodeIndex node) {
+  return node < nodes_.size() && nodes_[node].live ? &nodes_[node] : nullptr;
+}
+
+const JobEngine::Node* JobEngine::LiveNode(nodes::NodeIndex node) const {
+  return node < nodes_.size() && nodes_[node].live ? &nodes_[node] : nullptr;
+}
+
 void JobEngine::Unrank(nodes::NodeIndex node) {
-  auto it = nodes_.find(node);
-  if (it == nodes_.end()) return;
-  const Node& n = it->second;
-  if (n.active < n.capacity) ranks_.erase(Rank{n.capacity - n.active, n.speed, node});
+  const Node* n = LiveNode(node);
+  if (n && n->active < n->capacity) ranks_.erase(Rank{n->capacity - n->active, n->speed, node});
 }
 
 void JobEngine::Rerank(nodes::NodeIndex node) {
-  auto it = nodes_.find(node);
-  if (it == nodes_.end()) return;
-  const Node& n = it->second;
-  if (n.active < n.capacity) ranks_.insert(Rank{n.capacity - n.active, n.speed, node});
+  const Node* n = LiveNode(node);
+  if (n && n->active < n->capacity) ranks_.insert(Rank{n->capacity - n->active, n->speed, node});
 }
 
-void JobEngine::UpsertNode(nodes::NodeIndex node, std::string_view principal, uint32_t capacity,
-                           float download_speed) {
+void JobEngine::UpsertNode(nodes::NodeIndex node, uint32_t capacity, float download_speed) {
+  if (node == nodes::kNoNode) return;
   Unrank(node);
+  if (node >= nodes_.size()) nodes_.resize(node + 1);
   Node& n = nodes_[node];
-  if (n.principal != principal) n.principal.assign(principal);
+  if (!n.live) {
+    n.live = true;
+    ++live_nodes_;
+  }
   n.capacity = capacity;
   n.speed = download_speed;
   Rerank(node);
@@ -39,11 +47,12 @@ void JobEngine::UpsertNode(nodes::NodeIndex node, std::string_view principal, ui
 
 std::vector<Ended> JobEngine::RemoveNode(nodes::NodeIndex node) {
   std::vector<Ended> ended;
-  auto it = nodes_.find(node);
-  if (it == nodes_.end()) return ended;
+  Node* n = LiveNode(node);
+  if (!n) return ended;
   Unrank(node);
-  std::vector<std::string> held = std::move(it->second.held);
-  nodes_.erase(it);
+  std::vector<std::string> held = std::move(n->held);
+  *n = Node{};
+  --live_nodes_;
   for (const std::string& id : held) {
     auto j = jobs_.find(id);
     if (j == jobs_.end()) continue;
@@ -57,8 +66,8 @@ std::vector<Ended> JobEngine::RemoveNode(nodes::NodeIndex node) {
 }
 
 uint32_t JobEngine::ActiveJobs(nodes::NodeIndex node) const {
-  auto it = nodes_.find(node);
-  return it == nodes_.end() ? 0 : it->second.active;
+  const Node* n = LiveNode(node);
+  return n ? n->active : 0;
 }
 
 uint64_t JobEngine::free_slots() const {
@@ -68,9 +77,9 @@ uint64_t JobEngine::free_slots() const {
 }
 
 void JobEngine::DropHeld(nodes::NodeIndex node, const std::string& job_id) {
-  auto it = nodes_.find(node);
-  if (it == nodes_.end()) return;
-  Node& n = it->second;
+  Node* live = LiveNode(node);
+  if (!live) return;
+  Node& n = *live;
   auto h = std::find(n.held.begin(), n.held.end(), job_id);
   if (h == n.held.end()) return;
   *h = std::move(n.held.back());
@@ -109,8 +118,7 @@ void JobEngine::AddPending(store::JobRecord rec) {
 nodes::NodeIndex JobEngine::PickNode(const store::JobRecord& job) const {
   for (const Rank& r : ranks_) {
     if (job.last_failed_node.empty()) return r.node;
-    auto it = nodes_.find(r.node);
-    if (it != nodes_.end() && it->second.principal != job.last_failed_node) return r.node;
+    if (options_.principal_of(r.node) != job.last_failed_node) return r.node;
   }
   // Only the node that failed the job has a free slot: it may try again
   // rather than leave the job waiting for a node that may never come.
@@ -118,7 +126,7 @@ nodes::NodeIndex JobEngine::PickNode(const store::JobRecord& job) const {
 }
 
 Lease JobEngine::Grant(Open& job, nodes::NodeIndex node, int64_t now_ms) {
-  Node& n = nodes_.at(node);
+  Node& n = nodes_[node];
   Unrank(node);
   ++n.active;
   n.held.push_back(job.rec.job_id);
@@ -126,7 +134,7 @@ Lease JobEngine::Grant(Open& job, nodes::NodeIndex node, int64_t now_ms) {
   job.holder = node;
   job.rec.state = store::JobState::kOngoing;
   job.rec.attempt += 1;
-  job.rec.node_principal = n.principal;
+  job.rec.node_principal.assign(options_.principal_of(node));
   job.rec.assigned_ms = now_ms;
   job.rec.lease_deadline_ms = now_ms + options_.lease_ms;
   timers_.push(Timer{job.rec.lease_deadline_ms, job.rec.job_id, job.rec.attempt});
@@ -151,8 +159,9 @@ std::vector<Lease> JobEngine::Assign(int64_t now_ms) {
 }
 
 std::optional<Lease> JobEngine::LeaseTo(nodes::NodeIndex node, int64_t now_ms) {
-  auto n = nodes_.find(node);
-  if (n == nodes_.end() || n->second.active >= n->second.capacity) return std::nullopt;
+  const Node* n = LiveNode(node);
+  if (!n || n->active >= n->capacity) return std::nullopt;
+  const std::string_view principal = options_.principal_of(node);
   // Only Assign pops entries; without push, stale ones would pile up here.
   while (!pending_.empty()) {
     auto it = jobs_.find(pending_.front());
@@ -165,7 +174,7 @@ std::optional<Lease> JobEngine::LeaseTo(nodes::NodeIndex node, int64_t now_ms) {
   for (size_t i = 0; i < pending_.size(); ++i) {
     auto it = jobs_.find(pending_[i]);
     if (it == jobs_.end() || !it->second.queued || it->second.settling) continue;
-    if (it->second.rec.last_failed_node != n->second.principal) {
+    if (it->second.rec.last_failed_node != principal) {
       choice = &it->second;
       choice_pos = i;
       break;

@@ -40,6 +40,10 @@ namespace sela::jobs {
 struct EngineOptions {
   int64_t lease_ms = 300'000;   // JOB_LEASE_MS
   uint32_t max_attempts = 3;    // JOB_MAX_ATTEMPTS
+  // The principal of a live node (the registry's). The engine keeps no copy:
+  // per-node state stays a few dozen bytes (docs/BENCHMARKS.md, idle node
+  // memory). Required.
+  std::function<std::string_view(nodes::NodeIndex)> principal_of;
 };
 
 // A lease the engine just handed out; the caller records it in the store and
@@ -65,12 +69,12 @@ struct Ended {
 
 class JobEngine {
  public:
-  explicit JobEngine(EngineOptions options) : options_(options) {}
+  explicit JobEngine(EngineOptions options) : options_(std::move(options)) {}
 
   // ---- nodes ----
-  // Adds a live node or updates it (capacity, speed).
-  void UpsertNode(nodes::NodeIndex node, std::string_view principal, uint32_t capacity,
-                  float download_speed);
+  // Adds a live node or updates it (capacity, speed). Its principal is
+  // read through EngineOptions::principal_of while it is live.
+  void UpsertNode(nodes::NodeIndex node, uint32_t capacity, float download_speed);
   // The node went offline: every job it held ends (not those being settled).
   std::vector<Ended> RemoveNode(nodes::NodeIndex node);
   uint32_t ActiveJobs(nodes::NodeIndex node) const;
@@ -109,7 +113,7 @@ class JobEngine {
   const store::JobRecord* Find(const std::string& job_id) const;
   size_t open_jobs() const { return jobs_.size(); }
   size_t pending_jobs() const { return pending_count_; }
-  size_t live_nodes() const { return nodes_.size(); }
+  size_t live_nodes() const { return live_nodes_; }
   // Sum of free slots over live nodes.
   uint64_t free_slots() const;
 
@@ -121,12 +125,14 @@ class JobEngine {
     bool queued = false;  // In pending_ (may be a stale entry once leased).
   };
   struct Node {
-    std::string principal;
     uint32_t capacity = 0;
     uint32_t active = 0;
     float speed = 0;
+    bool live = false;
     std::vector<std::string> held;  // Job ids it holds.
   };
+  Node* LiveNode(nodes::NodeIndex node);
+  const Node* LiveNode(nodes::NodeIndex node) const;
   // Ordered best first: most free slots, then fastest, then lowest index.
   struct Rank {
     uint32_t free;
@@ -163,7 +169,8 @@ class JobEngine {
   std::unordered_map<std::string, Open> jobs_;
   std::deque<std::string> pending_;
   size_t pending_count_ = 0;
-  std::unordered_map<nodes::NodeIndex, Node> nodes_;
+  std::vector<Node> nodes_;  // By NodeIndex (dense: the registry reuses indices).
+  size_t live_nodes_ = 0;
   std::set<Rank> ranks_;  // Nodes with at least one free slot.
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
 };

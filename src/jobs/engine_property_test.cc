@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "jobs/engine.h"
+#include "jobs/engine_test_util.h"
 
 namespace sela::jobs {
 namespace {
@@ -34,7 +35,7 @@ struct ModelJob {
 class Simulation {
  public:
   explicit Simulation(uint32_t seed)
-      : rng_(seed), engine_(EngineOptions{.lease_ms = kLeaseMs, .max_attempts = kMaxAttempts}) {}
+      : rng_(seed), engine_(EngineOptions{.lease_ms = kLeaseMs, .max_attempts = kMaxAttempts, .principal_of = {}}) {}
 
   void Step() {
     switch (Pick(9)) {
@@ -269,7 +270,7 @@ class Simulation {
   }
 
   std::mt19937 rng_;
-  JobEngine engine_;
+  testing::TestEngine engine_;
   int64_t now_ = 1'700'000'000'000;
   int64_t expired_at_ = 0;  // Time of the last Expire with nothing settling.
   uint64_t next_job_ = 0;

@@ -2,6 +2,7 @@
 // and settling, one rule per test. The randomised invariants are in
 // engine_property_test.cc.
 #include "jobs/engine.h"
+#include "jobs/engine_test_util.h"
 
 #include <gtest/gtest.h>
 
@@ -27,8 +28,8 @@ store::JobRecord MakeJob(std::string id, int64_t created_ms = kT0, int64_t deadl
   return job;
 }
 
-JobEngine MakeEngine(uint32_t max_attempts = 3) {
-  return JobEngine(EngineOptions{.lease_ms = kLeaseMs, .max_attempts = max_attempts});
+testing::TestEngine MakeEngine(uint32_t max_attempts = 3) {
+  return testing::TestEngine(EngineOptions{.lease_ms = kLeaseMs, .max_attempts = max_attempts, .principal_of = {}});
 }
 
 std::vector<std::string> Ids(const std::vector<Lease>& leases) {
@@ -48,7 +49,7 @@ std::vector<nodes::NodeIndex> Nodes(const std::vector<Lease>& leases) {
 TEST(JobEngine, TimersOfFinishedJobsDoNotPileUp) {
   // Jobs finish in milliseconds while their lease and deadline timers are
   // due minutes later: the dead timers must not accumulate.
-  JobEngine engine = MakeEngine();
+  auto engine = MakeEngine();
   engine.UpsertNode(1, "node-1", 10, 1.0f);
   for (int i = 0; i < 100'000; ++i) {
     const std::string id = "job_" + std::to_string(i);
@@ -76,7 +77,7 @@ TEST(JobEngine, TimersOfFinishedJobsDoNotPileUp) {
 }
 
 TEST(JobEngine, AssignsPendingJobsInFifoOrder) {
-  JobEngine engine = MakeEngine();
+  auto engine = MakeEngine();
   for (const char* id : {"j1", "j2", "j3", "j4"}) engine.AddPending(MakeJob(id));
   EXPECT_EQ(engine.pending_jobs(), 4u);
   engine.UpsertNode(0, "a", 1, 10);
@@ -93,7 +94,7 @@ TEST(JobEngine, AssignsPendingJobsInFifoOrder) {
 }
 
 TEST(JobEngine, LeaseCarriesNodeAttemptAndDeadline) {
-  JobEngine engine = MakeEngine();
+  auto engine = MakeEngine();
   engine.AddPending(MakeJob("j1"));
   engine.UpsertNode(7, "a", 2, 10);
   std::vector<Lease> leases = engine.Assign(kT0 + 5);
@@ -116,7 +117,7 @@ TEST(JobEngine, LeaseCarriesNodeAttemptAndDeadline) {
 }
 
 TEST(JobEngine, RanksNodesByMostFreeSlotsFirst) {
-  JobEngine engine = MakeEngine();
+  auto engine = MakeEngine();
   // The slow node has more free slots, so it is chosen over the fast one
   // until both have the same number free.
   engine.UpsertNode(0, "fast", 2, 1000);
@@ -133,7 +134,7 @@ TEST(JobEngine, RanksNodesByMostFreeSlotsFirst) {
 }
 
 TEST(JobEngine, BreaksFreeSlotTiesBySpeedThenNodeIndex) {
-  JobEngine engine = MakeEngine();
+  auto engine = MakeEngine();
   engine.UpsertNode(5, "e", 1, 50);
   engine.UpsertNode(2, "b", 1, 80);
   engine.UpsertNode(3, "c", 1, 50);
@@ -143,7 +144,7 @@ TEST(JobEngine, BreaksFreeSlotTiesBySpeedThenNodeIndex) {
 }
 
 TEST(JobEngine, UpsertNodeUpdatesCapacityAndSpeedForRanking) {
-  JobEngine engine = MakeEngine();
+  auto engine = MakeEngine();
   engine.UpsertNode(0, "a", 1, 10);
   engine.UpsertNode(1, "b", 1, 20);
   engine.UpsertNode(0, "a", 1, 30);  // Now the faster one.
@@ -159,7 +160,7 @@ TEST(JobEngine, UpsertNodeUpdatesCapacityAndSpeedForRanking) {
 }
 
 TEST(JobEngine, NeverAssignsBeyondCapacity) {
-  JobEngine engine = MakeEngine();
+  auto engine = MakeEngine();
   engine.UpsertNode(0, "a", 1, 10);
   engine.UpsertNode(1, "b", 2, 10);
   EXPECT_EQ(engine.free_slots(), 3u);
@@ -176,7 +177,7 @@ TEST(JobEngine, NeverAssignsBeyondCapacity) {
 }
 
 TEST(JobEngine, AssignsNothingWithoutNodes) {
-  JobEngine engine = MakeEngine();
+  auto engine = MakeEngine();
   engine.AddPending(MakeJob("j1"));
   EXPECT_TRUE(engine.Assign(kT0).empty());
   engine.UpsertNode(0, "a", 0, 10);  // No capacity at all.
@@ -186,7 +187,7 @@ TEST(JobEngine, AssignsNothingWithoutNodes) {
 }
 
 TEST(JobEngine, AddPendingIgnoresAJobAlreadyOpen) {
-  JobEngine engine = MakeEngine();
+  auto engine = MakeEngine();
   engine.AddPending(MakeJob("j1"));
   engine.AddPending(MakeJob("j1"));
   EXPECT_EQ(engine.open_jobs(), 1u);
@@ -202,7 +203,7 @@ TEST(JobEngine, AddPendingIgnoresAJobAlreadyOpen) {
 // ---- the node that last failed a job -----------------------------------------
 
 // Leases j1 to node 0 ("a") and lets the lease expire: "a" last failed j1.
-void FailOnceOnA(JobEngine& engine) {
+void FailOnceOnA(testing::TestEngine& engine) {
   engine.AddPending(MakeJob("j1"));
   engine.UpsertNode(0, "a", 4, 100);
   ASSERT_EQ(Nodes(engine.Assign(kT0)), (std::vector<nodes::NodeIndex>{0}));
@@ -213,7 +214,7 @@ void FailOnceOnA(JobEngine& engine) {
 }
 
 TEST(JobEngine, PassesOverTheNodeThatLastFailedTheJob) {
-  JobEngine engine = MakeEngine();
+  auto engine = MakeEngine();
   FailOnceOnA(engine);
   // "b" ranks below "a" (fewer slots, slower), yet gets the job.
   engine.UpsertNode(1, "b", 1, 1);
@@ -225,7 +226,7 @@ TEST(JobEngine, PassesOverTheNodeThatLastFailedTheJob) {
 }
 
 TEST(JobEngine, GivesTheJobBackToTheNodeThatFailedItWhenNoOtherHasASlot) {
-  JobEngine engine = MakeEngine();
+  auto engine = MakeEngine();
   engine.UpsertNode(0, "a", 4, 100);
   engine.UpsertNode(1, "b", 1, 1000);
   engine.AddPending(MakeJob("j1"));
@@ -244,7 +245,7 @@ TEST(JobEngine, GivesTheJobBackToTheNodeThatFailedItWhenNoOtherHasASlot) {
 }
 
 TEST(JobEngine, OtherJobsStillPreferTheBestNode) {
-  JobEngine engine = MakeEngine();
+  auto engine = MakeEngine();
   FailOnceOnA(engine);
   engine.UpsertNode(1, "b", 1, 1);
   engine.AddPending(MakeJob("j2"));
@@ -259,7 +260,7 @@ TEST(JobEngine, OtherJobsStillPreferTheBestNode) {
 // ---- pull ----------------------------------------------------------------------
 
 TEST(JobEngine, LeaseToGivesTheOldestPendingJob) {
-  JobEngine engine = MakeEngine();
+  auto engine = MakeEngine();
   engine.UpsertNode(0, "a", 2, 10);
   engine.AddPending(MakeJob("j1"));
   engine.AddPending(MakeJob("j2"));
@@ -278,7 +279,7 @@ TEST(JobEngine, LeaseToGivesTheOldestPendingJob) {
 }
 
 TEST(JobEngine, LeaseToGivesNothingWithoutAFreeSlotOrAJob) {
-  JobEngine engine = MakeEngine();
+  auto engine = MakeEngine();
   engine.UpsertNode(0, "a", 1, 10);
   EXPECT_FALSE(engine.LeaseTo(0, kT0).has_value());  // No job.
   engine.AddPending(MakeJob("j1"));
@@ -291,7 +292,7 @@ TEST(JobEngine, LeaseToGivesNothingWithoutAFreeSlotOrAJob) {
 }
 
 TEST(JobEngine, LeaseToSkipsAJobTheNodeLastFailedWhileAnotherIsPending) {
-  JobEngine engine = MakeEngine();
+  auto engine = MakeEngine();
   FailOnceOnA(engine);  // j1 back at the front, last failed by "a".
   engine.AddPending(MakeJob("j2"));
   std::optional<Lease> lease = engine.LeaseTo(0, kT0 + kLeaseMs);
@@ -305,7 +306,7 @@ TEST(JobEngine, LeaseToSkipsAJobTheNodeLastFailedWhileAnotherIsPending) {
 }
 
 TEST(JobEngine, AJobLeasedByPullIsNotLeasedAgainFromItsQueueEntry) {
-  JobEngine engine = MakeEngine();
+  auto engine = MakeEngine();
   engine.UpsertNode(0, "a", 1, 10);
   engine.AddPending(MakeJob("j1"));
   engine.AddPending(MakeJob("j2"));
@@ -321,7 +322,7 @@ TEST(JobEngine, AJobLeasedByPullIsNotLeasedAgainFromItsQueueEntry) {
 }
 
 TEST(JobEngine, AJobPulledThenReleasedIsLeasedOnlyOnce) {
-  JobEngine engine = MakeEngine();
+  auto engine = MakeEngine();
   engine.UpsertNode(0, "a", 1, 10);
   engine.AddPending(MakeJob("j1"));
   ASSERT_EQ(engine.LeaseTo(0, kT0)->job_id, "j1");
@@ -337,7 +338,7 @@ TEST(JobEngine, AJobPulledThenReleasedIsLeasedOnlyOnce) {
 }
 
 TEST(JobEngine, AJobFinishedWhileQueuedIsNeverLeased) {
-  JobEngine engine = MakeEngine();
+  auto engine = MakeEngine();
   engine.AddPending(MakeJob("j1"));
   engine.AddPending(MakeJob("j2"));
   ASSERT_EQ(engine.BeginFail("j1"), std::optional<uint32_t>(0));
@@ -351,7 +352,7 @@ TEST(JobEngine, AJobFinishedWhileQueuedIsNeverLeased) {
 }
 
 TEST(JobEngine, AJobFinishedWhileQueuedThenAddedAgainIsLeasedOnce) {
-  JobEngine engine = MakeEngine();
+  auto engine = MakeEngine();
   engine.AddPending(MakeJob("j1"));
   ASSERT_TRUE(engine.BeginFail("j1").has_value());
   engine.Finish("j1");
@@ -367,7 +368,7 @@ TEST(JobEngine, AJobFinishedWhileQueuedThenAddedAgainIsLeasedOnce) {
 // ---- leases --------------------------------------------------------------------
 
 TEST(JobEngine, LeaseExpiresAtItsDeadlineNotBefore) {
-  JobEngine engine = MakeEngine();
+  auto engine = MakeEngine();
   engine.UpsertNode(0, "a", 1, 10);
   engine.AddPending(MakeJob("j1"));
   ASSERT_EQ(engine.Assign(kT0).size(), 1u);
@@ -383,7 +384,7 @@ TEST(JobEngine, LeaseExpiresAtItsDeadlineNotBefore) {
 }
 
 TEST(JobEngine, ExpiredLeaseReturnsTheJobToTheFrontKeepingItsAttempt) {
-  JobEngine engine = MakeEngine();
+  auto engine = MakeEngine();
   engine.UpsertNode(0, "a", 1, 10);
   for (const char* id : {"j1", "j2", "j3"}) engine.AddPending(MakeJob(id));
   ASSERT_EQ(Ids(engine.Assign(kT0)), (std::vector<std::string>{"j1"}));
@@ -408,7 +409,7 @@ TEST(JobEngine, ExpiredLeaseReturnsTheJobToTheFrontKeepingItsAttempt) {
 }
 
 TEST(JobEngine, FailsTheJobOnceMaxAttemptsLeasesEnded) {
-  JobEngine engine = MakeEngine(/*max_attempts=*/3);
+  auto engine = MakeEngine(/*max_attempts=*/3);
   engine.UpsertNode(0, "a", 1, 10);
   engine.AddPending(MakeJob("j1"));
   int64_t now = kT0;
@@ -439,7 +440,7 @@ TEST(JobEngine, FailsTheJobOnceMaxAttemptsLeasesEnded) {
 }
 
 TEST(JobEngine, MaxAttemptsOfOneFailsOnTheFirstEndedLease) {
-  JobEngine engine = MakeEngine(/*max_attempts=*/1);
+  auto engine = MakeEngine(/*max_attempts=*/1);
   engine.UpsertNode(0, "a", 1, 10);
   engine.AddPending(MakeJob("j1"));
   ASSERT_EQ(engine.Assign(kT0).size(), 1u);
@@ -450,7 +451,7 @@ TEST(JobEngine, MaxAttemptsOfOneFailsOnTheFirstEndedLease) {
 }
 
 TEST(JobEngine, HeldByAnswersOnlyForTheCurrentHolder) {
-  JobEngine engine = MakeEngine();
+  auto engine = MakeEngine();
   engine.AddPending(MakeJob("j1"));
   EXPECT_EQ(engine.HeldBy("j1", "a"), std::nullopt);  // Pending.
   EXPECT_EQ(engine.HeldBy("nope", "a"), std::nullopt);
@@ -461,7 +462,7 @@ TEST(JobEngine, HeldByAnswersOnlyForTheCurrentHolder) {
 }
 
 TEST(JobEngine, LeaseFailedUndoesTheLease) {
-  JobEngine engine = MakeEngine();
+  auto engine = MakeEngine();
   engine.UpsertNode(0, "a", 1, 10);
   engine.AddPending(MakeJob("j1"));
   engine.AddPending(MakeJob("j2"));
@@ -485,7 +486,7 @@ TEST(JobEngine, LeaseFailedUndoesTheLease) {
 }
 
 TEST(JobEngine, TheUndoneLeaseDoesNotExpireItsSuccessor) {
-  JobEngine engine = MakeEngine();
+  auto engine = MakeEngine();
   engine.UpsertNode(0, "a", 1, 10);
   engine.AddPending(MakeJob("j1"));
   ASSERT_EQ(engine.Assign(kT0).size(), 1u);
@@ -502,7 +503,7 @@ TEST(JobEngine, TheUndoneLeaseDoesNotExpireItsSuccessor) {
 // ---- node loss -----------------------------------------------------------------
 
 TEST(JobEngine, RemoveNodeEndsEveryLeaseItHeld) {
-  JobEngine engine = MakeEngine();
+  auto engine = MakeEngine();
   engine.UpsertNode(0, "a", 2, 100);
   engine.UpsertNode(1, "b", 1, 1);
   for (const char* id : {"j1", "j2", "j3", "j4"}) engine.AddPending(MakeJob(id));
@@ -539,7 +540,7 @@ TEST(JobEngine, RemoveNodeEndsEveryLeaseItHeld) {
 }
 
 TEST(JobEngine, RemoveNodeLeavesAJobBeingSettled) {
-  JobEngine engine = MakeEngine();
+  auto engine = MakeEngine();
   engine.UpsertNode(0, "a", 2, 10);
   engine.AddPending(MakeJob("j1"));
   engine.AddPending(MakeJob("j2"));
@@ -555,7 +556,7 @@ TEST(JobEngine, RemoveNodeLeavesAJobBeingSettled) {
 }
 
 TEST(JobEngine, AbortSettleAfterItsNodeLeftEndsTheLease) {
-  JobEngine engine = MakeEngine();
+  auto engine = MakeEngine();
   engine.UpsertNode(0, "a", 1, 10);
   engine.AddPending(MakeJob("j1"));
   ASSERT_EQ(engine.Assign(kT0).size(), 1u);
@@ -573,7 +574,7 @@ TEST(JobEngine, AbortSettleAfterItsNodeLeftEndsTheLease) {
 // ---- settling ------------------------------------------------------------------
 
 TEST(JobEngine, BeginSettleProtectsFromLeaseExpiry) {
-  JobEngine engine = MakeEngine();
+  auto engine = MakeEngine();
   engine.UpsertNode(0, "a", 1, 10);
   engine.AddPending(MakeJob("j1"));
   ASSERT_EQ(engine.Assign(kT0).size(), 1u);
@@ -584,7 +585,7 @@ TEST(JobEngine, BeginSettleProtectsFromLeaseExpiry) {
 }
 
 TEST(JobEngine, AbortSettleReopensTheLeaseAsBefore) {
-  JobEngine engine = MakeEngine();
+  auto engine = MakeEngine();
   engine.UpsertNode(0, "a", 1, 10);
   engine.AddPending(MakeJob("j1"));
   ASSERT_EQ(engine.Assign(kT0).size(), 1u);
@@ -599,7 +600,7 @@ TEST(JobEngine, AbortSettleReopensTheLeaseAsBefore) {
 }
 
 TEST(JobEngine, ALeaseThatPassedWhileSettlingExpiresOnceReopened) {
-  JobEngine engine = MakeEngine();
+  auto engine = MakeEngine();
   engine.UpsertNode(0, "a", 1, 10);
   engine.AddPending(MakeJob("j1"));
   ASSERT_EQ(engine.Assign(kT0).size(), 1u);
@@ -614,7 +615,7 @@ TEST(JobEngine, ALeaseThatPassedWhileSettlingExpiresOnceReopened) {
 }
 
 TEST(JobEngine, AbortSettleOfAPendingJobPutsItAtTheFront) {
-  JobEngine engine = MakeEngine();
+  auto engine = MakeEngine();
   engine.AddPending(MakeJob("j1"));
   engine.AddPending(MakeJob("j2"));
   ASSERT_EQ(engine.BeginFail("j2"), std::optional<uint32_t>(0));
@@ -630,7 +631,7 @@ TEST(JobEngine, AbortSettleOfAPendingJobPutsItAtTheFront) {
 }
 
 TEST(JobEngine, FinishFreesTheSlotForTheNextAssign) {
-  JobEngine engine = MakeEngine();
+  auto engine = MakeEngine();
   engine.UpsertNode(0, "a", 1, 10);
   engine.AddPending(MakeJob("j1"));
   engine.AddPending(MakeJob("j2"));
@@ -654,7 +655,7 @@ TEST(JobEngine, FinishFreesTheSlotForTheNextAssign) {
 // ---- deadlines -----------------------------------------------------------------
 
 TEST(JobEngine, DeadlineFailsAPendingJob) {
-  JobEngine engine = MakeEngine();
+  auto engine = MakeEngine();
   engine.AddPending(MakeJob("j1", kT0, kT0 + 60'000));
   engine.AddPending(MakeJob("j2"));
   EXPECT_TRUE(engine.Expire(kT0 + 59'999).empty());
@@ -678,7 +679,7 @@ TEST(JobEngine, DeadlineFailsAPendingJob) {
 }
 
 TEST(JobEngine, AFailingPendingJobIsNotLeased) {
-  JobEngine engine = MakeEngine();
+  auto engine = MakeEngine();
   engine.AddPending(MakeJob("j1", kT0, kT0 + 1000));
   ASSERT_EQ(engine.Expire(kT0 + 1000).size(), 1u);
   engine.UpsertNode(0, "a", 2, 10);
@@ -689,7 +690,7 @@ TEST(JobEngine, AFailingPendingJobIsNotLeased) {
 }
 
 TEST(JobEngine, DeadlineFailsAnOngoingJob) {
-  JobEngine engine = MakeEngine();
+  auto engine = MakeEngine();
   engine.UpsertNode(0, "a", 1, 10);
   engine.AddPending(MakeJob("j1", kT0 - 500, kT0 + 9'500));
   ASSERT_EQ(engine.Assign(kT0).size(), 1u);
@@ -706,7 +707,7 @@ TEST(JobEngine, DeadlineFailsAnOngoingJob) {
 }
 
 TEST(JobEngine, ADeadlineThatPassedWhileSettlingFailsOnceReopened) {
-  JobEngine engine = MakeEngine();
+  auto engine = MakeEngine();
   engine.UpsertNode(0, "a", 1, 10);
   engine.AddPending(MakeJob("j1", kT0, kT0 + 5'000));
   ASSERT_EQ(engine.Assign(kT0).size(), 1u);
@@ -720,7 +721,7 @@ TEST(JobEngine, ADeadlineThatPassedWhileSettlingFailsOnceReopened) {
 }
 
 TEST(JobEngine, AReopenedTimedOutJobTimesOutAgain) {
-  JobEngine engine = MakeEngine();
+  auto engine = MakeEngine();
   engine.AddPending(MakeJob("j1", kT0, kT0 + 5'000));
   ASSERT_EQ(engine.Expire(kT0 + 5'000).size(), 1u);
   // The store refused the failure: the job is pending again, and still late.
@@ -732,7 +733,7 @@ TEST(JobEngine, AReopenedTimedOutJobTimesOutAgain) {
 }
 
 TEST(JobEngine, FinishedJobsLeaveNoTimersBehind) {
-  JobEngine engine = MakeEngine();
+  auto engine = MakeEngine();
   engine.UpsertNode(0, "a", 1, 10);
   engine.AddPending(MakeJob("j1", kT0, kT0 + 5'000));
   ASSERT_EQ(engine.Assign(kT0).size(), 1u);
