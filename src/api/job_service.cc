@@ -42,7 +42,8 @@ JobService::JobService(JobServiceOptions options, const Clock& clock, store::Sto
                                   [this](nodes::NodeIndex node) -> std::string_view {
                                     const auto view = registry_.View(node);
                                     return view ? view->principal : std::string_view();
-                                  }}) {
+                                  },
+                                  [this](std::string_view principal) { return registry_.Find(principal); }}) {
   m_.created = &metrics.GetCounter("sela_jobs_created_total", "Jobs written to the store by the customer API.");
   m_.completed = &metrics.GetCounter("sela_jobs_completed_total", "Jobs completed with a stored result.");
   m_.failed = &metrics.GetCounter("sela_jobs_failed_total",

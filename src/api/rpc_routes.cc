@@ -687,8 +687,16 @@ void ScrapeUrl(Ctx& ctx, RestCall& call) {
     }
     timeout_ms = static_cast<int64_t>(*n);
   }
+  // principalId: that node only. As the original, it must be online with a
+  // free slot now (else 400); should it fill up or drop meanwhile, the job
+  // waits for it, within timeoutMs.
+  std::string target;
   if (const json::value* p = b.if_contains("principalId"); Truthy(p)) {
-    return call.respond(E1Error(400, "principalId is not supported: jobs go to the best available node"));
+    if (!p->is_string() ||
+        !protocol::v1::ValidateIdText("principalId", p->get_string(), ctx.options.uuid_bytes_max).ok()) {
+      return call.respond(E1Error(400, "principalId must be a node's principal"));
+    }
+    target = std::string(p->get_string());
   }
   int64_t counts[3] = {0, 0, 0};
   static constexpr std::string_view kCounts[3] = {"postCount", "replyCount", "scrollPauseTime"};
@@ -702,9 +710,17 @@ void ScrapeUrl(Ctx& ctx, RestCall& call) {
     counts[i] = static_cast<int64_t>(*n);
   }
   if (!CheckKindAndUrl(ctx, call, kind->get_string(), url->get_string())) return;
+  if (!target.empty()) {
+    const nodes::NodeIndex node = ctx.deps.registry.Find(target);
+    const auto view = ctx.deps.registry.View(node);
+    if (!view || view->active_jobs >= view->max_concurrent_jobs) {
+      return call.respond(E1Error(400, "Failed to find optimal node for assignment"));
+    }
+  }
   auto request = std::make_shared<store::CreateJobRequest>();
   request->job.job_type = std::string(kind->get_string());
   request->job.target = std::string(url->get_string());
+  request->job.target_node = std::move(target);
   request->job.post_count = counts[0];
   request->job.replies_count = counts[1];
   request->job.scroll_pause_ms = counts[2];

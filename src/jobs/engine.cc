@@ -43,6 +43,7 @@ void JobEngine::UpsertNode(nodes::NodeIndex node, uint32_t capacity, float downl
   n.capacity = capacity;
   n.speed = download_speed;
   Rerank(node);
+  Unpark(node);
 }
 
 std::vector<Ended> JobEngine::RemoveNode(nodes::NodeIndex node) {
@@ -87,6 +88,7 @@ void JobEngine::DropHeld(nodes::NodeIndex node, const std::string& job_id) {
   Unrank(node);
   --n.active;
   Rerank(node);
+  Unpark(node);
 }
 
 // ---- jobs --------------------------------------------------------------------
@@ -94,7 +96,7 @@ void JobEngine::DropHeld(nodes::NodeIndex node, const std::string& job_id) {
 void JobEngine::Requeue(Open& job, bool front) {
   job.rec.state = store::JobState::kPending;
   job.rec.lease_deadline_ms = 0;
-  if (!job.queued) {
+  if (!job.queued && !job.parked) {
     job.queued = true;
     ++pending_count_;
     if (front) {
@@ -152,15 +154,50 @@ std::vector<Lease> JobEngine::Assign(int64_t now_ms) {
     job.queued = false;
     --pending_count_;
     if (job.settling) continue;  // Failing (deadline); AbortSettle requeues it.
+    if (!job.rec.target_node.empty()) {
+      const nodes::NodeIndex target = options_.index_of(job.rec.target_node);
+      const Node* n = LiveNode(target);
+      if (!n || n->active >= n->capacity) {
+        Park(job);
+        continue;
+      }
+      leases.push_back(Grant(job, target, now_ms));
+      continue;
+    }
     const nodes::NodeIndex node = PickNode(job.rec);
     leases.push_back(Grant(job, node, now_ms));
   }
   return leases;
 }
 
+void JobEngine::Park(Open& job) {
+  job.parked = true;
+  ++parked_count_;
+  parked_[job.rec.target_node].push_back(job.rec.job_id);
+}
+
+void JobEngine::Unpark(nodes::NodeIndex node) {
+  if (parked_.empty()) return;
+  const Node* n = LiveNode(node);
+  if (!n || n->active >= n->capacity) return;
+  auto it = parked_.find(std::string(options_.principal_of(node)));
+  if (it == parked_.end()) return;
+  std::vector<std::string> ids = std::move(it->second);
+  parked_.erase(it);
+  // Oldest first at the front of the queue.
+  for (auto id = ids.rbegin(); id != ids.rend(); ++id) {
+    auto j = jobs_.find(*id);
+    if (j == jobs_.end() || !j->second.parked) continue;
+    j->second.parked = false;
+    --parked_count_;
+    Requeue(j->second, true);
+  }
+}
+
 std::optional<Lease> JobEngine::LeaseTo(nodes::NodeIndex node, int64_t now_ms) {
   const Node* n = LiveNode(node);
   if (!n || n->active >= n->capacity) return std::nullopt;
+  Unpark(node);
   const std::string_view principal = options_.principal_of(node);
   // Only Assign pops entries; without push, stale ones would pile up here.
   while (!pending_.empty()) {
@@ -174,6 +211,8 @@ std::optional<Lease> JobEngine::LeaseTo(nodes::NodeIndex node, int64_t now_ms) {
   for (size_t i = 0; i < pending_.size(); ++i) {
     auto it = jobs_.find(pending_[i]);
     if (it == jobs_.end() || !it->second.queued || it->second.settling) continue;
+    const std::string& target = it->second.rec.target_node;
+    if (!target.empty() && target != principal) continue;
     if (it->second.rec.last_failed_node != principal) {
       choice = &it->second;
       choice_pos = i;
@@ -249,6 +288,14 @@ void JobEngine::Finish(const std::string& job_id) {
   Open& job = it->second;
   if (job.holder != nodes::kNoNode) DropHeld(job.holder, job_id);
   if (job.queued) --pending_count_;
+  if (job.parked) {
+    --parked_count_;
+    auto p = parked_.find(job.rec.target_node);
+    if (p != parked_.end()) {
+      std::erase(p->second, job_id);
+      if (p->second.empty()) parked_.erase(p);
+    }
+  }
   // Its entry in pending_ (if any) is skipped as stale.
   jobs_.erase(it);
   // Its timers stay in the heap until they are due; with leases of minutes

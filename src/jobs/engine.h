@@ -12,6 +12,9 @@
 // - Assignment (push): the head job goes to the live node with the most free
 //   slots, then the best download speed; the node that last failed the job
 //   is passed over while any other node has a free slot.
+// - A job with a target_node (scrapeUrl's principalId) goes to that node
+//   only: while it is offline or full, the job is parked and goes back to
+//   the front of the queue when the node has a free slot again.
 // - Pull: a node asking for work gets the oldest pending job it may take.
 // - A lease lasts lease_ms. When it expires, or its node goes offline, the
 //   job goes back to pending, or fails once max_attempts leases have ended
@@ -44,6 +47,9 @@ struct EngineOptions {
   // per-node state stays a few dozen bytes (docs/BENCHMARKS.md, idle node
   // memory). Required.
   std::function<std::string_view(nodes::NodeIndex)> principal_of;
+  // The live node of a principal, or kNoNode (for jobs with a target_node).
+  // Required.
+  std::function<nodes::NodeIndex(std::string_view)> index_of;
 };
 
 // A lease the engine just handed out; the caller records it in the store and
@@ -112,7 +118,7 @@ class JobEngine {
 
   const store::JobRecord* Find(const std::string& job_id) const;
   size_t open_jobs() const { return jobs_.size(); }
-  size_t pending_jobs() const { return pending_count_; }
+  size_t pending_jobs() const { return pending_count_ + parked_count_; }
   size_t live_nodes() const { return live_nodes_; }
   // Sum of free slots over live nodes.
   uint64_t free_slots() const;
@@ -123,6 +129,7 @@ class JobEngine {
     nodes::NodeIndex holder = nodes::kNoNode;
     bool settling = false;
     bool queued = false;  // In pending_ (may be a stale entry once leased).
+    bool parked = false;  // Pending, waiting in parked_ for its target node.
   };
   struct Node {
     uint32_t capacity = 0;
@@ -160,6 +167,9 @@ class JobEngine {
   Ended EndLease(Open& job, std::string_view why);
   void DropHeld(nodes::NodeIndex node, const std::string& job_id);
   void Requeue(Open& job, bool front);
+  void Park(Open& job);
+  // The node has a free slot: its parked jobs go to the front of the queue.
+  void Unpark(nodes::NodeIndex node);
   // Whether a timer still applies to an open job (the others are skipped when
   // due, or dropped by CompactTimers).
   bool TimerLive(const Timer& t) const;
@@ -169,6 +179,9 @@ class JobEngine {
   std::unordered_map<std::string, Open> jobs_;
   std::deque<std::string> pending_;
   size_t pending_count_ = 0;
+  // Jobs waiting for their target node, by its principal, oldest first.
+  std::unordered_map<std::string, std::vector<std::string>> parked_;
+  size_t parked_count_ = 0;
   std::vector<Node> nodes_;  // By NodeIndex (dense: the registry reuses indices).
   size_t live_nodes_ = 0;
   std::set<Rank> ranks_;  // Nodes with at least one free slot.

@@ -35,7 +35,7 @@ struct ModelJob {
 class Simulation {
  public:
   explicit Simulation(uint32_t seed)
-      : rng_(seed), engine_(EngineOptions{.lease_ms = kLeaseMs, .max_attempts = kMaxAttempts, .principal_of = {}}) {}
+      : rng_(seed), engine_(EngineOptions{.lease_ms = kLeaseMs, .max_attempts = kMaxAttempts, .principal_of = {}, .index_of = {}}) {}
 
   void Step() {
     switch (Pick(9)) {

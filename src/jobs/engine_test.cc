@@ -29,7 +29,7 @@ store::JobRecord MakeJob(std::string id, int64_t created_ms = kT0, int64_t deadl
 }
 
 testing::TestEngine MakeEngine(uint32_t max_attempts = 3) {
-  return testing::TestEngine(EngineOptions{.lease_ms = kLeaseMs, .max_attempts = max_attempts, .principal_of = {}});
+  return testing::TestEngine(EngineOptions{.lease_ms = kLeaseMs, .max_attempts = max_attempts, .principal_of = {}, .index_of = {}});
 }
 
 std::vector<std::string> Ids(const std::vector<Lease>& leases) {
@@ -74,6 +74,61 @@ TEST(JobEngine, TimersOfFinishedJobsDoNotPileUp) {
   ASSERT_EQ(ended.size(), 1u);
   EXPECT_EQ(ended[0].job_id, "live");
   EXPECT_EQ(ended[0].kind, Ended::Kind::kFailed);
+}
+
+TEST(JobEngine, ATargetedJobGoesOnlyToItsNodeAndWaitsForIt) {
+  auto engine = MakeEngine();
+  engine.UpsertNode(0, "a", 10, 100.0f);  // Best ranked.
+  engine.UpsertNode(1, "b", 1, 1.0f);
+  store::JobRecord t = MakeJob("t");
+  t.target_node = "b";
+  engine.AddPending(t);
+  engine.AddPending(MakeJob("u"));
+  auto leases = engine.Assign(kT0);
+  ASSERT_EQ(leases.size(), 2u);
+  EXPECT_EQ(leases[0].job_id, "t");
+  EXPECT_EQ(leases[0].node, 1u);
+  EXPECT_EQ(engine.HeldBy("t", "b"), std::optional<uint32_t>(1));
+  EXPECT_EQ(leases[1].node, 0u);
+  // b is full now: another job for b waits, even though a has free slots.
+  store::JobRecord t2 = MakeJob("t2");
+  t2.target_node = "b";
+  engine.AddPending(t2);
+  EXPECT_TRUE(engine.Assign(kT0).empty());
+  EXPECT_EQ(engine.pending_jobs(), 1u);
+  EXPECT_EQ(engine.LeaseTo(0, kT0), std::nullopt);  // a may not pull it.
+  // b's slot frees: t2 is queued again and goes to b.
+  engine.Finish("t");
+  leases = engine.Assign(kT0);
+  ASSERT_EQ(leases.size(), 1u);
+  EXPECT_EQ(leases[0].job_id, "t2");
+  EXPECT_EQ(leases[0].node, 1u);
+  EXPECT_EQ(engine.pending_jobs(), 0u);
+}
+
+TEST(JobEngine, AJobForAnOfflineNodeWaitsUntilItComesBackOrItsDeadline) {
+  auto engine = MakeEngine();
+  engine.UpsertNode(0, "a", 10, 1.0f);
+  store::JobRecord t = MakeJob("t", kT0, kT0 + 5'000);
+  t.target_node = "gone";
+  engine.AddPending(t);
+  EXPECT_TRUE(engine.Assign(kT0).empty());
+  EXPECT_EQ(engine.pending_jobs(), 1u);
+  store::JobRecord t2 = MakeJob("t2");
+  t2.target_node = "later";
+  engine.AddPending(t2);
+  EXPECT_TRUE(engine.Assign(kT0).empty());
+  engine.UpsertNode(3, "later", 1, 1.0f);
+  auto leases = engine.Assign(kT0);
+  ASSERT_EQ(leases.size(), 1u);
+  EXPECT_EQ(leases[0].job_id, "t2");
+  // The first one fails at its deadline and leaves nothing parked behind.
+  const auto ended = engine.Expire(kT0 + 5'000);
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].job_id, "t");
+  engine.Finish("t");
+  EXPECT_EQ(engine.pending_jobs(), 0u);
+  EXPECT_EQ(engine.open_jobs(), 1u);
 }
 
 TEST(JobEngine, AssignsPendingJobsInFifoOrder) {

@@ -30,6 +30,12 @@ class TestEngine : public JobEngine {
       auto it = names->find(node);
       return it == names->end() ? std::string_view() : std::string_view(it->second);
     };
+    options.index_of = [names](std::string_view principal) -> nodes::NodeIndex {
+      for (const auto& [node, name] : *names) {
+        if (name == principal) return node;
+      }
+      return nodes::kNoNode;
+    };
     return options;
   }
   std::shared_ptr<std::map<nodes::NodeIndex, std::string>> names_;

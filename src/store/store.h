@@ -150,6 +150,8 @@ struct JobRecord {
   // The node whose lease ended without a result most recently; the job is
   // not leased to it again while another node can take it.
   std::string last_failed_node;
+  // Only this node may take the job (scrapeUrl's principalId); "" for any.
+  std::string target_node;
 
   friend bool operator==(const JobRecord&, const JobRecord&) = default;
 };

@@ -96,7 +96,8 @@ TEST_P(JobContractTest, GetUsageLogReturnsChargedTimesInTheInclusiveRangeAscendi
 // ---- CreateJob ----
 
 TEST_P(JobContractTest, CreateJobStoresThePendingJobAndChargesOneUsage) {
-  const JobRecord job = NewJob("job_1", "acme", kT0 + 1, /*sync=*/true);
+  JobRecord job = NewJob("job_1", "acme", kT0 + 1, /*sync=*/true);
+  job.target_node = "node-b";  // Kept as given.
   const Result<CreateJobOutcome> outcome = Create(NewJobRequest(job));
   ASSERT_TRUE(outcome.has_value()) << outcome.error().ToString();
   EXPECT_TRUE(outcome->created);

@@ -48,7 +48,8 @@ Status ValidateNewJobStrings(const JobRecord& job, const JobLimits& limits) {
   RETURN_IF_ERROR(
       ValidateText(job.result_content_type, "result_content_type", limits.text_bytes_max));
   RETURN_IF_ERROR(ValidateText(job.error, "error", limits.text_bytes_max));
-  return ValidateText(job.last_failed_node, "last_failed_node", limits.principal_bytes_max);
+  RETURN_IF_ERROR(ValidateText(job.last_failed_node, "last_failed_node", limits.principal_bytes_max));
+  return ValidateText(job.target_node, "target_node", limits.principal_bytes_max);
 }
 
 Status ValidateNewJobNumbers(const JobRecord& job) {

@@ -260,6 +260,30 @@ class SyncAndAsyncJobs(JobsTestCase):
             await node.close()
         self.scenario(go())
 
+    def test_principal_id_sends_the_scrape_to_that_node_only(self):
+        self.serve()
+        key = self.customer()
+
+        async def go():
+            fast = await Node.connect(self.port, "node-fast")
+            chosen = await Node.connect(self.port, "node-chosen")
+            # An offline principal is refused at once, as the original did.
+            r = await self.arpc("POST", "scrapeUrl", {"url": URL, "scrapeType": "HTML", "timeoutMs": 2000,
+                                                      "principalId": "node-absent"}, key)
+            self.e1_error(r, 400, "Failed to find optimal node for assignment")
+            pending = self.scrape_async(key, {"url": URL, "scrapeType": "HTML", "timeoutMs": 8000,
+                                              "principalId": "node-chosen"})
+            d = await chosen.dispatch()
+            self.check_dispatch(d, chosen, d["job_id"], "HTML")
+            self.check_complete(await chosen.result(d["job_id"], "<p>chosen</p>"), d["job_id"])
+            data = self.ok(await pending, "URL scraping completed successfully")
+            self.assertEqual(data["user_principal_id"], "node-chosen")
+            await fast.sync()
+            self.assertEqual(fast.dispatches(), [])
+            await fast.close()
+            await chosen.close()
+        self.scenario(go())
+
     def test_the_servers_very_first_connection_gets_jobs_too(self):
         # Regression: the first connection a server accepts has connection id
         # 0, which the sessions once took for "no connection", so jobs leased

@@ -17,7 +17,7 @@ namespace {
   "max_attempts, created_ms, assigned_ms, lease_deadline_ms, deadline_ms, complete_ms, "        \
   "post_count, replies_count, scroll_pause_ms, sync, usage_charged, reward_units, result_hash, " \
   "result_content_type, result_bytes, price_cents, objects_count, file_size_kb, error, "        \
-  "last_failed_node"
+  "last_failed_node, target_node"
 #define SELA_CLIENT_COLUMNS "uuid, key_hash, usage_count, usage_limit, created_ms"
 
 constexpr char kInsertClient[] =
@@ -45,7 +45,7 @@ constexpr char kInsertKey[] =
 constexpr char kInsertJob[] =
     "INSERT INTO jobs (" SELA_JOB_COLUMNS
     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
-    "?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28) ON CONFLICT (job_id) DO NOTHING";
+    "?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29) ON CONFLICT (job_id) DO NOTHING";
 constexpr char kSelectJob[] = "SELECT " SELA_JOB_COLUMNS " FROM jobs WHERE job_id = ?1";
 constexpr char kSelectClientJobs[] =
     "SELECT " SELA_JOB_COLUMNS " FROM jobs WHERE client_uuid = ?1 ORDER BY seq LIMIT ?2";
@@ -130,6 +130,7 @@ JobRecord ReadJob(const Query& q) {
   job.file_size_kb = q.Int64(25);
   job.error = q.Text(26);
   job.last_failed_node = q.Text(27);
+  job.target_node = q.Text(28);
   return job;
 }
 
@@ -145,6 +146,7 @@ void BindJob(Query& q, const JobRecord& job) {
   q.BindText(21, job.result_hash).BindText(22, job.result_content_type);
   q.BindInt(23, job.result_bytes).BindInt(24, job.price_cents).BindInt(25, job.objects_count);
   q.BindInt(26, job.file_size_kb).BindText(27, job.error).BindText(28, job.last_failed_node);
+  q.BindText(29, job.target_node);
 }
 
 Result<std::vector<JobRecord>> ReadJobs(Query& query) {

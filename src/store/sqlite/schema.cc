@@ -98,7 +98,8 @@ CREATE TABLE jobs (
   objects_count INTEGER NOT NULL CHECK (objects_count >= 0),
   file_size_kb INTEGER NOT NULL CHECK (file_size_kb >= 0),
   error TEXT NOT NULL,
-  last_failed_node TEXT NOT NULL
+  last_failed_node TEXT NOT NULL,
+  target_node TEXT NOT NULL
 ) STRICT;
 CREATE INDEX jobs_by_client ON jobs (client_uuid, seq);
 CREATE INDEX jobs_by_client_state ON jobs (client_uuid, state, seq);
