@@ -172,6 +172,17 @@ void ServerImpl::ReadLoop(uint32_t idx) {
       } else {
         Dispatch(idx, read_buffer_.get(), static_cast<size_t>(n));
       }
+      if (static_cast<size_t>(n) < kReadBufferBytes) {
+        // A short read drained the socket: wait again without the recv that
+        // would only say EAGAIN. Safe with Asio's reactor: async_wait re-arms
+        // the descriptor with EPOLL_CTL_MOD, which reports data or a FIN that
+        // arrived meanwhile at once (tests/conformance: data then FIN in one
+        // segment, close handshakes).
+        if (c.state == ConnState::kFree || c.state == ConnState::kDead) return;
+        if (c.flags & conn_flag::kReadPaused) return;
+        ArmRead(idx);
+        return;
+      }
       continue;
     }
     if (n == 0) {

@@ -2,6 +2,7 @@
 so no test looks at replies to messages)."""
 
 import asyncio
+import socket
 import time
 
 import wsclient
@@ -47,6 +48,36 @@ class Upgrade(E2ETestCase):
         # The replies to the text message (registration, then the error for an
         # unknown type) wait on the store, so they may follow the pong.
         w.expect_close(1000, skip_data=True)
+
+    def test_a_frame_and_the_fin_in_one_segment_are_both_seen(self):
+        # The server skips the recv that would only say EAGAIN after a short
+        # read; a FIN that came with the data must still be noticed (epoll
+        # reports it when the read is re-armed), and the data handled first.
+        w = self.ws(path="/")
+        w.sock.sendall(wsclient.build_frame(wsclient.OP_PING, b"last words"))
+        w.sock.shutdown(socket.SHUT_WR)
+        w.expect_pong(b"last words")
+        w.sock.settimeout(3)
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            data = w.sock.recv(4096)
+            if not data:
+                break  # The server closed its side too.
+        else:
+            self.fail("the server did not close after the peer's FIN")
+
+    def test_a_request_and_the_fin_in_one_segment_are_answered(self):
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=3)
+        s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.shutdown(socket.SHUT_WR)
+        received = b""
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            received += chunk
+        s.close()
+        self.assertTrue(received.startswith(b"HTTP/1.1 200 OK\r\n"), received[:80])
 
     def test_websocket_and_http_are_served_side_by_side(self):
         w = self.ws(path="/ws")
