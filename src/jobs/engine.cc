@@ -22,13 +22,40 @@ const JobEngine::Node* JobEngine::LiveNode(nodes::NodeIndex node) const {
 }
 
 void JobEngine::Unrank(nodes::NodeIndex node) {
-  const Node* n = LiveNode(node);
-  if (n && n->active < n->capacity) ranks_.erase(Rank{n->capacity - n->active, n->speed, node});
+  if (Node* n = LiveNode(node)) ++n->version;
 }
 
 void JobEngine::Rerank(nodes::NodeIndex node) {
   const Node* n = LiveNode(node);
-  if (n && n->active < n->capacity) ranks_.insert(Rank{n->capacity - n->active, n->speed, node});
+  if (!n || n->active >= n->capacity) return;
+  if (ranks_.size() > 2 * live_nodes_ + 64) {
+    RebuildRanks();  // Includes this node as it is now.
+    return;
+  }
+  ranks_.push_back(Rank{n->capacity - n->active, n->speed, node, n->version});
+  std::push_heap(ranks_.begin(), ranks_.end(), Worse);
+}
+
+bool JobEngine::RankLive(const Rank& r) const {
+  const Node* n = LiveNode(r.node);
+  return n && n->version == r.version && n->active < n->capacity;
+}
+
+void JobEngine::RebuildRanks() {
+  ranks_.clear();
+  for (nodes::NodeIndex i = 0; i < nodes_.size(); ++i) {
+    const Node& n = nodes_[i];
+    if (n.live && n.active < n.capacity) ranks_.push_back(Rank{n.capacity - n.active, n.speed, i, n.version});
+  }
+  std::make_heap(ranks_.begin(), ranks_.end(), Worse);
+}
+
+nodes::NodeIndex JobEngine::BestNode() {
+  while (!ranks_.empty() && !RankLive(ranks_.front())) {
+    std::pop_heap(ranks_.begin(), ranks_.end(), Worse);
+    ranks_.pop_back();
+  }
+  return ranks_.empty() ? nodes::kNoNode : ranks_.front().node;
 }
 
 void JobEngine::UpsertNode(nodes::NodeIndex node, uint32_t capacity, float download_speed) {
@@ -52,7 +79,11 @@ std::vector<Ended> JobEngine::RemoveNode(nodes::NodeIndex node) {
   if (!n) return ended;
   Unrank(node);
   std::vector<std::string> held = std::move(n->held);
+  // The version survives, so that ranks of this node cannot pass for ranks of
+  // the next node given its index.
+  const uint32_t version = n->version + 1;
   *n = Node{};
+  n->version = version;
   --live_nodes_;
   for (const std::string& id : held) {
     auto j = jobs_.find(id);
@@ -73,7 +104,9 @@ uint32_t JobEngine::ActiveJobs(nodes::NodeIndex node) const {
 
 uint64_t JobEngine::free_slots() const {
   uint64_t free = 0;
-  for (const Rank& r : ranks_) free += r.free;
+  for (const Node& n : nodes_) {
+    if (n.live && n.active < n.capacity) free += n.capacity - n.active;
+  }
   return free;
 }
 
@@ -117,14 +150,23 @@ void JobEngine::AddPending(store::JobRecord rec) {
   if (deadline > 0) timers_.push(Timer{deadline, id, kDeadlineTimer});
 }
 
-nodes::NodeIndex JobEngine::PickNode(const store::JobRecord& job) const {
-  for (const Rank& r : ranks_) {
-    if (job.last_failed_node.empty()) return r.node;
-    if (options_.principal_of(r.node) != job.last_failed_node) return r.node;
+nodes::NodeIndex JobEngine::PickNode(const store::JobRecord& job) {
+  const nodes::NodeIndex best = BestNode();
+  if (best == nodes::kNoNode || job.last_failed_node.empty() ||
+      options_.principal_of(best) != job.last_failed_node) {
+    return best;
   }
+  // The best is the node that failed the job: take the next one if any (one
+  // principal is one node, so the second is another). Both go back.
+  Rank first = ranks_.front();
+  std::pop_heap(ranks_.begin(), ranks_.end(), Worse);
+  ranks_.pop_back();
+  const nodes::NodeIndex second = BestNode();
+  ranks_.push_back(first);
+  std::push_heap(ranks_.begin(), ranks_.end(), Worse);
   // Only the node that failed the job has a free slot: it may try again
   // rather than leave the job waiting for a node that may never come.
-  return ranks_.empty() ? nodes::kNoNode : ranks_.begin()->node;
+  return second == nodes::kNoNode || second == best ? best : second;
 }
 
 Lease JobEngine::Grant(Open& job, nodes::NodeIndex node, int64_t now_ms) {
@@ -145,7 +187,7 @@ Lease JobEngine::Grant(Open& job, nodes::NodeIndex node, int64_t now_ms) {
 
 std::vector<Lease> JobEngine::Assign(int64_t now_ms) {
   std::vector<Lease> leases;
-  while (!pending_.empty() && !ranks_.empty()) {
+  while (!pending_.empty() && BestNode() != nodes::kNoNode) {
     std::string id = std::move(pending_.front());
     pending_.pop_front();
     auto it = jobs_.find(id);

@@ -29,7 +29,6 @@
 #include <functional>
 #include <optional>
 #include <queue>
-#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -135,22 +134,31 @@ class JobEngine {
     uint32_t capacity = 0;
     uint32_t active = 0;
     float speed = 0;
+    uint32_t version = 0;  // Bumped on every change; ranks of older versions are stale.
     bool live = false;
     std::vector<std::string> held;  // Job ids it holds.
   };
   Node* LiveNode(nodes::NodeIndex node);
   const Node* LiveNode(nodes::NodeIndex node) const;
-  // Ordered best first: most free slots, then fastest, then lowest index.
+  // A node's place in the ranking: most free slots, then fastest, then
+  // lowest index. Entries go stale when the node changes (version) and are
+  // dropped lazily: 16 bytes a node instead of a tree node's 64.
   struct Rank {
     uint32_t free;
     float speed;
     nodes::NodeIndex node;
-    bool operator<(const Rank& o) const {
-      if (free != o.free) return free > o.free;
-      if (speed != o.speed) return speed > o.speed;
-      return node < o.node;
-    }
+    uint32_t version;
   };
+  // a ranks below b (the heap's "less").
+  static bool Worse(const Rank& a, const Rank& b) {
+    if (a.free != b.free) return a.free < b.free;
+    if (a.speed != b.speed) return a.speed < b.speed;
+    return a.node > b.node;
+  }
+  bool RankLive(const Rank& r) const;
+  // The best node with a free slot, dropping stale entries; kNoNode if none.
+  nodes::NodeIndex BestNode();
+  void RebuildRanks();
   struct Timer {
     int64_t at;
     std::string job_id;
@@ -160,7 +168,7 @@ class JobEngine {
 
   void Unrank(nodes::NodeIndex node);
   void Rerank(nodes::NodeIndex node);
-  nodes::NodeIndex PickNode(const store::JobRecord& job) const;
+  nodes::NodeIndex PickNode(const store::JobRecord& job);
   Lease Grant(Open& job, nodes::NodeIndex node, int64_t now_ms);
   // Ends the lease of an ongoing job (not settling): back to pending or out
   // of attempts.
@@ -184,7 +192,7 @@ class JobEngine {
   size_t parked_count_ = 0;
   std::vector<Node> nodes_;  // By NodeIndex (dense: the registry reuses indices).
   size_t live_nodes_ = 0;
-  std::set<Rank> ranks_;  // Nodes with at least one free slot.
+  std::vector<Rank> ranks_;  // Max-heap by Worse; stale entries dropped lazily.
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
 };
 

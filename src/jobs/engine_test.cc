@@ -131,6 +131,37 @@ TEST(JobEngine, AJobForAnOfflineNodeWaitsUntilItComesBackOrItsDeadline) {
   EXPECT_EQ(engine.open_jobs(), 1u);
 }
 
+TEST(JobEngine, RankingStaysRightThroughManyChanges) {
+  // Ranks are a heap with stale entries dropped lazily and rebuilt when they
+  // pile up; after many changes the best node is still the one chosen.
+  auto engine = MakeEngine();
+  for (nodes::NodeIndex i = 0; i < 10; ++i) engine.UpsertNode(i, "n" + std::to_string(i), 5, 1.0f);
+  for (int round = 0; round < 20'000; ++round) {
+    const nodes::NodeIndex i = static_cast<nodes::NodeIndex>(round % 10);
+    engine.UpsertNode(i, "n" + std::to_string(i), 5, static_cast<float>(round % 7));
+  }
+  engine.UpsertNode(7, "n7", 9, 0.5f);   // Most free slots.
+  engine.UpsertNode(3, "n3", 5, 100.0f); // Fastest of the rest.
+  engine.RemoveNode(8);
+  engine.UpsertNode(8, "n8-reborn", 5, 200.0f);  // Index reused by a new node.
+  engine.AddPending(MakeJob("j1"));
+  engine.AddPending(MakeJob("j2"));
+  engine.AddPending(MakeJob("j3"));
+  const auto leases = engine.Assign(kT0);
+  ASSERT_EQ(leases.size(), 3u);
+  EXPECT_EQ(leases[0].node, 7u);  // 9 free.
+  EXPECT_EQ(leases[1].node, 7u);  // 8 free.
+  EXPECT_EQ(leases[2].node, 7u);  // 7 free, still more than 5.
+  engine.AddPending(MakeJob("j4"));
+  engine.AddPending(MakeJob("j5"));
+  engine.AddPending(MakeJob("j6"));
+  const auto more = engine.Assign(kT0);
+  ASSERT_EQ(more.size(), 3u);
+  EXPECT_EQ(more[0].node, 7u);    // 6 free.
+  EXPECT_EQ(more[1].node, 8u);    // 5 free, fastest (the new node 8).
+  EXPECT_EQ(more[2].node, 3u);    // 5 free, next fastest.
+}
+
 TEST(JobEngine, AssignsPendingJobsInFifoOrder) {
   auto engine = MakeEngine();
   for (const char* id : {"j1", "j2", "j3", "j4"}) engine.AddPending(MakeJob(id));
