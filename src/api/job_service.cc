@@ -335,6 +335,18 @@ void JobService::Drain() {
     ended.insert(ended.end(), std::make_move_iterator(e.begin()), std::make_move_iterator(e.end()));
   });
   ApplyEnded(std::move(ended));
+  // Waiting scrapeUrl calls are answered now, so that the drain does not
+  // wait for their timeouts; their jobs stay in the store.
+  auto waiting = std::move(waiters_);
+  waiters_.clear();
+  for (auto& [job_id, callbacks] : waiting) {
+    JobOutcome outcome;
+    outcome.kind = JobOutcome::Kind::kInterrupted;
+    outcome.error = "the server is restarting";
+    if (const store::JobRecord* j = engine_.Find(job_id)) outcome.job = *j;
+    outcome.job.job_id = job_id;
+    for (auto& w : callbacks) w(outcome);
+  }
 }
 
 // ---- results --------------------------------------------------------------------

@@ -55,7 +55,9 @@ struct JobServiceOptions {
 
 // How a job ended, for whoever waits for it.
 struct JobOutcome {
-  enum class Kind : uint8_t { kCompleted, kEmpty, kFailed };
+  // kInterrupted: this process is shutting down; the job stays open in the
+  // store and the next process runs it.
+  enum class Kind : uint8_t { kCompleted, kEmpty, kFailed, kInterrupted };
   Kind kind = Kind::kFailed;
   store::JobRecord job;  // As stored at the end.
   // kCompleted: the result as the node sent it (shared by every waiter).
@@ -113,7 +115,8 @@ class JobService {
   // Lease and deadline expiries; call every few hundred ms.
   void Tick();
   // Draining: every lease held here ends (jobs go back to pending in the
-  // store for the next process); nothing more is handed out.
+  // store for the next process); nothing more is handed out, and whoever
+  // waits for a job hears kInterrupted now rather than at the exit.
   void Drain();
 
   const jobs::JobEngine& engine() const { return engine_; }

@@ -635,6 +635,23 @@ void AwaitScrape(Ctx& ctx, std::shared_ptr<ScrapeCall> sc, const store::JobRecor
       case JobOutcome::Kind::kEmpty:
         sc->respond(ScrapeEmptyResponse(o.job, now_ms, *sc, std::nullopt));
         return;
+      case JobOutcome::Kind::kInterrupted: {
+        // The job is kept and runs after the restart: the caller can read it
+        // with job/id. 503 says "try again later", not "it failed".
+        net::HttpResponse r = E1Error(503, "Server restarting: the job continues, read it with /api/rpc/job/id");
+        r.body = codec::JsonObjectWriter()
+                     .Bool("success", false)
+                     .String("message", "Server restarting: the job continues, read it with /api/rpc/job/id")
+                     .Raw("data", codec::JsonObjectWriter()
+                                      .String("jobId", o.job.job_id)
+                                      .String("url", sc->url)
+                                      .String("scrapeType", sc->kind)
+                                      .Finish())
+                     .Finish();
+        r.headers.emplace_back("Retry-After", "5");
+        sc->respond(std::move(r));
+        return;
+      }
       case JobOutcome::Kind::kFailed:
         if (o.error == "completed") {
           // Lost a race with the result: read what was stored.

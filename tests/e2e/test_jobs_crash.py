@@ -15,6 +15,7 @@ import asyncio
 import json
 import os
 import signal
+import time
 
 import proc
 from jobclient import Node, http_call
@@ -96,3 +97,41 @@ class JobsCrash(JobsTestCase):
             content = self.ok(await self.arpc("GET", f"getFileContent?jobID={job_id}", key=key))
             self.assertEqual(json.loads(content["ok"]), RESULT)
         await node.close()
+
+
+class JobsDrain(JobsTestCase):
+    """SIGTERM: a waiting scrapeUrl hears 503 with its job id at once (the
+    drain does not sit out its timeout), the server exits 0, and the job is
+    still there for the next process."""
+
+    def test_a_waiting_scrape_gets_503_at_sigterm_and_its_job_runs_after_the_restart(self):
+        server = self.serve()
+        key = self.customer()
+
+        async def go():
+            pending = self.scrape_async(key, {"url": URL, "scrapeType": "HTML", "timeoutMs": 60000})
+            await asyncio.to_thread(self.eventually, lambda: len(self.ok(self.rpc("GET", "pendingJobs", key=key))) == 1,
+                                    "the scrape's job is pending")
+            started = time.monotonic()
+            server.signal(signal.SIGTERM)
+            r = await pending
+            self.assertEqual(r.status, 503, r)
+            self.assertEqual(r.header("Retry-After"), "5")
+            self.assertIs(r.doc["success"], False)
+            job_id = r.doc["data"]["jobId"]
+            self.assertTrue(job_id.startswith("job_"), r.doc)
+            self.assertEqual(await asyncio.to_thread(server.wait_exit, 10), 0)
+            self.assertLess(time.monotonic() - started, 10)
+
+            os.unlink(os.path.join(server.workdir, "port"))
+            server2 = self.adopt(proc.ServerProcess(env=self.ENV, workdir=server.workdir, tag="jobs-drain-2"))
+            await asyncio.to_thread(server2.start)
+            self.port = server2.port
+            node = await Node.connect(self.port, "node-after")
+            d = await node.dispatch(job_id)
+            self.check_complete(await node.result(job_id, "<p>after the restart</p>"), job_id)
+            job = await self.ajob(key, job_id)
+            self.assertEqual(job["state"], "completed", job)
+            await node.close()
+        self.scenario(go())
+
