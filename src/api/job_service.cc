@@ -150,21 +150,61 @@ void JobService::Submit(store::CreateJobRequest request,
 
 void JobService::Insert(std::shared_ptr<store::CreateJobRequest> request, int tries,
                         std::function<void(Result<store::CreateJobOutcome>)> done) {
-  request->job.job_id = NextJobId(request->job.created_ms);
-  store_.CreateJob(*request, [this, request, tries, done = std::move(done)](
+  const std::string job_id = NextJobId(request->job.created_ms);
+  request->job.job_id = job_id;
+  // When a node is free now, the job is created already leased to it: one
+  // store operation instead of CreateJob then LeaseJob.
+  std::optional<jobs::Lease> lease;
+  if (options_.push && !draining_) lease = engine_.AddLeased(request->job, clock_.WallMs());
+  if (lease) {
+    const auto view = registry_.View(lease->node);
+    engine_.SetNodeClientId(job_id, view ? std::to_string(view->client_id_ms) : std::string());
+    const store::JobRecord& leased = *engine_.Find(job_id);
+    request->job.state = leased.state;
+    request->job.attempt = leased.attempt;
+    request->job.node_principal = leased.node_principal;
+    request->job.node_client_id = leased.node_client_id;
+    request->job.assigned_ms = leased.assigned_ms;
+    request->job.lease_deadline_ms = leased.lease_deadline_ms;
+    SyncActive(lease->node);
+  }
+  store_.CreateJob(*request, [this, request, tries, lease, job_id, done = std::move(done)](
                                  Result<store::CreateJobOutcome> outcome) mutable {
+    if (lease && (!outcome || !outcome->created)) {
+      // Not created (refused, or an idempotent repeat): the reservation goes.
+      const store::JobRecord* j = engine_.Find(job_id);
+      const std::string holder = j ? j->node_principal : std::string();
+      engine_.Finish(job_id);
+      if (auto node = registry_.Find(holder); node != nodes::kNoNode) SyncActive(node);
+    }
     if (!outcome && outcome.error().code() == Code::kAlreadyExists && tries > 1) {
+      request->job.state = store::JobState::kPending;
+      request->job.attempt = 0;
+      request->job.node_principal.clear();
+      request->job.node_client_id.clear();
+      request->job.assigned_ms = request->job.created_ms;
+      request->job.lease_deadline_ms = 0;
       Insert(std::move(request), tries - 1, std::move(done));
       return;
     }
-    if (outcome && outcome->created) {
+    const bool created = outcome && outcome->created;
+    if (created) {
       m_.created->Inc();
-      engine_.AddPending(outcome->job);
+      if (!lease) engine_.AddPending(outcome->job);
       m_.open->Set(static_cast<double>(engine_.open_jobs()));
     }
     done(std::move(outcome));
-    // After the caller has had the chance to Wait() for it.
-    if (outcome && outcome->created) AssignAndSend();
+    if (!created) return;
+    if (lease) {
+      // Still held by that node (it may have left meanwhile; then the job is
+      // pending again and AssignAndSend places it).
+      m_.leases->Inc();
+      const store::JobRecord* j = engine_.Find(job_id);
+      if (j && sender_ && engine_.HeldBy(job_id, j->node_principal) == std::optional<uint32_t>(lease->attempt)) {
+        sender_->SendJob(lease->node, *j);
+      }
+    }
+    AssignAndSend();
   });
 }
 

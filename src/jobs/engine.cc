@@ -150,6 +150,27 @@ void JobEngine::AddPending(store::JobRecord rec) {
   if (deadline > 0) timers_.push(Timer{deadline, id, kDeadlineTimer});
 }
 
+std::optional<Lease> JobEngine::AddLeased(store::JobRecord rec, int64_t now_ms) {
+  if (jobs_.contains(rec.job_id) || pending_count_ > 0 || parked_count_ > 0) return std::nullopt;
+  nodes::NodeIndex node = nodes::kNoNode;
+  if (rec.target_node.empty()) {
+    node = BestNode();
+  } else {
+    node = options_.index_of(rec.target_node);
+    const Node* n = LiveNode(node);
+    if (!n || n->active >= n->capacity) node = nodes::kNoNode;
+  }
+  if (node == nodes::kNoNode) return std::nullopt;
+  const std::string id = rec.job_id;
+  const int64_t deadline = rec.deadline_ms;
+  Open& job = jobs_[id];
+  job.rec = std::move(rec);
+  job.rec.state = store::JobState::kPending;
+  job.rec.attempt = 0;
+  if (deadline > 0) timers_.push(Timer{deadline, id, kDeadlineTimer});
+  return Grant(job, node, now_ms);
+}
+
 nodes::NodeIndex JobEngine::PickNode(const store::JobRecord& job) {
   const nodes::NodeIndex best = BestNode();
   if (best == nodes::kNoNode || job.last_failed_node.empty() ||

@@ -87,6 +87,11 @@ class JobEngine {
   // ---- jobs ----
   // A pending job (new, or taken over at start-up). Ignored if already open.
   void AddPending(store::JobRecord job);
+  // A new job that can start at once (nothing is waiting ahead of it and a
+  // node has a free slot): added already leased, so that the caller records
+  // job and lease in one store operation. nullopt (and nothing added) when it
+  // must wait; the caller then creates it pending and calls AddPending.
+  std::optional<Lease> AddLeased(store::JobRecord job, int64_t now_ms);
   // Push assignment: as many leases as there are pending jobs and free slots.
   std::vector<Lease> Assign(int64_t now_ms);
   // Pull: the oldest pending job this node may take, if it has a free slot.

@@ -157,7 +157,10 @@ struct JobRecord {
 };
 
 struct CreateJobRequest {
-  JobRecord job;  // state pending, attempt 0, created_ms/assigned_ms = now.
+  // state pending, attempt 0, created_ms/assigned_ms = now; or created
+  // already leased (one store operation instead of CreateJob + LeaseJob):
+  // ongoing, attempt 1, node_principal, node_client_id, lease_deadline_ms.
+  JobRecord job;
   // Count one usage of job.client_uuid now, atomically with the insert:
   // ResourceExhausted (nothing written) when usage_count >= usage_limit.
   bool charge_usage = true;

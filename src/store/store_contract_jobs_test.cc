@@ -170,6 +170,26 @@ TEST_P(JobContractTest, CreateJobWithATakenIdIsAlreadyExistsAndChargesNothing) {
   EXPECT_TRUE(fresh->created);
 }
 
+TEST_P(JobContractTest, CreateJobMayCreateAJobAlreadyLeasedToItsFirstNode) {
+  JobRecord job = NewJob("job_1", "acme", kT0);
+  job.state = JobState::kOngoing;
+  job.attempt = 1;
+  job.node_principal = "node-a";
+  job.node_client_id = "17";
+  job.lease_deadline_ms = kT0 + 300'000;
+  const Result<CreateJobOutcome> outcome = Create(NewJobRequest(job));
+  ASSERT_TRUE(outcome.has_value()) << outcome.error().ToString();
+  JobRecord expected = job;
+  expected.usage_charged = true;
+  EXPECT_EQ(GetJob("job_1").value(), std::optional<JobRecord>(expected));
+  EXPECT_EQ(UsageCount("acme"), 1);
+  // It is open, and its first lease completes like any other.
+  const auto open = OpenJobs().value();
+  ASSERT_EQ(open.size(), 1u);
+  EXPECT_EQ(open[0], expected);
+  EXPECT_EQ(Complete("job_1", Completion("node-a", 1, "[1]", 1), kT0 + 5).value(), CompleteOutcome::kCompleted);
+}
+
 TEST_P(JobContractTest, CreateJobRefusesMalformedJobsAndWritesNothing) {
   auto with = [](auto change) {
     CreateJobRequest request = NewJobRequest(NewJob("job_bad", "acme", kT0));
@@ -180,7 +200,19 @@ TEST_P(JobContractTest, CreateJobRefusesMalformedJobsAndWritesNothing) {
       with([](CreateJobRequest& r) { r.job.job_id = ""; }),
       with([](CreateJobRequest& r) { r.job.client_uuid = ""; }),
       with([](CreateJobRequest& r) { r.job.job_type = ""; }),
-      with([](CreateJobRequest& r) { r.job.state = JobState::kOngoing; }),
+      with([](CreateJobRequest& r) { r.job.state = JobState::kOngoing; }),  // Attempt 0, no node.
+      with([](CreateJobRequest& r) {
+        r.job.state = JobState::kOngoing;  // No node.
+        r.job.attempt = 1;
+        r.job.lease_deadline_ms = kT0 + 1000;
+      }),
+      with([](CreateJobRequest& r) {
+        r.job.state = JobState::kOngoing;  // Not the first lease.
+        r.job.attempt = 2;
+        r.job.node_principal = "node-a";
+        r.job.lease_deadline_ms = kT0 + 1000;
+      }),
+      with([](CreateJobRequest& r) { r.job.state = JobState::kCompleted; }),
       with([](CreateJobRequest& r) { r.job.state = static_cast<JobState>(9); }),
       with([](CreateJobRequest& r) { r.job.attempt = 1; }),
       with([](CreateJobRequest& r) { r.job.max_attempts = 0; }),

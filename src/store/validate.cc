@@ -178,10 +178,14 @@ Status ValidateCreateJob(const CreateJobRequest& request, const JobLimits& limit
   const JobRecord& job = request.job;
   RETURN_IF_ERROR(ValidateNewJobStrings(job, limits));
   RETURN_IF_ERROR(ValidateNewJobNumbers(job));
-  if (job.state != JobState::kPending || job.attempt != 0) {
-    return InvalidArgument("a new job must be pending with attempt 0, not " +
-                           std::string(JobStateName(job.state)) + " with attempt " +
-                           std::to_string(job.attempt));
+  const bool pending = job.state == JobState::kPending && job.attempt == 0;
+  // Or created already leased: its first lease, to a named node.
+  const bool leased = job.state == JobState::kOngoing && job.attempt == 1 && !job.node_principal.empty() &&
+                      job.lease_deadline_ms > 0;
+  if (!pending && !leased) {
+    return InvalidArgument(
+        "a new job must be pending with attempt 0, or ongoing with attempt 1, a node and a lease deadline; not " +
+        std::string(JobStateName(job.state)) + " with attempt " + std::to_string(job.attempt));
   }
   if (job.max_attempts == 0) return InvalidArgument("max_attempts must be at least 1");
   RETURN_IF_ERROR(ValidateText(request.idempotency_key, "idempotency key", limits.id_bytes_max));
