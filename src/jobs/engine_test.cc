@@ -162,6 +162,36 @@ TEST(JobEngine, RankingStaysRightThroughManyChanges) {
   EXPECT_EQ(more[2].node, 3u);    // 5 free, next fastest.
 }
 
+TEST(JobEngine, AddLeasedStartsANewJobAtOnceOnlyWhenNothingWaitsAheadOfIt) {
+  auto engine = MakeEngine();
+  EXPECT_EQ(engine.AddLeased(MakeJob("j0"), kT0), std::nullopt);  // No node.
+  EXPECT_EQ(engine.open_jobs(), 0u);  // And nothing added.
+  engine.UpsertNode(0, "a", 1, 1.0f);
+  engine.UpsertNode(1, "b", 2, 1.0f);
+  auto lease = engine.AddLeased(MakeJob("j1", kT0, kT0 + 9'000), kT0);
+  ASSERT_TRUE(lease.has_value());
+  EXPECT_EQ(lease->node, 1u);  // b: most free slots.
+  EXPECT_EQ(lease->attempt, 1u);
+  EXPECT_EQ(lease->deadline_ms, kT0 + kLeaseMs);
+  EXPECT_EQ(engine.HeldBy("j1", "b"), std::optional<uint32_t>(1));
+  // A job waiting in the queue goes first: the next new job waits too.
+  engine.AddPending(MakeJob("queued"));
+  EXPECT_EQ(engine.AddLeased(MakeJob("j2"), kT0), std::nullopt);
+  const auto assigned = engine.Assign(kT0);
+  ASSERT_EQ(assigned.size(), 1u);
+  EXPECT_EQ(assigned[0].node, 0u);  // a and b tie at one free slot: lower index.
+  // A targeted job starts at once only on its node, which is full now.
+  store::JobRecord t = MakeJob("t");
+  t.target_node = "a";
+  EXPECT_EQ(engine.AddLeased(t, kT0), std::nullopt);
+  EXPECT_EQ(engine.Find("t"), nullptr);
+  // Its deadline timer is armed like AddPending's.
+  engine.Finish("queued");
+  const auto ended = engine.Expire(kT0 + 9'000);
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].job_id, "j1");
+}
+
 TEST(JobEngine, AssignsPendingJobsInFifoOrder) {
   auto engine = MakeEngine();
   for (const char* id : {"j1", "j2", "j3", "j4"}) engine.AddPending(MakeJob(id));
