@@ -482,6 +482,10 @@ void JobService::OnResult(std::string_view principal_view, const v1::ScrapeResul
   completion.price_cents = analysis.price_cents;
   completion.objects_count = analysis.objects_count;
   completion.file_size_kb = analysis.file_size_kb;
+  // A waiting scrapeUrl answers with the stored text when it is the JSON it
+  // would write anyway; keep a copy for it rather than serialise twice.
+  std::shared_ptr<const std::string> stored;
+  if (waiters_.contains(job_id)) stored = std::make_shared<const std::string>(analysis.bytes);
   completion.result = std::move(analysis.bytes);
   engine_.BeginSettle(job_id);
   store::JobRecord done_job = *open;
@@ -496,7 +500,7 @@ void JobService::OnResult(std::string_view principal_view, const v1::ScrapeResul
   done_job.file_size_kb = completion.file_size_kb;
   store_.CompleteJob(
       job_id, completion, now_ms,
-      [this, job_id, done_job = std::move(done_job), content, reply = std::move(reply)](
+      [this, job_id, done_job = std::move(done_job), content, stored, reply = std::move(reply)](
           Result<store::CompleteOutcome> outcome) {
         const int64_t now = clock_.WallMs();
         if (!outcome) {
@@ -520,6 +524,7 @@ void JobService::OnResult(std::string_view principal_view, const v1::ScrapeResul
           o.kind = JobOutcome::Kind::kCompleted;
           o.job = done_job;
           o.content = content;
+          o.stored = stored;
           Notify(job_id, o);
           AssignAndSend();
         } else {

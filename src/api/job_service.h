@@ -60,8 +60,10 @@ struct JobOutcome {
   enum class Kind : uint8_t { kCompleted, kEmpty, kFailed, kInterrupted };
   Kind kind = Kind::kFailed;
   store::JobRecord job;  // As stored at the end.
-  // kCompleted: the result as the node sent it (shared by every waiter).
+  // kCompleted: the result as the node sent it (shared by every waiter),
+  // and the stored bytes (set when someone waited for them).
   std::shared_ptr<const boost::json::value> content;
+  std::shared_ptr<const std::string> stored;
   std::string error;     // kFailed / kEmpty.
 };
 

@@ -627,7 +627,9 @@ void AwaitScrape(Ctx& ctx, std::shared_ptr<ScrapeCall> sc, const store::JobRecor
     const int64_t now_ms = ctx.deps.clock.WallMs();
     switch (o.kind) {
       case JobOutcome::Kind::kCompleted: {
-        const std::string result = codec::StringifyJs(*o.content);
+        // A non-string result was stored as exactly this JSON.
+        const std::string result =
+            o.stored && !o.content->is_string() ? *o.stored : codec::StringifyJs(*o.content);
         sc->respond(ScrapeSuccessResponse(o.job, result, jobs::ContentAnalysisJson(*o.content, o.job.result_bytes),
                                           "job_result", "URL scraped successfully"));
         return;
