@@ -1,0 +1,52 @@
+// Shared by the /api/rpc route files (rpc_routes.cc: reads and keys,
+// rpc_jobs.cc: job creation and scrapeUrl, rpc_system.cc: admin views).
+// Internal to src/api.
+#pragma once
+
+#include <boost/json/value.hpp>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "api/rpc_routes.h"
+
+namespace sela::api::rpc {
+
+using Ctx = RpcRoutesContext;
+
+inline constexpr std::string_view kForbiddenJob = "Access denied: Job does not belong to authenticated user";
+
+std::string JsonString(std::string_view text);
+double Sp(int64_t units);
+// JavaScript truthiness of a body field.
+bool Truthy(const boost::json::value* v);
+std::optional<double> NumberOf(const boost::json::value* v);
+// http(s)://host... of visible ASCII: nodes fetch it, so nothing else.
+bool IsHttpUrl(std::string_view url, std::size_t max);
+
+// The synchronous half of WithClient: a well-formed Authorization header.
+// False (and answered 401) without one.
+bool PrecheckKey(RestCall& call);
+// The API client behind the request's key (rest-api.md §3.3, minus D-15).
+void WithClient(Ctx& ctx, RestCall& call, std::function<void(const std::string& uuid)> then);
+
+std::string PricingJson(const store::JobRecord& job);
+// A stored result as scrapeUrl returns it: JSON if it parses, else text.
+std::string StoredResultJson(const std::string& bytes, bool* is_json);
+std::string JobQueueJson(Ctx& ctx);
+std::string MonitorJson(Ctx& ctx);
+
+// R12, R13 (rpc_jobs.cc).
+void AddJob(Ctx& ctx, RestCall& call);
+void ScrapeUrl(Ctx& ctx, RestCall& call);
+
+// R20-R24, R26 (rpc_system.cc).
+void JobTimeoutMonitor(Ctx& ctx, RestCall& call);
+void TriggerCheck(Ctx& ctx, RestCall& call);
+void Capacity(Ctx& ctx, RestCall& call);
+void Clients(Ctx& ctx, RestCall& call);
+void ClientStatusById(Ctx& ctx, RestCall& call);
+void Queue(Ctx& ctx, RestCall& call);
+
+}  // namespace sela::api::rpc

@@ -1,0 +1,349 @@
+// /api/rpc job creation: addJob (R12) and scrapeUrl (R13), with their
+// answers (rest-api.md §2.3; docs/REST-RPC.md).
+#include <boost/json/parse.hpp>
+#include <memory>
+
+#include "api/rpc_internal.h"
+#include "auth/api_key.h"
+#include "codec/js_json.h"
+#include "jobs/result.h"
+#include "protocol/v1_decode.h"
+
+namespace sela::api::rpc {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::string_view kEmptyMessage = "Scraping completed but returned empty results - no data found";
+
+// ---- R12, R13 ------------------------------------------------------------------
+
+// Fills the idempotency fields from the request. False (and responded) when
+// the key is malformed.
+bool ReadIdempotency(Ctx& ctx, RestCall& call, store::CreateJobRequest& request) {
+  if (!call.request.HasHeader("Idempotency-Key")) return true;
+  std::string_view key = call.request.Header("Idempotency-Key");
+  if (!protocol::v1::ValidateIdText("Idempotency-Key", key, ctx.options.idempotency_key_bytes_max).ok()) {
+    call.respond(E1Error(400, "Invalid Idempotency-Key: expected 1 to " +
+                                  std::to_string(ctx.options.idempotency_key_bytes_max) +
+                                  " visible ASCII characters"));
+    return false;
+  }
+  request.idempotency_key = std::string(key);
+  std::string lower_path = call.request.path;
+  for (char& c : lower_path) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  while (lower_path.size() > 1 && lower_path.back() == '/') lower_path.pop_back();
+  request.request_hash = auth::Sha256Hex(lower_path + "\n" + call.request.body);
+  return true;
+}
+
+// The job kind and URL checks shared by addJob and scrapeUrl.
+bool CheckKindAndUrl(Ctx& ctx, RestCall& call, std::string_view kind, std::string_view url) {
+  if (!ctx.deps.jobs.IsKind(kind)) {
+    call.respond(E1Error(400, "Unsupported scrapeType: " + std::string(kind).substr(0, 64) +
+                                  ". Supported types: " + ctx.deps.jobs.KindList()));
+    return false;
+  }
+  if (!IsHttpUrl(url, ctx.options.url_bytes_max)) {
+    call.respond(E1Error(400, "url must be an http or https URL of at most " +
+                                  std::to_string(ctx.options.url_bytes_max) + " characters"));
+    return false;
+  }
+  return true;
+}
+
+// A failed Submit, as an HTTP answer.
+net::HttpResponse SubmitFailure(const sela::Status& st, std::string_view route_message) {
+  switch (st.code()) {
+    case Code::kResourceExhausted:
+      return E1Error(429, "Rate limit exceeded");
+    case Code::kConflict:
+      return E1Error(409, "Idempotency-Key was already used with a different request");
+    case Code::kInvalidArgument:
+      return E1Error(401, "Invalid API key");
+    default:
+      return StoreFailure(st, route_message);
+  }
+}
+
+}  // namespace
+
+void AddJob(Ctx& ctx, RestCall& call) {
+  if (!PrecheckKey(call)) return;
+  const json::value* url = call.body.if_contains("url");
+  const json::value* kind = call.body.if_contains("scrapeType");
+  if (!Truthy(url) || !Truthy(kind)) {
+    call.respond(E1Error(400, "Missing or invalid url or scrapeType in request body"));
+    return;
+  }
+  if (!url->is_string() || !kind->is_string()) {
+    call.respond(E1Error(400, "url and scrapeType must be strings"));
+    return;
+  }
+  if (!CheckKindAndUrl(ctx, call, kind->get_string(), url->get_string())) return;
+  auto request = std::make_shared<store::CreateJobRequest>();
+  request->job.job_type = std::string(kind->get_string());
+  request->job.target = std::string(url->get_string());
+  request->charge_usage = true;
+  if (!ReadIdempotency(ctx, call, *request)) return;
+  WithClient(ctx, call, [&ctx, request, respond = call.respond](const std::string& uuid) {
+    request->job.client_uuid = uuid;
+    ctx.deps.jobs.Submit(std::move(*request), [respond](Result<store::CreateJobOutcome> outcome) {
+      if (!outcome) {
+        respond(SubmitFailure(outcome.error(), "Failed to add job"));
+        return;
+      }
+      respond(E1Success("Job added successfully", codec::JsonObjectWriter()
+                                                       .String("jobId", outcome->job.job_id)
+                                                       .String("message", "Job successfully added")
+                                                       .Finish()));
+    });
+  });
+}
+
+namespace {
+
+struct ScrapeCall {
+  RestRespond respond;
+  std::string url;
+  std::string kind;
+  int64_t timeout_ms = 0;
+  MonoTime started;
+};
+
+net::HttpResponse ScrapeEmptyResponse(const store::JobRecord& job, int64_t now_ms, const ScrapeCall& sc,
+                                      std::optional<int64_t> elapsed_ms) {
+  codec::JsonObjectWriter w;
+  w.String("function", "ScrapeEmpty")
+      .String("message", kEmptyMessage)
+      .String("jobId", job.job_id)
+      .String("url", sc.url)
+      .String("scrapeType", sc.kind)
+      .String("user_principal_id", job.node_principal)
+      .String("client_id", job.node_client_id)
+      .String("state", "failed")
+      .String("error", "NO_DATA_FOUND")
+      .Integer("timestamp", now_ms);
+  if (elapsed_ms) w.Integer("elapsedTimeMs", *elapsed_ms);
+  net::HttpResponse r = E1Success("Scraping returned empty results", w.Finish());
+  r.status = 422;
+  // E1 error envelope: success false.
+  r.body.replace(0, std::string_view(R"({"success":true)").size(), R"({"success":false)");
+  return r;
+}
+
+net::HttpResponse ScrapeFailedResponse(const store::JobRecord& job, const std::string& error, const ScrapeCall& sc,
+                                       int64_t elapsed_ms) {
+  std::string data = codec::JsonObjectWriter()
+                         .String("jobId", job.job_id)
+                         .String("url", sc.url)
+                         .String("scrapeType", sc.kind)
+                         .Integer("timeoutMs", sc.timeout_ms)
+                         .Integer("elapsedTimeMs", elapsed_ms)
+                         .Integer("elapsedMinutes", (elapsed_ms + 30'000) / 60'000)
+                         .Finish();
+  net::HttpResponse r = E1Success("Scraping failed: " + error, data);
+  r.status = 408;
+  r.body.replace(0, std::string_view(R"({"success":true)").size(), R"({"success":false)");
+  return r;
+}
+
+net::HttpResponse ScrapeSuccessResponse(const store::JobRecord& job, std::string_view result_json,
+                                        std::string_view analysis_json, std::string_view source,
+                                        std::string_view message) {
+  return E1Success("URL scraping completed successfully",
+                   codec::JsonObjectWriter()
+                       .String("function", "ScrapeComplete")
+                       .String("message", message)
+                       .String("jobId", job.job_id)
+                       .String("url", job.target)
+                       .String("scrapeType", job.job_type)
+                       .Raw("result", result_json)
+                       .String("user_principal_id", job.node_principal)
+                       .String("client_id", job.node_client_id)
+                       .String("state", "completed")
+                       .String("status", "OK")
+                       .Integer("completedAt", job.complete_ms)
+                       .String("resultSource", source)
+                       .Raw("pricing", PricingJson(job))
+                       .Raw("contentAnalysis", analysis_json)
+                       .Finish());
+}
+
+int64_t ElapsedMs(Ctx& ctx, const ScrapeCall& sc) {
+  return std::chrono::duration_cast<Millis>(ctx.deps.clock.Now() - sc.started).count();
+}
+
+// Answers from a job that has ended (read from the store).
+void AnswerFromStore(Ctx& ctx, std::shared_ptr<ScrapeCall> sc, const store::JobRecord& job) {
+  const int64_t now_ms = ctx.deps.clock.WallMs();
+  if (job.state == store::JobState::kFailed) {
+    if (job.error.find("empty results") != std::string::npos) {
+      sc->respond(ScrapeEmptyResponse(job, now_ms, *sc, ElapsedMs(ctx, *sc)));
+    } else {
+      sc->respond(ScrapeFailedResponse(job, job.error, *sc, ElapsedMs(ctx, *sc)));
+    }
+    return;
+  }
+  ctx.deps.store.GetBlob(job.result_hash, [sc, job](Result<std::optional<std::string>> blob) {
+    if (!blob || !*blob) {
+      sc->respond(blob ? E1Error(500, "Failed to scrape URL") : StoreFailure(blob.error(), "Failed to scrape URL"));
+      return;
+    }
+    bool is_json = false;
+    const std::string result = StoredResultJson(**blob, &is_json);
+    json::value content = is_json ? json::parse(**blob) : json::value(json::string(**blob));
+    sc->respond(ScrapeSuccessResponse(job, result,
+                                      jobs::ContentAnalysisJson(content, static_cast<int64_t>((*blob)->size())),
+                                      "stored_file", "URL scraped successfully (from stored file)"));
+  });
+}
+
+void AwaitScrape(Ctx& ctx, std::shared_ptr<ScrapeCall> sc, const store::JobRecord& created) {
+  const bool waiting = ctx.deps.jobs.Wait(created.job_id, [&ctx, sc](const JobOutcome& o) {
+    const int64_t now_ms = ctx.deps.clock.WallMs();
+    switch (o.kind) {
+      case JobOutcome::Kind::kCompleted: {
+        // A non-string result was stored as exactly this JSON.
+        const std::string result =
+            o.stored && !o.content->is_string() ? *o.stored : codec::StringifyJs(*o.content);
+        sc->respond(ScrapeSuccessResponse(o.job, result, jobs::ContentAnalysisJson(*o.content, o.job.result_bytes),
+                                          "job_result", "URL scraped successfully"));
+        return;
+      }
+      case JobOutcome::Kind::kEmpty:
+        sc->respond(ScrapeEmptyResponse(o.job, now_ms, *sc, std::nullopt));
+        return;
+      case JobOutcome::Kind::kInterrupted: {
+        // The job is kept and runs after the restart: the caller can read it
+        // with job/id. 503 says "try again later", not "it failed".
+        net::HttpResponse r = E1Error(503, "Server restarting: the job continues, read it with /api/rpc/job/id");
+        r.body = codec::JsonObjectWriter()
+                     .Bool("success", false)
+                     .String("message", "Server restarting: the job continues, read it with /api/rpc/job/id")
+                     .Raw("data", codec::JsonObjectWriter()
+                                      .String("jobId", o.job.job_id)
+                                      .String("url", sc->url)
+                                      .String("scrapeType", sc->kind)
+                                      .Finish())
+                     .Finish();
+        r.headers.emplace_back("Retry-After", "5");
+        sc->respond(std::move(r));
+        return;
+      }
+      case JobOutcome::Kind::kFailed:
+        if (o.error == "completed") {
+          // Lost a race with the result: read what was stored.
+          ctx.deps.store.GetJob(o.job.job_id, [&ctx, sc](Result<std::optional<store::JobRecord>> job) {
+            if (!job || !*job) {
+              sc->respond(E1Error(500, "Failed to scrape URL"));
+              return;
+            }
+            AnswerFromStore(ctx, sc, **job);
+          });
+          return;
+        }
+        sc->respond(ScrapeFailedResponse(o.job, o.error, *sc, ElapsedMs(ctx, *sc)));
+        return;
+    }
+  });
+  if (waiting) return;
+  // Not open here: it ended already (an idempotent repeat), read it back.
+  ctx.deps.store.GetJob(created.job_id, [&ctx, sc](Result<std::optional<store::JobRecord>> job) {
+    if (!job || !*job) {
+      sc->respond(job ? E1Error(500, "Failed to scrape URL") : StoreFailure(job.error(), "Failed to scrape URL"));
+      return;
+    }
+    if ((*job)->state == store::JobState::kPending || (*job)->state == store::JobState::kOngoing) {
+      // Open in the store but not here: held by another process.
+      sc->respond(E1Error(409, "The job of this Idempotency-Key is still running"));
+      return;
+    }
+    AnswerFromStore(ctx, sc, **job);
+  });
+}
+
+}  // namespace
+
+void ScrapeUrl(Ctx& ctx, RestCall& call) {
+  if (!PrecheckKey(call)) return;
+  const json::object& b = call.body;
+  const json::value* url = b.if_contains("url");
+  const json::value* kind = b.if_contains("scrapeType");
+  if (!Truthy(url)) return call.respond(E1Error(400, "Missing required field: url"));
+  if (!Truthy(kind)) return call.respond(E1Error(400, "Missing required field: scrapeType"));
+  if (!url->is_string()) return call.respond(E1Error(400, "url must be a string"));
+  if (!kind->is_string()) return call.respond(E1Error(400, "scrapeType must be a string"));
+  int64_t timeout_ms = ctx.options.scrape_timeout_default_ms;
+  if (const json::value* t = b.if_contains("timeoutMs"); t && !t->is_null()) {
+    auto n = NumberOf(t);
+    if (!n || !(*n >= 1000)) return call.respond(E1Error(400, "timeoutMs must be a number >= 1000 (1 second)"));
+    if (*n > static_cast<double>(ctx.options.scrape_timeout_max_ms)) {
+      return call.respond(E1Error(400, "timeoutMs must be at most " + std::to_string(ctx.options.scrape_timeout_max_ms) +
+                                           " (" + std::to_string(ctx.options.scrape_timeout_max_ms / 60'000) +
+                                           " minutes)"));
+    }
+    timeout_ms = static_cast<int64_t>(*n);
+  }
+  // principalId: that node only. As the original, it must be online with a
+  // free slot now (else 400); should it fill up or drop meanwhile, the job
+  // waits for it, within timeoutMs.
+  std::string target;
+  if (const json::value* p = b.if_contains("principalId"); Truthy(p)) {
+    if (!p->is_string() ||
+        !protocol::v1::ValidateIdText("principalId", p->get_string(), ctx.options.uuid_bytes_max).ok()) {
+      return call.respond(E1Error(400, "principalId must be a node's principal"));
+    }
+    target = std::string(p->get_string());
+  }
+  int64_t counts[3] = {0, 0, 0};
+  static constexpr std::string_view kCounts[3] = {"postCount", "replyCount", "scrollPauseTime"};
+  for (int i = 0; i < 3; ++i) {
+    const json::value* v = b.if_contains(kCounts[i]);
+    if (!v || v->is_null()) continue;
+    auto n = NumberOf(v);
+    if (!n || !(*n >= 0) || *n > 1e9) {
+      return call.respond(E1Error(400, std::string(kCounts[i]) + " must be a non-negative number"));
+    }
+    counts[i] = static_cast<int64_t>(*n);
+  }
+  if (!CheckKindAndUrl(ctx, call, kind->get_string(), url->get_string())) return;
+  if (!target.empty()) {
+    const nodes::NodeIndex node = ctx.deps.registry.Find(target);
+    const auto view = ctx.deps.registry.View(node);
+    if (!view || view->active_jobs >= view->max_concurrent_jobs) {
+      return call.respond(E1Error(400, "Failed to find optimal node for assignment"));
+    }
+  }
+  auto request = std::make_shared<store::CreateJobRequest>();
+  request->job.job_type = std::string(kind->get_string());
+  request->job.target = std::string(url->get_string());
+  request->job.target_node = std::move(target);
+  request->job.post_count = counts[0];
+  request->job.replies_count = counts[1];
+  request->job.scroll_pause_ms = counts[2];
+  request->job.sync = true;
+  request->job.deadline_ms = timeout_ms;  // Relative; Submit makes it absolute.
+  request->charge_usage = true;
+  if (!ReadIdempotency(ctx, call, *request)) return;
+  auto sc = std::make_shared<ScrapeCall>();
+  sc->respond = call.respond;
+  sc->url = request->job.target;
+  sc->kind = request->job.job_type;
+  sc->timeout_ms = timeout_ms;
+  sc->started = ctx.deps.clock.Now();
+  WithClient(ctx, call, [&ctx, request, sc](const std::string& uuid) {
+    request->job.client_uuid = uuid;
+    ctx.deps.jobs.Submit(std::move(*request), [&ctx, sc](Result<store::CreateJobOutcome> outcome) {
+      if (!outcome) {
+        sc->respond(SubmitFailure(outcome.error(), "Failed to scrape URL"));
+        return;
+      }
+      AwaitScrape(ctx, sc, outcome->job);
+    });
+  });
+}
+
+
+}  // namespace sela::api::rpc
