@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "jobs/engine.h"
 
@@ -40,5 +41,37 @@ class TestEngine : public JobEngine {
   }
   std::shared_ptr<std::map<nodes::NodeIndex, std::string>> names_;
 };
+
+// Shared by the engine tests.
+inline constexpr int64_t kLeaseMs = 300'000;
+inline constexpr int64_t kT0 = 1'700'000'000'000;
+
+inline store::JobRecord MakeJob(std::string id, int64_t created_ms = kT0, int64_t deadline_ms = 0) {
+  store::JobRecord job;
+  job.job_id = std::move(id);
+  job.job_type = "TWITTER_POST";
+  job.target = "https://x.com/a/status/1";
+  job.created_ms = created_ms;
+  job.assigned_ms = created_ms;
+  job.deadline_ms = deadline_ms;
+  return job;
+}
+
+inline TestEngine MakeEngine(uint32_t max_attempts = 3) {
+  return TestEngine(EngineOptions{.lease_ms = kLeaseMs, .max_attempts = max_attempts, .principal_of = {}, .index_of = {}});
+}
+
+inline std::vector<std::string> Ids(const std::vector<Lease>& leases) {
+  std::vector<std::string> ids;
+  for (const Lease& l : leases) ids.push_back(l.job_id);
+  return ids;
+}
+
+inline std::vector<nodes::NodeIndex> Nodes(const std::vector<Lease>& leases) {
+  std::vector<nodes::NodeIndex> out;
+  for (const Lease& l : leases) out.push_back(l.node);
+  return out;
+}
+
 
 }  // namespace sela::jobs::testing
