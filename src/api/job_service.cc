@@ -22,6 +22,18 @@ constexpr std::string_view kErrorTypeNotLeased = "JOB_NOT_ASSIGNED";
 constexpr int kIdTries = 8;
 }  // namespace
 
+std::string EncodeJobFrame(const store::JobRecord& job, std::string_view client_id) {
+  v1::JobDispatch d;
+  d.job_type = job.job_type;
+  d.url = job.target;
+  d.job_id = job.job_id;
+  d.client_id = client_id;
+  d.post_count = job.post_count;
+  d.replies_count = job.replies_count;
+  d.scroll_pause_ms = job.scroll_pause_ms;
+  return v1::EncodeJobDispatch(d);
+}
+
 JobServiceOptions JobServiceOptions::FromConfig(const Config& config) {
   JobServiceOptions o;
   o.kinds = config.jobs.kinds;
@@ -172,10 +184,7 @@ void JobService::Insert(std::shared_ptr<store::CreateJobRequest> request, int tr
                                  Result<store::CreateJobOutcome> outcome) mutable {
     if (lease && (!outcome || !outcome->created)) {
       // Not created (refused, or an idempotent repeat): the reservation goes.
-      const store::JobRecord* j = engine_.Find(job_id);
-      const std::string holder = j ? j->node_principal : std::string();
-      engine_.Finish(job_id);
-      if (auto node = registry_.Find(holder); node != nodes::kNoNode) SyncActive(node);
+      SyncActive(engine_.Finish(job_id));
     }
     if (!outcome && outcome.error().code() == Code::kAlreadyExists && tries > 1) {
       request->job.state = store::JobState::kPending;
@@ -225,6 +234,7 @@ void JobService::Notify(const std::string& job_id, const JobOutcome& outcome) {
 // ---- assignment ---------------------------------------------------------------
 
 void JobService::SyncActive(nodes::NodeIndex node) {
+  if (node == nodes::kNoNode) return;
   registry_.SetActiveJobs(node, engine_.ActiveJobs(node));
 }
 
@@ -246,10 +256,7 @@ void JobService::Dispatch(const jobs::Lease& lease) {
                     if (st.ok()) return;
                     spdlog::warn("job lease not recorded{}",
                                  LogFields({{"job_id", id}, {"error", st.ToString()}}));
-                    const store::JobRecord* j = engine_.Find(id);
-                    const std::string holder = j ? j->node_principal : std::string();
-                    engine_.LeaseFailed(id, attempt);
-                    if (auto node = registry_.Find(holder); node != nodes::kNoNode) SyncActive(node);
+                    SyncActive(engine_.LeaseFailed(id, attempt));
                   });
   if (sender_) sender_->SendJob(lease.node, *job);
 }
@@ -287,20 +294,11 @@ void JobService::OnJobRequest(nodes::NodeIndex node, std::string_view client_id,
   m_.leases->Inc();
   SyncActive(node);
   store_.LeaseJob(lease->job_id, job->node_principal, std::string(client_id), lease->attempt,
-                  lease->deadline_ms, now_ms, [this, id = lease->job_id, attempt = lease->attempt, node](Status st) {
+                  lease->deadline_ms, now_ms, [this, id = lease->job_id, attempt = lease->attempt](Status st) {
                     if (st.ok()) return;
-                    engine_.LeaseFailed(id, attempt);
-                    SyncActive(node);
+                    SyncActive(engine_.LeaseFailed(id, attempt));
                   });
-  v1::JobDispatch d;
-  d.job_type = job->job_type;
-  d.url = job->target;
-  d.job_id = job->job_id;
-  d.client_id = client_id;
-  d.post_count = job->post_count;
-  d.replies_count = job->replies_count;
-  d.scroll_pause_ms = job->scroll_pause_ms;
-  reply(v1::EncodeJobDispatch(d));
+  reply(EncodeJobFrame(*job, client_id));
 }
 
 // ---- endings ------------------------------------------------------------------
@@ -317,7 +315,7 @@ void JobService::ApplyEnded(std::vector<jobs::Ended> ended) {
       });
       continue;
     }
-    if (e.error.find("attempts") != std::string::npos) m_.released->Inc();
+    if (!e.past_deadline) m_.released->Inc();  // Its last lease ended.
     FailNow(e.job_id, e.attempt, std::move(e.error), JobOutcome::Kind::kFailed);
   }
 }
@@ -330,7 +328,7 @@ void JobService::FailNow(const std::string& job_id, uint32_t attempt, std::strin
                    if (!st.ok() && st.code() != Code::kFailedPrecondition) {
                      spdlog::warn("job failure not recorded{}",
                                   LogFields({{"job_id", job_id}, {"error", st.ToString()}}));
-                     if (auto ended = engine_.AbortSettle(job_id)) ApplyEnded({std::move(*ended)});
+                     AbortSettle(job_id);
                      return;
                    }
                    // FailedPrecondition: the store already has it terminal
@@ -345,9 +343,7 @@ void JobService::FailNow(const std::string& job_id, uint32_t attempt, std::strin
                      outcome.job.error = error;
                      outcome.job.complete_ms = clock_.WallMs();
                    }
-                   const std::string holder = j ? j->node_principal : std::string();
-                   engine_.Finish(job_id);
-                   if (auto node = registry_.Find(holder); node != nodes::kNoNode) SyncActive(node);
+                   SyncActive(engine_.Finish(job_id));
                    m_.open->Set(static_cast<double>(engine_.open_jobs()));
                    if (st.ok()) {
                      m_.failed->Inc();
@@ -360,6 +356,10 @@ void JobService::FailNow(const std::string& job_id, uint32_t attempt, std::strin
                    }
                    AssignAndSend();
                  });
+}
+
+void JobService::AbortSettle(const std::string& job_id) {
+  if (auto ended = engine_.AbortSettle(job_id)) ApplyEnded({std::move(*ended)});
 }
 
 void JobService::Tick() {
@@ -446,16 +446,13 @@ void JobService::OnResult(std::string_view principal_view, const v1::ScrapeResul
                    [this, job_id, snapshot, reply = std::move(reply)](Status st) {
                      const int64_t now = clock_.WallMs();
                      if (!st.ok() && st.code() != Code::kFailedPrecondition) {
-                       if (auto ended = engine_.AbortSettle(job_id)) ApplyEnded({std::move(*ended)});
+                       AbortSettle(job_id);
                        reply(v1::EncodeHandlerFailed(st.message()));
                        return;
                      }
                      const bool first = st.ok();
                      if (first) {
-                       engine_.Finish(job_id);
-                       if (auto node = registry_.Find(snapshot.node_principal); node != nodes::kNoNode) {
-                         SyncActive(node);
-                       }
+                       SyncActive(engine_.Finish(job_id));
                        m_.failed->Inc();
                        m_.open->Set(static_cast<double>(engine_.open_jobs()));
                        JobOutcome outcome;
@@ -507,17 +504,16 @@ void JobService::OnResult(std::string_view principal_view, const v1::ScrapeResul
           if (outcome.error().code() == Code::kFailedPrecondition) {
             // The store no longer has this lease (e.g. it failed meanwhile).
             m_.results_refused->Inc();
-            if (auto ended = engine_.AbortSettle(job_id)) ApplyEnded({std::move(*ended)});
+            AbortSettle(job_id);
             reply(v1::EncodeResultRejected(kNotLeasedReason, kErrorTypeNotLeased));
             return;
           }
-          if (auto ended = engine_.AbortSettle(job_id)) ApplyEnded({std::move(*ended)});
+          AbortSettle(job_id);
           reply(v1::EncodeHandlerFailed(outcome.error().message()));
           return;
         }
         if (*outcome == store::CompleteOutcome::kCompleted) {
-          engine_.Finish(job_id);
-          if (auto node = registry_.Find(done_job.node_principal); node != nodes::kNoNode) SyncActive(node);
+          SyncActive(engine_.Finish(job_id));
           m_.completed->Inc();
           m_.open->Set(static_cast<double>(engine_.open_jobs()));
           JobOutcome o;

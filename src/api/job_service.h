@@ -67,8 +67,12 @@ struct JobOutcome {
   std::string error;     // kFailed / kEmpty.
 };
 
+// The TWITTER_SCRAPE frame (ws-protocol.md §7.1) of a job, for the receiving
+// connection's clientId.
+std::string EncodeJobFrame(const store::JobRecord& job, std::string_view client_id);
+
 // What the service needs from the node sessions: a way to send one frame to
-// one node (its newest connection), filling in that connection's clientId.
+// one node (its newest connection), with the job's node_client_id as clientId.
 class NodeSender {
  public:
   virtual ~NodeSender() = default;
@@ -129,7 +133,11 @@ class JobService {
   void ApplyEnded(std::vector<jobs::Ended> ended);
   void FailNow(const std::string& job_id, uint32_t attempt, std::string error, JobOutcome::Kind kind);
   void Notify(const std::string& job_id, const JobOutcome& outcome);
+  // The registry's active-job count of a node (kNoNode: nothing to do)
+  // follows the engine's.
   void SyncActive(nodes::NodeIndex node);
+  // A settle the store refused: the job is open again (see JobEngine).
+  void AbortSettle(const std::string& job_id);
   std::string NextJobId(int64_t now_ms);
   void Insert(std::shared_ptr<store::CreateJobRequest> request, int tries,
               std::function<void(Result<store::CreateJobOutcome>)> done);

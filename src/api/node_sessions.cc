@@ -385,17 +385,7 @@ void NodeSessions::ForgetConnection(const Session& s) {
 
 bool NodeSessions::SendJob(nodes::NodeIndex node, const store::JobRecord& job) {
   if (node >= newest_conn_.size() || newest_conn_[node] == kNoConn) return false;
-  const auto view = registry_.View(node);
-  const std::string client_id = view ? std::to_string(view->client_id_ms) : std::string();
-  v1::JobDispatch d;
-  d.job_type = job.job_type;
-  d.url = job.target;
-  d.job_id = job.job_id;
-  d.client_id = client_id;
-  d.post_count = job.post_count;
-  d.replies_count = job.replies_count;
-  d.scroll_pause_ms = job.scroll_pause_ms;
-  return server_->Send(newest_conn_[node], v1::EncodeJobDispatch(d), true);
+  return server_->Send(newest_conn_[node], EncodeJobFrame(job, job.node_client_id), true);
 }
 
 void NodeSessions::NodeChanged(nodes::NodeIndex node) {

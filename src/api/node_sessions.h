@@ -68,7 +68,8 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
   // JOB_REQUEST and results. Optional (without it, no jobs are served).
   void AttachJobs(JobService* jobs) { jobs_ = jobs; }
 
-  // NodeSender: the job goes to the node's newest registered connection.
+  // NodeSender: the job goes to the node's newest registered connection,
+  // with the clientId recorded on its lease.
   bool SendJob(nodes::NodeIndex node, const store::JobRecord& job) override;
   // A live node's capacity or speed changed.
   void NodeChanged(nodes::NodeIndex node);

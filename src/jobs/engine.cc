@@ -298,15 +298,19 @@ void JobEngine::SetNodeClientId(const std::string& job_id, std::string client_id
   if (it != jobs_.end()) it->second.rec.node_client_id = std::move(client_id);
 }
 
-void JobEngine::LeaseFailed(const std::string& job_id, uint32_t attempt) {
+nodes::NodeIndex JobEngine::LeaseFailed(const std::string& job_id, uint32_t attempt) {
   auto it = jobs_.find(job_id);
-  if (it == jobs_.end()) return;
+  if (it == jobs_.end()) return nodes::kNoNode;
   Open& job = it->second;
-  if (job.rec.state != store::JobState::kOngoing || job.rec.attempt != attempt || job.settling) return;
-  if (job.holder != nodes::kNoNode) DropHeld(job.holder, job_id);
+  if (job.rec.state != store::JobState::kOngoing || job.rec.attempt != attempt || job.settling) {
+    return nodes::kNoNode;
+  }
+  const nodes::NodeIndex holder = job.holder;
+  if (holder != nodes::kNoNode) DropHeld(holder, job_id);
   job.holder = nodes::kNoNode;
   job.rec.attempt -= 1;
   Requeue(job, true);
+  return holder;
 }
 
 std::optional<uint32_t> JobEngine::HeldBy(const std::string& job_id, std::string_view principal) const {
@@ -345,11 +349,12 @@ std::optional<Ended> JobEngine::AbortSettle(const std::string& job_id) {
   return std::nullopt;
 }
 
-void JobEngine::Finish(const std::string& job_id) {
+nodes::NodeIndex JobEngine::Finish(const std::string& job_id) {
   auto it = jobs_.find(job_id);
-  if (it == jobs_.end()) return;
+  if (it == jobs_.end()) return nodes::kNoNode;
   Open& job = it->second;
-  if (job.holder != nodes::kNoNode) DropHeld(job.holder, job_id);
+  const nodes::NodeIndex holder = job.holder;
+  if (holder != nodes::kNoNode) DropHeld(holder, job_id);
   if (job.queued) --pending_count_;
   if (job.parked) {
     --parked_count_;
@@ -365,6 +370,7 @@ void JobEngine::Finish(const std::string& job_id) {
   // and thousands of jobs a second they would pile up, so drop the dead ones
   // once they outnumber the live (amortised O(log n) per job).
   if (timers_.size() > 2 * jobs_.size() + 1024) CompactTimers();
+  return holder;
 }
 
 bool JobEngine::TimerLive(const Timer& t) const {
@@ -422,7 +428,8 @@ std::vector<Ended> JobEngine::Expire(int64_t now_ms) {
       job.settling = true;
       const int64_t waited = job.rec.deadline_ms - job.rec.created_ms;
       ended.push_back(Ended{job.rec.job_id, attempt, Ended::Kind::kFailed,
-                            "Job " + job.rec.job_id + " timed out after " + std::to_string(waited) + "ms"});
+                            "Job " + job.rec.job_id + " timed out after " + std::to_string(waited) + "ms",
+                            /*past_deadline=*/true});
       continue;
     }
     // LeaseFailed hands the same attempt number out again, so the timer must

@@ -70,6 +70,7 @@ struct Ended {
   uint32_t attempt = 0;  // The store's attempt number to guard the transition with.
   Kind kind = Kind::kReleased;
   std::string error;     // kFailed: why.
+  bool past_deadline = false;  // kFailed because of the job's deadline, not its leases.
 };
 
 class JobEngine {
@@ -99,7 +100,8 @@ class JobEngine {
   // The clientId of the connection the lease was sent to, kept on the job.
   void SetNodeClientId(const std::string& job_id, std::string client_id);
   // The store refused a lease the engine handed out: undo it.
-  void LeaseFailed(const std::string& job_id, uint32_t attempt);
+  // Returns the node whose slot it freed (kNoNode if none).
+  nodes::NodeIndex LeaseFailed(const std::string& job_id, uint32_t attempt);
 
   // The attempt of the lease `principal` holds on the job, when it holds one.
   std::optional<uint32_t> HeldBy(const std::string& job_id, std::string_view principal) const;
@@ -109,7 +111,8 @@ class JobEngine {
   // node went offline meanwhile, its lease ends now (returned, to apply).
   std::optional<Ended> AbortSettle(const std::string& job_id);
   // The job is completed or failed in the store: forget it, free its slot.
-  void Finish(const std::string& job_id);
+  // Returns the node whose slot it freed (kNoNode if none).
+  nodes::NodeIndex Finish(const std::string& job_id);
   // A pending or ongoing job fails now (the caller will FailJob it): marks
   // it settling and returns the attempt, or nullopt when it is not open or
   // already settling.
