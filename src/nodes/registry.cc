@@ -18,6 +18,8 @@ namespace {
 
 static_assert(kNodesLimit - 1 == PrincipalIndex::kIndexMax);
 static_assert(kPrincipalBytesLimit <= TextArena::kTextBytesMax);
+// Node::principal_bytes has 15 bits.
+static_assert(kPrincipalBytesLimit < (1u << 15));
 
 // 0000-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z: the range of times the
 // registry accepts, so that day arithmetic on them cannot overflow.
@@ -45,7 +47,12 @@ struct Node {
   // The principal's text in the arena; while the slot is free, the next free
   // slot instead.
   TextArena::Ref principal_ref = TextArena::kNoRef;
-  uint16_t principal_bytes = 0;
+  uint16_t principal_bytes : 15 = 0;
+  // The registration that made the node live is not in `pending` yet: the
+  // next checkpoint counts it as a session on the day of online_since_ms,
+  // or Disconnect moves it to `pending` first. So a node that registers and
+  // stays costs nothing there (a pending entry is some 200 bytes).
+  uint16_t first_session_unreported : 1 = 0;
   uint16_t connections = 0;  // Zero exactly when the slot is free.
   float download_speed = 0;
   float upload_speed = 0;
@@ -64,9 +71,11 @@ struct Accrual {
   double speed_sum = 0;
   double ping_sum = 0;
 
+  // Sessions saturate (see Connect); the rest cannot overflow.
+  void AddSessions(uint32_t n) { sessions = n > UINT32_MAX - sessions ? UINT32_MAX : sessions + n; }
   void Add(const Accrual& other) {
     online_ms += other.online_ms;
-    sessions += other.sessions;
+    AddSessions(other.sessions);
     speed_count += other.speed_count;
     ping_count += other.ping_count;
     speed_sum += other.speed_sum;
@@ -110,9 +119,10 @@ struct PendingEqual {
 
 using PendingMap = std::unordered_map<PendingKey, Accrual, PendingHash, PendingEqual>;
 
-// A checkpoint's row before it becomes a store::UptimeDelta.
+// A checkpoint's row before it becomes a store::UptimeDelta. The principal
+// is a pending key or a live node's text, both kept until the rows are done.
 struct Row {
-  std::string principal;
+  std::string_view principal;
   int64_t day;
   Accrual accrual;
 };
@@ -133,6 +143,37 @@ uint16_t ClampJobs(uint32_t jobs) { return static_cast<uint16_t>(std::min(jobs, 
 
 bool IsSample(const std::optional<double>& value) {
   return value && std::isfinite(*value) && *value >= 0 && *value <= FLT_MAX;
+}
+
+// Sorts the rows by principal then day and adds up those of one (principal,
+// day). Only rows from the pending map carry speed and ping sums, and it has
+// one per key, so the order of equal rows cannot change a floating-point sum.
+std::vector<store::UptimeDelta> MergeRows(std::vector<Row>& rows) {
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+    return std::tie(a.principal, a.day) < std::tie(b.principal, b.day);
+  });
+  std::vector<store::UptimeDelta> deltas;
+  for (size_t r = 0; r < rows.size();) {
+    Row& row = rows[r];
+    size_t next = r + 1;
+    for (; next < rows.size() && rows[next].day == row.day && rows[next].principal == row.principal;
+         ++next) {
+      row.accrual.Add(rows[next].accrual);
+    }
+    if (!row.accrual.IsEmpty()) {
+      const Accrual& a = row.accrual;
+      deltas.push_back({.principal = std::string(row.principal),
+                        .day = FormatDay(row.day),
+                        .online_ms = a.online_ms,
+                        .sessions = a.sessions,
+                        .speed_sum = a.speed_sum,
+                        .speed_count = a.speed_count,
+                        .ping_sum = a.ping_sum,
+                        .ping_count = a.ping_count});
+    }
+    r = next;
+  }
+  return deltas;
 }
 
 }  // namespace
@@ -195,6 +236,9 @@ struct NodeRegistry::Impl {
 
   NodeIndex AddNode(std::string_view principal, uint64_t hash, int64_t client_id_ms,
                     int64_t now_ms);
+  // A checkpoint's rows for the live nodes: their first session if still
+  // unreported, and their online time since the last checkpoint.
+  void AppendLiveRows(int64_t now_ms, std::vector<Row>& rows);
   void CompactArenaIfWorthIt();
 
   const RegistryOptions options;
@@ -224,10 +268,26 @@ NodeIndex NodeRegistry::Impl::AddNode(std::string_view principal, uint64_t hash,
   node.principal_ref = ref;
   node.principal_bytes = static_cast<uint16_t>(principal.size());
   node.connections = 1;
+  node.first_session_unreported = 1;
   node.max_concurrent_jobs = static_cast<uint16_t>(options.default_max_concurrent_jobs);
   index.Insert(i, hash, KeyOf());
   ++live_count;
   return i;
+}
+
+void NodeRegistry::Impl::AppendLiveRows(int64_t now_ms, std::vector<Row>& rows) {
+  for (NodeIndex i = 0; i < slot_count; ++i) {
+    Node& node = At(i);
+    if (node.connections == 0) continue;
+    const std::string_view principal = PrincipalOf(node);
+    if (node.first_session_unreported) {
+      rows.push_back({principal, DayNumber(node.online_since_ms), Accrual{.sessions = 1}});
+      node.first_session_unreported = 0;
+    }
+    ForEachDayPart(AccruedFrom(node), now_ms, [&](int64_t day, int64_t ms) {
+      rows.push_back({principal, day, Accrual{.online_ms = ms}});
+    });
+  }
 }
 
 // Removed principals leave garbage in the arena; copying the live ones into a
@@ -271,20 +331,20 @@ NodeIndex NodeRegistry::Connect(std::string_view principal, int64_t client_id_ms
   const uint64_t hash = m.index.Hash(principal);
   NodeIndex i = m.index.Find(principal, hash, m.KeyOf());
   if (i == PrincipalIndex::kNotFound) {
+    // Its session is counted through first_session_unreported.
     i = m.AddNode(principal, hash, client_id_ms, now);
-    if (i == kNoNode) return kNoNode;
-  } else {
-    Node& node = m.At(i);
-    if (node.connections >= m.options.connections_per_node_max) return kNoNode;
-    ++node.connections;
-    node.client_id_ms = client_id_ms;
-    node.last_activity_ms = now;
+    if (i != kNoNode) m.clock_ms = now;
+    return i;
   }
+  Node& node = m.At(i);
+  if (node.connections >= m.options.connections_per_node_max) return kNoNode;
+  ++node.connections;
+  node.client_id_ms = client_id_ms;
+  node.last_activity_ms = now;
   m.clock_ms = now;
-  Accrual& day = m.PendingFor(principal, DayNumber(now));
   // Saturates rather than wraps: four billion registrations of one principal
   // between two checkpoints cannot happen, but must not turn into a small count.
-  if (day.sessions != UINT32_MAX) ++day.sessions;
+  m.PendingFor(principal, DayNumber(now)).AddSessions(1);
   return i;
 }
 
@@ -296,6 +356,9 @@ bool NodeRegistry::Disconnect(NodeIndex i, int64_t now_ms) {
   if (--node->connections > 0) return false;
 
   const std::string_view principal = m.PrincipalOf(*node);
+  if (node->first_session_unreported) {
+    m.PendingFor(principal, DayNumber(node->online_since_ms)).AddSessions(1);
+  }
   ForEachDayPart(m.AccruedFrom(*node), now, [&](int64_t day, int64_t ms) {
     m.PendingFor(principal, day).online_ms += ms;
   });
@@ -380,49 +443,18 @@ std::vector<store::UptimeDelta> NodeRegistry::Checkpoint(int64_t now_ms) {
   Impl& m = *impl_;
   const int64_t now = m.Observe(now_ms);
 
+  // The pending map is taken whole, so that rows can point at its keys; the
+  // registry's starts again without even a bucket array, so that an idle
+  // registry holds nothing there.
+  PendingMap taken(0, m.pending.hash_function(), m.pending.key_eq());
+  taken.swap(m.pending);
   std::vector<Row> rows;
-  rows.reserve(m.pending.size() + m.live_count);
-  while (!m.pending.empty()) {
-    auto entry = m.pending.extract(m.pending.begin());
-    rows.push_back({std::move(entry.key().principal), entry.key().day, entry.mapped()});
-  }
-  // Drop the bucket array too: an idle registry should hold nothing here.
-  PendingMap(0, m.pending.hash_function(), m.pending.key_eq()).swap(m.pending);
-
-  for (NodeIndex i = 0; i < m.slot_count; ++i) {
-    const Node& node = m.At(i);
-    if (node.connections == 0) continue;
-    ForEachDayPart(m.AccruedFrom(node), now, [&](int64_t day, int64_t ms) {
-      rows.push_back({std::string(m.PrincipalOf(node)), day, Accrual{.online_ms = ms}});
-    });
-  }
+  rows.reserve(taken.size() + m.live_count);
+  for (const auto& [key, accrual] : taken) rows.push_back({key.principal, key.day, accrual});
+  m.AppendLiveRows(now, rows);
   m.checkpoint_ms = now;
-
-  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
-    return std::tie(a.principal, a.day) < std::tie(b.principal, b.day);
-  });
-  std::vector<store::UptimeDelta> deltas;
-  for (size_t r = 0; r < rows.size();) {
-    Row& row = rows[r];
-    size_t next = r + 1;
-    for (; next < rows.size() && rows[next].day == row.day &&
-           rows[next].principal == row.principal;
-         ++next) {
-      row.accrual.Add(rows[next].accrual);
-    }
-    if (!row.accrual.IsEmpty()) {
-      const Accrual& a = row.accrual;
-      deltas.push_back({.principal = std::move(row.principal),
-                        .day = FormatDay(row.day),
-                        .online_ms = a.online_ms,
-                        .sessions = a.sessions,
-                        .speed_sum = a.speed_sum,
-                        .speed_count = a.speed_count,
-                        .ping_sum = a.ping_sum,
-                        .ping_count = a.ping_count});
-    }
-    r = next;
-  }
+  std::vector<store::UptimeDelta> deltas = MergeRows(rows);
+  // Only now: compaction moves the texts that rows point at.
   m.CompactArenaIfWorthIt();
   return deltas;
 }

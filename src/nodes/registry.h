@@ -18,8 +18,10 @@
 // docs/BENCHMARKS.md): a node index is a uint32, principals are stored once.
 // Measured by registry_memory_test: about 120 bytes per live node with a
 // 63-character principal (48 for the node, the text itself, the rest for the
-// hash index and partly filled blocks). Counters that are per node are 16-bit
-// (kConnectionsPerNodeLimit, kJobsPerNodeMax) to keep the node at 48 bytes.
+// hash index and partly filled blocks), before a checkpoint as after it: the
+// registration that brings a node online waits for the checkpoint as one bit
+// in the node. Counters that are per node are 16-bit (kConnectionsPerNodeLimit,
+// kJobsPerNodeMax) to keep the node at 48 bytes.
 //
 // Time: every `now_ms` is first made monotonic (the registry keeps the latest
 // time it has seen and uses that when a call passes an earlier one), so a
@@ -124,8 +126,10 @@ class NodeRegistry {
   // One delta per (principal, day) that has anything to report, ordered by
   // principal then day. Online time of live nodes is counted up to now_ms, so
   // a second call with the same now_ms returns nothing. Memory between two
-  // checkpoints grows with the registrations, speed tests and disconnects in
-  // between; call it regularly (every minute or so).
+  // checkpoints grows with the speed tests, the disconnects and the
+  // registrations of principals already live in between (the registration
+  // that brings a node online costs nothing until it disconnects); call it
+  // regularly (every minute or so).
   std::vector<store::UptimeDelta> Checkpoint(int64_t now_ms);
 
   // Calls fn(NodeIndex) for each live node.

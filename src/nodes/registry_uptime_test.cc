@@ -125,6 +125,47 @@ TEST(RegistryUptime, SessionAcrossMidnightIsSplitBetweenTheDays) {
                 Online(kAlice, "2024-03-10", 30 * kSecondMs));
 }
 
+// The first registration of a node is held apart from later ones until a
+// checkpoint or its disconnect: neither may move it to another day or count
+// it twice.
+TEST(RegistryUptime, NodeThatLeavesAfterMidnightBeforeACheckpointCountsItsSessionOnItsFirstDay) {
+  NodeRegistry registry;
+  NodeIndex alice = registry.Connect(kAlice, 1, kMidnight - 10 * kSecondMs);
+  registry.Disconnect(alice, kMidnight + 10 * kSecondMs);
+  alice = registry.Connect(kAlice, 2, kMidnight + 20 * kSecondMs);
+  registry.Disconnect(alice, kMidnight + 30 * kSecondMs);
+  EXPECT_DELTAS(registry.Checkpoint(kMidnight + kMinuteMs),
+                Online(kAlice, "2024-03-09", 10 * kSecondMs, 1),
+                Online(kAlice, "2024-03-10", 20 * kSecondMs, 1));
+  EXPECT_TRUE(registry.Checkpoint(kMidnight + 2 * kMinuteMs).empty());
+}
+
+TEST(RegistryUptime, SecondConnectionAfterMidnightCountsOnItsOwnDay) {
+  NodeRegistry registry;
+  const NodeIndex alice = registry.Connect(kAlice, 1, kMidnight - 30 * kSecondMs);
+  registry.Connect(kAlice, 2, kMidnight + 30 * kSecondMs);
+  registry.Disconnect(alice, kMidnight + 40 * kSecondMs);
+  EXPECT_DELTAS(registry.Checkpoint(kMidnight + kMinuteMs),
+                Online(kAlice, "2024-03-09", 30 * kSecondMs, 1),
+                Online(kAlice, "2024-03-10", kMinuteMs, 1));
+  registry.Disconnect(alice, kMidnight + 90 * kSecondMs);
+  EXPECT_DELTAS(registry.Checkpoint(kMidnight + 2 * kMinuteMs),
+                Online(kAlice, "2024-03-10", 30 * kSecondMs));
+}
+
+TEST(RegistryUptime, FirstSessionCountedAtACheckpointIsNotCountedAgainAtDisconnect) {
+  NodeRegistry registry;
+  const NodeIndex alice = registry.Connect(kAlice, 1, kMidnight - 30 * kSecondMs);
+  EXPECT_DELTAS(registry.Checkpoint(kMidnight + 30 * kSecondMs),
+                Online(kAlice, "2024-03-09", 30 * kSecondMs, 1),
+                Online(kAlice, "2024-03-10", 30 * kSecondMs));
+  registry.Disconnect(alice, kMidnight + kMinuteMs);
+  registry.Connect(kBob, 1, kMidnight + kMinuteMs);
+  EXPECT_DELTAS(registry.Checkpoint(kMidnight + 2 * kMinuteMs),
+                Online(kBob, "2024-03-10", kMinuteMs, 1),
+                Online(kAlice, "2024-03-10", 30 * kSecondMs));
+}
+
 TEST(RegistryUptime, LiveNodeAcrossMidnightIsSplitAtCheckpoint) {
   NodeRegistry registry;
   registry.Connect(kAlice, 1, kMidnight - 30 * kSecondMs);
