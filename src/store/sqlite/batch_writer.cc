@@ -71,6 +71,7 @@ void BatchWriter::Loop() {
   batch.reserve(options_.batch_ops_max);
   while (TakeBatch(batch)) {
     RunBatch(batch);
+    ReportStats(batch.size());
     // One hand-over per batch: one wake-up of the caller's loop, not one per
     // operation.
     std::vector<std::function<void()>> completions;
@@ -112,6 +113,17 @@ void BatchWriter::RunBatch(std::span<std::unique_ptr<PendingOp>> batch) {
   if (db_->InTransaction()) (void)db_->Run("ROLLBACK");
   const Status failed(status.code(), "not applied, the transaction failed: " + status.message());
   for (auto& op : batch) op->Fail(failed);
+}
+
+void BatchWriter::ReportStats(size_t batch_ops) {
+  if (!options_.on_batch) return;
+  ++stats_.batches;
+  stats_.operations += batch_ops;
+  const ConnectionTotals totals = db_->Totals();
+  stats_.statements = totals.statements;
+  stats_.vm_steps = totals.vm_steps;
+  stats_.pages_written = totals.pages_written;
+  options_.on_batch(stats_);
 }
 
 Status BatchWriter::RunInSavepoint(PendingOp& op) {

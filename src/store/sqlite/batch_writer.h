@@ -27,6 +27,7 @@
 #include "core/status.h"
 #include "store/sqlite/database.h"
 #include "store/sqlite/operations.h"
+#include "store/sqlite/sqlite_store.h"
 #include "store/store.h"
 
 namespace sela::store::sqlite {
@@ -85,6 +86,8 @@ struct BatchWriterOptions {
   // See SqliteOptions::wake_later. When set, Submit() must be called on the
   // thread that wake_later's closures run on.
   PostFn wake_later = {};
+  // See SqliteOptions::on_batch.
+  std::function<void(const SqliteStats&)> on_batch = {};
 };
 
 class BatchWriter {
@@ -115,11 +118,13 @@ class BatchWriter {
   void RunBatch(std::span<std::unique_ptr<PendingOp>> batch);
   // Non-OK only when the transaction itself can no longer commit.
   Status RunInSavepoint(PendingOp& op);
+  void ReportStats(size_t batch_ops);
 
   const BatchWriterOptions options_;
   std::unique_ptr<Database> db_;
   Operations ops_;
   PostFn post_;
+  SqliteStats stats_;  // Writer thread only.
 
   std::mutex mu_;
   std::condition_variable work_ready_;

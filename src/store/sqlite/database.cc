@@ -201,4 +201,18 @@ int64_t Database::Changes() const { return sqlite3_changes64(db_); }
 
 bool Database::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
 
+ConnectionTotals Database::Totals() const {
+  ConnectionTotals totals;
+  for (const auto& [sql, stmt] : statements_) {
+    totals.statements += static_cast<uint32_t>(sqlite3_stmt_status(stmt, SQLITE_STMTSTATUS_RUN, 0));
+    totals.vm_steps +=
+        static_cast<uint32_t>(sqlite3_stmt_status(stmt, SQLITE_STMTSTATUS_VM_STEP, 0));
+  }
+  int written = 0;
+  int highwater = 0;
+  sqlite3_db_status(db_, SQLITE_DBSTATUS_CACHE_WRITE, &written, &highwater, 0);
+  totals.pages_written = static_cast<uint32_t>(written);
+  return totals;
+}
+
 }  // namespace sela::store::sqlite

@@ -72,6 +72,16 @@ class Query {
   int bind_rc_ = 0;  // SQLITE_OK
 };
 
+// What a connection has done since it opened, summed over its cached
+// statements (tools use it to count SQLite's work per operation). Each
+// statement's counts are SQLite ints, so they are meant for runs of fewer
+// than 2^31 executions or steps per statement.
+struct ConnectionTotals {
+  uint64_t statements = 0;     // Executions of cached statements.
+  uint64_t vm_steps = 0;       // Virtual machine instructions they ran.
+  uint64_t pages_written = 0;  // Pages written out; in WAL mode, frames appended.
+};
+
 class Database {
  public:
   // Opens the database file at `path`, creating it if absent. Waits up to
@@ -96,6 +106,7 @@ class Database {
   // False in autocommit mode. After some errors (I/O, full disk) SQLite rolls
   // the whole transaction back by itself; this is how the writer notices.
   bool InTransaction() const;
+  ConnectionTotals Totals() const;
   const std::string& path() const { return path_; }
 
  private:

@@ -93,7 +93,8 @@ Result<std::unique_ptr<Store>> SqliteStore::Open(const SqliteOptions& options, P
       .jobs_per_list_max = options.jobs_per_list_max,
   };
   auto writer = std::make_unique<sqlite::BatchWriter>(
-      sqlite::BatchWriterOptions{options.batch_ops_max, options.queue_ops_max, options.wake_later},
+      sqlite::BatchWriterOptions{options.batch_ops_max, options.queue_ops_max, options.wake_later,
+                                 options.on_batch},
       std::move(db).value(), options.random, limits, std::move(post));
   RETURN_IF_ERROR(writer->Start());
   return std::unique_ptr<Store>(new SqliteStore(std::move(writer)));

@@ -31,6 +31,17 @@ class BatchWriter;
 
 namespace sela::store {
 
+// What the writer has done since the store opened (see SqliteOptions::on_batch).
+struct SqliteStats {
+  uint64_t batches = 0;     // Transactions run, committed or not.
+  uint64_t operations = 0;  // Operations in them.
+  // SQL statement executions, BEGIN, SAVEPOINT, RELEASE and COMMIT included,
+  // and the virtual machine instructions they ran.
+  uint64_t statements = 0;
+  uint64_t vm_steps = 0;
+  uint64_t pages_written = 0;  // Frames appended to the WAL (checkpoints not included).
+};
+
 struct SqliteOptions {
   std::string path;  // The server uses $DATA_PATH/sela.db; the parent is created if missing.
   uint32_t batch_ops_max = 1024;    // Operations per transaction.
@@ -59,6 +70,10 @@ struct SqliteOptions {
   // end of the pass, instead of once each: fewer thread switches and bigger
   // batches under load. Empty (tests): each operation wakes it at once.
   PostFn wake_later;
+  // Called on the writer thread after each batch (before its callbacks are
+  // posted) with the totals so far; tools measure SQLite's work per
+  // operation with it. Empty: not called.
+  std::function<void(const SqliteStats&)> on_batch;
 };
 
 class SqliteStore final : public Store {
