@@ -42,6 +42,16 @@ TEST(JobCost, CountsTheSameWalFramesAsTheWriterWrote) {
   EXPECT_GE(cost.write_calls, cost.wal_frames);
 }
 
+// Each WAL frame is two write calls (header, page) and is checkpointed at
+// most once (one call). Anything beyond is a temporary file: savepoint
+// sub-journals spilling to disk once a batch's operations change enough
+// pages, which the store keeps in memory.
+TEST(JobCost, WritesNothingButTheWalAndItsCheckpoints) {
+  TempDir dir;
+  const JobCost cost = MustMeasure({.dir = dir.path(), .jobs = 1'024, .jobs_per_batch = 256});
+  EXPECT_LE(cost.write_calls, 3 * cost.wal_frames);
+}
+
 TEST(JobCost, RefusesZeroCountsAndAUsedDirectory) {
   TempDir dir;
   EXPECT_EQ(MeasureJobCost({.dir = dir.path(), .jobs = 0}).error().code(), Code::kInvalidArgument);
