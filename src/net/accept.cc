@@ -1,12 +1,17 @@
 // Listening and accepting: bind every address HOST names, accept until the
 // socket would block, and pause (never crash) at the descriptor or
 // connection limit, resuming as connections close.
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
-#include <boost/asio/ip/v6_only.hpp>
-#include <boost/asio/post.hpp>
 #include <cerrno>
+#include <cstring>
 #include <spdlog/spdlog.h>
 
 #include "net/server_impl.h"
@@ -15,10 +20,84 @@ namespace sela::net {
 
 namespace {
 
-bool IsFdExhaustion(const boost::system::error_code& ec) {
-  const int v = ec.value();
-  return ec.category() == boost::system::system_category() &&
-         (v == EMFILE || v == ENFILE || v == ENOBUFS || v == ENOMEM);
+bool IsFdExhaustion(int err) { return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM; }
+
+struct Endpoint {
+  sockaddr_storage address{};
+  socklen_t size = 0;
+  bool operator==(const Endpoint& o) const {
+    return size == o.size && std::memcmp(&address, &o.address, size) == 0;
+  }
+};
+
+std::string AddressText(const sockaddr_storage& a) {
+  char text[INET6_ADDRSTRLEN] = "?";
+  if (a.ss_family == AF_INET) {
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(a).sin_addr, text, sizeof text);
+  } else if (a.ss_family == AF_INET6) {
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(a).sin6_addr, text, sizeof text);
+  }
+  return text;
+}
+
+uint16_t PortOf(const sockaddr_storage& a) {
+  if (a.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in&>(a).sin_port);
+  return ntohs(reinterpret_cast<const sockaddr_in6&>(a).sin6_port);
+}
+
+void SetPort(sockaddr_storage& a, uint16_t port) {
+  if (a.ss_family == AF_INET) {
+    reinterpret_cast<sockaddr_in&>(a).sin_port = htons(port);
+  } else {
+    reinterpret_cast<sockaddr_in6&>(a).sin6_port = htons(port);
+  }
+}
+
+bool IsUnspecified(const sockaddr_storage& a) {
+  if (a.ss_family == AF_INET) return reinterpret_cast<const sockaddr_in&>(a).sin_addr.s_addr == INADDR_ANY;
+  return IN6_IS_ADDR_UNSPECIFIED(&reinterpret_cast<const sockaddr_in6&>(a).sin6_addr);
+}
+
+// The addresses HOST names: a literal, or what the resolver returns for it
+// (passive, so the wildcard addresses are allowed).
+Result<std::vector<Endpoint>> Resolve(const std::string& host, uint16_t port) {
+  std::vector<Endpoint> out;
+  Endpoint e;
+  auto& v4 = reinterpret_cast<sockaddr_in&>(e.address);
+  auto& v6 = reinterpret_cast<sockaddr_in6&>(e.address);
+  if (inet_pton(AF_INET, host.c_str(), &v4.sin_addr) == 1) {
+    v4.sin_family = AF_INET;
+    v4.sin_port = htons(port);
+    e.size = sizeof(sockaddr_in);
+    out.push_back(e);
+    return out;
+  }
+  if (inet_pton(AF_INET6, host.c_str(), &v6.sin6_addr) == 1) {
+    v6.sin6_family = AF_INET6;
+    v6.sin6_port = htons(port);
+    e.size = sizeof(sockaddr_in6);
+    out.push_back(e);
+    return out;
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* results = nullptr;
+  const std::string service = std::to_string(port);
+  if (int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &results); rc != 0) {
+    return std::unexpected(InvalidArgument("HOST: cannot resolve \"" + host + "\": " + gai_strerror(rc)));
+  }
+  for (addrinfo* r = results; r != nullptr; r = r->ai_next) {
+    if (r->ai_family != AF_INET && r->ai_family != AF_INET6) continue;
+    Endpoint found;
+    std::memcpy(&found.address, r->ai_addr, r->ai_addrlen);
+    found.size = static_cast<socklen_t>(r->ai_addrlen);
+    if (std::find(out.begin(), out.end(), found) == out.end()) out.push_back(found);
+  }
+  freeaddrinfo(results);
+  if (out.empty()) return std::unexpected(InvalidArgument("HOST: \"" + host + "\" names no IPv4 or IPv6 address"));
+  return out;
 }
 
 size_t RaiseFdLimit() {
@@ -41,56 +120,50 @@ Status ServerImpl::Listen() {
     tls_ = std::move(*tls);
     plain_buffer_.reset(new uint8_t[kReadBufferBytes]);
   }
-  boost::system::error_code ec;
-  std::vector<Tcp::endpoint> endpoints;
-  auto address = asio::ip::make_address(config_.host, ec);
-  if (!ec) {
-    endpoints.emplace_back(address, config_.port);
-  } else {
-    Tcp::resolver resolver(io_);
-    auto results = resolver.resolve(config_.host, std::to_string(config_.port),
-                                    Tcp::resolver::passive | Tcp::resolver::numeric_service, ec);
-    if (ec) return InvalidArgument("HOST: cannot resolve \"" + config_.host + "\": " + ec.message());
-    for (const auto& r : results) {
-      if (std::find(endpoints.begin(), endpoints.end(), r.endpoint()) == endpoints.end()) {
-        endpoints.push_back(r.endpoint());
-      }
-    }
-  }
-  for (auto endpoint : endpoints) {
-    if (port_ != 0) endpoint.port(port_);
-    auto acceptor = std::make_unique<Acceptor>(io_.get_executor());
-    acceptor->open(endpoint.protocol(), ec);
-    if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec && endpoint.address().is_v6()) {
-      // "::" alone serves IPv4 too; next to an IPv4 address it must not.
-      const bool dual = endpoint.address().is_unspecified() && endpoints.size() == 1;
-      acceptor->set_option(asio::ip::v6_only(!dual), ec);
-    }
-    if (!ec) acceptor->bind(endpoint, ec);
-    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
-    if (!ec) acceptor->non_blocking(true, ec);
-    if (ec) {
-      return Unavailable("cannot listen on " + endpoint.address().to_string() + ":" +
-                         std::to_string(endpoint.port()) + ": " + ec.message());
-    }
-    port_ = acceptor->local_endpoint().port();
-    acceptors_.push_back(std::move(acceptor));
+  auto endpoints = Resolve(config_.host, config_.port);
+  if (!endpoints) return endpoints.error();
+  for (Endpoint& e : *endpoints) {
+    if (port_ != 0) SetPort(e.address, port_);
+    // "::" alone serves IPv4 too; next to an IPv4 address it must not.
+    const bool v6_only = !(IsUnspecified(e.address) && endpoints->size() == 1);
+    if (Status st = ListenOn(e.address, e.size, v6_only); !st.ok()) return st;
   }
   const size_t fd_limit = RaiseFdLimit();
   // Keep descriptors for the store, logs and listeners.
   const size_t by_fds = fd_limit > 128 ? fd_limit - 64 : fd_limit / 2;
   max_connections_ = config_.max_connections ? std::min<size_t>(config_.max_connections, by_fds) : by_fds;
-  for (size_t i = 0; i < acceptors_.size(); ++i) StartAccept(i);
+  for (size_t i = 0; i < acceptors_.size(); ++i) AcceptSome(i);
   loop_.RunEvery(wheel_.tick(), [this] { Tick(); });
   return Status::Ok();
 }
 
-void ServerImpl::StartAccept(size_t ai) {
-  acceptors_[ai]->async_wait(asio::socket_base::wait_read,
-                             [this, ai](const boost::system::error_code& ec) {
-                               if (!ec) AcceptSome(ai);
-                             });
+Status ServerImpl::ListenOn(const sockaddr_storage& address, socklen_t size, bool v6_only) {
+  auto fail = [&](int fd, const char* step) {
+    const int err = errno;
+    if (fd >= 0) ::close(fd);
+    return Unavailable("cannot listen on " + AddressText(address) + ":" + std::to_string(PortOf(address)) +
+                       ": " + step + ": " + std::strerror(err));
+  };
+  const int fd = ::socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return fail(fd, "socket");
+  const int one = 1;
+  const int v6 = v6_only ? 1 : 0;
+  if (::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) return fail(fd, "SO_REUSEADDR");
+  if (address.ss_family == AF_INET6 && ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6, sizeof v6) != 0) {
+    return fail(fd, "IPV6_V6ONLY");
+  }
+  if (::bind(fd, reinterpret_cast<const sockaddr*>(&address), size) != 0) return fail(fd, "bind");
+  if (::listen(fd, SOMAXCONN) != 0) return fail(fd, "listen");
+  sockaddr_storage bound{};
+  socklen_t bound_size = sizeof bound;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &bound_size) != 0) return fail(fd, "getsockname");
+  if (int err = loop_.Watch(fd, EPOLLIN, this, kAcceptorToken | acceptors_.size()); err != 0) {
+    errno = err;
+    return fail(fd, "epoll_ctl");
+  }
+  port_ = PortOf(bound);
+  acceptors_.push_back(fd);
+  return Status::Ok();
 }
 
 void ServerImpl::ResumeAccepting() {
@@ -102,7 +175,7 @@ void ServerImpl::ResumeAccepting() {
 uint32_t ServerImpl::AllocSlot() {
   if (free_slots_.empty()) {
     Connection* chunk = std::allocator<Connection>().allocate(kChunk);
-    for (uint32_t i = 0; i < kChunk; ++i) new (&chunk[i]) Connection(io_.get_executor());
+    for (uint32_t i = 0; i < kChunk; ++i) new (&chunk[i]) Connection();
     chunks_.push_back(chunk);
     for (uint32_t i = kChunk; i > 0; --i) free_slots_.push_back(slot_count_ + i - 1);
     slot_count_ += kChunk;
@@ -114,48 +187,55 @@ uint32_t ServerImpl::AllocSlot() {
 
 void ServerImpl::AcceptSome(size_t ai) {
   // The acceptor is edge-triggered: accept until it would block, or hand
-  // the rest to a later turn of the loop so others get served too.
+  // the rest to a later pass of the loop so others get served too.
   for (int i = 0; i < 64; ++i) {
-    if (draining_) return;
+    if (draining_ || acceptors_[ai] < 0) return;
     if (open_ >= max_connections_) {
       if (!accept_paused_) m_.accept_paused->Inc();
       accept_paused_ = true;
       return;
     }
-    const uint32_t idx = AllocSlot();
-    Connection& c = slot(idx);
-    boost::system::error_code ec;
-    acceptors_[ai]->accept(c.socket, ec);
-    if (ec) {
-      free_slots_.push_back(idx);
-      if (ec == asio::error::would_block || ec == asio::error::try_again) {
-        StartAccept(ai);
-        return;
-      }
-      if (IsFdExhaustion(ec)) {
+    const int fd = ::accept4(acceptors_[ai], nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      const int err = errno;
+      if (err == EAGAIN || err == EWOULDBLOCK) return;  // The next connection is a new edge.
+      if (IsFdExhaustion(err)) {
         // Out of descriptors: keep serving who is connected, try again soon.
         m_.accept_paused->Inc();
         accept_paused_ = true;
-        spdlog::warn("accept paused: {}", ec.message());
+        spdlog::warn("accept paused: {}", std::strerror(err));
         loop_.RunAfter(Millis(100), [this] { ResumeAccepting(); });
         return;
       }
-      continue;
+      continue;  // The peer gave up (ECONNABORTED) or similar: next one.
     }
-    c.socket.non_blocking(true, ec);
-    c.socket.set_option(Tcp::no_delay(true), ec);
-    if (tls_) {
-      tls_by_slot_[idx] = std::make_unique<TlsSession>(*tls_);
-      c.flags |= conn_flag::kTls;
-    }
-    c.state = ConnState::kHttp;
-    ++open_;
-    m_.accepted->Inc();
-    m_.open_http->Add(1);
-    wheel_.Schedule(idx, clock_.Now() + Millis(config_.ws_handshake_timeout_ms));
-    ArmRead(idx);
+    Adopt(fd);
   }
-  asio::post(io_, [this, ai] { AcceptSome(ai); });
+  loop_.Post([this, ai] { AcceptSome(ai); });
+}
+
+void ServerImpl::Adopt(int fd) {
+  const int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  const uint32_t idx = AllocSlot();
+  Connection& c = slot(idx);
+  const uint64_t token = (uint64_t{c.generation} << 32) | idx;
+  if (loop_.Watch(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP, this, token) != 0) {
+    ::close(fd);
+    free_slots_.push_back(idx);
+    return;
+  }
+  c.fd = fd;
+  if (tls_) {
+    tls_by_slot_[idx] = std::make_unique<TlsSession>(*tls_);
+    c.flags |= conn_flag::kTls;
+  }
+  c.state = ConnState::kHttp;
+  ++open_;
+  m_.accepted->Inc();
+  m_.open_http->Add(1);
+  wheel_.Schedule(idx, clock_.Now() + Millis(config_.ws_handshake_timeout_ms));
+  // Bytes that came with the connection are an edge epoll reports.
 }
 
 }  // namespace sela::net

@@ -1,33 +1,68 @@
 // EventLoop: the one thread that owns every connection and all coordinator
-// state (ARCHITECTURE.md §4). Wraps an Asio io_context so that Asio stays
-// inside net/. Other threads hand work to the loop with Post().
+// state (ARCHITECTURE.md §4). Our own epoll loop: descriptors are registered
+// once, edge-triggered, so an idle connection costs the loop nothing but its
+// kernel entry, and a read or a write needs no re-arming system call (see
+// docs/NET.md, "Event loop", for why this replaced Asio's reactor).
+//
+// Threading: the loop belongs to the thread that constructed it, which is
+// the thread that calls Run(). Post() and Stop() may be called from any
+// thread; everything else only from the loop's thread.
 #pragma once
 
+#include <sys/epoll.h>
+
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 namespace sela::net {
 
 class EventLoop {
  public:
+  using TimePoint = std::chrono::steady_clock::time_point;
+
+  // Receives readiness of the descriptors it registered with Watch().
+  class IoHandler {
+   public:
+    // events: EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLLHUP, EPOLLERR as epoll
+    // reported them. Edge-triggered: an event says the state changed, so
+    // the handler reads (or writes) until the socket would block, or
+    // remembers that it stopped early.
+    virtual void OnIo(uint64_t token, uint32_t events) = 0;
+
+   protected:
+    ~IoHandler() = default;
+  };
+  // Tokens are the handler's own; the loop keeps the top byte.
+  static constexpr uint64_t kTokenMax = (uint64_t{1} << 56) - 1;
+
   EventLoop();
   ~EventLoop();
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
 
-  // Runs until Stop() or until there is no work left.
+  // Runs until Stop() (at once if Stop() came before); may be called again.
   void Run();
-  // Runs what is queued now (and what that queues) until nothing is left,
-  // then returns; Run() may be called afterwards. For start-up steps.
+  // Runs what is queued now (and what that queues), including work other
+  // threads have posted so far, until nothing is left, then returns. Does
+  // not wait for descriptors or timers. For start-up steps.
   void RunUntilIdle();
+  // Thread-safe: Run() returns after the current pass.
   void Stop();
-  // Destroys every pending handler (without running it) while the objects
-  // they point into still exist. Call after Run() returns and before
-  // destroying a Server; the loop cannot run again afterwards.
+  // Destroys every pending handler and timer (without running it) while the
+  // objects they point into still exist, and restores default signal
+  // dispositions. Call after Run() returns and before destroying a Server;
+  // the loop cannot run again afterwards.
   void Shutdown();
-  // Thread-safe: runs fn on the loop thread.
+  // Thread-safe: runs fn on the loop thread. From the loop thread, fn runs
+  // after the descriptors of the current pass have been handled.
   void Post(std::function<void()> fn);
   // Calls fn on the loop every period until the loop stops.
   void RunEvery(std::chrono::milliseconds period, std::function<void()> fn);
@@ -36,12 +71,46 @@ class EventLoop {
   // Calls fn(signal) on the loop for each of the signals.
   void OnSignals(std::initializer_list<int> signals, std::function<void(int)> fn);
 
-  // For net/ internals: the io_context.
-  void* native();
+  // For net/ internals. Registers fd (edge-triggered) for events; readiness
+  // goes to handler->OnIo(token, ...). Returns 0 or an errno. A closed
+  // descriptor leaves the set by itself; events already collected for it in
+  // the current pass may still arrive, so tokens must tell stale ones apart.
+  int Watch(int fd, uint32_t events, IoHandler* handler, uint64_t token);
+  void Unwatch(int fd);
 
  private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+  struct Timer {
+    std::chrono::milliseconds period;  // Zero: once.
+    std::function<void()> fn;
+  };
+  using TimerMap = std::multimap<TimePoint, Timer>;
+
+  bool OnLoopThread() const { return std::this_thread::get_id() == owner_; }
+  // Runs the local queue as it is now; returns whether anything ran.
+  bool RunLocal();
+  // Moves what other threads posted to the local queue; returns whether
+  // there was any.
+  bool TakeRemote();
+  void RunDueTimers(TimePoint now);
+  int TimeoutMs(TimePoint now);
+  void Poll(int timeout_ms);
+  void OnSignalPipe();
+  uint8_t HandlerId(IoHandler* handler);
+
+  const std::thread::id owner_;
+  int epoll_fd_ = -1;
+  int wake_fd_ = -1;                    // eventfd; edge-triggered, never read.
+  int signal_pipe_[2] = {-1, -1};
+  std::atomic<bool> stopped_{false};
+  std::atomic<bool> sleeping_{false};   // In (or about to enter) a blocking epoll_wait.
+  std::vector<std::function<void()>> local_;
+  std::vector<std::function<void()>> running_;
+  std::mutex remote_mu_;
+  std::vector<std::function<void()>> remote_;  // Guarded by remote_mu_.
+  TimerMap timers_;
+  std::vector<IoHandler*> handlers_;  // Index + 1 is the token's top byte.
+  std::map<int, std::function<void(int)>> signal_fns_;
+  std::vector<epoll_event> events_;
 };
 
 }  // namespace sela::net

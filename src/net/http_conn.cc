@@ -76,10 +76,7 @@ void ServerImpl::HttpParse(uint32_t idx) {
   }
   if (c.flags & conn_flag::kReadPaused) {
     c.flags &= ~conn_flag::kReadPaused;
-    const uint32_t gen = c.generation;
-    asio::post(io_, [this, idx, gen] {
-      if (slot(idx).generation == gen) ReadLoop(idx);
-    });
+    if (c.flags & conn_flag::kMaybeReadable) PostRead(idx);
   }
 }
 

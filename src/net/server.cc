@@ -3,67 +3,17 @@
 
 #include <sys/socket.h>
 
+#include <unistd.h>
+
 #include <algorithm>
-#include <boost/asio/post.hpp>
 #include <cerrno>
 #include <spdlog/spdlog.h>
 
 namespace sela::net {
 
-namespace {
-
-// Allocates the one pending read-wait operation of a connection inside the
-// connection itself; anything else (or a second operation while the first
-// is still being torn down) falls back to the heap.
-template <typename T>
-class OpSlotAllocator {
- public:
-  using value_type = T;
-  explicit OpSlotAllocator(Connection* c) : c_(c) {}
-  template <typename U>
-  OpSlotAllocator(const OpSlotAllocator<U>& other) : c_(other.c_) {}
-
-  T* allocate(size_t n) {
-    const size_t bytes = n * sizeof(T);
-    if (!(c_->flags & conn_flag::kOpSlotUsed) && bytes <= kOpBytes && alignof(T) <= alignof(OpSlot)) {
-      c_->flags |= conn_flag::kOpSlotUsed;
-      return reinterpret_cast<T*>(c_->op_slot.bytes);
-    }
-    return static_cast<T*>(::operator new(bytes));
-  }
-  void deallocate(T* p, size_t) {
-    if (reinterpret_cast<unsigned char*>(p) == c_->op_slot.bytes) {
-      c_->flags &= ~conn_flag::kOpSlotUsed;
-      return;
-    }
-    ::operator delete(p);
-  }
-  template <typename U>
-  bool operator==(const OpSlotAllocator<U>& o) const { return c_ == o.c_; }
-
-  Connection* c_;
-};
-
-struct ReadWait {
-  ServerImpl* server;
-  uint32_t idx;
-  uint32_t gen;
-  using allocator_type = OpSlotAllocator<void>;
-  allocator_type get_allocator() const noexcept { return allocator_type(&server->slot(idx)); }
-  void operator()(const boost::system::error_code& ec) { server->OnReadable(idx, gen, ec); }
-};
-
-// The inline slot must hold the operation Asio allocates for a read wait
-// (checked here because its size is an Asio implementation detail).
-static_assert(sizeof(asio::detail::reactive_wait_op<ReadWait, Executor>) <= kOpBytes,
-              "raise kOpBytes: the read-wait operation no longer fits its inline slot");
-
-}  // namespace
-
 ServerImpl::ServerImpl(EventLoop& loop, const NetConfig& config, const Clock& clock,
                        MetricsRegistry& metrics, const Router& router, WsHandler& ws_handler)
     : loop_(loop),
-      io_(*static_cast<asio::io_context*>(loop.native())),
       config_(config),
       clock_(clock),
       metrics_(metrics),
@@ -96,8 +46,14 @@ ServerImpl::ServerImpl(EventLoop& loop, const NetConfig& config, const Clock& cl
 }
 
 ServerImpl::~ServerImpl() {
+  for (int fd : acceptors_) {
+    if (fd >= 0) ::close(fd);
+  }
   for (Connection* chunk : chunks_) {
-    for (uint32_t i = 0; i < kChunk; ++i) chunk[i].~Connection();
+    for (uint32_t i = 0; i < kChunk; ++i) {
+      if (chunk[i].fd >= 0) ::close(chunk[i].fd);
+      chunk[i].~Connection();
+    }
     std::allocator<Connection>().deallocate(chunk, kChunk);
   }
 }
@@ -122,66 +78,57 @@ Connection* ServerImpl::Lookup(ConnId id) {
   return &c;
 }
 
-void ServerImpl::ArmRead(uint32_t idx) {
-  Connection& c = slot(idx);
-  if (c.flags & conn_flag::kReadArmed) return;
-  c.flags |= conn_flag::kReadArmed;
-  c.socket.async_wait(asio::socket_base::wait_read, ReadWait{this, idx, c.generation});
-}
-
-void ServerImpl::ArmWrite(uint32_t idx) {
-  Connection& c = slot(idx);
-  if (c.flags & conn_flag::kWriteArmed) return;
-  c.flags |= conn_flag::kWriteArmed;
-  const uint32_t gen = c.generation;
-  c.socket.async_wait(asio::socket_base::wait_write,
-                      [this, idx, gen](const boost::system::error_code& ec) {
-                        OnWritable(idx, gen, ec);
-                      });
-}
-
-void ServerImpl::OnReadable(uint32_t idx, uint32_t gen, const boost::system::error_code& ec) {
-  Connection& c = slot(idx);
-  if (c.generation != gen) return;
-  c.flags &= ~conn_flag::kReadArmed;
-  if (c.state == ConnState::kFree || c.state == ConnState::kDead) return;
-  if (ec) {
-    if (ec != asio::error::operation_aborted) Abort(idx, close_code::kAbnormal);
+void ServerImpl::OnIo(uint64_t token, uint32_t events) {
+  if (token & kAcceptorToken) {
+    AcceptSome(static_cast<size_t>(token & ~kAcceptorToken));
     return;
   }
-  ReadLoop(idx);
+  const uint32_t idx = static_cast<uint32_t>(token);
+  const uint32_t gen = static_cast<uint32_t>(token >> 32);
+  if (idx >= slot_count_) return;
+  Connection& c = slot(idx);
+  // A descriptor closed earlier in this pass may still report events.
+  if (c.generation != gen || c.state == ConnState::kFree || c.state == ConnState::kDead) return;
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+    c.flags |= conn_flag::kMaybeReadable;
+    if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) c.flags |= conn_flag::kPeerDone;
+    ReadLoop(idx);
+    if (c.generation != gen || c.state == ConnState::kFree || c.state == ConnState::kDead) return;
+  }
+  if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) && c.out) FlushOut(idx);
+}
+
+void ServerImpl::PostRead(uint32_t idx) {
+  const uint32_t gen = slot(idx).generation;
+  slot(idx).flags |= conn_flag::kMaybeReadable;
+  loop_.Post([this, idx, gen] {
+    if (slot(idx).generation == gen) ReadLoop(idx);
+  });
 }
 
 void ServerImpl::ReadLoop(uint32_t idx) {
   Connection& c = slot(idx);
-  const int fd = c.socket.native_handle();
   // Plaintext may wait inside TLS from before a pause.
   if ((c.flags & conn_flag::kTls) && TlsOf(idx)->handshake_done() && !(c.flags & conn_flag::kReadPaused)) TlsIn(idx, nullptr, 0);
   for (int round = 0; round < 16; ++round) {
     if (c.state == ConnState::kFree || c.state == ConnState::kDead) return;
+    // Paused: kMaybeReadable stays set, and whoever resumes reads again.
     if (c.flags & conn_flag::kReadPaused) return;
-    const ssize_t n = ::recv(fd, read_buffer_.get(), kReadBufferBytes, 0);
+    if (!(c.flags & conn_flag::kMaybeReadable)) return;
+    const ssize_t n = ::recv(c.fd, read_buffer_.get(), kReadBufferBytes, 0);
     if (n > 0) {
+      // A short read drained the socket: the next byte or FIN to arrive is a
+      // new edge, so no recv that would only say EAGAIN.
+      if (static_cast<size_t>(n) < kReadBufferBytes && !(c.flags & conn_flag::kPeerDone)) {
+        c.flags &= ~conn_flag::kMaybeReadable;
+      }
       m_.bytes_in->Inc(static_cast<uint64_t>(n));
       if (c.state == ConnState::kLingering) {
         LingerFeed(idx, read_buffer_.get(), static_cast<size_t>(n));
-        continue;
-      }
-      if (c.flags & conn_flag::kTls) {
+      } else if (c.flags & conn_flag::kTls) {
         TlsIn(idx, read_buffer_.get(), static_cast<size_t>(n));
       } else {
         Dispatch(idx, read_buffer_.get(), static_cast<size_t>(n));
-      }
-      if (static_cast<size_t>(n) < kReadBufferBytes) {
-        // A short read drained the socket: wait again without the recv that
-        // would only say EAGAIN. Safe with Asio's reactor: async_wait re-arms
-        // the descriptor with EPOLL_CTL_MOD, which reports data or a FIN that
-        // arrived meanwhile at once (tests/conformance: data then FIN in one
-        // segment, close handshakes).
-        if (c.state == ConnState::kFree || c.state == ConnState::kDead) return;
-        if (c.flags & conn_flag::kReadPaused) return;
-        ArmRead(idx);
-        return;
       }
       continue;
     }
@@ -191,17 +138,16 @@ void ServerImpl::ReadLoop(uint32_t idx) {
     }
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      ArmRead(idx);
+      c.flags &= ~conn_flag::kMaybeReadable;
       return;
     }
     Abort(idx, close_code::kAbnormal);
     return;
   }
-  // Still readable: continue on a later turn so other connections are served.
-  const uint32_t gen = c.generation;
-  asio::post(io_, [this, idx, gen] {
-    if (slot(idx).generation == gen) ReadLoop(idx);
-  });
+  // Still readable: continue on a later pass so other connections are served.
+  if (c.state != ConnState::kFree && c.state != ConnState::kDead && (c.flags & conn_flag::kMaybeReadable)) {
+    PostRead(idx);
+  }
 }
 
 void ServerImpl::Dispatch(uint32_t idx, uint8_t* data, size_t size) {
@@ -269,7 +215,7 @@ bool ServerImpl::RawWrite(uint32_t idx, std::string_view head, std::string_view 
   msghdr msg{};
   msg.msg_iov = iov;
   msg.msg_iovlen = body.empty() ? 1 : 2;
-  ssize_t n = ::sendmsg(c.socket.native_handle(), &msg, MSG_NOSIGNAL);
+  ssize_t n = ::sendmsg(c.fd, &msg, MSG_NOSIGNAL);
   if (n < 0) {
     if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
       Abort(idx, close_code::kAbnormal);
@@ -287,27 +233,16 @@ bool ServerImpl::RawWrite(uint32_t idx, std::string_view head, std::string_view 
   } else {
     c.out->data.append(body.substr(sent - head.size()));
   }
-  ArmWrite(idx);
+  // A short or refused write leaves the socket marked out of space, so its
+  // next writable edge comes and FlushOut continues from there.
   return true;
-}
-
-void ServerImpl::OnWritable(uint32_t idx, uint32_t gen, const boost::system::error_code& ec) {
-  Connection& c = slot(idx);
-  if (c.generation != gen) return;
-  c.flags &= ~conn_flag::kWriteArmed;
-  if (c.state == ConnState::kFree || c.state == ConnState::kDead) return;
-  if (ec) {
-    if (ec != asio::error::operation_aborted) Abort(idx, close_code::kAbnormal);
-    return;
-  }
-  FlushOut(idx);
 }
 
 void ServerImpl::FlushOut(uint32_t idx) {
   Connection& c = slot(idx);
   OutQueue& q = *c.out;
   while (q.pending() > 0) {
-    const ssize_t n = ::send(c.socket.native_handle(), q.data.data() + q.offset, q.pending(), MSG_NOSIGNAL);
+    const ssize_t n = ::send(c.fd, q.data.data() + q.offset, q.pending(), MSG_NOSIGNAL);
     if (n > 0) {
       q.offset += static_cast<size_t>(n);
       m_.bytes_out->Inc(static_cast<uint64_t>(n));
@@ -319,8 +254,7 @@ void ServerImpl::FlushOut(uint32_t idx) {
         q.data.erase(0, q.offset);
         q.offset = 0;
       }
-      ArmWrite(idx);
-      return;
+      return;  // The next writable edge continues.
     }
     Abort(idx, close_code::kAbnormal);
     return;
@@ -339,6 +273,11 @@ void ServerImpl::AfterFlush(uint32_t idx) {
       !(c.http && c.http->response_pending)) {
     c.flags &= ~conn_flag::kReadPaused;
     HttpParse(idx);
+    // Input that came while paused waits in the socket or in TLS.
+    if (c.state == ConnState::kHttp && !(c.flags & conn_flag::kReadPaused) &&
+        (c.flags & (conn_flag::kMaybeReadable | conn_flag::kTls))) {
+      PostRead(idx);
+    }
   }
 }
 
@@ -350,27 +289,23 @@ void ServerImpl::BeginLinger(uint32_t idx) {
     TlsOf(idx)->Shutdown();
     std::string cipher;
     TlsOf(idx)->TakeCiphertext(cipher);
-    if (!cipher.empty()) ::send(c.socket.native_handle(), cipher.data(), cipher.size(), MSG_NOSIGNAL);
+    if (!cipher.empty()) ::send(c.fd, cipher.data(), cipher.size(), MSG_NOSIGNAL);
   }
-  boost::system::error_code ec;
-  c.socket.shutdown(Socket::shutdown_send, ec);
+  ::shutdown(c.fd, SHUT_WR);
   if (c.state == ConnState::kHttp && (c.flags & conn_flag::kIsWs) == 0) c.http.reset();
   c.state = ConnState::kLingering;
   ++lingering_;
   MaybeFinishDrain();
   wheel_.Schedule(idx, clock_.Now() + Millis(config_.ws_close_timeout_ms));
   // Data may already wait in the socket (edge-triggered): read now.
-  const uint32_t gen = c.generation;
-  asio::post(io_, [this, idx, gen] {
-    if (slot(idx).generation == gen) ReadLoop(idx);
-  });
+  PostRead(idx);
 }
 
 void ServerImpl::Abort(uint32_t idx, uint16_t code) {
   Connection& c = slot(idx);
   if (c.state == ConnState::kFree || c.state == ConnState::kDead) return;
-  boost::system::error_code ec;
-  c.socket.close(ec);
+  ::close(c.fd);
+  c.fd = -1;
   wheel_.Cancel(idx);
   if (c.state == ConnState::kLingering) --lingering_;
   c.state = ConnState::kDead;
@@ -386,7 +321,7 @@ void ServerImpl::Abort(uint32_t idx, uint16_t code) {
     c.flags &= ~conn_flag::kWsOpen;
     ws_handler_.OnWsClosed(MakeId(idx, gen), code);
   }
-  asio::post(io_, [this, idx, gen] { Recycle(idx, gen); });
+  loop_.Post([this, idx, gen] { Recycle(idx, gen); });
   if (accept_paused_ && open_ < max_connections_) ResumeAccepting();
   MaybeFinishDrain();
 }
@@ -400,8 +335,7 @@ void ServerImpl::Recycle(uint32_t idx, uint32_t gen) {
   tls_by_slot_.erase(idx);
   ++c.generation;
   c.state = ConnState::kFree;
-  // A cancelled wait may still occupy the inline operation memory.
-  c.flags &= conn_flag::kOpSlotUsed;
+  c.flags = 0;
   c.close_code = 0;
   free_slots_.push_back(idx);
 }
@@ -444,9 +378,9 @@ void ServerImpl::Drain(uint16_t code, std::string_view reason, std::function<voi
   if (draining_) return;
   draining_ = true;
   drain_done_ = std::move(done);
-  for (auto& acceptor : acceptors_) {
-    boost::system::error_code ec;
-    acceptor->close(ec);
+  for (int& fd : acceptors_) {
+    ::close(fd);
+    fd = -1;
   }
   for (uint32_t idx = 0; idx < slot_count_; ++idx) {
     Connection& c = slot(idx);
@@ -472,7 +406,7 @@ void ServerImpl::MaybeFinishDrain() {
   if (!draining_ || open_ != lingering_ || !drain_done_) return;
   auto done = std::move(drain_done_);
   drain_done_ = nullptr;
-  asio::post(io_, std::move(done));
+  loop_.Post(std::move(done));
 }
 
 // Server: the public face.

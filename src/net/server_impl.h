@@ -3,14 +3,14 @@
 // net/.
 //
 // Memory per idle connection is the budget this file is shaped by: an
-// idle WebSocket holds only its Connection slot (socket, a few flags, null
-// pointers and the inline memory of its one pending read-wait operation) and
-// Asio's reactor entry. Buffers exist only while a request, a partial frame
-// or unsent output exists.
+// idle WebSocket holds only its 40-byte Connection slot (descriptor, a few
+// flags and null pointers) and its timer wheel entry; the event loop keeps
+// nothing per descriptor. Buffers exist only while a request, a partial
+// frame or unsent output exists.
 #pragma once
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
+#include <sys/socket.h>
+
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -20,24 +20,12 @@
 
 #include "core/timer_wheel.h"
 #include "net/http_parser.h"
+#include "net/event_loop.h"
 #include "net/server.h"
 #include "net/tls.h"
 #include "net/ws_codec.h"
 
 namespace sela::net {
-
-namespace asio = boost::asio;
-using Tcp = asio::ip::tcp;
-using Executor = asio::io_context::executor_type;
-using Socket = asio::basic_stream_socket<Tcp, Executor>;
-using Acceptor = asio::basic_socket_acceptor<Tcp, Executor>;
-
-// Inline storage for the one read-wait operation a connection keeps pending,
-// so that an idle connection costs no separate heap block for it.
-inline constexpr size_t kOpBytes = 96;
-struct alignas(8) OpSlot {
-  unsigned char bytes[kOpBytes];
-};
 
 enum class ConnState : uint8_t {
   kFree,       // Slot unused.
@@ -48,12 +36,15 @@ enum class ConnState : uint8_t {
 };
 
 namespace conn_flag {
-inline constexpr uint16_t kReadArmed = 1 << 0;    // An async wait for reading is pending.
-inline constexpr uint16_t kWriteArmed = 1 << 1;   // An async wait for writing is pending.
+// The socket may hold unread input: reading stopped before it would block
+// (paused, or a full buffer). Edge-triggered readiness will not say so again.
+inline constexpr uint16_t kMaybeReadable = 1 << 0;
+// The peer shut its side (or the socket failed): read until recv says so,
+// since a FIN that came with the last data is no edge of its own.
+inline constexpr uint16_t kPeerDone = 1 << 1;
 inline constexpr uint16_t kReadPaused = 1 << 2;   // Do not read now (HTTP response pending).
 inline constexpr uint16_t kCloseSent = 1 << 3;    // WebSocket Close frame queued.
 inline constexpr uint16_t kLingerAfterFlush = 1 << 4;  // Linger-close once output drains.
-inline constexpr uint16_t kOpSlotUsed = 1 << 5;   // op_slot holds a live operation.
 inline constexpr uint16_t kInFeed = 1 << 6;       // Input being processed (no re-entry).
 inline constexpr uint16_t kWsOpen = 1 << 7;       // OnWsOpen was called; OnWsClosed is owed.
 inline constexpr uint16_t kIsWs = 1 << 8;         // Upgraded (counted as a WebSocket).
@@ -77,8 +68,7 @@ struct OutQueue {
 };
 
 struct Connection {
-  explicit Connection(const Executor& ex) : socket(ex) {}
-  Socket socket;
+  int fd = -1;
   WsReader ws;
   std::unique_ptr<HttpState> http;
   std::unique_ptr<OutQueue> out;
@@ -86,10 +76,10 @@ struct Connection {
   ConnState state : 8 = ConnState::kFree;
   uint16_t flags = 0;
   uint16_t close_code = 0;  // Code to report in OnWsClosed.
-  OpSlot op_slot;
 };
+static_assert(sizeof(Connection) <= 40, "Connection is the per-connection memory budget");
 
-class ServerImpl {
+class ServerImpl final : public EventLoop::IoHandler {
  public:
   ServerImpl(EventLoop& loop, const NetConfig& config, const Clock& clock,
              MetricsRegistry& metrics, const Router& router, WsHandler& ws_handler);
@@ -109,24 +99,28 @@ class ServerImpl {
   // For the handler allocator.
   Connection& slot(uint32_t idx) { return chunks_[idx / kChunk][idx % kChunk]; }
 
-  // I/O completions (server.cc).
-  void OnReadable(uint32_t idx, uint32_t gen, const boost::system::error_code& ec);
-  void OnWritable(uint32_t idx, uint32_t gen, const boost::system::error_code& ec);
+  // Readiness from the event loop (server.cc).
+  void OnIo(uint64_t token, uint32_t events) override;
 
  private:
   static constexpr uint32_t kChunk = 1024;
   static constexpr size_t kReadBufferBytes = 64 * 1024;
 
   // server.cc
-  void StartAccept(size_t acceptor_index);
+  // Tokens: a connection's slot and generation, or an acceptor's index
+  // with kAcceptorToken set.
+  static constexpr uint64_t kAcceptorToken = uint64_t{1} << 55;
+  Status ListenOn(const sockaddr_storage& address, socklen_t size, bool v6_only);
   void AcceptSome(size_t acceptor_index);
+  // Takes an accepted descriptor into a slot and the event loop.
+  void Adopt(int fd);
   void ResumeAccepting();
   uint32_t AllocSlot();
   Connection* Lookup(ConnId id);
   static ConnId MakeId(uint32_t idx, uint32_t gen) { return (uint64_t{gen} << 32) | idx; }
-  void ArmRead(uint32_t idx);
-  void ArmWrite(uint32_t idx);
   void ReadLoop(uint32_t idx);
+  // Runs ReadLoop(idx) on a later pass, if the connection is still the same.
+  void PostRead(uint32_t idx);
   void Dispatch(uint32_t idx, uint8_t* data, size_t size);
   // Writes bytes (header then body) now or queues them, through TLS when
   // the connection has it; false if the connection died (write error or
@@ -166,14 +160,13 @@ class ServerImpl {
   friend class WsEventSink;
 
   EventLoop& loop_;
-  asio::io_context& io_;
   const NetConfig& config_;
   const Clock& clock_;
   MetricsRegistry& metrics_;
   const Router& router_;
   WsHandler& ws_handler_;
 
-  std::vector<std::unique_ptr<Acceptor>> acceptors_;
+  std::vector<int> acceptors_;  // Listening descriptors.
   uint16_t port_ = 0;
   std::vector<Connection*> chunks_;  // kChunk constructed Connections each.
   std::vector<uint32_t> free_slots_;
