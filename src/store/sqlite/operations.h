@@ -93,9 +93,10 @@ class Operations {
   // client exists when `charge` is false.
   Status ChargeUsage(const std::string& uuid, bool charge);
   Status InsertJob(const JobRecord& job);
-  Status InsertUsageAndKey(const CreateJobRequest& request, const JobRecord& job);
-  // Gives a failed sync job's usage back.
-  Status RefundUsage(const std::string& uuid, const std::string& job_id, int64_t created_ms);
+  Status InsertIdempotencyKey(const CreateJobRequest& request, const JobRecord& job);
+  // Gives a failed sync job's usage back (its jobs_usage entry went with
+  // the failing UPDATE).
+  Status RefundUsage(const std::string& uuid, const std::string& job_id);
   // Stores the bytes under their hash unless the hash is stored already.
   Status PutBlob(const std::string& hash, const std::string& bytes);
   // Why a guarded transition of `job_id` matched no row: NotFound or

@@ -26,18 +26,17 @@ constexpr char kInsertClient[] =
 constexpr char kSelectClient[] = "SELECT " SELA_CLIENT_COLUMNS " FROM api_clients WHERE uuid = ?1";
 constexpr char kSelectClientByKey[] =
     "SELECT " SELA_CLIENT_COLUMNS " FROM api_clients WHERE key_hash = ?1";
+// A charged usage is an entry of the partial index jobs_usage; its WHERE
+// clause is the index's, so that the index is used (and covers the query).
 constexpr char kSelectUsage[] =
-    "SELECT ts_ms FROM usage_log WHERE uuid = ?1 AND ts_ms BETWEEN ?2 AND ?3 "
-    "ORDER BY ts_ms, rowid";
+    "SELECT created_ms FROM jobs WHERE client_uuid = ?1 AND usage_charged = 1 "
+    "AND usage_refunded = 0 AND created_ms BETWEEN ?2 AND ?3 ORDER BY created_ms";
 constexpr char kChargeUsage[] =
     "UPDATE api_clients SET usage_count = usage_count + 1 "
     "WHERE uuid = ?1 AND usage_count < usage_limit";
 constexpr char kClientUsage[] = "SELECT usage_count, usage_limit FROM api_clients WHERE uuid = ?1";
 constexpr char kRefundUsage[] =
     "UPDATE api_clients SET usage_count = usage_count - 1 WHERE uuid = ?1";
-constexpr char kInsertUsage[] = "INSERT INTO usage_log (uuid, ts_ms, job_id) VALUES (?1, ?2, ?3)";
-constexpr char kDeleteUsage[] =
-    "DELETE FROM usage_log WHERE uuid = ?1 AND ts_ms = ?2 AND job_id = ?3";
 constexpr char kSelectKey[] =
     "SELECT request_hash, job_id FROM idempotency WHERE client_uuid = ?1 AND key = ?2";
 constexpr char kInsertKey[] =
@@ -49,12 +48,23 @@ constexpr char kInsertJob[] =
 constexpr char kSelectJob[] = "SELECT " SELA_JOB_COLUMNS " FROM jobs WHERE job_id = ?1";
 constexpr char kSelectClientJobs[] =
     "SELECT " SELA_JOB_COLUMNS " FROM jobs WHERE client_uuid = ?1 ORDER BY seq LIMIT ?2";
+// Pending or ongoing: the partial index jobs_open_by_client, whose WHERE
+// clause is repeated so that it is used. Completed or failed: the client's
+// jobs in order, skipping the other states.
+constexpr char kSelectClientOpenJobsInState[] =
+    "SELECT " SELA_JOB_COLUMNS
+    " FROM jobs WHERE client_uuid = ?1 AND state IN ('pending', 'ongoing') AND state = ?2 "
+    "ORDER BY seq LIMIT ?3";
 constexpr char kSelectClientJobsInState[] =
     "SELECT " SELA_JOB_COLUMNS
     " FROM jobs WHERE client_uuid = ?1 AND state = ?2 ORDER BY seq LIMIT ?3";
-// The WHERE clause is the jobs_open index's, so that the index is used.
-constexpr char kSelectOpenJobs[] = "SELECT " SELA_JOB_COLUMNS
-                                   " FROM jobs WHERE state IN ('pending', 'ongoing') ORDER BY seq";
+// Every open job is in jobs_open_by_client, grouped by client; sorting them
+// (at start-up only, at most JOB_OPEN_MAX) beats the planner's own choice,
+// a scan of every job ever stored.
+constexpr char kSelectOpenJobs[] =
+    "SELECT " SELA_JOB_COLUMNS
+    " FROM jobs INDEXED BY jobs_open_by_client WHERE state IN ('pending', 'ongoing') "
+    "ORDER BY seq";
 constexpr char kJobGuardState[] =
     "SELECT state, attempt, node_principal FROM jobs WHERE job_id = ?1";
 constexpr char kLeaseJob[] =
@@ -71,8 +81,9 @@ constexpr char kReleaseJob[] =
     "WHERE job_id = ?1 AND state = 'ongoing' AND attempt = ?2";
 constexpr char kFailJob[] =
     "UPDATE jobs SET state = 'failed', complete_ms = ?3, error = ?4, reward_units = 0, "
-    "lease_deadline_ms = 0 WHERE job_id = ?1 AND state IN ('pending', 'ongoing') AND attempt = ?2 "
-    "RETURNING client_uuid, sync, usage_charged, created_ms";
+    "lease_deadline_ms = 0, usage_refunded = (sync AND usage_charged) "
+    "WHERE job_id = ?1 AND state IN ('pending', 'ongoing') AND attempt = ?2 "
+    "RETURNING client_uuid, usage_refunded";
 constexpr char kInsertBlob[] =
     "INSERT INTO blobs (hash, bytes) VALUES (?1, ?2) ON CONFLICT (hash) DO NOTHING";
 constexpr char kSameBlob[] = "SELECT bytes = ?2 FROM blobs WHERE hash = ?1";
@@ -257,12 +268,7 @@ Status Operations::InsertJob(const JobRecord& job) {
   return Status::Ok();
 }
 
-Status Operations::InsertUsageAndKey(const CreateJobRequest& request, const JobRecord& job) {
-  if (job.usage_charged) {
-    ASSIGN_OR_RETURN(Query query, db_.Prepare(kInsertUsage));
-    query.BindText(1, job.client_uuid).BindInt(2, job.created_ms).BindText(3, job.job_id);
-    RETURN_IF_ERROR(query.Run());
-  }
+Status Operations::InsertIdempotencyKey(const CreateJobRequest& request, const JobRecord& job) {
   if (request.idempotency_key.empty()) return Status::Ok();
   ASSIGN_OR_RETURN(Query query, db_.Prepare(kInsertKey));
   query.BindText(1, job.client_uuid).BindText(2, request.idempotency_key);
@@ -282,7 +288,7 @@ Result<CreateJobOutcome> Operations::CreateJob(const CreateJobRequest& request) 
   // the whole operation back with its savepoint.
   RETURN_IF_ERROR(ChargeUsage(job.client_uuid, request.charge_usage));
   RETURN_IF_ERROR(InsertJob(job));
-  RETURN_IF_ERROR(InsertUsageAndKey(request, job));
+  RETURN_IF_ERROR(InsertIdempotencyKey(request, job));
   return CreateJobOutcome{std::move(job), true};
 }
 
@@ -366,15 +372,11 @@ Status Operations::ReleaseJob(const std::string& job_id, uint32_t attempt, int64
   return RefuseTransition(job_id, "ongoing with attempt " + std::to_string(attempt));
 }
 
-Status Operations::RefundUsage(const std::string& uuid, const std::string& job_id,
-                               int64_t created_ms) {
-  {
-    ASSIGN_OR_RETURN(Query query, db_.Prepare(kRefundUsage));
-    RETURN_IF_ERROR(query.BindText(1, uuid).Run());
-    if (db_.Changes() != 1) return Internal("refund for job " + job_id + " found no client");
-  }
-  ASSIGN_OR_RETURN(Query query, db_.Prepare(kDeleteUsage));
-  return query.BindText(1, uuid).BindInt(2, created_ms).BindText(3, job_id).Run();
+Status Operations::RefundUsage(const std::string& uuid, const std::string& job_id) {
+  ASSIGN_OR_RETURN(Query query, db_.Prepare(kRefundUsage));
+  RETURN_IF_ERROR(query.BindText(1, uuid).Run());
+  if (db_.Changes() != 1) return Internal("refund for job " + job_id + " found no client");
+  return Status::Ok();
 }
 
 Status Operations::FailJob(const std::string& job_id, uint32_t attempt, const std::string& error,
@@ -384,7 +386,6 @@ Status Operations::FailJob(const std::string& job_id, uint32_t attempt, const st
   RETURN_IF_ERROR(ValidateNowMs(now_ms));
   std::string client_uuid;
   bool refund = false;
-  int64_t created_ms = 0;
   {
     ASSIGN_OR_RETURN(Query query, db_.Prepare(kFailJob));
     query.BindText(1, job_id).BindInt(2, attempt).BindInt(3, now_ms).BindText(4, error);
@@ -393,12 +394,11 @@ Status Operations::FailJob(const std::string& job_id, uint32_t attempt, const st
       return RefuseTransition(job_id, "pending or ongoing with attempt " + std::to_string(attempt));
     }
     client_uuid = query.Text(0);
-    refund = query.Int64(1) != 0 && query.Int64(2) != 0;  // sync and charged
-    created_ms = query.Int64(3);
+    refund = query.Int64(1) != 0;  // A sync job's charge, taken out of jobs_usage.
     RETURN_IF_ERROR(query.Run());  // Finishes the statement before the refund writes.
   }
   if (!refund) return Status::Ok();
-  return RefundUsage(client_uuid, job_id, created_ms);
+  return RefundUsage(client_uuid, job_id);
 }
 
 Result<std::optional<JobRecord>> Operations::GetJob(const std::string& job_id) {
@@ -423,7 +423,9 @@ Result<std::vector<JobRecord>> Operations::ListClientJobs(const std::string& cli
     query.BindText(1, client_uuid).BindInt(2, limit);
     return ReadJobs(query);
   }
-  ASSIGN_OR_RETURN(Query query, db_.Prepare(kSelectClientJobsInState));
+  const bool open = *state == JobState::kPending || *state == JobState::kOngoing;
+  ASSIGN_OR_RETURN(Query query,
+                   db_.Prepare(open ? kSelectClientOpenJobsInState : kSelectClientJobsInState));
   query.BindText(1, client_uuid).BindText(2, JobStateName(*state)).BindInt(3, limit);
   return ReadJobs(query);
 }

@@ -118,6 +118,30 @@ CREATE TABLE blobs (
   bytes BLOB NOT NULL
 ) STRICT;
 )sql",
+    // v3: fewer b-trees written per job. A charged usage is an entry of the
+    // partial index jobs_usage instead of a usage_log row plus its index
+    // entry; usage_refunded marks the charge of a sync job that FailJob gave
+    // back (in v2: a charged job without its usage_log row). The two flags
+    // are index columns too, so that reading usage never looks up the row.
+    // One partial index serves both readers of open jobs (ListOpenJobs and a
+    // client's pending or ongoing jobs), and a client's completed or failed
+    // jobs come from jobs_by_client, so jobs_by_client_state (three entries
+    // written per job) and jobs_open go.
+    R"sql(
+ALTER TABLE jobs ADD COLUMN usage_refunded INTEGER NOT NULL DEFAULT 0
+  CHECK (usage_refunded IN (0, 1));
+UPDATE jobs SET usage_refunded = 1
+  WHERE usage_charged = 1 AND NOT EXISTS (
+    SELECT 1 FROM usage_log
+    WHERE usage_log.uuid = jobs.client_uuid AND usage_log.ts_ms = jobs.created_ms
+      AND usage_log.job_id = jobs.job_id);
+CREATE INDEX jobs_usage ON jobs (client_uuid, created_ms, usage_charged, usage_refunded)
+  WHERE usage_charged = 1 AND usage_refunded = 0;
+DROP TABLE usage_log;
+DROP INDEX jobs_by_client_state;
+DROP INDEX jobs_open;
+CREATE INDEX jobs_open_by_client ON jobs (client_uuid, seq) WHERE state IN ('pending', 'ongoing');
+)sql",
 };
 
 constexpr std::span<const char* const> Migrations() { return kMigrations; }

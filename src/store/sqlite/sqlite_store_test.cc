@@ -224,87 +224,6 @@ TEST_F(SqliteStoreTest, ALockHeldByAnotherProcessIsUnavailableUntilReleased) {
   EXPECT_EQ(Register("alpha")->numeric_id, 1);
 }
 
-// Schema version 1 as published (schema.cc, migration 1), with the
-// schema_version table that Migrate() creates beside it.
-constexpr char kSchemaV1[] = R"sql(
-CREATE TABLE schema_version (version INTEGER PRIMARY KEY NOT NULL) STRICT;
-CREATE TABLE nodes (
-  principal TEXT PRIMARY KEY NOT NULL,
-  numeric_id INTEGER NOT NULL UNIQUE,
-  client_id TEXT NOT NULL,
-  referral_code TEXT NOT NULL UNIQUE,
-  status TEXT NOT NULL CHECK (status IN ('inactive', 'active')),
-  max_concurrent_jobs INTEGER NOT NULL CHECK (max_concurrent_jobs BETWEEN 0 AND 4294967295),
-  download_speed REAL NOT NULL,
-  upload_speed REAL NOT NULL,
-  ping_ms REAL NOT NULL,
-  created_ms INTEGER NOT NULL,
-  ws_connect_ms INTEGER NOT NULL,
-  ws_disconnect_ms INTEGER NOT NULL,
-  ping_timestamp_ms INTEGER NOT NULL,
-  total_referral INTEGER NOT NULL CHECK (total_referral BETWEEN 0 AND 4294967295)
-) STRICT;
-CREATE TABLE counters (
-  name TEXT PRIMARY KEY NOT NULL,
-  value INTEGER NOT NULL CHECK (value >= 0)
-) STRICT;
-INSERT INTO counters (name, value) VALUES ('client_id', 0), ('session_id', 0);
-CREATE TABLE uptime_days (
-  principal TEXT NOT NULL,
-  day TEXT NOT NULL CHECK (length(day) = 10),
-  online_ms INTEGER NOT NULL CHECK (online_ms >= 0),
-  sessions INTEGER NOT NULL CHECK (sessions BETWEEN 0 AND 4294967295),
-  speed_sum REAL NOT NULL,
-  speed_count INTEGER NOT NULL CHECK (speed_count BETWEEN 0 AND 4294967295),
-  ping_sum REAL NOT NULL,
-  ping_count INTEGER NOT NULL CHECK (ping_count BETWEEN 0 AND 4294967295),
-  paid_minutes INTEGER NOT NULL DEFAULT 0 CHECK (paid_minutes >= 0),
-  updated_ms INTEGER NOT NULL,
-  PRIMARY KEY (principal, day)
-) STRICT, WITHOUT ROWID;
-INSERT INTO schema_version (version) VALUES (1);
-)sql";
-
-TEST_F(SqliteStoreTest, AVersion1DatabaseIsUpgradedInPlaceAndKeepsItsData) {
-  {
-    auto db = sqlite::Database::Open(options_.path, 0);
-    ASSERT_TRUE(db.has_value()) << db.error().ToString();
-    ASSERT_TRUE((*db)->Exec(kSchemaV1).ok());
-    ASSERT_TRUE((*db)->Exec("INSERT INTO nodes VALUES ('old-node', 1, '17', 'ABCD1234', "
-                            "'active', 10, 50.5, 20, 30, 1000, 2000, 0, 3000, 2); "
-                            "UPDATE counters SET value = 1 WHERE name = 'client_id'; "
-                            "UPDATE counters SET value = 500 WHERE name = 'session_id'; "
-                            "INSERT INTO uptime_days VALUES ('old-node', '2024-03-01', 60000, 1, "
-                            "10, 2, 30, 1, 4, 5000)")
-                    .ok());
-  }
-  ASSERT_NO_FATAL_FAILURE(Open());
-  const std::optional<NodeRecord> node = Get("old-node").value();
-  ASSERT_TRUE(node.has_value());
-  EXPECT_EQ(node->numeric_id, 1);
-  EXPECT_EQ(node->referral_code, "ABCD1234");
-  EXPECT_EQ(node->download_speed, 50.5);
-  EXPECT_EQ(node->total_referral, 2u);
-  const std::vector<UptimeDay> days = Days("old-node", "2024-03-01", "2024-03-01").value();
-  ASSERT_EQ(days.size(), 1u);
-  EXPECT_EQ(days[0].online_ms, 60000);
-  EXPECT_EQ(days[0].paid_minutes, 4);
-  EXPECT_EQ(Register("new-node")->numeric_id, 2);
-  EXPECT_EQ(Reserve(1), 501u);
-
-  ASSERT_TRUE(RegisterClient(Client("acme", 10, 1)).has_value());
-  ASSERT_TRUE(Create(NewJobRequest(NewJob("job_1", "acme", kT0))).has_value());
-  ASSERT_TRUE(Lease("job_1", "old-node", 1, kT0 + 1000, kT0).ok());
-  EXPECT_EQ(Complete("job_1", Completion("old-node", 1, "r", 1), kT0 + 1),
-            CompleteOutcome::kCompleted);
-  EXPECT_EQ(GetJob("job_1").value()->state, JobState::kCompleted);
-  Close();
-  EXPECT_EQ(RawQueryInt(options_.path, "SELECT MAX(version) FROM schema_version"),
-            sqlite::LatestSchemaVersion());
-  EXPECT_EQ(RawQueryInt(options_.path, "SELECT COUNT(*) FROM schema_version"),
-            sqlite::LatestSchemaVersion());
-}
-
 TEST_F(SqliteStoreTest, AResultIsStoredOncePerHash) {
   ASSERT_NO_FATAL_FAILURE(Open());
   ASSERT_TRUE(RegisterClient(Client("acme", 10, 1)).has_value());
@@ -399,24 +318,37 @@ std::string QueryPlan(const std::string& path, const std::string& query) {
   return plan;
 }
 
-// The queries are the ones in operations_jobs.cc; the partial index is used
+// The queries are the ones in operations_jobs.cc; a partial index is used
 // only when the WHERE clause matches its own.
-TEST_F(SqliteStoreTest, OpenJobsAndAClientsJobsAreReadThroughIndexes) {
+TEST_F(SqliteStoreTest, JobsAndUsageAreReadThroughIndexes) {
   ASSERT_NO_FATAL_FAILURE(Open());
   Close();
-  const std::string open_jobs = QueryPlan(
-      options_.path, "SELECT job_id FROM jobs WHERE state IN ('pending', 'ongoing') ORDER BY seq");
-  EXPECT_NE(open_jobs.find("jobs_open"), std::string::npos) << open_jobs;
-  EXPECT_EQ(open_jobs.find("TEMP B-TREE"), std::string::npos) << open_jobs;
+  const std::string open_jobs = QueryPlan(options_.path,
+                                          "SELECT job_id FROM jobs INDEXED BY jobs_open_by_client "
+                                          "WHERE state IN ('pending', 'ongoing') ORDER BY seq");
+  EXPECT_NE(open_jobs.find("jobs_open_by_client"), std::string::npos) << open_jobs;
   const std::string client_jobs = QueryPlan(
       options_.path, "SELECT job_id FROM jobs WHERE client_uuid = 'a' ORDER BY seq LIMIT 5");
-  EXPECT_NE(client_jobs.find("jobs_by_client"), std::string::npos) << client_jobs;
+  EXPECT_NE(client_jobs.find("jobs_by_client (client_uuid=?)"), std::string::npos) << client_jobs;
   EXPECT_EQ(client_jobs.find("TEMP B-TREE"), std::string::npos) << client_jobs;
-  const std::string in_state = QueryPlan(
+  const std::string open_in_state = QueryPlan(
       options_.path,
-      "SELECT job_id FROM jobs WHERE client_uuid = 'a' AND state = 'pending' ORDER BY seq LIMIT 5");
-  EXPECT_NE(in_state.find("jobs_by_client_state"), std::string::npos) << in_state;
-  EXPECT_EQ(in_state.find("TEMP B-TREE"), std::string::npos) << in_state;
+      "SELECT job_id FROM jobs WHERE client_uuid = 'a' AND state IN ('pending', 'ongoing') "
+      "AND state = 'pending' ORDER BY seq LIMIT 5");
+  EXPECT_NE(open_in_state.find("jobs_open_by_client"), std::string::npos) << open_in_state;
+  EXPECT_EQ(open_in_state.find("TEMP B-TREE"), std::string::npos) << open_in_state;
+  const std::string done_in_state = QueryPlan(
+      options_.path,
+      "SELECT job_id FROM jobs WHERE client_uuid = 'a' AND state = 'failed' ORDER BY seq LIMIT 5");
+  EXPECT_NE(done_in_state.find("jobs_by_client (client_uuid=?)"), std::string::npos)
+      << done_in_state;
+  EXPECT_EQ(done_in_state.find("TEMP B-TREE"), std::string::npos) << done_in_state;
+  const std::string usage =
+      QueryPlan(options_.path,
+                "SELECT created_ms FROM jobs WHERE client_uuid = 'a' AND usage_charged = 1 "
+                "AND usage_refunded = 0 AND created_ms BETWEEN 1 AND 2 ORDER BY created_ms");
+  EXPECT_NE(usage.find("COVERING INDEX jobs_usage"), std::string::npos) << usage;
+  EXPECT_EQ(usage.find("TEMP B-TREE"), std::string::npos) << usage;
 }
 
 }  // namespace
