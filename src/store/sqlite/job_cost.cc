@@ -259,6 +259,7 @@ Status Run::Open() {
   store_options.batch_ops_max = std::max(kBatchOpsFloor, 2 * options_.jobs_per_batch);
   store_options.queue_ops_max = store_options.batch_ops_max;
   store_options.on_batch = stats_.Sink();
+  store_options.wal_checkpoint_pages = options_.wal_checkpoint_pages;
   ASSIGN_OR_RETURN(store_, SqliteStore::Open(store_options, gate_.AsPostFn()));
   return Status::Ok();
 }
@@ -421,16 +422,15 @@ Result<JobCost> MeasureJobCost(const JobCostOptions& options) {
 std::string FormatJobCost(const JobCostOptions& options, const JobCost& cost) {
   char line[400];
   std::snprintf(line, sizeof(line),
-                "jobs %llu, jobs/batch %u, clients %u, result %u B%s: per job WAL frames "
-                "%.2f, "
-                "statements %.2f, VM steps %.0f, file growth %.0f B | write calls %.2f, "
-                "bytes written %.0f, read calls %.2f",
+                "jobs %llu, jobs/batch %u, clients %u, result %u B, checkpoint at %u pages%s: "
+                "per job WAL frames %.2f, statements %.2f, VM steps %.0f, file growth %.0f B | "
+                "write calls %.2f, bytes written %.0f, read calls %.2f",
                 static_cast<unsigned long long>(cost.jobs), options.jobs_per_batch, options.clients,
-                options.result_bytes, options.idempotency_keys ? ", idempotency keys" : "",
-                cost.PerJob(cost.wal_frames), cost.PerJob(cost.statements),
-                cost.PerJob(cost.vm_steps), cost.PerJob(cost.file_bytes_added),
-                cost.PerJob(cost.write_calls), cost.PerJob(cost.bytes_written),
-                cost.PerJob(cost.read_calls));
+                options.result_bytes, options.wal_checkpoint_pages,
+                options.idempotency_keys ? ", idempotency keys" : "", cost.PerJob(cost.wal_frames),
+                cost.PerJob(cost.statements), cost.PerJob(cost.vm_steps),
+                cost.PerJob(cost.file_bytes_added), cost.PerJob(cost.write_calls),
+                cost.PerJob(cost.bytes_written), cost.PerJob(cost.read_calls));
   return line;
 }
 

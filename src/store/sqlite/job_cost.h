@@ -26,6 +26,7 @@
 #include <string>
 
 #include "core/status.h"
+#include "store/sqlite/sqlite_store.h"
 
 namespace sela::store::sqlite {
 
@@ -36,6 +37,7 @@ struct JobCostOptions {
   uint32_t clients = 1;  // API clients the jobs are spread over, in turn.
   uint32_t result_bytes = 1'024;
   bool idempotency_keys = false;  // Every CreateJob carries an Idempotency-Key.
+  uint32_t wal_checkpoint_pages = SqliteOptions{}.wal_checkpoint_pages;
 };
 
 struct JobCost {

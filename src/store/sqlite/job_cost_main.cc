@@ -2,7 +2,7 @@
 // job_cost.h), one line per batch size.
 //
 //   sqlite_job_cost [--jobs N] [--jobs-per-batch 1,8,64,256] [--clients N]
-//                   [--result-bytes N] [--idempotency-keys]
+//                   [--result-bytes N] [--wal-checkpoint-pages N] [--idempotency-keys]
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -53,6 +53,8 @@ bool ParseArgs(int argc, char** argv, JobCostOptions& options, std::vector<uint3
       ok = ParseCount(value, options.clients);
     } else if (arg == "--result-bytes") {
       ok = ParseCount(value, options.result_bytes);
+    } else if (arg == "--wal-checkpoint-pages") {
+      ok = ParseCount(value, options.wal_checkpoint_pages);
     } else {
       ok = false;
     }

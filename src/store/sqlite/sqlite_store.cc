@@ -20,10 +20,10 @@ Status CheckOptions(const SqliteOptions& options, const PostFn& post) {
   if (!post) return InvalidArgument("store needs a post function");
   if (options.batch_ops_max == 0 || options.queue_ops_max == 0 ||
       options.referral_code_attempts_max == 0 || options.session_ids_per_reserve_max == 0 ||
-      options.id_bytes_max == 0) {
+      options.id_bytes_max == 0 || options.wal_checkpoint_pages == 0) {
     return InvalidArgument(
         "store limits batch_ops_max, queue_ops_max, referral_code_attempts_max, "
-        "session_ids_per_reserve_max and id_bytes_max must be at least 1");
+        "session_ids_per_reserve_max, id_bytes_max and wal_checkpoint_pages must be at least 1");
   }
   return Status::Ok();
 }
@@ -40,13 +40,15 @@ Status CreateParentDirectory(const std::string& path) {
   return Status::Ok();
 }
 
-Status Configure(sqlite::Database& db, bool fsync_each_batch) {
+Status Configure(sqlite::Database& db, const SqliteOptions& options) {
   ASSIGN_OR_RETURN(sqlite::Query wal, db.Prepare("PRAGMA journal_mode = WAL"));
   ASSIGN_OR_RETURN(const bool row, wal.Step());
   const std::string mode = row ? wal.Text(0) : "";
   if (mode != "wal") return FailedPrecondition("cannot switch to WAL mode (got '" + mode + "')");
+  RETURN_IF_ERROR(db.Exec(options.fsync_each_batch ? "PRAGMA synchronous = FULL"
+                                                   : "PRAGMA synchronous = NORMAL"));
   RETURN_IF_ERROR(
-      db.Exec(fsync_each_batch ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"));
+      db.Exec("PRAGMA wal_autocheckpoint = " + std::to_string(options.wal_checkpoint_pages)));
   // Each operation's savepoint keeps the pages it changes in a sub-journal;
   // in memory, so that a batch never spills them to a temporary file (a
   // write system call per page, and a page per write of the WAL besides).
@@ -56,7 +58,7 @@ Status Configure(sqlite::Database& db, bool fsync_each_batch) {
 
 Result<std::unique_ptr<sqlite::Database>> OpenDatabase(const SqliteOptions& options) {
   ASSIGN_OR_RETURN(auto db, sqlite::Database::Open(options.path, options.busy_timeout_ms));
-  RETURN_IF_ERROR(Configure(*db, options.fsync_each_batch));
+  RETURN_IF_ERROR(Configure(*db, options));
   RETURN_IF_ERROR(sqlite::Migrate(*db));
   return db;
 }

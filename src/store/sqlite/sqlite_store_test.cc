@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <random>
 
@@ -98,12 +99,35 @@ TEST_F(SqliteStoreTest, OpenRefusesMissingRandomSourceAndZeroLimits) {
   no_queue.queue_ops_max = 0;
   SqliteOptions no_path = options_;
   no_path.path.clear();
-  for (const SqliteOptions& options : {no_random, no_batch, no_queue, no_path}) {
+  SqliteOptions no_checkpoint = options_;
+  no_checkpoint.wal_checkpoint_pages = 0;  // SQLite would never checkpoint.
+  for (const SqliteOptions& options : {no_random, no_batch, no_queue, no_path, no_checkpoint}) {
     const auto store = SqliteStore::Open(options, posts_.AsPostFn());
     ASSERT_FALSE(store.has_value());
     EXPECT_EQ(store.error().code(), Code::kInvalidArgument) << store.error().ToString();
   }
   EXPECT_EQ(SqliteStore::Open(options_, nullptr).error().code(), Code::kInvalidArgument);
+}
+
+// Until a checkpoint copies the WAL into it, the database file does not
+// grow; the first commit that leaves wal_checkpoint_pages in the WAL does it.
+TEST_F(SqliteStoreTest, TheWalIsCheckpointedOnceItHoldsWalCheckpointPages) {
+  options_.wal_checkpoint_pages = 100;
+  ASSERT_NO_FATAL_FAILURE(Open());
+  const auto wal_frames = [&] {
+    const uintmax_t bytes = std::filesystem::file_size(options_.path + "-wal");
+    return bytes < 32 ? 0 : (bytes - 32) / (4096 + 24);
+  };
+  const uintmax_t db_bytes = std::filesystem::file_size(options_.path);
+  int node = 0;
+  while (wal_frames() < 90) ASSERT_TRUE(Register("node-" + std::to_string(node++)).has_value());
+  EXPECT_EQ(std::filesystem::file_size(options_.path), db_bytes);
+  while (std::filesystem::file_size(options_.path) == db_bytes && node < 1'000) {
+    ASSERT_TRUE(Register("node-" + std::to_string(node++)).has_value());
+  }
+  EXPECT_GT(std::filesystem::file_size(options_.path), db_bytes);
+  EXPECT_GE(wal_frames(), 100u);
+  EXPECT_LT(wal_frames(), 110u);  // Checkpointed by the first commit past 100.
 }
 
 TEST_F(SqliteStoreTest, FsyncEachBatchKeepsWhatItAcknowledged) {
