@@ -11,119 +11,6 @@ namespace {
 constexpr uint32_t kDeadlineTimer = std::numeric_limits<uint32_t>::max();
 }  // namespace
 
-// ---- nodes -------------------------------------------------------------------
-
-JobEngine::Node* JobEngine::LiveNode(nodes::NodeIndex node) {
-  return node < nodes_.size() && nodes_[node].live ? &nodes_[node] : nullptr;
-}
-
-const JobEngine::Node* JobEngine::LiveNode(nodes::NodeIndex node) const {
-  return node < nodes_.size() && nodes_[node].live ? &nodes_[node] : nullptr;
-}
-
-void JobEngine::Unrank(nodes::NodeIndex node) {
-  if (Node* n = LiveNode(node)) ++n->version;
-}
-
-void JobEngine::Rerank(nodes::NodeIndex node) {
-  const Node* n = LiveNode(node);
-  if (!n || n->active >= n->capacity) return;
-  if (ranks_.size() > 2 * live_nodes_ + 64) {
-    RebuildRanks();  // Includes this node as it is now.
-    return;
-  }
-  ranks_.push_back(Rank{n->capacity - n->active, n->speed, node, n->version});
-  std::push_heap(ranks_.begin(), ranks_.end(), Worse);
-}
-
-bool JobEngine::RankLive(const Rank& r) const {
-  const Node* n = LiveNode(r.node);
-  return n && n->version == r.version && n->active < n->capacity;
-}
-
-void JobEngine::RebuildRanks() {
-  ranks_.clear();
-  for (nodes::NodeIndex i = 0; i < nodes_.size(); ++i) {
-    const Node& n = nodes_[i];
-    if (n.live && n.active < n.capacity) ranks_.push_back(Rank{n.capacity - n.active, n.speed, i, n.version});
-  }
-  std::make_heap(ranks_.begin(), ranks_.end(), Worse);
-}
-
-nodes::NodeIndex JobEngine::BestNode() {
-  while (!ranks_.empty() && !RankLive(ranks_.front())) {
-    std::pop_heap(ranks_.begin(), ranks_.end(), Worse);
-    ranks_.pop_back();
-  }
-  return ranks_.empty() ? nodes::kNoNode : ranks_.front().node;
-}
-
-void JobEngine::UpsertNode(nodes::NodeIndex node, uint32_t capacity, float download_speed) {
-  if (node == nodes::kNoNode) return;
-  Unrank(node);
-  if (node >= nodes_.size()) nodes_.resize(node + 1);
-  Node& n = nodes_[node];
-  if (!n.live) {
-    n.live = true;
-    ++live_nodes_;
-  }
-  n.capacity = capacity;
-  n.speed = download_speed;
-  Rerank(node);
-  Unpark(node);
-}
-
-std::vector<Ended> JobEngine::RemoveNode(nodes::NodeIndex node) {
-  std::vector<Ended> ended;
-  Node* n = LiveNode(node);
-  if (!n) return ended;
-  Unrank(node);
-  std::vector<std::string> held = std::move(n->held);
-  // The version survives, so that ranks of this node cannot pass for ranks of
-  // the next node given its index.
-  const uint32_t version = n->version + 1;
-  *n = Node{};
-  n->version = version;
-  --live_nodes_;
-  for (const std::string& id : held) {
-    auto j = jobs_.find(id);
-    if (j == jobs_.end()) continue;
-    Open& job = j->second;
-    job.holder = nodes::kNoNode;
-    // A job being settled keeps its state: the store decides its fate.
-    if (job.settling) continue;
-    ended.push_back(EndLease(job, "node disconnected"));
-  }
-  return ended;
-}
-
-uint32_t JobEngine::ActiveJobs(nodes::NodeIndex node) const {
-  const Node* n = LiveNode(node);
-  return n ? n->active : 0;
-}
-
-uint64_t JobEngine::free_slots() const {
-  uint64_t free = 0;
-  for (const Node& n : nodes_) {
-    if (n.live && n.active < n.capacity) free += n.capacity - n.active;
-  }
-  return free;
-}
-
-void JobEngine::DropHeld(nodes::NodeIndex node, const std::string& job_id) {
-  Node* live = LiveNode(node);
-  if (!live) return;
-  Node& n = *live;
-  auto h = std::find(n.held.begin(), n.held.end(), job_id);
-  if (h == n.held.end()) return;
-  *h = std::move(n.held.back());
-  n.held.pop_back();
-  Unrank(node);
-  --n.active;
-  Rerank(node);
-  Unpark(node);
-}
-
 // ---- jobs --------------------------------------------------------------------
 
 void JobEngine::Requeue(Open& job, bool front) {
@@ -171,31 +58,28 @@ std::optional<Lease> JobEngine::AddLeased(store::JobRecord rec, int64_t now_ms) 
   return Grant(job, node, now_ms);
 }
 
-nodes::NodeIndex JobEngine::PickNode(const store::JobRecord& job) {
+nodes::NodeIndex JobEngine::PickNode(const store::JobRecord& job) const {
   const nodes::NodeIndex best = BestNode();
   if (best == nodes::kNoNode || job.last_failed_node.empty() ||
       options_.principal_of(best) != job.last_failed_node) {
     return best;
   }
   // The best is the node that failed the job: take the next one if any (one
-  // principal is one node, so the second is another). Both go back.
-  Rank first = ranks_.front();
-  std::pop_heap(ranks_.begin(), ranks_.end(), Worse);
-  ranks_.pop_back();
-  const nodes::NodeIndex second = BestNode();
-  ranks_.push_back(first);
-  std::push_heap(ranks_.begin(), ranks_.end(), Worse);
+  // principal is one node, so the second is another). In the heap it is one
+  // of the top's children.
+  nodes::NodeIndex second = nodes::kNoNode;
+  if (ranks_.size() > 1) second = ranks_[1];
+  if (ranks_.size() > 2 && Above(ranks_[2], second)) second = ranks_[2];
   // Only the node that failed the job has a free slot: it may try again
   // rather than leave the job waiting for a node that may never come.
-  return second == nodes::kNoNode || second == best ? best : second;
+  return second == nodes::kNoNode ? best : second;
 }
 
 Lease JobEngine::Grant(Open& job, nodes::NodeIndex node, int64_t now_ms) {
   Node& n = nodes_[node];
-  Unrank(node);
   ++n.active;
-  n.held.push_back(job.rec.job_id);
-  Rerank(node);
+  LinkHeld(n, job);
+  Rank(node);
   job.holder = node;
   job.rec.state = store::JobState::kOngoing;
   job.rec.attempt += 1;
@@ -306,7 +190,7 @@ nodes::NodeIndex JobEngine::LeaseFailed(const std::string& job_id, uint32_t atte
     return nodes::kNoNode;
   }
   const nodes::NodeIndex holder = job.holder;
-  if (holder != nodes::kNoNode) DropHeld(holder, job_id);
+  if (holder != nodes::kNoNode) DropHeld(job);
   job.holder = nodes::kNoNode;
   job.rec.attempt -= 1;
   Requeue(job, true);
@@ -354,7 +238,7 @@ nodes::NodeIndex JobEngine::Finish(const std::string& job_id) {
   if (it == jobs_.end()) return nodes::kNoNode;
   Open& job = it->second;
   const nodes::NodeIndex holder = job.holder;
-  if (holder != nodes::kNoNode) DropHeld(holder, job_id);
+  if (holder != nodes::kNoNode) DropHeld(job);
   if (job.queued) --pending_count_;
   if (job.parked) {
     --parked_count_;
@@ -401,7 +285,7 @@ std::optional<uint32_t> JobEngine::BeginFail(const std::string& job_id) {
 
 Ended JobEngine::EndLease(Open& job, std::string_view why) {
   const uint32_t attempt = job.rec.attempt;
-  if (job.holder != nodes::kNoNode) DropHeld(job.holder, job.rec.job_id);
+  if (job.holder != nodes::kNoNode) DropHeld(job);
   job.holder = nodes::kNoNode;
   job.rec.last_failed_node = job.rec.node_principal;
   if (attempt >= options_.max_attempts) {

@@ -22,6 +22,12 @@
 // - A job with a deadline (scrapeUrl's timeoutMs) fails when it passes.
 // - A job being settled (its result or failure is on its way to the store)
 //   is left alone by expiries and disconnects.
+//
+// Memory: per node slot (one per NodeIndex the registry has handed out) 24
+// bytes in fixed blocks, plus 4 in the ranking while the node has a free
+// slot; the jobs a node holds are linked through the jobs themselves, so a
+// lease allocates nothing for its node (docs/BENCHMARKS.md, idle node
+// memory; jobs/engine_memory_test.cc).
 #pragma once
 
 #include <cstdint>
@@ -34,6 +40,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "nodes/block_array.h"
 #include "nodes/registry.h"
 #include "store/store.h"
 
@@ -79,7 +86,8 @@ class JobEngine {
 
   // ---- nodes ----
   // Adds a live node or updates it (capacity, speed). Its principal is
-  // read through EngineOptions::principal_of while it is live.
+  // read through EngineOptions::principal_of while it is live. Capacity is
+  // clamped to nodes::kJobsPerNodeMax, the registry's limit.
   void UpsertNode(nodes::NodeIndex node, uint32_t capacity, float download_speed);
   // The node went offline: every job it held ends (not those being settled).
   std::vector<Ended> RemoveNode(nodes::NodeIndex node);
@@ -137,36 +145,43 @@ class JobEngine {
     bool settling = false;
     bool queued = false;  // In pending_ (may be a stale entry once leased).
     bool parked = false;  // Pending, waiting in parked_ for its target node.
+    // The holder's list of the jobs it holds (see Node::held). Entries of
+    // jobs_ never move, so the list can point at them.
+    Open* held_prev = nullptr;  // The first job's is the last job.
+    Open* held_next = nullptr;  // Null at the end.
   };
+  static constexpr uint32_t kNotRanked = 0xffffffffu;
+  // A node slot. Its held jobs are kept in the order a vector with
+  // swap-and-pop removal would keep them (the order RemoveNode ends them in,
+  // which decides the order they are queued again).
   struct Node {
-    uint32_t capacity = 0;
-    uint32_t active = 0;
+    Open* held = nullptr;  // First job it holds.
     float speed = 0;
-    uint32_t version = 0;  // Bumped on every change; ranks of older versions are stale.
+    uint32_t rank_pos = kNotRanked;  // Index in ranks_, while it has a free slot.
+    uint16_t capacity = 0;
+    uint16_t active = 0;
     bool live = false;
-    std::vector<std::string> held;  // Job ids it holds.
   };
+  static_assert(sizeof(Node) == 24, "the engine's share of an idle node's memory");
   Node* LiveNode(nodes::NodeIndex node);
   const Node* LiveNode(nodes::NodeIndex node) const;
-  // A node's place in the ranking: most free slots, then fastest, then
-  // lowest index. Entries go stale when the node changes (version) and are
-  // dropped lazily: 16 bytes a node instead of a tree node's 64.
-  struct Rank {
-    uint32_t free;
-    float speed;
-    nodes::NodeIndex node;
-    uint32_t version;
-  };
-  // a ranks below b (the heap's "less").
-  static bool Worse(const Rank& a, const Rank& b) {
-    if (a.free != b.free) return a.free < b.free;
-    if (a.speed != b.speed) return a.speed < b.speed;
-    return a.node > b.node;
-  }
-  bool RankLive(const Rank& r) const;
-  // The best node with a free slot, dropping stale entries; kNoNode if none.
-  nodes::NodeIndex BestNode();
-  void RebuildRanks();
+  void LinkHeld(Node& n, Open& job);
+  void UnlinkHeld(Node& n, Open& job);
+
+  // Ranking: ranks_ is a binary max-heap of the live nodes with a free slot,
+  // each node in it once (Node::rank_pos says where), updated in place when
+  // the node changes. `a` ranks above `b`: more free slots, then faster, then
+  // the lower index.
+  bool Above(nodes::NodeIndex a, nodes::NodeIndex b) const;
+  // After any change to the node: into, within or out of the heap.
+  void Rank(nodes::NodeIndex node);
+  void Unrank(uint32_t pos);
+  void Place(uint32_t pos, nodes::NodeIndex node);
+  uint32_t SiftUp(uint32_t pos);
+  void SiftDown(uint32_t pos);
+  // The best node with a free slot; kNoNode if none.
+  nodes::NodeIndex BestNode() const { return ranks_.empty() ? nodes::kNoNode : ranks_[0]; }
+
   struct Timer {
     int64_t at;
     std::string job_id;
@@ -174,14 +189,13 @@ class JobEngine {
     bool operator>(const Timer& o) const { return at > o.at; }
   };
 
-  void Unrank(nodes::NodeIndex node);
-  void Rerank(nodes::NodeIndex node);
-  nodes::NodeIndex PickNode(const store::JobRecord& job);
+  nodes::NodeIndex PickNode(const store::JobRecord& job) const;
   Lease Grant(Open& job, nodes::NodeIndex node, int64_t now_ms);
   // Ends the lease of an ongoing job (not settling): back to pending or out
   // of attempts.
   Ended EndLease(Open& job, std::string_view why);
-  void DropHeld(nodes::NodeIndex node, const std::string& job_id);
+  // The job's holder no longer holds it (precondition: it has one).
+  void DropHeld(Open& job);
   void Requeue(Open& job, bool front);
   void Park(Open& job);
   // The node has a free slot: its parked jobs go to the front of the queue.
@@ -198,9 +212,9 @@ class JobEngine {
   // Jobs waiting for their target node, by its principal, oldest first.
   std::unordered_map<std::string, std::vector<std::string>> parked_;
   size_t parked_count_ = 0;
-  std::vector<Node> nodes_;  // By NodeIndex (dense: the registry reuses indices).
+  nodes::BlockArray<Node> nodes_;  // By NodeIndex (dense: the registry reuses indices).
   size_t live_nodes_ = 0;
-  std::vector<Rank> ranks_;  // Max-heap by Worse; stale entries dropped lazily.
+  nodes::BlockArray<nodes::NodeIndex> ranks_;  // The ranking heap (see Above).
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
 };
 

@@ -1,9 +1,13 @@
 // JobEngine against a small model over random histories (fixed seeds): jobs
-// arrive (some with deadlines), nodes come and go, leases are pushed and
-// pulled, undone, settled, aborted and expired. After every step the
-// engine's counts must match the model and no node may exceed its capacity.
+// arrive (some with deadlines), nodes come, change and go, leases are pushed
+// and pulled, undone, settled, aborted and expired. After every step the
+// engine's counts must match the model and no node may be given a job
+// beyond its capacity; every pushed lease goes to the node the ranking rule
+// names, and a node that goes offline ends its leases in the order a vector
+// of held jobs with swap-and-pop removal keeps (as the engine always did).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -23,6 +27,8 @@ constexpr uint32_t kMaxAttempts = 3;
 struct ModelNode {
   std::string principal;
   uint32_t capacity = 0;
+  float speed = 0;
+  std::vector<std::string> held;  // Swap-and-pop on removal.
 };
 
 struct ModelJob {
@@ -38,7 +44,7 @@ class Simulation {
       : rng_(seed), engine_(EngineOptions{.lease_ms = kLeaseMs, .max_attempts = kMaxAttempts, .principal_of = {}, .index_of = {}}) {}
 
   void Step() {
-    switch (Pick(9)) {
+    switch (Pick(10)) {
       case 0: AddJob(); break;
       case 1: AddNode(); break;
       case 2: RemoveNode(); break;
@@ -48,6 +54,7 @@ class Simulation {
       case 6: Push(); break;
       case 7: UndoLease(); break;
       case 8: SettleAndAbort(); break;
+      case 9: UpdateNode(); break;
     }
   }
 
@@ -81,8 +88,9 @@ class Simulation {
     for (const auto& [index, node] : nodes_) {
       const uint32_t active = engine_.ActiveJobs(index);
       ASSERT_EQ(active, held[index]) << "node " << index;
-      ASSERT_LE(active, node.capacity) << "node " << index;
-      free += node.capacity - active;
+      ASSERT_EQ(active, node.held.size()) << "node " << index;
+      // A node whose capacity was lowered may hold more until jobs end.
+      free += node.capacity > active ? node.capacity - active : 0;
     }
     ASSERT_EQ(engine_.free_slots(), free);
   }
@@ -124,9 +132,28 @@ class Simulation {
 
   void AddNode() {
     const nodes::NodeIndex index = next_node_++;
-    ModelNode node{"p" + std::to_string(Pick(6)), Pick(4)};  // Principals repeat.
-    engine_.UpsertNode(index, node.principal, node.capacity, static_cast<float>(Pick(5)));
+    // Principals repeat; speeds tie often.
+    ModelNode node{"p" + std::to_string(Pick(6)), Pick(4), static_cast<float>(Pick(5)), {}};
+    engine_.UpsertNode(index, node.principal, node.capacity, node.speed);
     nodes_[index] = node;
+  }
+
+  // A speed test or an operator changes a live node: it may move either way
+  // in the ranking, or end up holding more than its new capacity.
+  void UpdateNode() {
+    auto index = AnyKey(nodes_);
+    if (!index) return;
+    ModelNode& node = nodes_.at(*index);
+    node.capacity = Pick(5);
+    node.speed = static_cast<float>(Pick(5));
+    engine_.UpsertNode(*index, node.principal, node.capacity, node.speed);
+  }
+
+  // The ended leases of a node going offline, in the engine's order.
+  static std::vector<std::string> EndedIds(const std::vector<Ended>& ended) {
+    std::vector<std::string> ids;
+    for (const Ended& e : ended) ids.push_back(e.job_id);
+    return ids;
   }
 
   void RemoveNode() {
@@ -137,6 +164,7 @@ class Simulation {
       ASSERT_EQ(jobs_.at(e.job_id).holder, *index) << e.job_id;
       ASSERT_EQ(e.error.ends_with("node disconnected"), true) << e.error;
     }
+    ASSERT_EQ(EndedIds(ended), nodes_.at(*index).held);
     nodes_.erase(*index);
     Apply(ended);
     for (const auto& [id, job] : jobs_) ASSERT_NE(job.holder, *index) << id;
@@ -149,6 +177,7 @@ class Simulation {
     ASSERT_EQ(engine_.HeldBy(*id, nodes_.at(job.holder).principal), std::optional<uint32_t>(job.attempt));
     engine_.BeginSettle(*id);
     engine_.Finish(*id);
+    Unhold(*id);
     jobs_.erase(*id);
     ++completions_;
   }
@@ -169,6 +198,7 @@ class Simulation {
       }
     }
     expired_at_ = now_;
+    LeasesEnded(ended);
     Apply(ended);
   }
 
@@ -187,8 +217,34 @@ class Simulation {
     Record(*lease);
   }
 
+  // The node a pushed lease must go to (JobEngine's header): most free
+  // slots, then fastest, then the lower index; the second of that order when
+  // the first's principal last failed the job.
+  nodes::NodeIndex ExpectedPushNode(const std::string& last_failed) const {
+    std::vector<std::pair<nodes::NodeIndex, uint32_t>> free;
+    for (const auto& [index, node] : nodes_) {
+      if (node.held.size() < node.capacity) {
+        free.push_back({index, node.capacity - static_cast<uint32_t>(node.held.size())});
+      }
+    }
+    std::sort(free.begin(), free.end(), [this](const auto& a, const auto& b) {
+      if (a.second != b.second) return a.second > b.second;
+      const float a_speed = nodes_.at(a.first).speed;
+      const float b_speed = nodes_.at(b.first).speed;
+      if (a_speed != b_speed) return a_speed > b_speed;
+      return a.first < b.first;
+    });
+    if (free.empty()) return nodes::kNoNode;
+    if (free.size() > 1 && nodes_.at(free[0].first).principal == last_failed) return free[1].first;
+    return free[0].first;
+  }
+
   void Push() {
-    for (const Lease& lease : engine_.Assign(now_)) Record(lease);
+    for (const Lease& lease : engine_.Assign(now_)) {
+      const std::string& last_failed = engine_.Find(lease.job_id)->last_failed_node;
+      ASSERT_EQ(lease.node, ExpectedPushNode(last_failed)) << lease.job_id;
+      Record(lease);
+    }
     // Assign stops only when there is no work or no slot.
     ASSERT_TRUE(engine_.pending_jobs() == 0 || engine_.free_slots() == 0);
   }
@@ -198,6 +254,7 @@ class Simulation {
     if (!id) return;
     ModelJob& job = jobs_.at(*id);
     engine_.LeaseFailed(*id, job.attempt);
+    Unhold(*id);
     job.holder = nodes::kNoNode;
     job.attempt -= 1;
     job.lease_deadline_ms = 0;
@@ -214,14 +271,21 @@ class Simulation {
       // Apply below, after the clock moved.
       pending_ended_.push_back(e);
     }
+    LeasesEnded(pending_ended_);
     now_ = later;
     expired_at_ = 0;  // The settling job may be overdue until Expire runs again.
     std::vector<Ended> ended = std::move(pending_ended_);
     pending_ended_.clear();
     if (Pick(2) == 0) {
-      std::vector<Ended> gone = engine_.RemoveNode(jobs_.at(*id).holder);
-      nodes_.erase(jobs_.at(*id).holder);
-      for (const Ended& e : gone) ASSERT_NE(e.job_id, *id);
+      const nodes::NodeIndex holder = jobs_.at(*id).holder;
+      std::vector<Ended> gone = engine_.RemoveNode(holder);
+      // Jobs being settled (this one, and those past their deadline that
+      // Expire just failed) stay where they are and are not ended.
+      std::vector<std::string> expected = nodes_.at(holder).held;
+      std::erase(expected, *id);
+      for (const Ended& e : ended) std::erase(expected, e.job_id);
+      ASSERT_EQ(EndedIds(gone), expected);
+      nodes_.erase(holder);
       // The settling job keeps its (gone) holder in the model until aborted.
       Apply(gone);
     }
@@ -240,6 +304,9 @@ class Simulation {
     ModelJob& job = jobs_.at(lease.job_id);
     ASSERT_EQ(job.holder, nodes::kNoNode) << lease.job_id << " leased twice";
     ASSERT_TRUE(nodes_.contains(lease.node));
+    ModelNode& node = nodes_.at(lease.node);
+    ASSERT_LT(node.held.size(), node.capacity) << lease.job_id << " beyond capacity";
+    node.held.push_back(lease.job_id);
     ASSERT_EQ(lease.attempt, job.attempt + 1) << lease.job_id;
     ASSERT_LE(lease.attempt, kMaxAttempts) << lease.job_id;
     ASSERT_EQ(lease.deadline_ms, now_ + kLeaseMs);
@@ -255,6 +322,7 @@ class Simulation {
     for (const Ended& e : ended) {
       ModelJob& job = jobs_.at(e.job_id);
       ASSERT_EQ(e.attempt, job.attempt) << e.job_id;
+      Unhold(e.job_id);
       job.holder = nodes::kNoNode;
       job.lease_deadline_ms = 0;
       ++endings_;
@@ -267,6 +335,25 @@ class Simulation {
         ASSERT_LT(e.attempt, kMaxAttempts) << e.job_id;
       }
     }
+  }
+
+  // Expire drops the jobs whose leases it ended from their nodes at once;
+  // a job past its deadline stays with its node until it is finished.
+  void LeasesEnded(const std::vector<Ended>& ended) {
+    for (const Ended& e : ended) {
+      if (!e.past_deadline) Unhold(e.job_id);
+    }
+  }
+
+  // The job leaves its holder's held jobs, if the holder is still live.
+  void Unhold(const std::string& id) {
+    auto node = nodes_.find(jobs_.at(id).holder);
+    if (node == nodes_.end()) return;
+    std::vector<std::string>& held = node->second.held;
+    auto it = std::find(held.begin(), held.end(), id);
+    if (it == held.end()) return;
+    *it = std::move(held.back());
+    held.pop_back();
   }
 
   std::mt19937 rng_;

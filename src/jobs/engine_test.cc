@@ -104,8 +104,8 @@ TEST(JobEngine, AJobForAnOfflineNodeWaitsUntilItComesBackOrItsDeadline) {
 }
 
 TEST(JobEngine, RankingStaysRightThroughManyChanges) {
-  // Ranks are a heap with stale entries dropped lazily and rebuilt when they
-  // pile up; after many changes the best node is still the one chosen.
+  // Ranks are a heap updated in place as nodes change; after many changes
+  // (and an index reused) the best node is still the one chosen.
   auto engine = MakeEngine();
   for (nodes::NodeIndex i = 0; i < 10; ++i) engine.UpsertNode(i, "n" + std::to_string(i), 5, 1.0f);
   for (int round = 0; round < 20'000; ++round) {
@@ -132,6 +132,14 @@ TEST(JobEngine, RankingStaysRightThroughManyChanges) {
   EXPECT_EQ(more[0].node, 7u);    // 6 free.
   EXPECT_EQ(more[1].node, 8u);    // 5 free, fastest (the new node 8).
   EXPECT_EQ(more[2].node, 3u);    // 5 free, next fastest.
+}
+
+TEST(JobEngine, CapacityIsClampedToTheRegistrysLimit) {
+  auto engine = MakeEngine();
+  engine.UpsertNode(0, "a", nodes::kJobsPerNodeMax + 1, 1.0f);
+  EXPECT_EQ(engine.free_slots(), nodes::kJobsPerNodeMax);
+  engine.UpsertNode(0, "a", UINT32_MAX, 1.0f);
+  EXPECT_EQ(engine.free_slots(), nodes::kJobsPerNodeMax);
 }
 
 TEST(JobEngine, AddLeasedStartsANewJobAtOnceOnlyWhenNothingWaitsAheadOfIt) {
