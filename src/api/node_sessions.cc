@@ -214,7 +214,7 @@ void NodeSessions::CompleteRegistration(net::ConnId id, const std::string& princ
   }
   // The stored capacity (an operator may have changed it) outlives connections.
   registry_.SetCapacity(node, record->max_concurrent_jobs);
-  if (newest_conn_.size() <= node) newest_conn_.resize(node + 1, kNoConn);
+  newest_conn_.GrowTo(node + 1, kNoConn);
   newest_conn_[node] = id;
   s->node = node;
   s->state = State::kRegistered;

@@ -33,6 +33,7 @@
 #include "core/metrics.h"
 #include "net/server.h"
 #include "net/ws_codec.h"
+#include "nodes/block_array.h"
 #include "nodes/registry.h"
 #include "protocol/v1_decode.h"
 #include "api/job_service.h"
@@ -138,9 +139,10 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
   net::Server* server_ = nullptr;
   JobService* jobs_ = nullptr;
   std::vector<Session> sessions_;
-  // The newest registered connection of each live node, by NodeIndex.
+  // The newest registered connection of each live node, by NodeIndex (in
+  // blocks: a doubling vector would hold up to twice the nodes).
   static constexpr net::ConnId kNoConn = ~net::ConnId{0};
-  std::vector<net::ConnId> newest_conn_;  // Indexed by net::ConnSlot.
+  nodes::BlockArray<net::ConnId> newest_conn_;
   std::unordered_map<uint32_t, std::unique_ptr<Pending>> pending_;  // By slot.
   size_t registered_ = 0;
   int64_t last_client_id_ms_ = 0;
