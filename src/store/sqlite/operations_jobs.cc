@@ -2,6 +2,7 @@
 // job transition is one UPDATE whose WHERE clause is the transition's guard
 // (state, attempt, lease holder); a guard that matches no row changes
 // nothing and is then explained by RefuseTransition().
+#include <algorithm>
 #include <utility>
 
 #include "store/sqlite/operations.h"
@@ -58,13 +59,14 @@ constexpr char kSelectClientOpenJobsInState[] =
 constexpr char kSelectClientJobsInState[] =
     "SELECT " SELA_JOB_COLUMNS
     " FROM jobs WHERE client_uuid = ?1 AND state = ?2 ORDER BY seq LIMIT ?3";
-// Every open job is in jobs_open_by_client, grouped by client; sorting them
-// (at start-up only, at most JOB_OPEN_MAX) beats the planner's own choice,
-// a scan of every job ever stored.
+// Every open job is in jobs_open_by_client, grouped by client; reading them
+// all and sorting by seq (at start-up only, at most JOB_OPEN_MAX) beats the
+// planner's own choice, a scan of every job ever stored. The sort is
+// ListOpenJobs()'s, so that SQLite's sorter holds no second copy of them.
 constexpr char kSelectOpenJobs[] =
     "SELECT " SELA_JOB_COLUMNS
-    " FROM jobs INDEXED BY jobs_open_by_client WHERE state IN ('pending', 'ongoing') "
-    "ORDER BY seq";
+    ", seq FROM jobs INDEXED BY jobs_open_by_client WHERE state IN ('pending', 'ongoing')";
+constexpr int kOpenJobSeqColumn = 29;
 constexpr char kJobGuardState[] =
     "SELECT state, attempt, node_principal FROM jobs WHERE job_id = ?1";
 constexpr char kLeaseJob[] =
@@ -432,7 +434,18 @@ Result<std::vector<JobRecord>> Operations::ListClientJobs(const std::string& cli
 
 Result<std::vector<JobRecord>> Operations::ListOpenJobs() {
   ASSIGN_OR_RETURN(Query query, db_.Prepare(kSelectOpenJobs));
-  return ReadJobs(query);
+  std::vector<std::pair<int64_t, JobRecord>> open;
+  while (true) {
+    ASSIGN_OR_RETURN(const bool row, query.Step());
+    if (!row) break;
+    open.emplace_back(query.Int64(kOpenJobSeqColumn), ReadJob(query));
+  }
+  std::sort(open.begin(), open.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<JobRecord> jobs;
+  jobs.reserve(open.size());
+  for (auto& [seq, job] : open) jobs.push_back(std::move(job));
+  return jobs;
 }
 
 Result<std::optional<std::string>> Operations::GetBlob(const std::string& hash) {
