@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <utility>
 
@@ -144,8 +145,21 @@ Status Query::Error(int rc, std::string_view action) const {
   return StatusFromSqlite(rc, context, detail);
 }
 
+namespace {
+
+// Once per process, before SQLite initializes: no memory statistics, which
+// would take a global mutex on every allocation SQLite makes (nothing here
+// reads them). Fails harmlessly if something initialized SQLite first.
+void ConfigureSqliteOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Database>> Database::Open(const std::string& path,
                                                  uint32_t busy_timeout_ms) {
+  ConfigureSqliteOnce();
   sqlite3* db = nullptr;
   const int flags =
       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
