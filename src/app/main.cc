@@ -35,6 +35,7 @@ sela::Result<std::unique_ptr<sela::store::Store>> OpenStore(const sela::Config& 
                                                              sela::net::EventLoop& loop) {
   sela::store::SqliteOptions options;
   options.path = config.data_path + "/sela.db";
+  options.wal_checkpoint_pages = config.sqlite_checkpoint_pages;
   options.random = [rng = std::mt19937_64(OsRandom())]() mutable { return rng(); };
   options.wake_later = [&loop](std::function<void()> fn) { loop.Post(std::move(fn)); };
   return sela::store::SqliteStore::Open(options, [&loop](std::function<void()> fn) { loop.Post(std::move(fn)); });

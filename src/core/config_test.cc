@@ -20,7 +20,7 @@ const std::vector<std::string> kAllVariables = {
     "HTTP_MAX_BODY_BYTES", "HTTP_HEADER_TIMEOUT_MS", "HTTP_REQUEST_TIMEOUT_MS",
     "HTTP_IDLE_TIMEOUT_MS", "WS_MAX_MESSAGE_BYTES", "WS_MAX_OUTBOUND_BYTES",
     "WS_HANDSHAKE_TIMEOUT_MS", "WS_CLOSE_TIMEOUT_MS", "MAX_CONNECTIONS", "DRAIN_TIMEOUT_MS",
-    "LOG_LEVEL", "DATA_PATH", "ADMIN_TOKEN", "REDIS_URL", "REDIS_PASSWORD", "REDIS_DB",
+    "LOG_LEVEL", "DATA_PATH", "SQLITE_CHECKPOINT_PAGES", "ADMIN_TOKEN", "REDIS_URL", "REDIS_PASSWORD", "REDIS_DB",
     "SESSION_TIMEOUT", "USAGE_LIMIT", "DEAD_TIMEOUT", "MAX_JOBS_PER_CLIENT", "IC_URL",
     "BLOCKCHAIN_ENABLED", "REWARD_DISTRIBUTION_ENABLED", "CANISTER_STORAGE_ENABLED",
 };
@@ -73,6 +73,7 @@ TEST(LoadConfig, ReadsEveryVariable) {
       {"DRAIN_TIMEOUT_MS", "1006"},
       {"LOG_LEVEL", "Debug"},
       {"DATA_PATH", "/var/lib/sela"},
+      {"SQLITE_CHECKPOINT_PAGES", "4000"},
       {"ADMIN_TOKEN", "s3cret"},
       {"REDIS_URL", "rediss://cache.internal:6380"},
       {"REDIS_PASSWORD", "pw"},
@@ -108,6 +109,7 @@ TEST(LoadConfig, ReadsEveryVariable) {
   EXPECT_EQ(net.drain_timeout_ms, 1006u);
   EXPECT_EQ(config->log_level, LogLevel::kDebug);
   EXPECT_EQ(config->data_path, "/var/lib/sela");
+  EXPECT_EQ(config->sqlite_checkpoint_pages, 4000u);
   EXPECT_EQ(config->admin_token, "s3cret");
   EXPECT_EQ(config->redis_url, "rediss://cache.internal:6380");
   EXPECT_EQ(config->redis_password, "pw");
@@ -218,6 +220,13 @@ TEST(LoadConfig, IntegersBeyondTheirTypeAreRejected) {
             "\"18446744073709551616\"");
   EXPECT_EQ(LoadConfig({{"USAGE_LIMIT", "18446744073709551615"}})->usage_limit,
             18446744073709551615u);
+}
+
+TEST(LoadConfig, CheckpointPagesStayInTheirRange) {
+  EXPECT_EQ(LoadConfig({})->sqlite_checkpoint_pages, 1000u);
+  EXPECT_EQ(ErrorOf({{"SQLITE_CHECKPOINT_PAGES", "99"}}),
+            "SQLITE_CHECKPOINT_PAGES: expected an integer in 100..1000000, got \"99\"");
+  EXPECT_EQ(LoadConfig({{"SQLITE_CHECKPOINT_PAGES", "100"}})->sqlite_checkpoint_pages, 100u);
 }
 
 TEST(LoadConfig, TimeoutsMustBePositive) {

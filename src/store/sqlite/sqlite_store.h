@@ -55,7 +55,7 @@ struct SqliteOptions {
   // page). Fewer checkpoints write a page changed by many batches once
   // instead of many times; the WAL file grows to about this many pages of
   // 4 KiB. With fsync_each_batch false it is also what a power cut may lose.
-  uint32_t wal_checkpoint_pages = 4'000;
+  uint32_t wal_checkpoint_pages = 1'000;
   // Seeded source for referral codes (required); called on the writer
   // thread only. Seed it afresh at each start: a source that replays an
   // earlier run's draws hits taken codes and makes registrations retry, then
