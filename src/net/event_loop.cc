@@ -92,8 +92,7 @@ void EventLoop::RunUntilIdle() {
 void EventLoop::Stop() {
   stopped_.store(true);
   if (!OnLoopThread()) {
-    const uint64_t one = 1;
-    [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof one);
+    Wake();
   }
 }
 
@@ -107,6 +106,11 @@ void EventLoop::Shutdown() {
   timers_.clear();
   for (const auto& [signal, fn] : signal_fns_) std::signal(signal, SIG_DFL);
   signal_fns_.clear();
+}
+
+void EventLoop::Wake() {
+  const uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof one);
 }
 
 void EventLoop::Post(std::function<void()> fn) {
@@ -123,8 +127,7 @@ void EventLoop::Post(std::function<void()> fn) {
   // The loop looks at the queue before it sleeps, so only a sleeping loop
   // needs the system call.
   if (was_empty && sleeping_.load()) {
-    const uint64_t one = 1;
-    [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof one);
+    Wake();
   }
 }
 

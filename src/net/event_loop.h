@@ -86,6 +86,8 @@ class EventLoop {
   using TimerMap = std::multimap<TimePoint, Timer>;
 
   bool OnLoopThread() const { return std::this_thread::get_id() == owner_; }
+  // Makes a sleeping (or about to sleep) epoll_wait return.
+  void Wake();
   // Runs the local queue as it is now; returns whether anything ran.
   bool RunLocal();
   // Moves what other threads posted to the local queue; returns whether

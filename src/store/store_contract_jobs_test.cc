@@ -12,12 +12,6 @@ namespace {
 constexpr int64_t kT0 = StoreTimeZeroMs();
 constexpr int64_t kLeaseMs = JobContractTest::kLeaseMs;
 
-std::vector<std::string> Ids(const std::vector<JobRecord>& jobs) {
-  std::vector<std::string> ids;
-  for (const JobRecord& job : jobs) ids.push_back(job.job_id);
-  return ids;
-}
-
 // ---- API clients ----
 
 TEST_P(JobContractTest, RegisterApiClientStartsAtZeroUsageAndIsFoundByUuidAndKeyHash) {

@@ -36,6 +36,13 @@ namespace sela::store::testing {
 // The time the helpers below stamp records with unless told otherwise.
 constexpr int64_t StoreTimeZeroMs() { return 1'700'000'000'000; }
 
+// The ids of jobs, in order.
+inline std::vector<std::string> Ids(const std::vector<JobRecord>& jobs) {
+  std::vector<std::string> ids;
+  for (const JobRecord& job : jobs) ids.push_back(job.job_id);
+  return ids;
+}
+
 // A fresh directory under the system's temp dir, removed with its contents.
 class TempDir {
  public:
