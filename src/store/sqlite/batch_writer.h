@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "store/sqlite/checkpointer.h"
 #include "store/sqlite/database.h"
 #include "store/sqlite/operations.h"
 #include "store/sqlite/sqlite_store.h"
@@ -92,9 +93,13 @@ struct BatchWriterOptions {
 
 class BatchWriter {
  public:
-  // Takes over the open database; the thread starts with Start().
+  // Takes over the open database; the thread starts with Start(). With a
+  // background checkpointer, the WAL is checkpointed as WalCheckpoints says
+  // (checkpointer.h); without one, by SQLite inside the commits.
   BatchWriter(BatchWriterOptions options, std::unique_ptr<Database> db,
-              std::function<uint64_t()> random, OperationLimits limits, PostFn post);
+              std::function<uint64_t()> random, OperationLimits limits, PostFn post,
+              std::unique_ptr<BackgroundCheckpointer> background = nullptr,
+              CheckpointPolicy::Limits checkpoint_limits = {});
   // Runs what is queued, posts its completions, then stops the thread.
   ~BatchWriter();
   BatchWriter(const BatchWriter&) = delete;
@@ -123,6 +128,7 @@ class BatchWriter {
   const BatchWriterOptions options_;
   std::unique_ptr<Database> db_;
   Operations ops_;
+  std::unique_ptr<WalCheckpoints> checkpoints_;  // Before db_ is closed, gone.
   PostFn post_;
   SqliteStats stats_;  // Writer thread only.
 

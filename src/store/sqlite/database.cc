@@ -229,4 +229,30 @@ ConnectionTotals Database::Totals() const {
   return totals;
 }
 
+Result<CheckpointOutcome> Database::Checkpoint() {
+  int wal_frames = 0;
+  int backfilled = 0;
+  const int rc = sqlite3_wal_checkpoint_v2(db_, "main", SQLITE_CHECKPOINT_PASSIVE, &wal_frames,
+                                           &backfilled);
+  if (rc != SQLITE_OK) return Err(StatusFromSqlite(rc, "checkpoint", sqlite3_errmsg(db_)));
+  return CheckpointOutcome{.wal_frames = wal_frames, .backfilled = backfilled};
+}
+
+void Database::Interrupt() { sqlite3_interrupt(db_); }
+
+void Database::OnCommit(std::function<void(int64_t wal_frames)> hook) {
+  on_commit_ = std::move(hook);
+  if (!on_commit_) {
+    sqlite3_wal_hook(db_, nullptr, nullptr);
+    return;
+  }
+  sqlite3_wal_hook(
+      db_,
+      [](void* self, sqlite3*, const char*, int frames) {
+        static_cast<Database*>(self)->on_commit_(frames);
+        return SQLITE_OK;
+      },
+      this);
+}
+
 }  // namespace sela::store::sqlite

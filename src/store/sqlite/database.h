@@ -76,6 +76,13 @@ class Query {
 // statements (tools use it to count SQLite's work per operation). Each
 // statement's counts are SQLite ints, so they are meant for runs of fewer
 // than 2^31 executions or steps per statement.
+// One checkpoint pass: frames in the WAL, and how many of them the database
+// file now holds (all of them: the next writer starts the WAL over).
+struct CheckpointOutcome {
+  int64_t wal_frames = 0;
+  int64_t backfilled = 0;
+};
+
 struct ConnectionTotals {
   uint64_t statements = 0;     // Executions of cached statements.
   uint64_t vm_steps = 0;       // Virtual machine instructions they ran.
@@ -107,6 +114,18 @@ class Database {
   // the whole transaction back by itself; this is how the writer notices.
   bool InTransaction() const;
   ConnectionTotals Totals() const;
+
+  // A PASSIVE checkpoint: copies into the database file what the WAL holds
+  // beyond what readers still need, without waiting for any lock. Another
+  // connection's checkpoint in progress makes it Unavailable.
+  Result<CheckpointOutcome> Checkpoint();
+  // Makes the operation running on this connection (on another thread)
+  // stop soon with an Unavailable error. Safe from any thread.
+  void Interrupt();
+  // Calls `hook` after each commit of this connection with the number of
+  // frames the WAL then holds, in place of SQLite's automatic checkpoint
+  // (so PRAGMA wal_autocheckpoint must not run after it). Empty: none.
+  void OnCommit(std::function<void(int64_t wal_frames)> hook);
   const std::string& path() const { return path_; }
 
  private:
@@ -120,6 +139,7 @@ class Database {
   sqlite3* db_;
   std::string path_;
   std::unordered_map<std::string, sqlite3_stmt*, StringHash, std::equal_to<>> statements_;
+  std::function<void(int64_t)> on_commit_;
 };
 
 }  // namespace sela::store::sqlite

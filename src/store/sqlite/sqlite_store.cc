@@ -1,5 +1,6 @@
 #include "store/sqlite/sqlite_store.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <system_error>
 #include <utility>
@@ -63,6 +64,16 @@ Result<std::unique_ptr<sqlite::Database>> OpenDatabase(const SqliteOptions& opti
   return db;
 }
 
+// The writer finishes a background checkpoint that left at most 1/32 of the
+// start threshold (8 to 64 pages): a pause of a few page copies and two syncs
+// of little data. From twice the threshold it checkpoints by itself.
+sqlite::CheckpointPolicy::Limits CheckpointLimits(uint32_t wal_checkpoint_pages) {
+  const int64_t start = wal_checkpoint_pages;
+  return {.start_frames = start,
+          .tail_frames = std::clamp<int64_t>(start / 32, 8, 64),
+          .limit_frames = 2 * start};
+}
+
 Status NamePath(const Status& status, const std::string& path) {
   return Status(status.code(), "store " + path + ": " + status.message());
 }
@@ -98,10 +109,13 @@ Result<std::unique_ptr<Store>> SqliteStore::Open(const SqliteOptions& options, P
                .result_bytes_max = static_cast<size_t>(options.result_bytes_max)},
       .jobs_per_list_max = options.jobs_per_list_max,
   };
+  auto background = sqlite::BackgroundCheckpointer::Start(options.path, options.busy_timeout_ms);
+  if (!background.has_value()) return Err(NamePath(background.error(), options.path));
   auto writer = std::make_unique<sqlite::BatchWriter>(
       sqlite::BatchWriterOptions{options.batch_ops_max, options.queue_ops_max, options.wake_later,
                                  options.on_batch},
-      std::move(db).value(), options.random, limits, std::move(post));
+      std::move(db).value(), options.random, limits, std::move(post),
+      std::move(background).value(), CheckpointLimits(options.wal_checkpoint_pages));
   RETURN_IF_ERROR(writer->Start());
   return std::unique_ptr<Store>(new SqliteStore(std::move(writer)));
 }

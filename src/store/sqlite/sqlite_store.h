@@ -4,7 +4,8 @@
 // One writer thread owns the connection (WAL mode, foreign keys on, cached
 // prepared statements) and runs queued operations in batches, one
 // transaction per batch (group commit); see batch_writer.h. Reads go through
-// the same thread, so they see every write issued before them.
+// the same thread, so they see every write issued before them. A second
+// thread and connection copy the WAL into the database file (checkpointer.h).
 //
 // Thread-safety: every Store method may be called from any thread; issue
 // order is the order in which calls enter the queue. Callbacks run wherever
@@ -40,6 +41,14 @@ struct SqliteStats {
   uint64_t statements = 0;
   uint64_t vm_steps = 0;
   uint64_t pages_written = 0;  // Frames appended to the WAL (checkpoints not included).
+  // Checkpoints (docs/STORAGE.md "Checkpoints"): passes of the background
+  // thread that copied frames, the writer's short finishing ones and its full ones (the thread
+  // fell behind), the times the WAL started over, and failed attempts.
+  uint64_t checkpoint_passes_background = 0;
+  uint64_t checkpoints_writer_tail = 0;
+  uint64_t checkpoints_writer_all = 0;
+  uint64_t wal_restarts = 0;
+  uint64_t checkpoint_failures = 0;
 };
 
 struct SqliteOptions {
@@ -50,11 +59,14 @@ struct SqliteOptions {
   // fsync per WAL checkpoint guards against power loss. true: synchronous=FULL,
   // one fsync per batch, so a commit also survives power loss.
   bool fsync_each_batch = false;
-  // A commit that leaves the WAL at this many pages or more copies them into
-  // the database file (a checkpoint: two fsyncs, one write per distinct
-  // page). Fewer checkpoints write a page changed by many batches once
-  // instead of many times; the WAL file grows to about this many pages of
-  // 4 KiB. With fsync_each_batch false it is also what a power cut may lose.
+  // A commit that leaves the WAL at this many pages or more starts a
+  // checkpoint: a thread of the store's own copies the pages into the
+  // database file and syncs it, beside the writer, which then copies the
+  // last few itself so that the WAL starts over (checkpointer.h). Fewer
+  // checkpoints write a page changed by many batches once instead of many
+  // times; the WAL file grows to a little more than this many pages of 4 KiB
+  // (at most twice as many: then the writer checkpoints by itself). With
+  // fsync_each_batch false it is also about what a power cut may lose.
   uint32_t wal_checkpoint_pages = 1'000;
   // Seeded source for referral codes (required); called on the writer
   // thread only. Seed it afresh at each start: a source that replays an

@@ -109,27 +109,6 @@ TEST_F(SqliteStoreTest, OpenRefusesMissingRandomSourceAndZeroLimits) {
   EXPECT_EQ(SqliteStore::Open(options_, nullptr).error().code(), Code::kInvalidArgument);
 }
 
-// Until a checkpoint copies the WAL into it, the database file does not
-// grow; the first commit that leaves wal_checkpoint_pages in the WAL does it.
-TEST_F(SqliteStoreTest, TheWalIsCheckpointedOnceItHoldsWalCheckpointPages) {
-  options_.wal_checkpoint_pages = 100;
-  ASSERT_NO_FATAL_FAILURE(Open());
-  const auto wal_frames = [&] {
-    const uintmax_t bytes = std::filesystem::file_size(options_.path + "-wal");
-    return bytes < 32 ? 0 : (bytes - 32) / (4096 + 24);
-  };
-  const uintmax_t db_bytes = std::filesystem::file_size(options_.path);
-  int node = 0;
-  while (wal_frames() < 90) ASSERT_TRUE(Register("node-" + std::to_string(node++)).has_value());
-  EXPECT_EQ(std::filesystem::file_size(options_.path), db_bytes);
-  while (std::filesystem::file_size(options_.path) == db_bytes && node < 1'000) {
-    ASSERT_TRUE(Register("node-" + std::to_string(node++)).has_value());
-  }
-  EXPECT_GT(std::filesystem::file_size(options_.path), db_bytes);
-  EXPECT_GE(wal_frames(), 100u);
-  EXPECT_LT(wal_frames(), 110u);  // Checkpointed by the first commit past 100.
-}
-
 TEST_F(SqliteStoreTest, FsyncEachBatchKeepsWhatItAcknowledged) {
   options_.fsync_each_batch = true;
   ASSERT_NO_FATAL_FAILURE(Open());
