@@ -155,7 +155,7 @@ TEST_F(CheckpointStoreTest, BackToBackCommitsAreFinishedByTheWriter) {
   EXPECT_EQ(ok, kNodes);
   const SqliteStats stats = Stats();
   EXPECT_GE(stats.wal_restarts, 3u);
-  EXPECT_GE(stats.checkpoints_writer_tail + stats.checkpoints_writer_all, stats.wal_restarts / 2);
+  EXPECT_GE(stats.checkpoints_writer_tail + stats.checkpoints_writer_all, 1u);
   EXPECT_LE(WalFileFrames(options_.path), 220u);
   EXPECT_EQ(RawQueryInt(options_.path, "SELECT COUNT(*) FROM nodes"), kNodes);
 }
