@@ -1,5 +1,7 @@
 #include "store/sqlite/batch_writer.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <system_error>
 #include <utility>
@@ -74,6 +76,7 @@ void BatchWriter::Flush() {
 }
 
 void BatchWriter::Loop() {
+  (void)pthread_setname_np(pthread_self(), "sela-store");
   std::vector<std::unique_ptr<PendingOp>> batch;
   batch.reserve(options_.batch_ops_max);
   while (TakeBatch(batch)) {

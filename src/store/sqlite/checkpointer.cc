@@ -1,6 +1,7 @@
 #include "store/sqlite/checkpointer.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -124,6 +125,7 @@ uint64_t BackgroundCheckpointer::copying_passes() const {
 }
 
 void BackgroundCheckpointer::Loop() {
+  (void)pthread_setname_np(pthread_self(), "sela-checkpoint");
   LowerThisThreadsPriority();
   std::unique_lock lock(mu_);
   while (true) {
