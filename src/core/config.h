@@ -63,10 +63,10 @@ struct Config {
   JobConfig jobs;
   LogLevel log_level = LogLevel::kInfo;  // LOG_LEVEL: trace|debug|info|warn|error|critical|off
   std::string data_path = "./data/redis";  // DATA_PATH
-  // SQLITE_CHECKPOINT_PAGES: WAL pages that trigger a checkpoint (see
-  // docs/STORAGE.md: fewer, bigger checkpoints give more throughput and
-  // longer pauses of the store).
-  uint32_t sqlite_checkpoint_pages = 1'000;
+  // SQLITE_CHECKPOINT_PAGES: WAL pages that start a checkpoint (see
+  // docs/STORAGE.md "Checkpoints": the store's own thread copies the bulk,
+  // the writer the last few pages; bigger ones pause the writer less often).
+  uint32_t sqlite_checkpoint_pages = 4'000;
   std::string admin_token;               // ADMIN_TOKEN; empty = admin routes answer 403
   std::string port_file;                 // PORT_FILE; write the bound port here once listening
 

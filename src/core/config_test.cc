@@ -73,7 +73,7 @@ TEST(LoadConfig, ReadsEveryVariable) {
       {"DRAIN_TIMEOUT_MS", "1006"},
       {"LOG_LEVEL", "Debug"},
       {"DATA_PATH", "/var/lib/sela"},
-      {"SQLITE_CHECKPOINT_PAGES", "4000"},
+      {"SQLITE_CHECKPOINT_PAGES", "2000"},
       {"ADMIN_TOKEN", "s3cret"},
       {"REDIS_URL", "rediss://cache.internal:6380"},
       {"REDIS_PASSWORD", "pw"},
@@ -109,7 +109,7 @@ TEST(LoadConfig, ReadsEveryVariable) {
   EXPECT_EQ(net.drain_timeout_ms, 1006u);
   EXPECT_EQ(config->log_level, LogLevel::kDebug);
   EXPECT_EQ(config->data_path, "/var/lib/sela");
-  EXPECT_EQ(config->sqlite_checkpoint_pages, 4000u);
+  EXPECT_EQ(config->sqlite_checkpoint_pages, 2000u);
   EXPECT_EQ(config->admin_token, "s3cret");
   EXPECT_EQ(config->redis_url, "rediss://cache.internal:6380");
   EXPECT_EQ(config->redis_password, "pw");
@@ -223,7 +223,7 @@ TEST(LoadConfig, IntegersBeyondTheirTypeAreRejected) {
 }
 
 TEST(LoadConfig, CheckpointPagesStayInTheirRange) {
-  EXPECT_EQ(LoadConfig({})->sqlite_checkpoint_pages, 1000u);
+  EXPECT_EQ(LoadConfig({})->sqlite_checkpoint_pages, 4000u);
   EXPECT_EQ(ErrorOf({{"SQLITE_CHECKPOINT_PAGES", "99"}}),
             "SQLITE_CHECKPOINT_PAGES: expected an integer in 100..1000000, got \"99\"");
   EXPECT_EQ(LoadConfig({{"SQLITE_CHECKPOINT_PAGES", "100"}})->sqlite_checkpoint_pages, 100u);

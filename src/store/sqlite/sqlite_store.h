@@ -67,7 +67,7 @@ struct SqliteOptions {
   // times; the WAL file grows to a little more than this many pages of 4 KiB
   // (at most twice as many: then the writer checkpoints by itself). With
   // fsync_each_batch false it is also about what a power cut may lose.
-  uint32_t wal_checkpoint_pages = 1'000;
+  uint32_t wal_checkpoint_pages = 4'000;
   // Seeded source for referral codes (required); called on the writer
   // thread only. Seed it afresh at each start: a source that replays an
   // earlier run's draws hits taken codes and makes registrations retry, then
