@@ -51,6 +51,11 @@ std::atomic<uint64_t> g_allocations{0};
 
 }  // namespace
 
+// The replacements pair malloc with free; GCC's check of new/delete pairs
+// cannot tell that they replace the global ones.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
 void* operator new(std::size_t bytes) {
   if (t_counted) g_allocations.fetch_add(1, std::memory_order_relaxed);
   if (void* p = std::malloc(bytes == 0 ? 1 : bytes)) return p;
