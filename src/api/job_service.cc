@@ -162,8 +162,8 @@ void JobService::Submit(store::CreateJobRequest request,
 
 void JobService::Insert(std::shared_ptr<store::CreateJobRequest> request, int tries,
                         std::function<void(Result<store::CreateJobOutcome>)> done) {
-  const std::string job_id = NextJobId(request->job.created_ms);
-  request->job.job_id = job_id;
+  request->job.job_id = NextJobId(request->job.created_ms);
+  const std::string& job_id = request->job.job_id;
   // When a node is free now, the job is created already leased to it: one
   // store operation instead of CreateJob then LeaseJob.
   std::optional<jobs::Lease> lease;
@@ -180,8 +180,11 @@ void JobService::Insert(std::shared_ptr<store::CreateJobRequest> request, int tr
     request->job.lease_deadline_ms = leased.lease_deadline_ms;
     SyncActive(lease->node);
   }
-  store_.CreateJob(*request, [this, request, tries, lease, job_id, done = std::move(done)](
+  store_.CreateJob(*request, [this, request, tries, lease = std::move(lease), done = std::move(done)](
                                  Result<store::CreateJobOutcome> outcome) mutable {
+    // This attempt's id (a retry below gives the request a new one, after
+    // its last use here).
+    const std::string& job_id = request->job.job_id;
     if (lease && (!outcome || !outcome->created)) {
       // Not created (refused, or an idempotent repeat): the reservation goes.
       SyncActive(engine_.Finish(job_id));
@@ -391,17 +394,16 @@ void JobService::Drain() {
 
 // ---- results --------------------------------------------------------------------
 
-void JobService::OnResult(std::string_view principal_view, const v1::ScrapeResult& result,
+void JobService::OnResult(std::string_view principal_view, v1::ScrapeResult result,
                           std::function<void(std::string)> reply) {
   const int64_t now_ms = clock_.WallMs();
-  const std::string principal(principal_view);
   const std::string& job_id = result.job_id;
   const store::JobRecord* open = engine_.Find(job_id);
-  const auto attempt = engine_.HeldBy(job_id, principal);
+  const auto attempt = engine_.HeldBy(job_id, principal_view);
   if (!attempt) {
     // Not a lease this node holds here: a repeat of an accepted result, a
     // foreign or late one, or an unknown job. The store knows which.
-    store_.GetJob(job_id, [this, principal, job_id, reply = std::move(reply), has_content = result.content.has_value()](
+    store_.GetJob(job_id, [this, principal = std::string(principal_view), job_id, reply = std::move(reply), has_content = result.content.has_value()](
                               Result<std::optional<store::JobRecord>> job) {
       const int64_t now = clock_.WallMs();
       if (!job) {
@@ -434,7 +436,7 @@ void JobService::OnResult(std::string_view principal_view, const v1::ScrapeResul
   std::shared_ptr<const boost::json::value> content;
   jobs::ResultAnalysis analysis;
   if (result.content) {
-    content = std::make_shared<const boost::json::value>(*result.content);
+    content = std::make_shared<const boost::json::value>(std::move(*result.content));
     analysis = jobs::AnalyzeResult(open->job_type, *content);
   } else {
     analysis.empty = true;
@@ -471,7 +473,7 @@ void JobService::OnResult(std::string_view principal_view, const v1::ScrapeResul
   }
   const int64_t held_ms = std::clamp<int64_t>(now_ms - open->assigned_ms, 0, options_.lease_ms);
   store::JobCompletion completion;
-  completion.node_principal = principal;
+  completion.node_principal = principal_view;
   completion.attempt = *attempt;
   completion.result_hash = auth::Sha256Hex(analysis.bytes);
   completion.result_content_type = analysis.content_type;
@@ -497,9 +499,10 @@ void JobService::OnResult(std::string_view principal_view, const v1::ScrapeResul
   done_job.file_size_kb = completion.file_size_kb;
   store_.CompleteJob(
       job_id, completion, now_ms,
-      [this, job_id, done_job = std::move(done_job), content, stored, reply = std::move(reply)](
-          Result<store::CompleteOutcome> outcome) {
+      [this, done_job = std::move(done_job), content = std::move(content), stored = std::move(stored),
+       reply = std::move(reply)](Result<store::CompleteOutcome> outcome) mutable {
         const int64_t now = clock_.WallMs();
+        const std::string& job_id = done_job.job_id;
         if (!outcome) {
           if (outcome.error().code() == Code::kFailedPrecondition) {
             // The store no longer has this lease (e.g. it failed meanwhile).
@@ -516,24 +519,24 @@ void JobService::OnResult(std::string_view principal_view, const v1::ScrapeResul
           SyncActive(engine_.Finish(job_id));
           m_.completed->Inc();
           m_.open->Set(static_cast<double>(engine_.open_jobs()));
+          std::string ack = v1::EncodeJobComplete(job_id, static_cast<double>(done_job.reward_units) / 1e8, now);
           JobOutcome o;
           o.kind = JobOutcome::Kind::kCompleted;
-          o.job = done_job;
-          o.content = content;
-          o.stored = stored;
-          Notify(job_id, o);
+          o.job = std::move(done_job);
+          o.content = std::move(content);
+          o.stored = std::move(stored);
+          Notify(o.job.job_id, o);
           AssignAndSend();
-        } else {
-          // A repeat that raced the first: acknowledge with what was stored.
-          m_.repeats->Inc();
-          store_.GetJob(job_id, [job_id, reply](Result<std::optional<store::JobRecord>> job) {
-            const int64_t reward = job && *job ? (*job)->reward_units : 0;
-            reply(v1::EncodeJobComplete(job_id, static_cast<double>(reward) / 1e8,
-                                        job && *job ? (*job)->complete_ms : 0));
-          });
+          reply(std::move(ack));
           return;
         }
-        reply(v1::EncodeJobComplete(job_id, static_cast<double>(done_job.reward_units) / 1e8, now));
+        // A repeat that raced the first: acknowledge with what was stored.
+        m_.repeats->Inc();
+        store_.GetJob(job_id, [job_id, reply](Result<std::optional<store::JobRecord>> job) {
+          const int64_t reward = job && *job ? (*job)->reward_units : 0;
+          reply(v1::EncodeJobComplete(job_id, static_cast<double>(reward) / 1e8,
+                                      job && *job ? (*job)->complete_ms : 0));
+        });
       });
 }
 

@@ -115,7 +115,8 @@ class JobService {
   void OnJobRequest(nodes::NodeIndex node, std::string_view client_id,
                     std::function<void(std::string)> reply);
   // TWITTER_SCRAPE_RESULT from `principal`; reply gets the frame to send back.
-  void OnResult(std::string_view principal, const protocol::v1::ScrapeResult& result,
+  // Takes the result by value: its content moves to whoever waits for it.
+  void OnResult(std::string_view principal, protocol::v1::ScrapeResult result,
                 std::function<void(std::string)> reply);
 
   // Lease and deadline expiries; call every few hundred ms.

@@ -289,7 +289,9 @@ void NodeSessions::HandleMessage(Session& s, std::string_view payload) {
     return;
   }
   const auto view = registry_.View(s.node);
-  const std::string principal(view ? view->principal : std::string_view());
+  // A view of the registry's text, valid while the node is live: a branch
+  // that needs it after something that may end sessions (a send) copies it.
+  const std::string_view principal = view ? view->principal : std::string_view();
   if (auto refusal = v1::CheckMessagePrincipal(*decoded, principal)) {
     m_.principal_mismatches->Inc();
     Send(id, *refusal);
@@ -312,7 +314,7 @@ void NodeSessions::HandleMessage(Session& s, std::string_view payload) {
             const std::string client_id = view ? std::to_string(view->client_id_ms) : std::string();
             jobs_->OnJobRequest(s.node, client_id, [this, id](std::string reply) { Send(id, reply); });
           },
-          [&](const v1::ScrapeResult& m) {
+          [&](v1::ScrapeResult& m) {
             if (!jobs_) {
               Send(id, m.content ? v1::EncodeResultRejected(v1::kJobNotFoundReason, v1::kErrorTypeInternal)
                                  : v1::EncodeJobFailedNoData(m.job_id, now_ms));
@@ -321,11 +323,12 @@ void NodeSessions::HandleMessage(Session& s, std::string_view payload) {
             // The reply waits for the store; later messages of this socket
             // wait behind it, so replies keep their order.
             s.busy = true;
-            jobs_->OnResult(principal, m, [this, id](std::string reply) {
+            jobs_->OnResult(principal, std::move(m), [this, id](std::string reply) {
               ReplyAfterStore(id, std::move(reply), Status());
             });
           },
           [&](const v1::SpeedTest& m) {
+            const std::string owner(principal);
             registry_.RecordSpeed(s.node, m.download_mbps, m.upload_mbps, m.ping_ms, now_ms);
             if (jobs_ && m.download_mbps) jobs_->NodeChanged(s.node);
             store::NodeMetricsUpdate update;
@@ -333,7 +336,7 @@ void NodeSessions::HandleMessage(Session& s, std::string_view payload) {
             update.upload_speed = m.upload_mbps;
             update.ping_ms = m.ping_ms;
             s.busy = true;
-            store_.UpdateNodeMetrics(principal, update, now_ms, [this, id](Status st) {
+            store_.UpdateNodeMetrics(owner, update, now_ms, [this, id](Status st) {
               ReplyAfterStore(id, v1::EncodeSpeedTestComplete(), std::move(st));
             });
           },
@@ -344,13 +347,11 @@ void NodeSessions::HandleMessage(Session& s, std::string_view payload) {
             }
             s.busy = true;
             const bool active = *m.is_active;
-            store_.SetNodeStatus(principal, active ? store::NodeStatus::kActive : store::NodeStatus::kInactive,
-                                 now_ms, [this, id, active](Status st) {
-                                   if (Session* done = Find(id); done && st.ok() && !active) {
-                                     done->inactive = true;
-                                   }
-                                   ReplyAfterStore(id, v1::EncodeClientStatusUpdate(), std::move(st));
-                                 });
+            const auto status = active ? store::NodeStatus::kActive : store::NodeStatus::kInactive;
+            store_.SetNodeStatus(std::string(principal), status, now_ms, [this, id, active](Status st) {
+              if (Session* done = Find(id); done && st.ok() && !active) done->inactive = true;
+              ReplyAfterStore(id, v1::EncodeClientStatusUpdate(), std::move(st));
+            });
           },
       },
       *decoded);

@@ -90,8 +90,13 @@ std::string_view RestAuthName(RestAuth auth) {
 }
 
 net::HttpResponse E1Success(std::string_view message, std::string_view data_json) {
-  return net::HttpResponse::Json(
-      200, codec::JsonObjectWriter().Bool("success", true).String("message", message).Raw("data", data_json).Finish());
+  // The envelope around data_json, with room for both in one allocation.
+  constexpr size_t kEnvelopeBytes = 64;
+  return net::HttpResponse::Json(200, codec::JsonObjectWriter(kEnvelopeBytes + message.size() + data_json.size())
+                                          .Bool("success", true)
+                                          .String("message", message)
+                                          .Raw("data", data_json)
+                                          .Finish());
 }
 
 net::HttpResponse E1Error(unsigned status, std::string_view message) {

@@ -152,8 +152,10 @@ net::HttpResponse ScrapeFailedResponse(const store::JobRecord& job, const std::s
 net::HttpResponse ScrapeSuccessResponse(const store::JobRecord& job, std::string_view result_json,
                                         std::string_view analysis_json, std::string_view source,
                                         std::string_view message) {
+  // Room for the result, its analysis and the fields around them.
+  constexpr size_t kFieldsBytes = 1024;
   return E1Success("URL scraping completed successfully",
-                   codec::JsonObjectWriter()
+                   codec::JsonObjectWriter(kFieldsBytes + result_json.size() + analysis_json.size())
                        .String("function", "ScrapeComplete")
                        .String("message", message)
                        .String("jobId", job.job_id)
@@ -205,9 +207,11 @@ void AwaitScrape(Ctx& ctx, std::shared_ptr<ScrapeCall> sc, const store::JobRecor
     const int64_t now_ms = ctx.deps.clock.WallMs();
     switch (o.kind) {
       case JobOutcome::Kind::kCompleted: {
-        // A non-string result was stored as exactly this JSON.
-        const std::string result =
-            o.stored && !o.content->is_string() ? *o.stored : codec::StringifyJs(*o.content);
+        // A non-string result was stored as exactly this JSON: use it
+        // where it is rather than copy it.
+        std::string stringified;
+        if (!o.stored || o.content->is_string()) stringified = codec::StringifyJs(*o.content);
+        const std::string_view result = stringified.empty() ? std::string_view(*o.stored) : stringified;
         sc->respond(ScrapeSuccessResponse(o.job, result, jobs::ContentAnalysisJson(*o.content, o.job.result_bytes),
                                           "job_result", "URL scraped successfully"));
         return;

@@ -1,5 +1,6 @@
 #include "codec/js_json.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -85,7 +86,11 @@ std::string FormatJsInteger(int64_t value) {
 
 void AppendJsonString(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
-  out.reserve(out.size() + text.size() + 2);
+  // Room for the unescaped text, grown geometrically: reserving the exact
+  // size would reallocate on every call when one buffer collects many
+  // strings (JsonObjectWriter).
+  const size_t needed = out.size() + text.size() + 2;
+  if (needed > out.capacity()) out.reserve(std::max(needed, 2 * out.capacity()));
   out += '"';
   // Runs of characters that need no escape are copied in one go.
   size_t run = 0;

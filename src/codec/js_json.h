@@ -45,7 +45,14 @@ std::string StringifyJs(const boost::json::value& value);
 //   std::string s = JsonObjectWriter().String("function", "Error").Finish();
 class JsonObjectWriter {
  public:
-  JsonObjectWriter() : out_("{") {}
+  // Starts with room for a typical frame or response, so that a writer
+  // allocates once rather than once per doubling; a larger object may say
+  // how much it expects.
+  static constexpr size_t kInitialBytes = 256;
+  explicit JsonObjectWriter(size_t expected_bytes = kInitialBytes) {
+    out_.reserve(expected_bytes);
+    out_ += '{';
+  }
 
   JsonObjectWriter& String(std::string_view key, std::string_view value);
   JsonObjectWriter& Number(std::string_view key, double value);

@@ -85,6 +85,29 @@ TEST(AppendJsonString, UsesTheEscapesOfJsonStringify) {
             "\"a\\\"b\\\\c\\b\\f\\n\\r\\t\\u0001\\u001f\x7f/\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"");
 }
 
+TEST(AppendJsonString, GrowsItsBufferGeometrically) {
+  // One buffer collecting many strings (a JsonObjectWriter) reallocates a
+  // few times, not once per string.
+  std::string out;
+  int reallocations = 0;
+  for (int i = 0; i < 1000; ++i) {
+    const size_t capacity = out.capacity();
+    AppendJsonString(out, "key");
+    if (out.capacity() != capacity) ++reallocations;
+  }
+  EXPECT_EQ(out.size(), 5000u);
+  EXPECT_LE(reallocations, 12);
+}
+
+TEST(JsonObjectWriter, ReservesWhatItIsToldToExpect) {
+  const std::string big(3000, 'x');
+  const std::string s = JsonObjectWriter(4096).String("a", big).Finish();
+  EXPECT_EQ(s, R"({"a":")" + big + R"("})");
+  EXPECT_GE(s.capacity(), 4096u);
+  // Without a hint it starts with room for a typical frame.
+  EXPECT_GE(JsonObjectWriter().Finish().capacity(), JsonObjectWriter::kInitialBytes);
+}
+
 TEST(JsonObjectWriter, KeepsInsertionOrderWithoutWhitespace) {
   const std::string s = JsonObjectWriter()
                             .String("function", "JobComplete")

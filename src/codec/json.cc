@@ -27,6 +27,10 @@ struct PreciseHandler {
   using ErrorCode = boost::system::error_code;
   using View = boost::json::string_view;
 
+  // temp: the caller's scratch space for the stack of values being built,
+  // so that a small document allocates only for the values themselves.
+  PreciseHandler(unsigned char* temp, std::size_t temp_bytes) : stack({}, temp, temp_bytes) {}
+
   boost::json::value_stack stack;
   std::string number;  // text of a number split across buffers
 
@@ -112,7 +116,10 @@ Result<boost::json::value> ParseJson(std::string_view text, const JsonLimits& li
   }
   boost::json::parse_options options;
   options.max_depth = limits.depth_max;
-  boost::json::basic_parser<PreciseHandler> parser(options);
+  // Enough for the frames and request bodies of the job round trip; a
+  // bigger document spills over to the heap.
+  unsigned char temp[2048];
+  boost::json::basic_parser<PreciseHandler> parser(options, temp, sizeof temp);
   parser.handler().stack.reset();
   boost::system::error_code ec;
   const std::size_t used = parser.write_some(false, text.data(), text.size(), ec);

@@ -50,14 +50,17 @@ void AddKeys(const json::value& v, std::set<std::string>& keys) {
   for (const auto& kv : v.get_object()) keys.emplace(kv.key());
 }
 
-// The value pricing counts: the content itself, or a string's JSON.
-std::optional<json::value> Countable(const json::value& content) {
-  if (content.is_string()) return TryParse(content.get_string());
-  return content;
+// The value pricing counts: the content itself, or a string's JSON (parsed
+// into *parsed). Null when the content is text that is not JSON.
+const json::value* Countable(const json::value& content, std::optional<json::value>* parsed) {
+  if (!content.is_string()) return &content;
+  *parsed = TryParse(content.get_string());
+  return *parsed ? &**parsed : nullptr;
 }
 
 void CountObjects(std::string_view job_type, const json::value& content, ResultAnalysis& out) {
-  auto value = Countable(content);
+  std::optional<json::value> parsed;
+  const json::value* value = Countable(content, &parsed);
   if (!value) return;
   std::set<std::string> keys;
   if (EqualsNoCase(job_type, "TWITTER_POST") && value->is_object()) {
@@ -186,8 +189,9 @@ double PriceFromCents(int64_t cents) {
 }
 
 std::string ContentAnalysisJson(const json::value& content, int64_t bytes) {
-  std::optional<json::value> parsed = Countable(content);
-  const bool valid_json = parsed.has_value();
+  std::optional<json::value> text_json;
+  const json::value* parsed = Countable(content, &text_json);
+  const bool valid_json = parsed != nullptr;
   int64_t objects = 0;
   std::string structure;
   if (valid_json) {

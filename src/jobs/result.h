@@ -19,7 +19,7 @@ struct ResultAnalysis {
   // What is stored and served back: a string result verbatim, any other
   // value as compact JSON (JSON.stringify).
   std::string bytes;
-  std::string content_type;  // text/html for HTML jobs, else application/json.
+  std::string_view content_type;  // A literal: text/html for HTML jobs, else application/json.
   bool is_json = false;      // `bytes` is JSON (a non-string value, or a string holding JSON).
   // Pricing (§1.11): objects counted by job type, KB = ceil(bytes / 1024),
   // price = 1.00 + 0.20 × KB + 0.10 × objects USDT, exact in cents.

@@ -200,11 +200,13 @@ void ServerImpl::SendHttpResponse(ConnId id, HttpResponse response) {
 
 void ServerImpl::CountRequest(const std::string* route, unsigned status, MonoTime started) {
   const std::string& r = route ? *route : kUnmatchedRoute;
-  metrics_
-      .GetCounter("sela_http_requests_total", "HTTP requests answered, by route and status.",
-                  "route=\"" + MetricsRegistry::EscapeLabel(r) + "\",status=\"" +
-                      std::to_string(status) + "\"")
-      .Inc();
+  Counter*& counter = request_counters_[{&r, status}];
+  if (!counter) {
+    counter = &metrics_.GetCounter("sela_http_requests_total", "HTTP requests answered, by route and status.",
+                                   "route=\"" + MetricsRegistry::EscapeLabel(r) + "\",status=\"" +
+                                       std::to_string(status) + "\"");
+  }
+  counter->Inc();
   if (started != MonoTime{}) {
     m_.request_seconds->Observe(std::chrono::duration<double>(clock_.Now() - started).count());
   }

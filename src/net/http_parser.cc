@@ -13,6 +13,7 @@
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
+#include <iterator>
 #include <optional>
 
 namespace sela::net {
@@ -48,6 +49,7 @@ void Convert(http::request<http::string_body>& parsed, HttpRequest* out) {
   out->target = std::string(parsed.target());
   out->version = parsed.version();
   out->headers.clear();
+  out->headers.reserve(static_cast<size_t>(std::distance(parsed.begin(), parsed.end())));
   for (const auto& field : parsed) {
     out->headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   }

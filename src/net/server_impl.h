@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include <cstddef>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -187,6 +188,10 @@ class ServerImpl final : public EventLoop::IoHandler {
   std::function<void()> drain_done_;
   mutable int64_t date_second_ = -1;  // Cache of the Date header value.
   mutable std::string date_value_;
+  // sela_http_requests_total by (route pattern, status): found once, then
+  // counted without building the label text per request. Routes are
+  // pointers to patterns that outlive the server; statuses are few.
+  std::map<std::pair<const std::string*, unsigned>, Counter*> request_counters_;
 
   struct Metrics {
     Counter* accepted;

@@ -122,14 +122,16 @@ Status DecodeError::ToStatus() const {
 }
 
 Status ValidateIdText(std::string_view field, std::string_view text, std::size_t bytes_max) {
-  const std::string quoted = "field '" + std::string(field) + "'";
-  if (text.empty()) return InvalidArgument(quoted + " must not be empty");
+  // Every result and scrapeUrl passes through here: the message is built
+  // only when there is something to say.
+  const auto quoted = [field] { return "field '" + std::string(field) + "'"; };
+  if (text.empty()) return InvalidArgument(quoted() + " must not be empty");
   if (text.size() > bytes_max) {
-    return InvalidArgument(quoted + " must be at most " + std::to_string(bytes_max) +
+    return InvalidArgument(quoted() + " must be at most " + std::to_string(bytes_max) +
                            " bytes long");
   }
   const bool visible = std::all_of(text.begin(), text.end(), [](char c) { return c > 0x20 && c < 0x7F; });
-  if (!visible) return InvalidArgument(quoted + " must contain only visible ASCII characters");
+  if (!visible) return InvalidArgument(quoted() + " must contain only visible ASCII characters");
   return Status::Ok();
 }
 
