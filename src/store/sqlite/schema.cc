@@ -142,25 +142,96 @@ DROP INDEX jobs_by_client_state;
 DROP INDEX jobs_open;
 CREATE INDEX jobs_open_by_client ON jobs (client_uuid, seq) WHERE state IN ('pending', 'ongoing');
 )sql",
+    // v4: jobs.state's CHECK as equality tests. SQLite tests `IN` with more
+    // than two values against a temporary b-tree that it builds at every
+    // INSERT or UPDATE of the row, three per job; equality tests need none.
+    // A CHECK cannot be altered, so the table is rebuilt: same columns, rows,
+    // rowids (seq) and indexes. Migrate() runs this with foreign keys off
+    // and checks them all before it commits.
+    R"sql(
+CREATE TABLE jobs_v4 (
+  seq INTEGER PRIMARY KEY,
+  job_id TEXT NOT NULL UNIQUE,
+  client_uuid TEXT NOT NULL REFERENCES api_clients (uuid),
+  job_type TEXT NOT NULL,
+  target TEXT NOT NULL,
+  state TEXT NOT NULL
+    CHECK (state = 'pending' OR state = 'ongoing' OR state = 'completed' OR state = 'failed'),
+  node_principal TEXT NOT NULL,
+  node_client_id TEXT NOT NULL,
+  attempt INTEGER NOT NULL CHECK (attempt BETWEEN 0 AND 4294967295),
+  max_attempts INTEGER NOT NULL CHECK (max_attempts BETWEEN 1 AND 4294967295),
+  created_ms INTEGER NOT NULL CHECK (created_ms >= 0),
+  assigned_ms INTEGER NOT NULL CHECK (assigned_ms >= 0),
+  lease_deadline_ms INTEGER NOT NULL CHECK (lease_deadline_ms >= 0),
+  deadline_ms INTEGER NOT NULL CHECK (deadline_ms >= 0),
+  complete_ms INTEGER NOT NULL CHECK (complete_ms >= 0),
+  post_count INTEGER NOT NULL CHECK (post_count >= 0),
+  replies_count INTEGER NOT NULL CHECK (replies_count >= 0),
+  scroll_pause_ms INTEGER NOT NULL CHECK (scroll_pause_ms >= 0),
+  sync INTEGER NOT NULL CHECK (sync IN (0, 1)),
+  usage_charged INTEGER NOT NULL CHECK (usage_charged IN (0, 1)),
+  reward_units INTEGER NOT NULL CHECK (reward_units >= 0),
+  result_hash TEXT NOT NULL,
+  result_content_type TEXT NOT NULL,
+  result_bytes INTEGER NOT NULL CHECK (result_bytes >= 0),
+  price_cents INTEGER NOT NULL CHECK (price_cents >= 0),
+  objects_count INTEGER NOT NULL CHECK (objects_count >= 0),
+  file_size_kb INTEGER NOT NULL CHECK (file_size_kb >= 0),
+  error TEXT NOT NULL,
+  last_failed_node TEXT NOT NULL,
+  target_node TEXT NOT NULL,
+  usage_refunded INTEGER NOT NULL DEFAULT 0 CHECK (usage_refunded IN (0, 1))
+) STRICT;
+INSERT INTO jobs_v4 (
+  seq, job_id, client_uuid, job_type, target, state, node_principal, node_client_id,
+  attempt, max_attempts, created_ms, assigned_ms, lease_deadline_ms, deadline_ms,
+  complete_ms, post_count, replies_count, scroll_pause_ms, sync, usage_charged,
+  reward_units, result_hash, result_content_type, result_bytes, price_cents,
+  objects_count, file_size_kb, error, last_failed_node, target_node, usage_refunded)
+SELECT
+  seq, job_id, client_uuid, job_type, target, state, node_principal, node_client_id,
+  attempt, max_attempts, created_ms, assigned_ms, lease_deadline_ms, deadline_ms,
+  complete_ms, post_count, replies_count, scroll_pause_ms, sync, usage_charged,
+  reward_units, result_hash, result_content_type, result_bytes, price_cents,
+  objects_count, file_size_kb, error, last_failed_node, target_node, usage_refunded
+FROM jobs ORDER BY seq;
+DROP TABLE jobs;
+ALTER TABLE jobs_v4 RENAME TO jobs;
+CREATE INDEX jobs_by_client ON jobs (client_uuid, seq);
+CREATE INDEX jobs_usage ON jobs (client_uuid, created_ms, usage_charged, usage_refunded)
+  WHERE usage_charged = 1 AND usage_refunded = 0;
+CREATE INDEX jobs_open_by_client ON jobs (client_uuid, seq) WHERE state IN ('pending', 'ongoing');
+)sql",
 };
 
 constexpr std::span<const char* const> Migrations() { return kMigrations; }
 
-Status ApplyPending(Database& db) {
+// The number of migrations applied.
+Result<int> ApplyPending(Database& db) {
   RETURN_IF_ERROR(db.Exec(
       "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY NOT NULL) STRICT"));
   ASSIGN_OR_RETURN(const int current, SchemaVersion(db));
   if (current > LatestSchemaVersion()) {
-    return FailedPrecondition("database schema version " + std::to_string(current) +
-                              " is newer than this build's " +
-                              std::to_string(LatestSchemaVersion()) + "; upgrade the server");
+    return Err(FailedPrecondition("database schema version " + std::to_string(current) +
+                                  " is newer than this build's " +
+                                  std::to_string(LatestSchemaVersion()) + "; upgrade the server"));
   }
   for (int version = current + 1; version <= LatestSchemaVersion(); ++version) {
     RETURN_IF_ERROR(db.Exec(Migrations()[version - 1]));
     RETURN_IF_ERROR(
         db.Exec("INSERT INTO schema_version (version) VALUES (" + std::to_string(version) + ")"));
   }
-  return Status::Ok();
+  return LatestSchemaVersion() - current;
+}
+
+// Any row whose foreign key has no parent: Internal, naming the table.
+Status CheckForeignKeys(Database& db) {
+  ASSIGN_OR_RETURN(Query check, db.Prepare("PRAGMA foreign_key_check"));
+  ASSIGN_OR_RETURN(const bool row, check.Step());
+  if (!row) return Status::Ok();
+  return Internal("schema migration left a row of " + check.Text(0) +
+                  " without its parent in " + check.Text(2) + "; nothing was changed");
 }
 
 }  // namespace
@@ -175,13 +246,24 @@ Result<int> SchemaVersion(Database& db) {
 }
 
 Status Migrate(Database& db) {
+  // Foreign keys are off while migrations run, so that a migration may
+  // rebuild a table that others refer to (SQLite's documented way to change
+  // what ALTER TABLE cannot); they are all checked before COMMIT. The pragma
+  // has no effect inside a transaction, hence out here.
+  RETURN_IF_ERROR(db.Exec("PRAGMA foreign_keys = OFF"));
   // IMMEDIATE: two processes opening a fresh file at once must not both
   // decide to apply v1.
-  RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
-  Status status = ApplyPending(db);
+  Status status = db.Exec("BEGIN IMMEDIATE");
+  if (status.ok()) {
+    const Result<int> applied = ApplyPending(db);
+    if (!applied.has_value()) status = applied.error();
+    // Only what a migration changed needs checking: not every row at every start.
+    else if (*applied > 0) status = CheckForeignKeys(db);
+  }
   if (status.ok()) status = db.Exec("COMMIT");
   if (!status.ok() && db.InTransaction()) (void)db.Exec("ROLLBACK");
-  return status;
+  const Status restored = db.Exec("PRAGMA foreign_keys = ON");
+  return status.ok() ? restored : status;
 }
 
 }  // namespace sela::store::sqlite

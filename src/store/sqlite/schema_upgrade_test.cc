@@ -3,6 +3,7 @@
 // by this build.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -276,12 +277,74 @@ TEST_F(SqliteStoreTest, AVersion2DatabaseIsUpgradedInPlaceAndKeepsItsJobsAndUsag
   EXPECT_EQ(UsageLog("acme").value(),
             (std::vector<int64_t>{kT0 + 20, kT0 + 30, kT0 + 60, kT0 + 90}));
   Close();
-  EXPECT_EQ(RawQueryInt(options_.path, "SELECT MAX(version) FROM schema_version"), 3);
-  EXPECT_EQ(RawQueryInt(options_.path, "SELECT COUNT(*) FROM schema_version"), 3);
+  EXPECT_EQ(RawQueryInt(options_.path, "SELECT MAX(version) FROM schema_version"), 4);
+  EXPECT_EQ(RawQueryInt(options_.path, "SELECT COUNT(*) FROM schema_version"), 4);
   EXPECT_EQ(RawQueryText(options_.path,
                          "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_schema "
-                         "WHERE tbl_name IN ('jobs', 'usage_log') ORDER BY name)"),
+                         "WHERE tbl_name IN ('jobs', 'jobs_v4', 'usage_log') ORDER BY name)"),
             "jobs jobs_by_client jobs_open_by_client jobs_usage sqlite_autoindex_jobs_1");
+  // v4 rebuilt jobs: rowids kept, and the idempotency key still finds its job.
+  EXPECT_EQ(RawQueryText(options_.path, "SELECT group_concat(seq || job_id, ' ') FROM "
+                                        "(SELECT seq, job_id FROM jobs ORDER BY seq)"),
+            "1job_a 2job_b 3job_c 4job_d 5job_e 6job_f 7job_g 8job_h");
+  EXPECT_EQ(RawQueryText(options_.path, "PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(RawQueryInt(options_.path, "SELECT COUNT(*) FROM pragma_foreign_key_check"), 0);
+}
+
+// The opcodes SQLite compiles `sql` to (on a read-write connection: a
+// read-only one leaves out the constraint checks of a write).
+std::vector<std::string> Opcodes(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  std::vector<std::string> ops;
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK &&
+      sqlite3_prepare_v2(db, ("EXPLAIN " + sql).c_str(), -1, &stmt, nullptr) == SQLITE_OK) {
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+      ops.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 1)));
+    }
+  } else {
+    ADD_FAILURE() << "cannot explain " << sql << ": " << sqlite3_errmsg(db);
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close_v2(db);
+  return ops;
+}
+
+// v4: the CHECK on jobs.state is tested by comparisons, so a write of a job
+// builds no temporary b-tree (SQLite builds one per statement for an IN list
+// of more than two values: three per job), and still refuses other states.
+TEST_F(SqliteStoreTest, WritingAJobBuildsNoTemporaryBTree) {
+  ASSERT_TRUE(ExecOnFile(options_.path, std::string(kSchemaV1) + kSchemaV2 + V2Data()).ok());
+  ASSERT_NO_FATAL_FAILURE(Open());
+  Close();
+  for (const std::string sql :
+       {"UPDATE jobs SET state = 'ongoing', attempt = ?2 WHERE job_id = ?1 AND state = 'pending'",
+        "UPDATE jobs SET state = 'completed', result_hash = ?2 WHERE job_id = ?1",
+        "INSERT INTO jobs (job_id, state) VALUES (?1, ?2) ON CONFLICT (job_id) DO NOTHING"}) {
+    const std::vector<std::string> ops = Opcodes(options_.path, sql);
+    EXPECT_NE(std::count(ops.begin(), ops.end(), "HaltIfNull"), 0) << sql;  // Checks are there.
+    EXPECT_EQ(std::count(ops.begin(), ops.end(), "OpenEphemeral"), 0) << sql;
+  }
+  EXPECT_FALSE(RawExec(options_.path, "UPDATE jobs SET state = 'running' WHERE job_id = 'job_a'")
+                   .ok());
+  EXPECT_TRUE(RawExec(options_.path, "UPDATE jobs SET state = 'failed' WHERE job_id = 'job_a'")
+                  .ok());
+}
+
+// A file whose rows break a foreign key (written with the checks off) is
+// not migrated: the migration's own check refuses it and nothing changes.
+TEST_F(SqliteStoreTest, AMigrationThatWouldKeepABrokenForeignKeyChangesNothing) {
+  ASSERT_TRUE(ExecOnFile(options_.path,
+                         std::string(kSchemaV1) + kSchemaV2 + V2Data() +
+                             "INSERT INTO idempotency VALUES ('acme', 'key-9', 'r', 'no_such_job');")
+                  .ok());
+  const auto store = SqliteStore::Open(options_, posts_.AsPostFn());
+  ASSERT_FALSE(store.has_value());
+  EXPECT_EQ(store.error().code(), Code::kInternal) << store.error().ToString();
+  EXPECT_NE(store.error().message().find("idempotency"), std::string::npos)
+      << store.error().ToString();
+  EXPECT_EQ(RawQueryInt(options_.path, "SELECT MAX(version) FROM schema_version"), 2);
+  EXPECT_GT(RawQueryInt(options_.path, "SELECT COUNT(*) FROM usage_log"), 0);  // v3 drops it.
 }
 
 }  // namespace
