@@ -209,9 +209,9 @@ void AwaitScrape(Ctx& ctx, std::shared_ptr<ScrapeCall> sc, const store::JobRecor
       case JobOutcome::Kind::kCompleted: {
         // A non-string result was stored as exactly this JSON: use it
         // where it is rather than copy it.
-        std::string stringified;
-        if (!o.stored || o.content->is_string()) stringified = codec::StringifyJs(*o.content);
-        const std::string_view result = stringified.empty() ? std::string_view(*o.stored) : stringified;
+        const bool use_stored = o.stored && !o.content->is_string();
+        const std::string stringified = use_stored ? std::string() : codec::StringifyJs(*o.content);
+        const std::string_view result = use_stored ? std::string_view(*o.stored) : stringified;
         sc->respond(ScrapeSuccessResponse(o.job, result, jobs::ContentAnalysisJson(*o.content, o.job.result_bytes),
                                           "job_result", "URL scraped successfully"));
         return;

@@ -15,12 +15,8 @@ BatchWriter::BatchWriter(BatchWriterOptions options, std::unique_ptr<Database> d
     : options_(options),
       db_(std::move(db)),
       ops_(*db_, std::move(random), limits),
-      post_(std::move(post)) {
-  if (background) {
-    checkpoints_ =
-        std::make_unique<WalCheckpoints>(*db_, std::move(background), checkpoint_limits);
-  }
-}
+      checkpoints_(*db_, std::move(background), checkpoint_limits),
+      post_(std::move(post)) {}
 
 BatchWriter::~BatchWriter() {
   {
@@ -97,7 +93,7 @@ void BatchWriter::Loop() {
     batch_done_.notify_all();
     batch.clear();
     // After the hand-over: the batch's callers do not wait for a checkpoint.
-    if (checkpoints_) checkpoints_->AfterBatch();
+    checkpoints_.AfterBatch();
   }
 }
 
@@ -135,14 +131,12 @@ void BatchWriter::ReportStats(size_t batch_ops) {
   stats_.statements = totals.statements;
   stats_.vm_steps = totals.vm_steps;
   stats_.pages_written = totals.pages_written;
-  if (checkpoints_) {
-    const CheckpointCounts counts = checkpoints_->counts();
-    stats_.checkpoint_passes_background = counts.background_passes;
-    stats_.checkpoints_writer_tail = counts.writer_tails;
-    stats_.checkpoints_writer_all = counts.writer_all;
-    stats_.wal_restarts = counts.generations;
-    stats_.checkpoint_failures = counts.failures;
-  }
+  const CheckpointCounts counts = checkpoints_.counts();
+  stats_.checkpoint_passes_background = counts.background_passes;
+  stats_.checkpoints_writer_tail = counts.writer_tails;
+  stats_.checkpoints_writer_all = counts.writer_all;
+  stats_.wal_restarts = counts.generations;
+  stats_.checkpoint_failures = counts.failures;
   options_.on_batch(stats_);
 }
 

@@ -93,13 +93,13 @@ struct BatchWriterOptions {
 
 class BatchWriter {
  public:
-  // Takes over the open database; the thread starts with Start(). With a
-  // background checkpointer, the WAL is checkpointed as WalCheckpoints says
-  // (checkpointer.h); without one, by SQLite inside the commits.
+  // Takes over the open database and the checkpoint thread beside it; the
+  // WAL is checkpointed as WalCheckpoints says (checkpointer.h). The writer
+  // thread starts with Start().
   BatchWriter(BatchWriterOptions options, std::unique_ptr<Database> db,
               std::function<uint64_t()> random, OperationLimits limits, PostFn post,
-              std::unique_ptr<BackgroundCheckpointer> background = nullptr,
-              CheckpointPolicy::Limits checkpoint_limits = {});
+              std::unique_ptr<BackgroundCheckpointer> background,
+              CheckpointPolicy::Limits checkpoint_limits);
   // Runs what is queued, posts its completions, then stops the thread.
   ~BatchWriter();
   BatchWriter(const BatchWriter&) = delete;
@@ -128,7 +128,7 @@ class BatchWriter {
   const BatchWriterOptions options_;
   std::unique_ptr<Database> db_;
   Operations ops_;
-  std::unique_ptr<WalCheckpoints> checkpoints_;  // Before db_ is closed, gone.
+  WalCheckpoints checkpoints_;  // Destroyed before db_: its thread's connection closes first.
   PostFn post_;
   SqliteStats stats_;  // Writer thread only.
 

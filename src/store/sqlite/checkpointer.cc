@@ -103,8 +103,7 @@ void BackgroundCheckpointer::StopPass() {
   std::unique_lock lock(mu_);
   if (!report_.running) return;
   // SQLite checks for an interrupt between pages, so the pass ends within
-  // a page copy. One that the thread has not begun yet runs whole (a
-  // checkpoint clears the flag as it starts): the wait is then one pass.
+  // a page copy; one that the thread has not begun yet stops at its first.
   db_->Interrupt();
   idle_.wait(lock, [&] { return !report_.running; });
 }
@@ -112,16 +111,6 @@ void BackgroundCheckpointer::StopPass() {
 PassReport BackgroundCheckpointer::Report() const {
   std::lock_guard lock(mu_);
   return report_;
-}
-
-uint64_t BackgroundCheckpointer::failures() const {
-  std::lock_guard lock(mu_);
-  return failures_;
-}
-
-uint64_t BackgroundCheckpointer::copying_passes() const {
-  std::lock_guard lock(mu_);
-  return copying_passes_;
 }
 
 void BackgroundCheckpointer::Loop() {
@@ -150,11 +139,11 @@ void BackgroundCheckpointer::RunPass(uint64_t generation) {
   ++report_.passes;
   report_.generation = generation;
   report_.backfilled = outcome.has_value() ? std::max<int64_t>(outcome->backfilled, 0) : 0;
-  if (report_.backfilled > 0) ++copying_passes_;
+  if (report_.backfilled > 0) ++report_.copying_passes;
   // Unavailable: stopped by StopPass (or by a stop that came just after the
   // pass before it), or the lock was taken; not a failure, just no pass.
   const bool stopped = !outcome.has_value() && outcome.error().code() == Code::kUnavailable;
-  if (!stopped && (!synced || outcome->wal_frames < 0)) ++failures_;
+  if (!stopped && (!synced || outcome->wal_frames < 0)) ++report_.failures;
   idle_.notify_all();
 }
 
@@ -202,9 +191,10 @@ void WalCheckpoints::WriterCheckpoint(bool all) {
 }
 
 CheckpointCounts WalCheckpoints::counts() const {
+  const PassReport pass = background_->Report();
   CheckpointCounts counts = counts_;
-  counts.background_passes = background_->copying_passes();
-  counts.failures += background_->failures();
+  counts.background_passes = pass.copying_passes;
+  counts.failures += pass.failures;
   return counts;
 }
 

@@ -40,6 +40,8 @@ struct PassReport {
   uint64_t passes = 0;      // Passes finished since start.
   uint64_t generation = 0;  // The WAL generation the last pass was asked for.
   int64_t backfilled = 0;   // Frames of that generation in the database file.
+  uint64_t copying_passes = 0;  // Passes that found frames to copy.
+  uint64_t failures = 0;        // Passes that failed (I/O), not those stopped.
 };
 
 // The writer's decision after each commit; pure, so that tests can drive it.
@@ -94,8 +96,6 @@ class BackgroundCheckpointer {
   // it does not count as done), and returns once none is running.
   void StopPass();
   PassReport Report() const;
-  uint64_t failures() const;
-  uint64_t copying_passes() const;  // Passes that found frames to copy.
 
  private:
   BackgroundCheckpointer(std::unique_ptr<Database> db, int db_fd);
@@ -111,8 +111,6 @@ class BackgroundCheckpointer {
   bool stopping_ = false;         // Guarded by mu_.
   uint64_t requested_generation_ = 0;  // Guarded by mu_.
   PassReport report_;             // Guarded by mu_.
-  uint64_t failures_ = 0;         // Guarded by mu_.
-  uint64_t copying_passes_ = 0;   // Guarded by mu_.
   std::thread thread_;
 };
 
