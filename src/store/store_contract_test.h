@@ -227,6 +227,8 @@ struct StoreBackend {
 inline std::string BackendName(const ::testing::TestParamInfo<StoreBackend>& info) {
   return info.param.name;
 }
+// So that gtest names the backend in failures instead of dumping its bytes.
+inline void PrintTo(const StoreBackend& backend, std::ostream* os) { *os << backend.name; }
 
 // A store under test with synchronous helpers: each issues one operation,
 // flushes, runs the posted callbacks and returns the outcome.

@@ -1,0 +1,63 @@
+// Key names of the Redis store (docs/STORAGE.md, "Redis backend").
+//
+// Every key starts with a hash tag naming its domain, `{<prefix>:nodes}`,
+// `{<prefix>:uptime}` or `{<prefix>:jobs}`: a script touches the keys of one
+// domain only, so that a Redis Cluster can hold them (one slot per domain;
+// the domains spread over the cluster's nodes). Variable parts come last
+// (or, for idempotency keys, length-prefixed), so no two records share a key.
+//
+// Pure; thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace sela::store::redis {
+
+class Keys {
+ public:
+  // `prefix`: letters, digits, '_', '-', '.', 1..64 bytes (checked by the
+  // store's Open).
+  explicit Keys(std::string_view prefix)
+      : nodes_("{" + std::string(prefix) + ":nodes}:"),
+        uptime_("{" + std::string(prefix) + ":uptime}:"),
+        jobs_("{" + std::string(prefix) + ":jobs}:") {}
+
+  // Domain prefixes; scripts build the keys they find by reading from these.
+  const std::string& nodes() const { return nodes_; }
+  const std::string& uptime() const { return uptime_; }
+  const std::string& jobs() const { return jobs_; }
+
+  std::string Node(std::string_view principal) const { return nodes_ + "node:" + std::string(principal); }
+  std::string NodesAll() const { return nodes_ + "all"; }        // zset numeric_id → principal
+  std::string NodesActive() const { return nodes_ + "active"; }  // the same, status active only
+  std::string Referrals() const { return nodes_ + "referral"; }  // hash code → principal
+  std::string ClientIdCounter() const { return nodes_ + "counter:client_id"; }
+  std::string SessionIdCounter() const { return nodes_ + "counter:session_id"; }
+
+  std::string UptimeDays(std::string_view principal) const { return uptime_ + "days:" + std::string(principal); }
+  std::string UptimeTotal() const { return uptime_ + "total"; }  // hash principal → online ms
+
+  std::string Client(std::string_view uuid) const { return jobs_ + "client:" + std::string(uuid); }
+  std::string ClientPrefix() const { return jobs_ + "client:"; }
+  std::string ClientKey(std::string_view key_hash) const { return jobs_ + "clientkey:" + std::string(key_hash); }
+  std::string Usage(std::string_view uuid) const { return jobs_ + "usage:" + std::string(uuid); }
+  std::string ClientJobs(std::string_view uuid) const { return jobs_ + "cjobs:" + std::string(uuid); }
+  std::string ClientOpen(std::string_view uuid) const { return jobs_ + "copen:" + std::string(uuid); }
+  std::string Idempotency(std::string_view uuid, std::string_view key) const {
+    return jobs_ + "idem:" + std::to_string(uuid.size()) + ":" + std::string(uuid) + ":" + std::string(key);
+  }
+  std::string Job(std::string_view job_id) const { return jobs_ + "job:" + std::string(job_id); }
+  std::string JobPrefix() const { return jobs_ + "job:"; }
+  std::string OpenJobs() const { return jobs_ + "open"; }  // zset seq → job id
+  std::string JobSeq() const { return jobs_ + "seq"; }
+  std::string Leases(std::string_view process) const { return jobs_ + "leases:" + std::string(process); }
+  std::string Blob(std::string_view hash) const { return jobs_ + "blob:" + std::string(hash); }
+
+ private:
+  std::string nodes_;
+  std::string uptime_;
+  std::string jobs_;
+};
+
+}  // namespace sela::store::redis

@@ -1,0 +1,195 @@
+// RedisStore: the Store on Redis (ARCHITECTURE.md §8), for several server
+// processes on one or more hosts sharing one Redis. See docs/STORAGE.md,
+// "Redis backend", for the keys, the scripts and the guarantees.
+//
+// - One pipelined connection (connection.h), served by the process's event
+//   loop: no thread of its own. Operations issued during one pass of the
+//   loop go out in one write.
+// - Each operation is one command: a plain read or INCRBY, or a Lua script
+//   (scripts.h) for anything that reads before it writes or writes more
+//   than one key, so it is atomic. Long lists are read a page at a time.
+// - Callbacks are delivered in issue order through `post`, those completed
+//   by one read of the socket together in one posted closure.
+// - While Redis is unreachable every operation fails at once with
+//   Unavailable (the server answers 503); the connection comes back by
+//   itself with back-off. An operation written before the connection was
+//   lost reports Unavailable too, though Redis may have applied it: its
+//   outcome is unknown (the transitions are guarded, so repeating one is
+//   refused rather than applied twice).
+// - OK means Redis has applied the operation: it survives kill -9 of this
+//   process. What survives a crash of Redis itself depends on its
+//   persistence settings (docs/STORAGE.md, "Durability with Redis").
+// - Leases written through this store carry its process id as their owner
+//   (RedisOptions::process_id).
+//
+// Thread-safety: every Store method may be called from any thread; calls
+// from other threads are posted to the loop thread, and issue order is the
+// order in which they reach it. Open() and the destructor must not run on
+// another thread while the loop is stopped (they wait for it). Flush() on
+// the loop thread drives the socket itself, so it also works while the loop
+// is not running (at shutdown).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/reactor.h"
+#include "core/status.h"
+#include "store/redis/connection.h"
+#include "store/redis/keys.h"
+#include "store/redis/redis_url.h"
+#include "store/redis/scripts.h"
+#include "store/store.h"
+#include "store/validate.h"
+
+namespace sela::store {
+
+struct RedisOptions {
+  redis::RedisEndpoint endpoint;  // From REDIS_URL, REDIS_PASSWORD, REDIS_DB (redis_url.h).
+  // Start of every key ({<prefix>:nodes}:..., keys.h): letters, digits,
+  // '_', '-', '.'; 1..64 bytes. Deployments sharing a Redis use different ones.
+  std::string key_prefix = "sela";
+  // The owner recorded on the leases this process writes, and its name on
+  // the connection (CLIENT LIST). Letters, digits, '_', '-', '.', ':'; 1..64 bytes.
+  std::string process_id = "sela";
+  // Seeded source for referral codes (required); called on the loop thread.
+  std::function<uint64_t()> random;
+  uint32_t connect_timeout_ms = 2'000;
+  // A reply that takes longer counts as a lost connection.
+  uint32_t reply_timeout_ms = 5'000;
+  uint32_t backoff_min_ms = 50;   // Reconnects wait 50, 100, 200, ... ms,
+  uint32_t backoff_max_ms = 2'000;  // at most this long.
+  // Flush() on the loop thread gives up (and counts the connection as lost)
+  // after this long.
+  uint32_t flush_timeout_ms = 10'000;
+  // Operations issued and not yet delivered; beyond, ResourceExhausted at once.
+  uint32_t pending_ops_max = 65'536;
+  uint32_t page_size = 1'000;  // Records per command when listing nodes or open jobs.
+  // Input limits, as for SQLite (SqliteOptions).
+  uint32_t principal_bytes_max = 256;
+  uint32_t client_id_bytes_max = 64;
+  uint32_t referral_code_attempts_max = 16;
+  uint64_t session_ids_per_reserve_max = 1'000'000;
+  uint32_t id_bytes_max = 256;
+  uint32_t text_bytes_max = 8192;
+  uint64_t result_bytes_max = 64ull << 20;
+  uint32_t jobs_per_list_max = 10'000;
+};
+
+class RedisStore final : public Store {
+ public:
+  // Connects (waiting up to connect_timeout_ms), loads the scripts and
+  // joins the reactor's loop. Errors name the endpoint.
+  static Result<std::unique_ptr<RedisStore>> Open(const RedisOptions& options, Reactor& reactor,
+                                                  PostFn post);
+
+  // Flushes, then closes the connection.
+  ~RedisStore() override;
+
+  void ReserveSessionIds(uint64_t count, Callback<uint64_t> done) override;
+  void RegisterNode(const std::string& principal, const std::string& client_id, int64_t now_ms,
+                    Callback<NodeRecord> done) override;
+  void MarkNodeDisconnected(const std::string& principal, int64_t now_ms, Done done) override;
+  void UpdateNodeMetrics(const std::string& principal, const NodeMetricsUpdate& update,
+                         int64_t now_ms, Done done) override;
+  void SetNodeStatus(const std::string& principal, NodeStatus status, int64_t now_ms,
+                     Done done) override;
+  void SetNodeCapacity(const std::string& principal, uint32_t max_concurrent_jobs,
+                       Done done) override;
+  void AddUptime(std::vector<UptimeDelta> deltas, int64_t now_ms, Done done) override;
+  void GetNode(const std::string& principal, Callback<std::optional<NodeRecord>> done) override;
+  void ListNodes(bool only_active, Callback<std::vector<NodeRecord>> done) override;
+  void GetUptimeDays(const std::string& principal, const std::string& from_day,
+                     const std::string& to_day, Callback<std::vector<UptimeDay>> done) override;
+  void GetTotalUptimeMs(const std::string& principal, Callback<int64_t> done) override;
+  void RegisterApiClient(const ApiClient& client, Callback<ApiClient> done) override;
+  void GetApiClient(const std::string& uuid, Callback<std::optional<ApiClient>> done) override;
+  void FindApiClientByKeyHash(const std::string& key_hash,
+                              Callback<std::optional<ApiClient>> done) override;
+  void GetUsageLog(const std::string& uuid, int64_t from_ms, int64_t to_ms,
+                   Callback<std::vector<int64_t>> done) override;
+  void CreateJob(const CreateJobRequest& request, Callback<CreateJobOutcome> done) override;
+  void LeaseJob(const std::string& job_id, const std::string& node_principal,
+                const std::string& node_client_id, uint32_t attempt, int64_t lease_deadline_ms,
+                int64_t now_ms, Done done) override;
+  void CompleteJob(const std::string& job_id, const JobCompletion& completion, int64_t now_ms,
+                   Callback<CompleteOutcome> done) override;
+  void ReleaseJob(const std::string& job_id, uint32_t attempt, int64_t now_ms, Done done) override;
+  void FailJob(const std::string& job_id, uint32_t attempt, const std::string& error,
+               int64_t now_ms, Done done) override;
+  void GetJob(const std::string& job_id, Callback<std::optional<JobRecord>> done) override;
+  void ListClientJobs(const std::string& client_uuid, std::optional<JobState> state,
+                      uint32_t limit, Callback<std::vector<JobRecord>> done) override;
+  void ListOpenJobs(Callback<std::vector<JobRecord>> done) override;
+  void GetBlob(const std::string& hash, Callback<std::optional<std::string>> done) override;
+  void Ping(Done done) override;
+  void Flush() override;
+
+  // Whether the connection is up now (loop thread).
+  bool connected() const { return main_ && main_->ready(); }
+  // Commands written to Redis since the store opened (loop thread); a
+  // benchmark divides it by jobs for the round trips per job.
+  uint64_t commands_sent() const { return commands_sent_; }
+
+ private:
+  using Kind = redis::Connection::Kind;
+  // Turns an OK reply into the operation's value.
+  template <typename T>
+  using Decoder = std::function<Result<T>(const redisReply*)>;
+  struct Slot {
+    bool ready = false;
+    std::function<void()> deliver;
+  };
+
+  RedisStore(const RedisOptions& options, Reactor& reactor, PostFn post);
+
+  // Runs fn on the loop thread: now if called there, else posted.
+  void OnLoop(std::function<void()> fn);
+  // Reserves the next place in the delivery order.
+  uint64_t NewSlot();
+  void Fill(uint64_t seq, std::function<void()> deliver);
+  // Posts the completed prefix of the delivery order, in order.
+  void DeliverReady();
+  Status Unreachable() const;
+
+  // Answers at once (a refusal, or OK for an empty operation), in order.
+  template <typename T>
+  void Answer(Callback<T> done, Status status);
+  void Answer(Done done, Status status);
+  using Pairs = std::vector<std::pair<std::string, std::string>>;
+  // The node must exist (else NotFound); the field/value pairs are written
+  // in one HSET.
+  void UpdateNodeFields(const char* what, const std::string& principal, const Pairs& pairs, Done done);
+  // Sends one command; its reply (an error reply, or for kScript a refusal
+  // status) becomes the operation's outcome through `decode`.
+  template <typename T>
+  void Send(Callback<T> done, std::string command, Kind kind, const char* what, Decoder<T> decode);
+  void SendDone(Done done, std::string command, Kind kind, const char* what);
+  // EVALSHA <script> <keys>: the start of a script call; the caller adds
+  // the keys, then the arguments.
+  redis::Command ScriptCall(redis::Script script, size_t keys) const;
+  template <typename Item>
+  void Pages(uint64_t seq, Callback<std::vector<Item>> done, std::shared_ptr<std::vector<Item>> items,
+             std::function<std::string(const std::string& after)> page, const char* what,
+             std::function<Status(const redisReply*, std::vector<Item>&)> decode_item, std::string after);
+
+  const RedisOptions options_;
+  Reactor& reactor_;
+  const PostFn post_;
+  const redis::Keys keys_;
+  const JobLimits limits_;
+  std::function<uint64_t()> random_;
+  std::unique_ptr<redis::Connection> main_;
+  std::vector<std::string> shas_;
+  std::deque<Slot> slots_;
+  uint64_t first_seq_ = 0;  // Sequence number of slots_.front().
+  std::vector<std::pair<uint64_t, std::function<void()>>> barriers_;  // Flush() waiting for a seq.
+  uint64_t commands_sent_ = 0;
+};
+
+}  // namespace sela::store
