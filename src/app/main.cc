@@ -1,5 +1,8 @@
 // sela-server: reads configuration, builds the objects in order, serves on
 // one port, drains on SIGTERM/SIGINT.
+#include <unistd.h>
+
+#include <cctype>
 #include <csignal>
 #include <cstdio>
 #include <optional>
@@ -20,6 +23,7 @@
 #include "net/server.h"
 #include "net/ws_codec.h"
 #include "nodes/registry.h"
+#include "store/redis/redis_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace {
@@ -31,8 +35,42 @@ uint64_t OsRandom() {
   return (uint64_t{rd()} << 32) ^ rd();
 }
 
+// This process's name on the leases it writes to Redis: host, pid and a
+// random part (a restarted process is a new owner, so the old one's leases
+// are released as a dead process's).
+std::string ProcessId() {
+  char host[64] = {};
+  ::gethostname(host, sizeof host - 1);
+  std::string id;
+  for (const char* c = host; *c != '\0' && id.size() < 32; ++c) {
+    const bool ok = std::isalnum(static_cast<unsigned char>(*c)) || *c == '-' || *c == '.' || *c == '_';
+    id += ok ? *c : '_';
+  }
+  if (id.empty()) id = "host";
+  char suffix[16];
+  std::snprintf(suffix, sizeof suffix, "%06llx", static_cast<unsigned long long>(OsRandom() & 0xffffff));
+  return id + ":" + std::to_string(::getpid()) + ":" + suffix;
+}
+
+sela::Result<std::unique_ptr<sela::store::Store>> OpenRedisStore(const sela::Config& config,
+                                                                  sela::net::EventLoop& loop) {
+  auto endpoint = sela::store::redis::ParseRedisUrl(config.redis_url, config.redis_password, config.redis_db);
+  if (!endpoint) return sela::Err(endpoint.error());
+  sela::store::RedisOptions options;
+  options.endpoint = *endpoint;
+  options.key_prefix = config.redis_key_prefix;
+  options.process_id = ProcessId();
+  options.random = [rng = std::mt19937_64(OsRandom())]() mutable { return rng(); };
+  auto store = sela::store::RedisStore::Open(options, loop, [&loop](std::function<void()> fn) { loop.Post(std::move(fn)); });
+  if (!store) return sela::Err(store.error());
+  spdlog::info("store: Redis at {}, db {}, keys {{{}:...}}, process {}", endpoint->Describe(), endpoint->db,
+               options.key_prefix, options.process_id);
+  return std::unique_ptr<sela::store::Store>(std::move(*store));
+}
+
 sela::Result<std::unique_ptr<sela::store::Store>> OpenStore(const sela::Config& config,
                                                              sela::net::EventLoop& loop) {
+  if (!config.redis_url.empty()) return OpenRedisStore(config, loop);
   sela::store::SqliteOptions options;
   options.path = config.data_path + "/sela.db";
   options.wal_checkpoint_pages = config.sqlite_checkpoint_pages;

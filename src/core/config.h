@@ -70,10 +70,13 @@ struct Config {
   std::string admin_token;               // ADMIN_TOKEN; empty = admin routes answer 403
   std::string port_file;                 // PORT_FILE; write the bound port here once listening
 
-  // Read now so that a bad value stops start-up; used by later modules.
+  // The Redis store (docs/STORAGE.md "Redis backend"), when REDIS_URL is set.
   std::string redis_url;                 // REDIS_URL; empty = embedded store
   std::string redis_password;            // REDIS_PASSWORD
   uint32_t redis_db = 0;                 // REDIS_DB
+  std::string redis_key_prefix = "sela"; // REDIS_KEY_PREFIX: 1..64 of [A-Za-z0-9_.-]
+
+  // Read now so that a bad value stops start-up; used by later modules.
   uint64_t session_timeout_s = 86'400;   // SESSION_TIMEOUT (seconds)
   uint64_t usage_limit = 10'000;         // USAGE_LIMIT
   uint64_t dead_timeout_ms = 3'600'000;  // DEAD_TIMEOUT

@@ -20,7 +20,7 @@ const std::vector<std::string> kAllVariables = {
     "HTTP_MAX_BODY_BYTES", "HTTP_HEADER_TIMEOUT_MS", "HTTP_REQUEST_TIMEOUT_MS",
     "HTTP_IDLE_TIMEOUT_MS", "WS_MAX_MESSAGE_BYTES", "WS_MAX_OUTBOUND_BYTES",
     "WS_HANDSHAKE_TIMEOUT_MS", "WS_CLOSE_TIMEOUT_MS", "MAX_CONNECTIONS", "DRAIN_TIMEOUT_MS",
-    "LOG_LEVEL", "DATA_PATH", "SQLITE_CHECKPOINT_PAGES", "ADMIN_TOKEN", "REDIS_URL", "REDIS_PASSWORD", "REDIS_DB",
+    "LOG_LEVEL", "DATA_PATH", "SQLITE_CHECKPOINT_PAGES", "ADMIN_TOKEN", "REDIS_URL", "REDIS_PASSWORD", "REDIS_DB", "REDIS_KEY_PREFIX",
     "SESSION_TIMEOUT", "USAGE_LIMIT", "DEAD_TIMEOUT", "MAX_JOBS_PER_CLIENT", "IC_URL",
     "BLOCKCHAIN_ENABLED", "REWARD_DISTRIBUTION_ENABLED", "CANISTER_STORAGE_ENABLED",
 };
@@ -75,7 +75,8 @@ TEST(LoadConfig, ReadsEveryVariable) {
       {"DATA_PATH", "/var/lib/sela"},
       {"SQLITE_CHECKPOINT_PAGES", "2000"},
       {"ADMIN_TOKEN", "s3cret"},
-      {"REDIS_URL", "rediss://cache.internal:6380"},
+      {"REDIS_URL", "redis://cache.internal:6380"},
+      {"REDIS_KEY_PREFIX", "prod-eu.1"},
       {"REDIS_PASSWORD", "pw"},
       {"REDIS_DB", "3"},
       {"SESSION_TIMEOUT", "3600"},
@@ -111,7 +112,8 @@ TEST(LoadConfig, ReadsEveryVariable) {
   EXPECT_EQ(config->data_path, "/var/lib/sela");
   EXPECT_EQ(config->sqlite_checkpoint_pages, 2000u);
   EXPECT_EQ(config->admin_token, "s3cret");
-  EXPECT_EQ(config->redis_url, "rediss://cache.internal:6380");
+  EXPECT_EQ(config->redis_url, "redis://cache.internal:6380");
+  EXPECT_EQ(config->redis_key_prefix, "prod-eu.1");
   EXPECT_EQ(config->redis_password, "pw");
   EXPECT_EQ(config->redis_db, 3u);
   EXPECT_EQ(config->session_timeout_s, 3600u);
@@ -201,7 +203,7 @@ TEST(LoadConfig, EveryNumericVariableRejectsTextAndNamesItself) {
     // TLS files must come in pairs; TlsCertificateAndKeyComeTogether covers them.
     if (name.starts_with("TLS_")) continue;
     const bool is_text = name == "HOST" || name == "DATA_PATH" || name == "ADMIN_TOKEN" ||
-                         name == "REDIS_PASSWORD" || name == "IC_URL";
+                         name == "REDIS_PASSWORD" || name == "REDIS_KEY_PREFIX" || name == "IC_URL";
     if (is_text) {
       EXPECT_TRUE(config.has_value()) << name;
       continue;
@@ -275,11 +277,22 @@ TEST(LoadConfig, TlsCertificateAndKeyComeTogether) {
 
 TEST(LoadConfig, RedisUrlNeedsARedisSchemeAndIsNotEchoed) {
   const std::string error = ErrorOf({{"REDIS_URL", "http://:hunter2@cache:6379"}});
-  EXPECT_EQ(error, "REDIS_URL: expected a URL starting with redis:// or rediss://");
+  EXPECT_EQ(error, "REDIS_URL: expected a URL starting with redis:// or unix://");
   EXPECT_EQ(error.find("hunter2"), std::string::npos);
   EXPECT_NE(ErrorOf({{"REDIS_URL", "cache:6379"}}), "");
   EXPECT_EQ(ErrorOf({{"REDIS_URL", "redis://cache:6379/2"}}), "");
-  EXPECT_EQ(ErrorOf({{"REDIS_URL", "rediss://cache:6380"}}), "");
+  EXPECT_EQ(ErrorOf({{"REDIS_URL", "unix:///run/redis.sock"}}), "");
+  // TLS is refused rather than silently sent in clear text.
+  EXPECT_NE(ErrorOf({{"REDIS_URL", "rediss://:hunter2@cache:6380"}}).find("TLS"), std::string::npos);
+  EXPECT_EQ(ErrorOf({{"REDIS_URL", "rediss://:hunter2@cache:6380"}}).find("hunter2"), std::string::npos);
+}
+
+TEST(LoadConfig, RedisKeyPrefixIsAShortName) {
+  EXPECT_EQ(ErrorOf({{"REDIS_KEY_PREFIX", "sela_2.a-b"}}), "");
+  for (const char* bad : {"{sela}", "a b", "x:y"}) {
+    EXPECT_NE(ErrorOf({{"REDIS_KEY_PREFIX", bad}}).find("REDIS_KEY_PREFIX"), std::string::npos) << bad;
+  }
+  EXPECT_NE(ErrorOf({{"REDIS_KEY_PREFIX", std::string(65, 'a')}}), "");
 }
 
 TEST(LoadConfig, LogLevelAcceptsEveryNameInAnyCase) {

@@ -385,7 +385,8 @@ void Connection::ResumeAfterReload() {
 }
 
 void Connection::Fail(const Status& why) {
-  const bool was_up = state_ == State::kReady || state_ == State::kHandshake;
+  const bool was_ready = state_ == State::kReady;
+  const bool was_up = was_ready || state_ == State::kHandshake;
   if (fd_ >= 0) {
     if (attached_) reactor_.Unwatch(fd_);
     ::close(fd_);
@@ -414,7 +415,8 @@ void Connection::Fail(const Status& why) {
     }
   }
   if (was_up) {
-    if (state_ != State::kClosed) spdlog::warn("lost the connection to {}", where);
+    // A refused handshake is reported with the reconnect attempts.
+    if (state_ != State::kClosed && was_ready) spdlog::warn("lost the connection to {}", where);
     if (hooks_.on_down) hooks_.on_down(Unavailable(where));
   }
   if (attached_ && state_ == State::kDown) ScheduleReconnect();
