@@ -104,6 +104,7 @@ RedisStore::RedisStore(const RedisOptions& options, Reactor& reactor, PostFn pos
       reactor_(reactor),
       post_(std::move(post)),
       keys_(options.key_prefix),
+      channel_prefix_(options.key_prefix + ":" + std::to_string(options.endpoint.db) + ":"),
       limits_{.principal_bytes_max = options.principal_bytes_max,
               .client_id_bytes_max = options.client_id_bytes_max,
               .id_bytes_max = options.id_bytes_max,
@@ -197,6 +198,10 @@ Command RedisStore::ScriptCall(Script script, size_t keys) const {
   command.Arg(index < shas_.size() ? shas_[index] : std::string(40, '0'));
   command.Uint(keys);
   return command;
+}
+
+void RedisStore::JobContext(Command& command) const {
+  command.Arg(keys_.jobs()).Arg(channel_prefix_).Arg(options_.process_id);
 }
 
 void RedisStore::Flush() {

@@ -173,6 +173,8 @@ class RedisStore final : public Store {
   // EVALSHA <script> <keys>: the start of a script call; the caller adds
   // the keys, then the arguments.
   redis::Command ScriptCall(redis::Script script, size_t keys) const;
+  // The arguments every job and cluster script starts with (scripts.h).
+  void JobContext(redis::Command& command) const;
   template <typename Item>
   void Pages(uint64_t seq, Callback<std::vector<Item>> done, std::shared_ptr<std::vector<Item>> items,
              std::function<std::string(const std::string& after)> page, const char* what,
@@ -182,6 +184,7 @@ class RedisStore final : public Store {
   Reactor& reactor_;
   const PostFn post_;
   const redis::Keys keys_;
+  const std::string channel_prefix_;  // "<key prefix>:<db>:": pub/sub is not per database.
   const JobLimits limits_;
   std::function<uint64_t()> random_;
   std::unique_ptr<redis::Connection> main_;

@@ -105,14 +105,14 @@ void RedisStore::CreateJob(const CreateJobRequest& request, Callback<CreateJobOu
     const bool leased = job.state == JobState::kOngoing;
     const bool keyed = !request.idempotency_key.empty();
     const std::string& uuid = job.client_uuid;
-    Command c = ScriptCall(Script::kCreateJob, 9);
+    Command c = ScriptCall(Script::kCreateJob, 8);
     c.Arg(keys_.Job(job.job_id)).Arg(keys_.Client(uuid)).Arg(keys_.Usage(uuid)).Arg(keys_.ClientJobs(uuid));
     c.Arg(keys_.ClientOpen(uuid)).Arg(keys_.OpenJobs()).Arg(keys_.JobSeq());
-    c.Arg(keyed ? keys_.Idempotency(uuid, request.idempotency_key) : keys_.Idempotency(uuid, ""));
-    c.Arg(keys_.Leases(options_.process_id));
+    c.Arg(keys_.Idempotency(uuid, keyed ? request.idempotency_key : std::string()));
+    JobContext(c);
     c.Arg(job.job_id).Arg(uuid).Arg(request.charge_usage ? "1" : "0").Arg(keyed ? "1" : "0");
-    c.Arg(request.request_hash).Int(job.created_ms).Arg(keys_.JobPrefix());
-    c.Arg(leased ? options_.process_id : std::string());
+    c.Arg(request.request_hash).Int(job.created_ms).Arg(leased ? "1" : "0").Arg(job.sync ? "1" : "0");
+    c.Arg(job.target_node);
     redis::AppendJobPairs(c, job);
     Send<CreateJobOutcome>(std::move(done), c.Finish(), Kind::kScript, "CreateJob",
                            [job = std::move(job)](const redisReply* r) -> Result<CreateJobOutcome> {
@@ -137,10 +137,10 @@ void RedisStore::LeaseJob(const std::string& job_id, const std::string& node_pri
     if (st.ok()) st = ValidateNowMs(now_ms);
     if (st.ok() && lease_deadline_ms < 0) st = InvalidArgument("lease_deadline_ms is negative");
     if (!st.ok()) return Answer(std::move(done), std::move(st));
-    Command c = ScriptCall(Script::kLeaseJob, 2);
-    c.Arg(keys_.Job(job_id)).Arg(keys_.Leases(options_.process_id));
+    Command c = ScriptCall(Script::kLeaseJob, 1);
+    c.Arg(keys_.Job(job_id));
+    JobContext(c);
     c.Arg(job_id).Uint(attempt).Arg(node_principal).Arg(node_client_id).Int(now_ms).Int(lease_deadline_ms);
-    c.Arg(options_.process_id);
     SendDone(std::move(done), c.Finish(), Kind::kScript, "LeaseJob");
   });
 }
@@ -155,10 +155,11 @@ void RedisStore::CompleteJob(const std::string& job_id, const JobCompletion& com
     if (!st.ok()) return Answer(std::move(done), std::move(st));
     Command c = ScriptCall(Script::kCompleteJob, 2);
     c.Arg(keys_.Job(job_id)).Arg(keys_.Blob(completion.result_hash));
+    JobContext(c);
     c.Arg(job_id).Arg(completion.node_principal).Uint(completion.attempt).Int(now_ms).Arg(completion.result_hash);
     c.Arg(completion.result_content_type).Uint(completion.result.size()).Int(completion.reward_units);
     c.Int(completion.price_cents).Int(completion.objects_count).Int(completion.file_size_kb);
-    c.Arg(completion.result).Arg(keys_.jobs());
+    c.Arg(completion.result);
     Send<CompleteOutcome>(std::move(done), c.Finish(), Kind::kScript, "CompleteJob",
                           [](const redisReply* r) -> Result<CompleteOutcome> {
                             return redis::ToInt(redis::Element(r, 1)) == 1 ? CompleteOutcome::kCompleted
@@ -174,7 +175,9 @@ void RedisStore::ReleaseJob(const std::string& job_id, uint32_t attempt, int64_t
     if (st.ok()) st = ValidateNowMs(now_ms);
     if (!st.ok()) return Answer(std::move(done), std::move(st));
     Command c = ScriptCall(Script::kReleaseJob, 1);
-    c.Arg(keys_.Job(job_id)).Arg(job_id).Uint(attempt).Int(now_ms).Arg(keys_.jobs());
+    c.Arg(keys_.Job(job_id));
+    JobContext(c);
+    c.Arg(job_id).Uint(attempt).Int(now_ms);
     SendDone(std::move(done), c.Finish(), Kind::kScript, "ReleaseJob");
   });
 }
@@ -187,7 +190,9 @@ void RedisStore::FailJob(const std::string& job_id, uint32_t attempt, const std:
     if (st.ok()) st = ValidateNowMs(now_ms);
     if (!st.ok()) return Answer(std::move(done), std::move(st));
     Command c = ScriptCall(Script::kFailJob, 1);
-    c.Arg(keys_.Job(job_id)).Arg(job_id).Uint(attempt).Int(now_ms).Arg(error).Arg(keys_.jobs());
+    c.Arg(keys_.Job(job_id));
+    JobContext(c);
+    c.Arg(job_id).Uint(attempt).Int(now_ms).Arg(error);
     SendDone(std::move(done), c.Finish(), Kind::kScript, "FailJob");
   });
 }

@@ -1,29 +1,17 @@
 #include "store/redis/scripts.h"
 
-#include <array>
 #include <string_view>
 
 #include "core/status.h"
 #include "store/redis/records.h"
+#include "store/redis/scripts_internal.h"
 
 namespace sela::store::redis {
 namespace {
 
 // Lua numbers are doubles: counters and times stay exact below 2^53, and
 // anything added up with money later goes through INCRBY instead.
-constexpr std::string_view kHelpers = R"lua(
-local function refused(id, j, wanted)
-  return 'job ' .. id .. ' is ' .. j[1] .. ' with attempt ' .. (j[2] or '0') ..
-         ' (node ' .. (j[3] or '') .. '), not ' .. wanted
-end
--- A job leaves the open indexes and its owner's leases.
-local function close_job(pre, id, client, owner)
-  redis.call('ZREM', pre .. 'open', id)
-  redis.call('ZREM', pre .. 'copen:' .. client, id)
-  if owner then redis.call('SREM', pre .. 'leases:' .. owner, id) end
-  redis.call('HDEL', pre .. 'job:' .. id, 'owner')
-end
-)lua";
+
 
 // KEYS: node, all, active, referral, client_id counter.
 // ARGV: principal, client_id, now_ms, default capacity, candidate codes...
@@ -137,167 +125,21 @@ if not uuid then return {OK, false} end
 return {OK, redis.call('HMGET', ARGV[1] .. uuid, unpack(CLIENT_FIELDS))}
 )lua";
 
-// KEYS: job, client, usage, client's jobs, client's open jobs, open jobs,
-// seq counter, idempotency key, owner's leases.
-// ARGV: job_id, client uuid, charge (1/0), has key (1/0), request hash,
-// created_ms, job key prefix, owner ('' unless created leased), then the
-// job's field/value pairs. Returns {OK, 1} created or {OK, 0, values} for
-// an idempotent repeat.
-constexpr std::string_view kCreateJob = R"lua(
-local id, uuid = ARGV[1], ARGV[2]
-if ARGV[4] == '1' then
-  local idem = redis.call('HMGET', KEYS[8], 'request_hash', 'job_id')
-  if idem[1] then
-    if idem[1] ~= ARGV[5] then
-      return {CONFLICT, 'idempotency key of client ' .. uuid .. ' was used with a different request'}
-    end
-    local earlier = redis.call('HMGET', ARGV[7] .. idem[2], unpack(JOB_FIELDS))
-    if not earlier[1] then return {INTERNAL, 'idempotency key points at missing job ' .. idem[2]} end
-    return {OK, 0, earlier}
-  end
-end
-local usage = redis.call('HMGET', KEYS[2], 'usage_count', 'usage_limit')
-if not usage[1] then return {INVALID_ARGUMENT, 'no API client with uuid ' .. uuid} end
-if ARGV[3] == '1' and tonumber(usage[1]) >= tonumber(usage[2]) then
-  return {RESOURCE_EXHAUSTED, 'API client ' .. uuid .. ' has used ' .. usage[1] .. ' of its ' .. usage[2] .. ' usages'}
-end
-if redis.call('EXISTS', KEYS[1]) == 1 then return {ALREADY_EXISTS, 'job id ' .. id .. ' is taken'} end
-local seq = redis.call('INCR', KEYS[7])
-redis.call('HSET', KEYS[1], unpack(ARGV, 9))
-redis.call('ZADD', KEYS[4], seq, id)
-redis.call('ZADD', KEYS[5], seq, id)
-redis.call('ZADD', KEYS[6], seq, id)
-if ARGV[3] == '1' then
-  redis.call('HINCRBY', KEYS[2], 'usage_count', 1)
-  redis.call('ZADD', KEYS[3], ARGV[6], id)
-end
-if ARGV[4] == '1' then redis.call('HSET', KEYS[8], 'request_hash', ARGV[5], 'job_id', id) end
-if ARGV[8] ~= '' then
-  redis.call('HSET', KEYS[1], 'owner', ARGV[8])
-  redis.call('SADD', KEYS[9], id)
-end
-return {OK, 1}
-)lua";
-
-// KEYS: job, owner's leases. ARGV: job_id, attempt, node, node client id,
-// now_ms, lease deadline, owner.
-constexpr std::string_view kLeaseJob = R"lua(
-local j = redis.call('HMGET', KEYS[1], 'state', 'attempt', 'node_principal')
-if not j[1] then return {NOT_FOUND, 'no job with id ' .. ARGV[1]} end
-local attempt = tonumber(ARGV[2])
-if j[1] ~= 'pending' or (tonumber(j[2]) or 0) ~= attempt - 1 then
-  return {FAILED_PRECONDITION, refused(ARGV[1], j, 'pending with attempt ' .. (attempt - 1))}
-end
-redis.call('HSET', KEYS[1], 'state', 'ongoing', 'attempt', ARGV[2], 'node_principal', ARGV[3],
-           'node_client_id', ARGV[4], 'assigned_ms', ARGV[5], 'lease_deadline_ms', ARGV[6], 'owner', ARGV[7])
-redis.call('SADD', KEYS[2], ARGV[1])
-return {OK}
-)lua";
-
-// KEYS: job, blob. ARGV: job_id, node, attempt, now_ms, result hash, content
-// type, result bytes, reward, price, objects, file kB, result, job domain
-// prefix. Returns {OK, 1} completed or {OK, 0} for a repeat.
-constexpr std::string_view kCompleteJob = R"lua(
-local j = redis.call('HMGET', KEYS[1], 'state', 'attempt', 'node_principal', 'client_uuid', 'owner')
-if not j[1] then return {NOT_FOUND, 'no job with id ' .. ARGV[1]} end
-local same = j[3] == ARGV[2] and tonumber(j[2]) == tonumber(ARGV[3])
-if j[1] == 'ongoing' and same then
-  local stored = redis.call('GET', KEYS[2])
-  if stored then
-    if stored ~= ARGV[12] then return {CONFLICT, 'blob ' .. ARGV[5] .. ' is stored with different bytes'} end
-  else
-    redis.call('SET', KEYS[2], ARGV[12])
-  end
-  redis.call('HSET', KEYS[1], 'state', 'completed', 'complete_ms', ARGV[4], 'lease_deadline_ms', '0',
-             'result_hash', ARGV[5], 'result_content_type', ARGV[6], 'result_bytes', ARGV[7],
-             'reward_units', ARGV[8], 'price_cents', ARGV[9], 'objects_count', ARGV[10], 'file_size_kb', ARGV[11])
-  close_job(ARGV[13], ARGV[1], j[4], j[5])
-  return {OK, 1}
-end
-if j[1] == 'completed' and same then return {OK, 0} end
-return {FAILED_PRECONDITION, refused(ARGV[1], j, 'ongoing with attempt ' .. ARGV[3] .. ' held by ' .. ARGV[2])}
-)lua";
-
-// KEYS: job. ARGV: job_id, attempt, now_ms, job domain prefix.
-constexpr std::string_view kReleaseJob = R"lua(
-local j = redis.call('HMGET', KEYS[1], 'state', 'attempt', 'node_principal', 'owner')
-if not j[1] then return {NOT_FOUND, 'no job with id ' .. ARGV[1]} end
-if j[1] ~= 'ongoing' or tonumber(j[2]) ~= tonumber(ARGV[2]) then
-  return {FAILED_PRECONDITION, refused(ARGV[1], j, 'ongoing with attempt ' .. ARGV[2])}
-end
-redis.call('HSET', KEYS[1], 'state', 'pending', 'last_failed_node', j[3] or '', 'lease_deadline_ms', '0')
-if j[4] then redis.call('SREM', ARGV[4] .. 'leases:' .. j[4], ARGV[1]) end
-redis.call('HDEL', KEYS[1], 'owner')
-return {OK}
-)lua";
-
-// KEYS: job. ARGV: job_id, attempt, now_ms, error, job domain prefix. A
-// charged sync job gives its usage back.
-constexpr std::string_view kFailJob = R"lua(
-local j = redis.call('HMGET', KEYS[1], 'state', 'attempt', 'node_principal', 'client_uuid', 'owner', 'sync',
-                     'usage_charged')
-if not j[1] then return {NOT_FOUND, 'no job with id ' .. ARGV[1]} end
-if (j[1] ~= 'pending' and j[1] ~= 'ongoing') or (tonumber(j[2]) or 0) ~= tonumber(ARGV[2]) then
-  return {FAILED_PRECONDITION, refused(ARGV[1], j, 'pending or ongoing with attempt ' .. ARGV[2])}
-end
-redis.call('HSET', KEYS[1], 'state', 'failed', 'complete_ms', ARGV[3], 'error', ARGV[4], 'reward_units', '0',
-           'lease_deadline_ms', '0')
-local pre = ARGV[5]
-if j[6] == '1' and j[7] == '1' then
-  redis.call('HSET', KEYS[1], 'usage_refunded', '1')
-  redis.call('HINCRBY', pre .. 'client:' .. j[4], 'usage_count', -1)
-  redis.call('ZREM', pre .. 'usage:' .. j[4], ARGV[1])
-end
-close_job(pre, ARGV[1], j[4], j[5])
-return {OK}
-)lua";
-
-// KEYS: the client's jobs, the client's open jobs. ARGV: job key prefix,
-// state ('' for any), limit. Oldest first.
-constexpr std::string_view kClientJobs = R"lua(
-local limit = tonumber(ARGV[3])
-local out = {}
-if limit == 0 then return {OK, out} end
-if ARGV[2] == '' then
-  for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, limit - 1)) do
-    out[#out + 1] = redis.call('HMGET', ARGV[1] .. id, unpack(JOB_FIELDS))
-  end
-  return {OK, out}
-end
-local source = KEYS[1]
-if ARGV[2] == 'pending' or ARGV[2] == 'ongoing' then source = KEYS[2] end
-local start, page = 0, 256
-while #out < limit do
-  local ids = redis.call('ZRANGE', source, start, start + page - 1)
-  if #ids == 0 then break end
-  for _, id in ipairs(ids) do
-    local values = redis.call('HMGET', ARGV[1] .. id, unpack(JOB_FIELDS))
-    if values[#values] == ARGV[2] then
-      out[#out + 1] = values
-      if #out == limit then break end
-    end
-  end
-  start = start + page
-end
-return {OK, out}
-)lua";
-
-// KEYS: open jobs. ARGV: job key prefix, after seq, count. Returns seq,
-// values, ...
-constexpr std::string_view kOpenJobsPage = R"lua(
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[2], '+inf', 'WITHSCORES', 'LIMIT', 0, ARGV[3])
-local out = {}
-for i = 1, #ids, 2 do
-  out[#out + 1] = ids[i + 1]
-  out[#out + 1] = redis.call('HMGET', ARGV[1] .. ids[i], unpack(JOB_FIELDS))
-end
-return {OK, out}
-)lua";
-
-constexpr std::array<std::string_view, static_cast<size_t>(Script::kCount)> kBodies = {
-    kRegisterNode, kUpdateNode,   kSetNodeStatus, kAddUptime,  kUptimeDays,  kNodesPage,   kRegisterClient, kFindClient,
-    kCreateJob,    kLeaseJob,     kCompleteJob,   kReleaseJob, kFailJob,     kClientJobs,  kOpenJobsPage,
-};
+// Scripts on nodes, uptime and API clients; the job scripts are in
+// scripts_jobs.cc.
+std::string_view Body(Script script) {
+  switch (script) {
+    case Script::kRegisterNode: return kRegisterNode;
+    case Script::kUpdateNode: return kUpdateNode;
+    case Script::kSetNodeStatus: return kSetNodeStatus;
+    case Script::kAddUptime: return kAddUptime;
+    case Script::kUptimeDays: return kUptimeDays;
+    case Script::kNodesPage: return kNodesPage;
+    case Script::kRegisterClient: return kRegisterClient;
+    case Script::kFindClient: return kFindClient;
+    default: return JobScriptBody(script);
+  }
+}
 
 std::string Prologue() {
   auto code = [](Code c) { return std::to_string(static_cast<int>(c)); };
@@ -312,7 +154,7 @@ std::string Prologue() {
          "local JOB_FIELDS = " + LuaList(JobFields()) + "\n" +
          "local NODE_FIELDS = " + LuaList(NodeFields()) + "\n" +
          "local CLIENT_FIELDS = " + LuaList(ClientFields()) + "\n" +
-         "local DAY_FIELDS = " + LuaList(DayFields()) + "\n" + std::string(kHelpers);
+         "local DAY_FIELDS = " + LuaList(DayFields()) + "\n";
 }
 
 }  // namespace
@@ -320,8 +162,13 @@ std::string Prologue() {
 std::vector<std::string> ScriptBodies() {
   const std::string prologue = Prologue();
   std::vector<std::string> bodies;
-  bodies.reserve(kBodies.size());
-  for (std::string_view body : kBodies) bodies.push_back(prologue + std::string(body));
+  const std::string job_helpers(JobScriptHelpers());
+  bodies.reserve(static_cast<size_t>(Script::kCount));
+  for (size_t i = 0; i < static_cast<size_t>(Script::kCount); ++i) {
+    const auto script = static_cast<Script>(i);
+    const bool job = script >= Script::kCreateJob;
+    bodies.push_back(prologue + (job ? job_helpers : std::string()) + std::string(Body(script)));
+  }
   return bodies;
 }
 

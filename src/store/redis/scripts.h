@@ -3,6 +3,9 @@
 // a script alone). Loaded with SCRIPT LOAD at every connect, called with
 // EVALSHA (connection.h handles NOSCRIPT).
 //
+// Job and cluster scripts take the same first three arguments: the jobs
+// domain's key prefix, the pub/sub channel prefix and this process's id.
+//
 // Every script returns an array whose first element is a status, 0 for OK
 // or a sela::Code number, then either the operation's values or, for a
 // refusal, the message. Scripts get every argument already validated
@@ -35,6 +38,16 @@ enum class Script : size_t {
   kFailJob,
   kClientJobs,
   kOpenJobsPage,
+  // The cluster (cluster.h, redis_cluster.h).
+  kHeartbeat,
+  kLeave,
+  kClaim,
+  kTakeClaimed,
+  kGiveBack,
+  kNodeOnline,
+  kNodeOffline,
+  kFindNode,
+  kExpireJob,
   kCount,
 };
 
