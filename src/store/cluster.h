@@ -47,6 +47,11 @@ class Cluster {
     // The connection to the store came back after a loss: pub/sub messages
     // may have been missed meanwhile (waiters re-read their jobs).
     std::function<void()> reconnected;
+    // This process's heartbeats did not reach the store for a TTL: the
+    // others gave it up for dead and released what it held (its leases'
+    // results will be refused) and its nodes' presence. The service
+    // announces its nodes again.
+    std::function<void()> reaped;
   };
 
   virtual ~Cluster() = default;

@@ -427,7 +427,7 @@ void Connection::ScheduleReconnect() {
   const uint64_t delay_ms =
       std::min<uint64_t>(uint64_t{options_.backoff_min_ms} << shift, options_.backoff_max_ms);
   ++failures_;
-  if ((failures_ & (failures_ - 1)) == 0 && failures_ > 1) {  // 2, 4, 8, ...: not every attempt.
+  if ((failures_ & (failures_ - 1)) == 0 && failures_ >= 4) {  // 4, 8, 16, ...: not every attempt.
     spdlog::warn("Redis at {} still unreachable after {} attempts: {}", options_.endpoint.Describe(), failures_ - 1,
                  last_failure_.message());
   }

@@ -128,6 +128,11 @@ RedisStore::RedisStore(const RedisOptions& options, Reactor& reactor, PostFn pos
 RedisStore::~RedisStore() {
   Flush();
   RunOnLoop(reactor_, [this] {
+    started_ = false;
+    // Cluster calls (not in the delivery order) are answered too.
+    if (main_) main_->DriveUntilIdle(std::chrono::milliseconds(options_.flush_timeout_ms));
+    blocking_.reset();
+    subscriber_.reset();
     main_.reset();
     DeliverReady();
   });

@@ -21,6 +21,9 @@
 //   persistence settings (docs/STORAGE.md, "Durability with Redis").
 // - Leases written through this store carry its process id as their owner
 //   (RedisOptions::process_id).
+// - It is also the Cluster (cluster.h) of the processes sharing the Redis:
+//   two more connections, one for the blocking take from the shared queue
+//   and one subscribed to this process's channel and the broadcast channel.
 //
 // Thread-safety: every Store method may be called from any thread; calls
 // from other threads are posted to the loop thread, and issue order is the
@@ -40,6 +43,7 @@
 
 #include "core/reactor.h"
 #include "core/status.h"
+#include "store/cluster.h"
 #include "store/redis/connection.h"
 #include "store/redis/keys.h"
 #include "store/redis/redis_url.h"
@@ -70,6 +74,12 @@ struct RedisOptions {
   // Operations issued and not yet delivered; beyond, ResourceExhausted at once.
   uint32_t pending_ops_max = 65'536;
   uint32_t page_size = 1'000;  // Records per command when listing nodes or open jobs.
+  // Cluster: a process whose heartbeat is this old is dead and what it held
+  // is released (REDIS_PROCESS_TTL_MS). Heartbeats come every third of it.
+  uint32_t process_ttl_ms = 10'000;
+  // Wall-clock milliseconds, for the times the cluster writes (a dead
+  // process's jobs that fail); required by Start().
+  std::function<int64_t()> now_ms;
   // Input limits, as for SQLite (SqliteOptions).
   uint32_t principal_bytes_max = 256;
   uint32_t client_id_bytes_max = 64;
@@ -81,7 +91,7 @@ struct RedisOptions {
   uint32_t jobs_per_list_max = 10'000;
 };
 
-class RedisStore final : public Store {
+class RedisStore final : public Store, public Cluster {
  public:
   // Connects (waiting up to connect_timeout_ms), loads the scripts and
   // joins the reactor's loop. Errors name the endpoint.
@@ -129,6 +139,21 @@ class RedisStore final : public Store {
   void GetBlob(const std::string& hash, Callback<std::optional<std::string>> done) override;
   void Ping(Done done) override;
   void Flush() override;
+
+  // Cluster (cluster.h); loop thread.
+  Status Start(Events events) override;
+  void Leave(std::function<void(Status)> done) override;
+  const std::string& process_id() const override { return options_.process_id; }
+  void WantJobs(uint32_t free_slots) override;
+  void GiveBack(std::vector<std::string> job_ids) override;
+  void NodeOnline(const std::string& principal) override;
+  void NodeOffline(const std::string& principal) override;
+  void FindNode(const std::string& principal,
+                std::function<void(Result<std::optional<std::string>>)> done) override;
+  void SendToNode(const std::string& process, const std::string& principal, const std::string& text) override;
+  void Broadcast(const std::string& text) override;
+  void ExpireJob(const std::string& job_id, int64_t now_ms, const std::string& error,
+                 std::function<void(Result<bool>)> done) override;
 
   // Whether the connection is up now (loop thread).
   bool connected() const { return main_ && main_->ready(); }
@@ -180,6 +205,19 @@ class RedisStore final : public Store {
              std::function<std::string(const std::string& after)> page, const char* what,
              std::function<Status(const redisReply*, std::vector<Item>&)> decode_item, std::string after);
 
+  // ---- cluster (redis_cluster.cc) ----
+  // Sends a cluster script on the main connection; `done` gets its payload
+  // (or the failure) on the loop thread. Not part of the delivery order.
+  void ClusterCall(redis::Command command, const char* what,
+                   std::function<void(Result<const redisReply*>)> done);
+  void Heartbeat();
+  void ScheduleHeartbeat();
+  void TakeMore();
+  void OnTaken(Result<redis::Reply> reply);
+  void OnMessage(redis::Reply message);
+  void TakeClaimed();
+  void DeliverJobs(const redisReply* list, const char* what);
+
   const RedisOptions options_;
   Reactor& reactor_;
   const PostFn post_;
@@ -193,6 +231,19 @@ class RedisStore final : public Store {
   uint64_t first_seq_ = 0;  // Sequence number of slots_.front().
   std::vector<std::pair<uint64_t, std::function<void()>>> barriers_;  // Flush() waiting for a seq.
   uint64_t commands_sent_ = 0;
+
+  // Cluster state.
+  Events events_;
+  std::unique_ptr<redis::Connection> blocking_;    // BLMOVE from the shared queue.
+  std::unique_ptr<redis::Connection> subscriber_;  // This process's channel and the broadcast one.
+  bool started_ = false;
+  bool leaving_ = false;
+  bool subscribed_once_ = false;
+  uint32_t want_ = 0;            // Free slots the service reported.
+  bool take_outstanding_ = false;
+  uint64_t heartbeats_ = 0;  // Answered; the first one finds the process unknown.
+  std::vector<std::string> sent_here_;  // Jobs routed here, to read at the end of the read.
+  std::shared_ptr<RedisStore*> alive_ = std::make_shared<RedisStore*>(this);
 };
 
 }  // namespace sela::store

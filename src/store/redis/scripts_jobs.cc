@@ -94,27 +94,33 @@ end
 -- (failed when out of attempts), the jobs it had taken to their place, its
 -- nodes' presence away.
 local function reap(pre, chan, me, p, now)
+  -- Released leases and taken jobs go back to the front oldest first:
+  -- pushed one by one, newest first.
+  local back = {}
   for _, id in ipairs(redis.call('SMEMBERS', pre .. 'leases:' .. p)) do
     local key = pre .. 'job:' .. id
     local j = redis.call('HMGET', key, unpack(FAIL_FIELDS))
     if j[1] == 'ongoing' and j[5] == p then
       local max = tonumber(redis.call('HGET', key, 'max_attempts')) or 1
       if (tonumber(j[2]) or 0) >= max then
-        fail(pre, chan, me, id, j, now, 'Job failed after ' .. j[2] .. ' attempts: its server process stopped')
+        -- Nobody here ran it: its creator hears of it even if it is `me`.
+        fail(pre, chan, '', id, j, now, 'Job failed after ' .. j[2] .. ' attempts: its server process stopped')
       else
         redis.call('HSET', key, 'state', 'pending', 'last_failed_node', j[3] or '', 'lease_deadline_ms', '0')
-        route(pre, chan, id, j[8], true)
+        back[#back + 1] = {id, j[8]}
       end
     end
   end
   redis.call('DEL', pre .. 'leases:' .. p)
-  local claimed = redis.call('LRANGE', pre .. 'claimed:' .. p, 0, -1)
-  redis.call('DEL', pre .. 'claimed:' .. p)
-  for i = #claimed, 1, -1 do  -- Pushed to the front one by one: last first keeps their order.
-    local id = claimed[i]
+  for _, id in ipairs(redis.call('LRANGE', pre .. 'claimed:' .. p, 0, -1)) do
     local j = redis.call('HMGET', pre .. 'job:' .. id, 'state', 'owner', 'target_node')
-    if j[1] == 'pending' and j[2] == p then route(pre, chan, id, j[3], true) end
+    -- Its own, or moved there by a take it never finished.
+    if j[1] == 'pending' and (j[2] == p or not j[2]) then back[#back + 1] = {id, j[3]} end
   end
+  redis.call('DEL', pre .. 'claimed:' .. p)
+  for _, b in ipairs(back) do b[3] = tonumber(redis.call('ZSCORE', pre .. 'open', b[1])) or 0 end
+  table.sort(back, function(x, y) return x[3] > y[3] end)
+  for _, b in ipairs(back) do route(pre, chan, b[1], b[2], true) end
   for _, n in ipairs(redis.call('SMEMBERS', pre .. 'pnodes:' .. p)) do
     if redis.call('HGET', pre .. 'presence', n) == p then redis.call('HDEL', pre .. 'presence', n) end
   end
@@ -301,28 +307,28 @@ reap(ARGV[1], ARGV[2], ARGV[3], ARGV[3], ARGV[4])
 return {OK}
 )lua";
 
-// KEYS: the queue. ARGV: pre, chan, me, more, id: `id` was just moved from
-// the queue to claimed:<me> (BLMOVE); up to `more` others follow it. Takes
-// those that are pending and nobody's, drops stale ids, and returns the
+// KEYS: the queue. ARGV: pre, chan, me, more. A blocking pop has just
+// moved a job from the queue to claimed:<me>; up to `more` others follow
+// it. Every job there that is pending and nobody's is taken (including one
+// left by a take whose answer was lost); stale ids are dropped. Returns the
 // values of the jobs taken.
 constexpr std::string_view kClaim = R"lua(
 local pre, me = ARGV[1], ARGV[3]
 local mine = pre .. 'claimed:' .. me
-local ids = {ARGV[5]}
 for _ = 1, tonumber(ARGV[4]) do
-  local id = redis.call('LMOVE', KEYS[1], mine, 'LEFT', 'RIGHT')
-  if not id then break end
-  ids[#ids + 1] = id
+  if not redis.call('LMOVE', KEYS[1], mine, 'LEFT', 'RIGHT') then break end
 end
 local out = {}
-for _, id in ipairs(ids) do
+for _, id in ipairs(redis.call('LRANGE', mine, 0, -1)) do
   local key = pre .. 'job:' .. id
   local j = redis.call('HMGET', key, 'state', 'owner', 'target_node')
-  if j[1] == 'pending' and not j[2] and (not j[3] or j[3] == '') then
-    redis.call('HSET', key, 'owner', me)
-    out[#out + 1] = redis.call('HMGET', key, unpack(JOB_FIELDS))
-  else
-    redis.call('LREM', mine, 1, id)
+  if j[2] ~= me then
+    if j[1] == 'pending' and not j[2] and (not j[3] or j[3] == '') then
+      redis.call('HSET', key, 'owner', me)
+      out[#out + 1] = redis.call('HMGET', key, unpack(JOB_FIELDS))
+    else
+      redis.call('LREM', mine, 1, id)
+    end
   end
 end
 return {OK, out}
