@@ -90,6 +90,8 @@ int main() {
   sela::SetupLogging(config->log_level);
   std::signal(SIGPIPE, SIG_IGN);
 
+  // Processes sharing Redis may share the port too (ARCHITECTURE.md §4).
+  config->net.reuse_port = !config->redis_url.empty();
   sela::SystemClock clock;
   sela::MetricsRegistry metrics;
   sela::net::EventLoop loop;

@@ -35,6 +35,10 @@ struct NetConfig {
   uint32_t ws_close_timeout_ms = 5'000;               // WS_CLOSE_TIMEOUT_MS
   uint32_t max_connections = 0;  // MAX_CONNECTIONS; 0 = derive from RLIMIT_NOFILE
   uint32_t drain_timeout_ms = 30'000;                 // DRAIN_TIMEOUT_MS
+  // SO_REUSEPORT on the listeners, so that several processes serve one
+  // port (the kernel spreads new connections over them). Set by main with
+  // the Redis store only: processes on the embedded store must not share.
+  bool reuse_port = false;
 
   friend bool operator==(const NetConfig&, const NetConfig&) = default;
 };

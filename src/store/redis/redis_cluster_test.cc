@@ -232,6 +232,7 @@ TEST_F(RedisClusterTest, JobsGivenBackGoToTheFrontForAnother) {
 
 TEST_F(RedisClusterTest, AJobForOneNodeGoesToTheProcessHoldingIt) {
   b_->Do([](RedisStore& s) { s.NodeOnline("node-b"); });
+  ASSERT_TRUE(b_->Call<Status>([](Store& s, auto done) { s.Ping(done); }).ok());  // Applied.
   Create(*a_, "job_1", false, "node-b");
   ASSERT_TRUE(b_->heard().WaitFor([](Heard& h) { return h.jobs.size() == 1; }));
   EXPECT_EQ(Field("job_1", "owner"), "proc-b");
@@ -246,10 +247,13 @@ TEST_F(RedisClusterTest, AJobForOneNodeGoesToTheProcessHoldingIt) {
 
 TEST_F(RedisClusterTest, FindNodeNamesTheLiveProcessHoldingIt) {
   b_->Do([](RedisStore& s) { s.NodeOnline("node-b"); });
+  ASSERT_TRUE(b_->Call<Status>([](Store& s, auto done) { s.Ping(done); }).ok());
   std::promise<Result<std::optional<std::string>>> found;
   a_->Do([&](RedisStore& s) { s.FindNode("node-b", [&](auto r) { found.set_value(r); }); });
   EXPECT_EQ(found.get_future().get().value(), std::optional<std::string>("proc-b"));
   b_->Do([](RedisStore& s) { s.NodeOffline("node-b"); });
+  // Applied once an operation issued after it on B's connection answers.
+  ASSERT_TRUE(b_->Call<Status>([](Store& s, auto done) { s.Ping(done); }).ok());
   std::promise<Result<std::optional<std::string>>> gone;
   a_->Do([&](RedisStore& s) { s.FindNode("node-b", [&](auto r) { gone.set_value(r); }); });
   EXPECT_EQ(gone.get_future().get().value(), std::optional<std::string>());

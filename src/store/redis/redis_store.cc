@@ -2,10 +2,13 @@
 // API clients and jobs: redis_store_jobs.cc.
 #include "store/redis/redis_store.h"
 
+#include <spdlog/spdlog.h>
+
 #include <charconv>
 #include <condition_variable>
 #include <future>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <utility>
 
@@ -95,8 +98,51 @@ Result<std::unique_ptr<RedisStore>> RedisStore::Open(const RedisOptions& options
   RETURN_IF_ERROR(CheckOptions(options, post));
   std::unique_ptr<RedisStore> store(new RedisStore(options, reactor, std::move(post)));
   RETURN_IF_ERROR(store->main_->Open());
+  RETURN_IF_ERROR(store->CheckServerConfig());
   RunOnLoop(reactor, [&] { store->main_->Attach(); });
   return store;
+}
+
+Status RedisStore::CheckServerConfig() {
+  std::map<std::string, std::string> config;
+  bool refused = false;
+  for (const char* name : {"appendonly", "appendfsync", "maxmemory-policy"}) {
+    main_->Send(Command("CONFIG").Arg("GET").Arg(name).Finish(), Kind::kRead, [&, name](Result<redis::Reply> r) {
+      if (!r || !redis::IsArray(r->get()) || r->get()->elements != 2) {
+        refused = true;
+        return;
+      }
+      config[name] = std::string(redis::Text(r->get()->element[1]));
+    });
+  }
+  main_->DriveUntilIdle(std::chrono::milliseconds(options_.connect_timeout_ms));
+  const std::string where = "Redis at " + options_.endpoint.Describe();
+  if (refused || config.size() != 3) {
+    // CONFIG may be disabled (managed services): the operator vouches.
+    spdlog::warn("{} does not answer CONFIG GET: its persistence (REDIS_DURABILITY) and eviction policy are not "
+                 "checked",
+                 where);
+    return Status::Ok();
+  }
+  if (config["maxmemory-policy"] != "noeviction") {
+    return FailedPrecondition(where + " has maxmemory-policy " + config["maxmemory-policy"] +
+                              ": it may evict records; set maxmemory-policy noeviction");
+  }
+  const bool aof = config["appendonly"] == "yes";
+  const std::string& fsync = config["appendfsync"];
+  const bool ok = options_.durability == RedisDurability::kNone ||
+                  (aof && (fsync == "always" || (options_.durability == RedisDurability::kEverysec && fsync == "everysec")));
+  if (!ok) {
+    const char* wanted = options_.durability == RedisDurability::kAlways ? "always" : "everysec";
+    return FailedPrecondition(where + " has appendonly " + config["appendonly"] + ", appendfsync " + fsync +
+                              ": acknowledged writes (jobs, payments) could be lost if Redis stops; set appendonly "
+                              "yes and appendfsync " + wanted + ", or lower REDIS_DURABILITY");
+  }
+  if (aof && fsync != "always") {
+    spdlog::warn("{} syncs its AOF {}: what it acknowledged in the last second or two may be lost in a power cut",
+                 where, fsync);
+  }
+  return Status::Ok();
 }
 
 RedisStore::RedisStore(const RedisOptions& options, Reactor& reactor, PostFn post)

@@ -53,8 +53,20 @@
 
 namespace sela::store {
 
+// What Redis must promise about a write it acknowledged (REDIS_DURABILITY),
+// checked at start with CONFIG GET (docs/STORAGE.md "Durability with Redis").
+enum class RedisDurability : uint8_t {
+  kAlways,    // appendonly yes, appendfsync always: survives a power cut.
+  kEverysec,  // appendonly yes, appendfsync always or everysec.
+  kNone,      // Nothing required (tests, benchmarks, a cache-only Redis).
+};
+
 struct RedisOptions {
   redis::RedisEndpoint endpoint;  // From REDIS_URL, REDIS_PASSWORD, REDIS_DB (redis_url.h).
+  // The store refuses to start on a Redis that promises less. Whatever
+  // this says, a Redis that may evict keys (maxmemory-policy other than
+  // noeviction) is refused: eviction silently loses records.
+  RedisDurability durability = RedisDurability::kAlways;
   // Start of every key ({<prefix>:nodes}:..., keys.h): letters, digits,
   // '_', '-', '.'; 1..64 bytes. Deployments sharing a Redis use different ones.
   std::string key_prefix = "sela";
@@ -172,6 +184,9 @@ class RedisStore final : public Store, public Cluster {
   };
 
   RedisStore(const RedisOptions& options, Reactor& reactor, PostFn post);
+  // The persistence and eviction checks of Open(), before the loop serves
+  // the connection.
+  Status CheckServerConfig();
 
   // Runs fn on the loop thread: now if called there, else posted.
   void OnLoop(std::function<void()> fn);

@@ -34,6 +34,7 @@ class RedisStoreTest : public ::testing::Test, public StoreHarness {
   }
 
   void StartServer(RedisServer::Options server_options) {
+    Close();  // A store open on the old loop goes first.
     auto server = RedisServer::Start(std::move(server_options));
     ASSERT_TRUE(server.has_value()) << server.error().ToString();
     server_ = std::move(*server);
@@ -152,6 +153,28 @@ TEST_F(RedisStoreTest, OpenRefusesBadOptions) {
     change(options_);
     EXPECT_EQ(TryOpen().code(), Code::kInvalidArgument);
   }
+}
+
+TEST_F(RedisStoreTest, OpenRefusesARedisThatPromisesLessThanRequired) {
+  options_.durability = RedisDurability::kAlways;  // The default.
+  Status st = TryOpen();  // This test server has no persistence.
+  EXPECT_EQ(st.code(), Code::kFailedPrecondition) << st.ToString();
+  EXPECT_NE(st.message().find("appendfsync always"), std::string::npos) << st.ToString();
+
+  server_.reset();
+  StartServer({.appendfsync = "everysec", .password = ""});
+  options_.durability = RedisDurability::kAlways;
+  EXPECT_EQ(TryOpen().code(), Code::kFailedPrecondition);
+  options_.durability = RedisDurability::kEverysec;
+  EXPECT_TRUE(TryOpen().ok());
+}
+
+TEST_F(RedisStoreTest, OpenRefusesARedisThatMayEvictRecords) {
+  ASSERT_TRUE(server_->Command({"CONFIG", "SET", "maxmemory-policy", "allkeys-lru"}).has_value());
+  options_.durability = RedisDurability::kNone;
+  const Status st = TryOpen();
+  EXPECT_EQ(st.code(), Code::kFailedPrecondition) << st.ToString();
+  EXPECT_NE(st.message().find("noeviction"), std::string::npos) << st.ToString();
 }
 
 // ---- losing Redis and getting it back --------------------------------------

@@ -209,6 +209,7 @@ RedisOptions TestRedisOptions(const RedisServer& server, std::string key_prefix,
   options.endpoint = server.endpoint();
   options.key_prefix = std::move(key_prefix);
   options.process_id = "test-" + std::to_string(::getpid());
+  options.durability = server.durability();
   options.random = [rng = std::mt19937_64(seed)]() mutable { return rng(); };
   return options;
 }

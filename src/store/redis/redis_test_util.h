@@ -40,6 +40,11 @@ class RedisServer {
   const std::string& dir() const { return dir_.path(); }
   redis::RedisEndpoint endpoint() const;
   std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
+  // What its persistence promises (for RedisOptions::durability).
+  RedisDurability durability() const {
+    if (options_.appendfsync == "always") return RedisDurability::kAlways;
+    return options_.appendfsync.empty() ? RedisDurability::kNone : RedisDurability::kEverysec;
+  }
 
   // Kills it with SIGKILL and waits: a crash.
   void Kill();
