@@ -60,6 +60,11 @@ sela::Result<std::unique_ptr<sela::store::Store>> OpenRedisStore(const sela::Con
   options.endpoint = *endpoint;
   options.key_prefix = config.redis_key_prefix;
   options.process_id = ProcessId();
+  options.durability = config.redis_durability == "none"       ? sela::store::RedisDurability::kNone
+                       : config.redis_durability == "everysec" ? sela::store::RedisDurability::kEverysec
+                                                               : sela::store::RedisDurability::kAlways;
+  options.process_ttl_ms = config.redis_process_ttl_ms;
+  options.now_ms = [] { return sela::SystemClock().WallMs(); };
   options.random = [rng = std::mt19937_64(OsRandom())]() mutable { return rng(); };
   auto store = sela::store::RedisStore::Open(options, loop, [&loop](std::function<void()> fn) { loop.Post(std::move(fn)); });
   if (!store) return sela::Err(store.error());

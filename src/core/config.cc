@@ -301,6 +301,13 @@ void ReadRest(Reader& r, Config& config) {
     r.Fail("REDIS_KEY_PREFIX: expected 1 to 64 letters, digits, '_', '-' or '.', got \"" +
            config.redis_key_prefix.substr(0, 80) + "\"");
   }
+  r.String("REDIS_DURABILITY", config.redis_durability);
+  if (config.redis_durability != "always" && config.redis_durability != "everysec" &&
+      config.redis_durability != "none") {
+    r.Fail("REDIS_DURABILITY: expected always, everysec or none, got \"" + config.redis_durability.substr(0, 80) +
+           "\"");
+  }
+  r.Unsigned("REDIS_PROCESS_TTL_MS", config.redis_process_ttl_ms, 300, 3'600'000);
   r.Unsigned("SESSION_TIMEOUT", config.session_timeout_s, 1, kU64Max);
   r.Unsigned("USAGE_LIMIT", config.usage_limit, 0, kU64Max);
   r.Unsigned("DEAD_TIMEOUT", config.dead_timeout_ms, 1, kU64Max);

@@ -79,6 +79,12 @@ struct Config {
   std::string redis_password;            // REDIS_PASSWORD
   uint32_t redis_db = 0;                 // REDIS_DB
   std::string redis_key_prefix = "sela"; // REDIS_KEY_PREFIX: 1..64 of [A-Za-z0-9_.-]
+  // REDIS_DURABILITY: always | everysec | none: what Redis's persistence
+  // must promise (checked at start).
+  std::string redis_durability = "always";
+  // REDIS_PROCESS_TTL_MS: a process silent this long is dead; what it held
+  // goes to the others.
+  uint32_t redis_process_ttl_ms = 10'000;
 
   // Read now so that a bad value stops start-up; used by later modules.
   uint64_t session_timeout_s = 86'400;   // SESSION_TIMEOUT (seconds)

@@ -20,7 +20,8 @@ const std::vector<std::string> kAllVariables = {
     "HTTP_MAX_BODY_BYTES", "HTTP_HEADER_TIMEOUT_MS", "HTTP_REQUEST_TIMEOUT_MS",
     "HTTP_IDLE_TIMEOUT_MS", "WS_MAX_MESSAGE_BYTES", "WS_MAX_OUTBOUND_BYTES",
     "WS_HANDSHAKE_TIMEOUT_MS", "WS_CLOSE_TIMEOUT_MS", "MAX_CONNECTIONS", "DRAIN_TIMEOUT_MS",
-    "LOG_LEVEL", "DATA_PATH", "SQLITE_CHECKPOINT_PAGES", "ADMIN_TOKEN", "REDIS_URL", "REDIS_PASSWORD", "REDIS_DB", "REDIS_KEY_PREFIX",
+    "LOG_LEVEL", "DATA_PATH", "SQLITE_CHECKPOINT_PAGES", "ADMIN_TOKEN", "REDIS_URL", "REDIS_PASSWORD", "REDIS_DB", "REDIS_KEY_PREFIX", "REDIS_DURABILITY",
+    "REDIS_PROCESS_TTL_MS",
     "SESSION_TIMEOUT", "USAGE_LIMIT", "DEAD_TIMEOUT", "MAX_JOBS_PER_CLIENT", "IC_URL",
     "BLOCKCHAIN_ENABLED", "REWARD_DISTRIBUTION_ENABLED", "CANISTER_STORAGE_ENABLED",
 };
@@ -77,6 +78,8 @@ TEST(LoadConfig, ReadsEveryVariable) {
       {"ADMIN_TOKEN", "s3cret"},
       {"REDIS_URL", "redis://cache.internal:6380"},
       {"REDIS_KEY_PREFIX", "prod-eu.1"},
+      {"REDIS_DURABILITY", "everysec"},
+      {"REDIS_PROCESS_TTL_MS", "4000"},
       {"REDIS_PASSWORD", "pw"},
       {"REDIS_DB", "3"},
       {"SESSION_TIMEOUT", "3600"},
@@ -114,6 +117,8 @@ TEST(LoadConfig, ReadsEveryVariable) {
   EXPECT_EQ(config->admin_token, "s3cret");
   EXPECT_EQ(config->redis_url, "redis://cache.internal:6380");
   EXPECT_EQ(config->redis_key_prefix, "prod-eu.1");
+  EXPECT_EQ(config->redis_durability, "everysec");
+  EXPECT_EQ(config->redis_process_ttl_ms, 4000u);
   EXPECT_EQ(config->redis_password, "pw");
   EXPECT_EQ(config->redis_db, 3u);
   EXPECT_EQ(config->session_timeout_s, 3600u);
@@ -204,6 +209,7 @@ TEST(LoadConfig, EveryNumericVariableRejectsTextAndNamesItself) {
     if (name.starts_with("TLS_")) continue;
     const bool is_text = name == "HOST" || name == "DATA_PATH" || name == "ADMIN_TOKEN" ||
                          name == "REDIS_PASSWORD" || name == "REDIS_KEY_PREFIX" || name == "IC_URL";
+    // REDIS_DURABILITY is a word: "12x" is refused, and names it.
     if (is_text) {
       EXPECT_TRUE(config.has_value()) << name;
       continue;
@@ -293,6 +299,18 @@ TEST(LoadConfig, RedisKeyPrefixIsAShortName) {
     EXPECT_NE(ErrorOf({{"REDIS_KEY_PREFIX", bad}}).find("REDIS_KEY_PREFIX"), std::string::npos) << bad;
   }
   EXPECT_NE(ErrorOf({{"REDIS_KEY_PREFIX", std::string(65, 'a')}}), "");
+}
+
+TEST(LoadConfig, RedisDurabilityAndProcessTtl) {
+  EXPECT_EQ(LoadConfig({})->redis_durability, "always");
+  EXPECT_EQ(LoadConfig({})->redis_process_ttl_ms, 10'000u);
+  for (const char* ok : {"always", "everysec", "none"}) {
+    EXPECT_EQ(LoadConfig({{"REDIS_DURABILITY", ok}})->redis_durability, ok);
+  }
+  EXPECT_EQ(ErrorOf({{"REDIS_DURABILITY", "sometimes"}}),
+            "REDIS_DURABILITY: expected always, everysec or none, got \"sometimes\"");
+  EXPECT_EQ(ErrorOf({{"REDIS_PROCESS_TTL_MS", "299"}}),
+            "REDIS_PROCESS_TTL_MS: expected an integer in 300..3600000, got \"299\"");
 }
 
 TEST(LoadConfig, LogLevelAcceptsEveryNameInAnyCase) {
