@@ -44,6 +44,9 @@ struct Options {
   PrincipalFormat principal_format = PrincipalFormat::kPlain;
   bool auth_header = true;
   int64_t server_pid = 0;  // 0 means no server measurement.
+  // --server-pids: more processes of the same server (several on one port);
+  // their CPU and RSS are added to --server-pid's.
+  std::vector<int64_t> extra_server_pids;
   double settle_s = 2;
   double max_runtime_s = 600;
   bool quiet = false;
