@@ -38,6 +38,7 @@ struct NetConfig {
   // SO_REUSEPORT on the listeners, so that several processes serve one
   // port (the kernel spreads new connections over them). Set by main with
   // the Redis store only: processes on the embedded store must not share.
+  // Not with PORT=0: an ephemeral port is never shared.
   bool reuse_port = false;
 
   friend bool operator==(const NetConfig&, const NetConfig&) = default;

@@ -42,11 +42,19 @@ SERVER_VARS = (
 _server_path = None
 _processes = []
 _workdirs = []
+_redis = None  # Redis mode (run.py --redis): the suite's redis-server.
 
 
-def configure(path):
-    global _server_path
+def configure(path, redis=None):
+    """redis: a started redisproc.RedisServer; every server then uses it."""
+    global _server_path, _redis
     _server_path = os.path.abspath(path)
+    _redis = redis
+
+
+def redis():
+    """The suite's redis-server in Redis mode, else None."""
+    return _redis
 
 
 def new_workdir(tag):
@@ -82,6 +90,16 @@ class ServerProcess:
             "DATA_PATH": os.path.join(self.workdir, "data"),
             "LOG_LEVEL": "warn",
         })
+        if _redis is not None:
+            import redisproc
+            # Each working directory its own keys; a dead process's leases
+            # are released a second after it stops.
+            self.env.update({
+                "REDIS_URL": _redis.url(),
+                "REDIS_KEY_PREFIX": redisproc.key_prefix_for(self.workdir),
+                "REDIS_DURABILITY": "none",
+                "REDIS_PROCESS_TTL_MS": "1000",
+            })
         for k, v in (env or {}).items():
             if v is None:
                 self.env.pop(k, None)

@@ -3,6 +3,7 @@
 
     /usr/bin/python3 tests/e2e/run.py --server build/dev/src/app/sela-server
     /usr/bin/python3 tests/e2e/run.py --server build/dev/src/app/sela-server -k drain -k tls
+    /usr/bin/python3 tests/e2e/run.py --server ... --redis   # the same on the Redis store
 
 Prints one line per test and, as the very last line, "N passed, M failed".
 Exit status is 0 only if every selected test passed (and at least one ran).
@@ -42,6 +43,8 @@ TEST_FILE_MARKER = "/tests/e2e/test_"
 
 def main():
     ap = suite.argument_parser(__doc__, server_help="the sela-server binary")
+    ap.add_argument("--redis", action="store_true",
+                    help="run every server on the Redis store (one redis-server for the suite)")
     args = ap.parse_args()
 
     if not os.access(args.server, os.X_OK):
@@ -50,7 +53,16 @@ def main():
         return 2
 
     import proc  # noqa: E402 (after sys.path setup)
-    proc.configure(args.server)
+    redis = None
+    if args.redis:
+        import redisproc  # noqa: E402
+        try:
+            redis = redisproc.RedisServer().start()
+        except RuntimeError as e:
+            print(f"cannot start redis-server: {e}")
+            print("0 passed, 1 failed")
+            return 2
+    proc.configure(args.server, redis)
 
     tests = suite.load_tests(MODULES, args.k)
     if args.list:
@@ -87,6 +99,8 @@ def main():
         failed += 1
     finally:
         proc.stop_all()
+        if redis is not None:
+            redis.remove()
 
     total = time.monotonic() - start
     if failures:
