@@ -1,5 +1,6 @@
 #include "chain/http_client.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -198,9 +199,15 @@ Result<std::unique_ptr<HttpClient::Connection>> HttpClient::Open(int64_t deadlin
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   SSL* ssl = nullptr;
   if (ctx_ != nullptr) {
+    // An IP literal is checked against the certificate's IP addresses and
+    // sends no SNI (RFC 6066); a name is checked against its DNS names.
+    in6_addr any;
+    const bool ip = ::inet_pton(AF_INET, base_.host.c_str(), &any) == 1 || ::inet_pton(AF_INET6, base_.host.c_str(), &any) == 1;
     ssl = SSL_new(ctx_);
-    if (ssl == nullptr || SSL_set_fd(ssl, fd) != 1 || SSL_set_tlsext_host_name(ssl, base_.host.c_str()) != 1 ||
-        SSL_set1_host(ssl, base_.host.c_str()) != 1) {
+    const bool named = ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), base_.host.c_str()) == 1
+                          : SSL_set_tlsext_host_name(ssl, base_.host.c_str()) == 1 &&
+                                SSL_set1_host(ssl, base_.host.c_str()) == 1;
+    if (ssl == nullptr || SSL_set_fd(ssl, fd) != 1 || !named) {
       if (ssl != nullptr) SSL_free(ssl);
       ::close(fd);
       return Err(Internal("HTTP: cannot set up TLS: " + TlsError()));

@@ -83,7 +83,9 @@ TEST_F(Icrc1ClientTest, EveryLostOrRefusedAnswerEndsInExactlyOneMint) {
     const TransferOutcome out = SendUntilKnown(arg, &attempts);
     const int fault = static_cast<int>(c.fault);
     EXPECT_EQ(out.kind, Kind::kApplied) << fault;
-    if (c.sends != 0) EXPECT_EQ(attempts, c.sends) << fault;
+    if (c.sends != 0) {
+      EXPECT_EQ(attempts, c.sends) << fault;
+    }
     // A second send is a new request with the same arguments: the ledger
     // says Duplicate, pointing at the first one's block.
     EXPECT_EQ(out.duplicate, attempts > 1) << fault;
