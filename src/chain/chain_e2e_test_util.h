@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <memory>
 
 #include "chain/agent.h"
@@ -42,9 +43,10 @@ class ChainTest : public ::testing::Test {
     AgentEnv env;
     env.clock = &agent_clock;
     env.sleep = [&agent_clock](int64_t ms) { agent_clock.Advance(Millis(ms)); };
-    env.random_bytes = [this](size_t n) {
+    env.random_bytes = [this](size_t n) {  // Distinct nonces; workers call it concurrently.
+      const uint64_t v = ++nonce_counter_;
       std::string out(n, '\0');
-      for (char& c : out) c = static_cast<char>(++nonce_counter_);
+      for (size_t i = 0; i < n && i < 8; ++i) out[i] = static_cast<char>(v >> (8 * i));
       return out;
     };
     return Agent::Create(*http_, std::move(identity), options, env).value();
@@ -56,7 +58,7 @@ class ChainTest : public ::testing::Test {
 
  private:
   std::unique_ptr<HttpClient> http_;
-  uint8_t nonce_counter_ = 0;
+  std::atomic<uint64_t> nonce_counter_{0};
 };
 
 }  // namespace sela::chain::testing

@@ -2,8 +2,8 @@
 // Internet Computer's own JavaScript agent (@dfinity/* 3.4.3, pinned by
 // package-lock.json). Runs offline once the packages are installed; prints
 // JSON on stdout. Every input is fixed, so the output is the same on every
-// run, except the secp256k1 signatures (which the C++ tests verify instead of
-// comparing; noble's are deterministic too, but OpenSSL's are not).
+// run (noble's secp256k1 signatures are deterministic; OpenSSL 3.0's are not,
+// so the C++ tests verify secp256k1 signatures instead of comparing them).
 import { Cbor, Expiry, hashOfMap, requestIdOf } from '@dfinity/agent';
 import { IDL } from '@dfinity/candid';
 import { Principal } from '@dfinity/principal';
