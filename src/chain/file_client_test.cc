@@ -73,14 +73,28 @@ TEST_F(FileClientTest, ChecksKeysAndSizes) {
   EXPECT_EQ(Entries(), 0u);
 }
 
-TEST_F(FileClientTest, SurvivesFaultsOnTheWay) {
-  ic->InjectFault(Fault::kHttp503, 2);
-  ic->InjectFault(Fault::kDropAfterExecute);
+TEST_F(FileClientTest, StoresAndReadsUnderEveryFault) {
+  const Fault faults[] = {Fault::kHttp503, Fault::kHoldAfterExecute, Fault::kDropAfterExecute,
+                          Fault::kDropBeforeExecute, Fault::kAccepted202, Fault::kReject,
+                          Fault::kNonReplicatedReject, Fault::kNoV3, Fault::kBadCertificate,
+                          Fault::kStaleCertificate, Fault::kRestartAfterExecute, Fault::kUnsignedQuery};
   FileCanisterClient client = Client();
-  const std::string bytes = RandomBytes(70 * 1024);
-  ASSERT_TRUE(client.Put("p/j/f3", bytes, Info()).has_value());
-  ic->InjectFault(Fault::kHttp503);
-  EXPECT_EQ(client.Get("p/j/f3").value(), bytes);
+  int n = 0;
+  for (const Fault fault : faults) {
+    const std::string key = "p/j/fault" + std::to_string(n++);
+    const std::string bytes = RandomBytes(70 * 1024 + n);
+    ic->InjectFault(fault);
+    // A put that failed is simply put again: chunks and manifest overwrite.
+    bool stored = false;
+    for (int attempt = 0; attempt < 3 && !stored; ++attempt) stored = client.Put(key, bytes, Info()).has_value();
+    ASSERT_TRUE(stored) << static_cast<int>(fault);
+    ic->InjectFault(fault);
+    Result<std::string> back = client.Get(key);
+    if (!back.has_value()) back = client.Get(key);  // A refused read is read again.
+    ASSERT_TRUE(back.has_value()) << static_cast<int>(fault) << ": " << back.error().ToString();
+    EXPECT_EQ(*back, bytes) << static_cast<int>(fault);
+    ic->ClearFaults();
+  }
 }
 
 }  // namespace
