@@ -153,8 +153,11 @@ Result<SigningKey> SigningKey::FromPkey(std::unique_ptr<EVP_PKEY, PkeyFree> pkey
 Result<SigningKey> SigningKey::FromPem(std::string_view pem_text) {
   const std::string pem = NormalisePem(pem_text);
   std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  // No passphrase callback would make OpenSSL prompt on the terminal for an
+  // encrypted key; this one refuses instead.
+  pem_password_cb* no_passphrase = [](char*, int, int, void*) { return 0; };
   std::unique_ptr<EVP_PKEY, PkeyFree> pkey(
-      bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+      bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr) : nullptr);
   ERR_clear_error();
   if (pkey) return FromPkey(std::move(pkey));
   ASSIGN_OR_RETURN(const std::string der, Pkcs8Body(pem));

@@ -113,6 +113,22 @@ TEST(SigningKey, RefusesOtherCurvesAndGarbageWithoutEchoingTheKey) {
   EXPECT_EQ(r.error().message().find("MHQCAQ"), std::string::npos);
 }
 
+TEST(SigningKey, RefusesAnEncryptedPemWithoutPrompting) {
+  BIO* bio = BIO_new_mem_buf(kSecpPem.data(), static_cast<int>(kSecpPem.size()));
+  EVP_PKEY* pkey = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  BIO* out = BIO_new(BIO_s_mem());
+  char pass[] = "secret";
+  ASSERT_EQ(PEM_write_bio_PKCS8PrivateKey(out, pkey, EVP_aes_256_cbc(), pass, 6, nullptr, nullptr), 1);
+  char* data = nullptr;
+  const long len = BIO_get_mem_data(out, &data);
+  const std::string encrypted(data, static_cast<size_t>(len));
+  BIO_free(out);
+  EVP_PKEY_free(pkey);
+  ASSERT_TRUE(encrypted.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
+  EXPECT_FALSE(SigningKey::FromPem(encrypted).has_value());
+}
+
 TEST(SigningKey, Ed25519SignaturesAreDeterministic) {
   const SigningKey key = SigningKey::Ed25519FromSeed(Bytes(kSeed)).value();
   EXPECT_EQ(key.Sign("abc").value(), key.Sign("abc").value());
