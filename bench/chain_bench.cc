@@ -98,7 +98,7 @@ int Transfers(int n, int threads, int runs) {
   std::vector<double> rates;
   for (int run = 0; run < runs; ++run) {
     fake::FakeIcOptions options;
-    options.ledger.minting_account = {minter.principal(), std::nullopt};
+    options.ledger.minting_account.owner = minter.principal();
     auto ic = fake::FakeIc::Start(options, clock).value();
     HttpClientOptions http_options;
     http_options.idle_connections_max = static_cast<size_t>(threads);

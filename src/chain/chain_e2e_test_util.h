@@ -27,7 +27,7 @@ class ChainTest : public ::testing::Test {
 
   void Start(Identity identity) {
     fake::FakeIcOptions options;
-    options.ledger.minting_account = {Minter().principal(), std::nullopt};
+    options.ledger.minting_account.owner = Minter().principal();
     ic = fake::FakeIc::Start(options, clock).value();
     agent = MakeAgent(std::move(identity), clock, ic->root_key_der_hex());
   }

@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   sela::SystemClock clock;
   sela::chain::fake::FakeIcOptions options;
-  options.ledger.minting_account = {*minter, std::nullopt};
+  options.ledger.minting_account.owner = *minter;
   auto ic = sela::chain::fake::FakeIc::Start(options, clock);
   if (!ic.has_value()) {
     std::fprintf(stderr, "fake-ic: %s\n", ic.error().ToString().c_str());
