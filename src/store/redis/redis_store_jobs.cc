@@ -114,6 +114,8 @@ void RedisStore::CreateJob(const CreateJobRequest& request, Callback<CreateJobOu
     c.Arg(request.request_hash).Int(job.created_ms).Arg(leased ? "1" : "0").Arg(job.sync ? "1" : "0");
     c.Arg(job.target_node);
     redis::AppendJobPairs(c, job);
+    if (leased) c.Arg("owner").Arg(options_.process_id);
+    if (job.sync) c.Arg("notify").Arg(options_.process_id);
     Send<CreateJobOutcome>(std::move(done), c.Finish(), Kind::kScript, "CreateJob",
                            [job = std::move(job)](const redisReply* r) -> Result<CreateJobOutcome> {
                              if (redis::ToInt(redis::Element(r, 1)) == 1) return CreateJobOutcome{job, true};

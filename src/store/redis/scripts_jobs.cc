@@ -52,7 +52,9 @@ local function route(pre, chan, id, target, front)
   redis.call('HDEL', key, 'owner')
   redis.call(push, pre .. 'queue', id)
 end
--- The job leaves its place (a queued id is left behind, and skipped).
+-- The job leaves its place (a queued id is left behind, and skipped). Its
+-- `owner` field is left as it was: whoever moves it next writes it (route,
+-- lease), and an ended job keeps its last holder's.
 local function unplace(pre, id, state, owner, target)
   if owner then
     if state == 'ongoing' then
@@ -63,7 +65,6 @@ local function unplace(pre, id, state, owner, target)
   elseif state == 'pending' and target and target ~= '' then
     redis.call('LREM', pre .. 'parked:' .. target, 1, id)
   end
-  redis.call('HDEL', pre .. 'job:' .. id, 'owner')
 end
 -- A job ended: it leaves the open indexes, and a caller waiting on another
 -- live process hears of it.
@@ -132,8 +133,9 @@ end
 // KEYS: job, client, usage, client's jobs, client's open jobs, open jobs,
 // seq counter, idempotency key. ARGV: pre, chan, me, job_id, client uuid,
 // charge (1/0), has key (1/0), request hash, created_ms, leased (1/0),
-// sync (1/0), target node, then the job's field/value pairs. Returns
-// {OK, 1} created or {OK, 0, values} for an idempotent repeat.
+// sync (1/0), target node, then the job's field/value pairs (with `owner`
+// for a leased job and `notify` for a sync one). Returns {OK, 1} created or
+// {OK, 0, values} for an idempotent repeat.
 constexpr std::string_view kCreateJob = R"lua(
 local pre, chan, me, id, uuid = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 if ARGV[7] == '1' then
@@ -163,9 +165,8 @@ if ARGV[6] == '1' then
   redis.call('ZADD', KEYS[3], ARGV[9], id)
 end
 if ARGV[7] == '1' then redis.call('HSET', KEYS[8], 'request_hash', ARGV[8], 'job_id', id) end
-if ARGV[11] == '1' then redis.call('HSET', KEYS[1], 'notify', me) end
+-- A leased job's pairs carry owner = me; a sync job's notify = me.
 if ARGV[10] == '1' then
-  redis.call('HSET', KEYS[1], 'owner', me)
   redis.call('SADD', pre .. 'leases:' .. me, id)
 else
   route(pre, chan, id, ARGV[12], false)
@@ -199,11 +200,9 @@ local j = redis.call('HMGET', KEYS[1], 'state', 'attempt', 'node_principal', 'cl
 if not j[1] then return {NOT_FOUND, 'no job with id ' .. id} end
 local same = j[3] == ARGV[5] and tonumber(j[2]) == tonumber(ARGV[6])
 if j[1] == 'ongoing' and same then
-  local stored = redis.call('GET', KEYS[2])
-  if stored then
-    if stored ~= ARGV[15] then return {CONFLICT, 'blob ' .. ARGV[8] .. ' is stored with different bytes'} end
-  else
-    redis.call('SET', KEYS[2], ARGV[15])
+  -- Results are mostly new: one SET NX; a hash stored before is compared.
+  if not redis.call('SET', KEYS[2], ARGV[15], 'NX') and redis.call('GET', KEYS[2]) ~= ARGV[15] then
+    return {CONFLICT, 'blob ' .. ARGV[8] .. ' is stored with different bytes'}
   end
   redis.call('HSET', KEYS[1], 'state', 'completed', 'complete_ms', ARGV[7], 'lease_deadline_ms', '0',
              'result_hash', ARGV[8], 'result_content_type', ARGV[9], 'result_bytes', ARGV[10],
