@@ -40,7 +40,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "nodes/block_array.h"
+#include "core/block_array.h"
 #include "nodes/registry.h"
 #include "store/store.h"
 
@@ -212,9 +212,9 @@ class JobEngine {
   // Jobs waiting for their target node, by its principal, oldest first.
   std::unordered_map<std::string, std::vector<std::string>> parked_;
   size_t parked_count_ = 0;
-  nodes::BlockArray<Node> nodes_;  // By NodeIndex (dense: the registry reuses indices).
+  BlockArray<Node> nodes_;  // By NodeIndex (dense: the registry reuses indices).
   size_t live_nodes_ = 0;
-  nodes::BlockArray<nodes::NodeIndex> ranks_;  // The ranking heap (see Above).
+  BlockArray<nodes::NodeIndex> ranks_;  // The ranking heap (see Above).
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
 };
 

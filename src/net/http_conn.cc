@@ -98,15 +98,15 @@ void ServerImpl::HttpHandleRequest(uint32_t idx, HttpRequest& req) {
     SendHttpResponse(id, HttpResponse::Text(200, "OK"));
     return;
   }
-  Router::Match match = router_.Find(req);
-  if (!match.route) {
+  const Route* route = router_.Find(req);
+  if (!route) {
     h.route = &kUnmatchedRoute;
     SendHttpResponse(id, HttpResponse::Json(404, R"({"success":false,"message":"Endpoint not found","data":{"path":")" +
                                                      JsonEscape(req.target) + "\"}}"));
     return;
   }
-  h.route = &match.route->pattern;
-  match.route->handler(req, HttpReply(this, id));
+  h.route = &route->pattern;
+  route->handler(req, HttpReply(this, id));
 }
 
 void ServerImpl::HttpUpgrade(uint32_t idx, HttpRequest& request) {
