@@ -20,6 +20,18 @@ constexpr std::string_view kEmptyResultError = "Scraping returned empty results 
 constexpr std::string_view kNotLeasedReason = "Job is not leased to this node";
 constexpr std::string_view kErrorTypeNotLeased = "JOB_NOT_ASSIGNED";
 constexpr int kIdTries = 8;
+
+// A refused CreateJob in the words of Submit's contract (job_service.h).
+// The store reports a client at its usage limit and its own full queue
+// with the same code; both answer as the usage limit, as they always have.
+Status CreateRefusal(const Status& store_status) {
+  switch (store_status.code()) {
+    case Code::kResourceExhausted: return ResourceExhausted("Rate limit exceeded");
+    case Code::kConflict: return Conflict("Idempotency-Key was already used with a different request");
+    case Code::kNotFound: return Unauthenticated("Invalid API key");
+    default: return store::FailureForCaller(store_status);
+  }
+}
 }  // namespace
 
 std::string EncodeJobFrame(const store::JobRecord& job, std::string_view client_id) {
@@ -147,7 +159,7 @@ void JobService::Submit(store::CreateJobRequest request,
     return;
   }
   if (engine_.open_jobs() >= options_.open_jobs_max) {
-    done(Err(Unavailable("too many open jobs; retry later")));
+    done(Err(ResourceExhausted("Too many open jobs on this server, retry later")));
     return;
   }
   const int64_t now_ms = clock_.WallMs();
@@ -199,6 +211,7 @@ void JobService::Insert(std::shared_ptr<store::CreateJobRequest> request, int tr
       Insert(std::move(request), tries - 1, std::move(done));
       return;
     }
+    if (!outcome) outcome = Err(CreateRefusal(outcome.error()));
     const bool created = outcome && outcome->created;
     if (created) {
       m_.created->Inc();

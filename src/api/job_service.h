@@ -45,7 +45,7 @@ struct JobServiceOptions {
   int64_t lease_ms = 300'000;
   uint32_t max_attempts = 3;
   bool push = true;                 // false: jobs wait for JOB_REQUEST.
-  uint64_t open_jobs_max = 200'000; // Beyond: Submit answers ResourceExhausted.
+  uint64_t open_jobs_max = 200'000; // Beyond: Submit fails with ResourceExhausted.
   // Node reward: 0.012 SP per second of the lease (services.md §1.10),
   // capped by the lease length. 1 SP = 10^8 units.
   int64_t reward_units_per_second = 1'200'000;
@@ -95,9 +95,14 @@ class JobService {
   void Recover(std::function<void(Status)> done);
 
   // Fills in job_id, created/assigned times and max_attempts, writes the job,
-  // then offers it to nodes. ResourceExhausted when too many jobs are open
-  // or the client's usage limit is reached; Conflict for an idempotency key
-  // reused with another request.
+  // then offers it to nodes; done is called once, when the store has
+  // answered (or at once when the job is refused before that). Failures,
+  // each worded for the customer (api/rest_table.h ErrorFromStatus):
+  //   ResourceExhausted: the client's usage limit, or too many open jobs here;
+  //   Conflict: an Idempotency-Key reused with another request;
+  //   Unauthenticated: the client no longer exists;
+  //   Unavailable: shutting down, or the store is busy;
+  //   Internal: the store failed (the detail is for the log).
   void Submit(store::CreateJobRequest request, std::function<void(Result<store::CreateJobOutcome>)> done);
 
   // Calls done once the job ends (at once if it is not open here: the caller

@@ -17,8 +17,8 @@
 //      with the original's 401/400 messages. It is not verified: see
 //      docs/REST-NODE.md "Authentication".
 //
-// Responses use the E1 envelope {"success","message","data"} written with
-// JavaScript's JSON.stringify rules (codec/js_json.h).
+// Responses use the original's envelope {"success","message","data"} (its
+// E1), written with JavaScript's JSON.stringify rules (codec/js_json.h).
 //
 // Threading: everything runs on the event loop's thread. A handler answers
 // through RestCall::respond exactly once, now or from a later callback; a
@@ -93,19 +93,35 @@ struct RestRoute {
   void (*handler)(Ctx& ctx, RestCall& call) = nullptr;
 };
 
-// --- E1 envelope ------------------------------------------------------------
+// --- The envelope {"success","message","data"} (the original's E1) ----------
 
 // {"success":true,"message":<message>,"data":<data_json>}, status 200.
-net::HttpResponse E1Success(std::string_view message, std::string_view data_json);
-// {"success":false,"message":<message>,"data":null}.
-net::HttpResponse E1Error(unsigned status, std::string_view message);
+net::HttpResponse SuccessResponse(std::string_view message, std::string_view data_json);
+// {"success":false,"message":<message>,"data":<data_json>}: the body of every
+// error the server sends. It is also net's error-body hook (net::HttpErrorBody),
+// so that the errors net answers by itself have this shape too.
+std::string ErrorEnvelope(std::string_view message, std::string_view data_json);
+// An ErrorEnvelope with its status. A route that answers an error with data
+// passes the data here; no body is edited after it is built.
+net::HttpResponse ErrorResponse(unsigned status, std::string_view message, std::string_view data_json = "null");
 
-// A failed store operation: 503 with a retry hint when the store is
-// overloaded or unavailable, otherwise 500 with the route's message (the
-// original's internalError text). The detail goes to the log, not to the
-// caller (reference D-28). The one place where a store's Status code
-// becomes an HTTP status; outcomes a route expects (NotFound of the thing
-// it was asked about) are answered by the route itself.
+// The one place where a Status becomes an HTTP answer (core/status.h). The
+// code decides the status, the message comes from the Status, which says
+// to the caller what it can do about it:
+//   InvalidArgument, FailedPrecondition 400; Unauthenticated 401;
+//   PermissionDenied 403; NotFound 404; AlreadyExists, Conflict 409;
+//   ResourceExhausted 429 (a limit the caller hit);
+//   Unavailable 503 "Service temporarily unavailable: <message>" with
+//   Retry-After (the server cannot take it now; retry);
+// and anything else (Internal, DeadlineExceeded) 500 with route_message, the
+// original's internalError text: the detail goes to the log, not to the
+// caller (reference D-28).
+net::HttpResponse ErrorFromStatus(const Status& status, std::string_view route_message);
+
+// A failed store operation, through ErrorFromStatus as the store's caller
+// sees it (store::FailureForCaller): 503 with a retry hint when the store is
+// overloaded or unreachable, 500 otherwise. Outcomes a route expects
+// (NotFound of the thing it was asked about) are answered by the route.
 net::HttpResponse StoreFailure(const Status& status, std::string_view route_message);
 
 // --- Steps of RunRestRoute, exposed for tests -------------------------------

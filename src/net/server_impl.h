@@ -83,7 +83,8 @@ static_assert(sizeof(Connection) <= 40, "Connection is the per-connection memory
 class ServerImpl final : public EventLoop::IoHandler {
  public:
   ServerImpl(EventLoop& loop, const NetConfig& config, const Clock& clock,
-             MetricsRegistry& metrics, const Router& router, WsHandler& ws_handler);
+             MetricsRegistry& metrics, const Router& router, WsHandler& ws_handler,
+             HttpErrorBody error_body);
   ~ServerImpl();
 
   Status Listen();
@@ -96,6 +97,9 @@ class ServerImpl final : public EventLoop::IoHandler {
   bool draining() const { return draining_; }
   size_t open_connections() const { return open_; }
   void SendHttpResponse(ConnId id, HttpResponse response);
+  // An error answer in the envelope of the layer above (HttpErrorBody).
+  HttpResponse ErrorResponse(unsigned status, std::string_view message,
+                             std::string_view data_json = "null") const;
 
   // The connection in slot idx (ws_conn.cc's WsEventSink reaches it too).
   Connection& slot(uint32_t idx) { return chunks_[idx / kChunk][idx % kChunk]; }
@@ -168,6 +172,7 @@ class ServerImpl final : public EventLoop::IoHandler {
   MetricsRegistry& metrics_;
   const Router& router_;
   WsHandler& ws_handler_;
+  HttpErrorBody error_body_;
 
   std::vector<int> acceptors_;  // Listening descriptors.
   uint16_t port_ = 0;

@@ -17,4 +17,13 @@ std::string_view JobStateName(JobState state) {
   return "unknown";
 }
 
+Status FailureForCaller(const Status& status) {
+  switch (status.code()) {
+    case Code::kResourceExhausted:
+    case Code::kUnavailable:
+    case Code::kDeadlineExceeded: return Unavailable("the store is busy, retry later");
+    default: return Internal(status.ToString());
+  }
+}
+
 }  // namespace sela::store

@@ -263,7 +263,7 @@ class Store {
 
   // Inserts a pending job (see CreateJobRequest for usage and idempotency).
   // AlreadyExists when the job id is taken (the caller picks another id).
-  // InvalidArgument when the client does not exist.
+  // NotFound when the client does not exist.
   virtual void CreateJob(const CreateJobRequest& request, Callback<CreateJobOutcome> done) = 0;
 
   // pending with attempt == `attempt` - 1 → ongoing: attempt, node,
@@ -309,6 +309,14 @@ class Store {
   // handed to `post`. For shutdown and tests.
   virtual void Flush() = 0;
 };
+
+// A failed operation as the server's caller sees it: the store is busy or
+// unreachable (ResourceExhausted, Unavailable, DeadlineExceeded) →
+// Unavailable "the store is busy, retry later"; anything else → Internal,
+// whose message (the store's Status) is for the log only. An outcome the
+// caller expects (NotFound of what it asked for, a refused transition) is
+// read from the Status before this.
+Status FailureForCaller(const Status& status);
 
 // Where callbacks go: the server passes EventLoop::Post.
 using PostFn = std::function<void(std::function<void()>)>;

@@ -256,7 +256,7 @@ Status Operations::ChargeUsage(const std::string& uuid, bool charge) {
   }
   ASSIGN_OR_RETURN(Query query, db_.Prepare(kClientUsage));
   ASSIGN_OR_RETURN(const bool exists, query.BindText(1, uuid).Step());
-  if (!exists) return InvalidArgument("no API client with uuid " + uuid);
+  if (!exists) return NotFound("no API client with uuid " + uuid);
   if (!charge) return Status::Ok();
   return ResourceExhausted("API client " + uuid + " has used " + std::to_string(query.Int64(0)) +
                            " of its " + std::to_string(query.Int64(1)) + " usages");
