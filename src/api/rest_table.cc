@@ -4,6 +4,7 @@
 
 #include <boost/json/array.hpp>
 
+#include "auth/api_key.h"
 #include "codec/js_json.h"
 #include "codec/json.h"
 #include "core/logging.h"
@@ -255,6 +256,21 @@ std::optional<std::string> PrincipalOf(const net::HttpRequest& request, const bo
     return std::nullopt;
   }
   return std::string(trimmed);
+}
+
+std::optional<std::string> ApiKeyHashOf(const net::HttpRequest& request, net::HttpResponse* refusal) {
+  if (!request.HasHeader("Authorization")) {
+    *refusal = ErrorResponse(401, "Missing Authorization header");
+    return std::nullopt;
+  }
+  const std::optional<std::string_view> key = auth::ApiKeyFromHeader(request.Header("Authorization"));
+  if (!key) {
+    *refusal = ErrorResponse(401,
+                             "Invalid Authorization header format. Expected: \"Bearer <api_key>\" or "
+                             "\"ApiKey <api_key>\" or just the API key");
+    return std::nullopt;
+  }
+  return auth::Sha256Hex(*key);
 }
 
 void AppendRouteTableHeader(std::string& out) {

@@ -56,7 +56,6 @@ bool CheckKindAndUrl(Ctx& ctx, RestCall& call, std::string_view kind, std::strin
 }  // namespace
 
 void AddJob(Ctx& ctx, RestCall& call) {
-  if (!PrecheckKey(call)) return;
   const json::value* url = call.body.if_contains("url");
   const json::value* kind = call.body.if_contains("scrapeType");
   if (!Truthy(url) || !Truthy(kind)) {
@@ -246,7 +245,6 @@ void AwaitScrape(Ctx& ctx, std::shared_ptr<ScrapeCall> sc, const store::JobRecor
 }  // namespace
 
 void ScrapeUrl(Ctx& ctx, RestCall& call) {
-  if (!PrecheckKey(call)) return;
   const json::object& b = call.body;
   const json::value* url = b.if_contains("url");
   const json::value* kind = b.if_contains("scrapeType");

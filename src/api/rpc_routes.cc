@@ -73,34 +73,9 @@ bool IsHttpUrl(std::string_view url, std::size_t max) {
 
 // ---- authentication -------------------------------------------------------------
 
-// The synchronous half of WithClient: a well-formed Authorization header.
-// False (and answered 401) without one.
-bool PrecheckKey(RestCall& call) {
-  if (!call.request.HasHeader("Authorization")) {
-    call.respond(ErrorResponse(401, "Missing Authorization header"));
-    return false;
-  }
-  if (!auth::ApiKeyFromHeader(call.request.Header("Authorization"))) {
-    call.respond(ErrorResponse(401, "Invalid Authorization header format. Expected: \"Bearer <api_key>\" or "
-                              "\"ApiKey <api_key>\" or just the API key"));
-    return false;
-  }
-  return true;
-}
-
 // The API client behind the request's key (rest-api.md §3.3, minus D-15).
 void WithClient(Ctx& ctx, RestCall& call, std::function<void(const std::string& uuid)> then) {
-  if (!call.request.HasHeader("Authorization")) {
-    call.respond(ErrorResponse(401, "Missing Authorization header"));
-    return;
-  }
-  auto key = auth::ApiKeyFromHeader(call.request.Header("Authorization"));
-  if (!key) {
-    call.respond(ErrorResponse(401, "Invalid Authorization header format. Expected: \"Bearer <api_key>\" or "
-                              "\"ApiKey <api_key>\" or just the API key"));
-    return;
-  }
-  std::string hash = auth::Sha256Hex(*key);
+  const std::string& hash = call.api_key_hash;
   if (auto it = ctx.key_cache.find(hash); it != ctx.key_cache.end()) {
     then(it->second);
     return;
