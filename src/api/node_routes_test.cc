@@ -113,8 +113,7 @@ class FakeStore final : public store::Store {
                  Callback<store::CreateJobOutcome> done) override {
     done(Err(NotUsed()));
   }
-  void LeaseJob(const std::string&, const std::string&, const std::string&, uint32_t, int64_t,
-                int64_t, Done done) override {
+  void LeaseJob(const std::string&, const store::JobLease&, int64_t, Done done) override {
     done(NotUsed());
   }
   void CompleteJob(const std::string&, const store::JobCompletion&, int64_t,
@@ -122,7 +121,7 @@ class FakeStore final : public store::Store {
     done(Err(NotUsed()));
   }
   void ReleaseJob(const std::string&, uint32_t, int64_t, Done done) override { done(NotUsed()); }
-  void FailJob(const std::string&, uint32_t, const std::string&, int64_t, Done done) override {
+  void FailJob(const std::string&, const store::JobFailure&, int64_t, Done done) override {
     done(NotUsed());
   }
   void GetJob(const std::string&, Callback<std::optional<store::JobRecord>> done) override {

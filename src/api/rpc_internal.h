@@ -18,7 +18,6 @@ using Ctx = RpcRoutesContext;
 inline constexpr std::string_view kForbiddenJob = "Access denied: Job does not belong to authenticated user";
 
 std::string JsonString(std::string_view text);
-double Sp(int64_t units);
 // JavaScript truthiness of a body field.
 bool Truthy(const boost::json::value* v);
 std::optional<double> NumberOf(const boost::json::value* v);

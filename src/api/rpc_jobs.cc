@@ -74,7 +74,7 @@ void AddJob(Ctx& ctx, RestCall& call) {
   if (!ReadIdempotency(ctx, call, *request)) return;
   WithClient(ctx, call, [&ctx, request, respond = call.respond](const std::string& uuid) {
     request->job.client_uuid = uuid;
-    ctx.deps.jobs.Submit(std::move(*request), [respond](Result<store::CreateJobOutcome> outcome) {
+    ctx.deps.jobs.Submit(std::move(*request), /*timeout_ms=*/0, [respond](Result<store::CreateJobOutcome> outcome) {
       if (!outcome) {
         respond(ErrorFromStatus(outcome.error(), "Failed to add job"));
         return;
@@ -159,7 +159,7 @@ int64_t ElapsedMs(Ctx& ctx, const ScrapeCall& sc) {
 void AnswerFromStore(Ctx& ctx, std::shared_ptr<ScrapeCall> sc, const store::JobRecord& job) {
   const int64_t now_ms = ctx.deps.clock.WallMs();
   if (job.state == store::JobState::kFailed) {
-    if (job.error.find("empty results") != std::string::npos) {
+    if (job.failure_reason == store::FailureReason::kNoData) {
       sc->respond(ScrapeEmptyResponse(job, now_ms, *sc, ElapsedMs(ctx, *sc)));
     } else {
       sc->respond(ScrapeFailedResponse(job, job.error, *sc, ElapsedMs(ctx, *sc)));
@@ -194,8 +194,22 @@ void AwaitScrape(Ctx& ctx, std::shared_ptr<ScrapeCall> sc, const store::JobRecor
                                           "job_result", "URL scraped successfully"));
         return;
       }
-      case JobOutcome::Kind::kEmpty:
-        sc->respond(ScrapeEmptyResponse(o.job, now_ms, *sc, std::nullopt));
+      case JobOutcome::Kind::kFailed:
+        if (o.job.failure_reason == store::FailureReason::kNoData) {
+          sc->respond(ScrapeEmptyResponse(o.job, now_ms, *sc, std::nullopt));
+        } else {
+          sc->respond(ScrapeFailedResponse(o.job, o.job.error, *sc, ElapsedMs(ctx, *sc)));
+        }
+        return;
+      case JobOutcome::Kind::kCompletedElsewhere:
+        // Lost a race with the result: read what was stored.
+        ctx.deps.store.GetJob(o.job.job_id, [&ctx, sc](Result<std::optional<store::JobRecord>> job) {
+          if (!job || !*job) {
+            sc->respond(ErrorResponse(500, "Failed to scrape URL"));
+            return;
+          }
+          AnswerFromStore(ctx, sc, **job);
+        });
         return;
       case JobOutcome::Kind::kInterrupted: {
         // The job is kept and runs after the restart: the caller can read it
@@ -210,20 +224,6 @@ void AwaitScrape(Ctx& ctx, std::shared_ptr<ScrapeCall> sc, const store::JobRecor
         sc->respond(std::move(r));
         return;
       }
-      case JobOutcome::Kind::kFailed:
-        if (o.error == "completed") {
-          // Lost a race with the result: read what was stored.
-          ctx.deps.store.GetJob(o.job.job_id, [&ctx, sc](Result<std::optional<store::JobRecord>> job) {
-            if (!job || !*job) {
-              sc->respond(ErrorResponse(500, "Failed to scrape URL"));
-              return;
-            }
-            AnswerFromStore(ctx, sc, **job);
-          });
-          return;
-        }
-        sc->respond(ScrapeFailedResponse(o.job, o.error, *sc, ElapsedMs(ctx, *sc)));
-        return;
     }
   });
   if (waiting) return;
@@ -301,7 +301,6 @@ void ScrapeUrl(Ctx& ctx, RestCall& call) {
   request->job.replies_count = counts[1];
   request->job.scroll_pause_ms = counts[2];
   request->job.sync = true;
-  request->job.deadline_ms = timeout_ms;  // Relative; Submit makes it absolute.
   request->charge_usage = true;
   if (!ReadIdempotency(ctx, call, *request)) return;
   auto sc = std::make_shared<ScrapeCall>();
@@ -312,7 +311,7 @@ void ScrapeUrl(Ctx& ctx, RestCall& call) {
   sc->started = ctx.deps.clock.Now();
   WithClient(ctx, call, [&ctx, request, sc](const std::string& uuid) {
     request->job.client_uuid = uuid;
-    ctx.deps.jobs.Submit(std::move(*request), [&ctx, sc](Result<store::CreateJobOutcome> outcome) {
+    ctx.deps.jobs.Submit(std::move(*request), sc->timeout_ms, [&ctx, sc](Result<store::CreateJobOutcome> outcome) {
       if (!outcome) {
         sc->respond(ErrorFromStatus(outcome.error(), "Failed to scrape URL"));
         return;

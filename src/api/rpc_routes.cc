@@ -19,6 +19,7 @@
 #include "auth/api_key.h"
 #include "codec/js_json.h"
 #include "core/logging.h"
+#include "core/points.h"
 #include "jobs/result.h"
 
 namespace sela::api::rpc {
@@ -31,8 +32,6 @@ std::string JsonString(std::string_view text) {
   codec::AppendJsonString(out, text);
   return out;
 }
-
-double Sp(int64_t units) { return static_cast<double>(units) / 1e8; }
 
 // JavaScript truthiness of a body field.
 bool Truthy(const json::value* v) {

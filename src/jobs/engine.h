@@ -76,8 +76,10 @@ struct Ended {
   std::string job_id;
   uint32_t attempt = 0;  // The store's attempt number to guard the transition with.
   Kind kind = Kind::kReleased;
-  std::string error;     // kFailed: why.
-  bool past_deadline = false;  // kFailed because of the job's deadline, not its leases.
+  std::string error;     // kFailed: why, in words.
+  // kFailed: kDeadline (the job's deadline passed) or kAttemptsExhausted
+  // (its last lease ended); kNone when released.
+  store::FailureReason reason = store::FailureReason::kNone;
 };
 
 class JobEngine {
