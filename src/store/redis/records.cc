@@ -50,8 +50,10 @@ constexpr std::array<Field<JobRecord>, 28> kJobMembers = {{
     {"last_failed_node", &JobRecord::last_failed_node},
     {"target_node", &JobRecord::target_node},
 }};
-// The job's field list: the members above, then "state".
-constexpr size_t kJobStateIndex = kJobMembers.size();
+// The job's field list: the members above, then "failure_reason" and
+// "state" (by name).
+constexpr size_t kJobReasonIndex = kJobMembers.size();
+constexpr size_t kJobStateIndex = kJobMembers.size() + 1;
 
 constexpr std::array<Field<NodeRecord>, 13> kNodeMembers = {{
     {"principal", &NodeRecord::principal},
@@ -106,7 +108,17 @@ constexpr std::array<std::string_view, N + 1> NamesPlus(const std::array<Field<R
   return names;
 }
 
-constexpr auto kJobFieldNames = NamesPlus(kJobMembers, "state");
+template <typename R, size_t N>
+constexpr std::array<std::string_view, N + 2> NamesPlusTwo(const std::array<Field<R>, N>& members,
+                                                           std::string_view a, std::string_view b) {
+  std::array<std::string_view, N + 2> names{};
+  for (size_t i = 0; i < N; ++i) names[i] = members[i].name;
+  names[N] = a;
+  names[N + 1] = b;
+  return names;
+}
+
+constexpr auto kJobFieldNames = NamesPlusTwo(kJobMembers, "failure_reason", "state");
 constexpr auto kNodeFieldNames = NamesPlus(kNodeMembers, "status");
 constexpr auto kClientFieldNames = Names(kClientMembers);
 constexpr auto kDayFieldNames = Names(kDayMembers);
@@ -195,6 +207,7 @@ void AppendJobPairs(Command& command, const JobRecord& job) {
         },
         field.member);
   }
+  if (job.failure_reason != FailureReason::kNone) command.Arg("failure_reason").Arg(FailureReasonName(job.failure_reason));
   command.Arg("state").Arg(JobStateName(job.state));
 }
 
@@ -213,6 +226,18 @@ Result<std::optional<JobRecord>> DecodeJob(const redisReply* values) {
     }
   }
   if (!known) return Err(Internal("job " + job.job_id + " has the unknown state \"" + std::string(state) + "\""));
+  const std::string_view reason = Text(Element(values, kJobReasonIndex));
+  known = reason.empty();
+  for (FailureReason r : {FailureReason::kNoData, FailureReason::kDeadline, FailureReason::kAttemptsExhausted,
+                          FailureReason::kRestart}) {
+    if (!reason.empty() && FailureReasonName(r) == reason) {
+      job.failure_reason = r;
+      known = true;
+    }
+  }
+  if (!known) {
+    return Err(Internal("job " + job.job_id + " has the unknown failure reason \"" + std::string(reason) + "\""));
+  }
   return std::optional<JobRecord>(std::move(job));
 }
 

@@ -151,7 +151,7 @@ class RedisClusterTest : public ::testing::Test {
   }
   Status Lease(Process& p, const std::string& id, const std::string& node, uint32_t attempt = 1) {
     return p.Call<Status>([&](Store& s, auto done) {
-      s.LeaseJob(id, node, "c", attempt, kT0 + 60'000, kT0 + 10, done);
+      s.LeaseJob(id, JobLease{node, "c", attempt, kT0 + 60'000}, kT0 + 10, done);
     });
   }
   JobRecord Get(Process& p, const std::string& id) {

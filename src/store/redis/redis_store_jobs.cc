@@ -127,22 +127,20 @@ void RedisStore::CreateJob(const CreateJobRequest& request, Callback<CreateJobOu
   });
 }
 
-void RedisStore::LeaseJob(const std::string& job_id, const std::string& node_principal,
-                          const std::string& node_client_id, uint32_t attempt, int64_t lease_deadline_ms,
-                          int64_t now_ms, Done done) {
-  OnLoop([this, job_id, node_principal, node_client_id, attempt, lease_deadline_ms, now_ms,
-          done = std::move(done)]() mutable {
+void RedisStore::LeaseJob(const std::string& job_id, const JobLease& lease, int64_t now_ms, Done done) {
+  OnLoop([this, job_id, lease, now_ms, done = std::move(done)]() mutable {
     Status st = ValidateId(job_id, "job_id", limits_.id_bytes_max);
-    if (st.ok()) st = ValidateId(node_principal, "node_principal", limits_.principal_bytes_max);
-    if (st.ok()) st = ValidateText(node_client_id, "node_client_id", limits_.client_id_bytes_max);
-    if (st.ok()) st = ValidateAttempt(attempt);
+    if (st.ok()) st = ValidateId(lease.node_principal, "node_principal", limits_.principal_bytes_max);
+    if (st.ok()) st = ValidateText(lease.node_client_id, "node_client_id", limits_.client_id_bytes_max);
+    if (st.ok()) st = ValidateAttempt(lease.attempt);
     if (st.ok()) st = ValidateNowMs(now_ms);
-    if (st.ok() && lease_deadline_ms < 0) st = InvalidArgument("lease_deadline_ms is negative");
+    if (st.ok() && lease.lease_deadline_ms < 0) st = InvalidArgument("lease_deadline_ms is negative");
     if (!st.ok()) return Answer(std::move(done), std::move(st));
     Command c = ScriptCall(Script::kLeaseJob, 1);
     c.Arg(keys_.Job(job_id));
     JobContext(c);
-    c.Arg(job_id).Uint(attempt).Arg(node_principal).Arg(node_client_id).Int(now_ms).Int(lease_deadline_ms);
+    c.Arg(job_id).Uint(lease.attempt).Arg(lease.node_principal).Arg(lease.node_client_id).Int(now_ms);
+    c.Int(lease.lease_deadline_ms);
     SendDone(std::move(done), c.Finish(), Kind::kScript, "LeaseJob");
   });
 }
@@ -184,17 +182,16 @@ void RedisStore::ReleaseJob(const std::string& job_id, uint32_t attempt, int64_t
   });
 }
 
-void RedisStore::FailJob(const std::string& job_id, uint32_t attempt, const std::string& error, int64_t now_ms,
-                         Done done) {
-  OnLoop([this, job_id, attempt, error, now_ms, done = std::move(done)]() mutable {
+void RedisStore::FailJob(const std::string& job_id, const JobFailure& failure, int64_t now_ms, Done done) {
+  OnLoop([this, job_id, failure, now_ms, done = std::move(done)]() mutable {
     Status st = ValidateId(job_id, "job_id", limits_.id_bytes_max);
-    if (st.ok()) st = ValidateText(error, "error", limits_.text_bytes_max);
+    if (st.ok()) st = ValidateFailure(failure, limits_);
     if (st.ok()) st = ValidateNowMs(now_ms);
     if (!st.ok()) return Answer(std::move(done), std::move(st));
     Command c = ScriptCall(Script::kFailJob, 1);
     c.Arg(keys_.Job(job_id));
     JobContext(c);
-    c.Arg(job_id).Uint(attempt).Int(now_ms).Arg(error);
+    c.Arg(job_id).Uint(failure.attempt).Int(now_ms).Arg(failure.error).Arg(FailureReasonName(failure.reason));
     SendDone(std::move(done), c.Finish(), Kind::kScript, "FailJob");
   });
 }

@@ -79,10 +79,10 @@ local FAIL_FIELDS = {'state', 'attempt', 'node_principal', 'client_uuid', 'owner
                      'target_node', 'notify'}
 -- Fails a pending or ongoing job (its fields as FAIL_FIELDS); a charged
 -- sync job gives its usage back.
-local function fail(pre, chan, me, id, j, now, err)
+local function fail(pre, chan, me, id, j, now, err, reason)
   local key = pre .. 'job:' .. id
-  redis.call('HSET', key, 'state', 'failed', 'complete_ms', now, 'error', err, 'reward_units', '0',
-             'lease_deadline_ms', '0')
+  redis.call('HSET', key, 'state', 'failed', 'complete_ms', now, 'error', err, 'failure_reason', reason,
+             'reward_units', '0', 'lease_deadline_ms', '0')
   if j[6] == '1' and j[7] == '1' then
     redis.call('HSET', key, 'usage_refunded', '1')
     redis.call('HINCRBY', pre .. 'client:' .. j[4], 'usage_count', -1)
@@ -105,7 +105,8 @@ local function reap(pre, chan, me, p, now)
       local max = tonumber(redis.call('HGET', key, 'max_attempts')) or 1
       if (tonumber(j[2]) or 0) >= max then
         -- Nobody here ran it: its creator hears of it even if it is `me`.
-        fail(pre, chan, '', id, j, now, 'Job failed after ' .. j[2] .. ' attempts: its server process stopped')
+        fail(pre, chan, '', id, j, now, 'Job failed after ' .. j[2] .. ' attempts: its server process stopped',
+             'restart')
       else
         redis.call('HSET', key, 'state', 'pending', 'last_failed_node', j[3] or '', 'lease_deadline_ms', '0')
         back[#back + 1] = {id, j[8]}
@@ -150,7 +151,7 @@ if ARGV[7] == '1' then
   end
 end
 local usage = redis.call('HMGET', KEYS[2], 'usage_count', 'usage_limit')
-if not usage[1] then return {INVALID_ARGUMENT, 'no API client with uuid ' .. uuid} end
+if not usage[1] then return {NOT_FOUND, 'no API client with uuid ' .. uuid} end
 if ARGV[6] == '1' and tonumber(usage[1]) >= tonumber(usage[2]) then
   return {RESOURCE_EXHAUSTED, 'API client ' .. uuid .. ' has used ' .. usage[1] .. ' of its ' .. usage[2] .. ' usages'}
 end
@@ -229,7 +230,7 @@ route(pre, chan, id, j[5], true)
 return {OK}
 )lua";
 
-// KEYS: job. ARGV: pre, chan, me, job_id, attempt, now_ms, error.
+// KEYS: job. ARGV: pre, chan, me, job_id, attempt, now_ms, error, reason.
 constexpr std::string_view kFailJob = R"lua(
 local pre, chan, me, id = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local j = redis.call('HMGET', KEYS[1], unpack(FAIL_FIELDS))
@@ -237,7 +238,7 @@ if not j[1] then return {NOT_FOUND, 'no job with id ' .. id} end
 if (j[1] ~= 'pending' and j[1] ~= 'ongoing') or (tonumber(j[2]) or 0) ~= tonumber(ARGV[5]) then
   return {FAILED_PRECONDITION, refused(id, j, 'pending or ongoing with attempt ' .. ARGV[5])}
 end
-fail(pre, chan, me, id, j, ARGV[6], ARGV[7])
+fail(pre, chan, me, id, j, ARGV[6], ARGV[7], ARGV[8])
 return {OK}
 )lua";
 
@@ -405,7 +406,7 @@ local pre, chan, me, id = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local j = redis.call('HMGET', KEYS[1], unpack(FAIL_FIELDS))
 local deadline = tonumber(redis.call('HGET', KEYS[1], 'deadline_ms')) or 0
 if j[1] ~= 'pending' or j[5] or deadline == 0 or deadline > tonumber(ARGV[5]) then return {OK, 0} end
-fail(pre, chan, me, id, j, ARGV[5], ARGV[6])
+fail(pre, chan, me, id, j, ARGV[5], ARGV[6], 'deadline')
 return {OK, 1}
 )lua";
 
