@@ -187,6 +187,29 @@ nodes::NodeIndex MessageTarget(const nodes::NodeRegistry& registry, std::string_
   return target != nodes::kNoNode ? target : registry.Find(principal);
 }
 
+// The node is not here; another process sharing the store may hold it: the
+// frame goes there (its connections are counted there, not here).
+void SendToNodeElsewhere(Ctx& ctx, std::string principal, std::string frame, RestRespond respond) {
+  ctx.deps.cluster->FindNode(principal, [&ctx, principal, frame = std::move(frame), respond = std::move(respond)](
+                                            Result<std::optional<std::string>> process) {
+    if (!process) {
+      respond(StoreFailure(process.error(), "Failed to send message"));
+      return;
+    }
+    if (!process->has_value()) {
+      respond(ErrorResponse(404, kNodeNotConnected));
+      return;
+    }
+    ctx.deps.cluster->SendToNode(**process, principal, frame);
+    spdlog::info("admin message{}", LogFields({{"principal", principal}, {"process", **process}}));
+    respond(SuccessResponse("Message sent successfully", codec::JsonObjectWriter()
+                                                            .String("message", kMessageSentData)
+                                                            .String("user_principal_id", principal)
+                                                            .String("forwardedTo", **process)
+                                                            .Finish()));
+  });
+}
+
 void ClientMessage(Ctx& ctx, RestCall& call) {
   const std::string_view client_id = call.request.Param("clientId");
   const auto* principal = codec::FindField(call.body, "userPrincipalId");
@@ -207,6 +230,11 @@ void ClientMessage(Ctx& ctx, RestCall& call) {
   const std::string_view wanted(principal->as_string());
   const nodes::NodeIndex node = MessageTarget(ctx.deps.registry, client_id, wanted);
   const auto view = ctx.deps.registry.View(node);
+  if (!view && ctx.deps.cluster != nullptr) {
+    SendToNodeElsewhere(ctx, std::string(wanted), AdminNotificationFrame(*text, MessageData(call.body, "Admin message")),
+                        call.respond);
+    return;
+  }
   if (!view) {
     call.respond(ErrorResponse(404, kNodeNotConnected));
     return;
@@ -240,7 +268,10 @@ void Broadcast(Ctx& ctx, RestCall& call) {
     call.respond(ErrorResponse(400, InvalidTextMessage(text_max)));
     return;
   }
-  const size_t sent = ctx.deps.send_to_all(AdminNotificationFrame(*text, MessageData(call.body, "")));
+  const std::string frame = AdminNotificationFrame(*text, MessageData(call.body, ""));
+  const size_t sent = ctx.deps.send_to_all(frame);
+  // The other processes sharing the store send it to their nodes.
+  if (ctx.deps.cluster != nullptr) ctx.deps.cluster->Broadcast(frame);
   spdlog::info("admin broadcast{}", LogFields({{"connections", std::to_string(sent)}}));
   call.respond(SuccessResponse("Broadcast completed", codec::JsonObjectWriter()
                                                     .String("message", "Message broadcasted successfully")

@@ -35,10 +35,16 @@ uint64_t OsRandom() {
   return (uint64_t{rd()} << 32) ^ rd();
 }
 
+// The store, and with Redis the cluster of the processes sharing it.
+struct OpenedStore {
+  std::unique_ptr<sela::store::Store> store;
+  sela::store::Cluster* cluster = nullptr;
+};
+
 // This process's name on the leases it writes to Redis: host, pid and a
-// random part (a restarted process is a new owner, so the old one's leases
+// random tag (a restarted process is a new owner, so the old one's leases
 // are released as a dead process's).
-std::string ProcessId() {
+std::string ProcessId(const std::string& tag) {
   char host[64] = {};
   ::gethostname(host, sizeof host - 1);
   std::string id;
@@ -47,19 +53,18 @@ std::string ProcessId() {
     id += ok ? *c : '_';
   }
   if (id.empty()) id = "host";
-  char suffix[16];
-  std::snprintf(suffix, sizeof suffix, "%06llx", static_cast<unsigned long long>(OsRandom() & 0xffffff));
-  return id + ":" + std::to_string(::getpid()) + ":" + suffix;
+  return id + ":" + std::to_string(::getpid()) + ":" + tag;
 }
 
-sela::Result<std::unique_ptr<sela::store::Store>> OpenRedisStore(const sela::Config& config,
-                                                                  sela::net::EventLoop& loop) {
+sela::Result<OpenedStore> OpenRedisStore(const sela::Config& config, sela::net::EventLoop& loop) {
   auto endpoint = sela::store::redis::ParseRedisUrl(config.redis_url, config.redis_password, config.redis_db);
   if (!endpoint) return sela::Err(endpoint.error());
+  char tag[16];
+  std::snprintf(tag, sizeof tag, "%06llx", static_cast<unsigned long long>(OsRandom() & 0xffffff));
   sela::store::RedisOptions options;
   options.endpoint = *endpoint;
   options.key_prefix = config.redis_key_prefix;
-  options.process_id = ProcessId();
+  options.process_id = ProcessId(tag);
   options.durability = config.redis_durability == "none"       ? sela::store::RedisDurability::kNone
                        : config.redis_durability == "everysec" ? sela::store::RedisDurability::kEverysec
                                                                : sela::store::RedisDurability::kAlways;
@@ -70,18 +75,39 @@ sela::Result<std::unique_ptr<sela::store::Store>> OpenRedisStore(const sela::Con
   if (!store) return sela::Err(store.error());
   spdlog::info("store: Redis at {}, db {}, keys {{{}:...}}, process {}", endpoint->Describe(), endpoint->db,
                options.key_prefix, options.process_id);
-  return std::unique_ptr<sela::store::Store>(std::move(*store));
+  OpenedStore opened;
+  opened.cluster = store->get();
+  opened.store = std::move(*store);
+  return opened;
 }
 
-sela::Result<std::unique_ptr<sela::store::Store>> OpenStore(const sela::Config& config,
-                                                             sela::net::EventLoop& loop) {
+sela::Result<OpenedStore> OpenStore(const sela::Config& config, sela::net::EventLoop& loop) {
   if (!config.redis_url.empty()) return OpenRedisStore(config, loop);
   sela::store::SqliteOptions options;
   options.path = config.data_path + "/sela.db";
   options.wal_checkpoint_pages = config.sqlite_checkpoint_pages;
   options.random = [rng = std::mt19937_64(OsRandom())]() mutable { return rng(); };
   options.wake_later = [&loop](std::function<void()> fn) { loop.Post(std::move(fn)); };
-  return sela::store::SqliteStore::Open(options, [&loop](std::function<void()> fn) { loop.Post(std::move(fn)); });
+  auto store = sela::store::SqliteStore::Open(options, [&loop](std::function<void()> fn) { loop.Post(std::move(fn)); });
+  if (!store) return sela::Err(store.error());
+  OpenedStore opened;
+  opened.store = std::move(*store);
+  return opened;
+}
+
+// What the other processes sharing the store send this one.
+sela::store::Cluster::Events ClusterEvents(sela::api::JobService& jobs, sela::api::NodeSessions& sessions,
+                                           sela::nodes::NodeRegistry& registry) {
+  sela::store::Cluster::Events events;
+  events.jobs = [&jobs](std::vector<sela::store::JobRecord> records) { jobs.OnClusterJobs(std::move(records)); };
+  events.ended = [&jobs](const std::string& job_id) { jobs.OnJobEndedElsewhere(job_id); };
+  events.to_node = [&sessions, &registry](const std::string& principal, const std::string& text) {
+    sessions.SendToNode(registry.Find(principal), text);
+  };
+  events.to_all = [&sessions](const std::string& text) { sessions.SendToAll(text); };
+  events.reconnected = [&jobs] { jobs.OnClusterReconnected(); };
+  events.reaped = [&jobs] { jobs.OnClusterReaped(); };
+  return events;
 }
 
 }  // namespace
@@ -100,20 +126,24 @@ int main() {
   sela::SystemClock clock;
   sela::MetricsRegistry metrics;
   sela::net::EventLoop loop;
-  auto store = OpenStore(*config, loop);
-  if (!store) {
-    spdlog::critical("cannot open the store: {}", store.error().ToString());
+  auto opened = OpenStore(*config, loop);
+  if (!opened) {
+    spdlog::critical("cannot open the store: {}", opened.error().ToString());
     return 1;
   }
+  std::unique_ptr<sela::store::Store>* store = &opened->store;
+  sela::store::Cluster* cluster = opened->cluster;
   sela::nodes::RegistryOptions registry_options;
   registry_options.principal_hash_key = {OsRandom(), OsRandom()};
   sela::nodes::NodeRegistry registry(registry_options);
   sela::api::NodeSessions sessions(sela::api::NodeSessionOptions::FromConfig(config->node), clock,
                                    **store, registry, metrics);
-  sela::api::JobService jobs(sela::api::JobServiceOptions::FromConfig(*config), clock, **store, registry,
-                             metrics);
+  sela::api::JobServiceOptions job_options = sela::api::JobServiceOptions::FromConfig(*config);
+  if (cluster) job_options.job_id_tag = static_cast<uint32_t>(1 + OsRandom() % 99'999);
+  sela::api::JobService jobs(std::move(job_options), clock, **store, registry, metrics);
   sessions.AttachJobs(&jobs);
   jobs.Attach(&sessions);
+  if (cluster) jobs.AttachCluster(cluster);
 
   sela::net::Router router;
   sela::net::Server* server_ptr = nullptr;
@@ -123,8 +153,9 @@ int main() {
                            .store_ping = [&](std::function<void(sela::Status)> done) {
                              (*store)->Ping(std::move(done));
                            }});
-  sela::api::AddNodeRoutes(router, sela::api::NodeRoutesDepsFor(clock, **store, registry, sessions),
-                           sela::api::NodeRoutesOptions::FromConfig(*config));
+  sela::api::NodeRoutesDeps node_deps = sela::api::NodeRoutesDepsFor(clock, **store, registry, sessions);
+  node_deps.cluster = cluster;
+  sela::api::AddNodeRoutes(router, std::move(node_deps), sela::api::NodeRoutesOptions::FromConfig(*config));
   sela::api::AddRpcRoutes(router, {.clock = clock, .store = **store, .registry = registry, .jobs = jobs},
                           sela::api::RpcRoutesOptions::FromConfig(*config));
   sela::net::Server server(loop, config->net, clock, metrics, router, sessions, sela::api::ErrorEnvelope);
@@ -140,6 +171,12 @@ int main() {
     if (!recovered || !recovered->ok()) {
       spdlog::critical("cannot take over open jobs: {}",
                        recovered ? recovered->ToString() : std::string("no answer from the store"));
+      return 1;
+    }
+  }
+  if (cluster) {
+    if (auto st = cluster->Start(ClusterEvents(jobs, sessions, registry)); !st.ok()) {
+      spdlog::critical("cannot join the processes sharing the store: {}", st.ToString());
       return 1;
     }
   }
