@@ -59,6 +59,10 @@ void JobService::Forget(const std::string& job_id) {
 void JobService::WaitRemote(const std::string& job_id, int64_t created_ms, int64_t deadline_ms) {
   remote_[job_id] = RemoteWait{created_ms, deadline_ms};
   if (deadline_ms > 0) remote_deadlines_.push(RemoteDeadline{deadline_ms, job_id, false});
+  // Its end may have been told already: the subscriber's socket can be
+  // served before the reply that made this process wait (or the message
+  // lost): read it once now.
+  ResolveRemote(job_id, false);
 }
 
 namespace {

@@ -93,12 +93,12 @@ class ServerProcess:
         if _redis is not None:
             import redisproc
             # Each working directory its own keys; a dead process's leases
-            # are released a second after it stops.
+            # are released two seconds after it stops.
             self.env.update({
                 "REDIS_URL": _redis.url(),
                 "REDIS_KEY_PREFIX": redisproc.key_prefix_for(self.workdir),
                 "REDIS_DURABILITY": "none",
-                "REDIS_PROCESS_TTL_MS": "1000",
+                "REDIS_PROCESS_TTL_MS": "2000",
             })
         for k, v in (env or {}).items():
             if v is None:

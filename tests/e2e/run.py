@@ -64,7 +64,9 @@ def main():
             return 2
     proc.configure(args.server, redis)
 
-    tests = suite.load_tests(MODULES, args.k)
+    # Several processes on one Redis: only with --redis.
+    modules = MODULES + (["test_cluster"] if args.redis else [])
+    tests = suite.load_tests(modules, args.k)
     if args.list:
         for t in tests:
             print(t.id())

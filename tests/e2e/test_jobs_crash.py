@@ -71,7 +71,7 @@ class JobsCrash(JobsTestCase):
 
         # Nothing acknowledged was lost; the dead process's lease has ended.
         # On the Redis store its lease ends when its heartbeat lapses
-        # (REDIS_PROCESS_TTL_MS, 1 s here), not at the new process's start.
+        # (REDIS_PROCESS_TTL_MS, 2 s here), not at the new process's start.
         if proc.redis() is not None:
             async def lease_ended():
                 while (await self.ajob(key, leased))["state"] != "pending":

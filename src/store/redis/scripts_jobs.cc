@@ -67,11 +67,12 @@ local function unplace(pre, id, state, owner, target)
   end
 end
 -- A job ended: it leaves the open indexes, and a caller waiting on another
--- live process hears of it.
+-- process hears of it (a process that is gone has no subscriber; one given
+-- up for dead too early still has, and must hear it).
 local function closed(pre, chan, me, id, client, notify)
   redis.call('ZREM', pre .. 'open', id)
   redis.call('ZREM', pre .. 'copen:' .. client, id)
-  if notify and notify ~= me and alive(pre, notify) then
+  if notify and notify ~= me then
     redis.call('PUBLISH', chan .. 'proc:' .. notify, 'e' .. id)
   end
 end
