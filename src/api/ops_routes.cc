@@ -3,6 +3,7 @@
 #include <ctime>
 #include <memory>
 
+#include "api/rest_table.h"
 #include "net/server.h"
 
 namespace sela::api {
@@ -34,14 +35,13 @@ void AddOpsRoutes(net::Router& router, const Clock& clock, MetricsRegistry& metr
             200, R"({"success":true,"message":"Database is healthy","data":{"status":"healthy","timestamp":")" +
                      IsoTimestamp(clock.WallMs()) + R"("}})"));
       } else {
-        shared->Send(net::HttpResponse::Json(503, R"({"success":false,"message":"Service unhealthy","data":null})"));
+        shared->Send(ErrorResponse(503, "Service unhealthy"));
       }
     });
   });
   router.Add("GET", "/ready", [ready = state.ready, ping = state.store_ping](net::HttpRequest&, net::HttpReply reply) {
     auto not_ready = [](net::HttpReply& r) {
-      r.Send(net::HttpResponse::Json(
-          503, R"({"success":false,"message":"not ready","data":{"status":"unavailable"}})"));
+      r.Send(ErrorResponse(503, "not ready", R"({"status":"unavailable"})"));
     };
     if (!ready()) {
       not_ready(reply);

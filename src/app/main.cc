@@ -82,7 +82,7 @@ int main() {
                            sela::api::NodeRoutesOptions::FromConfig(*config));
   sela::api::AddRpcRoutes(router, {.clock = clock, .store = **store, .registry = registry, .jobs = jobs},
                           sela::api::RpcRoutesOptions::FromConfig(*config));
-  sela::net::Server server(loop, config->net, clock, metrics, router, sessions);
+  sela::net::Server server(loop, config->net, clock, metrics, router, sessions, sela::api::ErrorEnvelope);
   server_ptr = &server;
   sessions.Attach(&server);
 
