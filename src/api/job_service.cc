@@ -44,6 +44,11 @@ JobServiceOptions JobServiceOptions::FromConfig(const Config& config) {
   return o;
 }
 
+std::vector<double> JobRoundTripBounds() {
+  return {0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2,
+          0.3,   0.5,   0.75,  1,     1.5,    2,    3,     5,    10,   20,   30,    60,  120,  300, 900};
+}
+
 JobService::JobService(JobServiceOptions options, const Clock& clock, store::Store& store,
                        nodes::NodeRegistry& registry, MetricsRegistry& metrics)
     : options_(std::move(options)),
@@ -68,6 +73,8 @@ JobService::JobService(JobServiceOptions options, const Clock& clock, store::Sto
   m_.repeats = &metrics.GetCounter("sela_job_results_repeated_total",
                                    "Repeats of an accepted result (acknowledged, nothing changed).");
   m_.open = &metrics.GetGauge("sela_jobs_open", "Pending and ongoing jobs held by this process.");
+  m_.round_trip = &metrics.GetHistogram(kJobRoundTripMetric, "Jobs completed: seconds from creation to the stored result.",
+                                        {}, JobRoundTripBounds());
 }
 
 bool JobService::IsKind(std::string_view kind) const {
@@ -518,6 +525,7 @@ void JobService::OnResult(std::string_view principal_view, v1::ScrapeResult resu
         if (*outcome == store::CompleteOutcome::kCompleted) {
           SyncActive(engine_.Finish(job_id));
           m_.completed->Inc();
+          m_.round_trip->Observe(static_cast<double>(std::max<int64_t>(0, now - done_job.created_ms)) / 1000);
           m_.open->Set(static_cast<double>(engine_.open_jobs()));
           std::string ack = v1::EncodeJobComplete(job_id, static_cast<double>(done_job.reward_units) / 1e8, now);
           JobOutcome o;

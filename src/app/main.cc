@@ -6,11 +6,14 @@
 #include <random>
 #include <spdlog/spdlog.h>
 
+#include "api/dashboard.h"
 #include "api/job_service.h"
 #include "api/node_routes.h"
 #include "api/node_sessions.h"
+#include "api/openapi.h"
 #include "api/ops_routes.h"
 #include "api/rpc_routes.h"
+#include "api/ws_demux.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/file_util.h"
@@ -73,18 +76,39 @@ int main() {
   sela::net::Router router;
   sela::net::Server* server_ptr = nullptr;
   bool ready = false;
+  const std::vector<sela::api::ApiGroup> api_groups = sela::api::ServerApiGroups();
+  const std::string openapi = sela::api::OpenApiJson(api_groups, SELA_VERSION);
   sela::api::AddOpsRoutes(router, clock, metrics,
                           {.ready = [&] { return ready && !server_ptr->draining(); },
                            .store_ping = [&](std::function<void(sela::Status)> done) {
                              (*store)->Ping(std::move(done));
-                           }});
+                           },
+                           .admin_token = config->admin_token,
+                           .openapi_json = openapi,
+                           .openapi_yaml = sela::api::JsonToYaml(openapi)});
   sela::api::AddNodeRoutes(router, sela::api::NodeRoutesDepsFor(clock, **store, registry, sessions),
                            sela::api::NodeRoutesOptions::FromConfig(*config));
   sela::api::AddRpcRoutes(router, {.clock = clock, .store = **store, .registry = registry, .jobs = jobs},
                           sela::api::RpcRoutesOptions::FromConfig(*config));
-  sela::net::Server server(loop, config->net, clock, metrics, router, sessions);
+  if (auto st = sela::api::CheckRoutesDocumented(router, api_groups); !st.ok()) {
+    spdlog::critical("{}", st.ToString());
+    return 1;
+  }
+
+  sela::api::DashboardSampler sampler(
+      {}, clock, metrics,
+      {.live = [&] {
+        return sela::api::DashboardLive{.nodes_online = registry.size(),
+                                        .jobs_pending = jobs.engine().pending_jobs(),
+                                        .jobs_open = jobs.engine().open_jobs()};
+      }});
+  sela::api::DashboardFeed feed(sampler, clock, config->admin_token, metrics);
+  sela::api::WsDemux ws_demux(sessions, feed);
+  sela::net::Server server(loop, config->net, clock, metrics, router, ws_demux);
   server_ptr = &server;
   sessions.Attach(&server);
+  sela::api::ServerWsOut feed_out(server);
+  feed.Attach(&feed_out);
 
   // Jobs the previous process left open are taken over before serving.
   {
@@ -111,6 +135,7 @@ int main() {
   }
   loop.RunEvery(sela::Millis(config->node.uptime_checkpoint_ms), [&] { sessions.CheckpointUptime(); });
   loop.RunEvery(sela::Millis(250), [&] { jobs.Tick(); });
+  loop.RunEvery(sela::Millis(sampler.options().sample_interval_ms), [&] { feed.Tick(); });
   ready = true;
 
   int exit_code = 0;
