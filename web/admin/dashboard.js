@@ -40,7 +40,8 @@ function drawChart(canvas, series, unit) {
     g.beginPath(); g.moveTo(left, y); g.lineTo(w - right, y); g.stroke();
     g.fillText(fmt(max * i / 4, 2) + (unit || ""), 2, y + 4);
   }
-  const n = Math.max(2, historyMax);
+  // At least a minute wide, so that a fresh server's few samples do not fill it.
+  const n = Math.max(60, samples.length);
   const x = i => left + (w - left - right) * (i + n - samples.length) / (n - 1);
   const y = v => top + (h - top - bottom) * (1 - (max > 0 ? v / max : 0));
   series.forEach((s, k) => {
@@ -163,14 +164,23 @@ function connect(token) {
   };
 }
 
-function start() {
-  // #token=... lets a script open the page; the fragment never reaches a
-  // server and is removed from the address bar at once.
+// #token=... lets a script open the page; the fragment never reaches a
+// server and is removed from the address bar at once. True when there was one.
+function takeTokenFromFragment() {
   const match = location.hash.match(/token=([^&]+)/);
-  if (match) {
-    sessionStorage.setItem(kTokenKey, decodeURIComponent(match[1]));
-    history.replaceState(null, "", location.pathname);
-  }
+  if (!match) return false;
+  sessionStorage.setItem(kTokenKey, decodeURIComponent(match[1]));
+  history.replaceState(null, "", location.pathname);
+  return true;
+}
+
+function start() {
+  takeTokenFromFragment();
+  window.addEventListener("hashchange", () => {
+    if (!takeTokenFromFragment()) return;
+    if (socket) { socket.onclose = null; socket.close(); }
+    connect(sessionStorage.getItem(kTokenKey));
+  });
   $("login").addEventListener("submit", ev => {
     ev.preventDefault();
     const token = $("token").value;
