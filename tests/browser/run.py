@@ -71,7 +71,8 @@ async def check_dashboard(browser, base, shot):
     await browser.wait_for("!document.getElementById('board').hidden && Number(document.body.dataset.samples) > 0",
                            "the first sample")
     assert "#token" not in await browser.evaluate("location.href"), "the token stays in the address bar"
-    online = await browser.wait_for(f"Number({stat_js('nodes-online')}) > 0 && {stat_js('nodes-online')}",
+    online = await browser.wait_for(f"Number({stat_js('nodes-online')}.replace(/,/g, '')) > 0 && "
+                                    f"{stat_js('nodes-online')}",
                                     "nodes online", timeout=15)
     samples0 = int(await browser.evaluate("document.body.dataset.samples"))
     done0 = number(await browser.evaluate(stat_js("completed-total"))) or 0

@@ -39,6 +39,7 @@ SERVER_VARS = (
 )
 
 _server_path = None
+_tools = {}
 _processes = []
 _workdirs = []
 
@@ -46,6 +47,17 @@ _workdirs = []
 def configure(path):
     global _server_path
     _server_path = os.path.abspath(path)
+
+
+def configure_tool(name, path):
+    """Registers another binary of the build (e.g. sela-monitor) for tests."""
+    _tools[name] = os.path.abspath(path)
+
+
+def tool_path(name):
+    if name not in _tools:
+        raise RuntimeError(f"{name} not configured (run.py --{name.split('-')[-1]} PATH)")
+    return _tools[name]
 
 
 def new_workdir(tag):

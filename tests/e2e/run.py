@@ -35,6 +35,7 @@ MODULES = [
     "test_uptime_crash",
     "test_jobs",
     "test_jobs_crash",
+    "test_operators",
 ]
 
 TEST_FILE_MARKER = "/tests/e2e/test_"
@@ -42,6 +43,7 @@ TEST_FILE_MARKER = "/tests/e2e/test_"
 
 def main():
     ap = suite.argument_parser(__doc__, server_help="the sela-server binary")
+    ap.add_argument("--monitor", help="the sela-monitor binary (test_operators)")
     args = ap.parse_args()
 
     if not os.access(args.server, os.X_OK):
@@ -51,6 +53,8 @@ def main():
 
     import proc  # noqa: E402 (after sys.path setup)
     proc.configure(args.server)
+    if args.monitor:
+        proc.configure_tool("sela-monitor", args.monitor)
 
     tests = suite.load_tests(MODULES, args.k)
     if args.list:
