@@ -61,11 +61,14 @@ int main() {
     std::fprintf(stderr, "sela-server: configuration error: %s\n", config.error().message().c_str());
     return 2;
   }
-  sela::SetupLogging(config->log_level);
+  sela::MetricsRegistry metrics;
+  sela::SetupLogging({.level = config->log_level,
+                      .max_lines_per_s = config->log_max_lines_per_s,
+                      .dropped = &metrics.GetCounter("sela_log_lines_dropped_total",
+                                                     "Log lines dropped by LOG_MAX_LINES_PER_S.")});
   std::signal(SIGPIPE, SIG_IGN);
 
   sela::SystemClock clock;
-  sela::MetricsRegistry metrics;
   sela::net::EventLoop loop;
   auto store = OpenStore(*config, loop);
   if (!store) {
