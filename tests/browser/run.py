@@ -159,6 +159,8 @@ def main():
         load = start_load(args, server.port)
         results = asyncio.run(run_checks(args, f"http://127.0.0.1:{server.port}"))
         server.check_alive()
+        leaked = [line for line in server.output().splitlines() if TOKEN in line]
+        results.append(("the admin token is in no log line", not leaked, "; ".join(leaked)[:500], 0))
     except Exception as e:  # noqa: BLE001
         results.append(("setup", False, f"{e}", 0))
     finally:

@@ -40,6 +40,10 @@ SERVER_VARS = (
 
 _server_path = None
 _tools = {}
+# Secrets the tests used (admin tokens, API keys, result bodies): value ->
+# what it is. No server log line may contain one (scan_logs_for_secrets).
+_secrets = {}
+SECRET_BYTES_MIN = 8  # Shorter values would match ordinary words.
 _processes = []
 _workdirs = []
 
@@ -58,6 +62,33 @@ def tool_path(name):
     if name not in _tools:
         raise RuntimeError(f"{name} not configured (run.py --{name.split('-')[-1]} PATH)")
     return _tools[name]
+
+
+def remember_secret(value, what):
+    """A value that must never appear in a server's log."""
+    if isinstance(value, str) and len(value) >= SECRET_BYTES_MIN:
+        _secrets[value] = what
+
+
+def scan_logs_for_secrets():
+    """(lines scanned, logs scanned, problems): every line every server wrote,
+    against every secret remembered, as sent and as JSON escapes it."""
+    import json
+    needles = []
+    for value, what in _secrets.items():
+        needles.append((value, what))
+        escaped = json.dumps(value)[1:-1]
+        if escaped != value:
+            needles.append((escaped, what + " (JSON-escaped)"))
+    lines = 0
+    problems = []
+    for p in _processes:
+        for n, line in enumerate(p.output().splitlines(), 1):
+            lines += 1
+            for needle, what in needles:
+                if needle in line:
+                    problems.append(f"{p.log_path}:{n}: {what}: {line[:300]}")
+    return lines, len(_processes), len(_secrets), problems
 
 
 def new_workdir(tag):
@@ -91,13 +122,15 @@ class ServerProcess:
             "PORT": "0",
             "PORT_FILE": self.port_file,
             "DATA_PATH": os.path.join(self.workdir, "data"),
-            "LOG_LEVEL": "warn",
+            # Every event line is written, so that the secret scan sees it.
+            "LOG_LEVEL": "debug",
         })
         for k, v in (env or {}).items():
             if v is None:
                 self.env.pop(k, None)
             else:
                 self.env[k] = str(v)
+        remember_secret(self.env.get("ADMIN_TOKEN"), "ADMIN_TOKEN")
         self.argv = list(wrapper) + [_server_path]
         self.proc = None
         self.port = None

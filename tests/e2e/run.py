@@ -91,6 +91,18 @@ def main():
         failed += 1
     finally:
         proc.stop_all()
+    # No key, token or result body in any log line of any server of the run.
+    lines, logs, secrets, leaks = proc.scan_logs_for_secrets()
+    if leaks:
+        failed += 1
+        failures.append("log_secrets")
+        keep.update(proc.workdirs())
+        print(f"FAIL  log_secrets  ({len(leaks)} log lines hold a secret)")
+        for leak in leaks[:20]:
+            print("      " + leak)
+    elif tests and not args.list:
+        passed += 1
+        print(f"ok    log_secrets  ({lines} lines of {logs} server logs hold none of {secrets} secrets)")
 
     total = time.monotonic() - start
     if failures:
