@@ -101,6 +101,10 @@ void ServerImpl::HttpHandleRequest(uint32_t idx, HttpRequest& req) {
   Router::Match match = router_.Find(req);
   if (!match.route) {
     h.route = &kUnmatchedRoute;
+    // The path only: a query may carry anything.
+    LogEvent(spdlog::level::warn, "request refused",
+             {{"status", "404"}, {"reason", "Endpoint not found"}, {"method", req.method},
+              {"path", std::string_view(req.path).substr(0, 200)}});
     SendHttpResponse(id, HttpResponse::Json(404, R"({"success":false,"message":"Endpoint not found","data":{"path":")" +
                                                      JsonEscape(req.target) + "\"}}"));
     return;
@@ -121,6 +125,8 @@ void ServerImpl::HttpUpgrade(uint32_t idx, HttpRequest& request) {
     r.close = true;
     if (d.status == 426) r.headers.emplace_back("Sec-WebSocket-Version", "13");
     HttpErrorCounter("bad_upgrade").Inc();
+    LogEvent(spdlog::level::warn, "request refused",
+             {{"status", std::to_string(d.status)}, {"reason", d.error}, {"kind", "bad_upgrade"}});
     c.http->route = &kUpgradeRoute;
     SendHttpResponse(MakeId(idx, c.generation), std::move(r));
     return;
@@ -150,6 +156,8 @@ void ServerImpl::HttpError(uint32_t idx, unsigned status, std::string_view messa
                            std::string_view reason) {
   Connection& c = slot(idx);
   HttpErrorCounter(reason).Inc();
+  LogEvent(spdlog::level::warn, "request refused",
+           {{"status", std::to_string(status)}, {"reason", message}, {"kind", reason}});
   if (!c.http) c.http = std::make_unique<HttpState>();
   c.http->inbuf.clear();
   c.http->response_pending = true;
