@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "api/events.h"
 #include "auth/api_key.h"
 #include "core/logging.h"
 #include "jobs/result.h"
@@ -209,8 +210,7 @@ void JobService::Insert(std::shared_ptr<store::CreateJobRequest> request, int tr
     const bool created = outcome && outcome->created;
     if (created) {
       m_.created->Inc();
-      LogEvent(spdlog::level::info, "job created",
-               {{"job_id", job_id}, {"kind", outcome->job.job_type}, {"client", outcome->job.client_uuid}});
+      events::JobCreated(outcome->job);
       if (!lease) engine_.AddPending(outcome->job);
       m_.open->Set(static_cast<double>(engine_.open_jobs()));
     }
@@ -221,7 +221,7 @@ void JobService::Insert(std::shared_ptr<store::CreateJobRequest> request, int tr
       // pending again and AssignAndSend places it).
       m_.leases->Inc();
       const store::JobRecord* j = engine_.Find(job_id);
-      if (j) LogLeased(*j, lease->attempt, "push");
+      if (j) events::JobLeased(*j, lease->attempt, "push");
       if (j && sender_ && engine_.HeldBy(job_id, j->node_principal) == std::optional<uint32_t>(lease->attempt)) {
         sender_->SendJob(lease->node, *j);
       }
@@ -260,7 +260,7 @@ void JobService::Dispatch(const jobs::Lease& lease) {
   const store::JobRecord* job = engine_.Find(lease.job_id);
   if (!job) return;
   m_.leases->Inc();
-  LogLeased(*job, lease.attempt, "push");
+  events::JobLeased(*job, lease.attempt, "push");
   SyncActive(lease.node);
   const auto view = registry_.View(lease.node);
   const std::string client_id = view ? std::to_string(view->client_id_ms) : std::string();
@@ -306,7 +306,7 @@ void JobService::OnJobRequest(nodes::NodeIndex node, std::string_view client_id,
   engine_.SetNodeClientId(lease->job_id, std::string(client_id));
   const store::JobRecord* job = engine_.Find(lease->job_id);
   m_.leases->Inc();
-  LogLeased(*job, lease->attempt, "pull");
+  events::JobLeased(*job, lease->attempt, "pull");
   SyncActive(node);
   store_.LeaseJob(lease->job_id, job->node_principal, std::string(client_id), lease->attempt,
                   lease->deadline_ms, now_ms, [this, id = lease->job_id, attempt = lease->attempt](Status st) {
@@ -318,20 +318,12 @@ void JobService::OnJobRequest(nodes::NodeIndex node, std::string_view client_id,
 
 // ---- endings ------------------------------------------------------------------
 
-void JobService::LogLeased(const store::JobRecord& job, uint32_t attempt, std::string_view how) {
-  LogEvent(spdlog::level::info, "job leased",
-           {{"job_id", job.job_id}, {"principal", job.node_principal}, {"attempt", std::to_string(attempt)},
-            {"how", how}});
-}
-
 void JobService::ApplyEnded(std::vector<jobs::Ended> ended) {
   const int64_t now_ms = clock_.WallMs();
   for (jobs::Ended& e : ended) {
     if (e.kind == jobs::Ended::Kind::kReleased) {
       m_.released->Inc();
-      LogEvent(spdlog::level::info, "job lease ended",
-               {{"job_id", e.job_id}, {"attempt", std::to_string(e.attempt)},
-                {"reason", "no result from the node (it left, or the lease expired)"}});
+      events::JobLeaseEnded(e.job_id, e.attempt);
       store_.ReleaseJob(e.job_id, e.attempt, now_ms, [id = e.job_id](Status st) {
         if (!st.ok()) {
           spdlog::warn("job release not recorded{}", LogFields({{"job_id", id}, {"error", st.ToString()}}));
@@ -371,7 +363,7 @@ void JobService::FailNow(const std::string& job_id, uint32_t attempt, std::strin
                    m_.open->Set(static_cast<double>(engine_.open_jobs()));
                    if (st.ok()) {
                      m_.failed->Inc();
-                     LogEvent(spdlog::level::info, "job failed", {{"job_id", job_id}, {"cause", error}});
+                     events::JobFailed(job_id, outcome.job.node_principal, error);
                      Notify(job_id, outcome);
                    } else {
                      // Completed after all: waiters read it from the store.
@@ -478,9 +470,7 @@ void JobService::OnResult(std::string_view principal_view, v1::ScrapeResult resu
                      if (first) {
                        SyncActive(engine_.Finish(job_id));
                        m_.failed->Inc();
-                       LogEvent(spdlog::level::info, "job failed",
-                                {{"job_id", job_id}, {"principal", snapshot.node_principal},
-                                 {"cause", kEmptyResultError}});
+                       events::JobFailed(job_id, snapshot.node_principal, kEmptyResultError);
                        m_.open->Set(static_cast<double>(engine_.open_jobs()));
                        JobOutcome outcome;
                        outcome.kind = JobOutcome::Kind::kEmpty;
@@ -543,11 +533,7 @@ void JobService::OnResult(std::string_view principal_view, v1::ScrapeResult resu
         if (*outcome == store::CompleteOutcome::kCompleted) {
           SyncActive(engine_.Finish(job_id));
           m_.completed->Inc();
-          LogEvent(spdlog::level::info, "job completed",
-                   {{"job_id", job_id}, {"principal", done_job.node_principal},
-                    {"attempt", std::to_string(done_job.attempt)},
-                    {"round_trip_ms", std::to_string(now - done_job.created_ms)},
-                    {"result_bytes", std::to_string(done_job.result_bytes)}});
+          events::JobCompleted(done_job, now - done_job.created_ms);
           m_.round_trip->Observe(static_cast<double>(std::max<int64_t>(0, now - done_job.created_ms)) / 1000);
           m_.open->Set(static_cast<double>(engine_.open_jobs()));
           std::string ack = v1::EncodeJobComplete(job_id, static_cast<double>(done_job.reward_units) / 1e8, now);

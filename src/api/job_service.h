@@ -145,8 +145,6 @@ class JobService {
   void SyncActive(nodes::NodeIndex node);
   // A settle the store refused: the job is open again (see JobEngine).
   void AbortSettle(const std::string& job_id);
-  // The "job leased" event (how: push or pull).
-  void LogLeased(const store::JobRecord& job, uint32_t attempt, std::string_view how);
   std::string NextJobId(int64_t now_ms);
   void Insert(std::shared_ptr<store::CreateJobRequest> request, int tries,
               std::function<void(Result<store::CreateJobOutcome>)> done);

@@ -5,6 +5,7 @@
 #include <type_traits>
 #include <variant>
 
+#include "api/events.h"
 #include "core/logging.h"
 #include "protocol/v1_session.h"
 
@@ -71,31 +72,6 @@ NodeSessions::Pending& NodeSessions::EnsurePending(const Session& s) {
   return *p;
 }
 
-namespace {
-
-// What a close code says, for the disconnect event (RFC 6455 §7.4.1).
-std::string_view CloseCodeMeaning(uint16_t code) {
-  switch (code) {
-    case net::close_code::kNormal: return "closed normally";
-    case net::close_code::kGoingAway: return "going away";
-    case net::close_code::kProtocolError: return "protocol error";
-    case net::close_code::kUnsupportedData: return "unsupported data";
-    case net::close_code::kNoStatus: return "closed without a status code";
-    case net::close_code::kAbnormal: return "connection dropped without a close handshake";
-    case net::close_code::kInvalidPayload: return "invalid payload (not UTF-8)";
-    case net::close_code::kPolicyViolation: return "policy violation";
-    case net::close_code::kMessageTooBig: return "message too big";
-    case net::close_code::kInternalError: return "internal error";
-    case net::close_code::kServiceRestart: return "server restarting";
-    case net::close_code::kTryAgainLater: return "try again later";
-    default: return "other";
-  }
-}
-
-std::string ConnText(net::ConnId id) { return std::to_string(id); }
-
-}  // namespace
-
 void NodeSessions::DropPending(const Session& s) { pending_.erase(net::ConnSlot(IdOf(s))); }
 
 void NodeSessions::Send(net::ConnId id, std::string_view text) { server_->Send(id, text, true); }
@@ -116,8 +92,7 @@ void NodeSessions::OnWsOpen(net::ConnId id, const net::HttpRequest& request) {
   const std::string principal_query = request.QueryParam("principal_id");
   auto principal = v1::PrincipalFromConnection(
       {request.Header("Authorization"), auth_query, principal_query});
-  LogEvent(spdlog::level::info, "node connected",
-           {{"conn", ConnText(id)}, {"path", request.path}, {"principal", principal ? *principal : std::string()}});
+  events::NodeConnected(id, request.path, principal ? *principal : std::string_view());
   if (principal) {
     EnsurePending(s).connection_principal = std::move(principal);
   }
@@ -189,8 +164,7 @@ void NodeSessions::HandleRegistration(Session& s, std::string_view payload) {
   auto registration = v1::DecodeRegistration(payload, connection_principal, options_.decode);
   if (!registration) {
     m_.registration_failures->Inc();
-    LogEvent(spdlog::level::warn, "node registration refused",
-             {{"conn", ConnText(IdOf(s))}, {"reason", registration.error().detail}});
+    events::NodeRegistrationRefused(IdOf(s), {}, registration.error().detail);
     const auto frame = v1::EncodeDecodeError(registration.error(), now_ms, options_.encode);
     server_->Send(IdOf(s), frame.payload, frame.kind == v1::OutboundFrame::Kind::kText);
     return;
@@ -235,8 +209,7 @@ void NodeSessions::CompleteRegistration(net::ConnId id, const std::string& princ
   const nodes::NodeIndex node = registry_.Connect(principal, std::stoll(client_id), now_ms);
   if (node == nodes::kNoNode) {
     m_.registration_failures->Inc();
-    LogEvent(spdlog::level::warn, "node registration refused",
-             {{"conn", ConnText(id)}, {"principal", principal}, {"reason", "too many connections"}});
+    events::NodeRegistrationRefused(id, principal, "too many connections");
     store_.MarkNodeDisconnected(principal, now_ms, [](Status) {});
     Send(id, v1::EncodeFailure("Registration failed: too many connections for this node or server"));
     EndSession(*s, now_ms, net::close_code::kTryAgainLater, "Too many connections");
@@ -254,8 +227,7 @@ void NodeSessions::CompleteRegistration(net::ConnId id, const std::string& princ
   ++registered_;
   m_.registered->Add(1);
   m_.registrations->Inc();
-  LogEvent(spdlog::level::info, "node registered",
-           {{"conn", ConnText(id)}, {"principal", principal}, {"client_id", client_id}});
+  events::NodeRegistered(id, principal, client_id);
   Send(id, v1::EncodeRegistered(client_id, static_cast<int64_t>(session_id)));
   server_->SetDeadline(id, clock_.Now() + options_.heartbeat_timeout);
   // After the reply: a job offered now follows the registration reply.
@@ -317,9 +289,8 @@ void NodeSessions::HandleMessage(Session& s, std::string_view payload) {
   auto decoded = v1::DecodeNodeMessage(payload, options_.decode);
   if (!decoded) {
     m_.rejected_messages->Inc();
-    LogEvent(spdlog::level::warn, "node message refused",
-             {{"conn", ConnText(id)}, {"principal", registry_.View(s.node) ? registry_.View(s.node)->principal : ""},
-              {"reason", decoded.error().detail}});
+    const auto node = registry_.View(s.node);
+    events::NodeMessageRefused(id, node ? node->principal : std::string_view(), decoded.error().detail);
     const auto frame = v1::EncodeDecodeError(decoded.error(), now_ms, options_.encode);
     server_->Send(id, frame.payload, frame.kind == v1::OutboundFrame::Kind::kText);
     return;
@@ -330,8 +301,7 @@ void NodeSessions::HandleMessage(Session& s, std::string_view payload) {
   const std::string_view principal = view ? view->principal : std::string_view();
   if (auto refusal = v1::CheckMessagePrincipal(*decoded, principal)) {
     m_.principal_mismatches->Inc();
-    LogEvent(spdlog::level::warn, "node message refused",
-             {{"conn", ConnText(id)}, {"principal", principal}, {"reason", "user_principal_id is not the connection's"}});
+    events::NodeMessageRefused(id, principal, "user_principal_id is not the connection's");
     Send(id, *refusal);
     return;
   }
@@ -432,16 +402,11 @@ void NodeSessions::NodeChanged(nodes::NodeIndex node) {
 }
 
 void NodeSessions::EndSession(Session& s, int64_t now_ms, uint16_t code, std::string_view reason) {
-  const std::string code_text = std::to_string(code);
-  if (s.state == State::kAwaiting) {
-    LogEvent(spdlog::level::info, "node disconnected before registering",
-             {{"conn", ConnText(IdOf(s))}, {"code", code_text}, {"reason", reason}});
-  }
+  if (s.state == State::kAwaiting) events::NodeDisconnected(IdOf(s), false, {}, code, reason);
   if (s.state == State::kRegistered) {
     const auto view = registry_.View(s.node);
     const std::string principal(view ? view->principal : std::string_view());
-    LogEvent(spdlog::level::info, "node disconnected",
-             {{"conn", ConnText(IdOf(s))}, {"principal", principal}, {"code", code_text}, {"reason", reason}});
+    events::NodeDisconnected(IdOf(s), true, principal, code, reason);
     ForgetConnection(s);
     // Its last connection: the node's leases end (before the registry may
     // reuse its index).
@@ -460,7 +425,7 @@ void NodeSessions::EndSession(Session& s, int64_t now_ms, uint16_t code, std::st
 void NodeSessions::OnWsClosed(net::ConnId id, uint16_t code) {
   Session* s = Find(id);
   if (!s) return;
-  EndSession(*s, clock_.WallMs(), code, CloseCodeMeaning(code));
+  EndSession(*s, clock_.WallMs(), code, events::CloseCodeMeaning(code));
   // A store callback still in flight finds the slot free (or reused under a
   // new id) and does nothing.
   *s = Session{};
