@@ -170,9 +170,14 @@ def main():
     share_core = statistics.median(r["feed_cpu_s"] / r["wall_s"] for r in with_v)
     share_server = statistics.median(r["feed_cpu_s"] / r["server_cpu_s"] for r in with_v)
     per_job = lambda rs: statistics.median(r["server_cpu_s"] / max(1, r["completed"]) * 1e6 for r in rs)  # noqa: E731
-    print(f"\nfeed CPU with {args.viewers} viewers at {args.rate} jobs/s (median of {args.runs}): "
+    achieved = statistics.median(r["completed"] / args.seconds for r in with_v)
+    print(f"\nfeed CPU with {args.viewers} viewers, {args.rate} jobs/s asked, {achieved:.0f} jobs/s done "
+          f"(median of {args.runs}): "
           f"{share_core * 100:.4f}% of one core, {share_server * 100:.4f}% of the server's CPU (target < 1%)")
     print(f"server CPU per job: {per_job(with_v):.1f} µs with {args.viewers} viewers, {per_job(without):.1f} µs with none")
+    tick_us = statistics.median(r["feed_cpu_s"] / r["wall_s"] for r in with_v) * 1e6
+    print(f"feed CPU per second of run: {tick_us:.0f} µs with {args.viewers} viewers, "
+          f"{statistics.median(r['feed_cpu_s'] / r['wall_s'] for r in without) * 1e6:.0f} µs with none")
     return 0
 
 
