@@ -110,9 +110,15 @@ class Checker:
         self.check("Dockerfile: STOPSIGNAL SIGTERM (drain)", "STOPSIGNAL" in words)
         every = [i for s in st for i in s["instrs"]]
         runs = [a for w, a in every if w == "RUN"]
+        # Debian packages, and the project's own integrity-checked fetch
+        # scripts (scripts/fetch-*.sh); no download of anything else.
         fetches = [a for w, a in every if w == "ADD" and "://" in a] + \
-                  [r for r in runs if re.search(r"\b(curl|wget)\b", r)]
-        self.check("Dockerfile: fetches nothing but Debian packages", not fetches, f"{fetches}")
+                  [r for r in runs if "apt-get" not in r and re.search(r"\b(curl|wget|npm|pip3?)\b", r)]
+        self.check("Dockerfile: fetches nothing but Debian packages and pinned project scripts", not fetches,
+                   f"{fetches}")
+        scripts = re.findall(r"scripts/(fetch-[\w-]+\.sh)", " ".join(runs))
+        missing = [f for f in scripts if not os.path.exists(os.path.join(self.repo, "scripts", f))]
+        self.check("Dockerfile: the fetch scripts it runs exist", not missing, f"{missing}")
         apt = [r for r in runs if "apt-get install" in r]
         lean = all("--no-install-recommends" in r and "rm -rf /var/lib/apt/lists" in r for r in apt)
         self.check("Dockerfile: apt installs are lean and clean their lists", apt and lean)
@@ -133,7 +139,7 @@ class Checker:
                 if not os.path.exists(path) or ignored:
                     missing.append(src)
         self.check("Dockerfile: every COPY source exists and is not in .dockerignore", not missing, f"{missing}")
-        tops = {"src", "cmake", "tools", "web", "third_party", "CMakeLists.txt", "CMakePresets.json"}
+        tops = {"src", "cmake", "tools", "web", "third_party", "tests", "bench", "CMakeLists.txt", "CMakePresets.json"}
         copied = {a.split()[0] for w, a in every if w == "COPY" and "--from=" not in a} | \
                  {s for w, a in every if w == "COPY" and "--from=" not in a for s in a.split()[:-1]}
         self.check("Dockerfile: copies what the build reads", tops <= copied, f"missing {sorted(tops - copied)}")
