@@ -117,7 +117,7 @@ class ServerThread {
     NetConfig net_config;
     net_config.host = "127.0.0.1";
     net_config.port = 0;
-    net::Server server(loop, net_config, clock, metrics, router, sessions);
+    net::Server server(loop, net_config, clock, metrics, router, sessions, api::ErrorEnvelope);
     sessions.Attach(&server);
     ASSERT_TRUE(server.Listen().ok());
     loop.Post([] { t_counted = true; });

@@ -76,8 +76,8 @@ void JobCompleted(const store::JobRecord& job, int64_t round_trip_ms) {
             {"result_bytes", std::to_string(job.result_bytes)}});
 }
 
-void JobFailed(std::string_view job_id, std::string_view principal, std::string_view cause) {
-  LogEvent(kInfo, "job failed", {{"job_id", job_id}, {"principal", principal}, {"cause", cause}});
+void JobFailed(std::string_view job_id, std::string_view principal, std::string_view kind, std::string_view cause) {
+  LogEvent(kInfo, "job failed", {{"job_id", job_id}, {"principal", principal}, {"kind", kind}, {"cause", cause}});
 }
 
 void JobLeaseEnded(std::string_view job_id, uint32_t attempt) {

@@ -29,7 +29,8 @@ void NodeDisconnected(net::ConnId conn, bool registered, std::string_view princi
 void JobCreated(const store::JobRecord& job);
 void JobLeased(const store::JobRecord& job, uint32_t attempt, std::string_view how);
 void JobCompleted(const store::JobRecord& job, int64_t round_trip_ms);
-void JobFailed(std::string_view job_id, std::string_view principal, std::string_view cause);
+// kind: the failure's kind (store::FailureReasonName); cause: its text.
+void JobFailed(std::string_view job_id, std::string_view principal, std::string_view kind, std::string_view cause);
 void JobLeaseEnded(std::string_view job_id, uint32_t attempt);
 
 }  // namespace sela::api::events

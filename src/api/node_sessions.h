@@ -28,12 +28,12 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/block_array.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/metrics.h"
 #include "net/server.h"
 #include "net/ws_codec.h"
-#include "nodes/block_array.h"
 #include "nodes/registry.h"
 #include "protocol/v1_decode.h"
 #include "api/job_service.h"
@@ -143,7 +143,7 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
   // The newest registered connection of each live node, by NodeIndex (in
   // blocks: a doubling vector would hold up to twice the nodes).
   static constexpr net::ConnId kNoConn = ~net::ConnId{0};
-  nodes::BlockArray<net::ConnId> newest_conn_;
+  BlockArray<net::ConnId> newest_conn_;
   std::unordered_map<uint32_t, std::unique_ptr<Pending>> pending_;  // By slot.
   size_t registered_ = 0;
   int64_t last_client_id_ms_ = 0;

@@ -56,7 +56,7 @@ void ServeAsset(net::HttpRequest& request, net::HttpReply reply) {
   if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
   const StaticAsset* asset = FindStaticAsset(path);
   if (asset == nullptr) {
-    reply.Send(net::HttpResponse::Json(404, R"({"success":false,"message":"File not found","data":null})"));
+    reply.Send(ErrorResponse(404, "File not found"));
     return;
   }
   reply.Send(AssetResponse(request, *asset));
@@ -105,7 +105,7 @@ net::HttpHandler StoreHealthHandler(const Clock& clock, std::function<void(std::
             200, R"({"success":true,"message":"Database is healthy","data":{"status":"healthy","timestamp":")" +
                      IsoTimestamp(clock.WallMs()) + R"("}})"));
       } else {
-        shared->Send(net::HttpResponse::Json(503, R"({"success":false,"message":"Service unhealthy","data":null})"));
+        shared->Send(ErrorResponse(503, "Service unhealthy"));
       }
     });
   };
@@ -114,8 +114,7 @@ net::HttpHandler StoreHealthHandler(const Clock& clock, std::function<void(std::
 net::HttpHandler ReadyHandler(std::function<bool()> ready, std::function<void(std::function<void(Status)>)> ping) {
   return [ready = std::move(ready), ping = std::move(ping)](net::HttpRequest&, net::HttpReply reply) {
     auto not_ready = [](net::HttpReply& r) {
-      r.Send(net::HttpResponse::Json(
-          503, R"({"success":false,"message":"not ready","data":{"status":"unavailable"}})"));
+      r.Send(ErrorResponse(503, "not ready", R"({"status":"unavailable"})"));
     };
     if (!ready()) {
       not_ready(reply);

@@ -34,25 +34,25 @@ constexpr RestRouteInfo kAdminRoute{"N13", "POST", "/api/node/broadcast", RestAu
 constexpr RestRouteInfo kKeyRoute{"R12", "POST", "/api/rpc/addJob", RestAuth::kApiKey, "Add a job."};
 
 TEST(LogRestOutcome, RefusalsAreWarningsWithStatusAndReason) {
-  const std::string text = Logged(kKeyRoute, E1Error(401, "Invalid API key"));
+  const std::string text = Logged(kKeyRoute, ErrorResponse(401, "Invalid API key"));
   EXPECT_NE(text.find(R"("level":"warn","msg":"request refused","route":"R12")"), std::string::npos) << text;
   EXPECT_NE(text.find(R"("status":"401","reason":"Invalid API key")"), std::string::npos) << text;
   EXPECT_EQ(text.find("admin action"), std::string::npos);
 }
 
 TEST(LogRestOutcome, AdminCallsSayWhoAndWhatButNotWhenRefused) {
-  std::string text = Logged(kAdminRoute, E1Success("ok", "null"));
+  std::string text = Logged(kAdminRoute, SuccessResponse("ok", "null"));
   EXPECT_NE(text.find(R"("msg":"admin action","who":"ADMIN_TOKEN holder","user_agent":"agent/1","route":"N13")"),
             std::string::npos)
       << text;
   EXPECT_EQ(text.find("request refused"), std::string::npos);
-  text = Logged(kAdminRoute, E1Error(401, "Invalid authorization token"));
+  text = Logged(kAdminRoute, ErrorResponse(401, "Invalid authorization token"));
   EXPECT_EQ(text.find("admin action"), std::string::npos) << text;
   EXPECT_NE(text.find("request refused"), std::string::npos);
 }
 
 TEST(LogRestOutcome, SuccessOfOtherRoutesIsNotLogged) {
-  EXPECT_EQ(Logged(kKeyRoute, E1Success("ok", "null")), "");
+  EXPECT_EQ(Logged(kKeyRoute, SuccessResponse("ok", "null")), "");
 }
 
 }  // namespace

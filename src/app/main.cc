@@ -116,7 +116,7 @@ int main() {
       }});
   sela::api::DashboardFeed feed(sampler, clock, config->admin_token, metrics);
   sela::api::WsDemux ws_demux(sessions, feed);
-  sela::net::Server server(loop, config->net, clock, metrics, router, ws_demux);
+  sela::net::Server server(loop, config->net, clock, metrics, router, ws_demux, sela::api::ErrorEnvelope);
   server_ptr = &server;
   sessions.Attach(&server);
   sela::api::ServerWsOut feed_out(server);
