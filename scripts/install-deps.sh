@@ -10,7 +10,8 @@ packages=(
   libhiredis-dev redis-server
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-19 libclang-rt-19-dev
-  python3 python3-websockets
+  python3 python3-websockets python3-yaml yamllint
+  chromium
   procps
 )
 

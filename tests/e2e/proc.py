@@ -31,8 +31,8 @@ SERVER_VARS = (
     "HTTP_REQUEST_TIMEOUT_MS", "HTTP_IDLE_TIMEOUT_MS",
     "WS_MAX_MESSAGE_BYTES", "WS_MAX_OUTBOUND_BYTES", "WS_HANDSHAKE_TIMEOUT_MS",
     "WS_CLOSE_TIMEOUT_MS", "MAX_CONNECTIONS", "DRAIN_TIMEOUT_MS",
-    "LOG_LEVEL", "DATA_PATH", "SQLITE_CHECKPOINT_PAGES", "ADMIN_TOKEN", "REDIS_URL", "REDIS_PASSWORD", "REDIS_DB",
-    "REDIS_KEY_PREFIX", "REDIS_DURABILITY", "REDIS_PROCESS_TTL_MS",
+    "LOG_LEVEL", "LOG_MAX_LINES_PER_S", "DATA_PATH", "SQLITE_CHECKPOINT_PAGES", "ADMIN_TOKEN", "REDIS_URL",
+    "REDIS_PASSWORD", "REDIS_DB", "REDIS_KEY_PREFIX", "REDIS_DURABILITY", "REDIS_PROCESS_TTL_MS",
     "SESSION_TIMEOUT", "USAGE_LIMIT", "DEAD_TIMEOUT", "MAX_JOBS_PER_CLIENT", "IC_URL",
     "BLOCKCHAIN_ENABLED", "REWARD_DISTRIBUTION_ENABLED", "CANISTER_STORAGE_ENABLED",
     "REGISTRATION_TIMEOUT_MS", "HEARTBEAT_TIMEOUT_MS", "UPTIME_CHECKPOINT_MS",
@@ -40,6 +40,11 @@ SERVER_VARS = (
 )
 
 _server_path = None
+_tools = {}
+# Secrets the tests used (admin tokens, API keys, result bodies): value ->
+# what it is. No server log line may contain one (scan_logs_for_secrets).
+_secrets = {}
+SECRET_BYTES_MIN = 8  # Shorter values would match ordinary words.
 _processes = []
 _workdirs = []
 _redis = None  # Redis mode (run.py --redis): the suite's redis-server.
@@ -55,6 +60,44 @@ def configure(path, redis=None):
 def redis():
     """The suite's redis-server in Redis mode, else None."""
     return _redis
+
+
+def configure_tool(name, path):
+    """Registers another binary of the build (e.g. sela-monitor) for tests."""
+    _tools[name] = os.path.abspath(path)
+
+
+def tool_path(name):
+    if name not in _tools:
+        raise RuntimeError(f"{name} not configured (run.py --{name.split('-')[-1]} PATH)")
+    return _tools[name]
+
+
+def remember_secret(value, what):
+    """A value that must never appear in a server's log."""
+    if isinstance(value, str) and len(value) >= SECRET_BYTES_MIN:
+        _secrets[value] = what
+
+
+def scan_logs_for_secrets():
+    """(lines scanned, logs scanned, problems): every line every server wrote,
+    against every secret remembered, as sent and as JSON escapes it."""
+    import json
+    needles = []
+    for value, what in _secrets.items():
+        needles.append((value, what))
+        escaped = json.dumps(value)[1:-1]
+        if escaped != value:
+            needles.append((escaped, what + " (JSON-escaped)"))
+    lines = 0
+    problems = []
+    for p in _processes:
+        for n, line in enumerate(p.output().splitlines(), 1):
+            lines += 1
+            for needle, what in needles:
+                if needle in line:
+                    problems.append(f"{p.log_path}:{n}: {what}: {line[:300]}")
+    return lines, len(_processes), len(_secrets), problems
 
 
 def new_workdir(tag):
@@ -88,7 +131,8 @@ class ServerProcess:
             "PORT": "0",
             "PORT_FILE": self.port_file,
             "DATA_PATH": os.path.join(self.workdir, "data"),
-            "LOG_LEVEL": "warn",
+            # Every event line is written, so that the secret scan sees it.
+            "LOG_LEVEL": "debug",
         })
         if _redis is not None:
             import redisproc
@@ -105,6 +149,7 @@ class ServerProcess:
                 self.env.pop(k, None)
             else:
                 self.env[k] = str(v)
+        remember_secret(self.env.get("ADMIN_TOKEN"), "ADMIN_TOKEN")
         self.argv = list(wrapper) + [_server_path]
         self.proc = None
         self.port = None

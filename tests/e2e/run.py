@@ -36,6 +36,7 @@ MODULES = [
     "test_uptime_crash",
     "test_jobs",
     "test_jobs_crash",
+    "test_operators",
 ]
 
 TEST_FILE_MARKER = "/tests/e2e/test_"
@@ -45,6 +46,7 @@ def main():
     ap = suite.argument_parser(__doc__, server_help="the sela-server binary")
     ap.add_argument("--redis", action="store_true",
                     help="run every server on the Redis store (one redis-server for the suite)")
+    ap.add_argument("--monitor", help="the sela-monitor binary (test_operators)")
     args = ap.parse_args()
 
     if not os.access(args.server, os.X_OK):
@@ -63,6 +65,8 @@ def main():
             print("0 passed, 1 failed")
             return 2
     proc.configure(args.server, redis)
+    if args.monitor:
+        proc.configure_tool("sela-monitor", args.monitor)
 
     # Several processes on one Redis: only with --redis.
     modules = MODULES + (["test_cluster"] if args.redis else [])
@@ -103,6 +107,18 @@ def main():
         proc.stop_all()
         if redis is not None:
             redis.remove()
+    # No key, token or result body in any log line of any server of the run.
+    lines, logs, secrets, leaks = proc.scan_logs_for_secrets()
+    if leaks:
+        failed += 1
+        failures.append("log_secrets")
+        keep.update(proc.workdirs())
+        print(f"FAIL  log_secrets  ({len(leaks)} log lines hold a secret)")
+        for leak in leaks[:20]:
+            print("      " + leak)
+    elif tests and not args.list:
+        passed += 1
+        print(f"ok    log_secrets  ({lines} lines of {logs} server logs hold none of {secrets} secrets)")
 
     total = time.monotonic() - start
     if failures:
