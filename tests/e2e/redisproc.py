@@ -70,26 +70,46 @@ class RedisServer:
         last = ""
         for _ in range(5):
             self.port = free_port()
-            args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir,
-                    "--save", "", "--logfile", os.path.join(self.dir, "redis.log"),
-                    "--maxmemory-policy", "noeviction"]
-            args += (["--appendonly", "yes", "--appendfsync", self.appendfsync] if self.appendfsync
-                     else ["--appendonly", "no"])
-            try:
-                self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                             stderr=subprocess.STDOUT, start_new_session=True)
-            except FileNotFoundError:
-                raise RuntimeError("redis-server is not installed: run scripts/install-deps.sh")
-            deadline = time.monotonic() + START_TIMEOUT_S
-            while time.monotonic() < deadline and self.proc.poll() is None:
-                try:
-                    if resp_command(self.port, "PING") == "PONG":
-                        return self
-                except OSError:
-                    time.sleep(0.01)
+            if self._launch():
+                return self
             last = self.log_tail()
             self.stop()
         raise RuntimeError("redis-server did not start:\n" + last)
+
+    def restart(self):
+        """Starts it again on the same port and directory (with its AOF, what
+        it acknowledged before it stopped)."""
+        self.stop()
+        if not self._launch():
+            last = self.log_tail()
+            self.stop()
+            raise RuntimeError("redis-server did not start again:\n" + last)
+        return self
+
+    def _launch(self):
+        """True once it answers PING on self.port."""
+        args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir,
+                "--save", "", "--logfile", os.path.join(self.dir, "redis.log"),
+                "--maxmemory-policy", "noeviction"]
+        args += (["--appendonly", "yes", "--appendfsync", self.appendfsync] if self.appendfsync
+                 else ["--appendonly", "no"])
+        try:
+            self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.STDOUT, start_new_session=True)
+        except FileNotFoundError:
+            raise RuntimeError("redis-server is not installed: run scripts/install-deps.sh")
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            try:
+                if resp_command(self.port, "PING") == "PONG":
+                    return True
+            except OSError:
+                time.sleep(0.01)
+            except RuntimeError as e:  # LOADING: replaying its AOF
+                if "LOADING" not in str(e):
+                    raise
+                time.sleep(0.01)
+        return False
 
     def url(self):
         return "redis://127.0.0.1:%d" % self.port

@@ -69,7 +69,7 @@ def main():
         proc.configure_tool("sela-monitor", args.monitor)
 
     # Several processes on one Redis: only with --redis.
-    modules = MODULES + (["test_cluster"] if args.redis else [])
+    modules = MODULES + (["test_cluster", "test_redis_outage"] if args.redis else [])
     tests = suite.load_tests(modules, args.k)
     if args.list:
         for t in tests:
