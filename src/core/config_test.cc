@@ -20,8 +20,8 @@ const std::vector<std::string> kAllVariables = {
     "HTTP_MAX_BODY_BYTES", "HTTP_HEADER_TIMEOUT_MS", "HTTP_REQUEST_TIMEOUT_MS",
     "HTTP_IDLE_TIMEOUT_MS", "WS_MAX_MESSAGE_BYTES", "WS_MAX_OUTBOUND_BYTES",
     "WS_HANDSHAKE_TIMEOUT_MS", "WS_CLOSE_TIMEOUT_MS", "MAX_CONNECTIONS", "DRAIN_TIMEOUT_MS",
-    "LOG_LEVEL", "DATA_PATH", "SQLITE_CHECKPOINT_PAGES", "ADMIN_TOKEN", "REDIS_URL", "REDIS_PASSWORD", "REDIS_DB", "REDIS_KEY_PREFIX", "REDIS_DURABILITY",
-    "REDIS_PROCESS_TTL_MS",
+    "LOG_LEVEL", "DATA_PATH", "SQLITE_CHECKPOINT_PAGES", "ADMIN_TOKEN", "REDIS_URL", "REDIS_PASSWORD", "REDIS_DB",
+    "REDIS_KEY_PREFIX", "REDIS_DURABILITY", "REDIS_PROCESS_TTL_MS",
     "SESSION_TIMEOUT", "USAGE_LIMIT", "DEAD_TIMEOUT", "MAX_JOBS_PER_CLIENT", "IC_URL",
     "BLOCKCHAIN_ENABLED", "REWARD_DISTRIBUTION_ENABLED", "CANISTER_STORAGE_ENABLED",
 };
@@ -279,38 +279,6 @@ TEST(LoadConfig, TlsCertificateAndKeyComeTogether) {
   EXPECT_EQ(ErrorOf({{"TLS_CERT_FILE", "cert.pem"}, {"TLS_KEY_FILE", ""}}),
             "TLS_KEY_FILE: must be set when TLS_CERT_FILE is set");
   EXPECT_EQ(ErrorOf({{"TLS_CERT_FILE", "cert.pem"}, {"TLS_KEY_FILE", "key.pem"}}), "");
-}
-
-TEST(LoadConfig, RedisUrlNeedsARedisSchemeAndIsNotEchoed) {
-  const std::string error = ErrorOf({{"REDIS_URL", "http://:hunter2@cache:6379"}});
-  EXPECT_EQ(error, "REDIS_URL: expected a URL starting with redis:// or unix://");
-  EXPECT_EQ(error.find("hunter2"), std::string::npos);
-  EXPECT_NE(ErrorOf({{"REDIS_URL", "cache:6379"}}), "");
-  EXPECT_EQ(ErrorOf({{"REDIS_URL", "redis://cache:6379/2"}}), "");
-  EXPECT_EQ(ErrorOf({{"REDIS_URL", "unix:///run/redis.sock"}}), "");
-  // TLS is refused rather than silently sent in clear text.
-  EXPECT_NE(ErrorOf({{"REDIS_URL", "rediss://:hunter2@cache:6380"}}).find("TLS"), std::string::npos);
-  EXPECT_EQ(ErrorOf({{"REDIS_URL", "rediss://:hunter2@cache:6380"}}).find("hunter2"), std::string::npos);
-}
-
-TEST(LoadConfig, RedisKeyPrefixIsAShortName) {
-  EXPECT_EQ(ErrorOf({{"REDIS_KEY_PREFIX", "sela_2.a-b"}}), "");
-  for (const char* bad : {"{sela}", "a b", "x:y"}) {
-    EXPECT_NE(ErrorOf({{"REDIS_KEY_PREFIX", bad}}).find("REDIS_KEY_PREFIX"), std::string::npos) << bad;
-  }
-  EXPECT_NE(ErrorOf({{"REDIS_KEY_PREFIX", std::string(65, 'a')}}), "");
-}
-
-TEST(LoadConfig, RedisDurabilityAndProcessTtl) {
-  EXPECT_EQ(LoadConfig({})->redis_durability, "always");
-  EXPECT_EQ(LoadConfig({})->redis_process_ttl_ms, 10'000u);
-  for (const char* ok : {"always", "everysec", "none"}) {
-    EXPECT_EQ(LoadConfig({{"REDIS_DURABILITY", ok}})->redis_durability, ok);
-  }
-  EXPECT_EQ(ErrorOf({{"REDIS_DURABILITY", "sometimes"}}),
-            "REDIS_DURABILITY: expected always, everysec or none, got \"sometimes\"");
-  EXPECT_EQ(ErrorOf({{"REDIS_PROCESS_TTL_MS", "299"}}),
-            "REDIS_PROCESS_TTL_MS: expected an integer in 300..3600000, got \"299\"");
 }
 
 TEST(LoadConfig, LogLevelAcceptsEveryNameInAnyCase) {
