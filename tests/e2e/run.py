@@ -75,6 +75,8 @@ def main():
         for t in tests:
             print(t.id())
         print(f"{len(tests)} tests")
+        if redis is not None:
+            redis.remove()
         return 0
 
     passed = failed = 0
