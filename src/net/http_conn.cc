@@ -43,8 +43,9 @@ void ServerImpl::HttpParse(uint32_t idx) {
   Connection& c = slot(idx);
   if (c.flags & conn_flag::kInFeed) return;
   c.flags |= conn_flag::kInFeed;
-  const HttpRequestParser::Limits limits{config_.http_header_bytes_max, config_.http_body_bytes_max};
-  while (c.state == ConnState::kHttp && c.http && !c.http->response_pending &&
+  const HttpRequestParser::Limits limits{config_.http_header_bytes_max, config_.http_body_bytes_max,
+                                         &body_limit_fn_};
+  while (c.state == ConnState::kHttp && c.http && !c.http->response_pending && !c.http->body_waiting &&
          !c.http->inbuf.empty()) {
     HttpState& h = *c.http;
     if (!h.parser.in_progress()) {
@@ -59,11 +60,13 @@ void ServerImpl::HttpParse(uint32_t idx) {
       HttpError(idx, error.status, error.message, error.reason);
       break;
     }
-    if (outcome == HttpRequestParser::Outcome::kNeedMore) {
-      if (!header_was_done && h.parser.header_done()) {
-        wheel_.Schedule(idx, h.started + Millis(config_.http_request_timeout_ms));
-      }
-      break;
+    if (!header_was_done && h.parser.header_done()) {
+      wheel_.Schedule(idx, h.started + Millis(config_.http_request_timeout_ms));
+    }
+    if (outcome == HttpRequestParser::Outcome::kNeedMore) break;
+    if (outcome == HttpRequestParser::Outcome::kHeader) {
+      if (!HttpAdmitBody(idx)) break;
+      continue;
     }
     HttpHandleRequest(idx, request);
   }
@@ -78,6 +81,21 @@ void ServerImpl::HttpParse(uint32_t idx) {
     c.flags &= ~conn_flag::kReadPaused;
     if (c.flags & conn_flag::kMaybeReadable) PostRead(idx);
   }
+}
+
+bool ServerImpl::HttpAdmitBody(uint32_t idx) {
+  Connection& c = slot(idx);
+  HttpState& h = *c.http;
+  h.body_waiting = false;
+  if (!Grant(idx, NeedBytes(c))) {
+    h.body_waiting = true;
+    PauseForBudget(idx);
+    return false;
+  }
+  h.parser.ReserveKnownBody();
+  // RFC 9110 §10.1.1: the client waits for this before sending the body.
+  if (h.parser.expects_continue() && !Write(idx, "HTTP/1.1 100 Continue\r\n\r\n", {})) return false;
+  return true;
 }
 
 void ServerImpl::HttpHandleRequest(uint32_t idx, HttpRequest& req) {
@@ -113,6 +131,11 @@ void ServerImpl::HttpUpgrade(uint32_t idx, HttpRequest& request) {
   Connection& c = slot(idx);
   if (draining_) {
     HttpError(idx, 503, "Server is shutting down", "draining");
+    return;
+  }
+  if (c.flags & conn_flag::kReserveSlot) {
+    // The reserved slots are for REST and health checks.
+    HttpError(idx, 503, "Server is at its connection limit", "reserve_slot_upgrade");
     return;
   }
   UpgradeDecision d = CheckUpgrade(request);
@@ -158,6 +181,7 @@ void ServerImpl::HttpError(uint32_t idx, unsigned status, std::string_view messa
   if (c.http->started == MonoTime{}) c.http->started = clock_.Now();
   HttpResponse r = HttpResponse::Json(status, ErrorBody(message));
   r.close = true;
+  if (status == 503) r.headers.emplace_back("Retry-After", "1");
   SendHttpResponse(MakeId(idx, c.generation), std::move(r));
 }
 

@@ -21,7 +21,7 @@ from e2ebase import E2ETestCase
 from jobclient import JSON_TYPE, Node, http_call
 
 KINDS = "TWITTER_POST, TWITTER_PROFILE, TWITTER_FOLLOW_LIST, HTML"
-TOKEN = "e2e-jobs-admin-token"
+TOKEN = "e2e-jobs-admin-token-of-32-characters-or-more"
 SCENARIO_TIMEOUT_S = 20.0
 URL = "https://x.com/sela/status/1"
 
