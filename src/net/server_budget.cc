@@ -57,6 +57,9 @@ void ServerImpl::SettleBudget(uint32_t idx) {
       budget_.Charge(held - c.charge);
       c.charge = static_cast<uint32_t>(std::min<uint64_t>(held, UINT32_MAX));
       m_.inbound_bytes->Set(static_cast<int64_t>(budget_.used_bytes()));
+    } else if (held < c.charge) {
+      ReleaseCharge(c, c.charge - held);
+      WakeBudgetWaiters();
     }
     return;
   }

@@ -87,8 +87,9 @@ bool WsReader::closed() const { return partial_ && partial_->closed; }
 void WsReader::MarkClosed() {
   Partial& p = partial();
   p.closed = true;
-  p.raw = std::string();
-  p.message = std::string();
+  // swap, not assignment: assigning an empty string keeps the capacity.
+  std::string().swap(p.raw);
+  std::string().swap(p.message);
   p.message_opcode = 0;
 }
 
@@ -158,6 +159,8 @@ WsFeedResult WsReader::Feed(std::span<uint8_t> data, const WsLimits& limits,
       return result;
     }
     raw.erase(0, used);
+    // A large frame's buffer is not kept for the small remainder after it.
+    if (raw.capacity() > 2 * raw.size() + 16 * 1024) std::string(raw).swap(raw);
   } else {
     size_t used = ParseFrames(data.data(), data.size(), limits, events, result);
     if (!result.ok() || closed()) {
@@ -284,7 +287,7 @@ bool WsReader::HandleFrame(uint8_t header0, uint8_t* payload, uint64_t length, W
         return SetError(result, close_code::kInvalidPayload, "text is not UTF-8"), false;
       }
       std::string message = std::move(p.message);
-      p.message = std::string();
+      std::string().swap(p.message);
       p.message_opcode = 0;
       return events.OnMessage(text, message);
     }
