@@ -13,10 +13,61 @@ namespace sela::api {
 namespace v1 = protocol::v1;
 
 struct NodeSessions::Pending {
-  std::optional<std::string> connection_principal;
   std::deque<std::string> queue;
   uint64_t queued_bytes = 0;
 };
+
+namespace {
+// principals_ is compacted once its garbage passes this and its live bytes.
+constexpr uint64_t kPrincipalGarbageBytesMax = 64 * 1024;
+}  // namespace
+
+void NodeSessions::SetPrincipal(Session& s, std::string_view principal, bool from_connection) {
+  DropPrincipal(s);
+  // Longer than a principal may be, it is refused with the same message
+  // whatever follows, so only one byte past the limit is kept.
+  principal = principal.substr(0, options_.decode.principal_id_bytes_max + 1);
+  std::string stored(2, '\0');
+  stored[0] = static_cast<char>(principal.size() >> 8);
+  stored[1] = static_cast<char>(principal.size() & 0xff);
+  stored.append(principal);
+  const nodes::TextArena::Ref ref = principals_.Add(stored);
+  if (ref == nodes::TextArena::kNoRef) return;  // Arena full: as if none was named.
+  s.node = ref;
+  s.has_principal = true;
+  s.principal_from_connection = from_connection;
+}
+
+std::string_view NodeSessions::PrincipalOf(const Session& s) const {
+  if (!s.has_principal) return {};
+  const std::string_view head = principals_.Get(s.node, 2);
+  const uint32_t bytes = (static_cast<uint8_t>(head[0]) << 8) | static_cast<uint8_t>(head[1]);
+  return principals_.Get(s.node, 2 + bytes).substr(2);
+}
+
+void NodeSessions::DropPrincipal(Session& s) {
+  if (!s.has_principal) return;
+  principals_.Release(static_cast<uint32_t>(2 + PrincipalOf(s).size()));
+  s.has_principal = false;
+  s.principal_from_connection = false;
+  s.node = nodes::kNoNode;
+  if (principals_.garbage_bytes() < kPrincipalGarbageBytesMax ||
+      principals_.garbage_bytes() < principals_.live_bytes()) {
+    return;
+  }
+  // Copy the live principals into a fresh arena; the old chunks go.
+  nodes::TextArena fresh;
+  for (Session& other : sessions_) {
+    if (!other.has_principal) continue;
+    const std::string_view text = PrincipalOf(other);
+    std::string stored(2, '\0');
+    stored[0] = static_cast<char>(text.size() >> 8);
+    stored[1] = static_cast<char>(text.size() & 0xff);
+    stored.append(text);
+    other.node = fresh.Add(stored);
+  }
+  principals_ = std::move(fresh);
+}
 
 NodeSessionOptions NodeSessionOptions::FromConfig(const NodeConfig& config) {
   NodeSessionOptions o;
@@ -91,9 +142,7 @@ void NodeSessions::OnWsOpen(net::ConnId id, const net::HttpRequest& request) {
   const std::string principal_query = request.QueryParam("principal_id");
   auto principal = v1::PrincipalFromConnection(
       {request.Header("Authorization"), auth_query, principal_query});
-  if (principal) {
-    EnsurePending(s).connection_principal = std::move(principal);
-  }
+  if (principal) SetPrincipal(s, *principal, true);
   server_->SetDeadline(id, clock_.Now() + options_.registration_timeout);
 }
 
@@ -145,7 +194,7 @@ void NodeSessions::Resume(net::ConnId id) {
 // connection's principal exist only while needed.
 void NodeSessions::ReleasePendingIfIdle(Session& s) {
   Pending* p = PendingOf(s);
-  if (p && p->queue.empty() && !p->connection_principal) DropPending(s);
+  if (p && p->queue.empty()) DropPending(s);
 }
 
 std::string NodeSessions::NextClientId(int64_t now_ms) {
@@ -156,9 +205,8 @@ std::string NodeSessions::NextClientId(int64_t now_ms) {
 
 void NodeSessions::HandleRegistration(Session& s, std::string_view payload) {
   const int64_t now_ms = clock_.WallMs();
-  const std::optional<std::string> none;
-  Pending* pending = PendingOf(s);
-  const auto& connection_principal = pending ? pending->connection_principal : none;
+  std::optional<std::string> connection_principal;
+  if (s.principal_from_connection) connection_principal.emplace(PrincipalOf(s));
   auto registration = v1::DecodeRegistration(payload, connection_principal, options_.decode);
   if (!registration) {
     m_.registration_failures->Inc();
@@ -166,43 +214,48 @@ void NodeSessions::HandleRegistration(Session& s, std::string_view payload) {
     server_->Send(IdOf(s), frame.payload, frame.kind == v1::OutboundFrame::Kind::kText);
     return;
   }
+  if (!s.principal_from_connection) SetPrincipal(s, registration->principal_id, false);
   s.busy = true;
+  // The callbacks carry the id only: the principal waits in principals_,
+  // so a burst of registrations allocates nothing per node here.
   const net::ConnId id = IdOf(s);
-  std::string principal = std::move(registration->principal_id);
-  WithSessionId([this, id, principal = std::move(principal)](Result<uint64_t> session_id) mutable {
-    Session* s = Find(id);
-    if (!s) return;
-    if (!session_id) {
-      CompleteRegistration(id, principal, {}, 0, Err(session_id.error()));
-      return;
-    }
-    const std::string client_id = NextClientId(clock_.WallMs());
-    store_.RegisterNode(principal, client_id, clock_.WallMs(),
-                        [this, id, principal, client_id, sid = *session_id](Result<store::NodeRecord> r) {
-                          CompleteRegistration(id, principal, client_id, sid, std::move(r));
-                        });
-  });
+  WithSessionId([this, id](Result<uint64_t> session_id) { RegisterWithStore(id, std::move(session_id)); });
 }
 
-void NodeSessions::CompleteRegistration(net::ConnId id, const std::string& principal,
-                                        const std::string& client_id, uint64_t session_id,
+void NodeSessions::RegisterWithStore(net::ConnId id, Result<uint64_t> session_id) {
+  Session* s = Find(id);
+  if (!s || s->state != State::kAwaiting) return;
+  if (!session_id) {
+    CompleteRegistration(id, 0, Err(session_id.error()));
+    return;
+  }
+  store_.RegisterNode(std::string(PrincipalOf(*s)), NextClientId(clock_.WallMs()), clock_.WallMs(),
+                      [this, id, sid = *session_id](Result<store::NodeRecord> r) {
+                        CompleteRegistration(id, sid, std::move(r));
+                      });
+}
+
+void NodeSessions::CompleteRegistration(net::ConnId id, uint64_t session_id,
                                         Result<store::NodeRecord> record) {
   const int64_t now_ms = clock_.WallMs();
   Session* s = Find(id);
   if (!s || s->state != State::kAwaiting) {
     // The connection went away while the store worked: it is not connected.
-    if (record) store_.MarkNodeDisconnected(principal, now_ms, [](Status) {});
+    if (record) store_.MarkNodeDisconnected(record->principal, now_ms, [](Status) {});
     return;
   }
   s->busy = false;
   if (!record) {
     m_.registration_failures->Inc();
     spdlog::warn("node registration failed{}",
-                 LogFields({{"principal", principal}, {"error", record.error().ToString()}}));
+                 LogFields({{"principal", std::string(PrincipalOf(*s))}, {"error", record.error().ToString()}}));
+    if (!s->principal_from_connection) DropPrincipal(*s);
     Send(id, v1::EncodeFailureWithTimestamp("Login failed: " + record.error().message(), now_ms));
     Resume(id);
     return;
   }
+  const std::string& principal = record->principal;
+  const std::string& client_id = record->client_id;
   const nodes::NodeIndex node = registry_.Connect(principal, std::stoll(client_id), now_ms);
   if (node == nodes::kNoNode) {
     m_.registration_failures->Inc();
@@ -216,9 +269,9 @@ void NodeSessions::CompleteRegistration(net::ConnId id, const std::string& princ
   registry_.SetCapacity(node, record->max_concurrent_jobs);
   newest_conn_.GrowTo(node + 1, kNoConn);
   newest_conn_[node] = id;
+  DropPrincipal(*s);
   s->node = node;
   s->state = State::kRegistered;
-  if (Pending* p = PendingOf(*s)) p->connection_principal.reset();
   ReleasePendingIfIdle(*s);
   ++registered_;
   m_.registered->Add(1);
@@ -407,6 +460,7 @@ void NodeSessions::EndSession(Session& s, int64_t now_ms) {
     --registered_;
     m_.registered->Add(-1);
   }
+  DropPrincipal(s);
   s.state = State::kEnded;
   s.node = nodes::kNoNode;
   DropPending(s);
