@@ -31,23 +31,39 @@ std::string ErrorBody(std::string_view message) {
 void ServerImpl::HttpFeed(uint32_t idx, const uint8_t* data, size_t size) {
   Connection& c = slot(idx);
   if (!c.http) c.http = std::make_unique<HttpState>();
-  c.http->inbuf.append(reinterpret_cast<const char*>(data), size);
-  if (c.http->response_pending) {
-    if (c.http->inbuf.size() > kPipelineBufferBytes) c.flags |= conn_flag::kReadPaused;
+  HttpState& h = *c.http;
+  const std::string_view fresh(reinterpret_cast<const char*>(data), size);
+  if (h.inbuf.empty() && !h.response_pending && !(c.flags & conn_flag::kInFeed)) {
+    // Parsed where it was read: a body goes straight into the request, and
+    // only a remainder is copied.
+    HttpParse(idx, fresh);
+    return;
+  }
+  h.inbuf.append(fresh);
+  if (h.response_pending) {
+    if (h.inbuf.size() > kPipelineBufferBytes) c.flags |= conn_flag::kReadPaused;
     return;
   }
   HttpParse(idx);
 }
 
-void ServerImpl::HttpParse(uint32_t idx) {
+void ServerImpl::HttpParse(uint32_t idx, std::string_view fresh) {
   Connection& c = slot(idx);
   if (c.flags & conn_flag::kInFeed) return;
   c.flags |= conn_flag::kInFeed;
   const HttpRequestParser::Limits limits{config_.http_header_bytes_max, config_.http_body_bytes_max,
                                          &body_limit_fn_};
-  while (c.state == ConnState::kHttp && c.http && !c.http->response_pending && !c.http->body_waiting &&
-         !c.http->inbuf.empty()) {
+  // Input comes from `fresh` while the buffer is empty; whatever is left of
+  // it when parsing stops waits in the buffer.
+  const auto keep_rest = [&c, &fresh] {
+    if (!fresh.empty() && c.state == ConnState::kHttp && c.http) c.http->inbuf.append(fresh);
+    fresh = {};
+  };
+  while (c.state == ConnState::kHttp && c.http && !c.http->response_pending && !c.http->body_waiting) {
     HttpState& h = *c.http;
+    const bool from_fresh = h.inbuf.empty();
+    const std::string_view in = from_fresh ? fresh : std::string_view(h.inbuf);
+    if (in.empty()) break;
     if (!h.parser.in_progress()) {
       h.started = clock_.Now();
       wheel_.Schedule(idx, h.started + Millis(config_.http_header_timeout_ms));
@@ -55,8 +71,15 @@ void ServerImpl::HttpParse(uint32_t idx) {
     const bool header_was_done = h.parser.header_done();
     HttpRequest request;
     HttpRequestParser::Error error;
-    const auto outcome = h.parser.Parse(h.inbuf, limits, &request, &error);
+    size_t used = 0;
+    const auto outcome = h.parser.Parse(in, &used, limits, &request, &error);
+    if (from_fresh) {
+      fresh.remove_prefix(used);
+    } else {
+      h.inbuf.erase(0, used);
+    }
     if (outcome == HttpRequestParser::Outcome::kError) {
+      fresh = {};
       HttpError(idx, error.status, error.message, error.reason);
       break;
     }
@@ -68,14 +91,21 @@ void ServerImpl::HttpParse(uint32_t idx) {
       if (!HttpAdmitBody(idx)) break;
       continue;
     }
+    // Pipelined bytes (or a WebSocket's first frames) wait in the buffer
+    // while the request is handled.
+    keep_rest();
     HttpHandleRequest(idx, request);
   }
+  keep_rest();
   c.flags &= ~conn_flag::kInFeed;
   if (c.state != ConnState::kHttp || !c.http || c.http->response_pending) return;
   if (c.http->inbuf.empty() && !c.http->parser.in_progress()) {
     // Idle keep-alive connection: hold no buffers.
     c.http.reset();
     wheel_.Schedule(idx, clock_.Now() + Millis(config_.http_idle_timeout_ms));
+  } else if (c.http->inbuf.empty() && c.http->inbuf.capacity() > kPipelineBufferBytes / 4) {
+    // A large read was consumed: its buffer is not kept for what follows.
+    std::string().swap(c.http->inbuf);
   }
   if (c.flags & conn_flag::kReadPaused) {
     c.flags &= ~conn_flag::kReadPaused;

@@ -209,22 +209,32 @@ void HttpRequestParser::ReserveKnownBody() {
 
 HttpRequestParser::Outcome HttpRequestParser::Parse(std::string& in, const Limits& limits,
                                                     HttpRequest* request, Error* error) {
-  while (!in.empty()) {
+  size_t used = 0;
+  const Outcome outcome = Parse(std::string_view(in), &used, limits, request, error);
+  in.erase(0, used);
+  return outcome;
+}
+
+HttpRequestParser::Outcome HttpRequestParser::Parse(std::string_view in, size_t* used, const Limits& limits,
+                                                    HttpRequest* request, Error* error) {
+  *used = 0;
+  while (*used < in.size()) {
     if (!impl_->parser) impl_->parser.emplace(limits);
     RequestParser& p = *impl_->parser;
     p.set_limits(limits);
     error_code ec;
-    const size_t used = p.put(boost::asio::buffer(in), ec);
-    in.erase(0, used);
+    const std::string_view rest = in.substr(*used);
+    const size_t n = p.put(boost::asio::buffer(rest.data(), rest.size()), ec);
+    *used += n;
     if (ec == http::error::need_more) {
       // In a chunked body, unconsumed input is a chunk-size line (with its
       // extensions) or the trailer section: both as bounded as a header.
-      if (p.is_header_done() && in.size() > limits.header_bytes_max) {
+      if (p.is_header_done() && in.size() - *used > limits.header_bytes_max) {
         *error = {400, "Chunk size line, extensions or trailer too long", "chunk_meta_too_large"};
         impl_->parser.reset();
         return Outcome::kError;
       }
-      if (used == 0) return Outcome::kNeedMore;
+      if (n == 0) return Outcome::kNeedMore;
       continue;
     }
     if (ec) {
@@ -244,7 +254,7 @@ HttpRequestParser::Outcome HttpRequestParser::Parse(std::string& in, const Limit
       p.eager(true);
       return Outcome::kHeader;
     }
-    if (used == 0) return Outcome::kNeedMore;
+    if (n == 0) return Outcome::kNeedMore;
   }
   return Outcome::kNeedMore;
 }

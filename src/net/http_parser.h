@@ -57,9 +57,12 @@ class HttpRequestParser {
   HttpRequestParser();
   ~HttpRequestParser();
 
-  // Consumes a prefix of `in` (erasing it). On kRequest, *request holds the
-  // request and the parser is ready for the next one; the rest of `in` may
-  // hold pipelined bytes. On kError the parser must not be used again.
+  // Consumes a prefix of `in` (*used bytes; the caller keeps the rest for
+  // the next call). On kRequest, *request holds the request and the parser
+  // is ready for the next one; the rest of `in` may hold pipelined bytes. On
+  // kError the parser must not be used again.
+  Outcome Parse(std::string_view in, size_t* used, const Limits& limits, HttpRequest* request, Error* error);
+  // The same on a string, erasing what was consumed.
   Outcome Parse(std::string& in, const Limits& limits, HttpRequest* request, Error* error);
 
   // A request has begun (some bytes consumed or buffered) but is not done.

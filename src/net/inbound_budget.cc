@@ -10,11 +10,15 @@ void InboundBudget::Charge(uint64_t bytes) {
   peak_ = std::max(peak_, used_);
 }
 
-bool InboundBudget::TryCharge(uint64_t bytes, uint64_t total_bytes) {
+bool InboundBudget::CanCharge(uint64_t bytes, uint64_t total_bytes) const {
   const uint64_t ceiling = total_bytes <= options_.small_bytes_max
                                ? options_.limit_bytes
                                : options_.limit_bytes - std::min(options_.reserve_bytes, options_.limit_bytes);
-  if (used_ + bytes > ceiling) return false;
+  return used_ + bytes <= ceiling;
+}
+
+bool InboundBudget::TryCharge(uint64_t bytes, uint64_t total_bytes) {
+  if (!CanCharge(bytes, total_bytes)) return false;
   Charge(bytes);
   return true;
 }

@@ -27,7 +27,7 @@ class InboundBudget {
   struct Options {
     uint64_t limit_bytes = 64ull << 20;
     // Requests up to this size may use the reserve.
-    uint64_t small_bytes_max = 64 * 1024;
+    uint64_t small_bytes_max = 128 * 1024;
     // The part of the limit only small requests may use.
     uint64_t reserve_bytes = 8ull << 20;
   };
@@ -36,9 +36,11 @@ class InboundBudget {
 
   // Charges bytes already held, even past the limit.
   void Charge(uint64_t bytes);
-  // Charges `bytes` more for a request that will hold `total_bytes` in all,
-  // if that keeps the budget within its limit (for a large request, within
-  // limit - reserve). Returns whether it did.
+  // Whether `bytes` more for a request that will hold `total_bytes` in all
+  // keep the budget within its limit (for a large request, within
+  // limit - reserve).
+  bool CanCharge(uint64_t bytes, uint64_t total_bytes) const;
+  // Charges them if CanCharge; returns whether it did.
   bool TryCharge(uint64_t bytes, uint64_t total_bytes);
   void Release(uint64_t bytes);
 

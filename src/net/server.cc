@@ -139,7 +139,7 @@ void ServerImpl::ReadLoop(uint32_t idx) {
     // Paused: kMaybeReadable stays set, and whoever resumes reads again.
     if (ReadBlocked(c)) return;
     if (!(c.flags & conn_flag::kMaybeReadable)) return;
-    const size_t want = budget_.full() && c.charge == 0 ? kBudgetFullReadBytes : kReadBufferBytes;
+    const size_t want = c.charge == 0 && BudgetTight() ? kTightReadBytes : kReadBufferBytes;
     const ssize_t n = ::recv(c.fd, read_buffer_.get(), want, 0);
     if (n > 0) {
       // A short read drained the socket: the next byte or FIN to arrive is a
@@ -343,6 +343,7 @@ void ServerImpl::Abort(uint32_t idx, uint16_t code) {
     m_.open_http->Add(-1);
   }
   if (c.charge) ReleaseCharge(c, c.charge);
+  Unpause(c);
   if (SourceKey& source = slot_source_[idx]; source != 0) {
     sources_.Remove(source);
     source = 0;

@@ -25,42 +25,43 @@ uint64_t ServerImpl::NeedBytes(const Connection& c) const {
   return c.ws.need_bytes();
 }
 
+void ServerImpl::SetCharge(Connection& c, uint64_t bytes) {
+  bytes = std::min<uint64_t>(bytes, UINT32_MAX);
+  if (bytes > c.charge) {
+    budget_.Charge(bytes - c.charge);
+  } else {
+    budget_.Release(c.charge - bytes);
+    released_since_trim_ += c.charge - bytes;
+    last_release_ = clock_.Now();
+  }
+  if (c.flags & conn_flag::kBudgetPaused) paused_charge_ = paused_charge_ - c.charge + bytes;
+  c.charge = static_cast<uint32_t>(bytes);
+  m_.inbound_bytes->Set(static_cast<int64_t>(budget_.used_bytes()));
+}
+
 bool ServerImpl::Grant(uint32_t idx, uint64_t total) {
   Connection& c = slot(idx);
   if (total <= c.charge) return true;
-  const uint64_t more = total - c.charge;
-  // A connection alone in the budget always proceeds: with the budget at
-  // least twice the largest message or body (config), it fits.
-  const bool alone = budget_.used_bytes() == c.charge;
-  if (!budget_.TryCharge(more, total)) {
-    if (!alone) return false;
-    budget_.Charge(more);
-  }
-  c.charge = static_cast<uint32_t>(std::min<uint64_t>(total, UINT32_MAX));
-  m_.inbound_bytes->Set(static_cast<int64_t>(budget_.used_bytes()));
+  // Progress: when every charged byte belongs to connections waiting for
+  // the budget (this one included), none of them would ever release any;
+  // one goes ahead. The budget is at least twice the largest message or
+  // body (config), so this overshoots it by one request at most.
+  const uint64_t others_paused = paused_charge_ - ((c.flags & conn_flag::kBudgetPaused) ? c.charge : 0);
+  const bool nobody_progresses = budget_.used_bytes() - c.charge == others_paused;
+  if (!budget_.CanCharge(total - c.charge, total) && !nobody_progresses) return false;
+  SetCharge(c, total);
   return true;
 }
 
-void ServerImpl::ReleaseCharge(Connection& c, uint64_t bytes) {
-  budget_.Release(bytes);
-  c.charge -= static_cast<uint32_t>(bytes);
-  released_since_trim_ += bytes;
-  m_.inbound_bytes->Set(static_cast<int64_t>(budget_.used_bytes()));
-}
+void ServerImpl::ReleaseCharge(Connection& c, uint64_t bytes) { SetCharge(c, c.charge - bytes); }
 
 void ServerImpl::SettleBudget(uint32_t idx) {
   Connection& c = slot(idx);
   const uint64_t held = HeldBytes(c);
   if (c.flags & conn_flag::kBudgetPaused) {
     // Waiting: what it holds is charged; what it needs is decided on waking.
-    if (held > c.charge) {
-      budget_.Charge(held - c.charge);
-      c.charge = static_cast<uint32_t>(std::min<uint64_t>(held, UINT32_MAX));
-      m_.inbound_bytes->Set(static_cast<int64_t>(budget_.used_bytes()));
-    } else if (held < c.charge) {
-      ReleaseCharge(c, c.charge - held);
-      WakeBudgetWaiters();
-    }
+    if (held != c.charge) SetCharge(c, held);
+    if (held < c.charge) WakeBudgetWaiters();
     return;
   }
   const uint64_t need = std::max(held, NeedBytes(c));
@@ -69,16 +70,12 @@ void ServerImpl::SettleBudget(uint32_t idx) {
       c.ws.ReserveForFrame();
       return;
     }
-    if (held > c.charge) {
-      budget_.Charge(held - c.charge);
-      c.charge = static_cast<uint32_t>(std::min<uint64_t>(held, UINT32_MAX));
-      m_.inbound_bytes->Set(static_cast<int64_t>(budget_.used_bytes()));
-    }
+    if (held > c.charge) SetCharge(c, held);
     PauseForBudget(idx);
     return;
   }
   if (need < c.charge) {
-    ReleaseCharge(c, c.charge - need);
+    SetCharge(c, need);
     WakeBudgetWaiters();
   }
 }
@@ -87,9 +84,16 @@ void ServerImpl::PauseForBudget(uint32_t idx) {
   Connection& c = slot(idx);
   if (c.flags & conn_flag::kBudgetPaused) return;
   c.flags |= conn_flag::kBudgetPaused;
+  paused_charge_ += c.charge;
   budget_.AddWaiter(MakeId(idx, c.generation));
   m_.budget_pauses->Inc();
   m_.inbound_waiting->Set(static_cast<int64_t>(budget_.waiters()));
+}
+
+void ServerImpl::Unpause(Connection& c) {
+  if (!(c.flags & conn_flag::kBudgetPaused)) return;
+  paused_charge_ -= c.charge;
+  c.flags &= ~conn_flag::kBudgetPaused;
 }
 
 void ServerImpl::WakeBudgetWaiters() {
@@ -106,7 +110,7 @@ void ServerImpl::WakeBudgetWaiters() {
       budget_.PushFrontWaiter(id);
       break;
     }
-    c->flags &= ~conn_flag::kBudgetPaused;
+    Unpause(*c);
     const uint32_t gen = c->generation;
     loop_.Post([this, idx, gen] { ResumeAfterBudget(idx, gen); });
   }
@@ -130,12 +134,16 @@ void ServerImpl::ResumeAfterBudget(uint32_t idx, uint32_t gen) {
 }
 
 void ServerImpl::MaybeTrimMemory() {
-  if (released_since_trim_ < kTrimAfterReleasedBytes) return;
-  // Only once the spike has passed: trimming while the budget is still
-  // mostly in use would return little.
-  if (budget_.used_bytes() > budget_.limit_bytes() / 4) return;
+  if (released_since_trim_ == 0) return;
   const MonoTime now = clock_.Now();
   if (last_trim_ != MonoTime{} && now - last_trim_ < kTrimInterval) return;
+  // During a spike, once much was released and most of the budget is free
+  // again; after it, once the budget stayed empty for a while, so that what
+  // the last connections held goes back too.
+  const bool spike =
+      released_since_trim_ >= kTrimAfterReleasedBytes && budget_.used_bytes() <= budget_.limit_bytes() / 4;
+  const bool quiet = budget_.used_bytes() == 0 && now - last_release_ >= kTrimInterval;
+  if (!spike && !quiet) return;
   last_trim_ = now;
   released_since_trim_ = 0;
   malloc_trim(0);

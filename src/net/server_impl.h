@@ -121,12 +121,13 @@ class ServerImpl final : public EventLoop::IoHandler {
  private:
   static constexpr uint32_t kChunk = 1024;
   static constexpr size_t kReadBufferBytes = 64 * 1024;
-  // While the inbound budget is full, a connection holding nothing reads
+  // While the inbound budget is tight, a connection holding nothing reads
   // this much at a time: enough for small requests and node messages, and
   // little for each of many connections to hold if it starts a large one.
-  static constexpr size_t kBudgetFullReadBytes = 2 * 1024;
-  // Requests and messages up to this size may use the budget's reserve.
-  static constexpr uint64_t kSmallRequestBytesMax = 64 * 1024;
+  static constexpr size_t kTightReadBytes = 2 * 1024;
+  // Requests and messages up to this size (a 64 KiB body with its header
+  // and buffers) may use the budget's reserve.
+  static constexpr uint64_t kSmallRequestBytesMax = 128 * 1024;
   // A connection whose source holds this many connections gets no reserved
   // slot (a health checker or an operator holds few).
   static constexpr uint32_t kReserveSourceConnectionsMax = 4;
@@ -183,7 +184,16 @@ class ServerImpl final : public EventLoop::IoHandler {
   // Charges up to `total` bytes for the connection if the budget has room.
   bool Grant(uint32_t idx, uint64_t total);
   void PauseForBudget(uint32_t idx);
+  void Unpause(Connection& c);
+  // Sets the connection's charge, and the budget's use with it.
+  void SetCharge(Connection& c, uint64_t bytes);
   void ReleaseCharge(Connection& c, uint64_t bytes);
+  // Reads of a connection that holds nothing are small while the budget is
+  // tight (half used or more, or someone waiting): bytes read before their
+  // need is known cannot be refused, only kept small.
+  bool BudgetTight() const {
+    return budget_.used_bytes() >= budget_.limit_bytes() / 2 || budget_.waiters() > 0;
+  }
   // Resumes waiting connections for which there is room now, oldest first.
   void WakeBudgetWaiters();
   void ResumeAfterBudget(uint32_t idx, uint32_t gen);
@@ -198,7 +208,9 @@ class ServerImpl final : public EventLoop::IoHandler {
 
   // http_conn.cc
   void HttpFeed(uint32_t idx, const uint8_t* data, size_t size);
-  void HttpParse(uint32_t idx);
+  // Parses what waits in the connection's buffer, or `fresh` (just read)
+  // when the buffer is empty.
+  void HttpParse(uint32_t idx, std::string_view fresh = {});
   // The header of a request with a body is complete: find budget room for
   // the body, answer 100 Continue if asked. False: paused for the budget.
   bool HttpAdmitBody(uint32_t idx);
@@ -228,8 +240,10 @@ class ServerImpl final : public EventLoop::IoHandler {
   WsHandler& ws_handler_;
 
   InboundBudget budget_;
+  uint64_t paused_charge_ = 0;  // Charges of connections waiting for the budget.
   uint64_t released_since_trim_ = 0;
   MonoTime last_trim_{};
+  MonoTime last_release_{};
   BodyLimitFn body_limit_fn_;  // From the router, for the request parser.
   struct PartialDeadline {
     MonoTime due;
