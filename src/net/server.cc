@@ -134,11 +134,17 @@ void ServerImpl::ReadLoop(uint32_t idx) {
   Connection& c = slot(idx);
   // Plaintext may wait inside TLS from before a pause.
   if ((c.flags & conn_flag::kTls) && TlsOf(idx)->handshake_done() && !ReadBlocked(c)) TlsIn(idx, nullptr, 0);
-  for (int round = 0; round < 16; ++round) {
+  for (int round = 0; round < kReadsPerTurn; ++round) {
     if (c.state == ConnState::kFree || c.state == ConnState::kDead) return;
     // Paused: kMaybeReadable stays set, and whoever resumes reads again.
     if (ReadBlocked(c)) return;
     if (!(c.flags & conn_flag::kMaybeReadable)) return;
+    if (c.charge > 0 && PassBytesSpent()) {
+      // A large body or message under way waits for the next pass once this
+      // one has read its share; small requests are never held back by it.
+      PostRead(idx);
+      return;
+    }
     const size_t want = c.charge == 0 && BudgetTight() ? kTightReadBytes : kReadBufferBytes;
     const ssize_t n = ::recv(c.fd, read_buffer_.get(), want, 0);
     if (n > 0) {
@@ -148,6 +154,7 @@ void ServerImpl::ReadLoop(uint32_t idx) {
         c.flags &= ~conn_flag::kMaybeReadable;
       }
       m_.bytes_in->Inc(static_cast<uint64_t>(n));
+      SpendPass(static_cast<uint64_t>(n));
       if (c.state == ConnState::kLingering) {
         LingerFeed(idx, read_buffer_.get(), static_cast<size_t>(n));
       } else if (c.flags & conn_flag::kTls) {

@@ -121,6 +121,15 @@ class ServerImpl final : public EventLoop::IoHandler {
  private:
   static constexpr uint32_t kChunk = 1024;
   static constexpr size_t kReadBufferBytes = 64 * 1024;
+  // Reads of one connection before others get their turn (256 KiB): a peer
+  // streaming megabytes cannot hold the loop for long, so requests of
+  // others wait a few milliseconds at most.
+  static constexpr int kReadsPerTurn = 4;
+  // Bytes read and messages handled per pass of the loop before large
+  // bodies and messages wait for the next pass: their decoding (a 1 MB node
+  // result is milliseconds of JSON) is spread over passes, between which
+  // everyone else's requests are served.
+  static constexpr uint64_t kPassBytesMax = 1u << 20;
   // While the inbound budget is tight, a connection holding nothing reads
   // this much at a time: enough for small requests and node messages, and
   // little for each of many connections to hold if it starts a large one.
@@ -198,6 +207,18 @@ class ServerImpl final : public EventLoop::IoHandler {
   void WakeBudgetWaiters();
   void ResumeAfterBudget(uint32_t idx, uint32_t gen);
   void MaybeTrimMemory();
+  // True once this pass of the loop has spent kPassBytesMax.
+  bool PassBytesSpent() {
+    SpendPass(0);
+    return pass_bytes_ >= kPassBytesMax;
+  }
+  void SpendPass(uint64_t bytes) {
+    if (loop_.pass() != pass_) {
+      pass_ = loop_.pass();
+      pass_bytes_ = 0;
+    }
+    pass_bytes_ += bytes;
+  }
   bool ReadBlocked(const Connection& c) const {
     return (c.flags & (conn_flag::kReadPaused | conn_flag::kBudgetPaused)) != 0;
   }
@@ -241,6 +262,8 @@ class ServerImpl final : public EventLoop::IoHandler {
 
   InboundBudget budget_;
   uint64_t paused_charge_ = 0;  // Charges of connections waiting for the budget.
+  uint64_t pass_ = 0;        // The loop pass pass_bytes_ counts for.
+  uint64_t pass_bytes_ = 0;
   uint64_t released_since_trim_ = 0;
   MonoTime last_trim_{};
   MonoTime last_release_{};

@@ -11,6 +11,9 @@ class WsEventSink final : public WsEvents {
   bool OnMessage(bool text, std::string_view payload) override {
     if (!Alive()) return false;
     s_.m_.messages_in->Inc();
+    // Handling a message costs about its size again (decoding): counted in
+    // this pass's share, so large ones are spread over passes.
+    s_.SpendPass(payload.size());
     s_.ws_handler_.OnWsMessage(ServerImpl::MakeId(idx_, conn().generation), text, payload);
     return Alive();
   }
