@@ -162,3 +162,21 @@ TEST(HttpRequestParser, PipelinedRequestsComeOneAtATime) {
 
 }  // namespace
 }  // namespace sela::net
+namespace sela::net {
+namespace {
+TEST(HttpRequestParser, PipelinedFromAViewReportsWhatItUsed) {
+  HttpRequestParser parser;
+  const std::string text = "GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n";
+  std::string_view in = text;
+  HttpRequest request;
+  HttpRequestParser::Error error;
+  size_t used = 0;
+  ASSERT_EQ(parser.Parse(in, &used, {}, &request, &error), HttpRequestParser::Outcome::kRequest);
+  EXPECT_EQ(used, 28u);
+  in.remove_prefix(used);
+  ASSERT_EQ(parser.Parse(in, &used, {}, &request, &error), HttpRequestParser::Outcome::kRequest);
+  EXPECT_EQ(request.path, "/2");
+  EXPECT_EQ(used, in.size());
+}
+}  // namespace
+}  // namespace sela::net

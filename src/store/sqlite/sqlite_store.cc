@@ -1,6 +1,11 @@
 #include "store/sqlite/sqlite_store.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <system_error>
 #include <utility>
@@ -39,6 +44,20 @@ Status CreateParentDirectory(const std::string& path) {
                               path + ": " + error.message());
   }
   return Status::Ok();
+}
+
+// The database holds API key hashes and every node's data: readable by the
+// server's user only. SQLite gives its -wal and -shm files the mode of the
+// database file, so creating that one 0600 covers all three. An existing
+// file keeps the mode its operator gave it.
+Status CreateDataFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    ::close(fd);
+    return Status::Ok();
+  }
+  if (errno == EEXIST) return Status::Ok();
+  return FailedPrecondition("cannot create the store " + path + ": " + std::strerror(errno));
 }
 
 Status Configure(sqlite::Database& db, const SqliteOptions& options) {
@@ -95,6 +114,7 @@ std::unique_ptr<sqlite::PendingOp> MakeOp(const char* name, std::function<Status
 Result<std::unique_ptr<Store>> SqliteStore::Open(const SqliteOptions& options, PostFn post) {
   RETURN_IF_ERROR(CheckOptions(options, post));
   RETURN_IF_ERROR(CreateParentDirectory(options.path));
+  RETURN_IF_ERROR(CreateDataFile(options.path));
   auto db = OpenDatabase(options);
   if (!db.has_value()) return Err(NamePath(db.error(), options.path));
   const sqlite::OperationLimits limits{
