@@ -76,6 +76,9 @@ struct Config {
   // docs/STORAGE.md "Checkpoints": the store's own thread copies the bulk,
   // the writer the last few pages; bigger ones pause the writer less often).
   uint32_t sqlite_checkpoint_pages = 4'000;
+  // SQLITE_QUICK_CHECK_MS: PRAGMA quick_check at start, stopped after this
+  // long; 0 skips it. A corrupt file leaves the server not ready.
+  uint32_t sqlite_quick_check_ms = 10'000;
   std::string admin_token;               // ADMIN_TOKEN; empty = admin routes answer 403
   std::string port_file;                 // PORT_FILE; write the bound port here once listening
 

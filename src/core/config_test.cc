@@ -21,7 +21,7 @@ const std::vector<std::string> kAllVariables = {
     "HTTP_IDLE_TIMEOUT_MS", "WS_MAX_MESSAGE_BYTES", "WS_MAX_OUTBOUND_BYTES",
     "WS_HANDSHAKE_TIMEOUT_MS", "WS_CLOSE_TIMEOUT_MS", "WS_MESSAGE_TIMEOUT_MS", "INBOUND_BUDGET_BYTES",
     "MAX_CONNECTIONS", "MAX_CONNECTIONS_PER_SOURCE", "RESERVED_CONNECTIONS", "DRAIN_TIMEOUT_MS",
-    "LOG_LEVEL", "DATA_PATH", "SQLITE_CHECKPOINT_PAGES", "ADMIN_TOKEN", "REDIS_URL", "REDIS_PASSWORD", "REDIS_DB",
+    "LOG_LEVEL", "DATA_PATH", "SQLITE_CHECKPOINT_PAGES", "SQLITE_QUICK_CHECK_MS", "ADMIN_TOKEN", "REDIS_URL", "REDIS_PASSWORD", "REDIS_DB",
     "SESSION_TIMEOUT", "USAGE_LIMIT", "DEAD_TIMEOUT", "MAX_JOBS_PER_CLIENT", "IC_URL",
     "BLOCKCHAIN_ENABLED", "REWARD_DISTRIBUTION_ENABLED", "CANISTER_STORAGE_ENABLED",
 };
@@ -79,6 +79,7 @@ TEST(LoadConfig, ReadsEveryVariable) {
       {"LOG_LEVEL", "Debug"},
       {"DATA_PATH", "/var/lib/sela"},
       {"SQLITE_CHECKPOINT_PAGES", "2000"},
+      {"SQLITE_QUICK_CHECK_MS", "0"},
       {"ADMIN_TOKEN", "s3cret-s3cret-s3cret-s3cret-s3cret"},
       {"REDIS_URL", "rediss://cache.internal:6380"},
       {"REDIS_PASSWORD", "pw"},
@@ -119,6 +120,7 @@ TEST(LoadConfig, ReadsEveryVariable) {
   EXPECT_EQ(config->log_level, LogLevel::kDebug);
   EXPECT_EQ(config->data_path, "/var/lib/sela");
   EXPECT_EQ(config->sqlite_checkpoint_pages, 2000u);
+  EXPECT_EQ(config->sqlite_quick_check_ms, 0u);
   EXPECT_EQ(config->admin_token, "s3cret-s3cret-s3cret-s3cret-s3cret");
   EXPECT_EQ(config->redis_url, "rediss://cache.internal:6380");
   EXPECT_EQ(config->redis_password, "pw");

@@ -11,12 +11,13 @@ namespace sela::store::sqlite {
 BatchWriter::BatchWriter(BatchWriterOptions options, std::unique_ptr<Database> db,
                          std::function<uint64_t()> random, OperationLimits limits, PostFn post,
                          std::unique_ptr<BackgroundCheckpointer> background,
-                         CheckpointPolicy::Limits checkpoint_limits)
+                         CheckpointPolicy::Limits checkpoint_limits, StoreHealth& health)
     : options_(options),
       db_(std::move(db)),
       ops_(*db_, std::move(random), limits),
       checkpoints_(*db_, std::move(background), checkpoint_limits),
-      post_(std::move(post)) {}
+      post_(std::move(post)),
+      health_(health) {}
 
 BatchWriter::~BatchWriter() {
   {
@@ -48,8 +49,8 @@ void BatchWriter::Submit(std::unique_ptr<PendingOp> op) {
     }
   }
   if (!accepted) {
-    op->Fail(ResourceExhausted("the store's queue holds " + std::to_string(options_.queue_ops_max) +
-                               " operations already; retry later"));
+    op->Fail(Unavailable("the store's queue holds " + std::to_string(options_.queue_ops_max) +
+                         " operations already; retry later"));
     post_(op->TakeCompletion());
     return;
   }
@@ -75,7 +76,13 @@ void BatchWriter::Loop() {
   (void)pthread_setname_np(pthread_self(), "sela-store");
   std::vector<std::unique_ptr<PendingOp>> batch;
   batch.reserve(options_.batch_ops_max);
-  while (TakeBatch(batch)) {
+  while (true) {
+    const Take take = TakeBatch(batch);
+    if (take == Take::kStop) break;
+    if (take == Take::kIdle) {
+      ProbeWrite();
+      continue;
+    }
     RunBatch(batch);
     ReportStats(batch.size());
     // One hand-over per batch: one wake-up of the caller's loop, not one per
@@ -97,24 +104,40 @@ void BatchWriter::Loop() {
   }
 }
 
-bool BatchWriter::TakeBatch(std::vector<std::unique_ptr<PendingOp>>& batch) {
+BatchWriter::Take BatchWriter::TakeBatch(std::vector<std::unique_ptr<PendingOp>>& batch) {
   std::unique_lock lock(mu_);
-  work_ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-  if (queue_.empty()) return false;
+  const auto ready = [&] { return stopping_ || !queue_.empty(); };
+  if (health_.out_of_space()) {
+    if (!work_ready_.wait_for(lock, options_.probe_interval, ready)) return Take::kIdle;
+  } else {
+    work_ready_.wait(lock, ready);
+  }
+  if (queue_.empty()) return Take::kStop;
   const size_t n = std::min<size_t>(queue_.size(), options_.batch_ops_max);
   for (size_t i = 0; i < n; ++i) {
     batch.push_back(std::move(queue_.front()));
     queue_.pop_front();
   }
-  return true;
+  return Take::kBatch;
+}
+
+void BatchWriter::ProbeWrite() {
+  const int64_t changes_before = db_->TotalChanges();
+  Status status = db_->Run("BEGIN IMMEDIATE");
+  if (status.ok()) status = db_->Run("UPDATE counters SET value = value WHERE name = 'session_id'");
+  if (status.ok()) status = db_->Run("COMMIT");
+  if (!status.ok() && db_->InTransaction()) (void)db_->Run("ROLLBACK");
+  health_.AfterWrite(db_->TakeFaults(), status.ok() && db_->TotalChanges() > changes_before);
 }
 
 void BatchWriter::RunBatch(std::span<std::unique_ptr<PendingOp>> batch) {
+  const int64_t changes_before = db_->TotalChanges();
   // IMMEDIATE takes the write lock up front, so that contention shows up
   // here (and waits busy_timeout_ms) rather than as a failed upgrade later.
   Status status = db_->Run("BEGIN IMMEDIATE");
   for (size_t i = 0; status.ok() && i < batch.size(); ++i) status = RunInSavepoint(*batch[i]);
   if (status.ok()) status = db_->Run("COMMIT");
+  health_.AfterWrite(db_->TakeFaults(), status.ok() && db_->TotalChanges() > changes_before);
   if (status.ok()) return;
   // The rollback's own failure changes nothing: the batch is reported failed
   // either way, and SQLite discards an uncommitted transaction on reopen.

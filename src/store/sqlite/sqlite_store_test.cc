@@ -190,7 +190,7 @@ TEST_F(SqliteStoreTest, AddUptimeRefusedByTheSchemaMidwayAppliesNothing) {
   EXPECT_EQ(TotalUptime("alpha"), 1);
 }
 
-TEST_F(SqliteStoreTest, AFullQueueRefusesAtOnceWithResourceExhausted) {
+TEST_F(SqliteStoreTest, AFullQueueRefusesAtOnceWithUnavailable) {
   options_.queue_ops_max = 3;
   ASSERT_NO_FATAL_FAILURE(Open());
   posts_.HoldNextPost();
@@ -206,7 +206,7 @@ TEST_F(SqliteStoreTest, AFullQueueRefusesAtOnceWithResourceExhausted) {
   store_->Flush();
   posts_.RunAll();
   ASSERT_EQ(statuses.size(), 4u);
-  EXPECT_EQ(statuses[0].code(), Code::kResourceExhausted) << statuses[0].ToString();
+  EXPECT_EQ(statuses[0].code(), Code::kUnavailable) << statuses[0].ToString();
   for (int i = 1; i < 4; ++i) EXPECT_TRUE(statuses[i].ok()) << statuses[i].ToString();
 }
 
