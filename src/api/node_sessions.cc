@@ -12,6 +12,17 @@ namespace sela::api {
 
 namespace v1 = protocol::v1;
 
+namespace {
+
+// What a node is told when the store failed it: what to do, never the
+// store's own text (SQL, file paths), which goes to the log.
+std::string ClientReason(const Status& status) {
+  if (status.code() == Code::kUnavailable) return "Service temporarily unavailable, retry later";
+  return "Internal server error";
+}
+
+}  // namespace
+
 struct NodeSessions::Pending {
   std::deque<std::string> queue;
   uint64_t queued_bytes = 0;
@@ -19,6 +30,7 @@ struct NodeSessions::Pending {
 
 namespace {
 // principals_ is compacted once its garbage passes this and its live bytes.
+
 constexpr uint64_t kPrincipalGarbageBytesMax = 64 * 1024;
 }  // namespace
 
@@ -250,7 +262,7 @@ void NodeSessions::CompleteRegistration(net::ConnId id, uint64_t session_id,
     spdlog::warn("node registration failed{}",
                  LogFields({{"principal", std::string(PrincipalOf(*s))}, {"error", record.error().ToString()}}));
     if (!s->principal_from_connection) DropPrincipal(*s);
-    Send(id, v1::EncodeFailureWithTimestamp("Login failed: " + record.error().message(), now_ms));
+    Send(id, v1::EncodeFailureWithTimestamp("Login failed: " + ClientReason(record.error()), now_ms));
     Resume(id);
     return;
   }
@@ -418,7 +430,8 @@ void NodeSessions::ReplyAfterStore(net::ConnId id, std::string reply, Status sta
   if (status.ok()) {
     Send(id, reply);
   } else {
-    Send(id, v1::EncodeHandlerFailed(status.message()));
+    spdlog::warn("node message failed in the store{}", LogFields({{"error", status.ToString()}}));
+    Send(id, v1::EncodeHandlerFailed(ClientReason(status)));
   }
   Resume(id);
 }

@@ -30,6 +30,7 @@ MODULES = [
     "test_connections",
     "test_registration",
     "test_small",
+    "test_storage",
 ]
 
 TEST_FILE_MARKER = "/tests/hostile/test_"

@@ -1,8 +1,10 @@
 #include "store/sqlite/batch_writer.h"
 
 #include <pthread.h>
+#include <sys/statvfs.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <system_error>
 #include <utility>
 
@@ -80,7 +82,7 @@ void BatchWriter::Loop() {
     const Take take = TakeBatch(batch);
     if (take == Take::kStop) break;
     if (take == Take::kIdle) {
-      ProbeWrite();
+      MaybeProbe();
       continue;
     }
     RunBatch(batch);
@@ -101,6 +103,9 @@ void BatchWriter::Loop() {
     batch.clear();
     // After the hand-over: the batch's callers do not wait for a checkpoint.
     checkpoints_.AfterBatch();
+    // Reads (a readiness check every few ms) keep the queue busy, but prove
+    // nothing about space: the probe runs between batches too.
+    MaybeProbe();
   }
 }
 
@@ -121,23 +126,35 @@ BatchWriter::Take BatchWriter::TakeBatch(std::vector<std::unique_ptr<PendingOp>>
   return Take::kBatch;
 }
 
+void BatchWriter::MaybeProbe() {
+  if (!health_.out_of_space()) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_probe_ < options_.probe_interval) return;
+  last_probe_ = now;
+  ProbeWrite();
+}
+
 void BatchWriter::ProbeWrite() {
-  const int64_t changes_before = db_->TotalChanges();
+  struct statvfs fs {};
+  const std::string dir = std::filesystem::path(db_->path()).parent_path().string();
+  if (::statvfs(dir.empty() ? "." : dir.c_str(), &fs) != 0) return;
+  if (static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize < options_.resume_free_bytes) return;
   Status status = db_->Run("BEGIN IMMEDIATE");
   if (status.ok()) status = db_->Run("UPDATE counters SET value = value WHERE name = 'session_id'");
   if (status.ok()) status = db_->Run("COMMIT");
   if (!status.ok() && db_->InTransaction()) (void)db_->Run("ROLLBACK");
-  health_.AfterWrite(db_->TakeFaults(), status.ok() && db_->TotalChanges() > changes_before);
+  const uint32_t faults = db_->TakeFaults();
+  health_.AfterWrite(faults);
+  if (status.ok()) health_.MarkWritable();
 }
 
 void BatchWriter::RunBatch(std::span<std::unique_ptr<PendingOp>> batch) {
-  const int64_t changes_before = db_->TotalChanges();
   // IMMEDIATE takes the write lock up front, so that contention shows up
   // here (and waits busy_timeout_ms) rather than as a failed upgrade later.
   Status status = db_->Run("BEGIN IMMEDIATE");
   for (size_t i = 0; status.ok() && i < batch.size(); ++i) status = RunInSavepoint(*batch[i]);
   if (status.ok()) status = db_->Run("COMMIT");
-  health_.AfterWrite(db_->TakeFaults(), status.ok() && db_->TotalChanges() > changes_before);
+  health_.AfterWrite(db_->TakeFaults());
   if (status.ok()) return;
   // The rollback's own failure changes nothing: the batch is reported failed
   // either way, and SQLite discards an uncommitted transaction on reopen.

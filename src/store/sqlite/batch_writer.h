@@ -96,6 +96,9 @@ struct BatchWriterOptions {
   // of its own this often, so that the store is writable (and ready) again
   // soon after space is freed.
   std::chrono::milliseconds probe_interval{1000};
+  // Free bytes on the file system before the store counts as writable again
+  // (the WAL's largest size: SqliteOptions::wal_checkpoint_pages twice).
+  uint64_t resume_free_bytes = 32ull << 20;
 };
 
 class BatchWriter {
@@ -130,8 +133,10 @@ class BatchWriter {
   // out of space; kStop: stopping with nothing left.
   Take TakeBatch(std::vector<std::unique_ptr<PendingOp>>& batch);
   void RunBatch(std::span<std::unique_ptr<PendingOp>> batch);
-  // A write of its own (a counter set to its value) to learn whether space
-  // is back.
+  // While out of space, at most once per probe_interval: whether the file
+  // system has resume_free_bytes free and a write of its own (a counter set
+  // to its value) commits.
+  void MaybeProbe();
   void ProbeWrite();
   // Non-OK only when the transaction itself can no longer commit.
   Status RunInSavepoint(PendingOp& op);
@@ -144,6 +149,7 @@ class BatchWriter {
   PostFn post_;
   StoreHealth& health_;
   SqliteStats stats_;  // Writer thread only.
+  std::chrono::steady_clock::time_point last_probe_{};  // Writer thread only.
 
   std::mutex mu_;
   std::condition_variable work_ready_;

@@ -17,7 +17,7 @@ StoreHealth::StoreHealth(std::string path, MetricsRegistry* metrics) : path_(std
   damaged_batches_ = &metrics->GetCounter("sela_store_failed_writes_total", help, "reason=\"damaged\"");
 }
 
-void StoreHealth::AfterWrite(uint32_t faults, bool wrote) {
+void StoreHealth::AfterWrite(uint32_t faults) {
   if (faults & fault::kDamaged) {
     if (damaged_batches_) damaged_batches_->Inc();
     MarkDamaged("an operation met a corrupt page");
@@ -30,12 +30,13 @@ void StoreHealth::AfterWrite(uint32_t faults, bool wrote) {
                     "freed{}",
                     LogFields({{"path", path_}}));
     }
-    return;
   }
-  if (wrote && out_of_space_.exchange(false)) {
-    if (out_of_space_gauge_) out_of_space_gauge_->Set(0);
-    spdlog::info("store writable again{}", LogFields({{"path", path_}}));
-  }
+}
+
+void StoreHealth::MarkWritable() {
+  if (!out_of_space_.exchange(false)) return;
+  if (out_of_space_gauge_) out_of_space_gauge_->Set(0);
+  spdlog::info("store writable again{}", LogFields({{"path", path_}}));
 }
 
 void StoreHealth::MarkDamaged(std::string_view what) {

@@ -1,11 +1,13 @@
 // StoreHealth: what the SQLite store knows about the state of its file,
 // for readiness, metrics and logs (docs/STORAGE.md "Faults").
 //
-// - Out of space: a batch failed for lack of space (SQLITE_FULL). Writes
-//   are refused (Unavailable, which the API answers 503 with Retry-After)
-//   until a later write commits; while out of space the writer tries a
-//   small write of its own once a second, so the state clears soon after
-//   space is freed even when nothing else writes.
+// - Out of space: a batch failed for lack of space (SQLITE_FULL). Such
+//   writes answer Unavailable (the API: 503 with Retry-After). The state
+//   clears when the file system has room again for what the store may need
+//   (its WAL at the most, SqliteOptions::wal_checkpoint_pages twice) and a
+//   write of the writer's own commits: checked once a second. A write that
+//   happens to fit meanwhile (WAL frames written over old ones need no new
+//   space) does not clear it, so readiness does not flap.
 // - Damaged: PRAGMA quick_check at start, or any operation since, found the
 //   file corrupt (SQLITE_CORRUPT, SQLITE_NOTADB). It stays damaged until
 //   the process restarts (on a repaired file).
@@ -33,9 +35,10 @@ class StoreHealth {
   // metrics may be null (no metrics).
   StoreHealth(std::string path, MetricsRegistry* metrics);
 
-  // After a batch (or the writer's own probe): `faults` are the fault bits
-  // it met (database.h), `wrote` whether it committed a change.
-  void AfterWrite(uint32_t faults, bool wrote);
+  // After a batch: `faults` are the fault bits it met (database.h).
+  void AfterWrite(uint32_t faults);
+  // The writer found room and wrote: out of space no more.
+  void MarkWritable();
   // The file is corrupt: `what` says how that was found.
   void MarkDamaged(std::string_view what);
 

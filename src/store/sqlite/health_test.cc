@@ -19,18 +19,19 @@ namespace {
 using ::sela::store::testing::SqliteStoreTest;
 using ::sela::store::testing::TempDir;
 
-TEST(StoreHealth, OutOfSpaceHoldsUntilAWriteCommits) {
+TEST(StoreHealth, OutOfSpaceHoldsUntilTheWriterFindsRoom) {
   MetricsRegistry metrics;
   StoreHealth health("/data/sela.db", &metrics);
   EXPECT_TRUE(health.Check().ok());
-  health.AfterWrite(fault::kFull, false);
+  health.AfterWrite(fault::kFull);
   EXPECT_TRUE(health.out_of_space());
   EXPECT_EQ(health.Check().code(), Code::kUnavailable);
   EXPECT_EQ(metrics.GetGauge("sela_store_out_of_space", "").value(), 1);
-  // A batch that only read, or failed otherwise, proves nothing.
-  health.AfterWrite(0, false);
+  // Batches that go through meanwhile (a write that fits in old WAL frames)
+  // do not clear it.
+  health.AfterWrite(0);
   EXPECT_TRUE(health.out_of_space());
-  health.AfterWrite(0, true);
+  health.MarkWritable();
   EXPECT_FALSE(health.out_of_space());
   EXPECT_TRUE(health.Check().ok());
   EXPECT_EQ(metrics.GetGauge("sela_store_out_of_space", "").value(), 0);
@@ -39,8 +40,8 @@ TEST(StoreHealth, OutOfSpaceHoldsUntilAWriteCommits) {
 
 TEST(StoreHealth, DamageStaysAndWinsOverSpace) {
   StoreHealth health("/data/sela.db", nullptr);
-  health.AfterWrite(fault::kDamaged | fault::kFull, false);
-  health.AfterWrite(0, true);
+  health.AfterWrite(fault::kDamaged | fault::kFull);
+  health.MarkWritable();
   EXPECT_TRUE(health.damaged());
   EXPECT_EQ(health.Check().code(), Code::kInternal);
   EXPECT_EQ(health.Check().message().find("SELECT"), std::string::npos);

@@ -52,7 +52,7 @@ Status CheckWritable(Database& db, StoreHealth& health) {
   if (!status.ok() && db.InTransaction()) (void)db.Run("ROLLBACK");
   const uint32_t faults = db.TakeFaults();
   if (status.ok() || (faults & fault::kFull)) {
-    health.AfterWrite(faults, status.ok());
+    health.AfterWrite(faults);
     return Status::Ok();
   }
   if (faults & fault::kReadOnly) {

@@ -104,8 +104,11 @@ Result<std::unique_ptr<Store>> SqliteStore::Open(const SqliteOptions& options, P
   auto background = sqlite::BackgroundCheckpointer::Start(options.path, options.busy_timeout_ms);
   if (!background.has_value()) return Err(NamePath(background.error(), options.path));
   auto writer = std::make_unique<sqlite::BatchWriter>(
-      sqlite::BatchWriterOptions{options.batch_ops_max, options.queue_ops_max, options.wake_later,
-                                 options.on_batch},
+      sqlite::BatchWriterOptions{.batch_ops_max = options.batch_ops_max,
+                                 .queue_ops_max = options.queue_ops_max,
+                                 .wake_later = options.wake_later,
+                                 .on_batch = options.on_batch,
+                                 .resume_free_bytes = 2ull * options.wal_checkpoint_pages * 4096},
       std::move(db).value(), options.random, limits, std::move(post),
       std::move(background).value(), CheckpointLimits(options.wal_checkpoint_pages), *health);
   RETURN_IF_ERROR(writer->Start());
