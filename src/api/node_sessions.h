@@ -142,6 +142,9 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
   void DropPrincipal(Session& s);
   void HandleMessage(Session& s, std::string_view payload);
   void ReplyAfterStore(net::ConnId id, std::string reply, Status status);
+  // What a node is told when the store failed it: what to do, never the
+  // store's own text (SQL, file paths), which goes to the log.
+  static std::string ClientReason(const Status& status);
   void ForgetConnection(const Session& s);
   void EndSession(Session& s, int64_t now_ms);
   void WithSessionId(std::function<void(Result<uint64_t>)> then);
