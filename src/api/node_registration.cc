@@ -5,6 +5,7 @@
 // carries the principal and clientId back, so no callback holds strings.
 #include <spdlog/spdlog.h>
 
+#include "api/events.h"
 #include "api/node_sessions.h"
 #include "core/logging.h"
 #include "protocol/v1_session.h"
@@ -85,6 +86,7 @@ void NodeSessions::HandleRegistration(Session& s, std::string_view payload) {
   auto registration = v1::DecodeRegistration(payload, connection_principal, options_.decode);
   if (!registration) {
     m_.registration_failures->Inc();
+    events::NodeRegistrationRefused(IdOf(s), {}, registration.error().detail);
     const auto frame = v1::EncodeDecodeError(registration.error(), now_ms, options_.encode);
     server_->Send(IdOf(s), frame.payload, frame.kind == v1::OutboundFrame::Kind::kText);
     return;
@@ -125,7 +127,7 @@ void NodeSessions::CompleteRegistration(net::ConnId id, uint64_t session_id,
     spdlog::warn("node registration failed{}",
                  LogFields({{"principal", std::string(PrincipalOf(*s))}, {"error", record.error().ToString()}}));
     if (!s->principal_from_connection) DropPrincipal(*s);
-    Send(id, v1::EncodeFailureWithTimestamp("Login failed: " + ClientReason(record.error()), now_ms));
+    Send(id, v1::EncodeFailureWithTimestamp("Login failed: " + StoreFailureText(record.error()), now_ms));
     Resume(id);
     return;
   }
@@ -134,9 +136,10 @@ void NodeSessions::CompleteRegistration(net::ConnId id, uint64_t session_id,
   const nodes::NodeIndex node = registry_.Connect(principal, std::stoll(client_id), now_ms);
   if (node == nodes::kNoNode) {
     m_.registration_failures->Inc();
+    events::NodeRegistrationRefused(id, principal, "too many connections");
     store_.MarkNodeDisconnected(principal, now_ms, [](Status) {});
     Send(id, v1::EncodeFailure("Registration failed: too many connections for this node or server"));
-    EndSession(*s, now_ms);
+    EndSession(*s, now_ms, net::close_code::kTryAgainLater, "Too many connections");
     server_->Close(id, net::close_code::kTryAgainLater, "Too many connections");
     return;
   }
@@ -151,6 +154,7 @@ void NodeSessions::CompleteRegistration(net::ConnId id, uint64_t session_id,
   ++registered_;
   m_.registered->Add(1);
   m_.registrations->Inc();
+  events::NodeRegistered(id, principal, client_id);
   Send(id, v1::EncodeRegistered(client_id, static_cast<int64_t>(session_id)));
   server_->SetDeadline(id, clock_.Now() + options_.heartbeat_timeout);
   // After the reply: a job offered now follows the registration reply.

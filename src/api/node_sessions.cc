@@ -5,6 +5,7 @@
 #include <type_traits>
 #include <variant>
 
+#include "api/events.h"
 #include "core/logging.h"
 #include "protocol/v1_session.h"
 
@@ -83,6 +84,7 @@ void NodeSessions::OnWsOpen(net::ConnId id, const net::HttpRequest& request) {
   const std::string principal_query = request.QueryParam("principal_id");
   auto principal = v1::PrincipalFromConnection(
       {request.Header("Authorization"), auth_query, principal_query});
+  events::NodeConnected(id, request.path, principal ? *principal : std::string_view());
   if (principal) SetPrincipal(s, *principal, true);
   server_->SetDeadline(id, clock_.Now() + options_.registration_timeout);
 }
@@ -99,7 +101,7 @@ void NodeSessions::OnWsMessage(net::ConnId id, bool /*text*/, std::string_view p
   if (p.queue.size() >= options_.queued_messages_max ||
       p.queued_bytes + payload.size() > options_.queued_bytes_max) {
     m_.overflow_closes->Inc();
-    EndSession(*s, clock_.WallMs());
+    EndSession(*s, clock_.WallMs(), net::close_code::kPolicyViolation, "Too many messages in flight");
     server_->Close(id, net::close_code::kPolicyViolation, "Too many messages in flight");
     return;
   }
@@ -160,6 +162,8 @@ void NodeSessions::HandleMessage(Session& s, std::string_view payload) {
   auto decoded = v1::DecodeNodeMessage(payload, options_.decode);
   if (!decoded) {
     m_.rejected_messages->Inc();
+    const auto node = registry_.View(s.node);
+    events::NodeMessageRefused(id, node ? node->principal : std::string_view(), decoded.error().detail);
     const auto frame = v1::EncodeDecodeError(decoded.error(), now_ms, options_.encode);
     server_->Send(id, frame.payload, frame.kind == v1::OutboundFrame::Kind::kText);
     return;
@@ -170,6 +174,7 @@ void NodeSessions::HandleMessage(Session& s, std::string_view payload) {
   const std::string_view principal = view ? view->principal : std::string_view();
   if (auto refusal = v1::CheckMessagePrincipal(*decoded, principal)) {
     m_.principal_mismatches->Inc();
+    events::NodeMessageRefused(id, principal, "user_principal_id is not the connection's");
     Send(id, *refusal);
     return;
   }
@@ -233,11 +238,6 @@ void NodeSessions::HandleMessage(Session& s, std::string_view payload) {
       *decoded);
 }
 
-std::string NodeSessions::ClientReason(const Status& status) {
-  if (status.code() == Code::kUnavailable) return "Service temporarily unavailable, retry later";
-  return "Internal server error";
-}
-
 void NodeSessions::ReplyAfterStore(net::ConnId id, std::string reply, Status status) {
   Session* s = Find(id);
   if (!s) return;
@@ -246,8 +246,7 @@ void NodeSessions::ReplyAfterStore(net::ConnId id, std::string reply, Status sta
   if (status.ok()) {
     Send(id, reply);
   } else {
-    spdlog::warn("node message failed in the store{}", LogFields({{"error", status.ToString()}}));
-    Send(id, v1::EncodeHandlerFailed(ClientReason(status)));
+    Send(id, EncodeStoreFailure(status));
   }
   Resume(id);
 }
@@ -275,10 +274,12 @@ void NodeSessions::NodeChanged(nodes::NodeIndex node) {
   if (jobs_) jobs_->NodeChanged(node);
 }
 
-void NodeSessions::EndSession(Session& s, int64_t now_ms) {
+void NodeSessions::EndSession(Session& s, int64_t now_ms, uint16_t code, std::string_view reason) {
+  if (s.state == State::kAwaiting) events::NodeDisconnected(IdOf(s), false, {}, code, reason);
   if (s.state == State::kRegistered) {
     const auto view = registry_.View(s.node);
     const std::string principal(view ? view->principal : std::string_view());
+    events::NodeDisconnected(IdOf(s), true, principal, code, reason);
     ForgetConnection(s);
     // Its last connection: the node's leases end (before the registry may
     // reuse its index).
@@ -295,10 +296,10 @@ void NodeSessions::EndSession(Session& s, int64_t now_ms) {
   DropPending(s);
 }
 
-void NodeSessions::OnWsClosed(net::ConnId id, uint16_t /*code*/) {
+void NodeSessions::OnWsClosed(net::ConnId id, uint16_t code) {
   Session* s = Find(id);
   if (!s) return;
-  EndSession(*s, clock_.WallMs());
+  EndSession(*s, clock_.WallMs(), code, events::CloseCodeMeaning(code));
   // A store callback still in flight finds the slot free (or reused under a
   // new id) and does nothing.
   *s = Session{};
@@ -309,12 +310,12 @@ void NodeSessions::OnWsDeadline(net::ConnId id) {
   if (!s) return;
   if (s->state == State::kAwaiting) {
     m_.registration_timeouts->Inc();
-    EndSession(*s, clock_.WallMs());
+    EndSession(*s, clock_.WallMs(), net::close_code::kPolicyViolation, "Registration timeout");
     server_->Close(id, net::close_code::kPolicyViolation, "Registration timeout");
   } else if (s->state == State::kRegistered) {
     // Uptime ends now, not when the close handshake finishes.
     m_.heartbeat_timeouts->Inc();
-    EndSession(*s, clock_.WallMs());
+    EndSession(*s, clock_.WallMs(), net::close_code::kGoingAway, "Heartbeat timeout");
     server_->Close(id, net::close_code::kGoingAway, "Heartbeat timeout");
   }
 }

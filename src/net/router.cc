@@ -66,27 +66,24 @@ bool Router::MatchSegments(const Compiled& c, std::string_view path,
 }
 
 const Route* Router::FindRoute(std::string_view method, std::string_view path,
-                               std::vector<std::pair<std::string, std::string>>* params,
-                               bool* path_matched) const {
+                               std::vector<std::pair<std::string, std::string>>* params) const {
   if (method == "HEAD") method = "GET";
   for (size_t i = 0; i < routes_.size(); ++i) {
     if (!MatchSegments(compiled_[i], path, params)) continue;
-    if (path_matched) *path_matched = true;
     if (routes_[i].method == "*" || routes_[i].method == method) return &routes_[i];
   }
   return nullptr;
 }
 
-Router::Match Router::Find(HttpRequest& request) const {
-  Match match;
+const Route* Router::Find(HttpRequest& request) const {
   std::vector<std::pair<std::string, std::string>> params;
-  match.route = FindRoute(request.method, request.path, &params, &match.path_matched);
-  if (match.route) request.params = std::move(params);
-  return match;
+  const Route* route = FindRoute(request.method, request.path, &params);
+  if (route) request.params = std::move(params);
+  return route;
 }
 
 uint64_t Router::BodyLimit(std::string_view method, std::string_view path) const {
-  const Route* route = FindRoute(method, path, nullptr, nullptr);
+  const Route* route = FindRoute(method, path, nullptr);
   return route ? route->body_bytes_max : 0;
 }
 

@@ -30,12 +30,9 @@ class Router {
  public:
   void Add(std::string method, std::string pattern, HttpHandler handler, uint64_t body_bytes_max = 0);
 
-  struct Match {
-    const Route* route = nullptr;   // Null when nothing matched.
-    bool path_matched = false;      // Some route has this path (for 405-ish logic).
-  };
-  // Fills request.params on success.
-  Match Find(HttpRequest& request) const;
+  // The route for the request's method and path, or null; fills
+  // request.params when it finds one.
+  const Route* Find(HttpRequest& request) const;
 
   // The body limit of the route a request line matches: its
   // body_bytes_max, or 0 (the server's default) when it names none or
@@ -52,7 +49,7 @@ class Router {
   static bool MatchSegments(const Compiled& c, std::string_view path,
                             std::vector<std::pair<std::string, std::string>>* params);
   const Route* FindRoute(std::string_view method, std::string_view path,
-                         std::vector<std::pair<std::string, std::string>>* params, bool* path_matched) const;
+                         std::vector<std::pair<std::string, std::string>>* params) const;
 
   std::vector<Route> routes_;
   std::vector<Compiled> compiled_;
