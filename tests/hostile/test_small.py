@@ -1,14 +1,31 @@
-"""Issue #10, item 7: the small ones. Data files readable by the server's
-user only; an admin token too short to be safe stops start-up."""
+"""Issue #10, item 7: the small ones. Long ids are the caller's mistake
+(400 or 404, never 500); data files readable by the server's user only; an
+admin token too short to be safe stops start-up."""
 
 import os
 import stat
 
 import proc
 from hostile import HostileCase
+from jobclient import http_call
 
 
 class SmallOnes(HostileCase):
+
+    def test_7_a_10000_character_uuid_or_job_id_is_a_client_error(self):
+        self.serve()
+        long_id = "u" * 10000
+        r = http_call(self.port, "POST", "/api/rpc/registerClient", {"uuid": long_id})
+        self.assertEqual(r.status, 400, r)
+        r = http_call(self.port, "GET", f"/api/rpc/getClientStatus?uuid={long_id}")
+        self.assertEqual(r.status, 400, r)
+        r = http_call(self.port, "POST", "/api/rpc/registerClient", {"uuid": "small-one"})
+        key = r.doc["data"]["apiKey"]
+        for path in (f"/api/rpc/job/id?id={long_id}", f"/api/rpc/getFileContent?jobID={long_id}",
+                     f"/api/rpc/job/{long_id}/download"):
+            r = http_call(self.port, "GET", path, key=key)
+            self.assertEqual(r.status, 404, f"{path[:40]}: {r}")
+        self.assertEqual(self.metric("sela_http_requests_total", route="/api/rpc/getClientStatus", status="500"), 0)
 
     def test_7_data_files_are_created_readable_by_the_owner_only(self):
         server = self.serve()
