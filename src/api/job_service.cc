@@ -18,8 +18,9 @@ namespace {
 constexpr int kIdTries = 8;
 
 // A refused CreateJob in the words of Submit's contract (job_service.h).
-// The store reports a client at its usage limit and its own full queue
-// with the same code; both answer as the usage limit, as they always have.
+// ResourceExhausted is the client's usage limit and nothing else: the
+// store's full queue and a full disk are Unavailable (docs/STORAGE.md
+// "Errors"), so they answer 503, never "Rate limit exceeded".
 Status CreateRefusal(const Status& store_status) {
   switch (store_status.code()) {
     case Code::kResourceExhausted: return ResourceExhausted("Rate limit exceeded");
@@ -29,6 +30,18 @@ Status CreateRefusal(const Status& store_status) {
   }
 }
 }  // namespace
+
+std::string StoreFailureText(const Status& status) {
+  if (store::FailureForCaller(status).code() == Code::kUnavailable) {
+    return "Service temporarily unavailable, retry later";
+  }
+  return "Internal server error";
+}
+
+std::string EncodeStoreFailure(const Status& status) {
+  spdlog::warn("node operation failed in the store{}", LogFields({{"error", status.ToString()}}));
+  return v1::EncodeHandlerFailed(StoreFailureText(status));
+}
 
 std::string EncodeJobFrame(const store::JobRecord& job, std::string_view client_id) {
   v1::JobDispatch d;

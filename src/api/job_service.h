@@ -85,6 +85,14 @@ struct JobOutcome {
 // connection's clientId.
 std::string EncodeJobFrame(const store::JobRecord& job, std::string_view client_id);
 
+// A failed store operation as a node is told it: what it can do (retry
+// later, or nothing), through store::FailureForCaller, never the store's own
+// text (SQL, file paths), which goes to the log. The node protocol's
+// counterpart of ErrorFromStatus (rest_table.h).
+std::string StoreFailureText(const Status& status);
+// The same as the E4 frame ("function":"Error", handler failed).
+std::string EncodeStoreFailure(const Status& status);
+
 // What the service needs from the node sessions: a way to send one frame to
 // one node (its newest connection), with the job's node_client_id as clientId.
 class NodeSender {

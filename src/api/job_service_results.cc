@@ -135,7 +135,7 @@ void JobService::AnswerUnleasedResult(std::string principal, std::string job_id,
                          reply = std::move(reply)](Result<std::optional<store::JobRecord>> job) {
     const int64_t now = clock_.WallMs();
     if (!job) {
-      reply(v1::EncodeHandlerFailed(job.error().message()));
+      reply(EncodeStoreFailure(job.error()));
       return;
     }
     if (!*job) {
@@ -166,7 +166,7 @@ void JobService::FailEmptyResult(const std::string& job_id, uint32_t attempt, Re
               store::JobFailure{attempt, store::FailureReason::kNoData, std::string(kEmptyResultError)},
               [this, job_id, reply = std::move(reply)](const Status& st) {
                 if (!st.ok() && st.code() != Code::kFailedPrecondition) {
-                  reply(v1::EncodeHandlerFailed(st.message()));
+                  reply(EncodeStoreFailure(st));
                   return;
                 }
                 reply(v1::EncodeJobFailedNoData(job_id, clock_.WallMs()));
@@ -212,7 +212,7 @@ void JobService::OnCompletionStored(Completing completing, Result<store::Complet
       m_.results_refused->Inc();
       completing.reply(v1::EncodeResultRejected(kNotLeasedReason, kErrorTypeNotLeased));
     } else {
-      completing.reply(v1::EncodeHandlerFailed(outcome.error().message()));
+      completing.reply(EncodeStoreFailure(outcome.error()));
     }
     return;
   }

@@ -166,7 +166,9 @@ TEST_F(JobServiceTest, AStoreErrorOnAResultReopensTheJobAndTheNodeMaySendItAgain
   Online("node-a");
   const std::string id = Submit();
   faults_->FailOp(StoreOp::kCompleteJob, Unavailable("database is locked"), 1);
-  EXPECT_EQ(ReplyTo("node-a", id, kResult), v1::EncodeHandlerFailed("database is locked"));
+  // The node learns to retry, not the store's text.
+  EXPECT_EQ(ReplyTo("node-a", id, kResult),
+            v1::EncodeHandlerFailed("Service temporarily unavailable, retry later"));
   EXPECT_TRUE(outcomes_.empty());
   EXPECT_TRUE(jobs_->IsOpen(id));
   EXPECT_EQ(jobs_->engine().HeldBy(id, "node-a"), std::optional<uint32_t>(1));
@@ -189,7 +191,7 @@ TEST_F(JobServiceTest, AStoreErrorFailingAnEmptyResultReopensTheJob) {
   Online("node-a");
   const std::string id = Submit();
   faults_->FailOp(StoreOp::kFailJob, Internal("disk I/O error"), 1);
-  EXPECT_EQ(ReplyTo("node-a", id, "[]"), v1::EncodeHandlerFailed("disk I/O error"));
+  EXPECT_EQ(ReplyTo("node-a", id, "[]"), v1::EncodeHandlerFailed("Internal server error"));
   EXPECT_TRUE(outcomes_.empty());
   EXPECT_EQ(jobs_->engine().HeldBy(id, "node-a"), std::optional<uint32_t>(1));
   EXPECT_EQ(Stored(id).state, store::JobState::kOngoing);

@@ -14,17 +14,9 @@ namespace sela::api {
 namespace v1 = protocol::v1;
 
 struct NodeSessions::Pending {
-  std::optional<std::string> connection_principal;
   std::deque<std::string> queue;
   uint64_t queued_bytes = 0;
 };
-
-NodeSessionOptions NodeSessionOptions::FromConfig(const NodeConfig& config) {
-  NodeSessionOptions o;
-  o.registration_timeout = Millis(config.registration_timeout_ms);
-  o.heartbeat_timeout = Millis(config.heartbeat_timeout_ms);
-  return o;
-}
 
 NodeSessions::NodeSessions(NodeSessionOptions options, const Clock& clock, store::Store& store,
                            nodes::NodeRegistry& registry, MetricsRegistry& metrics)
@@ -93,9 +85,7 @@ void NodeSessions::OnWsOpen(net::ConnId id, const net::HttpRequest& request) {
   auto principal = v1::PrincipalFromConnection(
       {request.Header("Authorization"), auth_query, principal_query});
   events::NodeConnected(id, request.path, principal ? *principal : std::string_view());
-  if (principal) {
-    EnsurePending(s).connection_principal = std::move(principal);
-  }
+  if (principal) SetPrincipal(s, *principal, true);
   server_->SetDeadline(id, clock_.Now() + options_.registration_timeout);
 }
 
@@ -147,124 +137,7 @@ void NodeSessions::Resume(net::ConnId id) {
 // connection's principal exist only while needed.
 void NodeSessions::ReleasePendingIfIdle(Session& s) {
   Pending* p = PendingOf(s);
-  if (p && p->queue.empty() && !p->connection_principal) DropPending(s);
-}
-
-std::string NodeSessions::NextClientId(int64_t now_ms) {
-  // The original used Date.now(), which repeats within a millisecond.
-  last_client_id_ms_ = std::max(now_ms, last_client_id_ms_ + 1);
-  return std::to_string(last_client_id_ms_);
-}
-
-void NodeSessions::HandleRegistration(Session& s, std::string_view payload) {
-  const int64_t now_ms = clock_.WallMs();
-  const std::optional<std::string> none;
-  Pending* pending = PendingOf(s);
-  const auto& connection_principal = pending ? pending->connection_principal : none;
-  auto registration = v1::DecodeRegistration(payload, connection_principal, options_.decode);
-  if (!registration) {
-    m_.registration_failures->Inc();
-    events::NodeRegistrationRefused(IdOf(s), {}, registration.error().detail);
-    const auto frame = v1::EncodeDecodeError(registration.error(), now_ms, options_.encode);
-    server_->Send(IdOf(s), frame.payload, frame.kind == v1::OutboundFrame::Kind::kText);
-    return;
-  }
-  s.busy = true;
-  const net::ConnId id = IdOf(s);
-  std::string principal = std::move(registration->principal_id);
-  WithSessionId([this, id, principal = std::move(principal)](Result<uint64_t> session_id) mutable {
-    Session* s = Find(id);
-    if (!s) return;
-    if (!session_id) {
-      CompleteRegistration(id, principal, {}, 0, Err(session_id.error()));
-      return;
-    }
-    const std::string client_id = NextClientId(clock_.WallMs());
-    store_.RegisterNode(principal, client_id, clock_.WallMs(),
-                        [this, id, principal, client_id, sid = *session_id](Result<store::NodeRecord> r) {
-                          CompleteRegistration(id, principal, client_id, sid, std::move(r));
-                        });
-  });
-}
-
-void NodeSessions::CompleteRegistration(net::ConnId id, const std::string& principal,
-                                        const std::string& client_id, uint64_t session_id,
-                                        Result<store::NodeRecord> record) {
-  const int64_t now_ms = clock_.WallMs();
-  Session* s = Find(id);
-  if (!s || s->state != State::kAwaiting) {
-    // The connection went away while the store worked: it is not connected.
-    if (record) store_.MarkNodeDisconnected(principal, now_ms, [](Status) {});
-    return;
-  }
-  s->busy = false;
-  if (!record) {
-    m_.registration_failures->Inc();
-    spdlog::warn("node registration failed{}",
-                 LogFields({{"principal", principal}, {"error", record.error().ToString()}}));
-    Send(id, v1::EncodeFailureWithTimestamp("Login failed: " + record.error().message(), now_ms));
-    Resume(id);
-    return;
-  }
-  const nodes::NodeIndex node = registry_.Connect(principal, std::stoll(client_id), now_ms);
-  if (node == nodes::kNoNode) {
-    m_.registration_failures->Inc();
-    events::NodeRegistrationRefused(id, principal, "too many connections");
-    store_.MarkNodeDisconnected(principal, now_ms, [](Status) {});
-    Send(id, v1::EncodeFailure("Registration failed: too many connections for this node or server"));
-    EndSession(*s, now_ms, net::close_code::kTryAgainLater, "Too many connections");
-    server_->Close(id, net::close_code::kTryAgainLater, "Too many connections");
-    return;
-  }
-  // The stored capacity (an operator may have changed it) outlives connections.
-  registry_.SetCapacity(node, record->max_concurrent_jobs);
-  newest_conn_.GrowTo(node + 1, kNoConn);
-  newest_conn_[node] = id;
-  s->node = node;
-  s->state = State::kRegistered;
-  if (Pending* p = PendingOf(*s)) p->connection_principal.reset();
-  ReleasePendingIfIdle(*s);
-  ++registered_;
-  m_.registered->Add(1);
-  m_.registrations->Inc();
-  events::NodeRegistered(id, principal, client_id);
-  Send(id, v1::EncodeRegistered(client_id, static_cast<int64_t>(session_id)));
-  server_->SetDeadline(id, clock_.Now() + options_.heartbeat_timeout);
-  // After the reply: a job offered now follows the registration reply.
-  if (jobs_) jobs_->NodeOnline(node);
-  Resume(id);
-}
-
-void NodeSessions::WithSessionId(std::function<void(Result<uint64_t>)> then) {
-  if (session_id_next_ < session_id_end_ && session_id_waiters_.empty()) {
-    then(session_id_next_++);
-    return;
-  }
-  session_id_waiters_.push_back(std::move(then));
-  if (session_ids_requested_) return;
-  session_ids_requested_ = true;
-  store_.ReserveSessionIds(options_.session_id_block, [this](Result<uint64_t> first) {
-    session_ids_requested_ = false;
-    if (first) {
-      session_id_next_ = *first;
-      session_id_end_ = *first + options_.session_id_block;
-    }
-    while (!session_id_waiters_.empty()) {
-      if (first && session_id_next_ >= session_id_end_) {
-        // More waiters than the block held: ask for another block.
-        auto rest = std::move(session_id_waiters_);
-        for (auto& w : rest) WithSessionId(std::move(w));
-        return;
-      }
-      auto waiter = std::move(session_id_waiters_.front());
-      session_id_waiters_.pop_front();
-      if (first) {
-        waiter(session_id_next_++);
-      } else {
-        waiter(Err(first.error()));
-      }
-    }
-  });
+  if (p && p->queue.empty()) DropPending(s);
 }
 
 }  // namespace sela::api
@@ -373,7 +246,7 @@ void NodeSessions::ReplyAfterStore(net::ConnId id, std::string reply, Status sta
   if (status.ok()) {
     Send(id, reply);
   } else {
-    Send(id, v1::EncodeHandlerFailed(status.message()));
+    Send(id, EncodeStoreFailure(status));
   }
   Resume(id);
 }
@@ -417,6 +290,7 @@ void NodeSessions::EndSession(Session& s, int64_t now_ms, uint16_t code, std::st
     --registered_;
     m_.registered->Add(-1);
   }
+  DropPrincipal(s);
   s.state = State::kEnded;
   s.node = nodes::kNoNode;
   DropPending(s);

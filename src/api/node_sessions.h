@@ -35,6 +35,7 @@
 #include "net/server.h"
 #include "net/ws_codec.h"
 #include "nodes/registry.h"
+#include "nodes/text_arena.h"
 #include "protocol/v1_decode.h"
 #include "api/job_service.h"
 #include "protocol/v1_encode.h"
@@ -100,18 +101,29 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
 
  private:
   enum class State : uint8_t { kFree, kAwaiting, kRegistered, kEnded };
-  struct Pending;  // Connection principal and queued input; only when needed.
+  struct Pending;  // Queued input; only while a store operation is in flight.
   // Per connection, so kept to 12 bytes: the slot is the index in
-  // sessions_, and the rare Pending block lives in pending_.
+  // sessions_, the rare Pending block lives in pending_, and a principal
+  // waiting for its registration lives in principals_ (no allocation per
+  // connection: a burst of 19,000 upgrades that name their principal would
+  // otherwise leave ~600 B per node of freed, fragmented heap behind).
   struct Session {
     uint32_t generation = 0;  // The ConnId's upper half; with the slot, the id.
-    nodes::NodeIndex node = nodes::kNoNode;
+    // kRegistered: the node. kAwaiting with has_principal: the principal's
+    // reference in principals_.
+    uint32_t node = nodes::kNoNode;
     State state = State::kFree;
-    bool busy = false;  // A store operation for this session is in flight.
+    bool busy : 1 = false;  // A store operation for this session is in flight.
     // The node reported itself inactive (CLIENT_STATUS): its messages are
     // refused until it registers again, as the original did.
-    bool inactive = false;
+    bool inactive : 1 = false;
+    bool has_principal : 1 = false;
+    // The principal came with the upgrade (header or URL) and stays until
+    // the registration succeeds; else it is the first frame's, kept only
+    // while that registration is in flight.
+    bool principal_from_connection : 1 = false;
   };
+  static_assert(sizeof(Session) <= 12, "Session is per-connection memory");
   net::ConnId IdOf(const Session& s) const;
   Pending* PendingOf(const Session& s);
   Pending& EnsurePending(const Session& s);
@@ -122,8 +134,12 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
   void Resume(net::ConnId id);
   void ReleasePendingIfIdle(Session& s);
   void HandleRegistration(Session& s, std::string_view payload);
-  void CompleteRegistration(net::ConnId id, const std::string& principal, const std::string& client_id,
-                            uint64_t session_id, Result<store::NodeRecord> record);
+  void RegisterWithStore(net::ConnId id, Result<uint64_t> session_id);
+  void CompleteRegistration(net::ConnId id, uint64_t session_id, Result<store::NodeRecord> record);
+  // The principal of an awaiting session, in principals_.
+  void SetPrincipal(Session& s, std::string_view principal, bool from_connection);
+  std::string_view PrincipalOf(const Session& s) const;
+  void DropPrincipal(Session& s);
   void HandleMessage(Session& s, std::string_view payload);
   void ReplyAfterStore(net::ConnId id, std::string reply, Status status);
   void ForgetConnection(const Session& s);
@@ -145,6 +161,9 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
   static constexpr net::ConnId kNoConn = ~net::ConnId{0};
   BlockArray<net::ConnId> newest_conn_;
   std::unordered_map<uint32_t, std::unique_ptr<Pending>> pending_;  // By slot.
+  // Principals of sessions waiting for their registration, each with a
+  // 2-byte length before it; replaced by a compact copy once mostly garbage.
+  nodes::TextArena principals_;
   size_t registered_ = 0;
   int64_t last_client_id_ms_ = 0;
   int64_t last_checkpoint_ms_ = 0;

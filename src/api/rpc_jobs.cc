@@ -98,7 +98,7 @@ struct ScrapeCall {
 };
 
 net::HttpResponse ScrapeEmptyResponse(const store::JobRecord& job, int64_t now_ms, const ScrapeCall& sc,
-                                      std::optional<int64_t> elapsed_ms) {
+                                      int64_t elapsed_ms) {
   codec::JsonObjectWriter w;
   w.String("function", "ScrapeEmpty")
       .String("message", kEmptyMessage)
@@ -109,8 +109,8 @@ net::HttpResponse ScrapeEmptyResponse(const store::JobRecord& job, int64_t now_m
       .String("client_id", job.node_client_id)
       .String("state", "failed")
       .String("error", "NO_DATA_FOUND")
-      .Integer("timestamp", now_ms);
-  if (elapsed_ms) w.Integer("elapsedTimeMs", *elapsed_ms);
+      .Integer("timestamp", now_ms)
+      .Integer("elapsedTimeMs", elapsed_ms);
   return ErrorResponse(422, "Scraping returned empty results", w.Finish());
 }
 
@@ -196,7 +196,8 @@ void AwaitScrape(Ctx& ctx, std::shared_ptr<ScrapeCall> sc, const store::JobRecor
       }
       case JobOutcome::Kind::kFailed:
         if (o.job.failure_reason == store::FailureReason::kNoData) {
-          sc->respond(ScrapeEmptyResponse(o.job, now_ms, *sc, std::nullopt));
+          // As the original's capture has it: the time waited, here too.
+          sc->respond(ScrapeEmptyResponse(o.job, now_ms, *sc, ElapsedMs(ctx, *sc)));
         } else {
           sc->respond(ScrapeFailedResponse(o.job, o.job.error, *sc, ElapsedMs(ctx, *sc)));
         }

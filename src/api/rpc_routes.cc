@@ -121,6 +121,12 @@ std::string StoredResultJson(const std::string& bytes, bool* is_json) {
 
 void RespondJobRead(Ctx& ctx, const RestRespond& respond, const std::string& uuid, const std::string& job_id,
                     std::function<void(const store::JobRecord&)> then) {
+  // No job has an id the store would refuse (too long, blanks): not found,
+  // without asking the store (whose refusal would be a 500).
+  if (!protocol::v1::ValidateIdText("id", job_id, ctx.options.uuid_bytes_max).ok()) {
+    respond(ErrorResponse(404, "Job not found"));
+    return;
+  }
   ctx.deps.store.GetJob(job_id, [uuid, respond, then = std::move(then)](
                                     Result<std::optional<store::JobRecord>> job) {
     if (!job) {
@@ -176,6 +182,18 @@ void Status(Ctx& ctx, RestCall& call) {
 
 // ---- R3, R4, R5 ---------------------------------------------------------------
 
+// A uuid the store would refuse (too long, blanks, control characters) is
+// the caller's mistake, answered 400 here rather than 500 from the store.
+bool CheckUuid(Ctx& ctx, RestCall& call, std::string_view uuid) {
+  if (uuid.size() <= ctx.options.uuid_bytes_max &&
+      protocol::v1::ValidateIdText("uuid", uuid, ctx.options.uuid_bytes_max).ok()) {
+    return true;
+  }
+  call.respond(ErrorResponse(400, "Invalid uuid: expected 1 to " + std::to_string(ctx.options.uuid_bytes_max) +
+                                      " visible ASCII characters"));
+  return false;
+}
+
 void GetClientStatus(Ctx& ctx, RestCall& call) {
   bool structured = false;
   auto uuid = QueryString(call.request, "uuid", &structured);
@@ -183,6 +201,7 @@ void GetClientStatus(Ctx& ctx, RestCall& call) {
     call.respond(ErrorResponse(400, "Missing Client UUID"));
     return;
   }
+  if (!CheckUuid(ctx, call, *uuid)) return;
   ctx.deps.store.GetApiClient(*uuid, [respond = call.respond](Result<std::optional<store::ApiClient>> c) {
     if (!c) {
       respond(StoreFailure(c.error(), "Failed to get client status"));
@@ -378,12 +397,12 @@ void RegisterClient(Ctx& ctx, RestCall& call) {
     call.respond(ErrorResponse(400, "Missing or invalid client_id in request body"));
     return;
   }
-  if (!uuid->is_string() || uuid->get_string().size() > ctx.options.uuid_bytes_max ||
-      !protocol::v1::ValidateIdText("uuid", uuid->get_string(), ctx.options.uuid_bytes_max).ok()) {
+  if (!uuid->is_string()) {
     call.respond(ErrorResponse(400, "Invalid uuid: expected 1 to " + std::to_string(ctx.options.uuid_bytes_max) +
-                                  " visible ASCII characters"));
+                                        " visible ASCII characters"));
     return;
   }
+  if (!CheckUuid(ctx, call, uuid->get_string())) return;
   auto key = auth::GenerateApiKey();
   if (!key) {
     call.respond(ErrorFromStatus(key.error(), "Failed to register client"));

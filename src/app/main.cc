@@ -37,10 +37,13 @@ uint64_t OsRandom() {
 }
 
 sela::Result<std::unique_ptr<sela::store::Store>> OpenStore(const sela::Config& config,
-                                                             sela::net::EventLoop& loop) {
+                                                             sela::net::EventLoop& loop,
+                                                             sela::MetricsRegistry& metrics) {
   sela::store::SqliteOptions options;
   options.path = config.data_path + "/sela.db";
   options.wal_checkpoint_pages = config.sqlite_checkpoint_pages;
+  options.quick_check_ms = config.sqlite_quick_check_ms;
+  options.metrics = &metrics;
   options.random = [rng = std::mt19937_64(OsRandom())]() mutable { return rng(); };
   options.wake_later = [&loop](std::function<void()> fn) { loop.Post(std::move(fn)); };
   return sela::store::SqliteStore::Open(options, [&loop](std::function<void()> fn) { loop.Post(std::move(fn)); });
@@ -70,7 +73,7 @@ int main() {
 
   sela::SystemClock clock;
   sela::net::EventLoop loop;
-  auto store = OpenStore(*config, loop);
+  auto store = OpenStore(*config, loop, metrics);
   if (!store) {
     spdlog::critical("cannot open the store: {}", store.error().ToString());
     return 1;

@@ -30,6 +30,11 @@ constexpr uint64_t kHeaderBytesMax = uint64_t{1} << 20;
 constexpr uint64_t kWsMessageBytesMin = 125;
 constexpr uint64_t kWsMessageBytesMax = uint64_t{1} << 30;
 constexpr uint64_t kU32Max = std::numeric_limits<uint32_t>::max();
+// Bodies are held in memory whole (uploads will stream instead).
+constexpr uint64_t kBodyBytesMax = uint64_t{1} << 30;
+constexpr uint64_t kInboundBudgetMin = uint64_t{1} << 20;
+// An admin token guards money-moving routes: long enough not to be guessed.
+constexpr size_t kAdminTokenBytesMin = 32;
 constexpr uint64_t kU64Max = std::numeric_limits<uint64_t>::max();
 
 bool IsBlank(char c) { return c == ' ' || c == '\t'; }
@@ -218,7 +223,7 @@ void ReadNet(Reader& r, NetConfig& net) {
     r.Fail("TLS_KEY_FILE: must be set when TLS_CERT_FILE is set");
   }
   r.Unsigned("HTTP_MAX_HEADER_BYTES", net.http_header_bytes_max, kHeaderBytesMin, kHeaderBytesMax);
-  r.Unsigned("HTTP_MAX_BODY_BYTES", net.http_body_bytes_max, 0, kU64Max);
+  r.Unsigned("HTTP_MAX_BODY_BYTES", net.http_body_bytes_max, 0, kBodyBytesMax);
   r.Unsigned("HTTP_HEADER_TIMEOUT_MS", net.http_header_timeout_ms, 1, kU32Max);
   r.Unsigned("HTTP_REQUEST_TIMEOUT_MS", net.http_request_timeout_ms, 1, kU32Max);
   r.Unsigned("HTTP_IDLE_TIMEOUT_MS", net.http_idle_timeout_ms, 1, kU32Max);
@@ -227,7 +232,18 @@ void ReadNet(Reader& r, NetConfig& net) {
   r.Unsigned("WS_MAX_OUTBOUND_BYTES", net.ws_outbound_bytes_max, 0, kU32Max);
   r.Unsigned("WS_HANDSHAKE_TIMEOUT_MS", net.ws_handshake_timeout_ms, 1, kU32Max);
   r.Unsigned("WS_CLOSE_TIMEOUT_MS", net.ws_close_timeout_ms, 1, kU32Max);
+  r.Unsigned("WS_MESSAGE_TIMEOUT_MS", net.ws_message_timeout_ms, 1, kU32Max);
+  r.Unsigned("INBOUND_BUDGET_BYTES", net.inbound_budget_bytes, kInboundBudgetMin, kU64Max);
+  // One message or body must fit in the part of the budget large ones may
+  // use (7/8), with room left for another: else it could never be read.
+  const uint64_t largest = std::max<uint64_t>(net.ws_max_message_bytes, net.http_body_bytes_max);
+  if (r.status().ok() && net.inbound_budget_bytes < 2 * largest) {
+    r.Fail("INBOUND_BUDGET_BYTES: must be at least twice WS_MAX_MESSAGE_BYTES and HTTP_MAX_BODY_BYTES (" +
+           std::to_string(2 * largest) + "), got " + std::to_string(net.inbound_budget_bytes));
+  }
   r.Unsigned("MAX_CONNECTIONS", net.max_connections, 0, kU32Max);
+  r.Unsigned("MAX_CONNECTIONS_PER_SOURCE", net.max_connections_per_source, 0, kU32Max);
+  r.Unsigned("RESERVED_CONNECTIONS", net.reserved_connections, 0, kU32Max);
   r.Unsigned("DRAIN_TIMEOUT_MS", net.drain_timeout_ms, 1, kU32Max);
 }
 
@@ -273,7 +289,13 @@ void ReadRest(Reader& r, Config& config) {
   r.Unsigned("LOG_MAX_LINES_PER_S", config.log_max_lines_per_s, 0, kU32Max);
   r.String("DATA_PATH", config.data_path);
   r.Unsigned("SQLITE_CHECKPOINT_PAGES", config.sqlite_checkpoint_pages, 100, 1'000'000);
+  r.Unsigned("SQLITE_QUICK_CHECK_MS", config.sqlite_quick_check_ms, 0, kU32Max);
   r.String("ADMIN_TOKEN", config.admin_token);
+  if (!config.admin_token.empty() && config.admin_token.size() < kAdminTokenBytesMin) {
+    // The value is not echoed: it is a secret, even when a weak one.
+    r.Fail("ADMIN_TOKEN: must be at least " + std::to_string(kAdminTokenBytesMin) + " characters (got " +
+           std::to_string(config.admin_token.size()) + ")");
+  }
   r.String("PORT_FILE", config.port_file);
   r.String("REDIS_URL", config.redis_url);
   if (!config.redis_url.empty() && !config.redis_url.starts_with("redis://") &&

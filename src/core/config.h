@@ -25,7 +25,8 @@ struct NetConfig {
   std::string tls_cert_file;             // TLS_CERT_FILE
   std::string tls_key_file;              // TLS_KEY_FILE
   uint32_t http_header_bytes_max = 16 * 1024;         // HTTP_MAX_HEADER_BYTES
-  uint64_t http_body_bytes_max = 16 * 1024 * 1024;    // HTTP_MAX_BODY_BYTES
+  // HTTP_MAX_BODY_BYTES: the body limit of routes that do not name their own.
+  uint64_t http_body_bytes_max = 64 * 1024;
   uint32_t http_header_timeout_ms = 10'000;           // HTTP_HEADER_TIMEOUT_MS
   uint32_t http_request_timeout_ms = 60'000;          // HTTP_REQUEST_TIMEOUT_MS
   uint32_t http_idle_timeout_ms = 120'000;            // HTTP_IDLE_TIMEOUT_MS
@@ -33,7 +34,15 @@ struct NetConfig {
   uint32_t ws_outbound_bytes_max = 4 * 1024 * 1024;   // WS_MAX_OUTBOUND_BYTES
   uint32_t ws_handshake_timeout_ms = 10'000;          // WS_HANDSHAKE_TIMEOUT_MS
   uint32_t ws_close_timeout_ms = 5'000;               // WS_CLOSE_TIMEOUT_MS
+  uint32_t ws_message_timeout_ms = 30'000;            // WS_MESSAGE_TIMEOUT_MS: to finish a partial frame or message
+  // INBOUND_BUDGET_BYTES: memory for unfinished request bodies and messages
+  // over all connections; past it, reading pauses.
+  uint64_t inbound_budget_bytes = 64ull * 1024 * 1024;
   uint32_t max_connections = 0;  // MAX_CONNECTIONS; 0 = derive from RLIMIT_NOFILE
+  uint32_t max_connections_per_source = 1024;  // MAX_CONNECTIONS_PER_SOURCE; 0 = no limit
+  // RESERVED_CONNECTIONS: the last slots below MAX_CONNECTIONS, kept for
+  // REST and health checks from sources with few connections.
+  uint32_t reserved_connections = 64;
   uint32_t drain_timeout_ms = 30'000;                 // DRAIN_TIMEOUT_MS
 
   friend bool operator==(const NetConfig&, const NetConfig&) = default;
@@ -70,6 +79,9 @@ struct Config {
   // docs/STORAGE.md "Checkpoints": the store's own thread copies the bulk,
   // the writer the last few pages; bigger ones pause the writer less often).
   uint32_t sqlite_checkpoint_pages = 4'000;
+  // SQLITE_QUICK_CHECK_MS: PRAGMA quick_check at start, stopped after this
+  // long; 0 skips it. A corrupt file leaves the server not ready.
+  uint32_t sqlite_quick_check_ms = 10'000;
   std::string admin_token;               // ADMIN_TOKEN; empty = admin routes answer 403
   std::string port_file;                 // PORT_FILE; write the bound port here once listening
 

@@ -21,7 +21,7 @@ from e2ebase import E2ETestCase
 from jobclient import JSON_TYPE, Node, http_call
 
 KINDS = "TWITTER_POST, TWITTER_PROFILE, TWITTER_FOLLOW_LIST, HTML"
-TOKEN = "e2e-jobs-admin-token"
+TOKEN = "e2e-jobs-admin-token-of-32-characters-or-more"
 SCENARIO_TIMEOUT_S = 20.0
 URL = "https://x.com/sela/status/1"
 
@@ -318,13 +318,19 @@ class SyncAndAsyncJobs(JobsTestCase):
                 r = await pending
                 data = self.e1_error(r, 422, "Scraping returned empty results", data=True)
                 self.assertEqual(
-                    {k: v for k, v in data.items() if k != "timestamp"},
+                    {k: v for k, v in data.items() if k not in ("timestamp", "elapsedTimeMs")},
                     {"function": "ScrapeEmpty",
                      "message": "Scraping completed but returned empty results - no data found",
                      "jobId": job_id, "url": URL, "scrapeType": "TWITTER_POST",
                      "user_principal_id": "node-empty", "client_id": node.client_id, "state": "failed",
                      "error": "NO_DATA_FOUND"}, empty)
                 self.assertIsInstance(data["timestamp"], int)
+                # As in the original's capture (node-flow.jsonl): the time the
+                # customer waited, last.
+                self.assertEqual(list(data)[-2:], ["timestamp", "elapsedTimeMs"])
+                self.assertIsInstance(data["elapsedTimeMs"], int)
+                self.assertGreaterEqual(data["elapsedTimeMs"], 0)
+                self.assertLess(data["elapsedTimeMs"], 8000)
                 job = await self.ajob(key, job_id)
                 self.assertEqual((job["state"], job["reward"]), ("failed", 0))
                 self.assertIn("empty results", job["error"])

@@ -51,7 +51,10 @@ struct EngineConfig {
   Endpoints endpoints;
   std::string path = "/";
   bool raw = false;
-  bool auth_header = true;
+  PrincipalIn principal_in = PrincipalIn::kHeader;
+  // Registrations wait until every connection of the wave is upgraded (or
+  // given up on), then all go at once.
+  bool register_after_upgrades = false;
   double connect_rate_per_s = 5000;  // 0 means unlimited (see kConnectsInFlightMax).
   int64_t connect_timeout_ns = 10'000'000'000;
   int64_t heartbeat_interval_ns = 0;  // 0 disables HEARTBEATs.
@@ -130,6 +133,7 @@ class Engine {
     kBackoff,      // Waiting to retry after a failed attempt.
     kConnecting,   // TCP connect in progress.
     kHandshaking,  // Upgrade request sent.
+    kUpgraded,     // Upgraded; registration waits for the rest of the wave.
     kRegistering,  // v1 registration sent.
     kReady,        // Open (raw) or registered (v1).
     kClosing,      // Close frame sent; waiting for the server.
@@ -156,6 +160,7 @@ class Engine {
     uint16_t inflight = 0;
     uint16_t ping_head = 0;  // Oldest slot in this connection's send-time ring.
     int64_t attempt_start_ns = 0;
+    int64_t registration_start_ns = 0;
     std::string in;       // Bytes not yet forming a response or frame.
     std::string out;      // Bytes the socket did not take yet.
     std::string message;  // Fragments of an unfinished message.
@@ -206,6 +211,10 @@ class Engine {
   void RecordRoundTrip(uint32_t id, int64_t sent_ns, bool ok);
   void MarkReady(uint32_t id);
   void SendHandshake(uint32_t id);
+  void SendRegistration(uint32_t id);
+  // With register_after_upgrades: once no connection awaits its upgrade,
+  // every upgraded one registers.
+  void MaybeRegisterAll();
   void SendFrame(uint32_t id, Opcode opcode, std::string_view payload);
   void SendPing(uint32_t id);
   void SendHeartbeat(uint32_t id);
@@ -239,6 +248,8 @@ class Engine {
   int64_t connects_in_flight_ = 0;
   int64_t ready_now_ = 0;
   int64_t unsettled_ = 0;
+  // Connections of the wave not upgraded yet nor given up on.
+  int64_t awaiting_upgrade_ = 0;
   int64_t closing_ = 0;
   int64_t pings_outstanding_ = 0;
   bool pinging_ = false;

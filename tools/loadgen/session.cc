@@ -63,9 +63,29 @@ bool Engine::OnUpgradeResponse(uint32_t id, std::string_view data, size_t& used)
     MarkReady(id);
     return true;
   }
-  SetState(id, State::kRegistering);
-  SendFrame(id, Opcode::kText, RegistrationMessage(principals_[id]));
+  --awaiting_upgrade_;
+  if (config_.register_after_upgrades) {
+    SetState(id, State::kUpgraded);
+    MaybeRegisterAll();
+  } else {
+    SendRegistration(id);
+  }
   return true;
+}
+
+void Engine::SendRegistration(uint32_t id) {
+  SetState(id, State::kRegistering);
+  conns_[id].registration_start_ns = now_ns_;
+  SendFrame(id, Opcode::kText, RegistrationMessage(principals_[id]));
+}
+
+void Engine::MaybeRegisterAll() {
+  if (!config_.register_after_upgrades || config_.raw || awaiting_upgrade_ > 0) return;
+  for (uint32_t id = 0; id < conns_.size(); ++id) {
+    if (conns_[id].state != State::kUpgraded) continue;
+    SendRegistration(id);
+    AddTimer(id, config_.connect_timeout_ns, TimerKind::kAttemptDeadline);
+  }
 }
 
 bool Engine::OnFrame(uint32_t id, const DecodedFrame& frame, std::string_view payload) {
@@ -228,8 +248,13 @@ std::string Engine::HandshakeKey(uint32_t id) const {
 void Engine::SendHandshake(uint32_t id) {
   const std::string key = HandshakeKey(id);
   // Raw mode is "WebSocket only", so it does not name a principal either.
-  const bool bearer = config_.auth_header && !config_.raw;
-  UpgradeRequest request{config_.endpoints.host_header, config_.path, key,
+  const bool bearer = config_.principal_in == PrincipalIn::kHeader && !config_.raw;
+  std::string path = config_.path;
+  if (config_.principal_in == PrincipalIn::kUrl && !config_.raw) {
+    path += path.find('?') == std::string::npos ? "?principal_id=" : "&principal_id=";
+    path += principals_[id];  // Prefix and format keep it to URL-safe characters.
+  }
+  UpgradeRequest request{config_.endpoints.host_header, path, key,
                          bearer ? std::string_view(principals_[id]) : std::string_view()};
   Send(id, BuildUpgradeRequest(request));
 }

@@ -42,7 +42,8 @@ EngineConfig MakeEngineConfig(const WorkerConfig& wc) {
   ec.endpoints = wc.endpoints;
   ec.path = o.path;
   ec.raw = o.raw;
-  ec.auth_header = o.auth_header;
+  ec.principal_in = o.principal_in;
+  ec.register_after_upgrades = o.register_after_upgrades;
   ec.connect_rate_per_s = wc.connect_rate_per_s;
   ec.connect_timeout_ns = static_cast<int64_t>(o.connect_timeout_s * 1e9);
   // PINGs keep a connection alive by themselves, and a HEARTBEAT's error

@@ -1,12 +1,13 @@
 #include "store/sqlite/sqlite_store.h"
 
 #include <algorithm>
-#include <filesystem>
 #include <system_error>
 #include <utility>
 
 #include "store/sqlite/batch_writer.h"
 #include "store/sqlite/database.h"
+#include "store/sqlite/health.h"
+#include "store/sqlite/open_checks.h"
 #include "store/sqlite/schema.h"
 
 namespace sela::store {
@@ -25,18 +26,6 @@ Status CheckOptions(const SqliteOptions& options, const PostFn& post) {
     return InvalidArgument(
         "store limits batch_ops_max, queue_ops_max, referral_code_attempts_max, "
         "session_ids_per_reserve_max, id_bytes_max and wal_checkpoint_pages must be at least 1");
-  }
-  return Status::Ok();
-}
-
-Status CreateParentDirectory(const std::string& path) {
-  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  if (parent.empty()) return Status::Ok();
-  std::error_code error;
-  std::filesystem::create_directories(parent, error);
-  if (error) {
-    return FailedPrecondition("cannot create directory " + parent.string() + " for the store " +
-                              path + ": " + error.message());
   }
   return Status::Ok();
 }
@@ -94,9 +83,12 @@ std::unique_ptr<sqlite::PendingOp> MakeOp(const char* name, std::function<Status
 
 Result<std::unique_ptr<Store>> SqliteStore::Open(const SqliteOptions& options, PostFn post) {
   RETURN_IF_ERROR(CheckOptions(options, post));
-  RETURN_IF_ERROR(CreateParentDirectory(options.path));
+  RETURN_IF_ERROR(sqlite::PrepareDataFile(options.path));
   auto db = OpenDatabase(options);
   if (!db.has_value()) return Err(NamePath(db.error(), options.path));
+  auto health = std::make_unique<sqlite::StoreHealth>(options.path, options.metrics);
+  RETURN_IF_ERROR(sqlite::CheckWritable(**db, *health));
+  sqlite::CheckIntegrity(**db, options.quick_check_ms, *health);
   const sqlite::OperationLimits limits{
       .principal_bytes_max = options.principal_bytes_max,
       .client_id_bytes_max = options.client_id_bytes_max,
@@ -112,16 +104,20 @@ Result<std::unique_ptr<Store>> SqliteStore::Open(const SqliteOptions& options, P
   auto background = sqlite::BackgroundCheckpointer::Start(options.path, options.busy_timeout_ms);
   if (!background.has_value()) return Err(NamePath(background.error(), options.path));
   auto writer = std::make_unique<sqlite::BatchWriter>(
-      sqlite::BatchWriterOptions{options.batch_ops_max, options.queue_ops_max, options.wake_later,
-                                 options.on_batch},
+      sqlite::BatchWriterOptions{.batch_ops_max = options.batch_ops_max,
+                                 .queue_ops_max = options.queue_ops_max,
+                                 .wake_later = options.wake_later,
+                                 .on_batch = options.on_batch,
+                                 .resume_free_bytes = 2ull * options.wal_checkpoint_pages * 4096},
       std::move(db).value(), options.random, limits, std::move(post),
-      std::move(background).value(), CheckpointLimits(options.wal_checkpoint_pages));
+      std::move(background).value(), CheckpointLimits(options.wal_checkpoint_pages), *health);
   RETURN_IF_ERROR(writer->Start());
-  return std::unique_ptr<Store>(new SqliteStore(std::move(writer)));
+  return std::unique_ptr<Store>(new SqliteStore(std::move(health), std::move(writer)));
 }
 
-SqliteStore::SqliteStore(std::unique_ptr<sqlite::BatchWriter> writer)
-    : writer_(std::move(writer)) {}
+SqliteStore::SqliteStore(std::unique_ptr<sqlite::StoreHealth> health,
+                         std::unique_ptr<sqlite::BatchWriter> writer)
+    : health_(std::move(health)), writer_(std::move(writer)) {}
 
 SqliteStore::~SqliteStore() = default;
 
@@ -309,7 +305,12 @@ void SqliteStore::GetBlob(const std::string& hash, Callback<std::optional<std::s
 
 void SqliteStore::Ping(Done done) {
   writer_->Submit(MakeOp(
-      "Ping", [](Operations& ops) { return ops.Ping(); }, std::move(done)));
+      "Ping",
+      [health = health_.get()](Operations& ops) -> Status {
+        RETURN_IF_ERROR(health->Check());
+        return ops.Ping();
+      },
+      std::move(done)));
 }
 
 void SqliteStore::Flush() { writer_->Flush(); }
