@@ -203,6 +203,18 @@ CREATE INDEX jobs_usage ON jobs (client_uuid, created_ms, usage_charged, usage_r
   WHERE usage_charged = 1 AND usage_refunded = 0;
 CREATE INDEX jobs_open_by_client ON jobs (client_uuid, seq) WHERE state IN ('pending', 'ongoing');
 )sql",
+    // v5: node identity (issue 11). `signed` marks a principal that proved
+    // its key with protocol v2 (v1 registrations of it are refused);
+    // `registrations` counts registrations, so that records a flood of
+    // made-up principals leaves behind (one registration, nothing since) can
+    // expire. The partial index holds exactly those candidates.
+    R"sql(
+ALTER TABLE nodes ADD COLUMN signed INTEGER NOT NULL DEFAULT 0 CHECK (signed IN (0, 1));
+ALTER TABLE nodes ADD COLUMN registrations INTEGER NOT NULL DEFAULT 1
+  CHECK (registrations BETWEEN 0 AND 4294967295);
+CREATE INDEX nodes_one_time ON nodes (ws_disconnect_ms)
+  WHERE registrations = 1 AND signed = 0 AND total_referral = 0;
+)sql",
 };
 
 constexpr std::span<const char* const> Migrations() { return kMigrations; }
