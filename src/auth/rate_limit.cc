@@ -41,6 +41,25 @@ bool TokenBucket::FullAt(const BucketSpec& spec, int64_t now_ms) const {
   return static_cast<double>(tokens_) + gained >= spec.burst;
 }
 
+RateDecision Gcra::Take(const BucketSpec& spec, int64_t now_ms) {
+  if (!spec.enabled) return {};
+  constexpr int64_t kNeverMs = 3'600'000;
+  // Each action moves "full again" one interval later; the bucket is empty
+  // when that lies more than a whole burst of intervals ahead.
+  const double interval = spec.per_second > 0 ? 1000.0 / spec.per_second : 1e15;
+  const double window = interval * spec.burst;
+  const int64_t start = std::max(full_at_ms_, now_ms);
+  const double ahead = static_cast<double>(start - now_ms) + interval;
+  if (ahead > window + 1e-6) {
+    RateDecision d;
+    d.allowed = false;
+    d.retry_after_ms = std::min<double>(kNeverMs, std::ceil(ahead - window));
+    return d;
+  }
+  full_at_ms_ = start + static_cast<int64_t>(std::llround(std::min(interval, 1e15)));
+  return {};
+}
+
 void KeyedLimiter::DropFull(int64_t now_ms) {
   std::erase_if(buckets_, [&](const auto& entry) { return entry.second.FullAt(spec_, now_ms); });
 }

@@ -56,6 +56,18 @@ class TokenBucket {
   float tokens_ = 0;
 };
 
+// The same limit in 8 bytes, for state kept per connection: the generic
+// cell rate algorithm keeps only the time at which the bucket would be full
+// again (theoretical arrival time). Equivalent to TokenBucket for one token
+// per action.
+class Gcra {
+ public:
+  RateDecision Take(const BucketSpec& spec, int64_t now_ms);
+
+ private:
+  int64_t full_at_ms_ = 0;  // The bucket is full from then on.
+};
+
 class KeyedLimiter {
  public:
   KeyedLimiter(BucketSpec spec, std::size_t keys_max) : spec_(spec), keys_max_(keys_max) {}

@@ -55,6 +55,33 @@ TEST(TokenBucket, DisabledSpecAllowsEverything) {
   for (int i = 0; i < 100; ++i) EXPECT_TRUE(b.Take(spec, kT0).allowed);
 }
 
+TEST(Gcra, BehavesLikeATokenBucketOfOneTokenPerAction) {
+  const BucketSpec spec{.burst = 3, .per_second = 2};
+  Gcra g;
+  EXPECT_TRUE(g.Take(spec, kT0).allowed);
+  EXPECT_TRUE(g.Take(spec, kT0).allowed);
+  EXPECT_TRUE(g.Take(spec, kT0).allowed);
+  const RateDecision refused = g.Take(spec, kT0);
+  EXPECT_FALSE(refused.allowed);
+  EXPECT_EQ(refused.retry_after_ms, 500);
+  EXPECT_FALSE(g.Take(spec, kT0 + 499).allowed);
+  EXPECT_TRUE(g.Take(spec, kT0 + 500).allowed);
+  // Idle long enough, the whole burst is back, and no more.
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(g.Take(spec, kT0 + 60'000).allowed);
+  EXPECT_FALSE(g.Take(spec, kT0 + 60'000).allowed);
+  EXPECT_EQ(sizeof(Gcra), 8u);
+}
+
+TEST(Gcra, ZeroRateAllowsTheBurstOnlyAndDisabledAllowsAll) {
+  Gcra g;
+  const BucketSpec once{.burst = 1, .per_second = 0};
+  EXPECT_TRUE(g.Take(once, kT0).allowed);
+  EXPECT_FALSE(g.Take(once, kT0 + 86'400'000).allowed);
+  Gcra h;
+  const BucketSpec off{.burst = 1, .per_second = 0, .enabled = false};
+  for (int i = 0; i < 10; ++i) EXPECT_TRUE(h.Take(off, kT0).allowed);
+}
+
 TEST(KeyedLimiter, KeepsOneBucketPerKey) {
   KeyedLimiter l({.burst = 2, .per_second = 1}, 100);
   EXPECT_TRUE(l.Take("a", kT0).allowed);
