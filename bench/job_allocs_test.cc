@@ -104,7 +104,12 @@ class ServerThread {
     auto store = store::SqliteStore::Open(so, [&loop](std::function<void()> fn) { loop.Post(std::move(fn)); });
     ASSERT_TRUE(store) << store.error().ToString();
     nodes::NodeRegistry registry(nodes::RegistryOptions{});
-    api::NodeSessions sessions(api::NodeSessionOptions{}, clock, **store, registry, metrics);
+    api::SecurityEvents events(metrics, clock);
+    api::NodeSessionOptions session_options;
+    session_options.random = [rng = std::mt19937_64(2)](std::span<uint8_t> out) mutable {
+      for (uint8_t& b : out) b = static_cast<uint8_t>(rng());
+    };
+    api::NodeSessions sessions(std::move(session_options), clock, **store, registry, metrics, events);
     api::JobService jobs(api::JobServiceOptions{}, clock, **store, registry, metrics);
     sessions.AttachJobs(&jobs);
     jobs.Attach(&sessions);

@@ -17,8 +17,6 @@ namespace v1 = protocol::v1;
 
 namespace {
 constexpr std::string_view kEmptyResultError = "Scraping returned empty results - no data found";
-constexpr std::string_view kNotLeasedReason = "Job is not leased to this node";
-constexpr std::string_view kErrorTypeNotLeased = "JOB_NOT_ASSIGNED";
 constexpr int kIdTries = 8;
 }  // namespace
 
@@ -40,6 +38,7 @@ JobServiceOptions JobServiceOptions::FromConfig(const Config& config) {
   o.lease_ms = config.jobs.lease_ms;
   o.max_attempts = config.jobs.max_attempts;
   o.push = config.jobs.push;
+  o.speed_claim_max_mbps = static_cast<float>(config.security.speed_claim_max_mbps);
   o.open_jobs_max = config.jobs.open_jobs_max;
   return o;
 }
@@ -169,8 +168,7 @@ void JobService::Insert(std::shared_ptr<store::CreateJobRequest> request, int tr
   std::optional<jobs::Lease> lease;
   if (options_.push && !draining_) lease = engine_.AddLeased(request->job, clock_.WallMs());
   if (lease) {
-    const auto view = registry_.View(lease->node);
-    engine_.SetNodeClientId(job_id, view ? std::to_string(view->client_id_ms) : std::string());
+    engine_.SetNodeClientId(job_id, sender_ ? sender_->LeaseClientId(lease->node) : std::string());
     const store::JobRecord& leased = *engine_.Find(job_id);
     request->job.state = leased.state;
     request->job.attempt = leased.attempt;
@@ -251,8 +249,7 @@ void JobService::Dispatch(const jobs::Lease& lease) {
   if (!job) return;
   m_.leases->Inc();
   SyncActive(lease.node);
-  const auto view = registry_.View(lease.node);
-  const std::string client_id = view ? std::to_string(view->client_id_ms) : std::string();
+  const std::string client_id = sender_ ? sender_->LeaseClientId(lease.node) : std::string();
   engine_.SetNodeClientId(lease.job_id, client_id);
   store_.LeaseJob(lease.job_id, job->node_principal, client_id, lease.attempt, lease.deadline_ms,
                   clock_.WallMs(), [this, id = lease.job_id, attempt = lease.attempt](Status st) {
@@ -271,25 +268,41 @@ void JobService::NodeOnline(nodes::NodeIndex node) {
 void JobService::NodeChanged(nodes::NodeIndex node) {
   const auto view = registry_.View(node);
   if (!view) return;
-  engine_.UpsertNode(node, view->max_concurrent_jobs, view->download_speed);
+  const bool available = node >= unavailable_.size() || !unavailable_[node];
+  // What a node reports about itself is capped: the ranking prefers the
+  // round trip the server measured (jobs/engine.h).
+  engine_.UpsertNode(node, available ? view->max_concurrent_jobs : 0,
+                     std::min(view->download_speed, options_.speed_claim_max_mbps),
+                     sender_ ? sender_->MeasuredRttMs(node) : jobs::JobEngine::kRttUnknown);
+  AssignAndSend();
+}
+
+void JobService::SetNodeAvailable(nodes::NodeIndex node, bool available) {
+  if (node == nodes::kNoNode) return;
+  if (node >= unavailable_.size()) unavailable_.resize(node + 1, false);
+  unavailable_[node] = !available;
+  NodeChanged(node);
+}
+
+void JobService::SessionEnded(nodes::NodeIndex node, std::string_view client_id) {
+  ApplyEnded(engine_.EndLeasesOf(node, client_id));
+  SyncActive(node);
   AssignAndSend();
 }
 
 void JobService::NodeOffline(nodes::NodeIndex node) {
+  if (node < unavailable_.size()) unavailable_[node] = false;
   ApplyEnded(engine_.RemoveNode(node));
   AssignAndSend();
 }
 
 void JobService::OnJobRequest(nodes::NodeIndex node, std::string_view client_id,
-                              std::function<void(std::string)> reply) {
+                              std::function<void(const store::JobRecord*)> done) {
   const int64_t now_ms = clock_.WallMs();
-  if (draining_) {
-    reply(v1::EncodeNoJobsAvailable(now_ms));
-    return;
-  }
-  auto lease = engine_.LeaseTo(node, now_ms);
+  const bool available = node >= unavailable_.size() || !unavailable_[node];
+  auto lease = draining_ || !available ? std::nullopt : engine_.LeaseTo(node, now_ms);
   if (!lease) {
-    reply(v1::EncodeNoJobsAvailable(now_ms));
+    done(nullptr);
     return;
   }
   engine_.SetNodeClientId(lease->job_id, std::string(client_id));
@@ -301,7 +314,7 @@ void JobService::OnJobRequest(nodes::NodeIndex node, std::string_view client_id,
                     if (st.ok()) return;
                     SyncActive(engine_.LeaseFailed(id, attempt));
                   });
-  reply(EncodeJobFrame(*job, client_id));
+  done(job);
 }
 
 // ---- endings ------------------------------------------------------------------
@@ -394,66 +407,48 @@ void JobService::Drain() {
 
 // ---- results --------------------------------------------------------------------
 
-void JobService::OnResult(std::string_view principal_view, v1::ScrapeResult result,
-                          std::function<void(std::string)> reply) {
-  const int64_t now_ms = clock_.WallMs();
-  const std::string& job_id = result.job_id;
+bool JobService::LeaseHeldBy(const std::string& job_id, std::string_view client_id) const {
   const store::JobRecord* open = engine_.Find(job_id);
-  const auto attempt = engine_.HeldBy(job_id, principal_view);
-  if (!attempt) {
-    // Not a lease this node holds here: a repeat of an accepted result, a
-    // foreign or late one, or an unknown job. The store knows which.
-    store_.GetJob(job_id, [this, principal = std::string(principal_view), job_id, reply = std::move(reply), has_content = result.content.has_value()](
-                              Result<std::optional<store::JobRecord>> job) {
-      const int64_t now = clock_.WallMs();
-      if (!job) {
-        reply(v1::EncodeHandlerFailed(job.error().message()));
-        return;
-      }
-      if (!*job) {
-        m_.results_refused->Inc();
-        reply(has_content ? v1::EncodeResultRejected(v1::kJobNotFoundReason, v1::kErrorTypeInternal)
-                          : v1::EncodeJobFailedNoData(job_id, now));
-        return;
-      }
-      const store::JobRecord& j = **job;
-      if (j.node_principal == principal && j.state == store::JobState::kCompleted) {
-        m_.repeats->Inc();
-        reply(v1::EncodeJobComplete(job_id, static_cast<double>(j.reward_units) / 1e8, now));
-        return;
-      }
-      if (j.node_principal == principal && j.state == store::JobState::kFailed && !has_content) {
-        m_.repeats->Inc();
-        reply(v1::EncodeJobFailedNoData(job_id, now));
-        return;
-      }
-      m_.results_refused->Inc();
-      reply(v1::EncodeResultRejected(kNotLeasedReason, kErrorTypeNotLeased));
-    });
-    return;
+  return open && engine_.HeldBy(job_id, open->node_principal) && open->node_client_id == client_id;
+}
+
+void JobService::OnResult(std::string_view principal_view, std::string_view client_id, std::string job_id,
+                          std::optional<boost::json::value> content, std::function<void(ResultOutcome)> done) {
+  const int64_t now_ms = clock_.WallMs();
+  const store::JobRecord* open = engine_.Find(job_id);
+  // A lease belongs to the session it was sent to: another session of the
+  // same node (an impostor naming the principal, or an older connection)
+  // holds nothing.
+  std::optional<uint32_t> attempt;
+  if (auto held = engine_.HeldBy(job_id, principal_view); held && open->node_client_id == client_id) {
+    attempt = *held;
   }
-  // The lease holder's result.
-  std::shared_ptr<const boost::json::value> content;
   jobs::ResultAnalysis analysis;
-  if (result.content) {
-    content = std::make_shared<const boost::json::value>(std::move(*result.content));
-    analysis = jobs::AnalyzeResult(open->job_type, *content);
+  std::shared_ptr<const boost::json::value> shared;
+  if (content) {
+    shared = std::make_shared<const boost::json::value>(std::move(*content));
+    analysis = jobs::AnalyzeResult(open ? std::string_view(open->job_type) : std::string_view(), *shared);
   } else {
     analysis.empty = true;
+  }
+  if (!attempt) {
+    std::optional<std::string> hash;
+    if (!analysis.empty) hash = auth::Sha256Hex(analysis.bytes);
+    AnswerUnleasedResult(std::string(principal_view), std::move(job_id), std::move(hash), std::move(done));
+    return;
   }
   if (analysis.empty) {
     engine_.BeginSettle(job_id);
     const store::JobRecord snapshot = *open;
     store_.FailJob(job_id, *attempt, std::string(kEmptyResultError), now_ms,
-                   [this, job_id, snapshot, reply = std::move(reply)](Status st) {
+                   [this, job_id, snapshot, done = std::move(done)](Status st) {
                      const int64_t now = clock_.WallMs();
                      if (!st.ok() && st.code() != Code::kFailedPrecondition) {
                        AbortSettle(job_id);
-                       reply(v1::EncodeHandlerFailed(st.message()));
+                       done({.kind = ResultOutcome::Kind::kFailed, .detail = st.message()});
                        return;
                      }
-                     const bool first = st.ok();
-                     if (first) {
+                     if (st.ok()) {
                        SyncActive(engine_.Finish(job_id));
                        m_.failed->Inc();
                        m_.open->Set(static_cast<double>(engine_.open_jobs()));
@@ -467,7 +462,7 @@ void JobService::OnResult(std::string_view principal_view, v1::ScrapeResult resu
                        Notify(job_id, outcome);
                        AssignAndSend();
                      }
-                     reply(v1::EncodeJobFailedNoData(job_id, now));
+                     done({.kind = ResultOutcome::Kind::kEmpty});
                    });
     return;
   }
@@ -499,27 +494,25 @@ void JobService::OnResult(std::string_view principal_view, v1::ScrapeResult resu
   done_job.file_size_kb = completion.file_size_kb;
   store_.CompleteJob(
       job_id, completion, now_ms,
-      [this, done_job = std::move(done_job), content = std::move(content), stored = std::move(stored),
-       reply = std::move(reply)](Result<store::CompleteOutcome> outcome) mutable {
-        const int64_t now = clock_.WallMs();
+      [this, done_job = std::move(done_job), content = std::move(shared), stored = std::move(stored),
+       done = std::move(done)](Result<store::CompleteOutcome> outcome) mutable {
         const std::string& job_id = done_job.job_id;
         if (!outcome) {
+          AbortSettle(job_id);
           if (outcome.error().code() == Code::kFailedPrecondition) {
             // The store no longer has this lease (e.g. it failed meanwhile).
             m_.results_refused->Inc();
-            AbortSettle(job_id);
-            reply(v1::EncodeResultRejected(kNotLeasedReason, kErrorTypeNotLeased));
+            done({.kind = ResultOutcome::Kind::kNotLeased});
             return;
           }
-          AbortSettle(job_id);
-          reply(v1::EncodeHandlerFailed(outcome.error().message()));
+          done({.kind = ResultOutcome::Kind::kFailed, .detail = outcome.error().message()});
           return;
         }
         if (*outcome == store::CompleteOutcome::kCompleted) {
           SyncActive(engine_.Finish(job_id));
           m_.completed->Inc();
           m_.open->Set(static_cast<double>(engine_.open_jobs()));
-          std::string ack = v1::EncodeJobComplete(job_id, static_cast<double>(done_job.reward_units) / 1e8, now);
+          const int64_t reward = done_job.reward_units;
           JobOutcome o;
           o.kind = JobOutcome::Kind::kCompleted;
           o.job = std::move(done_job);
@@ -527,17 +520,52 @@ void JobService::OnResult(std::string_view principal_view, v1::ScrapeResult resu
           o.stored = std::move(stored);
           Notify(o.job.job_id, o);
           AssignAndSend();
-          reply(std::move(ack));
+          done({.kind = ResultOutcome::Kind::kCompleted, .reward_units = reward});
           return;
         }
         // A repeat that raced the first: acknowledge with what was stored.
         m_.repeats->Inc();
-        store_.GetJob(job_id, [job_id, reply](Result<std::optional<store::JobRecord>> job) {
-          const int64_t reward = job && *job ? (*job)->reward_units : 0;
-          reply(v1::EncodeJobComplete(job_id, static_cast<double>(reward) / 1e8,
-                                      job && *job ? (*job)->complete_ms : 0));
+        store_.GetJob(job_id, [done = std::move(done)](Result<std::optional<store::JobRecord>> job) {
+          done({.kind = ResultOutcome::Kind::kCompleted, .reward_units = job && *job ? (*job)->reward_units : 0});
         });
       });
+}
+
+void JobService::AnswerUnleasedResult(std::string principal, std::string job_id, std::optional<std::string> hash,
+                                      std::function<void(ResultOutcome)> done) {
+  // Not a lease this session holds here: a repeat of an accepted result, a
+  // foreign or late one, or an unknown job. The store knows which.
+  store_.GetJob(job_id, [this, principal = std::move(principal), hash = std::move(hash),
+                         done = std::move(done)](Result<std::optional<store::JobRecord>> job) {
+    if (!job) {
+      done({.kind = ResultOutcome::Kind::kFailed, .detail = job.error().message()});
+      return;
+    }
+    if (!*job) {
+      m_.results_refused->Inc();
+      done({.kind = ResultOutcome::Kind::kUnknownJob});
+      return;
+    }
+    const store::JobRecord& j = **job;
+    if (j.node_principal == principal && j.state == store::JobState::kCompleted) {
+      if (hash && *hash == j.result_hash) {
+        m_.repeats->Inc();
+        done({.kind = ResultOutcome::Kind::kCompleted, .reward_units = j.reward_units});
+      } else {
+        m_.results_refused->Inc();
+        done({.kind = ResultOutcome::Kind::kConflict});
+      }
+      return;
+    }
+    if (j.node_principal == principal && j.state == store::JobState::kFailed && !hash &&
+        j.error == kEmptyResultError) {
+      m_.repeats->Inc();
+      done({.kind = ResultOutcome::Kind::kEmpty});
+      return;
+    }
+    m_.results_refused->Inc();
+    done({.kind = ResultOutcome::Kind::kNotLeased});
+  });
 }
 
 }  // namespace sela::api

@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -45,6 +46,9 @@ struct JobServiceOptions {
   int64_t lease_ms = 300'000;
   uint32_t max_attempts = 3;
   bool push = true;                 // false: jobs wait for JOB_REQUEST.
+  // The most download speed a node's own report counts for in the ranking:
+  // reports are not proof (SPEED_CLAIM_MAX_MBPS).
+  float speed_claim_max_mbps = 1000;
   uint64_t open_jobs_max = 200'000; // Beyond: Submit answers ResourceExhausted.
   // Node reward: 0.012 SP per second of the lease (services.md §1.10),
   // capped by the lease length. 1 SP = 10^8 units.
@@ -71,13 +75,34 @@ struct JobOutcome {
 // connection's clientId.
 std::string EncodeJobFrame(const store::JobRecord& job, std::string_view client_id);
 
-// What the service needs from the node sessions: a way to send one frame to
-// one node (its newest connection), with the job's node_client_id as clientId.
+// What the service needs from the node sessions: which session of a node a
+// lease goes to, a way to send the job there, and what the server measured.
 class NodeSender {
  public:
   virtual ~NodeSender() = default;
-  // Sends the job; false when the node has no open registered connection.
+  // The clientId of the session SendJob would use now ("" when none): a
+  // lease belongs to that session, and only it may complete the job.
+  virtual std::string LeaseClientId(nodes::NodeIndex node) const = 0;
+  // Sends the job to that session; false when the node has none open.
   virtual bool SendJob(nodes::NodeIndex node, const store::JobRecord& job) = 0;
+  // The round trip the server measured to the node, or
+  // jobs::JobEngine::kRttUnknown.
+  virtual uint32_t MeasuredRttMs(nodes::NodeIndex node) const = 0;
+};
+
+// What became of a node's result, for its session to answer in its protocol.
+struct ResultOutcome {
+  enum class Kind : uint8_t {
+    kCompleted,   // Stored (or a repeat of the same result): reward_units.
+    kEmpty,       // The job failed as empty (or a repeat of that).
+    kUnknownJob,  // No such job.
+    kNotLeased,   // Not leased to this session (late, foreign, another session).
+    kConflict,    // A different result for the job was accepted already.
+    kFailed,      // The store failed: detail.
+  };
+  Kind kind = Kind::kFailed;
+  int64_t reward_units = 0;
+  std::string detail = {};
 };
 
 class JobService {
@@ -111,13 +136,23 @@ class JobService {
   void NodeChanged(nodes::NodeIndex node);
   // Call before the registry forgets the node.
   void NodeOffline(nodes::NodeIndex node);
-  // JOB_REQUEST: the reply (a TWITTER_SCRAPE dispatch or NoJobsAvailable).
+  // A session of the node ended while the node stays online: the leases sent
+  // to it (its clientId) end.
+  void SessionEnded(nodes::NodeIndex node, std::string_view client_id);
+  // A node whose sessions all said they are inactive is offered no jobs.
+  void SetNodeAvailable(nodes::NodeIndex node, bool available);
+  // Pull: a job leased now to the session `client_id` of the node (done gets
+  // it, valid during the call), or nullptr.
   void OnJobRequest(nodes::NodeIndex node, std::string_view client_id,
-                    std::function<void(std::string)> reply);
-  // TWITTER_SCRAPE_RESULT from `principal`; reply gets the frame to send back.
-  // Takes the result by value: its content moves to whoever waits for it.
-  void OnResult(std::string_view principal, protocol::v1::ScrapeResult result,
-                std::function<void(std::string)> reply);
+                    std::function<void(const store::JobRecord*)> done);
+  // A result from the session `client_id` of `principal`. Accepted only from
+  // the session holding the current lease; a repeat of an accepted result is
+  // acknowledged when its content is the same and a conflict otherwise.
+  // content: nullopt for an empty result. It moves to whoever waits.
+  void OnResult(std::string_view principal, std::string_view client_id, std::string job_id,
+                std::optional<boost::json::value> content, std::function<void(ResultOutcome)> done);
+  // Whether the session `client_id` holds the current lease of the job.
+  bool LeaseHeldBy(const std::string& job_id, std::string_view client_id) const;
 
   // Lease and deadline expiries; call every few hundred ms.
   void Tick();
@@ -134,6 +169,9 @@ class JobService {
   void ApplyEnded(std::vector<jobs::Ended> ended);
   void FailNow(const std::string& job_id, uint32_t attempt, std::string error, JobOutcome::Kind kind);
   void Notify(const std::string& job_id, const JobOutcome& outcome);
+  // A result from a session that holds no lease on the job here.
+  void AnswerUnleasedResult(std::string principal, std::string job_id, std::optional<std::string> result_hash,
+                            std::function<void(ResultOutcome)> done);
   // The registry's active-job count of a node (kNoNode: nothing to do)
   // follows the engine's.
   void SyncActive(nodes::NodeIndex node);
@@ -153,6 +191,7 @@ class JobService {
   int64_t last_id_ms_ = 0;
   uint32_t id_seq_ = 0;
   std::unordered_map<std::string, std::vector<std::function<void(const JobOutcome&)>>> waiters_;
+  std::vector<bool> unavailable_;  // By NodeIndex: every session said inactive.
 
   struct Metrics {
     Counter* created;

@@ -174,13 +174,14 @@ class NodeRoutesTest : public ::testing::Test {
                  .store = store_,
                  .registry = registry_,
                  .send_to_node =
-                     [this](nodes::NodeIndex node, std::string_view text) {
-                       sent_.emplace_back(std::string(registry_.View(node)->principal), std::string(text));
+                     [this](nodes::NodeIndex node, std::string_view text, std::string_view data) {
+                       sent_.emplace_back(std::string(registry_.View(node)->principal),
+                                          AdminNotificationFrame(text, data));
                        return size_t{1};
                      },
                  .send_to_all =
-                     [this](std::string_view text) {
-                       sent_.emplace_back("*", std::string(text));
+                     [this](std::string_view text, std::string_view data) {
+                       sent_.emplace_back("*", AdminNotificationFrame(text, data));
                        return registry_.size();
                      },
                  .last_checkpoint_ms = [] { return int64_t{0}; },
@@ -390,8 +391,8 @@ TEST(NodeRouteTable, RegistersEveryServedRouteAndNoPendingOne) {
                 {.clock = clock,
                  .store = store,
                  .registry = registry,
-                 .send_to_node = [](nodes::NodeIndex, std::string_view) { return size_t{0}; },
-                 .send_to_all = [](std::string_view) { return size_t{0}; },
+                 .send_to_node = [](nodes::NodeIndex, std::string_view, std::string_view) { return size_t{0}; },
+                 .send_to_all = [](std::string_view, std::string_view) { return size_t{0}; },
                  .last_checkpoint_ms = [] { return int64_t{0}; }},
                 {});
   size_t served = 0;

@@ -1,5 +1,7 @@
 // sela-server: reads configuration, builds the objects in order, serves on
 // one port, drains on SIGTERM/SIGINT.
+#include <openssl/rand.h>
+
 #include <csignal>
 #include <cstdio>
 #include <optional>
@@ -11,6 +13,8 @@
 #include "api/node_sessions.h"
 #include "api/ops_routes.h"
 #include "api/rpc_routes.h"
+#include "api/security_events.h"
+#include "codec/hex.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/file_util.h"
@@ -29,6 +33,15 @@ namespace {
 uint64_t OsRandom() {
   std::random_device rd;
   return (uint64_t{rd()} << 32) ^ rd();
+}
+
+// Challenges, session ids and node-token secrets need unpredictable bytes.
+// A failing CSPRNG is not something to serve through.
+void CsprngBytes(std::span<uint8_t> out) {
+  if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1) {
+    spdlog::critical("the random source failed");
+    std::abort();
+  }
 }
 
 sela::Result<std::unique_ptr<sela::store::Store>> OpenStore(const sela::Config& config,
@@ -63,8 +76,13 @@ int main() {
   sela::nodes::RegistryOptions registry_options;
   registry_options.principal_hash_key = {OsRandom(), OsRandom()};
   sela::nodes::NodeRegistry registry(registry_options);
-  sela::api::NodeSessions sessions(sela::api::NodeSessionOptions::FromConfig(config->node), clock,
-                                   **store, registry, metrics);
+  sela::api::SecurityEvents events(metrics, clock);
+  sela::api::NodeSessionOptions session_options = sela::api::NodeSessionOptions::FromConfig(*config);
+  session_options.random = CsprngBytes;
+  if (!config->security.node_token_secret.empty()) {
+    session_options.node_token_secret = *sela::codec::HexDecode(config->security.node_token_secret);
+  }
+  sela::api::NodeSessions sessions(std::move(session_options), clock, **store, registry, metrics, events);
   sela::api::JobService jobs(sela::api::JobServiceOptions::FromConfig(*config), clock, **store, registry,
                              metrics);
   sessions.AttachJobs(&jobs);
@@ -110,7 +128,10 @@ int main() {
     }
   }
   loop.RunEvery(sela::Millis(config->node.uptime_checkpoint_ms), [&] { sessions.CheckpointUptime(); });
-  loop.RunEvery(sela::Millis(250), [&] { jobs.Tick(); });
+  loop.RunEvery(sela::Millis(250), [&] {
+    jobs.Tick();
+    sessions.Tick();
+  });
   ready = true;
 
   int exit_code = 0;
@@ -122,8 +143,10 @@ int main() {
       return;
     }
     spdlog::info("signal {}: draining {} connections", signal, server.open_connections());
-    // Leases held here go back to pending for the next process.
+    // Leases held here go back to pending for the next process; v2 nodes
+    // hear why before the close.
     jobs.Drain();
+    sessions.Drain("the server is restarting");
     server.Drain(sela::net::close_code::kServiceRestart, "Server restarting", [&] {
       spdlog::info("drained; exiting");
       loop.Stop();

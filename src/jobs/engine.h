@@ -100,6 +100,9 @@ class JobEngine {
   void UpsertNode(nodes::NodeIndex node, uint32_t capacity, float download_speed, uint32_t rtt_ms = kRttUnknown);
   // The node went offline: every job it held ends (not those being settled).
   std::vector<Ended> RemoveNode(nodes::NodeIndex node);
+  // One session of a node ended while others stay: the leases sent to that
+  // session (node_client_id) end; the node's other leases stay.
+  std::vector<Ended> EndLeasesOf(nodes::NodeIndex node, std::string_view client_id);
   uint32_t ActiveJobs(nodes::NodeIndex node) const;
 
   // ---- jobs ----

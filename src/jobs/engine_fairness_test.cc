@@ -113,5 +113,23 @@ TEST(JobEngineFairness, UnmeasuredNodesRankLastAndNearRoundTripsTieOnSpeed) {
   EXPECT_EQ(Nodes(e.Assign(kT0)), (std::vector<nodes::NodeIndex>{2, 1, 0}));
 }
 
+TEST(JobEngineFairness, AnEndedSessionReleasesOnlyTheLeasesSentToIt) {
+  TestEngine e = MakeEngine();
+  e.UpsertNode(0, "n0", 4, 10);
+  for (int i = 0; i < 3; ++i) e.AddPending(JobOf("a", "j" + std::to_string(i)));
+  const auto leases = e.Assign(kT0);
+  ASSERT_EQ(leases.size(), 3u);
+  e.SetNodeClientId("j0", "old");
+  e.SetNodeClientId("j1", "new");
+  e.SetNodeClientId("j2", "old");
+  const auto ended = e.EndLeasesOf(0, "old");
+  ASSERT_EQ(ended.size(), 2u);
+  EXPECT_EQ(e.ActiveJobs(0), 1u);
+  EXPECT_TRUE(e.HeldBy("j1", "n0"));
+  EXPECT_FALSE(e.HeldBy("j0", "n0"));
+  EXPECT_EQ(e.pending_jobs(), 2u);
+  EXPECT_TRUE(e.EndLeasesOf(7, "old").empty());  // not a live node
+}
+
 }  // namespace
 }  // namespace sela::jobs::testing

@@ -157,6 +157,18 @@ std::vector<Ended> JobEngine::RemoveNode(nodes::NodeIndex node) {
   return ended;
 }
 
+std::vector<Ended> JobEngine::EndLeasesOf(nodes::NodeIndex node, std::string_view client_id) {
+  std::vector<Ended> ended;
+  Node* n = LiveNode(node);
+  if (!n) return ended;
+  std::vector<Open*> theirs;
+  for (Open* job = n->held; job; job = job->held_next) {
+    if (!job->settling && job->rec.node_client_id == client_id) theirs.push_back(job);
+  }
+  for (Open* job : theirs) ended.push_back(EndLease(*job, "session ended"));
+  return ended;
+}
+
 uint32_t JobEngine::ActiveJobs(nodes::NodeIndex node) const {
   const Node* n = LiveNode(node);
   return n ? n->active : 0;

@@ -85,6 +85,17 @@ void SessionTable::Detach(SessionHandle h, int64_t now_ms) {
   r.listed = true;
 }
 
+ResumeOutcome::Kind SessionTable::Peek(std::string_view session_id, std::string_view principal, int64_t now_ms,
+                                      int64_t* client_id) const {
+  const auto h = Lookup(session_id);
+  if (!h) return ResumeOutcome::Kind::kUnknown;
+  const Record& r = records_[*h];
+  if (r.detached_until_ms != 0 && now_ms > r.detached_until_ms) return ResumeOutcome::Kind::kUnknown;
+  if (PrincipalOf(r) != principal) return ResumeOutcome::Kind::kOtherPrincipal;
+  *client_id = r.client_id;
+  return ResumeOutcome::Kind::kResumed;
+}
+
 ResumeOutcome SessionTable::Resume(std::string_view session_id, std::string_view principal, uint64_t last_seq,
                                    uint64_t owner, int64_t now_ms) {
   ResumeOutcome out;
@@ -107,7 +118,7 @@ ResumeOutcome SessionTable::Resume(std::string_view session_id, std::string_view
   if (r.log) {
     out.gap = r.log->dropped_any && last_seq < r.log->dropped_upto;
     for (const Frame& f : r.log->frames) {
-      if (f.seq > last_seq) out.frames.push_back(f.text);
+      if (f.seq > last_seq) out.frames.push_back({f.seq, f.text, f.tag});
     }
   }
   // A last_seq past what was sent is the node's mistake; nothing to replay.

@@ -54,9 +54,14 @@ struct ResumeOutcome {
   // The owner the session had when it was still attached (a connection the
   // server believed live), or 0.
   uint64_t previous_owner = 0;
-  // Kept frames with seq > last_seq; `gap` when some were dropped from the
-  // log (the node has missed frames that cannot be sent again).
-  std::vector<std::string> frames;
+  // Kept frames with seq > last_seq, in order; `gap` when some were dropped
+  // from the log (the node has missed frames that cannot be sent again).
+  struct Kept {
+    uint64_t seq = 0;
+    std::string text;
+    std::string tag;
+  };
+  std::vector<Kept> frames;
   bool gap = false;
 };
 
@@ -82,6 +87,10 @@ class SessionTable {
 
   // The connection went: kept until now_ms + resume_window_ms.
   void Detach(SessionHandle h, int64_t now_ms);
+  // What Resume would find now, without changing anything: kResumed with
+  // the session's clientId, kUnknown or kOtherPrincipal.
+  ResumeOutcome::Kind Peek(std::string_view session_id, std::string_view principal, int64_t now_ms,
+                           int64_t* client_id) const;
   // Authenticated as `principal`, the node asks for session_id after
   // last_seq. On kResumed the session is attached to `owner`.
   ResumeOutcome Resume(std::string_view session_id, std::string_view principal, uint64_t last_seq, uint64_t owner,

@@ -15,6 +15,12 @@ RandomBytes Counter() {
   };
 }
 
+std::vector<std::string> Texts(const ResumeOutcome& r) {
+  std::vector<std::string> out;
+  for (const auto& k : r.frames) out.push_back(k.text);
+  return out;
+}
+
 uint64_t Push(SessionTable& t, SessionHandle h, std::string_view tag = {}) {
   const uint64_t seq = t.NextSeq(h);
   t.Keep(h, seq, "frame" + std::to_string(seq), tag);
@@ -41,7 +47,7 @@ TEST(V2Sessions, ResumeWithinTheWindowReplaysWhatCameAfterLastSeq) {
   auto r = t.Resume(t.SessionId(h), kAlice, 1, 200, kT0 + 120'000);
   ASSERT_EQ(r.kind, ResumeOutcome::Kind::kResumed);
   EXPECT_EQ(r.handle, h);
-  EXPECT_EQ(r.frames, (std::vector<std::string>{"frame2", "frame3"}));
+  EXPECT_EQ(Texts(r), (std::vector<std::string>{"frame2", "frame3"}));
   EXPECT_FALSE(r.gap);
   EXPECT_EQ(r.previous_owner, 0u);
   EXPECT_EQ(t.owner(h), 200u);
@@ -68,6 +74,19 @@ TEST(V2Sessions, ExpireClosesDetachedSessionsPastTheirWindowOnly) {
   EXPECT_EQ(t.Expire(kT0 + 1001), std::vector<SessionHandle>{a});
   EXPECT_EQ(t.Expire(kT0 + 1501), std::vector<SessionHandle>{b});
   EXPECT_EQ(t.size(), 0u);
+}
+
+TEST(V2Sessions, PeekTellsWhatResumeWouldFindAndChangesNothing) {
+  SessionTable t({.resume_window_ms = 1000});
+  const SessionHandle h = t.Open(kAlice, 7, 100, Counter());
+  t.Detach(h, kT0);
+  int64_t client_id = 0;
+  EXPECT_EQ(t.Peek(t.SessionId(h), kAlice, kT0 + 1000, &client_id), ResumeOutcome::Kind::kResumed);
+  EXPECT_EQ(client_id, 7);
+  EXPECT_EQ(t.Peek(t.SessionId(h), kBob, kT0, &client_id), ResumeOutcome::Kind::kOtherPrincipal);
+  EXPECT_EQ(t.Peek(t.SessionId(h), kAlice, kT0 + 1001, &client_id), ResumeOutcome::Kind::kUnknown);
+  EXPECT_EQ(t.owner(h), 0u);  // still detached
+  EXPECT_EQ(t.size(), 1u);
 }
 
 TEST(V2Sessions, AnotherPrincipalCannotResume) {
@@ -114,11 +133,11 @@ TEST(V2Sessions, TheLogIsBoundedAndSaysWhenFramesWereLost) {
   for (int i = 0; i < 4; ++i) Push(t, h);
   t.Detach(h, kT0);
   auto r = t.Resume(t.SessionId(h), kAlice, 1, 200, kT0);
-  EXPECT_EQ(r.frames, (std::vector<std::string>{"frame3", "frame4"}));
+  EXPECT_EQ(Texts(r), (std::vector<std::string>{"frame3", "frame4"}));
   EXPECT_TRUE(r.gap);
   auto caught_up = t.Resume(t.SessionId(h), kAlice, 3, 300, kT0);
   EXPECT_FALSE(caught_up.gap);
-  EXPECT_EQ(caught_up.frames, std::vector<std::string>{"frame4"});
+  EXPECT_EQ(Texts(caught_up), std::vector<std::string>{"frame4"});
 }
 
 TEST(V2Sessions, SettledJobsAreNotReplayed) {
@@ -128,7 +147,9 @@ TEST(V2Sessions, SettledJobsAreNotReplayed) {
   Push(t, h, "job_2");
   t.Forget(h, "job_1");
   t.Detach(h, kT0);
-  EXPECT_EQ(t.Resume(t.SessionId(h), kAlice, 0, 200, kT0).frames, std::vector<std::string>{"frame2"});
+  const auto r = t.Resume(t.SessionId(h), kAlice, 0, 200, kT0);
+  EXPECT_EQ(Texts(r), std::vector<std::string>{"frame2"});
+  EXPECT_EQ(r.frames[0].tag, "job_2");
 }
 
 TEST(V2Sessions, RefusesNewSessionsBeyondItsBound) {

@@ -559,8 +559,10 @@ class Leases(JobsTestCase):
             # The holder's repeat is acknowledged again; nothing changes.
             again = await a.result(job_id, json.dumps(RESULT))
             self.assertEqual(self.check_complete(again, job_id), reward)
-            again = await a.result(job_id, json.dumps([{"different": 1}]))
-            self.assertEqual(self.check_complete(again, job_id), reward)
+            # A repeat with other content is an error (issue 11), and changes
+            # nothing either.
+            self.check_refused(await a.result(job_id, json.dumps([{"different": 1}])),
+                               "A different result for this job was already accepted", "RESULT_CONFLICT")
             self.assertEqual(await self.ajob(key, job_id), done)
             # A foreign result after completion.
             self.check_not_leased(await b.result(job_id, json.dumps(RESULT)))
