@@ -48,3 +48,28 @@ class SecurityCase(E2ETestCase):
         after = self.snapshot(server)
         for t in STORE_TABLES:
             self.assertEqual(after[t], before[t], f"{what}: table {t} changed")
+
+
+# -- customers ----------------------------------------------------------------
+
+URL = "https://x.com/sela/status/1"
+RESULT = [{"id": "1", "text": "hello"}]
+
+
+def rpc(port, method, path, body=None, key=None, **kw):
+    from jobclient import http_call
+    return http_call(port, method, "/api/rpc/" + path, body, key, **kw)
+
+
+def register_customer(port, uuid):
+    r = rpc(port, "POST", "registerClient", {"uuid": uuid})
+    if r.status != 200:
+        raise AssertionError(f"registerClient {uuid}: {r!r}")
+    return r.doc["data"]["apiKey"]
+
+
+def add_job(port, key, url=URL, kind="TWITTER_POST"):
+    r = rpc(port, "POST", "addJob", {"url": url, "scrapeType": kind}, key)
+    if r.status != 200:
+        raise AssertionError(f"addJob: {r!r}")
+    return r.doc["data"]["jobId"]
