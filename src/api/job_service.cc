@@ -39,6 +39,7 @@ JobServiceOptions JobServiceOptions::FromConfig(const Config& config) {
   o.max_attempts = config.jobs.max_attempts;
   o.push = config.jobs.push;
   o.speed_claim_max_mbps = static_cast<float>(config.security.speed_claim_max_mbps);
+  o.new_node_slots = config.security.new_node_slots;
   o.open_jobs_max = config.jobs.open_jobs_max;
   return o;
 }
@@ -262,6 +263,17 @@ void JobService::Dispatch(const jobs::Lease& lease) {
 }
 
 void JobService::NodeOnline(nodes::NodeIndex node) {
+  if (node == nodes::kNoNode) return;
+  if (node >= earned_slots_.size()) earned_slots_.resize(node + 1, 0);
+  earned_slots_[node] = static_cast<uint16_t>(std::min(options_.new_node_slots, nodes::kJobsPerNodeMax));
+  NodeChanged(node);
+}
+
+void JobService::EarnSlot(nodes::NodeIndex node) {
+  if (node == nodes::kNoNode || node >= earned_slots_.size() || options_.new_node_slots == 0) return;
+  const auto view = registry_.View(node);
+  if (!view || earned_slots_[node] >= view->max_concurrent_jobs) return;
+  ++earned_slots_[node];
   NodeChanged(node);
 }
 
@@ -269,9 +281,11 @@ void JobService::NodeChanged(nodes::NodeIndex node) {
   const auto view = registry_.View(node);
   if (!view) return;
   const bool available = node >= unavailable_.size() || !unavailable_[node];
+  uint32_t slots = available ? view->max_concurrent_jobs : 0;
+  if (options_.new_node_slots > 0 && node < earned_slots_.size()) slots = std::min<uint32_t>(slots, earned_slots_[node]);
   // What a node reports about itself is capped: the ranking prefers the
   // round trip the server measured (jobs/engine.h).
-  engine_.UpsertNode(node, available ? view->max_concurrent_jobs : 0,
+  engine_.UpsertNode(node, slots,
                      std::min(view->download_speed, options_.speed_claim_max_mbps),
                      sender_ ? sender_->MeasuredRttMs(node) : jobs::JobEngine::kRttUnknown);
   AssignAndSend();
@@ -509,7 +523,9 @@ void JobService::OnResult(std::string_view principal_view, std::string_view clie
           return;
         }
         if (*outcome == store::CompleteOutcome::kCompleted) {
-          SyncActive(engine_.Finish(job_id));
+          const nodes::NodeIndex holder = engine_.Finish(job_id);
+          SyncActive(holder);
+          EarnSlot(holder);
           m_.completed->Inc();
           m_.open->Set(static_cast<double>(engine_.open_jobs()));
           const int64_t reward = done_job.reward_units;

@@ -49,6 +49,12 @@ struct JobServiceOptions {
   // The most download speed a node's own report counts for in the ranking:
   // reports are not proof (SPEED_CLAIM_MAX_MBPS).
   float speed_claim_max_mbps = 1000;
+  // A node that comes online may hold this many jobs at once, one more for
+  // each job it completes, up to its capacity (NEW_NODE_SLOTS; 0: its whole
+  // capacity at once). A crowd of fake nodes that never answer holds one job
+  // each, not ten, and an honest node that answers soon has more free slots
+  // than they do, which is what the ranking looks at first.
+  uint32_t new_node_slots = 1;
   uint64_t open_jobs_max = 200'000; // Beyond: Submit answers ResourceExhausted.
   // Node reward: 0.012 SP per second of the lease (services.md §1.10),
   // capped by the lease length. 1 SP = 10^8 units.
@@ -175,6 +181,8 @@ class JobService {
   // The registry's active-job count of a node (kNoNode: nothing to do)
   // follows the engine's.
   void SyncActive(nodes::NodeIndex node);
+  // The node completed a job: one more slot, up to its capacity.
+  void EarnSlot(nodes::NodeIndex node);
   // A settle the store refused: the job is open again (see JobEngine).
   void AbortSettle(const std::string& job_id);
   std::string NextJobId(int64_t now_ms);
@@ -192,6 +200,7 @@ class JobService {
   uint32_t id_seq_ = 0;
   std::unordered_map<std::string, std::vector<std::function<void(const JobOutcome&)>>> waiters_;
   std::vector<bool> unavailable_;  // By NodeIndex: every session said inactive.
+  std::vector<uint16_t> earned_slots_;  // By NodeIndex: see new_node_slots.
 
   struct Metrics {
     Counter* created;

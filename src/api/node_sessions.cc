@@ -54,6 +54,7 @@ NodeSessionOptions NodeSessionOptions::FromConfig(const Config& config) {
   o.signed_only = sec.node_auth == SecurityConfig::NodeAuth::kSigned;
   o.max_sessions_per_principal = sec.max_sessions_per_principal;
   o.v2_sessions.resume_window_ms = sec.resume_window_ms;
+  o.v2.challenge_ttl_ms = sec.challenge_ttl_ms;
   o.node_token_ttl_ms = sec.node_token_ttl_ms;
   o.registrations_per_source = BucketOf(sec.registrations_per_source);
   o.messages_per_connection = BucketOf(sec.messages_per_connection);
@@ -297,7 +298,6 @@ nodes::NodeIndex NodeSessions::Attach(Session& s, const Joining& joining, uint32
   ++registered_;
   m_.registered->Add(1);
   m_.registrations->Inc();
-  ReplaceOldSessions(node, id, now_ms);
   return node;
 }
 

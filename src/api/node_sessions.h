@@ -187,9 +187,10 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
   bool TakeMessage(Session& s, int64_t now_ms);
   bool TakeRegistration(Session& s, std::string_view principal, int64_t now_ms);
   bool TakeSpeedReport(std::string_view principal, int64_t now_ms, int64_t* retry_after_ms);
-  // Registers the connection in the registry and makes it the node's newest;
-  // closes sessions beyond max_sessions_per_principal. kNoNode when the
-  // registry refused (the caller answers and closes).
+  // Registers the connection in the registry and makes it the node's newest.
+  // kNoNode when the registry refused (the caller answers and closes). The
+  // caller then answers, and only after that calls ReplaceOldSessions, whose
+  // lease endings may send the node a job.
   nodes::NodeIndex Attach(Session& s, const Joining& joining, uint32_t capacity, int64_t now_ms);
   void ReplaceOldSessions(nodes::NodeIndex node, net::ConnId keep, int64_t now_ms);
   void AfterRegistration(net::ConnId id);

@@ -319,6 +319,7 @@ void ReadSecurity(Reader& r, SecurityConfig& sec) {
   sec.node_auth = static_cast<SecurityConfig::NodeAuth>(node_auth);
   r.Unsigned("MAX_SESSIONS_PER_PRINCIPAL", sec.max_sessions_per_principal, 1, 65'535);
   r.Unsigned("V2_RESUME_WINDOW_MS", sec.resume_window_ms, 0, 3'600'000);
+  r.Unsigned("V2_CHALLENGE_TTL_MS", sec.challenge_ttl_ms, 100, 300'000);
   r.Unsigned("NODE_TOKEN_TTL_MS", sec.node_token_ttl_ms, 1000, 86'400'000);
   r.String("NODE_TOKEN_SECRET", sec.node_token_secret);
   if (!sec.node_token_secret.empty() &&
@@ -336,6 +337,7 @@ void ReadSecurity(Reader& r, SecurityConfig& sec) {
   r.Unsigned("NODE_RECORD_TTL_MS", sec.node_record_ttl_ms, 60'000, kU64Max / 2);
   r.Unsigned("SPEED_REPORT_INTERVAL_MS", sec.speed_report_interval_ms, 0, kU32Max);
   r.Unsigned("SPEED_CLAIM_MAX_MBPS", sec.speed_claim_max_mbps, 1, 100'000);
+  r.Unsigned("NEW_NODE_SLOTS", sec.new_node_slots, 0, 65'535);
   r.Rate("RATE_NODE_REGISTRATIONS_PER_SOURCE", sec.registrations_per_source);
   r.Rate("RATE_NODE_MESSAGES_PER_CONNECTION", sec.messages_per_connection);
   r.Rate("RATE_REST_PER_SOURCE", sec.rest_per_source);

@@ -72,6 +72,7 @@ struct SecurityConfig {
   NodeAuth node_auth = NodeAuth::kCompat;       // NODE_AUTH: compat (v1 and v2) | signed (v2 only)
   uint32_t max_sessions_per_principal = 1;      // MAX_SESSIONS_PER_PRINCIPAL
   uint32_t resume_window_ms = 120'000;          // V2_RESUME_WINDOW_MS
+  uint32_t challenge_ttl_ms = 30'000;           // V2_CHALLENGE_TTL_MS
   uint32_t node_token_ttl_ms = 900'000;         // NODE_TOKEN_TTL_MS
   std::string node_token_secret;                // NODE_TOKEN_SECRET (hex); empty: drawn at start
   bool allow_private_urls = false;              // ALLOW_PRIVATE_URLS
@@ -81,6 +82,7 @@ struct SecurityConfig {
   uint64_t node_record_ttl_ms = 7 * 86'400'000ull;  // NODE_RECORD_TTL_MS
   uint32_t speed_report_interval_ms = 60'000;   // SPEED_REPORT_INTERVAL_MS
   uint32_t speed_claim_max_mbps = 1'000;        // SPEED_CLAIM_MAX_MBPS: reported speed is capped for ranking
+  uint32_t new_node_slots = 1;                  // NEW_NODE_SLOTS: jobs a node starting out may hold
   RateSpec registrations_per_source{1000, 600};     // RATE_NODE_REGISTRATIONS_PER_SOURCE
   RateSpec messages_per_connection{120, 1200};      // RATE_NODE_MESSAGES_PER_CONNECTION
   RateSpec rest_per_source{1000, 30'000};           // RATE_REST_PER_SOURCE

@@ -29,6 +29,7 @@ TEST(SecurityConfig, ReadsEveryVariable) {
   const Result<Config> c = LoadConfig({{"NODE_AUTH", "SIGNED"},
                                        {"MAX_SESSIONS_PER_PRINCIPAL", "3"},
                                        {"V2_RESUME_WINDOW_MS", "5000"},
+                                       {"V2_CHALLENGE_TTL_MS", "1000"},
                                        {"NODE_TOKEN_TTL_MS", "60000"},
                                        {"NODE_TOKEN_SECRET", std::string(64, 'a')},
                                        {"ALLOW_PRIVATE_URLS", "true"},
@@ -48,6 +49,7 @@ TEST(SecurityConfig, ReadsEveryVariable) {
   EXPECT_EQ(s.node_auth, SecurityConfig::NodeAuth::kSigned);
   EXPECT_EQ(s.max_sessions_per_principal, 3u);
   EXPECT_EQ(s.resume_window_ms, 5000u);
+  EXPECT_EQ(s.challenge_ttl_ms, 1000u);
   EXPECT_EQ(s.node_token_ttl_ms, 60'000u);
   EXPECT_EQ(s.node_token_secret, std::string(64, 'a'));
   EXPECT_TRUE(s.allow_private_urls);
