@@ -1,6 +1,6 @@
 #include "api/node_identity.h"
 
-#include "auth/identity.h"
+#include "auth/public_key.h"
 
 namespace sela::api {
 
@@ -8,10 +8,11 @@ protocol::v2::KeyVerifier MakeKeyVerifier() {
   return [](std::string_view principal, std::string_view der, std::string_view message,
             std::string_view signature) {
     using protocol::v2::KeyVerdict;
-    auto key = auth::ParsePublicKeyDer(der);
-    if (!key) return KeyVerdict::kUnsupportedKey;
-    if (auth::SelfAuthenticatingPrincipal(key->der) != principal) return KeyVerdict::kKeyMismatch;
-    return auth::VerifySignature(*key, message, signature).ok() ? KeyVerdict::kOk : KeyVerdict::kBadSignature;
+    if (!auth::PublicKeyAlgorithm(der)) return KeyVerdict::kUnsupportedKey;
+    if (auth::PrincipalOfPublicKey(der).bytes() != principal) return KeyVerdict::kKeyMismatch;
+    // A point that is not on the curve cannot have signed anything.
+    return auth::VerifySignature(der, message, signature, {.require_low_s = true}).ok() ? KeyVerdict::kOk
+                                                                                        : KeyVerdict::kBadSignature;
   };
 }
 

@@ -7,7 +7,7 @@
 #include "api/node_sessions.h"
 #include "api/node_sessions_internal.h"
 #include "auth/node_token.h"
-#include "codec/principal_text.h"
+#include "codec/principal.h"
 #include "core/logging.h"
 #include "protocol/v2_codec.h"
 
@@ -234,8 +234,9 @@ void NodeSessions::HandleV2Request(Session& s, std::string_view payload) {
           [&](const v2::Ping&) { Send(id, v2::EncodePong(rid, now_ms)); },
           [&](const v2::Token&) {
             int64_t expires_ms = 0;
-            const auto bytes = codec::PrincipalFromText(principal);
-            Send(id, v2::EncodeToken(rid, IssueToken(bytes ? *bytes : std::string(), now_ms, &expires_ms), expires_ms));
+            const auto parsed = codec::Principal::FromText(principal);
+            const std::string bytes = parsed ? std::string(parsed->bytes()) : std::string();
+            Send(id, v2::EncodeToken(rid, IssueToken(bytes, now_ms, &expires_ms), expires_ms));
           },
           [&](const v2::StatusUpdate& m) {
             if (m.active) SetAvailable(s, *m.active);

@@ -1,12 +1,4 @@
-// Base64 in the URL-safe alphabet without padding (RFC 4648 §5), the form
-// protocol v2 uses for nonces, public keys and signatures
-// (ARCHITECTURE.md §5).
-//
-// Decoding is strict, so that one byte string has exactly one text form:
-// no padding, no blanks, no characters of the standard alphabet (`+`, `/`),
-// no length that is 1 mod 4, and the unused low bits of the last character
-// must be zero. A peer that signs or hashes the text can then never present
-// two spellings of the same bytes.
+// Base64 (RFC 4648 §4, with padding) and base64url (§5, without padding).
 //
 // Thread-safety: free functions; safe from any thread.
 #pragma once
@@ -18,10 +10,13 @@
 
 namespace sela::codec {
 
-std::string Base64UrlEncode(std::string_view bytes);
+std::string Base64Encode(std::string_view bytes);
+std::string Base64UrlEncode(std::string_view bytes);  // No padding.
 
-// InvalidArgument naming the offset of the first bad character, or the
-// length, when `text` is not canonical unpadded base64url.
+// Strict: the alphabet of the variant only, no whitespace; padding required
+// for Base64Decode and refused for Base64UrlDecode; unused trailing bits must
+// be zero. InvalidArgument naming the offset otherwise.
+Result<std::string> Base64Decode(std::string_view text);
 Result<std::string> Base64UrlDecode(std::string_view text);
 
 }  // namespace sela::codec

@@ -5,7 +5,7 @@
 #include "codec/base64.h"
 #include "codec/js_json.h"
 #include "codec/json.h"
-#include "codec/principal_text.h"
+#include "codec/principal.h"
 
 namespace sela::protocol::v2 {
 
@@ -16,6 +16,8 @@ namespace {
 constexpr int64_t kMaxSafeInteger = (int64_t{1} << 53) - 1;
 constexpr std::size_t kPublicKeyBytesMax = 256;
 constexpr std::size_t kSignatureBytes = 64;
+// The longest principal text: base32 of 4 + 29 bytes in groups of five.
+constexpr std::size_t kPrincipalTextBytesMax = 63;
 
 DecodeError Fail(std::string_view code, std::string message, RequestId id = {}) {
   return DecodeError{code, std::move(message), std::move(id)};
@@ -97,11 +99,12 @@ sela::Result<std::optional<Resume>> ReadResume(const json::object& o, const Deco
 
 sela::Result<Auth> ReadAuth(const json::object& o, const DecodeOptions& options) {
   Auth a;
-  ASSIGN_OR_RETURN(std::string_view principal, codec::GetString(o, "principal", codec::kPrincipalTextBytesMax));
-  auto bytes = codec::PrincipalFromText(principal);
-  if (!bytes) return Err(InvalidArgument("principal: " + bytes.error().message()));
-  a.principal_text = std::string(principal);
-  a.principal = std::move(*bytes);
+  ASSIGN_OR_RETURN(std::string_view text, codec::GetString(o, "principal", kPrincipalTextBytesMax));
+  auto principal = codec::Principal::FromText(text);
+  if (!principal) return Err(InvalidArgument("principal: " + principal.error().message()));
+  // The canonical spelling, whatever case the node wrote.
+  a.principal_text = principal->ToText();
+  a.principal = std::string(principal->bytes());
   ASSIGN_OR_RETURN(a.public_key_der, Base64Field(o, "public_key", 1, kPublicKeyBytesMax, true));
   ASSIGN_OR_RETURN(std::string nonce, Base64Field(o, "nonce", kNonceBytes, kNonceBytes, false));
   if (!nonce.empty()) a.nonce = std::move(nonce);

@@ -31,8 +31,8 @@ struct Resume {
 };
 
 struct Auth {
-  std::string principal_text;
-  std::string principal;       // Raw bytes (codec::PrincipalFromText).
+  std::string principal_text;  // Canonical text form (codec::Principal::ToText).
+  std::string principal;       // Raw bytes.
   std::string public_key_der;  // Decoded, not yet checked (the verifier does).
   std::string signature;       // Decoded, 64 bytes.
   std::optional<std::string> nonce;  // Decoded, kNonceBytes.

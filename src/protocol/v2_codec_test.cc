@@ -5,14 +5,14 @@
 #include <boost/json/serialize.hpp>
 
 #include "codec/base64.h"
-#include "codec/principal_text.h"
+#include "codec/principal.h"
 
 namespace sela::protocol::v2 {
 namespace {
 
 const DecodeOptions kOptions;
 
-std::string Principal() { return codec::PrincipalToText(std::string(28, '\x11') + "\x02"); }
+std::string Principal() { return codec::Principal::FromBytes(std::string(28, '\x11') + "\x02")->ToText(); }
 
 std::string AuthFrame(std::string extra = {}) {
   return R"({"type":"auth","principal":")" + Principal() + R"(","public_key":")" +
@@ -40,7 +40,7 @@ TEST(V2DecodeAuth, ReadsEveryField) {
 TEST(V2DecodeAuth, RefusesMalformedFramesAsAuthMalformed) {
   const std::string cases[] = {
       "", "[]", "{}", R"({"type":"ping"})", "not json",
-      R"({"type":"auth","principal":"2VXSX-FAE","public_key":"AA","signature":"AA"})",
+      R"({"type":"auth","principal":"2vxsx-fab","public_key":"AA","signature":"AA"})",
       AuthFrame(R"(,"nonce":"short")"),
       AuthFrame(R"(,"resume":{"session_id":"abc"})"),
       AuthFrame(R"(,"resume":{"session_id":"abc","last_seq":-1})"),

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "codec/base64.h"
-#include "codec/principal_text.h"
+#include "codec/principal.h"
 
 namespace sela::protocol::v2 {
 namespace {
@@ -20,7 +20,7 @@ RandomBytes Seeded(uint8_t seed) {
 const std::string kPrincipal = std::string(28, '\x22') + "\x02";
 
 std::string Auth(std::string_view sig = std::string(64, 's'), std::string extra = {}) {
-  return R"({"type":"auth","principal":")" + codec::PrincipalToText(kPrincipal) + R"(","public_key":")" +
+  return R"({"type":"auth","principal":")" + codec::Principal::FromBytes(kPrincipal)->ToText() + R"(","public_key":")" +
          codec::Base64UrlEncode("key") + R"(","signature":")" + codec::Base64UrlEncode(sig) + "\"" + extra + "}";
 }
 
