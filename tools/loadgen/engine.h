@@ -34,6 +34,7 @@
 #include "options.h"
 #include "v1_messages.h"
 #include "worker_report.h"
+#include "v2_messages.h"
 #include "ws_frame.h"
 #include "xorshift.h"
 
@@ -51,6 +52,7 @@ struct EngineConfig {
   std::string path = "/";
   bool raw = false;
   bool auth_header = true;
+  bool v2 = false;  // Node protocol v2 (v2_messages.h); SetV2Identities first.
   double connect_rate_per_s = 5000;  // 0 means unlimited (see kConnectsInFlightMax).
   int64_t connect_timeout_ns = 10'000'000'000;
   int64_t heartbeat_interval_ns = 0;  // 0 disables HEARTBEATs.
@@ -85,6 +87,8 @@ class Engine {
   // `principals[i]` names connection i. `report` receives counters that are
   // not per phase (errors, heartbeats, drops, closes).
   Engine(EngineConfig config, std::vector<std::string> principals, WorkerReport& report);
+  // v2: the key of each connection (same order as the principals).
+  void SetV2Identities(std::vector<V2Identity> identities) { v2_ids_ = std::move(identities); }
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -200,6 +204,7 @@ class Engine {
   bool OnDataFrame(uint32_t id, const DecodedFrame& frame, std::string_view payload);
   void OnMessage(uint32_t id, Opcode opcode, std::string_view payload);
   void OnServerClose(uint32_t id, std::string_view payload);
+  void OnV2Message(uint32_t id, std::string_view payload);
   void OnPong(uint32_t id, std::string_view payload);
   void OnPingReply(uint32_t id, bool ok);
   void RecordRoundTrip(uint32_t id, int64_t sent_ns, bool ok);
@@ -216,6 +221,7 @@ class Engine {
 
   EngineConfig config_;
   std::vector<std::string> principals_;
+  std::vector<V2Identity> v2_ids_;
   WorkerReport& report_;
   Xorshift64 rng_;
   int epoll_fd_ = -1;

@@ -43,6 +43,7 @@ struct Options {
   std::string principal_prefix = "loadgen-";
   PrincipalFormat principal_format = PrincipalFormat::kPlain;
   bool auth_header = true;
+  int64_t protocol = 1;  // 1: the legacy protocol; 2: signed sessions (sela.v2).
   int64_t server_pid = 0;  // 0 means no server measurement.
   double settle_s = 2;
   double max_runtime_s = 600;
