@@ -120,7 +120,7 @@ void NodeSessions::CompleteV2Registration(net::ConnId id, v2::Auth auth, int64_t
   }
   v2::ResumeOutcome resumed;
   if (auth.resume) {
-    resumed = v2_sessions_.Resume(auth.resume->session_id, auth.principal, auth.resume->last_seq, id, now_ms);
+    resumed = v2_sessions_.Resume(auth.resume->session_id, auth.principal, auth.resume->last_seq, now_ms);
   }
   if (resumed.kind == v2::ResumeOutcome::Kind::kOtherPrincipal) {
     events_.Refused(Refusal::kV2ResumeDenied, {{"principal", auth.principal_text}});
@@ -128,8 +128,13 @@ void NodeSessions::CompleteV2Registration(net::ConnId id, v2::Auth auth, int64_t
     return;
   }
   const bool is_resumed = resumed.kind == v2::ResumeOutcome::Kind::kResumed;
-  Session* old = is_resumed && resumed.previous_owner ? Find(resumed.previous_owner) : nullptr;
-  if (old && old->state == State::kRegistered && old->v2 == resumed.handle) {
+  Session* old = nullptr;
+  if (is_resumed && resumed.was_attached) {
+    for (Session& other : sessions_) {
+      if (&other != s && other.state == State::kRegistered && other.v2 == resumed.handle) old = &other;
+    }
+  }
+  if (old) {
     // The node came back on a new connection before the server noticed the
     // old one was gone: the session, its node slot and its leases move over.
     const net::ConnId old_id = IdOf(*old);
@@ -151,7 +156,7 @@ void NodeSessions::CompleteV2Registration(net::ConnId id, v2::Auth auth, int64_t
   }
   v2::SessionHandle handle = resumed.handle;
   if (!is_resumed) {
-    handle = v2_sessions_.Open(auth.principal, client_id_ms, id, options_.random);
+    handle = v2_sessions_.Open(auth.principal, client_id_ms, options_.random);
     if (handle == v2::kNoSession) {
       RefuseV2(*s, "unavailable", "too many sessions on this server; retry later");
       return;

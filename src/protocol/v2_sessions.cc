@@ -7,9 +7,14 @@
 
 namespace sela::protocol::v2 {
 
-SessionHandle SessionTable::Open(std::string_view principal, int64_t client_id, uint64_t owner,
-                                 const RandomBytes& random) {
-  if (live_ >= options_.sessions_max || principal.size() > Record{}.principal.size()) return kNoSession;
+uint64_t SessionTable::PrefixOf(std::string_view principal) {
+  uint64_t v = 0;
+  std::memcpy(&v, principal.data(), std::min<std::size_t>(sizeof(v), principal.size()));
+  return v ^ (uint64_t{principal.size()} << 56);
+}
+
+SessionHandle SessionTable::Open(std::string_view principal, int64_t client_id, const RandomBytes& random) {
+  if (live_ >= options_.sessions_max) return kNoSession;
   SessionHandle h;
   if (free_ != kNoSession) {
     h = free_;
@@ -20,33 +25,31 @@ SessionHandle SessionTable::Open(std::string_view principal, int64_t client_id, 
   }
   Record& r = records_[h];
   r = Record{};
-  random(std::span<uint8_t>(r.tag.data(), r.tag.size()));
+  random(std::span<uint8_t>(reinterpret_cast<uint8_t*>(&r.tag), sizeof(r.tag)));
   r.live = true;
-  r.principal_bytes = static_cast<uint8_t>(principal.size());
-  std::memcpy(r.principal.data(), principal.data(), principal.size());
+  r.principal_prefix = PrefixOf(principal);
   r.client_id = client_id;
-  r.owner = owner;
   ++live_;
   return h;
 }
 
 std::string SessionTable::SessionId(SessionHandle h) const {
   const Record& r = records_[h];
-  std::string raw(4 + kTagBytes, '\0');
+  std::string raw(4 + sizeof(r.tag), '\0');
   for (int i = 0; i < 4; ++i) raw[i] = static_cast<char>((h >> (24 - 8 * i)) & 0xFF);
-  std::memcpy(raw.data() + 4, r.tag.data(), kTagBytes);
+  std::memcpy(raw.data() + 4, &r.tag, sizeof(r.tag));
   return codec::Base64UrlEncode(raw);
 }
 
 std::optional<SessionHandle> SessionTable::Lookup(std::string_view session_id) const {
   auto raw = codec::Base64UrlDecode(session_id);
-  if (!raw || raw->size() != 4 + kTagBytes) return std::nullopt;
+  if (!raw || raw->size() != 4 + sizeof(uint64_t)) return std::nullopt;
   SessionHandle h = 0;
   for (int i = 0; i < 4; ++i) h = (h << 8) | static_cast<uint8_t>((*raw)[i]);
   if (h >= records_.size() || !records_[h].live) return std::nullopt;
-  unsigned char diff = 0;
-  for (std::size_t i = 0; i < kTagBytes; ++i) diff |= static_cast<unsigned char>((*raw)[4 + i] ^ records_[h].tag[i]);
-  if (diff != 0) return std::nullopt;
+  uint64_t tag = 0;
+  std::memcpy(&tag, raw->data() + 4, sizeof(tag));
+  if ((tag ^ records_[h].tag) != 0) return std::nullopt;
   return h;
 }
 
@@ -79,7 +82,6 @@ void SessionTable::Forget(SessionHandle h, std::string_view tag) {
 
 void SessionTable::Detach(SessionHandle h, int64_t now_ms) {
   Record& r = records_[h];
-  r.owner = 0;
   r.detached_until_ms = now_ms + options_.resume_window_ms;
   if (!r.listed) detached_.push_back(h);
   r.listed = true;
@@ -91,13 +93,13 @@ ResumeOutcome::Kind SessionTable::Peek(std::string_view session_id, std::string_
   if (!h) return ResumeOutcome::Kind::kUnknown;
   const Record& r = records_[*h];
   if (r.detached_until_ms != 0 && now_ms > r.detached_until_ms) return ResumeOutcome::Kind::kUnknown;
-  if (PrincipalOf(r) != principal) return ResumeOutcome::Kind::kOtherPrincipal;
+  if (r.principal_prefix != PrefixOf(principal)) return ResumeOutcome::Kind::kOtherPrincipal;
   *client_id = r.client_id;
   return ResumeOutcome::Kind::kResumed;
 }
 
 ResumeOutcome SessionTable::Resume(std::string_view session_id, std::string_view principal, uint64_t last_seq,
-                                   uint64_t owner, int64_t now_ms) {
+                                   int64_t now_ms) {
   ResumeOutcome out;
   const auto h = Lookup(session_id);
   if (!h) return out;
@@ -106,14 +108,13 @@ ResumeOutcome SessionTable::Resume(std::string_view session_id, std::string_view
     Close(*h);
     return out;
   }
-  if (PrincipalOf(r) != principal) {
+  if (r.principal_prefix != PrefixOf(principal)) {
     out.kind = ResumeOutcome::Kind::kOtherPrincipal;
     return out;
   }
   out.kind = ResumeOutcome::Kind::kResumed;
   out.handle = *h;
-  out.previous_owner = r.detached_until_ms == 0 ? r.owner : 0;
-  r.owner = owner;
+  out.was_attached = r.detached_until_ms == 0;
   r.detached_until_ms = 0;
   if (r.log) {
     out.gap = r.log->dropped_any && last_seq < r.log->dropped_upto;

@@ -12,15 +12,17 @@
 // from a connection the server still believes live) and gets the kept frames
 // after last_seq, in order. Another principal's session id is refused.
 //
-// The session id is 16 bytes, base64url: the table slot and 12 random bytes,
-// so a lookup needs no hash table and ids cannot be guessed. An idle
-// session costs one Record (no log allocated until something is pushed).
+// The session id is 12 bytes, base64url (16 characters): the table slot and
+// 8 random bytes, so a lookup needs no hash table and ids cannot be guessed
+// (and taking a session up needs the principal's signature anyway). An idle
+// session costs one 56-byte Record (no log allocated until something is
+// pushed): the principal is kept as its first 8 bytes, which for a
+// self-authenticating principal are SHA-224 output (2^64 keys to match).
 //
 // Pure: callers pass the time and the random source.
 // Thread-safety: none; owned by the event loop.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -51,9 +53,9 @@ struct ResumeOutcome {
   };
   Kind kind = Kind::kUnknown;
   SessionHandle handle = kNoSession;
-  // The owner the session had when it was still attached (a connection the
-  // server believed live), or 0.
-  uint64_t previous_owner = 0;
+  // The session was still attached to a connection the server believed
+  // live (the caller closes that one).
+  bool was_attached = false;
   // Kept frames with seq > last_seq, in order; `gap` when some were dropped
   // from the log (the node has missed frames that cannot be sent again).
   struct Kept {
@@ -69,13 +71,12 @@ class SessionTable {
  public:
   explicit SessionTable(SessionOptions options = {}) : options_(options) {}
 
-  // A new session of `principal` (raw bytes, at most 29), attached to
-  // `owner` (an opaque id, e.g. the connection's); kNoSession when
+  // A new, attached session of `principal` (raw bytes); kNoSession when
   // sessions_max sessions exist.
-  SessionHandle Open(std::string_view principal, int64_t client_id, uint64_t owner, const RandomBytes& random);
+  SessionHandle Open(std::string_view principal, int64_t client_id, const RandomBytes& random);
   std::string SessionId(SessionHandle h) const;
   int64_t client_id(SessionHandle h) const { return records_[h].client_id; }
-  uint64_t owner(SessionHandle h) const { return records_[h].owner; }
+  bool attached(SessionHandle h) const { return records_[h].live && records_[h].detached_until_ms == 0; }
   uint64_t last_seq(SessionHandle h) const { return records_[h].next_seq - 1; }
   std::size_t size() const { return live_; }
 
@@ -92,8 +93,9 @@ class SessionTable {
   ResumeOutcome::Kind Peek(std::string_view session_id, std::string_view principal, int64_t now_ms,
                            int64_t* client_id) const;
   // Authenticated as `principal`, the node asks for session_id after
-  // last_seq. On kResumed the session is attached to `owner`.
-  ResumeOutcome Resume(std::string_view session_id, std::string_view principal, uint64_t last_seq, uint64_t owner,
+  // last_seq. On kResumed the session is attached (to the caller's new
+  // connection).
+  ResumeOutcome Resume(std::string_view session_id, std::string_view principal, uint64_t last_seq,
                        int64_t now_ms);
   // Ends a session now (its frames go).
   void Close(SessionHandle h);
@@ -112,22 +114,21 @@ class SessionTable {
     bool dropped_any = false;  // Frames left the log before being acked by a resume.
     uint64_t dropped_upto = 0;  // Highest seq dropped for space.
   };
-  static constexpr std::size_t kTagBytes = 12;
   struct Record {
-    std::array<uint8_t, kTagBytes> tag{};
-    bool live = false;
-    bool listed = false;  // In detached_.
-    uint8_t principal_bytes = 0;
-    std::array<char, 29> principal{};
-    uint64_t next_seq = 1;
+    uint64_t tag = 0;               // The random part of the session id.
+    uint64_t principal_prefix = 0;  // See PrefixOf.
     int64_t client_id = 0;
-    uint64_t owner = 0;
     int64_t detached_until_ms = 0;  // 0 while attached.
     std::unique_ptr<Log> log;
+    uint32_t next_seq = 1;
     SessionHandle next_free = kNoSession;
+    bool live = false;
+    bool listed = false;  // In detached_.
   };
+  static_assert(sizeof(Record) <= 56, "an idle v2 session's share of the memory target (docs/BENCHMARKS.md)");
+  // The principal's first 8 bytes (zero-padded), with its length folded in.
+  static uint64_t PrefixOf(std::string_view principal);
   std::optional<SessionHandle> Lookup(std::string_view session_id) const;
-  std::string_view PrincipalOf(const Record& r) const { return {r.principal.data(), r.principal_bytes}; }
 
   SessionOptions options_;
   std::deque<Record> records_;  // Grows in blocks; records never move.
