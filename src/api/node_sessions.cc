@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "api/events.h"
 #include "api/node_identity.h"
 #include "api/node_sessions_internal.h"
 #include "core/logging.h"
@@ -153,6 +154,7 @@ void NodeSessions::OnWsOpen(net::ConnId id, const net::HttpRequest& request) {
   Pending& p = EnsurePending(s);
   p.source = SourceKey(request.peer);
   if (net::HeaderHasToken(request.Header("Sec-WebSocket-Protocol"), v2::kSubprotocol)) {
+    events::NodeConnected(id, request.path, {});
     OpenV2(s, id, now_ms);
     return;
   }
@@ -167,6 +169,7 @@ void NodeSessions::OnWsOpen(net::ConnId id, const net::HttpRequest& request) {
   const std::string principal_query = request.QueryParam("principal_id");
   p.connection_principal =
       v1::PrincipalFromConnection({request.Header("Authorization"), auth_query, principal_query});
+  events::NodeConnected(id, request.path, p.connection_principal ? *p.connection_principal : std::string_view());
   server_->SetDeadline(id, clock_.Now() + options_.registration_timeout);
 }
 
@@ -183,7 +186,7 @@ void NodeSessions::OnWsMessage(net::ConnId id, bool /*text*/, std::string_view p
   if (p.queue.size() >= options_.queued_messages_max ||
       p.queued_bytes + payload.size() > options_.queued_bytes_max) {
     m_.overflow_closes->Inc();
-    EndSession(*s, clock_.WallMs());
+    EndSession(*s, clock_.WallMs(), net::close_code::kPolicyViolation, "Too many messages in flight");
     server_->Close(id, net::close_code::kPolicyViolation, "Too many messages in flight");
     return;
   }
@@ -198,7 +201,7 @@ bool NodeSessions::TakeMessage(Session& s, int64_t now_ms) {
   const auto view = registry_.View(s.node);
   events_.Refused(Refusal::kMessageFlood,
                   {{"principal", view ? view->principal : std::string_view()}, {"conn", std::to_string(IdOf(s))}});
-  EndSession(s, now_ms, /*keep_v2_session=*/false);
+  EndSession(s, now_ms, net::close_code::kPolicyViolation, "Too many messages", /*keep_v2_session=*/false);
   server_->Close(IdOf(s), net::close_code::kPolicyViolation, "Too many messages");
   return false;
 }
@@ -298,6 +301,7 @@ nodes::NodeIndex NodeSessions::Attach(Session& s, const Joining& joining, uint32
   ++registered_;
   m_.registered->Add(1);
   m_.registrations->Inc();
+  events::NodeRegistered(IdOf(s), joining.principal, std::to_string(joining.client_id_ms));
   return node;
 }
 
@@ -318,7 +322,8 @@ void NodeSessions::ReplaceOldSessions(nodes::NodeIndex node, net::ConnId keep, i
                     {{"principal", view->principal}, {"client_id", std::to_string(oldest->client_id_ms)}});
     spdlog::info("node session replaced by a newer one{}",
                  LogFields({{"principal", view->principal}, {"client_id", std::to_string(oldest->client_id_ms)}}));
-    EndSession(*oldest, now_ms, /*keep_v2_session=*/false);
+    EndSession(*oldest, now_ms, v2::close_code::kReplaced, "Replaced by a newer connection of this node",
+               /*keep_v2_session=*/false);
     server_->Close(IdOf(*oldest), v2::close_code::kReplaced, "Replaced by a newer connection of this node");
     view = registry_.View(node);
   }

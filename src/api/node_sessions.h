@@ -49,12 +49,12 @@
 #include "api/job_service.h"
 #include "api/security_events.h"
 #include "auth/rate_limit.h"
+#include "core/block_array.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/metrics.h"
 #include "net/server.h"
 #include "net/ws_codec.h"
-#include "nodes/block_array.h"
 #include "nodes/registry.h"
 #include "protocol/v1_decode.h"
 #include "protocol/v1_encode.h"
@@ -196,7 +196,9 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
   void AfterRegistration(net::ConnId id);
   void ProbeRtt(net::ConnId id);
   void ForgetConnection(const Session& s);
-  void EndSession(Session& s, int64_t now_ms, bool keep_v2_session = true);
+  // Ends the session (logging the disconnect with the close code and why).
+  // A v2 session is kept for resume unless keep_v2_session is false.
+  void EndSession(Session& s, int64_t now_ms, uint16_t code, std::string_view reason, bool keep_v2_session = true);
   void CloseSession(Session& s, uint16_t code, std::string_view reason);
   void Send(net::ConnId id, std::string_view text);
   std::string NextClientId(int64_t now_ms);
@@ -239,10 +241,10 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
   // The newest registered connection of each live node, by NodeIndex (in
   // blocks: a doubling vector would hold up to twice the nodes).
   static constexpr net::ConnId kNoConn = ~net::ConnId{0};
-  nodes::BlockArray<net::ConnId> newest_conn_;
+  BlockArray<net::ConnId> newest_conn_;
   // The round trip the server last measured to each live node, in ms
   // (0xffff: not measured yet).
-  nodes::BlockArray<uint16_t> rtt_ms_;
+  BlockArray<uint16_t> rtt_ms_;
   std::unordered_map<uint32_t, std::unique_ptr<Pending>> pending_;  // By slot.
   protocol::v2::SessionTable v2_sessions_;
   auth::KeyedLimiter registrations_;  // By source (IPv4 address, IPv6 /64).

@@ -2,6 +2,7 @@
 // housekeeping on timers (see node_sessions.h).
 #include <spdlog/spdlog.h>
 
+#include "api/events.h"
 #include "api/node_sessions.h"
 #include "api/node_sessions_internal.h"
 #include "codec/js_json.h"
@@ -37,10 +38,15 @@ void NodeSessions::ForgetConnection(const Session& s) {
   newest_conn_[s.node] = next;
 }
 
-void NodeSessions::EndSession(Session& s, int64_t now_ms, bool keep_v2_session) {
+void NodeSessions::EndSession(Session& s, int64_t now_ms, uint16_t code, std::string_view reason,
+                              bool keep_v2_session) {
+  if (s.state == State::kAwaiting || s.state == State::kChallenged) {
+    events::NodeDisconnected(IdOf(s), false, {}, code, reason);
+  }
   if (s.state == State::kRegistered) {
     const auto view = registry_.View(s.node);
     const std::string principal(view ? view->principal : std::string_view());
+    events::NodeDisconnected(IdOf(s), true, principal, code, reason);
     ForgetConnection(s);
     if (jobs_ && view) {
       // Its last connection: the node's leases end (before the registry may
@@ -73,14 +79,14 @@ void NodeSessions::EndSession(Session& s, int64_t now_ms, bool keep_v2_session) 
 
 void NodeSessions::CloseSession(Session& s, uint16_t code, std::string_view reason) {
   const net::ConnId id = IdOf(s);
-  EndSession(s, clock_.WallMs(), /*keep_v2_session=*/false);
+  EndSession(s, clock_.WallMs(), code, reason, /*keep_v2_session=*/false);
   server_->Close(id, code, reason);
 }
 
-void NodeSessions::OnWsClosed(net::ConnId id, uint16_t /*code*/) {
+void NodeSessions::OnWsClosed(net::ConnId id, uint16_t code) {
   Session* s = Find(id);
   if (!s) return;
-  EndSession(*s, clock_.WallMs());
+  EndSession(*s, clock_.WallMs(), code, events::CloseCodeMeaning(code));
   // A store callback still in flight finds the slot free (or reused under a
   // new id) and does nothing.
   *s = Session{};
@@ -91,7 +97,7 @@ void NodeSessions::OnWsDeadline(net::ConnId id) {
   if (!s) return;
   if (s->state == State::kAwaiting) {
     m_.registration_timeouts->Inc();
-    EndSession(*s, clock_.WallMs());
+    EndSession(*s, clock_.WallMs(), net::close_code::kPolicyViolation, "Registration timeout");
     server_->Close(id, net::close_code::kPolicyViolation, "Registration timeout");
   } else if (s->state == State::kChallenged) {
     m_.registration_timeouts->Inc();
@@ -101,7 +107,7 @@ void NodeSessions::OnWsDeadline(net::ConnId id) {
   } else if (s->state == State::kRegistered) {
     // Uptime ends now, not when the close handshake finishes.
     m_.heartbeat_timeouts->Inc();
-    EndSession(*s, clock_.WallMs());
+    EndSession(*s, clock_.WallMs(), net::close_code::kGoingAway, "Heartbeat timeout");
     server_->Close(id, net::close_code::kGoingAway, "Heartbeat timeout");
   }
 }

@@ -5,6 +5,7 @@
 #include <type_traits>
 #include <variant>
 
+#include "api/events.h"
 #include "api/node_sessions.h"
 #include "api/node_sessions_internal.h"
 #include "core/logging.h"
@@ -24,31 +25,6 @@ struct Overloaded : Ts... {
 template <class... Ts>
 Overloaded(Ts...) -> Overloaded<Ts...>;
 
-constexpr std::string_view kNotLeasedReason = "Job is not leased to this node";
-constexpr std::string_view kErrorTypeNotLeased = "JOB_NOT_ASSIGNED";
-constexpr std::string_view kConflictReason = "A different result for this job was already accepted";
-constexpr std::string_view kErrorTypeConflict = "RESULT_CONFLICT";
-
-std::string V1ResultReply(const ResultOutcome& o, const std::string& job_id, bool has_content, int64_t now_ms) {
-  switch (o.kind) {
-    case ResultOutcome::Kind::kCompleted:
-      return v1::EncodeJobComplete(job_id, static_cast<double>(o.reward_units) / 1e8, now_ms);
-    case ResultOutcome::Kind::kEmpty:
-      return v1::EncodeJobFailedNoData(job_id, now_ms);
-    case ResultOutcome::Kind::kUnknownJob:
-      // As the original: an empty result for an unknown job still got JobFailed.
-      return has_content ? v1::EncodeResultRejected(v1::kJobNotFoundReason, v1::kErrorTypeInternal)
-                         : v1::EncodeJobFailedNoData(job_id, now_ms);
-    case ResultOutcome::Kind::kNotLeased:
-      return v1::EncodeResultRejected(kNotLeasedReason, kErrorTypeNotLeased);
-    case ResultOutcome::Kind::kConflict:
-      return v1::EncodeResultRejected(kConflictReason, kErrorTypeConflict);
-    case ResultOutcome::Kind::kFailed:
-      break;
-  }
-  return v1::EncodeHandlerFailed(o.detail);
-}
-
 }  // namespace
 
 void NodeSessions::HandleRegistration(Session& s, std::string_view payload) {
@@ -59,6 +35,7 @@ void NodeSessions::HandleRegistration(Session& s, std::string_view payload) {
   auto registration = v1::DecodeRegistration(payload, connection_principal, options_.decode);
   if (!registration) {
     m_.registration_failures->Inc();
+    events::NodeRegistrationRefused(IdOf(s), {}, registration.error().detail);
     const auto frame = v1::EncodeDecodeError(registration.error(), now_ms, options_.encode);
     server_->Send(IdOf(s), frame.payload, frame.kind == v1::OutboundFrame::Kind::kText);
     return;
@@ -94,6 +71,7 @@ void NodeSessions::CompleteRegistration(net::ConnId id, const std::string& princ
   s->busy = false;
   if (!record) {
     m_.registration_failures->Inc();
+    events::NodeRegistrationRefused(id, principal, record.error().message());
     if (record.error().code() == Code::kFailedPrecondition) {
       // The principal proved its key with v2 once: the legacy door is shut.
       Pending* p = PendingOf(*s);
@@ -113,9 +91,10 @@ void NodeSessions::CompleteRegistration(net::ConnId id, const std::string& princ
   const nodes::NodeIndex node = Attach(*s, joining, record->max_concurrent_jobs, now_ms);
   if (node == nodes::kNoNode) {
     m_.registration_failures->Inc();
+    events::NodeRegistrationRefused(id, principal, "too many connections");
     store_.MarkNodeDisconnected(principal, now_ms, [](Status) {});
     Send(id, v1::EncodeFailure("Registration failed: too many connections for this node or server"));
-    EndSession(*s, now_ms);
+    EndSession(*s, now_ms, net::close_code::kTryAgainLater, "Too many connections");
     server_->Close(id, net::close_code::kTryAgainLater, "Too many connections");
     return;
   }
@@ -134,6 +113,8 @@ void NodeSessions::HandleMessage(Session& s, std::string_view payload) {
   auto decoded = v1::DecodeNodeMessage(payload, options_.decode);
   if (!decoded) {
     m_.rejected_messages->Inc();
+    const auto node = registry_.View(s.node);
+    events::NodeMessageRefused(id, node ? node->principal : std::string_view(), decoded.error().detail);
     const auto frame = v1::EncodeDecodeError(decoded.error(), now_ms, options_.encode);
     server_->Send(id, frame.payload, frame.kind == v1::OutboundFrame::Kind::kText);
     return;
@@ -144,6 +125,7 @@ void NodeSessions::HandleMessage(Session& s, std::string_view payload) {
   const std::string_view principal = view ? view->principal : std::string_view();
   if (auto refusal = v1::CheckMessagePrincipal(*decoded, principal)) {
     m_.principal_mismatches->Inc();
+    events::NodeMessageRefused(id, principal, "user_principal_id is not the connection's");
     events_.Refused(Refusal::kPrincipalMismatch,
                     {{"principal", principal}, {"named", v1::PrincipalOf(*decoded).substr(0, 128)}});
     Send(id, *refusal);
@@ -233,7 +215,7 @@ void NodeSessions::HandleV1Result(Session& s, v1::ScrapeResult result, std::stri
                     } else if (o.kind == ResultOutcome::Kind::kConflict) {
                       events_.Refused(Refusal::kResultConflict, {{"principal", principal}, {"job_id", job_id}});
                     }
-                    ReplyAfterStore(id, V1ResultReply(o, job_id, has_content, clock_.WallMs()), Status());
+                    ReplyAfterStore(id, EncodeV1ResultReply(o, job_id, has_content, clock_.WallMs()), Status());
                   });
 }
 

@@ -4,6 +4,7 @@
 
 #include <variant>
 
+#include "api/events.h"
 #include "api/node_sessions.h"
 #include "api/node_sessions_internal.h"
 #include "auth/node_token.h"
@@ -77,6 +78,7 @@ void NodeSessions::HandleAuth(Session& s, std::string_view payload) {
   auto auth = p->handshake->OnAuth(payload, now_ms, verifier_, options_.v2);
   if (!auth) {
     m_.registration_failures->Inc();
+    events::NodeRegistrationRefused(IdOf(s), {}, auth.error().message);
     events_.Refused(RefusalOfHandshake(auth.error().code), {{"source", p->source}, {"error", auth.error().message}});
     RefuseV2(s, auth.error().code, auth.error().message);
     return;

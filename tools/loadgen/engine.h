@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "options.h"
+#include "poller.h"
 #include "v1_messages.h"
 #include "worker_report.h"
 #include "v2_messages.h"
@@ -224,8 +225,7 @@ class Engine {
   std::vector<V2Identity> v2_ids_;
   WorkerReport& report_;
   Xorshift64 rng_;
-  int epoll_fd_ = -1;
-  int aux_fd_ = -1;
+  Poller poller_;
   int64_t now_ns_ = 0;
   std::vector<Conn> conns_;
   std::deque<uint32_t> connect_queue_;
