@@ -516,6 +516,7 @@ RpcRoutesOptions RpcRoutesOptions::FromConfig(const Config& config) {
   o.rest.admin_token = config.admin_token;
   o.usage_limit = static_cast<int64_t>(std::min<uint64_t>(config.usage_limit, INT64_MAX));
   o.scrape_timeout_max_ms = config.jobs.scrape_timeout_max_ms;
+  o.allow_private_urls = config.security.allow_private_urls;
   return o;
 }
 

@@ -118,7 +118,8 @@ int main() {
                            .openapi_yaml = sela::api::JsonToYaml(openapi)});
   sela::api::AddNodeRoutes(router, sela::api::NodeRoutesDepsFor(clock, **store, registry, sessions),
                            sela::api::NodeRoutesOptions::FromConfig(*config));
-  sela::api::AddRpcRoutes(router, {.clock = clock, .store = **store, .registry = registry, .jobs = jobs},
+  sela::api::AddRpcRoutes(router,
+                          {.clock = clock, .store = **store, .registry = registry, .jobs = jobs, .events = &events},
                           sela::api::RpcRoutesOptions::FromConfig(*config));
   if (auto st = sela::api::CheckRoutesDocumented(router, api_groups); !st.ok()) {
     spdlog::critical("{}", st.ToString());
