@@ -243,7 +243,9 @@ void NodeSessions::HandleV2Request(Session& s, std::string_view payload) {
             int64_t expires_ms = 0;
             const auto parsed = codec::Principal::FromText(principal);
             const std::string bytes = parsed ? std::string(parsed->bytes()) : std::string();
-            Send(id, v2::EncodeToken(rid, IssueToken(bytes, now_ms, &expires_ms), expires_ms));
+            // The token first: it sets expires_ms (argument order is unspecified).
+            const std::string token = IssueToken(bytes, now_ms, &expires_ms);
+            Send(id, v2::EncodeToken(rid, token, expires_ms));
           },
           [&](const v2::StatusUpdate& m) {
             if (m.active) SetAvailable(s, *m.active);

@@ -46,6 +46,24 @@ class Session(SecurityCase):
             await node.close()
         self.run_async(go())
 
+    def test_a_token_request_gets_a_fresh_token_and_when_it_expires(self):
+        self.serve(NODE_TOKEN_TTL_MS=60000)
+
+        async def go():
+            node = await V2Node.connect(self.port, Identity.fresh(label="token"))
+            self.assertTrue(node.token.startswith("sn1."))
+            pong = await node.request({"type": "ping"})
+            fresh = await node.request({"type": "token"})
+            self.assertEqual(fresh["type"], "token")
+            self.assertTrue(fresh["token"].startswith("sn1."))
+            # Its expiry is one NODE_TOKEN_TTL_MS from now (the server's wall
+            # clock, read from the pong just before), as the welcome's was.
+            self.assertGreaterEqual(fresh["token_expires_ms"], pong["time_ms"] + 60000)
+            self.assertLess(fresh["token_expires_ms"], pong["time_ms"] + 60000 + 5000)
+            self.assertGreaterEqual(fresh["token_expires_ms"], node.welcome["token_expires_ms"])
+            await node.close()
+        self.run_async(go())
+
     def test_resume_on_a_new_connection_keeps_the_lease_and_replays_what_was_missed(self):
         self.serve(ADMIN_TOKEN="a" * 40)
         key = register_customer(self.port, "v2-resume")
