@@ -114,6 +114,8 @@ int main() {
                              (*store)->Ping(std::move(done));
                            },
                            .admin_token = config->admin_token,
+                           .metrics_token = config->security.metrics_token,
+                           .events = &events,
                            .openapi_json = openapi,
                            .openapi_yaml = sela::api::JsonToYaml(openapi)});
   sela::api::AddNodeRoutes(router, sela::api::NodeRoutesDepsFor(clock, **store, registry, sessions),

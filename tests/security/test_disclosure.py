@@ -1,1 +1,43 @@
-"""placeholder"""
+"""Less disclosure (issue 11, item 7): /metrics can require a token
+(METRICS_TOKEN); without it the request is refused with 401, counted and
+logged, and shows nothing."""
+
+import json
+
+from jobclient import http_call
+from secbase import REFUSALS, SecurityCase
+
+TOKEN = "m" * 40
+
+
+class Disclosure(SecurityCase):
+
+    def metrics_text(self, auth_header=None):
+        r = http_call(self.port, "GET", "/metrics", auth_header=auth_header)
+        return r.status, r.body.decode("utf-8", "replace")
+
+    def refused_count(self):
+        status, text = self.metrics_text(f"Bearer {TOKEN}")
+        self.assertEqual(status, 200)
+        line = f'{REFUSALS}{{reason="metrics_token_refused"}} '
+        values = [ln[len(line):] for ln in text.splitlines() if ln.startswith(line)]
+        self.assertEqual(len(values), 1, text)
+        return int(float(values[0]))
+
+    def test_metrics_need_the_token_when_one_is_set(self):
+        self.serve(METRICS_TOKEN=TOKEN)
+        before = self.refused_count()
+        for header, message in ((None, "Authorization header is required"),
+                                ("Basic bWU6eW91", 'Authorization header must start with "Bearer "'),
+                                ("Bearer " + "x" * 40, "Invalid authorization token"),
+                                ("Bearer " + TOKEN[:-1], "Invalid authorization token")):
+            status, text = self.metrics_text(header)
+            self.assertEqual((status, json.loads(text)["message"]), (401, message), text)
+            self.assertNotIn(REFUSALS, text)
+        self.assertEqual(self.refused_count(), before + 4)
+
+    def test_metrics_stay_open_without_a_token(self):
+        self.serve()
+        status, text = self.metrics_text()
+        self.assertEqual(status, 200)
+        self.assertIn(REFUSALS, text)
