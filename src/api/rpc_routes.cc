@@ -127,12 +127,10 @@ void RespondJobRead(Ctx& ctx, const RestRespond& respond, const std::string& uui
       respond(StoreFailure(job.error(), "Failed to get job"));
       return;
     }
-    if (!*job) {
+    // Another customer's job answers exactly as a missing one: job ids are
+    // predictable, and a 403 would confirm that the job exists (issue 11).
+    if (!*job || (*job)->client_uuid != uuid) {
       respond(ErrorResponse(404, "Job not found"));
-      return;
-    }
-    if ((*job)->client_uuid != uuid) {
-      respond(ErrorResponse(403, kForbiddenJob));
       return;
     }
     then(**job);

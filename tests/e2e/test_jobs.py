@@ -219,11 +219,12 @@ class SyncAndAsyncJobs(JobsTestCase):
             self.assertEqual(dl.header("Content-Disposition"), f'attachment; filename="scrape_result_{job_id}.json"')
             self.assertEqual(await asyncio.to_thread(self.usage, key), 1)
 
-            # Another customer may not read it.
+            # Another customer may not read it, nor learn that it exists: the
+            # answer is a missing job's.
             other = await asyncio.to_thread(self.customer, "customer-2")
-            self.e1_error(await self.arpc("GET", f"job/id?id={job_id}", key=other), 403,
-                          "Access denied: Job does not belong to authenticated user")
-            self.e1_error(await self.arpc("GET", f"getFileContent?jobID={job_id}", key=other), 403)
+            self.e1_error(await self.arpc("GET", f"job/id?id={job_id}", key=other), 404, "Job not found")
+            self.e1_error(await self.arpc("GET", f"getFileContent?jobID={job_id}", key=other), 404, "Job not found")
+            self.e1_error(await self.arpc("GET", f"job/{job_id}/download", key=other), 404, "Job not found")
             self.e1_error(await self.arpc("GET", "job/id?id=job_1_1", key=key), 404, "Job not found")
             await node.close()
         self.scenario(go())

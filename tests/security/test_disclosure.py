@@ -1,11 +1,12 @@
 """Less disclosure (issue 11, item 7): /metrics can require a token
 (METRICS_TOKEN); without it the request is refused with 401, counted and
-logged, and shows nothing."""
+logged, and shows nothing. Another customer's job answers exactly as a
+missing one, so predictable ids reveal nothing."""
 
 import json
 
 from jobclient import http_call
-from secbase import REFUSALS, SecurityCase
+from secbase import REFUSALS, SecurityCase, add_job, register_customer, rpc
 
 TOKEN = "m" * 40
 
@@ -41,3 +42,17 @@ class Disclosure(SecurityCase):
         status, text = self.metrics_text()
         self.assertEqual(status, 200)
         self.assertIn(REFUSALS, text)
+
+    def test_another_customers_job_answers_as_a_missing_one(self):
+        self.serve()
+        owner = register_customer(self.port, "owner")
+        prober = register_customer(self.port, "prober")
+        job_id = add_job(self.port, owner)
+        missing = job_id[:-1] + ("1" if job_id[-1] != "1" else "2")
+        for path in ("job/id?id={}", "getFileContent?jobID={}", "job/{}/download"):
+            foreign = rpc(self.port, "GET", path.format(job_id), key=prober)
+            absent = rpc(self.port, "GET", path.format(missing), key=prober)
+            self.assertEqual((foreign.status, foreign.body), (404, absent.body), path)
+            self.assertEqual(json.loads(foreign.body)["message"], "Job not found")
+        # The owner still reads it.
+        self.assertEqual(rpc(self.port, "GET", f"job/id?id={job_id}", key=owner).status, 200)
