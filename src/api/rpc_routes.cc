@@ -181,20 +181,28 @@ void GetClientStatus(Ctx& ctx, RestCall& call) {
     call.respond(ErrorResponse(400, "Missing Client UUID"));
     return;
   }
-  ctx.deps.store.GetApiClient(*uuid, [respond = call.respond](Result<std::optional<store::ApiClient>> c) {
-    if (!c) {
-      respond(StoreFailure(c.error(), "Failed to get client status"));
-      return;
-    }
-    if (!*c) {
+  // Only the client's own key shows its usage; any other uuid answers as
+  // an unknown one (issue 11: usage was anyone's to read).
+  WithClient(ctx, call, [&ctx, asked = *uuid, respond = call.respond](const std::string& caller) {
+    if (caller != asked) {
       respond(ErrorResponse(404, "API key for Client UUID not found"));
       return;
     }
-    // The key itself is never shown again (D-1): only usage.
-    respond(SuccessResponse("Client status retrieved successfully", codec::JsonObjectWriter()
-                                                                   .Integer("totalUsage", (*c)->usage_count)
-                                                                   .Integer("usageLimit", (*c)->usage_limit)
-                                                                   .Finish()));
+    ctx.deps.store.GetApiClient(asked, [respond](Result<std::optional<store::ApiClient>> c) {
+      if (!c) {
+        respond(StoreFailure(c.error(), "Failed to get client status"));
+        return;
+      }
+      if (!*c) {
+        respond(ErrorResponse(404, "API key for Client UUID not found"));
+        return;
+      }
+      // The key itself is never shown again (D-1): only usage.
+      respond(SuccessResponse("Client status retrieved successfully", codec::JsonObjectWriter()
+                                                                     .Integer("totalUsage", (*c)->usage_count)
+                                                                     .Integer("usageLimit", (*c)->usage_limit)
+                                                                     .Finish()));
+    });
   });
 }
 
@@ -429,8 +437,8 @@ constexpr std::string_view kMarketplace = "the marketplace needs a product decis
 const R kRpcRoutes[] = {
     {{"R1", "GET", "/api/rpc/ping", RestAuth::kNone, "Liveness of the API."}, &Ping},
     {{"R2", "GET", "/api/rpc/status", RestAuth::kNone, "Job queue figures (no principals)."}, &Status},
-    {{"R3", "GET", "/api/rpc/getClientStatus", RestAuth::kNone,
-      "Usage and limit of an API client by uuid; never the key."},
+    {{"R3", "GET", "/api/rpc/getClientStatus", RestAuth::kApiKey,
+      "Usage and limit of the caller's own API client by uuid; never the key."},
      &GetClientStatus},
     {{"R4", "GET", "/api/rpc/getTotalUsage", RestAuth::kApiKey, "The caller's usage and limit."}, &GetTotalUsage},
     {{"R5", "GET", "/api/rpc/getUsageInDateRange", RestAuth::kApiKey,

@@ -142,13 +142,16 @@ class ApiKeys(JobsTestCase):
             self.e1_error(self.rpc("POST", "registerClient", body), 400,
                           "Missing or invalid client_id in request body")
 
-        status = self.rpc("GET", "getClientStatus?uuid=cust-keys")
+        status = self.rpc("GET", "getClientStatus?uuid=cust-keys", key=key)
         self.assertEqual(self.ok(status, "Client status retrieved successfully"),
                          {"totalUsage": 0, "usageLimit": 10000})
         self.assertNotIn(key.encode(), status.body)
         self.assertNotIn(b"clientAPI-Key", status.body)
-        self.e1_error(self.rpc("GET", "getClientStatus?uuid=nobody"), 404, "API key for Client UUID not found")
-        self.e1_error(self.rpc("GET", "getClientStatus"), 400, "Missing Client UUID")
+        # Only with the client's own key: another uuid answers as an unknown one.
+        self.e1_error(self.rpc("GET", "getClientStatus?uuid=nobody", key=key), 404,
+                      "API key for Client UUID not found")
+        self.assertEqual(self.rpc("GET", "getClientStatus?uuid=cust-keys").status, 401)
+        self.e1_error(self.rpc("GET", "getClientStatus", key=key), 400, "Missing Client UUID")
 
         for form in (f"Bearer {key}", key, f"ApiKey {key}"):
             data = self.ok(self.rpc("GET", "getTotalUsage", auth_header=form), "Total usage retrieved successfully")

@@ -56,3 +56,14 @@ class Disclosure(SecurityCase):
             self.assertEqual(json.loads(foreign.body)["message"], "Job not found")
         # The owner still reads it.
         self.assertEqual(rpc(self.port, "GET", f"job/id?id={job_id}", key=owner).status, 200)
+
+    def test_client_status_needs_the_clients_own_key(self):
+        self.serve()
+        register_customer(self.port, "owner")
+        prober = register_customer(self.port, "prober")
+        self.assertEqual(rpc(self.port, "GET", "getClientStatus?uuid=owner").status, 401)
+        foreign = rpc(self.port, "GET", "getClientStatus?uuid=owner", key=prober)
+        absent = rpc(self.port, "GET", "getClientStatus?uuid=nobody", key=prober)
+        self.assertEqual((foreign.status, foreign.body), (404, absent.body))
+        own = rpc(self.port, "GET", "getClientStatus?uuid=prober", key=prober)
+        self.assertEqual((own.status, json.loads(own.body)["data"]["usageLimit"]), (200, 10000))
