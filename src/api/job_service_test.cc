@@ -107,12 +107,15 @@ class JobServiceTest : public ::testing::Test {
   }
 
   // Issues a node's result; Settle() delivers its reply to replies_.
+  // The session is the node's one session (RecordingNodeSender names it).
   void IssueResult(const std::string& principal, const std::string& job_id, const char* content_json) {
-    v1::ScrapeResult result;
-    result.user_principal_id = principal;
-    result.job_id = job_id;
-    if (content_json) result.content = boost::json::parse(content_json);
-    jobs_->OnResult(principal, std::move(result), [this](std::string reply) { replies_.push_back(std::move(reply)); });
+    std::optional<boost::json::value> content;
+    if (content_json) content = boost::json::parse(content_json);
+    const std::string client_id = sender_.LeaseClientId(registry_.Find(principal));
+    const bool has_content = content.has_value();
+    jobs_->OnResult(principal, client_id, job_id, std::move(content), [this, job_id, has_content](ResultOutcome o) {
+      replies_.push_back(EncodeV1ResultReply(o, job_id, has_content, clock_.WallMs()));
+    });
   }
   // The reply to one result, issued and settled.
   std::string ReplyTo(const std::string& principal, const std::string& job_id, const char* content_json) {

@@ -7,6 +7,7 @@
 #include "auth/api_key.h"
 #include "codec/js_json.h"
 #include "jobs/result.h"
+#include "jobs/url_policy.h"
 #include "protocol/v1_decode.h"
 
 namespace sela::api::rpc {
@@ -48,6 +49,17 @@ bool CheckKindAndUrl(Ctx& ctx, RestCall& call, std::string_view kind, std::strin
   if (!IsHttpUrl(url, ctx.options.url_bytes_max)) {
     call.respond(ErrorResponse(400, "url must be an http or https URL of at most " +
                                   std::to_string(ctx.options.url_bytes_max) + " characters"));
+    return false;
+  }
+  // Nodes fetch from their owners' networks: no loopback, private,
+  // link-local or local-name targets (docs/JOB-URLS.md).
+  const Status allowed = jobs::CheckJobUrl(
+      url, jobs::UrlPolicy{.allow_private = ctx.options.allow_private_urls, .url_bytes_max = ctx.options.url_bytes_max});
+  if (!allowed.ok()) {
+    if (ctx.deps.events) {
+      ctx.deps.events->Refused(Refusal::kPrivateUrl, {{"url", url.substr(0, 256)}, {"why", allowed.message()}});
+    }
+    call.respond(ErrorResponse(400, allowed.message()));
     return false;
   }
   return true;

@@ -133,12 +133,10 @@ void RespondJobRead(Ctx& ctx, const RestRespond& respond, const std::string& uui
       respond(StoreFailure(job.error(), "Failed to get job"));
       return;
     }
-    if (!*job) {
+    // Another customer's job answers exactly as a missing one: job ids are
+    // predictable, and a 403 would confirm that the job exists (issue 11).
+    if (!*job || (*job)->client_uuid != uuid) {
       respond(ErrorResponse(404, "Job not found"));
-      return;
-    }
-    if ((*job)->client_uuid != uuid) {
-      respond(ErrorResponse(403, kForbiddenJob));
       return;
     }
     then(**job);
@@ -202,20 +200,28 @@ void GetClientStatus(Ctx& ctx, RestCall& call) {
     return;
   }
   if (!CheckUuid(ctx, call, *uuid)) return;
-  ctx.deps.store.GetApiClient(*uuid, [respond = call.respond](Result<std::optional<store::ApiClient>> c) {
-    if (!c) {
-      respond(StoreFailure(c.error(), "Failed to get client status"));
-      return;
-    }
-    if (!*c) {
+  // Only the client's own key shows its usage; any other uuid answers as
+  // an unknown one (issue 11: usage was anyone's to read).
+  WithClient(ctx, call, [&ctx, asked = *uuid, respond = call.respond](const std::string& caller) {
+    if (caller != asked) {
       respond(ErrorResponse(404, "API key for Client UUID not found"));
       return;
     }
-    // The key itself is never shown again (D-1): only usage.
-    respond(SuccessResponse("Client status retrieved successfully", codec::JsonObjectWriter()
-                                                                   .Integer("totalUsage", (*c)->usage_count)
-                                                                   .Integer("usageLimit", (*c)->usage_limit)
-                                                                   .Finish()));
+    ctx.deps.store.GetApiClient(asked, [respond](Result<std::optional<store::ApiClient>> c) {
+      if (!c) {
+        respond(StoreFailure(c.error(), "Failed to get client status"));
+        return;
+      }
+      if (!*c) {
+        respond(ErrorResponse(404, "API key for Client UUID not found"));
+        return;
+      }
+      // The key itself is never shown again (D-1): only usage.
+      respond(SuccessResponse("Client status retrieved successfully", codec::JsonObjectWriter()
+                                                                     .Integer("totalUsage", (*c)->usage_count)
+                                                                     .Integer("usageLimit", (*c)->usage_limit)
+                                                                     .Finish()));
+    });
   });
 }
 
@@ -450,8 +456,8 @@ constexpr std::string_view kMarketplace = "the marketplace needs a product decis
 const R kRpcRoutes[] = {
     {{"R1", "GET", "/api/rpc/ping", RestAuth::kNone, "Liveness of the API."}, &Ping},
     {{"R2", "GET", "/api/rpc/status", RestAuth::kNone, "Job queue figures (no principals)."}, &Status},
-    {{"R3", "GET", "/api/rpc/getClientStatus", RestAuth::kNone,
-      "Usage and limit of an API client by uuid; never the key."},
+    {{"R3", "GET", "/api/rpc/getClientStatus", RestAuth::kApiKey,
+      "Usage and limit of the caller's own API client by uuid; never the key."},
      &GetClientStatus},
     {{"R4", "GET", "/api/rpc/getTotalUsage", RestAuth::kApiKey, "The caller's usage and limit."}, &GetTotalUsage},
     {{"R5", "GET", "/api/rpc/getUsageInDateRange", RestAuth::kApiKey,
@@ -535,6 +541,7 @@ RpcRoutesOptions RpcRoutesOptions::FromConfig(const Config& config) {
   o.rest.admin_token = config.admin_token;
   o.usage_limit = static_cast<int64_t>(std::min<uint64_t>(config.usage_limit, INT64_MAX));
   o.scrape_timeout_max_ms = config.jobs.scrape_timeout_max_ms;
+  o.allow_private_urls = config.security.allow_private_urls;
   return o;
 }
 

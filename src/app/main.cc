@@ -1,5 +1,7 @@
 // sela-server: reads configuration, builds the objects in order, serves on
 // one port, drains on SIGTERM/SIGINT.
+#include <openssl/rand.h>
+
 #include <algorithm>
 #include <csignal>
 #include <ctime>
@@ -15,7 +17,9 @@
 #include "api/openapi.h"
 #include "api/ops_routes.h"
 #include "api/rpc_routes.h"
+#include "api/security_events.h"
 #include "api/ws_demux.h"
+#include "codec/hex.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/file_util.h"
@@ -34,6 +38,15 @@ namespace {
 uint64_t OsRandom() {
   std::random_device rd;
   return (uint64_t{rd()} << 32) ^ rd();
+}
+
+// Challenges, session ids and node-token secrets need unpredictable bytes.
+// A failing CSPRNG is not something to serve through.
+void CsprngBytes(std::span<uint8_t> out) {
+  if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1) {
+    spdlog::critical("the random source failed");
+    std::abort();
+  }
 }
 
 sela::Result<std::unique_ptr<sela::store::Store>> OpenStore(const sela::Config& config,
@@ -81,8 +94,13 @@ int main() {
   sela::nodes::RegistryOptions registry_options;
   registry_options.principal_hash_key = {OsRandom(), OsRandom()};
   sela::nodes::NodeRegistry registry(registry_options);
-  sela::api::NodeSessions sessions(sela::api::NodeSessionOptions::FromConfig(config->node), clock,
-                                   **store, registry, metrics);
+  sela::api::SecurityEvents events(metrics, clock);
+  sela::api::NodeSessionOptions session_options = sela::api::NodeSessionOptions::FromConfig(*config);
+  session_options.random = CsprngBytes;
+  if (!config->security.node_token_secret.empty()) {
+    session_options.node_token_secret = *sela::codec::HexDecode(config->security.node_token_secret);
+  }
+  sela::api::NodeSessions sessions(std::move(session_options), clock, **store, registry, metrics, events);
   sela::api::JobService jobs(sela::api::JobServiceOptions::FromConfig(*config), clock, **store, registry,
                              metrics);
   sessions.AttachJobs(&jobs);
@@ -99,11 +117,14 @@ int main() {
                              (*store)->Ping(std::move(done));
                            },
                            .admin_token = config->admin_token,
+                           .metrics_token = config->security.metrics_token,
+                           .events = &events,
                            .openapi_json = openapi,
                            .openapi_yaml = sela::api::JsonToYaml(openapi)});
   sela::api::AddNodeRoutes(router, sela::api::NodeRoutesDepsFor(clock, **store, registry, sessions),
                            sela::api::NodeRoutesOptions::FromConfig(*config));
-  sela::api::AddRpcRoutes(router, {.clock = clock, .store = **store, .registry = registry, .jobs = jobs},
+  sela::api::AddRpcRoutes(router,
+                          {.clock = clock, .store = **store, .registry = registry, .jobs = jobs, .events = &events},
                           sela::api::RpcRoutesOptions::FromConfig(*config));
   if (auto st = sela::api::CheckRoutesDocumented(router, api_groups); !st.ok()) {
     spdlog::critical("{}", st.ToString());
@@ -149,7 +170,10 @@ int main() {
     }
   }
   loop.RunEvery(sela::Millis(config->node.uptime_checkpoint_ms), [&] { sessions.CheckpointUptime(); });
-  loop.RunEvery(sela::Millis(250), [&] { jobs.Tick(); });
+  loop.RunEvery(sela::Millis(250), [&] {
+    jobs.Tick();
+    sessions.Tick();
+  });
   // The feed's own cost (sample, render, send to every viewer) in thread CPU
   // time, so that "under 1% of a core" can be read off /metrics.
   sela::Counter& feed_cpu = metrics.GetCounter("sela_admin_feed_cpu_nanoseconds_total",
@@ -170,8 +194,10 @@ int main() {
       return;
     }
     spdlog::info("signal {}: draining {} connections", signal, server.open_connections());
-    // Leases held here go back to pending for the next process.
+    // Leases held here go back to pending for the next process; v2 nodes
+    // hear why before the close.
     jobs.Drain();
+    sessions.Drain("the server is restarting");
     server.Drain(sela::net::close_code::kServiceRestart, "Server restarting", [&] {
       spdlog::info("drained; exiting");
       loop.Stop();

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <initializer_list>
 #include <limits>
 #include <string_view>
 #include <system_error>
@@ -207,6 +208,50 @@ class Reader {
     if (status_.ok()) status_ = InvalidArgument(std::move(message));
   }
 
+  // "<burst>:<per_minute>" or "off".
+  void Rate(std::string_view name, RateSpec& out) {
+    const std::string* value = Find(name);
+    if (value == nullptr) return;
+    if (EqualsIgnoreCase(*value, "off")) {
+      out.enabled = false;
+      return;
+    }
+    const size_t colon = value->find(':');
+    uint64_t burst = 0;
+    uint64_t per_minute = 0;
+    const char* begin = value->data();
+    const char* mid = colon == std::string::npos ? nullptr : begin + colon;
+    const char* end = begin + value->size();
+    bool ok = mid != nullptr;
+    if (ok) {
+      const auto a = std::from_chars(begin, mid, burst);
+      const auto b = std::from_chars(mid + 1, end, per_minute);
+      ok = a.ec == std::errc() && a.ptr == mid && b.ec == std::errc() && b.ptr == end && burst >= 1 &&
+           burst <= kU32Max && per_minute <= kU32Max;
+    }
+    if (!ok) {
+      Fail(std::string(name) + ": expected <burst>:<per_minute> (burst >= 1) or off, got " + Quoted(*value));
+      return;
+    }
+    out = RateSpec{static_cast<uint32_t>(burst), static_cast<uint32_t>(per_minute), true};
+  }
+
+  // One of `choices` (case-insensitive); returns its index in `out`.
+  void Choice(std::string_view name, std::initializer_list<std::string_view> choices, size_t& out) {
+    const std::string* value = Find(name);
+    if (value == nullptr) return;
+    size_t i = 0;
+    std::string list;
+    for (std::string_view c : choices) {
+      if (EqualsIgnoreCase(*value, c)) {
+        out = i;
+        return;
+      }
+      list += (i++ == 0 ? "" : ", ") + std::string(c);
+    }
+    Fail(std::string(name) + ": expected one of " + list + ", got " + Quoted(*value));
+  }
+
  private:
   const EnvMap& vars_;
   Status status_;
@@ -282,6 +327,38 @@ void ReadJobs(Reader& r, JobConfig& jobs) {
   r.Bool("JOB_PUSH", jobs.push);
   r.Unsigned("JOB_OPEN_MAX", jobs.open_jobs_max, 1, kU32Max);
   r.Unsigned("SCRAPE_TIMEOUT_MAX_MS", jobs.scrape_timeout_max_ms, 1000, kU32Max);
+}
+
+void ReadSecurity(Reader& r, SecurityConfig& sec) {
+  size_t node_auth = static_cast<size_t>(sec.node_auth);
+  r.Choice("NODE_AUTH", {"compat", "signed"}, node_auth);
+  sec.node_auth = static_cast<SecurityConfig::NodeAuth>(node_auth);
+  r.Unsigned("MAX_SESSIONS_PER_PRINCIPAL", sec.max_sessions_per_principal, 1, 65'535);
+  r.Unsigned("V2_RESUME_WINDOW_MS", sec.resume_window_ms, 0, 3'600'000);
+  r.Unsigned("V2_CHALLENGE_TTL_MS", sec.challenge_ttl_ms, 100, 300'000);
+  r.Unsigned("NODE_TOKEN_TTL_MS", sec.node_token_ttl_ms, 1000, 86'400'000);
+  r.String("NODE_TOKEN_SECRET", sec.node_token_secret);
+  if (!sec.node_token_secret.empty() &&
+      (sec.node_token_secret.size() < 64 || sec.node_token_secret.size() % 2 != 0 ||
+       sec.node_token_secret.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)) {
+    // The value is a secret: not echoed.
+    r.Fail("NODE_TOKEN_SECRET: expected at least 64 hex digits (32 bytes)");
+  }
+  r.Bool("ALLOW_PRIVATE_URLS", sec.allow_private_urls);
+  size_t register_client = static_cast<size_t>(sec.register_client);
+  r.Choice("REGISTER_CLIENT", {"open", "admin"}, register_client);
+  sec.register_client = static_cast<SecurityConfig::RegisterClient>(register_client);
+  r.String("METRICS_TOKEN", sec.metrics_token);
+  r.Unsigned("JOB_MAX_AGE_MS", sec.job_max_age_ms, 1000, kU64Max / 2);
+  r.Unsigned("NODE_RECORD_TTL_MS", sec.node_record_ttl_ms, 60'000, kU64Max / 2);
+  r.Unsigned("SPEED_REPORT_INTERVAL_MS", sec.speed_report_interval_ms, 0, kU32Max);
+  r.Unsigned("SPEED_CLAIM_MAX_MBPS", sec.speed_claim_max_mbps, 1, 100'000);
+  r.Unsigned("NEW_NODE_SLOTS", sec.new_node_slots, 0, 65'535);
+  r.Rate("RATE_NODE_REGISTRATIONS_PER_SOURCE", sec.registrations_per_source);
+  r.Rate("RATE_NODE_MESSAGES_PER_CONNECTION", sec.messages_per_connection);
+  r.Rate("RATE_REST_PER_SOURCE", sec.rest_per_source);
+  r.Rate("RATE_REST_PER_KEY", sec.rest_per_key);
+  r.Rate("RATE_REGISTER_CLIENT_PER_SOURCE", sec.register_client_per_source);
 }
 
 void ReadRest(Reader& r, Config& config) {
@@ -399,6 +476,7 @@ Result<Config> LoadConfig(const EnvMap& vars) {
   ReadNet(reader, config.net);
   ReadNode(reader, config.node);
   ReadJobs(reader, config.jobs);
+  ReadSecurity(reader, config.security);
   ReadRest(reader, config);
   if (!reader.status().ok()) return Err(reader.status());
   return config;

@@ -1,6 +1,10 @@
 // HTTP/1.1 on a connection: parse with Beast's parser, route, answer, and
 // upgrade to WebSocket. One request is handled at a time; pipelined bytes
 // wait in the connection's input buffer until the response is written.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <ctime>
 #include <spdlog/spdlog.h>
 
@@ -124,8 +128,31 @@ bool ServerImpl::HttpAdmitBody(uint32_t idx) {
   return true;
 }
 
+// The peer address of a connection, for the layers above (per-source
+// limits). One getpeername per request: cheaper than a copy of the address
+// in every Connection, whose size is the per-connection budget.
+std::string PeerAddress(int fd) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof(addr);
+  if (fd < 0 || ::getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return {};
+  char text[INET6_ADDRSTRLEN] = {};
+  if (addr.ss_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(&addr);
+    return inet_ntop(AF_INET, &in->sin_addr, text, sizeof(text)) ? text : "";
+  }
+  if (addr.ss_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr);
+    if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+      return inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], text, sizeof(text)) ? text : "";
+    }
+    return inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof(text)) ? text : "";
+  }
+  return {};
+}
+
 void ServerImpl::HttpHandleRequest(uint32_t idx, HttpRequest& req) {
   Connection& c = slot(idx);
+  req.peer = PeerAddress(c.fd);
   HttpState& h = *c.http;
   h.keep_alive = req.keep_alive && !draining_;
   h.head = req.method == "HEAD";

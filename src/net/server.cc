@@ -463,6 +463,7 @@ Server::~Server() = default;
 Status Server::Listen() { return impl_->Listen(); }
 uint16_t Server::port() const { return impl_->port(); }
 bool Server::Send(ConnId id, std::string_view payload, bool text) { return impl_->Send(id, payload, text); }
+bool Server::Ping(ConnId id, std::string_view payload) { return impl_->Ping(id, payload); }
 void Server::Close(ConnId id, uint16_t code, std::string_view reason) { impl_->Close(id, code, reason); }
 void Server::SetDeadline(ConnId id, MonoTime deadline) { impl_->SetDeadline(id, deadline); }
 void Server::ClearDeadline(ConnId id) { impl_->ClearDeadline(id); }

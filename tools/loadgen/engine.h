@@ -35,6 +35,7 @@
 #include "poller.h"
 #include "v1_messages.h"
 #include "worker_report.h"
+#include "v2_messages.h"
 #include "ws_frame.h"
 #include "xorshift.h"
 
@@ -55,6 +56,7 @@ struct EngineConfig {
   // Registrations wait until every connection of the wave is upgraded (or
   // given up on), then all go at once.
   bool register_after_upgrades = false;
+  bool v2 = false;  // Node protocol v2 (v2_messages.h); SetV2Identities first.
   double connect_rate_per_s = 5000;  // 0 means unlimited (see kConnectsInFlightMax).
   int64_t connect_timeout_ns = 10'000'000'000;
   int64_t heartbeat_interval_ns = 0;  // 0 disables HEARTBEATs.
@@ -89,6 +91,8 @@ class Engine {
   // `principals[i]` names connection i. `report` receives counters that are
   // not per phase (errors, heartbeats, drops, closes).
   Engine(EngineConfig config, std::vector<std::string> principals, WorkerReport& report);
+  // v2: the key of each connection (same order as the principals).
+  void SetV2Identities(std::vector<V2Identity> identities) { v2_ids_ = std::move(identities); }
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -206,6 +210,7 @@ class Engine {
   bool OnDataFrame(uint32_t id, const DecodedFrame& frame, std::string_view payload);
   void OnMessage(uint32_t id, Opcode opcode, std::string_view payload);
   void OnServerClose(uint32_t id, std::string_view payload);
+  void OnV2Message(uint32_t id, std::string_view payload);
   void OnPong(uint32_t id, std::string_view payload);
   void OnPingReply(uint32_t id, bool ok);
   void RecordRoundTrip(uint32_t id, int64_t sent_ns, bool ok);
@@ -226,6 +231,7 @@ class Engine {
 
   EngineConfig config_;
   std::vector<std::string> principals_;
+  std::vector<V2Identity> v2_ids_;
   WorkerReport& report_;
   Xorshift64 rng_;
   Poller poller_;

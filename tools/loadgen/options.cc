@@ -52,6 +52,7 @@ std::vector<OptionSpec> Specs(Options& o) {
       {"--duration", DoubleField{&o.duration_s, 0, kSecondsMax}},
       {"--raw", &o.raw},
       {"--register-after-upgrades", &o.register_after_upgrades},
+      {"--protocol", IntField{&o.protocol, 1, 2}},
       {"--heartbeat-s", DoubleField{&o.heartbeat_s, 0, kSecondsMax}},
       {"--inflight", IntField{&o.inflight, 1, kInflightMax}},
       {"--rounds", IntField{&o.rounds, 1, kRoundsMax}},
@@ -171,6 +172,9 @@ std::expected<void, std::string> Validate(const Options& o) {
   if (o.scenario == Scenario::kJobs && o.raw) {
     return std::unexpected("jobs needs registered nodes; --raw does not apply");
   }
+  if (o.protocol == 2 && o.scenario == Scenario::kJobs) {
+    return std::unexpected("--protocol 2 serves hold, ping and storm; jobs speaks protocol 1");
+  }
   return {};
 }
 
@@ -266,6 +270,8 @@ options (default):
   --register-after-upgrades
                           upgrade every connection of a worker first, then
                           send all their registrations at once
+  --protocol N            1 (legacy, default) or 2 (signed: Ed25519 keys, sela.v2;
+                          hold, ping and storm)
   --server-pid PID        sample the server's /proc CPU and RSS
   --settle-s S            idle time before the after-connect sample (2)
   --max-runtime-s S       hard deadline; exceeding it exits non-zero (600)

@@ -51,6 +51,7 @@ struct Options {
   // Upgrade every connection first, then send every registration at once
   // (per worker process), instead of registering each as it is upgraded.
   bool register_after_upgrades = false;
+  int64_t protocol = 1;  // 1: the legacy protocol; 2: signed sessions (sela.v2).
   int64_t server_pid = 0;  // 0 means no server measurement.
   double settle_s = 2;
   double max_runtime_s = 600;

@@ -132,7 +132,17 @@ void SqliteStore::RegisterNode(const std::string& principal, const std::string& 
   writer_->Submit(MakeOp<NodeRecord>(
       "RegisterNode",
       [principal, client_id, now_ms](Operations& ops) {
-        return ops.RegisterNode(principal, client_id, now_ms);
+        return ops.RegisterNode(principal, client_id, now_ms, false);
+      },
+      std::move(done)));
+}
+
+void SqliteStore::RegisterSignedNode(const std::string& principal, const std::string& client_id,
+                                     int64_t now_ms, Callback<NodeRecord> done) {
+  writer_->Submit(MakeOp<NodeRecord>(
+      "RegisterSignedNode",
+      [principal, client_id, now_ms](Operations& ops) {
+        return ops.RegisterNode(principal, client_id, now_ms, true);
       },
       std::move(done)));
 }
@@ -191,6 +201,22 @@ void SqliteStore::GetNode(const std::string& principal, Callback<std::optional<N
 void SqliteStore::ListNodes(bool only_active, Callback<std::vector<NodeRecord>> done) {
   writer_->Submit(MakeOp<std::vector<NodeRecord>>(
       "ListNodes", [only_active](Operations& ops) { return ops.ListNodes(only_active); },
+      std::move(done)));
+}
+
+void SqliteStore::ListNodesPage(int64_t after_numeric_id, uint32_t limit, Callback<std::vector<NodeRecord>> done) {
+  writer_->Submit(MakeOp<std::vector<NodeRecord>>(
+      "ListNodesPage",
+      [after_numeric_id, limit](Operations& ops) { return ops.ListNodesPage(after_numeric_id, limit); },
+      std::move(done)));
+}
+
+void SqliteStore::ExpireNodeRecords(int64_t disconnected_before_ms, uint32_t limit, Callback<uint32_t> done) {
+  writer_->Submit(MakeOp<uint32_t>(
+      "ExpireNodeRecords",
+      [disconnected_before_ms, limit](Operations& ops) {
+        return ops.ExpireNodeRecords(disconnected_before_ms, limit);
+      },
       std::move(done)));
 }
 

@@ -121,6 +121,8 @@ class SqliteStore final : public Store {
   void ReserveSessionIds(uint64_t count, Callback<uint64_t> done) override;
   void RegisterNode(const std::string& principal, const std::string& client_id, int64_t now_ms,
                     Callback<NodeRecord> done) override;
+  void RegisterSignedNode(const std::string& principal, const std::string& client_id, int64_t now_ms,
+                          Callback<NodeRecord> done) override;
   void MarkNodeDisconnected(const std::string& principal, int64_t now_ms, Done done) override;
   void UpdateNodeMetrics(const std::string& principal, const NodeMetricsUpdate& update,
                          int64_t now_ms, Done done) override;
@@ -131,6 +133,8 @@ class SqliteStore final : public Store {
   void AddUptime(std::vector<UptimeDelta> deltas, int64_t now_ms, Done done) override;
   void GetNode(const std::string& principal, Callback<std::optional<NodeRecord>> done) override;
   void ListNodes(bool only_active, Callback<std::vector<NodeRecord>> done) override;
+  void ListNodesPage(int64_t after_numeric_id, uint32_t limit, Callback<std::vector<NodeRecord>> done) override;
+  void ExpireNodeRecords(int64_t disconnected_before_ms, uint32_t limit, Callback<uint32_t> done) override;
   void GetUptimeDays(const std::string& principal, const std::string& from_day,
                      const std::string& to_day, Callback<std::vector<UptimeDay>> done) override;
   void GetTotalUptimeMs(const std::string& principal, Callback<int64_t> done) override;
