@@ -154,7 +154,7 @@ void NodeSessions::OnWsOpen(net::ConnId id, const net::HttpRequest& request) {
   const std::string source = SourceKey(request.peer);
   if (net::HeaderHasToken(request.Header("Sec-WebSocket-Protocol"), v2::kSubprotocol)) {
     events::NodeConnected(id, request.path, {});
-    SetTexts(s, source, std::nullopt);
+    SetTexts(s, source, std::nullopt, Named::kNone);
     OpenV2(s, id, now_ms);
     return;
   }
@@ -170,7 +170,8 @@ void NodeSessions::OnWsOpen(net::ConnId id, const net::HttpRequest& request) {
   const std::optional<std::string> principal =
       v1::PrincipalFromConnection({request.Header("Authorization"), auth_query, principal_query});
   events::NodeConnected(id, request.path, principal ? *principal : std::string_view());
-  SetTexts(s, source, principal);
+  SetTexts(s, source, principal ? std::optional<std::string_view>(*principal) : std::nullopt,
+           principal ? Named::kConnection : Named::kNone);
   server_->SetDeadline(id, clock_.Now() + options_.registration_timeout);
 }
 

@@ -182,9 +182,17 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
   // The source (SourceKey) and the principal named at the upgrade of a
   // session that has not registered yet, kept in one arena (texts_) so that
   // a burst of upgrades allocates nothing per connection.
-  void SetTexts(Session& s, std::string_view source, const std::optional<std::string>& principal);
+  // kFrame: the first frame's principal, kept while its registration is in
+  // flight, so that no store callback holds strings (a burst of
+  // registrations then allocates nothing per node that outlives it).
+  enum class Named : uint8_t { kNone, kConnection, kFrame };
+  void SetTexts(Session& s, std::string_view source, std::optional<std::string_view> principal, Named named);
   std::string SourceOf(const Session& s) const;
   std::optional<std::string> ConnectionPrincipalOf(const Session& s) const;
+  // The principal named at the upgrade or by the registration in flight.
+  std::string PrincipalOf(const Session& s) const;
+  // After a failed registration: a first frame's principal is forgotten.
+  void ForgetFramePrincipal(Session& s);
   void DropTexts(Session& s);
   Pending* PendingOf(const Session& s);
   Pending& EnsurePending(const Session& s);
@@ -221,8 +229,8 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
 
   // ---- v1 (node_sessions_v1.cc) ----
   void HandleRegistration(Session& s, std::string_view payload);
-  void CompleteRegistration(net::ConnId id, const std::string& principal, const std::string& client_id,
-                            uint64_t session_id, Result<store::NodeRecord> record);
+  void RegisterWithStore(net::ConnId id, Result<uint64_t> session_id);
+  void CompleteRegistration(net::ConnId id, uint64_t session_id, Result<store::NodeRecord> record);
   void HandleMessage(Session& s, std::string_view payload);
   void HandleV1Result(Session& s, protocol::v1::ScrapeResult result, std::string_view principal);
   void ReplyAfterStore(net::ConnId id, std::string reply, Status status);

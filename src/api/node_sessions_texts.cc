@@ -25,7 +25,7 @@ uint32_t SizeAt(std::string_view head) {
 // The stored form's parts, read in place.
 struct Texts {
   std::string_view source;
-  bool named = false;
+  uint8_t named = 0;  // NodeSessions::Named
   std::string_view principal;
   uint32_t bytes = 0;  // Of the whole stored form.
 };
@@ -35,7 +35,7 @@ Texts Read(const nodes::TextArena& arena, nodes::TextArena::Ref ref) {
   const uint32_t source_bytes = SizeAt(arena.Get(ref, 2));
   const std::string_view head = arena.Get(ref, 2 + source_bytes + 3);
   t.source = head.substr(2, source_bytes);
-  t.named = head[2 + source_bytes] != 0;
+  t.named = static_cast<uint8_t>(head[2 + source_bytes]);
   const uint32_t principal_bytes = SizeAt(head.substr(3 + source_bytes));
   t.bytes = 5 + source_bytes + principal_bytes;
   t.principal = arena.Get(ref, t.bytes).substr(5 + source_bytes);
@@ -44,18 +44,18 @@ Texts Read(const nodes::TextArena& arena, nodes::TextArena::Ref ref) {
 
 }  // namespace
 
-void NodeSessions::SetTexts(Session& s, std::string_view source, const std::optional<std::string>& principal) {
-  DropTexts(s);
+void NodeSessions::SetTexts(Session& s, std::string_view source, std::optional<std::string_view> principal,
+                            Named named) {
   // A principal longer than allowed is refused with the same message
   // whatever follows, so only one byte past the limit is kept.
-  const std::string_view named =
-      principal ? std::string_view(*principal).substr(0, options_.decode.principal_id_bytes_max + 1)
-                : std::string_view();
+  const std::string_view text =
+      principal ? principal->substr(0, options_.decode.principal_id_bytes_max + 1) : std::string_view();
   std::string stored;
-  stored.reserve(5 + source.size() + named.size());
+  stored.reserve(5 + source.size() + text.size());
   AppendSized(stored, source.substr(0, 255));
-  stored.push_back(principal ? 1 : 0);
-  AppendSized(stored, named);
+  stored.push_back(static_cast<char>(principal ? named : Named::kNone));
+  AppendSized(stored, text);
+  DropTexts(s);  // After the copy: source and principal may be views of it.
   const nodes::TextArena::Ref ref = texts_.Add(stored);
   if (ref == nodes::TextArena::kNoRef) return;  // Arena full: as if unknown.
   s.node = ref;
@@ -70,8 +70,21 @@ std::string NodeSessions::SourceOf(const Session& s) const {
 std::optional<std::string> NodeSessions::ConnectionPrincipalOf(const Session& s) const {
   if (!s.has_texts) return std::nullopt;
   const Texts t = Read(texts_, s.node);
-  if (!t.named) return std::nullopt;
+  if (t.named != static_cast<uint8_t>(Named::kConnection)) return std::nullopt;
   return std::string(t.principal);
+}
+
+std::string NodeSessions::PrincipalOf(const Session& s) const {
+  if (!s.has_texts) return {};
+  const Texts t = Read(texts_, s.node);
+  return t.named == static_cast<uint8_t>(Named::kNone) ? std::string() : std::string(t.principal);
+}
+
+void NodeSessions::ForgetFramePrincipal(Session& s) {
+  if (!s.has_texts) return;
+  const Texts t = Read(texts_, s.node);
+  if (t.named != static_cast<uint8_t>(Named::kFrame)) return;
+  SetTexts(s, std::string(t.source), std::nullopt, Named::kNone);
 }
 
 void NodeSessions::DropTexts(Session& s) {
@@ -87,7 +100,7 @@ void NodeSessions::DropTexts(Session& s) {
     const Texts t = Read(texts_, other.node);
     std::string stored;
     AppendSized(stored, t.source);
-    stored.push_back(t.named ? 1 : 0);
+    stored.push_back(static_cast<char>(t.named));
     AppendSized(stored, t.principal);
     other.node = fresh.Add(stored);
   }
