@@ -17,4 +17,14 @@ std::string_view JobStateName(JobState state) {
   return "unknown";
 }
 
+std::string_view FileStateName(FileState state) {
+  switch (state) {
+    case FileState::kUploading:
+      return "uploading";
+    case FileState::kComplete:
+      return "complete";
+  }
+  return "unknown";
+}
+
 }  // namespace sela::store

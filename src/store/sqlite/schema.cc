@@ -203,6 +203,73 @@ CREATE INDEX jobs_usage ON jobs (client_uuid, created_ms, usage_charged, usage_r
   WHERE usage_charged = 1 AND usage_refunded = 0;
 CREATE INDEX jobs_open_by_client ON jobs (client_uuid, seq) WHERE state IN ('pending', 'ongoing');
 )sql",
+    // v5: uploaded files and the results marketplace. A file's bytes live on
+    // disk (files module); its row says who owns it, which chunks arrived
+    // and which job's result it became. file_usage holds each owner's open
+    // uploads and declared bytes, so that quotas are checked without a scan.
+    // A job is listed only when its customer chose so; the partial index
+    // holds only completed listed jobs, so unlisted jobs cost it nothing.
+    // The ALTERs add columns with defaults: no row is rewritten.
+    R"sql(
+ALTER TABLE api_clients ADD COLUMN list_by_default INTEGER NOT NULL DEFAULT 0
+  CHECK (list_by_default IN (0, 1));
+ALTER TABLE jobs ADD COLUMN result_file_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN listed INTEGER NOT NULL DEFAULT 0 CHECK (listed IN (0, 1));
+CREATE INDEX jobs_market ON jobs (complete_ms, job_id) WHERE listed = 1 AND state = 'completed';
+
+CREATE TABLE files (
+  seq INTEGER PRIMARY KEY,
+  file_id TEXT NOT NULL UNIQUE,
+  owner TEXT NOT NULL,
+  job_id TEXT REFERENCES jobs (job_id),
+  name TEXT NOT NULL,
+  content_type TEXT NOT NULL,
+  size INTEGER NOT NULL CHECK (size >= 0),
+  chunk_bytes INTEGER NOT NULL CHECK (chunk_bytes >= 0),
+  declared_sha256 TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state = 'uploading' OR state = 'complete'),
+  sha256 TEXT NOT NULL,
+  received_bytes INTEGER NOT NULL CHECK (received_bytes >= 0 AND received_bytes <= size),
+  chunks INTEGER NOT NULL CHECK (chunks BETWEEN 0 AND 4294967295),
+  created_ms INTEGER NOT NULL CHECK (created_ms >= 0),
+  updated_ms INTEGER NOT NULL CHECK (updated_ms >= 0),
+  expires_ms INTEGER NOT NULL CHECK (expires_ms >= 0),
+  result_of TEXT NOT NULL DEFAULT ''
+) STRICT;
+CREATE INDEX files_by_owner ON files (owner, seq);
+CREATE INDEX files_by_job ON files (job_id, seq) WHERE job_id IS NOT NULL;
+CREATE INDEX files_by_sha256 ON files (sha256) WHERE state = 'complete';
+CREATE INDEX files_uploading ON files (expires_ms) WHERE state = 'uploading';
+
+CREATE TABLE file_chunks (
+  file_id TEXT NOT NULL REFERENCES files (file_id) ON DELETE CASCADE,
+  idx INTEGER NOT NULL CHECK (idx BETWEEN 0 AND 4294967295),
+  offset INTEGER NOT NULL CHECK (offset >= 0),
+  bytes INTEGER NOT NULL CHECK (bytes >= 1),
+  sha256 TEXT NOT NULL CHECK (length(sha256) = 64),
+  PRIMARY KEY (file_id, idx)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE file_usage (
+  owner TEXT PRIMARY KEY NOT NULL,
+  uploads INTEGER NOT NULL CHECK (uploads >= 0),
+  bytes INTEGER NOT NULL CHECK (bytes >= 0)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE market_counters (
+  job_id TEXT PRIMARY KEY NOT NULL REFERENCES jobs (job_id),
+  views INTEGER NOT NULL CHECK (views >= 0),
+  downloads INTEGER NOT NULL CHECK (downloads >= 0)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE purchases (
+  client_uuid TEXT NOT NULL REFERENCES api_clients (uuid),
+  job_id TEXT NOT NULL REFERENCES jobs (job_id),
+  price_cents INTEGER NOT NULL CHECK (price_cents >= 0),
+  purchased_ms INTEGER NOT NULL CHECK (purchased_ms >= 0),
+  PRIMARY KEY (client_uuid, job_id)
+) STRICT, WITHOUT ROWID;
+)sql",
 };
 
 constexpr std::span<const char* const> Migrations() { return kMigrations; }

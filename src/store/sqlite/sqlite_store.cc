@@ -7,12 +7,13 @@
 
 #include "store/sqlite/batch_writer.h"
 #include "store/sqlite/database.h"
+#include "store/sqlite/make_op.h"
 #include "store/sqlite/schema.h"
 
 namespace sela::store {
 namespace {
 
-using sqlite::Operation;
+using sqlite::MakeOp;
 using sqlite::Operations;
 
 Status CheckOptions(const SqliteOptions& options, const PostFn& post) {
@@ -76,18 +77,6 @@ sqlite::CheckpointPolicy::Limits CheckpointLimits(uint32_t wal_checkpoint_pages)
 
 Status NamePath(const Status& status, const std::string& path) {
   return Status(status.code(), "store " + path + ": " + status.message());
-}
-
-template <typename T>
-std::unique_ptr<sqlite::PendingOp> MakeOp(const char* name,
-                                          std::function<Result<T>(Operations&)> body,
-                                          Store::Callback<T> done) {
-  return std::make_unique<Operation<Result<T>>>(name, std::move(body), std::move(done));
-}
-
-std::unique_ptr<sqlite::PendingOp> MakeOp(const char* name, std::function<Status(Operations&)> body,
-                                          Store::Done done) {
-  return std::make_unique<Operation<Status>>(name, std::move(body), std::move(done));
 }
 
 }  // namespace
