@@ -32,7 +32,7 @@ void ServerImpl::HttpFeed(uint32_t idx, const uint8_t* data, size_t size) {
   Connection& c = slot(idx);
   if (!c.http) c.http = std::make_unique<HttpState>();
   c.http->inbuf.append(reinterpret_cast<const char*>(data), size);
-  if (c.http->response_pending) {
+  if (c.http->response_pending || out_streams_.contains(idx)) {
     if (c.http->inbuf.size() > kPipelineBufferBytes) c.flags |= conn_flag::kReadPaused;
     return;
   }
@@ -44,40 +44,74 @@ void ServerImpl::HttpParse(uint32_t idx) {
   if (c.flags & conn_flag::kInFeed) return;
   c.flags |= conn_flag::kInFeed;
   const HttpRequestParser::Limits limits{config_.http_header_bytes_max, config_.http_body_bytes_max};
-  while (c.state == ConnState::kHttp && c.http && !c.http->response_pending &&
-         !c.http->inbuf.empty()) {
+  while (c.state == ConnState::kHttp && c.http && !c.http->response_pending && !out_streams_.contains(idx) &&
+         (!c.http->inbuf.empty() || (c.http->parser.header_done() && !c.http->parser.streaming()))) {
     HttpState& h = *c.http;
+    if (h.parser.streaming()) {
+      if (h.sink_paused || h.inbuf.empty()) break;
+      FeedSink(idx);
+      continue;
+    }
     if (!h.parser.in_progress()) {
       h.started = clock_.Now();
       wheel_.Schedule(idx, h.started + Millis(config_.http_header_timeout_ms));
     }
-    const bool header_was_done = h.parser.header_done();
-    HttpRequest request;
     HttpRequestParser::Error error;
-    const auto outcome = h.parser.Parse(h.inbuf, limits, &request, &error);
+    const auto outcome = h.parser.Parse(h.inbuf, limits, &h.request, &error);
     if (outcome == HttpRequestParser::Outcome::kError) {
       HttpError(idx, error.status, error.message, error.reason);
       break;
     }
-    if (outcome == HttpRequestParser::Outcome::kNeedMore) {
-      if (!header_was_done && h.parser.header_done()) {
-        wheel_.Schedule(idx, h.started + Millis(config_.http_request_timeout_ms));
-      }
-      break;
+    if (outcome == HttpRequestParser::Outcome::kNeedMore) break;
+    if (outcome == HttpRequestParser::Outcome::kHeader) {
+      wheel_.Schedule(idx, h.started + Millis(config_.http_request_timeout_ms));
+      if (!HttpOnHeader(idx)) break;
+      continue;
     }
+    HttpRequest request = std::move(h.request);
+    h.request = HttpRequest();
     HttpHandleRequest(idx, request);
   }
   c.flags &= ~conn_flag::kInFeed;
-  if (c.state != ConnState::kHttp || !c.http || c.http->response_pending) return;
+  if (c.state != ConnState::kHttp || !c.http || c.http->response_pending || out_streams_.contains(idx)) return;
   if (c.http->inbuf.empty() && !c.http->parser.in_progress()) {
     // Idle keep-alive connection: hold no buffers.
     c.http.reset();
     wheel_.Schedule(idx, clock_.Now() + Millis(config_.http_idle_timeout_ms));
   }
-  if (c.flags & conn_flag::kReadPaused) {
+  if ((c.flags & conn_flag::kReadPaused) && !(c.http && c.http->sink_paused)) {
     c.flags &= ~conn_flag::kReadPaused;
     if (c.flags & conn_flag::kMaybeReadable) PostRead(idx);
   }
+}
+
+bool ServerImpl::HttpOnHeader(uint32_t idx) {
+  Connection& c = slot(idx);
+  HttpState& h = *c.http;
+  HttpRequest& req = h.request;
+  h.matched = nullptr;
+  if (req.method != "OPTIONS" && !IsWebSocketUpgrade(req)) h.matched = router_.Find(req).route;
+  const RouteOptions* options = h.matched ? &h.matched->options : nullptr;
+  if (options && options->body_sink && h.parser.HasLengthBody()) {
+    const ConnId id = MakeId(idx, c.generation);
+    h.route = &h.matched->pattern;
+    h.keep_alive = req.keep_alive && !draining_;
+    h.head = false;
+    std::unique_ptr<BodySink> sink = options->body_sink(req, BodyStream(this, id));
+    if (c.state != ConnState::kHttp || !c.http || c.http->response_pending) return false;  // Refused.
+    if (sink) {
+      h.parser.StreamBody();
+      h.sink = std::move(sink);
+      return true;
+    }
+  }
+  const uint64_t limit = options && options->body_bytes_max ? options->body_bytes_max : config_.http_body_bytes_max;
+  HttpRequestParser::Error error;
+  if (!h.parser.SetBodyLimit(limit, &error)) {
+    HttpError(idx, error.status, error.message, error.reason);
+    return false;
+  }
+  return true;
 }
 
 void ServerImpl::HttpHandleRequest(uint32_t idx, HttpRequest& req) {
@@ -98,15 +132,15 @@ void ServerImpl::HttpHandleRequest(uint32_t idx, HttpRequest& req) {
     SendHttpResponse(id, HttpResponse::Text(200, "OK"));
     return;
   }
-  Router::Match match = router_.Find(req);
-  if (!match.route) {
+  const Route* route = h.matched;
+  if (!route) {
     h.route = &kUnmatchedRoute;
     SendHttpResponse(id, HttpResponse::Json(404, R"({"success":false,"message":"Endpoint not found","data":{"path":")" +
                                                      JsonEscape(req.target) + "\"}}"));
     return;
   }
-  h.route = &match.route->pattern;
-  match.route->handler(req, HttpReply(this, id));
+  h.route = &route->pattern;
+  route->handler(req, HttpReply(this, id));
 }
 
 void ServerImpl::HttpUpgrade(uint32_t idx, HttpRequest& request) {
@@ -163,6 +197,13 @@ void ServerImpl::HttpError(uint32_t idx, unsigned status, std::string_view messa
 
 void ServerImpl::HttpTimeout(uint32_t idx) {
   Connection& c = slot(idx);
+  if (out_streams_.contains(idx)) {
+    // A response body made no progress for the request timeout: the reader
+    // stalled.
+    HttpErrorCounter("timeout").Inc();
+    Abort(idx, close_code::kAbnormal);
+    return;
+  }
   if (c.http && c.http->response_pending) return;
   if (c.http && (c.http->parser.in_progress() || !c.http->inbuf.empty())) {
     HttpError(idx, 408, "Request timeout", "timeout");
@@ -184,15 +225,31 @@ void ServerImpl::SendHttpResponse(ConnId id, HttpResponse response) {
   h.response_pending = false;
   h.route = nullptr;
   h.started = MonoTime{};
-  if (!Write(idx, head, head_only ? std::string_view() : std::string_view(response.body))) return;
-  if (!keep_alive) {
-    c->flags |= conn_flag::kLingerAfterFlush;
-    if (!c->out) BeginLinger(idx);
+  h.matched = nullptr;
+  if (h.sink) {
+    // The answer may come from inside the sink: it goes on a later pass.
+    loop_.Post([sink = std::shared_ptr<BodySink>(std::move(h.sink))] {});
+    h.sink_paused = false;
+  }
+  if (response.body_source && !head_only) {
+    if (!Write(idx, head, {})) return;
+    StartOutStream(idx, std::move(response.body_source), response.body_length, keep_alive);
     return;
   }
-  if (c->out) {
+  if (!Write(idx, head, head_only ? std::string_view() : std::string_view(response.body))) return;
+  HttpAfterResponse(idx, keep_alive);
+}
+
+void ServerImpl::HttpAfterResponse(uint32_t idx, bool keep_alive) {
+  Connection& c = slot(idx);
+  if (!keep_alive) {
+    c.flags |= conn_flag::kLingerAfterFlush;
+    if (!c.out) BeginLinger(idx);
+    return;
+  }
+  if (c.out) {
     // Parse the next pipelined request only once this response is out.
-    c->flags |= conn_flag::kReadPaused;
+    c.flags |= conn_flag::kReadPaused;
     return;
   }
   HttpParse(idx);
@@ -244,7 +301,7 @@ std::string ServerImpl::SerializeResponse(const HttpResponse& r, bool keep_alive
     s += "\r\n";
   }
   s += "Content-Length: ";
-  s += std::to_string(r.body.size());
+  s += std::to_string(r.body_source ? r.body_length : r.body.size());
   s += "\r\nDate: ";
   s += DateValue();
   s += "\r\n";

@@ -28,13 +28,13 @@ std::string Lowered(std::string_view s) {
 
 }  // namespace
 
-void Router::Add(std::string method, std::string pattern, HttpHandler handler) {
+void Router::Add(std::string method, std::string pattern, HttpHandler handler, RouteOptions options) {
   Compiled c;
   for (std::string_view seg : SplitPath(pattern)) {
     c.segments.push_back(seg.starts_with(':') ? std::string(seg) : Lowered(seg));
   }
   compiled_.push_back(std::move(c));
-  routes_.push_back(Route{std::move(method), std::move(pattern), std::move(handler)});
+  routes_.push_back(Route{std::move(method), std::move(pattern), std::move(handler), std::move(options)});
 }
 
 bool Router::MatchSegments(const Compiled& c, std::string_view path,

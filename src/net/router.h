@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "net/http_stream.h"
 #include "net/http_types.h"
 
 namespace sela::net {
@@ -16,15 +17,27 @@ namespace sela::net {
 class HttpReply;
 using HttpHandler = std::function<void(HttpRequest&, HttpReply)>;
 
+// What a route says about its requests' bodies, decided when the headers
+// arrive, before any of the body is read.
+struct RouteOptions {
+  // The longest body read whole; 0: the server's HTTP_MAX_BODY_BYTES.
+  // Longer gets 413.
+  uint64_t body_bytes_max = 0;
+  // Set: a request with a Content-Length body may hand it to a BodySink in
+  // pieces instead (uploads); then the handler is not called.
+  BodySinkFactory body_sink;
+};
+
 struct Route {
   std::string method;   // "GET", "POST", ... ("*" for any).
   std::string pattern;  // "/api/rpc/job/:id"
   HttpHandler handler;
+  RouteOptions options;
 };
 
 class Router {
  public:
-  void Add(std::string method, std::string pattern, HttpHandler handler);
+  void Add(std::string method, std::string pattern, HttpHandler handler, RouteOptions options = {});
 
   struct Match {
     const Route* route = nullptr;   // Null when nothing matched.

@@ -21,6 +21,7 @@
 
 #include "core/timer_wheel.h"
 #include "net/http_parser.h"
+#include "net/http_stream.h"
 #include "net/event_loop.h"
 #include "net/server.h"
 #include "net/tls.h"
@@ -55,11 +56,24 @@ inline constexpr uint16_t kTls = 1 << 9;          // Has a TlsSession in tls_by_
 struct HttpState {
   HttpRequestParser parser;
   std::string inbuf;         // Bytes not yet consumed by the parser.
+  HttpRequest request;       // The request being read: its head from kHeader on.
+  const Route* matched = nullptr;  // Its route, found when its head arrived.
+  std::unique_ptr<BodySink> sink;  // Takes its body in pieces (http_stream.cc).
+  bool sink_paused = false;        // The sink is full: reading waits for Resume.
   bool response_pending = false;
   bool head = false;         // The pending request is HEAD: send no body.
   bool keep_alive = true;    // The pending request allows keep-alive.
   const std::string* route = nullptr;  // Matched route pattern, for metrics.
   MonoTime started{};        // When the pending request's first byte came.
+};
+
+// A response body pulled from a BodySource as the connection drains
+// (http_stream.cc).
+struct OutStream {
+  std::shared_ptr<BodySource> source;
+  uint64_t left = 0;         // Bytes still to send.
+  bool pulling = false;      // A Pull is outstanding.
+  bool keep_alive = true;    // What to do once the body is out.
 };
 
 struct OutQueue {
@@ -96,6 +110,9 @@ class ServerImpl final : public EventLoop::IoHandler {
   bool draining() const { return draining_; }
   size_t open_connections() const { return open_; }
   void SendHttpResponse(ConnId id, HttpResponse response);
+  // BodyStream's (http_stream.cc).
+  void ResumeBody(ConnId id);
+  void RefuseBody(ConnId id, HttpResponse response);
 
   // For the handler allocator.
   Connection& slot(uint32_t idx) { return chunks_[idx / kChunk][idx % kChunk]; }
@@ -148,6 +165,19 @@ class ServerImpl final : public EventLoop::IoHandler {
   void HttpTimeout(uint32_t idx);
   std::string SerializeResponse(const HttpResponse& r, bool keep_alive) const;
   void CountRequest(const std::string* route, unsigned status, MonoTime started);
+  // The head of a request arrived: route it and decide how its body is
+  // read. False when the request was answered (refused) already.
+  bool HttpOnHeader(uint32_t idx);
+  // After a response is out: close, or go on with the next request.
+  void HttpAfterResponse(uint32_t idx, bool keep_alive);
+
+  // http_stream.cc
+  // Hands streamed body bytes waiting in the input to the sink; true when
+  // the body is complete and the sink has been given the reply.
+  void FeedSink(uint32_t idx);
+  void StartOutStream(uint32_t idx, std::shared_ptr<BodySource> source, uint64_t length, bool keep_alive);
+  void PumpOutStream(uint32_t idx);
+  void OnStreamPiece(uint32_t idx, uint32_t gen, Result<std::string> piece);
   const std::string& DateValue() const;
 
   // ws_conn.cc
@@ -182,6 +212,8 @@ class ServerImpl final : public EventLoop::IoHandler {
   // TLS state lives beside the slots, so plain connections do not pay for
   // a pointer to it.
   std::unordered_map<uint32_t, std::unique_ptr<TlsSession>> tls_by_slot_;
+  // Response bodies being streamed, by slot (few at a time).
+  std::unordered_map<uint32_t, OutStream> out_streams_;
   TlsSession* TlsOf(uint32_t idx) { return tls_by_slot_.find(idx)->second.get(); }
   TimerWheel wheel_;
   bool draining_ = false;
