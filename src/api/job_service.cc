@@ -432,6 +432,10 @@ void JobService::OnResult(std::string_view principal_view, v1::ScrapeResult resu
     });
     return;
   }
+  if (result.file_id) {
+    // The result is an uploaded file (job_results.cc).
+    return OnFileResult(std::string(principal_view), *attempt, job_id, std::move(*result.file_id), std::move(reply));
+  }
   // The lease holder's result.
   std::shared_ptr<const boost::json::value> content;
   jobs::ResultAnalysis analysis;
@@ -488,12 +492,21 @@ void JobService::OnResult(std::string_view principal_view, v1::ScrapeResult resu
   completion.result = std::move(analysis.bytes);
   engine_.BeginSettle(job_id);
   store::JobRecord done_job = *open;
+  done_job.result_bytes = static_cast<int64_t>(completion.result.size());
+  CommitResult(std::move(done_job), std::move(completion), std::move(content), std::move(stored), std::move(reply));
+}
+
+void JobService::CommitResult(store::JobRecord done_job, store::JobCompletion completion,
+                              std::shared_ptr<const boost::json::value> content,
+                              std::shared_ptr<const std::string> stored, std::function<void(std::string)> reply) {
+  const int64_t now_ms = clock_.WallMs();
+  const std::string job_id = done_job.job_id;
   done_job.state = store::JobState::kCompleted;
   done_job.complete_ms = now_ms;
   done_job.reward_units = completion.reward_units;
   done_job.result_hash = completion.result_hash;
   done_job.result_content_type = completion.result_content_type;
-  done_job.result_bytes = static_cast<int64_t>(completion.result.size());
+  done_job.result_file_id = completion.result_file_id;
   done_job.price_cents = completion.price_cents;
   done_job.objects_count = completion.objects_count;
   done_job.file_size_kb = completion.file_size_kb;
@@ -505,7 +518,8 @@ void JobService::OnResult(std::string_view principal_view, v1::ScrapeResult resu
         const std::string& job_id = done_job.job_id;
         if (!outcome) {
           if (outcome.error().code() == Code::kFailedPrecondition) {
-            // The store no longer has this lease (e.g. it failed meanwhile).
+            // The store no longer has this lease (e.g. it failed meanwhile),
+            // or refused the result file.
             m_.results_refused->Inc();
             AbortSettle(job_id);
             reply(v1::EncodeResultRejected(kNotLeasedReason, kErrorTypeNotLeased));

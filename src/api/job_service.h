@@ -33,7 +33,9 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/metrics.h"
+#include "files/file_service.h"
 #include "jobs/engine.h"
+#include "jobs/result.h"
 #include "nodes/registry.h"
 #include "protocol/v1_decode.h"
 #include "store/store.h"
@@ -61,7 +63,9 @@ struct JobOutcome {
   Kind kind = Kind::kFailed;
   store::JobRecord job;  // As stored at the end.
   // kCompleted: the result as the node sent it (shared by every waiter),
-  // and the stored bytes (set when someone waited for them).
+  // and the stored bytes (set when someone waited for them). A result file
+  // larger than RESULT_INLINE_BYTES_MAX has neither: job.result_file_id
+  // names it.
   std::shared_ptr<const boost::json::value> content;
   std::shared_ptr<const std::string> stored;
   std::string error;     // kFailed / kEmpty.
@@ -119,6 +123,24 @@ class JobService {
   void OnResult(std::string_view principal, protocol::v1::ScrapeResult result,
                 std::function<void(std::string)> reply);
 
+  // ---- large results (job_results.cc) ----
+  // Results may come as files (ScrapeResult::file_id): read through `files`
+  // to price them and to hand them to waiters when at most
+  // inline_bytes_max long. Without files, a result file is refused.
+  void AttachFiles(files::FileService* files, int64_t inline_bytes_max) {
+    files_ = files;
+    result_inline_bytes_max_ = inline_bytes_max;
+  }
+  // A result message of `bytes` bytes, over the WebSocket limit `limit`,
+  // for job_id from `principal`: when that node holds the job, the job
+  // fails at once with an error naming the limit; `reply` gets the node's
+  // answer either way.
+  void OnResultTooLarge(std::string_view principal, const std::string& job_id, uint64_t bytes, uint64_t limit,
+                        std::function<void(std::string)> reply);
+  // A file of `bytes` bytes over FILE_BYTES_MAX declared for job_id by
+  // `principal`: when that node holds the job, it fails at once.
+  void OnResultFileTooLarge(std::string_view principal, const std::string& job_id, int64_t bytes, int64_t limit);
+
   // Lease and deadline expiries; call every few hundred ms.
   void Tick();
   // Draining: every lease held here ends (jobs go back to pending in the
@@ -140,6 +162,19 @@ class JobService {
   // A settle the store refused: the job is open again (see JobEngine).
   void AbortSettle(const std::string& job_id);
   std::string NextJobId(int64_t now_ms);
+  // The lease holder's result, analysed: stored with the completion, then
+  // acknowledged and handed to waiters (OnResult, OnFileResult).
+  void CommitResult(store::JobRecord done_job, store::JobCompletion completion,
+                    std::shared_ptr<const boost::json::value> content, std::shared_ptr<const std::string> stored,
+                    std::function<void(std::string)> reply);
+  // The lease holder's result as an uploaded file (job_results.cc).
+  void OnFileResult(std::string principal, uint32_t attempt, const std::string& job_id, std::string file_id,
+                    std::function<void(std::string)> reply);
+  void CommitFileResult(std::string principal, uint32_t attempt, const std::string& job_id,
+                        store::FileRecord file, std::shared_ptr<jobs::ResultAnalysis> analysis,
+                        std::shared_ptr<const boost::json::value> content, std::shared_ptr<const std::string> bytes,
+                        std::function<void(std::string)> reply);
+  void RefuseFileResult(const std::string& job_id, std::string_view why, const std::function<void(std::string)>& reply);
   void Insert(std::shared_ptr<store::CreateJobRequest> request, int tries,
               std::function<void(Result<store::CreateJobOutcome>)> done);
 
@@ -148,6 +183,8 @@ class JobService {
   store::Store& store_;
   nodes::NodeRegistry& registry_;
   NodeSender* sender_ = nullptr;
+  files::FileService* files_ = nullptr;
+  int64_t result_inline_bytes_max_ = 0;
   jobs::JobEngine engine_;
   bool draining_ = false;
   int64_t last_id_ms_ = 0;

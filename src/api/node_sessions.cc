@@ -413,6 +413,7 @@ void NodeSessions::EndSession(Session& s, int64_t now_ms) {
 }
 
 void NodeSessions::OnWsClosed(net::ConnId id, uint16_t /*code*/) {
+  too_big_.erase(net::ConnSlot(id));
   Session* s = Find(id);
   if (!s) return;
   EndSession(*s, clock_.WallMs());

@@ -36,6 +36,7 @@
 #include "nodes/block_array.h"
 #include "nodes/registry.h"
 #include "protocol/v1_decode.h"
+#include "protocol/v1_peek.h"
 #include "api/job_service.h"
 #include "protocol/v1_encode.h"
 #include "store/store.h"
@@ -53,6 +54,8 @@ struct NodeSessionOptions {
   uint64_t session_id_block = 1000;
   protocol::v1::DecodeOptions decode;
   protocol::v1::EncodeOptions encode;
+  // WS_MAX_MESSAGE_BYTES, named in the answer to a message over it.
+  uint64_t ws_message_bytes_max = 1 << 20;
 
   static NodeSessionOptions FromConfig(const NodeConfig& config);
 };
@@ -79,6 +82,10 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
   void OnWsMessage(net::ConnId id, bool text, std::string_view payload) override;
   void OnWsClosed(net::ConnId id, uint16_t code) override;
   void OnWsDeadline(net::ConnId id) override;
+  // A registered node's message over WS_MAX_MESSAGE_BYTES is skipped, not
+  // fatal: a result fails its job at once (node_sessions_large.cc).
+  bool OnWsTooBig(net::ConnId id, bool text, uint64_t bytes) override;
+  void OnWsTooBigData(net::ConnId id, std::string_view piece, bool last) override;
 
   // Writes the uptime accrued since the last checkpoint. Deltas the store
   // could not take are kept and retried with the next checkpoint.
@@ -144,6 +151,12 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
   static constexpr net::ConnId kNoConn = ~net::ConnId{0};
   nodes::BlockArray<net::ConnId> newest_conn_;
   std::unordered_map<uint32_t, std::unique_ptr<Pending>> pending_;  // By slot.
+  // Messages too big to take, being skipped: what they say so far, by slot.
+  struct TooBig {
+    protocol::v1::TopLevelPeek peek;
+    uint64_t bytes = 0;
+  };
+  std::unordered_map<uint32_t, std::unique_ptr<TooBig>> too_big_;
   size_t registered_ = 0;
   int64_t last_client_id_ms_ = 0;
   int64_t last_checkpoint_ms_ = 0;

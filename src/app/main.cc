@@ -6,6 +6,7 @@
 #include <random>
 #include <spdlog/spdlog.h>
 
+#include "api/file_routes.h"
 #include "api/job_service.h"
 #include "api/node_routes.h"
 #include "api/node_sessions.h"
@@ -16,6 +17,7 @@
 #include "core/file_util.h"
 #include "core/logging.h"
 #include "core/metrics.h"
+#include "files/file_service.h"
 #include "net/event_loop.h"
 #include "net/server.h"
 #include "net/ws_codec.h"
@@ -51,6 +53,9 @@ int main() {
   }
   sela::SetupLogging(config->log_level);
   std::signal(SIGPIPE, SIG_IGN);
+  // A file-size limit (RLIMIT_FSIZE) makes writes past it fail with EFBIG,
+  // answered as a full disk, rather than kill the process.
+  std::signal(SIGXFSZ, SIG_IGN);
 
   sela::SystemClock clock;
   sela::MetricsRegistry metrics;
@@ -63,12 +68,21 @@ int main() {
   sela::nodes::RegistryOptions registry_options;
   registry_options.principal_hash_key = {OsRandom(), OsRandom()};
   sela::nodes::NodeRegistry registry(registry_options);
-  sela::api::NodeSessions sessions(sela::api::NodeSessionOptions::FromConfig(config->node), clock,
-                                   **store, registry, metrics);
+  sela::api::NodeSessionOptions session_options = sela::api::NodeSessionOptions::FromConfig(config->node);
+  session_options.ws_message_bytes_max = config->net.ws_max_message_bytes;
+  sela::api::NodeSessions sessions(std::move(session_options), clock, **store, registry, metrics);
   sela::api::JobService jobs(sela::api::JobServiceOptions::FromConfig(*config), clock, **store, registry,
                              metrics);
   sessions.AttachJobs(&jobs);
   jobs.Attach(&sessions);
+  sela::files::FileService files(sela::files::FileOptions::FromConfig(*config), clock, **store,
+                                 [&loop](std::function<void()> fn) { loop.Post(std::move(fn)); },
+                                 [rng = std::mt19937_64(OsRandom())]() mutable { return rng(); });
+  if (auto st = files.Init(); !st.ok()) {
+    spdlog::critical("cannot prepare {}/blobs: {}", config->data_path, st.ToString());
+    return 1;
+  }
+  jobs.AttachFiles(&files, static_cast<int64_t>(config->files.result_inline_bytes_max));
 
   sela::net::Router router;
   sela::net::Server* server_ptr = nullptr;
@@ -82,6 +96,7 @@ int main() {
                            sela::api::NodeRoutesOptions::FromConfig(*config));
   sela::api::AddRpcRoutes(router, {.clock = clock, .store = **store, .registry = registry, .jobs = jobs},
                           sela::api::RpcRoutesOptions::FromConfig(*config));
+  sela::api::AddFileRoutes(router, {.files = files, .jobs = &jobs}, sela::api::FileRoutesOptions::FromConfig(*config));
   sela::net::Server server(loop, config->net, clock, metrics, router, sessions);
   server_ptr = &server;
   sessions.Attach(&server);
@@ -111,6 +126,7 @@ int main() {
   }
   loop.RunEvery(sela::Millis(config->node.uptime_checkpoint_ms), [&] { sessions.CheckpointUptime(); });
   loop.RunEvery(sela::Millis(250), [&] { jobs.Tick(); });
+  loop.RunEvery(sela::Millis(5'000), [&] { files.Sweep(); });
   ready = true;
 
   int exit_code = 0;
@@ -130,6 +146,7 @@ int main() {
     });
   });
   loop.Run();
+  files.WaitForDisk();
   // Whatever uptime accrued since the last checkpoint is written before exit.
   sessions.CheckpointUptime();
   (*store)->Flush();

@@ -140,6 +140,13 @@ class FileService {
   // A whole blob in memory, at most bytes_max long (else InvalidArgument).
   void ReadBlob(const std::string& sha256, int64_t bytes_max, std::function<void(Result<std::string>)> done);
 
+  // Runs `work` on a disk thread (CPU work on a file's bytes, such as
+  // parsing a large result), then `then` on the loop; Unavailable at once
+  // when the disk queue is full.
+  void RunOffLoop(std::function<Status()> work, std::function<void(Status)> then) {
+    OffLoop(std::move(work), std::move(then));
+  }
+
   // Deletes expired uploads and their part files (call every few seconds).
   void Sweep();
 
