@@ -48,6 +48,9 @@ std::string ContentDisposition(std::string_view filename) {
       encoded += kHex[c & 15];
     }
   }
+  // A plain name is written as the original did; another one gets an
+  // ASCII stand-in and its exact form in filename* (RFC 6266).
+  if (ascii == filename) return "attachment; filename=\"" + ascii + "\"";
   return "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded;
 }
 

@@ -94,7 +94,8 @@ int main() {
                            }});
   sela::api::AddNodeRoutes(router, sela::api::NodeRoutesDepsFor(clock, **store, registry, sessions),
                            sela::api::NodeRoutesOptions::FromConfig(*config));
-  sela::api::AddRpcRoutes(router, {.clock = clock, .store = **store, .registry = registry, .jobs = jobs},
+  sela::api::AddRpcRoutes(router,
+                          {.clock = clock, .store = **store, .registry = registry, .jobs = jobs, .files = &files},
                           sela::api::RpcRoutesOptions::FromConfig(*config));
   sela::api::AddFileRoutes(router, {.files = files, .jobs = &jobs}, sela::api::FileRoutesOptions::FromConfig(*config));
   sela::net::Server server(loop, config->net, clock, metrics, router, sessions);
