@@ -35,6 +35,8 @@ MODULES = [
     "test_uptime_crash",
     "test_jobs",
     "test_jobs_crash",
+    "test_files",
+    "test_market",
 ]
 
 TEST_FILE_MARKER = "/tests/e2e/test_"
