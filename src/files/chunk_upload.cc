@@ -47,9 +47,14 @@ struct ChunkState {
   std::function<void(Status)> on_failure;
   std::function<void(Result<ChunkReceipt>)> done;
 
+  // The chunk is hashed when the client declared its hash (to check it) or
+  // when it repeats a chunk recorded with a hash. Otherwise a repeat is
+  // compared with what is on disk.
+  bool hash_chunk = false;
   // Disk-side: touched by one piece's task at a time (tasks of one chunk
   // never overlap; the pool's queue orders them after the loop's writes).
   Sha256 chunk_hash;
+  bool differs = false;  // A repeat's bytes are not the recorded chunk's.
   std::optional<Sha256> prefix;
   FileHandle part;
 };
@@ -175,6 +180,8 @@ void FileService::CheckChunk(const std::shared_ptr<State>& s) {
       s->borrowed_prefix = true;
     }
   }
+  s->hash_chunk = !s->declared_sha256.empty() || (s->earlier && !s->earlier->sha256.empty());
+  if (s->earlier) s->offset = s->earlier->offset;
   s->phase = State::Phase::kWriting;
   PumpChunk(s);
 }
@@ -196,20 +203,30 @@ void FileService::PumpChunk(const std::shared_ptr<State>& s) {
   s->submitted += static_cast<int64_t>(piece.size());
   const size_t size = piece.size();
   const bool write = !s->earlier.has_value();
-  const bool queued = io_.Submit([this, s, piece = std::move(piece), offset, size, write] {
+  const bool compare = s->earlier.has_value() && s->earlier->sha256.empty();
+  const bool queued = io_.Submit([this, s, piece = std::move(piece), offset, size, write, compare]() mutable {
     Status st;
-    if (write && !s->part.open()) {
+    if ((write || compare) && !s->part.open()) {
       Result<FileHandle> part = dir_.OpenPart(s->file_id);
       if (part) s->part = std::move(*part);
       else st = part.error();
     }
     if (st.ok() && write) st = dir_.WriteAt(s->part, offset, piece);
+    if (st.ok() && compare && !s->differs) {
+      // A repeat of a chunk recorded without a hash: the same bytes as on disk?
+      Result<std::string> stored = dir_.ReadAt(s->part, offset, size);
+      if (!stored) st = stored.error();
+      else s->differs = *stored != piece;
+    }
     if (st.ok()) {
-      s->chunk_hash.Update(piece);
+      if (s->hash_chunk) s->chunk_hash.Update(piece);
       if (s->prefix) s->prefix->Update(piece);
     }
-    post_([this, s, st, size] {
+    // The buffer goes back to the loop to carry another piece: no
+    // allocation (and no fresh pages to fault in) per piece.
+    post_([this, s, st, size, piece = std::move(piece)]() mutable {
       if (!*s->alive) return;
+      RecyclePiece(std::move(piece));
       OnPieceWritten(s, st, size);
     });
   });
@@ -240,13 +257,14 @@ void FileService::RecordChunk(const std::shared_ptr<State>& s) {
   s->phase = State::Phase::kRecording;
   s->part = FileHandle();
   store::FileChunk chunk{.index = s->index, .offset = s->offset, .bytes = s->bytes,
-                         .sha256 = s->chunk_hash.FinishHex()};
+                         .sha256 = s->hash_chunk ? s->chunk_hash.FinishHex() : std::string()};
   if (!s->declared_sha256.empty() && s->declared_sha256 != chunk.sha256) {
     return FailChunk(s, InvalidArgument("Chunk " + std::to_string(s->index) + ": SHA-256 mismatch: declared " +
                                         s->declared_sha256 + ", received " + chunk.sha256));
   }
   if (s->earlier) {
-    if (s->earlier->bytes != chunk.bytes || s->earlier->sha256 != chunk.sha256) {
+    const bool same_hash = s->earlier->sha256.empty() || s->earlier->sha256 == chunk.sha256;
+    if (s->earlier->bytes != chunk.bytes || !same_hash || s->differs) {
       return FailChunk(s, Conflict("Chunk " + std::to_string(s->index) +
                                    " was received before with different content"));
     }
@@ -295,6 +313,23 @@ void FileService::FailChunk(const std::shared_ptr<State>& s, const Status& st) {
   if (!s->failure.ok() && s->done) std::exchange(s->done, nullptr)(Err(s->failure));
 }
 
+std::string FileService::TakePiece() {
+  if (piece_pool_.empty()) {
+    std::string piece;
+    piece.reserve(options_.piece_bytes);
+    return piece;
+  }
+  std::string piece = std::move(piece_pool_.back());
+  piece_pool_.pop_back();
+  return piece;
+}
+
+void FileService::RecyclePiece(std::string piece) {
+  if (piece_pool_.size() >= kPiecePoolMax || piece.capacity() < options_.piece_bytes) return;
+  piece.clear();
+  piece_pool_.push_back(std::move(piece));
+}
+
 // ---- ChunkUpload ----------------------------------------------------------
 
 ChunkUpload::~ChunkUpload() {
@@ -319,7 +354,7 @@ bool ChunkUpload::Append(std::string_view bytes) {
   s.buffered += bytes.size();
   while (!bytes.empty()) {
     const size_t take = std::min(bytes.size(), o.piece_bytes - s.filling.size());
-    if (s.filling.empty()) s.filling.reserve(std::min<size_t>(o.piece_bytes, s.bytes - s.submitted));
+    if (s.filling.capacity() == 0) s.filling = s.service->TakePiece();
     s.filling.append(bytes.substr(0, take));
     bytes.remove_prefix(take);
     if (s.filling.size() == o.piece_bytes) {

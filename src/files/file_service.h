@@ -189,6 +189,10 @@ class FileService {
   void RecordChunk(const std::shared_ptr<ChunkState>& s);
   void ReleaseChunk(const std::shared_ptr<ChunkState>& s, bool recorded);
   void FailChunk(const std::shared_ptr<ChunkState>& s, const Status& st);
+  // Buffers of piece_bytes for chunks in transit, reused.
+  std::string TakePiece();
+  void RecyclePiece(std::string piece);
+  static constexpr size_t kPiecePoolMax = 16;
 
   FileOptions options_;
   const Clock& clock_;
@@ -207,6 +211,7 @@ class FileService {
   // and blobs being removed (a completion of the same content waits).
   std::multiset<std::string> pinned_;
   std::unordered_map<std::string, std::vector<Done>> removing_;
+  std::vector<std::string> piece_pool_;  // At most kPiecePoolMax.
   IoPool io_;  // Last: joined first, before what its work points to goes.
 };
 

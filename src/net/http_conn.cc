@@ -31,6 +31,13 @@ std::string ErrorBody(std::string_view message) {
 void ServerImpl::HttpFeed(uint32_t idx, const uint8_t* data, size_t size) {
   Connection& c = slot(idx);
   if (!c.http) c.http = std::make_unique<HttpState>();
+  if (c.http->parser.streaming() && c.http->inbuf.empty()) {
+    // A streamed body goes to its sink straight from the read buffer.
+    const size_t used = FeedSinkDirect(idx, data, size);
+    if (used == size || c.state != ConnState::kHttp || !c.http) return;
+    data += used;
+    size -= used;
+  }
   c.http->inbuf.append(reinterpret_cast<const char*>(data), size);
   if (c.http->response_pending || out_streams_.contains(idx)) {
     if (c.http->inbuf.size() > kPipelineBufferBytes) c.flags |= conn_flag::kReadPaused;

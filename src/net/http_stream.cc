@@ -64,6 +64,18 @@ void ServerImpl::RefuseBody(ConnId id, HttpResponse response) {
   SendHttpResponse(id, std::move(response));
 }
 
+size_t ServerImpl::FeedSinkDirect(uint32_t idx, const uint8_t* data, size_t size) {
+  Connection& c = slot(idx);
+  HttpState& h = *c.http;
+  if (h.sink_paused || h.response_pending || !h.sink || (c.flags & conn_flag::kInFeed)) return 0;
+  const ConnId id = MakeId(idx, c.generation);
+  const size_t n = static_cast<size_t>(std::min<uint64_t>(h.parser.body_left(), size));
+  const bool more = h.sink->OnData(std::string_view(reinterpret_cast<const char*>(data), n));
+  if (!Lookup(id) || !c.http || c.http->response_pending) return size;  // Answered: the rest is dropped.
+  AfterSinkData(idx, n, more);
+  return n;
+}
+
 void ServerImpl::FeedSink(uint32_t idx) {
   Connection& c = slot(idx);
   HttpState& h = *c.http;
@@ -73,6 +85,13 @@ void ServerImpl::FeedSink(uint32_t idx) {
   // The sink may have answered (refused) meanwhile.
   if (!Lookup(id) || !c.http || c.http->response_pending) return;
   h.inbuf.erase(0, n);
+  AfterSinkData(idx, n, more);
+}
+
+void ServerImpl::AfterSinkData(uint32_t idx, size_t n, bool more) {
+  Connection& c = slot(idx);
+  HttpState& h = *c.http;
+  const ConnId id = MakeId(idx, c.generation);
   h.parser.BodyConsumed(n);
   if (!more) {
     h.sink_paused = true;

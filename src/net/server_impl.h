@@ -175,6 +175,10 @@ class ServerImpl final : public EventLoop::IoHandler {
   // Hands streamed body bytes waiting in the input to the sink; true when
   // the body is complete and the sink has been given the reply.
   void FeedSink(uint32_t idx);
+  // The same for bytes just read, before they are buffered: returns how
+  // many the sink took (none when it is paused or answered).
+  size_t FeedSinkDirect(uint32_t idx, const uint8_t* data, size_t size);
+  void AfterSinkData(uint32_t idx, size_t n, bool more);
   void StartOutStream(uint32_t idx, std::shared_ptr<BodySource> source, uint64_t length, bool keep_alive);
   void PumpOutStream(uint32_t idx);
   void OnStreamPiece(uint32_t idx, uint32_t gen, Result<std::string> piece);

@@ -58,7 +58,9 @@ struct FileChunk {
   uint32_t index = 0;
   int64_t offset = 0;   // Where its bytes are in the file's part file.
   int64_t bytes = 0;    // At least 1.
-  std::string sha256;   // Of its bytes, lowercase hex.
+  // Of its bytes, lowercase hex; "" when it was not hashed (the client
+  // declared no hash for it: a repeat is then compared byte by byte).
+  std::string sha256;
 
   friend bool operator==(const FileChunk&, const FileChunk&) = default;
 };

@@ -176,6 +176,16 @@ TEST_P(JobContractTest, ARepeatedChunkIsARepeatWhenEqualAndAConflictWhenNot) {
   EXPECT_EQ(MustGetFile("file_1").expires_ms, kT0 + 20 + kTtl);
 }
 
+TEST_P(JobContractTest, AChunkMayBeRecordedWithoutAHash) {
+  ASSERT_TRUE(CreateFile(NewFile("file_1", "node-a", 8, 4)).has_value());
+  FileChunk unhashed = Chunk(0, 0, 4, 1);
+  unhashed.sha256.clear();
+  EXPECT_EQ(PutChunk("file_1", "node-a", unhashed, kT0 + 1).value(), ChunkOutcome::kStored);
+  EXPECT_EQ(GetChunk("file_1", 0).value(), std::optional<FileChunk>(unhashed));
+  EXPECT_EQ(PutChunk("file_1", "node-a", unhashed, kT0 + 2).value(), ChunkOutcome::kRepeat);
+  EXPECT_EQ(PutChunk("file_1", "node-a", Chunk(0, 0, 4, 1), kT0 + 3).error().code(), Code::kConflict);
+}
+
 TEST_P(JobContractTest, ChunksAndCompletionOfAnotherOwnersOrAnUnknownFileAreRefused) {
   ASSERT_TRUE(CreateFile(NewFile("file_1", "node-a", 4)).has_value());
   EXPECT_EQ(PutChunk("file_1", "node-b", Chunk(0, 0, 4, 1), kT0 + 1).error().code(),

@@ -78,7 +78,7 @@ Status ValidateCompletion(const JobCompletion& completion, const JobLimits& limi
 // and a chunk length no longer than the file unless the file is empty.
 Status ValidateNewFile(const FileRecord& file, const JobLimits& limits);
 
-// A chunk: offset not negative, at least one byte, sha256 well formed.
+// A chunk: offset not negative, at least one byte, sha256 "" or well formed.
 Status ValidateChunk(const FileChunk& chunk);
 
 // Both limits at least 1.

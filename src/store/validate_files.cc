@@ -33,6 +33,7 @@ Status ValidateNewFile(const FileRecord& file, const JobLimits& limits) {
 Status ValidateChunk(const FileChunk& chunk) {
   if (chunk.offset < 0) return InvalidArgument("chunk offset is negative");
   if (chunk.bytes < 1) return InvalidArgument("a chunk has at least one byte");
+  if (chunk.sha256.empty()) return Status::Ok();  // Not hashed.
   return ValidateSha256Hex(chunk.sha256, "chunk sha256");
 }
 

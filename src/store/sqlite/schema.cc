@@ -246,7 +246,7 @@ CREATE TABLE file_chunks (
   idx INTEGER NOT NULL CHECK (idx BETWEEN 0 AND 4294967295),
   offset INTEGER NOT NULL CHECK (offset >= 0),
   bytes INTEGER NOT NULL CHECK (bytes >= 1),
-  sha256 TEXT NOT NULL CHECK (length(sha256) = 64),
+  sha256 TEXT NOT NULL CHECK (length(sha256) = 64 OR sha256 = ''),
   PRIMARY KEY (file_id, idx)
 ) STRICT, WITHOUT ROWID;
 
