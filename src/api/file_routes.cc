@@ -4,7 +4,7 @@
 #include <memory>
 
 #include "api/blob_download.h"
-#include "codec/base64_std.h"
+#include "codec/base64_lenient.h"
 #include "codec/js_json.h"
 #include "codec/json.h"
 
@@ -132,7 +132,7 @@ void PutChunk(Ctx& ctx, RestCall& call) {
   if (!data || !data->is_string() || data->get_string().empty()) {
     return call.respond(E1Error(400, "chunk_data is required"));
   }
-  auto bytes = codec::Base64Decode(data->get_string());
+  auto bytes = codec::Base64DecodeLenient(data->get_string());
   if (!bytes) return call.respond(E1Error(400, "chunk_data is not base64: " + bytes.error().message()));
   if (bytes->empty()) return call.respond(E1Error(400, "chunk_data is required"));
   auto upload = ctx.deps.files.BeginChunk(call.principal, std::string(call.request.Param("fileId")),

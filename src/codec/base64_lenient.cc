@@ -1,4 +1,4 @@
-#include "codec/base64_std.h"
+#include "codec/base64_lenient.h"
 
 #include <array>
 
@@ -25,31 +25,7 @@ constexpr std::array<int8_t, 256> kTable = MakeTable();
 
 }  // namespace
 
-std::string Base64Encode(std::string_view bytes) {
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 3 <= bytes.size(); i += 3) {
-    const uint32_t v = (static_cast<unsigned char>(bytes[i]) << 16) | (static_cast<unsigned char>(bytes[i + 1]) << 8) |
-                       static_cast<unsigned char>(bytes[i + 2]);
-    out += kAlphabet[v >> 18];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += kAlphabet[v & 63];
-  }
-  const size_t left = bytes.size() - i;
-  if (left > 0) {
-    uint32_t v = static_cast<unsigned char>(bytes[i]) << 16;
-    if (left == 2) v |= static_cast<unsigned char>(bytes[i + 1]) << 8;
-    out += kAlphabet[v >> 18];
-    out += kAlphabet[(v >> 12) & 63];
-    out += left == 2 ? kAlphabet[(v >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
-Result<std::string> Base64Decode(std::string_view text) {
+Result<std::string> Base64DecodeLenient(std::string_view text) {
   std::string out;
   out.reserve(text.size() / 4 * 3 + 3);
   uint32_t acc = 0;

@@ -3,7 +3,7 @@
 // the URL-safe one, padding optional, blanks (space, tab, CR, LF) ignored.
 // Unlike Node, any other character is an error rather than silently
 // dropped, so a corrupted chunk is refused instead of stored wrong.
-// (Protocol v2's strict unpadded base64url is codec/base64.h.)
+// (Strict base64 and base64url are codec/base64.h.)
 //
 // Thread-safety: free functions; safe from any thread.
 #pragma once
@@ -15,11 +15,8 @@
 
 namespace sela::codec {
 
-// Standard alphabet, padded.
-std::string Base64Encode(std::string_view bytes);
-
 // InvalidArgument naming the offset of the first character that is not
 // base64, or when the length cannot be base64 (one character left over).
-Result<std::string> Base64Decode(std::string_view text);
+Result<std::string> Base64DecodeLenient(std::string_view text);
 
 }  // namespace sela::codec
