@@ -75,7 +75,7 @@ void ServeDownload(files::FileService* files, const net::HttpRequest& request, D
     outcome = net::ParseRange(request.Header("Range"), size, &range);
   }
   if (outcome == net::RangeOutcome::kUnsatisfiable) {
-    net::HttpResponse refused = E1Error(416, "Range Not Satisfiable: the file has " + std::to_string(size) + " bytes");
+    net::HttpResponse refused = ErrorResponse(416, "Range Not Satisfiable: the file has " + std::to_string(size) + " bytes");
     refused.headers.emplace_back("Content-Range", "bytes */" + std::to_string(size));
     refused.headers.emplace_back("ETag", etag);
     return respond(std::move(refused));
@@ -92,7 +92,7 @@ void ServeDownload(files::FileService* files, const net::HttpRequest& request, D
                   [r = std::move(r), range, respond = std::move(respond),
                    failure = std::string(failure_message)](Result<std::shared_ptr<files::BlobReader>> reader) mutable {
                     if (!reader) {
-                      if (reader.error().code() == Code::kNotFound) return respond(E1Error(404, "File not found"));
+                      if (reader.error().code() == Code::kNotFound) return respond(ErrorResponse(404, "File not found"));
                       return respond(StoreFailure(reader.error(), failure));
                     }
                     r.body_source = std::make_shared<BlobSource>(std::move(*reader), static_cast<int64_t>(range.first));

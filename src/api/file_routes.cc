@@ -21,12 +21,12 @@ constexpr uint64_t kChunkBodySlackBytes = 64 * 1024;
 // What the file service says, as an answer (file_service.h lists the codes).
 net::HttpResponse FileFailure(const Status& st, std::string_view route_message) {
   switch (st.code()) {
-    case Code::kInvalidArgument: return E1Error(400, st.message());
-    case Code::kNotFound: return E1Error(404, st.message());
-    case Code::kPermissionDenied: return E1Error(403, st.message());
+    case Code::kInvalidArgument: return ErrorResponse(400, st.message());
+    case Code::kNotFound: return ErrorResponse(404, st.message());
+    case Code::kPermissionDenied: return ErrorResponse(403, st.message());
     case Code::kConflict:
-    case Code::kFailedPrecondition: return E1Error(409, st.message());
-    case Code::kResourceExhausted: return E1Error(507, "Insufficient Storage: " + st.message());
+    case Code::kFailedPrecondition: return ErrorResponse(409, st.message());
+    case Code::kResourceExhausted: return ErrorResponse(507, "Insufficient Storage: " + st.message());
     default: return StoreFailure(st, route_message);
   }
 }
@@ -76,7 +76,7 @@ void CreateFile(Ctx& ctx, RestCall& call) {
   if (!codec::FindField(b, "name") || !codec::IsTruthy(*codec::FindField(b, "name")) ||
       !codec::FindField(b, "content_type") || !codec::IsTruthy(*codec::FindField(b, "content_type")) ||
       !size_value || !codec::IsTruthy(*size_value)) {
-    return call.respond(E1Error(400, "Missing required fields: name, content_type, size"));
+    return call.respond(ErrorResponse(400, "Missing required fields: name, content_type, size"));
   }
   files::NewFile request;
   request.name = Text(b, "name");
@@ -84,11 +84,11 @@ void CreateFile(Ctx& ctx, RestCall& call) {
   request.job_id = Text(b, "job_id");
   request.sha256 = Text(b, "sha256");
   const auto size = WholeNumber(size_value);
-  if (!size || *size < 0) return call.respond(E1Error(400, "size must be a whole number of bytes"));
+  if (!size || *size < 0) return call.respond(ErrorResponse(400, "size must be a whole number of bytes"));
   request.size = *size;
   if (const json::value* chunk = codec::FindField(b, "chunk_size"); chunk && !chunk->is_null()) {
     const auto n = WholeNumber(chunk);
-    if (!n || *n < 1) return call.respond(E1Error(400, "chunk_size must be a whole number of bytes >= 1"));
+    if (!n || *n < 1) return call.respond(ErrorResponse(400, "chunk_size must be a whole number of bytes >= 1"));
     request.chunk_bytes = *n;
   }
   const files::FileOptions& fo = ctx.deps.files.options();
@@ -97,18 +97,18 @@ void CreateFile(Ctx& ctx, RestCall& call) {
     if (ctx.deps.jobs && !request.job_id.empty()) {
       ctx.deps.jobs->OnResultFileTooLarge(call.principal, request.job_id, request.size, fo.file_bytes_max);
     }
-    return call.respond(E1Error(413, "size " + std::to_string(request.size) + " is over FILE_BYTES_MAX (" +
+    return call.respond(ErrorResponse(413, "size " + std::to_string(request.size) + " is over FILE_BYTES_MAX (" +
                                          std::to_string(fo.file_bytes_max) + " bytes)"));
   }
   ctx.deps.files.Create(call.principal, std::move(request), [respond = call.respond](Result<store::FileRecord> f) {
     if (!f) {
       const Status& st = f.error();
-      if (st.code() == Code::kFailedPrecondition) return respond(E1Error(403, st.message()));
-      if (st.code() == Code::kResourceExhausted) return respond(E1Error(429, st.message()));
+      if (st.code() == Code::kFailedPrecondition) return respond(ErrorResponse(403, st.message()));
+      if (st.code() == Code::kResourceExhausted) return respond(ErrorResponse(429, st.message()));
       return respond(FileFailure(st, "Failed to create file"));
     }
     constexpr std::string_view kMessage = "File created successfully. Upload chunks to complete.";
-    net::HttpResponse r = E1Success(kMessage, codec::JsonObjectWriter()
+    net::HttpResponse r = SuccessResponse(kMessage, codec::JsonObjectWriter()
                                                   .String("file_id", f->file_id)
                                                   .String("message", kMessage)
                                                   .Integer("expires_at", f->expires_ms)
@@ -122,19 +122,19 @@ void CreateFile(Ctx& ctx, RestCall& call) {
 void PutChunk(Ctx& ctx, RestCall& call) {
   const json::value* index_value = codec::FindField(call.body, "chunk_index");
   if (!index_value || index_value->is_null() || (index_value->is_string() && index_value->get_string().empty())) {
-    return call.respond(E1Error(400, "chunk_index is required"));
+    return call.respond(ErrorResponse(400, "chunk_index is required"));
   }
   const auto index = WholeNumber(index_value);
   if (!index || *index < 0 || *index > UINT32_MAX) {
-    return call.respond(E1Error(400, "chunk_index must be a whole number >= 0"));
+    return call.respond(ErrorResponse(400, "chunk_index must be a whole number >= 0"));
   }
   const json::value* data = codec::FindField(call.body, "chunk_data");
   if (!data || !data->is_string() || data->get_string().empty()) {
-    return call.respond(E1Error(400, "chunk_data is required"));
+    return call.respond(ErrorResponse(400, "chunk_data is required"));
   }
   auto bytes = codec::Base64DecodeLenient(data->get_string());
-  if (!bytes) return call.respond(E1Error(400, "chunk_data is not base64: " + bytes.error().message()));
-  if (bytes->empty()) return call.respond(E1Error(400, "chunk_data is required"));
+  if (!bytes) return call.respond(ErrorResponse(400, "chunk_data is not base64: " + bytes.error().message()));
+  if (bytes->empty()) return call.respond(ErrorResponse(400, "chunk_data is required"));
   auto upload = ctx.deps.files.BeginChunk(call.principal, std::string(call.request.Param("fileId")),
                                           static_cast<uint32_t>(*index), static_cast<int64_t>(bytes->size()),
                                           Text(call.body, "sha256"));
@@ -143,7 +143,7 @@ void PutChunk(Ctx& ctx, RestCall& call) {
   auto held = std::shared_ptr<files::ChunkUpload>(std::move(*upload));
   held->Finish([held, respond = call.respond](Result<files::ChunkReceipt> receipt) {
     if (!receipt) return respond(FileFailure(receipt.error(), "Failed to upload chunk"));
-    respond(E1Success(kChunkMessage, ChunkJson(*receipt)));
+    respond(SuccessResponse(kChunkMessage, ChunkJson(*receipt)));
   });
 }
 
@@ -156,7 +156,7 @@ class ChunkSink final : public net::BodySink {
     auto shared = std::make_shared<net::HttpReply>(std::move(reply));
     upload_->Finish([shared](Result<files::ChunkReceipt> receipt) {
       if (!receipt) return shared->Send(FileFailure(receipt.error(), "Failed to upload chunk"));
-      shared->Send(E1Success(kChunkMessage, ChunkJson(*receipt)));
+      shared->Send(SuccessResponse(kChunkMessage, ChunkJson(*receipt)));
     });
   }
 
@@ -186,20 +186,20 @@ std::unique_ptr<net::BodySink> MakeChunkSink(Ctx& ctx, net::HttpRequest& head, n
   const std::string index_text = QueryOrHeader(head, "chunk_index", "X-Chunk-Index");
   const auto index = WholeNumber(index_text);
   if (index_text.empty()) {
-    stream.Refuse(E1Error(400, "chunk_index is required (query chunk_index or header X-Chunk-Index)"));
+    stream.Refuse(ErrorResponse(400, "chunk_index is required (query chunk_index or header X-Chunk-Index)"));
     return nullptr;
   }
   if (!index || *index < 0 || *index > UINT32_MAX) {
-    stream.Refuse(E1Error(400, "chunk_index must be a whole number >= 0"));
+    stream.Refuse(ErrorResponse(400, "chunk_index must be a whole number >= 0"));
     return nullptr;
   }
   const auto length = WholeNumber(head.Header("Content-Length"));
   if (!length) {
-    stream.Refuse(E1Error(400, "Content-Length is required"));
+    stream.Refuse(ErrorResponse(400, "Content-Length is required"));
     return nullptr;
   }
   if (*length > ctx.deps.files.options().chunk_bytes_max) {
-    stream.Refuse(E1Error(413, "A chunk of " + std::to_string(*length) + " bytes is over FILE_CHUNK_BYTES_MAX (" +
+    stream.Refuse(ErrorResponse(413, "A chunk of " + std::to_string(*length) + " bytes is over FILE_CHUNK_BYTES_MAX (" +
                                    std::to_string(ctx.deps.files.options().chunk_bytes_max) + " bytes)"));
     return nullptr;
   }
@@ -221,7 +221,7 @@ void CompleteFile(Ctx& ctx, RestCall& call) {
                           [respond = call.respond](Result<store::FileRecord> f) {
                             if (!f) return respond(FileFailure(f.error(), "Failed to complete file upload"));
                             constexpr std::string_view kMessage = "File upload completed successfully";
-                            respond(E1Success(kMessage, codec::JsonObjectWriter()
+                            respond(SuccessResponse(kMessage, codec::JsonObjectWriter()
                                                             .String("message", kMessage)
                                                             .String("file_id", f->file_id)
                                                             .Integer("size", f->size)
@@ -241,11 +241,11 @@ void ListFiles(Ctx& ctx, RestCall& call) {
   if (auto limit = QueryString(call.request, "limit", &s3); limit && !limit->empty()) {
     const auto n = WholeNumber(*limit);
     if (!n || *n < 1 || *n > ctx.options.list_limit_max) {
-      return call.respond(E1Error(400, "limit must be 1 to " + std::to_string(ctx.options.list_limit_max)));
+      return call.respond(ErrorResponse(400, "limit must be 1 to " + std::to_string(ctx.options.list_limit_max)));
     }
     query.limit = static_cast<uint32_t>(*n);
   }
-  if (s1 || s2 || s3) return call.respond(E1Error(400, "job_id, start_id and limit must be single values"));
+  if (s1 || s2 || s3) return call.respond(ErrorResponse(400, "job_id, start_id and limit must be single values"));
   ctx.deps.files.List(query, [respond = call.respond](Result<std::vector<store::FileRecord>> files) {
     if (!files) return respond(FileFailure(files.error(), "Failed to list files"));
     std::string data = "[";
@@ -254,7 +254,7 @@ void ListFiles(Ctx& ctx, RestCall& call) {
       data += FileJson(f);
     }
     data += ']';
-    respond(E1Success("Files retrieved successfully", data));
+    respond(SuccessResponse("Files retrieved successfully", data));
   });
 }
 
@@ -267,9 +267,9 @@ void WithOwnFile(Ctx& ctx, RestCall& call, bool hide_owner,
                       then = std::move(then)](Result<std::optional<store::FileRecord>> f) {
                        if (!f) return respond(FileFailure(f.error(), "Failed to get file"));
                        if (!*f || (hide_owner && (*f)->owner != principal)) {
-                         return respond(E1Error(404, hide_owner ? "File not found or access denied" : "File not found"));
+                         return respond(ErrorResponse(404, hide_owner ? "File not found or access denied" : "File not found"));
                        }
-                       if ((*f)->owner != principal) return respond(E1Error(403, "Unauthorized access to file"));
+                       if ((*f)->owner != principal) return respond(ErrorResponse(403, "Unauthorized access to file"));
                        then(**f);
                      });
 }
@@ -277,14 +277,14 @@ void WithOwnFile(Ctx& ctx, RestCall& call, bool hide_owner,
 // F5 GET /api/files/:fileId
 void FileMetadata(Ctx& ctx, RestCall& call) {
   WithOwnFile(ctx, call, false, [respond = call.respond](const store::FileRecord& f) {
-    respond(E1Success("File metadata retrieved successfully", FileJson(f)));
+    respond(SuccessResponse("File metadata retrieved successfully", FileJson(f)));
   });
 }
 
 // F6 GET /api/files/:fileId/download
 void DownloadFile(Ctx& ctx, RestCall& call) {
   WithOwnFile(ctx, call, true, [&ctx, request = call.request, respond = call.respond](const store::FileRecord& f) {
-    if (f.state != store::FileState::kComplete) return respond(E1Error(409, "The upload is not complete"));
+    if (f.state != store::FileState::kComplete) return respond(ErrorResponse(409, "The upload is not complete"));
     ServeDownload(&ctx.deps.files, request,
                   DownloadTarget{.sha256 = f.sha256, .size = f.size, .content_type = f.content_type,
                                  .filename = f.name, .bytes = std::nullopt},
@@ -297,7 +297,7 @@ void DeleteFile(Ctx& ctx, RestCall& call) {
   ctx.deps.files.Delete(call.principal, std::string(call.request.Param("fileId")), [respond = call.respond](Status st) {
     if (!st.ok()) return respond(FileFailure(st, "Failed to delete file"));
     constexpr std::string_view kMessage = "File deleted successfully";
-    respond(E1Success(kMessage, codec::JsonObjectWriter().String("message", kMessage).Finish()));
+    respond(SuccessResponse(kMessage, codec::JsonObjectWriter().String("message", kMessage).Finish()));
   });
 }
 
@@ -371,7 +371,11 @@ void AddFileRoutes(net::Router& router, FileRoutesDeps deps, FileRoutesOptions o
         std::string(route.info.method), std::string(route.info.path),
         [&route, ctx, options](net::HttpRequest& request, net::HttpReply reply) {
           auto shared = std::make_shared<net::HttpReply>(std::move(reply));
-          RunRestRoute(route, *ctx, *options, request, [shared](net::HttpResponse r) { shared->Send(std::move(r)); });
+          RunRestRoute(route, *ctx, *options, request,
+                       [shared, &route, agent = std::string(request.Header("User-Agent"))](net::HttpResponse r) {
+                         LogRestOutcome(route.info, agent, r);
+                         shared->Send(std::move(r));
+                       });
         },
         std::move(route_options));
   }

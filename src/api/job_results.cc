@@ -31,7 +31,7 @@ bool IsTextual(std::string_view content_type) {
 }  // namespace
 
 void JobService::OnResultTooLarge(std::string_view principal, const std::string& job_id, uint64_t bytes,
-                                  uint64_t limit, std::function<void(std::string)> reply) {
+                                  uint64_t limit, Reply reply) {
   const auto attempt = engine_.HeldBy(job_id, principal);
   if (!attempt) {
     m_.results_refused->Inc();
@@ -42,7 +42,7 @@ void JobService::OnResultTooLarge(std::string_view principal, const std::string&
                       std::to_string(limit) +
                       " bytes): upload it as a file (POST /api/files with the job_id) and report its file_id";
   engine_.BeginSettle(job_id);
-  FailNow(job_id, *attempt, error, JobOutcome::Kind::kFailed);
+  FailInStore(job_id, store::JobFailure{*attempt, store::FailureReason::kTooLarge, error});
   reply(v1::EncodeResultRejected(error, kErrorTypeTooLarge));
 }
 
@@ -51,21 +51,20 @@ void JobService::OnResultFileTooLarge(std::string_view principal, const std::str
   const auto attempt = engine_.HeldBy(job_id, principal);
   if (!attempt) return;
   engine_.BeginSettle(job_id);
-  FailNow(job_id, *attempt,
-          "Result file of " + std::to_string(bytes) + " bytes is over FILE_BYTES_MAX (" + std::to_string(limit) +
-              " bytes)",
-          JobOutcome::Kind::kFailed);
+  FailInStore(job_id, store::JobFailure{*attempt, store::FailureReason::kTooLarge,
+                                        "Result file of " + std::to_string(bytes) + " bytes is over FILE_BYTES_MAX (" +
+                                            std::to_string(limit) + " bytes)"});
 }
 
 void JobService::RefuseFileResult(const std::string& job_id, std::string_view why,
-                                  const std::function<void(std::string)>& reply) {
+                                  const Reply& reply) {
   m_.results_refused->Inc();
   AbortSettle(job_id);
   reply(v1::EncodeResultRejected("Result file: " + std::string(why), kErrorTypeInvalidResult));
 }
 
 void JobService::OnFileResult(std::string principal, uint32_t attempt, const std::string& job_id,
-                              std::string file_id, std::function<void(std::string)> reply) {
+                              std::string file_id, Reply reply) {
   if (!files_) {
     m_.results_refused->Inc();
     reply(v1::EncodeResultRejected("Result file: files are not served here", kErrorTypeInvalidResult));
@@ -121,20 +120,27 @@ void JobService::OnFileResult(std::string principal, uint32_t attempt, const std
 void JobService::CommitFileResult(std::string principal, uint32_t attempt, const std::string& job_id,
                                   store::FileRecord file, std::shared_ptr<jobs::ResultAnalysis> analysis,
                                   std::shared_ptr<const boost::json::value> content,
-                                  std::shared_ptr<const std::string> bytes, std::function<void(std::string)> reply) {
+                                  std::shared_ptr<const std::string> bytes, Reply reply) {
   const store::JobRecord* open = engine_.Find(job_id);
-  if (!open || engine_.HeldBy(job_id, principal) != std::optional<uint32_t>(attempt)) {
-    // The lease ended while the file was read (expired, node gone).
+  if (!open) {
     m_.results_refused->Inc();
     reply(v1::EncodeResultRejected(kNotLeasedReason, kErrorTypeNotLeased));
     return;
   }
-  if (analysis->empty) {
-    FailNow(job_id, attempt, "Scraping returned empty results - no data found", JobOutcome::Kind::kEmpty);
-    reply(v1::EncodeJobFailedNoData(job_id, clock_.WallMs()));
+  if (engine_.HeldBy(job_id, principal) != std::optional<uint32_t>(attempt)) {
+    // The lease ended while the file was read (its node went offline): the
+    // job is open again, or its lease ends now.
+    m_.results_refused->Inc();
+    AbortSettle(job_id);
+    reply(v1::EncodeResultRejected(kNotLeasedReason, kErrorTypeNotLeased));
     return;
   }
-  const int64_t held_ms = std::clamp<int64_t>(clock_.WallMs() - open->assigned_ms, 0, options_.lease_ms);
+  if (analysis->empty) {
+    FailEmptyResult(job_id, attempt, std::move(reply));
+    return;
+  }
+  const int64_t now_ms = clock_.WallMs();
+  const int64_t held_ms = std::clamp<int64_t>(now_ms - open->assigned_ms, 0, options_.lease_ms);
   store::JobCompletion completion;
   completion.node_principal = std::move(principal);
   completion.attempt = attempt;
@@ -145,9 +151,13 @@ void JobService::CommitFileResult(std::string principal, uint32_t attempt, const
   completion.price_cents = analysis->price_cents;
   completion.objects_count = analysis->objects_count;
   completion.file_size_kb = analysis->file_size_kb;
-  store::JobRecord done_job = *open;
-  done_job.result_bytes = file.size;
-  CommitResult(std::move(done_job), std::move(completion), std::move(content), std::move(bytes), std::move(reply));
+  Completing completing{*open, std::move(content), std::move(bytes), std::move(reply)};
+  store::ApplyCompletion(completion, now_ms, completing.job);
+  completing.job.result_bytes = file.size;  // The file's, not the (empty) inline result's.
+  store_.CompleteJob(job_id, completion, now_ms,
+                     [this, completing = std::move(completing)](Result<store::CompleteOutcome> outcome) mutable {
+                       OnCompletionStored(std::move(completing), std::move(outcome));
+                     });
 }
 
 }  // namespace sela::api

@@ -55,14 +55,22 @@ void WithVisibleJob(Ctx& ctx, RestCall& call, bool key_required,
       if (!job && job.error().code() != Code::kInvalidArgument) {
         return respond(StoreFailure(job.error(), "Failed to get job details"));
       }
-      if (!job || !*job || !Visible((*job)->job, uuid)) return respond(E1Error(404, "Job not found"));
+      if (!job || !*job || !Visible((*job)->job, uuid)) return respond(ErrorResponse(404, "Job not found"));
       if ((*job)->job.state != store::JobState::kCompleted) {
-        return respond(E1Error(400, "Job " + id + " is not completed"));
+        return respond(ErrorResponse(400, "Job " + id + " is not completed"));
       }
       then(uuid, **job);
     });
   };
-  if (!key_required && !call.request.HasHeader("Authorization")) return read("");
+  if (!key_required) {
+    // A public route (R15) where a key, when given, also shows the caller's
+    // own unlisted jobs: the table checks no key there, so it is read here.
+    if (!call.request.HasHeader("Authorization")) return read("");
+    net::HttpResponse refusal;
+    std::optional<std::string> hash = ApiKeyHashOf(call.request, &refusal);
+    if (!hash) return call.respond(std::move(refusal));
+    call.api_key_hash = std::move(*hash);
+  }
   WithClient(ctx, call, std::move(read));
 }
 
@@ -72,7 +80,7 @@ bool ReadListed(RestCall& call, std::optional<bool>* listed) {
   const json::value* v = call.body.if_contains("listed");
   if (!v || v->is_null()) return true;
   if (!v->is_bool()) {
-    call.respond(E1Error(400, "listed must be true or false"));
+    call.respond(ErrorResponse(400, "listed must be true or false"));
     return false;
   }
   *listed = v->get_bool();
@@ -90,11 +98,11 @@ void MarketList(Ctx& ctx, RestCall& call) {
   const auto limit = limit_text.empty() ? std::optional<int64_t>(kListLimitDefault) : Integer(limit_text);
   const auto offset = offset_text.empty() ? std::optional<int64_t>(0) : Integer(offset_text);
   if (s1 || s2 || s3 || s4 || !limit || !offset || *limit < 1 || *offset < 0) {
-    return call.respond(E1Error(400, "Invalid limit or offset parameters"));
+    return call.respond(ErrorResponse(400, "Invalid limit or offset parameters"));
   }
-  if (*limit > kListLimitMax) return call.respond(E1Error(400, "Limit cannot exceed 100"));
+  if (*limit > kListLimitMax) return call.respond(ErrorResponse(400, "Limit cannot exceed 100"));
   if (query.search.size() > ctx.options.market_search_bytes_max) {
-    return call.respond(E1Error(400, "search is longer than " + std::to_string(ctx.options.market_search_bytes_max) +
+    return call.respond(ErrorResponse(400, "search is longer than " + std::to_string(ctx.options.market_search_bytes_max) +
                                          " characters"));
   }
   query.limit = static_cast<uint32_t>(*limit);
@@ -107,7 +115,7 @@ void MarketList(Ctx& ctx, RestCall& call) {
       jobs += MarketJobJson(j);
     }
     jobs += ']';
-    respond(E1Success("Marketplace jobs retrieved successfully",
+    respond(SuccessResponse("Marketplace jobs retrieved successfully",
                       codec::JsonObjectWriter().Raw("jobs", jobs).Integer("totalCount", page->total_count).Finish()));
   });
 }
@@ -153,7 +161,7 @@ void MarketDetails(Ctx& ctx, RestCall& call) {
                                        .Integer("createdAt", job.created_ms)
                                        .Raw("pricing", PricingJson(job))
                                        .Finish();
-      respond(E1Success("Job details retrieved successfully", codec::JsonObjectWriter()
+      respond(SuccessResponse("Job details retrieved successfully", codec::JsonObjectWriter()
                                                                    .Raw("job", job_json)
                                                                    .Raw("file", file)
                                                                    .String("preview", preview.text)
@@ -176,7 +184,7 @@ void MarketDownload(Ctx& ctx, RestCall& call) {
     if (m.job.client_uuid == uuid) return serve();
     ctx.deps.store.GetPurchase(uuid, m.job.job_id, [respond, serve](Result<std::optional<store::Purchase>> p) {
       if (!p) return respond(StoreFailure(p.error(), "Failed to verify purchase access"));
-      if (!*p) return respond(E1Error(403, "Access denied: User has not purchased this job"));
+      if (!*p) return respond(ErrorResponse(403, "Access denied: User has not purchased this job"));
       serve();
     });
   });
@@ -189,7 +197,7 @@ void MarketStatsRoute(Ctx& ctx, RestCall& call) {
     if (!stats) return respond(StoreFailure(stats.error(), "Failed to get marketplace stats"));
     codec::JsonObjectWriter by_type;
     for (const auto& [type, count] : stats->by_type) by_type.Integer(type, count);
-    respond(E1Success("Marketplace statistics retrieved successfully",
+    respond(SuccessResponse("Marketplace statistics retrieved successfully",
                       codec::JsonObjectWriter()
                           .Integer("totalCompletedJobs", stats->total_completed)
                           .Raw("totalJobsByType", by_type.Finish())
@@ -202,24 +210,24 @@ void MarketStatsRoute(Ctx& ctx, RestCall& call) {
 void MarketPurchase(Ctx& ctx, RestCall& call) {
   const json::value* id = call.body.if_contains("jobId");
   if (!id || id->is_null() || (id->is_string() && id->get_string().empty())) {
-    return call.respond(E1Error(400, "Missing required parameter: jobId"));
+    return call.respond(ErrorResponse(400, "Missing required parameter: jobId"));
   }
-  if (!id->is_string()) return call.respond(E1Error(400, "jobId must be a string"));
+  if (!id->is_string()) return call.respond(ErrorResponse(400, "jobId must be a string"));
   WithClient(ctx, call, [&ctx, respond = call.respond, job_id = std::string(id->get_string())](const std::string& uuid) {
     ctx.deps.store.RecordPurchase(uuid, job_id, ctx.deps.clock.WallMs(),
                                   [respond, job_id, uuid](Result<store::PurchaseOutcome> outcome) {
                                     if (!outcome) {
                                       const Code code = outcome.error().code();
                                       if (code == Code::kNotFound || code == Code::kInvalidArgument) {
-                                        return respond(E1Error(404, "Job " + job_id + " not found"));
+                                        return respond(ErrorResponse(404, "Job " + job_id + " not found"));
                                       }
                                       if (code == Code::kFailedPrecondition) {
-                                        return respond(E1Error(400, "Job " + job_id + " is not completed"));
+                                        return respond(ErrorResponse(400, "Job " + job_id + " is not completed"));
                                       }
                                       return respond(StoreFailure(outcome.error(), "Failed to store purchase"));
                                     }
                                     const store::Purchase& p = outcome->purchase;
-                                    respond(E1Success(outcome->created ? "Purchase stored successfully"
+                                    respond(SuccessResponse(outcome->created ? "Purchase stored successfully"
                                                                        : "Purchase already stored",
                                                       codec::JsonObjectWriter()
                                                           .String("userPrincipalId", uuid)
@@ -237,17 +245,17 @@ void MarketPurchase(Ctx& ctx, RestCall& call) {
 void MarketSetListed(Ctx& ctx, RestCall& call) {
   std::optional<bool> listed;
   if (!ReadListed(call, &listed)) return;
-  if (!listed) return call.respond(E1Error(400, "listed is required: true or false"));
+  if (!listed) return call.respond(ErrorResponse(400, "listed is required: true or false"));
   WithClient(ctx, call, [&ctx, respond = call.respond, id = std::string(call.request.Param("job_id")),
                          listed = *listed](const std::string& uuid) {
     ctx.deps.store.SetJobListed(id, uuid, listed, [respond, id, listed](Status st) {
       // Another client's job answers as a missing one.
       const Code code = st.code();
       if (code == Code::kNotFound || code == Code::kPermissionDenied || code == Code::kInvalidArgument) {
-        return respond(E1Error(404, "Job not found"));
+        return respond(ErrorResponse(404, "Job not found"));
       }
       if (!st.ok()) return respond(StoreFailure(st, "Failed to change the listing"));
-      respond(E1Success(listed ? "Job listed on the marketplace" : "Job taken off the marketplace",
+      respond(SuccessResponse(listed ? "Job listed on the marketplace" : "Job taken off the marketplace",
                         codec::JsonObjectWriter().String("jobId", id).Bool("listed", listed).Finish()));
     });
   });
@@ -257,11 +265,11 @@ void MarketSetListed(Ctx& ctx, RestCall& call) {
 void MarketSetDefault(Ctx& ctx, RestCall& call) {
   std::optional<bool> listed;
   if (!ReadListed(call, &listed)) return;
-  if (!listed) return call.respond(E1Error(400, "listed is required: true or false"));
+  if (!listed) return call.respond(ErrorResponse(400, "listed is required: true or false"));
   WithClient(ctx, call, [&ctx, respond = call.respond, listed = *listed](const std::string& uuid) {
     ctx.deps.store.SetListingDefault(uuid, listed, [respond, listed](Status st) {
       if (!st.ok()) return respond(StoreFailure(st, "Failed to change the listing default"));
-      respond(E1Success("Listing default changed",
+      respond(SuccessResponse("Listing default changed",
                         codec::JsonObjectWriter().Bool("listByDefault", listed).Finish()));
     });
   });

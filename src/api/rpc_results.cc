@@ -31,7 +31,7 @@ void ReadResult(Ctx& ctx, const store::JobRecord& job, int64_t bytes_max,
 }
 
 net::HttpResponse ResultTooLargeResponse(const store::JobRecord& job, int64_t bytes_max) {
-  return E1Error(413, "The result (" + std::to_string(job.result_bytes) + " bytes) is over RESULT_INLINE_BYTES_MAX (" +
+  return ErrorResponse(413, "The result (" + std::to_string(job.result_bytes) + " bytes) is over RESULT_INLINE_BYTES_MAX (" +
                           std::to_string(bytes_max) + " bytes): download it from /api/rpc/job/" + job.job_id +
                           "/download");
 }
@@ -52,12 +52,12 @@ void ServeJobDownload(Ctx& ctx, const net::HttpRequest& request, const store::Jo
   const std::optional<std::string> file_id = QueryString(request, "file_id", &structured);
   if (file_id && !file_id->empty()) {
     // Another file a node uploaded for the job.
-    if (structured || !ctx.deps.files) return respond(E1Error(404, "File not found"));
+    if (structured || !ctx.deps.files) return respond(ErrorResponse(404, "File not found"));
     ctx.deps.files->Get(*file_id, [&ctx, request, job_id = job.job_id, respond,
                                    failure = std::string(failure_message)](Result<std::optional<store::FileRecord>> f) {
       if (!f && f.error().code() != Code::kInvalidArgument) return respond(StoreFailure(f.error(), failure));
       if (!f || !*f || (*f)->job_id != job_id || (*f)->state != store::FileState::kComplete) {
-        return respond(E1Error(404, "File not found"));
+        return respond(ErrorResponse(404, "File not found"));
       }
       const store::FileRecord& file = **f;
       ServeDownload(ctx.deps.files, request,
@@ -68,20 +68,20 @@ void ServeJobDownload(Ctx& ctx, const net::HttpRequest& request, const store::Jo
     return;
   }
   if (job.state != store::JobState::kCompleted || job.result_hash.empty()) {
-    return respond(E1Error(404, "File not found"));
+    return respond(ErrorResponse(404, "File not found"));
   }
   DownloadTarget target{.sha256 = job.result_hash, .size = job.result_bytes,
                         .content_type = job.result_content_type, .filename = ResultFileName(job),
                         .bytes = std::nullopt};
   if (!job.result_file_id.empty()) {
-    if (!ctx.deps.files) return respond(E1Error(404, "File not found"));
+    if (!ctx.deps.files) return respond(ErrorResponse(404, "File not found"));
     return ServeDownload(ctx.deps.files, request, std::move(target), respond, failure_message);
   }
   ctx.deps.store.GetBlob(job.result_hash, [&ctx, request, target = std::move(target), respond,
                                            failure = std::string(failure_message)](
                                               Result<std::optional<std::string>> blob) mutable {
     if (!blob) return respond(StoreFailure(blob.error(), failure));
-    if (!*blob) return respond(E1Error(404, "File not found"));
+    if (!*blob) return respond(ErrorResponse(404, "File not found"));
     target.size = static_cast<int64_t>((*blob)->size());
     target.bytes = std::move(**blob);
     ServeDownload(ctx.deps.files, request, std::move(target), respond, failure);

@@ -24,6 +24,10 @@
 namespace sela::net {
 namespace {
 
+std::string TestErrorBody(std::string_view message, std::string_view data_json) {
+  return "{\"message\":\"" + std::string(message) + "\",\"data\":" + std::string(data_json) + "}";
+}
+
 class NoWs final : public WsHandler {
  public:
   void OnWsOpen(ConnId, const HttpRequest&) override {}
@@ -138,7 +142,7 @@ class StreamServer {
       Router router;
       AddRoutes(router, loop, pause_every);
       NoWs ws;
-      Server server(loop, config, clock, metrics, router, ws);
+      Server server(loop, config, clock, metrics, router, ws, &TestErrorBody);
       if (!server.Listen().ok()) std::abort();
       port.set_value(server.port());
       loop.Run();

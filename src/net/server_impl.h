@@ -1,6 +1,6 @@
-// Internals of Server, shared by server.cc (accept, slots, I/O, timers),
-// http_conn.cc (HTTP/1.1) and ws_conn.cc (WebSocket). Not for use outside
-// net/.
+// Internals of Server, shared by accept.cc (listening, accepting, slots),
+// server.cc (I/O, timers, drain), http_conn.cc (HTTP/1.1) and ws_conn.cc
+// (WebSocket). Not for use outside net/.
 //
 // Memory per idle connection is the budget this file is shaped by: an
 // idle WebSocket holds only its 40-byte Connection slot (descriptor, a few
@@ -97,7 +97,8 @@ static_assert(sizeof(Connection) <= 40, "Connection is the per-connection memory
 class ServerImpl final : public EventLoop::IoHandler {
  public:
   ServerImpl(EventLoop& loop, const NetConfig& config, const Clock& clock,
-             MetricsRegistry& metrics, const Router& router, WsHandler& ws_handler);
+             MetricsRegistry& metrics, const Router& router, WsHandler& ws_handler,
+             HttpErrorBody error_body);
   ~ServerImpl();
 
   Status Listen();
@@ -113,8 +114,11 @@ class ServerImpl final : public EventLoop::IoHandler {
   // BodyStream's (http_stream.cc).
   void ResumeBody(ConnId id);
   void RefuseBody(ConnId id, HttpResponse response);
+  // An error answer in the envelope of the layer above (HttpErrorBody).
+  HttpResponse ErrorResponse(unsigned status, std::string_view message,
+                             std::string_view data_json = "null") const;
 
-  // For the handler allocator.
+  // The connection in slot idx (ws_conn.cc's WsEventSink reaches it too).
   Connection& slot(uint32_t idx) { return chunks_[idx / kChunk][idx % kChunk]; }
 
   // Readiness from the event loop (server.cc).
@@ -124,7 +128,7 @@ class ServerImpl final : public EventLoop::IoHandler {
   static constexpr uint32_t kChunk = 1024;
   static constexpr size_t kReadBufferBytes = 64 * 1024;
 
-  // server.cc
+  // accept.cc
   // Tokens: a connection's slot and generation, or an acceptor's index
   // with kAcceptorToken set.
   static constexpr uint64_t kAcceptorToken = uint64_t{1} << 55;
@@ -134,6 +138,8 @@ class ServerImpl final : public EventLoop::IoHandler {
   void Adopt(int fd);
   void ResumeAccepting();
   uint32_t AllocSlot();
+
+  // server.cc
   Connection* Lookup(ConnId id);
   static ConnId MakeId(uint32_t idx, uint32_t gen) { return (uint64_t{gen} << 32) | idx; }
   void ReadLoop(uint32_t idx);
@@ -200,6 +206,7 @@ class ServerImpl final : public EventLoop::IoHandler {
   MetricsRegistry& metrics_;
   const Router& router_;
   WsHandler& ws_handler_;
+  HttpErrorBody error_body_;
 
   std::vector<int> acceptors_;  // Listening descriptors.
   uint16_t port_ = 0;

@@ -39,7 +39,7 @@ constexpr char kInsertPurchase[] =
     "INSERT INTO purchases (client_uuid, job_id, price_cents, purchased_ms) VALUES (?1, ?2, ?3, ?4)";
 
 // The job columns then views and downloads.
-constexpr int kJobColumnCount = 31;
+constexpr int kJobColumnCount = 32;
 
 std::string AsciiLower(std::string s) {
   for (char& c : s) {
