@@ -20,8 +20,6 @@ namespace {
 
 constexpr std::string_view kErrorTypeTooLarge = "RESULT_TOO_LARGE";
 constexpr std::string_view kErrorTypeInvalidResult = "INVALID_RESULT";
-constexpr std::string_view kNotLeasedReason = "Job is not leased to this node";
-constexpr std::string_view kErrorTypeNotLeased = "JOB_NOT_ASSIGNED";
 
 bool IsTextual(std::string_view content_type) {
   const std::string_view type = content_type.substr(0, content_type.find(';'));
@@ -35,7 +33,7 @@ void JobService::OnResultTooLarge(std::string_view principal, const std::string&
   const auto attempt = engine_.HeldBy(job_id, principal);
   if (!attempt) {
     m_.results_refused->Inc();
-    reply(v1::EncodeResultRejected(kNotLeasedReason, kErrorTypeNotLeased));
+    reply({.kind = ResultOutcome::Kind::kNotLeased});
     return;
   }
   std::string error = "Result of " + std::to_string(bytes) + " bytes is over WS_MAX_MESSAGE_BYTES (" +
@@ -43,7 +41,7 @@ void JobService::OnResultTooLarge(std::string_view principal, const std::string&
                       " bytes): upload it as a file (POST /api/files with the job_id) and report its file_id";
   engine_.BeginSettle(job_id);
   FailInStore(job_id, store::JobFailure{*attempt, store::FailureReason::kTooLarge, error});
-  reply(v1::EncodeResultRejected(error, kErrorTypeTooLarge));
+  reply({.kind = ResultOutcome::Kind::kRefused, .detail = std::move(error), .error_type = kErrorTypeTooLarge});
 }
 
 void JobService::OnResultFileTooLarge(std::string_view principal, const std::string& job_id, int64_t bytes,
@@ -60,14 +58,14 @@ void JobService::RefuseFileResult(const std::string& job_id, std::string_view wh
                                   const Reply& reply) {
   m_.results_refused->Inc();
   AbortSettle(job_id);
-  reply(v1::EncodeResultRejected("Result file: " + std::string(why), kErrorTypeInvalidResult));
+  reply({.kind = ResultOutcome::Kind::kRefused, .detail = "Result file: " + std::string(why), .error_type = kErrorTypeInvalidResult});
 }
 
 void JobService::OnFileResult(std::string principal, uint32_t attempt, const std::string& job_id,
                               std::string file_id, Reply reply) {
   if (!files_) {
     m_.results_refused->Inc();
-    reply(v1::EncodeResultRejected("Result file: files are not served here", kErrorTypeInvalidResult));
+    reply({.kind = ResultOutcome::Kind::kRefused, .detail = "Result file: files are not served here", .error_type = kErrorTypeInvalidResult});
     return;
   }
   engine_.BeginSettle(job_id);
@@ -124,7 +122,7 @@ void JobService::CommitFileResult(std::string principal, uint32_t attempt, const
   const store::JobRecord* open = engine_.Find(job_id);
   if (!open) {
     m_.results_refused->Inc();
-    reply(v1::EncodeResultRejected(kNotLeasedReason, kErrorTypeNotLeased));
+    reply({.kind = ResultOutcome::Kind::kNotLeased});
     return;
   }
   if (engine_.HeldBy(job_id, principal) != std::optional<uint32_t>(attempt)) {
@@ -132,7 +130,7 @@ void JobService::CommitFileResult(std::string principal, uint32_t attempt, const
     // job is open again, or its lease ends now.
     m_.results_refused->Inc();
     AbortSettle(job_id);
-    reply(v1::EncodeResultRejected(kNotLeasedReason, kErrorTypeNotLeased));
+    reply({.kind = ResultOutcome::Kind::kNotLeased});
     return;
   }
   if (analysis->empty) {

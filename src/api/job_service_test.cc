@@ -107,12 +107,15 @@ class JobServiceTest : public ::testing::Test {
   }
 
   // Issues a node's result; Settle() delivers its reply to replies_.
+  // The session is the node's one session (RecordingNodeSender names it).
   void IssueResult(const std::string& principal, const std::string& job_id, const char* content_json) {
-    v1::ScrapeResult result;
-    result.user_principal_id = principal;
-    result.job_id = job_id;
-    if (content_json) result.content = boost::json::parse(content_json);
-    jobs_->OnResult(principal, std::move(result), [this](std::string reply) { replies_.push_back(std::move(reply)); });
+    std::optional<boost::json::value> content;
+    if (content_json) content = boost::json::parse(content_json);
+    const std::string client_id = sender_.LeaseClientId(registry_.Find(principal));
+    const bool has_content = content.has_value();
+    jobs_->OnResult(principal, client_id, job_id, std::move(content), [this, job_id, has_content](ResultOutcome o) {
+      replies_.push_back(EncodeV1ResultReply(o, job_id, has_content, clock_.WallMs()));
+    });
   }
   // The reply to one result, issued and settled.
   std::string ReplyTo(const std::string& principal, const std::string& job_id, const char* content_json) {
@@ -166,7 +169,9 @@ TEST_F(JobServiceTest, AStoreErrorOnAResultReopensTheJobAndTheNodeMaySendItAgain
   Online("node-a");
   const std::string id = Submit();
   faults_->FailOp(StoreOp::kCompleteJob, Unavailable("database is locked"), 1);
-  EXPECT_EQ(ReplyTo("node-a", id, kResult), v1::EncodeHandlerFailed("database is locked"));
+  // The node learns to retry, not the store's text.
+  EXPECT_EQ(ReplyTo("node-a", id, kResult),
+            v1::EncodeHandlerFailed("Service temporarily unavailable, retry later"));
   EXPECT_TRUE(outcomes_.empty());
   EXPECT_TRUE(jobs_->IsOpen(id));
   EXPECT_EQ(jobs_->engine().HeldBy(id, "node-a"), std::optional<uint32_t>(1));
@@ -189,7 +194,7 @@ TEST_F(JobServiceTest, AStoreErrorFailingAnEmptyResultReopensTheJob) {
   Online("node-a");
   const std::string id = Submit();
   faults_->FailOp(StoreOp::kFailJob, Internal("disk I/O error"), 1);
-  EXPECT_EQ(ReplyTo("node-a", id, "[]"), v1::EncodeHandlerFailed("disk I/O error"));
+  EXPECT_EQ(ReplyTo("node-a", id, "[]"), v1::EncodeHandlerFailed("Internal server error"));
   EXPECT_TRUE(outcomes_.empty());
   EXPECT_EQ(jobs_->engine().HeldBy(id, "node-a"), std::optional<uint32_t>(1));
   EXPECT_EQ(Stored(id).state, store::JobState::kOngoing);
@@ -213,14 +218,15 @@ TEST_F(JobServiceTest, AResultOverTheMessageLimitFailsItsJobAtOnceNamingTheLimit
   Online("node-a");
   const std::string id = Submit();
   std::vector<std::string> replies;
-  jobs_->OnResultTooLarge("node-b", id, 20'000'000, 16'777'216,
-                          [&replies](std::string r) { replies.push_back(std::move(r)); });
+  const auto keep = [this, &replies, id](ResultOutcome o) {
+    replies.push_back(EncodeV1ResultReply(o, id, true, clock_.WallMs()));
+  };
+  jobs_->OnResultTooLarge("node-b", id, 20'000'000, 16'777'216, keep);
   ASSERT_EQ(replies.size(), 1u);  // Not the holder: refused, the job untouched.
   EXPECT_NE(replies[0].find("JOB_NOT_ASSIGNED"), std::string::npos) << replies[0];
   EXPECT_TRUE(jobs_->IsOpen(id));
 
-  jobs_->OnResultTooLarge("node-a", id, 20'000'000, 16'777'216,
-                          [&replies](std::string r) { replies.push_back(std::move(r)); });
+  jobs_->OnResultTooLarge("node-a", id, 20'000'000, 16'777'216, keep);
   Settle();
   ASSERT_EQ(replies.size(), 2u);
   EXPECT_NE(replies[1].find("RESULT_TOO_LARGE"), std::string::npos) << replies[1];
@@ -256,12 +262,11 @@ TEST_F(JobServiceTest, AResultFileOverFileBytesMaxFailsItsJobAtOnce) {
 TEST_F(JobServiceTest, AResultFileWithoutFilesIsRefusedAndTheLeaseKept) {
   Online("node-a");
   const std::string id = Submit();
-  v1::ScrapeResult result;
-  result.user_principal_id = "node-a";
-  result.job_id = id;
-  result.file_id = "file_1_0123456789abcdef";
   replies_.clear();
-  jobs_->OnResult("node-a", std::move(result), [this](std::string reply) { replies_.push_back(std::move(reply)); });
+  jobs_->OnResult(
+      "node-a", sender_.LeaseClientId(registry_.Find("node-a")), id, std::nullopt,
+      [this, id](ResultOutcome o) { replies_.push_back(EncodeV1ResultReply(o, id, true, clock_.WallMs())); },
+      "file_1_0123456789abcdef");
   Settle();
   ASSERT_EQ(replies_.size(), 1u);
   EXPECT_NE(replies_[0].find("files are not served here"), std::string::npos) << replies_[0];

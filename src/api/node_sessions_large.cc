@@ -16,7 +16,8 @@ namespace v1 = protocol::v1;
 bool NodeSessions::OnWsTooBig(net::ConnId id, bool /*text*/, uint64_t /*bytes*/) {
   Session* s = Find(id);
   // Before registration there is nobody to answer: close with 1009.
-  if (!s || s->state != State::kRegistered) return false;
+  // v2 sessions keep 1009 (their frames have their own too_large error).
+  if (!s || s->state != State::kRegistered || s->is_v2) return false;
   too_big_[net::ConnSlot(id)] = std::make_unique<TooBig>(TooBig{v1::TopLevelPeek(options_.decode.job_id_bytes_max), 0});
   return true;
 }
@@ -43,7 +44,9 @@ void NodeSessions::OnWsTooBigData(net::ConnId id, std::string_view piece, bool l
     return;
   }
   jobs_->OnResultTooLarge(view->principal, job_id, bytes, options_.ws_message_bytes_max,
-                          [this, id](std::string reply) { Send(id, reply); });
+                          [this, id, job_id](ResultOutcome o) {
+                            Send(id, EncodeV1ResultReply(o, job_id, true, clock_.WallMs()));
+                          });
 }
 
 }  // namespace sela::api

@@ -35,5 +35,6 @@ bool WsDemux::OnWsTooBig(net::ConnId id, bool text, uint64_t bytes) { return For
 void WsDemux::OnWsTooBigData(net::ConnId id, std::string_view piece, bool last) {
   For(id).OnWsTooBigData(id, piece, last);
 }
+void WsDemux::OnWsPong(net::ConnId id, std::string_view payload) { For(id).OnWsPong(id, payload); }
 
 }  // namespace sela::api

@@ -7,11 +7,17 @@
 // deadlines cost no store round trip. The caller (api/job_service) applies
 // every decision to the store, in the order the engine made them.
 //
-// - Pending jobs wait in FIFO order (a job released by a node goes back to
-//   the front: it is the oldest).
-// - Assignment (push): the head job goes to the live node with the most free
-//   slots, then the best download speed; the node that last failed the job
-//   is passed over while any other node has a free slot.
+// - Pending jobs wait per customer (client_uuid) in FIFO order (a job
+//   released by a node goes back to the front of its customer's queue: it
+//   is the oldest), and customers take turns: one job of each customer with
+//   pending jobs, round and round. A customer who queues thousands of jobs
+//   delays each other customer by at most one of its jobs per turn, not by
+//   all of them (issue 11: a flood must not crowd out other customers).
+// - Assignment (push): the next job goes to the live node with the most free
+//   slots, then the lowest round-trip time the server measured (in 25 ms
+//   steps; unmeasured last), then the best download speed the node reported;
+//   the node that last failed the job is passed over while any other node has
+//   a free slot.
 // - A job with a target_node (scrapeUrl's principalId) goes to that node
 //   only: while it is offline or full, the job is parked and goes back to
 //   the front of the queue when the node has a free slot again.
@@ -90,9 +96,15 @@ class JobEngine {
   // Adds a live node or updates it (capacity, speed). Its principal is
   // read through EngineOptions::principal_of while it is live. Capacity is
   // clamped to nodes::kJobsPerNodeMax, the registry's limit.
-  void UpsertNode(nodes::NodeIndex node, uint32_t capacity, float download_speed);
+  // rtt_ms: the round trip the server measured to the node, kRttUnknown if
+  // none yet. download_speed: what the node reported (the caller caps it).
+  static constexpr uint32_t kRttUnknown = 0xffffffffu;
+  void UpsertNode(nodes::NodeIndex node, uint32_t capacity, float download_speed, uint32_t rtt_ms = kRttUnknown);
   // The node went offline: every job it held ends (not those being settled).
   std::vector<Ended> RemoveNode(nodes::NodeIndex node);
+  // One session of a node ended while others stay: the leases sent to that
+  // session (node_client_id) end; the node's other leases stay.
+  std::vector<Ended> EndLeasesOf(nodes::NodeIndex node, std::string_view client_id);
   uint32_t ActiveJobs(nodes::NodeIndex node) const;
 
   // ---- jobs ----
@@ -135,6 +147,11 @@ class JobEngine {
 
   const store::JobRecord* Find(const std::string& job_id) const;
   size_t open_jobs() const { return jobs_.size(); }
+  // Open jobs of one customer, and how many customers have any.
+  uint32_t OpenJobsOf(std::string_view client_uuid) const;
+  size_t clients_with_open_jobs() const { return open_by_client_.size(); }
+  // The customer's open jobs, oldest first (for cancelling them all, tests).
+  std::vector<std::string> OpenJobIdsOf(std::string_view client_uuid) const;
   size_t pending_jobs() const { return pending_count_ + parked_count_; }
   size_t live_nodes() const { return live_nodes_; }
   // Sum of free slots over live nodes.
@@ -145,7 +162,7 @@ class JobEngine {
     store::JobRecord rec;
     nodes::NodeIndex holder = nodes::kNoNode;
     bool settling = false;
-    bool queued = false;  // In pending_ (may be a stale entry once leased).
+    bool queued = false;  // In its customer's queue (may be a stale entry once leased).
     bool parked = false;  // Pending, waiting in parked_ for its target node.
     // The holder's list of the jobs it holds (see Node::held). Entries of
     // jobs_ never move, so the list can point at them.
@@ -163,7 +180,10 @@ class JobEngine {
     uint16_t capacity = 0;
     uint16_t active = 0;
     bool live = false;
+    uint8_t rtt_step = kRttStepUnknown;  // Measured round trip / kRttStepMs.
   };
+  static constexpr uint32_t kRttStepMs = 25;
+  static constexpr uint8_t kRttStepUnknown = 255;
   static_assert(sizeof(Node) == 24, "the engine's share of an idle node's memory");
   Node* LiveNode(nodes::NodeIndex node);
   const Node* LiveNode(nodes::NodeIndex node) const;
@@ -199,6 +219,9 @@ class JobEngine {
   // The job's holder no longer holds it (precondition: it has one).
   void DropHeld(Open& job);
   void Requeue(Open& job, bool front);
+  // The next queued job in turn (stale entries dropped), or nullptr.
+  Open* PopNextPending();
+  void CountOpen(const store::JobRecord& rec, int delta);
   void Park(Open& job);
   // The node has a free slot: its parked jobs go to the front of the queue.
   void Unpark(nodes::NodeIndex node);
@@ -209,8 +232,17 @@ class JobEngine {
 
   EngineOptions options_;
   std::unordered_map<std::string, Open> jobs_;
-  std::deque<std::string> pending_;
+  // Pending jobs by customer, and the customers in turn (each once, while
+  // its queue has entries; entries of jobs no longer queued are stale and
+  // skipped).
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  std::unordered_map<std::string, std::deque<std::string>, Hash, std::equal_to<>> queues_;
+  std::deque<std::string> turns_;
   size_t pending_count_ = 0;
+  std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>> open_by_client_;
   // Jobs waiting for their target node, by its principal, oldest first.
   std::unordered_map<std::string, std::vector<std::string>> parked_;
   size_t parked_count_ = 0;

@@ -61,6 +61,7 @@ bool JobEngine::Above(nodes::NodeIndex a, nodes::NodeIndex b) const {
   const uint32_t x_free = x.capacity - x.active;
   const uint32_t y_free = y.capacity - y.active;
   if (x_free != y_free) return x_free > y_free;
+  if (x.rtt_step != y.rtt_step) return x.rtt_step < y.rtt_step;
   if (x.speed != y.speed) return x.speed > y.speed;
   return a < b;
 }
@@ -118,7 +119,7 @@ void JobEngine::Rank(nodes::NodeIndex node) {
   }
 }
 
-void JobEngine::UpsertNode(nodes::NodeIndex node, uint32_t capacity, float download_speed) {
+void JobEngine::UpsertNode(nodes::NodeIndex node, uint32_t capacity, float download_speed, uint32_t rtt_ms) {
   if (node == nodes::kNoNode) return;
   if (node >= nodes_.size()) nodes_.GrowTo(node + 1);
   Node& n = nodes_[node];
@@ -128,6 +129,8 @@ void JobEngine::UpsertNode(nodes::NodeIndex node, uint32_t capacity, float downl
   }
   n.capacity = static_cast<uint16_t>(std::min(capacity, nodes::kJobsPerNodeMax));
   n.speed = download_speed;
+  n.rtt_step = rtt_ms == kRttUnknown ? kRttStepUnknown
+                                     : static_cast<uint8_t>(std::min<uint32_t>(rtt_ms / kRttStepMs, kRttStepUnknown - 1));
   Rank(node);
   Unpark(node);
 }
@@ -151,6 +154,18 @@ std::vector<Ended> JobEngine::RemoveNode(nodes::NodeIndex node) {
     if (job.settling) continue;
     ended.push_back(EndLease(job, "node disconnected"));
   }
+  return ended;
+}
+
+std::vector<Ended> JobEngine::EndLeasesOf(nodes::NodeIndex node, std::string_view client_id) {
+  std::vector<Ended> ended;
+  Node* n = LiveNode(node);
+  if (!n) return ended;
+  std::vector<Open*> theirs;
+  for (Open* job = n->held; job; job = job->held_next) {
+    if (!job->settling && job->rec.node_client_id == client_id) theirs.push_back(job);
+  }
+  for (Open* job : theirs) ended.push_back(EndLease(*job, "session ended"));
   return ended;
 }
 

@@ -127,10 +127,10 @@ class PatternSource final : public BodySource {
 
 class StreamServer {
  public:
-  explicit StreamServer(uint64_t pause_every) {
+  explicit StreamServer(uint64_t pause_every, uint64_t inbound_budget_bytes = 64ull << 20) {
     std::promise<uint16_t> port;
     auto ready = port.get_future();
-    thread_ = std::thread([this, pause_every, &port] {
+    thread_ = std::thread([this, pause_every, inbound_budget_bytes, &port] {
       EventLoop loop;
       loop_ = &loop;
       SystemClock clock;
@@ -139,6 +139,7 @@ class StreamServer {
       config.host = "127.0.0.1";
       config.port = 0;
       config.http_body_bytes_max = 1 << 20;
+      config.inbound_budget_bytes = inbound_budget_bytes;
       Router router;
       AddRoutes(router, loop, pause_every);
       NoWs ws;
@@ -160,6 +161,8 @@ class StreamServer {
  private:
   void AddRoutes(Router& router, EventLoop& loop, uint64_t pause_every) {
     RouteOptions sink;
+    // Streamed bodies are held to the route's limit too (at the request line).
+    sink.body_bytes_max = 128ull << 20;
     sink.body_sink = [this, &loop, pause_every](HttpRequest& head, BodyStream stream) -> std::unique_ptr<BodySink> {
       if (head.HasHeader("X-Refuse")) {
         stream.Refuse(HttpResponse::Text(403, "refused"));
@@ -171,9 +174,15 @@ class StreamServer {
     router.Add("POST", "/upload", [](HttpRequest& req, HttpReply reply) {
       reply.Send(HttpResponse::Text(200, "whole " + std::to_string(req.body.size())));
     }, sink);
+    // The same sink, declaring that it holds at most 256 KiB in transit.
+    RouteOptions capped = sink;
+    capped.body_sink_held_bytes_max = 256 * 1024;
+    router.Add("POST", "/upload-capped", [](HttpRequest&, HttpReply reply) {
+      reply.Send(HttpResponse::Text(500, "not streamed"));
+    }, capped);
     router.Add("POST", "/small", [](HttpRequest& req, HttpReply reply) {
       reply.Send(HttpResponse::Text(200, "small " + std::to_string(req.body.size())));
-    }, RouteOptions{.body_bytes_max = 10, .body_sink = nullptr});
+    }, RouteOptions{.body_bytes_max = 10, .body_sink = nullptr, .body_sink_held_bytes_max = 0});
     router.Add("GET", "/download", [this, &loop](HttpRequest& req, HttpReply reply) {
       const uint64_t size = std::stoull(req.QueryParam("size"));
       const uint64_t fail_at = req.QueryParam("fail").empty() ? UINT64_MAX : std::stoull(req.QueryParam("fail"));
@@ -272,6 +281,49 @@ TEST(HttpStream, AnUploadReachesTheSinkInPiecesWithBackpressure) {
   EXPECT_GE(server.seen.pauses, 10);  // About one per 256 KiB.
   EXPECT_FALSE(server.seen.data_while_paused);
   EXPECT_EQ(server.seen.sink_ends, 2);
+}
+
+// A streamed body is charged to the inbound budget before any of it is read
+// (harden's budget, files' streams): with a 4 MiB budget (3.5 MiB for large
+// requests), a second 3 MiB upload waits, unanswered by 100 Continue, until
+// the first one is done. A sink that declares what it holds in transit is
+// charged that much instead, so two such uploads go on at once.
+TEST(HttpStream, AStreamedBodyIsChargedToTheInboundBudgetBeforeItIsRead) {
+  StreamServer server(0, 4ull << 20);
+  constexpr size_t kBytes = 3u << 20;
+  const std::string half(kBytes / 2, 'x');
+  const int first = Connect(server.port());
+  SendAll(first, Post("/upload", kBytes) + half);  // Under way: charged 3 MiB.
+  const int second = Connect(server.port());
+  SendAll(second, Post("/upload", kBytes, "Expect: 100-continue\r\n"));
+  timeval short_wait{0, 300'000};
+  ::setsockopt(second, SOL_SOCKET, SO_RCVTIMEO, &short_wait, sizeof short_wait);
+  char byte;
+  EXPECT_EQ(::recv(second, &byte, 1, 0), -1) << "100 Continue before the budget had room";
+  timeval long_wait{10, 0};
+  ::setsockopt(second, SOL_SOCKET, SO_RCVTIMEO, &long_wait, sizeof long_wait);
+  SendAll(first, half);
+  std::string first_buffer;
+  EXPECT_EQ(ReadResponse(first, first_buffer).status, 200);
+  std::string buffer;
+  const Response go_on = ReadResponse(second, buffer);  // The 100 Continue, once the first is done.
+  EXPECT_EQ(go_on.status, 100);
+  SendAll(second, std::string(kBytes, 'y'));
+  EXPECT_EQ(ReadResponse(second, buffer).status, 200);
+
+  // Capped sinks: both 3 MiB uploads are admitted at once.
+  const int a = Connect(server.port());
+  const int b = Connect(server.port());
+  SendAll(a, Post("/upload-capped", kBytes) + half);
+  SendAll(b, Post("/upload-capped", kBytes, "Expect: 100-continue\r\n"));
+  std::string b_buffer;
+  EXPECT_EQ(ReadResponse(b, b_buffer).status, 100);  // While `a` is under way.
+  SendAll(b, std::string(kBytes, 'y'));
+  EXPECT_EQ(ReadResponse(b, b_buffer).status, 200);
+  SendAll(a, half);
+  std::string a_buffer;
+  EXPECT_EQ(ReadResponse(a, a_buffer).status, 200);
+  for (const int fd : {first, second, a, b}) ::close(fd);
 }
 
 TEST(HttpStream, ASinkMayRefuseAtTheHeadersAndTheConnectionCloses) {

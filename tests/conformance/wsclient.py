@@ -389,7 +389,8 @@ class RawWebSocket(RawConn):
         """Expect the next frame to be Close with a code in `codes`.
 
         skip_data=True first skips any text/binary frames (replies to earlier
-        messages that may still be on their way).
+        messages that may still be on their way) and pings (the node server
+        pings registered nodes to measure round trips).
 
         codes: int or collection of ints; allow_empty accepts an empty close
         payload too. Then (reply=True) answers with a Close frame and checks the
@@ -400,7 +401,7 @@ class RawWebSocket(RawConn):
             codes = (codes,)
         try:
             f = self.recv_frame(timeout)
-            while skip_data and f.opcode in (OP_TEXT, OP_BINARY):
+            while skip_data and f.opcode in (OP_TEXT, OP_BINARY, OP_PING):
                 f = self.recv_frame(timeout)
         except ServerClosed as e:
             raise AssertionError(f"expected Close {'/'.join(map(str, codes))}, but {e}") from None

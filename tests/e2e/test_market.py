@@ -50,7 +50,8 @@ class Marketplace(JobsTestCase):
         self.e1_error(self.rpc("GET", f"marketplace/job/{job_id}/download", key=bob), 404, "Job not found")
         self.e1_error(self.rpc("POST", "marketplace/store-purchase", {"jobId": job_id}, key=bob), 404,
                       f"Job {job_id} not found")
-        self.e1_error(self.rpc("GET", f"job/{job_id}/download", key=bob), 403)
+        # Another customer's job answers as a missing one (issue 11).
+        self.e1_error(self.rpc("GET", f"job/{job_id}/download", key=bob), 404, "Job not found")
         self.e1_error(self.rpc("PUT", f"marketplace/job/{job_id}/listing", {"listed": True}, key=bob), 404)
         stats = self.ok(self.rpc("GET", "marketplace/stats"))
         self.assertEqual(stats, {"totalCompletedJobs": 0, "totalJobsByType": {}, "recentJobsCount": 0})

@@ -29,6 +29,7 @@ struct OperationLimits {
   uint64_t session_ids_per_reserve_max = 1'000'000;
   JobLimits jobs;
   uint32_t jobs_per_list_max = 10'000;  // ListClientJobs' limit.
+  uint32_t nodes_per_page_max = 10'000;  // ListNodesPage's limit.
 };
 
 class Operations {
@@ -40,7 +41,7 @@ class Operations {
 
   Result<uint64_t> ReserveSessionIds(uint64_t count);
   Result<NodeRecord> RegisterNode(const std::string& principal, const std::string& client_id,
-                                  int64_t now_ms);
+                                  int64_t now_ms, bool is_signed);
   Status MarkNodeDisconnected(const std::string& principal, int64_t now_ms);
   Status UpdateNodeMetrics(const std::string& principal, const NodeMetricsUpdate& update,
                            int64_t now_ms);
@@ -49,6 +50,8 @@ class Operations {
   Status AddUptime(const std::vector<UptimeDelta>& deltas, int64_t now_ms);
   Result<std::optional<NodeRecord>> GetNode(const std::string& principal);
   Result<std::vector<NodeRecord>> ListNodes(bool only_active);
+  Result<std::vector<NodeRecord>> ListNodesPage(int64_t after_numeric_id, uint32_t limit);
+  Result<uint32_t> ExpireNodeRecords(int64_t disconnected_before_ms, uint32_t limit);
   Result<std::vector<UptimeDay>> GetUptimeDays(const std::string& principal,
                                                const std::string& from_day,
                                                const std::string& to_day);
@@ -105,7 +108,7 @@ class Operations {
   Result<int64_t> AddToCounter(std::string_view name, int64_t amount);
   Result<std::string> FreshReferralCode();
   Result<NodeRecord> InsertNode(const std::string& principal, const std::string& client_id,
-                                int64_t now_ms);
+                                int64_t now_ms, bool is_signed);
   // Runs an UPDATE of one node; NotFound when it matched no row.
   Status UpdateNode(Query& query, const std::string& principal);
   Status ValidatePrincipal(std::string_view principal) const;

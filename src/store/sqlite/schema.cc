@@ -219,7 +219,19 @@ UPDATE jobs SET failure_reason = CASE
     ELSE 'attempts_exhausted' END
   WHERE state = 'failed';
 )sql",
-    // v6: uploaded files and the results marketplace. A file's bytes live on
+    // v6: node identity (issue 11). `signed` marks a principal that proved
+    // its key with protocol v2 (v1 registrations of it are refused);
+    // `registrations` counts registrations, so that records a flood of
+    // made-up principals leaves behind (one registration, nothing since) can
+    // expire. The partial index holds exactly those candidates.
+    R"sql(
+ALTER TABLE nodes ADD COLUMN signed INTEGER NOT NULL DEFAULT 0 CHECK (signed IN (0, 1));
+ALTER TABLE nodes ADD COLUMN registrations INTEGER NOT NULL DEFAULT 1
+  CHECK (registrations BETWEEN 0 AND 4294967295);
+CREATE INDEX nodes_one_time ON nodes (ws_disconnect_ms)
+  WHERE registrations = 1 AND signed = 0 AND total_referral = 0;
+)sql",
+    // v7: uploaded files and the results marketplace. A file's bytes live on
     // disk (files module); its row says who owns it, which chunks arrived
     // and which job's result it became. file_usage holds each owner's open
     // uploads and declared bytes, so that quotas are checked without a scan.
@@ -232,7 +244,7 @@ UPDATE jobs SET failure_reason = CASE
 ALTER TABLE api_clients ADD COLUMN list_by_default INTEGER NOT NULL DEFAULT 0
   CHECK (list_by_default IN (0, 1));
 
-CREATE TABLE jobs_v6 (
+CREATE TABLE jobs_v7 (
   seq INTEGER PRIMARY KEY,
   job_id TEXT NOT NULL UNIQUE,
   client_uuid TEXT NOT NULL REFERENCES api_clients (uuid),
@@ -272,7 +284,7 @@ CREATE TABLE jobs_v6 (
   result_file_id TEXT NOT NULL DEFAULT '',
   listed INTEGER NOT NULL DEFAULT 0 CHECK (listed IN (0, 1))
 ) STRICT;
-INSERT INTO jobs_v6 (
+INSERT INTO jobs_v7 (
   seq, job_id, client_uuid, job_type, target, state, node_principal, node_client_id,
   attempt, max_attempts, created_ms, assigned_ms, lease_deadline_ms, deadline_ms,
   complete_ms, post_count, replies_count, scroll_pause_ms, sync, usage_charged,
@@ -288,7 +300,7 @@ SELECT
   failure_reason
 FROM jobs ORDER BY seq;
 DROP TABLE jobs;
-ALTER TABLE jobs_v6 RENAME TO jobs;
+ALTER TABLE jobs_v7 RENAME TO jobs;
 CREATE INDEX jobs_by_client ON jobs (client_uuid, seq);
 CREATE INDEX jobs_usage ON jobs (client_uuid, created_ms, usage_charged, usage_refunded)
   WHERE usage_charged = 1 AND usage_refunded = 0;

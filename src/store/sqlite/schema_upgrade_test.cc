@@ -277,10 +277,8 @@ TEST_F(SqliteStoreTest, AVersion2DatabaseIsUpgradedInPlaceAndKeepsItsJobsAndUsag
   EXPECT_EQ(UsageLog("acme").value(),
             (std::vector<int64_t>{kT0 + 20, kT0 + 30, kT0 + 60, kT0 + 90}));
   Close();
-  EXPECT_EQ(RawQueryInt(options_.path, "SELECT MAX(version) FROM schema_version"),
-            sqlite::LatestSchemaVersion());
-  EXPECT_EQ(RawQueryInt(options_.path, "SELECT COUNT(*) FROM schema_version"),
-            sqlite::LatestSchemaVersion());
+  EXPECT_EQ(RawQueryInt(options_.path, "SELECT MAX(version) FROM schema_version"), sqlite::LatestSchemaVersion());
+  EXPECT_EQ(RawQueryInt(options_.path, "SELECT COUNT(*) FROM schema_version"), sqlite::LatestSchemaVersion());
   EXPECT_EQ(RawQueryText(options_.path,
                          "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_schema "
                          "WHERE tbl_name IN ('jobs', 'jobs_v4', 'usage_log') ORDER BY name)"),
