@@ -151,25 +151,27 @@ void NodeSessions::OnWsOpen(net::ConnId id, const net::HttpRequest& request) {
   s.generation = static_cast<uint32_t>(id >> 32);
   DropPending(s);
   const int64_t now_ms = clock_.WallMs();
-  Pending& p = EnsurePending(s);
-  p.source = SourceKey(request.peer);
+  const std::string source = SourceKey(request.peer);
   if (net::HeaderHasToken(request.Header("Sec-WebSocket-Protocol"), v2::kSubprotocol)) {
     events::NodeConnected(id, request.path, {});
+    SetTexts(s, source, std::nullopt, Named::kNone);
     OpenV2(s, id, now_ms);
     return;
   }
   s.state = State::kAwaiting;
   if (options_.signed_only) {
-    events_.Refused(Refusal::kV1Refused, {{"source", p.source}, {"why", "NODE_AUTH=signed"}});
+    events_.Refused(Refusal::kV1Refused, {{"source", source}, {"why", "NODE_AUTH=signed"}});
     m_.registration_failures->Inc();
     CloseSession(s, v2::close_code::kForbidden, "Protocol v2 required (Sec-WebSocket-Protocol: sela.v2)");
     return;
   }
   const std::string auth_query = request.QueryParam("authorization");
   const std::string principal_query = request.QueryParam("principal_id");
-  p.connection_principal =
+  const std::optional<std::string> principal =
       v1::PrincipalFromConnection({request.Header("Authorization"), auth_query, principal_query});
-  events::NodeConnected(id, request.path, p.connection_principal ? *p.connection_principal : std::string_view());
+  events::NodeConnected(id, request.path, principal ? *principal : std::string_view());
+  SetTexts(s, source, principal ? std::optional<std::string_view>(*principal) : std::nullopt,
+           principal ? Named::kConnection : Named::kNone);
   server_->SetDeadline(id, clock_.Now() + options_.registration_timeout);
 }
 
@@ -207,8 +209,7 @@ bool NodeSessions::TakeMessage(Session& s, int64_t now_ms) {
 }
 
 bool NodeSessions::TakeRegistration(Session& s, std::string_view principal, int64_t now_ms) {
-  Pending* p = PendingOf(s);
-  const std::string source = p ? p->source : std::string();
+  const std::string source = SourceOf(s);
   const auth::RateDecision d = registrations_.Take(source, now_ms);
   if (d.allowed) return true;
   m_.registration_failures->Inc();
@@ -286,6 +287,7 @@ std::string NodeSessions::NextClientId(int64_t now_ms) {
 nodes::NodeIndex NodeSessions::Attach(Session& s, const Joining& joining, uint32_t capacity, int64_t now_ms) {
   const nodes::NodeIndex node = registry_.Connect(joining.principal, joining.client_id_ms, now_ms);
   if (node == nodes::kNoNode) return node;
+  DropTexts(s);
   // The stored capacity (an operator may have changed it) outlives connections.
   registry_.SetCapacity(node, capacity);
   newest_conn_.GrowTo(node + 1, kNoConn);

@@ -56,6 +56,7 @@
 #include "net/server.h"
 #include "net/ws_codec.h"
 #include "nodes/registry.h"
+#include "nodes/text_arena.h"
 #include "protocol/v1_decode.h"
 #include "protocol/v1_peek.h"
 #include "api/job_service.h"
@@ -164,11 +165,14 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
     nodes::NodeIndex node = nodes::kNoNode;
     protocol::v2::SessionHandle v2 = protocol::v2::kNoSession;  // v2: its session.
     State state = State::kFree;
-    bool busy = false;  // A store operation for this session is in flight.
+    bool busy : 1 = false;  // A store operation for this session is in flight.
     // The session reported itself inactive (v1 CLIENT_STATUS, v2 status):
     // it is offered no jobs; v1 messages are refused until it registers again.
-    bool inactive = false;
-    bool is_v2 = false;
+    bool inactive : 1 = false;
+    bool is_v2 : 1 = false;
+    // Not registered yet: `node` is instead the reference of the session's
+    // source and upgrade principal in texts_ (SetTexts).
+    bool has_texts : 1 = false;
     int64_t client_id_ms = 0;  // This session's clientId.
     auth::Gcra messages;
   };
@@ -183,6 +187,21 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
   };
 
   net::ConnId IdOf(const Session& s) const;
+  // The source (SourceKey) and the principal named at the upgrade of a
+  // session that has not registered yet, kept in one arena (texts_) so that
+  // a burst of upgrades allocates nothing per connection.
+  // kFrame: the first frame's principal, kept while its registration is in
+  // flight, so that no store callback holds strings (a burst of
+  // registrations then allocates nothing per node that outlives it).
+  enum class Named : uint8_t { kNone, kConnection, kFrame };
+  void SetTexts(Session& s, std::string_view source, std::optional<std::string_view> principal, Named named);
+  std::string SourceOf(const Session& s) const;
+  std::optional<std::string> ConnectionPrincipalOf(const Session& s) const;
+  // The principal named at the upgrade or by the registration in flight.
+  std::string PrincipalOf(const Session& s) const;
+  // After a failed registration: a first frame's principal is forgotten.
+  void ForgetFramePrincipal(Session& s);
+  void DropTexts(Session& s);
   Pending* PendingOf(const Session& s);
   Pending& EnsurePending(const Session& s);
   void DropPending(const Session& s);
@@ -218,8 +237,8 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
 
   // ---- v1 (node_sessions_v1.cc) ----
   void HandleRegistration(Session& s, std::string_view payload);
-  void CompleteRegistration(net::ConnId id, const std::string& principal, const std::string& client_id,
-                            uint64_t session_id, Result<store::NodeRecord> record);
+  void RegisterWithStore(net::ConnId id, Result<uint64_t> session_id);
+  void CompleteRegistration(net::ConnId id, uint64_t session_id, Result<store::NodeRecord> record);
   void HandleMessage(Session& s, std::string_view payload);
   void HandleV1Result(Session& s, protocol::v1::ScrapeResult result, std::string_view principal);
   void ReplyAfterStore(net::ConnId id, std::string reply, Status status);
@@ -260,6 +279,9 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
     uint64_t bytes = 0;
   };
   std::unordered_map<uint32_t, std::unique_ptr<TooBig>> too_big_;
+  // Each text: 2-byte length, source, 1 byte (principal named or not),
+  // 2-byte length, principal. Compacted once mostly garbage (DropTexts).
+  nodes::TextArena texts_;
   protocol::v2::SessionTable v2_sessions_;
   auth::KeyedLimiter registrations_;  // By source (IPv4 address, IPv6 /64).
   auth::KeyedLimiter speed_reports_;  // By principal.

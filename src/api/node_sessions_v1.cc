@@ -29,9 +29,7 @@ Overloaded(Ts...) -> Overloaded<Ts...>;
 
 void NodeSessions::HandleRegistration(Session& s, std::string_view payload) {
   const int64_t now_ms = clock_.WallMs();
-  const std::optional<std::string> none;
-  Pending* pending = PendingOf(s);
-  const auto& connection_principal = pending ? pending->connection_principal : none;
+  const std::optional<std::string> connection_principal = ConnectionPrincipalOf(s);
   auto registration = v1::DecodeRegistration(payload, connection_principal, options_.decode);
   if (!registration) {
     m_.registration_failures->Inc();
@@ -40,42 +38,44 @@ void NodeSessions::HandleRegistration(Session& s, std::string_view payload) {
     server_->Send(IdOf(s), frame.payload, frame.kind == v1::OutboundFrame::Kind::kText);
     return;
   }
-  std::string principal = std::move(registration->principal_id);
+  const std::string& principal = registration->principal_id;
   if (!TakeRegistration(s, principal, now_ms)) return;
+  if (!connection_principal) SetTexts(s, SourceOf(s), principal, Named::kFrame);
   s.busy = true;
+  // The callbacks carry the id only: the principal waits in texts_.
   const net::ConnId id = IdOf(s);
-  WithSessionId([this, id, principal = std::move(principal)](Result<uint64_t> session_id) mutable {
-    Session* s = Find(id);
-    if (!s) return;
-    if (!session_id) {
-      CompleteRegistration(id, principal, {}, 0, Err(session_id.error()));
-      return;
-    }
-    const std::string client_id = NextClientId(clock_.WallMs());
-    store_.RegisterNode(principal, client_id, clock_.WallMs(),
-                        [this, id, principal, client_id, sid = *session_id](Result<store::NodeRecord> r) {
-                          CompleteRegistration(id, principal, client_id, sid, std::move(r));
-                        });
-  });
+  WithSessionId([this, id](Result<uint64_t> session_id) { RegisterWithStore(id, std::move(session_id)); });
 }
 
-void NodeSessions::CompleteRegistration(net::ConnId id, const std::string& principal, const std::string& client_id,
-                                        uint64_t session_id, Result<store::NodeRecord> record) {
+void NodeSessions::RegisterWithStore(net::ConnId id, Result<uint64_t> session_id) {
+  Session* s = Find(id);
+  if (!s || s->state != State::kAwaiting) return;
+  if (!session_id) {
+    CompleteRegistration(id, 0, Err(session_id.error()));
+    return;
+  }
+  store_.RegisterNode(PrincipalOf(*s), NextClientId(clock_.WallMs()), clock_.WallMs(),
+                      [this, id, sid = *session_id](Result<store::NodeRecord> r) {
+                        CompleteRegistration(id, sid, std::move(r));
+                      });
+}
+
+void NodeSessions::CompleteRegistration(net::ConnId id, uint64_t session_id, Result<store::NodeRecord> record) {
   const int64_t now_ms = clock_.WallMs();
   Session* s = Find(id);
   if (!s || s->state != State::kAwaiting) {
     // The connection went away while the store worked: it is not connected.
-    if (record) store_.MarkNodeDisconnected(principal, now_ms, [](Status) {});
+    if (record) store_.MarkNodeDisconnected(record->principal, now_ms, [](Status) {});
     return;
   }
   s->busy = false;
   if (!record) {
+    const std::string principal = PrincipalOf(*s);
     m_.registration_failures->Inc();
     events::NodeRegistrationRefused(id, principal, record.error().ToString());
     if (record.error().code() == Code::kFailedPrecondition) {
       // The principal proved its key with v2 once: the legacy door is shut.
-      Pending* p = PendingOf(*s);
-      events_.Refused(Refusal::kV1Refused, {{"principal", principal}, {"source", p ? p->source : std::string()}});
+      events_.Refused(Refusal::kV1Refused, {{"principal", principal}, {"source", SourceOf(*s)}});
       Send(id, v1::EncodeFailure(std::string(v1::kRegistrationFailedPrefix) +
                                  "this node signs in with protocol v2; v1 registrations of it are refused"));
       CloseSession(*s, protocol::v2::close_code::kForbidden, "Principal signs in with protocol v2");
@@ -84,9 +84,12 @@ void NodeSessions::CompleteRegistration(net::ConnId id, const std::string& princ
     spdlog::warn("node registration failed{}",
                  LogFields({{"principal", principal}, {"error", record.error().ToString()}}));
     Send(id, v1::EncodeFailureWithTimestamp("Login failed: " + StoreFailureText(record.error()), now_ms));
+    ForgetFramePrincipal(*s);
     Resume(id);
     return;
   }
+  const std::string& principal = record->principal;
+  const std::string& client_id = record->client_id;
   Joining joining{.principal = principal, .client_id_ms = std::stoll(client_id), .v1_session_id = session_id};
   const nodes::NodeIndex node = Attach(*s, joining, record->max_concurrent_jobs, now_ms);
   if (node == nodes::kNoNode) {
