@@ -71,6 +71,8 @@ std::string EncodeV1ResultReply(const ResultOutcome& o, std::string_view job_id,
       return v1::EncodeResultRejected("Job is not leased to this node", "JOB_NOT_ASSIGNED");
     case ResultOutcome::Kind::kConflict:
       return v1::EncodeResultRejected("A different result for this job was already accepted", "RESULT_CONFLICT");
+    case ResultOutcome::Kind::kRefused:
+      return v1::EncodeResultRejected(o.detail, o.error_type);
     case ResultOutcome::Kind::kFailed:
       break;
   }

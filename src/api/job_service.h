@@ -34,6 +34,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/metrics.h"
+#include "files/file_service.h"
 #include "jobs/engine.h"
 #include "jobs/result.h"
 #include "nodes/registry.h"
@@ -86,7 +87,9 @@ struct JobOutcome {
   Kind kind = Kind::kFailed;
   store::JobRecord job;  // As stored at the end (kInterrupted: as it stands).
   // kCompleted: the result as the node sent it (shared by every waiter),
-  // and the stored bytes (set when someone waited for them).
+  // and the stored bytes (set when someone waited for them). A result file
+  // larger than RESULT_INLINE_BYTES_MAX has neither: job.result_file_id
+  // names it.
   std::shared_ptr<const boost::json::value> content;
   std::shared_ptr<const std::string> stored;
 };
@@ -129,6 +132,7 @@ struct ResultOutcome {
     kNotLeased,   // Not leased to this session (late, foreign, another session).
     kConflict,    // A different result for the job was accepted already.
     kFailed,      // The store failed: detail.
+    kRefused,     // The result itself is refused (too large, a bad result file): detail, error_type.
   };
   Kind kind = Kind::kFailed;
   int64_t reward_units = 0;
@@ -136,6 +140,7 @@ struct ResultOutcome {
   // stored, for a repeat that raced the first.
   int64_t time_ms = 0;
   std::string detail = {};
+  std::string_view error_type = {};  // kRefused: v1's errorType (RESULT_TOO_LARGE, INVALID_RESULT).
 };
 
 // The v1 reply to a result (docs/PROTOCOL-V1.md §4 TWITTER_SCRAPE_RESULT):
@@ -196,10 +201,31 @@ class JobService {
   // the session holding the current lease; a repeat of an accepted result is
   // acknowledged when its content is the same and a conflict otherwise.
   // content: nullopt for an empty result; it moves to whoever waits.
+  // `file_id`: the result is that uploaded file instead of `content`
+  // (v1's TWITTER_SCRAPE_RESULT may name one; job_results.cc).
   void OnResult(std::string_view principal, std::string_view client_id, std::string job_id,
-                std::optional<boost::json::value> content, std::function<void(ResultOutcome)> done);
+                std::optional<boost::json::value> content, std::function<void(ResultOutcome)> done,
+                std::optional<std::string> file_id = std::nullopt);
   // Whether the session `client_id` holds the current lease of the job.
   bool LeaseHeldBy(const std::string& job_id, std::string_view client_id) const;
+
+  // ---- large results (job_results.cc) ----
+  // Results may come as files (ScrapeResult::file_id): read through `files`
+  // to price them and to hand them to waiters when at most
+  // inline_bytes_max long. Without files, a result file is refused.
+  void AttachFiles(files::FileService* files, int64_t inline_bytes_max) {
+    files_ = files;
+    result_inline_bytes_max_ = inline_bytes_max;
+  }
+  // A result message of `bytes` bytes, over the WebSocket limit `limit`,
+  // for job_id from `principal`: when that node holds the job, the job
+  // fails at once with an error naming the limit; `reply` gets the node's
+  // answer either way.
+  void OnResultTooLarge(std::string_view principal, const std::string& job_id, uint64_t bytes, uint64_t limit,
+                        std::function<void(ResultOutcome)> reply);
+  // A file of `bytes` bytes over FILE_BYTES_MAX declared for job_id by
+  // `principal`: when that node holds the job, it fails at once.
+  void OnResultFileTooLarge(std::string_view principal, const std::string& job_id, int64_t bytes, int64_t limit);
 
   // Lease and deadline expiries; call every few hundred ms.
   void Tick();
@@ -256,6 +282,14 @@ class JobService {
   // A settle the store refused: the job is open again (see JobEngine).
   void AbortSettle(const std::string& job_id);
   std::string NextJobId(int64_t now_ms);
+  // The lease holder's result as an uploaded file (job_results.cc).
+  void OnFileResult(std::string principal, uint32_t attempt, const std::string& job_id, std::string file_id,
+                    std::function<void(ResultOutcome)> reply);
+  void CommitFileResult(std::string principal, uint32_t attempt, const std::string& job_id,
+                        store::FileRecord file, std::shared_ptr<jobs::ResultAnalysis> analysis,
+                        std::shared_ptr<const boost::json::value> content, std::shared_ptr<const std::string> bytes,
+                        std::function<void(ResultOutcome)> reply);
+  void RefuseFileResult(const std::string& job_id, std::string_view why, const std::function<void(ResultOutcome)>& reply);
   void Insert(std::shared_ptr<store::CreateJobRequest> request, int tries,
               std::function<void(Result<store::CreateJobOutcome>)> done);
 
@@ -264,6 +298,8 @@ class JobService {
   store::Store& store_;
   nodes::NodeRegistry& registry_;
   NodeSender* sender_ = nullptr;
+  files::FileService* files_ = nullptr;
+  int64_t result_inline_bytes_max_ = 0;
   jobs::JobEngine engine_;
   bool draining_ = false;
   int64_t last_id_ms_ = 0;

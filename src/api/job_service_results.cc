@@ -109,7 +109,8 @@ bool JobService::LeaseHeldBy(const std::string& job_id, std::string_view client_
 }
 
 void JobService::OnResult(std::string_view principal, std::string_view client_id, std::string job_id,
-                          std::optional<boost::json::value> content, Reply reply) {
+                          std::optional<boost::json::value> content, Reply reply,
+                          std::optional<std::string> file_id) {
   const store::JobRecord* open = engine_.Find(job_id);
   // A lease belongs to the session it was sent to: another session of the
   // same principal (an impostor naming it, or an older connection) holds
@@ -128,6 +129,11 @@ void JobService::OnResult(std::string_view principal, std::string_view client_id
     std::optional<std::string> hash;
     if (!analysis.empty) hash = auth::Sha256Hex(analysis.bytes);
     AnswerUnleasedResult(std::string(principal), std::move(job_id), std::move(hash), std::move(reply));
+    return;
+  }
+  if (file_id) {
+    // The result is an uploaded file (job_results.cc).
+    OnFileResult(std::string(principal), *attempt, job_id, std::move(*file_id), std::move(reply));
     return;
   }
   if (analysis.empty) {

@@ -211,6 +211,69 @@ TEST_F(JobServiceTest, AStoreErrorFailingAnEmptyResultReopensTheJob) {
   EXPECT_EQ(Count("sela_jobs_failed_total"), 1u);
 }
 
+// Large results (job_results.cc): a result over the WebSocket message limit
+// fails its job at once, with an error naming the limit, rather than getting
+// its node closed and the job retried until it runs out of attempts.
+TEST_F(JobServiceTest, AResultOverTheMessageLimitFailsItsJobAtOnceNamingTheLimit) {
+  Online("node-a");
+  const std::string id = Submit();
+  std::vector<std::string> replies;
+  const auto keep = [this, &replies, id](ResultOutcome o) {
+    replies.push_back(EncodeV1ResultReply(o, id, true, clock_.WallMs()));
+  };
+  jobs_->OnResultTooLarge("node-b", id, 20'000'000, 16'777'216, keep);
+  ASSERT_EQ(replies.size(), 1u);  // Not the holder: refused, the job untouched.
+  EXPECT_NE(replies[0].find("JOB_NOT_ASSIGNED"), std::string::npos) << replies[0];
+  EXPECT_TRUE(jobs_->IsOpen(id));
+
+  jobs_->OnResultTooLarge("node-a", id, 20'000'000, 16'777'216, keep);
+  Settle();
+  ASSERT_EQ(replies.size(), 2u);
+  EXPECT_NE(replies[1].find("RESULT_TOO_LARGE"), std::string::npos) << replies[1];
+  EXPECT_NE(replies[1].find("WS_MAX_MESSAGE_BYTES (16777216 bytes)"), std::string::npos) << replies[1];
+  ASSERT_EQ(outcomes_.size(), 1u);
+  EXPECT_EQ(outcomes_[0].kind, JobOutcome::Kind::kFailed);
+  EXPECT_EQ(outcomes_[0].job.failure_reason, store::FailureReason::kTooLarge);
+  EXPECT_EQ(outcomes_[0].job.error,
+            "Result of 20000000 bytes is over WS_MAX_MESSAGE_BYTES (16777216 bytes): upload it as a file "
+            "(POST /api/files with the job_id) and report its file_id");
+  EXPECT_EQ(Stored(id).state, store::JobState::kFailed);
+  EXPECT_EQ(Stored(id).failure_reason, store::FailureReason::kTooLarge);
+  EXPECT_EQ(Stored(id).attempt, 1u);  // Not retried.
+  EXPECT_FALSE(jobs_->IsOpen(id));
+}
+
+TEST_F(JobServiceTest, AResultFileOverFileBytesMaxFailsItsJobAtOnce) {
+  Online("node-a");
+  const std::string id = Submit();
+  jobs_->OnResultFileTooLarge("node-b", id, 300, 200);  // Not the holder: nothing.
+  Settle();
+  EXPECT_TRUE(jobs_->IsOpen(id));
+  jobs_->OnResultFileTooLarge("node-a", id, 300, 200);
+  Settle();
+  ASSERT_EQ(outcomes_.size(), 1u);
+  EXPECT_EQ(outcomes_[0].job.failure_reason, store::FailureReason::kTooLarge);
+  EXPECT_EQ(Stored(id).error, "Result file of 300 bytes is over FILE_BYTES_MAX (200 bytes)");
+  EXPECT_EQ(Stored(id).failure_reason, store::FailureReason::kTooLarge);
+}
+
+// Without a files module, a result named by file id is refused and the job
+// stays with its node, which may still send the result inline.
+TEST_F(JobServiceTest, AResultFileWithoutFilesIsRefusedAndTheLeaseKept) {
+  Online("node-a");
+  const std::string id = Submit();
+  replies_.clear();
+  jobs_->OnResult(
+      "node-a", sender_.LeaseClientId(registry_.Find("node-a")), id, std::nullopt,
+      [this, id](ResultOutcome o) { replies_.push_back(EncodeV1ResultReply(o, id, true, clock_.WallMs())); },
+      "file_1_0123456789abcdef");
+  Settle();
+  ASSERT_EQ(replies_.size(), 1u);
+  EXPECT_NE(replies_[0].find("files are not served here"), std::string::npos) << replies_[0];
+  EXPECT_EQ(jobs_->engine().HeldBy(id, "node-a"), std::optional<uint32_t>(1));
+  EXPECT_NE(ReplyTo("node-a", id, kResult).find("JobComplete"), std::string::npos);
+}
+
 TEST_F(JobServiceTest, AStoreErrorFailingAnExpiredJobKeepsItOpenUntilTheNextTick) {
   const std::string id = Submit(/*timeout_ms=*/1000);
   EXPECT_EQ(Stored(id).deadline_ms, Stored(id).created_ms + 1000);  // Absolute in the store.

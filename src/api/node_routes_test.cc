@@ -158,6 +158,53 @@ class FakeStore final : public store::Store {
   void GetBlob(const std::string&, Callback<std::optional<std::string>> done) override {
     done(Err(NotUsed()));
   }
+  // Files and marketplace: not used by these tests.
+  void CreateFile(const store::FileRecord&, const store::FileQuota&, Callback<store::FileRecord> done) override {
+    done(Err(NotUsed()));
+  }
+  void GetFile(const std::string&, Callback<std::optional<store::FileRecord>> done) override { done(Err(NotUsed())); }
+  void GetFileChunk(const std::string&, uint32_t, Callback<std::optional<store::FileChunk>> done) override {
+    done(Err(NotUsed()));
+  }
+  void PutFileChunk(const std::string&, const std::string&, const store::FileChunk&, int64_t, int64_t,
+                    Callback<store::ChunkOutcome> done) override {
+    done(Err(NotUsed()));
+  }
+  void ListFileChunks(const std::string&, Callback<std::vector<store::FileChunk>> done) override {
+    done(Err(NotUsed()));
+  }
+  void CompleteFile(const std::string&, const std::string&, const std::string&, int64_t,
+                    Callback<store::FileCompleteOutcome> done) override {
+    done(Err(NotUsed()));
+  }
+  void ListFiles(const store::FileListQuery&, Callback<std::vector<store::FileRecord>> done) override {
+    done(Err(NotUsed()));
+  }
+  void ListJobFiles(const std::string&, uint32_t, Callback<std::vector<store::FileRecord>> done) override {
+    done(Err(NotUsed()));
+  }
+  void DeleteFile(const std::string&, const std::string&, Callback<store::DeletedFile> done) override {
+    done(Err(NotUsed()));
+  }
+  void ExpireUploads(int64_t, uint32_t, Callback<std::vector<store::FileRecord>> done) override {
+    done(Err(NotUsed()));
+  }
+  void IsBlobUsed(const std::string&, Callback<bool> done) override { done(Err(NotUsed())); }
+  void SetListingDefault(const std::string&, bool, Done done) override { done(NotUsed()); }
+  void SetJobListed(const std::string&, const std::string&, bool, Done done) override { done(NotUsed()); }
+  void ListMarketJobs(const store::MarketQuery&, Callback<store::MarketPage> done) override { done(Err(NotUsed())); }
+  void GetMarketJob(const std::string&, Callback<std::optional<store::MarketJob>> done) override {
+    done(Err(NotUsed()));
+  }
+  void GetMarketStats(int64_t, Callback<store::MarketStats> done) override { done(Err(NotUsed())); }
+  void CountMarketEvent(const std::string&, store::MarketCounter, Done done) override { done(NotUsed()); }
+  void RecordPurchase(const std::string&, const std::string&, int64_t,
+                      Callback<store::PurchaseOutcome> done) override {
+    done(Err(NotUsed()));
+  }
+  void GetPurchase(const std::string&, const std::string&, Callback<std::optional<store::Purchase>> done) override {
+    done(Err(NotUsed()));
+  }
   void Ping(Done done) override { done(Status()); }
   void Flush() override {}
 

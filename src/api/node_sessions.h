@@ -58,6 +58,8 @@
 #include "nodes/registry.h"
 #include "nodes/text_arena.h"
 #include "protocol/v1_decode.h"
+#include "protocol/v1_peek.h"
+#include "api/job_service.h"
 #include "protocol/v1_encode.h"
 #include "protocol/v2_handshake.h"
 #include "protocol/v2_sessions.h"
@@ -76,6 +78,8 @@ struct NodeSessionOptions {
   uint64_t session_id_block = 1000;
   protocol::v1::DecodeOptions decode;
   protocol::v1::EncodeOptions encode;
+  // WS_MAX_MESSAGE_BYTES, named in the answer to a message over it.
+  uint64_t ws_message_bytes_max = 1 << 20;
 
   // Node identity and fair use (SecurityConfig).
   bool signed_only = false;                 // NODE_AUTH=signed
@@ -121,6 +125,10 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
   void OnWsMessage(net::ConnId id, bool text, std::string_view payload) override;
   void OnWsClosed(net::ConnId id, uint16_t code) override;
   void OnWsDeadline(net::ConnId id) override;
+  // A registered node's message over WS_MAX_MESSAGE_BYTES is skipped, not
+  // fatal: a result fails its job at once (node_sessions_large.cc).
+  bool OnWsTooBig(net::ConnId id, bool text, uint64_t bytes) override;
+  void OnWsTooBigData(net::ConnId id, std::string_view piece, bool last) override;
   void OnWsPong(net::ConnId id, std::string_view payload) override;
 
   // Writes the uptime accrued since the last checkpoint. Deltas the store
@@ -265,6 +273,12 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
   // (0xffff: not measured yet).
   BlockArray<uint16_t> rtt_ms_;
   std::unordered_map<uint32_t, std::unique_ptr<Pending>> pending_;  // By slot.
+  // Messages too big to take, being skipped: what they say so far, by slot.
+  struct TooBig {
+    protocol::v1::TopLevelPeek peek;
+    uint64_t bytes = 0;
+  };
+  std::unordered_map<uint32_t, std::unique_ptr<TooBig>> too_big_;
   // Each text: 2-byte length, source, 1 byte (principal named or not),
   // 2-byte length, principal. Compacted once mostly garbage (DropTexts).
   nodes::TextArena texts_;

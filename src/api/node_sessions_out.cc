@@ -85,6 +85,7 @@ void NodeSessions::CloseSession(Session& s, uint16_t code, std::string_view reas
 }
 
 void NodeSessions::OnWsClosed(net::ConnId id, uint16_t code) {
+  too_big_.erase(net::ConnSlot(id));
   Session* s = Find(id);
   if (!s) return;
   EndSession(*s, clock_.WallMs(), code, events::CloseCodeMeaning(code));

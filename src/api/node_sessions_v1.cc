@@ -201,7 +201,7 @@ void NodeSessions::HandleMessage(Session& s, std::string_view payload) {
 
 void NodeSessions::HandleV1Result(Session& s, v1::ScrapeResult result, std::string_view principal) {
   const net::ConnId id = IdOf(s);
-  const bool has_content = result.content.has_value();
+  const bool has_content = result.content.has_value() || result.file_id.has_value();
   if (!jobs_) {
     Send(id, has_content ? v1::EncodeResultRejected(v1::kJobNotFoundReason, v1::kErrorTypeInternal)
                          : v1::EncodeJobFailedNoData(result.job_id, clock_.WallMs()));
@@ -219,7 +219,8 @@ void NodeSessions::HandleV1Result(Session& s, v1::ScrapeResult result, std::stri
                       events_.Refused(Refusal::kResultConflict, {{"principal", principal}, {"job_id", job_id}});
                     }
                     ReplyAfterStore(id, EncodeV1ResultReply(o, job_id, has_content, clock_.WallMs()), Status());
-                  });
+                  },
+                  std::move(result.file_id));
 }
 
 void NodeSessions::ReplyAfterStore(net::ConnId id, std::string reply, Status status) {

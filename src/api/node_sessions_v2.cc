@@ -47,6 +47,8 @@ std::string V2ResultReply(const ResultOutcome& o, const v2::RequestId& id, const
       return v2::EncodeError("job_not_leased", "job " + job_id + " is not leased to this session", id);
     case ResultOutcome::Kind::kConflict:
       return v2::EncodeError("result_conflict", "a different result for job " + job_id + " was accepted", id);
+    case ResultOutcome::Kind::kRefused:
+      return v2::EncodeError("invalid_result", o.detail, id);
     case ResultOutcome::Kind::kFailed:
       break;
   }

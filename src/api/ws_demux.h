@@ -29,6 +29,8 @@ class WsDemux final : public net::WsHandler {
   void OnWsMessage(net::ConnId id, bool text, std::string_view payload) override;
   void OnWsClosed(net::ConnId id, uint16_t code) override;
   void OnWsDeadline(net::ConnId id) override;
+  bool OnWsTooBig(net::ConnId id, bool text, uint64_t bytes) override;
+  void OnWsTooBigData(net::ConnId id, std::string_view piece, bool last) override;
   void OnWsPong(net::ConnId id, std::string_view payload) override;
 
  private:

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/dashboard.h"
+#include "api/file_routes.h"
 #include "api/job_service.h"
 #include "api/node_routes.h"
 #include "api/node_sessions.h"
@@ -25,6 +26,7 @@
 #include "core/file_util.h"
 #include "core/logging.h"
 #include "core/metrics.h"
+#include "files/file_service.h"
 #include "net/event_loop.h"
 #include "net/server.h"
 #include "net/ws_codec.h"
@@ -83,6 +85,9 @@ int main() {
                       .dropped = &metrics.GetCounter("sela_log_lines_dropped_total",
                                                      "Log lines dropped by LOG_MAX_LINES_PER_S.")});
   std::signal(SIGPIPE, SIG_IGN);
+  // A file-size limit (RLIMIT_FSIZE) makes writes past it fail with EFBIG,
+  // answered as a full disk, rather than kill the process.
+  std::signal(SIGXFSZ, SIG_IGN);
 
   sela::SystemClock clock;
   sela::net::EventLoop loop;
@@ -96,6 +101,7 @@ int main() {
   sela::nodes::NodeRegistry registry(registry_options);
   sela::api::SecurityEvents events(metrics, clock);
   sela::api::NodeSessionOptions session_options = sela::api::NodeSessionOptions::FromConfig(*config);
+  session_options.ws_message_bytes_max = config->net.ws_max_message_bytes;
   session_options.random = CsprngBytes;
   if (!config->security.node_token_secret.empty()) {
     session_options.node_token_secret = *sela::codec::HexDecode(config->security.node_token_secret);
@@ -105,6 +111,14 @@ int main() {
                              metrics);
   sessions.AttachJobs(&jobs);
   jobs.Attach(&sessions);
+  sela::files::FileService files(sela::files::FileOptions::FromConfig(*config), clock, **store,
+                                 [&loop](std::function<void()> fn) { loop.Post(std::move(fn)); },
+                                 [rng = std::mt19937_64(OsRandom())]() mutable { return rng(); });
+  if (auto st = files.Init(); !st.ok()) {
+    spdlog::critical("cannot prepare {}/blobs: {}", config->data_path, st.ToString());
+    return 1;
+  }
+  jobs.AttachFiles(&files, static_cast<int64_t>(config->files.result_inline_bytes_max));
 
   sela::net::Router router;
   sela::net::Server* server_ptr = nullptr;
@@ -124,8 +138,14 @@ int main() {
   sela::api::AddNodeRoutes(router, sela::api::NodeRoutesDepsFor(clock, **store, registry, sessions),
                            sela::api::NodeRoutesOptions::FromConfig(*config));
   sela::api::AddRpcRoutes(router,
-                          {.clock = clock, .store = **store, .registry = registry, .jobs = jobs, .events = &events},
+                          {.clock = clock,
+                           .store = **store,
+                           .registry = registry,
+                           .jobs = jobs,
+                           .files = &files,
+                           .events = &events},
                           sela::api::RpcRoutesOptions::FromConfig(*config));
+  sela::api::AddFileRoutes(router, {.files = files, .jobs = &jobs}, sela::api::FileRoutesOptions::FromConfig(*config));
   if (auto st = sela::api::CheckRoutesDocumented(router, api_groups); !st.ok()) {
     spdlog::critical("{}", st.ToString());
     return 1;
@@ -174,6 +194,7 @@ int main() {
     jobs.Tick();
     sessions.Tick();
   });
+  loop.RunEvery(sela::Millis(5'000), [&] { files.Sweep(); });
   // The feed's own cost (sample, render, send to every viewer) in thread CPU
   // time, so that "under 1% of a core" can be read off /metrics.
   sela::Counter& feed_cpu = metrics.GetCounter("sela_admin_feed_cpu_nanoseconds_total",
@@ -204,6 +225,7 @@ int main() {
     });
   });
   loop.Run();
+  files.WaitForDisk();
   // Whatever uptime accrued since the last checkpoint is written before exit.
   sessions.CheckpointUptime();
   (*store)->Flush();

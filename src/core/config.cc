@@ -329,6 +329,18 @@ void ReadJobs(Reader& r, JobConfig& jobs) {
   r.Unsigned("SCRAPE_TIMEOUT_MAX_MS", jobs.scrape_timeout_max_ms, 1000, kU32Max);
 }
 
+void ReadFiles(Reader& r, FileConfig& files) {
+  constexpr uint64_t kFileBytesMax = uint64_t{1} << 40;
+  r.Unsigned("FILE_BYTES_MAX", files.file_bytes_max, 1, kFileBytesMax);
+  r.Unsigned("FILE_CHUNK_BYTES_MAX", files.chunk_bytes_max, 1024, uint64_t{1} << 30);
+  r.Unsigned("FILE_CHUNKS_MAX", files.chunks_max, 1, 10'000'000);
+  r.Unsigned("FILE_OPEN_UPLOADS_MAX", files.open_uploads_max, 1, 1'000'000);
+  r.Unsigned("FILE_NODE_BYTES_MAX", files.node_bytes_max, 1, kFileBytesMax);
+  r.Unsigned("FILE_UPLOAD_TTL_MS", files.upload_ttl_ms, 1000, kU32Max);
+  r.Unsigned("FILE_IO_THREADS", files.io_threads, 1, 64);
+  r.Unsigned("RESULT_INLINE_BYTES_MAX", files.result_inline_bytes_max, 0, uint64_t{1} << 30);
+}
+
 void ReadSecurity(Reader& r, SecurityConfig& sec) {
   size_t node_auth = static_cast<size_t>(sec.node_auth);
   r.Choice("NODE_AUTH", {"compat", "signed"}, node_auth);
@@ -476,6 +488,7 @@ Result<Config> LoadConfig(const EnvMap& vars) {
   ReadNet(reader, config.net);
   ReadNode(reader, config.node);
   ReadJobs(reader, config.jobs);
+  ReadFiles(reader, config.files);
   ReadSecurity(reader, config.security);
   ReadRest(reader, config);
   if (!reader.status().ok()) return Err(reader.status());

@@ -66,6 +66,21 @@ struct JobConfig {
   friend bool operator==(const JobConfig&, const JobConfig&) = default;
 };
 
+// Uploaded files (docs/FILES.md).
+struct FileConfig {
+  uint64_t file_bytes_max = uint64_t{1} << 30;      // FILE_BYTES_MAX: one file
+  uint64_t chunk_bytes_max = uint64_t{16} << 20;    // FILE_CHUNK_BYTES_MAX: one chunk
+  uint32_t chunks_max = 100'000;                    // FILE_CHUNKS_MAX: chunk indexes 0..N-1
+  uint32_t open_uploads_max = 16;                   // FILE_OPEN_UPLOADS_MAX: per node
+  uint64_t node_bytes_max = uint64_t{4} << 30;      // FILE_NODE_BYTES_MAX: per node, all its files
+  uint32_t upload_ttl_ms = 3'600'000;               // FILE_UPLOAD_TTL_MS: idle upload expires
+  uint32_t io_threads = 2;                          // FILE_IO_THREADS: disk threads
+  // RESULT_INLINE_BYTES_MAX: a result file up to this size is read to price
+  // it and returned inline by scrapeUrl; larger ones are referenced.
+  uint64_t result_inline_bytes_max = uint64_t{16} << 20;
+  friend bool operator==(const FileConfig&, const FileConfig&) = default;
+};
+
 // A token bucket from the environment: "<burst>:<per_minute>" or "off".
 struct RateSpec {
   uint32_t burst = 0;
@@ -104,6 +119,7 @@ struct Config {
   NetConfig net;
   NodeConfig node;
   JobConfig jobs;
+  FileConfig files;
   SecurityConfig security;
   LogLevel log_level = LogLevel::kInfo;  // LOG_LEVEL: trace|debug|info|warn|error|critical|off
   // LOG_MAX_LINES_PER_S: log lines written per second at most (bursts of

@@ -32,15 +32,23 @@ void ServerImpl::HttpFeed(uint32_t idx, const uint8_t* data, size_t size) {
   Connection& c = slot(idx);
   if (!c.http) c.http = std::make_unique<HttpState>();
   HttpState& h = *c.http;
+  if (h.parser.streaming() && h.inbuf.empty() && !h.body_waiting) {
+    // A streamed body goes to its sink straight from the read buffer.
+    const size_t used = FeedSinkDirect(idx, data, size);
+    if (used == size || c.state != ConnState::kHttp || !c.http) return;
+    data += used;
+    size -= used;
+  }
   const std::string_view fresh(reinterpret_cast<const char*>(data), size);
-  if (h.inbuf.empty() && !h.response_pending && !(c.flags & conn_flag::kInFeed)) {
+  if (h.inbuf.empty() && !h.response_pending && !out_streams_.contains(idx) && !h.sink_paused &&
+      !(c.flags & conn_flag::kInFeed)) {
     // Parsed where it was read: a body goes straight into the request, and
     // only a remainder is copied.
     HttpParse(idx, fresh);
     return;
   }
   h.inbuf.append(fresh);
-  if (h.response_pending) {
+  if (h.response_pending || out_streams_.contains(idx)) {
     if (h.inbuf.size() > kPipelineBufferBytes) c.flags |= conn_flag::kReadPaused;
     return;
   }
@@ -59,8 +67,16 @@ void ServerImpl::HttpParse(uint32_t idx, std::string_view fresh) {
     if (!fresh.empty() && c.state == ConnState::kHttp && c.http) c.http->inbuf.append(fresh);
     fresh = {};
   };
-  while (c.state == ConnState::kHttp && c.http && !c.http->response_pending && !c.http->body_waiting) {
+  while (c.state == ConnState::kHttp && c.http && !c.http->response_pending && !c.http->body_waiting &&
+         !out_streams_.contains(idx)) {
     HttpState& h = *c.http;
+    if (h.parser.streaming()) {
+      // A streamed body: what is left of this read goes to the sink.
+      keep_rest();
+      if (h.sink_paused || h.inbuf.empty()) break;
+      FeedSink(idx);
+      continue;
+    }
     const bool from_fresh = h.inbuf.empty();
     const std::string_view in = from_fresh ? fresh : std::string_view(h.inbuf);
     if (in.empty()) break;
@@ -68,9 +84,9 @@ void ServerImpl::HttpParse(uint32_t idx, std::string_view fresh) {
       h.started = clock_.Now();
       wheel_.Schedule(idx, h.started + Millis(config_.http_header_timeout_ms));
     }
+    HttpRequestParser::Error error;
     const bool header_was_done = h.parser.header_done();
     HttpRequest request;
-    HttpRequestParser::Error error;
     size_t used = 0;
     const auto outcome = h.parser.Parse(in, &used, limits, &request, &error);
     if (from_fresh) {
@@ -88,7 +104,7 @@ void ServerImpl::HttpParse(uint32_t idx, std::string_view fresh) {
     }
     if (outcome == HttpRequestParser::Outcome::kNeedMore) break;
     if (outcome == HttpRequestParser::Outcome::kHeader) {
-      if (!HttpAdmitBody(idx)) break;
+      if (!HttpOnHeader(idx)) break;
       continue;
     }
     // Pipelined bytes (or a WebSocket's first frames) wait in the buffer
@@ -98,7 +114,7 @@ void ServerImpl::HttpParse(uint32_t idx, std::string_view fresh) {
   }
   keep_rest();
   c.flags &= ~conn_flag::kInFeed;
-  if (c.state != ConnState::kHttp || !c.http || c.http->response_pending) return;
+  if (c.state != ConnState::kHttp || !c.http || c.http->response_pending || out_streams_.contains(idx)) return;
   if (c.http->inbuf.empty() && !c.http->parser.in_progress()) {
     // Idle keep-alive connection: hold no buffers.
     c.http.reset();
@@ -107,7 +123,7 @@ void ServerImpl::HttpParse(uint32_t idx, std::string_view fresh) {
     // A large read was consumed: its buffer is not kept for what follows.
     std::string().swap(c.http->inbuf);
   }
-  if (c.flags & conn_flag::kReadPaused) {
+  if ((c.flags & conn_flag::kReadPaused) && !(c.http && c.http->sink_paused)) {
     c.flags &= ~conn_flag::kReadPaused;
     if (c.flags & conn_flag::kMaybeReadable) PostRead(idx);
   }
@@ -148,6 +164,38 @@ std::string PeerAddress(int fd) {
     return inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof(text)) ? text : "";
   }
   return {};
+}
+
+bool ServerImpl::HttpOnHeader(uint32_t idx) {
+  Connection& c = slot(idx);
+  HttpState& h = *c.http;
+  HttpRequest* head = h.parser.head();
+  if (head && h.parser.HasLengthBody() && head->method != "OPTIONS" && !IsWebSocketUpgrade(*head)) {
+    const Route* route = router_.Find(*head);
+    if (route && route->options.body_sink) {
+      const ConnId id = MakeId(idx, c.generation);
+      head->peer = PeerAddress(c.fd);
+      h.route = &route->pattern;
+      h.keep_alive = head->keep_alive && !draining_;
+      h.head = false;
+      std::unique_ptr<BodySink> sink = route->options.body_sink(*head, BodyStream(this, id));
+      if (c.state != ConnState::kHttp || !c.http || c.http->response_pending) return false;  // Refused.
+      if (sink) {
+        // Its Content-Length is within the route's limit (the parser refused
+        // more with a 413 before kHeader). What the sink may hold in transit
+        // (one read past its own limit) is charged to the inbound budget
+        // before any of it is read, and held until the response.
+        const uint64_t length = h.parser.body_bytes_remaining();
+        const uint64_t held_max = route->options.body_sink_held_bytes_max;
+        h.stream_charge = held_max ? std::min<uint64_t>(length, held_max + kReadBufferBytes) : length;
+        h.parser.StreamBody();
+        h.sink = std::move(sink);
+      } else {
+        h.route = nullptr;
+      }
+    }
+  }
+  return HttpAdmitBody(idx);
 }
 
 void ServerImpl::HttpHandleRequest(uint32_t idx, HttpRequest& req) {
@@ -247,6 +295,13 @@ void ServerImpl::HttpError(uint32_t idx, unsigned status, std::string_view messa
 
 void ServerImpl::HttpTimeout(uint32_t idx) {
   Connection& c = slot(idx);
+  if (out_streams_.contains(idx)) {
+    // A response body made no progress for the request timeout: the reader
+    // stalled.
+    HttpErrorCounter("timeout").Inc();
+    Abort(idx, close_code::kAbnormal);
+    return;
+  }
   if (c.http && c.http->response_pending) return;
   if (c.http && (c.http->parser.in_progress() || !c.http->inbuf.empty())) {
     HttpError(idx, 408, "Request timeout", "timeout");
@@ -273,15 +328,35 @@ void ServerImpl::SendHttpResponse(ConnId id, HttpResponse response) {
   h.response_pending = false;
   h.route = nullptr;
   h.started = MonoTime{};
-  if (!Write(idx, head, head_only ? std::string_view() : std::string_view(response.body))) return;
-  if (!keep_alive) {
-    c->flags |= conn_flag::kLingerAfterFlush;
-    if (!c->out) BeginLinger(idx);
+  if (h.sink) {
+    // The answer may come from inside the sink: it goes on a later pass.
+    loop_.Post([sink = std::shared_ptr<BodySink>(std::move(h.sink))] {});
+    h.sink_paused = false;
+  }
+  if (h.stream_charge > 0) {
+    // The sink is done with the streamed bytes: their charge goes back.
+    h.stream_charge = 0;
+    SettleBudget(idx);
+  }
+  if (response.body_source && !head_only) {
+    if (!Write(idx, head, {})) return;
+    StartOutStream(idx, std::move(response.body_source), response.body_length, keep_alive);
     return;
   }
-  if (c->out) {
+  if (!Write(idx, head, head_only ? std::string_view() : std::string_view(response.body))) return;
+  HttpAfterResponse(idx, keep_alive);
+}
+
+void ServerImpl::HttpAfterResponse(uint32_t idx, bool keep_alive) {
+  Connection& c = slot(idx);
+  if (!keep_alive) {
+    c.flags |= conn_flag::kLingerAfterFlush;
+    if (!c.out) BeginLinger(idx);
+    return;
+  }
+  if (c.out) {
     // Parse the next pipelined request only once this response is out.
-    c->flags |= conn_flag::kReadPaused;
+    c.flags |= conn_flag::kReadPaused;
     return;
   }
   HttpParse(idx);
@@ -333,7 +408,7 @@ std::string ServerImpl::SerializeResponse(const HttpResponse& r, bool keep_alive
     s += "\r\n";
   }
   s += "Content-Length: ";
-  s += std::to_string(r.body.size());
+  s += std::to_string(r.body_source ? r.body_length : r.body.size());
   s += "\r\nDate: ";
   s += DateValue();
   s += "\r\n";

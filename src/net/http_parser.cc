@@ -170,14 +170,50 @@ HttpRequestParser::Error BeastError(const error_code& ec) {
 class HttpRequestParser::Impl {
  public:
   std::optional<RequestParser> parser;
+  bool streaming = false;          // StreamBody(): the caller reads the body.
+  bool stream_continue = false;    // The streamed request asked for 100 Continue.
+  uint64_t body_left = 0;
 };
 
 HttpRequestParser::HttpRequestParser() : impl_(std::make_unique<Impl>()) {}
 HttpRequestParser::~HttpRequestParser() = default;
 
-bool HttpRequestParser::in_progress() const { return impl_->parser.has_value(); }
-bool HttpRequestParser::header_done() const { return impl_->parser && impl_->parser->is_header_done(); }
-bool HttpRequestParser::expects_continue() const { return impl_->parser && impl_->parser->expects_continue; }
+bool HttpRequestParser::in_progress() const { return impl_->parser.has_value() || impl_->streaming; }
+bool HttpRequestParser::header_done() const {
+  return impl_->streaming || (impl_->parser && impl_->parser->is_header_done());
+}
+bool HttpRequestParser::expects_continue() const {
+  if (impl_->streaming) return impl_->stream_continue;
+  return impl_->parser && impl_->parser->expects_continue;
+}
+bool HttpRequestParser::streaming() const { return impl_->streaming; }
+uint64_t HttpRequestParser::body_left() const { return impl_->body_left; }
+HttpRequest* HttpRequestParser::head() {
+  if (!impl_->parser || !impl_->parser->is_header_done()) return nullptr;
+  impl_->parser->request.keep_alive = impl_->parser->keep_alive();
+  return &impl_->parser->request;
+}
+
+void HttpRequestParser::BodyConsumed(uint64_t bytes) {
+  impl_->body_left -= std::min(bytes, impl_->body_left);
+  if (impl_->body_left == 0) impl_->streaming = false;
+}
+
+bool HttpRequestParser::HasLengthBody() const {
+  if (!impl_->parser || !impl_->parser->is_header_done() || impl_->parser->chunked()) return false;
+  const auto remaining = impl_->parser->content_length_remaining();
+  return remaining && *remaining > 0;
+}
+
+bool HttpRequestParser::StreamBody() {
+  if (!HasLengthBody()) return false;
+  RequestParser& p = *impl_->parser;
+  impl_->streaming = true;
+  impl_->stream_continue = p.expects_continue;
+  impl_->body_left = *p.content_length_remaining();
+  impl_->parser.reset();
+  return true;
+}
 
 uint64_t HttpRequestParser::body_bytes_remaining() const {
   if (!impl_->parser || !impl_->parser->is_header_done() || impl_->parser->is_done()) return 0;
@@ -218,6 +254,7 @@ HttpRequestParser::Outcome HttpRequestParser::Parse(std::string& in, const Limit
 HttpRequestParser::Outcome HttpRequestParser::Parse(std::string_view in, size_t* used, const Limits& limits,
                                                     HttpRequest* request, Error* error) {
   *used = 0;
+  if (impl_->streaming) return Outcome::kNeedMore;
   while (*used < in.size()) {
     if (!impl_->parser) impl_->parser.emplace(limits);
     RequestParser& p = *impl_->parser;

@@ -60,7 +60,7 @@ class HttpRequestParser {
   // Consumes a prefix of `in` (*used bytes; the caller keeps the rest for
   // the next call). On kRequest, *request holds the request and the parser
   // is ready for the next one; the rest of `in` may hold pipelined bytes. On
-  // kError the parser must not be used again.
+  // kError the parser must not be used again. Not while streaming().
   Outcome Parse(std::string_view in, size_t* used, const Limits& limits, HttpRequest* request, Error* error);
   // The same on a string, erasing what was consumed.
   Outcome Parse(std::string& in, const Limits& limits, HttpRequest* request, Error* error);
@@ -82,6 +82,22 @@ class HttpRequestParser {
   // without reallocating (call once the memory is granted; a chunked body
   // grows as it comes).
   void ReserveKnownBody();
+
+  // After kHeader: the request's head (method, target, path, headers; no
+  // body yet), for routing before the body is read.
+  HttpRequest* head();
+  // After kHeader, for a body with a Content-Length (true): the parser
+  // steps aside and the caller takes body_left() bytes from the input
+  // itself (BodyConsumed); when none are left the request is over and the
+  // parser is ready for the next one. False for other bodies (chunked),
+  // which Parse reads as usual. The body limit of the request line holds:
+  // a Content-Length past it was a 413 before kHeader.
+  bool StreamBody();
+  // After kHeader: the body has a Content-Length and at least one byte.
+  bool HasLengthBody() const;
+  bool streaming() const;
+  uint64_t body_left() const;
+  void BodyConsumed(uint64_t bytes);
 
  private:
   class Impl;

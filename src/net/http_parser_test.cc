@@ -180,3 +180,49 @@ TEST(HttpRequestParser, PipelinedFromAViewReportsWhatItUsed) {
 }
 }  // namespace
 }  // namespace sela::net
+
+namespace sela::net {
+namespace {
+
+// Streamed bodies (files' uploads) on harden's parser: at kHeader the head is
+// there for routing, StreamBody hands the Content-Length body to the caller
+// (its 100-continue kept), and the next request parses after it. A streamed
+// body is still held to the request line's limit: more is a 413 first.
+TEST(HttpRequestParser, AStreamedBodyIsTheCallersAndTheNextRequestFollows) {
+  HttpRequestParser parser;
+  const HttpRequestParser::Limits limits{.header_bytes_max = 1024, .body_bytes_max = 10, .body_limit_for = nullptr};
+  std::string in = "POST /up HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 10\r\n\r\n0123456789"
+                   "GET /next HTTP/1.1\r\nHost: h\r\n\r\n";
+  HttpRequest request;
+  HttpRequestParser::Error error;
+  ASSERT_EQ(parser.Parse(in, limits, &request, &error), Outcome::kHeader);
+  ASSERT_NE(parser.head(), nullptr);
+  EXPECT_EQ(parser.head()->path, "/up");
+  EXPECT_TRUE(parser.head()->keep_alive);
+  ASSERT_TRUE(parser.HasLengthBody());
+  ASSERT_TRUE(parser.StreamBody());
+  EXPECT_TRUE(parser.streaming());
+  EXPECT_TRUE(parser.expects_continue());
+  EXPECT_TRUE(parser.in_progress());
+  EXPECT_EQ(parser.body_left(), 10u);
+  EXPECT_EQ(parser.held_bytes(), 0u);  // The caller holds (and charges) what it streams.
+  EXPECT_EQ(parser.Parse(in, limits, &request, &error), Outcome::kNeedMore);  // Not while streaming.
+  EXPECT_EQ(in.substr(0, 10), "0123456789");
+  in.erase(0, 4);
+  parser.BodyConsumed(4);
+  EXPECT_TRUE(parser.streaming());
+  in.erase(0, 6);
+  parser.BodyConsumed(6);
+  EXPECT_FALSE(parser.streaming());
+  EXPECT_FALSE(parser.in_progress());
+  ASSERT_EQ(parser.Parse(in, limits, &request, &error), Outcome::kRequest);
+  EXPECT_EQ(request.path, "/next");
+
+  HttpRequestParser over;
+  std::string big = "POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\n";
+  ASSERT_EQ(over.Parse(big, limits, &request, &error), Outcome::kError);
+  EXPECT_EQ(error.status, 413u);
+}
+
+}  // namespace
+}  // namespace sela::net

@@ -29,12 +29,18 @@ std::string Lowered(std::string_view s) {
 }  // namespace
 
 void Router::Add(std::string method, std::string pattern, HttpHandler handler, uint64_t body_bytes_max) {
+  RouteOptions options;
+  options.body_bytes_max = body_bytes_max;
+  Add(std::move(method), std::move(pattern), std::move(handler), std::move(options));
+}
+
+void Router::Add(std::string method, std::string pattern, HttpHandler handler, RouteOptions options) {
   Compiled c;
   for (std::string_view seg : SplitPath(pattern)) {
     c.segments.push_back(seg.starts_with(':') ? std::string(seg) : Lowered(seg));
   }
   compiled_.push_back(std::move(c));
-  routes_.push_back(Route{std::move(method), std::move(pattern), std::move(handler), body_bytes_max});
+  routes_.push_back(Route{std::move(method), std::move(pattern), std::move(handler), std::move(options)});
 }
 
 bool Router::MatchSegments(const Compiled& c, std::string_view path,
@@ -84,7 +90,7 @@ const Route* Router::Find(HttpRequest& request) const {
 
 uint64_t Router::BodyLimit(std::string_view method, std::string_view path) const {
   const Route* route = FindRoute(method, path, nullptr);
-  return route ? route->body_bytes_max : 0;
+  return route ? route->options.body_bytes_max : 0;
 }
 
 }  // namespace sela::net

@@ -304,6 +304,10 @@ void ServerImpl::AfterFlush(uint32_t idx) {
     BeginLinger(idx);
     return;
   }
+  if (out_streams_.contains(idx)) {
+    PumpOutStream(idx);
+    return;
+  }
   if (c.state == ConnState::kHttp && (c.flags & conn_flag::kReadPaused) &&
       !(c.http && c.http->response_pending)) {
     c.flags &= ~conn_flag::kReadPaused;
@@ -344,6 +348,7 @@ void ServerImpl::Abort(uint32_t idx, uint16_t code) {
   wheel_.Cancel(idx);
   if (c.state == ConnState::kLingering) --lingering_;
   c.state = ConnState::kDead;
+  out_streams_.erase(idx);
   --open_;
   m_.closed->Inc();
   if (c.flags & conn_flag::kIsWs) {

@@ -47,6 +47,12 @@ class WsHandler {
   virtual void OnWsClosed(ConnId id, uint16_t code) = 0;
   // A deadline set with Server::SetDeadline has passed.
   virtual void OnWsDeadline(ConnId id) = 0;
+  // A message passed WS_MAX_MESSAGE_BYTES (`bytes` so far). False (the
+  // default): the connection is closed with 1009. True: the message is
+  // skipped, never buffered: its payload comes to OnWsTooBigData piece by
+  // piece (`last` with the final piece) and the connection goes on.
+  virtual bool OnWsTooBig(ConnId /*id*/, bool /*text*/, uint64_t /*bytes*/) { return false; }
+  virtual void OnWsTooBigData(ConnId /*id*/, std::string_view /*piece*/, bool /*last*/) {}
   // A pong arrived (the answer to Server::Ping, or unsolicited).
   virtual void OnWsPong(ConnId /*id*/, std::string_view /*payload*/) {}
 };

@@ -10,7 +10,10 @@ namespace sela::net {
 
 uint64_t ServerImpl::HeldBytes(const Connection& c) const {
   uint64_t held = c.ws.held_bytes();
-  if (c.http) held += sizeof(HttpState) + c.http->inbuf.capacity() + c.http->parser.held_bytes();
+  if (c.http) {
+    const HttpState& h = *c.http;
+    held += sizeof(HttpState) + h.inbuf.capacity() + h.parser.held_bytes() + (h.body_waiting ? 0 : h.stream_charge);
+  }
   return held;
 }
 
@@ -19,8 +22,10 @@ uint64_t ServerImpl::NeedBytes(const Connection& c) const {
     const HttpState& h = *c.http;
     // A body waiting for room is not counted as needed until it gets it.
     const bool body_counts = h.parser.header_done() && !h.body_waiting;
+    // A streamed body (stream_charge) counts once granted, like a body
+    // read whole: the sink holds its bytes in transit until the response.
     return c.ws.held_bytes() + sizeof(HttpState) + h.inbuf.capacity() +
-           (body_counts ? h.parser.need_bytes() : h.parser.held_bytes());
+           (body_counts ? h.parser.need_bytes() + h.stream_charge : h.parser.held_bytes());
   }
   return c.ws.need_bytes();
 }
@@ -104,7 +109,7 @@ void ServerImpl::WakeBudgetWaiters() {
     const uint32_t idx = ConnSlot(id);
     uint64_t need = NeedBytes(*c);
     if (c->http && c->http->body_waiting) {
-      need += c->http->parser.need_bytes() - c->http->parser.held_bytes();
+      need += c->http->parser.need_bytes() - c->http->parser.held_bytes() + c->http->stream_charge;
     }
     if (!Grant(idx, std::max(need, HeldBytes(*c)))) {
       budget_.PushFrontWaiter(id);

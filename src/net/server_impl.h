@@ -23,6 +23,7 @@
 #include "core/timer_wheel.h"
 #include "net/event_loop.h"
 #include "net/http_parser.h"
+#include "net/http_stream.h"
 #include "net/inbound_budget.h"
 #include "net/source_table.h"
 #include "net/server.h"
@@ -64,6 +65,12 @@ inline constexpr uint16_t kReserveSlot = 1 << 12;
 struct HttpState {
   HttpRequestParser parser;
   std::string inbuf;         // Bytes not yet consumed by the parser.
+  std::unique_ptr<BodySink> sink;  // Takes its body in pieces (http_stream.cc).
+  bool sink_paused = false;        // The sink is full: reading waits for Resume.
+  // A streamed body's bytes in the inbound budget (its Content-Length, at
+  // most the route's limit): granted before it is read, held until the
+  // response, as the sink holds them in transit (to disk) until then.
+  uint64_t stream_charge = 0;
   bool response_pending = false;
   bool head = false;         // The pending request is HEAD: send no body.
   bool keep_alive = true;    // The pending request allows keep-alive.
@@ -72,6 +79,15 @@ struct HttpState {
   bool body_waiting = false;
   const std::string* route = nullptr;  // Matched route pattern, for metrics.
   MonoTime started{};        // When the pending request's first byte came.
+};
+
+// A response body pulled from a BodySource as the connection drains
+// (http_stream.cc).
+struct OutStream {
+  std::shared_ptr<BodySource> source;
+  uint64_t left = 0;         // Bytes still to send.
+  bool pulling = false;      // A Pull is outstanding.
+  bool keep_alive = true;    // What to do once the body is out.
 };
 
 struct OutQueue {
@@ -113,6 +129,9 @@ class ServerImpl final : public EventLoop::IoHandler {
   bool draining() const { return draining_; }
   size_t open_connections() const { return open_; }
   void SendHttpResponse(ConnId id, HttpResponse response);
+  // BodyStream's (http_stream.cc).
+  void ResumeBody(ConnId id);
+  void RefuseBody(ConnId id, HttpResponse response);
   // An error answer in the envelope of the layer above (HttpErrorBody).
   HttpResponse ErrorResponse(unsigned status, std::string_view message,
                              std::string_view data_json = "null") const;
@@ -248,6 +267,25 @@ class ServerImpl final : public EventLoop::IoHandler {
   void HttpTimeout(uint32_t idx);
   std::string SerializeResponse(const HttpResponse& r, bool keep_alive) const;
   void CountRequest(const std::string* route, unsigned status, MonoTime started);
+  // The head of a request with a body arrived: route it, decide how its
+  // body is read (whole, or streamed to the route's sink), then admit the
+  // body (HttpAdmitBody). False when the request was answered (refused)
+  // or waits for the budget.
+  bool HttpOnHeader(uint32_t idx);
+  // After a response is out: close, or go on with the next request.
+  void HttpAfterResponse(uint32_t idx, bool keep_alive);
+
+  // http_stream.cc
+  // Hands streamed body bytes waiting in the input to the sink; true when
+  // the body is complete and the sink has been given the reply.
+  void FeedSink(uint32_t idx);
+  // The same for bytes just read, before they are buffered: returns how
+  // many the sink took (none when it is paused or answered).
+  size_t FeedSinkDirect(uint32_t idx, const uint8_t* data, size_t size);
+  void AfterSinkData(uint32_t idx, size_t n, bool more);
+  void StartOutStream(uint32_t idx, std::shared_ptr<BodySource> source, uint64_t length, bool keep_alive);
+  void PumpOutStream(uint32_t idx);
+  void OnStreamPiece(uint32_t idx, uint32_t gen, Result<std::string> piece);
   const std::string& DateValue() const;
 
   // ws_conn.cc
@@ -301,6 +339,8 @@ class ServerImpl final : public EventLoop::IoHandler {
   // TLS state lives beside the slots, so plain connections do not pay for
   // a pointer to it.
   std::unordered_map<uint32_t, std::unique_ptr<TlsSession>> tls_by_slot_;
+  // Response bodies being streamed, by slot (few at a time).
+  std::unordered_map<uint32_t, OutStream> out_streams_;
   TlsSession* TlsOf(uint32_t idx) { return tls_by_slot_.find(idx)->second.get(); }
   TimerWheel wheel_;
   bool draining_ = false;

@@ -67,6 +67,15 @@ class WsEvents {
   // A valid Close frame. code is close_code::kNoStatus when the frame had no
   // payload. After this, Feed ignores further input.
   virtual bool OnClose(uint16_t code, std::string_view reason) = 0;
+  // A data message passed max_message_bytes (`bytes` so far, as its frame
+  // headers tell). False (the default): fail the connection with 1009, as
+  // before. True: the message is skipped instead, without being buffered:
+  // its payload, unmasked, goes to OnTooBigData as it arrives (what came
+  // in earlier fragments first), and the connection goes on after it.
+  virtual bool OnTooBig(bool /*text*/, uint64_t /*bytes*/) { return false; }
+  // A piece of a skipped message; `last` with its final piece (possibly
+  // empty). The text is not checked for UTF-8.
+  virtual bool OnTooBigData(std::string_view /*piece*/, bool /*last*/) { return true; }
 };
 
 // Outcome of Feed: 0, or the close code the connection must be failed with.
@@ -118,6 +127,13 @@ class WsReader {
                      WsFeedResult& result);
   bool HandleFrame(uint8_t header0, uint8_t* payload, uint64_t length, WsEvents& events,
                    WsFeedResult& result);
+  // Skipping a message too big to take (WsEvents::OnTooBig): starts
+  // skipping the frame whose header ends at `payload`, and passes on what
+  // of its payload is in [payload, payload + avail). Returns bytes used.
+  size_t BeginSkip(const uint8_t* header, size_t header_bytes, bool fin, uint64_t length, uint8_t* payload,
+                   size_t avail, WsEvents& events, bool* go_on);
+  // Passes on up to `size` bytes of the skipped frame's payload.
+  size_t SkipPayload(uint8_t* data, size_t size, WsEvents& events, bool* go_on);
   Partial& partial();
   void MaybeRelease();
   void MarkClosed();

@@ -30,6 +30,17 @@ class WsEventSink final : public WsEvents {
     return Alive();
   }
 
+  bool OnTooBig(bool text, uint64_t bytes) override {
+    if (!Alive()) return false;
+    return s_.ws_handler_.OnWsTooBig(ServerImpl::MakeId(idx_, conn().generation), text, bytes);
+  }
+
+  bool OnTooBigData(std::string_view piece, bool last) override {
+    if (!Alive()) return false;
+    s_.ws_handler_.OnWsTooBigData(ServerImpl::MakeId(idx_, conn().generation), piece, last);
+    return Alive();
+  }
+
   bool OnClose(uint16_t code, std::string_view) override {
     Connection& c = conn();
     if (!Alive()) return false;

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "store/file_types.h"
 
 namespace sela::store {
 
@@ -103,6 +104,9 @@ struct ApiClient {
   int64_t usage_count = 0; // Charged usages (see CreateJobRequest::charge_usage).
   int64_t usage_limit = 0; // USAGE_LIMIT when the client registered.
   int64_t created_ms = 0;
+  // Whether the client's new jobs are listed on the marketplace when the
+  // request does not say (SetListingDefault; false until then).
+  bool list_by_default = false;
 
   friend bool operator==(const ApiClient&, const ApiClient&) = default;
 };
@@ -121,8 +125,10 @@ enum class FailureReason : uint8_t {
   kDeadline,           // Not completed by its deadline (scrapeUrl's timeoutMs).
   kAttemptsExhausted,  // max_attempts leases ended without a result.
   kRestart,            // Out of attempts when a restart ended the lease it held.
+  kTooLarge,           // The node's result was over RESULT_INLINE_BYTES_MAX or FILE_BYTES_MAX.
 };
-// "", "no_data", "deadline", "attempts_exhausted", "restart": the stored names.
+// "", "no_data", "deadline", "attempts_exhausted", "restart", "too_large":
+// the stored names.
 std::string_view FailureReasonName(FailureReason reason);
 
 struct JobRecord {
@@ -169,6 +175,13 @@ struct JobRecord {
   std::string last_failed_node;
   // Only this node may take the job (scrapeUrl's principalId); "" for any.
   std::string target_node;
+  // The result is this file of the node that completed the job (a
+  // FileRecord, complete, tied to the job); "" when the result bytes are in
+  // the store (GetBlob(result_hash)).
+  std::string result_file_id = {};
+  // On the marketplace once completed (R14): the customer's choice at
+  // creation or later (SetJobListed). Not listed unless chosen.
+  bool listed = false;
 
   friend bool operator==(const JobRecord&, const JobRecord&) = default;
 };
@@ -187,6 +200,9 @@ struct CreateJobRequest {
   // different request_hash it is a Conflict and writes nothing.
   std::string idempotency_key;
   std::string request_hash;
+  // The job's marketplace listing; nullopt: the client's list_by_default
+  // (job.listed is ignored and set from it).
+  std::optional<bool> listed;
 };
 
 struct CreateJobOutcome {
@@ -220,10 +236,30 @@ struct JobCompletion {
   std::string result_hash;     // SHA-256 hex of result_bytes.
   std::string result_content_type;
   std::string result;          // The bytes; stored once per hash.
+  // Non-empty: the result is this file instead of `result` (which must then
+  // be empty). The file must be complete, owned by node_principal, tied to
+  // the job and have sha256 == result_hash; it becomes the job's
+  // result_file_id, the job's result_bytes its size, and its result_of the
+  // job, in the same transaction. FailedPrecondition otherwise.
+  std::string result_file_id = {};
   int64_t reward_units = 0;
   int64_t price_cents = 0;
   int64_t objects_count = 0;
   int64_t file_size_kb = 0;
+};
+
+// A job as the marketplace shows it.
+struct MarketJob {
+  JobRecord job;
+  int64_t views = 0;      // CountMarketEvent(kView).
+  int64_t downloads = 0;  // CountMarketEvent(kDownload).
+
+  friend bool operator==(const MarketJob&, const MarketJob&) = default;
+};
+
+struct MarketPage {
+  std::vector<MarketJob> jobs;
+  int64_t total_count = 0;  // Every match, before offset and limit.
 };
 
 class Store {
@@ -347,6 +383,118 @@ class Store {
   virtual void ListOpenJobs(Callback<std::vector<JobRecord>> done) = 0;
   // A stored result by hash.
   virtual void GetBlob(const std::string& hash, Callback<std::optional<std::string>> done) = 0;
+
+  // ---- Files (file_types.h; the bytes are the files module's, on disk) ----
+  // Ids, principals and hashes are checked as for jobs (InvalidArgument,
+  // nothing touched). Operations that name an `owner` answer NotFound when
+  // the file does not exist and PermissionDenied when it is another
+  // principal's, in that order.
+
+  // Creates `file` (state uploading, sha256 "", received_bytes and chunks 0,
+  // updated_ms = created_ms; expires_ms as given). AlreadyExists when the
+  // id is taken. When job_id is not "", the job must exist (NotFound) and be
+  // ongoing and leased to the owner (FailedPrecondition). ResourceExhausted
+  // when the owner already has quota.open_uploads_max files uploading, or
+  // when the declared sizes of the owner's files plus this one would pass
+  // quota.owner_bytes_max. Nothing is written on any refusal.
+  virtual void CreateFile(const FileRecord& file, const FileQuota& quota,
+                          Callback<FileRecord> done) = 0;
+
+  virtual void GetFile(const std::string& file_id, Callback<std::optional<FileRecord>> done) = 0;
+
+  // The chunk recorded under `index`, if any.
+  virtual void GetFileChunk(const std::string& file_id, uint32_t index,
+                            Callback<std::optional<FileChunk>> done) = 0;
+
+  // Records a chunk of an uploading file of `owner`, moving expires_ms to
+  // now + ttl_ms and updated_ms to now. FailedPrecondition when the file is
+  // complete or expired (expires_ms <= now). A chunk under an index already
+  // recorded: kRepeat when its bytes and sha256 are equal (only the expiry
+  // moves), Conflict when not. For a new chunk: with chunk_bytes > 0 its
+  // offset must be index * chunk_bytes and its length chunk_bytes (the last
+  // chunk, the one reaching `size`, may be shorter); with chunk_bytes 0 its
+  // offset must equal received_bytes (chunks are appended one at a time);
+  // and received_bytes + bytes must not pass size. Any of these broken:
+  // InvalidArgument. Then received_bytes += bytes, chunks += 1.
+  virtual void PutFileChunk(const std::string& file_id, const std::string& owner,
+                            const FileChunk& chunk, int64_t now_ms, int64_t ttl_ms,
+                            Callback<ChunkOutcome> done) = 0;
+
+  // The file's chunk records, by index ascending (empty once complete).
+  virtual void ListFileChunks(const std::string& file_id,
+                              Callback<std::vector<FileChunk>> done) = 0;
+
+  // uploading -> complete: sha256 set, expires_ms 0, updated_ms now, its
+  // chunk records deleted. FailedPrecondition unless received_bytes == size
+  // and the file has not expired. Complete already: kRepeat when the sha256
+  // is the same, FailedPrecondition when not.
+  virtual void CompleteFile(const std::string& file_id, const std::string& owner,
+                            const std::string& sha256, int64_t now_ms,
+                            Callback<FileCompleteOutcome> done) = 0;
+
+  // The owner's files (optionally only those tied to query.job_id) in the
+  // order they were created, after query.after_file_id (NotFound when that
+  // id does not exist), at most query.limit (1..1000).
+  virtual void ListFiles(const FileListQuery& query, Callback<std::vector<FileRecord>> done) = 0;
+
+  // The complete files tied to a job, whoever uploaded them, in the order
+  // they were created, at most `limit` (1..1000): what its customer may read.
+  virtual void ListJobFiles(const std::string& job_id, uint32_t limit,
+                            Callback<std::vector<FileRecord>> done) = 0;
+
+  // Deletes a file of `owner` (any state) with its chunk records and gives
+  // its bytes back to the owner's quota. FailedPrecondition when it is a
+  // job's result (result_of set).
+  virtual void DeleteFile(const std::string& file_id, const std::string& owner,
+                          Callback<DeletedFile> done) = 0;
+
+  // Deletes uploading files whose expires_ms <= now (oldest expiry first, at
+  // most `limit`) with their chunk records; delivers them, so that the
+  // caller removes their part files.
+  virtual void ExpireUploads(int64_t now_ms, uint32_t limit,
+                             Callback<std::vector<FileRecord>> done) = 0;
+
+  // Whether some complete file has this sha256 (its blob is in use).
+  virtual void IsBlobUsed(const std::string& sha256, Callback<bool> done) = 0;
+
+  // ---- Marketplace (file_types.h) ----
+
+  // The client's default for JobRecord::listed. NotFound for an unknown client.
+  virtual void SetListingDefault(const std::string& client_uuid, bool listed, Done done) = 0;
+
+  // Lists or unlists a job of the client. NotFound when there is no such
+  // job, PermissionDenied when it is another client's.
+  virtual void SetJobListed(const std::string& job_id, const std::string& client_uuid,
+                            bool listed, Done done) = 0;
+
+  // Completed jobs that are listed, matching query.search, sorted by
+  // complete_ms then job_id (query.ascending, else descending), skipping
+  // query.offset and at most query.limit (1..100, else InvalidArgument);
+  // total_count counts every match.
+  virtual void ListMarketJobs(const MarketQuery& query, Callback<MarketPage> done) = 0;
+
+  // Any job with its marketplace counters (the caller decides who may see it).
+  virtual void GetMarketJob(const std::string& job_id,
+                            Callback<std::optional<MarketJob>> done) = 0;
+
+  // Over completed listed jobs: their count, their count by job type and
+  // those completed at or after since_ms.
+  virtual void GetMarketStats(int64_t since_ms, Callback<MarketStats> done) = 0;
+
+  // Adds one to a job's views or downloads. NotFound for an unknown job.
+  virtual void CountMarketEvent(const std::string& job_id, MarketCounter counter,
+                                Done done) = 0;
+
+  // Records that the client bought the job at the job's price_cents, once:
+  // a repeat delivers the first purchase with created = false and changes
+  // nothing. The job must be completed (FailedPrecondition) and listed or
+  // the client's own (NotFound otherwise, as for a job that does not exist,
+  // so that unlisted jobs stay unseen). InvalidArgument for an unknown client.
+  virtual void RecordPurchase(const std::string& client_uuid, const std::string& job_id,
+                              int64_t now_ms, Callback<PurchaseOutcome> done) = 0;
+
+  virtual void GetPurchase(const std::string& client_uuid, const std::string& job_id,
+                           Callback<std::optional<Purchase>> done) = 0;
 
   // Succeeds when the store can serve (for /ready and /api/health).
   virtual void Ping(Done done) = 0;

@@ -30,6 +30,10 @@ enum class StoreOp : uint8_t {
   kGetUptimeDays, kGetTotalUptimeMs,
   kRegisterApiClient, kGetApiClient, kFindApiClientByKeyHash, kGetUsageLog, kCreateJob, kLeaseJob,
   kCompleteJob, kReleaseJob, kFailJob, kGetJob, kListClientJobs, kListOpenJobs, kGetBlob, kPing,
+  // Files and marketplace (store/file_types.h).
+  kCreateFile, kGetFile, kGetFileChunk, kPutFileChunk, kListFileChunks, kCompleteFile, kListFiles,
+  kListJobFiles, kDeleteFile, kExpireUploads, kIsBlobUsed, kSetListingDefault, kSetJobListed,
+  kListMarketJobs, kGetMarketJob, kGetMarketStats, kCountMarketEvent, kRecordPurchase, kGetPurchase,
   kCount,
 };
 
@@ -88,6 +92,33 @@ class FaultInjectionStore final : public store::Store {
   void ListOpenJobs(Callback<std::vector<store::JobRecord>> done) override;
   void GetBlob(const std::string& hash, Callback<std::optional<std::string>> done) override;
   void Ping(Done done) override;
+  void CreateFile(const store::FileRecord& file, const store::FileQuota& quota,
+                  Callback<store::FileRecord> done) override;
+  void GetFile(const std::string& file_id, Callback<std::optional<store::FileRecord>> done) override;
+  void GetFileChunk(const std::string& file_id, uint32_t index,
+                    Callback<std::optional<store::FileChunk>> done) override;
+  void PutFileChunk(const std::string& file_id, const std::string& owner, const store::FileChunk& chunk,
+                    int64_t now_ms, int64_t ttl_ms, Callback<store::ChunkOutcome> done) override;
+  void ListFileChunks(const std::string& file_id, Callback<std::vector<store::FileChunk>> done) override;
+  void CompleteFile(const std::string& file_id, const std::string& owner, const std::string& sha256,
+                    int64_t now_ms, Callback<store::FileCompleteOutcome> done) override;
+  void ListFiles(const store::FileListQuery& query, Callback<std::vector<store::FileRecord>> done) override;
+  void ListJobFiles(const std::string& job_id, uint32_t limit,
+                    Callback<std::vector<store::FileRecord>> done) override;
+  void DeleteFile(const std::string& file_id, const std::string& owner,
+                  Callback<store::DeletedFile> done) override;
+  void ExpireUploads(int64_t now_ms, uint32_t limit, Callback<std::vector<store::FileRecord>> done) override;
+  void IsBlobUsed(const std::string& sha256, Callback<bool> done) override;
+  void SetListingDefault(const std::string& client_uuid, bool listed, Done done) override;
+  void SetJobListed(const std::string& job_id, const std::string& client_uuid, bool listed, Done done) override;
+  void ListMarketJobs(const store::MarketQuery& query, Callback<store::MarketPage> done) override;
+  void GetMarketJob(const std::string& job_id, Callback<std::optional<store::MarketJob>> done) override;
+  void GetMarketStats(int64_t since_ms, Callback<store::MarketStats> done) override;
+  void CountMarketEvent(const std::string& job_id, store::MarketCounter counter, Done done) override;
+  void RecordPurchase(const std::string& client_uuid, const std::string& job_id, int64_t now_ms,
+                      Callback<store::PurchaseOutcome> done) override;
+  void GetPurchase(const std::string& client_uuid, const std::string& job_id,
+                   Callback<std::optional<store::Purchase>> done) override;
   void Flush() override { inner_.Flush(); }
 
  private:

@@ -76,6 +76,33 @@ class Operations {
   Result<std::vector<JobRecord>> ListOpenJobs();
   Result<std::optional<std::string>> GetBlob(const std::string& hash);
 
+  // Files (operations_files.cc).
+  Result<FileRecord> CreateFile(const FileRecord& file, const FileQuota& quota);
+  Result<std::optional<FileRecord>> GetFile(const std::string& file_id);
+  Result<std::optional<FileChunk>> GetFileChunk(const std::string& file_id, uint32_t index);
+  Result<ChunkOutcome> PutFileChunk(const std::string& file_id, const std::string& owner,
+                                    const FileChunk& chunk, int64_t now_ms, int64_t ttl_ms);
+  Result<std::vector<FileChunk>> ListFileChunks(const std::string& file_id);
+  Result<FileCompleteOutcome> CompleteFile(const std::string& file_id, const std::string& owner,
+                                           const std::string& sha256, int64_t now_ms);
+  Result<std::vector<FileRecord>> ListFiles(const FileListQuery& query);
+  Result<std::vector<FileRecord>> ListJobFiles(const std::string& job_id, uint32_t limit);
+  Result<DeletedFile> DeleteFile(const std::string& file_id, const std::string& owner);
+  Result<std::vector<FileRecord>> ExpireUploads(int64_t now_ms, uint32_t limit);
+  Result<bool> IsBlobUsed(const std::string& sha256);
+
+  // Marketplace (operations_market.cc).
+  Status SetListingDefault(const std::string& client_uuid, bool listed);
+  Status SetJobListed(const std::string& job_id, const std::string& client_uuid, bool listed);
+  Result<MarketPage> ListMarketJobs(const MarketQuery& query);
+  Result<std::optional<MarketJob>> GetMarketJob(const std::string& job_id);
+  Result<MarketStats> GetMarketStats(int64_t since_ms);
+  Status CountMarketEvent(const std::string& job_id, MarketCounter counter);
+  Result<PurchaseOutcome> RecordPurchase(const std::string& client_uuid, const std::string& job_id,
+                                         int64_t now_ms);
+  Result<std::optional<Purchase>> GetPurchase(const std::string& client_uuid,
+                                              const std::string& job_id);
+
  private:
   // Adds `amount` to the named counter and returns the new value.
   Result<int64_t> AddToCounter(std::string_view name, int64_t amount);
@@ -90,8 +117,8 @@ class Operations {
   // new; Conflict when the key came with a different request.
   Result<std::optional<CreateJobOutcome>> FindIdempotentJob(const CreateJobRequest& request);
   // Charges one usage (guarded by the limit), or only checks that the
-  // client exists when `charge` is false.
-  Status ChargeUsage(const std::string& uuid, bool charge);
+  // client exists when `charge` is false; delivers its list_by_default.
+  Result<bool> ChargeUsage(const std::string& uuid, bool charge);
   Status InsertJob(const JobRecord& job);
   Status InsertIdempotencyKey(const CreateJobRequest& request, const JobRecord& job);
   // Gives a failed sync job's usage back (its jobs_usage entry went with
@@ -99,6 +126,13 @@ class Operations {
   Status RefundUsage(const std::string& uuid, const std::string& job_id);
   // Stores the bytes under their hash unless the hash is stored already.
   Status PutBlob(const std::string& hash, const std::string& bytes);
+  // The completed job's result is a file (JobCompletion::result_file_id):
+  // checks it and marks it the job's result, with its size as result_bytes.
+  Status AdoptResultFile(const std::string& job_id, const JobCompletion& completion);
+  // A file of `owner`: NotFound, PermissionDenied, or the record.
+  Result<FileRecord> OwnedFile(const std::string& file_id, const std::string& owner);
+  // Adds to an owner's open uploads and declared bytes (file_usage).
+  Status AddFileUsage(const std::string& owner, int64_t uploads, int64_t bytes);
   // Why a guarded transition of `job_id` matched no row: NotFound or
   // FailedPrecondition naming the job's state.
   Status RefuseTransition(const std::string& job_id, std::string_view wanted);
@@ -112,5 +146,11 @@ class Operations {
 // Eight characters from [A-Z0-9], taken from the low digits of `random` in
 // base 36.
 std::string ReferralCodeFrom(uint64_t random);
+
+// A row of SELECT <the job columns> (operations_jobs.cc), for the other
+// operation files.
+JobRecord ReadJobRow(const Query& q);
+// The job columns' list, for those files' queries.
+extern const char kJobColumns[];
 
 }  // namespace sela::store::sqlite

@@ -282,7 +282,7 @@ TEST_F(SqliteStoreTest, AVersion2DatabaseIsUpgradedInPlaceAndKeepsItsJobsAndUsag
   EXPECT_EQ(RawQueryText(options_.path,
                          "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_schema "
                          "WHERE tbl_name IN ('jobs', 'jobs_v4', 'usage_log') ORDER BY name)"),
-            "jobs jobs_by_client jobs_open_by_client jobs_usage sqlite_autoindex_jobs_1");
+            "jobs jobs_by_client jobs_market jobs_open_by_client jobs_usage sqlite_autoindex_jobs_1");
   // v4 rebuilt jobs: rowids kept, and the idempotency key still finds its job.
   EXPECT_EQ(RawQueryText(options_.path, "SELECT group_concat(seq || job_id, ' ') FROM "
                                         "(SELECT seq, job_id FROM jobs ORDER BY seq)"),

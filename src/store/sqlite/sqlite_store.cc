@@ -6,6 +6,7 @@
 
 #include "store/sqlite/batch_writer.h"
 #include "store/sqlite/database.h"
+#include "store/sqlite/make_op.h"
 #include "store/sqlite/health.h"
 #include "store/sqlite/open_checks.h"
 #include "store/sqlite/schema.h"
@@ -13,7 +14,7 @@
 namespace sela::store {
 namespace {
 
-using sqlite::Operation;
+using sqlite::MakeOp;
 using sqlite::Operations;
 
 Status CheckOptions(const SqliteOptions& options, const PostFn& post) {
@@ -65,18 +66,6 @@ sqlite::CheckpointPolicy::Limits CheckpointLimits(uint32_t wal_checkpoint_pages)
 
 Status NamePath(const Status& status, const std::string& path) {
   return Status(status.code(), "store " + path + ": " + status.message());
-}
-
-template <typename T>
-std::unique_ptr<sqlite::PendingOp> MakeOp(const char* name,
-                                          std::function<Result<T>(Operations&)> body,
-                                          Store::Callback<T> done) {
-  return std::make_unique<Operation<Result<T>>>(name, std::move(body), std::move(done));
-}
-
-std::unique_ptr<sqlite::PendingOp> MakeOp(const char* name, std::function<Status(Operations&)> body,
-                                          Store::Done done) {
-  return std::make_unique<Operation<Status>>(name, std::move(body), std::move(done));
 }
 
 }  // namespace

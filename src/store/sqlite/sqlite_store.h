@@ -158,6 +158,36 @@ class SqliteStore final : public Store {
                       uint32_t limit, Callback<std::vector<JobRecord>> done) override;
   void ListOpenJobs(Callback<std::vector<JobRecord>> done) override;
   void GetBlob(const std::string& hash, Callback<std::optional<std::string>> done) override;
+  // Files and marketplace (sqlite_store_files.cc).
+  void CreateFile(const FileRecord& file, const FileQuota& quota,
+                  Callback<FileRecord> done) override;
+  void GetFile(const std::string& file_id, Callback<std::optional<FileRecord>> done) override;
+  void GetFileChunk(const std::string& file_id, uint32_t index,
+                    Callback<std::optional<FileChunk>> done) override;
+  void PutFileChunk(const std::string& file_id, const std::string& owner, const FileChunk& chunk,
+                    int64_t now_ms, int64_t ttl_ms, Callback<ChunkOutcome> done) override;
+  void ListFileChunks(const std::string& file_id, Callback<std::vector<FileChunk>> done) override;
+  void CompleteFile(const std::string& file_id, const std::string& owner, const std::string& sha256,
+                    int64_t now_ms, Callback<FileCompleteOutcome> done) override;
+  void ListFiles(const FileListQuery& query, Callback<std::vector<FileRecord>> done) override;
+  void ListJobFiles(const std::string& job_id, uint32_t limit,
+                    Callback<std::vector<FileRecord>> done) override;
+  void DeleteFile(const std::string& file_id, const std::string& owner,
+                  Callback<DeletedFile> done) override;
+  void ExpireUploads(int64_t now_ms, uint32_t limit,
+                     Callback<std::vector<FileRecord>> done) override;
+  void IsBlobUsed(const std::string& sha256, Callback<bool> done) override;
+  void SetListingDefault(const std::string& client_uuid, bool listed, Done done) override;
+  void SetJobListed(const std::string& job_id, const std::string& client_uuid, bool listed,
+                    Done done) override;
+  void ListMarketJobs(const MarketQuery& query, Callback<MarketPage> done) override;
+  void GetMarketJob(const std::string& job_id, Callback<std::optional<MarketJob>> done) override;
+  void GetMarketStats(int64_t since_ms, Callback<MarketStats> done) override;
+  void CountMarketEvent(const std::string& job_id, MarketCounter counter, Done done) override;
+  void RecordPurchase(const std::string& client_uuid, const std::string& job_id, int64_t now_ms,
+                      Callback<PurchaseOutcome> done) override;
+  void GetPurchase(const std::string& client_uuid, const std::string& job_id,
+                   Callback<std::optional<Purchase>> done) override;
   // Unavailable while out of disk space, Internal once the file was found
   // corrupt, else whether the database answers.
   void Ping(Done done) override;
