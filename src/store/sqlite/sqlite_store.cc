@@ -8,11 +8,12 @@
 #include "store/sqlite/batch_writer.h"
 #include "store/sqlite/database.h"
 #include "store/sqlite/schema.h"
+#include "store/sqlite/store_ops.h"
 
 namespace sela::store {
 namespace {
 
-using sqlite::Operation;
+using sqlite::MakeOp;
 using sqlite::Operations;
 
 Status CheckOptions(const SqliteOptions& options, const PostFn& post) {
@@ -78,18 +79,6 @@ Status NamePath(const Status& status, const std::string& path) {
   return Status(status.code(), "store " + path + ": " + status.message());
 }
 
-template <typename T>
-std::unique_ptr<sqlite::PendingOp> MakeOp(const char* name,
-                                          std::function<Result<T>(Operations&)> body,
-                                          Store::Callback<T> done) {
-  return std::make_unique<Operation<Result<T>>>(name, std::move(body), std::move(done));
-}
-
-std::unique_ptr<sqlite::PendingOp> MakeOp(const char* name, std::function<Status(Operations&)> body,
-                                          Store::Done done) {
-  return std::make_unique<Operation<Status>>(name, std::move(body), std::move(done));
-}
-
 }  // namespace
 
 Result<std::unique_ptr<Store>> SqliteStore::Open(const SqliteOptions& options, PostFn post) {
@@ -108,6 +97,12 @@ Result<std::unique_ptr<Store>> SqliteStore::Open(const SqliteOptions& options, P
                .text_bytes_max = options.text_bytes_max,
                .result_bytes_max = static_cast<size_t>(options.result_bytes_max)},
       .jobs_per_list_max = options.jobs_per_list_max,
+      .ledger = {.principal_bytes_max = options.principal_bytes_max,
+                 .id_bytes_max = options.id_bytes_max,
+                 .transfers_per_page_max = options.transfers_per_page_max,
+                 .transfers_per_call_max = options.transfers_per_call_max},
+      .referral_depth_max = options.referral_depth_max,
+      .rows_per_read_max = options.rows_per_read_max,
   };
   auto background = sqlite::BackgroundCheckpointer::Start(options.path, options.busy_timeout_ms);
   if (!background.has_value()) return Err(NamePath(background.error(), options.path));
