@@ -1,0 +1,199 @@
+// FaultStore: a Store decorator for tests that makes operations fail or
+// lose them on purpose, as LevelDB's fault_injection_test does:
+// - FailOperation(n, status): operation number n fails with `status` at
+//   once and never reaches the inner store;
+// - CrashAtOperation(n): operation n and every later one never reach the
+//   inner store, and from the moment operation n is issued no callback is
+//   delivered any more, of any operation: the process is gone. What reached
+//   the inner store before is applied (it was submitted), exactly as a
+//   process killed between two submissions leaves its store.
+// Operations are numbered from 0 in issue order; Flush() is not one.
+//
+// Thread-safety: as the inner store's; callbacks go where its post sends
+// them.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "store/store.h"
+
+namespace sela::testing {
+
+class FaultStore final : public store::Store {
+ public:
+  explicit FaultStore(store::Store& inner) : inner_(inner) {}
+
+  void FailOperation(uint64_t n, Status status) { failures_[n] = std::move(status); }
+  void CrashAtOperation(uint64_t n) { crash_at_ = n; }
+  bool crashed() const { return *crashed_; }
+  uint64_t operations() const { return issued_; }
+
+  void Flush() override { inner_.Flush(); }
+
+  void ReserveSessionIds(uint64_t count, Callback<uint64_t> done) override {
+    Run([&](auto cb) { inner_.ReserveSessionIds(count, cb); }, std::move(done));
+  }
+  void RegisterNode(const std::string& principal, const std::string& client_id, int64_t now_ms, Callback<store::NodeRecord> done) override {
+    Run([&](auto cb) { inner_.RegisterNode(principal, client_id, now_ms, cb); }, std::move(done));
+  }
+  void MarkNodeDisconnected(const std::string& principal, int64_t now_ms, Done done) override {
+    Run([&](auto cb) { inner_.MarkNodeDisconnected(principal, now_ms, cb); }, std::move(done));
+  }
+  void UpdateNodeMetrics(const std::string& principal, const store::NodeMetricsUpdate& update, int64_t now_ms, Done done) override {
+    Run([&](auto cb) { inner_.UpdateNodeMetrics(principal, update, now_ms, cb); }, std::move(done));
+  }
+  void SetNodeStatus(const std::string& principal, store::NodeStatus status, int64_t now_ms, Done done) override {
+    Run([&](auto cb) { inner_.SetNodeStatus(principal, status, now_ms, cb); }, std::move(done));
+  }
+  void SetNodeCapacity(const std::string& principal, uint32_t max_concurrent_jobs, Done done) override {
+    Run([&](auto cb) { inner_.SetNodeCapacity(principal, max_concurrent_jobs, cb); }, std::move(done));
+  }
+  void AddUptime(std::vector<store::UptimeDelta> deltas, int64_t now_ms, Done done) override {
+    Run([&](auto cb) { inner_.AddUptime(std::move(deltas), now_ms, cb); }, std::move(done));
+  }
+  void GetNode(const std::string& principal, Callback<std::optional<store::NodeRecord>> done) override {
+    Run([&](auto cb) { inner_.GetNode(principal, cb); }, std::move(done));
+  }
+  void ListNodes(bool only_active, Callback<std::vector<store::NodeRecord>> done) override {
+    Run([&](auto cb) { inner_.ListNodes(only_active, cb); }, std::move(done));
+  }
+  void GetUptimeDays(const std::string& principal, const std::string& from_day, const std::string& to_day, Callback<std::vector<store::UptimeDay>> done) override {
+    Run([&](auto cb) { inner_.GetUptimeDays(principal, from_day, to_day, cb); }, std::move(done));
+  }
+  void GetTotalUptimeMs(const std::string& principal, Callback<int64_t> done) override {
+    Run([&](auto cb) { inner_.GetTotalUptimeMs(principal, cb); }, std::move(done));
+  }
+  void RegisterApiClient(const store::ApiClient& client, Callback<store::ApiClient> done) override {
+    Run([&](auto cb) { inner_.RegisterApiClient(client, cb); }, std::move(done));
+  }
+  void GetApiClient(const std::string& uuid, Callback<std::optional<store::ApiClient>> done) override {
+    Run([&](auto cb) { inner_.GetApiClient(uuid, cb); }, std::move(done));
+  }
+  void FindApiClientByKeyHash(const std::string& key_hash, Callback<std::optional<store::ApiClient>> done) override {
+    Run([&](auto cb) { inner_.FindApiClientByKeyHash(key_hash, cb); }, std::move(done));
+  }
+  void GetUsageLog(const std::string& uuid, int64_t from_ms, int64_t to_ms, Callback<std::vector<int64_t>> done) override {
+    Run([&](auto cb) { inner_.GetUsageLog(uuid, from_ms, to_ms, cb); }, std::move(done));
+  }
+  void CreateJob(const store::CreateJobRequest& request, Callback<store::CreateJobOutcome> done) override {
+    Run([&](auto cb) { inner_.CreateJob(request, cb); }, std::move(done));
+  }
+  void LeaseJob(const std::string& job_id, const std::string& node_principal, const std::string& node_client_id, uint32_t attempt, int64_t lease_deadline_ms, int64_t now_ms, Done done) override {
+    Run([&](auto cb) { inner_.LeaseJob(job_id, node_principal, node_client_id, attempt, lease_deadline_ms, now_ms, cb); }, std::move(done));
+  }
+  void CompleteJob(const std::string& job_id, const store::JobCompletion& completion, int64_t now_ms, Callback<store::CompleteOutcome> done) override {
+    Run([&](auto cb) { inner_.CompleteJob(job_id, completion, now_ms, cb); }, std::move(done));
+  }
+  void ReleaseJob(const std::string& job_id, uint32_t attempt, int64_t now_ms, Done done) override {
+    Run([&](auto cb) { inner_.ReleaseJob(job_id, attempt, now_ms, cb); }, std::move(done));
+  }
+  void FailJob(const std::string& job_id, uint32_t attempt, const std::string& error, int64_t now_ms, Done done) override {
+    Run([&](auto cb) { inner_.FailJob(job_id, attempt, error, now_ms, cb); }, std::move(done));
+  }
+  void GetJob(const std::string& job_id, Callback<std::optional<store::JobRecord>> done) override {
+    Run([&](auto cb) { inner_.GetJob(job_id, cb); }, std::move(done));
+  }
+  void ListClientJobs(const std::string& client_uuid, std::optional<store::JobState> state, uint32_t limit, Callback<std::vector<store::JobRecord>> done) override {
+    Run([&](auto cb) { inner_.ListClientJobs(client_uuid, state, limit, cb); }, std::move(done));
+  }
+  void ListOpenJobs(Callback<std::vector<store::JobRecord>> done) override {
+    Run([&](auto cb) { inner_.ListOpenJobs(cb); }, std::move(done));
+  }
+  void GetBlob(const std::string& hash, Callback<std::optional<std::string>> done) override {
+    Run([&](auto cb) { inner_.GetBlob(hash, cb); }, std::move(done));
+  }
+  void ApplyTransfers(std::vector<store::Transfer> transfers, const std::string& run_owner, Callback<std::vector<store::AppliedTransfer>> done) override {
+    Run([&](auto cb) { inner_.ApplyTransfers(std::move(transfers), run_owner, cb); }, std::move(done));
+  }
+  void PayUptime(std::vector<store::UptimePayment> payments, const std::string& run_owner, Callback<std::vector<store::PaymentOutcome>> done) override {
+    Run([&](auto cb) { inner_.PayUptime(std::move(payments), run_owner, cb); }, std::move(done));
+  }
+  void ListUnpaidUptime(const std::string& after_principal, const std::string& after_day, uint32_t limit, Callback<std::vector<store::UptimeDay>> done) override {
+    Run([&](auto cb) { inner_.ListUnpaidUptime(after_principal, after_day, limit, cb); }, std::move(done));
+  }
+  void CountUptimeDays(Callback<store::UptimeDayCounts> done) override {
+    Run([&](auto cb) { inner_.CountUptimeDays(cb); }, std::move(done));
+  }
+  void GetAccount(const std::string& principal, Callback<store::AccountSummary> done) override {
+    Run([&](auto cb) { inner_.GetAccount(principal, cb); }, std::move(done));
+  }
+  void GetEarningsDays(const std::string& principal, const std::string& from_day, const std::string& to_day, Callback<std::vector<store::EarningsDay>> done) override {
+    Run([&](auto cb) { inner_.GetEarningsDays(principal, from_day, to_day, cb); }, std::move(done));
+  }
+  void ListTransfers(const store::TransferQuery& query, Callback<store::TransferPage> done) override {
+    Run([&](auto cb) { inner_.ListTransfers(query, cb); }, std::move(done));
+  }
+  void GetTransfer(const std::string& id, Callback<std::optional<store::TransferRecord>> done) override {
+    Run([&](auto cb) { inner_.GetTransfer(id, cb); }, std::move(done));
+  }
+  void ListBalances(const std::string& day, Callback<std::vector<store::Balance>> done) override {
+    Run([&](auto cb) { inner_.ListBalances(day, cb); }, std::move(done));
+  }
+  void AuditLedger(Callback<store::LedgerAudit> done) override {
+    Run([&](auto cb) { inner_.AuditLedger(cb); }, std::move(done));
+  }
+  void FindNodeByReferralCode(const std::string& code, Callback<std::optional<store::NodeRecord>> done) override {
+    Run([&](auto cb) { inner_.FindNodeByReferralCode(code, cb); }, std::move(done));
+  }
+  void RegisterReferral(const std::string& referee, const std::string& code, int64_t now_ms, Callback<store::ReferralOutcome> done) override {
+    Run([&](auto cb) { inner_.RegisterReferral(referee, code, now_ms, cb); }, std::move(done));
+  }
+  void GetReferral(const std::string& referee, Callback<std::optional<store::ReferralRecord>> done) override {
+    Run([&](auto cb) { inner_.GetReferral(referee, cb); }, std::move(done));
+  }
+  void ListReferees(const std::string& referrer, uint32_t limit, Callback<std::vector<store::RefereeEntry>> done) override {
+    Run([&](auto cb) { inner_.ListReferees(referrer, limit, cb); }, std::move(done));
+  }
+  void CountReferees(const std::string& referrer, Callback<store::ReferralCounts> done) override {
+    Run([&](auto cb) { inner_.CountReferees(referrer, cb); }, std::move(done));
+  }
+  void ClaimInstallationBonuses(const store::InstallationClaim& claim, const std::string& run_owner, Callback<std::vector<store::TransferRecord>> done) override {
+    Run([&](auto cb) { inner_.ClaimInstallationBonuses(claim, run_owner, cb); }, std::move(done));
+  }
+  void ListRefereeWeeks(const std::string& from_day, const std::string& to_day, const std::string& after_referee, uint32_t limit, Callback<std::vector<store::RefereeWeek>> done) override {
+    Run([&](auto cb) { inner_.ListRefereeWeeks(from_day, to_day, after_referee, limit, cb); }, std::move(done));
+  }
+  void StartRun(const store::RunStart& start, Callback<store::RunStartResult> done) override {
+    Run([&](auto cb) { inner_.StartRun(start, cb); }, std::move(done));
+  }
+  void FinishRun(const store::RunFinish& finish, Callback<store::RunRecord> done) override {
+    Run([&](auto cb) { inner_.FinishRun(finish, cb); }, std::move(done));
+  }
+  void GetRun(const std::string& id, Callback<std::optional<store::RunRecord>> done) override {
+    Run([&](auto cb) { inner_.GetRun(id, cb); }, std::move(done));
+  }
+  void ListRuns(uint32_t kinds, uint64_t offset, uint32_t limit, Callback<store::RunPage> done) override {
+    Run([&](auto cb) { inner_.ListRuns(kinds, offset, limit, cb); }, std::move(done));
+  }
+  void Ping(Done done) override {
+    Run([&](auto cb) { inner_.Ping(cb); }, std::move(done));
+  }
+
+ private:
+  template <typename Issue, typename R>
+  void Run(Issue&& issue, std::function<void(R)> done) {
+    const uint64_t n = issued_++;
+    if (n >= crash_at_) *crashed_ = true;
+    if (*crashed_) return;
+    if (auto it = failures_.find(n); it != failures_.end()) {
+      done(R(Err(it->second)));
+      return;
+    }
+    issue(std::function<void(R)>([crashed = crashed_, done = std::move(done)](R r) {
+      if (!*crashed) done(std::move(r));
+    }));
+  }
+
+  store::Store& inner_;
+  uint64_t issued_ = 0;
+  uint64_t crash_at_ = UINT64_MAX;
+  std::map<uint64_t, Status> failures_;
+  std::shared_ptr<bool> crashed_ = std::make_shared<bool>(false);
+};
+
+}  // namespace sela::testing
