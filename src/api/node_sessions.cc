@@ -6,6 +6,7 @@
 #include <variant>
 
 #include "core/logging.h"
+#include "nodes/siphash.h"
 #include "protocol/v1_session.h"
 
 namespace sela::api {
@@ -45,6 +46,10 @@ NodeSessions::NodeSessions(NodeSessionOptions options, const Clock& clock, store
                                            "Connections closed for queueing too much input.");
   m_.uptime_checkpoint_failures =
       &metrics.GetCounter("sela_uptime_checkpoint_failures_total", "Uptime checkpoints the store refused.");
+  m_.pings = &metrics.GetCounter("sela_node_pings_total", "Pings sent to registered node connections.");
+  m_.pongs = &metrics.GetCounter("sela_node_pongs_total", "Pongs that answered a ping of the server.");
+  m_.ping_timeouts = &metrics.GetCounter("sela_node_ping_timeouts_total",
+                                         "Node connections closed for leaving a ping unanswered.");
 }
 
 NodeSessions::~NodeSessions() = default;
@@ -225,6 +230,8 @@ void NodeSessions::CompleteRegistration(net::ConnId id, const std::string& princ
   m_.registrations->Inc();
   Send(id, v1::EncodeRegistered(client_id, static_cast<int64_t>(session_id)));
   server_->SetDeadline(id, clock_.Now() + options_.heartbeat_timeout);
+  // Its uptime counts from its first answer.
+  SendPing(*s, /*fresh=*/true);
   // After the reply: a job offered now follows the registration reply.
   if (jobs_) jobs_->NodeOnline(node);
   Resume(id);
@@ -470,6 +477,58 @@ size_t NodeSessions::SendToAll(std::string_view text) {
     if (s.state == State::kRegistered && server_->Send(IdOf(s), text, true)) ++sent;
   }
   return sent;
+}
+
+std::string NodeSessions::PingTag(net::ConnId id, uint64_t round) const {
+  char input[16];
+  for (int i = 0; i < 8; ++i) {
+    input[i] = static_cast<char>(id >> (8 * i));
+    input[8 + i] = static_cast<char>(round >> (8 * i));
+  }
+  const uint64_t tag = nodes::SipHash24(options_.ping_key, std::string_view(input, sizeof input));
+  return std::string(reinterpret_cast<const char*>(&tag), sizeof tag);
+}
+
+void NodeSessions::SendPing(Session& s, bool fresh) {
+  const net::ConnId id = IdOf(s);
+  if (!server_->Ping(id, PingTag(id, ping_round_))) return;
+  m_.pings->Inc();
+  s.awaiting_pong = 1;
+  s.ping_fresh = fresh ? 1 : 0;
+}
+
+void NodeSessions::OnWsPong(net::ConnId id, std::string_view payload) {
+  Session* s = Find(id);
+  if (!s || s->state != State::kRegistered || !s->awaiting_pong) return;
+  // The ping outstanding was sent in this round or the one before.
+  if (payload != PingTag(id, ping_round_) && (ping_round_ == 0 || payload != PingTag(id, ping_round_ - 1))) {
+    return;
+  }
+  m_.pongs->Inc();
+  s->awaiting_pong = 0;
+  s->ping_fresh = 0;
+  registry_.Verify(s->node, clock_.WallMs());
+}
+
+void NodeSessions::PingSweep() {
+  ++ping_round_;
+  const int64_t now_ms = clock_.WallMs();
+  for (Session& s : sessions_) {
+    if (s.state != State::kRegistered) continue;
+    if (s.awaiting_pong && !s.ping_fresh) {
+      // Unanswered for a whole interval: the peer does not read, or is gone.
+      m_.ping_timeouts->Inc();
+      const net::ConnId id = IdOf(s);
+      EndSession(s, now_ms);
+      server_->Close(id, net::close_code::kGoingAway, "Ping timeout");
+      continue;
+    }
+    if (s.awaiting_pong) {
+      s.ping_fresh = 0;  // Sent at registration: judged at the next sweep.
+      continue;
+    }
+    SendPing(s, /*fresh=*/false);
+  }
 }
 
 }  // namespace sela::api

@@ -15,12 +15,19 @@
 // - a connection that does not register within the registration timeout is
 //   closed with 1008, a registered one silent for the heartbeat timeout with
 //   1001; either way its uptime ends then;
+// - the server pings every registered connection (a WebSocket Ping at
+//   registration and at every PingSweep, with a keyed tag as payload); a
+//   node's uptime counts only from the first Pong that echoes a tag of its
+//   own (NodeRegistry::Verify), and a connection that leaves a ping
+//   unanswered for a whole sweep interval is closed with 1001: so a socket
+//   that only sends HEARTBEATs earns nothing (ARCHITECTURE.md §7);
 // - uptime measured by the registry is checkpointed to the store on a timer
 //   and once more at shutdown.
 //
 // Threading: everything runs on the event loop's thread.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -51,6 +58,9 @@ struct NodeSessionOptions {
   uint64_t queued_bytes_max = 4u << 20;
   // Session ids are reserved from the store in blocks of this size.
   uint64_t session_id_block = 1000;
+  // Key of the ping tags (main fills it from a random source, so that a peer
+  // cannot answer a ping it has not read). Zero is fine in tests.
+  std::array<uint64_t, 2> ping_key{};
   protocol::v1::DecodeOptions decode;
   protocol::v1::EncodeOptions encode;
 
@@ -79,6 +89,12 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
   void OnWsMessage(net::ConnId id, bool text, std::string_view payload) override;
   void OnWsClosed(net::ConnId id, uint16_t code) override;
   void OnWsDeadline(net::ConnId id) override;
+  void OnWsPong(net::ConnId id, std::string_view payload) override;
+
+  // Closes (1001 "Ping timeout") every registered connection that has not
+  // answered a ping sent at least one sweep ago, then pings those that have
+  // nothing outstanding. Call every UPTIME_PING_INTERVAL_MS.
+  void PingSweep();
 
   // Writes the uptime accrued since the last checkpoint. Deltas the store
   // could not take are kept and retried with the next checkpoint.
@@ -107,11 +123,16 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
     uint32_t generation = 0;  // The ConnId's upper half; with the slot, the id.
     nodes::NodeIndex node = nodes::kNoNode;
     State state = State::kFree;
-    bool busy = false;  // A store operation for this session is in flight.
+    uint8_t busy : 1 = 0;  // A store operation for this session is in flight.
     // The node reported itself inactive (CLIENT_STATUS): its messages are
     // refused until it registers again, as the original did.
-    bool inactive = false;
+    uint8_t inactive : 1 = 0;
+    // A ping is outstanding; `ping_fresh`: it was sent since the last sweep
+    // (at registration), so that sweep does not judge it yet.
+    uint8_t awaiting_pong : 1 = 0;
+    uint8_t ping_fresh : 1 = 0;
   };
+  static_assert(sizeof(Session) <= 12, "per connection");
   net::ConnId IdOf(const Session& s) const;
   Pending* PendingOf(const Session& s);
   Pending& EnsurePending(const Session& s);
@@ -131,6 +152,9 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
   void WithSessionId(std::function<void(Result<uint64_t>)> then);
   void Send(net::ConnId id, std::string_view text);
   std::string NextClientId(int64_t now_ms);
+  // The payload of this connection's ping of sweep `round`.
+  std::string PingTag(net::ConnId id, uint64_t round) const;
+  void SendPing(Session& s, bool fresh);
 
   NodeSessionOptions options_;
   const Clock& clock_;
@@ -148,6 +172,7 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
   int64_t last_client_id_ms_ = 0;
   int64_t last_checkpoint_ms_ = 0;
   // Session ids reserved from the store: [next, end).
+  uint64_t ping_round_ = 0;
   uint64_t session_id_next_ = 0;
   uint64_t session_id_end_ = 0;
   bool session_ids_requested_ = false;
@@ -165,6 +190,9 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
     Counter* heartbeat_timeouts;
     Counter* overflow_closes;
     Counter* uptime_checkpoint_failures;
+    Counter* pings;
+    Counter* pongs;
+    Counter* ping_timeouts;
   } m_;
 };
 

@@ -155,6 +155,11 @@ LiveUptime SnapshotLive(const nodes::NodeRegistry& registry, std::string_view pr
   live.max_concurrent_jobs = view->max_concurrent_jobs;
   live.download_speed = ShortestDouble(view->download_speed);
   live.ping_ms = ShortestDouble(view->ping_ms);
+  if (!view->uptime_verified) {
+    // No ping answered yet: nothing accrues (NodeRegistry::Verify).
+    live.online_since_ms = now_ms;
+    return live;
+  }
   const int64_t from = std::max(view->online_since_ms, last_checkpoint_ms);
   live.unreported_ms = std::max<int64_t>(0, now_ms - from);
   live.unreported_today_ms = std::max<int64_t>(0, now_ms - std::max(from, UtcDayStartMs(now_ms)));

@@ -420,6 +420,7 @@ uint16_t Server::port() const { return impl_->port(); }
 bool Server::Send(ConnId id, std::string_view payload, bool text) { return impl_->Send(id, payload, text); }
 void Server::Close(ConnId id, uint16_t code, std::string_view reason) { impl_->Close(id, code, reason); }
 void Server::SetDeadline(ConnId id, MonoTime deadline) { impl_->SetDeadline(id, deadline); }
+bool Server::Ping(ConnId id, std::string_view payload) { return impl_->Ping(id, payload); }
 void Server::ClearDeadline(ConnId id) { impl_->ClearDeadline(id); }
 void Server::Drain(uint16_t code, std::string_view reason, std::function<void()> done) {
   impl_->Drain(code, reason, std::move(done));

@@ -46,6 +46,8 @@ class WsHandler {
   virtual void OnWsClosed(ConnId id, uint16_t code) = 0;
   // A deadline set with Server::SetDeadline has passed.
   virtual void OnWsDeadline(ConnId id) = 0;
+  // The peer answered a ping (or sent an unsolicited pong) with `payload`.
+  virtual void OnWsPong(ConnId /*id*/, std::string_view /*payload*/) {}
 };
 
 class ServerImpl;
@@ -64,6 +66,9 @@ class Server {
   // Queues a WebSocket message. Returns false when the connection is gone,
   // closing, or was closed now because its outbound queue overflowed.
   bool Send(ConnId id, std::string_view payload, bool text = true);
+  // Queues a Ping frame (payload at most 125 bytes); the peer's Pong goes to
+  // WsHandler::OnWsPong. Returns false as Send() does.
+  bool Ping(ConnId id, std::string_view payload);
   // Starts the close handshake with code and reason.
   void Close(ConnId id, uint16_t code, std::string_view reason);
   // One deadline per WebSocket connection; a new one replaces the old.

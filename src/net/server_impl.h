@@ -89,6 +89,7 @@ class ServerImpl final : public EventLoop::IoHandler {
   Status Listen();
   uint16_t port() const { return port_; }
   bool Send(ConnId id, std::string_view payload, bool text);
+  bool Ping(ConnId id, std::string_view payload);
   void Close(ConnId id, uint16_t code, std::string_view reason);
   void SetDeadline(ConnId id, MonoTime deadline);
   void ClearDeadline(ConnId id);

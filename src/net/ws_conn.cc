@@ -21,7 +21,11 @@ class WsEventSink final : public WsEvents {
     return Alive();
   }
 
-  bool OnPong(std::string_view) override { return Alive(); }
+  bool OnPong(std::string_view payload) override {
+    if (!Alive()) return false;
+    s_.ws_handler_.OnWsPong(ServerImpl::MakeId(idx_, conn().generation), payload);
+    return Alive();
+  }
 
   bool OnClose(uint16_t code, std::string_view) override {
     Connection& c = conn();
@@ -73,6 +77,13 @@ bool ServerImpl::Send(ConnId id, std::string_view payload, bool text) {
   Connection* c = Lookup(id);
   if (!c || c->state != ConnState::kWebSocket || (c->flags & conn_flag::kCloseSent)) return false;
   return WsSendFrame(static_cast<uint32_t>(id), text ? WsOpcode::kText : WsOpcode::kBinary, payload);
+}
+
+bool ServerImpl::Ping(ConnId id, std::string_view payload) {
+  Connection* c = Lookup(id);
+  if (!c || c->state != ConnState::kWebSocket || (c->flags & conn_flag::kCloseSent)) return false;
+  if (payload.size() > 125) return false;  // A control frame's limit (RFC 6455 5.5).
+  return WsSendFrame(static_cast<uint32_t>(id), WsOpcode::kPing, payload);
 }
 
 void ServerImpl::Close(ConnId id, uint16_t code, std::string_view reason) {

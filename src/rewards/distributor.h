@@ -29,7 +29,7 @@
 
 #include "core/clock.h"
 #include "core/status.h"
-#include "rewards/calendar.h"
+#include "core/calendar.h"
 #include "rewards/rules.h"
 #include "store/store.h"
 

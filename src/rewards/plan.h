@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "rewards/calendar.h"
+#include "core/calendar.h"
 #include "rewards/rules.h"
 #include "store/store.h"
 

@@ -13,6 +13,30 @@ Status Bad(const std::string& what) { return InvalidArgument("reward rule " + wh
 
 }  // namespace
 
+RewardRules RulesFromConfig(const RewardConfig& c) {
+  RewardRules r;
+  r.uptime_units_per_minute = c.uptime_units_per_minute;
+  r.tiers.clear();
+  for (size_t i = 0; i < c.tiers.size(); ++i) {
+    r.tiers.push_back(TierRule{static_cast<uint32_t>(i + 1), c.tiers[i].min_speed_mbps, c.tiers[i].max_ping_ms,
+                               c.tiers[i].bonus_bp});
+  }
+  r.job_units_per_second = c.job_units_per_second;
+  r.job_typical_ms = c.job_typical_ms;
+  r.job_typical_ms_default = c.job_typical_ms_default;
+  r.job_daily_cap_units = c.job_daily_cap_units;
+  r.referral_enabled = c.referral_enabled;
+  r.task_l1_bp = c.task_l1_bp;
+  r.task_l2_bp = c.task_l2_bp;
+  r.uptime_l1_bp = c.uptime_l1_bp;
+  r.uptime_l2_bp = c.uptime_l2_bp;
+  r.weekly_min_minutes = c.weekly_min_minutes;
+  r.monthly_cap_units = c.monthly_cap_units;
+  r.installation_units = c.installation_units;
+  r.installation_min_uptime_ms = c.installation_min_uptime_minutes * 60'000;
+  return r;
+}
+
 Status ValidateRules(const RewardRules& r) {
   if (r.tiers.empty() || r.tiers.size() > 16) return Bad("tiers: 1 to 16 expected");
   for (const TierRule& t : r.tiers) {

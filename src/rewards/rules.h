@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/config.h"
 #include "rewards/units.h"
 #include "store/store.h"
 
@@ -51,6 +52,10 @@ struct RewardRules {
   int64_t installation_units = Sp(500);    // To L1, once the referee has
   int64_t installation_min_uptime_ms = 24 * 3'600'000;  // measured this since signup.
 };
+
+// The rules the configuration asks for (REWARD_*, JOB_REWARD_*, REFERRAL_*;
+// docs/CONFIGURATION.md); tiers are numbered 1, 2, ... in order.
+RewardRules RulesFromConfig(const RewardConfig& config);
 
 // Checks that every constant is in its range and that no reward the rules
 // can produce overflows a transfer (a day's uptime: 1440 minutes at the top

@@ -49,6 +49,31 @@ TEST(Units, PercentsBecomeBasisPoints) {
 
 TEST(Rules, TheDefaultsAreValid) { EXPECT_TRUE(ValidateRules(RewardRules{}).ok()); }
 
+TEST(Rules, TheConfigurationsDefaultsAreTheRulesDefaults) {
+  const RewardRules from_config = RulesFromConfig(RewardConfig{});
+  const RewardRules defaults;
+  EXPECT_EQ(from_config.uptime_units_per_minute, defaults.uptime_units_per_minute);
+  ASSERT_EQ(from_config.tiers.size(), defaults.tiers.size());
+  for (size_t i = 0; i < defaults.tiers.size(); ++i) {
+    EXPECT_EQ(from_config.tiers[i].level, defaults.tiers[i].level);
+    EXPECT_EQ(from_config.tiers[i].min_speed_mbps, defaults.tiers[i].min_speed_mbps);
+    EXPECT_EQ(from_config.tiers[i].max_ping_ms, defaults.tiers[i].max_ping_ms);
+    EXPECT_EQ(from_config.tiers[i].bonus_bp, defaults.tiers[i].bonus_bp);
+  }
+  EXPECT_EQ(from_config.job_units_per_second, defaults.job_units_per_second);
+  EXPECT_EQ(from_config.job_typical_ms, defaults.job_typical_ms);
+  EXPECT_EQ(from_config.job_typical_ms_default, defaults.job_typical_ms_default);
+  EXPECT_EQ(from_config.job_daily_cap_units, defaults.job_daily_cap_units);
+  EXPECT_EQ(from_config.task_l1_bp, defaults.task_l1_bp);
+  EXPECT_EQ(from_config.task_l2_bp, defaults.task_l2_bp);
+  EXPECT_EQ(from_config.uptime_l1_bp, defaults.uptime_l1_bp);
+  EXPECT_EQ(from_config.uptime_l2_bp, defaults.uptime_l2_bp);
+  EXPECT_EQ(from_config.weekly_min_minutes, defaults.weekly_min_minutes);
+  EXPECT_EQ(from_config.monthly_cap_units, defaults.monthly_cap_units);
+  EXPECT_EQ(from_config.installation_units, defaults.installation_units);
+  EXPECT_EQ(from_config.installation_min_uptime_ms, defaults.installation_min_uptime_ms);
+}
+
 TEST(Rules, OutOfRangeConstantsAreRefused) {
   std::vector<RewardRules> bad(8);
   bad[0].tiers.clear();

@@ -18,7 +18,7 @@
 #include <optional>
 
 #include "core/clock.h"
-#include "rewards/cron.h"
+#include "core/cron.h"
 #include "rewards/distributor.h"
 
 namespace sela::rewards {

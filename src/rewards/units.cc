@@ -1,5 +1,7 @@
 #include "rewards/units.h"
 
+#include "core/decimal.h"
+
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -9,45 +11,8 @@ namespace sela::rewards {
 
 double SpOf(int64_t units) { return static_cast<double>(units) / static_cast<double>(kUnitsPerSp); }
 
-namespace {
-
-// Digits with an optional point and at most `decimals` digits after it,
-// scaled by 10^decimals; nullopt beyond `max`.
-std::optional<int64_t> ParseScaled(std::string_view text, int decimals, int64_t max) {
-  if (text.empty() || text.size() > 40) return std::nullopt;
-  int64_t whole = 0;
-  int64_t fraction = 0;
-  int fraction_digits = 0;
-  bool point = false;
-  bool digits = false;
-  for (char c : text) {
-    if (c == '.') {
-      if (point) return std::nullopt;
-      point = true;
-      continue;
-    }
-    if (c < '0' || c > '9') return std::nullopt;
-    digits = true;
-    if (point) {
-      if (++fraction_digits > decimals) return std::nullopt;
-      fraction = fraction * 10 + (c - '0');
-    } else {
-      if (whole > (max / 10)) return std::nullopt;
-      whole = whole * 10 + (c - '0');
-    }
-  }
-  if (!digits || text.back() == '.' || text.front() == '.') return std::nullopt;
-  int64_t scale = 1;
-  for (int i = 0; i < decimals; ++i) scale *= 10;
-  for (int i = fraction_digits; i < decimals; ++i) fraction *= 10;
-  if (whole > (max - fraction) / scale) return std::nullopt;
-  return whole * scale + fraction;
-}
-
-}  // namespace
-
 std::optional<int64_t> ParseSp(std::string_view text, int64_t max_units) {
-  return ParseScaled(text, 8, max_units);
+  return ParseDecimal(text, 8, max_units);
 }
 
 std::optional<int64_t> UnitsOfSpNumber(double sp, int64_t max_units) {
@@ -71,7 +36,7 @@ std::optional<int64_t> UnitsOfSpNumber(double sp, int64_t max_units) {
 }
 
 std::optional<uint32_t> ParsePercentBp(std::string_view text) {
-  const auto bp = ParseScaled(text, 2, 10'000);
+  const auto bp = ParseDecimal(text, 2, 10'000);
   if (!bp) return std::nullopt;
   return static_cast<uint32_t>(*bp);
 }

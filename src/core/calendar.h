@@ -1,5 +1,5 @@
-// UTC calendar days for the rewards rules: day numbers, "YYYY-MM-DD" text,
-// weekdays and the weeks of the weekly referral share. No time zone, no
+// UTC calendar days: day numbers, "YYYY-MM-DD" text,
+// weekdays and the weeks of the weekly referral share (rewards). No time zone, no
 // locale, no clock: callers pass wall-clock milliseconds.
 #pragma once
 
@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace sela::rewards {
+namespace sela {
 
 inline constexpr int64_t kDayMs = 86'400'000;
 
@@ -34,4 +34,4 @@ struct Week {
 // The latest week that ended before `today` (a day number).
 Week LastCompletedWeek(int64_t today);
 
-}  // namespace sela::rewards
+}  // namespace sela

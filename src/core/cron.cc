@@ -1,4 +1,4 @@
-#include "rewards/cron.h"
+#include "core/cron.h"
 
 #include <algorithm>
 #include <array>
@@ -7,9 +7,9 @@
 #include <chrono>
 #include <vector>
 
-#include "rewards/calendar.h"
+#include "core/calendar.h"
 
-namespace sela::rewards {
+namespace sela {
 namespace {
 
 struct FieldSpec {
@@ -174,4 +174,4 @@ std::optional<int64_t> CronSchedule::Next(int64_t after_ms) const {
   return std::nullopt;
 }
 
-}  // namespace sela::rewards
+}  // namespace sela

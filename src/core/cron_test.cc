@@ -1,10 +1,10 @@
-#include "rewards/cron.h"
+#include "core/cron.h"
 
 #include <gtest/gtest.h>
 
-#include "rewards/calendar.h"
+#include "core/calendar.h"
 
-namespace sela::rewards {
+namespace sela {
 namespace {
 
 constexpr int64_t kSunday = 1'710'028'800'000;  // 2024-03-10 00:00:00 UTC, a Sunday.
@@ -82,4 +82,4 @@ TEST(Cron, BadExpressionsNameTheProblem) {
 }
 
 }  // namespace
-}  // namespace sela::rewards
+}  // namespace sela

@@ -23,7 +23,7 @@
 
 #include "core/status.h"
 
-namespace sela::rewards {
+namespace sela {
 
 class CronSchedule {
  public:
@@ -50,4 +50,4 @@ class CronSchedule {
   std::bitset<7> weekdays_;   // 0 = Sunday
 };
 
-}  // namespace sela::rewards
+}  // namespace sela

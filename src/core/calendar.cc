@@ -1,10 +1,10 @@
-#include "rewards/calendar.h"
+#include "core/calendar.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 
-namespace sela::rewards {
+namespace sela {
 
 int64_t DayNumberOf(int64_t wall_ms) {
   int64_t day = wall_ms / kDayMs;
@@ -55,4 +55,4 @@ Week LastCompletedWeek(int64_t today) {
   return Week{last - 6, last};
 }
 
-}  // namespace sela::rewards
+}  // namespace sela

@@ -1,8 +1,8 @@
-#include "rewards/calendar.h"
+#include "core/calendar.h"
 
 #include <gtest/gtest.h>
 
-namespace sela::rewards {
+namespace sela {
 namespace {
 
 constexpr int64_t k2024_03_10 = 1'710'028'800'000;  // A Sunday, 00:00 UTC.
@@ -44,4 +44,4 @@ TEST(Calendar, TheLastCompletedWeekIsSundayToSaturdayBeforeToday) {
 }
 
 }  // namespace
-}  // namespace sela::rewards
+}  // namespace sela
