@@ -28,6 +28,7 @@ struct Distributor::Ctx {
   // the first error among them.
   size_t outstanding = 0;
   Status page_error;
+  bool stopped = false;  // Finish() was called.
 };
 
 Distributor::Distributor(DistributorOptions options, store::Store& store, const Clock& clock)
@@ -163,51 +164,51 @@ void Distributor::Continue(std::shared_ptr<Ctx> ctx) {
 }
 
 void Distributor::UptimePage(std::shared_ptr<Ctx> ctx, std::string after_principal, std::string after_day) {
-  store_.ListUnpaidUptime(
-      after_principal, after_day, options_.page_rows,
-      [this, alive = std::weak_ptr<bool>(alive_), ctx](Result<std::vector<store::UptimeDay>> rows) {
-        if (!alive.lock()) return;
-        if (!rows) {
-          Finish(ctx, rows.error());
-          return;
-        }
-        if (rows->empty()) {
-          Installations(ctx);
-          return;
-        }
-        const int64_t now_ms = clock_.WallMs();
-        std::vector<store::UptimePayment> payments;
-        payments.reserve(rows->size());
-        for (const store::UptimeDay& day : *rows) {
-          if (auto p = PlanUptimePayment(day, options_.rules, ctx->run.id, now_ms)) payments.push_back(std::move(*p));
-        }
-        const bool last_page = rows->size() < options_.page_rows;
-        std::string next_principal = rows->back().principal;
-        std::string next_day = rows->back().day;
-        auto next = [this, ctx, last_page, next_principal, next_day] {
-          if (last_page) {
-            Installations(ctx);
-          } else {
-            UptimePage(ctx, next_principal, next_day);
-          }
-        };
-        if (payments.empty()) {
-          next();
-          return;
-        }
-        store_.PayUptime(std::move(payments), options_.owner,
-                         [this, alive, ctx, next](Result<std::vector<store::PaymentOutcome>> paid) {
-                           if (!alive.lock()) return;
-                           if (!paid) {
-                             Finish(ctx, paid.error());
-                             return;
-                           }
-                           for (store::PaymentOutcome o : *paid) {
-                             if (o == store::PaymentOutcome::kStale) ++ctx->stale_payments;
-                           }
-                           next();
-                         });
-      });
+  store_.ListUnpaidUptime(after_principal, after_day, options_.page_rows,
+                          [this, alive = std::weak_ptr<bool>(alive_), ctx](Result<std::vector<store::UptimeDay>> rows) {
+                            if (alive.lock()) OnUptimeRows(ctx, std::move(rows));
+                          });
+}
+
+// Pays a page, and reads the next one at once: the store applies in issue
+// order, so the next page (strictly after this one's last row) is the same
+// whether or not these payments have been applied, and the writer always
+// has the next step queued.
+void Distributor::OnUptimeRows(std::shared_ptr<Ctx> ctx, Result<std::vector<store::UptimeDay>> rows) {
+  if (ctx->stopped) return;
+  if (!rows) {
+    Finish(ctx, rows.error());
+    return;
+  }
+  if (rows->empty()) {
+    Installations(ctx);
+    return;
+  }
+  const int64_t now_ms = clock_.WallMs();
+  std::vector<store::UptimePayment> payments;
+  payments.reserve(rows->size());
+  for (const store::UptimeDay& day : *rows) {
+    if (auto p = PlanUptimePayment(day, options_.rules, ctx->run.id, now_ms)) payments.push_back(std::move(*p));
+  }
+  const bool last_page = rows->size() < options_.page_rows;
+  auto alive = std::weak_ptr<bool>(alive_);
+  if (!payments.empty()) {
+    store_.PayUptime(std::move(payments), options_.owner,
+                     [this, alive, ctx, last_page](Result<std::vector<store::PaymentOutcome>> paid) {
+                       if (!alive.lock() || ctx->stopped) return;
+                       if (!paid) {
+                         Finish(ctx, paid.error());
+                         return;
+                       }
+                       for (store::PaymentOutcome o : *paid) {
+                         if (o == store::PaymentOutcome::kStale) ++ctx->stale_payments;
+                       }
+                       if (last_page) Installations(ctx);
+                     });
+  } else if (last_page) {
+    Installations(ctx);
+  }
+  if (!last_page) UptimePage(ctx, rows->back().principal, rows->back().day);
 }
 
 void Distributor::Installations(std::shared_ptr<Ctx> ctx) {
@@ -280,6 +281,8 @@ void Distributor::WeeklyPage(std::shared_ptr<Ctx> ctx, std::string after_referee
 }
 
 void Distributor::Finish(std::shared_ptr<Ctx> ctx, Status status) {
+  // Callbacks of operations already issued for this run do nothing more.
+  ctx->stopped = true;
   store::RunFinish finish;
   finish.id = ctx->run.id;
   finish.owner = options_.owner;

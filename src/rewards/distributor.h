@@ -26,6 +26,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/status.h"
@@ -90,6 +91,7 @@ class Distributor {
   void Started(std::shared_ptr<Ctx> ctx, Result<store::RunStartResult> started);
   void Continue(std::shared_ptr<Ctx> ctx);
   void UptimePage(std::shared_ptr<Ctx> ctx, std::string after_principal, std::string after_day);
+  void OnUptimeRows(std::shared_ptr<Ctx> ctx, Result<std::vector<store::UptimeDay>> rows);
   void Installations(std::shared_ptr<Ctx> ctx);
   void WeeklyPage(std::shared_ptr<Ctx> ctx, std::string after_referee);
   void Finish(std::shared_ptr<Ctx> ctx, Status status);

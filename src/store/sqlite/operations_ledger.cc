@@ -13,22 +13,23 @@ namespace {
 
 constexpr char kSelectTransfer[] =
     "SELECT " SELA_TRANSFER_COLUMNS " FROM ledger_transfers WHERE id = ?1";
+// A transfer id that is recorded already inserts nothing (a repeat or a
+// Conflict, told apart by reading the recorded one).
 constexpr char kInsertTransfer[] =
     "INSERT INTO ledger_transfers (id, kind, principal, amount_units, cap_window, cap_kinds, "
     "cap_units, day, created_ms, run_id, job_id, referee, minutes, tier, base_units, bonus_units, "
     "share_bp, credited_units) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) "
+    "ON CONFLICT (id) DO NOTHING";
 // Credits in the cap's window of the kinds it names (?4 is the kind set).
 constexpr char kCappedSum[] =
     "SELECT COALESCE(SUM(units), 0) FROM ledger_days WHERE principal = ?1 AND day BETWEEN ?2 AND ?3 "
     "AND ((1 << kind) & ?4) <> 0";
-constexpr char kSelectAccount[] = "SELECT balance_units FROM ledger_accounts WHERE principal = ?1";
 constexpr char kUpsertAccount[] =
     "INSERT INTO ledger_accounts (principal, balance_units, credited_units, transfers, updated_ms) "
     "VALUES (?1, ?2, ?2, 1, ?3) ON CONFLICT (principal) DO UPDATE SET "
     "balance_units = balance_units + ?2, credited_units = credited_units + ?2, "
     "transfers = transfers + 1, updated_ms = max(updated_ms, ?3)";
-constexpr char kSelectIssued[] = "SELECT issued_units FROM ledger_issuance WHERE kind = ?1";
 constexpr char kAddIssued[] =
     "UPDATE ledger_issuance SET issued_units = issued_units + ?2, transfers = transfers + 1 "
     "WHERE kind = ?1";
@@ -48,11 +49,13 @@ constexpr char kSumOnline[] =
 
 constexpr int64_t kMsPerMinute = 60'000;
 
-Status Overflows(int64_t total, int64_t add, std::string_view what) {
-  if (total > std::numeric_limits<int64_t>::max() - add) {
-    return ResourceExhausted(std::string(what) + " would overflow");
-  }
-  return Status::Ok();
+// The totals' columns are STRICT INTEGERs: a sum that overflows int64
+// becomes a REAL in SQLite, which the column refuses (a datatype
+// constraint, InvalidArgument). No other value these statements write can be
+// refused, so that refusal means an overflow.
+Status OverflowIfRefused(Status status, std::string_view what) {
+  if (status.code() == Code::kInvalidArgument) return ResourceExhausted(std::string(what) + " would overflow");
+  return status;
 }
 
 }  // namespace
@@ -83,28 +86,20 @@ Result<int64_t> Operations::CappedAmount(const Transfer& t) {
 
 Status Operations::AddToTotals(const Transfer& t, int64_t credited) {
   {
-    ASSIGN_OR_RETURN(Query query, db_.Prepare(kSelectAccount));
-    ASSIGN_OR_RETURN(const bool row, query.BindText(1, t.principal).Step());
-    if (row) RETURN_IF_ERROR(Overflows(query.Int64(0), credited, "balance of " + t.principal));
-  }
-  {
-    ASSIGN_OR_RETURN(Query query, db_.Prepare(kSelectIssued));
-    ASSIGN_OR_RETURN(const bool row, query.BindInt(1, static_cast<int64_t>(t.kind)).Step());
-    if (!row) return Internal("no issuance account for kind " + std::string(RewardKindName(t.kind)));
-    RETURN_IF_ERROR(Overflows(query.Int64(0), credited, IssuanceAccount(t.kind)));
-  }
-  {
     ASSIGN_OR_RETURN(Query query, db_.Prepare(kUpsertAccount));
-    RETURN_IF_ERROR(query.BindText(1, t.principal).BindInt(2, credited).BindInt(3, t.created_ms).Run());
+    query.BindText(1, t.principal).BindInt(2, credited).BindInt(3, t.created_ms);
+    RETURN_IF_ERROR(OverflowIfRefused(query.Run(), "balance of " + t.principal));
   }
   {
     ASSIGN_OR_RETURN(Query query, db_.Prepare(kAddIssued));
-    RETURN_IF_ERROR(query.BindInt(1, static_cast<int64_t>(t.kind)).BindInt(2, credited).Run());
+    query.BindInt(1, static_cast<int64_t>(t.kind)).BindInt(2, credited);
+    RETURN_IF_ERROR(OverflowIfRefused(query.Run(), IssuanceAccount(t.kind)));
+    if (db_.Changes() != 1) return Internal("no issuance account for kind " + std::string(RewardKindName(t.kind)));
   }
   const int64_t minutes = t.kind == RewardKind::kUptime ? t.minutes : 0;
   ASSIGN_OR_RETURN(Query query, db_.Prepare(kUpsertDay));
   query.BindText(1, t.principal).BindText(2, t.day).BindInt(3, static_cast<int64_t>(t.kind));
-  return query.BindInt(4, credited).BindInt(5, minutes).Run();
+  return OverflowIfRefused(query.BindInt(4, credited).BindInt(5, minutes).Run(), "day total of " + t.principal);
 }
 
 Status Operations::AddToRun(const Transfer& t, int64_t credited, const std::string& run_owner) {
@@ -118,18 +113,19 @@ Status Operations::AddToRun(const Transfer& t, int64_t credited, const std::stri
 }
 
 Result<AppliedTransfer> Operations::ApplyTransfer(const Transfer& t, const std::string& run_owner) {
-  ASSIGN_OR_RETURN(std::optional<TransferRecord> recorded, FindTransfer(t.id));
-  if (recorded.has_value()) {
-    if (!SameTransferBody(recorded->transfer, t)) {
-      return Err(Conflict("transfer " + t.id + " is recorded with another body"));
-    }
-    return AppliedTransfer{TransferOutcome::kRepeat, recorded->credited_units};
-  }
   ASSIGN_OR_RETURN(const int64_t credited, CappedAmount(t));
   {
     ASSIGN_OR_RETURN(Query query, db_.Prepare(kInsertTransfer));
     BindTransfer(query, t);
     RETURN_IF_ERROR(query.BindInt(18, credited).Run());
+  }
+  if (db_.Changes() == 0) {
+    ASSIGN_OR_RETURN(std::optional<TransferRecord> recorded, FindTransfer(t.id));
+    if (!recorded.has_value()) return Err(Internal("transfer " + t.id + " was neither new nor recorded"));
+    if (!SameTransferBody(recorded->transfer, t)) {
+      return Err(Conflict("transfer " + t.id + " is recorded with another body"));
+    }
+    return AppliedTransfer{TransferOutcome::kRepeat, recorded->credited_units};
   }
   RETURN_IF_ERROR(AddToTotals(t, credited));
   RETURN_IF_ERROR(AddToRun(t, credited, run_owner));
