@@ -35,6 +35,7 @@ MODULES = [
     "test_uptime_crash",
     "test_jobs",
     "test_jobs_crash",
+    "test_rewards",
 ]
 
 TEST_FILE_MARKER = "/tests/e2e/test_"
