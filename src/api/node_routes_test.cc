@@ -138,6 +138,28 @@ class FakeStore final : public store::Store {
   void GetBlob(const std::string&, Callback<std::optional<std::string>> done) override {
     done(Err(NotUsed()));
   }
+  // The rewards ledger: not used by these tests.
+  void ApplyTransfers(std::vector<store::Transfer>, const std::string&, Callback<std::vector<store::AppliedTransfer>> done) override { done(Err(NotUsed())); }
+  void PayUptime(std::vector<store::UptimePayment>, const std::string&, Callback<std::vector<store::PaymentOutcome>> done) override { done(Err(NotUsed())); }
+  void ListUnpaidUptime(const std::string&, const std::string&, uint32_t, Callback<std::vector<store::UptimeDay>> done) override { done(Err(NotUsed())); }
+  void CountUptimeDays(Callback<store::UptimeDayCounts> done) override { done(Err(NotUsed())); }
+  void GetAccount(const std::string&, Callback<store::AccountSummary> done) override { done(Err(NotUsed())); }
+  void GetEarningsDays(const std::string&, const std::string&, const std::string&, Callback<std::vector<store::EarningsDay>> done) override { done(Err(NotUsed())); }
+  void ListTransfers(const store::TransferQuery&, Callback<store::TransferPage> done) override { done(Err(NotUsed())); }
+  void GetTransfer(const std::string&, Callback<std::optional<store::TransferRecord>> done) override { done(Err(NotUsed())); }
+  void ListBalances(const std::string&, Callback<std::vector<store::Balance>> done) override { done(Err(NotUsed())); }
+  void AuditLedger(Callback<store::LedgerAudit> done) override { done(Err(NotUsed())); }
+  void FindNodeByReferralCode(const std::string&, Callback<std::optional<store::NodeRecord>> done) override { done(Err(NotUsed())); }
+  void RegisterReferral(const std::string&, const std::string&, int64_t, Callback<store::ReferralOutcome> done) override { done(Err(NotUsed())); }
+  void GetReferral(const std::string&, Callback<std::optional<store::ReferralRecord>> done) override { done(Err(NotUsed())); }
+  void ListReferees(const std::string&, uint32_t, Callback<std::vector<store::RefereeEntry>> done) override { done(Err(NotUsed())); }
+  void CountReferees(const std::string&, Callback<store::ReferralCounts> done) override { done(Err(NotUsed())); }
+  void ClaimInstallationBonuses(const store::InstallationClaim&, const std::string&, Callback<std::vector<store::TransferRecord>> done) override { done(Err(NotUsed())); }
+  void ListRefereeWeeks(const std::string&, const std::string&, const std::string&, uint32_t, Callback<std::vector<store::RefereeWeek>> done) override { done(Err(NotUsed())); }
+  void StartRun(const store::RunStart&, Callback<store::RunStartResult> done) override { done(Err(NotUsed())); }
+  void FinishRun(const store::RunFinish&, Callback<store::RunRecord> done) override { done(Err(NotUsed())); }
+  void GetRun(const std::string&, Callback<std::optional<store::RunRecord>> done) override { done(Err(NotUsed())); }
+  void ListRuns(uint32_t, uint64_t, uint32_t, Callback<store::RunPage> done) override { done(Err(NotUsed())); }
   void Ping(Done done) override { done(Status()); }
   void Flush() override {}
 
