@@ -241,7 +241,8 @@ std::string DetailedUptimeJson(const DetailedUptimeInput& in) {
       .Finish();
 }
 
-std::string NodeRecordJson(const store::NodeRecord& node, const LiveUptime& live) {
+std::string NodeRecordJson(const store::NodeRecord& node, const LiveUptime& live, int64_t balance_units,
+                           int64_t today_units) {
   return codec::JsonObjectWriter()
       .String("user_principal_id", node.principal)
       .String("client_id", node.client_id)
@@ -251,6 +252,8 @@ std::string NodeRecordJson(const store::NodeRecord& node, const LiveUptime& live
       .Number("ping", node.ping_ms)
       .Integer("wsConnect", node.ws_connect_ms)
       .Integer("wsDisconnect", node.ws_disconnect_ms)
+      .Number("todaysEarnings", static_cast<double>(today_units) / 1e8)
+      .Number("balance", static_cast<double>(balance_units) / 1e8)
       .String("referralCode", node.referral_code)
       .Integer("totalReferral", node.total_referral)
       .String("clientStatus", node.status == store::NodeStatus::kActive ? "Active" : "Inactive")

@@ -168,6 +168,9 @@ struct RefereeEntry {
   std::string via;             // Level 2: the L1 in between; "" for level 1.
   int64_t signup_ms = 0;
   bool installation_claimed = false;
+  // What the referrer has been credited for this referee's activity (the
+  // referral transfers naming it), all time.
+  int64_t earned_units = 0;
 };
 
 struct ReferralCounts {
@@ -233,6 +236,7 @@ struct AccountSummary {
   int64_t updated_ms = 0;
   std::array<int64_t, kRewardKinds> credited_by_kind{};
   std::array<int64_t, kRewardKinds> transfers_by_kind{};
+  int64_t uptime_minutes = 0;  // Minutes paid by its kUptime transfers.
 };
 
 // One principal's credits on one UTC day.

@@ -371,7 +371,7 @@ class Store {
   virtual void GetReferral(const std::string& referee,
                            Callback<std::optional<ReferralRecord>> done) = 0;
   // The referees of `referrer` at level 1 and 2, newest signup first (ties
-  // by referee), at most `limit`, and the counts over all of them.
+  // by referee), at most `limit`, each with what the referrer earned for it.
   virtual void ListReferees(const std::string& referrer, uint32_t limit,
                             Callback<std::vector<RefereeEntry>> done) = 0;
   virtual void CountReferees(const std::string& referrer, Callback<ReferralCounts> done) = 0;

@@ -175,6 +175,10 @@ TEST_P(LedgerContractTest, EarningsArePerDayAndKindWithPaidUptimeMinutes) {
   EXPECT_EQ((*days)[1].day, "2024-03-10");
   EXPECT_EQ((*days)[1].total_units(), 2 * kSp);
   EXPECT_EQ((*days)[1].transfers[static_cast<size_t>(RewardKind::kJob)], 1);
+  const auto account = Account("alice");
+  ASSERT_TRUE(account.has_value());
+  EXPECT_EQ(account->uptime_minutes, 10);
+  EXPECT_EQ(account->transfers_by_kind[static_cast<size_t>(RewardKind::kJob)], 3);
   const auto balances = Balances("2024-03-10");
   ASSERT_TRUE(balances.has_value());
   ASSERT_EQ(balances->size(), 2u);

@@ -42,9 +42,16 @@ TEST_P(LedgerContractTest, ReferralsFormTwoLevels) {
   EXPECT_EQ(Get("a")->value().total_referral, 1u);
   EXPECT_EQ(Get("b")->value().total_referral, 1u);
 
+  Transfer from_c = MakeTransfer("referral:task:j1:2", "a", 2 * kSp, RewardKind::kReferralTask2);
+  from_c.referee = "c";
+  Transfer from_b = MakeTransfer("referral:task:j2:1", "a", kSp, RewardKind::kReferralTask1);
+  from_b.referee = "b";
+  ASSERT_TRUE(Apply({from_c, from_b, MakeTransfer("job:j3", "a", 5 * kSp, RewardKind::kJob)}).has_value());
   const auto of_a = Referees("a");
   ASSERT_TRUE(of_a.has_value());
   ASSERT_EQ(of_a->size(), 2u);
+  EXPECT_EQ((*of_a)[0].earned_units, 2 * kSp) << "what a earned from c's activity";
+  EXPECT_EQ((*of_a)[1].earned_units, kSp);
   EXPECT_EQ((*of_a)[0].referee, "c");
   EXPECT_EQ((*of_a)[0].level, 2u);
   EXPECT_EQ((*of_a)[0].via, "b");

@@ -20,7 +20,7 @@ constexpr char kSelectAccountRow[] =
     "SELECT balance_units, credited_units, transfers, updated_ms FROM ledger_accounts "
     "WHERE principal = ?1";
 constexpr char kAccountKinds[] =
-    "SELECT kind, SUM(units), SUM(transfers) FROM ledger_days WHERE principal = ?1 GROUP BY kind";
+    "SELECT kind, SUM(units), SUM(transfers), SUM(minutes) FROM ledger_days WHERE principal = ?1 GROUP BY kind";
 constexpr char kSelectDays[] =
     "SELECT day, kind, units, transfers, minutes FROM ledger_days "
     "WHERE principal = ?1 AND day BETWEEN ?2 AND ?3 ORDER BY day, kind";
@@ -146,6 +146,7 @@ Result<AccountSummary> Operations::GetAccount(const std::string& principal) {
     const size_t kind = KindIndex(query.Int64(0));
     account.credited_by_kind[kind] = query.Int64(1);
     account.transfers_by_kind[kind] = query.Int64(2);
+    account.uptime_minutes += query.Int64(3);
   }
 }
 

@@ -34,6 +34,10 @@ constexpr char kCountLevel1[] =
 constexpr char kCountLevel2[] =
     "SELECT COUNT(*), COALESCE(SUM(installation_claimed = 0), 0) FROM referrals "
     "WHERE referrer_l2 = ?1 AND referrer_l2 <> ''";
+// Covered by ledger_transfers_by_referee.
+constexpr char kEarnedFor[] =
+    "SELECT COALESCE(SUM(credited_units), 0) FROM ledger_transfers WHERE principal = ?1 AND referee = ?2 "
+    "AND referee <> ''";
 constexpr char kUnclaimedPage[] =
     "SELECT referee, referrer_l1, uptime_base_ms FROM referrals INDEXED BY referrals_unclaimed "
     "WHERE installation_claimed = 0 AND referee > ?1 ORDER BY referee LIMIT ?2";
@@ -163,6 +167,11 @@ Result<std::vector<RefereeEntry>> Operations::ListReferees(const std::string& re
     return std::tie(b.signup_ms, a.referee) < std::tie(a.signup_ms, b.referee);
   });
   if (entries.size() > limit) entries.resize(limit);
+  for (RefereeEntry& e : entries) {
+    ASSIGN_OR_RETURN(Query query, db_.Prepare(kEarnedFor));
+    ASSIGN_OR_RETURN(const bool row, query.BindText(1, referrer).BindText(2, e.referee).Step());
+    e.earned_units = row ? query.Int64(0) : 0;
+  }
   return entries;
 }
 

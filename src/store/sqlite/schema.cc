@@ -234,6 +234,8 @@ CREATE TABLE ledger_transfers (
 ) STRICT;
 CREATE INDEX ledger_transfers_by_principal ON ledger_transfers (principal, seq);
 CREATE INDEX ledger_transfers_by_run ON ledger_transfers (run_id, seq) WHERE run_id <> '';
+CREATE INDEX ledger_transfers_by_referee ON ledger_transfers (principal, referee, credited_units)
+  WHERE referee <> '';
 
 CREATE TABLE ledger_accounts (
   principal TEXT PRIMARY KEY NOT NULL,
