@@ -9,9 +9,11 @@
 //
 // - Pending jobs wait in FIFO order (a job released by a node goes back to
 //   the front: it is the oldest).
-// - Assignment (push): the head job goes to the live node with the most free
-//   slots, then the best download speed; the node that last failed the job
-//   is passed over while any other node has a free slot.
+// - Assignment (push): the head job goes to the live node with a free slot
+//   that holds the fewest jobs, then the best download speed, then the one
+//   that has waited longest since its last lease, so that equal nodes get
+//   (and earn) alike; the node that last failed the job is passed over while
+//   any other node has a free slot.
 // - A job with a target_node (scrapeUrl's principalId) goes to that node
 //   only: while it is offline or full, the job is parked and goes back to
 //   the front of the queue when the node has a free slot again.
@@ -160,7 +162,10 @@ class JobEngine {
     uint32_t rank_pos = kNotRanked;  // Index in ranks_, while it has a free slot.
     uint16_t capacity = 0;
     uint16_t active = 0;
-    bool live = false;
+    // The grant number of its latest lease (grants_), 0 before the first:
+    // lower has waited longer.
+    uint32_t last_grant : 31 = 0;
+    uint32_t live : 1 = 0;
   };
   static_assert(sizeof(Node) == 24, "the engine's share of an idle node's memory");
   Node* LiveNode(nodes::NodeIndex node);
@@ -170,8 +175,8 @@ class JobEngine {
 
   // Ranking: ranks_ is a binary max-heap of the live nodes with a free slot,
   // each node in it once (Node::rank_pos says where), updated in place when
-  // the node changes. `a` ranks above `b`: more free slots, then faster, then
-  // the lower index.
+  // the node changes. `a` ranks above `b`: fewer active jobs, then faster,
+  // then an older last grant (waited longer), then the lower index.
   bool Above(nodes::NodeIndex a, nodes::NodeIndex b) const;
   // After any change to the node: into, within or out of the heap.
   void Rank(nodes::NodeIndex node);
@@ -190,6 +195,10 @@ class JobEngine {
   };
 
   nodes::NodeIndex PickNode(const store::JobRecord& job) const;
+  // Stamps the node with the next grant number; when the 31-bit numbers run
+  // out, every live node starts again from 0 (fairness forgets its past once
+  // every two billion leases) and the heap is rebuilt.
+  void StampGrant(nodes::NodeIndex node);
   Lease Grant(Open& job, nodes::NodeIndex node, int64_t now_ms);
   // Ends the lease of an ongoing job (not settling): back to pending or out
   // of attempts.
@@ -214,6 +223,7 @@ class JobEngine {
   size_t parked_count_ = 0;
   nodes::BlockArray<Node> nodes_;  // By NodeIndex (dense: the registry reuses indices).
   size_t live_nodes_ = 0;
+  uint32_t grants_ = 0;  // Leases granted, as stamped on nodes (< 2^31).
   nodes::BlockArray<nodes::NodeIndex> ranks_;  // The ranking heap (see Above).
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
 };
