@@ -12,10 +12,17 @@
 //
 // Prints one JSON object per line: {"bench":..., ...}. bench/run reads them.
 //
+//   seed-referrals  prepares a store file for bench/run's jobs-with-rewards
+//              row: nodes named as sela-loadgen names them (plain format),
+//              each referred by node (i - 1) / 2, so that every job but
+//              node 0's pays its node and one or two referrers.
+//
 //   build/release/bench/ledger_bench transfers [--count N] [--per-call K]
 //   build/release/bench/ledger_bench distribute [--principals N]
+//   build/release/bench/ledger_bench seed-referrals --db PATH [--nodes N] [--prefix P]
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -71,11 +78,12 @@ struct Env {
   Posts posts;
   std::unique_ptr<sela::store::Store> store;
 
-  Env() {
+  // A store in a fresh temporary directory, or on `path` (kept).
+  explicit Env(const std::string& path = "") {
     char tmpl[] = "/tmp/ledger_bench_XXXXXX";
-    dir = mkdtemp(tmpl);
+    if (path.empty()) dir = mkdtemp(tmpl);
     sela::store::SqliteOptions o;
-    o.path = dir + "/sela.db";
+    o.path = path.empty() ? dir + "/sela.db" : path;
     o.random = [rng = std::mt19937_64(1)]() mutable { return rng(); };
     auto opened = sela::store::SqliteStore::Open(o, [this](std::function<void()> fn) { posts.Post(std::move(fn)); });
     if (!opened) {
@@ -87,7 +95,7 @@ struct Env {
   ~Env() {
     store.reset();
     posts.RunAll();
-    std::filesystem::remove_all(dir);
+    if (!dir.empty()) std::filesystem::remove_all(dir);
   }
   void Settle() {
     while (true) {
@@ -239,6 +247,39 @@ int Distribute(int64_t principals) {
   return run.users == principals ? 0 : 1;
 }
 
+// sela-loadgen's plain principals: prefix + the index, zero-padded to
+// max(6, digits of nodes - 1) (tools/loadgen/principal.cc).
+std::string LoadgenPrincipal(const std::string& prefix, int64_t index, int64_t nodes) {
+  int width = 1;
+  for (int64_t n = nodes > 0 ? nodes - 1 : 0; n >= 10; n /= 10) ++width;
+  std::string digits = std::to_string(index);
+  if (static_cast<int>(digits.size()) < std::max(width, 6)) digits.insert(0, std::max(width, 6) - digits.size(), '0');
+  return prefix + digits;
+}
+
+int SeedReferrals(const std::string& path, int64_t nodes, const std::string& prefix) {
+  Env env(path);
+  std::vector<std::string> codes(static_cast<size_t>(nodes));
+  for (int64_t i = 0; i < nodes; ++i) {
+    env.store->RegisterNode(LoadgenPrincipal(prefix, i, nodes), "1", 1'710'028'800'000,
+                            [&codes, i](sela::Result<sela::store::NodeRecord> r) {
+                              if (r) codes[static_cast<size_t>(i)] = r->referral_code;
+                            });
+  }
+  env.Settle();
+  int64_t referred = 0;
+  for (int64_t i = 1; i < nodes; ++i) {
+    env.store->RegisterReferral(LoadgenPrincipal(prefix, i, nodes), codes[static_cast<size_t>((i - 1) / 2)],
+                                1'710'028'800'000, [&](sela::Result<sela::store::ReferralOutcome> r) {
+                                  if (r && r->refusal == sela::store::ReferralRefusal::kNone) ++referred;
+                                });
+  }
+  env.Settle();
+  std::printf("{\"bench\":\"seed_referrals\",\"nodes\":%lld,\"referred\":%lld}\n", static_cast<long long>(nodes),
+              static_cast<long long>(referred));
+  return referred == nodes - 1 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -247,6 +288,16 @@ int main(int argc, char** argv) {
     return Transfers(std::atoll(Arg(argc, argv, "--count", "300000")), std::atoll(Arg(argc, argv, "--per-call", "1")));
   }
   if (mode == "distribute") return Distribute(std::atoll(Arg(argc, argv, "--principals", "250000")));
-  std::fprintf(stderr, "usage: ledger_bench transfers [--count N] [--per-call K] | distribute [--principals N]\n");
+  if (mode == "seed-referrals") {
+    const std::string db = Arg(argc, argv, "--db", "");
+    if (db.empty()) {
+      std::fprintf(stderr, "seed-referrals needs --db PATH\n");
+      return 2;
+    }
+    return SeedReferrals(db, std::atoll(Arg(argc, argv, "--nodes", "10000")), Arg(argc, argv, "--prefix", "loadgen-"));
+  }
+  std::fprintf(stderr,
+               "usage: ledger_bench transfers [--count N] [--per-call K] | distribute [--principals N] |\n"
+               "       seed-referrals --db PATH [--nodes N] [--prefix P]\n");
   return 2;
 }
