@@ -4,8 +4,11 @@ namespace sela::codec {
 namespace {
 
 constexpr uint8_t kMajorUnsigned = 0;
+constexpr uint8_t kMajorBytes = 2;
 constexpr uint8_t kMajorText = 3;
+constexpr uint8_t kMajorArray = 4;
 constexpr uint8_t kMajorMap = 5;
+constexpr uint8_t kMajorTag = 6;
 constexpr uint8_t kFalse = 0xF4;
 constexpr uint8_t kTrue = 0xF5;
 constexpr uint8_t kUndefined = 0xF7;
@@ -39,6 +42,27 @@ void CborWriter::Head(uint8_t major, uint64_t argument) {
 
 CborWriter& CborWriter::MapHeader(uint64_t pairs) {
   Head(kMajorMap, pairs);
+  return *this;
+}
+
+CborWriter& CborWriter::ArrayHeader(uint64_t items) {
+  Head(kMajorArray, items);
+  return *this;
+}
+
+CborWriter& CborWriter::Tag(uint64_t tag) {
+  Head(kMajorTag, tag);
+  return *this;
+}
+
+CborWriter& CborWriter::Bytes(std::string_view bytes) {
+  Head(kMajorBytes, bytes.size());
+  out_ += bytes;
+  return *this;
+}
+
+CborWriter& CborWriter::Raw(std::string_view encoded) {
+  out_ += encoded;
   return *this;
 }
 
