@@ -9,7 +9,8 @@ packages=(
   libspdlog-dev libfmt-dev libssl-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-19 libclang-rt-19-dev
-  python3 python3-websockets
+  python3 python3-websockets python3-yaml yamllint
+  chromium
   procps
 )
 

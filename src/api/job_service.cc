@@ -5,9 +5,8 @@
 #include <algorithm>
 #include <utility>
 
-#include "auth/api_key.h"
+#include "api/events.h"
 #include "core/logging.h"
-#include "jobs/result.h"
 #include "protocol/v1_encode.h"
 #include "protocol/v1_messages.h"
 
@@ -16,10 +15,19 @@ namespace sela::api {
 namespace v1 = protocol::v1;
 
 namespace {
-constexpr std::string_view kEmptyResultError = "Scraping returned empty results - no data found";
-constexpr std::string_view kNotLeasedReason = "Job is not leased to this node";
-constexpr std::string_view kErrorTypeNotLeased = "JOB_NOT_ASSIGNED";
 constexpr int kIdTries = 8;
+
+// A refused CreateJob in the words of Submit's contract (job_service.h).
+// The store reports a client at its usage limit and its own full queue
+// with the same code; both answer as the usage limit, as they always have.
+Status CreateRefusal(const Status& store_status) {
+  switch (store_status.code()) {
+    case Code::kResourceExhausted: return ResourceExhausted("Rate limit exceeded");
+    case Code::kConflict: return Conflict("Idempotency-Key was already used with a different request");
+    case Code::kNotFound: return Unauthenticated("Invalid API key");
+    default: return store::FailureForCaller(store_status);
+  }
+}
 }  // namespace
 
 std::string EncodeJobFrame(const store::JobRecord& job, std::string_view client_id) {
@@ -42,6 +50,11 @@ JobServiceOptions JobServiceOptions::FromConfig(const Config& config) {
   o.push = config.jobs.push;
   o.open_jobs_max = config.jobs.open_jobs_max;
   return o;
+}
+
+std::vector<double> JobRoundTripBounds() {
+  return {0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2,
+          0.3,   0.5,   0.75,  1,     1.5,    2,    3,     5,    10,   20,   30,    60,  120,  300, 900};
 }
 
 JobService::JobService(JobServiceOptions options, const Clock& clock, store::Store& store,
@@ -68,6 +81,8 @@ JobService::JobService(JobServiceOptions options, const Clock& clock, store::Sto
   m_.repeats = &metrics.GetCounter("sela_job_results_repeated_total",
                                    "Repeats of an accepted result (acknowledged, nothing changed).");
   m_.open = &metrics.GetGauge("sela_jobs_open", "Pending and ongoing jobs held by this process.");
+  m_.round_trip = &metrics.GetHistogram(kJobRoundTripMetric, "Jobs completed: seconds from creation to the stored result.",
+                                        {}, JobRoundTripBounds());
 }
 
 bool JobService::IsKind(std::string_view kind) const {
@@ -114,8 +129,10 @@ void JobService::Recover(std::function<void(Status)> done) {
         // The process that held this lease is gone.
         if (job.attempt >= options_.max_attempts) {
           ++failed;
-          store_.FailJob(job.job_id, job.attempt,
-                         "Job failed after " + std::to_string(job.attempt) + " attempts: server restarted",
+          store_.FailJob(job.job_id,
+                         store::JobFailure{job.attempt, store::FailureReason::kRestart,
+                                           "Job failed after " + std::to_string(job.attempt) +
+                                               " attempts: server restarted"},
                          now_ms, [](Status) {});
           continue;
         }
@@ -140,14 +157,14 @@ void JobService::Recover(std::function<void(Status)> done) {
 
 // ---- customer side ------------------------------------------------------------
 
-void JobService::Submit(store::CreateJobRequest request,
+void JobService::Submit(store::CreateJobRequest request, int64_t timeout_ms,
                         std::function<void(Result<store::CreateJobOutcome>)> done) {
   if (draining_) {
     done(Err(Unavailable("the server is shutting down")));
     return;
   }
   if (engine_.open_jobs() >= options_.open_jobs_max) {
-    done(Err(Unavailable("too many open jobs; retry later")));
+    done(Err(ResourceExhausted("Too many open jobs on this server, retry later")));
     return;
   }
   const int64_t now_ms = clock_.WallMs();
@@ -156,7 +173,8 @@ void JobService::Submit(store::CreateJobRequest request,
   job.created_ms = now_ms;
   job.assigned_ms = now_ms;
   job.max_attempts = options_.max_attempts;
-  if (job.deadline_ms > 0) job.deadline_ms += now_ms;  // Given relative.
+  job.deadline_ms = timeout_ms > 0 ? now_ms + timeout_ms : 0;
+  job.usage_charged = request.charge_usage;  // As CreateJob records it.
   Insert(std::make_shared<store::CreateJobRequest>(std::move(request)), kIdTries, std::move(done));
 }
 
@@ -199,9 +217,11 @@ void JobService::Insert(std::shared_ptr<store::CreateJobRequest> request, int tr
       Insert(std::move(request), tries - 1, std::move(done));
       return;
     }
+    if (!outcome) outcome = Err(CreateRefusal(outcome.error()));
     const bool created = outcome && outcome->created;
     if (created) {
       m_.created->Inc();
+      events::JobCreated(outcome->job);
       if (!lease) engine_.AddPending(outcome->job);
       m_.open->Set(static_cast<double>(engine_.open_jobs()));
     }
@@ -212,6 +232,7 @@ void JobService::Insert(std::shared_ptr<store::CreateJobRequest> request, int tr
       // pending again and AssignAndSend places it).
       m_.leases->Inc();
       const store::JobRecord* j = engine_.Find(job_id);
+      if (j) events::JobLeased(*j, lease->attempt, "push");
       if (j && sender_ && engine_.HeldBy(job_id, j->node_principal) == std::optional<uint32_t>(lease->attempt)) {
         sender_->SendJob(lease->node, *j);
       }
@@ -250,18 +271,23 @@ void JobService::Dispatch(const jobs::Lease& lease) {
   const store::JobRecord* job = engine_.Find(lease.job_id);
   if (!job) return;
   m_.leases->Inc();
+  events::JobLeased(*job, lease.attempt, "push");
   SyncActive(lease.node);
   const auto view = registry_.View(lease.node);
-  const std::string client_id = view ? std::to_string(view->client_id_ms) : std::string();
-  engine_.SetNodeClientId(lease.job_id, client_id);
-  store_.LeaseJob(lease.job_id, job->node_principal, client_id, lease.attempt, lease.deadline_ms,
+  engine_.SetNodeClientId(lease.job_id, view ? std::to_string(view->client_id_ms) : std::string());
+  RecordLease(lease, *job);
+  if (sender_) sender_->SendJob(lease.node, *job);
+}
+
+void JobService::RecordLease(const jobs::Lease& lease, const store::JobRecord& job) {
+  store_.LeaseJob(lease.job_id,
+                  store::JobLease{job.node_principal, job.node_client_id, lease.attempt, lease.deadline_ms},
                   clock_.WallMs(), [this, id = lease.job_id, attempt = lease.attempt](Status st) {
                     if (st.ok()) return;
                     spdlog::warn("job lease not recorded{}",
                                  LogFields({{"job_id", id}, {"error", st.ToString()}}));
                     SyncActive(engine_.LeaseFailed(id, attempt));
                   });
-  if (sender_) sender_->SendJob(lease.node, *job);
 }
 
 void JobService::NodeOnline(nodes::NodeIndex node) {
@@ -295,249 +321,10 @@ void JobService::OnJobRequest(nodes::NodeIndex node, std::string_view client_id,
   engine_.SetNodeClientId(lease->job_id, std::string(client_id));
   const store::JobRecord* job = engine_.Find(lease->job_id);
   m_.leases->Inc();
+  events::JobLeased(*job, lease->attempt, "pull");
   SyncActive(node);
-  store_.LeaseJob(lease->job_id, job->node_principal, std::string(client_id), lease->attempt,
-                  lease->deadline_ms, now_ms, [this, id = lease->job_id, attempt = lease->attempt](Status st) {
-                    if (st.ok()) return;
-                    SyncActive(engine_.LeaseFailed(id, attempt));
-                  });
+  RecordLease(*lease, *job);
   reply(EncodeJobFrame(*job, client_id));
-}
-
-// ---- endings ------------------------------------------------------------------
-
-void JobService::ApplyEnded(std::vector<jobs::Ended> ended) {
-  const int64_t now_ms = clock_.WallMs();
-  for (jobs::Ended& e : ended) {
-    if (e.kind == jobs::Ended::Kind::kReleased) {
-      m_.released->Inc();
-      store_.ReleaseJob(e.job_id, e.attempt, now_ms, [id = e.job_id](Status st) {
-        if (!st.ok()) {
-          spdlog::warn("job release not recorded{}", LogFields({{"job_id", id}, {"error", st.ToString()}}));
-        }
-      });
-      continue;
-    }
-    if (!e.past_deadline) m_.released->Inc();  // Its last lease ended.
-    FailNow(e.job_id, e.attempt, std::move(e.error), JobOutcome::Kind::kFailed);
-  }
-}
-
-// The engine has marked the job settling.
-void JobService::FailNow(const std::string& job_id, uint32_t attempt, std::string error,
-                         JobOutcome::Kind kind) {
-  store_.FailJob(job_id, attempt, error, clock_.WallMs(),
-                 [this, job_id, error, kind](Status st) {
-                   if (!st.ok() && st.code() != Code::kFailedPrecondition) {
-                     spdlog::warn("job failure not recorded{}",
-                                  LogFields({{"job_id", job_id}, {"error", st.ToString()}}));
-                     AbortSettle(job_id);
-                     return;
-                   }
-                   // FailedPrecondition: the store already has it terminal
-                   // (completed meanwhile): it is no longer open either way.
-                   const store::JobRecord* j = engine_.Find(job_id);
-                   JobOutcome outcome;
-                   outcome.kind = kind;
-                   outcome.error = error;
-                   if (j) {
-                     outcome.job = *j;
-                     outcome.job.state = store::JobState::kFailed;
-                     outcome.job.error = error;
-                     outcome.job.complete_ms = clock_.WallMs();
-                   }
-                   SyncActive(engine_.Finish(job_id));
-                   m_.open->Set(static_cast<double>(engine_.open_jobs()));
-                   if (st.ok()) {
-                     m_.failed->Inc();
-                     Notify(job_id, outcome);
-                   } else {
-                     // Completed after all: waiters read it from the store.
-                     outcome.kind = JobOutcome::Kind::kFailed;
-                     outcome.error = "completed";
-                     Notify(job_id, outcome);
-                   }
-                   AssignAndSend();
-                 });
-}
-
-void JobService::AbortSettle(const std::string& job_id) {
-  if (auto ended = engine_.AbortSettle(job_id)) ApplyEnded({std::move(*ended)});
-}
-
-void JobService::Tick() {
-  ApplyEnded(engine_.Expire(clock_.WallMs()));
-  AssignAndSend();
-}
-
-void JobService::Drain() {
-  draining_ = true;
-  std::vector<jobs::Ended> ended;
-  registry_.ForEach([&](nodes::NodeIndex node) {
-    auto e = engine_.RemoveNode(node);
-    ended.insert(ended.end(), std::make_move_iterator(e.begin()), std::make_move_iterator(e.end()));
-  });
-  ApplyEnded(std::move(ended));
-  // Waiting scrapeUrl calls are answered now, so that the drain does not
-  // wait for their timeouts; their jobs stay in the store.
-  auto waiting = std::move(waiters_);
-  waiters_.clear();
-  for (auto& [job_id, callbacks] : waiting) {
-    JobOutcome outcome;
-    outcome.kind = JobOutcome::Kind::kInterrupted;
-    outcome.error = "the server is restarting";
-    if (const store::JobRecord* j = engine_.Find(job_id)) outcome.job = *j;
-    outcome.job.job_id = job_id;
-    for (auto& w : callbacks) w(outcome);
-  }
-}
-
-// ---- results --------------------------------------------------------------------
-
-void JobService::OnResult(std::string_view principal_view, v1::ScrapeResult result,
-                          std::function<void(std::string)> reply) {
-  const int64_t now_ms = clock_.WallMs();
-  const std::string& job_id = result.job_id;
-  const store::JobRecord* open = engine_.Find(job_id);
-  const auto attempt = engine_.HeldBy(job_id, principal_view);
-  if (!attempt) {
-    // Not a lease this node holds here: a repeat of an accepted result, a
-    // foreign or late one, or an unknown job. The store knows which.
-    store_.GetJob(job_id, [this, principal = std::string(principal_view), job_id, reply = std::move(reply), has_content = result.content.has_value()](
-                              Result<std::optional<store::JobRecord>> job) {
-      const int64_t now = clock_.WallMs();
-      if (!job) {
-        reply(v1::EncodeHandlerFailed(job.error().message()));
-        return;
-      }
-      if (!*job) {
-        m_.results_refused->Inc();
-        reply(has_content ? v1::EncodeResultRejected(v1::kJobNotFoundReason, v1::kErrorTypeInternal)
-                          : v1::EncodeJobFailedNoData(job_id, now));
-        return;
-      }
-      const store::JobRecord& j = **job;
-      if (j.node_principal == principal && j.state == store::JobState::kCompleted) {
-        m_.repeats->Inc();
-        reply(v1::EncodeJobComplete(job_id, static_cast<double>(j.reward_units) / 1e8, now));
-        return;
-      }
-      if (j.node_principal == principal && j.state == store::JobState::kFailed && !has_content) {
-        m_.repeats->Inc();
-        reply(v1::EncodeJobFailedNoData(job_id, now));
-        return;
-      }
-      m_.results_refused->Inc();
-      reply(v1::EncodeResultRejected(kNotLeasedReason, kErrorTypeNotLeased));
-    });
-    return;
-  }
-  // The lease holder's result.
-  std::shared_ptr<const boost::json::value> content;
-  jobs::ResultAnalysis analysis;
-  if (result.content) {
-    content = std::make_shared<const boost::json::value>(std::move(*result.content));
-    analysis = jobs::AnalyzeResult(open->job_type, *content);
-  } else {
-    analysis.empty = true;
-  }
-  if (analysis.empty) {
-    engine_.BeginSettle(job_id);
-    const store::JobRecord snapshot = *open;
-    store_.FailJob(job_id, *attempt, std::string(kEmptyResultError), now_ms,
-                   [this, job_id, snapshot, reply = std::move(reply)](Status st) {
-                     const int64_t now = clock_.WallMs();
-                     if (!st.ok() && st.code() != Code::kFailedPrecondition) {
-                       AbortSettle(job_id);
-                       reply(v1::EncodeHandlerFailed(st.message()));
-                       return;
-                     }
-                     const bool first = st.ok();
-                     if (first) {
-                       SyncActive(engine_.Finish(job_id));
-                       m_.failed->Inc();
-                       m_.open->Set(static_cast<double>(engine_.open_jobs()));
-                       JobOutcome outcome;
-                       outcome.kind = JobOutcome::Kind::kEmpty;
-                       outcome.error = std::string(kEmptyResultError);
-                       outcome.job = snapshot;
-                       outcome.job.state = store::JobState::kFailed;
-                       outcome.job.error = outcome.error;
-                       outcome.job.complete_ms = now;
-                       Notify(job_id, outcome);
-                       AssignAndSend();
-                     }
-                     reply(v1::EncodeJobFailedNoData(job_id, now));
-                   });
-    return;
-  }
-  const int64_t held_ms = std::clamp<int64_t>(now_ms - open->assigned_ms, 0, options_.lease_ms);
-  store::JobCompletion completion;
-  completion.node_principal = principal_view;
-  completion.attempt = *attempt;
-  completion.result_hash = auth::Sha256Hex(analysis.bytes);
-  completion.result_content_type = analysis.content_type;
-  completion.reward_units = held_ms * options_.reward_units_per_second / 1000;
-  completion.price_cents = analysis.price_cents;
-  completion.objects_count = analysis.objects_count;
-  completion.file_size_kb = analysis.file_size_kb;
-  // A waiting scrapeUrl answers with the stored text when it is the JSON it
-  // would write anyway; keep a copy for it rather than serialise twice.
-  std::shared_ptr<const std::string> stored;
-  if (waiters_.contains(job_id)) stored = std::make_shared<const std::string>(analysis.bytes);
-  completion.result = std::move(analysis.bytes);
-  engine_.BeginSettle(job_id);
-  store::JobRecord done_job = *open;
-  done_job.state = store::JobState::kCompleted;
-  done_job.complete_ms = now_ms;
-  done_job.reward_units = completion.reward_units;
-  done_job.result_hash = completion.result_hash;
-  done_job.result_content_type = completion.result_content_type;
-  done_job.result_bytes = static_cast<int64_t>(completion.result.size());
-  done_job.price_cents = completion.price_cents;
-  done_job.objects_count = completion.objects_count;
-  done_job.file_size_kb = completion.file_size_kb;
-  store_.CompleteJob(
-      job_id, completion, now_ms,
-      [this, done_job = std::move(done_job), content = std::move(content), stored = std::move(stored),
-       reply = std::move(reply)](Result<store::CompleteOutcome> outcome) mutable {
-        const int64_t now = clock_.WallMs();
-        const std::string& job_id = done_job.job_id;
-        if (!outcome) {
-          if (outcome.error().code() == Code::kFailedPrecondition) {
-            // The store no longer has this lease (e.g. it failed meanwhile).
-            m_.results_refused->Inc();
-            AbortSettle(job_id);
-            reply(v1::EncodeResultRejected(kNotLeasedReason, kErrorTypeNotLeased));
-            return;
-          }
-          AbortSettle(job_id);
-          reply(v1::EncodeHandlerFailed(outcome.error().message()));
-          return;
-        }
-        if (*outcome == store::CompleteOutcome::kCompleted) {
-          SyncActive(engine_.Finish(job_id));
-          m_.completed->Inc();
-          m_.open->Set(static_cast<double>(engine_.open_jobs()));
-          std::string ack = v1::EncodeJobComplete(job_id, static_cast<double>(done_job.reward_units) / 1e8, now);
-          JobOutcome o;
-          o.kind = JobOutcome::Kind::kCompleted;
-          o.job = std::move(done_job);
-          o.content = std::move(content);
-          o.stored = std::move(stored);
-          Notify(o.job.job_id, o);
-          AssignAndSend();
-          reply(std::move(ack));
-          return;
-        }
-        // A repeat that raced the first: acknowledge with what was stored.
-        m_.repeats->Inc();
-        store_.GetJob(job_id, [job_id, reply](Result<std::optional<store::JobRecord>> job) {
-          const int64_t reward = job && *job ? (*job)->reward_units : 0;
-          reply(v1::EncodeJobComplete(job_id, static_cast<double>(reward) / 1e8,
-                                      job && *job ? (*job)->complete_ms : 0));
-        });
-      });
 }
 
 }  // namespace sela::api

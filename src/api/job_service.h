@@ -8,10 +8,10 @@
 //   goes to the node's newest connection at once (the store applies the
 //   lease before any completion of it, since it applies in issue order);
 // - a result is accepted only from the node holding the current lease: it is
-//   analysed (empty → failed, NO_DATA_FOUND), stored with the completion in
-//   one store transaction, and only then acknowledged to the node and handed
-//   to whoever waits for it (scrapeUrl). A repeat is acknowledged and changes
-//   nothing; a foreign result is refused;
+//   analysed (empty → failed, FailureReason::kNoData), stored with the
+//   completion in one store transaction, and only then acknowledged to the
+//   node and handed to whoever waits for it (scrapeUrl). A repeat is
+//   acknowledged and changes nothing; a foreign result is refused;
 // - leases end when their node goes offline or they expire: the job goes
 //   back to pending or, out of attempts, fails; a job past its deadline
 //   (scrapeUrl timeoutMs) fails;
@@ -34,6 +34,7 @@
 #include "core/config.h"
 #include "core/metrics.h"
 #include "jobs/engine.h"
+#include "jobs/result.h"
 #include "nodes/registry.h"
 #include "protocol/v1_decode.h"
 #include "store/store.h"
@@ -45,26 +46,39 @@ struct JobServiceOptions {
   int64_t lease_ms = 300'000;
   uint32_t max_attempts = 3;
   bool push = true;                 // false: jobs wait for JOB_REQUEST.
-  uint64_t open_jobs_max = 200'000; // Beyond: Submit answers ResourceExhausted.
+  uint64_t open_jobs_max = 200'000; // Beyond: Submit fails with ResourceExhausted.
   // Node reward: 0.012 SP per second of the lease (services.md §1.10),
-  // capped by the lease length. 1 SP = 10^8 units.
+  // capped by the lease length. Units: core/points.h.
   int64_t reward_units_per_second = 1'200'000;
 
   static JobServiceOptions FromConfig(const Config& config);
 };
 
+// Seconds from a job's creation to its stored result, for the jobs that
+// complete (the dashboard's round-trip percentiles read it).
+inline constexpr std::string_view kJobRoundTripMetric = "sela_job_round_trip_seconds";
+// Its buckets: 1 ms to 15 minutes (scrapeUrl waits at most that long).
+std::vector<double> JobRoundTripBounds();
+
 // How a job ended, for whoever waits for it.
 struct JobOutcome {
-  // kInterrupted: this process is shutting down; the job stays open in the
-  // store and the next process runs it.
-  enum class Kind : uint8_t { kCompleted, kEmpty, kFailed, kInterrupted };
+  enum class Kind : uint8_t {
+    kCompleted,  // job is completed; content and stored are set.
+    kFailed,     // job is failed: its failure_reason and error say why.
+    // The job was to fail here, but the store had it ended already (a
+    // result was stored meanwhile): job is this process's last copy; read
+    // the job from the store for how it ended.
+    kCompletedElsewhere,
+    // This process is shutting down: the job stays open in the store and
+    // the next process runs it.
+    kInterrupted,
+  };
   Kind kind = Kind::kFailed;
-  store::JobRecord job;  // As stored at the end.
+  store::JobRecord job;  // As stored at the end (kInterrupted: as it stands).
   // kCompleted: the result as the node sent it (shared by every waiter),
   // and the stored bytes (set when someone waited for them).
   std::shared_ptr<const boost::json::value> content;
   std::shared_ptr<const std::string> stored;
-  std::string error;     // kFailed / kEmpty.
 };
 
 // The TWITTER_SCRAPE frame (ws-protocol.md §7.1) of a job, for the receiving
@@ -94,15 +108,22 @@ class JobService {
   // Takes over the open jobs in the store; call once before serving.
   void Recover(std::function<void(Status)> done);
 
-  // Fills in job_id, created/assigned times and max_attempts, writes the job,
-  // then offers it to nodes. ResourceExhausted when too many jobs are open
-  // or the client's usage limit is reached; Conflict for an idempotency key
-  // reused with another request.
-  void Submit(store::CreateJobRequest request, std::function<void(Result<store::CreateJobOutcome>)> done);
+  // Fills in job_id, created/assigned times, max_attempts and the deadline
+  // (now + timeout_ms; 0: none), writes the job, then offers it to nodes.
+  // done is called once, when the store has answered (at once when the job
+  // is refused before that). Failures,
+  // each worded for the customer (api/rest_table.h ErrorFromStatus):
+  //   ResourceExhausted: the client's usage limit, or too many open jobs here;
+  //   Conflict: an Idempotency-Key reused with another request;
+  //   Unauthenticated: the client no longer exists;
+  //   Unavailable: shutting down, or the store is busy;
+  //   Internal: the store failed (the detail is for the log).
+  void Submit(store::CreateJobRequest request, int64_t timeout_ms,
+              std::function<void(Result<store::CreateJobOutcome>)> done);
 
-  // Calls done once the job ends (at once if it is not open here: the caller
-  // then reads it from the store). Returns false in that case, without
-  // calling done.
+  // Calls done once, when the job ends here (or, at Drain, with
+  // kInterrupted), and returns true. Returns false, never calling done, when
+  // the job is not open here: the caller then reads it from the store.
   bool Wait(const std::string& job_id, std::function<void(const JobOutcome&)> done);
   bool IsOpen(const std::string& job_id) const { return engine_.Find(job_id) != nullptr; }
 
@@ -129,11 +150,40 @@ class JobService {
   const jobs::JobEngine& engine() const { return engine_; }
 
  private:
+  using Reply = std::function<void(std::string)>;
+  // What a stored completion is waited for with (OnCompletionStored).
+  struct Completing {
+    store::JobRecord job;  // As completed.
+    std::shared_ptr<const boost::json::value> content;
+    std::shared_ptr<const std::string> stored;
+    Reply reply;
+  };
+
   void AssignAndSend();
   void Dispatch(const jobs::Lease& lease);
+  // Records a lease the engine handed out; one the store refuses is undone.
+  void RecordLease(const jobs::Lease& lease, const store::JobRecord& job);
   void ApplyEnded(std::vector<jobs::Ended> ended);
-  void FailNow(const std::string& job_id, uint32_t attempt, std::string error, JobOutcome::Kind kind);
+  // Fails a job the engine has settling: in the store, then here, then to
+  // whoever waits (kFailed, or kCompletedElsewhere when the store had it
+  // ended). A store error reopens it (AbortSettle). `after`, if set, hears
+  // the store's status once that is done.
+  void FailInStore(const std::string& job_id, store::JobFailure failure,
+                   std::function<void(const Status&)> after = nullptr);
   void Notify(const std::string& job_id, const JobOutcome& outcome);
+
+  // ---- results (job_service_results.cc) ----
+  // A result from a node that holds no lease on the job here: a repeat of an
+  // accepted result, a late or foreign one, or an unknown job. The store
+  // knows which.
+  void AnswerUnleasedResult(std::string principal, std::string job_id, bool has_content, Reply reply);
+  // The lease holder's empty result: the job fails (kNoData).
+  void FailEmptyResult(const std::string& job_id, uint32_t attempt, Reply reply);
+  // The lease holder's result: stored with the completion, then acknowledged.
+  void CompleteWithResult(const store::JobRecord& open, std::string_view principal, uint32_t attempt,
+                          jobs::ResultAnalysis analysis, std::shared_ptr<const boost::json::value> content,
+                          Reply reply);
+  void OnCompletionStored(Completing completing, Result<store::CompleteOutcome> outcome);
   // The registry's active-job count of a node (kNoNode: nothing to do)
   // follows the engine's.
   void SyncActive(nodes::NodeIndex node);
@@ -163,6 +213,7 @@ class JobService {
     Counter* results_refused;
     Counter* repeats;
     Gauge* open;
+    Histogram* round_trip;
   } m_;
 };
 

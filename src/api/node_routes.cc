@@ -30,7 +30,7 @@ std::string JsonString(std::string_view text) {
 }
 
 void Health(Ctx&, RestCall& call) {
-  call.respond(E1Success("Node service is healthy", R"({"status":"OK"})"));
+  call.respond(SuccessResponse("Node service is healthy", R"({"status":"OK"})"));
 }
 
 void Stats(Ctx&, RestCall& call) {
@@ -43,7 +43,7 @@ void Stats(Ctx&, RestCall& call) {
     codec::AppendJsonString(features, f);
   }
   features += ']';
-  call.respond(E1Success("Node service statistics retrieved",
+  call.respond(SuccessResponse("Node service statistics retrieved",
                          codec::JsonObjectWriter().String("name", "Node Service").Raw("features", features).Finish()));
 }
 
@@ -65,7 +65,7 @@ void ListNodes(Ctx& ctx, RestCall& call, bool running_only) {
       data += NodeRecordJson(node, live);
     }
     data += ']';
-    respond(E1Success(running_only ? "Running nodes retrieved successfully" : "All nodes retrieved successfully",
+    respond(SuccessResponse(running_only ? "Running nodes retrieved successfully" : "All nodes retrieved successfully",
                       data));
   });
 }
@@ -95,7 +95,7 @@ void UserUptime(Ctx& ctx, RestCall& call) {
     }
     std::optional<store::UptimeDay> day;
     if (!join->today->empty()) day = join->today->front();
-    respond(E1Success("Uptime stats retrieved successfully", UptimeStatsJson(join->live, now_ms, *join->total, day)));
+    respond(SuccessResponse("Uptime stats retrieved successfully", UptimeStatsJson(join->live, now_ms, *join->total, day)));
   };
   ctx.deps.store.GetTotalUptimeMs(call.principal, [join, finish](Result<int64_t> r) {
     join->total = std::move(r);
@@ -115,7 +115,7 @@ void DetailedUptime(Ctx& ctx, RestCall& call) {
   if (auto text = QueryString(call.request, "days", &structured)) {
     auto days = structured ? std::nullopt : ParseUptimeDays(*text, days_max);
     if (!days) {
-      call.respond(E1Error(400, "Invalid days parameter: expected an integer from 0 to " + std::to_string(days_max)));
+      call.respond(ErrorResponse(400, "Invalid days parameter: expected an integer from 0 to " + std::to_string(days_max)));
       return;
     }
     in.days = *days;
@@ -133,7 +133,7 @@ void DetailedUptime(Ctx& ctx, RestCall& call) {
                                    return;
                                  }
                                  shared->records = std::move(*r);
-                                 respond(E1Success("Detailed uptime information retrieved successfully",
+                                 respond(SuccessResponse("Detailed uptime information retrieved successfully",
                                                    DetailedUptimeJson(*shared)));
                                });
 }
@@ -143,11 +143,11 @@ void AuthCheck(Ctx& ctx, RestCall& call) {
     if (!r) {
       respond(StoreFailure(r.error(), "Failed to check authentication"));
     } else if (!r->has_value()) {
-      respond(E1Error(401, "Authentication failed: Client not found"));
+      respond(ErrorResponse(401, "Authentication failed: Client not found"));
     } else if ((*r)->status != store::NodeStatus::kActive) {
-      respond(E1Error(401, "Authentication failed: Client is not active"));
+      respond(ErrorResponse(401, "Authentication failed: Client is not active"));
     } else {
-      respond(E1Success("Authentication successful", R"({"status":"RequestAuth OK"})"));
+      respond(SuccessResponse("Authentication successful", R"({"status":"RequestAuth OK"})"));
     }
   });
 }
@@ -191,24 +191,24 @@ void ClientMessage(Ctx& ctx, RestCall& call) {
   const std::string_view client_id = call.request.Param("clientId");
   const auto* principal = codec::FindField(call.body, "userPrincipalId");
   if (client_id.empty() || principal == nullptr || !codec::IsTruthy(*principal)) {
-    call.respond(E1Error(400, "Missing clientId or userPrincipalId"));
+    call.respond(ErrorResponse(400, "Missing clientId or userPrincipalId"));
     return;
   }
   if (!principal->is_string() || principal->as_string().size() > ctx.options.rest.principal_bytes_max) {
-    call.respond(E1Error(400, "Invalid user principal ID format"));
+    call.respond(ErrorResponse(400, "Invalid user principal ID format"));
     return;
   }
   const std::size_t text_max = ctx.options.message_text_bytes_max;
   const auto text = MessageText(call.body, "NOTIFICATION", text_max);
   if (!text) {
-    call.respond(E1Error(400, InvalidTextMessage(text_max)));
+    call.respond(ErrorResponse(400, InvalidTextMessage(text_max)));
     return;
   }
   const std::string_view wanted(principal->as_string());
   const nodes::NodeIndex node = MessageTarget(ctx.deps.registry, client_id, wanted);
   const auto view = ctx.deps.registry.View(node);
   if (!view) {
-    call.respond(E1Error(404, kNodeNotConnected));
+    call.respond(ErrorResponse(404, kNodeNotConnected));
     return;
   }
   const std::string target(view->principal);
@@ -216,10 +216,10 @@ void ClientMessage(Ctx& ctx, RestCall& call) {
       ctx.deps.send_to_node(node, AdminNotificationFrame(*text, MessageData(call.body, "Admin message")));
   spdlog::info("admin message{}", LogFields({{"principal", target}, {"connections", std::to_string(sent)}}));
   if (sent == 0) {
-    call.respond(E1Error(404, kNodeNotConnected));
+    call.respond(ErrorResponse(404, kNodeNotConnected));
     return;
   }
-  call.respond(E1Success("Message sent successfully", codec::JsonObjectWriter()
+  call.respond(SuccessResponse("Message sent successfully", codec::JsonObjectWriter()
                                                           .String("message", kMessageSentData)
                                                           .String("user_principal_id", target)
                                                           .Integer("connectionsReached", static_cast<int64_t>(sent))
@@ -231,18 +231,18 @@ void Broadcast(Ctx& ctx, RestCall& call) {
   const auto* principal = codec::FindField(call.body, "user_principal_id");
   if (text_field == nullptr || !codec::IsTruthy(*text_field) || principal == nullptr ||
       !codec::IsTruthy(*principal)) {
-    call.respond(E1Error(400, "Missing required fields: text, user_principal_id"));
+    call.respond(ErrorResponse(400, "Missing required fields: text, user_principal_id"));
     return;
   }
   const std::size_t text_max = ctx.options.message_text_bytes_max;
   const auto text = MessageText(call.body, "", text_max);
   if (!text) {
-    call.respond(E1Error(400, InvalidTextMessage(text_max)));
+    call.respond(ErrorResponse(400, InvalidTextMessage(text_max)));
     return;
   }
   const size_t sent = ctx.deps.send_to_all(AdminNotificationFrame(*text, MessageData(call.body, "")));
   spdlog::info("admin broadcast{}", LogFields({{"connections", std::to_string(sent)}}));
-  call.respond(E1Success("Broadcast completed", codec::JsonObjectWriter()
+  call.respond(SuccessResponse("Broadcast completed", codec::JsonObjectWriter()
                                                     .String("message", "Message broadcasted successfully")
                                                     .Integer("clientsReached", static_cast<int64_t>(sent))
                                                     .Finish()));
@@ -253,7 +253,7 @@ void SetCapacityInStore(Ctx& ctx, const std::string& principal, uint32_t capacit
   ctx.deps.store.SetNodeCapacity(principal, capacity, [&ctx, principal, capacity, old_capacity,
                                                        respond = std::move(respond)](Status st) {
     if (st.code() == Code::kNotFound) {
-      respond(E1Error(404, "Client not found"));
+      respond(ErrorResponse(404, "Client not found"));
       return;
     }
     if (!st.ok()) {
@@ -266,7 +266,7 @@ void SetCapacityInStore(Ctx& ctx, const std::string& principal, uint32_t capacit
       ctx.deps.registry.SetCapacity(node, capacity);
       if (ctx.deps.node_changed) ctx.deps.node_changed(node);
     }
-    respond(E1Success("Client capacity updated successfully", codec::JsonObjectWriter()
+    respond(SuccessResponse("Client capacity updated successfully", codec::JsonObjectWriter()
                                                                   .String("user_principal_id", principal)
                                                                   .Integer("oldCapacity", old_capacity)
                                                                   .Integer("newCapacity", capacity)
@@ -278,18 +278,18 @@ void SetCapacityInStore(Ctx& ctx, const std::string& principal, uint32_t capacit
 void SetCapacity(Ctx& ctx, RestCall& call) {
   const std::string principal(call.request.Param("principal"));
   if (principal.size() > ctx.options.rest.principal_bytes_max) {
-    call.respond(E1Error(400, "Invalid user principal ID format"));
+    call.respond(ErrorResponse(400, "Invalid user principal ID format"));
     return;
   }
   const auto* field = codec::FindField(call.body, "maxConcurrentJobs");
   const auto value = field != nullptr ? codec::NumberOf(*field) : std::nullopt;
   if (!value || *value == 0) {
-    call.respond(E1Error(400, "Missing or invalid maxConcurrentJobs"));
+    call.respond(ErrorResponse(400, "Missing or invalid maxConcurrentJobs"));
     return;
   }
   const uint32_t max = ctx.options.capacity_max;
   if (!(*value >= 1 && *value <= max) || *value != static_cast<double>(static_cast<uint32_t>(*value))) {
-    call.respond(E1Error(400, "Failed to update capacity: maxConcurrentJobs must be an integer between 1 and " +
+    call.respond(ErrorResponse(400, "Failed to update capacity: maxConcurrentJobs must be an integer between 1 and " +
                                   std::to_string(max)));
     return;
   }
@@ -299,7 +299,7 @@ void SetCapacity(Ctx& ctx, RestCall& call) {
     if (!r) {
       respond(StoreFailure(r.error(), "Failed to update client capacity"));
     } else if (!r->has_value()) {
-      respond(E1Error(404, "Client not found"));
+      respond(ErrorResponse(404, "Client not found"));
     } else {
       SetCapacityInStore(ctx, principal, capacity, (*r)->max_concurrent_jobs, respond);
     }

@@ -113,8 +113,7 @@ class FakeStore final : public store::Store {
                  Callback<store::CreateJobOutcome> done) override {
     done(Err(NotUsed()));
   }
-  void LeaseJob(const std::string&, const std::string&, const std::string&, uint32_t, int64_t,
-                int64_t, Done done) override {
+  void LeaseJob(const std::string&, const store::JobLease&, int64_t, Done done) override {
     done(NotUsed());
   }
   void CompleteJob(const std::string&, const store::JobCompletion&, int64_t,
@@ -122,7 +121,7 @@ class FakeStore final : public store::Store {
     done(Err(NotUsed()));
   }
   void ReleaseJob(const std::string&, uint32_t, int64_t, Done done) override { done(NotUsed()); }
-  void FailJob(const std::string&, uint32_t, const std::string&, int64_t, Done done) override {
+  void FailJob(const std::string&, const store::JobFailure&, int64_t, Done done) override {
     done(NotUsed());
   }
   void GetJob(const std::string&, Callback<std::optional<store::JobRecord>> done) override {
@@ -402,14 +401,14 @@ TEST(NodeRouteTable, RegistersEveryServedRouteAndNoPendingOne) {
       if (auto at = path.find(param); at != std::string::npos) path.replace(at, param.size(), "x");
     }
     net::HttpRequest request = Request(std::string(route.info.method), path);
-    const auto match = router.Find(request);
+    const net::Route* match = router.Find(request);
     if (route.handler == nullptr) {
-      EXPECT_EQ(match.route, nullptr) << route.info.id << " is pending and must answer 404";
+      EXPECT_EQ(match, nullptr) << route.info.id << " is pending and must answer 404";
       EXPECT_FALSE(route.info.pending.empty()) << route.info.id;
     } else {
       ++served;
-      ASSERT_NE(match.route, nullptr) << route.info.id;
-      EXPECT_EQ(match.route->pattern, route.info.path);
+      ASSERT_NE(match, nullptr) << route.info.id;
+      EXPECT_EQ(match->pattern, route.info.path);
     }
   }
   EXPECT_EQ(router.routes().size(), served);

@@ -35,12 +35,12 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/block_array.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/metrics.h"
 #include "net/server.h"
 #include "net/ws_codec.h"
-#include "nodes/block_array.h"
 #include "nodes/registry.h"
 #include "protocol/v1_decode.h"
 #include "api/job_service.h"
@@ -148,7 +148,8 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
   void HandleMessage(Session& s, std::string_view payload);
   void ReplyAfterStore(net::ConnId id, std::string reply, Status status);
   void ForgetConnection(const Session& s);
-  void EndSession(Session& s, int64_t now_ms);
+  // Ends the session (logging the disconnect with the close code and why).
+  void EndSession(Session& s, int64_t now_ms, uint16_t code, std::string_view reason);
   void WithSessionId(std::function<void(Result<uint64_t>)> then);
   void Send(net::ConnId id, std::string_view text);
   std::string NextClientId(int64_t now_ms);
@@ -166,7 +167,7 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
   // The newest registered connection of each live node, by NodeIndex (in
   // blocks: a doubling vector would hold up to twice the nodes).
   static constexpr net::ConnId kNoConn = ~net::ConnId{0};
-  nodes::BlockArray<net::ConnId> newest_conn_;
+  BlockArray<net::ConnId> newest_conn_;
   std::unordered_map<uint32_t, std::unique_ptr<Pending>> pending_;  // By slot.
   size_t registered_ = 0;
   int64_t last_client_id_ms_ = 0;

@@ -4,9 +4,11 @@
 
 #include <boost/json/array.hpp>
 
+#include "auth/api_key.h"
 #include "codec/js_json.h"
 #include "codec/json.h"
 #include "core/logging.h"
+#include "store/store.h"
 
 namespace sela::api {
 
@@ -89,7 +91,7 @@ std::string_view RestAuthName(RestAuth auth) {
   return "?";
 }
 
-net::HttpResponse E1Success(std::string_view message, std::string_view data_json) {
+net::HttpResponse SuccessResponse(std::string_view message, std::string_view data_json) {
   // The envelope around data_json, with room for both in one allocation.
   constexpr size_t kEnvelopeBytes = 64;
   return net::HttpResponse::Json(200, codec::JsonObjectWriter(kEnvelopeBytes + message.size() + data_json.size())
@@ -99,23 +101,48 @@ net::HttpResponse E1Success(std::string_view message, std::string_view data_json
                                           .Finish());
 }
 
-net::HttpResponse E1Error(unsigned status, std::string_view message) {
-  return net::HttpResponse::Json(
-      status, codec::JsonObjectWriter().Bool("success", false).String("message", message).Raw("data", "null").Finish());
+std::string ErrorEnvelope(std::string_view message, std::string_view data_json) {
+  constexpr size_t kEnvelopeBytes = 64;
+  return codec::JsonObjectWriter(kEnvelopeBytes + message.size() + data_json.size())
+      .Bool("success", false)
+      .String("message", message)
+      .Raw("data", data_json)
+      .Finish();
 }
 
-net::HttpResponse StoreFailure(const Status& status, std::string_view route_message) {
-  spdlog::warn("store operation failed{}", LogFields({{"route_message", route_message}, {"error", status.ToString()}}));
+net::HttpResponse ErrorResponse(unsigned status, std::string_view message, std::string_view data_json) {
+  return net::HttpResponse::Json(status, ErrorEnvelope(message, data_json));
+}
+
+net::HttpResponse ErrorFromStatus(const Status& status, std::string_view route_message) {
   switch (status.code()) {
-    case Code::kResourceExhausted:
-    case Code::kUnavailable:
-    case Code::kDeadlineExceeded: {
-      net::HttpResponse r = E1Error(503, "Service temporarily unavailable: the store is busy, retry later");
+    case Code::kInvalidArgument:
+    case Code::kFailedPrecondition: return ErrorResponse(400, status.message());
+    case Code::kUnauthenticated: return ErrorResponse(401, status.message());
+    case Code::kPermissionDenied: return ErrorResponse(403, status.message());
+    case Code::kNotFound: return ErrorResponse(404, status.message());
+    case Code::kAlreadyExists:
+    case Code::kConflict: return ErrorResponse(409, status.message());
+    case Code::kResourceExhausted: return ErrorResponse(429, status.message());
+    case Code::kUnavailable: {
+      net::HttpResponse r = ErrorResponse(503, "Service temporarily unavailable: " + status.message());
       r.headers.emplace_back("Retry-After", "1");
       return r;
     }
-    default: return E1Error(500, route_message);
+    case Code::kOk:
+    case Code::kDeadlineExceeded:
+    case Code::kInternal: break;
   }
+  spdlog::warn("request failed{}", LogFields({{"route_message", route_message}, {"error", status.ToString()}}));
+  return ErrorResponse(500, route_message);
+}
+
+net::HttpResponse StoreFailure(const Status& status, std::string_view route_message) {
+  const Status for_caller = store::FailureForCaller(status);
+  if (for_caller.code() == Code::kUnavailable) {
+    spdlog::warn("store busy{}", LogFields({{"route_message", route_message}, {"error", status.ToString()}}));
+  }
+  return ErrorFromStatus(for_caller, route_message);
 }
 
 AdminCheck CheckAdminToken(std::string_view authorization_header, std::string_view admin_token) {
@@ -138,11 +165,11 @@ net::HttpResponse AdminRefusal(AdminCheck check) {
   net::HttpResponse r;
   switch (check) {
     case AdminCheck::kDisabled:
-      return E1Error(403, "Admin routes are disabled: ADMIN_TOKEN is not configured");
-    case AdminCheck::kMissing: r = E1Error(401, "Authorization header is required"); break;
-    case AdminCheck::kNotBearer: r = E1Error(401, "Authorization header must start with \"Bearer \""); break;
+      return ErrorResponse(403, "Admin routes are disabled: ADMIN_TOKEN is not configured");
+    case AdminCheck::kMissing: r = ErrorResponse(401, "Authorization header is required"); break;
+    case AdminCheck::kNotBearer: r = ErrorResponse(401, "Authorization header must start with \"Bearer \""); break;
     case AdminCheck::kWrongToken:
-    case AdminCheck::kAllowed: r = E1Error(401, "Invalid authorization token"); break;
+    case AdminCheck::kAllowed: r = ErrorResponse(401, "Invalid authorization token"); break;
   }
   r.headers.emplace_back("WWW-Authenticate", "Bearer");
   return r;
@@ -152,7 +179,7 @@ Result<boost::json::object> ParseRestBody(const net::HttpRequest& request, const
                                           net::HttpResponse* refusal) {
   if (request.body.empty()) return boost::json::object();
   if (request.body.size() > options.body_bytes_max) {
-    *refusal = E1Error(413, "Request body too large: at most " + std::to_string(options.body_bytes_max) + " bytes");
+    *refusal = ErrorResponse(413, "Request body too large: at most " + std::to_string(options.body_bytes_max) + " bytes");
     return Err(ResourceExhausted("body too large"));
   }
   const std::string_view content_type = request.Header("Content-Type");
@@ -160,7 +187,7 @@ Result<boost::json::object> ParseRestBody(const net::HttpRequest& request, const
   if (!MediaTypeIs(content_type, "application/json")) return boost::json::object();
   auto parsed = codec::ParseJson(request.body, {.bytes_max = options.body_bytes_max, .depth_max = options.body_depth_max});
   if (!parsed) {
-    *refusal = parsed.error().code() == Code::kResourceExhausted ? E1Error(400, "Request body nests too deeply")
+    *refusal = parsed.error().code() == Code::kResourceExhausted ? ErrorResponse(400, "Request body nests too deeply")
                                                                   : JsonParseError(parsed.error());
     return Err(parsed.error());
   }
@@ -218,17 +245,32 @@ std::optional<std::string> PrincipalOf(const net::HttpRequest& request, const bo
     }
   }
   if (!text && !not_a_string) {
-    *refusal = E1Error(401,
+    *refusal = ErrorResponse(401,
                        "User principal ID is required. Provide it via header \"x-user-principal-id\", query "
                        "parameter \"user_principal_id\", or request body \"user_principal_id\"");
     return std::nullopt;
   }
   const std::string_view trimmed = text ? Trim(*text) : std::string_view();
   if (not_a_string || trimmed.empty() || trimmed.size() > options.principal_bytes_max) {
-    *refusal = E1Error(400, "Invalid user principal ID format");
+    *refusal = ErrorResponse(400, "Invalid user principal ID format");
     return std::nullopt;
   }
   return std::string(trimmed);
+}
+
+std::optional<std::string> ApiKeyHashOf(const net::HttpRequest& request, net::HttpResponse* refusal) {
+  if (!request.HasHeader("Authorization")) {
+    *refusal = ErrorResponse(401, "Missing Authorization header");
+    return std::nullopt;
+  }
+  const std::optional<std::string_view> key = auth::ApiKeyFromHeader(request.Header("Authorization"));
+  if (!key) {
+    *refusal = ErrorResponse(401,
+                             "Invalid Authorization header format. Expected: \"Bearer <api_key>\" or "
+                             "\"ApiKey <api_key>\" or just the API key");
+    return std::nullopt;
+  }
+  return auth::Sha256Hex(*key);
 }
 
 void AppendRouteTableHeader(std::string& out) {

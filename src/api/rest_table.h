@@ -1,8 +1,8 @@
 // REST routes as data, and what every compatible REST route shares
 // (reference/original/rest-api.md §1, §2, §3; ARCHITECTURE.md §2).
 //
-// A router module (node_routes.cc, later rpc and files) lists its routes in
-// one constant table of RestRoute: id, method, path, who may call it, the
+// A router module (node_routes.cc, rpc_routes.cc) lists its routes in one
+// constant table of RestRoute: id, method, path, who may call it, the
 // handler and a one-line summary. RegisterRestRoutes() adds the table to the
 // net::Router, docs render it with RouteTableMarkdown(), and tests walk it.
 // Before a handler runs, RunRestRoute() does what the original's middleware
@@ -15,10 +15,16 @@
 //   3. kPrincipal routes: the self-asserted principal from the header
 //      `x-user-principal-id`, else the query or body `user_principal_id`,
 //      with the original's 401/400 messages. It is not verified: see
-//      docs/REST-NODE.md "Authentication".
+//      docs/REST-NODE.md "Authentication";
+//   4. kApiKey routes: the key in `Authorization` (rest-api.md §3.3): 401
+//      when the header is missing or holds no key; its hash goes into the
+//      call. Whether a client has that key is looked up by the handler
+//      (rpc_internal.h WithClient) once it has checked the request's
+//      fields, as the original did: a bad field is a 400 before an unknown
+//      key is a 401.
 //
-// Responses use the E1 envelope {"success","message","data"} written with
-// JavaScript's JSON.stringify rules (codec/js_json.h).
+// Responses use the original's envelope {"success","message","data"} (its
+// E1), written with JavaScript's JSON.stringify rules (codec/js_json.h).
 //
 // Threading: everything runs on the event loop's thread. A handler answers
 // through RestCall::respond exactly once, now or from a later callback; a
@@ -46,8 +52,8 @@ enum class RestAuth : uint8_t {
   kNone,       // Anyone.
   kPrincipal,  // A principal named by the caller (rest-api.md §2 "PRINCIPAL").
   kAdmin,      // Authorization: Bearer $ADMIN_TOKEN.
-  kApiKey,     // An API key (rest-api.md §3.3); the handler checks it, as its
-               // lookup is asynchronous.
+  kApiKey,     // An API key (rest-api.md §3.3): its form is checked here, its
+               // owner looked up by the handler (asynchronous).
 };
 
 std::string_view RestAuthName(RestAuth auth);
@@ -71,6 +77,9 @@ struct RestCall {
   net::HttpRequest& request;
   boost::json::object body;  // Empty when there was no body.
   std::string principal;     // kPrincipal routes: trimmed, non-empty.
+  // kApiKey routes: the lowercase hex SHA-256 of the key in Authorization,
+  // which is well-formed; whether a client has it is not known yet.
+  std::string api_key_hash;
   RestRespond respond;
 };
 
@@ -93,19 +102,35 @@ struct RestRoute {
   void (*handler)(Ctx& ctx, RestCall& call) = nullptr;
 };
 
-// --- E1 envelope ------------------------------------------------------------
+// --- The envelope {"success","message","data"} (the original's E1) ----------
 
 // {"success":true,"message":<message>,"data":<data_json>}, status 200.
-net::HttpResponse E1Success(std::string_view message, std::string_view data_json);
-// {"success":false,"message":<message>,"data":null}.
-net::HttpResponse E1Error(unsigned status, std::string_view message);
+net::HttpResponse SuccessResponse(std::string_view message, std::string_view data_json);
+// {"success":false,"message":<message>,"data":<data_json>}: the body of every
+// error the server sends. It is also net's error-body hook (net::HttpErrorBody),
+// so that the errors net answers by itself have this shape too.
+std::string ErrorEnvelope(std::string_view message, std::string_view data_json);
+// An ErrorEnvelope with its status. A route that answers an error with data
+// passes the data here; no body is edited after it is built.
+net::HttpResponse ErrorResponse(unsigned status, std::string_view message, std::string_view data_json = "null");
 
-// A failed store operation: 503 with a retry hint when the store is
-// overloaded or unavailable, otherwise 500 with the route's message (the
-// original's internalError text). The detail goes to the log, not to the
-// caller (reference D-28). The one place where a store's Status code
-// becomes an HTTP status; outcomes a route expects (NotFound of the thing
-// it was asked about) are answered by the route itself.
+// The one place where a Status becomes an HTTP answer (core/status.h). The
+// code decides the status, the message comes from the Status, which says
+// to the caller what it can do about it:
+//   InvalidArgument, FailedPrecondition 400; Unauthenticated 401;
+//   PermissionDenied 403; NotFound 404; AlreadyExists, Conflict 409;
+//   ResourceExhausted 429 (a limit the caller hit);
+//   Unavailable 503 "Service temporarily unavailable: <message>" with
+//   Retry-After (the server cannot take it now; retry);
+// and anything else (Internal, DeadlineExceeded) 500 with route_message, the
+// original's internalError text: the detail goes to the log, not to the
+// caller (reference D-28).
+net::HttpResponse ErrorFromStatus(const Status& status, std::string_view route_message);
+
+// A failed store operation, through ErrorFromStatus as the store's caller
+// sees it (store::FailureForCaller): 503 with a retry hint when the store is
+// overloaded or unreachable, 500 otherwise. Outcomes a route expects
+// (NotFound of the thing it was asked about) are answered by the route.
 net::HttpResponse StoreFailure(const Status& status, std::string_view route_message);
 
 // --- Steps of RunRestRoute, exposed for tests -------------------------------
@@ -134,10 +159,27 @@ Result<boost::json::object> ParseRestBody(const net::HttpRequest& request, const
 std::optional<std::string> PrincipalOf(const net::HttpRequest& request, const boost::json::object& body,
                                        const RestOptions& options, net::HttpResponse* refusal);
 
+// The hash of the request's API key (rest-api.md §3.3 steps 1-3): on
+// failure, the 401 response to send.
+std::optional<std::string> ApiKeyHashOf(const net::HttpRequest& request, net::HttpResponse* refusal);
+
+// --- Event lines (request_log.cc; docs/OPERATIONS.md "Event logs") ---------
+
+// The "message" of an error envelope {"success":false,"message":"..."}, as
+// it is written there (JSON-escaped); empty when the body has none.
+std::string_view EnvelopeMessage(std::string_view body);
+
+// Logs what the answer to a call of `route` says: "request refused" (warn)
+// for a status of 400 or more with the status and the envelope's message,
+// and "admin action" (info) for an admin route the caller was allowed to
+// use. Only the table entry, the status and the message are logged: never
+// a header but `user_agent` (for "who"), a query, a body or a token.
+void LogRestOutcome(const RestRouteInfo& route, std::string_view user_agent, const net::HttpResponse& response);
+
 // --- Running and registering a table -----------------------------------------
 
-// Checks authentication, parses the body and the principal as the route
-// requires, then calls its handler.
+// Checks the admin token, parses the body, the principal and the API key as
+// the route requires (the order above), then calls its handler.
 template <typename Ctx>
 void RunRestRoute(const RestRoute<Ctx>& route, Ctx& ctx, const RestOptions& options,
                   net::HttpRequest& request, RestRespond respond) {
@@ -154,7 +196,7 @@ void RunRestRoute(const RestRoute<Ctx>& route, Ctx& ctx, const RestOptions& opti
     respond(std::move(refusal));
     return;
   }
-  RestCall call{request, std::move(*body), {}, std::move(respond)};
+  RestCall call{request, std::move(*body), {}, {}, std::move(respond)};
   if (route.info.auth == RestAuth::kPrincipal) {
     auto principal = PrincipalOf(request, call.body, options, &refusal);
     if (!principal) {
@@ -162,6 +204,14 @@ void RunRestRoute(const RestRoute<Ctx>& route, Ctx& ctx, const RestOptions& opti
       return;
     }
     call.principal = std::move(*principal);
+  }
+  if (route.info.auth == RestAuth::kApiKey) {
+    auto key_hash = ApiKeyHashOf(request, &refusal);
+    if (!key_hash) {
+      call.respond(std::move(refusal));
+      return;
+    }
+    call.api_key_hash = std::move(*key_hash);
   }
   route.handler(ctx, call);
 }
@@ -177,7 +227,10 @@ void RegisterRestRoutes(net::Router& router, std::span<const RestRoute<Ctx>> tab
                [&route, ctx, options](net::HttpRequest& request, net::HttpReply reply) {
                  auto shared = std::make_shared<net::HttpReply>(std::move(reply));
                  RunRestRoute(route, *ctx, *options, request,
-                              [shared](net::HttpResponse r) { shared->Send(std::move(r)); });
+                              [shared, &route, agent = std::string(request.Header("User-Agent"))](net::HttpResponse r) {
+                                LogRestOutcome(route.info, agent, r);
+                                shared->Send(std::move(r));
+                              });
                });
   }
 }

@@ -18,17 +18,16 @@ using Ctx = RpcRoutesContext;
 inline constexpr std::string_view kForbiddenJob = "Access denied: Job does not belong to authenticated user";
 
 std::string JsonString(std::string_view text);
-double Sp(int64_t units);
 // JavaScript truthiness of a body field.
 bool Truthy(const boost::json::value* v);
 std::optional<double> NumberOf(const boost::json::value* v);
 // http(s)://host... of visible ASCII: nodes fetch it, so nothing else.
 bool IsHttpUrl(std::string_view url, std::size_t max);
 
-// The synchronous half of WithClient: a well-formed Authorization header.
-// False (and answered 401) without one.
-bool PrecheckKey(RestCall& call);
-// The API client behind the request's key (rest-api.md §3.3, minus D-15).
+// The API client whose key the request carries (rest-api.md §3.3, minus
+// D-15), for kApiKey routes (the route table has checked the header): then
+// gets its uuid, or the caller gets 401 Invalid API key. From the key cache
+// at once when the key was seen before, else after a store lookup.
 void WithClient(Ctx& ctx, RestCall& call, std::function<void(const std::string& uuid)> then);
 
 std::string PricingJson(const store::JobRecord& job);

@@ -25,7 +25,7 @@ bool ReadIdempotency(Ctx& ctx, RestCall& call, store::CreateJobRequest& request)
   if (!call.request.HasHeader("Idempotency-Key")) return true;
   std::string_view key = call.request.Header("Idempotency-Key");
   if (!protocol::v1::ValidateIdText("Idempotency-Key", key, ctx.options.idempotency_key_bytes_max).ok()) {
-    call.respond(E1Error(400, "Invalid Idempotency-Key: expected 1 to " +
+    call.respond(ErrorResponse(400, "Invalid Idempotency-Key: expected 1 to " +
                                   std::to_string(ctx.options.idempotency_key_bytes_max) +
                                   " visible ASCII characters"));
     return false;
@@ -41,44 +41,29 @@ bool ReadIdempotency(Ctx& ctx, RestCall& call, store::CreateJobRequest& request)
 // The job kind and URL checks shared by addJob and scrapeUrl.
 bool CheckKindAndUrl(Ctx& ctx, RestCall& call, std::string_view kind, std::string_view url) {
   if (!ctx.deps.jobs.IsKind(kind)) {
-    call.respond(E1Error(400, "Unsupported scrapeType: " + std::string(kind).substr(0, 64) +
+    call.respond(ErrorResponse(400, "Unsupported scrapeType: " + std::string(kind).substr(0, 64) +
                                   ". Supported types: " + ctx.deps.jobs.KindList()));
     return false;
   }
   if (!IsHttpUrl(url, ctx.options.url_bytes_max)) {
-    call.respond(E1Error(400, "url must be an http or https URL of at most " +
+    call.respond(ErrorResponse(400, "url must be an http or https URL of at most " +
                                   std::to_string(ctx.options.url_bytes_max) + " characters"));
     return false;
   }
   return true;
 }
 
-// A failed Submit, as an HTTP answer.
-net::HttpResponse SubmitFailure(const sela::Status& st, std::string_view route_message) {
-  switch (st.code()) {
-    case Code::kResourceExhausted:
-      return E1Error(429, "Rate limit exceeded");
-    case Code::kConflict:
-      return E1Error(409, "Idempotency-Key was already used with a different request");
-    case Code::kInvalidArgument:
-      return E1Error(401, "Invalid API key");
-    default:
-      return StoreFailure(st, route_message);
-  }
-}
-
 }  // namespace
 
 void AddJob(Ctx& ctx, RestCall& call) {
-  if (!PrecheckKey(call)) return;
   const json::value* url = call.body.if_contains("url");
   const json::value* kind = call.body.if_contains("scrapeType");
   if (!Truthy(url) || !Truthy(kind)) {
-    call.respond(E1Error(400, "Missing or invalid url or scrapeType in request body"));
+    call.respond(ErrorResponse(400, "Missing or invalid url or scrapeType in request body"));
     return;
   }
   if (!url->is_string() || !kind->is_string()) {
-    call.respond(E1Error(400, "url and scrapeType must be strings"));
+    call.respond(ErrorResponse(400, "url and scrapeType must be strings"));
     return;
   }
   if (!CheckKindAndUrl(ctx, call, kind->get_string(), url->get_string())) return;
@@ -89,12 +74,12 @@ void AddJob(Ctx& ctx, RestCall& call) {
   if (!ReadIdempotency(ctx, call, *request)) return;
   WithClient(ctx, call, [&ctx, request, respond = call.respond](const std::string& uuid) {
     request->job.client_uuid = uuid;
-    ctx.deps.jobs.Submit(std::move(*request), [respond](Result<store::CreateJobOutcome> outcome) {
+    ctx.deps.jobs.Submit(std::move(*request), /*timeout_ms=*/0, [respond](Result<store::CreateJobOutcome> outcome) {
       if (!outcome) {
-        respond(SubmitFailure(outcome.error(), "Failed to add job"));
+        respond(ErrorFromStatus(outcome.error(), "Failed to add job"));
         return;
       }
-      respond(E1Success("Job added successfully", codec::JsonObjectWriter()
+      respond(SuccessResponse("Job added successfully", codec::JsonObjectWriter()
                                                        .String("jobId", outcome->job.job_id)
                                                        .String("message", "Job successfully added")
                                                        .Finish()));
@@ -126,11 +111,7 @@ net::HttpResponse ScrapeEmptyResponse(const store::JobRecord& job, int64_t now_m
       .String("error", "NO_DATA_FOUND")
       .Integer("timestamp", now_ms);
   if (elapsed_ms) w.Integer("elapsedTimeMs", *elapsed_ms);
-  net::HttpResponse r = E1Success("Scraping returned empty results", w.Finish());
-  r.status = 422;
-  // E1 error envelope: success false.
-  r.body.replace(0, std::string_view(R"({"success":true)").size(), R"({"success":false)");
-  return r;
+  return ErrorResponse(422, "Scraping returned empty results", w.Finish());
 }
 
 net::HttpResponse ScrapeFailedResponse(const store::JobRecord& job, const std::string& error, const ScrapeCall& sc,
@@ -143,10 +124,7 @@ net::HttpResponse ScrapeFailedResponse(const store::JobRecord& job, const std::s
                          .Integer("elapsedTimeMs", elapsed_ms)
                          .Integer("elapsedMinutes", (elapsed_ms + 30'000) / 60'000)
                          .Finish();
-  net::HttpResponse r = E1Success("Scraping failed: " + error, data);
-  r.status = 408;
-  r.body.replace(0, std::string_view(R"({"success":true)").size(), R"({"success":false)");
-  return r;
+  return ErrorResponse(408, "Scraping failed: " + error, data);
 }
 
 net::HttpResponse ScrapeSuccessResponse(const store::JobRecord& job, std::string_view result_json,
@@ -154,7 +132,7 @@ net::HttpResponse ScrapeSuccessResponse(const store::JobRecord& job, std::string
                                         std::string_view message) {
   // Room for the result, its analysis and the fields around them.
   constexpr size_t kFieldsBytes = 1024;
-  return E1Success("URL scraping completed successfully",
+  return SuccessResponse("URL scraping completed successfully",
                    codec::JsonObjectWriter(kFieldsBytes + result_json.size() + analysis_json.size())
                        .String("function", "ScrapeComplete")
                        .String("message", message)
@@ -181,7 +159,7 @@ int64_t ElapsedMs(Ctx& ctx, const ScrapeCall& sc) {
 void AnswerFromStore(Ctx& ctx, std::shared_ptr<ScrapeCall> sc, const store::JobRecord& job) {
   const int64_t now_ms = ctx.deps.clock.WallMs();
   if (job.state == store::JobState::kFailed) {
-    if (job.error.find("empty results") != std::string::npos) {
+    if (job.failure_reason == store::FailureReason::kNoData) {
       sc->respond(ScrapeEmptyResponse(job, now_ms, *sc, ElapsedMs(ctx, *sc)));
     } else {
       sc->respond(ScrapeFailedResponse(job, job.error, *sc, ElapsedMs(ctx, *sc)));
@@ -190,7 +168,7 @@ void AnswerFromStore(Ctx& ctx, std::shared_ptr<ScrapeCall> sc, const store::JobR
   }
   ctx.deps.store.GetBlob(job.result_hash, [sc, job](Result<std::optional<std::string>> blob) {
     if (!blob || !*blob) {
-      sc->respond(blob ? E1Error(500, "Failed to scrape URL") : StoreFailure(blob.error(), "Failed to scrape URL"));
+      sc->respond(blob ? ErrorResponse(500, "Failed to scrape URL") : StoreFailure(blob.error(), "Failed to scrape URL"));
       return;
     }
     bool is_json = false;
@@ -216,52 +194,48 @@ void AwaitScrape(Ctx& ctx, std::shared_ptr<ScrapeCall> sc, const store::JobRecor
                                           "job_result", "URL scraped successfully"));
         return;
       }
-      case JobOutcome::Kind::kEmpty:
-        sc->respond(ScrapeEmptyResponse(o.job, now_ms, *sc, std::nullopt));
+      case JobOutcome::Kind::kFailed:
+        if (o.job.failure_reason == store::FailureReason::kNoData) {
+          sc->respond(ScrapeEmptyResponse(o.job, now_ms, *sc, std::nullopt));
+        } else {
+          sc->respond(ScrapeFailedResponse(o.job, o.job.error, *sc, ElapsedMs(ctx, *sc)));
+        }
+        return;
+      case JobOutcome::Kind::kCompletedElsewhere:
+        // Lost a race with the result: read what was stored.
+        ctx.deps.store.GetJob(o.job.job_id, [&ctx, sc](Result<std::optional<store::JobRecord>> job) {
+          if (!job || !*job) {
+            sc->respond(ErrorResponse(500, "Failed to scrape URL"));
+            return;
+          }
+          AnswerFromStore(ctx, sc, **job);
+        });
         return;
       case JobOutcome::Kind::kInterrupted: {
         // The job is kept and runs after the restart: the caller can read it
         // with job/id. 503 says "try again later", not "it failed".
-        net::HttpResponse r = E1Error(503, "Server restarting: the job continues, read it with /api/rpc/job/id");
-        r.body = codec::JsonObjectWriter()
-                     .Bool("success", false)
-                     .String("message", "Server restarting: the job continues, read it with /api/rpc/job/id")
-                     .Raw("data", codec::JsonObjectWriter()
-                                      .String("jobId", o.job.job_id)
-                                      .String("url", sc->url)
-                                      .String("scrapeType", sc->kind)
-                                      .Finish())
-                     .Finish();
+        net::HttpResponse r = ErrorResponse(503, "Server restarting: the job continues, read it with /api/rpc/job/id",
+                                            codec::JsonObjectWriter()
+                                                .String("jobId", o.job.job_id)
+                                                .String("url", sc->url)
+                                                .String("scrapeType", sc->kind)
+                                                .Finish());
         r.headers.emplace_back("Retry-After", "5");
         sc->respond(std::move(r));
         return;
       }
-      case JobOutcome::Kind::kFailed:
-        if (o.error == "completed") {
-          // Lost a race with the result: read what was stored.
-          ctx.deps.store.GetJob(o.job.job_id, [&ctx, sc](Result<std::optional<store::JobRecord>> job) {
-            if (!job || !*job) {
-              sc->respond(E1Error(500, "Failed to scrape URL"));
-              return;
-            }
-            AnswerFromStore(ctx, sc, **job);
-          });
-          return;
-        }
-        sc->respond(ScrapeFailedResponse(o.job, o.error, *sc, ElapsedMs(ctx, *sc)));
-        return;
     }
   });
   if (waiting) return;
   // Not open here: it ended already (an idempotent repeat), read it back.
   ctx.deps.store.GetJob(created.job_id, [&ctx, sc](Result<std::optional<store::JobRecord>> job) {
     if (!job || !*job) {
-      sc->respond(job ? E1Error(500, "Failed to scrape URL") : StoreFailure(job.error(), "Failed to scrape URL"));
+      sc->respond(job ? ErrorResponse(500, "Failed to scrape URL") : StoreFailure(job.error(), "Failed to scrape URL"));
       return;
     }
     if ((*job)->state == store::JobState::kPending || (*job)->state == store::JobState::kOngoing) {
       // Open in the store but not here: held by another process.
-      sc->respond(E1Error(409, "The job of this Idempotency-Key is still running"));
+      sc->respond(ErrorResponse(409, "The job of this Idempotency-Key is still running"));
       return;
     }
     AnswerFromStore(ctx, sc, **job);
@@ -271,20 +245,19 @@ void AwaitScrape(Ctx& ctx, std::shared_ptr<ScrapeCall> sc, const store::JobRecor
 }  // namespace
 
 void ScrapeUrl(Ctx& ctx, RestCall& call) {
-  if (!PrecheckKey(call)) return;
   const json::object& b = call.body;
   const json::value* url = b.if_contains("url");
   const json::value* kind = b.if_contains("scrapeType");
-  if (!Truthy(url)) return call.respond(E1Error(400, "Missing required field: url"));
-  if (!Truthy(kind)) return call.respond(E1Error(400, "Missing required field: scrapeType"));
-  if (!url->is_string()) return call.respond(E1Error(400, "url must be a string"));
-  if (!kind->is_string()) return call.respond(E1Error(400, "scrapeType must be a string"));
+  if (!Truthy(url)) return call.respond(ErrorResponse(400, "Missing required field: url"));
+  if (!Truthy(kind)) return call.respond(ErrorResponse(400, "Missing required field: scrapeType"));
+  if (!url->is_string()) return call.respond(ErrorResponse(400, "url must be a string"));
+  if (!kind->is_string()) return call.respond(ErrorResponse(400, "scrapeType must be a string"));
   int64_t timeout_ms = ctx.options.scrape_timeout_default_ms;
   if (const json::value* t = b.if_contains("timeoutMs"); t && !t->is_null()) {
     auto n = NumberOf(t);
-    if (!n || !(*n >= 1000)) return call.respond(E1Error(400, "timeoutMs must be a number >= 1000 (1 second)"));
+    if (!n || !(*n >= 1000)) return call.respond(ErrorResponse(400, "timeoutMs must be a number >= 1000 (1 second)"));
     if (*n > static_cast<double>(ctx.options.scrape_timeout_max_ms)) {
-      return call.respond(E1Error(400, "timeoutMs must be at most " + std::to_string(ctx.options.scrape_timeout_max_ms) +
+      return call.respond(ErrorResponse(400, "timeoutMs must be at most " + std::to_string(ctx.options.scrape_timeout_max_ms) +
                                            " (" + std::to_string(ctx.options.scrape_timeout_max_ms / 60'000) +
                                            " minutes)"));
     }
@@ -297,7 +270,7 @@ void ScrapeUrl(Ctx& ctx, RestCall& call) {
   if (const json::value* p = b.if_contains("principalId"); Truthy(p)) {
     if (!p->is_string() ||
         !protocol::v1::ValidateIdText("principalId", p->get_string(), ctx.options.uuid_bytes_max).ok()) {
-      return call.respond(E1Error(400, "principalId must be a node's principal"));
+      return call.respond(ErrorResponse(400, "principalId must be a node's principal"));
     }
     target = std::string(p->get_string());
   }
@@ -308,7 +281,7 @@ void ScrapeUrl(Ctx& ctx, RestCall& call) {
     if (!v || v->is_null()) continue;
     auto n = NumberOf(v);
     if (!n || !(*n >= 0) || *n > 1e9) {
-      return call.respond(E1Error(400, std::string(kCounts[i]) + " must be a non-negative number"));
+      return call.respond(ErrorResponse(400, std::string(kCounts[i]) + " must be a non-negative number"));
     }
     counts[i] = static_cast<int64_t>(*n);
   }
@@ -317,7 +290,7 @@ void ScrapeUrl(Ctx& ctx, RestCall& call) {
     const nodes::NodeIndex node = ctx.deps.registry.Find(target);
     const auto view = ctx.deps.registry.View(node);
     if (!view || view->active_jobs >= view->max_concurrent_jobs) {
-      return call.respond(E1Error(400, "Failed to find optimal node for assignment"));
+      return call.respond(ErrorResponse(400, "Failed to find optimal node for assignment"));
     }
   }
   auto request = std::make_shared<store::CreateJobRequest>();
@@ -328,7 +301,6 @@ void ScrapeUrl(Ctx& ctx, RestCall& call) {
   request->job.replies_count = counts[1];
   request->job.scroll_pause_ms = counts[2];
   request->job.sync = true;
-  request->job.deadline_ms = timeout_ms;  // Relative; Submit makes it absolute.
   request->charge_usage = true;
   if (!ReadIdempotency(ctx, call, *request)) return;
   auto sc = std::make_shared<ScrapeCall>();
@@ -339,9 +311,9 @@ void ScrapeUrl(Ctx& ctx, RestCall& call) {
   sc->started = ctx.deps.clock.Now();
   WithClient(ctx, call, [&ctx, request, sc](const std::string& uuid) {
     request->job.client_uuid = uuid;
-    ctx.deps.jobs.Submit(std::move(*request), [&ctx, sc](Result<store::CreateJobOutcome> outcome) {
+    ctx.deps.jobs.Submit(std::move(*request), sc->timeout_ms, [&ctx, sc](Result<store::CreateJobOutcome> outcome) {
       if (!outcome) {
-        sc->respond(SubmitFailure(outcome.error(), "Failed to scrape URL"));
+        sc->respond(ErrorFromStatus(outcome.error(), "Failed to scrape URL"));
         return;
       }
       AwaitScrape(ctx, sc, outcome->job);

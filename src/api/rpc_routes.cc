@@ -19,6 +19,7 @@
 #include "auth/api_key.h"
 #include "codec/js_json.h"
 #include "core/logging.h"
+#include "core/points.h"
 #include "jobs/result.h"
 
 namespace sela::api::rpc {
@@ -31,8 +32,6 @@ std::string JsonString(std::string_view text) {
   codec::AppendJsonString(out, text);
   return out;
 }
-
-double Sp(int64_t units) { return static_cast<double>(units) / 1e8; }
 
 // JavaScript truthiness of a body field.
 bool Truthy(const json::value* v) {
@@ -73,34 +72,9 @@ bool IsHttpUrl(std::string_view url, std::size_t max) {
 
 // ---- authentication -------------------------------------------------------------
 
-// The synchronous half of WithClient: a well-formed Authorization header.
-// False (and answered 401) without one.
-bool PrecheckKey(RestCall& call) {
-  if (!call.request.HasHeader("Authorization")) {
-    call.respond(E1Error(401, "Missing Authorization header"));
-    return false;
-  }
-  if (!auth::ApiKeyFromHeader(call.request.Header("Authorization"))) {
-    call.respond(E1Error(401, "Invalid Authorization header format. Expected: \"Bearer <api_key>\" or "
-                              "\"ApiKey <api_key>\" or just the API key"));
-    return false;
-  }
-  return true;
-}
-
 // The API client behind the request's key (rest-api.md §3.3, minus D-15).
 void WithClient(Ctx& ctx, RestCall& call, std::function<void(const std::string& uuid)> then) {
-  if (!call.request.HasHeader("Authorization")) {
-    call.respond(E1Error(401, "Missing Authorization header"));
-    return;
-  }
-  auto key = auth::ApiKeyFromHeader(call.request.Header("Authorization"));
-  if (!key) {
-    call.respond(E1Error(401, "Invalid Authorization header format. Expected: \"Bearer <api_key>\" or "
-                              "\"ApiKey <api_key>\" or just the API key"));
-    return;
-  }
-  std::string hash = auth::Sha256Hex(*key);
+  const std::string& hash = call.api_key_hash;
   if (auto it = ctx.key_cache.find(hash); it != ctx.key_cache.end()) {
     then(it->second);
     return;
@@ -112,7 +86,7 @@ void WithClient(Ctx& ctx, RestCall& call, std::function<void(const std::string& 
           return;
         }
         if (!*c) {
-          respond(E1Error(401, "Invalid API key"));
+          respond(ErrorResponse(401, "Invalid API key"));
           return;
         }
         if (ctx.key_cache.size() >= ctx.options.key_cache_max) ctx.key_cache.clear();
@@ -154,11 +128,11 @@ void RespondJobRead(Ctx& ctx, const RestRespond& respond, const std::string& uui
       return;
     }
     if (!*job) {
-      respond(E1Error(404, "Job not found"));
+      respond(ErrorResponse(404, "Job not found"));
       return;
     }
     if ((*job)->client_uuid != uuid) {
-      respond(E1Error(403, kForbiddenJob));
+      respond(ErrorResponse(403, kForbiddenJob));
       return;
     }
     then(**job);
@@ -188,10 +162,10 @@ namespace {
 
 // ---- R1, R2 -----------------------------------------------------------------------
 
-void Ping(Ctx&, RestCall& call) { call.respond(E1Success("Server is healthy", R"({"status":"OK"})")); }
+void Ping(Ctx&, RestCall& call) { call.respond(SuccessResponse("Server is healthy", R"({"status":"OK"})")); }
 
 void Status(Ctx& ctx, RestCall& call) {
-  call.respond(E1Success("Server status retrieved successfully",
+  call.respond(SuccessResponse("Server status retrieved successfully",
                          codec::JsonObjectWriter()
                              .String("server", "OK")
                              .String("timestamp", IsoTimestamp(ctx.deps.clock.WallMs()))
@@ -206,7 +180,7 @@ void GetClientStatus(Ctx& ctx, RestCall& call) {
   bool structured = false;
   auto uuid = QueryString(call.request, "uuid", &structured);
   if (!uuid || structured || uuid->empty()) {
-    call.respond(E1Error(400, "Missing Client UUID"));
+    call.respond(ErrorResponse(400, "Missing Client UUID"));
     return;
   }
   ctx.deps.store.GetApiClient(*uuid, [respond = call.respond](Result<std::optional<store::ApiClient>> c) {
@@ -215,11 +189,11 @@ void GetClientStatus(Ctx& ctx, RestCall& call) {
       return;
     }
     if (!*c) {
-      respond(E1Error(404, "API key for Client UUID not found"));
+      respond(ErrorResponse(404, "API key for Client UUID not found"));
       return;
     }
     // The key itself is never shown again (D-1): only usage.
-    respond(E1Success("Client status retrieved successfully", codec::JsonObjectWriter()
+    respond(SuccessResponse("Client status retrieved successfully", codec::JsonObjectWriter()
                                                                    .Integer("totalUsage", (*c)->usage_count)
                                                                    .Integer("usageLimit", (*c)->usage_limit)
                                                                    .Finish()));
@@ -234,10 +208,10 @@ void GetTotalUsage(Ctx& ctx, RestCall& call) {
         return;
       }
       if (!*c) {
-        respond(E1Error(404, "Client UUID not found"));
+        respond(ErrorResponse(404, "Client UUID not found"));
         return;
       }
-      respond(E1Success("Total usage retrieved successfully", codec::JsonObjectWriter()
+      respond(SuccessResponse("Total usage retrieved successfully", codec::JsonObjectWriter()
                                                                    .String("clientUUID", (*c)->uuid)
                                                                    .Integer("totalUsage", (*c)->usage_count)
                                                                    .Integer("usageLimit", (*c)->usage_limit)
@@ -263,13 +237,13 @@ void GetUsageInDateRange(Ctx& ctx, RestCall& call) {
   auto from = QueryString(call.request, "fromDate", &s1);
   auto to = QueryString(call.request, "toDate", &s2);
   if (!from || !to || from->empty() || to->empty()) {
-    call.respond(E1Error(400, "Missing required parameters: fromDate and toDate"));
+    call.respond(ErrorResponse(400, "Missing required parameters: fromDate and toDate"));
     return;
   }
   auto from_ms = s1 ? std::nullopt : ParseTimeAsMs(*from);
   auto to_ms = s2 ? std::nullopt : ParseTimeAsMs(*to);
   if (!from_ms || !to_ms) {
-    call.respond(E1Error(400, "Invalid date format. Expected millisecond, microsecond or nanosecond timestamps"));
+    call.respond(ErrorResponse(400, "Invalid date format. Expected millisecond, microsecond or nanosecond timestamps"));
     return;
   }
   WithClient(ctx, call, [&ctx, respond = call.respond, f = *from_ms, t = *to_ms](const std::string& uuid) {
@@ -284,7 +258,7 @@ void GetUsageInDateRange(Ctx& ctx, RestCall& call) {
         details += codec::JsonObjectWriter().Integer("timestamp", ts).Finish();
       }
       details += ']';
-      respond(E1Success("Usage data retrieved successfully",
+      respond(SuccessResponse("Usage data retrieved successfully",
                         codec::JsonObjectWriter()
                             .String("clientUUID", uuid)
                             .Integer("fromDate", f)
@@ -302,13 +276,13 @@ void GetFileContent(Ctx& ctx, RestCall& call) {
   bool structured = false;
   auto id = QueryString(call.request, "jobID", &structured);
   if (!id || structured || id->empty()) {
-    call.respond(E1Error(400, "Missing required parameter: jobID"));
+    call.respond(ErrorResponse(400, "Missing required parameter: jobID"));
     return;
   }
   WithClient(ctx, call, [&ctx, respond = call.respond, id = *id](const std::string& uuid) {
     RespondJobRead(ctx, respond, uuid, id, [&ctx, respond](const store::JobRecord& job) {
       if (job.state != store::JobState::kCompleted || job.result_hash.empty()) {
-        respond(E1Error(404, "File content not found"));
+        respond(ErrorResponse(404, "File content not found"));
         return;
       }
       ctx.deps.store.GetBlob(job.result_hash, [respond](Result<std::optional<std::string>> blob) {
@@ -317,10 +291,10 @@ void GetFileContent(Ctx& ctx, RestCall& call) {
           return;
         }
         if (!*blob) {
-          respond(E1Error(404, "File content not found"));
+          respond(ErrorResponse(404, "File content not found"));
           return;
         }
-        respond(E1Success("File content retrieved successfully", "{\"ok\":" + JsonString(**blob) + "}"));
+        respond(SuccessResponse("File content retrieved successfully", "{\"ok\":" + JsonString(**blob) + "}"));
       });
     });
   });
@@ -343,7 +317,7 @@ void ListJobs(Ctx& ctx, RestCall& call, bool pending_only) {
             data += JobJson(j);
           }
           data += ']';
-          respond(E1Success(pending_only ? "Pending jobs retrieved successfully" : "Jobs retrieved successfully",
+          respond(SuccessResponse(pending_only ? "Pending jobs retrieved successfully" : "Jobs retrieved successfully",
                             data));
         });
   });
@@ -356,12 +330,12 @@ void JobById(Ctx& ctx, RestCall& call) {
   bool structured = false;
   auto id = QueryString(call.request, "id", &structured);
   if (!id || structured || id->empty()) {
-    call.respond(E1Error(400, "Missing id parameter"));
+    call.respond(ErrorResponse(400, "Missing id parameter"));
     return;
   }
   WithClient(ctx, call, [&ctx, respond = call.respond, id = *id](const std::string& uuid) {
     RespondJobRead(ctx, respond, uuid, id, [respond](const store::JobRecord& job) {
-      respond(E1Success("Job retrieved successfully", JobJson(job)));
+      respond(SuccessResponse("Job retrieved successfully", JobJson(job)));
     });
   });
 }
@@ -371,7 +345,7 @@ void DownloadJob(Ctx& ctx, RestCall& call) {
   WithClient(ctx, call, [&ctx, respond = call.respond, id](const std::string& uuid) {
     RespondJobRead(ctx, respond, uuid, id, [&ctx, respond](const store::JobRecord& job) {
       if (job.state != store::JobState::kCompleted || job.result_hash.empty()) {
-        respond(E1Error(404, "File not found"));
+        respond(ErrorResponse(404, "File not found"));
         return;
       }
       ctx.deps.store.GetBlob(job.result_hash, [respond, job](Result<std::optional<std::string>> blob) {
@@ -380,7 +354,7 @@ void DownloadJob(Ctx& ctx, RestCall& call) {
           return;
         }
         if (!*blob) {
-          respond(E1Error(404, "File not found"));
+          respond(ErrorResponse(404, "File not found"));
           return;
         }
         net::HttpResponse r;
@@ -401,18 +375,18 @@ void DownloadJob(Ctx& ctx, RestCall& call) {
 void RegisterClient(Ctx& ctx, RestCall& call) {
   const json::value* uuid = call.body.if_contains("uuid");
   if (!Truthy(uuid)) {
-    call.respond(E1Error(400, "Missing or invalid client_id in request body"));
+    call.respond(ErrorResponse(400, "Missing or invalid client_id in request body"));
     return;
   }
   if (!uuid->is_string() || uuid->get_string().size() > ctx.options.uuid_bytes_max ||
       !protocol::v1::ValidateIdText("uuid", uuid->get_string(), ctx.options.uuid_bytes_max).ok()) {
-    call.respond(E1Error(400, "Invalid uuid: expected 1 to " + std::to_string(ctx.options.uuid_bytes_max) +
+    call.respond(ErrorResponse(400, "Invalid uuid: expected 1 to " + std::to_string(ctx.options.uuid_bytes_max) +
                                   " visible ASCII characters"));
     return;
   }
   auto key = auth::GenerateApiKey();
   if (!key) {
-    call.respond(StoreFailure(key.error(), "Failed to register client"));
+    call.respond(ErrorFromStatus(key.error(), "Failed to register client"));
     return;
   }
   store::ApiClient client;
@@ -425,14 +399,14 @@ void RegisterClient(Ctx& ctx, RestCall& call) {
         if (!done) {
           if (done.error().code() == Code::kAlreadyExists) {
             // A key is handed out once (D-3): whoever asks again gets none.
-            respond(E1Error(409, "Client already registered: its API key was issued at registration"));
+            respond(ErrorResponse(409, "Client already registered: its API key was issued at registration"));
             return;
           }
           respond(StoreFailure(done.error(), "Failed to register client"));
           return;
         }
         ctx.key_cache.emplace(done->key_hash, done->uuid);
-        respond(E1Success("Client registered successfully", codec::JsonObjectWriter()
+        respond(SuccessResponse("Client registered successfully", codec::JsonObjectWriter()
                                                                  .String("function", "Register")
                                                                  .String("message", "API key generated")
                                                                  .String("apiKey", key)

@@ -11,12 +11,12 @@ namespace sela::api::rpc {
 // ---- system (admin) --------------------------------------------------------------
 
 void JobTimeoutMonitor(Ctx& ctx, RestCall& call) {
-  call.respond(E1Success("Job timeout monitor status retrieved successfully", MonitorJson(ctx)));
+  call.respond(SuccessResponse("Job timeout monitor status retrieved successfully", MonitorJson(ctx)));
 }
 
 void TriggerCheck(Ctx& ctx, RestCall& call) {
   ctx.deps.jobs.Tick();
-  call.respond(E1Success("Manual timeout check completed",
+  call.respond(SuccessResponse("Manual timeout check completed",
                          codec::JsonObjectWriter()
                              .String("message", "Timeout check triggered successfully")
                              .String("timestamp", IsoTimestamp(ctx.deps.clock.WallMs()))
@@ -50,7 +50,7 @@ void Capacity(Ctx& ctx, RestCall& call) {
                         .String("averageUtilization", Percent(capacity ? 100.0 * active / capacity : 0))
                         .Integer("highUtilizationClients", high)
                         .Finish();
-  call.respond(E1Success("System capacity retrieved successfully",
+  call.respond(SuccessResponse("System capacity retrieved successfully",
                          codec::JsonObjectWriter()
                              .Raw("capacity", cap)
                              .Raw("jobQueue", JobQueueJson(ctx))
@@ -92,7 +92,7 @@ void Clients(Ctx& ctx, RestCall& call) {
                 .Finish();
   });
   list += ']';
-  call.respond(E1Success("Clients information retrieved successfully",
+  call.respond(SuccessResponse("Clients information retrieved successfully",
                          codec::JsonObjectWriter()
                              .Raw("clients", list)
                              .Raw("summary", codec::JsonObjectWriter()
@@ -112,7 +112,7 @@ void ClientStatusById(Ctx& ctx, RestCall& call) {
     if (v && !found && std::to_string(v->client_id_ms) == id) found = v;
   });
   if (!found) {
-    call.respond(E1Error(404, "Client not found"));
+    call.respond(ErrorResponse(404, "Client not found"));
     return;
   }
   const nodes::NodeView& v = *found;
@@ -128,7 +128,7 @@ void ClientStatusById(Ctx& ctx, RestCall& call) {
                              .Bool("isOnline", true)
                              .Bool("isActive", true)
                              .Finish();
-  call.respond(E1Success("Client status retrieved successfully",
+  call.respond(SuccessResponse("Client status retrieved successfully",
                          codec::JsonObjectWriter()
                              .String("client_id", id)
                              .String("user_principal_id", v.principal)
@@ -147,7 +147,7 @@ void Queue(Ctx& ctx, RestCall& call) {
   std::string q = JobQueueJson(ctx);
   q.pop_back();
   q += ",\"timestamp\":" + JsonString(IsoTimestamp(ctx.deps.clock.WallMs())) + "}";
-  call.respond(E1Success("Job queue status retrieved successfully", q));
+  call.respond(SuccessResponse("Job queue status retrieved successfully", q));
 }
 
 

@@ -291,7 +291,8 @@ Ended JobEngine::EndLease(Open& job, std::string_view why) {
   if (attempt >= options_.max_attempts) {
     job.settling = true;
     return Ended{job.rec.job_id, attempt, Ended::Kind::kFailed,
-                 "Job failed after " + std::to_string(attempt) + " attempts: " + std::string(why)};
+                 "Job failed after " + std::to_string(attempt) + " attempts: " + std::string(why),
+                 store::FailureReason::kAttemptsExhausted};
   }
   Requeue(job, true);
   return Ended{job.rec.job_id, attempt, Ended::Kind::kReleased, std::string(why)};
@@ -313,7 +314,7 @@ std::vector<Ended> JobEngine::Expire(int64_t now_ms) {
       const int64_t waited = job.rec.deadline_ms - job.rec.created_ms;
       ended.push_back(Ended{job.rec.job_id, attempt, Ended::Kind::kFailed,
                             "Job " + job.rec.job_id + " timed out after " + std::to_string(waited) + "ms",
-                            /*past_deadline=*/true});
+                            store::FailureReason::kDeadline});
       continue;
     }
     // LeaseFailed hands the same attempt number out again, so the timer must

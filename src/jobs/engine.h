@@ -42,7 +42,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "nodes/block_array.h"
+#include "core/block_array.h"
 #include "nodes/registry.h"
 #include "store/store.h"
 
@@ -78,8 +78,10 @@ struct Ended {
   std::string job_id;
   uint32_t attempt = 0;  // The store's attempt number to guard the transition with.
   Kind kind = Kind::kReleased;
-  std::string error;     // kFailed: why.
-  bool past_deadline = false;  // kFailed because of the job's deadline, not its leases.
+  std::string error;     // kFailed: why, in words.
+  // kFailed: kDeadline (the job's deadline passed) or kAttemptsExhausted
+  // (its last lease ended); kNone when released.
+  store::FailureReason reason = store::FailureReason::kNone;
 };
 
 class JobEngine {
@@ -221,10 +223,10 @@ class JobEngine {
   // Jobs waiting for their target node, by its principal, oldest first.
   std::unordered_map<std::string, std::vector<std::string>> parked_;
   size_t parked_count_ = 0;
-  nodes::BlockArray<Node> nodes_;  // By NodeIndex (dense: the registry reuses indices).
+  BlockArray<Node> nodes_;  // By NodeIndex (dense: the registry reuses indices).
   size_t live_nodes_ = 0;
   uint32_t grants_ = 0;  // Leases granted, as stamped on nodes (< 2^31).
-  nodes::BlockArray<nodes::NodeIndex> ranks_;  // The ranking heap (see Above).
+  BlockArray<nodes::NodeIndex> ranks_;  // The ranking heap (see Above).
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
 };
 

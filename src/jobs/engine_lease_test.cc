@@ -80,7 +80,7 @@ TEST(JobEngine, FailsTheJobOnceMaxAttemptsLeasesEnded) {
   EXPECT_EQ(ended[0].kind, Ended::Kind::kFailed);
   EXPECT_EQ(ended[0].attempt, 3u);
   EXPECT_EQ(ended[0].error, "Job failed after 3 attempts: lease expired");
-  EXPECT_FALSE(ended[0].past_deadline);
+  EXPECT_EQ(ended[0].reason, store::FailureReason::kAttemptsExhausted);
   // Failing: not offered again, and its slot is free.
   EXPECT_EQ(engine.pending_jobs(), 0u);
   EXPECT_EQ(engine.ActiveJobs(0), 0u);
@@ -317,7 +317,7 @@ TEST(JobEngine, DeadlineFailsAPendingJob) {
   EXPECT_EQ(ended[0].kind, Ended::Kind::kFailed);
   EXPECT_EQ(ended[0].attempt, 0u);
   EXPECT_EQ(ended[0].error, "Job j1 timed out after 60000ms");
-  EXPECT_TRUE(ended[0].past_deadline);
+  EXPECT_EQ(ended[0].reason, store::FailureReason::kDeadline);
   // Failing: no node gets it, the job behind it is next.
   engine.UpsertNode(0, "a", 2, 10);
   std::optional<Lease> lease = engine.LeaseTo(0, kT0 + 60'000);

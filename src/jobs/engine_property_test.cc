@@ -343,7 +343,7 @@ class Simulation {
   // a job past its deadline stays with its node until it is finished.
   void LeasesEnded(const std::vector<Ended>& ended) {
     for (const Ended& e : ended) {
-      if (!e.past_deadline) Unhold(e.job_id);
+      if (e.reason != store::FailureReason::kDeadline) Unhold(e.job_id);
     }
   }
 

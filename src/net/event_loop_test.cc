@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <csignal>
 #include <string>
 #include <thread>
@@ -73,15 +75,42 @@ TEST(EventLoopTest, TimersFireInDeadlineOrderAndRepeat) {
   EXPECT_LE(ticks, 12);
 }
 
+// Once its one posted task has run, the loop waits with nothing to wake it
+// but the Stop() from the other thread. Should that Stop not wake it, the
+// other thread posts a rescue after a while, so the test fails (rescued)
+// rather than hangs.
 TEST(EventLoopTest, StopFromAnotherThreadWakesTheLoop) {
   EventLoop loop;
-  std::thread stopper([&] {
-    std::this_thread::sleep_for(milliseconds(20));
-    loop.Stop();
+  std::mutex mu;
+  std::condition_variable changed;
+  bool running = false;
+  bool stop_called = false;
+  bool returned = false;
+  bool rescued = false;
+  loop.Post([&] {
+    std::lock_guard lock(mu);
+    running = true;
+    changed.notify_all();
   });
-  loop.Run();  // Nothing else would ever wake it.
+  std::thread stopper([&] {
+    std::unique_lock lock(mu);
+    changed.wait(lock, [&] { return running; });
+    stop_called = true;
+    loop.Stop();
+    if (!changed.wait_for(lock, std::chrono::seconds(5), [&] { return returned; })) {
+      rescued = true;
+      loop.Post([] {});
+    }
+  });
+  loop.Run();
+  {
+    std::lock_guard lock(mu);
+    EXPECT_TRUE(stop_called) << "Run() returned before Stop()";
+    returned = true;
+    changed.notify_all();
+  }
   stopper.join();
-  SUCCEED();
+  EXPECT_FALSE(rescued) << "Stop() from another thread did not wake the loop";
 }
 
 TEST(EventLoopTest, ShutdownDropsPendingWorkWithoutRunningIt) {

@@ -22,10 +22,6 @@ const std::string kErrorRoute = "(error)";
 // pauses.
 constexpr size_t kPipelineBufferBytes = 64 * 1024;
 
-std::string ErrorBody(std::string_view message) {
-  return R"({"success":false,"message":")" + JsonEscape(message) + R"(","data":null})";
-}
-
 }  // namespace
 
 void ServerImpl::HttpFeed(uint32_t idx, const uint8_t* data, size_t size) {
@@ -98,15 +94,18 @@ void ServerImpl::HttpHandleRequest(uint32_t idx, HttpRequest& req) {
     SendHttpResponse(id, HttpResponse::Text(200, "OK"));
     return;
   }
-  Router::Match match = router_.Find(req);
-  if (!match.route) {
+  const Route* route = router_.Find(req);
+  if (!route) {
     h.route = &kUnmatchedRoute;
-    SendHttpResponse(id, HttpResponse::Json(404, R"({"success":false,"message":"Endpoint not found","data":{"path":")" +
-                                                     JsonEscape(req.target) + "\"}}"));
+    // The path only: a query may carry anything.
+    LogEvent(spdlog::level::warn, "request refused",
+             {{"status", "404"}, {"reason", "Endpoint not found"}, {"method", req.method},
+              {"path", std::string_view(req.path).substr(0, 200)}});
+    SendHttpResponse(id, ErrorResponse(404, "Endpoint not found", R"({"path":")" + JsonEscape(req.target) + "\"}"));
     return;
   }
-  h.route = &match.route->pattern;
-  match.route->handler(req, HttpReply(this, id));
+  h.route = &route->pattern;
+  route->handler(req, HttpReply(this, id));
 }
 
 void ServerImpl::HttpUpgrade(uint32_t idx, HttpRequest& request) {
@@ -117,10 +116,12 @@ void ServerImpl::HttpUpgrade(uint32_t idx, HttpRequest& request) {
   }
   UpgradeDecision d = CheckUpgrade(request);
   if (!d.ok()) {
-    HttpResponse r = HttpResponse::Json(d.status, ErrorBody(d.error));
+    HttpResponse r = ErrorResponse(d.status, d.error);
     r.close = true;
     if (d.status == 426) r.headers.emplace_back("Sec-WebSocket-Version", "13");
     HttpErrorCounter("bad_upgrade").Inc();
+    LogEvent(spdlog::level::warn, "request refused",
+             {{"status", std::to_string(d.status)}, {"reason", d.error}, {"kind", "bad_upgrade"}});
     c.http->route = &kUpgradeRoute;
     SendHttpResponse(MakeId(idx, c.generation), std::move(r));
     return;
@@ -150,13 +151,15 @@ void ServerImpl::HttpError(uint32_t idx, unsigned status, std::string_view messa
                            std::string_view reason) {
   Connection& c = slot(idx);
   HttpErrorCounter(reason).Inc();
+  LogEvent(spdlog::level::warn, "request refused",
+           {{"status", std::to_string(status)}, {"reason", message}, {"kind", reason}});
   if (!c.http) c.http = std::make_unique<HttpState>();
   c.http->inbuf.clear();
   c.http->response_pending = true;
   c.http->head = false;
   c.http->route = &kErrorRoute;
   if (c.http->started == MonoTime{}) c.http->started = clock_.Now();
-  HttpResponse r = HttpResponse::Json(status, ErrorBody(message));
+  HttpResponse r = ErrorResponse(status, message);
   r.close = true;
   SendHttpResponse(MakeId(idx, c.generation), std::move(r));
 }
@@ -170,6 +173,11 @@ void ServerImpl::HttpTimeout(uint32_t idx) {
   }
   // Idle keep-alive, or a connection that never sent a request.
   Abort(idx, close_code::kAbnormal);
+}
+
+HttpResponse ServerImpl::ErrorResponse(unsigned status, std::string_view message,
+                                       std::string_view data_json) const {
+  return HttpResponse::Json(status, error_body_(message, data_json));
 }
 
 void ServerImpl::SendHttpResponse(ConnId id, HttpResponse response) {

@@ -65,21 +65,18 @@ bool Router::MatchSegments(const Compiled& c, std::string_view path,
   return idx == c.segments.size();
 }
 
-Router::Match Router::Find(HttpRequest& request) const {
-  Match match;
+const Route* Router::Find(HttpRequest& request) const {
   const std::string_view method =
       request.method == "HEAD" ? std::string_view("GET") : std::string_view(request.method);
   std::vector<std::pair<std::string, std::string>> params;
   for (size_t i = 0; i < routes_.size(); ++i) {
     if (!MatchSegments(compiled_[i], request.path, &params)) continue;
-    match.path_matched = true;
     if (routes_[i].method == "*" || routes_[i].method == method) {
-      match.route = &routes_[i];
       request.params = std::move(params);
-      return match;
+      return &routes_[i];
     }
   }
-  return match;
+  return nullptr;
 }
 
 }  // namespace sela::net

@@ -26,12 +26,9 @@ class Router {
  public:
   void Add(std::string method, std::string pattern, HttpHandler handler);
 
-  struct Match {
-    const Route* route = nullptr;   // Null when nothing matched.
-    bool path_matched = false;      // Some route has this path (for 405-ish logic).
-  };
-  // Fills request.params on success.
-  Match Find(HttpRequest& request) const;
+  // The route for the request's method and path, or null; fills
+  // request.params when it finds one.
+  const Route* Find(HttpRequest& request) const;
 
   const std::vector<Route>& routes() const { return routes_; }
 

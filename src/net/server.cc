@@ -12,13 +12,15 @@
 namespace sela::net {
 
 ServerImpl::ServerImpl(EventLoop& loop, const NetConfig& config, const Clock& clock,
-                       MetricsRegistry& metrics, const Router& router, WsHandler& ws_handler)
+                       MetricsRegistry& metrics, const Router& router, WsHandler& ws_handler,
+                       HttpErrorBody error_body)
     : loop_(loop),
       config_(config),
       clock_(clock),
       metrics_(metrics),
       router_(router),
       ws_handler_(ws_handler),
+      error_body_(error_body),
       read_buffer_(new uint8_t[kReadBufferBytes]),
       wheel_(TimerWheel::Options{Millis(50), 1024}, clock.Now()) {
   // Load OpenSSL's digest code now rather than on the first client's
@@ -412,8 +414,9 @@ void ServerImpl::MaybeFinishDrain() {
 // Server: the public face.
 
 Server::Server(EventLoop& loop, const NetConfig& config, const Clock& clock,
-               MetricsRegistry& metrics, const Router& router, WsHandler& ws_handler)
-    : impl_(std::make_unique<ServerImpl>(loop, config, clock, metrics, router, ws_handler)) {}
+               MetricsRegistry& metrics, const Router& router, WsHandler& ws_handler,
+               HttpErrorBody error_body)
+    : impl_(std::make_unique<ServerImpl>(loop, config, clock, metrics, router, ws_handler, error_body)) {}
 Server::~Server() = default;
 Status Server::Listen() { return impl_->Listen(); }
 uint16_t Server::port() const { return impl_->port(); }
@@ -433,10 +436,7 @@ HttpReply::HttpReply(HttpReply&& other) noexcept : server_(other.server_), conn_
 }
 
 HttpReply::~HttpReply() {
-  if (server_) {
-    server_->SendHttpResponse(conn_, HttpResponse::Json(
-        500, R"({"success":false,"message":"Internal server error","data":null})"));
-  }
+  if (server_) server_->SendHttpResponse(conn_, server_->ErrorResponse(500, "Internal server error"));
 }
 
 void HttpReply::Send(HttpResponse response) {

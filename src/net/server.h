@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "core/clock.h"
@@ -50,12 +51,20 @@ class WsHandler {
   virtual void OnWsPong(ConnId /*id*/, std::string_view /*payload*/) {}
 };
 
+// The body of an error that net answers by itself: a request it cannot
+// parse or that breaks a limit, an unmatched route, a refused upgrade, a
+// reply dropped unsent. The layer above owns the error envelope, so that
+// every error the server sends has the same shape: net passes the message
+// and the error's data as JSON text ("null" when it has none). Called on
+// the loop thread.
+using HttpErrorBody = std::string (*)(std::string_view message, std::string_view data_json);
+
 class ServerImpl;
 
 class Server {
  public:
   Server(EventLoop& loop, const NetConfig& config, const Clock& clock, MetricsRegistry& metrics,
-         const Router& router, WsHandler& ws_handler);
+         const Router& router, WsHandler& ws_handler, HttpErrorBody error_body);
   ~Server();
 
   // Binds HOST:PORT (all addresses HOST resolves to) and starts accepting.

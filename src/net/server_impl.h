@@ -1,6 +1,6 @@
-// Internals of Server, shared by server.cc (accept, slots, I/O, timers),
-// http_conn.cc (HTTP/1.1) and ws_conn.cc (WebSocket). Not for use outside
-// net/.
+// Internals of Server, shared by accept.cc (listening, accepting, slots),
+// server.cc (I/O, timers, drain), http_conn.cc (HTTP/1.1) and ws_conn.cc
+// (WebSocket). Not for use outside net/.
 //
 // Memory per idle connection is the budget this file is shaped by: an
 // idle WebSocket holds only its 40-byte Connection slot (descriptor, a few
@@ -83,7 +83,8 @@ static_assert(sizeof(Connection) <= 40, "Connection is the per-connection memory
 class ServerImpl final : public EventLoop::IoHandler {
  public:
   ServerImpl(EventLoop& loop, const NetConfig& config, const Clock& clock,
-             MetricsRegistry& metrics, const Router& router, WsHandler& ws_handler);
+             MetricsRegistry& metrics, const Router& router, WsHandler& ws_handler,
+             HttpErrorBody error_body);
   ~ServerImpl();
 
   Status Listen();
@@ -97,8 +98,11 @@ class ServerImpl final : public EventLoop::IoHandler {
   bool draining() const { return draining_; }
   size_t open_connections() const { return open_; }
   void SendHttpResponse(ConnId id, HttpResponse response);
+  // An error answer in the envelope of the layer above (HttpErrorBody).
+  HttpResponse ErrorResponse(unsigned status, std::string_view message,
+                             std::string_view data_json = "null") const;
 
-  // For the handler allocator.
+  // The connection in slot idx (ws_conn.cc's WsEventSink reaches it too).
   Connection& slot(uint32_t idx) { return chunks_[idx / kChunk][idx % kChunk]; }
 
   // Readiness from the event loop (server.cc).
@@ -108,7 +112,7 @@ class ServerImpl final : public EventLoop::IoHandler {
   static constexpr uint32_t kChunk = 1024;
   static constexpr size_t kReadBufferBytes = 64 * 1024;
 
-  // server.cc
+  // accept.cc
   // Tokens: a connection's slot and generation, or an acceptor's index
   // with kAcceptorToken set.
   static constexpr uint64_t kAcceptorToken = uint64_t{1} << 55;
@@ -118,6 +122,8 @@ class ServerImpl final : public EventLoop::IoHandler {
   void Adopt(int fd);
   void ResumeAccepting();
   uint32_t AllocSlot();
+
+  // server.cc
   Connection* Lookup(ConnId id);
   static ConnId MakeId(uint32_t idx, uint32_t gen) { return (uint64_t{gen} << 32) | idx; }
   void ReadLoop(uint32_t idx);
@@ -167,6 +173,7 @@ class ServerImpl final : public EventLoop::IoHandler {
   MetricsRegistry& metrics_;
   const Router& router_;
   WsHandler& ws_handler_;
+  HttpErrorBody error_body_;
 
   std::vector<int> acceptors_;  // Listening descriptors.
   uint16_t port_ = 0;

@@ -1,5 +1,5 @@
 // Tests of the registry's building blocks: the UTC day arithmetic, SipHash,
-// the text arena, the principal hash index and the block array.
+// the text arena, and the principal hash index.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -8,7 +8,6 @@
 #include <unordered_map>
 #include <vector>
 
-#include "nodes/block_array.h"
 #include "nodes/principal_index.h"
 #include "nodes/registry.h"
 #include "nodes/siphash.h"
@@ -185,36 +184,6 @@ TEST(PrincipalIndex, FindsNothingWhenEmpty) {
   PrincipalIndex index({0, 0});
   const auto key_of = [](uint32_t) -> std::string_view { return "unused"; };
   EXPECT_EQ(index.Find("x", index.Hash("x"), key_of), PrincipalIndex::kNotFound);
-}
-
-TEST(BlockArray, GrowsWithoutMovingElements) {
-  BlockArray<uint64_t, 4> array;
-  EXPECT_TRUE(array.empty());
-  array.GrowTo(3, 7);
-  ASSERT_EQ(array.size(), 3u);
-  const uint64_t* first = &array[0];
-  for (uint64_t i = 0; i < 10; ++i) array.push_back(100 + i);
-  ASSERT_EQ(array.size(), 13u);
-  EXPECT_EQ(&array[0], first);
-  EXPECT_EQ(array[2], 7u);
-  EXPECT_EQ(array[3], 100u);
-  EXPECT_EQ(array.back(), 109u);
-  array.GrowTo(5);  // Never shrinks.
-  EXPECT_EQ(array.size(), 13u);
-}
-
-TEST(BlockArray, PopBackThenPushBackOverwrites) {
-  BlockArray<uint32_t, 4> array;
-  for (uint32_t i = 0; i < 6; ++i) array.push_back(i);
-  array.pop_back();
-  array.pop_back();
-  EXPECT_EQ(array.size(), 4u);
-  EXPECT_EQ(array.back(), 3u);
-  array.push_back(40);
-  array.GrowTo(7, 9);
-  EXPECT_EQ(array[4], 40u);
-  EXPECT_EQ(array[5], 9u);
-  EXPECT_EQ(array[6], 9u);
 }
 
 }  // namespace

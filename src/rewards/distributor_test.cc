@@ -7,7 +7,8 @@
 #include <filesystem>
 
 #include "rewards/test_harness.h"
-#include "testing/fault_store.h"
+#include "testing/crash_store.h"
+#include "testing/fault_injection_store.h"
 
 namespace sela::rewards::testing {
 namespace {
@@ -68,7 +69,7 @@ TEST_F(DistributorTest, ARunInProgressElsewhereMakesANewOneWait) {
   EXPECT_EQ(Balance("a"), Sp(5));
 }
 
-// A crash at each store operation of a run (FaultStore: what was submitted
+// A crash at each store operation of a run (CrashStore: what was submitted
 // before it is applied, nothing after it, no callback delivered), then a
 // restart with a new owner: the run is resumed and every minute is paid
 // exactly once.
@@ -83,7 +84,7 @@ TEST_F(DistributorTest, AfterACrashAtAnyOperationTheRunIsResumedAndPaysEachMinut
     OpenStore();
     AddUptime({Delta("a", "2024-03-10", 10 * kMinuteMs), Delta("b", "2024-03-10", 20 * kMinuteMs),
                Delta("c", "2024-03-10", 30 * kMinuteMs)});
-    sela::testing::FaultStore faulty(*store_);
+    sela::testing::CrashStore faulty(*store_);
     faulty.CrashAtOperation(crash_at);
     MakeDistributor({}, "before-crash", &faulty);
     bool finished = false;
@@ -112,8 +113,8 @@ TEST_F(DistributorTest, AfterACrashAtAnyOperationTheRunIsResumedAndPaysEachMinut
 
 TEST_F(DistributorTest, AStoreFailureEndsTheRunAsFailedAndTheNextRunPays) {
   AddUptime({Delta("a", "2024-03-10", 10 * kMinuteMs)});
-  sela::testing::FaultStore faulty(*store_);
-  faulty.FailOperation(2, Unavailable("disk on fire"));  // StartRun, ListUnpaidUptime, PayUptime.
+  sela::testing::FaultInjectionStore faulty(*store_);
+  faulty.FailOp(sela::testing::StoreOp::kPayUptime, Unavailable("disk on fire"), 1);
   MakeDistributor({}, "owner-1", &faulty);
   const auto failed = RunUptime();
   ASSERT_FALSE(failed.has_value());

@@ -65,7 +65,7 @@ class RewardsHarness : public ::testing::Test {
     posts_.RunAll();
   }
   // A new Distributor (a restarted process has a new owner id).
-  // `on`: the store it uses (a FaultStore over store_), store_ when null.
+  // `on`: the store it uses (a CrashStore over store_), store_ when null.
   Distributor& MakeDistributor(RewardRules rules = {}, const std::string& owner = "owner-1",
                                store::Store* on = nullptr) {
     DistributorOptions o;

@@ -17,4 +17,46 @@ std::string_view JobStateName(JobState state) {
   return "unknown";
 }
 
+std::string_view FailureReasonName(FailureReason reason) {
+  switch (reason) {
+    case FailureReason::kNone: return "";
+    case FailureReason::kNoData: return "no_data";
+    case FailureReason::kDeadline: return "deadline";
+    case FailureReason::kAttemptsExhausted: return "attempts_exhausted";
+    case FailureReason::kRestart: return "restart";
+  }
+  return "unknown";
+}
+
+void ApplyCompletion(const JobCompletion& completion, int64_t now_ms, JobRecord& job) {
+  job.state = JobState::kCompleted;
+  job.complete_ms = now_ms;
+  job.lease_deadline_ms = 0;
+  job.result_hash = completion.result_hash;
+  job.result_content_type = completion.result_content_type;
+  job.result_bytes = static_cast<int64_t>(completion.result.size());
+  job.reward_units = completion.reward_units;
+  job.price_cents = completion.price_cents;
+  job.objects_count = completion.objects_count;
+  job.file_size_kb = completion.file_size_kb;
+}
+
+void ApplyFailure(const JobFailure& failure, int64_t now_ms, JobRecord& job) {
+  job.state = JobState::kFailed;
+  job.complete_ms = now_ms;
+  job.lease_deadline_ms = 0;
+  job.error = failure.error;
+  job.failure_reason = failure.reason;
+  job.reward_units = 0;
+}
+
+Status FailureForCaller(const Status& status) {
+  switch (status.code()) {
+    case Code::kResourceExhausted:
+    case Code::kUnavailable:
+    case Code::kDeadlineExceeded: return Unavailable("the store is busy, retry later");
+    default: return Internal(status.ToString());
+  }
+}
+
 }  // namespace sela::store

@@ -110,6 +110,18 @@ enum class JobState : uint8_t { kPending = 0, kOngoing = 1, kCompleted = 2, kFai
 // "pending", "ongoing", "completed", "failed": the original's strings.
 std::string_view JobStateName(JobState state);
 
+// Why a job failed. Stored with the job, so that it survives a restart:
+// whoever reads the job later answers by the reason, never by its text.
+enum class FailureReason : uint8_t {
+  kNone = 0,           // Not failed.
+  kNoData,             // The node's result was empty (the original's NO_DATA_FOUND).
+  kDeadline,           // Not completed by its deadline (scrapeUrl's timeoutMs).
+  kAttemptsExhausted,  // max_attempts leases ended without a result.
+  kRestart,            // Out of attempts when a restart ended the lease it held.
+};
+// "", "no_data", "deadline", "attempts_exhausted", "restart": the stored names.
+std::string_view FailureReasonName(FailureReason reason);
+
 struct JobRecord {
   std::string job_id;          // "job_<ms>_<n>", unique.
   std::string client_uuid;     // The API client that created it.
@@ -147,7 +159,8 @@ struct JobRecord {
   int64_t price_cents = 0;
   int64_t objects_count = 0;
   int64_t file_size_kb = 0;
-  std::string error;           // Failed: why.
+  std::string error;           // Failed: why, in words (what the customer reads).
+  FailureReason failure_reason = FailureReason::kNone;  // Failed: why, as a kind.
   // The node whose lease ended without a result most recently; the job is
   // not leased to it again while another node can take it.
   std::string last_failed_node;
@@ -181,6 +194,21 @@ struct CreateJobOutcome {
 enum class CompleteOutcome : uint8_t {
   kCompleted,  // The lease holder's result was stored; the job is completed.
   kRepeat,     // Already completed by this node and attempt: nothing changed.
+};
+
+// A lease of a pending job to a node (LeaseJob).
+struct JobLease {
+  std::string node_principal;
+  std::string node_client_id;  // The node's clientId when it was leased.
+  uint32_t attempt = 0;        // The lease's number: the job's attempt + 1.
+  int64_t lease_deadline_ms = 0;
+};
+
+// How a pending or ongoing job fails (FailJob).
+struct JobFailure {
+  uint32_t attempt = 0;        // The job's current attempt (the guard).
+  FailureReason reason = FailureReason::kNone;  // Never kNone.
+  std::string error;           // In words (JobRecord::error).
 };
 
 struct JobCompletion {
@@ -264,19 +292,18 @@ class Store {
 
   // Inserts a pending job (see CreateJobRequest for usage and idempotency).
   // AlreadyExists when the job id is taken (the caller picks another id).
-  // InvalidArgument when the client does not exist.
+  // NotFound when the client does not exist.
   virtual void CreateJob(const CreateJobRequest& request, Callback<CreateJobOutcome> done) = 0;
 
-  // pending with attempt == `attempt` - 1 → ongoing: attempt, node,
+  // pending with attempt == lease.attempt - 1 → ongoing: attempt, node,
   // client id, assigned_ms = now, lease_deadline_ms.
-  virtual void LeaseJob(const std::string& job_id, const std::string& node_principal,
-                        const std::string& node_client_id, uint32_t attempt,
-                        int64_t lease_deadline_ms, int64_t now_ms, Done done) = 0;
+  virtual void LeaseJob(const std::string& job_id, const JobLease& lease, int64_t now_ms,
+                        Done done) = 0;
 
   // ongoing, held by completion.node_principal with completion.attempt →
-  // completed (complete_ms = now, result and pricing fields, reward); the
-  // result bytes are stored under their hash (once per hash) in the same
-  // transaction. Already completed by that node and attempt → kRepeat.
+  // completed (ApplyCompletion); the result bytes are stored under their
+  // hash (once per hash) in the same transaction. Already completed by that
+  // node and attempt → kRepeat.
   virtual void CompleteJob(const std::string& job_id, const JobCompletion& completion,
                            int64_t now_ms, Callback<CompleteOutcome> done) = 0;
 
@@ -286,11 +313,11 @@ class Store {
   virtual void ReleaseJob(const std::string& job_id, uint32_t attempt, int64_t now_ms,
                           Done done) = 0;
 
-  // pending or ongoing with `attempt` → failed (complete_ms = now, error,
-  // reward 0). A sync job's usage charge is given back in the same
-  // transaction (usage_count - 1, its usage-log entry removed).
-  virtual void FailJob(const std::string& job_id, uint32_t attempt, const std::string& error,
-                       int64_t now_ms, Done done) = 0;
+  // pending or ongoing with failure.attempt → failed (ApplyFailure). A sync
+  // job's usage charge is given back in the same transaction (usage_count
+  // - 1, its usage-log entry removed).
+  virtual void FailJob(const std::string& job_id, const JobFailure& failure, int64_t now_ms,
+                       Done done) = 0;
 
   virtual void GetJob(const std::string& job_id, Callback<std::optional<JobRecord>> done) = 0;
   // Jobs created by the client (optionally only in one state), oldest first,
@@ -398,6 +425,22 @@ class Store {
   // handed to `post`. For shutdown and tests.
   virtual void Flush() = 0;
 };
+
+// What CompleteJob and FailJob do to a job's record, for whoever keeps a
+// copy of it (the job service) and for backends that store whole records.
+// Completed: complete_ms = now, no lease deadline, the result's hash, type
+// and size, reward and pricing. Failed: complete_ms = now, no lease
+// deadline, error and reason, reward 0.
+void ApplyCompletion(const JobCompletion& completion, int64_t now_ms, JobRecord& job);
+void ApplyFailure(const JobFailure& failure, int64_t now_ms, JobRecord& job);
+
+// A failed operation as the server's caller sees it: the store is busy or
+// unreachable (ResourceExhausted, Unavailable, DeadlineExceeded) →
+// Unavailable "the store is busy, retry later"; anything else → Internal,
+// whose message (the store's Status) is for the log only. An outcome the
+// caller expects (NotFound of what it asked for, a refused transition) is
+// read from the Status before this.
+Status FailureForCaller(const Status& status);
 
 // Where callbacks go: the server passes EventLoop::Post.
 using PostFn = std::function<void(std::function<void()>)>;

@@ -264,11 +264,12 @@ TEST_P(JobContractTest, FailingAChargedSyncJobGivesTheUsageBack) {
   MustCreate(NewJob("job_keep", "acme", kT0));
   const JobRecord leased = Ongoing("job_sync", "node-a", /*sync=*/true);
   ASSERT_EQ(UsageCount("acme"), 2);
-  ASSERT_TRUE(Fail("job_sync", 1, "node returned nothing", kT0 + 500).ok());
+  ASSERT_TRUE(Fail("job_sync", 1, "node returned nothing", kT0 + 500, FailureReason::kNoData).ok());
   JobRecord expected = leased;
   expected.state = JobState::kFailed;
   expected.complete_ms = kT0 + 500;
   expected.error = "node returned nothing";
+  expected.failure_reason = FailureReason::kNoData;
   expected.lease_deadline_ms = 0;
   EXPECT_EQ(MustGet("job_sync"), expected);
   EXPECT_EQ(UsageCount("acme"), 1);
@@ -294,11 +295,12 @@ TEST_P(JobContractTest, FailingAnUnchargedSyncJobGivesNothingBack) {
 
 TEST_P(JobContractTest, FailJobEndsAPendingJobAndClearsItsReward) {
   const JobRecord pending = MustCreate(NewJob("job_1", "acme", kT0, /*sync=*/true));
-  ASSERT_TRUE(Fail("job_1", 0, "deadline passed", kT0 + 60'000).ok());
+  ASSERT_TRUE(Fail("job_1", 0, "deadline passed", kT0 + 60'000, FailureReason::kDeadline).ok());
   JobRecord expected = pending;
   expected.state = JobState::kFailed;
   expected.complete_ms = kT0 + 60'000;
   expected.error = "deadline passed";
+  expected.failure_reason = FailureReason::kDeadline;
   EXPECT_EQ(MustGet("job_1"), expected);
   EXPECT_EQ(UsageCount("acme"), 0);
   EXPECT_TRUE(UsageLog("acme").value().empty());
@@ -327,11 +329,28 @@ TEST_P(JobContractTest, FailJobRefusesFinishedJobsAndOtherAttemptsAndRefundsOnce
   EXPECT_EQ(UsageCount("acme"), 1);
 }
 
+TEST_P(JobContractTest, EveryFailureReasonIsStoredAndReadBack) {
+  const FailureReason reasons[] = {FailureReason::kNoData, FailureReason::kDeadline,
+                                   FailureReason::kAttemptsExhausted, FailureReason::kRestart};
+  std::vector<FailureReason> stored;
+  for (FailureReason reason : reasons) {
+    const std::string id = "job_" + std::string(FailureReasonName(reason));
+    MustCreate(NewJob(id, "acme", kT0));
+    ASSERT_TRUE(Fail(id, 0, "why", kT0 + 1, reason).ok()) << id;
+    EXPECT_EQ(MustGet(id).failure_reason, reason) << id;
+  }
+  const std::vector<JobRecord> listed = ClientJobs("acme").value();
+  for (const JobRecord& job : listed) stored.push_back(job.failure_reason);
+  EXPECT_EQ(stored, std::vector<FailureReason>(std::begin(reasons), std::end(reasons)));
+}
+
 TEST_P(JobContractTest, FailJobRefusesMalformedArguments) {
   const JobRecord pending = MustCreate(NewJob("job_1", "acme", kT0, /*sync=*/true));
   EXPECT_EQ(Fail("", 0, "e", kT0).code(), Code::kInvalidArgument);
   EXPECT_EQ(Fail("job_1", 0, "e", -1).code(), Code::kInvalidArgument);
   EXPECT_EQ(Fail("job_1", 0, std::string(1'000'000, 'e'), kT0).code(), Code::kInvalidArgument);
+  EXPECT_EQ(Fail("job_1", 0, "e", kT0, FailureReason::kNone).code(), Code::kInvalidArgument);
+  EXPECT_EQ(Fail("job_1", 0, "e", kT0, static_cast<FailureReason>(200)).code(), Code::kInvalidArgument);
   EXPECT_EQ(MustGet("job_1"), pending);
   EXPECT_EQ(UsageCount("acme"), 1);
 }
@@ -435,8 +454,8 @@ TEST_P(JobContractTest, JobCallbacksArriveInIssueOrder) {
     const std::string id = "job_" + std::to_string(round);
     store().CreateJob(NewJobRequest(NewJob(id, "acme", kT0)), record(issued++));
     store().CreateJob(NewJobRequest(NewJob(id, "acme", kT0)), record(issued++));  // Taken.
-    store().LeaseJob(id, "node-a", "c", 1, kT0 + kLeaseMs, kT0, record(issued++));
-    store().LeaseJob(id, "node-a", "c", 1, kT0 + kLeaseMs, kT0, record(issued++));  // Refused.
+    store().LeaseJob(id, JobLease{"node-a", "c", 1, kT0 + kLeaseMs}, kT0, record(issued++));
+    store().LeaseJob(id, JobLease{"node-a", "c", 1, kT0 + kLeaseMs}, kT0, record(issued++));  // Refused.
     store().CompleteJob(id, Completion("node-a", 1, "r", 1), kT0, record(issued++));
     store().GetJob(id, record(issued++));
     store().GetBlob(FakeSha256(1), record(issued++));

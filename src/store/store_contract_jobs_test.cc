@@ -136,12 +136,12 @@ TEST_P(JobContractTest, CreateJobForAClientWithLimitZeroIsExhausted) {
   EXPECT_FALSE(GetJob("job_1").value().has_value());
 }
 
-TEST_P(JobContractTest, CreateJobForAnUnknownClientIsInvalidArgumentAndWritesNothing) {
+TEST_P(JobContractTest, CreateJobForAnUnknownClientIsNotFoundAndWritesNothing) {
   for (bool charge : {true, false}) {
     const Result<CreateJobOutcome> refused =
         Create(NewJobRequest(NewJob("job_1", "ghost", kT0), charge, "key", "hash"));
     ASSERT_FALSE(refused.has_value());
-    EXPECT_EQ(refused.error().code(), Code::kInvalidArgument) << refused.error().ToString();
+    EXPECT_EQ(refused.error().code(), Code::kNotFound) << refused.error().ToString();
   }
   EXPECT_FALSE(GetJob("job_1").value().has_value());
   EXPECT_FALSE(GetClient("ghost").value().has_value());
@@ -314,7 +314,7 @@ TEST_P(JobContractTest, ARefusedCreateInABatchUndoesOnlyItself) {
   store().CreateJob(NewJobRequest(NewJob("job_3", "acme", kT0 + 3)), record);
   posts_.Release();
   Settle();
-  EXPECT_EQ(codes, (std::vector<Code>{Code::kOk, Code::kAlreadyExists, Code::kInvalidArgument,
+  EXPECT_EQ(codes, (std::vector<Code>{Code::kOk, Code::kAlreadyExists, Code::kNotFound,
                                       Code::kOk}));
   EXPECT_EQ(UsageCount("acme"), 2);
   EXPECT_EQ(UsageLog("acme").value(), (std::vector<int64_t>{kT0, kT0 + 3}));

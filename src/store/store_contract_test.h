@@ -323,7 +323,7 @@ class StoreHarness {
   Status Lease(const std::string& job_id, const std::string& node, uint32_t attempt,
                int64_t lease_deadline_ms, int64_t now_ms, const std::string& client_id = "c1") {
     return Call<Status>([&](auto done) {
-      store().LeaseJob(job_id, node, client_id, attempt, lease_deadline_ms, now_ms, done);
+      store().LeaseJob(job_id, JobLease{node, client_id, attempt, lease_deadline_ms}, now_ms, done);
     });
   }
   Result<CompleteOutcome> Complete(const std::string& job_id, const JobCompletion& completion,
@@ -335,9 +335,9 @@ class StoreHarness {
     return Call<Status>([&](auto done) { store().ReleaseJob(job_id, attempt, now_ms, done); });
   }
   Status Fail(const std::string& job_id, uint32_t attempt, const std::string& error,
-              int64_t now_ms) {
+              int64_t now_ms, FailureReason reason = FailureReason::kAttemptsExhausted) {
     return Call<Status>(
-        [&](auto done) { store().FailJob(job_id, attempt, error, now_ms, done); });
+        [&](auto done) { store().FailJob(job_id, JobFailure{attempt, reason, error}, now_ms, done); });
   }
   Result<std::optional<JobRecord>> GetJob(const std::string& job_id) {
     return Call<Result<std::optional<JobRecord>>>(

@@ -188,12 +188,28 @@ Status ValidateCreateJob(const CreateJobRequest& request, const JobLimits& limit
         std::string(JobStateName(job.state)) + " with attempt " + std::to_string(job.attempt));
   }
   if (job.max_attempts == 0) return InvalidArgument("max_attempts must be at least 1");
+  if (job.failure_reason != FailureReason::kNone) return InvalidArgument("a new job has no failure reason");
   RETURN_IF_ERROR(ValidateText(request.idempotency_key, "idempotency key", limits.id_bytes_max));
   RETURN_IF_ERROR(ValidateText(request.request_hash, "request_hash", limits.id_bytes_max));
   if (!request.idempotency_key.empty() && request.request_hash.empty()) {
     return InvalidArgument("an idempotency key needs a request_hash");
   }
   return Status::Ok();
+}
+
+Status ValidateLease(const JobLease& lease, const JobLimits& limits) {
+  RETURN_IF_ERROR(ValidateId(lease.node_principal, "node_principal", limits.principal_bytes_max));
+  RETURN_IF_ERROR(ValidateText(lease.node_client_id, "node_client_id", limits.client_id_bytes_max));
+  if (lease.attempt == 0) return InvalidArgument("lease attempt must be at least 1");
+  return ValidateNotNegative(lease.lease_deadline_ms, "lease_deadline_ms");
+}
+
+Status ValidateFailure(const JobFailure& failure, const JobLimits& limits) {
+  if (failure.reason == FailureReason::kNone || FailureReasonName(failure.reason) == "unknown") {
+    return InvalidArgument("failure reason " + std::to_string(static_cast<int>(failure.reason)) +
+                           " is not a reason a job fails for");
+  }
+  return ValidateText(failure.error, "error", limits.text_bytes_max);
 }
 
 Status ValidateCompletion(const JobCompletion& completion, const JobLimits& limits) {

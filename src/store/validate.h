@@ -66,6 +66,14 @@ Status ValidateApiClient(const ApiClient& client, const JobLimits& limits);
 // request hash bounded, and a request hash whenever there is a key.
 Status ValidateCreateJob(const CreateJobRequest& request, const JobLimits& limits);
 
+// A lease: node principal and client id well formed, attempt at least 1,
+// lease deadline not negative.
+Status ValidateLease(const JobLease& lease, const JobLimits& limits);
+
+// A failure: a reason other than kNone that the store knows, an error
+// within text_bytes_max.
+Status ValidateFailure(const JobFailure& failure, const JobLimits& limits);
+
 // A completion: node principal, result hash and content type well formed,
 // result within result_bytes_max, no negative number.
 Status ValidateCompletion(const JobCompletion& completion, const JobLimits& limits);

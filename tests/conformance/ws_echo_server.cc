@@ -54,7 +54,11 @@ int main() {
     reply.Send(sela::net::HttpResponse::Text(200, metrics.RenderPrometheus()));
   });
   Echo echo;
-  sela::net::Server server(loop, config->net, clock, metrics, router, echo);
+  // The echo application's own error envelope (sela-server's is api's).
+  auto error_body = [](std::string_view message, std::string_view data_json) {
+    return R"({"error":")" + sela::JsonEscape(message) + R"(","data":)" + std::string(data_json) + "}";
+  };
+  sela::net::Server server(loop, config->net, clock, metrics, router, echo, error_body);
   echo.server = &server;
   if (auto st = server.Listen(); !st.ok()) {
     std::fprintf(stderr, "ws_echo_server: %s\n", st.ToString().c_str());

@@ -12,7 +12,7 @@
 // At the end every measured minute is paid and the stored uptime equals the
 // time online minus exactly what the crashes lost.
 //
-// The process is the registry, the distributor and a FaultStore over a
+// The process is the registry, the distributor and a CrashStore over a
 // SqliteStore: a crash drops every store operation from a random one on
 // and every callback; a restart reopens the file with a new registry and
 // distributor (nodes reconnect), and replays the job payments that were not
@@ -31,7 +31,7 @@
 #include "store/sqlite/sqlite_store.h"
 #include "store/store_contract_test.h"
 #include "testing/fake_clock.h"
-#include "testing/fault_store.h"
+#include "testing/crash_store.h"
 
 namespace sela::rewards {
 namespace {
@@ -102,7 +102,7 @@ class Simulation {
     options.path = dir_.path() + "/sela.db";
     options.random = [this] { return rng_(); };
     store_ = store::SqliteStore::Open(options, posts_.AsPostFn()).value();
-    faulty_ = std::make_unique<sela::testing::FaultStore>(*store_);
+    faulty_ = std::make_unique<sela::testing::CrashStore>(*store_);
     registry_ = std::make_unique<nodes::NodeRegistry>(nodes::RegistryOptions{.uptime_needs_pong = true});
     DistributorOptions o;
     o.rules = rules_;
@@ -282,7 +282,7 @@ class Simulation {
     }
   }
 
-  // Reads straight from the SQLite store (not through the FaultStore).
+  // Reads straight from the SQLite store (not through the CrashStore).
   template <typename T, typename Issue>
   T Read(Issue&& issue) {
     std::optional<Result<T>> got;
@@ -376,7 +376,7 @@ class Simulation {
   store::testing::TempDir dir_;
   store::testing::PostQueue posts_;
   std::unique_ptr<store::Store> store_;
-  std::unique_ptr<sela::testing::FaultStore> faulty_;
+  std::unique_ptr<sela::testing::CrashStore> faulty_;
   std::unique_ptr<nodes::NodeRegistry> registry_;
   std::unique_ptr<Distributor> distributor_;
   int generation_ = 0;

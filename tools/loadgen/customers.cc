@@ -5,7 +5,6 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,8 +18,6 @@
 namespace loadgen {
 namespace {
 
-constexpr uint64_t kAuxTag = UINT64_MAX;
-constexpr int kEventsPerPoll = 1024;
 constexpr size_t kReadBufferBytes = 256 * 1024;
 constexpr int kReadsPerEventMax = 4;
 
@@ -42,24 +39,16 @@ Customers::~Customers() {
   for (Conn& c : conns_) {
     if (c.fd >= 0) close(c.fd);
   }
-  if (epoll_fd_ >= 0) close(epoll_fd_);
 }
 
 std::expected<void, std::string> Customers::Init() {
-  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-  if (epoll_fd_ < 0) return std::unexpected(ErrnoReason("epoll_create1", errno));
+  if (auto ok = poller_.Init(); !ok) return ok;
   now_ns_ = MonotonicNs();
   next_sweep_ns_ = now_ns_ + kSweepIntervalNs;
   return {};
 }
 
-void Customers::WatchAuxFd(int fd) {
-  aux_fd_ = fd;
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.u64 = kAuxTag;
-  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
-}
+void Customers::WatchAuxFd(int fd) { poller_.WatchAux(fd); }
 
 bool Customers::Poll(int timeout_ms) {
   int64_t wait_ns = std::min<int64_t>(int64_t{timeout_ms} * 1'000'000, next_sweep_ns_ - now_ns_);
@@ -71,20 +60,11 @@ bool Customers::Poll(int timeout_ms) {
   if (submitting_ && open_loop() && PopReady(free_id)) {
     wait_ns = std::min(wait_ns, next_due_ns_ - now_ns_);
   }
-  wait_ns = std::max<int64_t>(wait_ns, 0);
-  const timespec wait{static_cast<time_t>(wait_ns / 1'000'000'000), static_cast<long>(wait_ns % 1'000'000'000)};
-  epoll_event events[kEventsPerPoll];
-  const int n = epoll_pwait2(epoll_fd_, events, kEventsPerPoll, &wait, nullptr);
+  poller_.Wait(wait_ns);
   now_ns_ = MonotonicNs();
   RunSchedule();
-  bool aux_readable = false;
-  for (int i = 0; i < n; ++i) {
-    if (events[i].data.u64 == kAuxTag) {
-      aux_readable = true;
-    } else {
-      HandleEvent(static_cast<uint32_t>(events[i].data.u64), events[i].events);
-    }
-  }
+  const bool aux_readable =
+      poller_.Dispatch([this](uint32_t id, uint32_t events) { HandleEvent(id, events); });
   RunSchedule();
   if (now_ns_ >= next_sweep_ns_) Sweep();
   return aux_readable;
@@ -116,13 +96,8 @@ void Customers::StartConnect(uint32_t id) {
   if (bind(fd, reinterpret_cast<const sockaddr*>(&source), ep.source_bytes) != 0) {
     return Fail(id, ErrnoReason("http_bind", errno));
   }
-  epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
-  ev.data.u64 = id;
   c.want_write = true;
-  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
-    return Fail(id, ErrnoReason("http_epoll_ctl", errno));
-  }
+  if (!poller_.Add(fd, id)) return Fail(id, ErrnoReason("http_epoll_ctl", errno));
   if (connect(fd, reinterpret_cast<const sockaddr*>(&ep.target), ep.target_bytes) != 0 &&
       errno != EINPROGRESS) {
     return Fail(id, ErrnoReason("http_connect", errno));
@@ -249,10 +224,7 @@ void Customers::UpdateEvents(uint32_t id, bool want_write) {
   Conn& c = conns_[id];
   if (c.want_write == want_write || c.fd < 0) return;
   c.want_write = want_write;
-  epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLRDHUP | (want_write ? EPOLLOUT : 0u);
-  ev.data.u64 = id;
-  epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.fd, &ev);
+  poller_.WantWrite(c.fd, id, want_write);
 }
 
 void Customers::CloseSocket(uint32_t id) {

@@ -42,6 +42,7 @@
 
 #include "http_response.h"
 #include "options.h"
+#include "poller.h"
 #include "rest_messages.h"
 #include "worker_report.h"
 
@@ -140,8 +141,7 @@ class Customers {
   CustomersConfig config_;
   WorkerReport& report_;
   JobStats& stats_;
-  int epoll_fd_ = -1;
-  int aux_fd_ = -1;
+  Poller poller_;
   int64_t now_ns_ = 0;
   // conns_[0 .. connections-1] submit jobs; conns_[register_id_] registers.
   std::vector<Conn> conns_;

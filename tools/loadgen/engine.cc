@@ -4,7 +4,6 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,8 +16,6 @@
 namespace loadgen {
 namespace {
 
-constexpr uint64_t kAuxTag = UINT64_MAX;
-constexpr int kEventsPerPoll = 1024;
 constexpr size_t kReadBufferBytes = 64 * 1024;
 // Reads per readiness event before moving on, so one chatty connection
 // cannot starve the others.
@@ -55,37 +52,22 @@ Engine::~Engine() {
   for (Conn& c : conns_) {
     if (c.fd >= 0) close(c.fd);
   }
-  if (epoll_fd_ >= 0) close(epoll_fd_);
 }
 
 std::expected<void, std::string> Engine::Init() {
-  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-  if (epoll_fd_ < 0) return std::unexpected(ErrnoReason("epoll_create1", errno));
+  if (auto ok = poller_.Init(); !ok) return ok;
   now_ns_ = MonotonicNs();
   tokens_refilled_ns_ = now_ns_;
   return {};
 }
 
-void Engine::WatchAuxFd(int fd) {
-  aux_fd_ = fd;
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.u64 = kAuxTag;
-  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
-}
+void Engine::WatchAuxFd(int fd) { poller_.WatchAux(fd); }
 
 bool Engine::Poll(int timeout_ms) {
-  epoll_event events[kEventsPerPoll];
-  const int n = epoll_wait(epoll_fd_, events, kEventsPerPoll, NextWakeupMs(timeout_ms));
+  poller_.Wait(int64_t{NextWakeupMs(timeout_ms)} * 1'000'000);
   now_ns_ = MonotonicNs();
-  bool aux_readable = false;
-  for (int i = 0; i < n; ++i) {
-    if (events[i].data.u64 == kAuxTag) {
-      aux_readable = true;
-    } else {
-      HandleEvent(static_cast<uint32_t>(events[i].data.u64), events[i].events);
-    }
-  }
+  const bool aux_readable =
+      poller_.Dispatch([this](uint32_t id, uint32_t events) { HandleEvent(id, events); });
   RunTimers();
   StartQueuedConnects();
   return aux_readable;
@@ -152,13 +134,8 @@ void Engine::StartConnect(uint32_t id) {
   if (bind(fd, reinterpret_cast<const sockaddr*>(&source), ep.source_bytes) != 0) {
     return Fail(id, ErrnoReason("bind", errno), Retry::kAllowed);
   }
-  epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
-  ev.data.u64 = id;
   c.want_write = true;
-  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
-    return Fail(id, ErrnoReason("epoll_ctl", errno), Retry::kNever);
-  }
+  if (!poller_.Add(fd, id)) return Fail(id, ErrnoReason("epoll_ctl", errno), Retry::kNever);
   if (connect(fd, reinterpret_cast<const sockaddr*>(&ep.target), ep.target_bytes) != 0 &&
       errno != EINPROGRESS) {
     return Fail(id, ErrnoReason("connect", errno), Retry::kAllowed);
@@ -245,10 +222,7 @@ void Engine::UpdateEvents(uint32_t id, bool want_write) {
   Conn& c = conns_[id];
   if (c.want_write == want_write || c.fd < 0) return;
   c.want_write = want_write;
-  epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLRDHUP | (want_write ? EPOLLOUT : 0u);
-  ev.data.u64 = id;
-  epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.fd, &ev);
+  poller_.WantWrite(c.fd, id, want_write);
 }
 
 void Engine::CloseSocket(uint32_t id) {

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "options.h"
+#include "poller.h"
 #include "v1_messages.h"
 #include "worker_report.h"
 #include "ws_frame.h"
@@ -218,8 +219,7 @@ class Engine {
   std::vector<std::string> principals_;
   WorkerReport& report_;
   Xorshift64 rng_;
-  int epoll_fd_ = -1;
-  int aux_fd_ = -1;
+  Poller poller_;
   int64_t now_ns_ = 0;
   std::vector<Conn> conns_;
   std::deque<uint32_t> connect_queue_;

@@ -67,14 +67,11 @@ class Operations {
   Result<std::vector<int64_t>> GetUsageLog(const std::string& uuid, int64_t from_ms,
                                            int64_t to_ms);
   Result<CreateJobOutcome> CreateJob(const CreateJobRequest& request);
-  Status LeaseJob(const std::string& job_id, const std::string& node_principal,
-                  const std::string& node_client_id, uint32_t attempt, int64_t lease_deadline_ms,
-                  int64_t now_ms);
+  Status LeaseJob(const std::string& job_id, const JobLease& lease, int64_t now_ms);
   Result<CompleteOutcome> CompleteJob(const std::string& job_id, const JobCompletion& completion,
                                       int64_t now_ms);
   Status ReleaseJob(const std::string& job_id, uint32_t attempt, int64_t now_ms);
-  Status FailJob(const std::string& job_id, uint32_t attempt, const std::string& error,
-                 int64_t now_ms);
+  Status FailJob(const std::string& job_id, const JobFailure& failure, int64_t now_ms);
   Result<std::optional<JobRecord>> GetJob(const std::string& job_id);
   Result<std::vector<JobRecord>> ListClientJobs(const std::string& client_uuid,
                                                 std::optional<JobState> state, uint32_t limit);

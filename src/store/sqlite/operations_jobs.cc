@@ -11,14 +11,16 @@
 namespace sela::store::sqlite {
 namespace {
 
-// The columns of a JobRecord, in the order ReadJob() reads and BindJob()
-// binds them.
+// The columns of a JobRecord, in the order ReadJob() reads (followed by
+// failure_reason) and BindJob() binds them.
 #define SELA_JOB_COLUMNS                                                                        \
   "job_id, client_uuid, job_type, target, state, node_principal, node_client_id, attempt, "     \
   "max_attempts, created_ms, assigned_ms, lease_deadline_ms, deadline_ms, complete_ms, "        \
   "post_count, replies_count, scroll_pause_ms, sync, usage_charged, reward_units, result_hash, " \
   "result_content_type, result_bytes, price_cents, objects_count, file_size_kb, error, "        \
   "last_failed_node, target_node"
+// Read with every job; not inserted (a new job has none, the default).
+#define SELA_JOB_READ_COLUMNS SELA_JOB_COLUMNS ", failure_reason"
 #define SELA_CLIENT_COLUMNS "uuid, key_hash, usage_count, usage_limit, created_ms"
 
 constexpr char kInsertClient[] =
@@ -46,27 +48,27 @@ constexpr char kInsertJob[] =
     "INSERT INTO jobs (" SELA_JOB_COLUMNS
     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
     "?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29) ON CONFLICT (job_id) DO NOTHING";
-constexpr char kSelectJob[] = "SELECT " SELA_JOB_COLUMNS " FROM jobs WHERE job_id = ?1";
+constexpr char kSelectJob[] = "SELECT " SELA_JOB_READ_COLUMNS " FROM jobs WHERE job_id = ?1";
 constexpr char kSelectClientJobs[] =
-    "SELECT " SELA_JOB_COLUMNS " FROM jobs WHERE client_uuid = ?1 ORDER BY seq LIMIT ?2";
+    "SELECT " SELA_JOB_READ_COLUMNS " FROM jobs WHERE client_uuid = ?1 ORDER BY seq LIMIT ?2";
 // Pending or ongoing: the partial index jobs_open_by_client, whose WHERE
 // clause is repeated so that it is used. Completed or failed: the client's
 // jobs in order, skipping the other states.
 constexpr char kSelectClientOpenJobsInState[] =
-    "SELECT " SELA_JOB_COLUMNS
+    "SELECT " SELA_JOB_READ_COLUMNS
     " FROM jobs WHERE client_uuid = ?1 AND state IN ('pending', 'ongoing') AND state = ?2 "
     "ORDER BY seq LIMIT ?3";
 constexpr char kSelectClientJobsInState[] =
-    "SELECT " SELA_JOB_COLUMNS
+    "SELECT " SELA_JOB_READ_COLUMNS
     " FROM jobs WHERE client_uuid = ?1 AND state = ?2 ORDER BY seq LIMIT ?3";
 // Every open job is in jobs_open_by_client, grouped by client; reading them
 // all and sorting by seq (at start-up only, at most JOB_OPEN_MAX) beats the
 // planner's own choice, a scan of every job ever stored. The sort is
 // ListOpenJobs()'s, so that SQLite's sorter holds no second copy of them.
 constexpr char kSelectOpenJobs[] =
-    "SELECT " SELA_JOB_COLUMNS
+    "SELECT " SELA_JOB_READ_COLUMNS
     ", seq FROM jobs INDEXED BY jobs_open_by_client WHERE state IN ('pending', 'ongoing')";
-constexpr int kOpenJobSeqColumn = 29;
+constexpr int kOpenJobSeqColumn = 30;
 constexpr char kJobGuardState[] =
     "SELECT state, attempt, node_principal FROM jobs WHERE job_id = ?1";
 constexpr char kLeaseJob[] =
@@ -82,7 +84,7 @@ constexpr char kReleaseJob[] =
     "UPDATE jobs SET state = 'pending', last_failed_node = node_principal, lease_deadline_ms = 0 "
     "WHERE job_id = ?1 AND state = 'ongoing' AND attempt = ?2";
 constexpr char kFailJob[] =
-    "UPDATE jobs SET state = 'failed', complete_ms = ?3, error = ?4, reward_units = 0, "
+    "UPDATE jobs SET state = 'failed', complete_ms = ?3, error = ?4, failure_reason = ?5, reward_units = 0, "
     "lease_deadline_ms = 0, usage_refunded = (sync AND usage_charged) "
     "WHERE job_id = ?1 AND state IN ('pending', 'ongoing') AND attempt = ?2 "
     "RETURNING client_uuid, usage_refunded";
@@ -91,6 +93,7 @@ constexpr char kInsertBlob[] =
 constexpr char kSameBlob[] = "SELECT bytes = ?2 FROM blobs WHERE hash = ?1";
 constexpr char kSelectBlob[] = "SELECT bytes FROM blobs WHERE hash = ?1";
 
+#undef SELA_JOB_READ_COLUMNS
 #undef SELA_JOB_COLUMNS
 #undef SELA_CLIENT_COLUMNS
 
@@ -103,6 +106,18 @@ JobState JobStateFromName(std::string_view name) {
     if (JobStateName(state) == name) return state;
   }
   return JobState::kFailed;
+}
+
+constexpr FailureReason kFailureReasons[] = {FailureReason::kNone, FailureReason::kNoData,
+                                             FailureReason::kDeadline,
+                                             FailureReason::kAttemptsExhausted, FailureReason::kRestart};
+
+// The schema's CHECK admits only these names.
+FailureReason FailureReasonFromName(std::string_view name) {
+  for (FailureReason reason : kFailureReasons) {
+    if (FailureReasonName(reason) == name) return reason;
+  }
+  return FailureReason::kNone;
 }
 
 ApiClient ReadClient(const Query& q) {
@@ -144,6 +159,7 @@ JobRecord ReadJob(const Query& q) {
   job.error = q.Text(26);
   job.last_failed_node = q.Text(27);
   job.target_node = q.Text(28);
+  job.failure_reason = FailureReasonFromName(q.Text(29));
   return job;
 }
 
@@ -256,7 +272,7 @@ Status Operations::ChargeUsage(const std::string& uuid, bool charge) {
   }
   ASSIGN_OR_RETURN(Query query, db_.Prepare(kClientUsage));
   ASSIGN_OR_RETURN(const bool exists, query.BindText(1, uuid).Step());
-  if (!exists) return InvalidArgument("no API client with uuid " + uuid);
+  if (!exists) return NotFound("no API client with uuid " + uuid);
   if (!charge) return Status::Ok();
   return ResourceExhausted("API client " + uuid + " has used " + std::to_string(query.Int64(0)) +
                            " of its " + std::to_string(query.Int64(1)) + " usages");
@@ -303,22 +319,16 @@ Status Operations::RefuseTransition(const std::string& job_id, std::string_view 
                             "), not " + std::string(wanted));
 }
 
-Status Operations::LeaseJob(const std::string& job_id, const std::string& node_principal,
-                            const std::string& node_client_id, uint32_t attempt,
-                            int64_t lease_deadline_ms, int64_t now_ms) {
+Status Operations::LeaseJob(const std::string& job_id, const JobLease& lease, int64_t now_ms) {
   RETURN_IF_ERROR(ValidateJobId(job_id));
-  RETURN_IF_ERROR(ValidateId(node_principal, "node_principal", limits_.jobs.principal_bytes_max));
-  RETURN_IF_ERROR(
-      ValidateText(node_client_id, "node_client_id", limits_.jobs.client_id_bytes_max));
-  RETURN_IF_ERROR(ValidateAttempt(attempt));
+  RETURN_IF_ERROR(ValidateLease(lease, limits_.jobs));
   RETURN_IF_ERROR(ValidateNowMs(now_ms));
-  if (lease_deadline_ms < 0) return InvalidArgument("lease_deadline_ms is negative");
   ASSIGN_OR_RETURN(Query query, db_.Prepare(kLeaseJob));
-  query.BindText(1, job_id).BindInt(2, attempt).BindText(3, node_principal);
-  query.BindText(4, node_client_id).BindInt(5, now_ms).BindInt(6, lease_deadline_ms);
+  query.BindText(1, job_id).BindInt(2, lease.attempt).BindText(3, lease.node_principal);
+  query.BindText(4, lease.node_client_id).BindInt(5, now_ms).BindInt(6, lease.lease_deadline_ms);
   RETURN_IF_ERROR(query.Run());
   if (db_.Changes() == 1) return Status::Ok();
-  return RefuseTransition(job_id, "pending with attempt " + std::to_string(attempt - 1));
+  return RefuseTransition(job_id, "pending with attempt " + std::to_string(lease.attempt - 1));
 }
 
 Status Operations::PutBlob(const std::string& hash, const std::string& bytes) {
@@ -381,16 +391,17 @@ Status Operations::RefundUsage(const std::string& uuid, const std::string& job_i
   return Status::Ok();
 }
 
-Status Operations::FailJob(const std::string& job_id, uint32_t attempt, const std::string& error,
-                           int64_t now_ms) {
+Status Operations::FailJob(const std::string& job_id, const JobFailure& failure, int64_t now_ms) {
   RETURN_IF_ERROR(ValidateJobId(job_id));
-  RETURN_IF_ERROR(ValidateText(error, "error", limits_.jobs.text_bytes_max));
+  RETURN_IF_ERROR(ValidateFailure(failure, limits_.jobs));
   RETURN_IF_ERROR(ValidateNowMs(now_ms));
+  const uint32_t attempt = failure.attempt;
   std::string client_uuid;
   bool refund = false;
   {
     ASSIGN_OR_RETURN(Query query, db_.Prepare(kFailJob));
-    query.BindText(1, job_id).BindInt(2, attempt).BindInt(3, now_ms).BindText(4, error);
+    query.BindText(1, job_id).BindInt(2, attempt).BindInt(3, now_ms).BindText(4, failure.error);
+    query.BindText(5, FailureReasonName(failure.reason));
     ASSIGN_OR_RETURN(const bool failed, query.Step());
     if (!failed) {
       return RefuseTransition(job_id, "pending or ongoing with attempt " + std::to_string(attempt));

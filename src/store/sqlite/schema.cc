@@ -203,7 +203,23 @@ CREATE INDEX jobs_usage ON jobs (client_uuid, created_ms, usage_charged, usage_r
   WHERE usage_charged = 1 AND usage_refunded = 0;
 CREATE INDEX jobs_open_by_client ON jobs (client_uuid, seq) WHERE state IN ('pending', 'ongoing');
 )sql",
-    // v5: the rewards ledger (docs/REWARDS.md). ledger_transfers records
+    // v5: why a failed job failed, as a kind (store::FailureReason), so that
+    // readers never match the error text. Jobs failed before v5 get theirs
+    // from the texts this server wrote for each reason, the one place the
+    // text decides. The CHECK is equality tests, as v4 explains; a new job
+    // passes at the first ('').
+    R"sql(
+ALTER TABLE jobs ADD COLUMN failure_reason TEXT NOT NULL DEFAULT ''
+  CHECK (failure_reason = '' OR failure_reason = 'no_data' OR failure_reason = 'deadline'
+         OR failure_reason = 'attempts_exhausted' OR failure_reason = 'restart');
+UPDATE jobs SET failure_reason = CASE
+    WHEN error LIKE '%empty results%' THEN 'no_data'
+    WHEN error LIKE '%timed out after%' THEN 'deadline'
+    WHEN error LIKE '%server restarted%' THEN 'restart'
+    ELSE 'attempts_exhausted' END
+  WHERE state = 'failed';
+)sql",
+    // v6: the rewards ledger (docs/REWARDS.md). ledger_transfers records
     // every transfer once, by id; ledger_accounts, ledger_issuance and
     // ledger_days are the totals that each transfer changes in the same
     // transaction. uptime_days_unpaid holds exactly the days with measured

@@ -101,7 +101,7 @@ TEST_F(SqliteStoreTest, AVersion1DatabaseIsUpgradedInPlaceAndKeepsItsData) {
             sqlite::LatestSchemaVersion());
 }
 
-// v5 adds the ledger: uptime measured before it is unpaid as far as
+// v6 adds the ledger: uptime measured before it is unpaid as far as
 // paid_minutes says, and the index of unpaid days finds exactly those.
 TEST_F(SqliteStoreTest, UptimeMeasuredBeforeTheLedgerIsPaidFromItsPaidMinutes) {
   ASSERT_TRUE(ExecOnFile(options_.path, kSchemaV1).ok());
@@ -310,6 +310,30 @@ TEST_F(SqliteStoreTest, AVersion2DatabaseIsUpgradedInPlaceAndKeepsItsJobsAndUsag
             "1job_a 2job_b 3job_c 4job_d 5job_e 6job_f 7job_g 8job_h");
   EXPECT_EQ(RawQueryText(options_.path, "PRAGMA integrity_check"), "ok");
   EXPECT_EQ(RawQueryInt(options_.path, "SELECT COUNT(*) FROM pragma_foreign_key_check"), 0);
+}
+
+// v5: a job failed before v5 gets the reason its error text names (the
+// texts this server wrote for each), every other job none.
+TEST_F(SqliteStoreTest, JobsFailedBeforeVersion5GetTheReasonTheirErrorNames) {
+  std::string sql = std::string(kSchemaV1) + kSchemaV2 + V2Data();
+  sql += InsertV2Job({"job_r", "acme", "failed", kT0 + 70, false, true, 3, ""});
+  sql += InsertV2Job({"job_x", "acme", "failed", kT0 + 80, false, true, 3, ""});
+  sql += "UPDATE jobs SET error = 'Scraping returned empty results - no data found' WHERE job_id = 'job_b';"
+         "UPDATE jobs SET error = 'Job job_g timed out after 1500ms' WHERE job_id = 'job_g';"
+         "UPDATE jobs SET error = 'Job failed after 3 attempts: server restarted' WHERE job_id = 'job_r';"
+         "UPDATE jobs SET error = 'Job failed after 3 attempts: lease expired' WHERE job_id = 'job_x';";
+  ASSERT_TRUE(ExecOnFile(options_.path, sql).ok());
+  ASSERT_NO_FATAL_FAILURE(Open());
+  const std::pair<const char*, FailureReason> expected[] = {
+      {"job_a", FailureReason::kNone},     {"job_b", FailureReason::kNoData},
+      {"job_c", FailureReason::kNone},     {"job_g", FailureReason::kDeadline},
+      {"job_r", FailureReason::kRestart},  {"job_x", FailureReason::kAttemptsExhausted},
+  };
+  for (const auto& [id, reason] : expected) {
+    EXPECT_EQ(GetJob(id).value()->failure_reason, reason) << id;
+  }
+  Close();
+  EXPECT_FALSE(RawExec(options_.path, "UPDATE jobs SET failure_reason = 'bored' WHERE job_id = 'job_a'").ok());
 }
 
 // The opcodes SQLite compiles `sql` to (on a read-write connection: a

@@ -243,16 +243,11 @@ void SqliteStore::CreateJob(const CreateJobRequest& request, Callback<CreateJobO
       std::move(done)));
 }
 
-void SqliteStore::LeaseJob(const std::string& job_id, const std::string& node_principal,
-                           const std::string& node_client_id, uint32_t attempt,
-                           int64_t lease_deadline_ms, int64_t now_ms, Done done) {
+void SqliteStore::LeaseJob(const std::string& job_id, const JobLease& lease, int64_t now_ms,
+                           Done done) {
   writer_->Submit(MakeOp(
       "LeaseJob",
-      [job_id, node_principal, node_client_id, attempt, lease_deadline_ms,
-       now_ms](Operations& ops) {
-        return ops.LeaseJob(job_id, node_principal, node_client_id, attempt, lease_deadline_ms,
-                            now_ms);
-      },
+      [job_id, lease, now_ms](Operations& ops) { return ops.LeaseJob(job_id, lease, now_ms); },
       std::move(done)));
 }
 
@@ -274,13 +269,11 @@ void SqliteStore::ReleaseJob(const std::string& job_id, uint32_t attempt, int64_
       std::move(done)));
 }
 
-void SqliteStore::FailJob(const std::string& job_id, uint32_t attempt, const std::string& error,
-                          int64_t now_ms, Done done) {
+void SqliteStore::FailJob(const std::string& job_id, const JobFailure& failure, int64_t now_ms,
+                          Done done) {
   writer_->Submit(MakeOp(
       "FailJob",
-      [job_id, attempt, error, now_ms](Operations& ops) {
-        return ops.FailJob(job_id, attempt, error, now_ms);
-      },
+      [job_id, failure, now_ms](Operations& ops) { return ops.FailJob(job_id, failure, now_ms); },
       std::move(done)));
 }
 

@@ -133,15 +133,14 @@ class SqliteStore final : public Store {
   void GetUsageLog(const std::string& uuid, int64_t from_ms, int64_t to_ms,
                    Callback<std::vector<int64_t>> done) override;
   void CreateJob(const CreateJobRequest& request, Callback<CreateJobOutcome> done) override;
-  void LeaseJob(const std::string& job_id, const std::string& node_principal,
-                const std::string& node_client_id, uint32_t attempt, int64_t lease_deadline_ms,
-                int64_t now_ms, Done done) override;
+  void LeaseJob(const std::string& job_id, const JobLease& lease, int64_t now_ms,
+                Done done) override;
   void CompleteJob(const std::string& job_id, const JobCompletion& completion, int64_t now_ms,
                    Callback<CompleteOutcome> done) override;
   void ReleaseJob(const std::string& job_id, uint32_t attempt, int64_t now_ms,
                   Done done) override;
-  void FailJob(const std::string& job_id, uint32_t attempt, const std::string& error,
-               int64_t now_ms, Done done) override;
+  void FailJob(const std::string& job_id, const JobFailure& failure, int64_t now_ms,
+               Done done) override;
   void GetJob(const std::string& job_id, Callback<std::optional<JobRecord>> done) override;
   void ListClientJobs(const std::string& client_uuid, std::optional<JobState> state,
                       uint32_t limit, Callback<std::vector<JobRecord>> done) override;

@@ -1,7 +1,7 @@
 // The store's work per job on the server's hot path (job_cost.h), held to
 // what the schema and statements in operations_jobs.cc should cost. A new
 // index, statement or savepoint on that path shows up here.
-#include "store/sqlite/job_cost.h"
+#include "bench/job_cost.h"
 
 #include <gtest/gtest.h>
 

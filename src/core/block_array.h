@@ -1,9 +1,9 @@
-// BlockArray: a growable array of per-node state kept in fixed blocks of
-// kBlockSize elements. Growing allocates one block at a time and never moves
-// or copies an element, where a doubling std::vector holds up to twice what
-// it needs (and three times while it copies): per-node arrays are what the
-// server's memory per idle node is made of, so at most one partly used block
-// is overhead here. An element keeps its address until the array is
+// BlockArray: a growable array kept in fixed blocks of kBlockSize elements.
+// Growing allocates one block at a time and never moves or copies an
+// element, where a doubling std::vector holds up to twice what it needs (and
+// three times while it copies): arrays indexed by node or connection slot
+// are what the server's memory per idle node is made of (jobs/engine.h,
+// api/node_sessions.h), so at most one partly used block is overhead here. An element keeps its address until the array is
 // destroyed; pop_back keeps its block for the next push_back.
 //
 // Thread-safety: none.
@@ -14,7 +14,7 @@
 #include <memory>
 #include <vector>
 
-namespace sela::nodes {
+namespace sela {
 
 template <typename T, uint32_t kBlockSize = 1024>
 class BlockArray {
@@ -53,4 +53,4 @@ class BlockArray {
   uint32_t size_ = 0;
 };
 
-}  // namespace sela::nodes
+}  // namespace sela

@@ -1,21 +1,18 @@
-// FaultStore: a Store decorator for tests that makes operations fail or
-// lose them on purpose, as LevelDB's fault_injection_test does:
-// - FailOperation(n, status): operation number n fails with `status` at
-//   once and never reaches the inner store;
-// - CrashAtOperation(n): operation n and every later one never reach the
-//   inner store, and from the moment operation n is issued no callback is
-//   delivered any more, of any operation: the process is gone. What reached
-//   the inner store before is applied (it was submitted), exactly as a
-//   process killed between two submissions leaves its store.
-// Operations are numbered from 0 in issue order; Flush() is not one.
+// CrashStore: a Store decorator for tests that kills the "process" at a
+// chosen store operation: CrashAtOperation(n) makes operation number n
+// (from 0, in issue order) and every later one never reach the wrapped
+// store, and from the moment operation n is issued no callback is delivered
+// any more, of any operation. What reached the wrapped store before is
+// applied (it was submitted), as a process killed between two submissions
+// leaves its store. To make operations fail instead, see
+// fault_injection_store.h.
 //
-// Thread-safety: as the inner store's; callbacks go where its post sends
+// Thread-safety: as the wrapped store's; callbacks go where its post sends
 // them.
 #pragma once
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -24,11 +21,10 @@
 
 namespace sela::testing {
 
-class FaultStore final : public store::Store {
+class CrashStore final : public store::Store {
  public:
-  explicit FaultStore(store::Store& inner) : inner_(inner) {}
+  explicit CrashStore(store::Store& inner) : inner_(inner) {}
 
-  void FailOperation(uint64_t n, Status status) { failures_[n] = std::move(status); }
   void CrashAtOperation(uint64_t n) { crash_at_ = n; }
   bool crashed() const { return *crashed_; }
   uint64_t operations() const { return issued_; }
@@ -83,8 +79,8 @@ class FaultStore final : public store::Store {
   void CreateJob(const store::CreateJobRequest& request, Callback<store::CreateJobOutcome> done) override {
     Run([&](auto cb) { inner_.CreateJob(request, cb); }, std::move(done));
   }
-  void LeaseJob(const std::string& job_id, const std::string& node_principal, const std::string& node_client_id, uint32_t attempt, int64_t lease_deadline_ms, int64_t now_ms, Done done) override {
-    Run([&](auto cb) { inner_.LeaseJob(job_id, node_principal, node_client_id, attempt, lease_deadline_ms, now_ms, cb); }, std::move(done));
+  void LeaseJob(const std::string& job_id, const store::JobLease& lease, int64_t now_ms, Done done) override {
+    Run([&](auto cb) { inner_.LeaseJob(job_id, lease, now_ms, cb); }, std::move(done));
   }
   void CompleteJob(const std::string& job_id, const store::JobCompletion& completion, int64_t now_ms, Callback<store::CompleteOutcome> done) override {
     Run([&](auto cb) { inner_.CompleteJob(job_id, completion, now_ms, cb); }, std::move(done));
@@ -92,8 +88,8 @@ class FaultStore final : public store::Store {
   void ReleaseJob(const std::string& job_id, uint32_t attempt, int64_t now_ms, Done done) override {
     Run([&](auto cb) { inner_.ReleaseJob(job_id, attempt, now_ms, cb); }, std::move(done));
   }
-  void FailJob(const std::string& job_id, uint32_t attempt, const std::string& error, int64_t now_ms, Done done) override {
-    Run([&](auto cb) { inner_.FailJob(job_id, attempt, error, now_ms, cb); }, std::move(done));
+  void FailJob(const std::string& job_id, const store::JobFailure& failure, int64_t now_ms, Done done) override {
+    Run([&](auto cb) { inner_.FailJob(job_id, failure, now_ms, cb); }, std::move(done));
   }
   void GetJob(const std::string& job_id, Callback<std::optional<store::JobRecord>> done) override {
     Run([&](auto cb) { inner_.GetJob(job_id, cb); }, std::move(done));
@@ -180,10 +176,6 @@ class FaultStore final : public store::Store {
     const uint64_t n = issued_++;
     if (n >= crash_at_) *crashed_ = true;
     if (*crashed_) return;
-    if (auto it = failures_.find(n); it != failures_.end()) {
-      done(R(Err(it->second)));
-      return;
-    }
     issue(std::function<void(R)>([crashed = crashed_, done = std::move(done)](R r) {
       if (!*crashed) done(std::move(r));
     }));
@@ -192,7 +184,6 @@ class FaultStore final : public store::Store {
   store::Store& inner_;
   uint64_t issued_ = 0;
   uint64_t crash_at_ = UINT64_MAX;
-  std::map<uint64_t, Status> failures_;
   std::shared_ptr<bool> crashed_ = std::make_shared<bool>(false);
 };
 

@@ -1,4 +1,4 @@
-#include "store/sqlite/job_cost.h"
+#include "bench/job_cost.h"
 
 #include <algorithm>
 #include <condition_variable>

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "store/sqlite/job_cost.h"
+#include "bench/job_cost.h"
 
 namespace {
 

@@ -1,0 +1,168 @@
+#include "testing/fault_injection_store.h"
+
+#include <utility>
+
+namespace sela::testing {
+
+void FaultInjectionStore::FailNth(uint64_t n, Status status) {
+  nth_left_ = n;
+  nth_status_ = std::move(status);
+}
+
+void FaultInjectionStore::FailOp(StoreOp op, Status status, uint32_t times) {
+  op_faults_[static_cast<size_t>(op)] = OpFault{std::move(status), times};
+}
+
+void FaultInjectionStore::Heal() {
+  nth_left_ = 0;
+  for (auto& fault : op_faults_) fault.reset();
+}
+
+std::optional<Status> FaultInjectionStore::Pick(StoreOp op) {
+  ++issued_[static_cast<size_t>(op)];
+  std::optional<Status> fail;
+  if (nth_left_ > 0 && --nth_left_ == 0) fail = nth_status_;
+  if (std::optional<OpFault>& fault = op_faults_[static_cast<size_t>(op)]) {
+    if (!fail) fail = fault->status;
+    if (fault->left > 0 && --fault->left == 0) fault.reset();
+  }
+  if (fail) ++refused_;
+  return fail;
+}
+
+void FaultInjectionStore::ReserveSessionIds(uint64_t count, Callback<uint64_t> done) {
+  if (auto fault = Pick(StoreOp::kReserveSessionIds)) return Refuse(std::move(done), std::move(*fault));
+  inner_.ReserveSessionIds(count, std::move(done));
+}
+
+void FaultInjectionStore::RegisterNode(const std::string& principal, const std::string& client_id, int64_t now_ms,
+                                       Callback<store::NodeRecord> done) {
+  if (auto fault = Pick(StoreOp::kRegisterNode)) return Refuse(std::move(done), std::move(*fault));
+  inner_.RegisterNode(principal, client_id, now_ms, std::move(done));
+}
+
+void FaultInjectionStore::MarkNodeDisconnected(const std::string& principal, int64_t now_ms, Done done) {
+  if (auto fault = Pick(StoreOp::kMarkNodeDisconnected)) return Refuse(std::move(done), std::move(*fault));
+  inner_.MarkNodeDisconnected(principal, now_ms, std::move(done));
+}
+
+void FaultInjectionStore::UpdateNodeMetrics(const std::string& principal, const store::NodeMetricsUpdate& update,
+                                            int64_t now_ms, Done done) {
+  if (auto fault = Pick(StoreOp::kUpdateNodeMetrics)) return Refuse(std::move(done), std::move(*fault));
+  inner_.UpdateNodeMetrics(principal, update, now_ms, std::move(done));
+}
+
+void FaultInjectionStore::SetNodeStatus(const std::string& principal, store::NodeStatus status, int64_t now_ms,
+                                        Done done) {
+  if (auto fault = Pick(StoreOp::kSetNodeStatus)) return Refuse(std::move(done), std::move(*fault));
+  inner_.SetNodeStatus(principal, status, now_ms, std::move(done));
+}
+
+void FaultInjectionStore::SetNodeCapacity(const std::string& principal, uint32_t max_concurrent_jobs, Done done) {
+  if (auto fault = Pick(StoreOp::kSetNodeCapacity)) return Refuse(std::move(done), std::move(*fault));
+  inner_.SetNodeCapacity(principal, max_concurrent_jobs, std::move(done));
+}
+
+void FaultInjectionStore::AddUptime(std::vector<store::UptimeDelta> deltas, int64_t now_ms, Done done) {
+  if (auto fault = Pick(StoreOp::kAddUptime)) return Refuse(std::move(done), std::move(*fault));
+  inner_.AddUptime(std::move(deltas), now_ms, std::move(done));
+}
+
+void FaultInjectionStore::GetNode(const std::string& principal, Callback<std::optional<store::NodeRecord>> done) {
+  if (auto fault = Pick(StoreOp::kGetNode)) return Refuse(std::move(done), std::move(*fault));
+  inner_.GetNode(principal, std::move(done));
+}
+
+void FaultInjectionStore::ListNodes(bool only_active, Callback<std::vector<store::NodeRecord>> done) {
+  if (auto fault = Pick(StoreOp::kListNodes)) return Refuse(std::move(done), std::move(*fault));
+  inner_.ListNodes(only_active, std::move(done));
+}
+
+void FaultInjectionStore::GetUptimeDays(const std::string& principal, const std::string& from_day,
+                                        const std::string& to_day, Callback<std::vector<store::UptimeDay>> done) {
+  if (auto fault = Pick(StoreOp::kGetUptimeDays)) return Refuse(std::move(done), std::move(*fault));
+  inner_.GetUptimeDays(principal, from_day, to_day, std::move(done));
+}
+
+void FaultInjectionStore::GetTotalUptimeMs(const std::string& principal, Callback<int64_t> done) {
+  if (auto fault = Pick(StoreOp::kGetTotalUptimeMs)) return Refuse(std::move(done), std::move(*fault));
+  inner_.GetTotalUptimeMs(principal, std::move(done));
+}
+
+void FaultInjectionStore::RegisterApiClient(const store::ApiClient& client, Callback<store::ApiClient> done) {
+  if (auto fault = Pick(StoreOp::kRegisterApiClient)) return Refuse(std::move(done), std::move(*fault));
+  inner_.RegisterApiClient(client, std::move(done));
+}
+
+void FaultInjectionStore::GetApiClient(const std::string& uuid, Callback<std::optional<store::ApiClient>> done) {
+  if (auto fault = Pick(StoreOp::kGetApiClient)) return Refuse(std::move(done), std::move(*fault));
+  inner_.GetApiClient(uuid, std::move(done));
+}
+
+void FaultInjectionStore::FindApiClientByKeyHash(const std::string& key_hash,
+                                                 Callback<std::optional<store::ApiClient>> done) {
+  if (auto fault = Pick(StoreOp::kFindApiClientByKeyHash)) return Refuse(std::move(done), std::move(*fault));
+  inner_.FindApiClientByKeyHash(key_hash, std::move(done));
+}
+
+void FaultInjectionStore::GetUsageLog(const std::string& uuid, int64_t from_ms, int64_t to_ms,
+                                      Callback<std::vector<int64_t>> done) {
+  if (auto fault = Pick(StoreOp::kGetUsageLog)) return Refuse(std::move(done), std::move(*fault));
+  inner_.GetUsageLog(uuid, from_ms, to_ms, std::move(done));
+}
+
+void FaultInjectionStore::CreateJob(const store::CreateJobRequest& request, Callback<store::CreateJobOutcome> done) {
+  if (auto fault = Pick(StoreOp::kCreateJob)) return Refuse(std::move(done), std::move(*fault));
+  inner_.CreateJob(request, std::move(done));
+}
+
+void FaultInjectionStore::LeaseJob(const std::string& job_id, const store::JobLease& lease, int64_t now_ms,
+                                   Done done) {
+  if (auto fault = Pick(StoreOp::kLeaseJob)) return Refuse(std::move(done), std::move(*fault));
+  inner_.LeaseJob(job_id, lease, now_ms, std::move(done));
+}
+
+void FaultInjectionStore::CompleteJob(const std::string& job_id, const store::JobCompletion& completion,
+                                      int64_t now_ms, Callback<store::CompleteOutcome> done) {
+  if (auto fault = Pick(StoreOp::kCompleteJob)) return Refuse(std::move(done), std::move(*fault));
+  inner_.CompleteJob(job_id, completion, now_ms, std::move(done));
+}
+
+void FaultInjectionStore::ReleaseJob(const std::string& job_id, uint32_t attempt, int64_t now_ms, Done done) {
+  if (auto fault = Pick(StoreOp::kReleaseJob)) return Refuse(std::move(done), std::move(*fault));
+  inner_.ReleaseJob(job_id, attempt, now_ms, std::move(done));
+}
+
+void FaultInjectionStore::FailJob(const std::string& job_id, const store::JobFailure& failure, int64_t now_ms,
+                                  Done done) {
+  if (auto fault = Pick(StoreOp::kFailJob)) return Refuse(std::move(done), std::move(*fault));
+  inner_.FailJob(job_id, failure, now_ms, std::move(done));
+}
+
+void FaultInjectionStore::GetJob(const std::string& job_id, Callback<std::optional<store::JobRecord>> done) {
+  if (auto fault = Pick(StoreOp::kGetJob)) return Refuse(std::move(done), std::move(*fault));
+  inner_.GetJob(job_id, std::move(done));
+}
+
+void FaultInjectionStore::ListClientJobs(const std::string& client_uuid, std::optional<store::JobState> state,
+                                         uint32_t limit, Callback<std::vector<store::JobRecord>> done) {
+  if (auto fault = Pick(StoreOp::kListClientJobs)) return Refuse(std::move(done), std::move(*fault));
+  inner_.ListClientJobs(client_uuid, state, limit, std::move(done));
+}
+
+void FaultInjectionStore::ListOpenJobs(Callback<std::vector<store::JobRecord>> done) {
+  if (auto fault = Pick(StoreOp::kListOpenJobs)) return Refuse(std::move(done), std::move(*fault));
+  inner_.ListOpenJobs(std::move(done));
+}
+
+void FaultInjectionStore::GetBlob(const std::string& hash, Callback<std::optional<std::string>> done) {
+  if (auto fault = Pick(StoreOp::kGetBlob)) return Refuse(std::move(done), std::move(*fault));
+  inner_.GetBlob(hash, std::move(done));
+}
+
+void FaultInjectionStore::Ping(Done done) {
+  if (auto fault = Pick(StoreOp::kPing)) return Refuse(std::move(done), std::move(*fault));
+  inner_.Ping(std::move(done));
+}
+
+}  // namespace sela::testing
