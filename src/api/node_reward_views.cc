@@ -9,12 +9,11 @@ namespace sela::api {
 namespace {
 
 using codec::JsonObjectWriter;
-using rewards::SpOf;
 using store::RewardKind;
 
 constexpr int64_t kMinuteMs = 60'000;
 
-std::string SpText(int64_t units) { return codec::FormatJsNumber(SpOf(units)); }
+std::string SpText(int64_t units) { return codec::FormatJsNumber(Sp(units)); }
 
 std::string Quote(std::string_view text) {
   std::string out;
@@ -80,7 +79,7 @@ std::string RewardHistoryJson(const HistoryInput& in) {
     const bool job = t.kind == RewardKind::kJob;
     items.push_back(JsonObjectWriter()
                         .String("type", job ? "job" : "uptime")
-                        .Number("amount", SpOf(r.credited_units))
+                        .Number("amount", Sp(r.credited_units))
                         .Integer("timestamp", t.created_ms)
                         .String("date", t.day)
                         .String("state", "completed")
@@ -104,9 +103,9 @@ std::string RewardHistoryJson(const HistoryInput& in) {
                              .Bool("hasPrevPage", in.page_number > 1)
                              .Finish())
       .Raw("summary", JsonObjectWriter()
-                          .Number("totalJobRewards", SpOf(jobs))
-                          .Number("totalUptimeRewards", SpOf(uptime))
-                          .Number("totalRewards", SpOf(jobs + uptime))
+                          .Number("totalJobRewards", Sp(jobs))
+                          .Number("totalUptimeRewards", Sp(uptime))
+                          .Number("totalRewards", Sp(jobs + uptime))
                           .Integer("totalUptimeMinutes", a.uptime_minutes)
                           .Integer("jobRewardsCount", CountOf(a, RewardKind::kJob))
                           .Integer("uptimeRewardsCount", CountOf(a, RewardKind::kUptime))
@@ -134,9 +133,9 @@ std::string RewardChartJson(std::string_view principal, const std::vector<store:
     uptime_total += uptime;
     points.push_back(JsonObjectWriter()
                          .String("date", d.day)
-                         .Number("jobRewards", SpOf(jobs))
-                         .Number("uptimeRewards", SpOf(uptime))
-                         .Number("totalRewards", SpOf(jobs + uptime))
+                         .Number("jobRewards", Sp(jobs))
+                         .Number("uptimeRewards", Sp(uptime))
+                         .Number("totalRewards", Sp(jobs + uptime))
                          .Integer("uptimeMinutes", d.uptime_minutes)
                          .Finish());
   }
@@ -150,11 +149,11 @@ std::string RewardChartJson(std::string_view principal, const std::vector<store:
       .Raw("dateRange",
            JsonObjectWriter().Raw("startDate", date(start, first)).Raw("endDate", date(end, last)).Finish())
       .Raw("summary", JsonObjectWriter()
-                          .Number("totalJobRewards", SpOf(jobs_total))
-                          .Number("totalUptimeRewards", SpOf(uptime_total))
-                          .Number("totalRewards", SpOf(jobs_total + uptime_total))
+                          .Number("totalJobRewards", Sp(jobs_total))
+                          .Number("totalUptimeRewards", Sp(uptime_total))
+                          .Number("totalRewards", Sp(jobs_total + uptime_total))
                           .Integer("totalDays", static_cast<int64_t>(points.size()))
-                          .Number("averageDailyRewards", n > 0 ? SpOf(jobs_total + uptime_total) / n : 0)
+                          .Number("averageDailyRewards", n > 0 ? Sp(jobs_total + uptime_total) / n : 0)
                           .Finish())
       .Raw("chartData", Array(points))
       .Finish();

@@ -7,7 +7,6 @@ namespace sela::api {
 namespace {
 
 using codec::JsonObjectWriter;
-using rewards::SpOf;
 using store::KindBit;
 using store::RewardKind;
 
@@ -87,9 +86,9 @@ std::string ReferralRewardJson(const store::TransferRecord& r) {
       .String("referee_principal_id", t.referee)
       .String("reward_type", type)
       .Integer("tier", tier)
-      .Number("base_amount", SpOf(t.base_units))
+      .Number("base_amount", Sp(t.base_units))
       .Number("reward_percentage", static_cast<double>(t.share_bp) / 100)
-      .Number("reward_amount", SpOf(r.credited_units))
+      .Number("reward_amount", Sp(r.credited_units))
       .Integer("timestamp", t.created_ms)
       .String("distribution_date", t.day)
       .Integer("distributed_at", t.created_ms)
@@ -121,17 +120,17 @@ std::string ReferralRewardsJson(const ReferralPageInput& in) {
                                      .Bool("has_prev_page", in.page_number > 1)
                                      .Finish();
   const std::string by_type = JsonObjectWriter()
-                                  .Number("installation", SpOf(CreditedOf(in.account, in.kinds & kInstallation)))
-                                  .Number("uptime", SpOf(CreditedOf(in.account, in.kinds & kUptime)))
-                                  .Number("task", SpOf(CreditedOf(in.account, in.kinds & kTask)))
+                                  .Number("installation", Sp(CreditedOf(in.account, in.kinds & kInstallation)))
+                                  .Number("uptime", Sp(CreditedOf(in.account, in.kinds & kUptime)))
+                                  .Number("task", Sp(CreditedOf(in.account, in.kinds & kTask)))
                                   .Finish();
   const std::string by_tier = JsonObjectWriter()
-                                  .Number("l1", SpOf(CreditedOf(in.account, in.kinds & kLevel1)))
-                                  .Number("l2", SpOf(CreditedOf(in.account, in.kinds & kLevel2)))
+                                  .Number("l1", Sp(CreditedOf(in.account, in.kinds & kLevel1)))
+                                  .Number("l2", Sp(CreditedOf(in.account, in.kinds & kLevel2)))
                                   .Finish();
   const std::string summary = JsonObjectWriter()
                                   .Integer("total_rewards", total)
-                                  .Number("total_amount", SpOf(CreditedOf(in.account, in.kinds)))
+                                  .Number("total_amount", Sp(CreditedOf(in.account, in.kinds)))
                                   .Raw("by_type", by_type)
                                   .Raw("by_tier", by_tier)
                                   .Finish();
@@ -140,7 +139,7 @@ std::string ReferralRewardsJson(const ReferralPageInput& in) {
 
 std::string DashboardJson(const DashboardInput& in) {
   const store::AccountSummary& a = in.account;
-  auto sp = [&](uint32_t kinds) { return SpOf(CreditedOf(a, kinds)); };
+  auto sp = [&](uint32_t kinds) { return Sp(CreditedOf(a, kinds)); };
   std::vector<std::string> referrals;
   int64_t active = 0;
   int64_t active2 = 0;
@@ -154,7 +153,7 @@ std::string DashboardJson(const DashboardInput& in) {
                             .Integer("signup_date", e.signup_ms)
                             .String("status", e.installation_claimed ? "ACTIVE" : "PENDING_24H")
                             .Bool("is_online", online)
-                            .Number("total_earned_for_me", SpOf(e.earned_units))
+                            .Number("total_earned_for_me", Sp(e.earned_units))
                             .Finish());
   }
   const std::string tier1 = JsonObjectWriter()
@@ -182,9 +181,9 @@ std::string DashboardJson(const DashboardInput& in) {
   const std::string cap_status =
       JsonObjectWriter()
           .String("current_month", in.month)
-          .Number("uptime_rewards_earned", SpOf(used))
-          .Number("cap", SpOf(cap))
-          .Number("remaining", SpOf(cap > used ? cap - used : 0))
+          .Number("uptime_rewards_earned", Sp(used))
+          .Number("cap", Sp(cap))
+          .Number("remaining", Sp(cap > used ? cap - used : 0))
           .Integer("percentage_used", cap > 0 ? (used * 100 + cap / 2) / cap : 0)
           .Finish();
   std::vector<std::string> recent;
@@ -195,7 +194,7 @@ std::string DashboardJson(const DashboardInput& in) {
                          .String("referee_principal_id", r.transfer.referee)
                          .String("reward_type", type)
                          .Integer("tier", tier)
-                         .Number("reward_amount", SpOf(r.credited_units))
+                         .Number("reward_amount", Sp(r.credited_units))
                          .Integer("timestamp", r.transfer.created_ms)
                          .String("distribution_date", r.transfer.day)
                          .String("status", r.credited_units == 0 ? "CAPPED" : "DISTRIBUTED")
@@ -220,13 +219,13 @@ std::string DashboardJson(const DashboardInput& in) {
 
 std::string ReferralStatsJson(const StatsInput& in) {
   return JsonObjectWriter()
-      .Number("total_referral_rewards", SpOf(CreditedOf(in.account, kReferralKinds)))
-      .Number("this_week_referral_rewards", SpOf(in.this_week_units))
+      .Number("total_referral_rewards", Sp(CreditedOf(in.account, kReferralKinds)))
+      .Number("this_week_referral_rewards", Sp(in.this_week_units))
       .Integer("total_referrals", in.counts.level1 + in.counts.level2)
       .Integer("pending_referrals", in.counts.level1_pending + in.counts.level2_pending)
       .Integer("qualified_referrals",
                in.counts.level1 + in.counts.level2 - in.counts.level1_pending - in.counts.level2_pending)
-      .Number("l1_referral_rewards", SpOf(CreditedOf(in.account, kLevel1)))
+      .Number("l1_referral_rewards", Sp(CreditedOf(in.account, kLevel1)))
       .Finish();
 }
 
@@ -243,7 +242,7 @@ std::string ReferralTreeJson(const store::ReferralCounts& counts, const std::vec
     w.String("status_24h", e.installation_claimed ? "COMPLETED" : "PENDING")
         .Bool("is_online", online && online(e.referee))
         .String("client_status", t.client_status);
-    if (e.level == 1) w.Integer("total_uptime", t.total_uptime_ms).Number("balance", SpOf(t.balance_units));
+    if (e.level == 1) w.Integer("total_uptime", t.total_uptime_ms).Number("balance", Sp(t.balance_units));
     (e.level == 1 ? l1 : l2).push_back(w.Finish());
   }
   return JsonObjectWriter()

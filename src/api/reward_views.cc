@@ -9,7 +9,6 @@ namespace sela::api {
 namespace {
 
 using codec::JsonObjectWriter;
-using rewards::SpOf;
 
 std::string Array(const std::vector<std::string>& items) {
   std::string out = "[";
@@ -69,11 +68,11 @@ std::string RewardStatusJson(const RewardStatusInput& in) {
   const std::string config = JsonObjectWriter()
                                  .Bool("enabled", in.enabled)
                                  .String("interval", in.interval)
-                                 .Number("minDailyReward", SpOf(rules.uptime_units_per_minute))
-                                 .Number("maxDailyReward", SpOf(day))
-                                 .Number("maxDailyRewardWithBonus", SpOf(day + rewards::ShareOf(day, bonus_max)))
-                                 .Number("maxWeeklyReward", SpOf(7 * day))
-                                 .Number("baseRewardRate", SpOf(rules.uptime_units_per_minute))
+                                 .Number("minDailyReward", Sp(rules.uptime_units_per_minute))
+                                 .Number("maxDailyReward", Sp(day))
+                                 .Number("maxDailyRewardWithBonus", Sp(day + rewards::ShareOf(day, bonus_max)))
+                                 .Number("maxWeeklyReward", Sp(7 * day))
+                                 .Number("baseRewardRate", Sp(rules.uptime_units_per_minute))
                                  .Raw("performanceTiers", TierListJson(rules))
                                  .Finish();
   return JsonObjectWriter()
@@ -104,7 +103,7 @@ std::string DistributionJson(const store::RunRecord& run, bool skipped) {
       .String("distributionType", run.kind == store::RunKind::kUptime ? "DAILY" : "WEEKLY_UPTIME")
       .String("status", DistributionStatusName(run, skipped))
       .Integer("totalUsers", run.users)
-      .Number("totalRewardsDistributed", SpOf(run.total_units))
+      .Number("totalRewardsDistributed", Sp(run.total_units))
       .String("startedAt", IsoTimestamp(run.started_ms))
       .Raw("completedAt", run.completed_ms > 0 ? Quote(IsoTimestamp(run.completed_ms)) : "null");
   if (run.state == store::RunState::kFailed) w.String("errorDetails", run.error);
@@ -117,7 +116,7 @@ std::string TriggerResultJson(const rewards::RunOutcome& outcome) {
       .String("distributionId", run.id)
       .String("status", DistributionStatusName(run, outcome.skipped))
       .Integer("totalUsers", run.users)
-      .Number("totalRewardsDistributed", SpOf(run.total_units))
+      .Number("totalRewardsDistributed", Sp(run.total_units))
       .String("startedAt", IsoTimestamp(run.started_ms))
       .Raw("completedAt", run.completed_ms > 0 ? Quote(IsoTimestamp(run.completed_ms)) : "null")
       .Bool("resumed", outcome.resumed)
@@ -138,9 +137,9 @@ std::string RunTransactionJson(const store::TransferRecord& r) {
   return JsonObjectWriter()
       .String("transactionId", t.id)
       .String("userPrincipalId", t.principal)
-      .Number("amount", SpOf(r.credited_units))
-      .Number("baseAmount", SpOf(t.base_units))
-      .Number("bonusAmount", SpOf(t.bonus_units))
+      .Number("amount", Sp(r.credited_units))
+      .Number("baseAmount", Sp(t.base_units))
+      .Number("bonusAmount", Sp(t.bonus_units))
       .Integer("uptimeMinutes", t.minutes)
       .Integer("tierLevel", t.tier)
       .String("status", "CONFIRMED")
@@ -153,9 +152,9 @@ std::string UserTransactionJson(const store::TransferRecord& r) {
   return JsonObjectWriter()
       .String("transactionId", t.id)
       .String("distributionId", t.run_id)
-      .Number("amount", SpOf(r.credited_units))
-      .Number("baseAmount", SpOf(t.base_units))
-      .Number("bonusAmount", SpOf(t.bonus_units))
+      .Number("amount", Sp(r.credited_units))
+      .Number("baseAmount", Sp(t.base_units))
+      .Number("bonusAmount", Sp(t.bonus_units))
       .Integer("uptimeMinutes", t.minutes)
       .Integer("tierLevel", t.tier)
       .String("status", "CONFIRMED")
@@ -221,7 +220,7 @@ std::string RunLogJson(const store::RunPage& runs, std::string_view component) {
 std::string AuditJson(const store::LedgerAudit& a) {
   JsonObjectWriter by_kind;
   for (size_t k = 0; k < store::kRewardKinds; ++k) {
-    by_kind.Number(store::IssuanceAccount(static_cast<store::RewardKind>(k)), SpOf(a.issued_by_kind[k]));
+    by_kind.Number(store::IssuanceAccount(static_cast<store::RewardKind>(k)), Sp(a.issued_by_kind[k]));
   }
   const std::string mismatches = JsonObjectWriter()
                                      .Integer("issuanceAccounts", a.mismatched_issuance)
@@ -231,8 +230,8 @@ std::string AuditJson(const store::LedgerAudit& a) {
                                      .Finish();
   return JsonObjectWriter()
       .Bool("balanced", a.balanced())
-      .Number("issued", SpOf(a.issued_units))
-      .Number("held", SpOf(a.held_units))
+      .Number("issued", Sp(a.issued_units))
+      .Number("held", Sp(a.held_units))
       .Integer("issuedUnits", a.issued_units)
       .Integer("heldUnits", a.held_units)
       .Integer("transfers", a.transfers)
@@ -250,7 +249,7 @@ std::string ReferralDistributionJson(std::string_view id, std::string_view type,
       .String("distribution_id", id)
       .String("distribution_type", type)
       .Integer("processed_count", processed)
-      .Number("total_rewards_distributed", SpOf(units))
+      .Number("total_rewards_distributed", Sp(units))
       .Raw("errors", Array(quoted))
       .Integer("timestamp", timestamp_ms)
       .Finish();

@@ -2,7 +2,7 @@
 // reference/original/rest-api.md §2.6, §2.8, §1.6), built from the ledger's
 // values: pure functions, unit-tested without sockets or a store.
 //
-// Amounts are shown in SP as JavaScript numbers (rewards::SpOf), times as
+// Amounts are shown in SP as JavaScript numbers (sela::Sp, core/points.h), times as
 // the original showed them (ISO strings here, epoch milliseconds where it
 // used those). The /api/rewards routes answer in the original's E2 envelope:
 // {"success":true,"data":...} and {"success":false,"error":{"type","message"}}.

@@ -25,11 +25,11 @@ TEST_F(DistributorTest, AnUptimeRunPaysEveryUnpaidDayOnceAndRecordsItself) {
   EXPECT_FALSE(run->skipped);
   EXPECT_EQ(run->run.state, store::RunState::kCompleted);
   EXPECT_EQ(run->run.users, 3);
-  EXPECT_EQ(run->run.total_units, Sp(30));
+  EXPECT_EQ(run->run.total_units, SpUnits(30));
   EXPECT_EQ(run->run.trigger, "manual");
   EXPECT_EQ(run->run.id.rfind("dist_", 0), 0u);
-  EXPECT_EQ(Balance("a"), Sp(15));
-  EXPECT_EQ(Balance("b"), Sp(15));
+  EXPECT_EQ(Balance("a"), SpUnits(15));
+  EXPECT_EQ(Balance("b"), SpUnits(15));
   EXPECT_EQ(Balance("c"), 0) << "half a minute";
   const auto again = RunUptime();
   ASSERT_TRUE(again.has_value());
@@ -66,7 +66,7 @@ TEST_F(DistributorTest, ARunInProgressElsewhereMakesANewOneWait) {
   EXPECT_TRUE(taken->resumed);
   EXPECT_EQ(taken->run.id, "dist_other");
   EXPECT_EQ(taken->run.resumes, 1);
-  EXPECT_EQ(Balance("a"), Sp(5));
+  EXPECT_EQ(Balance("a"), SpUnits(5));
 }
 
 // A crash at each store operation of a run (CrashStore: what was submitted
@@ -102,9 +102,9 @@ TEST_F(DistributorTest, AfterACrashAtAnyOperationTheRunIsResumedAndPaysEachMinut
     auto resumed = Call<Result<std::optional<RunOutcome>>>([&](auto done) { distributor_->Resume(0, done); });
     ASSERT_TRUE(resumed.has_value()) << resumed.error().ToString();
     ASSERT_TRUE(RunUptime().has_value());
-    EXPECT_EQ(Balance("a"), Sp(5));
-    EXPECT_EQ(Balance("b"), Sp(10));
-    EXPECT_EQ(Balance("c"), Sp(15));
+    EXPECT_EQ(Balance("a"), SpUnits(5));
+    EXPECT_EQ(Balance("b"), SpUnits(10));
+    EXPECT_EQ(Balance("c"), SpUnits(15));
     EXPECT_EQ(PaidMinutes("c", "2024-03-10"), 30);
     EXPECT_TRUE(Audit().balanced());
     distributor_.reset();
@@ -128,7 +128,7 @@ TEST_F(DistributorTest, AStoreFailureEndsTheRunAsFailedAndTheNextRunPays) {
   EXPECT_EQ(Balance("a"), 0);
   const auto next = RunUptime();
   ASSERT_TRUE(next.has_value()) << next.error().ToString();
-  EXPECT_EQ(Balance("a"), Sp(5));
+  EXPECT_EQ(Balance("a"), SpUnits(5));
 }
 
 TEST_F(DistributorTest, TheInstallationBonusIsPaidOnceWhenTheRefereeHasMeasuredADay) {
@@ -140,9 +140,9 @@ TEST_F(DistributorTest, TheInstallationBonusIsPaidOnceWhenTheRefereeHasMeasuredA
   AddUptime({Delta("new-node", "2024-03-10", 4 * kHourMs)});
   const auto run = RunUptime();
   ASSERT_TRUE(run.has_value());
-  EXPECT_EQ(Balance("referrer"), Sp(500));
+  EXPECT_EQ(Balance("referrer"), SpUnits(500));
   ASSERT_TRUE(RunUptime().has_value());
-  EXPECT_EQ(Balance("referrer"), Sp(500));
+  EXPECT_EQ(Balance("referrer"), SpUnits(500));
   const auto transfers = TransfersOf("referrer");
   ASSERT_EQ(transfers.size(), 1u);
   EXPECT_EQ(transfers[0].transfer.id, "referral:installation:new-node");
@@ -157,7 +157,7 @@ TEST_F(DistributorTest, NoReferralRewardsWhenReferralsAreDisabled) {
   for (int d = 3; d <= 8; ++d) AddUptime({Delta("new-node", "2024-03-0" + std::to_string(d), 1'000 * kMinuteMs)});
   ASSERT_TRUE(RunUptime().has_value());
   ASSERT_TRUE(RunWeekly().has_value());
-  EXPECT_EQ(Balance("new-node"), Sp(3'000));
+  EXPECT_EQ(Balance("new-node"), SpUnits(3'000));
   EXPECT_EQ(Balance("referrer"), 0);
 }
 

@@ -34,11 +34,11 @@ class Golden : public RewardsHarness {
 // G1: 480 minutes at 60 Mbps / 40 ms: tier 1, 240 + 48 = 288 SP.
 TEST_F(Golden, G1_OneSessionAtTierOnePays288) {
   AddUptime({Delta("p", "2025-01-15", 480 * kMinuteMs, 60, 40)});
-  EXPECT_EQ(RunAndCredited("p"), Sp(288));
+  EXPECT_EQ(RunAndCredited("p"), SpUnits(288));
   const store::Transfer& t = LastUptimeTransfer("p");
   EXPECT_EQ(t.id, "uptime:p:2025-01-15:480");
-  EXPECT_EQ(t.base_units, Sp(240));
-  EXPECT_EQ(t.bonus_units, Sp(48));
+  EXPECT_EQ(t.base_units, SpUnits(240));
+  EXPECT_EQ(t.bonus_units, SpUnits(48));
   EXPECT_EQ(t.minutes, 480);
   EXPECT_EQ(t.tier, 1u);
   EXPECT_EQ(PaidMinutes("p", "2025-01-15"), 480);
@@ -49,9 +49,9 @@ TEST_F(Golden, G2_TierBoundsAreInclusive) {
   AddUptime({Delta("a", "2025-01-15", 240 * kMinuteMs, 20, 100), Delta("b", "2025-01-15", 240 * kMinuteMs, 19.99, 100),
              Delta("c", "2025-01-15", 240 * kMinuteMs)});
   ASSERT_TRUE(RunUptime().has_value());
-  EXPECT_EQ(Balance("a"), Sp(132));
-  EXPECT_EQ(Balance("b"), Sp(126));
-  EXPECT_EQ(Balance("c"), Sp(120));
+  EXPECT_EQ(Balance("a"), SpUnits(132));
+  EXPECT_EQ(Balance("b"), SpUnits(126));
+  EXPECT_EQ(Balance("c"), SpUnits(120));
 }
 
 // G3: a second session of the same day pays only its own minutes.
@@ -67,7 +67,7 @@ TEST_F(Golden, G3_ASecondRunPaysOnlyTheNewMinutes) {
     base += r.transfer.base_units;
     bonus += r.transfer.bonus_units;
   }
-  EXPECT_EQ(base, Sp(65));
+  EXPECT_EQ(base, SpUnits(65));
   EXPECT_EQ(bonus, Milli(3'250));
   EXPECT_EQ(PaidMinutes("p", "2025-01-15"), 130);
 }
@@ -77,9 +77,9 @@ TEST_F(Golden, G3_ASecondRunPaysOnlyTheNewMinutes) {
 // toward the day's next minute instead of being paid as a fraction.
 TEST_F(Golden, G4_FractionsOfAMinuteWaitForTheNextWholeMinute) {
   AddUptime({Delta("p", "2025-01-15", 61'234)});
-  EXPECT_EQ(RunAndCredited("p"), Sp(1) / 2);
+  EXPECT_EQ(RunAndCredited("p"), SpUnits(1) / 2);
   AddUptime({Delta("p", "2025-01-15", 58'766)});
-  EXPECT_EQ(RunAndCredited("p"), Sp(1) / 2) << "61,234 + 58,766 ms = 2 whole minutes";
+  EXPECT_EQ(RunAndCredited("p"), SpUnits(1) / 2) << "61,234 + 58,766 ms = 2 whole minutes";
 }
 
 // G5: the original averaged every session ever, samples or not (D9): 105 SP
@@ -88,15 +88,15 @@ TEST_F(Golden, G4_FractionsOfAMinuteWaitForTheNextWholeMinute) {
 TEST_F(Golden, G5_TheDaysOwnSamplesMakeTheTierNotTheRunTiming) {
   AddUptime({Delta("a", "2025-01-15", 60 * kMinuteMs, 100, 20)});
   AddUptime({Delta("b", "2025-01-15", 60 * kMinuteMs, 100, 20)});
-  EXPECT_EQ(RunAndCredited("a"), Sp(36));
+  EXPECT_EQ(RunAndCredited("a"), SpUnits(36));
   for (int session = 2; session <= 3; ++session) {
     AddUptime({Delta("a", "2025-01-15", 60 * kMinuteMs)});
-    EXPECT_EQ(RunAndCredited("a"), Sp(36)) << "variant A, session " << session;
+    EXPECT_EQ(RunAndCredited("a"), SpUnits(36)) << "variant A, session " << session;
   }
   AddUptime({Delta("b", "2025-01-15", 120 * kMinuteMs)});
   ASSERT_TRUE(RunUptime().has_value());
-  EXPECT_EQ(Balance("a"), Sp(108));
-  EXPECT_EQ(Balance("b"), Sp(108)) << "variant B";
+  EXPECT_EQ(Balance("a"), SpUnits(108));
+  EXPECT_EQ(Balance("b"), SpUnits(108)) << "variant B";
 }
 
 // G6: the job reward and its task shares. 37.5 s and 0.8 s pay as the
@@ -144,7 +144,7 @@ TEST_F(Golden, X2_OverlappingRunsPayOnce) {
   const auto third = RunUptime();
   ASSERT_TRUE(third.has_value());
   EXPECT_TRUE(third->skipped);
-  EXPECT_EQ(Balance("p"), Sp(288));
+  EXPECT_EQ(Balance("p"), SpUnits(288));
 }
 
 // X3: the original lost a reconnecting node's first session (D7) and paid
@@ -152,7 +152,7 @@ TEST_F(Golden, X2_OverlappingRunsPayOnce) {
 // four hours are paid: 120 SP at tier 4.
 TEST_F(Golden, X3_AReconnectLosesNothing) {
   AddUptime({Delta("p", "2025-01-15", 240 * kMinuteMs)});
-  EXPECT_EQ(RunAndCredited("p"), Sp(120));
+  EXPECT_EQ(RunAndCredited("p"), SpUnits(120));
 }
 
 // X4: the weekly uptime share, which the original never paid (D10): 6,000
@@ -164,15 +164,15 @@ TEST_F(Golden, X4_WeeklySharesAndTheMonthlyCap) {
   // Week 2024-03-03..09: 6,000 minutes, 3,000 SP of uptime paid.
   for (int d = 3; d <= 8; ++d) AddUptime({Delta("referee", "2024-03-0" + std::to_string(d), 1'000 * kMinuteMs)});
   ASSERT_TRUE(RunUptime().has_value());
-  ASSERT_EQ(Balance("referee"), Sp(3'000));
+  ASSERT_EQ(Balance("referee"), SpUnits(3'000));
   ASSERT_TRUE(RunWeekly().has_value());
-  EXPECT_EQ(CreditedBy("l1", kWeeklyShares), Sp(60));
-  EXPECT_EQ(CreditedBy("l2", kWeeklyShares), Sp(30));
-  EXPECT_EQ(Balance("l1"), Sp(560)) << "and the installation bonus: the referee ran for 100 h";
+  EXPECT_EQ(CreditedBy("l1", kWeeklyShares), SpUnits(60));
+  EXPECT_EQ(CreditedBy("l2", kWeeklyShares), SpUnits(30));
+  EXPECT_EQ(Balance("l1"), SpUnits(560)) << "and the installation bonus: the referee ran for 100 h";
   const auto again = RunWeekly();
   ASSERT_TRUE(again.has_value());
   EXPECT_TRUE(again->skipped) << "a week is paid once";
-  EXPECT_EQ(CreditedBy("l1", kWeeklyShares), Sp(60));
+  EXPECT_EQ(CreditedBy("l1", kWeeklyShares), SpUnits(60));
 
 }
 
@@ -183,7 +183,7 @@ TEST_F(Golden, X4_TheMonthlyCapPoolsBothLevelsAndCapsLaterShares) {
   earlier.id = "referral:uptime:someone:2024-02-25:2";
   earlier.kind = store::RewardKind::kReferralUptime2;
   earlier.principal = "capped";
-  earlier.amount_units = Sp(9'980);
+  earlier.amount_units = SpUnits(9'980);
   earlier.day = "2024-03-02";
   earlier.created_ms = clock_.WallMs();
   ASSERT_TRUE((Call<Result<std::vector<store::AppliedTransfer>>>(
@@ -195,16 +195,16 @@ TEST_F(Golden, X4_TheMonthlyCapPoolsBothLevelsAndCapsLaterShares) {
   }
   ASSERT_TRUE(RunUptime().has_value());
   ASSERT_TRUE(RunWeekly().has_value());
-  EXPECT_EQ(CreditedBy("capped", kWeeklyShares), Sp(10'000)) << "9,980 + 20 of the 60 + 60 due";
+  EXPECT_EQ(CreditedBy("capped", kWeeklyShares), SpUnits(10'000)) << "9,980 + 20 of the 60 + 60 due";
   std::vector<store::TransferRecord> shares;
   for (const auto& r : TransfersOf("capped")) {
     if (store::KindBit(r.transfer.kind) & kWeeklyShares) shares.push_back(r);
   }
   ASSERT_EQ(shares.size(), 3u);
   EXPECT_EQ(shares[1].transfer.referee, "big");
-  EXPECT_EQ(shares[1].credited_units, Sp(20));
+  EXPECT_EQ(shares[1].credited_units, SpUnits(20));
   EXPECT_EQ(shares[2].transfer.referee, "small");
-  EXPECT_EQ(shares[2].transfer.amount_units, Sp(60));
+  EXPECT_EQ(shares[2].transfer.amount_units, SpUnits(60));
   EXPECT_EQ(shares[2].credited_units, 0) << "recorded as capped";
   EXPECT_TRUE(Audit().balanced());
 }

@@ -28,7 +28,7 @@ struct TierRule {
 
 struct RewardRules {
   // ---- uptime (services.md §4.3) ----
-  int64_t uptime_units_per_minute = Sp(1) / 2;  // 0.5 SP per measured minute.
+  int64_t uptime_units_per_minute = SpUnits(1) / 2;  // 0.5 SP per measured minute.
   // First match wins; none matching: the last tier's level with no bonus.
   std::vector<TierRule> tiers = {{1, 50, 50, 2'000}, {2, 20, 100, 1'000}, {3, 5, 150, 500}, {4, 0, 999, 0}};
 
@@ -39,7 +39,7 @@ struct RewardRules {
   std::map<std::string, int64_t, std::less<>> job_typical_ms = {
       {"TWITTER_POST", 60'000}, {"TWITTER_PROFILE", 60'000}, {"TWITTER_FOLLOW_LIST", 120'000}, {"HTML", 30'000}};
   int64_t job_typical_ms_default = 60'000;  // Kinds not listed.
-  int64_t job_daily_cap_units = Sp(2'000);  // Per node and UTC day; 0: none.
+  int64_t job_daily_cap_units = SpUnits(2'000);  // Per node and UTC day; 0: none.
 
   // ---- referrals (services.md §5.3) ----
   bool referral_enabled = true;
@@ -48,8 +48,8 @@ struct RewardRules {
   uint32_t uptime_l1_bp = 200;  // 2 % of a week's uptime reward...
   uint32_t uptime_l2_bp = 100;  // 1 %.
   int64_t weekly_min_minutes = 6'000;  // ...when the referee measured 100 h that week,
-  int64_t monthly_cap_units = Sp(10'000);  // at most this per referrer and UTC month (0: no cap).
-  int64_t installation_units = Sp(500);    // To L1, once the referee has
+  int64_t monthly_cap_units = SpUnits(10'000);  // at most this per referrer and UTC month (0: no cap).
+  int64_t installation_units = SpUnits(500);    // To L1, once the referee has
   int64_t installation_min_uptime_ms = 24 * 3'600'000;  // measured this since signup.
 };
 

@@ -8,8 +8,8 @@ namespace sela::rewards {
 namespace {
 
 TEST(Units, ParseSpIsExactDecimal) {
-  EXPECT_EQ(ParseSp("0.5"), Sp(1) / 2);
-  EXPECT_EQ(ParseSp("12"), Sp(12));
+  EXPECT_EQ(ParseSp("0.5"), SpUnits(1) / 2);
+  EXPECT_EQ(ParseSp("12"), SpUnits(12));
   EXPECT_EQ(ParseSp("0.012"), 1'200'000);
   EXPECT_EQ(ParseSp("0.00000001"), 1);
   EXPECT_EQ(ParseSp("10000000"), store::kTransferUnitsMax);
@@ -21,7 +21,7 @@ TEST(Units, ParseSpIsExactDecimal) {
 
 TEST(Units, JsonNumbersOfSpBecomeUnitsOnlyWhenExact) {
   EXPECT_EQ(UnitsOfSpNumber(0.45), 45'000'000);
-  EXPECT_EQ(UnitsOfSpNumber(288), Sp(288));
+  EXPECT_EQ(UnitsOfSpNumber(288), SpUnits(288));
   EXPECT_EQ(UnitsOfSpNumber(1e-8), 1);
   EXPECT_EQ(UnitsOfSpNumber(1e7), store::kTransferUnitsMax);
   EXPECT_FALSE(UnitsOfSpNumber(1e-9).has_value());
@@ -30,8 +30,8 @@ TEST(Units, JsonNumbersOfSpBecomeUnitsOnlyWhenExact) {
   EXPECT_FALSE(UnitsOfSpNumber(1e7 + 1).has_value());
   EXPECT_FALSE(UnitsOfSpNumber(1e300).has_value());
   EXPECT_FALSE(UnitsOfSpNumber(std::numeric_limits<double>::quiet_NaN()).has_value());
-  EXPECT_DOUBLE_EQ(SpOf(45'000'000), 0.45);
-  EXPECT_EQ(SpOf(45'000'000), 0.45) << "the double JSON shows is the literal's";
+  EXPECT_DOUBLE_EQ(Sp(45'000'000), 0.45);
+  EXPECT_EQ(Sp(45'000'000), 0.45) << "the double JSON shows is the literal's";
 }
 
 TEST(Units, PercentsBecomeBasisPoints) {
@@ -123,7 +123,7 @@ TEST(Rules, AJobIsPaidForItsTimeUpToTheTypicalTimeOfItsKind) {
   EXPECT_EQ(JobReward("HTML", 1, r), 1'200) << "1.2e-05 SP answered at once";
   const store::JobRewardSpec spec = JobRewardSpecFor("TWITTER_POST", 37'500, "2024-03-10", r);
   EXPECT_EQ(spec.amount_units, 45'000'000);
-  EXPECT_EQ(spec.daily_cap_units, Sp(2'000));
+  EXPECT_EQ(spec.daily_cap_units, SpUnits(2'000));
   EXPECT_EQ(spec.referral_l1_bp, 500u);
   EXPECT_EQ(spec.referral_l2_bp, 200u);
   EXPECT_EQ(spec.day, "2024-03-10");

@@ -38,7 +38,7 @@ TEST_F(SchedulerTest, RunsTheUptimeDistributionWhenItsScheduleComesDue) {
   ASSERT_EQ(outcomes_.size(), 1u);
   ASSERT_TRUE(outcomes_[0].has_value());
   EXPECT_EQ(outcomes_[0]->run.trigger, "schedule");
-  EXPECT_EQ(Balance("a"), Sp(5));
+  EXPECT_EQ(Balance("a"), SpUnits(5));
   EXPECT_EQ(scheduler->next_uptime_ms(), kT0 + 12 * kHourMs + 10 * kMinuteMs);
 }
 
@@ -74,8 +74,8 @@ TEST_F(SchedulerTest, TheWeeklyJobPaysTheWeeksUptimeThenItsShares) {
   EXPECT_EQ(outcomes_[0]->run.kind, store::RunKind::kUptime);
   EXPECT_EQ(outcomes_[1]->run.kind, store::RunKind::kReferralWeekly);
   EXPECT_EQ(outcomes_[1]->run.day, "2024-03-16");
-  EXPECT_EQ(Balance("referee"), Sp(3'150)) << "7 x 900 minutes at 0.5 SP, paid first";
-  EXPECT_EQ(CreditedBy("referrer", kWeeklyShares), Sp(63)) << "2 % of them";
+  EXPECT_EQ(Balance("referee"), SpUnits(3'150)) << "7 x 900 minutes at 0.5 SP, paid first";
+  EXPECT_EQ(CreditedBy("referrer", kWeeklyShares), SpUnits(63)) << "2 % of them";
 }
 
 }  // namespace

@@ -9,8 +9,6 @@
 
 namespace sela::rewards {
 
-double SpOf(int64_t units) { return static_cast<double>(units) / static_cast<double>(kUnitsPerSp); }
-
 std::optional<int64_t> ParseSp(std::string_view text, int64_t max_units) {
   return ParseDecimal(text, 8, max_units);
 }

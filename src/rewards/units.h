@@ -1,23 +1,20 @@
 // Sela Points as integers: 1 SP = 10^8 base units (the token's 8 decimals;
-// ARCHITECTURE.md §7). Amounts are never stored or summed as floating
-// point; SpOf() makes the double that JSON shows, as the original did.
+// ARCHITECTURE.md §7; core/points.h). Amounts are never stored or summed as
+// floating point; sela::Sp() makes the double that JSON shows, as the
+// original did.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string_view>
 
+#include "core/points.h"
 #include "store/ledger.h"
 
 namespace sela::rewards {
 
-inline constexpr int64_t kUnitsPerSp = store::kUnitsPerSp;
-
 // n SP in units (n small enough not to overflow: for constants).
-constexpr int64_t Sp(int64_t n) { return n * kUnitsPerSp; }
-
-// The double nearest to units / 10^8: 45'000'000 → 0.45.
-double SpOf(int64_t units);
+constexpr int64_t SpUnits(int64_t n) { return n * kUnitsPerSp; }
 
 // "12", "0.5", "0.00000001" → units. Plain decimal digits, at most one
 // point, at most 8 digits after it, at most max_units; no sign, exponent

@@ -38,9 +38,11 @@
 #include <string_view>
 #include <vector>
 
+#include "core/points.h"
+
 namespace sela::store {
 
-inline constexpr int64_t kUnitsPerSp = 100'000'000;
+using sela::kUnitsPerSp;
 // The largest amount of one transfer (10^7 SP). Balances and totals are
 // checked against int64 overflow on top of it (ResourceExhausted).
 inline constexpr int64_t kTransferUnitsMax = 1'000'000'000'000'000;

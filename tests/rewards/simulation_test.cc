@@ -65,7 +65,7 @@ int64_t UnionWithin(std::vector<Interval> v, int64_t from, int64_t to) {
 class Simulation {
  public:
   explicit Simulation(uint64_t seed) : rng_(seed), clock_(kStart) {
-    rules_.job_daily_cap_units = Sp(2);  // Small, so that caps are hit.
+    rules_.job_daily_cap_units = SpUnits(2);  // Small, so that caps are hit.
     Open();
     for (const std::string& p : principals_) store_->RegisterNode(p, "1", clock_.WallMs(), [](auto) {});
     Settle();
