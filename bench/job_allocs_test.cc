@@ -181,12 +181,20 @@ class Client {
     }
   }
   // The next WebSocket message's payload (unfragmented text frames only).
+  // The server's pings are answered, as every WebSocket client does (a node
+  // that does not is closed: docs/REWARDS.md "Uptime").
   std::string ReadWsMessage() {
     for (;;) {
       const auto r = loadgen::DecodeServerFrame(in_, 1 << 20);
       if (r.status == loadgen::DecodeStatus::kFrame) {
         std::string payload = in_.substr(r.frame.header_bytes, r.frame.payload_bytes);
         in_.erase(0, r.frame.total_bytes());
+        if (r.frame.opcode == loadgen::Opcode::kPing) {
+          std::string pong;
+          loadgen::AppendClientFrame(loadgen::Opcode::kPong, payload, 0x12345678, pong);
+          Send(pong);
+          continue;
+        }
         return payload;
       }
       if (r.status == loadgen::DecodeStatus::kError || !Fill()) {

@@ -49,6 +49,7 @@ JobServiceOptions JobServiceOptions::FromConfig(const Config& config) {
   o.max_attempts = config.jobs.max_attempts;
   o.push = config.jobs.push;
   o.open_jobs_max = config.jobs.open_jobs_max;
+  o.rewards = rewards::RulesFromConfig(config.rewards);
   return o;
 }
 

@@ -37,6 +37,7 @@
 #include "jobs/result.h"
 #include "nodes/registry.h"
 #include "protocol/v1_decode.h"
+#include "rewards/rules.h"
 #include "store/store.h"
 
 namespace sela::api {
@@ -47,9 +48,11 @@ struct JobServiceOptions {
   uint32_t max_attempts = 3;
   bool push = true;                 // false: jobs wait for JOB_REQUEST.
   uint64_t open_jobs_max = 200'000; // Beyond: Submit fails with ResourceExhausted.
-  // Node reward: 0.012 SP per second of the lease (services.md §1.10),
-  // capped by the lease length. Units: core/points.h.
-  int64_t reward_units_per_second = 1'200'000;
+  // Node reward (rewards::JobReward): 0.012 SP per second from the lease to
+  // the result, counted at most up to the typical time of the job's kind
+  // (JOB_REWARD_*; docs/REWARDS.md "Jobs"), and at most the lease length.
+  // Units: core/points.h.
+  rewards::RewardRules rewards;
 
   static JobServiceOptions FromConfig(const Config& config);
 };

@@ -110,7 +110,7 @@ std::string UptimeDayJson(const store::UptimeDay& day);
 // server keeps, `balance` and `todaysEarnings` (SP) from the rewards ledger
 // (units; today is the UTC day), plus `isOnline` and `activeJobsCount` from
 // the live registry.
-std::string NodeRecordJson(const store::NodeRecord& node, const LiveUptime& live, int64_t balance_units = 0,
-                           int64_t today_units = 0);
+std::string NodeRecordJson(const store::NodeRecord& node, const LiveUptime& live, int64_t balance_units,
+                           int64_t today_units);
 
 }  // namespace sela::api

@@ -30,4 +30,6 @@ void WsDemux::OnWsClosed(net::ConnId id, uint16_t code) {
 
 void WsDemux::OnWsDeadline(net::ConnId id) { For(id).OnWsDeadline(id); }
 
+void WsDemux::OnWsPong(net::ConnId id, std::string_view payload) { For(id).OnWsPong(id, payload); }
+
 }  // namespace sela::api
