@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -47,6 +48,15 @@ struct JobServiceOptions {
   int64_t lease_ms = 300'000;
   uint32_t max_attempts = 3;
   bool push = true;                 // false: jobs wait for JOB_REQUEST.
+  // The most download speed a node's own report counts for in the ranking:
+  // reports are not proof (SPEED_CLAIM_MAX_MBPS).
+  float speed_claim_max_mbps = 1000;
+  // A node that comes online may hold this many jobs at once, one more for
+  // each job it completes, up to its capacity (NEW_NODE_SLOTS; 0: its whole
+  // capacity at once). A crowd of fake nodes that never answer holds one job
+  // each, not ten, and an honest node that answers soon has more free slots
+  // than they do, which is what the ranking looks at first.
+  uint32_t new_node_slots = 1;
   uint64_t open_jobs_max = 200'000; // Beyond: Submit fails with ResourceExhausted.
   // Node reward (rewards::JobReward): 0.012 SP per second from the lease to
   // the result, counted at most up to the typical time of the job's kind
@@ -88,14 +98,55 @@ struct JobOutcome {
 // connection's clientId.
 std::string EncodeJobFrame(const store::JobRecord& job, std::string_view client_id);
 
-// What the service needs from the node sessions: a way to send one frame to
-// one node (its newest connection), with the job's node_client_id as clientId.
+// A failed store operation as a node is told it: what it can do (retry
+// later, or nothing), through store::FailureForCaller, never the store's own
+// text (SQL, file paths), which goes to the log. The node protocol's
+// counterpart of ErrorFromStatus (rest_table.h).
+std::string StoreFailureText(const Status& status);
+// StoreFailureText after a warning in the log with the store's own text.
+std::string ReportStoreFailure(const Status& status);
+// The same as the E4 frame ("function":"Error", handler failed).
+std::string EncodeStoreFailure(const Status& status);
+
+// What the service needs from the node sessions: which session of a node a
+// lease goes to, a way to send the job there, and what the server measured.
 class NodeSender {
  public:
   virtual ~NodeSender() = default;
-  // Sends the job; false when the node has no open registered connection.
+  // The clientId of the session SendJob would use now ("" when none): a
+  // lease belongs to that session, and only it may complete the job.
+  virtual std::string LeaseClientId(nodes::NodeIndex node) const = 0;
+  // Sends the job to that session; false when the node has none open.
   virtual bool SendJob(nodes::NodeIndex node, const store::JobRecord& job) = 0;
+  // The round trip the server measured to the node, or
+  // jobs::JobEngine::kRttUnknown.
+  virtual uint32_t MeasuredRttMs(nodes::NodeIndex node) const = 0;
 };
+
+// What became of a node's result, for its session to answer in its protocol.
+struct ResultOutcome {
+  enum class Kind : uint8_t {
+    kCompleted,   // Stored (or a repeat of the same result): reward_units.
+    kEmpty,       // The job failed as empty (or a repeat of that).
+    kUnknownJob,  // No such job.
+    kNotLeased,   // Not leased to this session (late, foreign, another session).
+    kConflict,    // A different result for the job was accepted already.
+    kFailed,      // The store failed: detail.
+  };
+  Kind kind = Kind::kFailed;
+  int64_t reward_units = 0;
+  // The time a v1 acknowledgement carries: now (0), or when the result was
+  // stored, for a repeat that raced the first.
+  int64_t time_ms = 0;
+  std::string detail = {};
+};
+
+// The v1 reply to a result (docs/PROTOCOL-V1.md §4 TWITTER_SCRAPE_RESULT):
+// JobComplete, JobFailed, or the E3 refusal with its errorType.
+// has_content: the node sent a non-empty result (an empty one for an
+// unknown job gets JobFailed, as the original answered).
+std::string EncodeV1ResultReply(const ResultOutcome& outcome, std::string_view job_id, bool has_content,
+                                int64_t now_ms);
 
 class JobService {
  public:
@@ -135,13 +186,23 @@ class JobService {
   void NodeChanged(nodes::NodeIndex node);
   // Call before the registry forgets the node.
   void NodeOffline(nodes::NodeIndex node);
-  // JOB_REQUEST: the reply (a TWITTER_SCRAPE dispatch or NoJobsAvailable).
+  // A session of the node ended while the node stays online: the leases sent
+  // to it (its clientId) end.
+  void SessionEnded(nodes::NodeIndex node, std::string_view client_id);
+  // A node whose sessions all said they are inactive is offered no jobs.
+  void SetNodeAvailable(nodes::NodeIndex node, bool available);
+  // Pull: a job leased now to the session `client_id` of the node (done gets
+  // it, valid during the call), or nullptr.
   void OnJobRequest(nodes::NodeIndex node, std::string_view client_id,
-                    std::function<void(std::string)> reply);
-  // TWITTER_SCRAPE_RESULT from `principal`; reply gets the frame to send back.
-  // Takes the result by value: its content moves to whoever waits for it.
-  void OnResult(std::string_view principal, protocol::v1::ScrapeResult result,
-                std::function<void(std::string)> reply);
+                    std::function<void(const store::JobRecord*)> done);
+  // A result from the session `client_id` of `principal`. Accepted only from
+  // the session holding the current lease; a repeat of an accepted result is
+  // acknowledged when its content is the same and a conflict otherwise.
+  // content: nullopt for an empty result; it moves to whoever waits.
+  void OnResult(std::string_view principal, std::string_view client_id, std::string job_id,
+                std::optional<boost::json::value> content, std::function<void(ResultOutcome)> done);
+  // Whether the session `client_id` holds the current lease of the job.
+  bool LeaseHeldBy(const std::string& job_id, std::string_view client_id) const;
 
   // Lease and deadline expiries; call every few hundred ms.
   void Tick();
@@ -153,7 +214,7 @@ class JobService {
   const jobs::JobEngine& engine() const { return engine_; }
 
  private:
-  using Reply = std::function<void(std::string)>;
+  using Reply = std::function<void(ResultOutcome)>;
   // What a stored completion is waited for with (OnCompletionStored).
   struct Completing {
     store::JobRecord job;  // As completed.
@@ -179,7 +240,10 @@ class JobService {
   // A result from a node that holds no lease on the job here: a repeat of an
   // accepted result, a late or foreign one, or an unknown job. The store
   // knows which.
-  void AnswerUnleasedResult(std::string principal, std::string job_id, bool has_content, Reply reply);
+  // result_hash: SHA-256 of the result as it would be stored; nullopt for an
+  // empty one (repeats with other content are conflicts).
+  void AnswerUnleasedResult(std::string principal, std::string job_id, std::optional<std::string> result_hash,
+                            Reply reply);
   // The lease holder's empty result: the job fails (kNoData).
   void FailEmptyResult(const std::string& job_id, uint32_t attempt, Reply reply);
   // The lease holder's result: stored with the completion, then acknowledged.
@@ -190,6 +254,8 @@ class JobService {
   // The registry's active-job count of a node (kNoNode: nothing to do)
   // follows the engine's.
   void SyncActive(nodes::NodeIndex node);
+  // The node completed a job: one more slot, up to its capacity.
+  void EarnSlot(nodes::NodeIndex node);
   // A settle the store refused: the job is open again (see JobEngine).
   void AbortSettle(const std::string& job_id);
   std::string NextJobId(int64_t now_ms);
@@ -206,6 +272,8 @@ class JobService {
   int64_t last_id_ms_ = 0;
   uint32_t id_seq_ = 0;
   std::unordered_map<std::string, std::vector<std::function<void(const JobOutcome&)>>> waiters_;
+  std::vector<bool> unavailable_;       // By NodeIndex: every session said inactive.
+  std::vector<uint16_t> earned_slots_;  // By NodeIndex: see new_node_slots.
 
   struct Metrics {
     Counter* created;

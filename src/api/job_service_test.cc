@@ -110,12 +110,15 @@ class JobServiceTest : public ::testing::Test {
   }
 
   // Issues a node's result; Settle() delivers its reply to replies_.
+  // The session is the node's one session (RecordingNodeSender names it).
   void IssueResult(const std::string& principal, const std::string& job_id, const char* content_json) {
-    v1::ScrapeResult result;
-    result.user_principal_id = principal;
-    result.job_id = job_id;
-    if (content_json) result.content = boost::json::parse(content_json);
-    jobs_->OnResult(principal, std::move(result), [this](std::string reply) { replies_.push_back(std::move(reply)); });
+    std::optional<boost::json::value> content;
+    if (content_json) content = boost::json::parse(content_json);
+    const std::string client_id = sender_.LeaseClientId(registry_.Find(principal));
+    const bool has_content = content.has_value();
+    jobs_->OnResult(principal, client_id, job_id, std::move(content), [this, job_id, has_content](ResultOutcome o) {
+      replies_.push_back(EncodeV1ResultReply(o, job_id, has_content, clock_.WallMs()));
+    });
   }
   // The reply to one result, issued and settled.
   std::string ReplyTo(const std::string& principal, const std::string& job_id, const char* content_json) {
@@ -182,7 +185,9 @@ TEST_F(JobServiceTest, AStoreErrorOnAResultReopensTheJobAndTheNodeMaySendItAgain
   Online("node-a");
   const std::string id = Submit();
   faults_->FailOp(StoreOp::kCompleteJob, Unavailable("database is locked"), 1);
-  EXPECT_EQ(ReplyTo("node-a", id, kResult), v1::EncodeHandlerFailed("database is locked"));
+  // The node learns to retry, not the store's text.
+  EXPECT_EQ(ReplyTo("node-a", id, kResult),
+            v1::EncodeHandlerFailed("Service temporarily unavailable, retry later"));
   EXPECT_TRUE(outcomes_.empty());
   EXPECT_TRUE(jobs_->IsOpen(id));
   EXPECT_EQ(jobs_->engine().HeldBy(id, "node-a"), std::optional<uint32_t>(1));
@@ -205,7 +210,7 @@ TEST_F(JobServiceTest, AStoreErrorFailingAnEmptyResultReopensTheJob) {
   Online("node-a");
   const std::string id = Submit();
   faults_->FailOp(StoreOp::kFailJob, Internal("disk I/O error"), 1);
-  EXPECT_EQ(ReplyTo("node-a", id, "[]"), v1::EncodeHandlerFailed("disk I/O error"));
+  EXPECT_EQ(ReplyTo("node-a", id, "[]"), v1::EncodeHandlerFailed("Internal server error"));
   EXPECT_TRUE(outcomes_.empty());
   EXPECT_EQ(jobs_->engine().HeldBy(id, "node-a"), std::optional<uint32_t>(1));
   EXPECT_EQ(Stored(id).state, store::JobState::kOngoing);

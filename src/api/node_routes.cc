@@ -229,7 +229,7 @@ void ClientMessage(Ctx& ctx, RestCall& call) {
   }
   const std::string target(view->principal);
   const size_t sent =
-      ctx.deps.send_to_node(node, AdminNotificationFrame(*text, MessageData(call.body, "Admin message")));
+      ctx.deps.send_to_node(node, *text, MessageData(call.body, "Admin message"));
   spdlog::info("admin message{}", LogFields({{"principal", target}, {"connections", std::to_string(sent)}}));
   if (sent == 0) {
     call.respond(ErrorResponse(404, kNodeNotConnected));
@@ -256,7 +256,7 @@ void Broadcast(Ctx& ctx, RestCall& call) {
     call.respond(ErrorResponse(400, InvalidTextMessage(text_max)));
     return;
   }
-  const size_t sent = ctx.deps.send_to_all(AdminNotificationFrame(*text, MessageData(call.body, "")));
+  const size_t sent = ctx.deps.send_to_all(*text, MessageData(call.body, ""));
   spdlog::info("admin broadcast{}", LogFields({{"connections", std::to_string(sent)}}));
   call.respond(SuccessResponse("Broadcast completed", codec::JsonObjectWriter()
                                                     .String("message", "Message broadcasted successfully")
@@ -376,10 +376,12 @@ NodeRoutesDeps NodeRoutesDepsFor(const Clock& clock, store::Store& store, nodes:
       .clock = clock,
       .store = store,
       .registry = registry,
-      .send_to_node = [&sessions](nodes::NodeIndex node, std::string_view text) {
-        return sessions.SendToNode(node, text);
+      .send_to_node = [&sessions](nodes::NodeIndex node, std::string_view text, std::string_view data_json) {
+        return sessions.SendToNode(node, text, data_json);
       },
-      .send_to_all = [&sessions](std::string_view text) { return sessions.SendToAll(text); },
+      .send_to_all = [&sessions](std::string_view text, std::string_view data_json) {
+        return sessions.SendToAll(text, data_json);
+      },
       .last_checkpoint_ms = [&sessions] { return sessions.last_uptime_checkpoint_ms(); },
       .node_changed = [&sessions](nodes::NodeIndex node) { sessions.NodeChanged(node); },
   };
@@ -391,15 +393,6 @@ void AddNodeRoutes(net::Router& router, NodeRoutesDeps deps, NodeRoutesOptions o
   auto rest = std::make_shared<const RestOptions>(options.rest);
   auto ctx = std::make_shared<NodeRoutesContext>(NodeRoutesContext{std::move(deps), std::move(options)});
   RegisterRestRoutes<NodeRoutesContext>(router, NodeRouteTable(), std::move(ctx), std::move(rest));
-}
-
-std::string AdminNotificationFrame(std::string_view text, std::string_view data_json) {
-  return codec::JsonObjectWriter()
-      .String("function", "Notification")
-      .String("message", text)
-      .Raw("data", data_json)
-      .String("status", "OK")
-      .Finish();
 }
 
 std::optional<int64_t> ParseUptimeDays(std::string_view text, int64_t days_max) {

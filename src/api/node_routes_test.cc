@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <boost/json/parse.hpp>
 #include <fstream>
 #include <map>
@@ -50,6 +52,14 @@ class FakeStore final : public store::Store {
     r.ws_connect_ms = now_ms;
     done(r);
   }
+  void RegisterSignedNode(const std::string& principal, const std::string& client_id, int64_t now_ms,
+                          Callback<store::NodeRecord> done) override {
+    RegisterNode(principal, client_id, now_ms, [&](Result<store::NodeRecord> r) {
+      nodes[principal].signed_identity = true;
+      r->signed_identity = true;
+      done(std::move(r));
+    });
+  }
   void MarkNodeDisconnected(const std::string&, int64_t, Done done) override { done(Status()); }
   void UpdateNodeMetrics(const std::string&, const store::NodeMetricsUpdate&, int64_t, Done done) override {
     done(Status());
@@ -79,6 +89,17 @@ class FakeStore final : public store::Store {
     for (auto& [k, v] : nodes) out.push_back(v);
     done(out);
   }
+  void ListNodesPage(int64_t after, uint32_t limit, Callback<std::vector<store::NodeRecord>> done) override {
+    if (fail) return done(Err(*fail));
+    std::vector<store::NodeRecord> out;
+    for (auto& [k, v] : nodes) {
+      if (v.numeric_id > after) out.push_back(v);
+    }
+    std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.numeric_id < b.numeric_id; });
+    if (out.size() > limit) out.resize(limit);
+    done(out);
+  }
+  void ExpireNodeRecords(int64_t, uint32_t, Callback<uint32_t> done) override { done(0u); }
   void GetUptimeDays(const std::string& p, const std::string& from, const std::string& to,
                      Callback<std::vector<store::UptimeDay>> done) override {
     if (fail) return done(Err(*fail));
@@ -180,13 +201,14 @@ class NodeRoutesTest : public ::testing::Test {
                  .store = store_,
                  .registry = registry_,
                  .send_to_node =
-                     [this](nodes::NodeIndex node, std::string_view text) {
-                       sent_.emplace_back(std::string(registry_.View(node)->principal), std::string(text));
+                     [this](nodes::NodeIndex node, std::string_view text, std::string_view data) {
+                       sent_.emplace_back(std::string(registry_.View(node)->principal),
+                                          AdminNotificationFrame(text, data));
                        return size_t{1};
                      },
                  .send_to_all =
-                     [this](std::string_view text) {
-                       sent_.emplace_back("*", std::string(text));
+                     [this](std::string_view text, std::string_view data) {
+                       sent_.emplace_back("*", AdminNotificationFrame(text, data));
                        return registry_.size();
                      },
                  .last_checkpoint_ms = [] { return int64_t{0}; },
@@ -413,8 +435,8 @@ TEST(NodeRouteTable, RegistersEveryServedRouteAndNoPendingOne) {
                 {.clock = clock,
                  .store = store,
                  .registry = registry,
-                 .send_to_node = [](nodes::NodeIndex, std::string_view) { return size_t{0}; },
-                 .send_to_all = [](std::string_view) { return size_t{0}; },
+                 .send_to_node = [](nodes::NodeIndex, std::string_view, std::string_view) { return size_t{0}; },
+                 .send_to_all = [](std::string_view, std::string_view) { return size_t{0}; },
                  .last_checkpoint_ms = [] { return int64_t{0}; }},
                 {});
   size_t served = 0;

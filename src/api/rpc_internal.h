@@ -15,8 +15,6 @@ namespace sela::api::rpc {
 
 using Ctx = RpcRoutesContext;
 
-inline constexpr std::string_view kForbiddenJob = "Access denied: Job does not belong to authenticated user";
-
 std::string JsonString(std::string_view text);
 // JavaScript truthiness of a body field.
 bool Truthy(const boost::json::value* v);

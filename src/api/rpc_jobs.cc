@@ -7,6 +7,7 @@
 #include "auth/api_key.h"
 #include "codec/js_json.h"
 #include "jobs/result.h"
+#include "jobs/url_policy.h"
 #include "protocol/v1_decode.h"
 
 namespace sela::api::rpc {
@@ -48,6 +49,17 @@ bool CheckKindAndUrl(Ctx& ctx, RestCall& call, std::string_view kind, std::strin
   if (!IsHttpUrl(url, ctx.options.url_bytes_max)) {
     call.respond(ErrorResponse(400, "url must be an http or https URL of at most " +
                                   std::to_string(ctx.options.url_bytes_max) + " characters"));
+    return false;
+  }
+  // Nodes fetch from their owners' networks: no loopback, private,
+  // link-local or local-name targets (docs/JOB-URLS.md).
+  const Status allowed = jobs::CheckJobUrl(
+      url, jobs::UrlPolicy{.allow_private = ctx.options.allow_private_urls, .url_bytes_max = ctx.options.url_bytes_max});
+  if (!allowed.ok()) {
+    if (ctx.deps.events) {
+      ctx.deps.events->Refused(Refusal::kPrivateUrl, {{"url", url.substr(0, 256)}, {"why", allowed.message()}});
+    }
+    call.respond(ErrorResponse(400, allowed.message()));
     return false;
   }
   return true;
@@ -98,7 +110,7 @@ struct ScrapeCall {
 };
 
 net::HttpResponse ScrapeEmptyResponse(const store::JobRecord& job, int64_t now_ms, const ScrapeCall& sc,
-                                      std::optional<int64_t> elapsed_ms) {
+                                      int64_t elapsed_ms) {
   codec::JsonObjectWriter w;
   w.String("function", "ScrapeEmpty")
       .String("message", kEmptyMessage)
@@ -109,8 +121,8 @@ net::HttpResponse ScrapeEmptyResponse(const store::JobRecord& job, int64_t now_m
       .String("client_id", job.node_client_id)
       .String("state", "failed")
       .String("error", "NO_DATA_FOUND")
-      .Integer("timestamp", now_ms);
-  if (elapsed_ms) w.Integer("elapsedTimeMs", *elapsed_ms);
+      .Integer("timestamp", now_ms)
+      .Integer("elapsedTimeMs", elapsed_ms);
   return ErrorResponse(422, "Scraping returned empty results", w.Finish());
 }
 
@@ -196,7 +208,8 @@ void AwaitScrape(Ctx& ctx, std::shared_ptr<ScrapeCall> sc, const store::JobRecor
       }
       case JobOutcome::Kind::kFailed:
         if (o.job.failure_reason == store::FailureReason::kNoData) {
-          sc->respond(ScrapeEmptyResponse(o.job, now_ms, *sc, std::nullopt));
+          // As the original's capture has it: the time waited, here too.
+          sc->respond(ScrapeEmptyResponse(o.job, now_ms, *sc, ElapsedMs(ctx, *sc)));
         } else {
           sc->respond(ScrapeFailedResponse(o.job, o.job.error, *sc, ElapsedMs(ctx, *sc)));
         }

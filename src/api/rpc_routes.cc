@@ -121,18 +121,22 @@ std::string StoredResultJson(const std::string& bytes, bool* is_json) {
 
 void RespondJobRead(Ctx& ctx, const RestRespond& respond, const std::string& uuid, const std::string& job_id,
                     std::function<void(const store::JobRecord&)> then) {
+  // No job has an id the store would refuse (too long, blanks): not found,
+  // without asking the store (whose refusal would be a 500).
+  if (!protocol::v1::ValidateIdText("id", job_id, ctx.options.uuid_bytes_max).ok()) {
+    respond(ErrorResponse(404, "Job not found"));
+    return;
+  }
   ctx.deps.store.GetJob(job_id, [uuid, respond, then = std::move(then)](
                                     Result<std::optional<store::JobRecord>> job) {
     if (!job) {
       respond(StoreFailure(job.error(), "Failed to get job"));
       return;
     }
-    if (!*job) {
+    // Another customer's job answers exactly as a missing one: job ids are
+    // predictable, and a 403 would confirm that the job exists (issue 11).
+    if (!*job || (*job)->client_uuid != uuid) {
       respond(ErrorResponse(404, "Job not found"));
-      return;
-    }
-    if ((*job)->client_uuid != uuid) {
-      respond(ErrorResponse(403, kForbiddenJob));
       return;
     }
     then(**job);
@@ -176,6 +180,18 @@ void Status(Ctx& ctx, RestCall& call) {
 
 // ---- R3, R4, R5 ---------------------------------------------------------------
 
+// A uuid the store would refuse (too long, blanks, control characters) is
+// the caller's mistake, answered 400 here rather than 500 from the store.
+bool CheckUuid(Ctx& ctx, RestCall& call, std::string_view uuid) {
+  if (uuid.size() <= ctx.options.uuid_bytes_max &&
+      protocol::v1::ValidateIdText("uuid", uuid, ctx.options.uuid_bytes_max).ok()) {
+    return true;
+  }
+  call.respond(ErrorResponse(400, "Invalid uuid: expected 1 to " + std::to_string(ctx.options.uuid_bytes_max) +
+                                      " visible ASCII characters"));
+  return false;
+}
+
 void GetClientStatus(Ctx& ctx, RestCall& call) {
   bool structured = false;
   auto uuid = QueryString(call.request, "uuid", &structured);
@@ -183,20 +199,29 @@ void GetClientStatus(Ctx& ctx, RestCall& call) {
     call.respond(ErrorResponse(400, "Missing Client UUID"));
     return;
   }
-  ctx.deps.store.GetApiClient(*uuid, [respond = call.respond](Result<std::optional<store::ApiClient>> c) {
-    if (!c) {
-      respond(StoreFailure(c.error(), "Failed to get client status"));
-      return;
-    }
-    if (!*c) {
+  if (!CheckUuid(ctx, call, *uuid)) return;
+  // Only the client's own key shows its usage; any other uuid answers as
+  // an unknown one (issue 11: usage was anyone's to read).
+  WithClient(ctx, call, [&ctx, asked = *uuid, respond = call.respond](const std::string& caller) {
+    if (caller != asked) {
       respond(ErrorResponse(404, "API key for Client UUID not found"));
       return;
     }
-    // The key itself is never shown again (D-1): only usage.
-    respond(SuccessResponse("Client status retrieved successfully", codec::JsonObjectWriter()
-                                                                   .Integer("totalUsage", (*c)->usage_count)
-                                                                   .Integer("usageLimit", (*c)->usage_limit)
-                                                                   .Finish()));
+    ctx.deps.store.GetApiClient(asked, [respond](Result<std::optional<store::ApiClient>> c) {
+      if (!c) {
+        respond(StoreFailure(c.error(), "Failed to get client status"));
+        return;
+      }
+      if (!*c) {
+        respond(ErrorResponse(404, "API key for Client UUID not found"));
+        return;
+      }
+      // The key itself is never shown again (D-1): only usage.
+      respond(SuccessResponse("Client status retrieved successfully", codec::JsonObjectWriter()
+                                                                     .Integer("totalUsage", (*c)->usage_count)
+                                                                     .Integer("usageLimit", (*c)->usage_limit)
+                                                                     .Finish()));
+    });
   });
 }
 
@@ -378,12 +403,12 @@ void RegisterClient(Ctx& ctx, RestCall& call) {
     call.respond(ErrorResponse(400, "Missing or invalid client_id in request body"));
     return;
   }
-  if (!uuid->is_string() || uuid->get_string().size() > ctx.options.uuid_bytes_max ||
-      !protocol::v1::ValidateIdText("uuid", uuid->get_string(), ctx.options.uuid_bytes_max).ok()) {
+  if (!uuid->is_string()) {
     call.respond(ErrorResponse(400, "Invalid uuid: expected 1 to " + std::to_string(ctx.options.uuid_bytes_max) +
-                                  " visible ASCII characters"));
+                                        " visible ASCII characters"));
     return;
   }
+  if (!CheckUuid(ctx, call, uuid->get_string())) return;
   auto key = auth::GenerateApiKey();
   if (!key) {
     call.respond(ErrorFromStatus(key.error(), "Failed to register client"));
@@ -431,8 +456,8 @@ constexpr std::string_view kMarketplace = "the marketplace needs a product decis
 const R kRpcRoutes[] = {
     {{"R1", "GET", "/api/rpc/ping", RestAuth::kNone, "Liveness of the API."}, &Ping},
     {{"R2", "GET", "/api/rpc/status", RestAuth::kNone, "Job queue figures (no principals)."}, &Status},
-    {{"R3", "GET", "/api/rpc/getClientStatus", RestAuth::kNone,
-      "Usage and limit of an API client by uuid; never the key."},
+    {{"R3", "GET", "/api/rpc/getClientStatus", RestAuth::kApiKey,
+      "Usage and limit of the caller's own API client by uuid; never the key."},
      &GetClientStatus},
     {{"R4", "GET", "/api/rpc/getTotalUsage", RestAuth::kApiKey, "The caller's usage and limit."}, &GetTotalUsage},
     {{"R5", "GET", "/api/rpc/getUsageInDateRange", RestAuth::kApiKey,
@@ -516,6 +541,7 @@ RpcRoutesOptions RpcRoutesOptions::FromConfig(const Config& config) {
   o.rest.admin_token = config.admin_token;
   o.usage_limit = static_cast<int64_t>(std::min<uint64_t>(config.usage_limit, INT64_MAX));
   o.scrape_timeout_max_ms = config.jobs.scrape_timeout_max_ms;
+  o.allow_private_urls = config.security.allow_private_urls;
   return o;
 }
 

@@ -17,6 +17,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "net/router.h"
+#include "api/security_events.h"
 #include "nodes/registry.h"
 #include "store/store.h"
 
@@ -28,6 +29,7 @@ struct RpcRoutesOptions {
   int64_t scrape_timeout_default_ms = 60'000;
   int64_t scrape_timeout_max_ms = 900'000;  // SCRAPE_TIMEOUT_MAX_MS
   std::size_t url_bytes_max = 4096;
+  bool allow_private_urls = false;        // ALLOW_PRIVATE_URLS: job URLs may name private hosts.
   std::size_t uuid_bytes_max = 256;
   std::size_t idempotency_key_bytes_max = 255;
   uint32_t job_list_max = 1000;           // Jobs listed by /jobs and /pendingJobs at most.
@@ -41,6 +43,9 @@ struct RpcRoutesDeps {
   store::Store& store;
   nodes::NodeRegistry& registry;
   JobService& jobs;
+  // Refusals for safety (a private job URL) are counted and logged here;
+  // null in tests that do not look.
+  SecurityEvents* events = nullptr;
 };
 
 struct RpcRoutesContext {

@@ -1,5 +1,7 @@
 // sela-server: reads configuration, builds the objects in order, serves on
 // one port, drains on SIGTERM/SIGINT.
+#include <openssl/rand.h>
+
 #include <algorithm>
 #include <csignal>
 #include <ctime>
@@ -15,7 +17,9 @@
 #include "api/openapi.h"
 #include "api/ops_routes.h"
 #include "api/rpc_routes.h"
+#include "api/security_events.h"
 #include "api/ws_demux.h"
+#include "codec/hex.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/cron.h"
@@ -40,11 +44,23 @@ uint64_t OsRandom() {
   return (uint64_t{rd()} << 32) ^ rd();
 }
 
+// Challenges, session ids and node-token secrets need unpredictable bytes.
+// A failing CSPRNG is not something to serve through.
+void CsprngBytes(std::span<uint8_t> out) {
+  if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1) {
+    spdlog::critical("the random source failed");
+    std::abort();
+  }
+}
+
 sela::Result<std::unique_ptr<sela::store::Store>> OpenStore(const sela::Config& config,
-                                                             sela::net::EventLoop& loop) {
+                                                             sela::net::EventLoop& loop,
+                                                             sela::MetricsRegistry& metrics) {
   sela::store::SqliteOptions options;
   options.path = config.data_path + "/sela.db";
   options.wal_checkpoint_pages = config.sqlite_checkpoint_pages;
+  options.quick_check_ms = config.sqlite_quick_check_ms;
+  options.metrics = &metrics;
   options.random = [rng = std::mt19937_64(OsRandom())]() mutable { return rng(); };
   options.wake_later = [&loop](std::function<void()> fn) { loop.Post(std::move(fn)); };
   return sela::store::SqliteStore::Open(options, [&loop](std::function<void()> fn) { loop.Post(std::move(fn)); });
@@ -90,7 +106,7 @@ int main() {
 
   sela::SystemClock clock;
   sela::net::EventLoop loop;
-  auto store = OpenStore(*config, loop);
+  auto store = OpenStore(*config, loop, metrics);
   if (!store) {
     spdlog::critical("cannot open the store: {}", store.error().ToString());
     return 1;
@@ -105,9 +121,13 @@ int main() {
   // Uptime counts only for nodes that answer the server's pings.
   registry_options.uptime_needs_pong = true;
   sela::nodes::NodeRegistry registry(registry_options);
-  sela::api::NodeSessionOptions session_options = sela::api::NodeSessionOptions::FromConfig(config->node);
-  session_options.ping_key = {OsRandom(), OsRandom()};
-  sela::api::NodeSessions sessions(session_options, clock, **store, registry, metrics);
+  sela::api::SecurityEvents events(metrics, clock);
+  sela::api::NodeSessionOptions session_options = sela::api::NodeSessionOptions::FromConfig(*config);
+  session_options.random = CsprngBytes;
+  if (!config->security.node_token_secret.empty()) {
+    session_options.node_token_secret = *sela::codec::HexDecode(config->security.node_token_secret);
+  }
+  sela::api::NodeSessions sessions(std::move(session_options), clock, **store, registry, metrics, events);
   sela::rewards::Distributor distributor({.rules = rules, .owner = RunOwner()}, **store, clock);
   // Both parsed when the configuration was read.
   sela::rewards::RewardScheduler reward_scheduler(
@@ -129,11 +149,14 @@ int main() {
                              (*store)->Ping(std::move(done));
                            },
                            .admin_token = config->admin_token,
+                           .metrics_token = config->security.metrics_token,
+                           .events = &events,
                            .openapi_json = openapi,
                            .openapi_yaml = sela::api::JsonToYaml(openapi)});
   sela::api::AddNodeRoutes(router, sela::api::NodeRoutesDepsFor(clock, **store, registry, sessions),
                            sela::api::NodeRoutesOptions::FromConfig(*config));
-  sela::api::AddRpcRoutes(router, {.clock = clock, .store = **store, .registry = registry, .jobs = jobs},
+  sela::api::AddRpcRoutes(router,
+                          {.clock = clock, .store = **store, .registry = registry, .jobs = jobs, .events = &events},
                           sela::api::RpcRoutesOptions::FromConfig(*config));
   if (auto st = sela::api::CheckRoutesDocumented(router, api_groups); !st.ok()) {
     spdlog::critical("{}", st.ToString());
@@ -193,7 +216,10 @@ int main() {
   if (config->reward_distribution_enabled) {
     loop.RunEvery(sela::Millis(1'000), [&] { reward_scheduler.Tick(); });
   }
-  loop.RunEvery(sela::Millis(250), [&] { jobs.Tick(); });
+  loop.RunEvery(sela::Millis(250), [&] {
+    jobs.Tick();
+    sessions.Tick();
+  });
   // The feed's own cost (sample, render, send to every viewer) in thread CPU
   // time, so that "under 1% of a core" can be read off /metrics.
   sela::Counter& feed_cpu = metrics.GetCounter("sela_admin_feed_cpu_nanoseconds_total",
@@ -214,8 +240,10 @@ int main() {
       return;
     }
     spdlog::info("signal {}: draining {} connections", signal, server.open_connections());
-    // Leases held here go back to pending for the next process.
+    // Leases held here go back to pending for the next process; v2 nodes
+    // hear why before the close.
     jobs.Drain();
+    sessions.Drain("the server is restarting");
     server.Drain(sela::net::close_code::kServiceRestart, "Server restarting", [&] {
       spdlog::info("drained; exiting");
       loop.Stop();

@@ -25,7 +25,8 @@ struct NetConfig {
   std::string tls_cert_file;             // TLS_CERT_FILE
   std::string tls_key_file;              // TLS_KEY_FILE
   uint32_t http_header_bytes_max = 16 * 1024;         // HTTP_MAX_HEADER_BYTES
-  uint64_t http_body_bytes_max = 16 * 1024 * 1024;    // HTTP_MAX_BODY_BYTES
+  // HTTP_MAX_BODY_BYTES: the body limit of routes that do not name their own.
+  uint64_t http_body_bytes_max = 64 * 1024;
   uint32_t http_header_timeout_ms = 10'000;           // HTTP_HEADER_TIMEOUT_MS
   uint32_t http_request_timeout_ms = 60'000;          // HTTP_REQUEST_TIMEOUT_MS
   uint32_t http_idle_timeout_ms = 120'000;            // HTTP_IDLE_TIMEOUT_MS
@@ -33,7 +34,15 @@ struct NetConfig {
   uint32_t ws_outbound_bytes_max = 4 * 1024 * 1024;   // WS_MAX_OUTBOUND_BYTES
   uint32_t ws_handshake_timeout_ms = 10'000;          // WS_HANDSHAKE_TIMEOUT_MS
   uint32_t ws_close_timeout_ms = 5'000;               // WS_CLOSE_TIMEOUT_MS
+  uint32_t ws_message_timeout_ms = 30'000;            // WS_MESSAGE_TIMEOUT_MS: to finish a partial frame or message
+  // INBOUND_BUDGET_BYTES: memory for unfinished request bodies and messages
+  // over all connections; past it, reading pauses.
+  uint64_t inbound_budget_bytes = 64ull * 1024 * 1024;
   uint32_t max_connections = 0;  // MAX_CONNECTIONS; 0 = derive from RLIMIT_NOFILE
+  uint32_t max_connections_per_source = 1024;  // MAX_CONNECTIONS_PER_SOURCE; 0 = no limit
+  // RESERVED_CONNECTIONS: the last slots below MAX_CONNECTIONS, kept for
+  // REST and health checks from sources with few connections.
+  uint32_t reserved_connections = 64;
   uint32_t drain_timeout_ms = 30'000;                 // DRAIN_TIMEOUT_MS
 
   friend bool operator==(const NetConfig&, const NetConfig&) = default;
@@ -96,10 +105,45 @@ struct RewardConfig {
   friend bool operator==(const RewardConfig&, const RewardConfig&) = default;
 };
 
+// A token bucket from the environment: "<burst>:<per_minute>" or "off".
+struct RateSpec {
+  uint32_t burst = 0;
+  uint32_t per_minute = 0;
+  bool enabled = true;
+  friend bool operator==(const RateSpec&, const RateSpec&) = default;
+};
+
+// Node identity and fair use (issue 11; docs/FAIR-USE.md, docs/protocol-v2.md).
+struct SecurityConfig {
+  enum class NodeAuth : uint8_t { kCompat, kSigned };
+  enum class RegisterClient : uint8_t { kOpen, kAdmin };
+  NodeAuth node_auth = NodeAuth::kCompat;       // NODE_AUTH: compat (v1 and v2) | signed (v2 only)
+  uint32_t max_sessions_per_principal = 1;      // MAX_SESSIONS_PER_PRINCIPAL
+  uint32_t resume_window_ms = 120'000;          // V2_RESUME_WINDOW_MS
+  uint32_t challenge_ttl_ms = 30'000;           // V2_CHALLENGE_TTL_MS
+  uint32_t node_token_ttl_ms = 900'000;         // NODE_TOKEN_TTL_MS
+  std::string node_token_secret;                // NODE_TOKEN_SECRET (hex); empty: drawn at start
+  bool allow_private_urls = false;              // ALLOW_PRIVATE_URLS
+  RegisterClient register_client = RegisterClient::kOpen;  // REGISTER_CLIENT: open | admin
+  std::string metrics_token;                    // METRICS_TOKEN; empty: /metrics is open
+  uint64_t job_max_age_ms = 86'400'000;         // JOB_MAX_AGE_MS: addJob jobs fail after this
+  uint64_t node_record_ttl_ms = 7 * 86'400'000ull;  // NODE_RECORD_TTL_MS
+  uint32_t speed_report_interval_ms = 60'000;   // SPEED_REPORT_INTERVAL_MS
+  uint32_t speed_claim_max_mbps = 1'000;        // SPEED_CLAIM_MAX_MBPS: reported speed is capped for ranking
+  uint32_t new_node_slots = 1;                  // NEW_NODE_SLOTS: jobs a node starting out may hold
+  RateSpec registrations_per_source{1000, 600};     // RATE_NODE_REGISTRATIONS_PER_SOURCE
+  RateSpec messages_per_connection{120, 1200};      // RATE_NODE_MESSAGES_PER_CONNECTION
+  RateSpec rest_per_source{1000, 30'000};           // RATE_REST_PER_SOURCE
+  RateSpec rest_per_key{1000, 30'000};              // RATE_REST_PER_KEY
+  RateSpec register_client_per_source{5, 5};        // RATE_REGISTER_CLIENT_PER_SOURCE
+  friend bool operator==(const SecurityConfig&, const SecurityConfig&) = default;
+};
+
 struct Config {
   NetConfig net;
   NodeConfig node;
   JobConfig jobs;
+  SecurityConfig security;
   LogLevel log_level = LogLevel::kInfo;  // LOG_LEVEL: trace|debug|info|warn|error|critical|off
   // LOG_MAX_LINES_PER_S: log lines written per second at most (bursts of
   // one second's worth); the rest are dropped and counted. 0: no limit.
@@ -109,6 +153,9 @@ struct Config {
   // docs/STORAGE.md "Checkpoints": the store's own thread copies the bulk,
   // the writer the last few pages; bigger ones pause the writer less often).
   uint32_t sqlite_checkpoint_pages = 4'000;
+  // SQLITE_QUICK_CHECK_MS: PRAGMA quick_check at start, stopped after this
+  // long; 0 skips it. A corrupt file leaves the server not ready.
+  uint32_t sqlite_quick_check_ms = 10'000;
   std::string admin_token;               // ADMIN_TOKEN; empty = admin routes answer 403
   std::string port_file;                 // PORT_FILE; write the bound port here once listening
 

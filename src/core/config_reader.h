@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -89,6 +90,51 @@ class Reader {
 
   void Fail(std::string message) {
     if (status_.ok()) status_ = InvalidArgument(std::move(message));
+  }
+
+  // "<burst>:<per_minute>" or "off".
+  void Rate(std::string_view name, RateSpec& out) {
+    constexpr uint64_t kU32Max = 0xffffffffu;
+    const std::string* value = Find(name);
+    if (value == nullptr) return;
+    if (EqualsIgnoreCase(*value, "off")) {
+      out.enabled = false;
+      return;
+    }
+    const size_t colon = value->find(':');
+    uint64_t burst = 0;
+    uint64_t per_minute = 0;
+    const char* begin = value->data();
+    const char* mid = colon == std::string::npos ? nullptr : begin + colon;
+    const char* end = begin + value->size();
+    bool ok = mid != nullptr;
+    if (ok) {
+      const auto a = std::from_chars(begin, mid, burst);
+      const auto b = std::from_chars(mid + 1, end, per_minute);
+      ok = a.ec == std::errc() && a.ptr == mid && b.ec == std::errc() && b.ptr == end && burst >= 1 &&
+           burst <= kU32Max && per_minute <= kU32Max;
+    }
+    if (!ok) {
+      Fail(std::string(name) + ": expected <burst>:<per_minute> (burst >= 1) or off, got " + Quoted(*value));
+      return;
+    }
+    out = RateSpec{static_cast<uint32_t>(burst), static_cast<uint32_t>(per_minute), true};
+  }
+
+  // One of `choices` (case-insensitive); returns its index in `out`.
+  void Choice(std::string_view name, std::initializer_list<std::string_view> choices, size_t& out) {
+    const std::string* value = Find(name);
+    if (value == nullptr) return;
+    size_t i = 0;
+    std::string list;
+    for (std::string_view c : choices) {
+      if (EqualsIgnoreCase(*value, c)) {
+        out = i;
+        return;
+      }
+      list += (i++ == 0 ? "" : ", ") + std::string(c);
+    }
+    Fail(std::string(name) + ": expected one of " + list + ", got " + Quoted(*value));
   }
 
  private:

@@ -19,8 +19,9 @@ const std::vector<std::string> kAllVariables = {
     "HOST", "PORT", "TLS_CERT_FILE", "TLS_KEY_FILE", "HTTP_MAX_HEADER_BYTES",
     "HTTP_MAX_BODY_BYTES", "HTTP_HEADER_TIMEOUT_MS", "HTTP_REQUEST_TIMEOUT_MS",
     "HTTP_IDLE_TIMEOUT_MS", "WS_MAX_MESSAGE_BYTES", "WS_MAX_OUTBOUND_BYTES",
-    "WS_HANDSHAKE_TIMEOUT_MS", "WS_CLOSE_TIMEOUT_MS", "MAX_CONNECTIONS", "DRAIN_TIMEOUT_MS",
-    "LOG_LEVEL", "DATA_PATH", "SQLITE_CHECKPOINT_PAGES", "ADMIN_TOKEN", "REDIS_URL", "REDIS_PASSWORD", "REDIS_DB",
+    "WS_HANDSHAKE_TIMEOUT_MS", "WS_CLOSE_TIMEOUT_MS", "WS_MESSAGE_TIMEOUT_MS", "INBOUND_BUDGET_BYTES",
+    "MAX_CONNECTIONS", "MAX_CONNECTIONS_PER_SOURCE", "RESERVED_CONNECTIONS", "DRAIN_TIMEOUT_MS",
+    "LOG_LEVEL", "DATA_PATH", "SQLITE_CHECKPOINT_PAGES", "SQLITE_QUICK_CHECK_MS", "ADMIN_TOKEN", "REDIS_URL", "REDIS_PASSWORD", "REDIS_DB",
     "SESSION_TIMEOUT", "USAGE_LIMIT", "DEAD_TIMEOUT", "MAX_JOBS_PER_CLIENT", "IC_URL",
     "BLOCKCHAIN_ENABLED", "REWARD_DISTRIBUTION_ENABLED", "CANISTER_STORAGE_ENABLED",
 };
@@ -63,7 +64,7 @@ TEST(LoadConfig, ReadsEveryVariable) {
       {"TLS_CERT_FILE", "/etc/sela/cert.pem"},
       {"TLS_KEY_FILE", "/etc/sela/key.pem"},
       {"HTTP_MAX_HEADER_BYTES", "8192"},
-      {"HTTP_MAX_BODY_BYTES", "5000000000"},
+      {"HTTP_MAX_BODY_BYTES", "1000000"},
       {"HTTP_HEADER_TIMEOUT_MS", "1001"},
       {"HTTP_REQUEST_TIMEOUT_MS", "1002"},
       {"HTTP_IDLE_TIMEOUT_MS", "1003"},
@@ -71,12 +72,17 @@ TEST(LoadConfig, ReadsEveryVariable) {
       {"WS_MAX_OUTBOUND_BYTES", "131072"},
       {"WS_HANDSHAKE_TIMEOUT_MS", "1004"},
       {"WS_CLOSE_TIMEOUT_MS", "1005"},
+      {"WS_MESSAGE_TIMEOUT_MS", "1007"},
+      {"INBOUND_BUDGET_BYTES", "3000000"},
       {"MAX_CONNECTIONS", "50000"},
+      {"MAX_CONNECTIONS_PER_SOURCE", "300"},
+      {"RESERVED_CONNECTIONS", "7"},
       {"DRAIN_TIMEOUT_MS", "1006"},
       {"LOG_LEVEL", "Debug"},
       {"DATA_PATH", "/var/lib/sela"},
       {"SQLITE_CHECKPOINT_PAGES", "2000"},
-      {"ADMIN_TOKEN", "s3cret"},
+      {"SQLITE_QUICK_CHECK_MS", "0"},
+      {"ADMIN_TOKEN", "s3cret-s3cret-s3cret-s3cret-s3cret"},
       {"REDIS_URL", "rediss://cache.internal:6380"},
       {"REDIS_PASSWORD", "pw"},
       {"REDIS_DB", "3"},
@@ -99,7 +105,7 @@ TEST(LoadConfig, ReadsEveryVariable) {
   EXPECT_EQ(net.tls_cert_file, "/etc/sela/cert.pem");
   EXPECT_EQ(net.tls_key_file, "/etc/sela/key.pem");
   EXPECT_EQ(net.http_header_bytes_max, 8192u);
-  EXPECT_EQ(net.http_body_bytes_max, 5'000'000'000u);
+  EXPECT_EQ(net.http_body_bytes_max, 1'000'000u);
   EXPECT_EQ(net.http_header_timeout_ms, 1001u);
   EXPECT_EQ(net.http_request_timeout_ms, 1002u);
   EXPECT_EQ(net.http_idle_timeout_ms, 1003u);
@@ -107,12 +113,17 @@ TEST(LoadConfig, ReadsEveryVariable) {
   EXPECT_EQ(net.ws_outbound_bytes_max, 131072u);
   EXPECT_EQ(net.ws_handshake_timeout_ms, 1004u);
   EXPECT_EQ(net.ws_close_timeout_ms, 1005u);
+  EXPECT_EQ(net.ws_message_timeout_ms, 1007u);
+  EXPECT_EQ(net.inbound_budget_bytes, 3'000'000u);
   EXPECT_EQ(net.max_connections, 50000u);
+  EXPECT_EQ(net.max_connections_per_source, 300u);
+  EXPECT_EQ(net.reserved_connections, 7u);
   EXPECT_EQ(net.drain_timeout_ms, 1006u);
   EXPECT_EQ(config->log_level, LogLevel::kDebug);
   EXPECT_EQ(config->data_path, "/var/lib/sela");
   EXPECT_EQ(config->sqlite_checkpoint_pages, 2000u);
-  EXPECT_EQ(config->admin_token, "s3cret");
+  EXPECT_EQ(config->sqlite_quick_check_ms, 0u);
+  EXPECT_EQ(config->admin_token, "s3cret-s3cret-s3cret-s3cret-s3cret");
   EXPECT_EQ(config->redis_url, "rediss://cache.internal:6380");
   EXPECT_EQ(config->redis_password, "pw");
   EXPECT_EQ(config->redis_db, 3u);
@@ -202,8 +213,8 @@ TEST(LoadConfig, EveryNumericVariableRejectsTextAndNamesItself) {
     const Result<Config> config = LoadConfig(probe);
     // TLS files must come in pairs; TlsCertificateAndKeyComeTogether covers them.
     if (name.starts_with("TLS_")) continue;
-    const bool is_text = name == "HOST" || name == "DATA_PATH" || name == "ADMIN_TOKEN" ||
-                         name == "REDIS_PASSWORD" || name == "IC_URL";
+    const bool is_text = name == "HOST" || name == "DATA_PATH" || name == "REDIS_PASSWORD" || name == "IC_URL";
+    if (name == "ADMIN_TOKEN") continue;  // AdminTokenShorterThan32CharactersIsRefusedAndNotEchoed
     if (is_text) {
       EXPECT_TRUE(config.has_value()) << name;
       continue;
@@ -234,7 +245,7 @@ TEST(LoadConfig, CheckpointPagesStayInTheirRange) {
 TEST(LoadConfig, TimeoutsMustBePositive) {
   for (const char* name : {"HTTP_HEADER_TIMEOUT_MS", "HTTP_REQUEST_TIMEOUT_MS",
                            "HTTP_IDLE_TIMEOUT_MS", "WS_HANDSHAKE_TIMEOUT_MS",
-                           "WS_CLOSE_TIMEOUT_MS", "DRAIN_TIMEOUT_MS"}) {
+                           "WS_CLOSE_TIMEOUT_MS", "WS_MESSAGE_TIMEOUT_MS", "DRAIN_TIMEOUT_MS"}) {
     EXPECT_EQ(ErrorOf({{name, "0"}}),
               std::string(name) + ": expected an integer in 1..4294967295, got \"0\"");
     EXPECT_EQ(ErrorOf({{name, "1"}}), "") << name;
@@ -251,8 +262,41 @@ TEST(LoadConfig, WebSocketMessageLimitMustBeBetween125BytesAnd1GiB) {
   EXPECT_EQ(ErrorOf({{"WS_MAX_MESSAGE_BYTES", "1073741825"}}),
             "WS_MAX_MESSAGE_BYTES: expected an integer in 125..1073741824, got \"1073741825\"");
   EXPECT_EQ(LoadConfig({{"WS_MAX_MESSAGE_BYTES", "125"}})->net.ws_max_message_bytes, 125u);
-  EXPECT_EQ(LoadConfig({{"WS_MAX_MESSAGE_BYTES", "1073741824"}})->net.ws_max_message_bytes,
+  EXPECT_EQ(LoadConfig({{"WS_MAX_MESSAGE_BYTES", "1073741824"}, {"INBOUND_BUDGET_BYTES", "2147483648"}})
+                ->net.ws_max_message_bytes,
             1073741824u);
+}
+
+TEST(LoadConfig, InboundBudgetMustHoldTwoOfTheLargestMessageOrBody) {
+  EXPECT_EQ(LoadConfig({})->net.inbound_budget_bytes, 64u << 20);
+  EXPECT_EQ(ErrorOf({{"INBOUND_BUDGET_BYTES", "1048575"}}),
+            "INBOUND_BUDGET_BYTES: expected an integer in 1048576..18446744073709551615, got \"1048575\"");
+  EXPECT_EQ(ErrorOf({{"INBOUND_BUDGET_BYTES", "2097151"}}),
+            "INBOUND_BUDGET_BYTES: must be at least twice WS_MAX_MESSAGE_BYTES and HTTP_MAX_BODY_BYTES "
+            "(2097152), got 2097151");
+  EXPECT_EQ(ErrorOf({{"INBOUND_BUDGET_BYTES", "2097152"}}), "");
+  EXPECT_EQ(ErrorOf({{"HTTP_MAX_BODY_BYTES", "33554433"}}),
+            "INBOUND_BUDGET_BYTES: must be at least twice WS_MAX_MESSAGE_BYTES and HTTP_MAX_BODY_BYTES "
+            "(67108866), got 67108864");
+  EXPECT_EQ(ErrorOf({{"HTTP_MAX_BODY_BYTES", "1073741825"}}),
+            "HTTP_MAX_BODY_BYTES: expected an integer in 0..1073741824, got \"1073741825\"");
+}
+
+TEST(LoadConfig, ConnectionLimitsHaveDefaultsForCrowdsBehindOneAddress) {
+  const Result<Config> config = LoadConfig({});
+  EXPECT_EQ(config->net.max_connections_per_source, 1024u);
+  EXPECT_EQ(config->net.reserved_connections, 64u);
+  EXPECT_EQ(config->net.ws_message_timeout_ms, 30'000u);
+  EXPECT_EQ(config->net.http_body_bytes_max, 64u * 1024);
+}
+
+TEST(LoadConfig, AdminTokenShorterThan32CharactersIsRefusedAndNotEchoed) {
+  const std::string short_token(31, 'k');
+  EXPECT_EQ(ErrorOf({{"ADMIN_TOKEN", short_token}}), "ADMIN_TOKEN: must be at least 32 characters (got 31)");
+  EXPECT_EQ(ErrorOf({{"ADMIN_TOKEN", "a"}}), "ADMIN_TOKEN: must be at least 32 characters (got 1)");
+  EXPECT_EQ(LoadConfig({{"ADMIN_TOKEN", std::string(32, 'k')}})->admin_token, std::string(32, 'k'));
+  // Unset or empty: admin routes are disabled (403), which is allowed.
+  EXPECT_EQ(ErrorOf({{"ADMIN_TOKEN", ""}}), "");
 }
 
 TEST(LoadConfig, HeaderLimitMustBeBetween1KiBAnd1MiB) {

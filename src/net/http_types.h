@@ -25,6 +25,9 @@ struct HttpRequest {
   HeaderList headers;
   std::string body;
   std::vector<std::pair<std::string, std::string>> params;  // Route :params.
+  // The peer's IP address as text ("192.0.2.1", "2001:db8::1"; IPv4-mapped
+  // IPv6 peers as IPv4), for per-source limits; empty when unknown.
+  std::string peer;
 
   // First header with this name (case-insensitive), or empty.
   std::string_view Header(std::string_view name) const;

@@ -20,15 +20,24 @@ struct Route {
   std::string method;   // "GET", "POST", ... ("*" for any).
   std::string pattern;  // "/api/rpc/job/:id"
   HttpHandler handler;
+  // Largest request body this route takes; 0 means the server's default
+  // (HTTP_MAX_BODY_BYTES). Applied when the request line arrives, before
+  // any body byte is read.
+  uint64_t body_bytes_max = 0;
 };
 
 class Router {
  public:
-  void Add(std::string method, std::string pattern, HttpHandler handler);
+  void Add(std::string method, std::string pattern, HttpHandler handler, uint64_t body_bytes_max = 0);
 
   // The route for the request's method and path, or null; fills
   // request.params when it finds one.
   const Route* Find(HttpRequest& request) const;
+
+  // The body limit of the route a request line matches: its
+  // body_bytes_max, or 0 (the server's default) when it names none or
+  // nothing matches.
+  uint64_t BodyLimit(std::string_view method, std::string_view path) const;
 
   const std::vector<Route>& routes() const { return routes_; }
 
@@ -36,8 +45,11 @@ class Router {
   struct Compiled {
     std::vector<std::string> segments;  // Lower-cased; ":x" for params.
   };
+  // params may be null (only whether it matches is wanted).
   static bool MatchSegments(const Compiled& c, std::string_view path,
                             std::vector<std::pair<std::string, std::string>>* params);
+  const Route* FindRoute(std::string_view method, std::string_view path,
+                         std::vector<std::pair<std::string, std::string>>* params) const;
 
   std::vector<Route> routes_;
   std::vector<Compiled> compiled_;

@@ -47,7 +47,7 @@ class WsHandler {
   virtual void OnWsClosed(ConnId id, uint16_t code) = 0;
   // A deadline set with Server::SetDeadline has passed.
   virtual void OnWsDeadline(ConnId id) = 0;
-  // The peer answered a ping (or sent an unsolicited pong) with `payload`.
+  // A pong arrived (the answer to Server::Ping, or unsolicited).
   virtual void OnWsPong(ConnId /*id*/, std::string_view /*payload*/) {}
 };
 
@@ -75,8 +75,8 @@ class Server {
   // Queues a WebSocket message. Returns false when the connection is gone,
   // closing, or was closed now because its outbound queue overflowed.
   bool Send(ConnId id, std::string_view payload, bool text = true);
-  // Queues a Ping frame (payload at most 125 bytes); the peer's Pong goes to
-  // WsHandler::OnWsPong. Returns false as Send() does.
+  // Sends a ping control frame (payload at most 125 bytes); the peer's pong
+  // comes back through WsHandler::OnWsPong. False as for Send.
   bool Ping(ConnId id, std::string_view payload);
   // Starts the close handshake with code and reason.
   void Close(ConnId id, uint16_t code, std::string_view reason);

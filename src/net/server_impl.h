@@ -15,13 +15,16 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <queue>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "core/timer_wheel.h"
-#include "net/http_parser.h"
 #include "net/event_loop.h"
+#include "net/http_parser.h"
+#include "net/inbound_budget.h"
+#include "net/source_table.h"
 #include "net/server.h"
 #include "net/tls.h"
 #include "net/ws_codec.h"
@@ -50,6 +53,12 @@ inline constexpr uint16_t kInFeed = 1 << 6;       // Input being processed (no r
 inline constexpr uint16_t kWsOpen = 1 << 7;       // OnWsOpen was called; OnWsClosed is owed.
 inline constexpr uint16_t kIsWs = 1 << 8;         // Upgraded (counted as a WebSocket).
 inline constexpr uint16_t kTls = 1 << 9;          // Has a TlsSession in tls_by_slot_.
+// Waiting in the inbound budget's queue: do not read until it has room.
+inline constexpr uint16_t kBudgetPaused = 1 << 10;
+// Has an entry in partial_deadlines_ (a WebSocket frame or message incomplete).
+inline constexpr uint16_t kPartialTimed = 1 << 11;
+// Took one of the reserved slots: HTTP only, no WebSocket upgrade.
+inline constexpr uint16_t kReserveSlot = 1 << 12;
 }  // namespace conn_flag
 
 struct HttpState {
@@ -58,6 +67,9 @@ struct HttpState {
   bool response_pending = false;
   bool head = false;         // The pending request is HEAD: send no body.
   bool keep_alive = true;    // The pending request allows keep-alive.
+  // The header is complete and the body waits for room in the inbound
+  // budget (or for the 100 Continue that follows it).
+  bool body_waiting = false;
   const std::string* route = nullptr;  // Matched route pattern, for metrics.
   MonoTime started{};        // When the pending request's first byte came.
 };
@@ -70,6 +82,9 @@ struct OutQueue {
 
 struct Connection {
   int fd = -1;
+  // Bytes this connection holds in the inbound budget (unfinished input
+  // held or granted); fills what would be padding after fd.
+  uint32_t charge = 0;
   WsReader ws;
   std::unique_ptr<HttpState> http;
   std::unique_ptr<OutQueue> out;
@@ -111,6 +126,29 @@ class ServerImpl final : public EventLoop::IoHandler {
  private:
   static constexpr uint32_t kChunk = 1024;
   static constexpr size_t kReadBufferBytes = 64 * 1024;
+  // Reads of one connection before others get their turn (256 KiB): a peer
+  // streaming megabytes cannot hold the loop for long, so requests of
+  // others wait a few milliseconds at most.
+  static constexpr int kReadsPerTurn = 4;
+  // Bytes read and messages handled per pass of the loop before large
+  // bodies and messages wait for the next pass: their decoding (a 1 MB node
+  // result is milliseconds of JSON) is spread over passes, between which
+  // everyone else's requests are served.
+  static constexpr uint64_t kPassBytesMax = 1u << 20;
+  // While the inbound budget is tight, a connection holding nothing reads
+  // this much at a time: enough for small requests and node messages, and
+  // little for each of many connections to hold if it starts a large one.
+  static constexpr size_t kTightReadBytes = 2 * 1024;
+  // Requests and messages up to this size (a 64 KiB body with its header
+  // and buffers) may use the budget's reserve.
+  static constexpr uint64_t kSmallRequestBytesMax = 128 * 1024;
+  // A connection whose source holds this many connections gets no reserved
+  // slot (a health checker or an operator holds few).
+  static constexpr uint32_t kReserveSourceConnectionsMax = 4;
+  // Freed memory goes back to the system (malloc_trim) once this much was
+  // released from the inbound budget, at most once per kTrimInterval.
+  static constexpr uint64_t kTrimAfterReleasedBytes = 16u << 20;
+  static constexpr Millis kTrimInterval{1000};
 
   // accept.cc
   // Tokens: a connection's slot and generation, or an acceptor's index
@@ -119,7 +157,12 @@ class ServerImpl final : public EventLoop::IoHandler {
   Status ListenOn(const sockaddr_storage& address, socklen_t size, bool v6_only);
   void AcceptSome(size_t acceptor_index);
   // Takes an accepted descriptor into a slot and the event loop.
-  void Adopt(int fd);
+  void Adopt(int fd, SourceKey source, bool reserve_slot);
+  // Why a new connection from `source` is refused, or nullptr to take it
+  // (*reserve_slot: into the reserve).
+  const char* RefusalOf(SourceKey source, bool* reserve_slot) const;
+  // Accepted only to be told no: a 503 and close, at once.
+  void Refuse(int fd, const char* reason);
   void ResumeAccepting();
   uint32_t AllocSlot();
 
@@ -146,9 +189,59 @@ class ServerImpl final : public EventLoop::IoHandler {
   void OnDeadline(uint32_t idx);
   void MaybeFinishDrain();
 
+  // Inbound budget (server.cc). HeldBytes: memory the connection's
+  // unfinished input holds; NeedBytes: what it will hold once the frame or
+  // body under way is complete (as far as its header tells).
+  uint64_t HeldBytes(const Connection& c) const;
+  uint64_t NeedBytes(const Connection& c) const;
+  // Brings the connection's charge to what it holds and needs; pauses its
+  // reading when the budget has no room for what it needs.
+  void SettleBudget(uint32_t idx);
+  // Charges up to `total` bytes for the connection if the budget has room.
+  bool Grant(uint32_t idx, uint64_t total);
+  void PauseForBudget(uint32_t idx);
+  void Unpause(Connection& c);
+  // Sets the connection's charge, and the budget's use with it.
+  void SetCharge(Connection& c, uint64_t bytes);
+  void ReleaseCharge(Connection& c, uint64_t bytes);
+  // Reads of a connection that holds nothing are small while the budget is
+  // tight (half used or more, or someone waiting): bytes read before their
+  // need is known cannot be refused, only kept small.
+  bool BudgetTight() const {
+    return budget_.used_bytes() >= budget_.limit_bytes() / 2 || budget_.waiters() > 0;
+  }
+  // Resumes waiting connections for which there is room now, oldest first.
+  void WakeBudgetWaiters();
+  void ResumeAfterBudget(uint32_t idx, uint32_t gen);
+  void MaybeTrimMemory();
+  // True once this pass of the loop has spent kPassBytesMax.
+  bool PassBytesSpent() {
+    SpendPass(0);
+    return pass_bytes_ >= kPassBytesMax;
+  }
+  void SpendPass(uint64_t bytes) {
+    if (loop_.pass() != pass_) {
+      pass_ = loop_.pass();
+      pass_bytes_ = 0;
+    }
+    pass_bytes_ += bytes;
+  }
+  bool ReadBlocked(const Connection& c) const {
+    return (c.flags & (conn_flag::kReadPaused | conn_flag::kBudgetPaused)) != 0;
+  }
+  // WebSocket frames and messages must be complete within
+  // WS_MESSAGE_TIMEOUT_MS of their start (ws_conn.cc).
+  void WatchPartial(uint32_t idx);
+  void CheckPartialDeadlines();
+
   // http_conn.cc
   void HttpFeed(uint32_t idx, const uint8_t* data, size_t size);
-  void HttpParse(uint32_t idx);
+  // Parses what waits in the connection's buffer, or `fresh` (just read)
+  // when the buffer is empty.
+  void HttpParse(uint32_t idx, std::string_view fresh = {});
+  // The header of a request with a body is complete: find budget room for
+  // the body, answer 100 Continue if asked. False: paused for the budget.
+  bool HttpAdmitBody(uint32_t idx);
   void HttpHandleRequest(uint32_t idx, HttpRequest& request);
   void HttpUpgrade(uint32_t idx, HttpRequest& request);
   void HttpError(uint32_t idx, unsigned status, std::string_view message, std::string_view reason);
@@ -174,6 +267,24 @@ class ServerImpl final : public EventLoop::IoHandler {
   const Router& router_;
   WsHandler& ws_handler_;
   HttpErrorBody error_body_;
+
+  InboundBudget budget_;
+  uint64_t paused_charge_ = 0;  // Charges of connections waiting for the budget.
+  uint64_t pass_ = 0;        // The loop pass pass_bytes_ counts for.
+  uint64_t pass_bytes_ = 0;
+  uint64_t released_since_trim_ = 0;
+  MonoTime last_trim_{};
+  MonoTime last_release_{};
+  BodyLimitFn body_limit_fn_;  // From the router, for the request parser.
+  struct PartialDeadline {
+    MonoTime due;
+    ConnId id;
+    bool operator>(const PartialDeadline& o) const { return due > o.due; }
+  };
+  std::priority_queue<PartialDeadline, std::vector<PartialDeadline>, std::greater<>> partial_deadlines_;
+  SourceTable sources_;
+  std::vector<SourceKey> slot_source_;  // By slot; 0 for a free slot.
+  size_t reserve_start_ = 0;  // Connections beyond this take reserved slots.
 
   std::vector<int> acceptors_;  // Listening descriptors.
   uint16_t port_ = 0;
@@ -216,7 +327,13 @@ class ServerImpl final : public EventLoop::IoHandler {
     Counter* upgrades;
     Counter* tls_failures;
     Histogram* request_seconds;
+    Gauge* inbound_bytes;
+    Gauge* inbound_waiting;
+    Counter* budget_pauses;
+    Counter* memory_trims;
+    Counter* message_timeouts;
   } m_;
+  Counter& RefusedCounter(const char* reason);
   Counter& WsErrorCounter(uint16_t code);
   Counter& HttpErrorCounter(std::string_view reason);
 };

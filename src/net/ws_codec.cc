@@ -1,5 +1,6 @@
 #include "net/ws_codec.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "net/utf8.h"
@@ -12,6 +13,7 @@ struct WsReader::Partial {
   uint8_t message_opcode = 0;  // kText or kBinary while a message is open.
   Utf8Validator utf8;          // Over `message` when it is text.
   bool closed = false;         // A Close frame or an error ended the stream.
+  int64_t since = 0;           // See WsReader::partial_since().
 };
 
 namespace {
@@ -85,13 +87,59 @@ bool WsReader::closed() const { return partial_ && partial_->closed; }
 void WsReader::MarkClosed() {
   Partial& p = partial();
   p.closed = true;
-  p.raw = std::string();
-  p.message = std::string();
+  // swap, not assignment: assigning an empty string keeps the capacity.
+  std::string().swap(p.raw);
+  std::string().swap(p.message);
   p.message_opcode = 0;
 }
 
 size_t WsReader::buffered_bytes() const {
   return partial_ ? partial_->raw.size() + partial_->message.size() : 0;
+}
+
+size_t WsReader::held_bytes() const {
+  if (!partial_) return 0;
+  return sizeof(Partial) + partial_->raw.capacity() + partial_->message.capacity();
+}
+
+namespace {
+
+// Header plus payload of the frame starting at raw, or 0 while its header
+// is incomplete.
+uint64_t FrameBytes(const std::string& raw) {
+  if (raw.size() < 2) return 0;
+  const auto* p = reinterpret_cast<const uint8_t*>(raw.data());
+  const uint8_t len7 = p[1] & 0x7F;
+  const size_t ext = len7 == 126 ? 2 : len7 == 127 ? 8 : 0;
+  const size_t header = 2 + ext + ((p[1] & 0x80) ? 4 : 0);
+  if (raw.size() < header) return 0;
+  return header + (ext ? ReadBigEndian(p + 2, static_cast<int>(ext)) : len7);
+}
+
+}  // namespace
+
+size_t WsReader::need_bytes() const {
+  if (!partial_ || partial_->closed) return held_bytes();
+  const uint64_t frame = FrameBytes(partial_->raw);
+  if (frame == 0) return held_bytes();
+  // A fragment is copied into `message` while its frame is still in `raw`.
+  const uint64_t payload_copy = partial_->message_opcode != 0 ? frame : 0;
+  const uint64_t need = sizeof(Partial) + std::max<uint64_t>(frame, partial_->raw.capacity()) +
+                        partial_->message.size() + payload_copy;
+  return static_cast<size_t>(std::max<uint64_t>(need, held_bytes()));
+}
+
+void WsReader::ReserveForFrame() {
+  if (!partial_ || partial_->closed) return;
+  if (const uint64_t frame = FrameBytes(partial_->raw); frame > partial_->raw.capacity()) {
+    partial_->raw.reserve(static_cast<size_t>(frame));
+  }
+}
+
+int64_t WsReader::partial_since() const { return partial_ ? partial_->since : 0; }
+
+void WsReader::set_partial_since(int64_t when) {
+  if (partial_) partial_->since = when;
 }
 
 WsFeedResult WsReader::Feed(std::span<uint8_t> data, const WsLimits& limits,
@@ -111,6 +159,8 @@ WsFeedResult WsReader::Feed(std::span<uint8_t> data, const WsLimits& limits,
       return result;
     }
     raw.erase(0, used);
+    // A large frame's buffer is not kept for the small remainder after it.
+    if (raw.capacity() > 2 * raw.size() + 16 * 1024) std::string(raw).swap(raw);
   } else {
     size_t used = ParseFrames(data.data(), data.size(), limits, events, result);
     if (!result.ok() || closed()) {
@@ -176,6 +226,8 @@ size_t WsReader::ParseFrames(uint8_t* data, size_t size, const WsLimits& limits,
     pos += header + length;
     ++result.frames;
     if (!HandleFrame(b0, payload, length, events, result)) break;
+    // Between messages: whatever is incomplete from here on is new.
+    if (partial_ && partial_->message_opcode == 0) partial_->since = 0;
   }
   return pos;
 }
@@ -235,7 +287,7 @@ bool WsReader::HandleFrame(uint8_t header0, uint8_t* payload, uint64_t length, W
         return SetError(result, close_code::kInvalidPayload, "text is not UTF-8"), false;
       }
       std::string message = std::move(p.message);
-      p.message = std::string();
+      std::string().swap(p.message);
       p.message_opcode = 0;
       return events.OnMessage(text, message);
     }

@@ -92,8 +92,24 @@ class WsReader {
   bool idle() const { return partial_ == nullptr; }
   // Bytes held for incomplete input.
   size_t buffered_bytes() const;
+  // Memory held for incomplete input (the heap block and its buffers).
+  size_t held_bytes() const;
+  // Memory the incomplete input will hold once its current frame is
+  // complete, as far as the frame header tells (held_bytes() when it does
+  // not, or nothing is incomplete).
+  size_t need_bytes() const;
+  // Allocates what need_bytes() says at once, so that a frame whose memory
+  // was granted fills its buffer without reallocating.
+  void ReserveForFrame();
+  // When the incomplete frame or message began, in the caller's time units;
+  // 0 until the caller sets it. It goes back to 0 whenever a message
+  // completes with nothing left incomplete.
+  int64_t partial_since() const;
+  void set_partial_since(int64_t when);
   // A Close frame or an error ended the stream; later input is ignored.
   bool closed() const;
+  // Drops whatever is incomplete and ignores later input (as closed()).
+  void Abandon() { MarkClosed(); }
 
  private:
   struct Partial;

@@ -168,6 +168,67 @@ TEST(WsReader, ReportsCloseAndIgnoresLaterInput) {
   EXPECT_TRUE(rec.r.messages.empty());
 }
 
+TEST(WsReader, KnowsWhatAnIncompleteFrameWillNeedBeforeItArrives) {
+  WsReader reader;
+  Recorder rec;
+  const std::string frame = ClientFrame(0x82, std::string(100000, 'x'));
+  // Header and a little payload: what is held is small, what is needed is
+  // the whole frame, known from its header.
+  ASSERT_TRUE(FeedAll(reader, rec, frame.substr(0, 1000)).ok());
+  EXPECT_LT(reader.held_bytes(), 4000u);
+  EXPECT_GE(reader.need_bytes(), frame.size());
+  reader.ReserveForFrame();
+  EXPECT_GE(reader.held_bytes(), frame.size());
+  ASSERT_TRUE(FeedAll(reader, rec, frame.substr(1000)).ok());
+  ASSERT_EQ(rec.r.messages.size(), 1u);
+  EXPECT_TRUE(reader.idle());
+  EXPECT_EQ(reader.held_bytes(), 0u);
+}
+
+TEST(WsReader, AnIncompleteMessageKeepsItsStartTimeUntilItCompletes) {
+  WsReader reader;
+  Recorder rec;
+  ASSERT_TRUE(FeedAll(reader, rec, ClientFrame(0x01, "frag")).ok());  // Text, not final.
+  EXPECT_EQ(reader.partial_since(), 0);
+  reader.set_partial_since(42);
+  // A ping between fragments is not the end of the message.
+  ASSERT_TRUE(FeedAll(reader, rec, ClientFrame(0x89, "p")).ok());
+  EXPECT_EQ(reader.partial_since(), 42);
+  // The last fragment and the start of the next frame in one read: the new
+  // incomplete frame starts its own time.
+  const std::string next = ClientFrame(0x81, std::string(300, 'y'));
+  ASSERT_TRUE(FeedAll(reader, rec, ClientFrame(0x80, "ment") + next.substr(0, 10)).ok());
+  ASSERT_EQ(rec.r.messages.size(), 1u);
+  EXPECT_EQ(rec.r.messages[0].second, "fragment");
+  EXPECT_FALSE(reader.idle());
+  EXPECT_EQ(reader.partial_since(), 0);
+}
+
+TEST(WsReader, AbandoningFreesTheBuffersAndIgnoresLaterInput) {
+  WsReader reader;
+  Recorder rec;
+  const std::string frame = ClientFrame(0x82, std::string(200000, 'x'));
+  ASSERT_TRUE(FeedAll(reader, rec, frame.substr(0, 150000)).ok());
+  EXPECT_GE(reader.held_bytes(), 150000u);
+  reader.Abandon();
+  EXPECT_TRUE(reader.closed());
+  EXPECT_LT(reader.held_bytes(), 1000u);
+  ASSERT_TRUE(FeedAll(reader, rec, frame.substr(150000)).ok());
+  EXPECT_TRUE(rec.r.messages.empty());
+}
+
+TEST(WsReader, ALargeFramesBufferIsNotKeptForTheSmallRemainderAfterIt) {
+  WsReader reader;
+  Recorder rec;
+  const std::string big = ClientFrame(0x82, std::string(300000, 'x'));
+  const std::string small = ClientFrame(0x81, "tail");
+  ASSERT_TRUE(FeedAll(reader, rec, big.substr(0, 1000)).ok());
+  reader.ReserveForFrame();
+  ASSERT_TRUE(FeedAll(reader, rec, big.substr(1000) + small.substr(0, 3)).ok());
+  EXPECT_EQ(rec.r.messages.size(), 1u);
+  EXPECT_LT(reader.held_bytes(), 20000u);
+}
+
 TEST(WsWriter, EncodesLengthsInTheShortestForm) {
   std::string out;
   AppendWsFrame(out, WsOpcode::kText, std::string(125, 'a'));

@@ -49,6 +49,10 @@ struct NodeRecord {
   int64_t ws_disconnect_ms = 0;     // Last disconnect; 0 while connected.
   int64_t ping_timestamp_ms = 0;    // Last PING/HEARTBEAT/speed test/status.
   uint32_t total_referral = 0;
+  // The principal has authenticated with protocol v2 (a signature over a
+  // challenge): legacy v1 registrations of it are refused from then on.
+  bool signed_identity = false;
+  uint32_t registrations = 0;       // Registrations of this principal, v1 and v2.
 
   friend bool operator==(const NodeRecord&, const NodeRecord&) = default;
 };
@@ -239,9 +243,15 @@ class Store {
   // A node registered: creates its record if absent (numeric id from a
   // persistent counter, fresh unique referral code, created_ms = now), then
   // sets client_id, status Active, ws_connect_ms = now, ws_disconnect_ms = 0,
-  // ping_timestamp_ms = now. Delivers the record as stored.
+  // ping_timestamp_ms = now, registrations + 1. Delivers the record as
+  // stored. A legacy (v1) registration: FailedPrecondition, nothing written,
+  // when the record is signed_identity (ARCHITECTURE.md §5).
   virtual void RegisterNode(const std::string& principal, const std::string& client_id,
                             int64_t now_ms, Callback<NodeRecord> done) = 0;
+  // The same for a principal that proved its identity (protocol v2): never
+  // refused, and the record becomes signed_identity for good.
+  virtual void RegisterSignedNode(const std::string& principal, const std::string& client_id,
+                                  int64_t now_ms, Callback<NodeRecord> done) = 0;
 
   // The node's last connection closed: ws_disconnect_ms = now. NotFound if
   // there is no such node.
@@ -264,6 +274,15 @@ class Store {
                        Callback<std::optional<NodeRecord>> done) = 0;
   // All nodes, or only those with status Active; ordered by numeric_id.
   virtual void ListNodes(bool only_active, Callback<std::vector<NodeRecord>> done) = 0;
+  // One page of every node, ordered by numeric_id: those after
+  // `after_numeric_id` (0 for the first page), at most `limit`.
+  virtual void ListNodesPage(int64_t after_numeric_id, uint32_t limit,
+                             Callback<std::vector<NodeRecord>> done) = 0;
+  // Deletes records of nodes that registered once and never again, were last
+  // connected before `disconnected_before_ms`, never signed in with v2 and
+  // referred nobody (what a flood of made-up principals leaves behind); at
+  // most `limit` per call. Their uptime days stay. Delivers how many went.
+  virtual void ExpireNodeRecords(int64_t disconnected_before_ms, uint32_t limit, Callback<uint32_t> done) = 0;
   // Days in [from_day, to_day] (inclusive, "YYYY-MM-DD") that have a record,
   // ascending.
   virtual void GetUptimeDays(const std::string& principal, const std::string& from_day,

@@ -260,6 +260,17 @@ class StoreHarness {
     return Call<Result<NodeRecord>>(
         [&](auto done) { store().RegisterNode(principal, client_id, now_ms, done); });
   }
+  Result<NodeRecord> RegisterSigned(const std::string& principal, int64_t now_ms = kDefaultNowMs,
+                                    const std::string& client_id = "1") {
+    return Call<Result<NodeRecord>>(
+        [&](auto done) { store().RegisterSignedNode(principal, client_id, now_ms, done); });
+  }
+  Result<std::vector<NodeRecord>> Page(int64_t after, uint32_t limit) {
+    return Call<Result<std::vector<NodeRecord>>>([&](auto done) { store().ListNodesPage(after, limit, done); });
+  }
+  Result<uint32_t> ExpireRecords(int64_t before_ms, uint32_t limit) {
+    return Call<Result<uint32_t>>([&](auto done) { store().ExpireNodeRecords(before_ms, limit, done); });
+  }
   Result<std::optional<NodeRecord>> Get(const std::string& principal) {
     return Call<Result<std::optional<NodeRecord>>>(
         [&](auto done) { store().GetNode(principal, done); });

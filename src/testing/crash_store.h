@@ -37,6 +37,9 @@ class CrashStore final : public store::Store {
   void RegisterNode(const std::string& principal, const std::string& client_id, int64_t now_ms, Callback<store::NodeRecord> done) override {
     Run([&](auto cb) { inner_.RegisterNode(principal, client_id, now_ms, cb); }, std::move(done));
   }
+  void RegisterSignedNode(const std::string& principal, const std::string& client_id, int64_t now_ms, Callback<store::NodeRecord> done) override {
+    Run([&](auto cb) { inner_.RegisterSignedNode(principal, client_id, now_ms, cb); }, std::move(done));
+  }
   void MarkNodeDisconnected(const std::string& principal, int64_t now_ms, Done done) override {
     Run([&](auto cb) { inner_.MarkNodeDisconnected(principal, now_ms, cb); }, std::move(done));
   }
@@ -57,6 +60,12 @@ class CrashStore final : public store::Store {
   }
   void ListNodes(bool only_active, Callback<std::vector<store::NodeRecord>> done) override {
     Run([&](auto cb) { inner_.ListNodes(only_active, cb); }, std::move(done));
+  }
+  void ListNodesPage(int64_t after_numeric_id, uint32_t limit, Callback<std::vector<store::NodeRecord>> done) override {
+    Run([&](auto cb) { inner_.ListNodesPage(after_numeric_id, limit, cb); }, std::move(done));
+  }
+  void ExpireNodeRecords(int64_t disconnected_before_ms, uint32_t limit, Callback<uint32_t> done) override {
+    Run([&](auto cb) { inner_.ExpireNodeRecords(disconnected_before_ms, limit, cb); }, std::move(done));
   }
   void GetUptimeDays(const std::string& principal, const std::string& from_day, const std::string& to_day, Callback<std::vector<store::UptimeDay>> done) override {
     Run([&](auto cb) { inner_.GetUptimeDays(principal, from_day, to_day, cb); }, std::move(done));

@@ -41,6 +41,12 @@ void FaultInjectionStore::RegisterNode(const std::string& principal, const std::
   inner_.RegisterNode(principal, client_id, now_ms, std::move(done));
 }
 
+void FaultInjectionStore::RegisterSignedNode(const std::string& principal, const std::string& client_id,
+                                             int64_t now_ms, Callback<store::NodeRecord> done) {
+  if (auto fault = Pick(StoreOp::kRegisterSignedNode)) return Refuse(std::move(done), std::move(*fault));
+  inner_.RegisterSignedNode(principal, client_id, now_ms, std::move(done));
+}
+
 void FaultInjectionStore::MarkNodeDisconnected(const std::string& principal, int64_t now_ms, Done done) {
   if (auto fault = Pick(StoreOp::kMarkNodeDisconnected)) return Refuse(std::move(done), std::move(*fault));
   inner_.MarkNodeDisconnected(principal, now_ms, std::move(done));
@@ -76,6 +82,17 @@ void FaultInjectionStore::GetNode(const std::string& principal, Callback<std::op
 void FaultInjectionStore::ListNodes(bool only_active, Callback<std::vector<store::NodeRecord>> done) {
   if (auto fault = Pick(StoreOp::kListNodes)) return Refuse(std::move(done), std::move(*fault));
   inner_.ListNodes(only_active, std::move(done));
+}
+
+void FaultInjectionStore::ListNodesPage(int64_t after_numeric_id, uint32_t limit,
+                                        Callback<std::vector<store::NodeRecord>> done) {
+  if (auto fault = Pick(StoreOp::kListNodesPage)) return Refuse(std::move(done), std::move(*fault));
+  inner_.ListNodesPage(after_numeric_id, limit, std::move(done));
+}
+
+void FaultInjectionStore::ExpireNodeRecords(int64_t disconnected_before_ms, uint32_t limit, Callback<uint32_t> done) {
+  if (auto fault = Pick(StoreOp::kExpireNodeRecords)) return Refuse(std::move(done), std::move(*fault));
+  inner_.ExpireNodeRecords(disconnected_before_ms, limit, std::move(done));
 }
 
 void FaultInjectionStore::GetUptimeDays(const std::string& principal, const std::string& from_day,

@@ -25,8 +25,9 @@
 namespace sela::testing {
 
 enum class StoreOp : uint8_t {
-  kReserveSessionIds, kRegisterNode, kMarkNodeDisconnected, kUpdateNodeMetrics, kSetNodeStatus,
-  kSetNodeCapacity, kAddUptime, kGetNode, kListNodes, kGetUptimeDays, kGetTotalUptimeMs,
+  kReserveSessionIds, kRegisterNode, kRegisterSignedNode, kMarkNodeDisconnected, kUpdateNodeMetrics,
+  kSetNodeStatus, kSetNodeCapacity, kAddUptime, kGetNode, kListNodes, kListNodesPage, kExpireNodeRecords,
+  kGetUptimeDays, kGetTotalUptimeMs,
   kRegisterApiClient, kGetApiClient, kFindApiClientByKeyHash, kGetUsageLog, kCreateJob, kLeaseJob,
   kCompleteJob, kReleaseJob, kFailJob, kGetJob, kListClientJobs, kListOpenJobs, kGetBlob, kPing,
   // The rewards ledger (fault_injection_store_ledger.cc).
@@ -57,6 +58,8 @@ class FaultInjectionStore final : public store::Store {
   void ReserveSessionIds(uint64_t count, Callback<uint64_t> done) override;
   void RegisterNode(const std::string& principal, const std::string& client_id, int64_t now_ms,
                     Callback<store::NodeRecord> done) override;
+  void RegisterSignedNode(const std::string& principal, const std::string& client_id, int64_t now_ms,
+                          Callback<store::NodeRecord> done) override;
   void MarkNodeDisconnected(const std::string& principal, int64_t now_ms, Done done) override;
   void UpdateNodeMetrics(const std::string& principal, const store::NodeMetricsUpdate& update,
                          int64_t now_ms, Done done) override;
@@ -66,6 +69,8 @@ class FaultInjectionStore final : public store::Store {
   void AddUptime(std::vector<store::UptimeDelta> deltas, int64_t now_ms, Done done) override;
   void GetNode(const std::string& principal, Callback<std::optional<store::NodeRecord>> done) override;
   void ListNodes(bool only_active, Callback<std::vector<store::NodeRecord>> done) override;
+  void ListNodesPage(int64_t after_numeric_id, uint32_t limit, Callback<std::vector<store::NodeRecord>> done) override;
+  void ExpireNodeRecords(int64_t disconnected_before_ms, uint32_t limit, Callback<uint32_t> done) override;
   void GetUptimeDays(const std::string& principal, const std::string& from_day, const std::string& to_day,
                      Callback<std::vector<store::UptimeDay>> done) override;
   void GetTotalUptimeMs(const std::string& principal, Callback<int64_t> done) override;

@@ -389,8 +389,9 @@ class RawWebSocket(RawConn):
         """Expect the next frame to be Close with a code in `codes`.
 
         skip_data=True first skips any text/binary frames (replies to earlier
-        messages that may still be on their way); skip_pings=True skips Ping
-        frames too (a registered node is pinged by the server).
+        messages that may still be on their way) and pings (the server pings
+        registered nodes: uptime and round trips); skip_pings=True skips Ping
+        frames only.
 
         codes: int or collection of ints; allow_empty accepts an empty close
         payload too. Then (reply=True) answers with a Close frame and checks the
@@ -401,7 +402,7 @@ class RawWebSocket(RawConn):
             codes = (codes,)
         try:
             f = self.recv_frame(timeout)
-            while (skip_data and f.opcode in (OP_TEXT, OP_BINARY)) or (skip_pings and f.opcode == OP_PING):
+            while (skip_data and f.opcode in (OP_TEXT, OP_BINARY, OP_PING)) or (skip_pings and f.opcode == OP_PING):
                 f = self.recv_frame(timeout)
         except ServerClosed as e:
             raise AssertionError(f"expected Close {'/'.join(map(str, codes))}, but {e}") from None

@@ -14,7 +14,7 @@ import json
 
 from e2ebase import E2ETestCase, ws_connect
 
-TOKEN = "e2e-admin-token"
+TOKEN = "e2e-admin-token-of-32-characters-or-more"
 ADMIN = [("Authorization", f"Bearer {TOKEN}")]
 CHECKPOINT_MS = 200
 FRAME_TIMEOUT_S = 5.0

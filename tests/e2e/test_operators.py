@@ -15,7 +15,7 @@ import yaml
 import proc
 from e2ebase import E2ETestCase, ws_connect
 
-TOKEN = "e2e-operators-token"
+TOKEN = "e2e-operators-token-of-32-characters-or-more"
 GENERIC_404 = "Endpoint not found"
 
 

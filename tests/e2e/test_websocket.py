@@ -42,7 +42,9 @@ class Upgrade(E2ETestCase):
             if f.opcode == wsclient.OP_PONG:
                 self.assertEqual(f.payload, b"after")
                 break
-            # The registration is pinged by the server (docs/REWARDS.md "Uptime").
+            # Once registered, the server pings: for uptime (docs/REWARDS.md
+            # "Uptime") and the round trip (docs/PROTOCOL-V1.md §8); RFC 6455
+            # clients answer pings.
             self.assertIn(f.opcode, (wsclient.OP_TEXT, wsclient.OP_BINARY, wsclient.OP_PING),
                           f"unexpected frame before the pong: {f!r}")
         w.send_close(1000)

@@ -34,6 +34,7 @@ struct OperationLimits {
   // RegisterReferral walks at most this many ancestors looking for a cycle.
   uint32_t referral_depth_max = 10'000;
   uint32_t rows_per_read_max = 100'000;  // ListUnpaidUptime, ListReferees, ... limits.
+  uint32_t nodes_per_page_max = 10'000;  // ListNodesPage's limit.
 };
 
 class Operations {
@@ -45,7 +46,7 @@ class Operations {
 
   Result<uint64_t> ReserveSessionIds(uint64_t count);
   Result<NodeRecord> RegisterNode(const std::string& principal, const std::string& client_id,
-                                  int64_t now_ms);
+                                  int64_t now_ms, bool is_signed);
   Status MarkNodeDisconnected(const std::string& principal, int64_t now_ms);
   Status UpdateNodeMetrics(const std::string& principal, const NodeMetricsUpdate& update,
                            int64_t now_ms);
@@ -54,6 +55,8 @@ class Operations {
   Status AddUptime(const std::vector<UptimeDelta>& deltas, int64_t now_ms);
   Result<std::optional<NodeRecord>> GetNode(const std::string& principal);
   Result<std::vector<NodeRecord>> ListNodes(bool only_active);
+  Result<std::vector<NodeRecord>> ListNodesPage(int64_t after_numeric_id, uint32_t limit);
+  Result<uint32_t> ExpireNodeRecords(int64_t disconnected_before_ms, uint32_t limit);
   Result<std::vector<UptimeDay>> GetUptimeDays(const std::string& principal,
                                                const std::string& from_day,
                                                const std::string& to_day);
@@ -120,7 +123,7 @@ class Operations {
   Result<int64_t> AddToCounter(std::string_view name, int64_t amount);
   Result<std::string> FreshReferralCode();
   Result<NodeRecord> InsertNode(const std::string& principal, const std::string& client_id,
-                                int64_t now_ms);
+                                int64_t now_ms, bool is_signed);
   // Runs an UPDATE of one node; NotFound when it matched no row.
   Status UpdateNode(Query& query, const std::string& principal);
   Status ValidatePrincipal(std::string_view principal) const;

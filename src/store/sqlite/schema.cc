@@ -219,7 +219,19 @@ UPDATE jobs SET failure_reason = CASE
     ELSE 'attempts_exhausted' END
   WHERE state = 'failed';
 )sql",
-    // v6: the rewards ledger (docs/REWARDS.md). ledger_transfers records
+    // v6: node identity (issue 11). `signed` marks a principal that proved
+    // its key with protocol v2 (v1 registrations of it are refused);
+    // `registrations` counts registrations, so that records a flood of
+    // made-up principals leaves behind (one registration, nothing since) can
+    // expire. The partial index holds exactly those candidates.
+    R"sql(
+ALTER TABLE nodes ADD COLUMN signed INTEGER NOT NULL DEFAULT 0 CHECK (signed IN (0, 1));
+ALTER TABLE nodes ADD COLUMN registrations INTEGER NOT NULL DEFAULT 1
+  CHECK (registrations BETWEEN 0 AND 4294967295);
+CREATE INDEX nodes_one_time ON nodes (ws_disconnect_ms)
+  WHERE registrations = 1 AND signed = 0 AND total_referral = 0;
+)sql",
+    // v7: the rewards ledger (docs/REWARDS.md). ledger_transfers records
     // every transfer once, by id; ledger_accounts, ledger_issuance and
     // ledger_days are the totals that each transfer changes in the same
     // transaction. uptime_days_unpaid holds exactly the days with measured

@@ -101,7 +101,7 @@ TEST_F(SqliteStoreTest, AVersion1DatabaseIsUpgradedInPlaceAndKeepsItsData) {
             sqlite::LatestSchemaVersion());
 }
 
-// v6 adds the ledger: uptime measured before it is unpaid as far as
+// v7 adds the ledger: uptime measured before it is unpaid as far as
 // paid_minutes says, and the index of unpaid days finds exactly those.
 TEST_F(SqliteStoreTest, UptimeMeasuredBeforeTheLedgerIsPaidFromItsPaidMinutes) {
   ASSERT_TRUE(ExecOnFile(options_.path, kSchemaV1).ok());

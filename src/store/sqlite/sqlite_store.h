@@ -26,8 +26,13 @@
 #include "core/status.h"
 #include "store/store.h"
 
+namespace sela {
+class MetricsRegistry;
+}
+
 namespace sela::store::sqlite {
 class BatchWriter;
+class StoreHealth;
 }
 
 namespace sela::store {
@@ -54,7 +59,13 @@ struct SqliteStats {
 struct SqliteOptions {
   std::string path;  // The server uses $DATA_PATH/sela.db; the parent is created if missing.
   uint32_t batch_ops_max = 1024;    // Operations per transaction.
-  uint32_t queue_ops_max = 65'536;  // Operations waiting; beyond, ResourceExhausted at once.
+  uint32_t queue_ops_max = 65'536;  // Operations waiting; beyond, Unavailable at once.
+  // PRAGMA quick_check at open, stopped after this long (0: not run). A
+  // corrupt file is opened anyway, marked damaged (Ping fails, so the
+  // server is not ready) with a critical log line.
+  uint32_t quick_check_ms = 10'000;
+  // Where the store's fault gauges and counters go (StoreHealth); may be null.
+  MetricsRegistry* metrics = nullptr;
   // false: synchronous=NORMAL, a commit survives a process crash and one
   // fsync per WAL checkpoint guards against power loss. true: synchronous=FULL,
   // one fsync per batch, so a commit also survives power loss.
@@ -104,7 +115,11 @@ struct SqliteOptions {
 class SqliteStore final : public Store {
  public:
   // Opens (creating if needed) the database at options.path, applies pending
-  // schema migrations and starts the writer thread. Errors name the path.
+  // schema migrations and starts the writer thread. Errors name the path. A
+  // directory or file that cannot be written is an error (FailedPrecondition)
+  // rather than a store that fails every write; a full disk or a corrupt
+  // file is not: the store opens, and Ping reports it (docs/STORAGE.md
+  // "Faults").
   static Result<std::unique_ptr<Store>> Open(const SqliteOptions& options, PostFn post);
 
   // Flushes: every issued operation runs and its callback is posted.
@@ -113,6 +128,8 @@ class SqliteStore final : public Store {
   void ReserveSessionIds(uint64_t count, Callback<uint64_t> done) override;
   void RegisterNode(const std::string& principal, const std::string& client_id, int64_t now_ms,
                     Callback<NodeRecord> done) override;
+  void RegisterSignedNode(const std::string& principal, const std::string& client_id, int64_t now_ms,
+                          Callback<NodeRecord> done) override;
   void MarkNodeDisconnected(const std::string& principal, int64_t now_ms, Done done) override;
   void UpdateNodeMetrics(const std::string& principal, const NodeMetricsUpdate& update,
                          int64_t now_ms, Done done) override;
@@ -123,6 +140,8 @@ class SqliteStore final : public Store {
   void AddUptime(std::vector<UptimeDelta> deltas, int64_t now_ms, Done done) override;
   void GetNode(const std::string& principal, Callback<std::optional<NodeRecord>> done) override;
   void ListNodes(bool only_active, Callback<std::vector<NodeRecord>> done) override;
+  void ListNodesPage(int64_t after_numeric_id, uint32_t limit, Callback<std::vector<NodeRecord>> done) override;
+  void ExpireNodeRecords(int64_t disconnected_before_ms, uint32_t limit, Callback<uint32_t> done) override;
   void GetUptimeDays(const std::string& principal, const std::string& from_day,
                      const std::string& to_day, Callback<std::vector<UptimeDay>> done) override;
   void GetTotalUptimeMs(const std::string& principal, Callback<int64_t> done) override;
@@ -146,6 +165,8 @@ class SqliteStore final : public Store {
                       uint32_t limit, Callback<std::vector<JobRecord>> done) override;
   void ListOpenJobs(Callback<std::vector<JobRecord>> done) override;
   void GetBlob(const std::string& hash, Callback<std::optional<std::string>> done) override;
+  // Unavailable while out of disk space, Internal once the file was found
+  // corrupt, else whether the database answers.
   void Ping(Done done) override;
   void Flush() override;
 
@@ -183,8 +204,9 @@ class SqliteStore final : public Store {
   void ListRuns(uint32_t kinds, uint64_t offset, uint32_t limit, Callback<RunPage> done) override;
 
  private:
-  explicit SqliteStore(std::unique_ptr<sqlite::BatchWriter> writer);
+  SqliteStore(std::unique_ptr<sqlite::StoreHealth> health, std::unique_ptr<sqlite::BatchWriter> writer);
 
+  std::unique_ptr<sqlite::StoreHealth> health_;  // Outlives the writer, which reports to it.
   std::unique_ptr<sqlite::BatchWriter> writer_;
 };
 

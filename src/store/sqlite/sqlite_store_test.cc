@@ -3,6 +3,7 @@
 #include "store/sqlite/sqlite_store.h"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <filesystem>
@@ -70,6 +71,19 @@ TEST_F(SqliteStoreTest, OpenCreatesMissingParentDirectories) {
   ASSERT_NO_FATAL_FAILURE(Open());
   EXPECT_TRUE(Ping().ok());
   EXPECT_TRUE(std::filesystem::exists(options_.path));
+}
+
+TEST_F(SqliteStoreTest, DataFilesAreCreatedReadableByTheOwnerOnly) {
+  const mode_t old_umask = ::umask(0);  // Whatever the umask, the files are 0600.
+  ASSERT_NO_FATAL_FAILURE(Open());
+  ::umask(old_umask);
+  ASSERT_TRUE(Ping().ok());
+  for (const std::string& file : {options_.path, options_.path + "-wal", options_.path + "-shm"}) {
+    ASSERT_TRUE(std::filesystem::exists(file)) << file;
+    EXPECT_EQ(std::filesystem::status(file).permissions() & std::filesystem::perms::all,
+              std::filesystem::perms::owner_read | std::filesystem::perms::owner_write)
+        << file;
+  }
 }
 
 TEST_F(SqliteStoreTest, OpenNamesThePathWhenItsDirectoryCannotBeMade) {
@@ -201,7 +215,7 @@ TEST_F(SqliteStoreTest, AddUptimeRefusedByTheSchemaMidwayAppliesNothing) {
   EXPECT_EQ(TotalUptime("alpha"), 1);
 }
 
-TEST_F(SqliteStoreTest, AFullQueueRefusesAtOnceWithResourceExhausted) {
+TEST_F(SqliteStoreTest, AFullQueueRefusesAtOnceWithUnavailable) {
   options_.queue_ops_max = 3;
   ASSERT_NO_FATAL_FAILURE(Open());
   posts_.HoldNextPost();
@@ -217,7 +231,7 @@ TEST_F(SqliteStoreTest, AFullQueueRefusesAtOnceWithResourceExhausted) {
   store_->Flush();
   posts_.RunAll();
   ASSERT_EQ(statuses.size(), 4u);
-  EXPECT_EQ(statuses[0].code(), Code::kResourceExhausted) << statuses[0].ToString();
+  EXPECT_EQ(statuses[0].code(), Code::kUnavailable) << statuses[0].ToString();
   for (int i = 1; i < 4; ++i) EXPECT_TRUE(statuses[i].ok()) << statuses[i].ToString();
 }
 
