@@ -153,25 +153,26 @@ void NodeSessions::OnWsOpen(net::ConnId id, const net::HttpRequest& request) {
   s.generation = static_cast<uint32_t>(id >> 32);
   DropPending(s);
   const int64_t now_ms = clock_.WallMs();
-  Pending& p = EnsurePending(s);
-  p.source = SourceKey(request.peer);
+  const std::string source = SourceKey(request.peer);
   if (net::HeaderHasToken(request.Header("Sec-WebSocket-Protocol"), v2::kSubprotocol)) {
     events::NodeConnected(id, request.path, {});
+    SetTexts(s, source, std::nullopt);
     OpenV2(s, id, now_ms);
     return;
   }
   s.state = State::kAwaiting;
   if (options_.signed_only) {
-    events_.Refused(Refusal::kV1Refused, {{"source", p.source}, {"why", "NODE_AUTH=signed"}});
+    events_.Refused(Refusal::kV1Refused, {{"source", source}, {"why", "NODE_AUTH=signed"}});
     m_.registration_failures->Inc();
     CloseSession(s, v2::close_code::kForbidden, "Protocol v2 required (Sec-WebSocket-Protocol: sela.v2)");
     return;
   }
   const std::string auth_query = request.QueryParam("authorization");
   const std::string principal_query = request.QueryParam("principal_id");
-  p.connection_principal =
+  const std::optional<std::string> principal =
       v1::PrincipalFromConnection({request.Header("Authorization"), auth_query, principal_query});
-  events::NodeConnected(id, request.path, p.connection_principal ? *p.connection_principal : std::string_view());
+  events::NodeConnected(id, request.path, principal ? *principal : std::string_view());
+  SetTexts(s, source, principal);
   server_->SetDeadline(id, clock_.Now() + options_.registration_timeout);
 }
 
@@ -209,8 +210,7 @@ bool NodeSessions::TakeMessage(Session& s, int64_t now_ms) {
 }
 
 bool NodeSessions::TakeRegistration(Session& s, std::string_view principal, int64_t now_ms) {
-  Pending* p = PendingOf(s);
-  const std::string source = p ? p->source : std::string();
+  const std::string source = SourceOf(s);
   const auth::RateDecision d = registrations_.Take(source, now_ms);
   if (d.allowed) return true;
   m_.registration_failures->Inc();
@@ -288,6 +288,7 @@ std::string NodeSessions::NextClientId(int64_t now_ms) {
 nodes::NodeIndex NodeSessions::Attach(Session& s, const Joining& joining, uint32_t capacity, int64_t now_ms) {
   const nodes::NodeIndex node = registry_.Connect(joining.principal, joining.client_id_ms, now_ms);
   if (node == nodes::kNoNode) return node;
+  DropTexts(s);
   // The stored capacity (an operator may have changed it) outlives connections.
   registry_.SetCapacity(node, capacity);
   newest_conn_.GrowTo(node + 1, kNoConn);
@@ -367,8 +368,8 @@ void NodeSessions::ProbeRtt(Session& s, bool fresh) {
   // One already outstanding keeps its age: a later ping must not put off
   // the judgement of an earlier one.
   if (s.awaiting_pong) return;
-  s.awaiting_pong = 1;
-  s.ping_fresh = fresh ? 1 : 0;
+  s.awaiting_pong = true;
+  s.ping_fresh = fresh;
 }
 
 void NodeSessions::OnWsPong(net::ConnId id, std::string_view payload) {
@@ -387,8 +388,8 @@ void NodeSessions::OnWsPong(net::ConnId id, std::string_view payload) {
   // kept and replayed, proves nothing about now.
   if (now_ns < sent_ns || sent_ns < prev_sweep_ns_) return;
   m_.pongs->Inc();
-  s->awaiting_pong = 0;
-  s->ping_fresh = 0;
+  s->awaiting_pong = false;
+  s->ping_fresh = false;
   registry_.Verify(s->node, clock_.WallMs());
   const int64_t rtt = (now_ns - sent_ns) / 1'000'000;
   rtt_ms_[s->node] = static_cast<uint16_t>(std::min<int64_t>(rtt, kRttUnknown - 1));
@@ -411,7 +412,7 @@ void NodeSessions::PingSweep() {
       continue;
     }
     if (s.awaiting_pong) {
-      s.ping_fresh = 0;  // Sent since the last sweep: judged at the next one.
+      s.ping_fresh = false;  // Sent since the last sweep: judged at the next one.
       continue;
     }
     ProbeRtt(s, /*fresh=*/false);

@@ -63,6 +63,7 @@
 #include "net/server.h"
 #include "net/ws_codec.h"
 #include "nodes/registry.h"
+#include "nodes/text_arena.h"
 #include "protocol/v1_decode.h"
 #include "protocol/v1_encode.h"
 #include "protocol/v2_handshake.h"
@@ -168,16 +169,19 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
     nodes::NodeIndex node = nodes::kNoNode;
     protocol::v2::SessionHandle v2 = protocol::v2::kNoSession;  // v2: its session.
     State state = State::kFree;
-    uint8_t busy : 1 = 0;  // A store operation for this session is in flight.
+    bool busy : 1 = false;  // A store operation for this session is in flight.
     // The session reported itself inactive (v1 CLIENT_STATUS, v2 status):
     // it is offered no jobs; v1 messages are refused until it registers again.
-    uint8_t inactive : 1 = 0;
-    uint8_t is_v2 : 1 = 0;
+    bool inactive : 1 = false;
+    bool is_v2 : 1 = false;
+    // Not registered yet: `node` is instead the reference of the session's
+    // source and upgrade principal in texts_ (SetTexts).
+    bool has_texts : 1 = false;
     // A ping is outstanding; `ping_fresh`: it was sent since the last sweep
     // (at registration or with a speed report), so that sweep does not judge
     // it yet.
-    uint8_t awaiting_pong : 1 = 0;
-    uint8_t ping_fresh : 1 = 0;
+    bool awaiting_pong : 1 = false;
+    bool ping_fresh : 1 = false;
     int64_t client_id_ms = 0;  // This session's clientId.
     auth::Gcra messages;
   };
@@ -192,6 +196,13 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
   };
 
   net::ConnId IdOf(const Session& s) const;
+  // The source (SourceKey) and the principal named at the upgrade of a
+  // session that has not registered yet, kept in one arena (texts_) so that
+  // a burst of upgrades allocates nothing per connection.
+  void SetTexts(Session& s, std::string_view source, const std::optional<std::string>& principal);
+  std::string SourceOf(const Session& s) const;
+  std::optional<std::string> ConnectionPrincipalOf(const Session& s) const;
+  void DropTexts(Session& s);
   Pending* PendingOf(const Session& s);
   Pending& EnsurePending(const Session& s);
   void DropPending(const Session& s);
@@ -265,6 +276,9 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
   // (0xffff: not measured yet).
   BlockArray<uint16_t> rtt_ms_;
   std::unordered_map<uint32_t, std::unique_ptr<Pending>> pending_;  // By slot.
+  // Each text: 2-byte length, source, 1 byte (principal named or not),
+  // 2-byte length, principal. Compacted once mostly garbage (DropTexts).
+  nodes::TextArena texts_;
   protocol::v2::SessionTable v2_sessions_;
   auth::KeyedLimiter registrations_;  // By source (IPv4 address, IPv6 /64).
   auth::KeyedLimiter speed_reports_;  // By principal.

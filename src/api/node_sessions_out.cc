@@ -71,6 +71,7 @@ void NodeSessions::EndSession(Session& s, int64_t now_ms, uint16_t code, std::st
       m_.v2_sessions->Set(static_cast<double>(v2_sessions_.size()));
     }
   }
+  DropTexts(s);
   s.state = State::kEnded;
   s.node = nodes::kNoNode;
   s.v2 = v2::kNoSession;
@@ -101,8 +102,7 @@ void NodeSessions::OnWsDeadline(net::ConnId id) {
     server_->Close(id, net::close_code::kPolicyViolation, "Registration timeout");
   } else if (s->state == State::kChallenged) {
     m_.registration_timeouts->Inc();
-    Pending* p = PendingOf(*s);
-    events_.Refused(Refusal::kV2ChallengeExpired, {{"source", p ? p->source : std::string()}});
+    events_.Refused(Refusal::kV2ChallengeExpired, {{"source", SourceOf(*s)}});
     RefuseV2(*s, "challenge_expired", "no auth frame within the challenge's lifetime; reconnect for a new one");
   } else if (s->state == State::kRegistered) {
     // Uptime ends now, not when the close handshake finishes.

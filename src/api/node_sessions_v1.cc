@@ -29,9 +29,7 @@ Overloaded(Ts...) -> Overloaded<Ts...>;
 
 void NodeSessions::HandleRegistration(Session& s, std::string_view payload) {
   const int64_t now_ms = clock_.WallMs();
-  const std::optional<std::string> none;
-  Pending* pending = PendingOf(s);
-  const auto& connection_principal = pending ? pending->connection_principal : none;
+  const std::optional<std::string> connection_principal = ConnectionPrincipalOf(s);
   auto registration = v1::DecodeRegistration(payload, connection_principal, options_.decode);
   if (!registration) {
     m_.registration_failures->Inc();
@@ -74,8 +72,7 @@ void NodeSessions::CompleteRegistration(net::ConnId id, const std::string& princ
     events::NodeRegistrationRefused(id, principal, record.error().ToString());
     if (record.error().code() == Code::kFailedPrecondition) {
       // The principal proved its key with v2 once: the legacy door is shut.
-      Pending* p = PendingOf(*s);
-      events_.Refused(Refusal::kV1Refused, {{"principal", principal}, {"source", p ? p->source : std::string()}});
+      events_.Refused(Refusal::kV1Refused, {{"principal", principal}, {"source", SourceOf(*s)}});
       Send(id, v1::EncodeFailure(std::string(v1::kRegistrationFailedPrefix) +
                                  "this node signs in with protocol v2; v1 registrations of it are refused"));
       CloseSession(*s, protocol::v2::close_code::kForbidden, "Principal signs in with protocol v2");

@@ -79,7 +79,7 @@ void NodeSessions::HandleAuth(Session& s, std::string_view payload) {
   if (!auth) {
     m_.registration_failures->Inc();
     events::NodeRegistrationRefused(IdOf(s), {}, auth.error().message);
-    events_.Refused(RefusalOfHandshake(auth.error().code), {{"source", p->source}, {"error", auth.error().message}});
+    events_.Refused(RefusalOfHandshake(auth.error().code), {{"source", SourceOf(s)}, {"error", auth.error().message}});
     RefuseV2(s, auth.error().code, auth.error().message);
     return;
   }
@@ -89,7 +89,7 @@ void NodeSessions::HandleAuth(Session& s, std::string_view payload) {
     const auto kind = v2_sessions_.Peek(auth->resume->session_id, auth->principal, now_ms, &client_id_ms);
     if (kind == v2::ResumeOutcome::Kind::kOtherPrincipal) {
       m_.registration_failures->Inc();
-      events_.Refused(Refusal::kV2ResumeDenied, {{"principal", auth->principal_text}, {"source", p->source}});
+      events_.Refused(Refusal::kV2ResumeDenied, {{"principal", auth->principal_text}, {"source", SourceOf(s)}});
       RefuseV2(s, "resume_denied", "that session belongs to another principal");
       return;
     }
@@ -140,6 +140,7 @@ void NodeSessions::CompleteV2Registration(net::ConnId id, v2::Auth auth, int64_t
     // The node came back on a new connection before the server noticed the
     // old one was gone: the session, its node slot and its leases move over.
     const net::ConnId old_id = IdOf(*old);
+    DropTexts(*s);
     s->node = old->node;
     s->client_id_ms = old->client_id_ms;
     s->v2 = resumed.handle;

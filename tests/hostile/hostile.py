@@ -37,6 +37,23 @@ MIN_SAMPLES = 100
 # need was known (2 KiB per connection while the budget is tight), the
 # decoding of one message, allocator slack.
 RSS_SLACK_BYTES = 12 << 20
+# False against a sanitizer build (set by run.py): ASan's shadow memory and
+# its quarantine of freed blocks make RSS say nothing about the server's own
+# buffers, so the RSS bounds are checked on the release build only. Every
+# other check (answers, close codes, metrics, p99) runs on both.
+RSS_CHECKED = True
+
+
+def is_sanitized(binary):
+    """True when the binary carries AddressSanitizer's runtime."""
+    marker = b"__asan_init"
+    with open(binary, "rb") as f:
+        tail = b""
+        while chunk := f.read(1 << 20):
+            if marker in tail + chunk:
+                return True
+            tail = chunk[-len(marker):]
+    return False
 
 
 def rss_bytes(pid, field="VmRSS"):
@@ -103,7 +120,11 @@ class HostileCase(E2ETestCase):
     ENV = {}
 
     def serve(self, **env):
-        settings = {"INBOUND_BUDGET_BYTES": BUDGET_BYTES, "WS_MESSAGE_TIMEOUT_MS": 2000}
+        # The prober's node pings every 10 ms to measure latency under attack:
+        # its connection is exempt from the per-connection message limit
+        # (tests/security covers that limit).
+        settings = {"INBOUND_BUDGET_BYTES": BUDGET_BYTES, "WS_MESSAGE_TIMEOUT_MS": 2000,
+                    "RATE_NODE_MESSAGES_PER_CONNECTION": "off"}
         settings.update(self.ENV)
         settings.update(env)
         self.server = self.start_server(settings)
@@ -138,8 +159,9 @@ class HostileCase(E2ETestCase):
             self.assertLess(p99(samples), P99_MAX_MS,
                             f"{name}: p99 {p99(samples):.1f} ms over {len(samples)} samples while attacked")
         self.assertEqual(probes["errors"], {}, "the prober's requests failed while attacked")
-        self.assertLessEqual(growth, rss_max_bytes,
-                             f"RSS grew {growth / 1048576:.1f} MiB, more than {rss_max_bytes / 1048576:.1f} MiB")
+        if RSS_CHECKED:
+            self.assertLessEqual(growth, rss_max_bytes,
+                                 f"RSS grew {growth / 1048576:.1f} MiB, more than {rss_max_bytes / 1048576:.1f} MiB")
         self.rss_growth = growth
         if os.environ.get("HOSTILE_FIGURES"):
             print(f"      figures: http p99 {p99(probes['http_ms']):.1f} ms ({len(probes['http_ms'])}), "

@@ -48,6 +48,10 @@ def main():
     import proc  # noqa: E402
     proc.configure(args.server)
     hostile.raise_fd_limit()
+    if hostile.is_sanitized(args.server):
+        hostile.RSS_CHECKED = False
+        print("AddressSanitizer build: RSS bounds not checked (shadow memory and quarantine); "
+              "answers, close codes, metrics and p99 are")
     # The attackers run in this process: below the server and the prober.
     hostile.nice_attacker()
 

@@ -17,10 +17,12 @@ class SmallOnes(HostileCase):
         long_id = "u" * 10000
         r = http_call(self.port, "POST", "/api/rpc/registerClient", {"uuid": long_id})
         self.assertEqual(r.status, 400, r)
-        r = http_call(self.port, "GET", f"/api/rpc/getClientStatus?uuid={long_id}")
-        self.assertEqual(r.status, 400, r)
         r = http_call(self.port, "POST", "/api/rpc/registerClient", {"uuid": "small-one"})
         key = r.doc["data"]["apiKey"]
+        # getClientStatus needs the caller's own key (issue 11); the uuid's
+        # form is checked before it is compared with the key's.
+        r = http_call(self.port, "GET", f"/api/rpc/getClientStatus?uuid={long_id}", key=key)
+        self.assertEqual(r.status, 400, r)
         for path in (f"/api/rpc/job/id?id={long_id}", f"/api/rpc/getFileContent?jobID={long_id}",
                      f"/api/rpc/job/{long_id}/download"):
             r = http_call(self.port, "GET", path, key=key)

@@ -162,8 +162,11 @@ class StorageFaults(HostileCase):
         data = self.tmpfs(65536)
         self.serve(DATA_PATH=data)
         uuids = [f"fault-{n}-{uuid.uuid4()}" for n in range(1500)]
+        keys = {}
         for u in uuids:
-            self.assertEqual(http_call(self.port, "POST", "/api/rpc/registerClient", {"uuid": u}).status, 200)
+            r = http_call(self.port, "POST", "/api/rpc/registerClient", {"uuid": u})
+            self.assertEqual(r.status, 200)
+            keys[u] = r.doc["data"]["apiKey"]
         self.server.signal(signal.SIGTERM)
         self.assertEqual(self.server.wait_exit(30), 0)
         # The API clients' table is not read at start: its damage is what
@@ -182,7 +185,8 @@ class StorageFaults(HostileCase):
         self.assertEqual(self.get("/ready", self.port).status, 503)
         self.assertEqual(self.metric("sela_store_damaged"), 1)
         # Reading a damaged client fails without SQL text in the answer.
-        answers = [http_call(self.port, "GET", f"/api/rpc/getClientStatus?uuid={u}") for u in uuids[::50]]
+        answers = [http_call(self.port, "GET", f"/api/rpc/getClientStatus?uuid={u}", key=keys[u])
+                   for u in uuids[::50]]
         self.assertTrue(any(r.status == 500 for r in answers), [r.status for r in answers])
         for r in answers:
             self.assertNotRegex(r.body, SQL_WORDS)
