@@ -254,6 +254,19 @@ TEST(JobEngine, RanksNodesByFewestJobsThenSpeed) {
   EXPECT_EQ(engine.ActiveJobs(1), 4u);
 }
 
+TEST(JobEngine, RanksByFewestJobsThenMeasuredRoundTripThenReportedSpeed) {
+  auto engine = MakeEngine();
+  // Round trips in 25 ms steps: 30 and 40 ms are one step (then speed
+  // decides), 60 ms the next; unmeasured comes last whatever it claims.
+  engine.UpsertNode(0, "claims-much", 2, 1000);
+  engine.UpsertNode(1, "far", 2, 500, 60);
+  engine.UpsertNode(2, "near-slow", 2, 10, 30);
+  engine.UpsertNode(3, "near-fast", 2, 20, 40);
+  for (const char* id : {"j1", "j2", "j3", "j4", "j5", "j6"}) engine.AddPending(MakeJob(id));
+  // One job each in rank order, then the second round in the same order.
+  EXPECT_EQ(Nodes(engine.Assign(kT0)), (std::vector<nodes::NodeIndex>{3, 2, 1, 0, 3, 2}));
+}
+
 TEST(JobEngine, BreaksFreeSlotTiesBySpeedThenNodeIndex) {
   auto engine = MakeEngine();
   engine.UpsertNode(5, "e", 1, 50);

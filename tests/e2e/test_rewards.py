@@ -34,7 +34,9 @@ def uptime_ms(workdir):
 class RawNode:
     """A hand-framed node: registers, sends a HEARTBEAT every 100 ms, and
     answers pings as `mode` says: "never", "forge" (unsolicited pongs with
-    made-up payloads) or "echo" (as every WebSocket library does)."""
+    made-up payloads), "echo" (as every WebSocket library does) or "replay"
+    (echoes the first ping, then answers every later one with that first
+    payload: a kept answer must not pass for reading later pings)."""
 
     def __init__(self, test, port, principal, mode):
         self.principal = principal
@@ -42,6 +44,7 @@ class RawNode:
         self.ws = test.ws(port, f"/?principal_id={principal}")
         self.closed_code = None
         self.pings = 0
+        self.first_ping = None
         self.heartbeat()
         reply = self.ws.expect_frame(wsclient.OP_TEXT, what="registration reply")
         if json.loads(reply.payload).get("success") is not True:
@@ -63,8 +66,12 @@ class RawNode:
                 f = self.ws.recv_frame()
                 if f.opcode == wsclient.OP_PING:
                     self.pings += 1
+                    if self.first_ping is None:
+                        self.first_ping = bytes(f.payload)
                     if self.mode == "echo":
                         self.ws.send_frame(wsclient.OP_PONG, f.payload)
+                    elif self.mode == "replay":
+                        self.ws.send_frame(wsclient.OP_PONG, self.first_ping)
                 elif f.opcode == wsclient.OP_CLOSE:
                     self.closed_code = (f.close_code(), bytes(f.payload[2:]))
 
@@ -76,13 +83,14 @@ class UptimeNeedsPongs(E2ETestCase):
                                         "UPTIME_CHECKPOINT_MS": str(CHECKPOINT_MS)})
         nodes = [RawNode(self, server.port, "bare-heartbeats", "never"),
                  RawNode(self, server.port, "forged-pongs", "forge"),
-                 RawNode(self, server.port, "honest-echo", "echo")]
+                 RawNode(self, server.port, "honest-echo", "echo"),
+                 RawNode(self, server.port, "replayed-pong", "replay")]
         until = time.monotonic() + ONLINE_S
         while time.monotonic() < until:
             for n in nodes:
                 n.pump(min(until, time.monotonic() + 0.1))
-        bare, forged, honest = nodes
-        for n in (bare, forged):
+        bare, forged, honest, replayed = nodes
+        for n in (bare, forged, replayed):
             self.assertEqual(n.closed_code, (1001, b"Ping timeout"),
                              f"{n.principal} should be closed for not answering")
             self.assertGreaterEqual(n.pings, 1)
