@@ -189,7 +189,9 @@ class Client {
     }
   }
   // The next WebSocket message's payload (unfragmented text frames only).
-  // Pings (the server measures round trips) are answered on the way.
+  // The server's pings are answered on the way, as every WebSocket client
+  // does (a node that does not earns no uptime and is closed:
+  // docs/REWARDS.md "Uptime"; the answers also measure round trips).
   std::string ReadWsMessage() {
     for (;;) {
       const auto r = loadgen::DecodeServerFrame(in_, 1 << 20);

@@ -216,6 +216,9 @@ class RecordingHandler final : public net::WsHandler {
   void OnWsTooBigData(net::ConnId id, std::string_view piece, bool last) override {
     log.push_back("too big data " + std::to_string(id) + " " + std::string(piece) + (last ? " last" : ""));
   }
+  void OnWsPong(net::ConnId id, std::string_view payload) override {
+    log.push_back("pong " + std::to_string(id) + " " + std::string(payload));
+  }
   std::vector<std::string> log;
 };
 
@@ -228,11 +231,13 @@ TEST(WsDemux, SendsTheFeedPathToTheFeedAndEverythingElseToTheNodes) {
   demux.OnWsOpen(3, Request("GET", "/admin/feedx"));
   demux.OnWsMessage(1, true, "x");
   demux.OnWsMessage(2, true, "x");
+  demux.OnWsPong(1, "tag");  // A node's uptime counts from its answered pings.
+  demux.OnWsPong(2, "tag");
   demux.OnWsDeadline(2);
   demux.OnWsClosed(2, 1000);
   demux.OnWsMessage(2, true, "x");  // A new connection with a reused id is a node's.
-  EXPECT_EQ(feed.log, (std::vector<std::string>{"open 2", "msg 2", "deadline 2", "closed 2"}));
-  EXPECT_EQ(nodes.log, (std::vector<std::string>{"open 1", "open 3", "msg 1", "msg 2"}));
+  EXPECT_EQ(feed.log, (std::vector<std::string>{"open 2", "msg 2", "pong 2 tag", "deadline 2", "closed 2"}));
+  EXPECT_EQ(nodes.log, (std::vector<std::string>{"open 1", "open 3", "msg 1", "pong 1 tag", "msg 2"}));
 }
 
 // A message over the limit is the handler's to skip (a node's too large

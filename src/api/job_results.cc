@@ -145,7 +145,7 @@ void JobService::CommitFileResult(std::string principal, uint32_t attempt, const
   completion.result_hash = file.sha256;
   completion.result_content_type = file.content_type;
   completion.result_file_id = file.file_id;
-  completion.reward_units = held_ms * options_.reward_units_per_second / 1000;
+  completion.reward_units = rewards::JobReward(open->job_type, held_ms, options_.rewards);
   completion.price_cents = analysis->price_cents;
   completion.objects_count = analysis->objects_count;
   completion.file_size_kb = analysis->file_size_kb;

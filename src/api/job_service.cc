@@ -88,6 +88,7 @@ JobServiceOptions JobServiceOptions::FromConfig(const Config& config) {
   o.speed_claim_max_mbps = static_cast<float>(config.security.speed_claim_max_mbps);
   o.new_node_slots = config.security.new_node_slots;
   o.open_jobs_max = config.jobs.open_jobs_max;
+  o.rewards = rewards::RulesFromConfig(config.rewards);
   return o;
 }
 

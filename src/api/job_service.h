@@ -39,6 +39,7 @@
 #include "jobs/result.h"
 #include "nodes/registry.h"
 #include "protocol/v1_decode.h"
+#include "rewards/rules.h"
 #include "store/store.h"
 
 namespace sela::api {
@@ -58,9 +59,11 @@ struct JobServiceOptions {
   // than they do, which is what the ranking looks at first.
   uint32_t new_node_slots = 1;
   uint64_t open_jobs_max = 200'000; // Beyond: Submit fails with ResourceExhausted.
-  // Node reward: 0.012 SP per second of the lease (services.md §1.10),
-  // capped by the lease length. Units: core/points.h.
-  int64_t reward_units_per_second = 1'200'000;
+  // Node reward (rewards::JobReward): 0.012 SP per second from the lease to
+  // the result, counted at most up to the typical time of the job's kind
+  // (JOB_REWARD_*; docs/REWARDS.md "Jobs"), and at most the lease length.
+  // Units: core/points.h.
+  rewards::RewardRules rewards;
 
   static JobServiceOptions FromConfig(const Config& config);
 };

@@ -202,7 +202,7 @@ void JobService::CompleteWithResult(const store::JobRecord& open, std::string_vi
   completion.attempt = attempt;
   completion.result_hash = auth::Sha256Hex(analysis.bytes);
   completion.result_content_type = analysis.content_type;
-  completion.reward_units = held_ms * options_.reward_units_per_second / 1000;
+  completion.reward_units = rewards::JobReward(open.job_type, held_ms, options_.rewards);
   completion.price_cents = analysis.price_cents;
   completion.objects_count = analysis.objects_count;
   completion.file_size_kb = analysis.file_size_kb;

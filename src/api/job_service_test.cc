@@ -32,6 +32,7 @@ using sela::testing::FaultInjectionStore;
 using sela::testing::StoreOp;
 
 constexpr int64_t kLeaseMs = 60'000;
+constexpr int64_t kTypicalMs = 20'000;
 constexpr char kClient[] = "acme";
 constexpr char kKey[] = "key-of-acme";
 constexpr char kResult[] = R"([{"text":"hello"}])";
@@ -53,6 +54,8 @@ class JobServiceTest : public ::testing::Test {
     service_options.lease_ms = kLeaseMs;
     service_options.max_attempts = 2;
     service_options.open_jobs_max = 3;
+    // Shorter than the lease, so that holding a job past it can be tried.
+    service_options.rewards.job_typical_ms["TWITTER_POST"] = kTypicalMs;
     jobs_ = std::make_unique<JobService>(service_options, clock_, *faults_, registry_, metrics_);
     jobs_->Attach(&sender_);
     store::ApiClient client{kClient, auth::Sha256Hex(kKey), 0, 1000, clock_.WallMs()};
@@ -156,13 +159,26 @@ TEST_F(JobServiceTest, AResultIsStoredThenAcknowledgedThenHandedToTheWaiter) {
   const std::string id = Submit();
   ASSERT_EQ(sender_.JobsSentTo(node), std::vector<std::string>{id});
   clock_.Advance(Millis(1500));
-  const int64_t reward = 1500 * JobServiceOptions().reward_units_per_second / 1000;
+  const int64_t reward = 1500 * JobServiceOptions().rewards.job_units_per_second / 1000;
   EXPECT_EQ(ReplyTo("node-a", id, kResult), v1::EncodeJobComplete(id, Sp(reward), clock_.WallMs()));
   ASSERT_EQ(outcomes_.size(), 1u);
   EXPECT_EQ(outcomes_[0].kind, JobOutcome::Kind::kCompleted);
   EXPECT_EQ(outcomes_[0].job, Stored(id));  // The waiter's copy is what the store has.
   EXPECT_EQ(Stored(id).state, store::JobState::kCompleted);
   EXPECT_FALSE(jobs_->IsOpen(id));
+}
+
+// Holding a job (a customer targeting its own node, say) earns no more than
+// doing it: time counts up to the kind's typical time (the original paid
+// 0.012 SP for every second held, up to the lease).
+TEST_F(JobServiceTest, HoldingAJobPastItsKindsTypicalTimeEarnsNoMore) {
+  Online("node-a");
+  const std::string id = Submit();
+  clock_.Advance(Millis(kLeaseMs - 5'000));
+  const int64_t reward = kTypicalMs * JobServiceOptions().rewards.job_units_per_second / 1000;
+  EXPECT_EQ(reward, 24'000'000) << "0.24 SP for the 20 s counted, not 0.66 for the 55 s held";
+  EXPECT_EQ(ReplyTo("node-a", id, kResult), v1::EncodeJobComplete(id, Sp(reward), clock_.WallMs()));
+  EXPECT_EQ(Stored(id).reward_units, reward);
 }
 
 TEST_F(JobServiceTest, AStoreErrorOnAResultReopensTheJobAndTheNodeMaySendItAgain) {

@@ -81,6 +81,8 @@ class FakeStore final : public store::Store {
     auto it = nodes.find(p);
     done(it == nodes.end() ? std::optional<store::NodeRecord>() : it->second);
   }
+  std::vector<store::Balance> balances;
+  std::string balances_day;
   void ListNodes(bool, Callback<std::vector<store::NodeRecord>> done) override {
     if (fail) return done(Err(*fail));
     std::vector<store::NodeRecord> out;
@@ -205,6 +207,32 @@ class FakeStore final : public store::Store {
   void GetPurchase(const std::string&, const std::string&, Callback<std::optional<store::Purchase>> done) override {
     done(Err(NotUsed()));
   }
+  // The rewards ledger: not used by these tests.
+  void ApplyTransfers(std::vector<store::Transfer>, const std::string&, Callback<std::vector<store::AppliedTransfer>> done) override { done(Err(NotUsed())); }
+  void PayUptime(std::vector<store::UptimePayment>, const std::string&, Callback<std::vector<store::PaymentOutcome>> done) override { done(Err(NotUsed())); }
+  void ListUnpaidUptime(const std::string&, const std::string&, uint32_t, Callback<std::vector<store::UptimeDay>> done) override { done(Err(NotUsed())); }
+  void CountUptimeDays(Callback<store::UptimeDayCounts> done) override { done(Err(NotUsed())); }
+  void GetAccount(const std::string&, Callback<store::AccountSummary> done) override { done(Err(NotUsed())); }
+  void GetEarningsDays(const std::string&, const std::string&, const std::string&, Callback<std::vector<store::EarningsDay>> done) override { done(Err(NotUsed())); }
+  void ListTransfers(const store::TransferQuery&, Callback<store::TransferPage> done) override { done(Err(NotUsed())); }
+  void GetTransfer(const std::string&, Callback<std::optional<store::TransferRecord>> done) override { done(Err(NotUsed())); }
+  void ListBalances(const std::string& day, Callback<std::vector<store::Balance>> done) override {
+    if (fail) return done(Err(*fail));
+    balances_day = day;
+    done(balances);
+  }
+  void AuditLedger(Callback<store::LedgerAudit> done) override { done(Err(NotUsed())); }
+  void FindNodeByReferralCode(const std::string&, Callback<std::optional<store::NodeRecord>> done) override { done(Err(NotUsed())); }
+  void RegisterReferral(const std::string&, const std::string&, int64_t, Callback<store::ReferralOutcome> done) override { done(Err(NotUsed())); }
+  void GetReferral(const std::string&, Callback<std::optional<store::ReferralRecord>> done) override { done(Err(NotUsed())); }
+  void ListReferees(const std::string&, uint32_t, Callback<std::vector<store::RefereeEntry>> done) override { done(Err(NotUsed())); }
+  void CountReferees(const std::string&, Callback<store::ReferralCounts> done) override { done(Err(NotUsed())); }
+  void ClaimInstallationBonuses(const store::InstallationClaim&, const std::string&, Callback<std::vector<store::TransferRecord>> done) override { done(Err(NotUsed())); }
+  void ListRefereeWeeks(const std::string&, const std::string&, const std::string&, uint32_t, Callback<std::vector<store::RefereeWeek>> done) override { done(Err(NotUsed())); }
+  void StartRun(const store::RunStart&, Callback<store::RunStartResult> done) override { done(Err(NotUsed())); }
+  void FinishRun(const store::RunFinish&, Callback<store::RunRecord> done) override { done(Err(NotUsed())); }
+  void GetRun(const std::string&, Callback<std::optional<store::RunRecord>> done) override { done(Err(NotUsed())); }
+  void ListRuns(uint32_t, uint64_t, uint32_t, Callback<store::RunPage> done) override { done(Err(NotUsed())); }
   void Ping(Done done) override { done(Status()); }
   void Flush() override {}
 
@@ -355,7 +383,24 @@ TEST_F(NodeRoutesTest, NodeListsAreFullForAllAndLiveOnlyForRunning) {
   EXPECT_EQ(running.body.find(R"("user_principal_id":"p1")"), std::string::npos) << running.body;
   EXPECT_NE(running.body.find(R"("user_principal_id":"p2")"), std::string::npos) << running.body;
   EXPECT_NE(running.body.find(R"("isOnline":true)"), std::string::npos) << running.body;
-  EXPECT_EQ(running.body.find("balance"), std::string::npos);
+  EXPECT_NE(running.body.find(R"("todaysEarnings":0,"balance":0,)"), std::string::npos) << running.body;
+}
+
+TEST_F(NodeRoutesTest, NodeListsShowTheLedgersBalanceAndTodaysCredits) {
+  store_.nodes["p1"] = Node("p1");
+  store_.nodes["p2"] = Node("p2");
+  store_.balances = {{"issuance:job", -150'000'000, -25'000'000}, {"p2", 150'000'000, 25'000'000}};
+  const auto all = Run("N3", Request("GET", "/api/node/nodes", "", Admin()));
+  EXPECT_EQ(store_.balances_day, nodes::UtcDay(clock_.WallMs()));
+  const size_t p1 = all.body.find(R"("user_principal_id":"p1")");
+  const size_t p2 = all.body.find(R"("user_principal_id":"p2")");
+  ASSERT_NE(p1, std::string::npos);
+  ASSERT_NE(p2, std::string::npos);
+  ASSERT_LT(p1, p2) << all.body;
+  EXPECT_EQ(all.body.find(R"("todaysEarnings":0,"balance":0,)", p1), all.body.find(R"("todaysEarnings")", p1))
+      << "p1 has no account: " << all.body;
+  EXPECT_EQ(all.body.find(R"("todaysEarnings":0.25,"balance":1.5,)", p2), all.body.find(R"("todaysEarnings")", p2))
+      << all.body;
 }
 
 TEST_F(NodeRoutesTest, ClientMessageGoesToTheLiveNodeByClientIdThenPrincipal) {

@@ -103,8 +103,10 @@ NodeSessions::NodeSessions(NodeSessionOptions options, const Clock& clock, store
                                            "Connections closed for queueing too much input.");
   m_.uptime_checkpoint_failures =
       &metrics.GetCounter("sela_uptime_checkpoint_failures_total", "Uptime checkpoints the store refused.");
-  m_.rtt_probes = &metrics.GetCounter("sela_node_rtt_probes_total", "Pings the server sent to measure round trips.");
-  m_.rtt_answers = &metrics.GetCounter("sela_node_rtt_answers_total", "Valid answers to those pings.");
+  m_.pings = &metrics.GetCounter("sela_node_pings_total", "Pings sent to registered node connections.");
+  m_.pongs = &metrics.GetCounter("sela_node_pongs_total", "Pongs that answered a ping of the server.");
+  m_.ping_timeouts = &metrics.GetCounter("sela_node_ping_timeouts_total",
+                                         "Node connections closed for leaving a ping unanswered.");
 }
 
 NodeSessions::~NodeSessions() = default;
@@ -335,17 +337,26 @@ void NodeSessions::AfterRegistration(net::ConnId id) {
   Session* s = Find(id);
   if (!s) return;
   server_->SetDeadline(id, clock_.Now() + options_.heartbeat_timeout);
-  ProbeRtt(id);
+  // Its uptime counts from its first answer.
+  ProbeRtt(*s, /*fresh=*/true);
   ReleasePendingIfIdle(*s);
   // After the reply: a job offered now follows the registration reply.
   if (jobs_) jobs_->NodeOnline(s->node);
   Resume(id);
 }
 
-void NodeSessions::ProbeRtt(net::ConnId id) {
+namespace {
+int64_t MonoNs(const Clock& clock) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(clock.Now().time_since_epoch()).count();
+}
+}  // namespace
+
+void NodeSessions::ProbeRtt(Session& s, bool fresh) {
   // Payload: the send time and a keyed tag of (connection, time), so that a
-  // node cannot make up an answer that looks faster than it is.
-  const int64_t sent_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(clock_.Now().time_since_epoch()).count();
+  // node can neither make up an answer that looks faster than it is nor
+  // answer a ping it has not read.
+  const net::ConnId id = IdOf(s);
+  const int64_t sent_ns = MonoNs(clock_);
   char payload[kProbeBytes];
   char tagged[16];
   std::memcpy(tagged, &id, 8);
@@ -353,7 +364,13 @@ void NodeSessions::ProbeRtt(net::ConnId id) {
   const uint64_t tag = nodes::SipHash24({probe_key_[0], probe_key_[1]}, std::string_view(tagged, 16));
   std::memcpy(payload, &sent_ns, 8);
   std::memcpy(payload + 8, &tag, 8);
-  if (server_->Ping(id, std::string_view(payload, kProbeBytes))) m_.rtt_probes->Inc();
+  if (!server_->Ping(id, std::string_view(payload, kProbeBytes))) return;
+  m_.pings->Inc();
+  // One already outstanding keeps its age: a later ping must not put off
+  // the judgement of an earlier one.
+  if (s.awaiting_pong) return;
+  s.awaiting_pong = true;
+  s.ping_fresh = fresh;
 }
 
 void NodeSessions::OnWsPong(net::ConnId id, std::string_view payload) {
@@ -367,12 +384,40 @@ void NodeSessions::OnWsPong(net::ConnId id, std::string_view payload) {
   std::memcpy(tagged, &id, 8);
   std::memcpy(tagged + 8, &sent_ns, 8);
   if (tag != nodes::SipHash24({probe_key_[0], probe_key_[1]}, std::string_view(tagged, 16))) return;
-  const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(clock_.Now().time_since_epoch()).count();
-  if (now_ns < sent_ns) return;
-  m_.rtt_answers->Inc();
+  const int64_t now_ns = MonoNs(clock_);
+  // A ping sent before the previous sweep was judged already: its echo,
+  // kept and replayed, proves nothing about now.
+  if (now_ns < sent_ns || sent_ns < prev_sweep_ns_) return;
+  m_.pongs->Inc();
+  s->awaiting_pong = false;
+  s->ping_fresh = false;
+  registry_.Verify(s->node, clock_.WallMs());
   const int64_t rtt = (now_ns - sent_ns) / 1'000'000;
   rtt_ms_[s->node] = static_cast<uint16_t>(std::min<int64_t>(rtt, kRttUnknown - 1));
   if (jobs_) jobs_->NodeChanged(s->node);
+}
+
+void NodeSessions::PingSweep() {
+  prev_sweep_ns_ = last_sweep_ns_;
+  last_sweep_ns_ = MonoNs(clock_);
+  const int64_t now_ms = clock_.WallMs();
+  for (Session& s : sessions_) {
+    if (s.state != State::kRegistered) continue;
+    if (s.awaiting_pong && !s.ping_fresh) {
+      // Unanswered for a whole interval: the peer does not read, or is gone.
+      // As for a heartbeat timeout, a v2 session stays resumable.
+      m_.ping_timeouts->Inc();
+      const net::ConnId id = IdOf(s);
+      EndSession(s, now_ms, net::close_code::kGoingAway, "Ping timeout");
+      server_->Close(id, net::close_code::kGoingAway, "Ping timeout");
+      continue;
+    }
+    if (s.awaiting_pong) {
+      s.ping_fresh = false;  // Sent since the last sweep: judged at the next one.
+      continue;
+    }
+    ProbeRtt(s, /*fresh=*/false);
+  }
 }
 
 uint32_t NodeSessions::MeasuredRttMs(nodes::NodeIndex node) const {

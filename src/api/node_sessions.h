@@ -23,14 +23,21 @@
 //   when that session ends, even if the node has other sessions;
 // - registrations per source address, messages per connection (1008 past
 //   the limit) and speed reports per node are rate-limited (docs/FAIR-USE.md);
-// - the server pings each node at registration and with each speed report
-//   it takes, and ranks nodes by the round trip it measures;
 // - messages of one socket are handled strictly in order: while a store
 //   operation for one is in flight, the next ones wait in a bounded queue;
 // - a connection that does not register within the registration timeout
 //   (v2: the challenge's 30 s) is closed with 1008 (v2: 4408), a registered
 //   one silent for the heartbeat timeout with 1001; either way its uptime
 //   ends then;
+// - one ping schedule serves uptime and the round trip: the server sends
+//   every registered connection a WebSocket Ping at registration, with each
+//   speed report it takes, and at every PingSweep (UPTIME_PING_INTERVAL_MS);
+//   the payload is the send time and a keyed tag of (connection, time). A
+//   Pong echoing one of its own recent pings measures the round trip (nodes
+//   are ranked by it) and starts the node's uptime (NodeRegistry::Verify);
+//   a connection that leaves a ping unanswered for a whole sweep interval is
+//   closed with 1001 "Ping timeout": so a socket that only sends HEARTBEATs
+//   earns nothing (ARCHITECTURE.md §7);
 // - uptime measured by the registry is checkpointed to the store on a timer
 //   and once more at shutdown.
 //
@@ -131,6 +138,11 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
   void OnWsTooBigData(net::ConnId id, std::string_view piece, bool last) override;
   void OnWsPong(net::ConnId id, std::string_view payload) override;
 
+  // Closes (1001 "Ping timeout") every registered connection that has not
+  // answered a ping sent at least one sweep ago, then pings those that have
+  // nothing outstanding. Call every UPTIME_PING_INTERVAL_MS.
+  void PingSweep();
+
   // Writes the uptime accrued since the last checkpoint. Deltas the store
   // could not take are kept and retried with the next checkpoint.
   void CheckpointUptime();
@@ -173,6 +185,11 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
     // Not registered yet: `node` is instead the reference of the session's
     // source and upgrade principal in texts_ (SetTexts).
     bool has_texts : 1 = false;
+    // A ping is outstanding; `ping_fresh`: it was sent since the last sweep
+    // (at registration or with a speed report), so that sweep does not judge
+    // it yet.
+    bool awaiting_pong : 1 = false;
+    bool ping_fresh : 1 = false;
     int64_t client_id_ms = 0;  // This session's clientId.
     auth::Gcra messages;
   };
@@ -221,7 +238,9 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
   nodes::NodeIndex Attach(Session& s, const Joining& joining, uint32_t capacity, int64_t now_ms);
   void ReplaceOldSessions(nodes::NodeIndex node, net::ConnId keep, int64_t now_ms);
   void AfterRegistration(net::ConnId id);
-  void ProbeRtt(net::ConnId id);
+  // Pings the connection (uptime and round trip, see the top). `fresh`: sent
+  // between sweeps, so the next sweep does not judge it yet.
+  void ProbeRtt(Session& s, bool fresh);
   void ForgetConnection(const Session& s);
   // Ends the session (logging the disconnect with the close code and why).
   // A v2 session is kept for resume unless keep_v2_session is false.
@@ -291,6 +310,10 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
   size_t registered_ = 0;
   int64_t last_client_id_ms_ = 0;
   int64_t last_checkpoint_ms_ = 0;
+  // Monotonic ns of the sweep before the latest one: a pong echoing a ping
+  // sent before it is stale (that ping was already judged unanswered).
+  int64_t prev_sweep_ns_ = 0;
+  int64_t last_sweep_ns_ = 0;
   // Session ids reserved from the store: [next, end).
   uint64_t session_id_next_ = 0;
   uint64_t session_id_end_ = 0;
@@ -312,8 +335,9 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
     Counter* heartbeat_timeouts;
     Counter* overflow_closes;
     Counter* uptime_checkpoint_failures;
-    Counter* rtt_probes;
-    Counter* rtt_answers;
+    Counter* pings;
+    Counter* pongs;
+    Counter* ping_timeouts;
   } m_;
 };
 

@@ -165,7 +165,7 @@ void NodeSessions::HandleMessage(Session& s, std::string_view payload) {
             const std::string owner(principal);
             registry_.RecordSpeed(s.node, m.download_mbps, m.upload_mbps, m.ping_ms, now_ms);
             if (jobs_ && m.download_mbps) jobs_->NodeChanged(s.node);
-            ProbeRtt(id);
+            ProbeRtt(s, /*fresh=*/true);
             store::NodeMetricsUpdate update;
             update.download_speed = m.download_mbps;
             update.upload_speed = m.upload_mbps;

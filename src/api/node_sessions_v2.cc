@@ -286,7 +286,7 @@ void NodeSessions::HandleV2Request(Session& s, std::string_view payload) {
             }
             registry_.RecordSpeed(s.node, m.download_mbps, m.upload_mbps, m.ping_ms, now_ms);
             if (jobs_) jobs_->NodeChanged(s.node);
-            ProbeRtt(id);
+            ProbeRtt(s, /*fresh=*/true);
             store::NodeMetricsUpdate update{m.download_mbps, m.upload_mbps, m.ping_ms};
             s.busy = true;
             store_.UpdateNodeMetrics(principal, update, now_ms, [this, id, rid](Status st) {

@@ -23,6 +23,7 @@
 #include "codec/hex.h"
 #include "core/clock.h"
 #include "core/config.h"
+#include "core/cron.h"
 #include "core/file_util.h"
 #include "core/logging.h"
 #include "core/metrics.h"
@@ -31,6 +32,9 @@
 #include "net/server.h"
 #include "net/ws_codec.h"
 #include "nodes/registry.h"
+#include "rewards/distributor.h"
+#include "rewards/rules.h"
+#include "rewards/scheduler.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace {
@@ -62,6 +66,22 @@ sela::Result<std::unique_ptr<sela::store::Store>> OpenStore(const sela::Config& 
   options.random = [rng = std::mt19937_64(OsRandom())]() mutable { return rng(); };
   options.wake_later = [&loop](std::function<void()> fn) { loop.Post(std::move(fn)); };
   return sela::store::SqliteStore::Open(options, [&loop](std::function<void()> fn) { loop.Post(std::move(fn)); });
+}
+
+// This process's name as the owner of the distribution runs it makes.
+std::string RunOwner() {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "sela-%016llx", static_cast<unsigned long long>(OsRandom()));
+  return buf;
+}
+
+void LogRun(const sela::Result<sela::rewards::RunOutcome>& r) {
+  if (!r) {
+    spdlog::warn("scheduled reward distribution did not run: {}", r.error().ToString());
+  } else if (!r->skipped) {
+    spdlog::info("reward distribution {} ({}): {} transfers, {} units", r->run.id,
+                 sela::store::RunKindName(r->run.kind), r->run.users, r->run.total_units);
+  }
 }
 
 // CPU time of the calling thread; main is where the process reads the OS.
@@ -96,8 +116,15 @@ int main() {
     spdlog::critical("cannot open the store: {}", store.error().ToString());
     return 1;
   }
+  const sela::rewards::RewardRules rules = sela::rewards::RulesFromConfig(config->rewards);
+  if (auto st = sela::rewards::ValidateRules(rules); !st.ok()) {
+    std::fprintf(stderr, "sela-server: configuration error: %s\n", st.message().c_str());
+    return 2;
+  }
   sela::nodes::RegistryOptions registry_options;
   registry_options.principal_hash_key = {OsRandom(), OsRandom()};
+  // Uptime counts only for nodes that answer the server's pings.
+  registry_options.uptime_needs_pong = true;
   sela::nodes::NodeRegistry registry(registry_options);
   sela::api::SecurityEvents events(metrics, clock);
   sela::api::NodeSessionOptions session_options = sela::api::NodeSessionOptions::FromConfig(*config);
@@ -107,6 +134,11 @@ int main() {
     session_options.node_token_secret = *sela::codec::HexDecode(config->security.node_token_secret);
   }
   sela::api::NodeSessions sessions(std::move(session_options), clock, **store, registry, metrics, events);
+  sela::rewards::Distributor distributor({.rules = rules, .owner = RunOwner()}, **store, clock);
+  // Both parsed when the configuration was read.
+  sela::rewards::RewardScheduler reward_scheduler(
+      *sela::CronSchedule::Parse(config->rewards.distribution_interval),
+      *sela::CronSchedule::Parse(config->rewards.referral_weekly_cron), distributor, clock, LogRun);
   sela::api::JobService jobs(sela::api::JobServiceOptions::FromConfig(*config), clock, **store, registry,
                              metrics);
   sessions.AttachJobs(&jobs);
@@ -190,6 +222,20 @@ int main() {
     }
   }
   loop.RunEvery(sela::Millis(config->node.uptime_checkpoint_ms), [&] { sessions.CheckpointUptime(); });
+  loop.RunEvery(sela::Millis(config->node.uptime_ping_interval_ms), [&] { sessions.PingSweep(); });
+  // A distribution run the previous process left unfinished is finished now
+  // (the embedded store serves this process only, so no other owner is
+  // alive), then the schedule takes over when distribution is enabled.
+  distributor.Resume(0, [](sela::Result<std::optional<sela::rewards::RunOutcome>> r) {
+    if (!r) {
+      spdlog::error("cannot resume the reward distribution: {}", r.error().ToString());
+    } else if (r->has_value()) {
+      LogRun(std::move(**r));
+    }
+  });
+  if (config->reward_distribution_enabled) {
+    loop.RunEvery(sela::Millis(1'000), [&] { reward_scheduler.Tick(); });
+  }
   loop.RunEvery(sela::Millis(250), [&] {
     jobs.Tick();
     sessions.Tick();

@@ -52,6 +52,10 @@ struct NodeConfig {
   uint32_t registration_timeout_ms = 300'000;  // REGISTRATION_TIMEOUT_MS
   uint32_t heartbeat_timeout_ms = 120'000;     // HEARTBEAT_TIMEOUT_MS: no data message for this long
   uint32_t uptime_checkpoint_ms = 60'000;      // UPTIME_CHECKPOINT_MS
+  // UPTIME_PING_INTERVAL_MS: the server pings every node connection this
+  // often; uptime counts from the first answer, and a connection that leaves
+  // a ping unanswered for a whole interval is closed.
+  uint32_t uptime_ping_interval_ms = 30'000;
   friend bool operator==(const NodeConfig&, const NodeConfig&) = default;
 };
 
@@ -79,6 +83,41 @@ struct FileConfig {
   // it and returned inline by scrapeUrl; larger ones are referenced.
   uint64_t result_inline_bytes_max = uint64_t{16} << 20;
   friend bool operator==(const FileConfig&, const FileConfig&) = default;
+};
+
+// The reward rules (docs/REWARDS.md): amounts in integer units (1 SP =
+// 10^8), shares in basis points (1/100 %). Defaults are the original's
+// (reference services.md §4.3, §5.3) where it had them.
+struct RewardTier {
+  double min_speed_mbps = 0;
+  double max_ping_ms = 0;
+  uint32_t bonus_bp = 0;
+  friend bool operator==(const RewardTier&, const RewardTier&) = default;
+};
+
+struct RewardConfig {
+  // REWARD_DISTRIBUTION_INTERVAL: node-cron syntax, evaluated in UTC.
+  std::string distribution_interval = "*/5 * * * *";
+  std::string referral_weekly_cron = "0 2 * * 0";      // REFERRAL_WEEKLY_CRON
+  int64_t uptime_units_per_minute = 50'000'000;         // REWARD_UPTIME_SP_PER_MINUTE (0.5)
+  // REWARD_TIERS: "speed/ping/bonus%,..." in order, tier 1 first.
+  std::vector<RewardTier> tiers = {{50, 50, 2'000}, {20, 100, 1'000}, {5, 150, 500}, {0, 999, 0}};
+  int64_t job_units_per_second = 1'200'000;             // JOB_REWARD_SP_PER_SECOND (0.012)
+  // JOB_REWARD_TYPICAL_MS: "KIND=ms,...,*=ms": time counted at most per kind.
+  std::map<std::string, int64_t, std::less<>> job_typical_ms = {
+      {"TWITTER_POST", 60'000}, {"TWITTER_PROFILE", 60'000}, {"TWITTER_FOLLOW_LIST", 120'000}, {"HTML", 30'000}};
+  int64_t job_typical_ms_default = 60'000;
+  int64_t job_daily_cap_units = 200'000'000'000;        // JOB_REWARD_DAILY_CAP_SP (2000; 0 = none)
+  bool referral_enabled = true;                          // REFERRAL_ENABLED
+  uint32_t task_l1_bp = 500;                             // REFERRAL_TASK_PERCENT "5,2"
+  uint32_t task_l2_bp = 200;
+  uint32_t uptime_l1_bp = 200;                           // REFERRAL_UPTIME_PERCENT "2,1"
+  uint32_t uptime_l2_bp = 100;
+  int64_t weekly_min_minutes = 6'000;                    // REFERRAL_UPTIME_MIN_WEEKLY_MINUTES
+  int64_t monthly_cap_units = 1'000'000'000'000;         // REFERRAL_UPTIME_MONTHLY_CAP_SP (10000)
+  int64_t installation_units = 50'000'000'000;           // REFERRAL_INSTALLATION_SP (500)
+  int64_t installation_min_uptime_minutes = 1'440;       // REFERRAL_INSTALLATION_UPTIME_MINUTES
+  friend bool operator==(const RewardConfig&, const RewardConfig&) = default;
 };
 
 // A token bucket from the environment: "<burst>:<per_minute>" or "off".
@@ -147,6 +186,7 @@ struct Config {
   std::string ic_url = "https://ic0.app";  // IC_URL
   bool blockchain_enabled = false;       // BLOCKCHAIN_ENABLED
   bool reward_distribution_enabled = false;  // REWARD_DISTRIBUTION_ENABLED
+  RewardConfig rewards;
   bool canister_storage_enabled = false;     // CANISTER_STORAGE_ENABLED
 
   friend bool operator==(const Config&, const Config&) = default;

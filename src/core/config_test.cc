@@ -25,6 +25,8 @@ const std::vector<std::string> kAllVariables = {
     "SESSION_TIMEOUT", "USAGE_LIMIT", "DEAD_TIMEOUT", "MAX_JOBS_PER_CLIENT", "IC_URL",
     "BLOCKCHAIN_ENABLED", "REWARD_DISTRIBUTION_ENABLED", "CANISTER_STORAGE_ENABLED",
 };
+// The reward variables are read between REWARD_DISTRIBUTION_ENABLED and
+// CANISTER_STORAGE_ENABLED; config_rewards_test.cc checks them.
 
 // Error message of LoadConfig(vars), or "" when it succeeds.
 std::string ErrorOf(const EnvMap& vars) {

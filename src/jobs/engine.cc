@@ -145,7 +145,7 @@ Lease JobEngine::Grant(Open& job, nodes::NodeIndex node, int64_t now_ms) {
   Node& n = nodes_[node];
   ++n.active;
   LinkHeld(n, job);
-  Rank(node);
+  StampGrant(node);
   job.holder = node;
   job.rec.state = store::JobState::kOngoing;
   job.rec.attempt += 1;

@@ -13,11 +13,13 @@
 //   pending jobs, round and round. A customer who queues thousands of jobs
 //   delays each other customer by at most one of its jobs per turn, not by
 //   all of them (issue 11: a flood must not crowd out other customers).
-// - Assignment (push): the next job goes to the live node with the most free
-//   slots, then the lowest round-trip time the server measured (in 25 ms
-//   steps; unmeasured last), then the best download speed the node reported;
-//   the node that last failed the job is passed over while any other node has
-//   a free slot.
+// - Assignment (push): the next job goes to the live node with a free slot
+//   that holds the fewest jobs, then the lowest round-trip time the server
+//   measured (in 25 ms steps; unmeasured last), then the best download speed
+//   the node reported, then the one that has waited longest since its last
+//   lease, so that equal nodes get (and earn) alike (issue 12); the node
+//   that last failed the job is passed over while any other node has a free
+//   slot.
 // - A job with a target_node (scrapeUrl's principalId) goes to that node
 //   only: while it is offline or full, the job is parked and goes back to
 //   the front of the queue when the node has a free slot again.
@@ -170,6 +172,8 @@ class JobEngine {
     Open* held_next = nullptr;  // Null at the end.
   };
   static constexpr uint32_t kNotRanked = 0xffffffffu;
+  static constexpr uint32_t kRttStepMs = 25;
+  static constexpr uint8_t kRttStepUnknown = 255;
   // A node slot. Its held jobs are kept in the order a vector with
   // swap-and-pop removal would keep them (the order RemoveNode ends them in,
   // which decides the order they are queued again).
@@ -179,11 +183,12 @@ class JobEngine {
     uint32_t rank_pos = kNotRanked;  // Index in ranks_, while it has a free slot.
     uint16_t capacity = 0;
     uint16_t active = 0;
-    bool live = false;
-    uint8_t rtt_step = kRttStepUnknown;  // Measured round trip / kRttStepMs.
+    // The grant number of its latest lease (grants_), 0 before the first:
+    // lower has waited longer.
+    uint32_t last_grant : 23 = 0;
+    uint32_t rtt_step : 8 = kRttStepUnknown;  // Measured round trip / kRttStepMs.
+    uint32_t live : 1 = 0;
   };
-  static constexpr uint32_t kRttStepMs = 25;
-  static constexpr uint8_t kRttStepUnknown = 255;
   static_assert(sizeof(Node) == 24, "the engine's share of an idle node's memory");
   Node* LiveNode(nodes::NodeIndex node);
   const Node* LiveNode(nodes::NodeIndex node) const;
@@ -192,8 +197,9 @@ class JobEngine {
 
   // Ranking: ranks_ is a binary max-heap of the live nodes with a free slot,
   // each node in it once (Node::rank_pos says where), updated in place when
-  // the node changes. `a` ranks above `b`: more free slots, then faster, then
-  // the lower index.
+  // the node changes. `a` ranks above `b`: fewer active jobs, then a
+  // lower measured round trip, then faster reported download, then an older
+  // last grant (waited longer), then the lower index.
   bool Above(nodes::NodeIndex a, nodes::NodeIndex b) const;
   // After any change to the node: into, within or out of the heap.
   void Rank(nodes::NodeIndex node);
@@ -212,6 +218,10 @@ class JobEngine {
   };
 
   nodes::NodeIndex PickNode(const store::JobRecord& job) const;
+  // Stamps the node with the next grant number; when the 31-bit numbers run
+  // out, every live node starts again from 0 (fairness forgets its past once
+  // every two billion leases) and the heap is rebuilt.
+  void StampGrant(nodes::NodeIndex node);
   Lease Grant(Open& job, nodes::NodeIndex node, int64_t now_ms);
   // Ends the lease of an ongoing job (not settling): back to pending or out
   // of attempts.
@@ -248,6 +258,7 @@ class JobEngine {
   size_t parked_count_ = 0;
   BlockArray<Node> nodes_;  // By NodeIndex (dense: the registry reuses indices).
   size_t live_nodes_ = 0;
+  uint32_t grants_ = 0;  // Leases granted, as stamped on nodes (< 2^23; renumbered past it).
   BlockArray<nodes::NodeIndex> ranks_;  // The ranking heap (see Above).
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
 };

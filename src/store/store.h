@@ -27,6 +27,7 @@
 
 #include "core/status.h"
 #include "store/file_types.h"
+#include "store/ledger.h"
 
 namespace sela::store {
 
@@ -495,6 +496,93 @@ class Store {
 
   virtual void GetPurchase(const std::string& client_uuid, const std::string& job_id,
                            Callback<std::optional<Purchase>> done) = 0;
+  // ---- Rewards ledger (ledger.h; docs/REWARDS.md) ----
+  // Transfers that name a run_id may only be recorded by that run's owner
+  // while it is running (`run_owner`): FailedPrecondition otherwise, and
+  // nothing of the operation is applied. Each applied one adds its credit to
+  // the run's users (when > 0) and total_units and moves its heartbeat_ms
+  // up to the transfer's created_ms.
+
+  // Records the transfers in the order given, all in one step: each is
+  // applied, or a repeat (ledger.h "Idempotency"); a Conflict, an invalid
+  // transfer (InvalidArgument: ids, principals and texts within the limits,
+  // a real day, amount 1..kTransferUnitsMax, cap limit >= 0, a known kind),
+  // or an overflowing balance (ResourceExhausted) refuses them all.
+  // Delivers one AppliedTransfer per transfer.
+  virtual void ApplyTransfers(std::vector<Transfer> transfers, const std::string& run_owner,
+                              Callback<std::vector<AppliedTransfer>> done) = 0;
+
+  // Pays uptime (ledger.h UptimePayment), one outcome per payment, each
+  // decided on its own against the row as it is then. InvalidArgument for
+  // the whole operation (nothing applied) when a payment is malformed
+  // (transfer not kUptime, no cap, principal/day/minutes not those of the
+  // payment, through <= from) or pays minutes the row has not measured
+  // (through > floor(online_ms / 60000), or no row); Conflict when an
+  // applied payment's transfer id is recorded with another body.
+  virtual void PayUptime(std::vector<UptimePayment> payments, const std::string& run_owner,
+                         Callback<std::vector<PaymentOutcome>> done) = 0;
+
+  // Rows of uptime_days with unpaid measured minutes (online_ms >=
+  // (paid_minutes + 1) * 60000), ordered by (principal, day), strictly after
+  // (after_principal, after_day) ("" and "" for the start); at most `limit`.
+  virtual void ListUnpaidUptime(const std::string& after_principal, const std::string& after_day,
+                                uint32_t limit, Callback<std::vector<UptimeDay>> done) = 0;
+  virtual void CountUptimeDays(Callback<UptimeDayCounts> done) = 0;
+
+  // A principal's account; zeros (and its principal) when it has none.
+  virtual void GetAccount(const std::string& principal, Callback<AccountSummary> done) = 0;
+  // A principal's credits per UTC day in [from_day, to_day], ascending; days
+  // without credits are left out.
+  virtual void GetEarningsDays(const std::string& principal, const std::string& from_day,
+                               const std::string& to_day, Callback<std::vector<EarningsDay>> done) = 0;
+  // Recorded transfers of a principal or of a run (TransferQuery).
+  virtual void ListTransfers(const TransferQuery& query, Callback<TransferPage> done) = 0;
+  // One recorded transfer by id.
+  virtual void GetTransfer(const std::string& id, Callback<std::optional<TransferRecord>> done) = 0;
+  // Every account with its balance and what it was credited on `day`, by
+  // principal.
+  virtual void ListBalances(const std::string& day, Callback<std::vector<Balance>> done) = 0;
+  // Recomputes every total from the recorded transfers (a full scan; for
+  // the audit route and tests).
+  virtual void AuditLedger(Callback<LedgerAudit> done) = 0;
+
+  // ---- Referrals ----
+
+  // The node whose referral code this is (codes are unique), or nullopt.
+  virtual void FindNodeByReferralCode(const std::string& code,
+                                      Callback<std::optional<NodeRecord>> done) = 0;
+  // Registers `referee` under the owner of `code` (8 characters [A-Z0-9];
+  // InvalidArgument otherwise), or says why not (ReferralRefusal), writing
+  // nothing then. Checks in this order: unknown code, unknown referee, self
+  // referral, already referred, cycle (walking up from the code's owner
+  // through at most referral_depth_max referrals). Registering stores the
+  // record (referrer_l2 = the owner's own L1, or ""; uptime_base_ms = the
+  // referee's sum of online_ms now) and adds 1 to the owner's
+  // total_referral, in one step.
+  virtual void RegisterReferral(const std::string& referee, const std::string& code, int64_t now_ms,
+                                Callback<ReferralOutcome> done) = 0;
+  virtual void GetReferral(const std::string& referee,
+                           Callback<std::optional<ReferralRecord>> done) = 0;
+  // The referees of `referrer` at level 1 and 2, newest signup first (ties
+  // by referee), at most `limit`, each with what the referrer earned for it.
+  virtual void ListReferees(const std::string& referrer, uint32_t limit,
+                            Callback<std::vector<RefereeEntry>> done) = 0;
+  virtual void CountReferees(const std::string& referrer, Callback<ReferralCounts> done) = 0;
+  // See InstallationClaim; delivers the transfers it recorded.
+  virtual void ClaimInstallationBonuses(const InstallationClaim& claim, const std::string& run_owner,
+                                        Callback<std::vector<TransferRecord>> done) = 0;
+  // Every referral, ordered by referee, strictly after `after_referee`, at
+  // most `limit`, with the referee's week in [from_day, to_day] (RefereeWeek).
+  virtual void ListRefereeWeeks(const std::string& from_day, const std::string& to_day,
+                                const std::string& after_referee, uint32_t limit,
+                                Callback<std::vector<RefereeWeek>> done) = 0;
+
+  // ---- Distribution runs (ledger.h RunStart, RunFinish) ----
+  virtual void StartRun(const RunStart& start, Callback<RunStartResult> done) = 0;
+  virtual void FinishRun(const RunFinish& finish, Callback<RunRecord> done) = 0;
+  virtual void GetRun(const std::string& id, Callback<std::optional<RunRecord>> done) = 0;
+  // Runs of the kinds in `kinds` (bit 1 << RunKind), newest start first.
+  virtual void ListRuns(uint32_t kinds, uint64_t offset, uint32_t limit, Callback<RunPage> done) = 0;
 
   // Succeeds when the store can serve (for /ready and /api/health).
   virtual void Ping(Done done) = 0;

@@ -34,6 +34,11 @@ enum class StoreOp : uint8_t {
   kCreateFile, kGetFile, kGetFileChunk, kPutFileChunk, kListFileChunks, kCompleteFile, kListFiles,
   kListJobFiles, kDeleteFile, kExpireUploads, kIsBlobUsed, kSetListingDefault, kSetJobListed,
   kListMarketJobs, kGetMarketJob, kGetMarketStats, kCountMarketEvent, kRecordPurchase, kGetPurchase,
+  // The rewards ledger (fault_injection_store_ledger.cc).
+  kApplyTransfers, kPayUptime, kListUnpaidUptime, kCountUptimeDays, kGetAccount, kGetEarningsDays,
+  kListTransfers, kGetTransfer, kListBalances, kAuditLedger, kFindNodeByReferralCode,
+  kRegisterReferral, kGetReferral, kListReferees, kCountReferees, kClaimInstallationBonuses,
+  kListRefereeWeeks, kStartRun, kFinishRun, kGetRun, kListRuns,
   kCount,
 };
 
@@ -120,6 +125,28 @@ class FaultInjectionStore final : public store::Store {
   void GetPurchase(const std::string& client_uuid, const std::string& job_id,
                    Callback<std::optional<store::Purchase>> done) override;
   void Flush() override { inner_.Flush(); }
+
+  void ApplyTransfers(std::vector<store::Transfer> transfers, const std::string& run_owner, Callback<std::vector<store::AppliedTransfer>> done) override;
+  void PayUptime(std::vector<store::UptimePayment> payments, const std::string& run_owner, Callback<std::vector<store::PaymentOutcome>> done) override;
+  void ListUnpaidUptime(const std::string& after_principal, const std::string& after_day, uint32_t limit, Callback<std::vector<store::UptimeDay>> done) override;
+  void CountUptimeDays(Callback<store::UptimeDayCounts> done) override;
+  void GetAccount(const std::string& principal, Callback<store::AccountSummary> done) override;
+  void GetEarningsDays(const std::string& principal, const std::string& from_day, const std::string& to_day, Callback<std::vector<store::EarningsDay>> done) override;
+  void ListTransfers(const store::TransferQuery& query, Callback<store::TransferPage> done) override;
+  void GetTransfer(const std::string& id, Callback<std::optional<store::TransferRecord>> done) override;
+  void ListBalances(const std::string& day, Callback<std::vector<store::Balance>> done) override;
+  void AuditLedger(Callback<store::LedgerAudit> done) override;
+  void FindNodeByReferralCode(const std::string& code, Callback<std::optional<store::NodeRecord>> done) override;
+  void RegisterReferral(const std::string& referee, const std::string& code, int64_t now_ms, Callback<store::ReferralOutcome> done) override;
+  void GetReferral(const std::string& referee, Callback<std::optional<store::ReferralRecord>> done) override;
+  void ListReferees(const std::string& referrer, uint32_t limit, Callback<std::vector<store::RefereeEntry>> done) override;
+  void CountReferees(const std::string& referrer, Callback<store::ReferralCounts> done) override;
+  void ClaimInstallationBonuses(const store::InstallationClaim& claim, const std::string& run_owner, Callback<std::vector<store::TransferRecord>> done) override;
+  void ListRefereeWeeks(const std::string& from_day, const std::string& to_day, const std::string& after_referee, uint32_t limit, Callback<std::vector<store::RefereeWeek>> done) override;
+  void StartRun(const store::RunStart& start, Callback<store::RunStartResult> done) override;
+  void FinishRun(const store::RunFinish& finish, Callback<store::RunRecord> done) override;
+  void GetRun(const std::string& id, Callback<std::optional<store::RunRecord>> done) override;
+  void ListRuns(uint32_t kinds, uint64_t offset, uint32_t limit, Callback<store::RunPage> done) override;
 
  private:
   struct OpFault {

@@ -38,6 +38,7 @@ MODULES = [
     "test_operators",
     "test_files",
     "test_market",
+    "test_rewards",
 ]
 
 TEST_FILE_MARKER = "/tests/e2e/test_"

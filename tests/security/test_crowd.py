@@ -52,7 +52,7 @@ class Crowd(SecurityCase):
         async def go():
             honest = await V2Node.connect(self.port, Identity.fresh(label="honest"))
             await honest.request({"type": "speed_test", "download_mbps": 40, "ping_ms": 30})
-            self.eventually(lambda: self.metrics().value("sela_node_rtt_answers_total") >= 1,
+            self.eventually(lambda: self.metrics().value("sela_node_pongs_total") >= 1,
                             "the honest node's round trip measured")
             crowd = await asyncio.to_thread(lambda: [FakeNode(self.port, i) for i in range(CROWD)])
             # Every fake of the crowd registered from the same address.

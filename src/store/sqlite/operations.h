@@ -17,6 +17,7 @@
 #include "store/sqlite/database.h"
 #include "store/store.h"
 #include "store/validate.h"
+#include "store/validate_ledger.h"
 
 namespace sela::store::sqlite {
 
@@ -29,6 +30,10 @@ struct OperationLimits {
   uint64_t session_ids_per_reserve_max = 1'000'000;
   JobLimits jobs;
   uint32_t jobs_per_list_max = 10'000;  // ListClientJobs' limit.
+  LedgerLimits ledger;
+  // RegisterReferral walks at most this many ancestors looking for a cycle.
+  uint32_t referral_depth_max = 10'000;
+  uint32_t rows_per_read_max = 100'000;  // ListUnpaidUptime, ListReferees, ... limits.
   uint32_t nodes_per_page_max = 10'000;  // ListNodesPage's limit.
 };
 
@@ -102,6 +107,42 @@ class Operations {
                                          int64_t now_ms);
   Result<std::optional<Purchase>> GetPurchase(const std::string& client_uuid,
                                               const std::string& job_id);
+  // The rewards ledger (operations_ledger.cc, operations_ledger_read.cc).
+  Result<std::vector<AppliedTransfer>> ApplyTransfers(const std::vector<Transfer>& transfers,
+                                                      const std::string& run_owner);
+  Result<std::vector<PaymentOutcome>> PayUptime(const std::vector<UptimePayment>& payments,
+                                                const std::string& run_owner);
+  Result<std::vector<UptimeDay>> ListUnpaidUptime(const std::string& after_principal,
+                                                  const std::string& after_day, uint32_t limit);
+  Result<UptimeDayCounts> CountUptimeDays();
+  Result<AccountSummary> GetAccount(const std::string& principal);
+  Result<std::vector<EarningsDay>> GetEarningsDays(const std::string& principal,
+                                                   const std::string& from_day,
+                                                   const std::string& to_day);
+  Result<TransferPage> ListTransfers(const TransferQuery& query);
+  Result<std::optional<TransferRecord>> GetTransfer(const std::string& id);
+  Result<std::vector<Balance>> ListBalances(const std::string& day);
+  Result<LedgerAudit> AuditLedger();
+
+  // Referrals (operations_referrals.cc).
+  Result<std::optional<NodeRecord>> FindNodeByReferralCode(const std::string& code);
+  Result<ReferralOutcome> RegisterReferral(const std::string& referee, const std::string& code,
+                                           int64_t now_ms);
+  Result<std::optional<ReferralRecord>> GetReferral(const std::string& referee);
+  Result<std::vector<RefereeEntry>> ListReferees(const std::string& referrer, uint32_t limit);
+  Result<ReferralCounts> CountReferees(const std::string& referrer);
+  Result<std::vector<TransferRecord>> ClaimInstallationBonuses(const InstallationClaim& claim,
+                                                               const std::string& run_owner);
+  Result<std::vector<RefereeWeek>> ListRefereeWeeks(const std::string& from_day,
+                                                    const std::string& to_day,
+                                                    const std::string& after_referee,
+                                                    uint32_t limit);
+
+  // Distribution runs (operations_runs.cc).
+  Result<RunStartResult> StartRun(const RunStart& start);
+  Result<RunRecord> FinishRun(const RunFinish& finish);
+  Result<std::optional<RunRecord>> GetRun(const std::string& id);
+  Result<RunPage> ListRuns(uint32_t kinds, uint64_t offset, uint32_t limit);
 
  private:
   // Adds `amount` to the named counter and returns the new value.
@@ -137,6 +178,18 @@ class Operations {
   // FailedPrecondition naming the job's state.
   Status RefuseTransition(const std::string& job_id, std::string_view wanted);
   Status ValidateJobId(std::string_view job_id) const;
+
+  // Records one validated transfer (see ledger.h): a repeat, a Conflict, or
+  // the transfer row and every total it changes.
+  Result<AppliedTransfer> ApplyTransfer(const Transfer& transfer, const std::string& run_owner);
+  Result<std::optional<TransferRecord>> FindTransfer(const std::string& id);
+  // What the cap leaves of the transfer's amount.
+  Result<int64_t> CappedAmount(const Transfer& transfer);
+  Status AddToTotals(const Transfer& transfer, int64_t credited);
+  Status AddToRun(const Transfer& transfer, int64_t credited, const std::string& run_owner);
+  Result<PaymentOutcome> PayOne(const UptimePayment& payment, const std::string& run_owner);
+  Result<int64_t> SumOnlineMs(const std::string& principal);
+  Status CheckRows(uint32_t limit, std::string_view what) const;
 
   Database& db_;
   std::function<uint64_t()> random_;

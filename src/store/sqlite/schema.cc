@@ -360,6 +360,106 @@ CREATE TABLE purchases (
   PRIMARY KEY (client_uuid, job_id)
 ) STRICT, WITHOUT ROWID;
 )sql",
+    // v8: the rewards ledger (docs/REWARDS.md). ledger_transfers records
+    // every transfer once, by id; ledger_accounts, ledger_issuance and
+    // ledger_days are the totals that each transfer changes in the same
+    // transaction. uptime_days_unpaid holds exactly the days with measured
+    // minutes not paid yet, so a distribution run never scans paid history.
+    // referrals and reward_runs hold the referral relationships and the
+    // distribution runs (at most one running: a partial unique index).
+    R"sql(
+CREATE TABLE ledger_transfers (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  kind INTEGER NOT NULL CHECK (kind BETWEEN 0 AND 7),
+  principal TEXT NOT NULL,
+  amount_units INTEGER NOT NULL CHECK (amount_units > 0),
+  credited_units INTEGER NOT NULL CHECK (credited_units >= 0 AND credited_units <= amount_units),
+  cap_window INTEGER NOT NULL CHECK (cap_window BETWEEN 0 AND 2),
+  cap_kinds INTEGER NOT NULL CHECK (cap_kinds >= 0),
+  cap_units INTEGER NOT NULL CHECK (cap_units >= 0),
+  day TEXT NOT NULL CHECK (length(day) = 10),
+  created_ms INTEGER NOT NULL CHECK (created_ms >= 0),
+  run_id TEXT NOT NULL,
+  job_id TEXT NOT NULL,
+  referee TEXT NOT NULL,
+  minutes INTEGER NOT NULL CHECK (minutes >= 0),
+  tier INTEGER NOT NULL CHECK (tier >= 0),
+  base_units INTEGER NOT NULL CHECK (base_units >= 0),
+  bonus_units INTEGER NOT NULL CHECK (bonus_units >= 0),
+  share_bp INTEGER NOT NULL CHECK (share_bp BETWEEN 0 AND 10000)
+) STRICT;
+CREATE INDEX ledger_transfers_by_principal ON ledger_transfers (principal, seq);
+CREATE INDEX ledger_transfers_by_run ON ledger_transfers (run_id, seq) WHERE run_id <> '';
+CREATE INDEX ledger_transfers_by_referee ON ledger_transfers (principal, referee, credited_units)
+  WHERE referee <> '';
+
+CREATE TABLE ledger_accounts (
+  principal TEXT PRIMARY KEY NOT NULL,
+  balance_units INTEGER NOT NULL CHECK (balance_units >= 0),
+  credited_units INTEGER NOT NULL CHECK (credited_units >= 0),
+  transfers INTEGER NOT NULL CHECK (transfers >= 0),
+  updated_ms INTEGER NOT NULL CHECK (updated_ms >= 0)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE ledger_issuance (
+  kind INTEGER PRIMARY KEY NOT NULL CHECK (kind BETWEEN 0 AND 7),
+  account TEXT NOT NULL UNIQUE,
+  issued_units INTEGER NOT NULL CHECK (issued_units >= 0),
+  transfers INTEGER NOT NULL CHECK (transfers >= 0)
+) STRICT;
+INSERT INTO ledger_issuance (kind, account, issued_units, transfers) VALUES
+  (0, 'issuance:job', 0, 0), (1, 'issuance:uptime', 0, 0),
+  (2, 'issuance:referral_task_1', 0, 0), (3, 'issuance:referral_task_2', 0, 0),
+  (4, 'issuance:referral_uptime_1', 0, 0), (5, 'issuance:referral_uptime_2', 0, 0),
+  (6, 'issuance:referral_installation', 0, 0), (7, 'issuance:admin', 0, 0);
+
+CREATE TABLE ledger_days (
+  principal TEXT NOT NULL,
+  day TEXT NOT NULL CHECK (length(day) = 10),
+  kind INTEGER NOT NULL CHECK (kind BETWEEN 0 AND 7),
+  units INTEGER NOT NULL CHECK (units >= 0),
+  transfers INTEGER NOT NULL CHECK (transfers >= 0),
+  minutes INTEGER NOT NULL CHECK (minutes >= 0),
+  PRIMARY KEY (principal, day, kind)
+) STRICT, WITHOUT ROWID;
+
+CREATE INDEX uptime_days_unpaid ON uptime_days (principal, day)
+  WHERE online_ms >= (paid_minutes + 1) * 60000;
+
+CREATE TABLE referrals (
+  referee TEXT PRIMARY KEY NOT NULL,
+  referrer_l1 TEXT NOT NULL,
+  referrer_l2 TEXT NOT NULL,
+  code_used TEXT NOT NULL,
+  signup_ms INTEGER NOT NULL CHECK (signup_ms >= 0),
+  uptime_base_ms INTEGER NOT NULL CHECK (uptime_base_ms >= 0),
+  installation_claimed INTEGER NOT NULL CHECK (installation_claimed IN (0, 1)),
+  installation_claimed_ms INTEGER NOT NULL CHECK (installation_claimed_ms >= 0)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX referrals_by_l1 ON referrals (referrer_l1, signup_ms);
+CREATE INDEX referrals_by_l2 ON referrals (referrer_l2, signup_ms) WHERE referrer_l2 <> '';
+CREATE INDEX referrals_unclaimed ON referrals (referee) WHERE installation_claimed = 0;
+
+CREATE TABLE reward_runs (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  kind INTEGER NOT NULL CHECK (kind BETWEEN 0 AND 1),
+  state INTEGER NOT NULL CHECK (state BETWEEN 0 AND 2),
+  trigger TEXT NOT NULL,
+  day TEXT NOT NULL CHECK (length(day) = 10),
+  owner TEXT NOT NULL,
+  started_ms INTEGER NOT NULL CHECK (started_ms >= 0),
+  heartbeat_ms INTEGER NOT NULL CHECK (heartbeat_ms >= 0),
+  completed_ms INTEGER NOT NULL CHECK (completed_ms >= 0),
+  users INTEGER NOT NULL CHECK (users >= 0),
+  total_units INTEGER NOT NULL CHECK (total_units >= 0),
+  resumes INTEGER NOT NULL CHECK (resumes >= 0),
+  error TEXT NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX reward_runs_running ON reward_runs (state) WHERE state = 0;
+CREATE INDEX reward_runs_by_kind ON reward_runs (kind, seq);
+)sql",
 };
 
 constexpr std::span<const char* const> Migrations() { return kMigrations; }

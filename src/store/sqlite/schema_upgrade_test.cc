@@ -101,6 +101,27 @@ TEST_F(SqliteStoreTest, AVersion1DatabaseIsUpgradedInPlaceAndKeepsItsData) {
             sqlite::LatestSchemaVersion());
 }
 
+// v8 adds the ledger: uptime measured before it is unpaid as far as
+// paid_minutes says, and the index of unpaid days finds exactly those.
+TEST_F(SqliteStoreTest, UptimeMeasuredBeforeTheLedgerIsPaidFromItsPaidMinutes) {
+  ASSERT_TRUE(ExecOnFile(options_.path, kSchemaV1).ok());
+  ASSERT_TRUE(ExecOnFile(options_.path,
+                         "INSERT INTO uptime_days VALUES ('n', '2024-03-01', 600000, 1, 0, 0, 0, 0, 10, 1); "
+                         "INSERT INTO uptime_days VALUES ('n', '2024-03-02', 659999, 1, 0, 0, 0, 0, 10, 1); "
+                         "INSERT INTO uptime_days VALUES ('n', '2024-03-03', 720000, 1, 0, 0, 0, 0, 10, 1)")
+                  .ok());
+  ASSERT_NO_FATAL_FAILURE(Open());
+  const auto unpaid = Call<Result<std::vector<UptimeDay>>>(
+      [&](auto done) { store().ListUnpaidUptime("", "", 10, done); });
+  ASSERT_TRUE(unpaid.has_value()) << unpaid.error().ToString();
+  ASSERT_EQ(unpaid->size(), 1u);
+  EXPECT_EQ((*unpaid)[0].day, "2024-03-03");
+  const auto audit = Call<Result<LedgerAudit>>([&](auto done) { store().AuditLedger(done); });
+  ASSERT_TRUE(audit.has_value());
+  EXPECT_TRUE(audit->balanced());
+  EXPECT_EQ(audit->transfers, 0);
+}
+
 // Schema version 2 as published (schema.cc, migration 2), on top of v1.
 constexpr char kSchemaV2[] = R"sql(
 CREATE TABLE api_clients (

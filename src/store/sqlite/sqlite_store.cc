@@ -89,6 +89,12 @@ Result<std::unique_ptr<Store>> SqliteStore::Open(const SqliteOptions& options, P
                .text_bytes_max = options.text_bytes_max,
                .result_bytes_max = static_cast<size_t>(options.result_bytes_max)},
       .jobs_per_list_max = options.jobs_per_list_max,
+      .ledger = {.principal_bytes_max = options.principal_bytes_max,
+                 .id_bytes_max = options.id_bytes_max,
+                 .transfers_per_page_max = options.transfers_per_page_max,
+                 .transfers_per_call_max = options.transfers_per_call_max},
+      .referral_depth_max = options.referral_depth_max,
+      .rows_per_read_max = options.rows_per_read_max,
   };
   auto background = sqlite::BackgroundCheckpointer::Start(options.path, options.busy_timeout_ms);
   if (!background.has_value()) return Err(NamePath(background.error(), options.path));

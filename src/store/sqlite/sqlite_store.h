@@ -94,6 +94,13 @@ struct SqliteOptions {
   uint32_t text_bytes_max = 8192;           // Job targets, content types, errors.
   uint64_t result_bytes_max = 64ull << 20;  // One job's result blob.
   uint32_t jobs_per_list_max = 10'000;      // ListClientJobs' limit.
+  // Rewards ledger (ledger.h): transfers per ListTransfers page and per
+  // ApplyTransfers/PayUptime call, ancestors RegisterReferral walks, rows
+  // per ListUnpaidUptime/ListReferees/ListRefereeWeeks/ListRuns call.
+  uint32_t transfers_per_page_max = 1000;
+  uint32_t transfers_per_call_max = 10'000;
+  uint32_t referral_depth_max = 10'000;
+  uint32_t rows_per_read_max = 100'000;
   // When set (the server passes its event loop's Post), operations issued
   // during one pass of the caller's loop wake the writer thread once, at the
   // end of the pass, instead of once each: fewer thread switches and bigger
@@ -192,6 +199,39 @@ class SqliteStore final : public Store {
   // corrupt, else whether the database answers.
   void Ping(Done done) override;
   void Flush() override;
+
+  // The rewards ledger (sqlite_store_ledger.cc).
+  void ApplyTransfers(std::vector<Transfer> transfers, const std::string& run_owner,
+                      Callback<std::vector<AppliedTransfer>> done) override;
+  void PayUptime(std::vector<UptimePayment> payments, const std::string& run_owner,
+                 Callback<std::vector<PaymentOutcome>> done) override;
+  void ListUnpaidUptime(const std::string& after_principal, const std::string& after_day,
+                        uint32_t limit, Callback<std::vector<UptimeDay>> done) override;
+  void CountUptimeDays(Callback<UptimeDayCounts> done) override;
+  void GetAccount(const std::string& principal, Callback<AccountSummary> done) override;
+  void GetEarningsDays(const std::string& principal, const std::string& from_day,
+                       const std::string& to_day, Callback<std::vector<EarningsDay>> done) override;
+  void ListTransfers(const TransferQuery& query, Callback<TransferPage> done) override;
+  void GetTransfer(const std::string& id, Callback<std::optional<TransferRecord>> done) override;
+  void ListBalances(const std::string& day, Callback<std::vector<Balance>> done) override;
+  void AuditLedger(Callback<LedgerAudit> done) override;
+  void FindNodeByReferralCode(const std::string& code,
+                              Callback<std::optional<NodeRecord>> done) override;
+  void RegisterReferral(const std::string& referee, const std::string& code, int64_t now_ms,
+                        Callback<ReferralOutcome> done) override;
+  void GetReferral(const std::string& referee, Callback<std::optional<ReferralRecord>> done) override;
+  void ListReferees(const std::string& referrer, uint32_t limit,
+                    Callback<std::vector<RefereeEntry>> done) override;
+  void CountReferees(const std::string& referrer, Callback<ReferralCounts> done) override;
+  void ClaimInstallationBonuses(const InstallationClaim& claim, const std::string& run_owner,
+                                Callback<std::vector<TransferRecord>> done) override;
+  void ListRefereeWeeks(const std::string& from_day, const std::string& to_day,
+                        const std::string& after_referee, uint32_t limit,
+                        Callback<std::vector<RefereeWeek>> done) override;
+  void StartRun(const RunStart& start, Callback<RunStartResult> done) override;
+  void FinishRun(const RunFinish& finish, Callback<RunRecord> done) override;
+  void GetRun(const std::string& id, Callback<std::optional<RunRecord>> done) override;
+  void ListRuns(uint32_t kinds, uint64_t offset, uint32_t limit, Callback<RunPage> done) override;
 
  private:
   SqliteStore(std::unique_ptr<sqlite::StoreHealth> health, std::unique_ptr<sqlite::BatchWriter> writer);

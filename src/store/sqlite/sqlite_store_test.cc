@@ -14,6 +14,7 @@
 #include "store/sqlite/operations.h"
 #include "store/sqlite/schema.h"
 #include "store/sqlite/sqlite_test_util.h"
+#include "store/store_contract_ledger_test.h"
 #include "store/store_contract_test.h"
 
 namespace sela::store::testing {
@@ -40,6 +41,30 @@ const StoreBackend kSqlite{"Sqlite", [] { return std::make_unique<SqliteEnv>(); 
 
 INSTANTIATE_TEST_SUITE_P(Sqlite, StoreContractTest, ::testing::Values(kSqlite), BackendName);
 INSTANTIATE_TEST_SUITE_P(Sqlite, JobContractTest, ::testing::Values(kSqlite), BackendName);
+INSTANTIATE_TEST_SUITE_P(Sqlite, LedgerContractTest, ::testing::Values(kSqlite), BackendName);
+
+TEST_F(SqliteStoreTest, AReferralChainDeeperThanTheLimitIsRefused) {
+  options_.referral_depth_max = 3;
+  ASSERT_NO_FATAL_FAILURE(Open());
+  // p0 <- p1 <- p2 <- p3: walking up from p3 passes three referrals.
+  std::vector<std::string> codes;
+  for (int i = 0; i <= 4; ++i) codes.push_back(Register("p" + std::to_string(i))->referral_code);
+  for (int i = 1; i <= 3; ++i) {
+    const auto r = Call<Result<ReferralOutcome>>([&](auto done) {
+      store().RegisterReferral("p" + std::to_string(i), codes[i - 1], kT0, done);
+    });
+    ASSERT_TRUE(r.has_value());
+    ASSERT_EQ(r->refusal, ReferralRefusal::kNone);
+  }
+  const auto deep = Call<Result<ReferralOutcome>>(
+      [&](auto done) { store().RegisterReferral("p4", codes[3], kT0, done); });
+  ASSERT_TRUE(deep.has_value());
+  EXPECT_EQ(deep->refusal, ReferralRefusal::kChainTooDeep);
+  const auto shallow = Call<Result<ReferralOutcome>>(
+      [&](auto done) { store().RegisterReferral("p4", codes[2], kT0, done); });
+  ASSERT_TRUE(shallow.has_value());
+  EXPECT_EQ(shallow->refusal, ReferralRefusal::kNone);
+}
 
 TEST_F(SqliteStoreTest, OpenCreatesMissingParentDirectories) {
   options_.path = dir_.path() + "/a/b/c/sela.db";
