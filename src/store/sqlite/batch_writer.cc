@@ -128,7 +128,7 @@ BatchWriter::Take BatchWriter::TakeBatch(std::vector<std::unique_ptr<PendingOp>>
 
 void BatchWriter::MaybeProbe() {
   if (!health_.out_of_space()) return;
-  const auto now = std::chrono::steady_clock::now();
+  const MonoTime now = ClockOrSystem(options_.clock).Now();
   if (now - last_probe_ < options_.probe_interval) return;
   last_probe_ = now;
   ProbeWrite();

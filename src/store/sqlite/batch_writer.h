@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/status.h"
 #include "store/sqlite/checkpointer.h"
 #include "store/sqlite/database.h"
@@ -99,6 +100,7 @@ struct BatchWriterOptions {
   // Free bytes on the file system before the store counts as writable again
   // (the WAL's largest size: SqliteOptions::wal_checkpoint_pages twice).
   uint64_t resume_free_bytes = 32ull << 20;
+  const Clock* clock = nullptr;  // For probe_interval; null: the system clock.
 };
 
 class BatchWriter {
@@ -149,7 +151,7 @@ class BatchWriter {
   PostFn post_;
   StoreHealth& health_;
   SqliteStats stats_;  // Writer thread only.
-  std::chrono::steady_clock::time_point last_probe_{};  // Writer thread only.
+  MonoTime last_probe_{};  // Writer thread only.
 
   std::mutex mu_;
   std::condition_variable work_ready_;

@@ -229,14 +229,19 @@ int64_t Database::Changes() const { return sqlite3_changes64(db_); }
 
 int64_t Database::TotalChanges() const { return sqlite3_total_changes64(db_); }
 
-Result<std::string> Database::QuickCheck(uint32_t time_budget_ms) {
+Result<std::string> Database::QuickCheck(uint32_t time_budget_ms, const Clock& clock) {
   // The progress handler runs every 1,000 virtual machine steps; a non-zero
   // answer interrupts the statement.
   struct Deadline {
-    std::chrono::steady_clock::time_point at;
-  } deadline{std::chrono::steady_clock::now() + std::chrono::milliseconds(time_budget_ms)};
+    const Clock& clock;
+    MonoTime at;
+  } deadline{clock, clock.Now() + Millis(time_budget_ms)};
   sqlite3_progress_handler(
-      db_, 1000, [](void* arg) { return std::chrono::steady_clock::now() >= static_cast<Deadline*>(arg)->at ? 1 : 0; },
+      db_, 1000,
+      [](void* arg) {
+        const auto* d = static_cast<Deadline*>(arg);
+        return d->clock.Now() >= d->at ? 1 : 0;
+      },
       &deadline);
   sqlite3_stmt* stmt = nullptr;
   int rc = sqlite3_prepare_v2(db_, "PRAGMA quick_check(1)", -1, &stmt, nullptr);

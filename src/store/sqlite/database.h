@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "core/clock.h"
 #include "core/status.h"
 
 struct sqlite3;
@@ -130,7 +131,7 @@ class Database {
   uint32_t TakeFaults() { return std::exchange(faults_, 0); }
   // PRAGMA quick_check, stopped after `time_budget_ms`: "ok", or the first
   // problem it found; Unavailable when it ran out of time.
-  Result<std::string> QuickCheck(uint32_t time_budget_ms);
+  Result<std::string> QuickCheck(uint32_t time_budget_ms, const Clock& clock);
   // False in autocommit mode. After some errors (I/O, full disk) SQLite rolls
   // the whole transaction back by itself; this is how the writer notices.
   bool InTransaction() const;

@@ -61,9 +61,9 @@ Status CheckWritable(Database& db, StoreHealth& health) {
   return status;
 }
 
-void CheckIntegrity(Database& db, uint32_t time_budget_ms, StoreHealth& health) {
+void CheckIntegrity(Database& db, uint32_t time_budget_ms, const Clock& clock, StoreHealth& health) {
   if (time_budget_ms == 0) return;
-  const Result<std::string> verdict = db.QuickCheck(time_budget_ms);
+  const Result<std::string> verdict = db.QuickCheck(time_budget_ms, clock);
   if (!verdict.has_value()) {
     spdlog::warn("store integrity check incomplete: the file was not fully checked{}",
                  LogFields({{"path", db.path()}, {"error", verdict.error().ToString()}}));

@@ -24,6 +24,6 @@ Status CheckWritable(Database& db, StoreHealth& health);
 
 // PRAGMA quick_check within `time_budget_ms` (0: skipped). A problem marks
 // the store damaged in `health`; running out of time is only logged.
-void CheckIntegrity(Database& db, uint32_t time_budget_ms, StoreHealth& health);
+void CheckIntegrity(Database& db, uint32_t time_budget_ms, const Clock& clock, StoreHealth& health);
 
 }  // namespace sela::store::sqlite

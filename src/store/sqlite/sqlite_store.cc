@@ -77,7 +77,7 @@ Result<std::unique_ptr<Store>> SqliteStore::Open(const SqliteOptions& options, P
   if (!db.has_value()) return Err(NamePath(db.error(), options.path));
   auto health = std::make_unique<sqlite::StoreHealth>(options.path, options.metrics);
   RETURN_IF_ERROR(sqlite::CheckWritable(**db, *health));
-  sqlite::CheckIntegrity(**db, options.quick_check_ms, *health);
+  sqlite::CheckIntegrity(**db, options.quick_check_ms, ClockOrSystem(options.clock), *health);
   const sqlite::OperationLimits limits{
       .principal_bytes_max = options.principal_bytes_max,
       .client_id_bytes_max = options.client_id_bytes_max,
@@ -103,7 +103,8 @@ Result<std::unique_ptr<Store>> SqliteStore::Open(const SqliteOptions& options, P
                                  .queue_ops_max = options.queue_ops_max,
                                  .wake_later = options.wake_later,
                                  .on_batch = options.on_batch,
-                                 .resume_free_bytes = 2ull * options.wal_checkpoint_pages * 4096},
+                                 .resume_free_bytes = 2ull * options.wal_checkpoint_pages * 4096,
+                                 .clock = options.clock},
       std::move(db).value(), options.random, limits, std::move(post),
       std::move(background).value(), CheckpointLimits(options.wal_checkpoint_pages), *health);
   RETURN_IF_ERROR(writer->Start());

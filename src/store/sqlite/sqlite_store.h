@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/status.h"
 #include "store/store.h"
 
@@ -57,6 +58,9 @@ struct SqliteStats {
 };
 
 struct SqliteOptions {
+  // Timing only (the quick check's budget, out-of-space probes): the store
+  // takes `now` for what it records from its callers. Null: the system clock.
+  const Clock* clock = nullptr;
   std::string path;  // The server uses $DATA_PATH/sela.db; the parent is created if missing.
   uint32_t batch_ops_max = 1024;    // Operations per transaction.
   uint32_t queue_ops_max = 65'536;  // Operations waiting; beyond, Unavailable at once.
