@@ -15,24 +15,9 @@ constexpr int64_t kMinuteMs = 60'000;
 
 std::string SpText(int64_t units) { return codec::FormatJsNumber(Sp(units)); }
 
-std::string Quote(std::string_view text) {
-  std::string out;
-  codec::AppendJsonString(out, text);
-  return out;
-}
-
 int64_t Of(const store::AccountSummary& a, RewardKind k) { return a.credited_by_kind[static_cast<size_t>(k)]; }
 int64_t CountOf(const store::AccountSummary& a, RewardKind k) {
   return a.transfers_by_kind[static_cast<size_t>(k)];
-}
-
-std::string Array(const std::vector<std::string>& items) {
-  std::string out = "[";
-  for (const std::string& item : items) {
-    if (out.size() > 1) out += ',';
-    out += item;
-  }
-  return out + "]";
 }
 
 }  // namespace
@@ -84,7 +69,7 @@ std::string RewardHistoryJson(const HistoryInput& in) {
                         .String("date", t.day)
                         .String("state", "completed")
                         .Integer("completeAt", t.created_ms)
-                        .Raw("job_id", job ? Quote(t.job_id) : "null")
+                        .Raw("job_id", job ? codec::JsonQuote(t.job_id) : "null")
                         .Finish());
   }
   const int64_t total = in.page.total;
@@ -110,7 +95,7 @@ std::string RewardHistoryJson(const HistoryInput& in) {
                           .Integer("jobRewardsCount", CountOf(a, RewardKind::kJob))
                           .Integer("uptimeRewardsCount", CountOf(a, RewardKind::kUptime))
                           .Finish())
-      .Raw("data", JsonObjectWriter().Raw("rewards", Array(items)).Finish())
+      .Raw("data", JsonObjectWriter().Raw("rewards", codec::JsonArray(items)).Finish())
       .Finish();
 }
 
@@ -140,8 +125,8 @@ std::string RewardChartJson(std::string_view principal, const std::vector<store:
                          .Finish());
   }
   auto date = [](const std::optional<std::string>& given, const std::string& found) -> std::string {
-    if (given) return Quote(*given);
-    return found.empty() ? "null" : Quote(found);
+    if (given) return codec::JsonQuote(*given);
+    return found.empty() ? "null" : codec::JsonQuote(found);
   };
   const double n = static_cast<double>(points.size());
   return JsonObjectWriter()
@@ -155,7 +140,7 @@ std::string RewardChartJson(std::string_view principal, const std::vector<store:
                           .Integer("totalDays", static_cast<int64_t>(points.size()))
                           .Number("averageDailyRewards", n > 0 ? Sp(jobs_total + uptime_total) / n : 0)
                           .Finish())
-      .Raw("chartData", Array(points))
+      .Raw("chartData", codec::JsonArray(points))
       .Finish();
 }
 

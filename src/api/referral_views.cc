@@ -10,21 +10,6 @@ using codec::JsonObjectWriter;
 using store::KindBit;
 using store::RewardKind;
 
-std::string Array(const std::vector<std::string>& items) {
-  std::string out = "[";
-  for (const std::string& item : items) {
-    if (out.size() > 1) out += ',';
-    out += item;
-  }
-  return out + "]";
-}
-
-std::string Quote(std::string_view text) {
-  std::string out;
-  codec::AppendJsonString(out, text);
-  return out;
-}
-
 constexpr uint32_t kInstallation = KindBit(RewardKind::kReferralInstallation);
 constexpr uint32_t kUptime = KindBit(RewardKind::kReferralUptime1) | KindBit(RewardKind::kReferralUptime2);
 constexpr uint32_t kTask = KindBit(RewardKind::kReferralTask1) | KindBit(RewardKind::kReferralTask2);
@@ -37,10 +22,10 @@ std::string_view Status24h(const store::ReferralRecord& r) { return r.installati
 }  // namespace
 
 std::string RelationshipJson(const store::ReferralRecord& r, bool short_form) {
-  std::vector<std::string> chain = {Quote(r.referrer_l1)};
-  if (!r.referrer_l2.empty()) chain.push_back(Quote(r.referrer_l2));
+  std::vector<std::string> chain = {codec::JsonQuote(r.referrer_l1)};
+  if (!r.referrer_l2.empty()) chain.push_back(codec::JsonQuote(r.referrer_l2));
   JsonObjectWriter w;
-  w.String("user_principal_id", r.referee).Raw("referrer_chain", Array(chain)).String("referrer_l1", r.referrer_l1);
+  w.String("user_principal_id", r.referee).Raw("referrer_chain", codec::JsonArray(chain)).String("referrer_l1", r.referrer_l1);
   if (!r.referrer_l2.empty()) w.String("referrer_l2", r.referrer_l2);
   w.String("referral_code_used", r.code_used).Integer("signup_timestamp", r.signup_ms).String("status_24h", Status24h(r));
   if (short_form) return w.Finish();
@@ -134,7 +119,7 @@ std::string ReferralRewardsJson(const ReferralPageInput& in) {
                                   .Raw("by_type", by_type)
                                   .Raw("by_tier", by_tier)
                                   .Finish();
-  return JsonObjectWriter().Raw("rewards", Array(rewards)).Raw("pagination", pagination).Raw("summary", summary).Finish();
+  return JsonObjectWriter().Raw("rewards", codec::JsonArray(rewards)).Raw("pagination", pagination).Raw("summary", summary).Finish();
 }
 
 std::string DashboardJson(const DashboardInput& in) {
@@ -211,8 +196,8 @@ std::string DashboardJson(const DashboardInput& in) {
       .Raw("tier1", tier1)
       .Raw("tier2", tier2)
       .Raw("monthly_cap_status", cap_status)
-      .Raw("recent_referrals", Array(referrals))
-      .Raw("recent_rewards", Array(recent))
+      .Raw("recent_referrals", codec::JsonArray(referrals))
+      .Raw("recent_rewards", codec::JsonArray(recent))
       .Raw("total_summary", total)
       .Finish();
 }
@@ -246,8 +231,8 @@ std::string ReferralTreeJson(const store::ReferralCounts& counts, const std::vec
     (e.level == 1 ? l1 : l2).push_back(w.Finish());
   }
   return JsonObjectWriter()
-      .Raw("l1_referrals", JsonObjectWriter().Integer("count", counts.level1).Raw("referrals", Array(l1)).Finish())
-      .Raw("l2_referrals", JsonObjectWriter().Integer("count", counts.level2).Raw("referrals", Array(l2)).Finish())
+      .Raw("l1_referrals", JsonObjectWriter().Integer("count", counts.level1).Raw("referrals", codec::JsonArray(l1)).Finish())
+      .Raw("l2_referrals", JsonObjectWriter().Integer("count", counts.level2).Raw("referrals", codec::JsonArray(l2)).Finish())
       .Finish();
 }
 

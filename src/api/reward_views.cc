@@ -10,21 +10,6 @@ namespace {
 
 using codec::JsonObjectWriter;
 
-std::string Array(const std::vector<std::string>& items) {
-  std::string out = "[";
-  for (const std::string& item : items) {
-    if (out.size() > 1) out += ',';
-    out += item;
-  }
-  return out + "]";
-}
-
-std::string Quote(std::string_view text) {
-  std::string out;
-  codec::AppendJsonString(out, text);
-  return out;
-}
-
 std::string Pagination(int64_t total, uint32_t limit, uint64_t offset) {
   return JsonObjectWriter()
       .Integer("total", total)
@@ -44,7 +29,7 @@ std::string TierListJson(const rewards::RewardRules& rules) {
                         .Number("bonus_rate", static_cast<double>(t.bonus_bp) / 10'000)
                         .Finish());
   }
-  return Array(tiers);
+  return codec::JsonArray(tiers);
 }
 
 }  // namespace
@@ -79,7 +64,7 @@ std::string RewardStatusJson(const RewardStatusInput& in) {
       .Bool("isRunning", in.running)
       .Raw("config", config)
       .Raw("currentLogFile", "null")
-      .Raw("nextRunAt", in.enabled && in.next_run_ms ? Quote(IsoTimestamp(*in.next_run_ms)) : "null")
+      .Raw("nextRunAt", in.enabled && in.next_run_ms ? codec::JsonQuote(IsoTimestamp(*in.next_run_ms)) : "null")
       .Finish();
 }
 
@@ -105,7 +90,7 @@ std::string DistributionJson(const store::RunRecord& run, bool skipped) {
       .Integer("totalUsers", run.users)
       .Number("totalRewardsDistributed", Sp(run.total_units))
       .String("startedAt", IsoTimestamp(run.started_ms))
-      .Raw("completedAt", run.completed_ms > 0 ? Quote(IsoTimestamp(run.completed_ms)) : "null");
+      .Raw("completedAt", run.completed_ms > 0 ? codec::JsonQuote(IsoTimestamp(run.completed_ms)) : "null");
   if (run.state == store::RunState::kFailed) w.String("errorDetails", run.error);
   return w.Finish();
 }
@@ -118,7 +103,7 @@ std::string TriggerResultJson(const rewards::RunOutcome& outcome) {
       .Integer("totalUsers", run.users)
       .Number("totalRewardsDistributed", Sp(run.total_units))
       .String("startedAt", IsoTimestamp(run.started_ms))
-      .Raw("completedAt", run.completed_ms > 0 ? Quote(IsoTimestamp(run.completed_ms)) : "null")
+      .Raw("completedAt", run.completed_ms > 0 ? codec::JsonQuote(IsoTimestamp(run.completed_ms)) : "null")
       .Bool("resumed", outcome.resumed)
       .Finish();
 }
@@ -127,7 +112,7 @@ std::string DistributionHistoryJson(const store::RunPage& page, uint32_t limit, 
   std::vector<std::string> runs;
   for (const store::RunRecord& run : page.runs) runs.push_back(DistributionJson(run));
   return JsonObjectWriter()
-      .Raw("distributions", Array(runs))
+      .Raw("distributions", codec::JsonArray(runs))
       .Raw("pagination", Pagination(page.total, limit, offset))
       .Finish();
 }
@@ -168,7 +153,7 @@ std::string DistributionDetailJson(const store::RunRecord& run, const store::Tra
   for (const store::TransferRecord& r : transfers.transfers) items.push_back(RunTransactionJson(r));
   return JsonObjectWriter()
       .Raw("distribution", DistributionJson(run))
-      .Raw("transactions", Array(items))
+      .Raw("transactions", codec::JsonArray(items))
       .Integer("totalTransactions", transfers.total)
       .Finish();
 }
@@ -179,7 +164,7 @@ std::string UserHistoryJson(std::string_view principal, const store::TransferPag
   for (const store::TransferRecord& r : page.transfers) items.push_back(UserTransactionJson(r));
   return JsonObjectWriter()
       .String("userPrincipalId", principal)
-      .Raw("transactions", Array(items))
+      .Raw("transactions", codec::JsonArray(items))
       .Raw("pagination", Pagination(page.total, limit, offset))
       .Finish();
 }
@@ -198,7 +183,7 @@ std::string RunLogJson(const store::RunPage& runs, std::string_view component) {
   for (auto it = runs.runs.rbegin(); it != runs.runs.rend(); ++it) {
     const store::RunRecord& run = *it;
     auto line = [&](int64_t ms, std::string_view level, std::string_view message) {
-      lines.push_back(Quote(JsonObjectWriter()
+      lines.push_back(codec::JsonQuote(JsonObjectWriter()
                                 .String("timestamp", IsoTimestamp(ms))
                                 .String("level", level)
                                 .String("component", component)
@@ -212,7 +197,7 @@ std::string RunLogJson(const store::RunPage& runs, std::string_view component) {
   }
   return JsonObjectWriter()
       .String("logFile", "ledger:reward_runs")
-      .Raw("lines", Array(lines))
+      .Raw("lines", codec::JsonArray(lines))
       .Integer("totalLines", static_cast<int64_t>(lines.size()))
       .Finish();
 }
@@ -244,13 +229,13 @@ std::string AuditJson(const store::LedgerAudit& a) {
 std::string ReferralDistributionJson(std::string_view id, std::string_view type, int64_t processed,
                                      int64_t units, const std::vector<std::string>& errors, int64_t timestamp_ms) {
   std::vector<std::string> quoted;
-  for (const std::string& e : errors) quoted.push_back(Quote(e));
+  for (const std::string& e : errors) quoted.push_back(codec::JsonQuote(e));
   return JsonObjectWriter()
       .String("distribution_id", id)
       .String("distribution_type", type)
       .Integer("processed_count", processed)
       .Number("total_rewards_distributed", Sp(units))
-      .Raw("errors", Array(quoted))
+      .Raw("errors", codec::JsonArray(quoted))
       .Integer("timestamp", timestamp_ms)
       .Finish();
 }
