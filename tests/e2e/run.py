@@ -37,6 +37,9 @@ MODULES = [
     "test_jobs",
     "test_jobs_crash",
     "test_operators",
+    "test_files",
+    "test_market",
+    "test_rewards",
 ]
 
 TEST_FILE_MARKER = "/tests/e2e/test_"
@@ -71,6 +74,14 @@ def main():
     # Several processes on one Redis: only with --redis.
     modules = MODULES + (["test_cluster", "test_redis_outage"] if args.redis else [])
     tests = suite.load_tests(modules, args.k)
+    # On Redis, the tests of operations it does not have yet are listed,
+    # not run (redis_not_yet.py): each is printed as SKIP with its reason.
+    not_yet = []
+    if args.redis:
+        import redis_not_yet  # noqa: E402
+        not_yet = [(t.id(), redis_not_yet.reason(t.id())) for t in tests if redis_not_yet.reason(t.id())]
+        skipped = {tid for tid, _ in not_yet}
+        tests = [t for t in tests if t.id() not in skipped]
     if args.list:
         for t in tests:
             print(t.id())
@@ -79,6 +90,8 @@ def main():
             redis.remove()
         return 0
 
+    for tid, why in not_yet:
+        print(f"SKIP  {tid}  (Redis: {why})")
     passed = failed = 0
     failures = []
     keep = set()  # working directories (server logs) of failed tests
@@ -130,6 +143,8 @@ def main():
             print(f"  {tid}")
     proc.remove_workdirs(keep)
     print(f"suite time {total:.1f}s")
+    if not_yet:
+        print(f"{len(not_yet)} tests not run on Redis (not implemented yet; see redis_not_yet.py)")
     return suite.finish(passed, failed, args.k)
 
 

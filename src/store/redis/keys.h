@@ -54,6 +54,12 @@ class Keys {
   std::string Leases(std::string_view process) const { return jobs_ + "leases:" + std::string(process); }
   std::string Blob(std::string_view hash) const { return jobs_ + "blob:" + std::string(hash); }
 
+  // ---- identity, files, marketplace ----
+  // ---- end of identity, files, marketplace ----
+  //
+  // ---- rewards ledger, referrals, runs ----
+  // ---- end of ledger, referrals, runs ----
+
  private:
   std::string nodes_;
   std::string uptime_;

@@ -238,6 +238,14 @@ void RedisStore::Answer(Done done, Status status) {
   Fill(NewSlot(), [done = std::move(done), status = std::move(status)] { done(status); });
 }
 
+Status NotYetStatus(const char* what) {
+  return Unavailable(std::string(what) + ": not implemented on the Redis backend yet");
+}
+
+void RedisStore::NotYet(Done done, const char* what) {
+  OnLoop([this, done = std::move(done), what]() mutable { Answer(std::move(done), NotYetStatus(what)); });
+}
+
 void RedisStore::SendDone(Done done, std::string command, Kind kind, const char* what) {
   Send<bool>([done = std::move(done)](Result<bool> r) { done(r ? Status::Ok() : r.error()); }, std::move(command),
              kind, what, [](const redisReply*) -> Result<bool> { return true; });

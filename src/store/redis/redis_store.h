@@ -149,6 +149,67 @@ class RedisStore final : public Store, public Cluster {
   void Ping(Done done) override;
   void Flush() override;
 
+  // ---- identity (redis_store_nodes.cc) ----
+  void RegisterSignedNode(const std::string& principal, const std::string& client_id, int64_t now_ms,
+                          Callback<NodeRecord> done) override;
+  void ListNodesPage(int64_t after_numeric_id, uint32_t limit, Callback<std::vector<NodeRecord>> done) override;
+  void ExpireNodeRecords(int64_t disconnected_before_ms, uint32_t limit, Callback<uint32_t> done) override;
+
+  // ---- files and marketplace (redis_store_files.cc) ----
+  void CreateFile(const FileRecord& file, const FileQuota& quota, Callback<FileRecord> done) override;
+  void GetFile(const std::string& file_id, Callback<std::optional<FileRecord>> done) override;
+  void GetFileChunk(const std::string& file_id, uint32_t index, Callback<std::optional<FileChunk>> done) override;
+  void PutFileChunk(const std::string& file_id, const std::string& owner, const FileChunk& chunk, int64_t now_ms,
+                    int64_t ttl_ms, Callback<ChunkOutcome> done) override;
+  void ListFileChunks(const std::string& file_id, Callback<std::vector<FileChunk>> done) override;
+  void CompleteFile(const std::string& file_id, const std::string& owner, const std::string& sha256, int64_t now_ms,
+                    Callback<FileCompleteOutcome> done) override;
+  void ListFiles(const FileListQuery& query, Callback<std::vector<FileRecord>> done) override;
+  void ListJobFiles(const std::string& job_id, uint32_t limit, Callback<std::vector<FileRecord>> done) override;
+  void DeleteFile(const std::string& file_id, const std::string& owner, Callback<DeletedFile> done) override;
+  void ExpireUploads(int64_t now_ms, uint32_t limit, Callback<std::vector<FileRecord>> done) override;
+  void IsBlobUsed(const std::string& sha256, Callback<bool> done) override;
+  void SetListingDefault(const std::string& client_uuid, bool listed, Done done) override;
+  void SetJobListed(const std::string& job_id, const std::string& client_uuid, bool listed, Done done) override;
+  void ListMarketJobs(const MarketQuery& query, Callback<MarketPage> done) override;
+  void GetMarketJob(const std::string& job_id, Callback<std::optional<MarketJob>> done) override;
+  void GetMarketStats(int64_t since_ms, Callback<MarketStats> done) override;
+  void CountMarketEvent(const std::string& job_id, MarketCounter counter, Done done) override;
+  void RecordPurchase(const std::string& client_uuid, const std::string& job_id, int64_t now_ms,
+                      Callback<PurchaseOutcome> done) override;
+  void GetPurchase(const std::string& client_uuid, const std::string& job_id,
+                   Callback<std::optional<Purchase>> done) override;
+
+  // ---- rewards ledger, referrals, distribution runs (redis_store_ledger.cc) ----
+  void ApplyTransfers(std::vector<Transfer> transfers, const std::string& run_owner,
+                      Callback<std::vector<AppliedTransfer>> done) override;
+  void PayUptime(std::vector<UptimePayment> payments, const std::string& run_owner,
+                 Callback<std::vector<PaymentOutcome>> done) override;
+  void ListUnpaidUptime(const std::string& after_principal, const std::string& after_day, uint32_t limit,
+                        Callback<std::vector<UptimeDay>> done) override;
+  void CountUptimeDays(Callback<UptimeDayCounts> done) override;
+  void GetAccount(const std::string& principal, Callback<AccountSummary> done) override;
+  void GetEarningsDays(const std::string& principal, const std::string& from_day, const std::string& to_day,
+                       Callback<std::vector<EarningsDay>> done) override;
+  void ListTransfers(const TransferQuery& query, Callback<TransferPage> done) override;
+  void GetTransfer(const std::string& id, Callback<std::optional<TransferRecord>> done) override;
+  void ListBalances(const std::string& day, Callback<std::vector<Balance>> done) override;
+  void AuditLedger(Callback<LedgerAudit> done) override;
+  void FindNodeByReferralCode(const std::string& code, Callback<std::optional<NodeRecord>> done) override;
+  void RegisterReferral(const std::string& referee, const std::string& code, int64_t now_ms,
+                        Callback<ReferralOutcome> done) override;
+  void GetReferral(const std::string& referee, Callback<std::optional<ReferralRecord>> done) override;
+  void ListReferees(const std::string& referrer, uint32_t limit, Callback<std::vector<RefereeEntry>> done) override;
+  void CountReferees(const std::string& referrer, Callback<ReferralCounts> done) override;
+  void ClaimInstallationBonuses(const InstallationClaim& claim, const std::string& run_owner,
+                                Callback<std::vector<TransferRecord>> done) override;
+  void ListRefereeWeeks(const std::string& from_day, const std::string& to_day, const std::string& after_referee,
+                        uint32_t limit, Callback<std::vector<RefereeWeek>> done) override;
+  void StartRun(const RunStart& start, Callback<RunStartResult> done) override;
+  void FinishRun(const RunFinish& finish, Callback<RunRecord> done) override;
+  void GetRun(const std::string& id, Callback<std::optional<RunRecord>> done) override;
+  void ListRuns(uint32_t kinds, uint64_t offset, uint32_t limit, Callback<RunPage> done) override;
+
   // Cluster (cluster.h); loop thread.
   Status Start(Events events) override;
   void Leave(std::function<void(Status)> done) override;
@@ -198,6 +259,11 @@ class RedisStore final : public Store, public Cluster {
   template <typename T>
   void Answer(Callback<T> done, Status status);
   void Answer(Done done, Status status);
+  // An operation this backend does not have yet: Unavailable, in order
+  // (redis_store.cc; the contract suite skips its tests on Redis).
+  template <typename T>
+  void NotYet(Callback<T> done, const char* what);
+  void NotYet(Done done, const char* what);
   using Pairs = std::vector<std::pair<std::string, std::string>>;
   // The node must exist (else NotFound); the field/value pairs are written
   // in one HSET.

@@ -16,9 +16,21 @@ Result<const redisReply*> Payload(const Result<redis::Reply>& reply, bool script
 
 }  // namespace redis_detail
 
+// Unavailable "<what>: not implemented on the Redis backend yet".
+Status NotYetStatus(const char* what);
+
+namespace redis_detail {
+
+}  // namespace redis_detail
+
 template <typename T>
 void RedisStore::Answer(Callback<T> done, Status status) {
   Fill(NewSlot(), [done = std::move(done), status = std::move(status)] { done(Err(status)); });
+}
+
+template <typename T>
+void RedisStore::NotYet(Callback<T> done, const char* what) {
+  OnLoop([this, done = std::move(done), what]() mutable { Answer(std::move(done), NotYetStatus(what)); });
 }
 
 template <typename T>

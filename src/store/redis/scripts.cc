@@ -137,8 +137,11 @@ std::string_view Body(Script script) {
     case Script::kNodesPage: return kNodesPage;
     case Script::kRegisterClient: return kRegisterClient;
     case Script::kFindClient: return kFindClient;
-    default: return JobScriptBody(script);
+    default: break;
   }
+  if (std::string_view body = JobScriptBody(script); !body.empty()) return body;
+  if (std::string_view body = FileScriptBody(script); !body.empty()) return body;
+  return LedgerScriptBody(script);
 }
 
 std::string Prologue() {

@@ -48,6 +48,11 @@ enum class Script : size_t {
   kNodeOffline,
   kFindNode,
   kExpireJob,
+  // ---- identity, files, marketplace (scripts_files.cc) ----
+  // ---- end of identity, files, marketplace ----
+  //
+  // ---- rewards ledger, referrals, runs (scripts_ledger.cc) ----
+  // ---- end of ledger, referrals, runs ----
   kCount,
 };
 

@@ -1,4 +1,4 @@
-// Private to the Redis store's script sources (scripts.cc, scripts_jobs.cc).
+// Private to the Redis store's script sources (scripts*.cc).
 #pragma once
 
 #include <string_view>
@@ -11,6 +11,11 @@ namespace sela::store::redis {
 // goes, taking a job out of its place, failing, reaping a dead process.
 std::string_view JobScriptHelpers();
 // The body of a job or cluster script (Script::kCreateJob and after).
+// Each source answers "" for the scripts it does not hold.
 std::string_view JobScriptBody(Script script);
+// Identity, files and marketplace (scripts_files.cc).
+std::string_view FileScriptBody(Script script);
+// Rewards ledger, referrals and runs (scripts_ledger.cc).
+std::string_view LedgerScriptBody(Script script);
 
 }  // namespace sela::store::redis
