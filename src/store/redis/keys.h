@@ -55,6 +55,20 @@ class Keys {
   std::string Blob(std::string_view hash) const { return jobs_ + "blob:" + std::string(hash); }
 
   // ---- identity, files, marketplace ----
+  std::string NodesExpirable() const { return nodes_ + "expirable"; }  // zset ws_disconnect_ms → principal
+  std::string File(std::string_view id) const { return jobs_ + "file:" + std::string(id); }
+  std::string FileSeq() const { return jobs_ + "fseq"; }
+  std::string OwnerFiles(std::string_view owner) const { return jobs_ + "ofiles:" + std::string(owner); }
+  std::string JobFiles(std::string_view job_id) const { return jobs_ + "jfiles:" + std::string(job_id); }
+  std::string Chunks(std::string_view id) const { return jobs_ + "chunks:" + std::string(id); }
+  std::string FileUsage(std::string_view owner) const { return jobs_ + "fusage:" + std::string(owner); }
+  std::string Uploads() const { return jobs_ + "uploads"; }    // zset expires_ms → file id
+  std::string BlobRefs() const { return jobs_ + "blobrefs"; }  // hash sha256 → complete files
+  std::string Market() const { return jobs_ + "market"; }      // zset complete_ms → listed job id
+  std::string MarketTypes() const { return jobs_ + "mtypes"; } // hash job type → listed completed jobs
+  std::string Purchase(std::string_view uuid, std::string_view job_id) const {
+    return jobs_ + "purchase:" + std::to_string(uuid.size()) + ":" + std::string(uuid) + ":" + std::string(job_id);
+  }
   // ---- end of identity, files, marketplace ----
   //
   // ---- rewards ledger, referrals, runs ----

@@ -19,7 +19,7 @@ struct Field {
   Member<R> member;
 };
 
-constexpr std::array<Field<JobRecord>, 28> kJobMembers = {{
+constexpr std::array<Field<JobRecord>, 30> kJobMembers = {{
     {"job_id", &JobRecord::job_id},
     {"client_uuid", &JobRecord::client_uuid},
     {"job_type", &JobRecord::job_type},
@@ -49,13 +49,15 @@ constexpr std::array<Field<JobRecord>, 28> kJobMembers = {{
     {"error", &JobRecord::error},
     {"last_failed_node", &JobRecord::last_failed_node},
     {"target_node", &JobRecord::target_node},
+    {"result_file_id", &JobRecord::result_file_id},
+    {"listed", &JobRecord::listed},
 }};
 // The job's field list: the members above, then "failure_reason" and
 // "state" (by name).
 constexpr size_t kJobReasonIndex = kJobMembers.size();
 constexpr size_t kJobStateIndex = kJobMembers.size() + 1;
 
-constexpr std::array<Field<NodeRecord>, 13> kNodeMembers = {{
+constexpr std::array<Field<NodeRecord>, 15> kNodeMembers = {{
     {"principal", &NodeRecord::principal},
     {"numeric_id", &NodeRecord::numeric_id},
     {"client_id", &NodeRecord::client_id},
@@ -70,16 +72,39 @@ constexpr std::array<Field<NodeRecord>, 13> kNodeMembers = {{
     {"ws_disconnect_ms", &NodeRecord::ws_disconnect_ms},
     {"ping_timestamp_ms", &NodeRecord::ping_timestamp_ms},
     {"total_referral", &NodeRecord::total_referral},
+    {"signed_identity", &NodeRecord::signed_identity},
+    {"registrations", &NodeRecord::registrations},
 }};
 constexpr size_t kNodeStatusIndex = kNodeMembers.size();
 
-constexpr std::array<Field<ApiClient>, 5> kClientMembers = {{
+constexpr std::array<Field<ApiClient>, 6> kClientMembers = {{
     {"uuid", &ApiClient::uuid},
     {"key_hash", &ApiClient::key_hash},
     {"usage_count", &ApiClient::usage_count},
     {"usage_limit", &ApiClient::usage_limit},
     {"created_ms", &ApiClient::created_ms},
+    {"list_by_default", &ApiClient::list_by_default},
 }};
+
+// "state" by name after these (the 16th field, as scripts_files.cc reads it).
+constexpr std::array<Field<FileRecord>, 15> kFileMembers = {{
+    {"file_id", &FileRecord::file_id},
+    {"owner", &FileRecord::owner},
+    {"job_id", &FileRecord::job_id},
+    {"name", &FileRecord::name},
+    {"content_type", &FileRecord::content_type},
+    {"size", &FileRecord::size},
+    {"chunk_bytes", &FileRecord::chunk_bytes},
+    {"declared_sha256", &FileRecord::declared_sha256},
+    {"sha256", &FileRecord::sha256},
+    {"received_bytes", &FileRecord::received_bytes},
+    {"chunks", &FileRecord::chunks},
+    {"created_ms", &FileRecord::created_ms},
+    {"updated_ms", &FileRecord::updated_ms},
+    {"expires_ms", &FileRecord::expires_ms},
+    {"result_of", &FileRecord::result_of},
+}};
+constexpr size_t kFileStateIndex = kFileMembers.size();
 
 constexpr std::array<Field<UptimeDay>, 8> kDayMembers = {{
     {"online_ms", &UptimeDay::online_ms},
@@ -122,6 +147,7 @@ constexpr auto kJobFieldNames = NamesPlusTwo(kJobMembers, "failure_reason", "sta
 constexpr auto kNodeFieldNames = NamesPlus(kNodeMembers, "status");
 constexpr auto kClientFieldNames = Names(kClientMembers);
 constexpr auto kDayFieldNames = Names(kDayMembers);
+constexpr auto kFileFieldNames = NamesPlus(kFileMembers, "state");
 
 template <typename R>
 Status ReadMember(R& record, const Field<R>& field, const redisReply* value) {
@@ -173,6 +199,7 @@ std::span<const std::string_view> JobFields() { return kJobFieldNames; }
 std::span<const std::string_view> NodeFields() { return kNodeFieldNames; }
 std::span<const std::string_view> ClientFields() { return kClientFieldNames; }
 std::span<const std::string_view> DayFields() { return kDayFieldNames; }
+std::span<const std::string_view> FileFields() { return kFileFieldNames; }
 
 std::string LuaList(std::span<const std::string_view> fields) {
   std::string out = "{";
@@ -189,12 +216,15 @@ void AppendFieldNames(Command& command, std::span<const std::string_view> fields
   for (std::string_view f : fields) command.Arg(f);
 }
 
-void AppendJobPairs(Command& command, const JobRecord& job) {
-  for (const Field<JobRecord>& field : kJobMembers) {
+namespace {
+
+template <typename R, size_t N>
+void AppendPairs(Command& command, const R& record, const std::array<Field<R>, N>& members) {
+  for (const Field<R>& field : members) {
     std::visit(
         [&](auto member) {
-          using T = std::remove_cvref_t<decltype(job.*member)>;
-          const T& value = job.*member;
+          using T = std::remove_cvref_t<decltype(record.*member)>;
+          const T& value = record.*member;
           if constexpr (std::is_same_v<T, std::string>) {
             if (!value.empty()) command.Arg(field.name).Arg(value);
           } else if constexpr (std::is_same_v<T, bool>) {
@@ -207,8 +237,19 @@ void AppendJobPairs(Command& command, const JobRecord& job) {
         },
         field.member);
   }
+}
+
+}  // namespace
+
+void AppendJobPairs(Command& command, const JobRecord& job) {
+  AppendPairs(command, job, kJobMembers);
   if (job.failure_reason != FailureReason::kNone) command.Arg("failure_reason").Arg(FailureReasonName(job.failure_reason));
   command.Arg("state").Arg(JobStateName(job.state));
+}
+
+void AppendFilePairs(Command& command, const FileRecord& file) {
+  AppendPairs(command, file, kFileMembers);
+  command.Arg("state").Arg(FileStateName(file.state));
 }
 
 Result<std::optional<JobRecord>> DecodeJob(const redisReply* values) {
@@ -229,7 +270,7 @@ Result<std::optional<JobRecord>> DecodeJob(const redisReply* values) {
   const std::string_view reason = Text(Element(values, kJobReasonIndex));
   known = reason.empty();
   for (FailureReason r : {FailureReason::kNoData, FailureReason::kDeadline, FailureReason::kAttemptsExhausted,
-                          FailureReason::kRestart}) {
+                          FailureReason::kRestart, FailureReason::kTooLarge}) {
     if (!reason.empty() && FailureReasonName(r) == reason) {
       job.failure_reason = r;
       known = true;
@@ -256,6 +297,47 @@ Result<std::optional<ApiClient>> DecodeClient(const redisReply* values) {
   ApiClient client;
   RETURN_IF_ERROR(ReadMembers(client, kClientMembers, values));
   return std::optional<ApiClient>(std::move(client));
+}
+
+Result<std::optional<FileRecord>> DecodeFile(const redisReply* values) {
+  RETURN_IF_ERROR(CheckArray(values, kFileFieldNames.size(), "file"));
+  if (IsNil(Element(values, 0))) return std::optional<FileRecord>();
+  FileRecord file;
+  RETURN_IF_ERROR(ReadMembers(file, kFileMembers, values));
+  const std::string_view state = Text(Element(values, kFileStateIndex));
+  if (state == FileStateName(FileState::kComplete)) {
+    file.state = FileState::kComplete;
+  } else if (state != FileStateName(FileState::kUploading)) {
+    return Err(Internal("file " + file.file_id + " has the unknown state \"" + std::string(state) + "\""));
+  }
+  return std::optional<FileRecord>(std::move(file));
+}
+
+Result<std::optional<MarketJob>> DecodeMarketJobFlat(const redisReply* values) {
+  if (!IsArray(values) || values->elements != kJobFieldNames.size() + 2) {
+    return Err(Internal("Redis returned a malformed marketplace job"));
+  }
+  // The job's values are the first ones: decode them as an array of their own.
+  redisReply job_values = *values;
+  job_values.elements = kJobFieldNames.size();
+  ASSIGN_OR_RETURN(std::optional<JobRecord> job, DecodeJob(&job_values));
+  if (!job) return std::optional<MarketJob>();
+  const redisReply* views = Element(values, kJobFieldNames.size());
+  const redisReply* downloads = Element(values, kJobFieldNames.size() + 1);
+  const auto v = IsNil(views) ? std::optional<int64_t>(0) : ToInt(views);
+  const auto d = IsNil(downloads) ? std::optional<int64_t>(0) : ToInt(downloads);
+  if (!v || !d) return Err(Internal("job " + job->job_id + " has counters that do not parse"));
+  return std::optional<MarketJob>(MarketJob{std::move(*job), *v, *d});
+}
+
+Result<std::optional<MarketJob>> DecodeMarketJob(const redisReply* entry) {
+  if (!IsArray(entry) || entry->elements != 3) return Err(Internal("Redis returned a malformed marketplace entry"));
+  ASSIGN_OR_RETURN(std::optional<JobRecord> job, DecodeJob(Element(entry, 0)));
+  if (!job) return std::optional<MarketJob>();
+  const auto v = ToInt(Element(entry, 1));
+  const auto d = ToInt(Element(entry, 2));
+  if (!v || !d) return Err(Internal("job " + job->job_id + " has counters that do not parse"));
+  return std::optional<MarketJob>(MarketJob{std::move(*job), *v, *d});
 }
 
 Result<UptimeDay> DecodeDay(const redisReply* values, std::string principal, std::string day) {

@@ -25,6 +25,7 @@ std::span<const std::string_view> JobFields();
 std::span<const std::string_view> NodeFields();
 std::span<const std::string_view> ClientFields();
 std::span<const std::string_view> DayFields();
+std::span<const std::string_view> FileFields();
 
 // "{'a','b',...}": a list for the scripts' prologue.
 std::string LuaList(std::span<const std::string_view> fields);
@@ -32,6 +33,7 @@ std::string LuaList(std::span<const std::string_view> fields);
 // Appends field/value pairs for every member of the job that is not empty,
 // zero or false (what HMGET then reads back as absent means exactly that).
 void AppendJobPairs(Command& command, const JobRecord& job);
+void AppendFilePairs(Command& command, const FileRecord& file);
 // Appends every field name of the list (for HMGET).
 void AppendFieldNames(Command& command, std::span<const std::string_view> fields);
 
@@ -41,6 +43,11 @@ void AppendFieldNames(Command& command, std::span<const std::string_view> fields
 Result<std::optional<JobRecord>> DecodeJob(const redisReply* values);
 Result<std::optional<NodeRecord>> DecodeNode(const redisReply* values);
 Result<std::optional<ApiClient>> DecodeClient(const redisReply* values);
+Result<std::optional<FileRecord>> DecodeFile(const redisReply* values);
+// A job's values (JobFields()) then its views and downloads, in one array
+// (HMGET), or as {values, views, downloads} (a marketplace page).
+Result<std::optional<MarketJob>> DecodeMarketJobFlat(const redisReply* values);
+Result<std::optional<MarketJob>> DecodeMarketJob(const redisReply* entry);
 // Days have no id field: `principal` and `day` come from the query.
 Result<UptimeDay> DecodeDay(const redisReply* values, std::string principal, std::string day);
 

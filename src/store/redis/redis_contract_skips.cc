@@ -18,47 +18,9 @@ struct NotYet {
 };
 
 // ---- identity, files, marketplace (issue 14, branch `redis`) ----
-constexpr const char* kFiles = "files/marketplace operations not implemented on Redis yet (issue 14)";
-constexpr const char* kIdentity = "identity operations not implemented on Redis yet (issue 14)";
+// Empty: every identity, file and marketplace contract test runs on Redis.
 const std::vector<NotYet> kFilesNotYet = {
     // FILES-LIST-BEGIN
-    {"StoreContractTest.RegisterNodeCreatesARecordWithAFreshIdentity", kIdentity},
-    {"StoreContractTest.RegisterNodeAgainKeepsIdentityAndRefreshesTheConnection", kIdentity},
-    {"StoreContractTest.SignedRegistrationMarksThePrincipalForGood", kIdentity},
-    {"StoreContractTest.LegacyRegistrationOfASignedPrincipalIsRefusedAndChangesNothing", kIdentity},
-    {"StoreContractTest.ALegacyPrincipalBecomesSignedWhenItSignsIn", kIdentity},
-    {"StoreContractTest.NodeListsPageByNumericId", kIdentity},
-    {"StoreContractTest.OneTimeRecordsExpireAndOthersStay", kIdentity},
-    {"StoreContractTest.ExpiryTakesAtMostItsLimit", kIdentity},
-    {"JobContractTest.CreateFileStoresAnUploadingFileAndGetFileReadsItBack", kFiles},
-    {"JobContractTest.UnknownFilesAndChunksAreEmpty", kFiles},
-    {"JobContractTest.CreateFileRefusesATakenIdAndMalformedFiles", kFiles},
-    {"JobContractTest.CreateFileEnforcesTheOwnersQuotaAndDeletingGivesItBack", kFiles},
-    {"JobContractTest.CreateFileTiesAFileOnlyToAJobLeasedToItsOwner", kFiles},
-    {"JobContractTest.ChunksOfADeclaredLayoutGoAtTheirOffsetsInAnyOrder", kFiles},
-    {"JobContractTest.ChunksThatDoNotFitTheLayoutAreRefusedAndChangeNothing", kFiles},
-    {"JobContractTest.WithoutALayoutChunksAreAppendedAndMayNotPassTheSize", kFiles},
-    {"JobContractTest.ARepeatedChunkIsARepeatWhenEqualAndAConflictWhenNot", kFiles},
-    {"JobContractTest.AChunkMayBeRecordedWithoutAHash", kFiles},
-    {"JobContractTest.ChunksAndCompletionOfAnotherOwnersOrAnUnknownFileAreRefused", kFiles},
-    {"JobContractTest.CompleteFileNeedsEveryByteThenDropsTheChunksAndIsIdempotent", kFiles},
-    {"JobContractTest.AnEmptyFileCompletesWithoutChunks", kFiles},
-    {"JobContractTest.AnExpiredUploadTakesNoChunkAndIsDeletedByExpireUploads", kFiles},
-    {"JobContractTest.CompleteFilesAreNotExpired", kFiles},
-    {"JobContractTest.ListFilesShowsTheOwnersFilesInCreationOrderWithACursor", kFiles},
-    {"JobContractTest.ListJobFilesShowsOnlyCompleteFilesOfTheJob", kFiles},
-    {"JobContractTest.DeleteFileSaysWhetherAnotherFileKeepsItsBlob", kFiles},
-    {"JobContractTest.AJobsResultCanBeAFileWhichThenCannotBeDeleted", kFiles},
-    {"JobContractTest.AResultFileMustBeTheNodesCompleteFileOfTheJobWithTheResultsHash", kFiles},
-    {"JobContractTest.JobsAreUnlistedUnlessTheRequestOrTheClientsDefaultSaysSo", kFiles},
-    {"JobContractTest.OnlyCompletedListedJobsAreOnTheMarketNewestFirst", kFiles},
-    {"JobContractTest.MarketSearchIsACaseInsensitiveSubstringOfIdTypeOrTarget", kFiles},
-    {"JobContractTest.MarketPagesWithLimitAndOffsetAndCountsEveryMatch", kFiles},
-    {"JobContractTest.SetJobListedIsTheOwnersAlone", kFiles},
-    {"JobContractTest.MarketCountersAddUpAndGetMarketJobReadsAnyJob", kFiles},
-    {"JobContractTest.MarketStatsCountListedCompletedJobsByTypeAndRecency", kFiles},
-    {"JobContractTest.APurchaseIsRecordedOnceAtTheJobsPrice", kFiles},
-    {"JobContractTest.AnotherClientsUnlistedJobCannotBeBoughtAndLooksMissing", kFiles},
     // FILES-LIST-END
 };
 

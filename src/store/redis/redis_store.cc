@@ -317,20 +317,26 @@ void RedisStore::ReserveSessionIds(uint64_t count, Callback<uint64_t> done) {
 
 void RedisStore::RegisterNode(const std::string& principal, const std::string& client_id, int64_t now_ms,
                               Callback<NodeRecord> done) {
-  OnLoop([this, principal, client_id, now_ms, done = std::move(done)]() mutable {
+  RegisterNodeAs(principal, client_id, now_ms, false, std::move(done));
+}
+
+void RedisStore::RegisterNodeAs(const std::string& principal, const std::string& client_id, int64_t now_ms,
+                                bool is_signed, Callback<NodeRecord> done) {
+  OnLoop([this, principal, client_id, now_ms, is_signed, done = std::move(done)]() mutable {
     Status st = ValidatePrincipal(principal, options_.principal_bytes_max);
     if (st.ok()) st = ValidateNowMs(now_ms);
     if (st.ok() && client_id.size() > options_.client_id_bytes_max) {
       st = InvalidArgument("client_id is longer than " + std::to_string(options_.client_id_bytes_max) + " bytes");
     }
     if (!st.ok()) return Answer(std::move(done), std::move(st));
-    Command c = ScriptCall(Script::kRegisterNode, 5);
+    Command c = ScriptCall(Script::kRegisterNode, 6);
     c.Arg(keys_.Node(principal)).Arg(keys_.NodesAll()).Arg(keys_.NodesActive()).Arg(keys_.Referrals());
-    c.Arg(keys_.ClientIdCounter()).Arg(principal).Arg(client_id).Int(now_ms).Uint(NodeRecord{}.max_concurrent_jobs);
+    c.Arg(keys_.ClientIdCounter()).Arg(keys_.NodesExpirable()).Arg(principal).Arg(client_id).Int(now_ms);
+    c.Uint(NodeRecord{}.max_concurrent_jobs).Arg(is_signed ? "1" : "0");
     // Every draw the operation may need is sent along: the script takes the
     // first code that is free.
     for (uint32_t i = 0; i < options_.referral_code_attempts_max; ++i) c.Arg(ReferralCodeFrom(random_()));
-    Send<NodeRecord>(std::move(done), c.Finish(), Kind::kScript, "RegisterNode",
+    Send<NodeRecord>(std::move(done), c.Finish(), Kind::kScript, is_signed ? "RegisterSignedNode" : "RegisterNode",
                      [](const redisReply* r) { return RequireNode(redis::Element(r, 1)); });
   });
 }
@@ -359,8 +365,9 @@ void RedisStore::MarkNodeDisconnected(const std::string& principal, int64_t now_
     Status st = ValidatePrincipal(principal, options_.principal_bytes_max);
     if (st.ok()) st = ValidateNowMs(now_ms);
     if (!st.ok()) return Answer(std::move(done), std::move(st));
-    const Pairs pairs = {{"ws_disconnect_ms", Decimal(now_ms)}};
-    UpdateNodeFields("MarkNodeDisconnected", principal, pairs, std::move(done));
+    Command c = ScriptCall(Script::kDisconnectNode, 2);
+    c.Arg(keys_.Node(principal)).Arg(keys_.NodesExpirable()).Arg(principal).Int(now_ms);
+    SendDone(std::move(done), c.Finish(), Kind::kScript, "MarkNodeDisconnected");
   });
 }
 

@@ -101,6 +101,7 @@ struct RedisOptions {
   uint32_t text_bytes_max = 8192;
   uint64_t result_bytes_max = 64ull << 20;
   uint32_t jobs_per_list_max = 10'000;
+  uint32_t nodes_per_page_max = 10'000;  // ListNodesPage's limit.
 };
 
 class RedisStore final : public Store, public Cluster {
@@ -268,6 +269,11 @@ class RedisStore final : public Store, public Cluster {
   // The node must exist (else NotFound); the field/value pairs are written
   // in one HSET.
   void UpdateNodeFields(const char* what, const std::string& principal, const Pairs& pairs, Done done);
+  // RegisterNode and RegisterSignedNode.
+  void RegisterNodeAs(const std::string& principal, const std::string& client_id, int64_t now_ms, bool is_signed,
+                      Callback<NodeRecord> done);
+  // A file id and an owner principal within their limits (files).
+  Status ValidateOwner(const std::string& file_id, const std::string& owner) const;
   // Sends one command; its reply (an error reply, or for kScript a refusal
   // status) becomes the operation's outcome through `decode`.
   template <typename T>

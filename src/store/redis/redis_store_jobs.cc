@@ -102,6 +102,8 @@ void RedisStore::CreateJob(const CreateJobRequest& request, Callback<CreateJobOu
     if (Status st = ValidateCreateJob(request, limits_); !st.ok()) return Answer(std::move(done), std::move(st));
     JobRecord job = request.job;
     job.usage_charged = request.charge_usage;
+    // Without a choice, the script sets it from the client's default.
+    job.listed = request.listed.value_or(false);
     const bool leased = job.state == JobState::kOngoing;
     const bool keyed = !request.idempotency_key.empty();
     const std::string& uuid = job.client_uuid;
@@ -112,13 +114,17 @@ void RedisStore::CreateJob(const CreateJobRequest& request, Callback<CreateJobOu
     JobContext(c);
     c.Arg(job.job_id).Arg(uuid).Arg(request.charge_usage ? "1" : "0").Arg(keyed ? "1" : "0");
     c.Arg(request.request_hash).Int(job.created_ms).Arg(leased ? "1" : "0").Arg(job.sync ? "1" : "0");
-    c.Arg(job.target_node);
+    c.Arg(job.target_node).Arg(request.listed ? (*request.listed ? "1" : "0") : "");
     redis::AppendJobPairs(c, job);
     if (leased) c.Arg("owner").Arg(options_.process_id);
     if (job.sync) c.Arg("notify").Arg(options_.process_id);
     Send<CreateJobOutcome>(std::move(done), c.Finish(), Kind::kScript, "CreateJob",
                            [job = std::move(job)](const redisReply* r) -> Result<CreateJobOutcome> {
-                             if (redis::ToInt(redis::Element(r, 1)) == 1) return CreateJobOutcome{job, true};
+                             if (redis::ToInt(redis::Element(r, 1)) == 1) {
+                               JobRecord created = job;
+                               created.listed = redis::Text(redis::Element(r, 2)) == "1";
+                               return CreateJobOutcome{std::move(created), true};
+                             }
                              ASSIGN_OR_RETURN(std::optional<JobRecord> earlier,
                                               redis::DecodeJob(redis::Element(r, 2)));
                              if (!earlier) return Err(Internal("CreateJob: the earlier job is missing"));
@@ -153,13 +159,13 @@ void RedisStore::CompleteJob(const std::string& job_id, const JobCompletion& com
     if (st.ok()) st = ValidateAttempt(completion.attempt);
     if (st.ok()) st = ValidateNowMs(now_ms);
     if (!st.ok()) return Answer(std::move(done), std::move(st));
-    Command c = ScriptCall(Script::kCompleteJob, 2);
-    c.Arg(keys_.Job(job_id)).Arg(keys_.Blob(completion.result_hash));
+    Command c = ScriptCall(Script::kCompleteJob, 4);
+    c.Arg(keys_.Job(job_id)).Arg(keys_.Blob(completion.result_hash)).Arg(keys_.Market()).Arg(keys_.MarketTypes());
     JobContext(c);
     c.Arg(job_id).Arg(completion.node_principal).Uint(completion.attempt).Int(now_ms).Arg(completion.result_hash);
     c.Arg(completion.result_content_type).Uint(completion.result.size()).Int(completion.reward_units);
     c.Int(completion.price_cents).Int(completion.objects_count).Int(completion.file_size_kb);
-    c.Arg(completion.result);
+    c.Arg(completion.result).Arg(completion.result_file_id);
     Send<CompleteOutcome>(std::move(done), c.Finish(), Kind::kScript, "CompleteJob",
                           [](const redisReply* r) -> Result<CompleteOutcome> {
                             return redis::ToInt(redis::Element(r, 1)) == 1 ? CompleteOutcome::kCompleted

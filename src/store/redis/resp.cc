@@ -56,8 +56,12 @@ std::string Command::Finish() {
 
 std::optional<int64_t> ToInt(const redisReply* r) {
   if (IsInteger(r)) return static_cast<int64_t>(r->integer);
-  const std::string_view text = Text(r);
-  if (text.empty() || r->type == REDIS_REPLY_ERROR) return std::nullopt;
+  if (r == nullptr || r->type == REDIS_REPLY_ERROR) return std::nullopt;
+  return ParseInt(Text(r));
+}
+
+std::optional<int64_t> ParseInt(std::string_view text) {
+  if (text.empty()) return std::nullopt;
   int64_t value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;

@@ -65,6 +65,8 @@ inline const redisReply* Element(const redisReply* r, size_t i) {
 // Numbers as Redis or our scripts write them: integers as decimal text or
 // integer replies, doubles as text. nullopt when the reply is neither.
 std::optional<int64_t> ToInt(const redisReply* r);
+// Decimal text, the whole of it; nullopt otherwise.
+std::optional<int64_t> ParseInt(std::string_view text);
 std::optional<double> ToDouble(const redisReply* r);
 
 // An error reply as a Status with the code that says what the caller

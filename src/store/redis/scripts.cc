@@ -13,31 +13,44 @@ namespace {
 // anything added up with money later goes through INCRBY instead.
 
 
-// KEYS: node, all, active, referral, client_id counter.
-// ARGV: principal, client_id, now_ms, default capacity, candidate codes...
+// KEYS: node, all, active, referral, client_id counter, expirable.
+// ARGV: principal, client_id, now_ms, default capacity, signed (1/0),
+// candidate codes... A legacy (unsigned) registration of a signed
+// principal is refused and writes nothing.
 constexpr std::string_view kRegisterNode = R"lua(
 local node = KEYS[1]
-if redis.call('EXISTS', node) == 1 then
+local signed = ARGV[5] == '1'
+local f = redis.call('HMGET', node, 'numeric_id', 'signed_identity', 'registrations')
+if f[1] then
+  if f[2] == '1' and not signed then
+    return {FAILED_PRECONDITION, 'principal ' .. ARGV[1] ..
+            ' has signed in with protocol v2; v1 registrations of it are refused'}
+  end
   redis.call('HSET', node, 'client_id', ARGV[2], 'status', 'active', 'ws_connect_ms', ARGV[3],
-             'ws_disconnect_ms', '0', 'ping_timestamp_ms', ARGV[3])
-  redis.call('ZADD', KEYS[3], redis.call('HGET', node, 'numeric_id'), ARGV[1])
+             'ws_disconnect_ms', '0', 'ping_timestamp_ms', ARGV[3],
+             'registrations', string.format('%d', math.min((tonumber(f[3]) or 0) + 1, 4294967295)))
+  if signed then redis.call('HSET', node, 'signed_identity', '1') end
+  -- Registered twice: never a one-time record again.
+  redis.call('ZREM', KEYS[6], ARGV[1])
+  redis.call('ZADD', KEYS[3], f[1], ARGV[1])
   return {OK, redis.call('HMGET', node, unpack(NODE_FIELDS))}
 end
 local code = false
-for i = 5, #ARGV do
+for i = 6, #ARGV do
   if redis.call('HSETNX', KEYS[4], ARGV[i], ARGV[1]) == 1 then
     code = ARGV[i]
     break
   end
 end
 if not code then
-  return {INTERNAL, 'no free referral code after ' .. (#ARGV - 4) .. ' draws; is the random source broken?'}
+  return {INTERNAL, 'no free referral code after ' .. (#ARGV - 5) .. ' draws; is the random source broken?'}
 end
 local id = redis.call('INCR', KEYS[5])
 redis.call('HSET', node, 'principal', ARGV[1], 'numeric_id', id, 'client_id', ARGV[2], 'referral_code', code,
            'status', 'active', 'max_concurrent_jobs', ARGV[4], 'download_speed', '0', 'upload_speed', '0',
            'ping_ms', '0', 'created_ms', ARGV[3], 'ws_connect_ms', ARGV[3], 'ws_disconnect_ms', '0',
-           'ping_timestamp_ms', ARGV[3], 'total_referral', '0')
+           'ping_timestamp_ms', ARGV[3], 'total_referral', '0', 'registrations', '1')
+if signed then redis.call('HSET', node, 'signed_identity', '1') end
 redis.call('ZADD', KEYS[2], id, ARGV[1])
 redis.call('ZADD', KEYS[3], id, ARGV[1])
 return {OK, redis.call('HMGET', node, unpack(NODE_FIELDS))}
@@ -153,11 +166,13 @@ std::string Prologue() {
          "local CONFLICT = " + code(Code::kConflict) + "\n" +
          "local RESOURCE_EXHAUSTED = " + code(Code::kResourceExhausted) + "\n" +
          "local FAILED_PRECONDITION = " + code(Code::kFailedPrecondition) + "\n" +
+         "local PERMISSION_DENIED = " + code(Code::kPermissionDenied) + "\n" +
          "local INTERNAL = " + code(Code::kInternal) + "\n" +
          "local JOB_FIELDS = " + LuaList(JobFields()) + "\n" +
          "local NODE_FIELDS = " + LuaList(NodeFields()) + "\n" +
          "local CLIENT_FIELDS = " + LuaList(ClientFields()) + "\n" +
-         "local DAY_FIELDS = " + LuaList(DayFields()) + "\n";
+         "local DAY_FIELDS = " + LuaList(DayFields()) + "\n" +
+         "local FILE_FIELDS = " + LuaList(FileFields()) + "\n";
 }
 
 }  // namespace
@@ -165,7 +180,9 @@ std::string Prologue() {
 std::vector<std::string> ScriptBodies() {
   const std::string prologue = Prologue();
   std::vector<std::string> bodies;
-  const std::string job_helpers(JobScriptHelpers());
+  // Job, file and marketplace scripts share their helpers (a completion
+  // adopts a result file and lists the job).
+  const std::string job_helpers = std::string(JobScriptHelpers()) + std::string(FileScriptHelpers());
   bodies.reserve(static_cast<size_t>(Script::kCount));
   for (size_t i = 0; i < static_cast<size_t>(Script::kCount); ++i) {
     const auto script = static_cast<Script>(i);

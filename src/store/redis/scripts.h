@@ -49,6 +49,20 @@ enum class Script : size_t {
   kFindNode,
   kExpireJob,
   // ---- identity, files, marketplace (scripts_files.cc) ----
+  kDisconnectNode,
+  kExpireNodes,
+  kCreateFile,
+  kPutChunk,
+  kCompleteFile,
+  kListFiles,
+  kDeleteFile,
+  kExpireUploads,
+  kSetListingDefault,
+  kSetJobListed,
+  kMarketPage,
+  kMarketStats,
+  kCountMarketEvent,
+  kRecordPurchase,
   // ---- end of identity, files, marketplace ----
   //
   // ---- rewards ledger, referrals, runs (scripts_ledger.cc) ----

@@ -13,8 +13,10 @@ std::string_view JobScriptHelpers();
 // The body of a job or cluster script (Script::kCreateJob and after).
 // Each source answers "" for the scripts it does not hold.
 std::string_view JobScriptBody(Script script);
-// Identity, files and marketplace (scripts_files.cc).
+// Identity, files and marketplace (scripts_files.cc), and the Lua
+// functions they share with the job scripts (result files, listing).
 std::string_view FileScriptBody(Script script);
+std::string_view FileScriptHelpers();
 // Rewards ledger, referrals and runs (scripts_ledger.cc).
 std::string_view LedgerScriptBody(Script script);
 

@@ -135,9 +135,10 @@ end
 // KEYS: job, client, usage, client's jobs, client's open jobs, open jobs,
 // seq counter, idempotency key. ARGV: pre, chan, me, job_id, client uuid,
 // charge (1/0), has key (1/0), request hash, created_ms, leased (1/0),
-// sync (1/0), target node, then the job's field/value pairs (with `owner`
-// for a leased job and `notify` for a sync one). Returns {OK, 1} created or
-// {OK, 0, values} for an idempotent repeat.
+// sync (1/0), target node, listed ('1', '0', or '' for the client's
+// list_by_default), then the job's field/value pairs (with `owner` for a
+// leased job and `notify` for a sync one). Returns {OK, 1, listed} created
+// or {OK, 0, values} for an idempotent repeat.
 constexpr std::string_view kCreateJob = R"lua(
 local pre, chan, me, id, uuid = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 if ARGV[7] == '1' then
@@ -158,7 +159,10 @@ if ARGV[6] == '1' and tonumber(usage[1]) >= tonumber(usage[2]) then
 end
 if redis.call('EXISTS', KEYS[1]) == 1 then return {ALREADY_EXISTS, 'job id ' .. id .. ' is taken'} end
 local seq = redis.call('INCR', KEYS[7])
-redis.call('HSET', KEYS[1], unpack(ARGV, 13))
+redis.call('HSET', KEYS[1], unpack(ARGV, 14))
+local listed = ARGV[13]
+if listed == '' then listed = redis.call('HGET', KEYS[2], 'list_by_default') == '1' and '1' or '0' end
+if listed == '1' then redis.call('HSET', KEYS[1], 'listed', '1') else redis.call('HDEL', KEYS[1], 'listed') end
 redis.call('ZADD', KEYS[4], seq, id)
 redis.call('ZADD', KEYS[5], seq, id)
 redis.call('ZADD', KEYS[6], seq, id)
@@ -173,7 +177,7 @@ if ARGV[10] == '1' then
 else
   route(pre, chan, id, ARGV[12], false)
 end
-return {OK, 1}
+return {OK, 1, listed}
 )lua";
 
 // KEYS: job. ARGV: pre, chan, me, job_id, attempt, node, node client id,
@@ -193,22 +197,33 @@ redis.call('SADD', pre .. 'leases:' .. me, id)
 return {OK}
 )lua";
 
-// KEYS: job, blob. ARGV: pre, chan, me, job_id, node, attempt, now_ms,
-// result hash, content type, result bytes, reward, price, objects, file kB,
-// result. Returns {OK, 1} completed or {OK, 0} for a repeat.
+// KEYS: job, blob, market, market types. ARGV: pre, chan, me, job_id, node,
+// attempt, now_ms, result hash, content type, result bytes, reward, price,
+// objects, file kB, result, result file id ('' for none: the result is the
+// blob). A listed job enters the marketplace. Returns {OK, 1} completed or
+// {OK, 0} for a repeat.
 constexpr std::string_view kCompleteJob = R"lua(
 local pre, chan, me, id = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local j = redis.call('HMGET', KEYS[1], 'state', 'attempt', 'node_principal', 'client_uuid', 'owner', 'notify')
+local j = redis.call('HMGET', KEYS[1], 'state', 'attempt', 'node_principal', 'client_uuid', 'owner', 'notify',
+                     'listed', 'job_type')
 if not j[1] then return {NOT_FOUND, 'no job with id ' .. id} end
 local same = j[3] == ARGV[5] and tonumber(j[2]) == tonumber(ARGV[6])
 if j[1] == 'ongoing' and same then
+  local bytes, file_id = ARGV[10], ARGV[16]
+  if file_id ~= '' then
+    local size, why = result_file(pre, id, file_id, ARGV[5], ARGV[8])
+    if not size then return {FAILED_PRECONDITION, why} end
+    bytes = size
+    redis.call('HSET', pre .. 'file:' .. file_id, 'result_of', id)
+    redis.call('HSET', KEYS[1], 'result_file_id', file_id)
   -- Results are mostly new: one SET NX; a hash stored before is compared.
-  if not redis.call('SET', KEYS[2], ARGV[15], 'NX') and redis.call('GET', KEYS[2]) ~= ARGV[15] then
+  elseif not redis.call('SET', KEYS[2], ARGV[15], 'NX') and redis.call('GET', KEYS[2]) ~= ARGV[15] then
     return {CONFLICT, 'blob ' .. ARGV[8] .. ' is stored with different bytes'}
   end
   redis.call('HSET', KEYS[1], 'state', 'completed', 'complete_ms', ARGV[7], 'lease_deadline_ms', '0',
-             'result_hash', ARGV[8], 'result_content_type', ARGV[9], 'result_bytes', ARGV[10],
+             'result_hash', ARGV[8], 'result_content_type', ARGV[9], 'result_bytes', bytes,
              'reward_units', ARGV[11], 'price_cents', ARGV[12], 'objects_count', ARGV[13], 'file_size_kb', ARGV[14])
+  if j[7] == '1' then market_list(KEYS[3], KEYS[4], id, ARGV[7], j[8], true) end
   unplace(pre, id, 'ongoing', j[5], nil)
   closed(pre, chan, me, id, j[4], j[6])
   return {OK, 1}
