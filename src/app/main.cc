@@ -7,6 +7,7 @@
 #include <cctype>
 #include <csignal>
 #include <ctime>
+#include <filesystem>
 #include <cstdio>
 #include <optional>
 #include <random>
@@ -233,6 +234,12 @@ int main() {
   sela::files::FileService files(sela::files::FileOptions::FromConfig(*config), clock, **store,
                                  [&loop](std::function<void()> fn) { loop.Post(std::move(fn)); },
                                  [rng = std::mt19937_64(OsRandom())]() mutable { return rng(); });
+  if (cluster) {
+    // With Redis nothing else makes DATA_PATH (the embedded store's Open
+    // does); a failure shows in Init's message below.
+    std::error_code ignored;
+    std::filesystem::create_directories(config->data_path, ignored);
+  }
   if (auto st = files.Init(); !st.ok()) {
     spdlog::critical("cannot prepare {}/blobs: {}", config->data_path, st.ToString());
     return 1;
