@@ -20,13 +20,19 @@ class Keys {
   // store's Open).
   explicit Keys(std::string_view prefix)
       : nodes_("{" + std::string(prefix) + ":nodes}:"),
-        uptime_("{" + std::string(prefix) + ":uptime}:"),
+        uptime_("{" + std::string(prefix) + ":nodes}:uptime:"),
+        ledger_("{" + std::string(prefix) + ":nodes}:ledger:"),
         jobs_("{" + std::string(prefix) + ":jobs}:") {}
 
   // Domain prefixes; scripts build the keys they find by reading from these.
   const std::string& nodes() const { return nodes_; }
   const std::string& uptime() const { return uptime_; }
   const std::string& jobs() const { return jobs_; }
+  // The rewards ledger, referrals and runs (layout in scripts_ledger.cc and
+  // scripts_ledger_read.cc). Uptime and the ledger carry the nodes domain's
+  // tag: an uptime payment, a referral and an installation bonus each read
+  // or write nodes, uptime and ledger keys in one script.
+  const std::string& ledger() const { return ledger_; }
 
   std::string Node(std::string_view principal) const { return nodes_ + "node:" + std::string(principal); }
   std::string NodesAll() const { return nodes_ + "all"; }        // zset numeric_id → principal
@@ -63,6 +69,7 @@ class Keys {
  private:
   std::string nodes_;
   std::string uptime_;
+  std::string ledger_;
   std::string jobs_;
 };
 
