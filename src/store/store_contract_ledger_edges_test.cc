@@ -1,6 +1,7 @@
-// The ledger's arithmetic at its edges (ledger.h): amounts, totals, caps
-// and times beyond 2^53, where a double (Redis's Lua numbers) is no longer
-// exact, and totals that reach INT64_MAX exactly or pass it by one unit.
+// The ledger's arithmetic at its edges (ledger.h): totals, caps and times
+// beyond 2^53, where a double (Redis's Lua numbers) is no longer exact, and
+// a total that reaches INT64_MAX exactly or passes it by one.
+#include <algorithm>
 #include <limits>
 
 #include "store/store_contract_ledger_test.h"
@@ -13,75 +14,86 @@ using Window = TransferCap::Window;
 constexpr int64_t kTwo53 = int64_t{1} << 53;
 constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
 
+// Transfers of at most kTransferUnitsMax (10^15 < 2^53) each, adding up
+// past 2^53.
+std::vector<Transfer> Fill(const std::string& prefix, const std::string& principal, int64_t total,
+                           RewardKind kind = RewardKind::kAdmin) {
+  std::vector<Transfer> out;
+  for (int i = 0; total > 0; ++i) {
+    const int64_t amount = std::min(total, kTransferUnitsMax);
+    out.push_back(MakeTransfer(prefix + std::to_string(i), principal, amount, kind));
+    total -= amount;
+  }
+  return out;
+}
+
 TEST_P(LedgerContractTest, UnitsBeyondTwoToThe53AreAddedExactly) {
-  const auto applied = Apply({MakeTransfer("big:1", "alice", kTwo53 + 1), MakeTransfer("big:2", "alice", 1),
-                              MakeTransfer("big:3", "alice", kTransferUnitsMax - 1),
-                              MakeTransfer("big:4", "bob", kTransferUnitsMax - 3, RewardKind::kJob)});
-  ASSERT_TRUE(applied.has_value()) << applied.error().ToString();
-  EXPECT_EQ((*applied)[0].credited_units, kTwo53 + 1);
-  EXPECT_EQ((*applied)[2].credited_units, kTransferUnitsMax - 1);
-  EXPECT_EQ(BalanceOf("alice"), kTwo53 + 2 + kTransferUnitsMax - 1);
-  EXPECT_EQ(BalanceOf("bob"), kTransferUnitsMax - 3);
+  const int64_t odd = 10 * kTransferUnitsMax + 1;  // No double holds it: they are 2 apart there.
+  ASSERT_TRUE(Apply(Fill("a:", "alice", odd)).has_value());
+  ASSERT_TRUE(Apply(Fill("b:", "bob", kTwo53 + 1, RewardKind::kJob)).has_value());
+  EXPECT_EQ(BalanceOf("alice"), odd);
+  EXPECT_EQ(BalanceOf("bob"), kTwo53 + 1);
   const auto account = Account("alice");
   ASSERT_TRUE(account.has_value());
-  EXPECT_EQ(account->credited_by_kind[static_cast<size_t>(RewardKind::kAdmin)], kTwo53 + 2 + kTransferUnitsMax - 1);
-  const auto recorded = FindTransfer("big:1");
-  ASSERT_TRUE(recorded.has_value() && recorded->has_value());
-  EXPECT_EQ((*recorded)->transfer.amount_units, kTwo53 + 1);
-  const auto repeat = Apply({MakeTransfer("big:1", "alice", kTwo53 + 1)});
-  ASSERT_TRUE(repeat.has_value());
-  EXPECT_EQ((*repeat)[0].outcome, TransferOutcome::kRepeat);
-  EXPECT_EQ((*repeat)[0].credited_units, kTwo53 + 1);
-  // One unit off is another body, however large the amounts.
-  const auto other = Apply({MakeTransfer("big:1", "alice", kTwo53)});
-  ASSERT_FALSE(other.has_value());
-  EXPECT_EQ(other.error().code(), Code::kConflict);
+  EXPECT_EQ(account->credited_units, odd);
+  EXPECT_EQ(account->credited_by_kind[static_cast<size_t>(RewardKind::kAdmin)], odd);
+  const auto days = Earnings("bob", "2024-03-10", "2024-03-10");
+  ASSERT_TRUE(days.has_value() && days->size() == 1u);
+  EXPECT_EQ((*days)[0].units[static_cast<size_t>(RewardKind::kJob)], kTwo53 + 1);
   const auto audit = Audit();
   ASSERT_TRUE(audit.has_value()) << audit.error().ToString();
   EXPECT_TRUE(audit->balanced());
-  EXPECT_EQ(audit->issued_units, kTwo53 + 2 + kTransferUnitsMax - 1 + kTransferUnitsMax - 3);
-  EXPECT_EQ(audit->issued_by_kind[static_cast<size_t>(RewardKind::kJob)], kTransferUnitsMax - 3);
+  EXPECT_EQ(audit->issued_units, odd + kTwo53 + 1);
+  EXPECT_EQ(audit->issued_by_kind[static_cast<size_t>(RewardKind::kJob)], kTwo53 + 1);
+  const auto balances = Balances("2024-03-10");
+  ASSERT_TRUE(balances.has_value() && balances->size() == 2u);
+  EXPECT_EQ((*balances)[0].day_units, odd);
 }
 
-TEST_P(LedgerContractTest, ABalanceMayReachInt64MaxButNotPassItByOneUnit) {
-  std::vector<Transfer> fill;
-  int64_t left = kInt64Max;
-  for (int i = 0; left > 0; ++i) {
-    const int64_t amount = std::min(left, kTransferUnitsMax);
-    fill.push_back(MakeTransfer("fill:" + std::to_string(i), "whale", amount));
-    left -= amount;
-  }
-  ASSERT_TRUE(Apply(fill).has_value());
-  EXPECT_EQ(BalanceOf("whale"), kInt64Max);
-  // One unit more, after a transfer to someone else in the same call.
-  const auto refused =
-      Apply({MakeTransfer("other:1", "minnow", 5, RewardKind::kJob), MakeTransfer("over:1", "whale", 1)});
+TEST_P(LedgerContractTest, ATotalMayReachInt64MaxButNotPassItByOne) {
+  // Paid uptime minutes are a total like any other (the account's and the
+  // day's); they reach INT64_MAX with two transfers.
+  Transfer most = MakeTransfer("u:1", "alice", kSp, RewardKind::kUptime);
+  most.minutes = kInt64Max - 1;
+  Transfer last = MakeTransfer("u:2", "alice", kSp, RewardKind::kUptime);
+  last.minutes = 1;
+  ASSERT_TRUE(Apply({most, last}).has_value());
+  const auto account = Account("alice");
+  ASSERT_TRUE(account.has_value()) << account.error().ToString();
+  EXPECT_EQ(account->uptime_minutes, kInt64Max);
+  Transfer over = MakeTransfer("u:3", "alice", kSp, RewardKind::kUptime);
+  over.minutes = 1;
+  // After a transfer to someone else in the same call.
+  const auto refused = Apply({MakeTransfer("other:1", "minnow", 5, RewardKind::kJob), over});
   ASSERT_FALSE(refused.has_value());
   EXPECT_EQ(refused.error().code(), Code::kResourceExhausted) << refused.error().ToString();
-  EXPECT_EQ(BalanceOf("whale"), kInt64Max);
+  EXPECT_EQ(BalanceOf("alice"), 2 * kSp);
   EXPECT_EQ(BalanceOf("minnow"), 0) << "nothing of the refused call is applied";
   const auto missing = FindTransfer("other:1");
   ASSERT_TRUE(missing.has_value());
   EXPECT_FALSE(missing->has_value());
-  ExpectBalanced(static_cast<int64_t>(fill.size()));
+  ExpectBalanced(2);
 }
 
 TEST_P(LedgerContractTest, ACapBeyondTwoToThe53LeavesExactlyItsRoom) {
   const uint32_t jobs = KindBit(RewardKind::kJob);
-  auto job = [&](const std::string& id, int64_t amount) {
-    return Capped(MakeTransfer(id, "node", amount, RewardKind::kJob), Window::kDay, jobs, kTwo53 + 3);
-  };
-  const auto applied = Apply({job("job:1", kTwo53 + 1), job("job:2", 5), job("job:3", 1)});
+  std::vector<Transfer> capped;
+  for (Transfer& t : Fill("job:", "node", kTwo53 + 1, RewardKind::kJob)) {
+    capped.push_back(Capped(t, Window::kDay, jobs, kTwo53 + 3));
+  }
+  capped.push_back(Capped(MakeTransfer("job:x", "node", 5, RewardKind::kJob), Window::kDay, jobs, kTwo53 + 3));
+  capped.push_back(Capped(MakeTransfer("job:y", "node", 1, RewardKind::kJob), Window::kDay, jobs, kTwo53 + 3));
+  const auto applied = Apply(capped);
   ASSERT_TRUE(applied.has_value()) << applied.error().ToString();
-  EXPECT_EQ((*applied)[0].credited_units, kTwo53 + 1);
-  EXPECT_EQ((*applied)[1].credited_units, 2) << "2^53 + 3 - (2^53 + 1)";
-  EXPECT_EQ((*applied)[2].credited_units, 0);
-  const auto unlimited = Apply({Capped(MakeTransfer("job:4", "node", kTransferUnitsMax, RewardKind::kJob),
+  const size_t n = applied->size();
+  EXPECT_EQ((*applied)[n - 2].credited_units, 2) << "2^53 + 3 - (2^53 + 1)";
+  EXPECT_EQ((*applied)[n - 1].credited_units, 0);
+  const auto unlimited = Apply({Capped(MakeTransfer("job:z", "node", kTransferUnitsMax, RewardKind::kJob),
                                        Window::kMonth, jobs, kInt64Max)});
   ASSERT_TRUE(unlimited.has_value());
   EXPECT_EQ((*unlimited)[0].credited_units, kTransferUnitsMax);
   EXPECT_EQ(BalanceOf("node"), kTwo53 + 3 + kTransferUnitsMax);
-  ExpectBalanced(4);
+  ExpectBalanced(static_cast<int64_t>(n) + 1);
 }
 
 TEST_P(LedgerContractTest, TimesBeyondTwoToThe53AreKeptExactly) {

@@ -56,7 +56,10 @@ local function bs(h, l)
   if h == 0 then return string.format('%d', l) end
   return string.format('%.0f', h) .. string.format('%09d', l)
 end
+-- Below 10^15 a double is exact, and so is the sum of two: the fast path.
+local function small(s) return #s <= 15 end
 local function badd(a, b)
+  if small(a) and small(b) then return string.format('%.0f', tonumber(a) + tonumber(b)) end
   local ah, al = bn(a)
   local bh, bl = bn(b)
   local h, l = ah + bh, al + bl
@@ -64,6 +67,7 @@ local function badd(a, b)
   return bs(h, l)
 end
 local function bsub(a, b)
+  if small(a) and small(b) then return string.format('%.0f', tonumber(a) - tonumber(b)) end
   local ah, al = bn(a)
   local bh, bl = bn(b)
   local h, l = ah - bh, al - bl
@@ -71,6 +75,11 @@ local function bsub(a, b)
   return bs(h, l)
 end
 local function bcmp(a, b)
+  if small(a) and small(b) then
+    local x, y = tonumber(a), tonumber(b)
+    if x == y then return 0 end
+    return x < y and -1 or 1
+  end
   local ah, al = bn(a)
   local bh, bl = bn(b)
   if ah ~= bh then return ah < bh and -1 or 1 end
@@ -122,7 +131,13 @@ local function hadd(k, f, v, what)
   if bcmp(sum, INT64_MAX) > 0 then fail(RESOURCE_EXHAUSTED, what .. ' would overflow') end
   hset(k, f, sum)
 end
+local ZSEEN = {}
 local function zadd(k, score, m) W.z[#W.z + 1] = {k, score, m} end
+-- For members added with the same score by many transfers of a call.
+local function zadd_once(k, m)
+  local key = k .. '\0' .. m
+  if not ZSEEN[key] then ZSEEN[key] = true; zadd(k, 0, m) end
+end
 local function zrem(k, m) W.zrem[#W.zrem + 1] = {k, m} end
 local function flush()
   for k, t in pairs(W.h) do
@@ -157,6 +172,7 @@ end
 local function find(id)
   local r = RECORDED[id]
   if r then return r end
+  if redis.call('EXISTS', L .. 't:' .. id) == 0 then return nil end
   local v = redis.call('HMGET', L .. 't:' .. id, unpack(TRANSFER_FIELDS))
   if not v[1] then return nil end
   return v
@@ -228,8 +244,8 @@ local function apply(t)
   rec[18], rec[19] = credited, seq
   for j = 1, #TRANSFER_FIELDS do hset(L .. 't:' .. id, TRANSFER_FIELDS[j], rec[j]) end
   RECORDED[id] = rec
-  zadd(L .. 'accts', 0, p)
-  zadd(L .. 'dl:' .. p, 0, day)
+  zadd_once(L .. 'accts', p)
+  zadd_once(L .. 'dl:' .. p, day)
   zadd(L .. 'all', seq, id)
   zadd(L .. 'pt:' .. p .. ':' .. kind, seq, id)
   if t[10] ~= '' then zadd(L .. 'rt:' .. t[10] .. ':' .. kind, seq, id) end
