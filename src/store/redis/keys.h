@@ -1,9 +1,11 @@
 // Key names of the Redis store (docs/STORAGE.md, "Redis backend").
 //
-// Every key starts with a hash tag naming its domain, `{<prefix>:nodes}`,
-// `{<prefix>:uptime}` or `{<prefix>:jobs}`: a script touches the keys of one
-// domain only, so that a Redis Cluster can hold them (one slot per domain;
-// the domains spread over the cluster's nodes). Variable parts come last
+// Every key starts with a hash tag naming its domain, `{<prefix>:nodes}` or
+// `{<prefix>:jobs}`: a script touches the keys of one domain only, so that a
+// Redis Cluster can hold them (one slot per domain; the domains spread over
+// the cluster's nodes). The nodes domain also holds the uptime days
+// (`{<prefix>:nodes}:uptime:`) and the rewards ledger with its referrals
+// and runs (`{<prefix>:nodes}:ledger:`). Variable parts come last
 // (or, for idempotency keys, length-prefixed), so no two records share a key.
 //
 // Pure; thread-safe.
