@@ -253,7 +253,7 @@ void JobService::OnCompletionStored(Completing completing, Result<store::Complet
       SyncActive(engine_.Finish(job_id));
       if (waiters_.contains(job_id)) WaitRemote(job_id, created, deadline);
       m_.results_refused->Inc();
-      completing.reply(v1::EncodeResultRejected(kNotLeasedReason, kErrorTypeNotLeased));
+      completing.reply({.kind = ResultOutcome::Kind::kNotLeased});
       AssignAndSend();
       return;
     }

@@ -194,7 +194,7 @@ int main() {
   config->net.reuse_port = !config->redis_url.empty();
   sela::SystemClock clock;
   sela::net::EventLoop loop;
-  auto opened = OpenStore(*config, loop);
+  auto opened = OpenStore(*config, loop, metrics);
   if (!opened) {
     spdlog::critical("cannot open the store: {}", opened.error().ToString());
     return 1;
