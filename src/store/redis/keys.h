@@ -1,9 +1,11 @@
 // Key names of the Redis store (docs/STORAGE.md, "Redis backend").
 //
-// Every key starts with a hash tag naming its domain, `{<prefix>:nodes}`,
-// `{<prefix>:uptime}` or `{<prefix>:jobs}`: a script touches the keys of one
-// domain only, so that a Redis Cluster can hold them (one slot per domain;
-// the domains spread over the cluster's nodes). Variable parts come last
+// Every key starts with a hash tag naming its domain, `{<prefix>:nodes}` or
+// `{<prefix>:jobs}`: a script touches the keys of one domain only, so that a
+// Redis Cluster can hold them (one slot per domain; the domains spread over
+// the cluster's nodes). The nodes domain also holds the uptime days
+// (`{<prefix>:nodes}:uptime:`) and the rewards ledger with its referrals
+// and runs (`{<prefix>:nodes}:ledger:`). Variable parts come last
 // (or, for idempotency keys, length-prefixed), so no two records share a key.
 //
 // Pure; thread-safe.
@@ -20,13 +22,19 @@ class Keys {
   // store's Open).
   explicit Keys(std::string_view prefix)
       : nodes_("{" + std::string(prefix) + ":nodes}:"),
-        uptime_("{" + std::string(prefix) + ":uptime}:"),
+        uptime_("{" + std::string(prefix) + ":nodes}:uptime:"),
+        ledger_("{" + std::string(prefix) + ":nodes}:ledger:"),
         jobs_("{" + std::string(prefix) + ":jobs}:") {}
 
   // Domain prefixes; scripts build the keys they find by reading from these.
   const std::string& nodes() const { return nodes_; }
   const std::string& uptime() const { return uptime_; }
   const std::string& jobs() const { return jobs_; }
+  // The rewards ledger, referrals and runs (layout in scripts_ledger.cc and
+  // scripts_ledger_read.cc). Uptime and the ledger carry the nodes domain's
+  // tag: an uptime payment, a referral and an installation bonus each read
+  // or write nodes, uptime and ledger keys in one script.
+  const std::string& ledger() const { return ledger_; }
 
   std::string Node(std::string_view principal) const { return nodes_ + "node:" + std::string(principal); }
   std::string NodesAll() const { return nodes_ + "all"; }        // zset numeric_id → principal
@@ -77,6 +85,7 @@ class Keys {
  private:
   std::string nodes_;
   std::string uptime_;
+  std::string ledger_;
   std::string jobs_;
 };
 

@@ -50,6 +50,7 @@
 #include "store/redis/scripts.h"
 #include "store/store.h"
 #include "store/validate.h"
+#include "store/validate_ledger.h"
 
 namespace sela::store {
 
@@ -102,6 +103,11 @@ struct RedisOptions {
   uint64_t result_bytes_max = 64ull << 20;
   uint32_t jobs_per_list_max = 10'000;
   uint32_t nodes_per_page_max = 10'000;  // ListNodesPage's limit.
+  // The rewards ledger's limits, as for SQLite (SqliteOptions).
+  uint32_t transfers_per_page_max = 1000;
+  uint32_t transfers_per_call_max = 10'000;
+  uint32_t referral_depth_max = 10'000;
+  uint32_t rows_per_read_max = 100'000;
 };
 
 class RedisStore final : public Store, public Cluster {
@@ -284,6 +290,12 @@ class RedisStore final : public Store, public Cluster {
   redis::Command ScriptCall(redis::Script script, size_t keys) const;
   // The arguments every job and cluster script starts with (scripts.h).
   void JobContext(redis::Command& command) const;
+  // ---- ledger (redis_store_ledger.cc, redis_store_referrals.cc) ----
+  LedgerLimits Limits() const;
+  // EVALSHA of a ledger script with its shared key and arguments
+  // (scripts_ledger_read.cc); the caller adds the script's own.
+  redis::Command LedgerScript(redis::Script script, const std::string& run_owner) const;
+  Status CheckRows(uint32_t limit, const char* what) const;
   template <typename Item>
   void Pages(uint64_t seq, Callback<std::vector<Item>> done, std::shared_ptr<std::vector<Item>> items,
              std::function<std::string(const std::string& after)> page, const char* what,

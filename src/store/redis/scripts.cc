@@ -4,6 +4,7 @@
 
 #include "core/status.h"
 #include "store/redis/records.h"
+#include "store/redis/scripts_ledger.h"
 #include "store/redis/scripts_internal.h"
 
 namespace sela::store::redis {
@@ -91,8 +92,13 @@ for i = 3, #ARGV, 8 do
   redis.call('HSET', k, 'speed_sum', string.format('%.17g', (tonumber(sums[1]) or 0) + tonumber(ARGV[i + 4])),
              'ping_sum', string.format('%.17g', (tonumber(sums[2]) or 0) + tonumber(ARGV[i + 6])),
              'updated_ms', now)
-  redis.call('ZADD', pre .. 'days:' .. p, 0, d)
+  if redis.call('ZADD', pre .. 'days:' .. p, 0, d) == 1 then redis.call('INCR', pre .. 'rows') end
   redis.call('HINCRBY', KEYS[1], p, ARGV[i + 2])
+  -- The index of days with measured minutes not paid yet (ListUnpaidUptime).
+  local v = redis.call('HMGET', k, 'online_ms', 'paid_minutes')
+  if bcmp(bdiv(v[1], MS_PER_MINUTE), v[2] or '0') > 0 then
+    redis.call('ZADD', pre .. 'unpaid', 0, day_member(p, d))
+  end
 end
 return {OK}
 )lua";
@@ -172,7 +178,7 @@ std::string Prologue() {
          "local NODE_FIELDS = " + LuaList(NodeFields()) + "\n" +
          "local CLIENT_FIELDS = " + LuaList(ClientFields()) + "\n" +
          "local DAY_FIELDS = " + LuaList(DayFields()) + "\n" +
-         "local FILE_FIELDS = " + LuaList(FileFields()) + "\n";
+         "local FILE_FIELDS = " + LuaList(FileFields()) + "\n" + std::string(BigNumberHelpers());
 }
 
 }  // namespace

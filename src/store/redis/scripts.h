@@ -66,6 +66,23 @@ enum class Script : size_t {
   // ---- end of identity, files, marketplace ----
   //
   // ---- rewards ledger, referrals, runs (scripts_ledger.cc) ----
+  kApplyTransfers,
+  kPayUptime,
+  kClaimInstallations,
+  kUnpaidPage,
+  kCountUptimeDays,
+  kEarningsDays,
+  kListTransfers,
+  kBalancesPage,
+  kAuditLedger,
+  kNodeByCode,
+  kRegisterReferral,
+  kListReferees,
+  kCountReferees,
+  kRefereeWeeks,
+  kStartRun,
+  kFinishRun,
+  kListRuns,
   // ---- end of ledger, referrals, runs ----
   kCount,
 };
