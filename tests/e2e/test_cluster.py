@@ -127,7 +127,7 @@ class Cluster(JobsTestCase):
         return self.ok(r, "Client registered successfully")["apiKey"]
 
     def stored(self, prefix, job_id, *fields):
-        return self.redis().command("HMGET", "{%s:jobs}:job:%s" % (prefix, job_id), *fields)
+        return self.redis().command("HMGET", "{%s}:jobs:job:%s" % (prefix, job_id), *fields)
 
     # ------------------------------------------------------------------------
 
@@ -212,7 +212,7 @@ class Cluster(JobsTestCase):
     async def _share_port(self, port):
         nodes = [await Node.connect(port, f"shared-{i:02d}") for i in range(24)]
         # Each process records its own nodes' presence.
-        presence = self.redis().command("HGETALL", "{c4:jobs}:presence")
+        presence = self.redis().command("HGETALL", "{c4}:jobs:presence")
         holders = set(presence[1::2])
         self.assertEqual(len(presence) // 2, 24)
         self.assertEqual(len(holders), 2, f"every connection went to one process: {holders}")
@@ -288,6 +288,6 @@ class Cluster(JobsTestCase):
         retried = [j for j in acked if int(self.stored("c5", j, "attempt")[0]) > 1]
         self.assertTrue(retried, "no job held by the dead process was run again")
         # Nothing of the dead process is left behind.
-        self.assertEqual(self.redis().command("SMEMBERS", "{c5:jobs}:procs").__len__(), 2)
+        self.assertEqual(self.redis().command("SMEMBERS", "{c5}:jobs:procs").__len__(), 2)
         for n in nodes:
             await n.close()

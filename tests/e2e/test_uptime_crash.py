@@ -83,7 +83,7 @@ def read_uptime(workdir):
 def read_uptime_redis(workdir):
     import redisproc
     redis = proc.redis()
-    tag = "{%s:nodes}:uptime:" % redisproc.key_prefix_for(workdir)  # store/redis/keys.h
+    tag = "{%s}:uptime:" % redisproc.key_prefix_for(workdir)  # store/redis/keys.h
     out = {}
     for key in redis.command("KEYS", tag + "day:*"):
         principal = key[len(tag + "day:"):-len(":YYYY-MM-DD")]

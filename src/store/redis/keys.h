@@ -1,12 +1,16 @@
 // Key names of the Redis store (docs/STORAGE.md, "Redis backend").
 //
-// Every key starts with a hash tag naming its domain, `{<prefix>:nodes}` or
-// `{<prefix>:jobs}`: a script touches the keys of one domain only, so that a
-// Redis Cluster can hold them (one slot per domain; the domains spread over
-// the cluster's nodes). The nodes domain also holds the uptime days
-// (`{<prefix>:nodes}:uptime:`) and the rewards ledger with its referrals
-// and runs (`{<prefix>:nodes}:ledger:`). Variable parts come last
-// (or, for idempotency keys, length-prefixed), so no two records share a key.
+// Every key starts with ONE hash tag, `{<prefix>}`, then its domain:
+// `{<prefix>}:nodes:`, `{<prefix>}:uptime:`, `{<prefix>}:ledger:` (the
+// rewards ledger with its referrals and runs) and `{<prefix>}:jobs:`. One tag
+// because the store's transitions cross the domains and each must be one
+// atomic script: completing a job pays its reward and its referrers' task
+// shares (jobs, nodes' referral records, ledger), an uptime payment reads
+// uptime and writes the ledger, a referral reads nodes and uptime. So the
+// whole store lives in one Redis hash slot: a Redis Cluster holds it on one
+// of its shards and does NOT spread it over several (it gives failover, not
+// more capacity). Variable parts come last (or, for idempotency keys,
+// length-prefixed), so no two records share a key.
 //
 // Pure; thread-safe.
 #pragma once
@@ -21,19 +25,17 @@ class Keys {
   // `prefix`: letters, digits, '_', '-', '.', 1..64 bytes (checked by the
   // store's Open).
   explicit Keys(std::string_view prefix)
-      : nodes_("{" + std::string(prefix) + ":nodes}:"),
-        uptime_("{" + std::string(prefix) + ":nodes}:uptime:"),
-        ledger_("{" + std::string(prefix) + ":nodes}:ledger:"),
-        jobs_("{" + std::string(prefix) + ":jobs}:") {}
+      : nodes_("{" + std::string(prefix) + "}:nodes:"),
+        uptime_("{" + std::string(prefix) + "}:uptime:"),
+        ledger_("{" + std::string(prefix) + "}:ledger:"),
+        jobs_("{" + std::string(prefix) + "}:jobs:") {}
 
   // Domain prefixes; scripts build the keys they find by reading from these.
   const std::string& nodes() const { return nodes_; }
   const std::string& uptime() const { return uptime_; }
   const std::string& jobs() const { return jobs_; }
   // The rewards ledger, referrals and runs (layout in scripts_ledger.cc and
-  // scripts_ledger_read.cc). Uptime and the ledger carry the nodes domain's
-  // tag: an uptime payment, a referral and an installation bonus each read
-  // or write nodes, uptime and ledger keys in one script.
+  // scripts_ledger_read.cc).
   const std::string& ledger() const { return ledger_; }
 
   std::string Node(std::string_view principal) const { return nodes_ + "node:" + std::string(principal); }

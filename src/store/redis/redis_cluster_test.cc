@@ -160,7 +160,7 @@ class RedisClusterTest : public ::testing::Test {
     return job.has_value() && job->has_value() ? **job : JobRecord{};
   }
   std::string Field(const std::string& id, const std::string& field) {
-    return server_->Command({"HGET", "{cl:jobs}:job:" + id, field}).value();
+    return server_->Command({"HGET", "{cl}:jobs:job:" + id, field}).value();
   }
 
   std::unique_ptr<RedisServer> server_;
@@ -176,8 +176,8 @@ TEST_F(RedisClusterTest, AJobCreatedOnOneProcessGoesToAnotherThatWantsWork) {
   EXPECT_EQ(b_->heard().jobs[0], "job_1");
   EXPECT_EQ(Field("job_1", "owner"), "proc-b");
   ASSERT_TRUE(Lease(*b_, "job_1", "node-b").ok());
-  EXPECT_EQ(server_->Command({"SMEMBERS", "{cl:jobs}:leases:proc-b"}).value(), "job_1");
-  EXPECT_EQ(server_->Command({"LLEN", "{cl:jobs}:claimed:proc-b"}).value(), "0");
+  EXPECT_EQ(server_->Command({"SMEMBERS", "{cl}:jobs:leases:proc-b"}).value(), "job_1");
+  EXPECT_EQ(server_->Command({"LLEN", "{cl}:jobs:claimed:proc-b"}).value(), "0");
 }
 
 TEST_F(RedisClusterTest, OnlyAProcessThatWantsWorkTakesIt) {
@@ -282,8 +282,8 @@ TEST_F(RedisClusterTest, WhatADeadProcessHeldGoesToTheOthersAfterItsTtl) {
   const bool heard_all = a_->heard().WaitFor([](Heard& h) { return h.jobs.size() == 2 && h.ended.size() == 1; });
   if (!heard_all) {
     for (auto k : {"procs", "queue", "claimed:proc-a", "claimed:proc-b", "leases:proc-b"}) {
-      std::cerr << k << ": " << server_->Command({"TYPE", std::string("{cl:jobs}:") + k}).value() << " "
-                << server_->Command({"SORT", std::string("{cl:jobs}:") + k, "ALPHA"}).value_or("?") << "\n";
+      std::cerr << k << ": " << server_->Command({"TYPE", std::string("{cl}:jobs:") + k}).value() << " "
+                << server_->Command({"SORT", std::string("{cl}:jobs:") + k, "ALPHA"}).value_or("?") << "\n";
     }
     std::cerr << "heard jobs " << a_->heard().jobs.size() << " ended " << a_->heard().ended.size() << "\n";
     for (auto id : {"job_1", "job_2", "job_3"}) std::cerr << id << " " << Field(id, "state") << " " << Field(id, "owner") << "\n";
@@ -300,9 +300,9 @@ TEST_F(RedisClusterTest, WhatADeadProcessHeldGoesToTheOthersAfterItsTtl) {
   EXPECT_EQ(failed.state, JobState::kFailed);
   EXPECT_NE(failed.error.find("server process stopped"), std::string::npos) << failed.error;
   // The sync job's usage came back.
-  EXPECT_EQ(server_->Command({"ZCARD", "{cl:jobs}:usage:acme"}).value(), "2");
-  EXPECT_EQ(server_->Command({"SISMEMBER", "{cl:jobs}:procs", "proc-b"}).value(), "0");
-  EXPECT_EQ(server_->Command({"HGET", "{cl:jobs}:presence", "node-b"}).value(), "(nil)");
+  EXPECT_EQ(server_->Command({"ZCARD", "{cl}:jobs:usage:acme"}).value(), "2");
+  EXPECT_EQ(server_->Command({"SISMEMBER", "{cl}:jobs:procs", "proc-b"}).value(), "0");
+  EXPECT_EQ(server_->Command({"HGET", "{cl}:jobs:presence", "node-b"}).value(), "(nil)");
   // The released lease goes on with its next attempt.
   EXPECT_TRUE(Lease(*a_, "job_1", "node-a", 2).ok());
 }

@@ -1,5 +1,5 @@
 // The rewards ledger on Redis beyond the contract suite: where its keys are
-// (one hash tag with the nodes and uptime it reads, for Redis Cluster) and
+// (the store's one hash tag, keys.h) and
 // that a refused call leaves no key behind (Redis does not undo a script).
 #include <gtest/gtest.h>
 
@@ -17,7 +17,7 @@ class RedisLedgerTest : public LedgerContractTest {
 
   // Every key of this test's prefix with its type and value, as text.
   std::set<std::string> Keys() {
-    const std::string listed = redis().server().Command({"KEYS", "{" + redis().prefix() + ":*"}).value();
+    const std::string listed = redis().server().Command({"KEYS", "{" + redis().prefix() + "}:*"}).value();
     std::set<std::string> keys;
     for (size_t start = 0; start < listed.size();) {
       const size_t end = std::min(listed.find(' ', start), listed.size());
@@ -44,7 +44,7 @@ INSTANTIATE_TEST_SUITE_P(Redis, RedisLedgerTest, ::testing::Values(kRedisLedger)
 
 constexpr int64_t kMinute = 60'000;
 
-TEST_P(RedisLedgerTest, LedgerReferralAndRunKeysShareTheNodesHashTag) {
+TEST_P(RedisLedgerTest, LedgerReferralAndRunKeysShareTheStoresHashTag) {
   const std::string a = CodeOf("a");
   CodeOf("b");
   ASSERT_EQ(Refer("b", a, 1)->refusal, ReferralRefusal::kNone);
@@ -53,11 +53,11 @@ TEST_P(RedisLedgerTest, LedgerReferralAndRunKeysShareTheNodesHashTag) {
   const auto paid = Pay({MakePayment("b", "2024-03-10", 0, 3, "dist_1")}, "p");
   ASSERT_TRUE(paid.has_value()) << paid.error().ToString();
   ASSERT_TRUE(Apply({MakeTransfer("admin:1", "a", kSp)}).has_value());
-  const std::string nodes = "{" + redis().prefix() + ":nodes}:";
+  const std::string tag = "{" + redis().prefix() + "}:";
   size_t ledger = 0;
   for (const std::string& key : Keys()) {
-    EXPECT_TRUE(key.starts_with(nodes) || key.starts_with("{" + redis().prefix() + ":jobs}:")) << key;
-    if (key.starts_with(nodes + "ledger:")) ++ledger;
+    EXPECT_TRUE(key.starts_with(tag)) << key;
+    if (key.starts_with(tag + "ledger:")) ++ledger;
   }
   EXPECT_GT(ledger, 10u);
 }

@@ -68,7 +68,7 @@ struct RedisOptions {
   // this says, a Redis that may evict keys (maxmemory-policy other than
   // noeviction) is refused: eviction silently loses records.
   RedisDurability durability = RedisDurability::kAlways;
-  // Start of every key ({<prefix>:nodes}:..., keys.h): letters, digits,
+  // Start of every key ({<prefix>}:nodes:..., keys.h): letters, digits,
   // '_', '-', '.'; 1..64 bytes. Deployments sharing a Redis use different ones.
   std::string key_prefix = "sela";
   // The owner recorded on the leases this process writes, and its name on

@@ -1,7 +1,7 @@
 // The identity, file and marketplace scripts of the Redis store (see
 // scripts.h and docs/STORAGE.md "Redis backend").
 //
-// Identity (nodes domain, "{<prefix>:nodes}:"):
+// Identity (nodes domain, "{<prefix>}:nodes:"):
 //   node:<principal>   hash: also `signed_identity` ("1"/absent) and
 //                      `registrations`
 //   expirable          zset: principal scored by ws_disconnect_ms, for nodes
@@ -10,7 +10,7 @@
 //                      again before it deletes (a later referral or sign-in
 //                      keeps the record) and drops the stale ones
 //
-// Files and marketplace (jobs domain, "{<prefix>:jobs}:", beside the jobs
+// Files and marketplace (jobs domain, "{<prefix>}:jobs:", beside the jobs
 // their checks read):
 //   file:<id>          hash: the FileRecord's fields (FILE_FIELDS: the members,
 //                      then `state` by name, 16th), and `seq`

@@ -1,6 +1,6 @@
 // The job and cluster scripts of the Redis store (see scripts.h and
 // cluster.h). Every one takes ARGV[1] = the jobs domain prefix
-// ("{<prefix>:jobs}:"), ARGV[2] = the channel prefix, ARGV[3] = this
+// ("{<prefix>}:jobs:"), ARGV[2] = the channel prefix, ARGV[3] = this
 // process's id; its own arguments follow.
 //
 // Where things are, under the jobs prefix:

@@ -14,8 +14,8 @@
 // succeed: every total is read through an overlay (W) of what the script
 // has decided so far, and the overlay is written out at the end.
 //
-// Where things are, under the ledger prefix ("{<prefix>:nodes}:ledger:",
-// the same hash tag as the nodes and the uptime days it reads):
+// Where things are, under the ledger prefix ("{<prefix>}:ledger:",
+// the store's one hash tag, with the nodes and uptime days it reads):
 //   t:<id>          hash: a recorded transfer (TRANSFER_FIELDS)
 //   seq             string: the last transfer's seq
 //   all             zset seq -> id: every transfer (the audit)
