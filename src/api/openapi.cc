@@ -7,6 +7,7 @@
 #include "api/file_routes.h"
 #include "api/node_routes.h"
 #include "api/ops_routes.h"
+#include "api/reward_routes.h"
 #include "api/rpc_routes.h"
 #include "codec/json.h"
 
@@ -180,6 +181,14 @@ std::vector<ApiGroup> ServerApiGroups() {
       {"rpc", "/api/rpc: the customer API (docs/REST-RPC.md).", Infos(RpcRouteTable())},
       {"files", "/api/files: files uploaded by nodes in chunks, and their downloads (docs/FILES.md).",
        Infos(FileRouteTable())},
+      {"rewards", "/api/rewards: distribution runs and the ledger audit, admin only; the original's E2 envelope "
+                  "{\"success\",\"data\"} / {\"success\":false,\"error\":{\"type\",\"message\"}} "
+                  "(docs/REST-REWARDS.md).",
+       Infos(RewardRouteTable())},
+      {"referral", "/api/referral: the caller's referral code, referees and referral rewards (docs/REST-REWARDS.md).",
+       Infos(ReferralRouteTable())},
+      {"referral-distribution", "/api/referral-distribution: the weekly referral run (docs/REST-REWARDS.md).",
+       Infos(ReferralDistributionRouteTable())},
       {"websocket", "WebSocket endpoints (upgrade requests).", {ws.begin(), ws.end()}, true},
   };
 }
