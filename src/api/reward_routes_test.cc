@@ -106,11 +106,23 @@ TEST_F(RewardRoutesTest, UserDataHistoryAndChartShowUptimeOnceItIsPaid) {
   EXPECT_EQ(Data(run).at("status"), "COMPLETED");
   EXPECT_EQ(Data(run).at("totalRewardsDistributed").to_number<double>(), 36);
 
+  // An operator's grant counts in the balance but is neither a job nor an
+  // uptime reward, so the history and chart leave it out.
+  store::Transfer grant;
+  grant.id = "admin:test:1";
+  grant.kind = store::RewardKind::kAdmin;
+  grant.principal = "p1";
+  grant.amount_units = kUnitsPerSp;
+  grant.day = Today();
+  auto applied = Call<Result<std::vector<store::AppliedTransfer>>>(
+      [&](auto done) { store_->ApplyTransfers({grant}, "", done); });
+  ASSERT_TRUE(applied.has_value());
+
   const json::value data = Data(Node("N5", Request("GET", "/api/node/user/data", "", As("p1"))));
   EXPECT_EQ(data.at("user_principal_id"), "p1");
-  EXPECT_EQ(data.at("balance"), "36");
-  EXPECT_EQ(data.at("todaysEarnings"), "36");
-  EXPECT_EQ(data.at("totalAccumulativePoints"), "36");
+  EXPECT_EQ(data.at("balance"), "37");
+  EXPECT_EQ(data.at("todaysEarnings"), "37");
+  EXPECT_EQ(data.at("totalAccumulativePoints"), "37");
 
   const json::value history = Data(Node("N8", Request("GET", "/api/node/user/reward-history", "", As("p1"))));
   ASSERT_EQ(history.at("data").at("rewards").as_array().size(), 1u) << json::serialize(history);
