@@ -1,11 +1,19 @@
 #include "api/node_routes.h"
 
+// GCC 12 at -O3 warns that a moved-from std::expected<std::vector<...>> in a
+// std::function argument "may be used uninitialized" (a false positive of
+// its inliner, like GCC bug 105562; as in rpc_routes.cc).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
 #include <spdlog/spdlog.h>
 
 #include <charconv>
 #include <memory>
 #include <unordered_map>
 
+#include "api/node_reward_routes.h"
 #include "api/node_views.h"
 #include "codec/js_json.h"
 #include "codec/json.h"
@@ -322,8 +330,6 @@ void SetCapacity(Ctx& ctx, RestCall& call) {
   });
 }
 
-constexpr std::string_view kNeedsLedger = "needs the rewards ledger (pending the rewards issue)";
-
 constexpr RestRoute<Ctx> kNodeRoutes[] = {
     {{"N1", "GET", "/api/node/health", RestAuth::kNone, "Liveness of the node service."}, &Health},
     {{"N2", "GET", "/api/node/stats", RestAuth::kNone, "Fixed description of the node service."}, &Stats},
@@ -333,24 +339,27 @@ constexpr RestRoute<Ctx> kNodeRoutes[] = {
     {{"N4", "GET", "/api/node/nodes/running", RestAuth::kAdmin,
       "The records of the nodes connected now (live registry)."},
      &RunningNodes},
-    {{"N5", "GET", "/api/node/user/data", RestAuth::kPrincipal, "Balance and earnings summary.", kNeedsLedger},
-     nullptr},
+    {{"N5", "GET", "/api/node/user/data", RestAuth::kPrincipal,
+      "The caller's balance, today's and total credits, last job reward, live session (a node record is needed)."},
+     &UserData},
     {{"N6", "GET", "/api/node/user/uptime", RestAuth::kPrincipal,
       "Total and today's uptime (HH:MM:SS), online now, current session."},
      &UserUptime},
     {{"N7", "GET", "/api/node/user/uptime/detailed", RestAuth::kPrincipal,
       "Uptime per UTC day for `days` (default 7) days back, live session, tiers."},
      &DetailedUptime},
-    {{"N8", "GET", "/api/node/user/reward-history", RestAuth::kPrincipal, "Paginated reward history.",
-      kNeedsLedger},
-     nullptr},
-    {{"N9", "GET", "/api/node/user/reward-history/chart", RestAuth::kPrincipal, "Rewards per day.", kNeedsLedger},
-     nullptr},
+    {{"N8", "GET", "/api/node/user/reward-history", RestAuth::kPrincipal,
+      "The caller's job and uptime rewards, newest first (`page`, `limit` 1 to 100)."},
+     &RewardHistory},
+    {{"N9", "GET", "/api/node/user/reward-history/chart", RestAuth::kPrincipal,
+      "The caller's job and uptime rewards per UTC day (`startDate`, `endDate`)."},
+     &RewardChart},
     {{"N10", "GET", "/api/node/auth/check", RestAuth::kPrincipal,
       "200 when the principal's node record exists and is Active, else 401."},
      &AuthCheck},
-    {{"N11", "POST", "/api/node/rewards/add", RestAuth::kAdmin, "Credit points to a principal.", kNeedsLedger},
-     nullptr},
+    {{"N11", "POST", "/api/node/rewards/add", RestAuth::kAdmin,
+      "Credit SP to a node through the ledger (kind `admin`; `Idempotency-Key` makes a repeat a no-op)."},
+     &AddRewards},
     {{"N12", "POST", "/api/node/client/:clientId/message", RestAuth::kAdmin,
       "Send a Notification frame to one live node."},
      &ClientMessage},
@@ -367,6 +376,7 @@ constexpr RestRoute<Ctx> kNodeRoutes[] = {
 NodeRoutesOptions NodeRoutesOptions::FromConfig(const Config& config) {
   NodeRoutesOptions o;
   o.rest.admin_token = config.admin_token;
+  o.rules = rewards::RulesFromConfig(config.rewards);
   return o;
 }
 

@@ -11,6 +11,7 @@
 #include "api/file_routes.h"
 #include "api/node_routes.h"
 #include "api/ops_routes.h"
+#include "api/reward_routes.h"
 #include "api/rpc_routes.h"
 #include "api/static_assets.h"
 #include "codec/hex.h"
@@ -30,6 +31,9 @@ net::Router ServerRouter(const Clock& clock, MetricsRegistry& metrics) {
   RegisterRestRoutes<NodeRoutesContext>(router, NodeRouteTable(), nullptr, rest);
   RegisterRestRoutes<RpcRoutesContext>(router, RpcRouteTable(), nullptr, rest);
   RegisterRestRoutes<FileRoutesContext>(router, FileRouteTable(), nullptr, rest);
+  RegisterRestRoutes<RewardRoutesContext>(router, RewardRouteTable(), nullptr, rest);
+  RegisterRestRoutes<RewardRoutesContext>(router, ReferralRouteTable(), nullptr, rest);
+  RegisterRestRoutes<RewardRoutesContext>(router, ReferralDistributionRouteTable(), nullptr, rest);
   return router;
 }
 

@@ -16,6 +16,7 @@
 #include "api/node_routes.h"
 #include "api/node_sessions.h"
 #include "api/openapi.h"
+#include "api/reward_routes.h"
 #include "api/ops_routes.h"
 #include "api/rpc_routes.h"
 #include "api/security_events.h"
@@ -134,7 +135,8 @@ int main() {
     session_options.node_token_secret = *sela::codec::HexDecode(config->security.node_token_secret);
   }
   sela::api::NodeSessions sessions(std::move(session_options), clock, **store, registry, metrics, events);
-  sela::rewards::Distributor distributor({.rules = rules, .owner = RunOwner()}, **store, clock);
+  const std::string run_owner = RunOwner();
+  sela::rewards::Distributor distributor({.rules = rules, .owner = run_owner}, **store, clock);
   // Both parsed when the configuration was read.
   sela::rewards::RewardScheduler reward_scheduler(
       *sela::CronSchedule::Parse(config->rewards.distribution_interval),
@@ -167,8 +169,19 @@ int main() {
                            .events = &events,
                            .openapi_json = openapi,
                            .openapi_yaml = sela::api::JsonToYaml(openapi)});
+  sela::api::NodeRoutesOptions node_options = sela::api::NodeRoutesOptions::FromConfig(*config);
+  node_options.instance = run_owner;
   sela::api::AddNodeRoutes(router, sela::api::NodeRoutesDepsFor(clock, **store, registry, sessions),
-                           sela::api::NodeRoutesOptions::FromConfig(*config));
+                           std::move(node_options));
+  sela::api::AddRewardRoutes(router,
+                             {.clock = clock,
+                              .store = **store,
+                              .registry = registry,
+                              .distributor = distributor,
+                              .next_run_ms = [&reward_scheduler, enabled = config->reward_distribution_enabled]() {
+                                return enabled ? reward_scheduler.next_uptime_ms() : std::nullopt;
+                              }},
+                             sela::api::RewardRoutesOptions::FromConfig(*config));
   sela::api::AddRpcRoutes(router,
                           {.clock = clock,
                            .store = **store,
