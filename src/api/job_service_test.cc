@@ -33,6 +33,8 @@ using sela::testing::StoreOp;
 
 constexpr int64_t kLeaseMs = 60'000;
 constexpr int64_t kTypicalMs = 20'000;
+// Per node and UTC day: two jobs held kTypicalMs (0.24 SP each) and a bit.
+constexpr int64_t kDailyCapUnits = 50'000'000;
 constexpr char kClient[] = "acme";
 constexpr char kKey[] = "key-of-acme";
 constexpr char kResult[] = R"([{"text":"hello"}])";
@@ -56,6 +58,7 @@ class JobServiceTest : public ::testing::Test {
     service_options.open_jobs_max = 3;
     // Shorter than the lease, so that holding a job past it can be tried.
     service_options.rewards.job_typical_ms["TWITTER_POST"] = kTypicalMs;
+    service_options.rewards.job_daily_cap_units = kDailyCapUnits;
     jobs_ = std::make_unique<JobService>(service_options, clock_, *faults_, registry_, metrics_);
     jobs_->Attach(&sender_);
     store::ApiClient client{kClient, auth::Sha256Hex(kKey), 0, 1000, clock_.WallMs()};
@@ -139,6 +142,33 @@ class JobServiceTest : public ::testing::Test {
     return job.value_or(store::JobRecord{});
   }
 
+  // The principal's balance in the ledger.
+  int64_t Balance(const std::string& principal) {
+    int64_t balance = -1;
+    sqlite_->GetAccount(principal, [&balance](Result<store::AccountSummary> r) {
+      ASSERT_TRUE(r.has_value());
+      balance = r->balance_units;
+    });
+    Settle();
+    return balance;
+  }
+  // Registers both as nodes, then referee under the referrer's code.
+  void Refer(const std::string& referee, const std::string& referrer) {
+    std::string code;
+    for (const std::string& p : {referee, referrer}) {
+      sqlite_->RegisterNode(p, "1", clock_.WallMs(), [&code](Result<store::NodeRecord> r) {
+        ASSERT_TRUE(r.has_value());
+        code = r->referral_code;
+      });
+      Settle();
+    }
+    sqlite_->RegisterReferral(referee, code, clock_.WallMs(), [](Result<store::ReferralOutcome> r) {
+      ASSERT_TRUE(r.has_value());
+      ASSERT_EQ(r->refusal, store::ReferralRefusal::kNone);
+    });
+    Settle();
+  }
+
   uint64_t Count(std::string_view counter) { return metrics_.GetCounter(counter, "").value(); }
 
   store::testing::TempDir dir_;
@@ -179,6 +209,49 @@ TEST_F(JobServiceTest, HoldingAJobPastItsKindsTypicalTimeEarnsNoMore) {
   EXPECT_EQ(reward, 24'000'000) << "0.24 SP for the 20 s counted, not 0.66 for the 55 s held";
   EXPECT_EQ(ReplyTo("node-a", id, kResult), v1::EncodeJobComplete(id, Sp(reward), clock_.WallMs()));
   EXPECT_EQ(Stored(id).reward_units, reward);
+  EXPECT_EQ(Balance("node-a"), reward);
+}
+
+// The reward is paid in the store operation that completes the job: the
+// node's balance rises by exactly what JobComplete says, the per-node daily
+// cap cuts the third job's reward (and JobComplete says so), and the node's
+// referrer earns 5 % of each credit.
+TEST_F(JobServiceTest, AResultPaysWhatJobCompleteSaysWithinTheDailyCapAndTheReferrersShare) {
+  Refer("node-a", "referrer");
+  Online("node-a");
+  const int64_t full = kTypicalMs * JobServiceOptions().rewards.job_units_per_second / 1000;  // 0.24 SP
+  const int64_t credits[] = {full, full, kDailyCapUnits - 2 * full};
+  int64_t total = 0;
+  for (const int64_t credit : credits) {
+    const std::string id = Submit();
+    clock_.Advance(Millis(kTypicalMs));
+    EXPECT_EQ(ReplyTo("node-a", id, kResult), v1::EncodeJobComplete(id, Sp(credit), clock_.WallMs()));
+    total += credit;
+    EXPECT_EQ(Balance("node-a"), total);
+    EXPECT_EQ(Stored(id).reward_units, credit);
+  }
+  EXPECT_EQ(outcomes_.back().job.reward_units, credits[2]) << "the waiter's copy shows the credit";
+  EXPECT_EQ(Balance("referrer"), (full / 20) * 2 + credits[2] / 20);
+}
+
+// G8 (services.md §8) as payments: the original gave every job to the node
+// with the most free slots, then the fastest, so one of two equal nodes
+// took the work; here the fewest active jobs, then the longest wait, so two
+// equal nodes take turns and are paid alike.
+TEST_F(JobServiceTest, G8_EqualNodesTakeTurnsAndArePaidAlike) {
+  const nodes::NodeIndex a = Online("node-a");
+  const nodes::NodeIndex b = Online("node-b");
+  for (int i = 0; i < 4; ++i) {
+    const std::string id = Submit();
+    const bool to_a = !sender_.JobsSentTo(a).empty() && sender_.JobsSentTo(a).back() == id;
+    clock_.Advance(Millis(1000));
+    EXPECT_NE(ReplyTo(to_a ? "node-a" : "node-b", id, kResult).find("JobComplete"), std::string::npos);
+  }
+  EXPECT_EQ(sender_.JobsSentTo(a).size(), 2u);
+  EXPECT_EQ(sender_.JobsSentTo(b).size(), 2u);
+  const int64_t per_job = 1000 * JobServiceOptions().rewards.job_units_per_second / 1000;
+  EXPECT_EQ(Balance("node-a"), 2 * per_job);
+  EXPECT_EQ(Balance("node-b"), 2 * per_job);
 }
 
 TEST_F(JobServiceTest, AStoreErrorOnAResultReopensTheJobAndTheNodeMaySendItAgain) {
@@ -225,6 +298,7 @@ TEST_F(JobServiceTest, AStoreErrorFailingAnEmptyResultReopensTheJob) {
   EXPECT_EQ(outcomes_[0].job.failure_reason, store::FailureReason::kNoData);
   EXPECT_EQ(Stored(id).failure_reason, store::FailureReason::kNoData);
   EXPECT_EQ(Count("sela_jobs_failed_total"), 1u);
+  EXPECT_EQ(Balance("node-a"), 0) << "an empty result earns nothing";
 }
 
 // Large results (job_results.cc): a result over the WebSocket message limit
@@ -329,6 +403,7 @@ TEST_F(JobServiceTest, AResultThatRacesTheDeadlineIsRefusedAndTheJobStaysFailed)
   EXPECT_EQ(Stored(id).state, store::JobState::kFailed);
   EXPECT_FALSE(jobs_->IsOpen(id));
   EXPECT_EQ(Count("sela_job_results_refused_total"), 1u);
+  EXPECT_EQ(Balance("node-a"), 0) << "a late result earns nothing";
 }
 
 // The other order: the store has the job completed (by this node's result
@@ -344,8 +419,8 @@ TEST_F(JobServiceTest, AJobCompletedInTheStoreWhileItFailsHereEndsAsCompletedEls
   completion.result = kResult;
   completion.result_hash = auth::Sha256Hex(completion.result);
   completion.result_content_type = "application/json";
-  sqlite_->CompleteJob(id, completion, clock_.WallMs(), [](Result<store::CompleteOutcome> r) {
-    ASSERT_EQ(r.value(), store::CompleteOutcome::kCompleted);
+  sqlite_->CompleteJob(id, completion, clock_.WallMs(), [](Result<store::CompletedJob> r) {
+    ASSERT_EQ(r.value().outcome, store::CompleteOutcome::kCompleted);
   });
   Settle();
   clock_.Advance(Millis(5000));
@@ -371,6 +446,8 @@ TEST_F(JobServiceTest, ARepeatedResultIsAcknowledgedAndChangesNothing) {
   clock_.Advance(Millis(3000));
   EXPECT_EQ(ReplyTo("node-a", id, kResult), v1::EncodeJobComplete(id, Sp(stored.reward_units), clock_.WallMs()));
   EXPECT_EQ(Stored(id), stored);
+  EXPECT_GT(stored.reward_units, 0);
+  EXPECT_EQ(Balance("node-a"), stored.reward_units) << "paid once";
   EXPECT_EQ(outcomes_.size(), 1u);
   EXPECT_EQ(Count("sela_job_results_repeated_total"), 1u);
   EXPECT_EQ(Count("sela_jobs_completed_total"), 1u);
@@ -389,6 +466,7 @@ TEST_F(JobServiceTest, ARepeatThatRacesTheFirstIsAcknowledgedWithWhatWasStored) 
   ASSERT_EQ(replies_.size(), 2u);
   EXPECT_EQ(replies_[0], v1::EncodeJobComplete(id, Sp(stored.reward_units), clock_.WallMs()));
   EXPECT_EQ(replies_[1], v1::EncodeJobComplete(id, Sp(stored.reward_units), stored.complete_ms));
+  EXPECT_EQ(Balance("node-a"), stored.reward_units) << "paid once";
   EXPECT_EQ(outcomes_.size(), 1u);
   EXPECT_EQ(Count("sela_job_results_repeated_total"), 1u);
   EXPECT_EQ(Count("sela_jobs_completed_total"), 1u);
@@ -403,6 +481,16 @@ TEST_F(JobServiceTest, AResultFromANodeThatDoesNotHoldTheLeaseIsRefused) {
             v1::EncodeResultRejected(v1::kJobNotFoundReason, v1::kErrorTypeInternal));
   EXPECT_EQ(Stored(id).state, store::JobState::kOngoing);
   EXPECT_EQ(Count("sela_job_results_refused_total"), 2u);
+  // Another session of the holder (an impostor naming it, or an older
+  // connection) holds nothing either.
+  replies_.clear();
+  jobs_->OnResult("node-a", "other-session", id, boost::json::parse(kResult),
+                  [this, id](ResultOutcome o) { replies_.push_back(EncodeV1ResultReply(o, id, true, clock_.WallMs())); });
+  Settle();
+  ASSERT_EQ(replies_.size(), 1u);
+  EXPECT_EQ(replies_[0], v1::EncodeResultRejected("Job is not leased to this node", "JOB_NOT_ASSIGNED"));
+  EXPECT_EQ(Balance("node-a"), 0);
+  EXPECT_EQ(Balance("node-b"), 0);
 }
 
 TEST_F(JobServiceTest, ALeaseTheStoreRefusesIsUndoneAndHandedOutAgain) {

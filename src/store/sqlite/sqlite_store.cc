@@ -275,8 +275,8 @@ void SqliteStore::LeaseJob(const std::string& job_id, const JobLease& lease, int
 }
 
 void SqliteStore::CompleteJob(const std::string& job_id, const JobCompletion& completion,
-                              int64_t now_ms, Callback<CompleteOutcome> done) {
-  writer_->Submit(MakeOp<CompleteOutcome>(
+                              int64_t now_ms, Callback<CompletedJob> done) {
+  writer_->Submit(MakeOp<CompletedJob>(
       "CompleteJob",
       [job_id, completion, now_ms](Operations& ops) {
         return ops.CompleteJob(job_id, completion, now_ms);
