@@ -177,7 +177,7 @@ class JobPayContractTest : public JobContractTest {
   std::optional<TransferRecord> TransferById(const std::string& id) {
     const auto t = Call<Result<std::optional<TransferRecord>>>([&](auto done) { store().GetTransfer(id, done); });
     EXPECT_TRUE(t.has_value()) << id;
-    return t.has_value() ? *t : std::nullopt;
+    return t.has_value() ? *t : std::optional<TransferRecord>();
   }
   Result<std::vector<AppliedTransfer>> Apply(std::vector<Transfer> transfers) {
     return Call<Result<std::vector<AppliedTransfer>>>(

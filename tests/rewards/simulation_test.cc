@@ -307,7 +307,9 @@ class Simulation {
   void CheckJobs() {
     std::map<std::string, std::array<int64_t, store::kRewardKinds>> expected;
     int64_t paid = 0;
-    for (const auto& [job_id, job] : jobs_) {
+    for (const auto& entry : jobs_) {
+      const std::string& job_id = entry.first;
+      const SimJob& job = entry.second;
       const auto t = Read<std::optional<store::TransferRecord>>(
           [&](auto done) { store_->GetTransfer(JobTransferId(job_id), done); });
       if (job.lost) {
