@@ -243,7 +243,9 @@ struct InstallationClaim {
 //    level 1 before level 2.
 // All of it, with the job's transition and its result, commits or is rolled
 // back as one: a crash never leaves a completed job unpaid or a paid job
-// open. An invalid spec is InvalidArgument and writes nothing:
+// open. These ids are the job id plus at most 16 bytes ("referral:task:"
+// and ":2"): a backend's limit on transfer ids must be its job-id limit + 16
+// (SqliteStore does so), so that every job it stores can be paid. An invalid spec is InvalidArgument and writes nothing:
 // amount_units outside 0..kTransferUnitsMax, daily_cap_units < 0, a bp over
 // 10000, or (amount_units > 0) a day that is not a real "YYYY-MM-DD".
 struct JobRewardSpec {
