@@ -61,7 +61,10 @@ struct JobServiceOptions {
   uint64_t open_jobs_max = 200'000; // Beyond: Submit fails with ResourceExhausted.
   // Node reward (rewards::JobReward): 0.012 SP per second from the lease to
   // the result, counted at most up to the typical time of the job's kind
-  // (JOB_REWARD_*; docs/REWARDS.md "Jobs"), and at most the lease length.
+  // (JOB_REWARD_*; docs/REWARDS.md "Jobs"), and at most the lease length;
+  // paid by CompleteJob with the per-node daily cap
+  // (JOB_REWARD_DAILY_CAP_SP) and the referral task shares
+  // (REFERRAL_TASK_PERCENT, unless REFERRAL_ENABLED is false).
   // Units: core/points.h.
   rewards::RewardRules rewards;
 
@@ -276,7 +279,11 @@ class JobService {
   void CompleteWithResult(const store::JobRecord& open, std::string_view principal, uint32_t attempt,
                           jobs::ResultAnalysis analysis, std::shared_ptr<const boost::json::value> content,
                           Reply reply);
-  void OnCompletionStored(Completing completing, Result<store::CompleteOutcome> outcome);
+  void OnCompletionStored(Completing completing, Result<store::CompletedJob> outcome);
+  // The reward a result for `open` earns now, for CompleteJob to pay
+  // (rewards::JobRewardSpecFor: time held up to the kind's typical time,
+  // the daily cap, the referral task shares, today's UTC day).
+  store::JobRewardSpec RewardFor(const store::JobRecord& open, int64_t now_ms) const;
   // The registry's active-job count of a node (kNoNode: nothing to do)
   // follows the engine's.
   void SyncActive(nodes::NodeIndex node);

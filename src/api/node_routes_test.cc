@@ -140,7 +140,7 @@ class FakeStore final : public store::Store {
     done(NotUsed());
   }
   void CompleteJob(const std::string&, const store::JobCompletion&, int64_t,
-                   Callback<store::CompleteOutcome> done) override {
+                   Callback<store::CompletedJob> done) override {
     done(Err(NotUsed()));
   }
   void ReleaseJob(const std::string&, uint32_t, int64_t, Done done) override { done(NotUsed()); }

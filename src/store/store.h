@@ -207,10 +207,19 @@ class Store {
 
   // ongoing, held by completion.node_principal with completion.attempt →
   // completed (ApplyCompletion); the result bytes are stored under their
-  // hash (once per hash) in the same transaction. Already completed by that
-  // node and attempt → kRepeat.
+  // hash (once per hash), and the job's reward and its referrers' task
+  // shares are recorded (completion.reward; ledger.h JobRewardSpec says
+  // exactly how: ids "job:<job_id>" and "referral:task:<job_id>:<1|2>", the
+  // per-node UTC-day cap recorded as capped, shares floored from what was
+  // credited), all in the same transaction: a job is never completed
+  // without its payment, nor paid without being completed. Delivers what
+  // was credited (CompletedJob); the job's reward_units is the node's
+  // credit. Already completed by that node and attempt → kRepeat with the
+  // job's reward_units, nothing credited again. Any other state, node or
+  // attempt (a late result, another node's): FailedPrecondition, nothing
+  // written, nothing paid. An invalid reward spec: InvalidArgument.
   virtual void CompleteJob(const std::string& job_id, const JobCompletion& completion,
-                           int64_t now_ms, Callback<CompleteOutcome> done) = 0;
+                           int64_t now_ms, Callback<CompletedJob> done) = 0;
 
   // ongoing with `attempt` → pending: the lease ends without a result (node
   // gone, lease expired, drain). The node becomes last_failed_node; lease

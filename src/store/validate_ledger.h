@@ -29,6 +29,10 @@ Status ValidateTransfer(const Transfer& transfer, const LedgerLimits& limits);
 // through - from, and 0 <= from < through.
 Status ValidateUptimePayment(const UptimePayment& payment, const LedgerLimits& limits);
 
+// amount_units 0..kTransferUnitsMax, daily_cap_units >= 0, both bp at most
+// 10000, and a real day when amount_units > 0 (ledger.h JobRewardSpec).
+Status ValidateJobRewardSpec(const JobRewardSpec& spec);
+
 // Eight characters of [A-Z0-9] (callers trim and upper-case first).
 Status ValidateReferralCode(std::string_view code);
 

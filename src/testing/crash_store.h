@@ -91,7 +91,7 @@ class CrashStore final : public store::Store {
   void LeaseJob(const std::string& job_id, const store::JobLease& lease, int64_t now_ms, Done done) override {
     Run([&](auto cb) { inner_.LeaseJob(job_id, lease, now_ms, cb); }, std::move(done));
   }
-  void CompleteJob(const std::string& job_id, const store::JobCompletion& completion, int64_t now_ms, Callback<store::CompleteOutcome> done) override {
+  void CompleteJob(const std::string& job_id, const store::JobCompletion& completion, int64_t now_ms, Callback<store::CompletedJob> done) override {
     Run([&](auto cb) { inner_.CompleteJob(job_id, completion, now_ms, cb); }, std::move(done));
   }
   void ReleaseJob(const std::string& job_id, uint32_t attempt, int64_t now_ms, Done done) override {

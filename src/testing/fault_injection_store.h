@@ -87,7 +87,7 @@ class FaultInjectionStore final : public store::Store {
   void CreateJob(const store::CreateJobRequest& request, Callback<store::CreateJobOutcome> done) override;
   void LeaseJob(const std::string& job_id, const store::JobLease& lease, int64_t now_ms, Done done) override;
   void CompleteJob(const std::string& job_id, const store::JobCompletion& completion, int64_t now_ms,
-                   Callback<store::CompleteOutcome> done) override;
+                   Callback<store::CompletedJob> done) override;
   void ReleaseJob(const std::string& job_id, uint32_t attempt, int64_t now_ms, Done done) override;
   void FailJob(const std::string& job_id, const store::JobFailure& failure, int64_t now_ms,
                Done done) override;

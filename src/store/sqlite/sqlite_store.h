@@ -159,7 +159,7 @@ class SqliteStore final : public Store {
   void LeaseJob(const std::string& job_id, const JobLease& lease, int64_t now_ms,
                 Done done) override;
   void CompleteJob(const std::string& job_id, const JobCompletion& completion, int64_t now_ms,
-                   Callback<CompleteOutcome> done) override;
+                   Callback<CompletedJob> done) override;
   void ReleaseJob(const std::string& job_id, uint32_t attempt, int64_t now_ms,
                   Done done) override;
   void FailJob(const std::string& job_id, const JobFailure& failure, int64_t now_ms,
