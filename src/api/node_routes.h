@@ -38,6 +38,8 @@ struct NodeRoutesOptions {
   uint32_t capacity_max = 100;
   // N12/N13 `text`, in bytes. `data` is bounded by the body limit.
   std::size_t message_text_bytes_max = 1024;
+  // N3: node records per page at most (?limit=), and the default page.
+  uint32_t nodes_page_max = 1000;
 
   // ADMIN_TOKEN from the configuration; the rest are the defaults above.
   static NodeRoutesOptions FromConfig(const Config& config);
