@@ -88,7 +88,8 @@ class JobFairUseTest : public ::testing::Test {
   store::JobRecord Stored(const std::string& id) {
     std::optional<store::JobRecord> job;
     store_->GetJob(id, [&job](Result<std::optional<store::JobRecord>> r) {
-      if (r && *r) job = **r;
+      ASSERT_TRUE(r.has_value() && r->has_value());
+      job = **r;
     });
     Settle();
     return job.value_or(store::JobRecord{});
