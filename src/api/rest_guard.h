@@ -43,12 +43,12 @@ struct RestOptions;
 
 struct RestGuardOptions {
   bool node_auth_signed = false;  // NODE_AUTH=signed: bare principals refused.
-  std::string node_token_secret;  // Raw bytes; the sessions' (NodeSessions::node_token_secret).
+  std::string node_token_secret = {};  // Raw bytes; the sessions' (NodeSessions::node_token_secret).
   auth::BucketSpec per_source{.burst = 1000, .per_second = 500};  // RATE_REST_PER_SOURCE
   auth::BucketSpec per_key{.burst = 1000, .per_second = 500};     // RATE_REST_PER_KEY
   auth::BucketSpec register_client_per_source{.burst = 5, .per_second = 5 / 60.0};
   bool register_client_admin_only = false;  // REGISTER_CLIENT=admin
-  std::string admin_token;                  // ADMIN_TOKEN, for REGISTER_CLIENT=admin
+  std::string admin_token = {};             // ADMIN_TOKEN, for REGISTER_CLIENT=admin
   // Buckets kept per table at most (KeyedLimiter fails closed past it).
   std::size_t keys_max = 100'000;
 
