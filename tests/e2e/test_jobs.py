@@ -497,7 +497,7 @@ class Leases(JobsTestCase):
             self.check_complete(await b.result(job_id, json.dumps(RESULT)), job_id)
             data = self.ok(await pending, "URL scraping completed successfully")
             self.assertEqual((data["jobId"], data["user_principal_id"], data["client_id"], data["result"]),
-                             (job_id, "node-next", b.client_id, RESULT))
+                             (job_id, "", "", RESULT))
             self.assertEqual((await self.ajob(key, job_id))["attempts"], 2)
             await b.close()
         self.scenario(go())
@@ -518,7 +518,7 @@ class Leases(JobsTestCase):
                 "function": "Error", "status": "ERROR",
                 "message": "Node message handling failed: Authentication failed for user: node-honest"})
             job = await self.ajob(key, job_id)
-            self.assertEqual((job["state"], job["user_principal_id"]), ("ongoing", holder.principal))
+            self.assertEqual((job["state"], job["user_principal_id"]), ("ongoing", ""))
             self.check_complete(await holder.result(job_id, json.dumps(RESULT)), job_id)
             await holder.close()
             await other.close()
@@ -548,7 +548,7 @@ class Leases(JobsTestCase):
             self.check_complete(await live.result(job_id, json.dumps(RESULT)), job_id)
             job = await self.ajob(key, job_id)
             self.assertEqual((job["state"], job["user_principal_id"], job["attempts"]),
-                             ("completed", "node-chatty", 2))
+                             ("completed", "", 2))
             await live.close()
         self.scenario(go())
 
@@ -565,7 +565,7 @@ class Leases(JobsTestCase):
             self.check_not_leased(await b.result(job_id, json.dumps(RESULT)))
             job = await self.ajob(key, job_id)
             self.assertEqual((job["state"], job["user_principal_id"], job["attempts"]),
-                             ("ongoing", "node-holder", 1))
+                             ("ongoing", "", 1))
             reward = self.check_complete(await a.result(job_id, json.dumps(RESULT)), job_id)
             done = await self.ajob(key, job_id)
             self.assertEqual(done["state"], "completed")
@@ -635,7 +635,7 @@ class Pull(JobsTestCase):
             self.check_dispatch(d, node, job_id, "TWITTER_FOLLOW_LIST")
             job = await self.ajob(key, job_id)
             self.assertEqual((job["state"], job["user_principal_id"], job["attempts"]),
-                             ("ongoing", "node-pull", 1))
+                             ("ongoing", "", 1))
             await node.send("JOB_REQUEST")
             none = await node.take("JOB_REQUEST reply", lambda f: True)
             self.assertEqual(set(none), {"function", "message", "status", "timestamp"}, none)
@@ -682,7 +682,7 @@ class IdempotencyAndUsage(JobsTestCase):
             self.assertEqual(two["jobId"], one["jobId"])
             self.assertEqual(two["result"], RESULT)
             self.assertEqual((two["state"], two["user_principal_id"], two["client_id"], two["completedAt"]),
-                             ("completed", "node-idem", node.client_id, one["completedAt"]))
+                             ("completed", "", "", one["completedAt"]))
             self.assertEqual(two["pricing"], one["pricing"])
             self.assertEqual(await asyncio.to_thread(self.usage, key), 3)
             await node.sync()
