@@ -31,6 +31,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "api/security_events.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/metrics.h"
@@ -59,6 +60,13 @@ struct JobServiceOptions {
   // than they do, which is what the ranking looks at first.
   uint32_t new_node_slots = 1;
   uint64_t open_jobs_max = 200'000; // Beyond: Submit fails with ResourceExhausted.
+  // One customer's open jobs at most (its share of open_jobs_max,
+  // JOB_OPEN_SHARE_PERCENT): beyond, its Submit fails with
+  // ResourceExhausted while other customers still get in.
+  uint64_t open_jobs_per_client_max = 20'000;
+  // A job without a deadline of its own (addJob) fails as kDeadline this
+  // long after it was created, if no result came (JOB_MAX_AGE_MS; 0: never).
+  int64_t job_max_age_ms = 86'400'000;
   // Node reward (rewards::JobReward): 0.012 SP per second from the lease to
   // the result, counted at most up to the typical time of the job's kind
   // (JOB_REWARD_*; docs/REWARDS.md "Jobs"), and at most the lease length;
@@ -162,6 +170,9 @@ class JobService {
              nodes::NodeRegistry& registry, MetricsRegistry& metrics);
 
   void Attach(NodeSender* sender) { sender_ = sender; }
+  // Refusals for fair use (a customer over its share) are counted here; may
+  // stay null (tests).
+  void AttachEvents(SecurityEvents* events) { events_ = events; }
   const JobServiceOptions& options() const { return options_; }
   bool IsKind(std::string_view kind) const;
   // "TWITTER_POST, TWITTER_PROFILE, ..." for error messages.
@@ -187,6 +198,19 @@ class JobService {
   // kInterrupted), and returns true. Returns false, never calling done, when
   // the job is not open here: the caller then reads it from the store.
   bool Wait(const std::string& job_id, std::function<void(const JobOutcome&)> done);
+
+  // Cancels a pending or ongoing job (docs/REST-RPC.md "Cancelling a job"):
+  // it fails as FailureReason::kCancelled in the store, whoever waits for it
+  // hears kFailed, and its lease (if any) ends: the node is not told, and
+  // its later result is refused as not leased, so it is neither stored nor
+  // rewarded. `client_uuid` is the caller's; nullopt for an operator (any
+  // job). done gets the job as stored afterwards, or:
+  //   NotFound: no such job, or another customer's (the same answer);
+  //   Conflict: the job has ended already (completed or failed),
+  //     or its result is being stored right now;
+  //   Unavailable/Internal: the store failed.
+  void Cancel(const std::string& job_id, std::optional<std::string> client_uuid,
+              std::function<void(Result<store::JobRecord>)> done);
   bool IsOpen(const std::string& job_id) const { return engine_.Find(job_id) != nullptr; }
 
   // ---- from the node sessions ----
@@ -308,6 +332,7 @@ class JobService {
   store::Store& store_;
   nodes::NodeRegistry& registry_;
   NodeSender* sender_ = nullptr;
+  SecurityEvents* events_ = nullptr;
   files::FileService* files_ = nullptr;
   int64_t result_inline_bytes_max_ = 0;
   jobs::JobEngine engine_;

@@ -56,21 +56,66 @@ void Stats(Ctx&, RestCall& call) {
                          codec::JsonObjectWriter().String("name", "Node Service").Raw("features", features).Finish()));
 }
 
+// A decimal integer of at most 18 digits in 0..max; nullopt otherwise.
+std::optional<int64_t> ParseDecimal(std::string_view text, int64_t max) {
+  if (text.empty() || text.size() > 18) return std::nullopt;
+  int64_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
+  if (v > max) return std::nullopt;
+  return v;
+}
+
+// The page of N3 asked for: ?after=<numeric id> (0: the first page) and
+// ?limit=1..nodes_page_max (default nodes_page_max). False (and answered
+// 400) when either is malformed.
+bool ReadNodesPage(Ctx& ctx, RestCall& call, int64_t* after, uint32_t* limit) {
+  const uint32_t page_max = ctx.options.nodes_page_max;
+  *after = 0;
+  *limit = page_max;
+  bool structured = false;
+  if (auto text = QueryString(call.request, "after", &structured)) {
+    auto v = structured ? std::nullopt : ParseDecimal(*text, INT64_MAX / 2);
+    if (!v) {
+      call.respond(ErrorResponse(400, "Invalid after parameter: expected a node's numeric id (0 or more)"));
+      return false;
+    }
+    *after = *v;
+  }
+  if (auto text = QueryString(call.request, "limit", &structured)) {
+    auto v = structured ? std::nullopt : ParseDecimal(*text, page_max);
+    if (!v || *v < 1) {
+      call.respond(ErrorResponse(400, "Invalid limit parameter: expected an integer from 1 to " +
+                                          std::to_string(page_max)));
+      return false;
+    }
+    *limit = static_cast<uint32_t>(*v);
+  }
+  return true;
+}
+
 // Balances (and today's credits, UTC) from the ledger, then the node
-// records; a node without an account shows 0.
+// records: N3 one page of them (X-Next-After names the next page's `after`
+// when the page is full), N4 those connected now; a node without an
+// account shows 0.
 void ListNodes(Ctx& ctx, RestCall& call, bool running_only) {
   const char* failure = running_only ? "Failed to get running nodes" : "Failed to get all nodes";
+  int64_t after = 0;
+  uint32_t limit = 0;
+  if (!running_only && !ReadNodesPage(ctx, call, &after, &limit)) return;
   const std::string today = nodes::UtcDay(ctx.deps.clock.WallMs());
-  ctx.deps.store.ListBalances(today, [&ctx, respond = call.respond, running_only,
-                                      failure](Result<std::vector<store::Balance>> balances) {
+  ctx.deps.store.ListBalances(today, [&ctx, respond = call.respond, running_only, failure, after,
+                                      limit](Result<std::vector<store::Balance>> balances) {
     if (!balances) {
       respond(StoreFailure(balances.error(), failure));
       return;
     }
     std::unordered_map<std::string, store::Balance> by_principal;
     for (store::Balance& b : *balances) by_principal.emplace(b.principal, std::move(b));
-    ctx.deps.store.ListNodes(false, [&ctx, respond, running_only, failure, by_principal = std::move(by_principal)](
-                                        Result<std::vector<store::NodeRecord>> nodes) {
+    auto answer = [&ctx, respond, running_only, failure, limit, by_principal = std::move(by_principal)](
+                      Result<std::vector<store::NodeRecord>> nodes) {
       if (!nodes) {
         respond(StoreFailure(nodes.error(), failure));
         return;
@@ -88,9 +133,18 @@ void ListNodes(Ctx& ctx, RestCall& call, bool running_only) {
                                         : NodeRecordJson(node, live, b->second.balance_units, b->second.day_units);
       }
       data += ']';
-      respond(SuccessResponse(running_only ? "Running nodes retrieved successfully" : "All nodes retrieved successfully",
-                              data));
-    });
+      net::HttpResponse r = SuccessResponse(
+          running_only ? "Running nodes retrieved successfully" : "All nodes retrieved successfully", data);
+      if (!running_only && nodes->size() == limit) {
+        r.headers.emplace_back("X-Next-After", std::to_string(nodes->back().numeric_id));
+      }
+      respond(std::move(r));
+    };
+    if (running_only) {
+      ctx.deps.store.ListNodes(false, std::move(answer));
+    } else {
+      ctx.deps.store.ListNodesPage(after, limit, std::move(answer));
+    }
   });
 }
 
@@ -334,7 +388,7 @@ constexpr RestRoute<Ctx> kNodeRoutes[] = {
     {{"N1", "GET", "/api/node/health", RestAuth::kNone, "Liveness of the node service."}, &Health},
     {{"N2", "GET", "/api/node/stats", RestAuth::kNone, "Fixed description of the node service."}, &Stats},
     {{"N3", "GET", "/api/node/nodes", RestAuth::kAdmin,
-      "Every node record, with `isOnline` from the live registry."},
+      "Node records, a page at a time (?after=, ?limit=; X-Next-After), with `isOnline` from the live registry."},
      &AllNodes},
     {{"N4", "GET", "/api/node/nodes/running", RestAuth::kAdmin,
       "The records of the nodes connected now (live registry)."},

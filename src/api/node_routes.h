@@ -48,6 +48,8 @@ struct NodeRoutesOptions {
   // This process among others (N11 transfer ids without an Idempotency-Key
   // are "admin:<instance>:<ms>:<n>"); main passes its random run owner id.
   std::string instance = "local";
+  // N3: node records per page at most (?limit=), and the default page.
+  uint32_t nodes_page_max = 1000;
 
   // ADMIN_TOKEN and the reward rules from the configuration; the rest are
   // the defaults above.

@@ -28,7 +28,10 @@ using test_util::Request;
 store::NodeRecord Node(std::string principal, store::NodeStatus status = store::NodeStatus::kActive,
                        uint32_t max_concurrent_jobs = 10, std::string client_id = "") {
   store::NodeRecord r;
+  // Numeric ids in the order records are made, from 1 (as the store's counter).
+  static int64_t next_numeric_id = 0;
   r.principal = std::move(principal);
+  r.numeric_id = ++next_numeric_id;
   r.status = status;
   r.max_concurrent_jobs = max_concurrent_jobs;
   r.client_id = std::move(client_id);
@@ -384,6 +387,24 @@ TEST_F(NodeRoutesTest, NodeListsAreFullForAllAndLiveOnlyForRunning) {
   EXPECT_NE(running.body.find(R"("user_principal_id":"p2")"), std::string::npos) << running.body;
   EXPECT_NE(running.body.find(R"("isOnline":true)"), std::string::npos) << running.body;
   EXPECT_NE(running.body.find(R"("todaysEarnings":0,"balance":0,)"), std::string::npos) << running.body;
+}
+
+// N3 pages (issue 11): ?limit= records after ?after=, X-Next-After on a
+// full page; the original's shape (data an array) on every page.
+TEST_F(NodeRoutesTest, TheNodeListPagesByNumericId) {
+  for (const char* p : {"p1", "p2", "p3"}) store_.nodes[p] = Node(p);
+  const auto first = Run("N3", Request("GET", "/api/node/nodes", "limit=2", Admin()));
+  ASSERT_EQ(first.status, 200u) << first.body;
+  EXPECT_NE(first.body.find(R"("user_principal_id":"p2")"), std::string::npos) << first.body;
+  EXPECT_EQ(first.body.find(R"("user_principal_id":"p3")"), std::string::npos) << first.body;
+  const std::string next = std::to_string(store_.nodes["p2"].numeric_id);
+  EXPECT_EQ(first.headers, (net::HeaderList{{"X-Next-After", next}}));
+  const auto last = Run("N3", Request("GET", "/api/node/nodes", "limit=2&after=" + next, Admin()));
+  EXPECT_NE(last.body.find(R"("data":[{"user_principal_id":"p3")"), std::string::npos) << last.body;
+  EXPECT_TRUE(last.headers.empty());
+  for (const char* query : {"limit=0", "limit=1001", "limit=x", "after=-1", "after=1&after=2"}) {
+    EXPECT_EQ(Run("N3", Request("GET", "/api/node/nodes", query, Admin())).status, 400u) << query;
+  }
 }
 
 TEST_F(NodeRoutesTest, NodeListsShowTheLedgersBalanceAndTodaysCredits) {

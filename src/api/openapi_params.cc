@@ -7,6 +7,9 @@ namespace sela::api {
 namespace {
 
 constexpr ParamNote kNotes[] = {
+    {"N3", "query", "after", "integer", false,
+     "Records after this numeric id (0, the default: the first page); a full page names the next in X-Next-After."},
+    {"N3", "query", "limit", "integer", false, "Records per page, 1 to 1000 (default 1000)."},
     {"N6", "query", "days", "integer", false, "Days back from today (UTC), 0 to 366."},
     {"N7", "query", "days", "integer", false, "Days back from today (UTC), 0 to 366."},
     {"N12", "body", "userPrincipalId", "string", false, "The node's principal, when clientId is not known."},
@@ -34,6 +37,8 @@ constexpr ParamNote kNotes[] = {
     {"R10", "query", "file_id", "string", false, "One of the job's files (docs/FILES.md), instead of its result."},
     {"R10", "header", "Range", "string", false, "bytes=a-b, a- or -n (one range): 206, or 416 when outside."},
     {"R10", "header", "If-None-Match", "string", false, "The ETag of a copy the caller has: 304."},
+    {"RC1", "body", "jobId", "string", true, "One of the caller's jobs."},
+    {"RC2", "body", "jobId", "string", true, "Any job."},
     {"R14", "query", "limit", "integer", false, "1 to 100 (default 50)."},
     {"R14", "query", "offset", "integer", false, "Listed jobs to skip (default 0)."},
     {"R14", "query", "search", "string", false, "Part of the job's id, URL or kind, any case."},

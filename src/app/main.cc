@@ -19,6 +19,7 @@
 #include "api/reward_routes.h"
 #include "api/ops_routes.h"
 #include "api/rpc_routes.h"
+#include "api/rest_guard.h"
 #include "api/security_events.h"
 #include "api/ws_demux.h"
 #include "codec/hex.h"
@@ -145,6 +146,7 @@ int main() {
                              metrics);
   sessions.AttachJobs(&jobs);
   jobs.Attach(&sessions);
+  jobs.AttachEvents(&events);
   sela::files::FileService files(sela::files::FileOptions::FromConfig(*config), clock, **store,
                                  [&loop](std::function<void()> fn) { loop.Post(std::move(fn)); },
                                  [rng = std::mt19937_64(OsRandom())]() mutable { return rng(); });
@@ -169,10 +171,28 @@ int main() {
                            .events = &events,
                            .openapi_json = openapi,
                            .openapi_yaml = sela::api::JsonToYaml(openapi)});
-  sela::api::NodeRoutesOptions node_options = sela::api::NodeRoutesOptions::FromConfig(*config);
-  node_options.instance = run_owner;
+  // Who may call the REST routes and how often: one guard for every table,
+  // so that a source's bucket and a node's token mean the same everywhere.
+  sela::api::RestGuardOptions guard_options = sela::api::RestGuardOptions::FromConfig(*config);
+  guard_options.node_token_secret = sessions.node_token_secret();
+  sela::api::RestGuard rest_guard(
+      std::move(guard_options), clock, &events,
+      [&store](const std::string& principal, std::function<void(sela::Result<bool>)> done) {
+        (*store)->GetNode(principal, [done = std::move(done)](sela::Result<std::optional<sela::store::NodeRecord>> r) {
+          if (!r) {
+            done(sela::Err(r.error()));
+          } else {
+            done(r->has_value() && (*r)->signed_identity);
+          }
+        });
+      });
+  sela::api::NodeRoutesOptions node_route_options = sela::api::NodeRoutesOptions::FromConfig(*config);
+  node_route_options.rest.guard = &rest_guard;
+  node_route_options.instance = run_owner;
   sela::api::AddNodeRoutes(router, sela::api::NodeRoutesDepsFor(clock, **store, registry, sessions),
-                           std::move(node_options));
+                           std::move(node_route_options));
+  sela::api::RewardRoutesOptions reward_route_options = sela::api::RewardRoutesOptions::FromConfig(*config);
+  reward_route_options.rest.guard = &rest_guard;
   sela::api::AddRewardRoutes(router,
                              {.clock = clock,
                               .store = **store,
@@ -181,7 +201,9 @@ int main() {
                               .next_run_ms = [&reward_scheduler, enabled = config->reward_distribution_enabled]() {
                                 return enabled ? reward_scheduler.next_uptime_ms() : std::nullopt;
                               }},
-                             sela::api::RewardRoutesOptions::FromConfig(*config));
+                             std::move(reward_route_options));
+  sela::api::RpcRoutesOptions rpc_route_options = sela::api::RpcRoutesOptions::FromConfig(*config);
+  rpc_route_options.rest.guard = &rest_guard;
   sela::api::AddRpcRoutes(router,
                           {.clock = clock,
                            .store = **store,
@@ -189,8 +211,10 @@ int main() {
                            .jobs = jobs,
                            .files = &files,
                            .events = &events},
-                          sela::api::RpcRoutesOptions::FromConfig(*config));
-  sela::api::AddFileRoutes(router, {.files = files, .jobs = &jobs}, sela::api::FileRoutesOptions::FromConfig(*config));
+                          std::move(rpc_route_options));
+  sela::api::FileRoutesOptions file_route_options = sela::api::FileRoutesOptions::FromConfig(*config);
+  file_route_options.rest.guard = &rest_guard;
+  sela::api::AddFileRoutes(router, {.files = files, .jobs = &jobs}, std::move(file_route_options));
   if (auto st = sela::api::CheckRoutesDocumented(router, api_groups); !st.ok()) {
     spdlog::critical("{}", st.ToString());
     return 1;
@@ -254,6 +278,22 @@ int main() {
     sessions.Tick();
   });
   loop.RunEvery(sela::Millis(5'000), [&] { files.Sweep(); });
+  // Node records a flood of made-up principals leaves behind (one
+  // registration, nothing since) go after NODE_RECORD_TTL_MS (store.h
+  // ExpireNodeRecords), a batch per sweep.
+  sela::Counter& records_expired = metrics.GetCounter("sela_node_records_expired_total",
+                                                      "Node records removed by NODE_RECORD_TTL_MS.");
+  const int64_t record_ttl_ms = static_cast<int64_t>(std::min<uint64_t>(config->security.node_record_ttl_ms, INT64_MAX / 4));
+  loop.RunEvery(sela::Millis(std::clamp<int64_t>(record_ttl_ms / 4, 250, 60'000)), [&] {
+    (*store)->ExpireNodeRecords(clock.WallMs() - record_ttl_ms, 1'000, [&](sela::Result<uint32_t> r) {
+      if (!r) {
+        spdlog::warn("node records not expired: {}", r.error().ToString());
+      } else if (*r > 0) {
+        records_expired.Inc(*r);
+        spdlog::info("node records expired{}", sela::LogFields({{"count", std::to_string(*r)}}));
+      }
+    });
+  });
   // The feed's own cost (sample, render, send to every viewer) in thread CPU
   // time, so that "under 1% of a core" can be read off /metrics.
   sela::Counter& feed_cpu = metrics.GetCounter("sela_admin_feed_cpu_nanoseconds_total",

@@ -66,6 +66,7 @@ struct JobConfig {
   uint32_t max_attempts = 3;        // JOB_MAX_ATTEMPTS: leases before a job fails
   bool push = true;                 // JOB_PUSH: offer jobs to nodes (else only JOB_REQUEST pulls)
   uint32_t open_jobs_max = 200'000; // JOB_OPEN_MAX: pending + ongoing jobs at most
+  uint32_t open_share_percent = 10;  // JOB_OPEN_SHARE_PERCENT: one customer's share of JOB_OPEN_MAX
   uint32_t scrape_timeout_max_ms = 900'000;  // SCRAPE_TIMEOUT_MAX_MS: scrapeUrl timeoutMs cap
   friend bool operator==(const JobConfig&, const JobConfig&) = default;
 };

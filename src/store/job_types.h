@@ -24,13 +24,14 @@ std::string_view JobStateName(JobState state);
 enum class FailureReason : uint8_t {
   kNone = 0,           // Not failed.
   kNoData,             // The node's result was empty (the original's NO_DATA_FOUND).
-  kDeadline,           // Not completed by its deadline (scrapeUrl's timeoutMs).
+  kDeadline,           // Not completed by its deadline (scrapeUrl's timeoutMs, or JOB_MAX_AGE_MS).
   kAttemptsExhausted,  // max_attempts leases ended without a result.
   kRestart,            // Out of attempts when a restart ended the lease it held.
   kTooLarge,           // The node's result was over RESULT_INLINE_BYTES_MAX or FILE_BYTES_MAX.
+  kCancelled,          // Its customer or an operator cancelled it (FailJob like any failure).
 };
-// "", "no_data", "deadline", "attempts_exhausted", "restart", "too_large":
-// the stored names.
+// "", "no_data", "deadline", "attempts_exhausted", "restart", "too_large",
+// "cancelled": the stored names (a backend stores and reads these).
 std::string_view FailureReasonName(FailureReason reason);
 
 struct JobRecord {

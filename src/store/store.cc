@@ -35,6 +35,7 @@ std::string_view FailureReasonName(FailureReason reason) {
     case FailureReason::kAttemptsExhausted: return "attempts_exhausted";
     case FailureReason::kRestart: return "restart";
     case FailureReason::kTooLarge: return "too_large";
+    case FailureReason::kCancelled: return "cancelled";
   }
   return "unknown";
 }

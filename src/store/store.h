@@ -229,7 +229,10 @@ class Store {
 
   // pending or ongoing with failure.attempt → failed (ApplyFailure). A sync
   // job's usage charge is given back in the same transaction (usage_count
-  // - 1, its usage-log entry removed).
+  // - 1, its usage-log entry removed). Every FailureReason but kNone is
+  // stored and read back as given: a cancelled job (kCancelled, its
+  // customer or an operator) and a job past JOB_MAX_AGE_MS (kDeadline) end
+  // through FailJob like any other failure; there is no separate operation.
   virtual void FailJob(const std::string& job_id, const JobFailure& failure, int64_t now_ms,
                        Done done) = 0;
 

@@ -339,7 +339,8 @@ TEST_P(JobContractTest, FailJobRefusesFinishedJobsAndOtherAttemptsAndRefundsOnce
 
 TEST_P(JobContractTest, EveryFailureReasonIsStoredAndReadBack) {
   const FailureReason reasons[] = {FailureReason::kNoData, FailureReason::kDeadline,
-                                   FailureReason::kAttemptsExhausted, FailureReason::kRestart};
+                                   FailureReason::kAttemptsExhausted, FailureReason::kRestart,
+                                   FailureReason::kTooLarge, FailureReason::kCancelled};
   std::vector<FailureReason> stored;
   for (FailureReason reason : reasons) {
     const std::string id = "job_" + std::string(FailureReasonName(reason));

@@ -120,7 +120,7 @@ JobState JobStateFromName(std::string_view name) {
 constexpr FailureReason kFailureReasons[] = {FailureReason::kNone, FailureReason::kNoData,
                                              FailureReason::kDeadline,
                                              FailureReason::kAttemptsExhausted, FailureReason::kRestart,
-                                             FailureReason::kTooLarge};
+                                             FailureReason::kTooLarge, FailureReason::kCancelled};
 
 // The schema's CHECK admits only these names.
 FailureReason FailureReasonFromName(std::string_view name) {

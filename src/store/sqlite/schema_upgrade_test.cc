@@ -294,6 +294,9 @@ TEST_F(SqliteStoreTest, AVersion2DatabaseIsUpgradedInPlaceAndKeepsItsJobsAndUsag
   // Charging and refunding go on from the upgraded rows.
   ASSERT_TRUE(Fail("job_e", 1, "deadline", kT0 + 80).ok());
   ASSERT_TRUE(Create(NewJobRequest(NewJob("job_h", "acme", kT0 + 90))).has_value());
+  // v9: a job may fail as cancelled (its customer or an operator).
+  ASSERT_TRUE(Fail("job_f", 0, "Job cancelled by its customer", kT0 + 95, FailureReason::kCancelled).ok());
+  EXPECT_EQ(GetJob("job_f").value()->failure_reason, FailureReason::kCancelled);
   EXPECT_EQ(GetClient("acme").value()->usage_count, 4);
   EXPECT_EQ(UsageLog("acme").value(),
             (std::vector<int64_t>{kT0 + 20, kT0 + 30, kT0 + 60, kT0 + 90}));
