@@ -354,7 +354,12 @@ bool ChunkUpload::Append(std::string_view bytes) {
   s.buffered += bytes.size();
   while (!bytes.empty()) {
     const size_t take = std::min(bytes.size(), o.piece_bytes - s.filling.size());
-    if (s.filling.capacity() == 0) s.filling = s.service->TakePiece();
+    // An empty string still has room for a few bytes (its small-string
+    // buffer): a piece is taken whenever the one filling is not a piece
+    // yet. (It tested capacity() == 0, which is never true: every piece
+    // grew by appends, reallocating and faulting in fresh pages, and the
+    // pool was never used; docs/BENCHMARKS.md, file upload.)
+    if (s.filling.capacity() < o.piece_bytes) s.filling = s.service->TakePiece();
     s.filling.append(bytes.substr(0, take));
     bytes.remove_prefix(take);
     if (s.filling.size() == o.piece_bytes) {
