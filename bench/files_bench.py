@@ -129,6 +129,41 @@ def put_chunk(conn, file_id, index, view, sha=None, timeline=None):
     timeline.append((index, t0, t1, t2))
 
 
+def send_chunks(args, conn, file_id, view, chunk_shas, timeline):
+    """The chunks in index order over `conn`, or with --parallel N over N
+    connections at once (chunk n on connection n % N), as the protocol
+    allows once the file declares its chunk_size."""
+    starts = list(range(0, len(view), args.chunk_mib * MIB))
+    chunk = args.chunk_mib * MIB
+
+    def run(c, lane):
+        for n in range(lane, len(starts), args.parallel):
+            i = starts[n]
+            put_chunk(c, file_id, n, view[i:i + chunk], chunk_shas[n] if chunk_shas else None, timeline)
+
+    if args.parallel == 1:
+        return run(conn, 0)
+    conns = [conn] + [http.client.HTTPConnection("127.0.0.1", args.port, timeout=120)
+                      for _ in range(args.parallel - 1)]
+    errors = []
+
+    def lane(k):
+        try:
+            run(conns[k], k)
+        except Exception as e:  # Re-raised below, on the main thread.
+            errors.append(e)
+
+    threads = [threading.Thread(target=lane, args=(k,)) for k in range(args.parallel)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for c in conns[1:]:
+        c.close()
+    if errors:
+        raise errors[0]
+
+
 def transfer(args):
     rng = random.Random(args.seed)
     size = args.mib * MIB
@@ -146,8 +181,7 @@ def transfer(args):
     with PeakRss(args.server_pid) as up_rss:
         t0 = time.perf_counter()
         file_id = create(conn, size, chunk, sha)
-        for n, i in enumerate(range(0, size, chunk)):
-            put_chunk(conn, file_id, n, view[i:i + chunk], chunk_shas[n] if chunk_shas else None, timeline)
+        send_chunks(args, conn, file_id, view, chunk_shas, timeline)
         chunks_s = time.perf_counter() - t0
         done = request(conn, "POST", f"/api/files/{file_id}/complete")
         up_s = time.perf_counter() - t0
@@ -189,6 +223,7 @@ def transfer(args):
         "mib": args.mib,
         "chunk_mib": args.chunk_mib,
         "chunk_sha256": bool(args.chunk_sha256),
+        "parallel": args.parallel,
         "upload_mib_per_s": args.mib / up_s,
         "upload_complete_s": up_s - chunks_s,
         "download_mib_per_s": args.mib / down_s,
@@ -244,6 +279,7 @@ def main():
     ap.add_argument("--chunk-sha256", action="store_true")
     ap.add_argument("--timeline", action="store_true")
     ap.add_argument("--upload-only", action="store_true")
+    ap.add_argument("--parallel", type=int, default=1)
     ap.add_argument("--uploads", type=int, default=1000)
     ap.add_argument("--quiet", action="store_true")
     ap.add_argument("--max-runtime-s", type=int, default=120)
