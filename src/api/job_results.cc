@@ -28,10 +28,13 @@ bool IsTextual(std::string_view content_type) {
 
 }  // namespace
 
-void JobService::OnResultTooLarge(std::string_view principal, const std::string& job_id, uint64_t bytes,
-                                  uint64_t limit, Reply reply) {
+void JobService::OnResultTooLarge(std::string_view principal, std::string_view client_id, const std::string& job_id,
+                                  uint64_t bytes, uint64_t limit, Reply reply) {
+  // As OnResult: the lease belongs to the session it was sent to, not to
+  // every session of its principal.
+  const store::JobRecord* open = engine_.Find(job_id);
   const auto attempt = engine_.HeldBy(job_id, principal);
-  if (!attempt) {
+  if (!attempt || open->node_client_id != client_id) {
     m_.results_refused->Inc();
     reply({.kind = ResultOutcome::Kind::kNotLeased});
     return;

@@ -248,11 +248,12 @@ class JobService {
     result_inline_bytes_max_ = inline_bytes_max;
   }
   // A result message of `bytes` bytes, over the WebSocket limit `limit`,
-  // for job_id from `principal`: when that node holds the job, the job
-  // fails at once with an error naming the limit; `reply` gets the node's
-  // answer either way.
-  void OnResultTooLarge(std::string_view principal, const std::string& job_id, uint64_t bytes, uint64_t limit,
-                        std::function<void(ResultOutcome)> reply);
+  // for job_id from the session `client_id` of `principal`: when that
+  // session holds the job's lease (as for OnResult), the job fails at once
+  // with an error naming the limit; `reply` gets the node's answer either
+  // way.
+  void OnResultTooLarge(std::string_view principal, std::string_view client_id, const std::string& job_id,
+                        uint64_t bytes, uint64_t limit, std::function<void(ResultOutcome)> reply);
   // A file of `bytes` bytes over FILE_BYTES_MAX declared for job_id by
   // `principal`: when that node holds the job, it fails at once.
   void OnResultFileTooLarge(std::string_view principal, const std::string& job_id, int64_t bytes, int64_t limit);

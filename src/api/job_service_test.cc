@@ -74,6 +74,29 @@ TEST_F(JobServiceTest, AStoreErrorFailingAnEmptyResultReopensTheJob) {
 // Large results (job_results.cc): a result over the WebSocket message limit
 // fails its job at once, with an error naming the limit, rather than getting
 // its node closed and the job retried until it runs out of attempts.
+// The lease belongs to the session it was sent to: another session of the
+// same principal (an older connection, or one naming the principal) that
+// says the result is too large neither fails the job nor ends the lease.
+TEST_F(JobServiceTest, AResultTooLargeFromAnotherSessionOfTheHolderChangesNothing) {
+  Online("node-a");
+  const std::string id = Submit();
+  const std::string session = sender_.LeaseClientId(registry_.Find("node-a"));
+  ASSERT_FALSE(session.empty());
+  std::vector<std::string> replies;
+  jobs_->OnResultTooLarge("node-a", session + "9", id, 20'000'000, 16'777'216, [&](ResultOutcome o) {
+    replies.push_back(EncodeV1ResultReply(o, id, true, clock_.WallMs()));
+  });
+  Settle();
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_NE(replies[0].find("JOB_NOT_ASSIGNED"), std::string::npos) << replies[0];
+  EXPECT_TRUE(outcomes_.empty());
+  EXPECT_TRUE(jobs_->IsOpen(id));
+  EXPECT_EQ(jobs_->engine().HeldBy(id, "node-a"), std::optional<uint32_t>(1));
+  EXPECT_EQ(Stored(id).state, store::JobState::kOngoing);
+  // The session holding the lease still completes the job.
+  EXPECT_NE(ReplyTo("node-a", id, kResult).find("JobComplete"), std::string::npos);
+}
+
 TEST_F(JobServiceTest, AResultOverTheMessageLimitFailsItsJobAtOnceNamingTheLimit) {
   Online("node-a");
   const std::string id = Submit();
@@ -81,12 +104,13 @@ TEST_F(JobServiceTest, AResultOverTheMessageLimitFailsItsJobAtOnceNamingTheLimit
   const auto keep = [this, &replies, id](ResultOutcome o) {
     replies.push_back(EncodeV1ResultReply(o, id, true, clock_.WallMs()));
   };
-  jobs_->OnResultTooLarge("node-b", id, 20'000'000, 16'777'216, keep);
+  const std::string session = sender_.LeaseClientId(registry_.Find("node-a"));
+  jobs_->OnResultTooLarge("node-b", session, id, 20'000'000, 16'777'216, keep);
   ASSERT_EQ(replies.size(), 1u);  // Not the holder: refused, the job untouched.
   EXPECT_NE(replies[0].find("JOB_NOT_ASSIGNED"), std::string::npos) << replies[0];
   EXPECT_TRUE(jobs_->IsOpen(id));
 
-  jobs_->OnResultTooLarge("node-a", id, 20'000'000, 16'777'216, keep);
+  jobs_->OnResultTooLarge("node-a", session, id, 20'000'000, 16'777'216, keep);
   Settle();
   ASSERT_EQ(replies.size(), 2u);
   EXPECT_NE(replies[1].find("RESULT_TOO_LARGE"), std::string::npos) << replies[1];
