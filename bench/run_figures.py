@@ -1,0 +1,202 @@
+"""bench/run's scenarios, figures and targets (issue 16: ratios in one run).
+
+A scenario is one load generator invocation run against each of its
+subjects; a figure is read from every valid run and reported as the median.
+A target compares sela-server's median with another subject's (or another
+figure's) median from the same bench/run: ratio = ours / theirs.
+"""
+
+import json
+import os
+import shlex
+
+SUBJECTS = {"sela": "sela-server", "floor-ws": "floor", "floor-relay": "floor (relay)",
+            "beast": "Beast", "node-ws": "ws (Node)", "bullmq": "BullMQ"}
+
+# Options of the `jobs` scenarios (tools/loadgen/README.md). Both use 10,000
+# registered nodes answering at once with a 1 KiB result and 256 keep-alive
+# connections (the server answers one request per connection at a time, so
+# connections are the concurrency). Latency: an open loop of 5,000 jobs/s;
+# 256 connections let the server stall for 50 ms before a submission has to
+# wait inside the load generator, so a stall shows in the measured latency
+# instead of hiding in the backlog. Throughput: a closed loop.
+# --timeout-ms bounds how long a stuck job can hold the run.
+JOBS_COMMON_ARGS = ("--nodes 10000 --customers 256 --result-bytes 1024 --result-delay-ms 0 "
+                    "--timeout-ms 5000 --duration 5")
+JOBS_LATENCY_ARGS = os.environ.get(
+    "BENCH_JOBS_LATENCY_ARGS", JOBS_COMMON_ARGS + " --job-rate 5000")
+JOBS_THROUGHPUT_ARGS = os.environ.get(
+    "BENCH_JOBS_THROUGHPUT_ARGS", JOBS_COMMON_ARGS + " --job-rate 0")
+# A jobs run whose failed or late submissions pass this share of all
+# submissions does not measure what its row says.
+JOBS_BAD_SHARE_MAX = 0.01
+
+WS_PEERS = ["sela", "floor-ws", "beast", "node-ws"]
+JOB_PEERS = ["sela", "floor-relay", "bullmq"]
+
+SCENARIOS = [
+    {"name": "hold-raw", "subjects": WS_PEERS, "cap_s": 60,
+     "args": ["hold", "--raw", "--nodes", "19000", "--duration", "5"]},
+    {"name": "hold-v1", "subjects": ["sela"], "cap_s": 60,
+     "args": ["hold", "--nodes", "19000", "--principal-format", "ic", "--heartbeat-s", "30",
+              "--duration", "5"]},
+    # Registrations/s needs its own run: the default --connect-rate 5000 of
+    # the memory run would cap it.
+    {"name": "hold-v1-unpaced", "subjects": ["sela"], "cap_s": 60,
+     "args": ["hold", "--nodes", "19000", "--principal-format", "ic", "--heartbeat-s", "30",
+              "--duration", "3", "--connect-rate", "0"]},
+    {"name": "ping", "subjects": WS_PEERS, "cap_s": 40,
+     "args": ["ping", "--nodes", "100", "--inflight", "1", "--duration", "5"]},
+    {"name": "jobs-latency", "subjects": JOB_PEERS, "cap_s": 60,
+     "args": ["jobs"] + shlex.split(JOBS_LATENCY_ARGS),
+     "bullmq_args": ["--rate", "5000", "--inflight", "256", "--duration", "5"]},
+    {"name": "jobs-throughput", "subjects": JOB_PEERS, "cap_s": 60,
+     "args": ["jobs"] + shlex.split(JOBS_THROUGHPUT_ARGS),
+     "bullmq_args": ["--rate", "0", "--inflight", "256", "--duration", "5"]},
+]
+
+
+def get(d, *path):
+    for key in path:
+        if not isinstance(d, dict) or d.get(key) is None:
+            return None
+        d = d[key]
+    return d
+
+
+def fmt_int(x, unit=""):
+    return "{:,.0f}".format(x) + unit
+
+
+def fmt_us(x):
+    return "%.1f µs" % x
+
+
+def fmt_ms(x):
+    return "%.2f ms" % x
+
+
+def ms(us):
+    return None if us is None else us / 1000.0
+
+
+def cpu_per_op(r):
+    return get(r, "server", "cpu_us_per_op")
+
+
+# key, scenario, figure text, how to read it from a run, format, the subjects
+# shown. "target": [(other, bound, "le"|"ge")], other being a subject of the
+# same figure or (figure key, subject).
+FIGURES = [
+    {"key": "ping_cpu", "scenario": "ping", "figure": "server CPU per PING round trip (100 busy conns)",
+     "value": cpu_per_op, "fmt": fmt_us, "subjects": WS_PEERS,
+     "target": [("floor-ws", 1.3, "le"), ("beast", 1.0, "lt"), ("node-ws", 1.0, "lt")]},
+    {"key": "ping_rate", "scenario": "ping", "figure": "  PING round trips/s (same runs)",
+     "value": lambda r: r.get("throughput_per_s"), "fmt": lambda x: fmt_int(x, " /s"), "subjects": WS_PEERS},
+    {"key": "ping_p99", "scenario": "ping", "figure": "  PING round trip p99 (same runs)",
+     "value": lambda r: get(r, "latency_us", "p99"), "fmt": lambda x: fmt_int(x, " µs"), "subjects": WS_PEERS},
+    {"key": "raw_mem", "scenario": "hold-raw", "figure": "idle WebSocket memory (19,000 raw connections)",
+     "value": lambda r: get(r, "server", "rss_bytes_per_connection"), "fmt": lambda x: fmt_int(x, " B/conn"),
+     "subjects": WS_PEERS,
+     "target": [("floor-ws", 1.5, "le"), ("beast", 1.0, "lt"), ("node-ws", 1.0, "lt")]},
+    {"key": "v1_mem", "scenario": "hold-v1", "figure": "idle registered node memory (19,000 nodes)",
+     "value": lambda r: get(r, "server", "rss_bytes_per_connection"), "fmt": lambda x: fmt_int(x, " B/conn"),
+     "subjects": ["sela"]},
+    {"key": "reg_rate", "scenario": "hold-v1-unpaced", "figure": "registrations/s (19,000 nodes, unpaced)",
+     "value": lambda r: r.get("throughput_per_s"), "fmt": lambda x: fmt_int(x, " /s"), "subjects": ["sela"]},
+    {"key": "job5k_p99", "scenario": "jobs-latency",
+     "figure": "job round trip p99 (5,000 jobs/s, 10,000 idle nodes)",
+     "value": lambda r: ms(get(r, "latency_us", "p99")), "fmt": fmt_ms, "subjects": JOB_PEERS,
+     "target": [("bullmq", 1.0, "le")]},
+    {"key": "job5k_p50", "scenario": "jobs-latency", "figure": "  job round trip p50 (same runs)",
+     "value": lambda r: ms(get(r, "latency_us", "p50")), "fmt": fmt_ms, "subjects": JOB_PEERS},
+    {"key": "job5k_cpu", "scenario": "jobs-latency", "figure": "server CPU per job at 5,000 jobs/s (same runs)",
+     "value": cpu_per_op, "fmt": fmt_us, "subjects": JOB_PEERS,
+     "target": [("floor-relay", 3.0, "le"), (("jobmax_cpu", "sela"), 1.5, "le")]},
+    {"key": "jobmax_rate", "scenario": "jobs-throughput", "figure": "sustained jobs/s (10,000 idle nodes)",
+     "value": lambda r: r.get("throughput_per_s"), "fmt": lambda x: fmt_int(x, " /s"), "subjects": JOB_PEERS,
+     "target": [("bullmq", 2.0, "ge")]},
+    {"key": "jobmax_p99", "scenario": "jobs-throughput", "figure": "  job round trip p99 (same runs)",
+     "value": lambda r: ms(get(r, "latency_us", "p99")), "fmt": fmt_ms, "subjects": JOB_PEERS},
+    {"key": "jobmax_cpu", "scenario": "jobs-throughput", "figure": "  server CPU per job, saturated (same runs)",
+     "value": cpu_per_op, "fmt": fmt_us, "subjects": JOB_PEERS},
+]
+
+
+def target_cells(fig, m):
+    """[{ratio, target, ok}] of a figure, from the medians m[(key, subject)]."""
+    cells = []
+    ours = (m.get((fig["key"], "sela")) or (None,))[0]
+    for other, bound, how in fig.get("target", []):
+        if isinstance(other, tuple):
+            theirs = (m.get(other) or (None,))[0]
+            name = "sela-server saturated"
+        else:
+            theirs = (m.get((fig["key"], other)) or (None,))[0]
+            name = {"floor-ws": "floor", "floor-relay": "floor"}.get(other, other)
+            name = {"beast": "Beast", "node-ws": "ws", "bullmq": "BullMQ"}.get(name, name)
+        sign = {"le": "≤", "lt": "<", "ge": "≥"}[how]
+        text = "%s %g× %s" % (sign, bound, name)
+        if ours is None or not theirs:
+            cells.append({"ratio": "? × " + name, "target": text, "ok": None})
+            continue
+        r = ours / theirs
+        ok = r <= bound if how == "le" else (r < bound if how == "lt" else r >= bound)
+        cells.append({"ratio": "%.2f× %s" % (r, name), "target": text, "ok": ok})
+    return cells
+
+
+def check_run(r):
+    """Why a run's result must not be used, or None."""
+    if r.get("error"):
+        return r["error"]
+    if r.get("scenario") == "bullmq":
+        return check_bullmq(r)
+    nodes = r.get("nodes")
+    if r.get("connected") != nodes:
+        return "%s of %s connected" % (r.get("connected"), nodes)
+    if r.get("mode") == "v1" and r.get("registered") != nodes:
+        return "%s of %s registered" % (r.get("registered"), nodes)
+    if get(r, "server", "error"):
+        return "server reading: " + r["server"]["error"]
+    if r.get("dropped"):
+        return "%d connections dropped by the server" % r["dropped"]
+    if r.get("scenario") == "jobs":
+        return check_jobs(r)
+    return None
+
+
+def check_bullmq(r):
+    submitted = r.get("submitted") or 0
+    if not r.get("completed"):
+        return "no job completed (%d submitted)" % submitted
+    bad = (r.get("failed") or 0) + (r.get("unanswered") or 0)
+    if bad > JOBS_BAD_SHARE_MAX * submitted:
+        return "%d of %d jobs failed or unanswered" % (bad, submitted)
+    rate = r.get("job_rate_per_s") or 0
+    if rate and submitted < (1 - JOBS_BAD_SHARE_MAX) * rate * (r.get("duration_s") or 0):
+        return "the driver fell behind: %d of %g jobs submitted" % (submitted, rate * r["duration_s"])
+    return None
+
+
+def check_jobs(r):
+    """Why a jobs run does not measure what its row says, or None."""
+    j = r.get("jobs")
+    if not isinstance(j, dict):
+        return "no jobs block in the report"
+    submitted = j.get("submitted") or 0
+    if (j.get("customers_connected") or 0) < (j.get("customers") or 0):
+        return "%s of %s customer connections opened" % (j.get("customers_connected"),
+                                                         j.get("customers"))
+    statuses = json.dumps(j.get("statuses"), separators=(",", ":"))
+    if not j.get("completed"):
+        return "no job completed (%d submitted, HTTP statuses %s, errors %s)" % (
+            submitted, statuses, json.dumps(r.get("errors"), separators=(",", ":"))[:150])
+    bad = (j.get("failed") or 0) + (j.get("unanswered") or 0)
+    if bad > JOBS_BAD_SHARE_MAX * submitted:
+        return "%d of %d jobs failed or unanswered (HTTP statuses %s)" % (bad, submitted, statuses)
+    late = (j.get("late") or 0)
+    if j.get("loop") == "open" and late > JOBS_BAD_SHARE_MAX * (submitted + (j.get("unsent") or 0)):
+        return ("server fell behind: %.0f of %g jobs/s submitted, %d late"
+                % (j.get("submitted_per_s") or 0, j.get("job_rate_per_s") or 0, late))
+    return None
