@@ -22,7 +22,7 @@ SUBJECTS = {"sela": "sela-server", "floor-ws": "floor", "floor-relay": "floor (r
 # instead of hiding in the backlog. Throughput: a closed loop.
 # --timeout-ms bounds how long a stuck job can hold the run.
 JOBS_COMMON_ARGS = ("--nodes 10000 --customers 256 --result-bytes 1024 --result-delay-ms 0 "
-                    "--timeout-ms 5000 --duration 5")
+                    "--timeout-ms 5000 --duration 5 --settle-s 1")
 JOBS_LATENCY_ARGS = os.environ.get(
     "BENCH_JOBS_LATENCY_ARGS", JOBS_COMMON_ARGS + " --job-rate 5000")
 JOBS_THROUGHPUT_ARGS = os.environ.get(
@@ -35,18 +35,20 @@ WS_PEERS = ["sela", "floor-ws", "beast", "node-ws"]
 JOB_PEERS = ["sela", "floor-relay", "bullmq"]
 
 SCENARIOS = [
+    # Memory is read after all connected and --settle-s (2 s): --duration 2
+    # holds no longer than that.
     {"name": "hold-raw", "subjects": WS_PEERS, "cap_s": 60,
-     "args": ["hold", "--raw", "--nodes", "19000", "--duration", "5"]},
+     "args": ["hold", "--raw", "--nodes", "19000", "--duration", "2"]},
     {"name": "hold-v1", "subjects": ["sela"], "cap_s": 60,
      "args": ["hold", "--nodes", "19000", "--principal-format", "ic", "--heartbeat-s", "30",
-              "--duration", "5"]},
+              "--duration", "2"]},
     # Registrations/s needs its own run: the default --connect-rate 5000 of
     # the memory run would cap it.
     {"name": "hold-v1-unpaced", "subjects": ["sela"], "cap_s": 60,
      "args": ["hold", "--nodes", "19000", "--principal-format", "ic", "--heartbeat-s", "30",
               "--duration", "3", "--connect-rate", "0"]},
     {"name": "ping", "subjects": WS_PEERS, "cap_s": 40,
-     "args": ["ping", "--nodes", "100", "--inflight", "1", "--duration", "5"]},
+     "args": ["ping", "--nodes", "100", "--inflight", "1", "--duration", "3"]},
     {"name": "jobs-latency", "subjects": JOB_PEERS, "cap_s": 60,
      "args": ["jobs"] + shlex.split(JOBS_LATENCY_ARGS),
      "bullmq_args": ["--rate", "5000", "--inflight", "256", "--duration", "5"]},
@@ -167,10 +169,13 @@ def check_run(r):
 
 
 def check_bullmq(r):
+    """Jobs BullMQ left unanswered in an open loop do not void the run: its
+    driver counts them in latency_us with the time they waited (a lower
+    bound), so the p99 says how far behind the queue fell."""
     submitted = r.get("submitted") or 0
     if not r.get("completed"):
         return "no job completed (%d submitted)" % submitted
-    bad = (r.get("failed") or 0) + (r.get("unanswered") or 0)
+    bad = (r.get("failed") or 0) + (0 if r.get("loop") == "open" else r.get("unanswered") or 0)
     if bad > JOBS_BAD_SHARE_MAX * submitted:
         return "%d of %d jobs failed or unanswered" % (bad, submitted)
     rate = r.get("job_rate_per_s") or 0

@@ -38,6 +38,10 @@ sela::Result<std::unique_ptr<sela::store::Store>> OpenStore(const sela::Config& 
   options.wal_checkpoint_pages = config.sqlite_checkpoint_pages;
   options.random = [rng = std::mt19937_64(OsRandom())]() mutable { return rng(); };
   options.wake_later = [&loop](std::function<void()> fn) { loop.Post(std::move(fn)); };
+  options.wake_after = [&loop](std::chrono::microseconds delay, std::function<void()> fn) {
+    loop.RunAfter(delay, std::move(fn));
+  };
+  options.gather = std::chrono::microseconds(config.sqlite_gather_us);
   return sela::store::SqliteStore::Open(options, [&loop](std::function<void()> fn) { loop.Post(std::move(fn)); });
 }
 

@@ -272,6 +272,7 @@ void ReadRest(Reader& r, Config& config) {
   r.Level("LOG_LEVEL", config.log_level);
   r.String("DATA_PATH", config.data_path);
   r.Unsigned("SQLITE_CHECKPOINT_PAGES", config.sqlite_checkpoint_pages, 100, 1'000'000);
+  r.Unsigned("SQLITE_GATHER_US", config.sqlite_gather_us, 0, 100'000);
   r.String("ADMIN_TOKEN", config.admin_token);
   r.String("PORT_FILE", config.port_file);
   r.String("REDIS_URL", config.redis_url);

@@ -67,6 +67,9 @@ struct Config {
   // docs/STORAGE.md "Checkpoints": the store's own thread copies the bulk,
   // the writer the last few pages; bigger ones pause the writer less often).
   uint32_t sqlite_checkpoint_pages = 4'000;
+  // SQLITE_GATHER_US: longest an operation waits for others to share its
+  // transaction when few are queued (docs/STORAGE.md "Runtime"); 0: none.
+  uint32_t sqlite_gather_us = 1'000;
   std::string admin_token;               // ADMIN_TOKEN; empty = admin routes answer 403
   std::string port_file;                 // PORT_FILE; write the bound port here once listening
 

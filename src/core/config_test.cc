@@ -20,7 +20,7 @@ const std::vector<std::string> kAllVariables = {
     "HTTP_MAX_BODY_BYTES", "HTTP_HEADER_TIMEOUT_MS", "HTTP_REQUEST_TIMEOUT_MS",
     "HTTP_IDLE_TIMEOUT_MS", "WS_MAX_MESSAGE_BYTES", "WS_MAX_OUTBOUND_BYTES",
     "WS_HANDSHAKE_TIMEOUT_MS", "WS_CLOSE_TIMEOUT_MS", "MAX_CONNECTIONS", "DRAIN_TIMEOUT_MS",
-    "LOG_LEVEL", "DATA_PATH", "SQLITE_CHECKPOINT_PAGES", "ADMIN_TOKEN", "REDIS_URL", "REDIS_PASSWORD", "REDIS_DB",
+    "LOG_LEVEL", "DATA_PATH", "SQLITE_CHECKPOINT_PAGES", "SQLITE_GATHER_US", "ADMIN_TOKEN", "REDIS_URL", "REDIS_PASSWORD", "REDIS_DB",
     "SESSION_TIMEOUT", "USAGE_LIMIT", "DEAD_TIMEOUT", "MAX_JOBS_PER_CLIENT", "IC_URL",
     "BLOCKCHAIN_ENABLED", "REWARD_DISTRIBUTION_ENABLED", "CANISTER_STORAGE_ENABLED",
 };
@@ -227,6 +227,10 @@ TEST(LoadConfig, CheckpointPagesStayInTheirRange) {
   EXPECT_EQ(ErrorOf({{"SQLITE_CHECKPOINT_PAGES", "99"}}),
             "SQLITE_CHECKPOINT_PAGES: expected an integer in 100..1000000, got \"99\"");
   EXPECT_EQ(LoadConfig({{"SQLITE_CHECKPOINT_PAGES", "100"}})->sqlite_checkpoint_pages, 100u);
+  EXPECT_EQ(LoadConfig({})->sqlite_gather_us, 1000u);
+  EXPECT_EQ(LoadConfig({{"SQLITE_GATHER_US", "0"}})->sqlite_gather_us, 0u);
+  EXPECT_EQ(ErrorOf({{"SQLITE_GATHER_US", "100001"}}),
+            "SQLITE_GATHER_US: expected an integer in 0..100000, got \"100001\"");
 }
 
 TEST(LoadConfig, TimeoutsMustBePositive) {

@@ -112,8 +112,13 @@ Result<std::unique_ptr<Store>> SqliteStore::Open(const SqliteOptions& options, P
   auto background = sqlite::BackgroundCheckpointer::Start(options.path, options.busy_timeout_ms);
   if (!background.has_value()) return Err(NamePath(background.error(), options.path));
   auto writer = std::make_unique<sqlite::BatchWriter>(
-      sqlite::BatchWriterOptions{options.batch_ops_max, options.queue_ops_max, options.wake_later,
-                                 options.on_batch},
+      sqlite::BatchWriterOptions{.batch_ops_max = options.batch_ops_max,
+                                 .queue_ops_max = options.queue_ops_max,
+                                 .wake_later = options.wake_later,
+                                 .wake_after = options.wake_after,
+                                 .gather = options.gather,
+                                 .gather_ops = options.gather_ops,
+                                 .on_batch = options.on_batch},
       std::move(db).value(), options.random, limits, std::move(post),
       std::move(background).value(), CheckpointLimits(options.wal_checkpoint_pages));
   RETURN_IF_ERROR(writer->Start());
