@@ -38,7 +38,7 @@ void Endpoint::Run() {
         Accept();
         continue;
       }
-      if (!conn(fd).open) continue;
+      if (static_cast<size_t>(fd) >= chunks_.size() * kChunk || !conn(fd).open) continue;
       if ((events[i].events & EPOLLOUT) && conn(fd).out) Flush(fd);
       if (events[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) Read(fd);
     }
@@ -54,7 +54,7 @@ void Endpoint::Accept() {
     }
     const int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (static_cast<size_t>(fd) >= conns_.size()) conns_.resize(static_cast<size_t>(fd) + 1024);
+    while (static_cast<size_t>(fd) >= chunks_.size() * kChunk) chunks_.push_back(std::make_unique<Conn[]>(kChunk));
     Conn& c = conn(fd);
     c.open = true;
     c.state = 0;

@@ -41,7 +41,12 @@ class Endpoint {
   virtual ptrdiff_t OnBytes(int fd, char* data, size_t size) = 0;
   virtual void OnClosed(int /*fd*/) {}
 
-  Conn& conn(int fd) { return conns_[static_cast<size_t>(fd)]; }
+  // Connections live in chunks that never move (as in sela-server), so that
+  // growing the table leaves no copies behind.
+  Conn& conn(int fd) {
+    const auto i = static_cast<size_t>(fd);
+    return chunks_[i / kChunk][i % kChunk];
+  }
   // Writes bytes to fd now, or queues what the socket does not take.
   void Send(int fd, std::string_view bytes);
   void Close(int fd);
@@ -56,7 +61,8 @@ class Endpoint {
 
   int listen_fd_;
   int epoll_fd_;
-  std::vector<Conn> conns_;
+  static constexpr size_t kChunk = 1024;
+  std::vector<std::unique_ptr<Conn[]>> chunks_;
   std::unique_ptr<char[]> buffer_;
 };
 
