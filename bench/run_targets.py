@@ -138,13 +138,13 @@ def command_of(kind, port_file):
 class Target:
     """A fresh target process on a free port, pinned to the server core."""
 
-    def __init__(self, kind, tmp, name):
+    def __init__(self, kind, tmp, name, extra_env=None):
         self.kind = kind
         self.dir = tempfile.mkdtemp(prefix=name + ".", dir=tmp)
         port_file = os.path.join(self.dir, "port")
         self.log_path = os.path.join(self.dir, "target.log")
         argv, extra = command_of(kind, port_file)
-        env = dict(os.environ, **extra)
+        env = dict(os.environ, **extra, **(extra_env or {}))
         if kind == "sela":
             env["DATA_PATH"] = os.path.join(self.dir, "data")
             os.makedirs(env["DATA_PATH"])
