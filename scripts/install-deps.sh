@@ -10,7 +10,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libjemalloc2
   clang-19 libclang-rt-19-dev
-  python3 python3-websockets
+  python3 python3-websockets python3-yaml yamllint
+  chromium
   procps
 )
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "api/events.h"
 #include "core/logging.h"
 #include "protocol/v1_encode.h"
 #include "protocol/v1_messages.h"
@@ -51,6 +52,11 @@ JobServiceOptions JobServiceOptions::FromConfig(const Config& config) {
   return o;
 }
 
+std::vector<double> JobRoundTripBounds() {
+  return {0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2,
+          0.3,   0.5,   0.75,  1,     1.5,    2,    3,     5,    10,   20,   30,    60,  120,  300, 900};
+}
+
 JobService::JobService(JobServiceOptions options, const Clock& clock, store::Store& store,
                        nodes::NodeRegistry& registry, MetricsRegistry& metrics)
     : options_(std::move(options)),
@@ -75,6 +81,8 @@ JobService::JobService(JobServiceOptions options, const Clock& clock, store::Sto
   m_.repeats = &metrics.GetCounter("sela_job_results_repeated_total",
                                    "Repeats of an accepted result (acknowledged, nothing changed).");
   m_.open = &metrics.GetGauge("sela_jobs_open", "Pending and ongoing jobs held by this process.");
+  m_.round_trip = &metrics.GetHistogram(kJobRoundTripMetric, "Jobs completed: seconds from creation to the stored result.",
+                                        {}, JobRoundTripBounds());
 }
 
 bool JobService::IsKind(std::string_view kind) const {
@@ -213,6 +221,7 @@ void JobService::Insert(std::shared_ptr<store::CreateJobRequest> request, int tr
     const bool created = outcome && outcome->created;
     if (created) {
       m_.created->Inc();
+      events::JobCreated(outcome->job);
       if (!lease) engine_.AddPending(outcome->job);
       m_.open->Set(static_cast<double>(engine_.open_jobs()));
     }
@@ -223,6 +232,7 @@ void JobService::Insert(std::shared_ptr<store::CreateJobRequest> request, int tr
       // pending again and AssignAndSend places it).
       m_.leases->Inc();
       const store::JobRecord* j = engine_.Find(job_id);
+      if (j) events::JobLeased(*j, lease->attempt, "push");
       if (j && sender_ && engine_.HeldBy(job_id, j->node_principal) == std::optional<uint32_t>(lease->attempt)) {
         sender_->SendJob(lease->node, *j);
       }
@@ -261,6 +271,7 @@ void JobService::Dispatch(const jobs::Lease& lease) {
   const store::JobRecord* job = engine_.Find(lease.job_id);
   if (!job) return;
   m_.leases->Inc();
+  events::JobLeased(*job, lease.attempt, "push");
   SyncActive(lease.node);
   const auto view = registry_.View(lease.node);
   engine_.SetNodeClientId(lease.job_id, view ? std::to_string(view->client_id_ms) : std::string());
@@ -310,6 +321,7 @@ void JobService::OnJobRequest(nodes::NodeIndex node, std::string_view client_id,
   engine_.SetNodeClientId(lease->job_id, std::string(client_id));
   const store::JobRecord* job = engine_.Find(lease->job_id);
   m_.leases->Inc();
+  events::JobLeased(*job, lease->attempt, "pull");
   SyncActive(node);
   RecordLease(*lease, *job);
   reply(EncodeJobFrame(*job, client_id));

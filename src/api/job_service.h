@@ -54,6 +54,12 @@ struct JobServiceOptions {
   static JobServiceOptions FromConfig(const Config& config);
 };
 
+// Seconds from a job's creation to its stored result, for the jobs that
+// complete (the dashboard's round-trip percentiles read it).
+inline constexpr std::string_view kJobRoundTripMetric = "sela_job_round_trip_seconds";
+// Its buckets: 1 ms to 15 minutes (scrapeUrl waits at most that long).
+std::vector<double> JobRoundTripBounds();
+
 // How a job ended, for whoever waits for it.
 struct JobOutcome {
   enum class Kind : uint8_t {
@@ -207,6 +213,7 @@ class JobService {
     Counter* results_refused;
     Counter* repeats;
     Gauge* open;
+    Histogram* round_trip;
   } m_;
 };
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "api/events.h"
 #include "api/job_service.h"
 #include "auth/api_key.h"
 #include "core/logging.h"
@@ -30,6 +31,7 @@ void JobService::ApplyEnded(std::vector<jobs::Ended> ended) {
   for (jobs::Ended& e : ended) {
     if (e.kind == jobs::Ended::Kind::kReleased) {
       m_.released->Inc();
+      events::JobLeaseEnded(e.job_id, e.attempt);
       store_.ReleaseJob(e.job_id, e.attempt, now_ms, [id = e.job_id](Status st) {
         if (!st.ok()) {
           spdlog::warn("job release not recorded{}", LogFields({{"job_id", id}, {"error", st.ToString()}}));
@@ -64,7 +66,11 @@ void JobService::FailInStore(const std::string& job_id, store::JobFailure failur
                    if (!ended_elsewhere) store::ApplyFailure(failure, now_ms, outcome.job);
                    SyncActive(engine_.Finish(job_id));
                    m_.open->Set(static_cast<double>(engine_.open_jobs()));
-                   if (!ended_elsewhere) m_.failed->Inc();
+                   if (!ended_elsewhere) {
+                     m_.failed->Inc();
+                     events::JobFailed(job_id, outcome.job.node_principal, store::FailureReasonName(failure.reason),
+                                       failure.error);
+                   }
                    Notify(job_id, outcome);
                    AssignAndSend();
                    if (after) after(st);
@@ -221,8 +227,12 @@ void JobService::OnCompletionStored(Completing completing, Result<store::Complet
   }
   SyncActive(engine_.Finish(job_id));
   m_.completed->Inc();
+  const int64_t now_ms = clock_.WallMs();
+  const int64_t round_trip_ms = std::max<int64_t>(0, now_ms - completing.job.created_ms);
+  m_.round_trip->Observe(static_cast<double>(round_trip_ms) / 1000);
+  events::JobCompleted(completing.job, round_trip_ms);
   m_.open->Set(static_cast<double>(engine_.open_jobs()));
-  std::string ack = v1::EncodeJobComplete(job_id, Sp(completing.job.reward_units), clock_.WallMs());
+  std::string ack = v1::EncodeJobComplete(job_id, Sp(completing.job.reward_units), now_ms);
   JobOutcome o;
   o.kind = JobOutcome::Kind::kCompleted;
   o.job = std::move(completing.job);  // job_id refers to it no more.

@@ -5,6 +5,7 @@
 #include <type_traits>
 #include <variant>
 
+#include "api/events.h"
 #include "core/logging.h"
 #include "protocol/v1_session.h"
 
@@ -91,6 +92,7 @@ void NodeSessions::OnWsOpen(net::ConnId id, const net::HttpRequest& request) {
   const std::string principal_query = request.QueryParam("principal_id");
   auto principal = v1::PrincipalFromConnection(
       {request.Header("Authorization"), auth_query, principal_query});
+  events::NodeConnected(id, request.path, principal ? *principal : std::string_view());
   if (principal) {
     EnsurePending(s).connection_principal = std::move(principal);
   }
@@ -109,7 +111,7 @@ void NodeSessions::OnWsMessage(net::ConnId id, bool /*text*/, std::string_view p
   if (p.queue.size() >= options_.queued_messages_max ||
       p.queued_bytes + payload.size() > options_.queued_bytes_max) {
     m_.overflow_closes->Inc();
-    EndSession(*s, clock_.WallMs());
+    EndSession(*s, clock_.WallMs(), net::close_code::kPolicyViolation, "Too many messages in flight");
     server_->Close(id, net::close_code::kPolicyViolation, "Too many messages in flight");
     return;
   }
@@ -162,6 +164,7 @@ void NodeSessions::HandleRegistration(Session& s, std::string_view payload) {
   auto registration = v1::DecodeRegistration(payload, connection_principal, options_.decode);
   if (!registration) {
     m_.registration_failures->Inc();
+    events::NodeRegistrationRefused(IdOf(s), {}, registration.error().detail);
     const auto frame = v1::EncodeDecodeError(registration.error(), now_ms, options_.encode);
     server_->Send(IdOf(s), frame.payload, frame.kind == v1::OutboundFrame::Kind::kText);
     return;
@@ -206,9 +209,10 @@ void NodeSessions::CompleteRegistration(net::ConnId id, const std::string& princ
   const nodes::NodeIndex node = registry_.Connect(principal, std::stoll(client_id), now_ms);
   if (node == nodes::kNoNode) {
     m_.registration_failures->Inc();
+    events::NodeRegistrationRefused(id, principal, "too many connections");
     store_.MarkNodeDisconnected(principal, now_ms, [](Status) {});
     Send(id, v1::EncodeFailure("Registration failed: too many connections for this node or server"));
-    EndSession(*s, now_ms);
+    EndSession(*s, now_ms, net::close_code::kTryAgainLater, "Too many connections");
     server_->Close(id, net::close_code::kTryAgainLater, "Too many connections");
     return;
   }
@@ -223,6 +227,7 @@ void NodeSessions::CompleteRegistration(net::ConnId id, const std::string& princ
   ++registered_;
   m_.registered->Add(1);
   m_.registrations->Inc();
+  events::NodeRegistered(id, principal, client_id);
   Send(id, v1::EncodeRegistered(client_id, static_cast<int64_t>(session_id)));
   server_->SetDeadline(id, clock_.Now() + options_.heartbeat_timeout);
   // After the reply: a job offered now follows the registration reply.
@@ -284,6 +289,8 @@ void NodeSessions::HandleMessage(Session& s, std::string_view payload) {
   auto decoded = v1::DecodeNodeMessage(payload, options_.decode);
   if (!decoded) {
     m_.rejected_messages->Inc();
+    const auto node = registry_.View(s.node);
+    events::NodeMessageRefused(id, node ? node->principal : std::string_view(), decoded.error().detail);
     const auto frame = v1::EncodeDecodeError(decoded.error(), now_ms, options_.encode);
     server_->Send(id, frame.payload, frame.kind == v1::OutboundFrame::Kind::kText);
     return;
@@ -294,6 +301,7 @@ void NodeSessions::HandleMessage(Session& s, std::string_view payload) {
   const std::string_view principal = view ? view->principal : std::string_view();
   if (auto refusal = v1::CheckMessagePrincipal(*decoded, principal)) {
     m_.principal_mismatches->Inc();
+    events::NodeMessageRefused(id, principal, "user_principal_id is not the connection's");
     Send(id, *refusal);
     return;
   }
@@ -393,10 +401,12 @@ void NodeSessions::NodeChanged(nodes::NodeIndex node) {
   if (jobs_) jobs_->NodeChanged(node);
 }
 
-void NodeSessions::EndSession(Session& s, int64_t now_ms) {
+void NodeSessions::EndSession(Session& s, int64_t now_ms, uint16_t code, std::string_view reason) {
+  if (s.state == State::kAwaiting) events::NodeDisconnected(IdOf(s), false, {}, code, reason);
   if (s.state == State::kRegistered) {
     const auto view = registry_.View(s.node);
     const std::string principal(view ? view->principal : std::string_view());
+    events::NodeDisconnected(IdOf(s), true, principal, code, reason);
     ForgetConnection(s);
     // Its last connection: the node's leases end (before the registry may
     // reuse its index).
@@ -412,10 +422,10 @@ void NodeSessions::EndSession(Session& s, int64_t now_ms) {
   DropPending(s);
 }
 
-void NodeSessions::OnWsClosed(net::ConnId id, uint16_t /*code*/) {
+void NodeSessions::OnWsClosed(net::ConnId id, uint16_t code) {
   Session* s = Find(id);
   if (!s) return;
-  EndSession(*s, clock_.WallMs());
+  EndSession(*s, clock_.WallMs(), code, events::CloseCodeMeaning(code));
   // A store callback still in flight finds the slot free (or reused under a
   // new id) and does nothing.
   *s = Session{};
@@ -426,12 +436,12 @@ void NodeSessions::OnWsDeadline(net::ConnId id) {
   if (!s) return;
   if (s->state == State::kAwaiting) {
     m_.registration_timeouts->Inc();
-    EndSession(*s, clock_.WallMs());
+    EndSession(*s, clock_.WallMs(), net::close_code::kPolicyViolation, "Registration timeout");
     server_->Close(id, net::close_code::kPolicyViolation, "Registration timeout");
   } else if (s->state == State::kRegistered) {
     // Uptime ends now, not when the close handshake finishes.
     m_.heartbeat_timeouts->Inc();
-    EndSession(*s, clock_.WallMs());
+    EndSession(*s, clock_.WallMs(), net::close_code::kGoingAway, "Heartbeat timeout");
     server_->Close(id, net::close_code::kGoingAway, "Heartbeat timeout");
   }
 }

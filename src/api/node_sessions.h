@@ -127,7 +127,8 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
   void HandleMessage(Session& s, std::string_view payload);
   void ReplyAfterStore(net::ConnId id, std::string reply, Status status);
   void ForgetConnection(const Session& s);
-  void EndSession(Session& s, int64_t now_ms);
+  // Ends the session (logging the disconnect with the close code and why).
+  void EndSession(Session& s, int64_t now_ms, uint16_t code, std::string_view reason);
   void WithSessionId(std::function<void(Result<uint64_t>)> then);
   void Send(net::ConnId id, std::string_view text);
   std::string NextClientId(int64_t now_ms);

@@ -1,11 +1,22 @@
-// Operations endpoints: /health (liveness, same body as the original),
-// /api/health (the store answers, as the original pinged Redis), /ready
-// (readiness: 503 while starting, draining or when the store does not
-// answer) and /metrics (Prometheus text).
+// Operations endpoints (ARCHITECTURE.md §2 "Ops"; docs/OPERATIONS.md):
+// /health (liveness, same body as the original), /api/health (the store
+// answers, as the original pinged Redis), /ready (readiness: 503 while
+// starting, draining or when the store does not answer), /metrics
+// (Prometheus text), the API description (/openapi.json, /swagger.yaml) with
+// Swagger UI at /api/docs, and the dashboard page at /admin (its data comes
+// over the /admin/feed WebSocket, see api/dashboard.h).
+//
+// Like the REST modules, the routes are a table (OpsRouteTable()) that
+// registration, the OpenAPI description and the drift test read. The
+// WebSocket endpoints are listed in WebSocketRouteTable(): the server
+// upgrades on any path, so they are not router routes.
 #pragma once
 
 #include <functional>
+#include <span>
+#include <string>
 
+#include "api/rest_table.h"
 #include "core/clock.h"
 #include "core/metrics.h"
 #include "core/status.h"
@@ -18,10 +29,17 @@ struct OpsState {
   std::function<bool()> ready;
   // Asks the store whether it can serve; calls back with the answer.
   std::function<void(std::function<void(Status)>)> store_ping;
+  // ADMIN_TOKEN; empty: /admin answers 403 (the dashboard is disabled).
+  std::string admin_token;
+  // The API description, served as is (see api/openapi.h).
+  std::string openapi_json;
+  std::string openapi_yaml;
 };
 
-void AddOpsRoutes(net::Router& router, const Clock& clock, MetricsRegistry& metrics,
-                  OpsState state);
+std::span<const RestRouteInfo> OpsRouteTable();
+std::span<const RestRouteInfo> WebSocketRouteTable();
+
+void AddOpsRoutes(net::Router& router, const Clock& clock, MetricsRegistry& metrics, OpsState state);
 
 // 2026-11-25T19:24:20.993Z, as JavaScript's Date#toISOString prints it.
 std::string IsoTimestamp(int64_t wall_ms);

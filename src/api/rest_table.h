@@ -163,6 +163,19 @@ std::optional<std::string> PrincipalOf(const net::HttpRequest& request, const bo
 // failure, the 401 response to send.
 std::optional<std::string> ApiKeyHashOf(const net::HttpRequest& request, net::HttpResponse* refusal);
 
+// --- Event lines (request_log.cc; docs/OPERATIONS.md "Event logs") ---------
+
+// The "message" of an error envelope {"success":false,"message":"..."}, as
+// it is written there (JSON-escaped); empty when the body has none.
+std::string_view EnvelopeMessage(std::string_view body);
+
+// Logs what the answer to a call of `route` says: "request refused" (warn)
+// for a status of 400 or more with the status and the envelope's message,
+// and "admin action" (info) for an admin route the caller was allowed to
+// use. Only the table entry, the status and the message are logged: never
+// a header but `user_agent` (for "who"), a query, a body or a token.
+void LogRestOutcome(const RestRouteInfo& route, std::string_view user_agent, const net::HttpResponse& response);
+
 // --- Running and registering a table -----------------------------------------
 
 // Checks the admin token, parses the body, the principal and the API key as
@@ -214,7 +227,10 @@ void RegisterRestRoutes(net::Router& router, std::span<const RestRoute<Ctx>> tab
                [&route, ctx, options](net::HttpRequest& request, net::HttpReply reply) {
                  auto shared = std::make_shared<net::HttpReply>(std::move(reply));
                  RunRestRoute(route, *ctx, *options, request,
-                              [shared](net::HttpResponse r) { shared->Send(std::move(r)); });
+                              [shared, &route, agent = std::string(request.Header("User-Agent"))](net::HttpResponse r) {
+                                LogRestOutcome(route.info, agent, r);
+                                shared->Send(std::move(r));
+                              });
                });
   }
 }

@@ -1,16 +1,21 @@
 // sela-server: reads configuration, builds the objects in order, serves on
 // one port, drains on SIGTERM/SIGINT.
+#include <algorithm>
 #include <csignal>
+#include <ctime>
 #include <cstdio>
 #include <optional>
 #include <random>
 #include <spdlog/spdlog.h>
 
+#include "api/dashboard.h"
 #include "api/job_service.h"
 #include "api/node_routes.h"
 #include "api/node_sessions.h"
+#include "api/openapi.h"
 #include "api/ops_routes.h"
 #include "api/rpc_routes.h"
+#include "api/ws_demux.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/file_util.h"
@@ -45,6 +50,13 @@ sela::Result<std::unique_ptr<sela::store::Store>> OpenStore(const sela::Config& 
   return sela::store::SqliteStore::Open(options, [&loop](std::function<void()> fn) { loop.Post(std::move(fn)); });
 }
 
+// CPU time of the calling thread; main is where the process reads the OS.
+int64_t ThreadCpuNanos() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
 }  // namespace
 
 int main() {
@@ -53,11 +65,14 @@ int main() {
     std::fprintf(stderr, "sela-server: configuration error: %s\n", config.error().message().c_str());
     return 2;
   }
-  sela::SetupLogging(config->log_level);
+  sela::MetricsRegistry metrics;
+  sela::SetupLogging({.level = config->log_level,
+                      .max_lines_per_s = config->log_max_lines_per_s,
+                      .dropped = &metrics.GetCounter("sela_log_lines_dropped_total",
+                                                     "Log lines dropped by LOG_MAX_LINES_PER_S.")});
   std::signal(SIGPIPE, SIG_IGN);
 
   sela::SystemClock clock;
-  sela::MetricsRegistry metrics;
   sela::net::EventLoop loop;
   auto store = OpenStore(*config, loop);
   if (!store) {
@@ -77,18 +92,39 @@ int main() {
   sela::net::Router router;
   sela::net::Server* server_ptr = nullptr;
   bool ready = false;
+  const std::vector<sela::api::ApiGroup> api_groups = sela::api::ServerApiGroups();
+  const std::string openapi = sela::api::OpenApiJson(api_groups, SELA_VERSION);
   sela::api::AddOpsRoutes(router, clock, metrics,
                           {.ready = [&] { return ready && !server_ptr->draining(); },
                            .store_ping = [&](std::function<void(sela::Status)> done) {
                              (*store)->Ping(std::move(done));
-                           }});
+                           },
+                           .admin_token = config->admin_token,
+                           .openapi_json = openapi,
+                           .openapi_yaml = sela::api::JsonToYaml(openapi)});
   sela::api::AddNodeRoutes(router, sela::api::NodeRoutesDepsFor(clock, **store, registry, sessions),
                            sela::api::NodeRoutesOptions::FromConfig(*config));
   sela::api::AddRpcRoutes(router, {.clock = clock, .store = **store, .registry = registry, .jobs = jobs},
                           sela::api::RpcRoutesOptions::FromConfig(*config));
-  sela::net::Server server(loop, config->net, clock, metrics, router, sessions, sela::api::ErrorEnvelope);
+  if (auto st = sela::api::CheckRoutesDocumented(router, api_groups); !st.ok()) {
+    spdlog::critical("{}", st.ToString());
+    return 1;
+  }
+
+  sela::api::DashboardSampler sampler(
+      {}, clock, metrics,
+      {.live = [&] {
+        return sela::api::DashboardLive{.nodes_online = registry.size(),
+                                        .jobs_pending = jobs.engine().pending_jobs(),
+                                        .jobs_open = jobs.engine().open_jobs()};
+      }});
+  sela::api::DashboardFeed feed(sampler, clock, config->admin_token, metrics);
+  sela::api::WsDemux ws_demux(sessions, feed);
+  sela::net::Server server(loop, config->net, clock, metrics, router, ws_demux, sela::api::ErrorEnvelope);
   server_ptr = &server;
   sessions.Attach(&server);
+  sela::api::ServerWsOut feed_out(server);
+  feed.Attach(&feed_out);
 
   // Jobs the previous process left open are taken over before serving.
   {
@@ -115,6 +151,15 @@ int main() {
   }
   loop.RunEvery(sela::Millis(config->node.uptime_checkpoint_ms), [&] { sessions.CheckpointUptime(); });
   loop.RunEvery(sela::Millis(250), [&] { jobs.Tick(); });
+  // The feed's own cost (sample, render, send to every viewer) in thread CPU
+  // time, so that "under 1% of a core" can be read off /metrics.
+  sela::Counter& feed_cpu = metrics.GetCounter("sela_admin_feed_cpu_nanoseconds_total",
+                                               "Thread CPU time spent sampling and sending the dashboard feed.");
+  loop.RunEvery(sela::Millis(sampler.options().sample_interval_ms), [&] {
+    const int64_t before = ThreadCpuNanos();
+    feed.Tick();
+    feed_cpu.Inc(static_cast<uint64_t>(std::max<int64_t>(0, ThreadCpuNanos() - before)));
+  });
   ready = true;
 
   int exit_code = 0;

@@ -270,6 +270,7 @@ void ReadJobs(Reader& r, JobConfig& jobs) {
 
 void ReadRest(Reader& r, Config& config) {
   r.Level("LOG_LEVEL", config.log_level);
+  r.Unsigned("LOG_MAX_LINES_PER_S", config.log_max_lines_per_s, 0, kU32Max);
   r.String("DATA_PATH", config.data_path);
   r.Unsigned("SQLITE_CHECKPOINT_PAGES", config.sqlite_checkpoint_pages, 100, 1'000'000);
   r.Unsigned("SQLITE_GATHER_US", config.sqlite_gather_us, 0, 100'000);

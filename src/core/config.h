@@ -62,6 +62,9 @@ struct Config {
   NodeConfig node;
   JobConfig jobs;
   LogLevel log_level = LogLevel::kInfo;  // LOG_LEVEL: trace|debug|info|warn|error|critical|off
+  // LOG_MAX_LINES_PER_S: log lines written per second at most (bursts of
+  // one second's worth); the rest are dropped and counted. 0: no limit.
+  uint32_t log_max_lines_per_s = 1000;
   std::string data_path = "./data/redis";  // DATA_PATH
   // SQLITE_CHECKPOINT_PAGES: WAL pages that start a checkpoint (see
   // docs/STORAGE.md "Checkpoints": the store's own thread copies the bulk,

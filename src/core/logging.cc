@@ -3,9 +3,13 @@
 #include <chrono>
 #include <cstdint>
 #include <ctime>
+#include <algorithm>
+#include <atomic>
 #include <iterator>
+#include <utility>
 
 #include <spdlog/fmt/fmt.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -268,14 +272,117 @@ spdlog::level::level_enum ToSpdlogLevel(LogLevel level) {
   return spdlog::level::info;
 }
 
-void SetupLogging(LogLevel level) {
-  auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+LogRateLimiter::Admission LogRateLimiter::Admit(TimePoint now) {
+  std::lock_guard lock(mu_);
+  if (last_ != TimePoint{}) {
+    const double seconds = std::chrono::duration<double>(now - last_).count();
+    if (seconds > 0) tokens_ = std::min(per_s_, tokens_ + seconds * per_s_);
+  }
+  last_ = now;
+  if (tokens_ < 1) {
+    ++dropped_since_;
+    if (dropped_ != nullptr) dropped_->Inc();
+    return {false, 0};
+  }
+  tokens_ -= 1;
+  const uint64_t dropped = dropped_since_;
+  dropped_since_ = 0;
+  return {true, dropped};
+}
+
+uint64_t LogRateLimiter::TakeDropped() {
+  std::lock_guard lock(mu_);
+  return std::exchange(dropped_since_, 0);
+}
+
+namespace {
+
+// The limiter of the installed logger, for LogEvent's check before
+// formatting. Set by SetupLogging (start-up, before other threads log);
+// the sink that owns it lives as long as the default logger.
+std::atomic<LogRateLimiter*> g_limiter{nullptr};
+// Set by LogEvent while it logs a line it already admitted, so that the
+// sink does not take a second token for it; and how many lines were dropped
+// before it.
+thread_local bool t_admitted = false;
+thread_local uint64_t t_dropped_before = 0;
+
+spdlog::details::log_msg DroppedNotice(const spdlog::details::log_msg& next, uint64_t dropped, std::string& text) {
+  text = "log lines dropped" + LogFields({{"dropped", std::to_string(dropped)}, {"limit", "LOG_MAX_LINES_PER_S"}});
+  spdlog::details::log_msg notice(next.time, {}, next.logger_name, spdlog::level::warn, text);
+  return notice;
+}
+
+// Writes through `inner` what the limiter admits (critical lines always).
+class LimitedSink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  LimitedSink(std::shared_ptr<spdlog::sinks::sink> inner, std::unique_ptr<LogRateLimiter> limiter)
+      : inner_(std::move(inner)), limiter_(std::move(limiter)) {}
+  LogRateLimiter* limiter() { return limiter_.get(); }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    uint64_t dropped = 0;
+    if (t_admitted) {
+      dropped = t_dropped_before;
+    } else if (msg.level < spdlog::level::critical) {
+      const auto admission = limiter_->Admit(std::chrono::steady_clock::now());
+      if (!admission.admitted) return;
+      dropped = admission.dropped_before;
+    } else {
+      dropped = limiter_->TakeDropped();
+    }
+    if (dropped > 0) {
+      std::string text;
+      inner_->log(DroppedNotice(msg, dropped, text));
+    }
+    inner_->log(msg);
+  }
+  void flush_() override { inner_->flush(); }
+
+ private:
+  std::shared_ptr<spdlog::sinks::sink> inner_;
+  std::unique_ptr<LogRateLimiter> limiter_;
+};
+
+}  // namespace
+
+void SetupLogging(const LoggingOptions& options) {
+  std::shared_ptr<spdlog::sinks::sink> sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
   sink->set_formatter(std::make_unique<JsonLogFormatter>());
+  LogRateLimiter* limiter = nullptr;
+  if (options.max_lines_per_s > 0) {
+    auto limited = std::make_shared<LimitedSink>(
+        std::move(sink), std::make_unique<LogRateLimiter>(options.max_lines_per_s, options.dropped));
+    limiter = limited->limiter();
+    sink = std::move(limited);
+  }
   auto logger = std::make_shared<spdlog::logger>("sela", std::move(sink));
-  logger->set_level(ToSpdlogLevel(level));
+  logger->set_level(ToSpdlogLevel(options.level));
   // Warnings and errors reach the file even if the process dies right after.
   logger->flush_on(spdlog::level::warn);
   spdlog::set_default_logger(std::move(logger));
+  g_limiter.store(limiter);
+}
+
+void SetupLogging(LogLevel level) { SetupLogging(LoggingOptions{.level = level}); }
+
+void LogEvent(spdlog::level::level_enum level, std::string_view message,
+              std::initializer_list<std::pair<std::string_view, std::string_view>> fields) {
+  spdlog::logger* logger = spdlog::default_logger_raw();
+  if (!logger->should_log(level)) return;
+  uint64_t dropped = 0;
+  LogRateLimiter* limiter = g_limiter.load(std::memory_order_relaxed);
+  if (limiter != nullptr && level < spdlog::level::critical) {
+    const auto admission = limiter->Admit(std::chrono::steady_clock::now());
+    if (!admission.admitted) return;
+    dropped = admission.dropped_before;
+  }
+  // Critical lines took no token: the sink reports the drops before them.
+  t_admitted = limiter != nullptr && level < spdlog::level::critical;
+  t_dropped_before = dropped;
+  logger->log(level, "{}{}", message, LogFields(fields));
+  t_admitted = false;
 }
 
 }  // namespace sela

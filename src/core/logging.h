@@ -21,8 +21,11 @@
 // the installed logger and the free functions are safe from any thread.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -31,12 +34,58 @@
 #include <spdlog/formatter.h>
 
 #include "core/config.h"
+#include "core/metrics.h"
 
 namespace sela {
 
+struct LoggingOptions {
+  LogLevel level = LogLevel::kInfo;
+  // Lines per second at most (LOG_MAX_LINES_PER_S); 0: no limit.
+  uint32_t max_lines_per_s = 0;
+  // Counts the lines dropped by the limit; may be null. Outlives logging.
+  Counter* dropped = nullptr;
+};
+
 // Installs a default spdlog logger that writes JSON lines to stderr at
-// `level` and flushes on warnings and worse.
+// `level` and flushes on warnings and worse. With a line limit, lines past
+// it are dropped and counted, and the next line written is preceded by a
+// warning {"msg":"log lines dropped","dropped":"N"}; critical lines always
+// pass.
+void SetupLogging(const LoggingOptions& options);
 void SetupLogging(LogLevel level);
+
+// A token bucket of lines: `per_s` tokens per second, at most `per_s` saved
+// up. Thread-safe.
+class LogRateLimiter {
+ public:
+  using TimePoint = std::chrono::steady_clock::time_point;
+  LogRateLimiter(uint32_t per_s, Counter* dropped) : per_s_(per_s), tokens_(per_s), dropped_(dropped) {}
+  struct Admission {
+    bool admitted;
+    uint64_t dropped_before;  // Admitted: lines dropped since the last admitted one.
+  };
+  // Takes a token for one line at `now`; not admitted when there is none
+  // (the drop is counted).
+  Admission Admit(TimePoint now);
+  // Lines dropped since the last admitted one, for a line written without a
+  // token (critical); resets the count.
+  uint64_t TakeDropped();
+
+ private:
+  std::mutex mu_;
+  const double per_s_;
+  double tokens_;
+  TimePoint last_{};
+  uint64_t dropped_since_ = 0;
+  Counter* dropped_;
+};
+
+// An event line at `level`: the message plus fields (as LogFields). Nothing
+// is formatted when the level is off or the line limit has no room now (the
+// line is counted as dropped), so events on hot paths cost little under a
+// flood. Never pass secrets (keys, tokens) or result bodies as fields.
+void LogEvent(spdlog::level::level_enum level, std::string_view message,
+              std::initializer_list<std::pair<std::string_view, std::string_view>> fields);
 
 spdlog::level::level_enum ToSpdlogLevel(LogLevel level);
 

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <functional>
+
 #include <boost/json.hpp>
 #include <chrono>
 #include <memory>
@@ -205,6 +208,75 @@ TEST(SetupLogging, InstallsADefaultLoggerAtTheGivenLevel) {
   EXPECT_FALSE(installed->should_log(spdlog::level::warn));
   EXPECT_TRUE(installed->should_log(spdlog::level::critical));
   spdlog::set_default_logger(previous);
+}
+
+TEST(LogRateLimiter, AdmitsABurstThenRefillsWithTimeAndCountsDrops) {
+  Counter dropped;
+  LogRateLimiter limiter(3, &dropped);
+  const LogRateLimiter::TimePoint t0 = std::chrono::steady_clock::time_point(std::chrono::seconds(100));
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(limiter.Admit(t0).admitted) << i;
+  EXPECT_FALSE(limiter.Admit(t0).admitted);
+  EXPECT_FALSE(limiter.Admit(t0 + std::chrono::milliseconds(100)).admitted);  // 0.3 of a token.
+  EXPECT_EQ(dropped.value(), 2u);
+  // A third of a second later one token is back; the admitted line learns
+  // how many were dropped before it, once.
+  const auto later = limiter.Admit(t0 + std::chrono::milliseconds(340));
+  EXPECT_TRUE(later.admitted);
+  EXPECT_EQ(later.dropped_before, 2u);
+  // Long quiet: at most one second's worth is saved up.
+  const auto quiet = t0 + std::chrono::seconds(60);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(limiter.Admit(quiet).dropped_before, 0u);
+  EXPECT_FALSE(limiter.Admit(quiet).admitted);
+  EXPECT_EQ(dropped.value(), 3u);
+}
+
+// The lines written to stderr while fn runs, under a logger set up with options.
+std::vector<std::string> LinesLogged(const LoggingOptions& options, const std::function<void()>& fn) {
+  const std::shared_ptr<spdlog::logger> previous = spdlog::default_logger();
+  ::testing::internal::CaptureStderr();
+  SetupLogging(options);
+  fn();
+  spdlog::default_logger()->flush();
+  std::fflush(stderr);
+  const std::string text = ::testing::internal::GetCapturedStderr();
+  SetupLogging(LogLevel::kInfo);  // Forget the limiter before the old logger returns.
+  spdlog::set_default_logger(previous);
+  std::vector<std::string> lines;
+  size_t start = 0;
+  while (start < text.size()) {
+    const size_t end = text.find('\n', start);
+    lines.push_back(text.substr(start, end - start));
+    start = end == std::string::npos ? text.size() : end + 1;
+  }
+  return lines;
+}
+
+TEST(SetupLogging, DropsLinesPastTheLimitAndCountsThem) {
+  Counter dropped;
+  const auto lines = LinesLogged({.level = LogLevel::kInfo, .max_lines_per_s = 3, .dropped = &dropped}, [] {
+    for (int i = 0; i < 5; ++i) spdlog::info("plain {}", i);
+    for (int i = 0; i < 5; ++i) LogEvent(spdlog::level::info, "event", {{"n", std::to_string(i)}});
+    spdlog::critical("always written");
+  });
+  // One second's burst: 3 lines; the critical one passes anyway and is
+  // preceded by the notice of what was dropped.
+  ASSERT_EQ(lines.size(), 5u) << ::testing::PrintToString(lines);
+  EXPECT_NE(lines[0].find("plain 0"), std::string::npos);
+  EXPECT_NE(lines[2].find("plain 2"), std::string::npos);
+  EXPECT_EQ(dropped.value(), 7u);
+  EXPECT_NE(lines[3].find("\"msg\":\"log lines dropped\",\"dropped\":\"7\""), std::string::npos) << lines[3];
+  EXPECT_NE(lines[4].find("always written"), std::string::npos);
+}
+
+TEST(LogEvent, WritesTheMessageAndFieldsAndNothingBelowTheLevel) {
+  const auto lines = LinesLogged({.level = LogLevel::kWarn}, [] {
+    LogEvent(spdlog::level::info, "not written", {{"a", "b"}});
+    LogEvent(spdlog::level::warn, "request refused", {{"reason", "bad \"token\""}, {"status", "401"}});
+  });
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("\"level\":\"warn\",\"msg\":\"request refused\",\"reason\":\"bad \\\"token\\\"\",\"status\":\"401\"}"),
+            std::string::npos)
+      << lines[0];
 }
 
 }  // namespace

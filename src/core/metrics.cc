@@ -69,6 +69,24 @@ Histogram& MetricsRegistry::GetHistogram(std::string_view name, std::string_view
   return *it->second;
 }
 
+std::vector<std::pair<std::string, uint64_t>> MetricsRegistry::CounterSeries(std::string_view name) const {
+  std::lock_guard lock(mu_);
+  std::vector<std::pair<std::string, uint64_t>> out;
+  const auto it = families_.find(name);
+  if (it == families_.end()) return out;
+  out.reserve(it->second.counters.size());
+  for (const auto& [labels, counter] : it->second.counters) out.emplace_back(labels, counter->value());
+  return out;
+}
+
+const Histogram* MetricsRegistry::FindHistogram(std::string_view name, std::string_view labels) const {
+  std::lock_guard lock(mu_);
+  const auto family = families_.find(name);
+  if (family == families_.end()) return nullptr;
+  const auto series = family->second.histograms.find(labels);
+  return series == family->second.histograms.end() ? nullptr : series->second.get();
+}
+
 std::string MetricsRegistry::EscapeLabel(std::string_view value) {
   std::string out;
   out.reserve(value.size());

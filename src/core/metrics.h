@@ -14,6 +14,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace sela {
@@ -68,6 +69,14 @@ class MetricsRegistry {
                           std::string_view labels = {}, std::vector<double> bounds = {});
 
   std::string RenderPrometheus() const;
+
+  // Every series of a counter family as (labels, value), in label order;
+  // empty when the family does not exist. For readers that sample a few
+  // families now and then (the dashboard), not for hot paths: it takes the
+  // registry's mutex.
+  std::vector<std::pair<std::string, uint64_t>> CounterSeries(std::string_view name) const;
+  // The histogram with this name and labels, or null; does not create it.
+  const Histogram* FindHistogram(std::string_view name, std::string_view labels = {}) const;
 
   static std::string EscapeLabel(std::string_view value);
 

@@ -33,6 +33,19 @@ TEST(Metrics, SameNameAndLabelsReturnTheSameSeries) {
   EXPECT_NE(&a, &c);
 }
 
+TEST(Metrics, ListsTheSeriesOfACounterFamily) {
+  MetricsRegistry r;
+  r.GetCounter("e_total", "E.", "reason=\"b\"").Inc(2);
+  r.GetCounter("e_total", "E.", "reason=\"a\"").Inc(5);
+  r.GetGauge("g", "G.").Set(1);
+  const auto series = r.CounterSeries("e_total");
+  ASSERT_EQ(series.size(), 2u);
+  EXPECT_EQ(series[0], (std::pair<std::string, uint64_t>{"reason=\"a\"", 5}));
+  EXPECT_EQ(series[1], (std::pair<std::string, uint64_t>{"reason=\"b\"", 2}));
+  EXPECT_TRUE(r.CounterSeries("g").empty());
+  EXPECT_TRUE(r.CounterSeries("missing_total").empty());
+}
+
 TEST(Metrics, EscapesLabelValues) {
   EXPECT_EQ(MetricsRegistry::EscapeLabel("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
 }

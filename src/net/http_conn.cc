@@ -97,6 +97,10 @@ void ServerImpl::HttpHandleRequest(uint32_t idx, HttpRequest& req) {
   const Route* route = router_.Find(req);
   if (!route) {
     h.route = &kUnmatchedRoute;
+    // The path only: a query may carry anything.
+    LogEvent(spdlog::level::warn, "request refused",
+             {{"status", "404"}, {"reason", "Endpoint not found"}, {"method", req.method},
+              {"path", std::string_view(req.path).substr(0, 200)}});
     SendHttpResponse(id, ErrorResponse(404, "Endpoint not found", R"({"path":")" + JsonEscape(req.target) + "\"}"));
     return;
   }
@@ -116,6 +120,8 @@ void ServerImpl::HttpUpgrade(uint32_t idx, HttpRequest& request) {
     r.close = true;
     if (d.status == 426) r.headers.emplace_back("Sec-WebSocket-Version", "13");
     HttpErrorCounter("bad_upgrade").Inc();
+    LogEvent(spdlog::level::warn, "request refused",
+             {{"status", std::to_string(d.status)}, {"reason", d.error}, {"kind", "bad_upgrade"}});
     c.http->route = &kUpgradeRoute;
     SendHttpResponse(MakeId(idx, c.generation), std::move(r));
     return;
@@ -145,6 +151,8 @@ void ServerImpl::HttpError(uint32_t idx, unsigned status, std::string_view messa
                            std::string_view reason) {
   Connection& c = slot(idx);
   HttpErrorCounter(reason).Inc();
+  LogEvent(spdlog::level::warn, "request refused",
+           {{"status", std::to_string(status)}, {"reason", message}, {"kind", reason}});
   if (!c.http) c.http = std::make_unique<HttpState>();
   c.http->inbuf.clear();
   c.http->response_pending = true;

@@ -14,6 +14,7 @@ import http.client
 import json
 import time
 
+import proc
 from e2ebase import ws_connect
 
 HTTP_TIMEOUT_S = 10.0
@@ -50,6 +51,7 @@ def http_call(port, method, path, body=None, key=None, headers=(), raw_body=None
     hs = {}
     if key is not None:
         hs["Authorization"] = f"Bearer {key}"
+        proc.remember_secret(key, "API key sent")
     if auth_header is not None:
         hs["Authorization"] = auth_header
     data = raw_body
@@ -63,7 +65,15 @@ def http_call(port, method, path, body=None, key=None, headers=(), raw_body=None
     try:
         c.request(method, path, body=data, headers=hs)
         r = c.getresponse()
-        return Reply(r.status, r.getheaders(), r.read())
+        reply = Reply(r.status, r.getheaders(), r.read())
+        if b'"apiKey"' in reply.body:
+            try:
+                data = json.loads(reply.body).get("data")
+            except ValueError:
+                data = None
+            if isinstance(data, dict):
+                proc.remember_secret(data.get("apiKey"), "API key issued")
+        return reply
     finally:
         c.close()
 
@@ -135,6 +145,7 @@ class Node:
     async def result(self, job_id, data):
         """Sends TWITTER_SCRAPE_RESULT (data: a JSON string, as node apps
         send it) and returns the server's reply."""
+        proc.remember_secret(data, "result body")
         await self.send("TWITTER_SCRAPE_RESULT", job_id=job_id, data=data)
         return await self.reply()
 

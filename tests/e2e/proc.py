@@ -31,7 +31,7 @@ SERVER_VARS = (
     "HTTP_REQUEST_TIMEOUT_MS", "HTTP_IDLE_TIMEOUT_MS",
     "WS_MAX_MESSAGE_BYTES", "WS_MAX_OUTBOUND_BYTES", "WS_HANDSHAKE_TIMEOUT_MS",
     "WS_CLOSE_TIMEOUT_MS", "MAX_CONNECTIONS", "DRAIN_TIMEOUT_MS",
-    "LOG_LEVEL", "DATA_PATH", "ADMIN_TOKEN", "REDIS_URL", "REDIS_PASSWORD", "REDIS_DB",
+    "LOG_LEVEL", "LOG_MAX_LINES_PER_S", "DATA_PATH", "ADMIN_TOKEN", "REDIS_URL", "REDIS_PASSWORD", "REDIS_DB",
     "SESSION_TIMEOUT", "USAGE_LIMIT", "DEAD_TIMEOUT", "MAX_JOBS_PER_CLIENT", "IC_URL",
     "BLOCKCHAIN_ENABLED", "REWARD_DISTRIBUTION_ENABLED", "CANISTER_STORAGE_ENABLED",
     "REGISTRATION_TIMEOUT_MS", "HEARTBEAT_TIMEOUT_MS", "UPTIME_CHECKPOINT_MS",
@@ -39,6 +39,11 @@ SERVER_VARS = (
 )
 
 _server_path = None
+_tools = {}
+# Secrets the tests used (admin tokens, API keys, result bodies): value ->
+# what it is. No server log line may contain one (scan_logs_for_secrets).
+_secrets = {}
+SECRET_BYTES_MIN = 8  # Shorter values would match ordinary words.
 _processes = []
 _workdirs = []
 
@@ -46,6 +51,44 @@ _workdirs = []
 def configure(path):
     global _server_path
     _server_path = os.path.abspath(path)
+
+
+def configure_tool(name, path):
+    """Registers another binary of the build (e.g. sela-monitor) for tests."""
+    _tools[name] = os.path.abspath(path)
+
+
+def tool_path(name):
+    if name not in _tools:
+        raise RuntimeError(f"{name} not configured (run.py --{name.split('-')[-1]} PATH)")
+    return _tools[name]
+
+
+def remember_secret(value, what):
+    """A value that must never appear in a server's log."""
+    if isinstance(value, str) and len(value) >= SECRET_BYTES_MIN:
+        _secrets[value] = what
+
+
+def scan_logs_for_secrets():
+    """(lines scanned, logs scanned, problems): every line every server wrote,
+    against every secret remembered, as sent and as JSON escapes it."""
+    import json
+    needles = []
+    for value, what in _secrets.items():
+        needles.append((value, what))
+        escaped = json.dumps(value)[1:-1]
+        if escaped != value:
+            needles.append((escaped, what + " (JSON-escaped)"))
+    lines = 0
+    problems = []
+    for p in _processes:
+        for n, line in enumerate(p.output().splitlines(), 1):
+            lines += 1
+            for needle, what in needles:
+                if needle in line:
+                    problems.append(f"{p.log_path}:{n}: {what}: {line[:300]}")
+    return lines, len(_processes), len(_secrets), problems
 
 
 def new_workdir(tag):
@@ -79,13 +122,15 @@ class ServerProcess:
             "PORT": "0",
             "PORT_FILE": self.port_file,
             "DATA_PATH": os.path.join(self.workdir, "data"),
-            "LOG_LEVEL": "warn",
+            # Every event line is written, so that the secret scan sees it.
+            "LOG_LEVEL": "debug",
         })
         for k, v in (env or {}).items():
             if v is None:
                 self.env.pop(k, None)
             else:
                 self.env[k] = str(v)
+        remember_secret(self.env.get("ADMIN_TOKEN"), "ADMIN_TOKEN")
         self.argv = list(wrapper) + [_server_path]
         self.proc = None
         self.port = None

@@ -35,6 +35,7 @@ MODULES = [
     "test_uptime_crash",
     "test_jobs",
     "test_jobs_crash",
+    "test_operators",
 ]
 
 TEST_FILE_MARKER = "/tests/e2e/test_"
@@ -42,6 +43,7 @@ TEST_FILE_MARKER = "/tests/e2e/test_"
 
 def main():
     ap = suite.argument_parser(__doc__, server_help="the sela-server binary")
+    ap.add_argument("--monitor", help="the sela-monitor binary (test_operators)")
     args = ap.parse_args()
 
     if not os.access(args.server, os.X_OK):
@@ -51,6 +53,8 @@ def main():
 
     import proc  # noqa: E402 (after sys.path setup)
     proc.configure(args.server)
+    if args.monitor:
+        proc.configure_tool("sela-monitor", args.monitor)
 
     tests = suite.load_tests(MODULES, args.k)
     if args.list:
@@ -87,6 +91,18 @@ def main():
         failed += 1
     finally:
         proc.stop_all()
+    # No key, token or result body in any log line of any server of the run.
+    lines, logs, secrets, leaks = proc.scan_logs_for_secrets()
+    if leaks:
+        failed += 1
+        failures.append("log_secrets")
+        keep.update(proc.workdirs())
+        print(f"FAIL  log_secrets  ({len(leaks)} log lines hold a secret)")
+        for leak in leaks[:20]:
+            print("      " + leak)
+    elif tests and not args.list:
+        passed += 1
+        print(f"ok    log_secrets  ({lines} lines of {logs} server logs hold none of {secrets} secrets)")
 
     total = time.monotonic() - start
     if failures:

@@ -44,6 +44,17 @@ TRAILING_FRAMES_WAIT_S = 0.05
 TS_SLACK_MS = 2000
 
 
+def remember_result_body(text):
+    """A TWITTER_SCRAPE_RESULT's data must never reach the server's log."""
+    try:
+        frame = json.loads(text)
+    except ValueError:
+        return
+    if isinstance(frame, dict) and isinstance(frame.get("data"), str) and "RESULT" in str(frame.get("type", "")) + str(
+            frame.get("text", "")):
+        proc.remember_secret(frame["data"], "result body")
+
+
 class ScenarioFailure(AssertionError):
     pass
 
@@ -179,6 +190,7 @@ class Runner:
     async def do_send(self, d):
         c = self.conn(d)
         c.note("C->S", f"text {d.parsed}")
+        remember_result_body(d.parsed)
         await c.ws.send(d.parsed)
 
     async def do_send_as_binary(self, d):
@@ -406,6 +418,17 @@ def main():
         failed += 1
     finally:
         proc.stop_all()
+    # No result body a scenario sent is in any server log line (as in tests/e2e).
+    lines, logs, secrets, leaks = proc.scan_logs_for_secrets()
+    if leaks:
+        failed += 1
+        failures.append("log_secrets")
+        print(f"FAIL  log_secrets  ({len(leaks)} log lines hold a result body)")
+        for leak in leaks[:20]:
+            print("   " + leak)
+    elif passed:
+        passed += 1
+        print(f"ok    log_secrets  ({lines} lines of {logs} server logs hold none of {secrets} result bodies)")
     if failures:
         print(f"\n{len(failures)} failing scenarios:")
         for sid in failures:
