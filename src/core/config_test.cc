@@ -20,7 +20,8 @@ const std::vector<std::string> kAllVariables = {
     "HTTP_MAX_BODY_BYTES", "HTTP_HEADER_TIMEOUT_MS", "HTTP_REQUEST_TIMEOUT_MS",
     "HTTP_IDLE_TIMEOUT_MS", "WS_MAX_MESSAGE_BYTES", "WS_MAX_OUTBOUND_BYTES",
     "WS_HANDSHAKE_TIMEOUT_MS", "WS_CLOSE_TIMEOUT_MS", "MAX_CONNECTIONS", "DRAIN_TIMEOUT_MS",
-    "LOG_LEVEL", "DATA_PATH", "SQLITE_CHECKPOINT_PAGES", "SQLITE_GATHER_US", "ADMIN_TOKEN", "REDIS_URL", "REDIS_PASSWORD", "REDIS_DB",
+    "LOG_LEVEL", "LOG_MAX_LINES_PER_S", "DATA_PATH", "SQLITE_CHECKPOINT_PAGES", "SQLITE_GATHER_US",
+    "ADMIN_TOKEN", "REDIS_URL", "REDIS_PASSWORD", "REDIS_DB",
     "SESSION_TIMEOUT", "USAGE_LIMIT", "DEAD_TIMEOUT", "MAX_JOBS_PER_CLIENT", "IC_URL",
     "BLOCKCHAIN_ENABLED", "REWARD_DISTRIBUTION_ENABLED", "CANISTER_STORAGE_ENABLED",
 };
@@ -72,8 +73,10 @@ TEST(LoadConfig, ReadsEveryVariable) {
       {"MAX_CONNECTIONS", "50000"},
       {"DRAIN_TIMEOUT_MS", "1006"},
       {"LOG_LEVEL", "Debug"},
+      {"LOG_MAX_LINES_PER_S", "250"},
       {"DATA_PATH", "/var/lib/sela"},
       {"SQLITE_CHECKPOINT_PAGES", "2000"},
+      {"SQLITE_GATHER_US", "2500"},
       {"ADMIN_TOKEN", "s3cret"},
       {"REDIS_URL", "rediss://cache.internal:6380"},
       {"REDIS_PASSWORD", "pw"},
@@ -110,6 +113,8 @@ TEST(LoadConfig, ReadsEveryVariable) {
   EXPECT_EQ(config->log_level, LogLevel::kDebug);
   EXPECT_EQ(config->data_path, "/var/lib/sela");
   EXPECT_EQ(config->sqlite_checkpoint_pages, 2000u);
+  EXPECT_EQ(config->sqlite_gather_us, 2500u);
+  EXPECT_EQ(config->log_max_lines_per_s, 250u);
   EXPECT_EQ(config->admin_token, "s3cret");
   EXPECT_EQ(config->redis_url, "rediss://cache.internal:6380");
   EXPECT_EQ(config->redis_password, "pw");
