@@ -194,8 +194,10 @@ void EventLoop::Poll(Duration timeout) {
     const timespec ts{.tv_sec = static_cast<time_t>(ns / 1'000'000'000),
                       .tv_nsec = static_cast<long>(ns % 1'000'000'000)};
     n = ::epoll_pwait2(epoll_fd_, events_.data(), max, &ts, nullptr);
-    if (n < 0 && errno == ENOSYS) {
-      // Before Linux 5.11: milliseconds, rounded up so a timer never fires early.
+    if (n < 0 && (errno == ENOSYS || errno == EPERM)) {
+      // Before Linux 5.11 (ENOSYS), or a container whose seccomp profile
+      // predates the call (EPERM): milliseconds, rounded up so a timer never
+      // fires early.
       const auto ms = std::chrono::ceil<std::chrono::milliseconds>(timeout).count();
       n = ::epoll_wait(epoll_fd_, events_.data(), max, static_cast<int>(ms));
     }
