@@ -62,6 +62,19 @@ def machine():
     }
 
 
+INTRO = """Written by `bench/run --write` (see `bench/run` and the README's Benchmarks
+section). Each figure is the median of 3 runs, each against a fresh process
+(release build, temporary data directory, free port): `sela-server`, the floor
+(bench/floor/README.md) and the peers (bench/peers/README.md), driven by
+`tools/loadgen` (`sela-loadgen`; BullMQ by its own driver) with seeds 1, 2
+and 3, the subjects one after the other within a seed. The targets are ratios
+to the floor's and the peers' figures from the same run (issue 16); the
+absolute figures move with the machine and its load and are information only.
+"loadgen busiest proc" is the load generator's busiest worker's CPU share in
+sela-server's runs: near 100% the tool, not the server, may be the
+bottleneck. Text outside the generated block below is kept."""
+
+
 def write_doc(text):
     block = BEGIN_MARK + "\n" + text.rstrip() + "\n" + END_MARK + "\n"
     try:
@@ -75,13 +88,7 @@ def write_doc(text):
         new = head + block + ("\n" + tail if tail else "")
     else:
         new = ("# Benchmarks\n\n"
-               "Written by `bench/run --write` (see `bench/run` and the README's Benchmarks\n"
-               "section). Each figure is the median of 3 runs, each against a fresh\n"
-               "`sela-server` (release build, temporary data directory, free port), driven by\n"
-               "`tools/loadgen` (`sela-loadgen`) with seeds 1, 2 and 3. \"loadgen cpu s\" is\n"
-               "the load generator's CPU in the measured phase and \"loadgen busiest proc\" its\n"
-               "busiest worker's CPU share: near 100% the tool, not the server, may be the\n"
-               "bottleneck. Text outside the generated block below is kept.\n\n" + block)
+               + "".join(line + "\n" for line in INTRO.splitlines()) + "\n" + block)
     with open(DOC, "w") as f:
         f.write(new)
 
