@@ -106,7 +106,15 @@ class ServerThread {
     auto store = store::SqliteStore::Open(so, [&loop](std::function<void()> fn) { loop.Post(std::move(fn)); });
     ASSERT_TRUE(store) << store.error().ToString();
     nodes::NodeRegistry registry(nodes::RegistryOptions{});
-    api::NodeSessions sessions(api::NodeSessionOptions{}, clock, **store, registry, metrics);
+    api::SecurityEvents events(metrics, clock);
+    api::NodeSessionOptions session_options;
+    // One node answers 1,200 jobs back to back: far more messages than a
+    // node may send on its own (docs/FAIR-USE.md), and not what is measured.
+    session_options.messages_per_connection.enabled = false;
+    session_options.random = [rng = std::mt19937_64(2)](std::span<uint8_t> out) mutable {
+      for (uint8_t& b : out) b = static_cast<uint8_t>(rng());
+    };
+    api::NodeSessions sessions(std::move(session_options), clock, **store, registry, metrics, events);
     api::JobService jobs(api::JobServiceOptions{}, clock, **store, registry, metrics);
     sessions.AttachJobs(&jobs);
     jobs.Attach(&sessions);
@@ -181,12 +189,21 @@ class Client {
     }
   }
   // The next WebSocket message's payload (unfragmented text frames only).
+  // The server's pings are answered on the way, as every WebSocket client
+  // does (a node that does not earns no uptime and is closed:
+  // docs/REWARDS.md "Uptime"; the answers also measure round trips).
   std::string ReadWsMessage() {
     for (;;) {
       const auto r = loadgen::DecodeServerFrame(in_, 1 << 20);
       if (r.status == loadgen::DecodeStatus::kFrame) {
         std::string payload = in_.substr(r.frame.header_bytes, r.frame.payload_bytes);
         in_.erase(0, r.frame.total_bytes());
+        if (r.frame.opcode == loadgen::Opcode::kPing) {
+          std::string pong;
+          loadgen::AppendClientFrame(loadgen::Opcode::kPong, payload, 0x12345678, pong);
+          Send(pong);
+          continue;
+        }
         return payload;
       }
       if (r.status == loadgen::DecodeStatus::kError || !Fill()) {

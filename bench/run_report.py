@@ -70,6 +70,8 @@ section). Each figure is the median of 3 runs, each against a fresh process
 and 3, the subjects one after the other within a seed. The targets are ratios
 to the floor's and the peers' figures from the same run (issue 16); the
 absolute figures move with the machine and its load and are information only.
+Rows of sela-server alone (registration paths, floods, v2, files, rewards,
+the ledger) keep the fixed targets of the issues that added them.
 "loadgen busiest proc" is the load generator's busiest worker's CPU share in
 sela-server's runs: near 100% the tool, not the server, may be the
 bottleneck. Text outside the generated block below is kept."""
@@ -99,14 +101,25 @@ def git_rev():
     return (rev or "unknown") + (" with uncommitted changes in the working tree" if dirty else "")
 
 
+def invocation(sc):
+    """How bench/run ran a scenario, for the record."""
+    if sc.get("command"):
+        return "`%s` (no server)" % " ".join([os.path.relpath(sc["command"][0], ROOT)] + sc["command"][1:])
+    env = " ".join("%s=%s" % kv for kv in sorted((sc.get("env") or {}).items()))
+    server = "server with `%s`%s, " % (env, " and a seeded store" if sc.get("seed") else "") if env else (
+        "server with a seeded store, " if sc.get("seed") else "")
+    if sc.get("flood"):
+        return server + "`bench/floods.py %s --port P --pid PID`" % sc["flood"]
+    tool = sc.get("script") or "sela-loadgen"
+    text = "%s`%s %s --seed {1,2,3} --port P --server-pid PID --quiet --max-runtime-s S`" % (
+        server, tool, " ".join(sc["args"]))
+    if sc.get("bullmq_args"):
+        text += "; BullMQ: `node bench/peers/bullmq_bench.js %s`" % " ".join(sc["bullmq_args"])
+    return text
+
+
 def write_run(started, command, elapsed, mach, load_start, load_end, text, pin_note, scenarios):
-    cmds = []
-    for sc in scenarios:
-        cmds.append("- `%s` (%s): `sela-loadgen %s --seed {1,2,3} --port P --server-pid PID "
-                    "--quiet --max-runtime-s S`%s"
-                    % (sc["name"], ", ".join(sc["subjects"]), " ".join(sc["args"]),
-                       "; BullMQ: `node bench/peers/bullmq_bench.js %s`" % " ".join(sc["bullmq_args"])
-                       if sc.get("bullmq_args") else ""))
+    cmds = ["- `%s` (%s): %s" % (sc["name"], ", ".join(sc["subjects"]), invocation(sc)) for sc in scenarios]
     doc = "\n".join([
         "## Last run",
         "",

@@ -209,6 +209,16 @@ class RecordingHandler final : public net::WsHandler {
   void OnWsMessage(net::ConnId id, bool, std::string_view) override { log.push_back("msg " + std::to_string(id)); }
   void OnWsClosed(net::ConnId id, uint16_t) override { log.push_back("closed " + std::to_string(id)); }
   void OnWsDeadline(net::ConnId id) override { log.push_back("deadline " + std::to_string(id)); }
+  bool OnWsTooBig(net::ConnId id, bool, uint64_t bytes) override {
+    log.push_back("too big " + std::to_string(id) + " " + std::to_string(bytes));
+    return true;
+  }
+  void OnWsTooBigData(net::ConnId id, std::string_view piece, bool last) override {
+    log.push_back("too big data " + std::to_string(id) + " " + std::string(piece) + (last ? " last" : ""));
+  }
+  void OnWsPong(net::ConnId id, std::string_view payload) override {
+    log.push_back("pong " + std::to_string(id) + " " + std::string(payload));
+  }
   std::vector<std::string> log;
 };
 
@@ -221,11 +231,29 @@ TEST(WsDemux, SendsTheFeedPathToTheFeedAndEverythingElseToTheNodes) {
   demux.OnWsOpen(3, Request("GET", "/admin/feedx"));
   demux.OnWsMessage(1, true, "x");
   demux.OnWsMessage(2, true, "x");
+  demux.OnWsPong(1, "tag");  // A node's uptime counts from its answered pings.
+  demux.OnWsPong(2, "tag");
   demux.OnWsDeadline(2);
   demux.OnWsClosed(2, 1000);
   demux.OnWsMessage(2, true, "x");  // A new connection with a reused id is a node's.
-  EXPECT_EQ(feed.log, (std::vector<std::string>{"open 2", "msg 2", "deadline 2", "closed 2"}));
-  EXPECT_EQ(nodes.log, (std::vector<std::string>{"open 1", "open 3", "msg 1", "msg 2"}));
+  EXPECT_EQ(feed.log, (std::vector<std::string>{"open 2", "msg 2", "pong 2 tag", "deadline 2", "closed 2"}));
+  EXPECT_EQ(nodes.log, (std::vector<std::string>{"open 1", "open 3", "msg 1", "pong 1 tag", "msg 2"}));
+}
+
+// A message over the limit is the handler's to skip (a node's too large
+// result): it goes where the connection's messages go.
+TEST(WsDemux, SendsAMessageOverTheLimitToItsConnectionsHandler) {
+  RecordingHandler nodes;
+  RecordingHandler feed;
+  WsDemux demux(nodes, feed);
+  demux.OnWsOpen(1, Request("GET", "/"));
+  demux.OnWsOpen(2, Request("GET", "/admin/feed"));
+  EXPECT_TRUE(demux.OnWsTooBig(1, true, 99));
+  demux.OnWsTooBigData(1, "ab", false);
+  demux.OnWsTooBigData(1, "c", true);
+  EXPECT_TRUE(demux.OnWsTooBig(2, true, 7));
+  EXPECT_EQ(nodes.log, (std::vector<std::string>{"open 1", "too big 1 99", "too big data 1 ab", "too big data 1 c last"}));
+  EXPECT_EQ(feed.log, (std::vector<std::string>{"open 2", "too big 2 7"}));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "api/events.h"
 #include "core/logging.h"
+#include "core/points.h"
 #include "protocol/v1_encode.h"
 #include "protocol/v1_messages.h"
 
@@ -18,8 +19,9 @@ namespace {
 constexpr int kIdTries = 8;
 
 // A refused CreateJob in the words of Submit's contract (job_service.h).
-// The store reports a client at its usage limit and its own full queue
-// with the same code; both answer as the usage limit, as they always have.
+// ResourceExhausted is the client's usage limit and nothing else: the
+// store's full queue and a full disk are Unavailable (docs/STORAGE.md
+// "Errors"), so they answer 503, never "Rate limit exceeded".
 Status CreateRefusal(const Status& store_status) {
   switch (store_status.code()) {
     case Code::kResourceExhausted: return ResourceExhausted("Rate limit exceeded");
@@ -29,6 +31,20 @@ Status CreateRefusal(const Status& store_status) {
   }
 }
 }  // namespace
+
+std::string StoreFailureText(const Status& status) {
+  if (store::FailureForCaller(status).code() == Code::kUnavailable) {
+    return "Service temporarily unavailable, retry later";
+  }
+  return "Internal server error";
+}
+
+std::string ReportStoreFailure(const Status& status) {
+  spdlog::warn("node operation failed in the store{}", LogFields({{"error", status.ToString()}}));
+  return StoreFailureText(status);
+}
+
+std::string EncodeStoreFailure(const Status& status) { return v1::EncodeHandlerFailed(ReportStoreFailure(status)); }
 
 std::string EncodeJobFrame(const store::JobRecord& job, std::string_view client_id) {
   v1::JobDispatch d;
@@ -42,13 +58,37 @@ std::string EncodeJobFrame(const store::JobRecord& job, std::string_view client_
   return v1::EncodeJobDispatch(d);
 }
 
+std::string EncodeV1ResultReply(const ResultOutcome& o, std::string_view job_id, bool has_content, int64_t now_ms) {
+  switch (o.kind) {
+    case ResultOutcome::Kind::kCompleted:
+      return v1::EncodeJobComplete(job_id, Sp(o.reward_units), o.time_ms ? o.time_ms : now_ms);
+    case ResultOutcome::Kind::kEmpty:
+      return v1::EncodeJobFailedNoData(job_id, now_ms);
+    case ResultOutcome::Kind::kUnknownJob:
+      return has_content ? v1::EncodeResultRejected(v1::kJobNotFoundReason, v1::kErrorTypeInternal)
+                         : v1::EncodeJobFailedNoData(job_id, now_ms);
+    case ResultOutcome::Kind::kNotLeased:
+      return v1::EncodeResultRejected("Job is not leased to this node", "JOB_NOT_ASSIGNED");
+    case ResultOutcome::Kind::kConflict:
+      return v1::EncodeResultRejected("A different result for this job was already accepted", "RESULT_CONFLICT");
+    case ResultOutcome::Kind::kRefused:
+      return v1::EncodeResultRejected(o.detail, o.error_type);
+    case ResultOutcome::Kind::kFailed:
+      break;
+  }
+  return v1::EncodeHandlerFailed(o.detail);
+}
+
 JobServiceOptions JobServiceOptions::FromConfig(const Config& config) {
   JobServiceOptions o;
   o.kinds = config.jobs.kinds;
   o.lease_ms = config.jobs.lease_ms;
   o.max_attempts = config.jobs.max_attempts;
   o.push = config.jobs.push;
+  o.speed_claim_max_mbps = static_cast<float>(config.security.speed_claim_max_mbps);
+  o.new_node_slots = config.security.new_node_slots;
   o.open_jobs_max = config.jobs.open_jobs_max;
+  o.rewards = rewards::RulesFromConfig(config.rewards);
   return o;
 }
 
@@ -187,8 +227,7 @@ void JobService::Insert(std::shared_ptr<store::CreateJobRequest> request, int tr
   std::optional<jobs::Lease> lease;
   if (options_.push && !draining_) lease = engine_.AddLeased(request->job, clock_.WallMs());
   if (lease) {
-    const auto view = registry_.View(lease->node);
-    engine_.SetNodeClientId(job_id, view ? std::to_string(view->client_id_ms) : std::string());
+    engine_.SetNodeClientId(job_id, sender_ ? sender_->LeaseClientId(lease->node) : std::string());
     const store::JobRecord& leased = *engine_.Find(job_id);
     request->job.state = leased.state;
     request->job.attempt = leased.attempt;
@@ -273,8 +312,7 @@ void JobService::Dispatch(const jobs::Lease& lease) {
   m_.leases->Inc();
   events::JobLeased(*job, lease.attempt, "push");
   SyncActive(lease.node);
-  const auto view = registry_.View(lease.node);
-  engine_.SetNodeClientId(lease.job_id, view ? std::to_string(view->client_id_ms) : std::string());
+  engine_.SetNodeClientId(lease.job_id, sender_ ? sender_->LeaseClientId(lease.node) : std::string());
   RecordLease(lease, *job);
   if (sender_) sender_->SendJob(lease.node, *job);
 }
@@ -291,31 +329,61 @@ void JobService::RecordLease(const jobs::Lease& lease, const store::JobRecord& j
 }
 
 void JobService::NodeOnline(nodes::NodeIndex node) {
+  if (node == nodes::kNoNode) return;
+  if (node >= earned_slots_.size()) earned_slots_.resize(node + 1, 0);
+  earned_slots_[node] = static_cast<uint16_t>(std::min(options_.new_node_slots, nodes::kJobsPerNodeMax));
+  NodeChanged(node);
+}
+
+void JobService::EarnSlot(nodes::NodeIndex node) {
+  if (node == nodes::kNoNode || node >= earned_slots_.size() || options_.new_node_slots == 0) return;
+  const auto view = registry_.View(node);
+  if (!view || earned_slots_[node] >= view->max_concurrent_jobs) return;
+  ++earned_slots_[node];
   NodeChanged(node);
 }
 
 void JobService::NodeChanged(nodes::NodeIndex node) {
   const auto view = registry_.View(node);
   if (!view) return;
-  engine_.UpsertNode(node, view->max_concurrent_jobs, view->download_speed);
+  const bool available = node >= unavailable_.size() || !unavailable_[node];
+  uint32_t slots = available ? view->max_concurrent_jobs : 0;
+  if (options_.new_node_slots > 0 && node < earned_slots_.size()) {
+    slots = std::min<uint32_t>(slots, earned_slots_[node]);
+  }
+  // What a node reports about itself is capped: the ranking prefers the
+  // round trip the server measured (jobs/engine.h).
+  engine_.UpsertNode(node, slots, std::min(view->download_speed, options_.speed_claim_max_mbps),
+                     sender_ ? sender_->MeasuredRttMs(node) : jobs::JobEngine::kRttUnknown);
+  AssignAndSend();
+}
+
+void JobService::SetNodeAvailable(nodes::NodeIndex node, bool available) {
+  if (node == nodes::kNoNode) return;
+  if (node >= unavailable_.size()) unavailable_.resize(node + 1, false);
+  unavailable_[node] = !available;
+  NodeChanged(node);
+}
+
+void JobService::SessionEnded(nodes::NodeIndex node, std::string_view client_id) {
+  ApplyEnded(engine_.EndLeasesOf(node, client_id));
+  SyncActive(node);
   AssignAndSend();
 }
 
 void JobService::NodeOffline(nodes::NodeIndex node) {
+  if (node < unavailable_.size()) unavailable_[node] = false;
   ApplyEnded(engine_.RemoveNode(node));
   AssignAndSend();
 }
 
 void JobService::OnJobRequest(nodes::NodeIndex node, std::string_view client_id,
-                              std::function<void(std::string)> reply) {
+                              std::function<void(const store::JobRecord*)> done) {
   const int64_t now_ms = clock_.WallMs();
-  if (draining_) {
-    reply(v1::EncodeNoJobsAvailable(now_ms));
-    return;
-  }
-  auto lease = engine_.LeaseTo(node, now_ms);
+  const bool available = node >= unavailable_.size() || !unavailable_[node];
+  auto lease = draining_ || !available ? std::nullopt : engine_.LeaseTo(node, now_ms);
   if (!lease) {
-    reply(v1::EncodeNoJobsAvailable(now_ms));
+    done(nullptr);
     return;
   }
   engine_.SetNodeClientId(lease->job_id, std::string(client_id));
@@ -324,7 +392,7 @@ void JobService::OnJobRequest(nodes::NodeIndex node, std::string_view client_id,
   events::JobLeased(*job, lease->attempt, "pull");
   SyncActive(node);
   RecordLease(*lease, *job);
-  reply(EncodeJobFrame(*job, client_id));
+  done(job);
 }
 
 }  // namespace sela::api

@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -33,10 +34,12 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/metrics.h"
+#include "files/file_service.h"
 #include "jobs/engine.h"
 #include "jobs/result.h"
 #include "nodes/registry.h"
 #include "protocol/v1_decode.h"
+#include "rewards/rules.h"
 #include "store/store.h"
 
 namespace sela::api {
@@ -46,10 +49,21 @@ struct JobServiceOptions {
   int64_t lease_ms = 300'000;
   uint32_t max_attempts = 3;
   bool push = true;                 // false: jobs wait for JOB_REQUEST.
+  // The most download speed a node's own report counts for in the ranking:
+  // reports are not proof (SPEED_CLAIM_MAX_MBPS).
+  float speed_claim_max_mbps = 1000;
+  // A node that comes online may hold this many jobs at once, one more for
+  // each job it completes, up to its capacity (NEW_NODE_SLOTS; 0: its whole
+  // capacity at once). A crowd of fake nodes that never answer holds one job
+  // each, not ten, and an honest node that answers soon has more free slots
+  // than they do, which is what the ranking looks at first.
+  uint32_t new_node_slots = 1;
   uint64_t open_jobs_max = 200'000; // Beyond: Submit fails with ResourceExhausted.
-  // Node reward: 0.012 SP per second of the lease (services.md §1.10),
-  // capped by the lease length. Units: core/points.h.
-  int64_t reward_units_per_second = 1'200'000;
+  // Node reward (rewards::JobReward): 0.012 SP per second from the lease to
+  // the result, counted at most up to the typical time of the job's kind
+  // (JOB_REWARD_*; docs/REWARDS.md "Jobs"), and at most the lease length.
+  // Units: core/points.h.
+  rewards::RewardRules rewards;
 
   static JobServiceOptions FromConfig(const Config& config);
 };
@@ -76,7 +90,9 @@ struct JobOutcome {
   Kind kind = Kind::kFailed;
   store::JobRecord job;  // As stored at the end (kInterrupted: as it stands).
   // kCompleted: the result as the node sent it (shared by every waiter),
-  // and the stored bytes (set when someone waited for them).
+  // and the stored bytes (set when someone waited for them). A result file
+  // larger than RESULT_INLINE_BYTES_MAX has neither: job.result_file_id
+  // names it.
   std::shared_ptr<const boost::json::value> content;
   std::shared_ptr<const std::string> stored;
 };
@@ -85,14 +101,57 @@ struct JobOutcome {
 // connection's clientId.
 std::string EncodeJobFrame(const store::JobRecord& job, std::string_view client_id);
 
-// What the service needs from the node sessions: a way to send one frame to
-// one node (its newest connection), with the job's node_client_id as clientId.
+// A failed store operation as a node is told it: what it can do (retry
+// later, or nothing), through store::FailureForCaller, never the store's own
+// text (SQL, file paths), which goes to the log. The node protocol's
+// counterpart of ErrorFromStatus (rest_table.h).
+std::string StoreFailureText(const Status& status);
+// StoreFailureText after a warning in the log with the store's own text.
+std::string ReportStoreFailure(const Status& status);
+// The same as the E4 frame ("function":"Error", handler failed).
+std::string EncodeStoreFailure(const Status& status);
+
+// What the service needs from the node sessions: which session of a node a
+// lease goes to, a way to send the job there, and what the server measured.
 class NodeSender {
  public:
   virtual ~NodeSender() = default;
-  // Sends the job; false when the node has no open registered connection.
+  // The clientId of the session SendJob would use now ("" when none): a
+  // lease belongs to that session, and only it may complete the job.
+  virtual std::string LeaseClientId(nodes::NodeIndex node) const = 0;
+  // Sends the job to that session; false when the node has none open.
   virtual bool SendJob(nodes::NodeIndex node, const store::JobRecord& job) = 0;
+  // The round trip the server measured to the node, or
+  // jobs::JobEngine::kRttUnknown.
+  virtual uint32_t MeasuredRttMs(nodes::NodeIndex node) const = 0;
 };
+
+// What became of a node's result, for its session to answer in its protocol.
+struct ResultOutcome {
+  enum class Kind : uint8_t {
+    kCompleted,   // Stored (or a repeat of the same result): reward_units.
+    kEmpty,       // The job failed as empty (or a repeat of that).
+    kUnknownJob,  // No such job.
+    kNotLeased,   // Not leased to this session (late, foreign, another session).
+    kConflict,    // A different result for the job was accepted already.
+    kFailed,      // The store failed: detail.
+    kRefused,     // The result itself is refused (too large, a bad result file): detail, error_type.
+  };
+  Kind kind = Kind::kFailed;
+  int64_t reward_units = 0;
+  // The time a v1 acknowledgement carries: now (0), or when the result was
+  // stored, for a repeat that raced the first.
+  int64_t time_ms = 0;
+  std::string detail = {};
+  std::string_view error_type = {};  // kRefused: v1's errorType (RESULT_TOO_LARGE, INVALID_RESULT).
+};
+
+// The v1 reply to a result (docs/PROTOCOL-V1.md §4 TWITTER_SCRAPE_RESULT):
+// JobComplete, JobFailed, or the E3 refusal with its errorType.
+// has_content: the node sent a non-empty result (an empty one for an
+// unknown job gets JobFailed, as the original answered).
+std::string EncodeV1ResultReply(const ResultOutcome& outcome, std::string_view job_id, bool has_content,
+                                int64_t now_ms);
 
 class JobService {
  public:
@@ -132,13 +191,44 @@ class JobService {
   void NodeChanged(nodes::NodeIndex node);
   // Call before the registry forgets the node.
   void NodeOffline(nodes::NodeIndex node);
-  // JOB_REQUEST: the reply (a TWITTER_SCRAPE dispatch or NoJobsAvailable).
+  // A session of the node ended while the node stays online: the leases sent
+  // to it (its clientId) end.
+  void SessionEnded(nodes::NodeIndex node, std::string_view client_id);
+  // A node whose sessions all said they are inactive is offered no jobs.
+  void SetNodeAvailable(nodes::NodeIndex node, bool available);
+  // Pull: a job leased now to the session `client_id` of the node (done gets
+  // it, valid during the call), or nullptr.
   void OnJobRequest(nodes::NodeIndex node, std::string_view client_id,
-                    std::function<void(std::string)> reply);
-  // TWITTER_SCRAPE_RESULT from `principal`; reply gets the frame to send back.
-  // Takes the result by value: its content moves to whoever waits for it.
-  void OnResult(std::string_view principal, protocol::v1::ScrapeResult result,
-                std::function<void(std::string)> reply);
+                    std::function<void(const store::JobRecord*)> done);
+  // A result from the session `client_id` of `principal`. Accepted only from
+  // the session holding the current lease; a repeat of an accepted result is
+  // acknowledged when its content is the same and a conflict otherwise.
+  // content: nullopt for an empty result; it moves to whoever waits.
+  // `file_id`: the result is that uploaded file instead of `content`
+  // (v1's TWITTER_SCRAPE_RESULT may name one; job_results.cc).
+  void OnResult(std::string_view principal, std::string_view client_id, std::string job_id,
+                std::optional<boost::json::value> content, std::function<void(ResultOutcome)> done,
+                std::optional<std::string> file_id = std::nullopt);
+  // Whether the session `client_id` holds the current lease of the job.
+  bool LeaseHeldBy(const std::string& job_id, std::string_view client_id) const;
+
+  // ---- large results (job_results.cc) ----
+  // Results may come as files (ScrapeResult::file_id): read through `files`
+  // to price them and to hand them to waiters when at most
+  // inline_bytes_max long. Without files, a result file is refused.
+  void AttachFiles(files::FileService* files, int64_t inline_bytes_max) {
+    files_ = files;
+    result_inline_bytes_max_ = inline_bytes_max;
+  }
+  // A result message of `bytes` bytes, over the WebSocket limit `limit`,
+  // for job_id from `principal`: when that node holds the job, the job
+  // fails at once with an error naming the limit; `reply` gets the node's
+  // answer either way.
+  void OnResultTooLarge(std::string_view principal, const std::string& job_id, uint64_t bytes, uint64_t limit,
+                        std::function<void(ResultOutcome)> reply);
+  // A file of `bytes` bytes over FILE_BYTES_MAX declared for job_id by
+  // `principal`: when that node holds the job, it fails at once.
+  void OnResultFileTooLarge(std::string_view principal, const std::string& job_id, int64_t bytes, int64_t limit);
 
   // Lease and deadline expiries; call every few hundred ms.
   void Tick();
@@ -150,7 +240,7 @@ class JobService {
   const jobs::JobEngine& engine() const { return engine_; }
 
  private:
-  using Reply = std::function<void(std::string)>;
+  using Reply = std::function<void(ResultOutcome)>;
   // What a stored completion is waited for with (OnCompletionStored).
   struct Completing {
     store::JobRecord job;  // As completed.
@@ -176,7 +266,10 @@ class JobService {
   // A result from a node that holds no lease on the job here: a repeat of an
   // accepted result, a late or foreign one, or an unknown job. The store
   // knows which.
-  void AnswerUnleasedResult(std::string principal, std::string job_id, bool has_content, Reply reply);
+  // result_hash: SHA-256 of the result as it would be stored; nullopt for an
+  // empty one (repeats with other content are conflicts).
+  void AnswerUnleasedResult(std::string principal, std::string job_id, std::optional<std::string> result_hash,
+                            Reply reply);
   // The lease holder's empty result: the job fails (kNoData).
   void FailEmptyResult(const std::string& job_id, uint32_t attempt, Reply reply);
   // The lease holder's result: stored with the completion, then acknowledged.
@@ -187,9 +280,19 @@ class JobService {
   // The registry's active-job count of a node (kNoNode: nothing to do)
   // follows the engine's.
   void SyncActive(nodes::NodeIndex node);
+  // The node completed a job: one more slot, up to its capacity.
+  void EarnSlot(nodes::NodeIndex node);
   // A settle the store refused: the job is open again (see JobEngine).
   void AbortSettle(const std::string& job_id);
   std::string NextJobId(int64_t now_ms);
+  // The lease holder's result as an uploaded file (job_results.cc).
+  void OnFileResult(std::string principal, uint32_t attempt, const std::string& job_id, std::string file_id,
+                    std::function<void(ResultOutcome)> reply);
+  void CommitFileResult(std::string principal, uint32_t attempt, const std::string& job_id,
+                        store::FileRecord file, std::shared_ptr<jobs::ResultAnalysis> analysis,
+                        std::shared_ptr<const boost::json::value> content, std::shared_ptr<const std::string> bytes,
+                        std::function<void(ResultOutcome)> reply);
+  void RefuseFileResult(const std::string& job_id, std::string_view why, const std::function<void(ResultOutcome)>& reply);
   void Insert(std::shared_ptr<store::CreateJobRequest> request, int tries,
               std::function<void(Result<store::CreateJobOutcome>)> done);
 
@@ -198,11 +301,15 @@ class JobService {
   store::Store& store_;
   nodes::NodeRegistry& registry_;
   NodeSender* sender_ = nullptr;
+  files::FileService* files_ = nullptr;
+  int64_t result_inline_bytes_max_ = 0;
   jobs::JobEngine engine_;
   bool draining_ = false;
   int64_t last_id_ms_ = 0;
   uint32_t id_seq_ = 0;
   std::unordered_map<std::string, std::vector<std::function<void(const JobOutcome&)>>> waiters_;
+  std::vector<bool> unavailable_;       // By NodeIndex: every session said inactive.
+  std::vector<uint16_t> earned_slots_;  // By NodeIndex: see new_node_slots.
 
   struct Metrics {
     Counter* created;

@@ -11,17 +11,11 @@
 #include "auth/api_key.h"
 #include "core/logging.h"
 #include "core/points.h"
-#include "protocol/v1_encode.h"
-#include "protocol/v1_messages.h"
 
 namespace sela::api {
 
-namespace v1 = protocol::v1;
-
 namespace {
 constexpr std::string_view kEmptyResultError = "Scraping returned empty results - no data found";
-constexpr std::string_view kNotLeasedReason = "Job is not leased to this node";
-constexpr std::string_view kErrorTypeNotLeased = "JOB_NOT_ASSIGNED";
 }  // namespace
 
 // ---- endings ------------------------------------------------------------------
@@ -109,54 +103,79 @@ void JobService::Drain() {
 
 // ---- results --------------------------------------------------------------------
 
-void JobService::OnResult(std::string_view principal, v1::ScrapeResult result, Reply reply) {
-  const std::string& job_id = result.job_id;
-  const auto attempt = engine_.HeldBy(job_id, principal);
+bool JobService::LeaseHeldBy(const std::string& job_id, std::string_view client_id) const {
+  const store::JobRecord* open = engine_.Find(job_id);
+  return open && engine_.HeldBy(job_id, open->node_principal) && open->node_client_id == client_id;
+}
+
+void JobService::OnResult(std::string_view principal, std::string_view client_id, std::string job_id,
+                          std::optional<boost::json::value> content, Reply reply,
+                          std::optional<std::string> file_id) {
+  const store::JobRecord* open = engine_.Find(job_id);
+  // A lease belongs to the session it was sent to: another session of the
+  // same principal (an impostor naming it, or an older connection) holds
+  // nothing.
+  std::optional<uint32_t> attempt;
+  if (auto held = engine_.HeldBy(job_id, principal); held && open->node_client_id == client_id) attempt = *held;
+  std::shared_ptr<const boost::json::value> shared;
+  jobs::ResultAnalysis analysis;
+  if (content) {
+    shared = std::make_shared<const boost::json::value>(std::move(*content));
+    analysis = jobs::AnalyzeResult(open ? std::string_view(open->job_type) : std::string_view(), *shared);
+  } else {
+    analysis.empty = true;
+  }
   if (!attempt) {
-    AnswerUnleasedResult(std::string(principal), job_id, result.content.has_value(), std::move(reply));
+    std::optional<std::string> hash;
+    if (!analysis.empty) hash = auth::Sha256Hex(analysis.bytes);
+    AnswerUnleasedResult(std::string(principal), std::move(job_id), std::move(hash), std::move(reply));
     return;
   }
-  const store::JobRecord& open = *engine_.Find(job_id);
-  if (!result.content) {
-    FailEmptyResult(job_id, *attempt, std::move(reply));
+  if (file_id) {
+    // The result is an uploaded file (job_results.cc).
+    OnFileResult(std::string(principal), *attempt, job_id, std::move(*file_id), std::move(reply));
     return;
   }
-  auto content = std::make_shared<const boost::json::value>(std::move(*result.content));
-  jobs::ResultAnalysis analysis = jobs::AnalyzeResult(open.job_type, *content);
   if (analysis.empty) {
     FailEmptyResult(job_id, *attempt, std::move(reply));
     return;
   }
-  CompleteWithResult(open, principal, *attempt, std::move(analysis), std::move(content), std::move(reply));
+  CompleteWithResult(*open, principal, *attempt, std::move(analysis), std::move(shared), std::move(reply));
 }
 
-void JobService::AnswerUnleasedResult(std::string principal, std::string job_id, bool has_content, Reply reply) {
-  store_.GetJob(job_id, [this, principal = std::move(principal), job_id, has_content,
+void JobService::AnswerUnleasedResult(std::string principal, std::string job_id,
+                                      std::optional<std::string> result_hash, Reply reply) {
+  store_.GetJob(job_id, [this, principal = std::move(principal), result_hash = std::move(result_hash),
                          reply = std::move(reply)](Result<std::optional<store::JobRecord>> job) {
-    const int64_t now = clock_.WallMs();
     if (!job) {
-      reply(v1::EncodeHandlerFailed(job.error().message()));
+      reply({.kind = ResultOutcome::Kind::kFailed, .detail = ReportStoreFailure(job.error())});
       return;
     }
     if (!*job) {
       m_.results_refused->Inc();
-      reply(has_content ? v1::EncodeResultRejected(v1::kJobNotFoundReason, v1::kErrorTypeInternal)
-                        : v1::EncodeJobFailedNoData(job_id, now));
+      reply({.kind = ResultOutcome::Kind::kUnknownJob});
       return;
     }
     const store::JobRecord& j = **job;
     if (j.node_principal == principal && j.state == store::JobState::kCompleted) {
-      m_.repeats->Inc();
-      reply(v1::EncodeJobComplete(job_id, Sp(j.reward_units), now));
+      // The same result again is acknowledged; other content is an error.
+      if (result_hash && *result_hash == j.result_hash) {
+        m_.repeats->Inc();
+        reply({.kind = ResultOutcome::Kind::kCompleted, .reward_units = j.reward_units});
+      } else {
+        m_.results_refused->Inc();
+        reply({.kind = ResultOutcome::Kind::kConflict});
+      }
       return;
     }
-    if (j.node_principal == principal && j.state == store::JobState::kFailed && !has_content) {
+    if (j.node_principal == principal && j.state == store::JobState::kFailed && !result_hash &&
+        j.failure_reason == store::FailureReason::kNoData) {
       m_.repeats->Inc();
-      reply(v1::EncodeJobFailedNoData(job_id, now));
+      reply({.kind = ResultOutcome::Kind::kEmpty});
       return;
     }
     m_.results_refused->Inc();
-    reply(v1::EncodeResultRejected(kNotLeasedReason, kErrorTypeNotLeased));
+    reply({.kind = ResultOutcome::Kind::kNotLeased});
   });
 }
 
@@ -164,12 +183,12 @@ void JobService::FailEmptyResult(const std::string& job_id, uint32_t attempt, Re
   engine_.BeginSettle(job_id);
   FailInStore(job_id,
               store::JobFailure{attempt, store::FailureReason::kNoData, std::string(kEmptyResultError)},
-              [this, job_id, reply = std::move(reply)](const Status& st) {
+              [reply = std::move(reply)](const Status& st) {
                 if (!st.ok() && st.code() != Code::kFailedPrecondition) {
-                  reply(v1::EncodeHandlerFailed(st.message()));
+                  reply({.kind = ResultOutcome::Kind::kFailed, .detail = ReportStoreFailure(st)});
                   return;
                 }
-                reply(v1::EncodeJobFailedNoData(job_id, clock_.WallMs()));
+                reply({.kind = ResultOutcome::Kind::kEmpty});
               });
 }
 
@@ -183,7 +202,7 @@ void JobService::CompleteWithResult(const store::JobRecord& open, std::string_vi
   completion.attempt = attempt;
   completion.result_hash = auth::Sha256Hex(analysis.bytes);
   completion.result_content_type = analysis.content_type;
-  completion.reward_units = held_ms * options_.reward_units_per_second / 1000;
+  completion.reward_units = rewards::JobReward(open.job_type, held_ms, options_.rewards);
   completion.price_cents = analysis.price_cents;
   completion.objects_count = analysis.objects_count;
   completion.file_size_kb = analysis.file_size_kb;
@@ -210,37 +229,41 @@ void JobService::OnCompletionStored(Completing completing, Result<store::Complet
     if (outcome.error().code() == Code::kFailedPrecondition) {
       // The store no longer has this lease (e.g. it failed meanwhile).
       m_.results_refused->Inc();
-      completing.reply(v1::EncodeResultRejected(kNotLeasedReason, kErrorTypeNotLeased));
+      completing.reply({.kind = ResultOutcome::Kind::kNotLeased});
     } else {
-      completing.reply(v1::EncodeHandlerFailed(outcome.error().message()));
+      completing.reply({.kind = ResultOutcome::Kind::kFailed, .detail = ReportStoreFailure(outcome.error())});
     }
     return;
   }
   if (*outcome == store::CompleteOutcome::kRepeat) {
     // A repeat that raced the first: acknowledge with what was stored.
     m_.repeats->Inc();
-    store_.GetJob(job_id, [job_id, reply = std::move(completing.reply)](Result<std::optional<store::JobRecord>> job) {
+    store_.GetJob(job_id, [reply = std::move(completing.reply)](Result<std::optional<store::JobRecord>> job) {
       const bool found = job && *job;
-      reply(v1::EncodeJobComplete(job_id, Sp(found ? (*job)->reward_units : 0), found ? (*job)->complete_ms : 0));
+      reply({.kind = ResultOutcome::Kind::kCompleted,
+             .reward_units = found ? (*job)->reward_units : 0,
+             .time_ms = found ? (*job)->complete_ms : 0});
     });
     return;
   }
-  SyncActive(engine_.Finish(job_id));
+  const nodes::NodeIndex holder = engine_.Finish(job_id);
+  SyncActive(holder);
   m_.completed->Inc();
   const int64_t now_ms = clock_.WallMs();
   const int64_t round_trip_ms = std::max<int64_t>(0, now_ms - completing.job.created_ms);
   m_.round_trip->Observe(static_cast<double>(round_trip_ms) / 1000);
   events::JobCompleted(completing.job, round_trip_ms);
   m_.open->Set(static_cast<double>(engine_.open_jobs()));
-  std::string ack = v1::EncodeJobComplete(job_id, Sp(completing.job.reward_units), now_ms);
+  const int64_t reward = completing.job.reward_units;
   JobOutcome o;
   o.kind = JobOutcome::Kind::kCompleted;
   o.job = std::move(completing.job);  // job_id refers to it no more.
   o.content = std::move(completing.content);
   o.stored = std::move(completing.stored);
   Notify(o.job.job_id, o);
+  EarnSlot(holder);
   AssignAndSend();
-  completing.reply(std::move(ack));
+  completing.reply({.kind = ResultOutcome::Kind::kCompleted, .reward_units = reward});
 }
 
 }  // namespace sela::api

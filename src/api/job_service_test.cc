@@ -32,6 +32,7 @@ using sela::testing::FaultInjectionStore;
 using sela::testing::StoreOp;
 
 constexpr int64_t kLeaseMs = 60'000;
+constexpr int64_t kTypicalMs = 20'000;
 constexpr char kClient[] = "acme";
 constexpr char kKey[] = "key-of-acme";
 constexpr char kResult[] = R"([{"text":"hello"}])";
@@ -53,6 +54,8 @@ class JobServiceTest : public ::testing::Test {
     service_options.lease_ms = kLeaseMs;
     service_options.max_attempts = 2;
     service_options.open_jobs_max = 3;
+    // Shorter than the lease, so that holding a job past it can be tried.
+    service_options.rewards.job_typical_ms["TWITTER_POST"] = kTypicalMs;
     jobs_ = std::make_unique<JobService>(service_options, clock_, *faults_, registry_, metrics_);
     jobs_->Attach(&sender_);
     store::ApiClient client{kClient, auth::Sha256Hex(kKey), 0, 1000, clock_.WallMs()};
@@ -107,12 +110,15 @@ class JobServiceTest : public ::testing::Test {
   }
 
   // Issues a node's result; Settle() delivers its reply to replies_.
+  // The session is the node's one session (RecordingNodeSender names it).
   void IssueResult(const std::string& principal, const std::string& job_id, const char* content_json) {
-    v1::ScrapeResult result;
-    result.user_principal_id = principal;
-    result.job_id = job_id;
-    if (content_json) result.content = boost::json::parse(content_json);
-    jobs_->OnResult(principal, std::move(result), [this](std::string reply) { replies_.push_back(std::move(reply)); });
+    std::optional<boost::json::value> content;
+    if (content_json) content = boost::json::parse(content_json);
+    const std::string client_id = sender_.LeaseClientId(registry_.Find(principal));
+    const bool has_content = content.has_value();
+    jobs_->OnResult(principal, client_id, job_id, std::move(content), [this, job_id, has_content](ResultOutcome o) {
+      replies_.push_back(EncodeV1ResultReply(o, job_id, has_content, clock_.WallMs()));
+    });
   }
   // The reply to one result, issued and settled.
   std::string ReplyTo(const std::string& principal, const std::string& job_id, const char* content_json) {
@@ -153,7 +159,7 @@ TEST_F(JobServiceTest, AResultIsStoredThenAcknowledgedThenHandedToTheWaiter) {
   const std::string id = Submit();
   ASSERT_EQ(sender_.JobsSentTo(node), std::vector<std::string>{id});
   clock_.Advance(Millis(1500));
-  const int64_t reward = 1500 * JobServiceOptions().reward_units_per_second / 1000;
+  const int64_t reward = 1500 * JobServiceOptions().rewards.job_units_per_second / 1000;
   EXPECT_EQ(ReplyTo("node-a", id, kResult), v1::EncodeJobComplete(id, Sp(reward), clock_.WallMs()));
   ASSERT_EQ(outcomes_.size(), 1u);
   EXPECT_EQ(outcomes_[0].kind, JobOutcome::Kind::kCompleted);
@@ -162,11 +168,26 @@ TEST_F(JobServiceTest, AResultIsStoredThenAcknowledgedThenHandedToTheWaiter) {
   EXPECT_FALSE(jobs_->IsOpen(id));
 }
 
+// Holding a job (a customer targeting its own node, say) earns no more than
+// doing it: time counts up to the kind's typical time (the original paid
+// 0.012 SP for every second held, up to the lease).
+TEST_F(JobServiceTest, HoldingAJobPastItsKindsTypicalTimeEarnsNoMore) {
+  Online("node-a");
+  const std::string id = Submit();
+  clock_.Advance(Millis(kLeaseMs - 5'000));
+  const int64_t reward = kTypicalMs * JobServiceOptions().rewards.job_units_per_second / 1000;
+  EXPECT_EQ(reward, 24'000'000) << "0.24 SP for the 20 s counted, not 0.66 for the 55 s held";
+  EXPECT_EQ(ReplyTo("node-a", id, kResult), v1::EncodeJobComplete(id, Sp(reward), clock_.WallMs()));
+  EXPECT_EQ(Stored(id).reward_units, reward);
+}
+
 TEST_F(JobServiceTest, AStoreErrorOnAResultReopensTheJobAndTheNodeMaySendItAgain) {
   Online("node-a");
   const std::string id = Submit();
   faults_->FailOp(StoreOp::kCompleteJob, Unavailable("database is locked"), 1);
-  EXPECT_EQ(ReplyTo("node-a", id, kResult), v1::EncodeHandlerFailed("database is locked"));
+  // The node learns to retry, not the store's text.
+  EXPECT_EQ(ReplyTo("node-a", id, kResult),
+            v1::EncodeHandlerFailed("Service temporarily unavailable, retry later"));
   EXPECT_TRUE(outcomes_.empty());
   EXPECT_TRUE(jobs_->IsOpen(id));
   EXPECT_EQ(jobs_->engine().HeldBy(id, "node-a"), std::optional<uint32_t>(1));
@@ -189,7 +210,7 @@ TEST_F(JobServiceTest, AStoreErrorFailingAnEmptyResultReopensTheJob) {
   Online("node-a");
   const std::string id = Submit();
   faults_->FailOp(StoreOp::kFailJob, Internal("disk I/O error"), 1);
-  EXPECT_EQ(ReplyTo("node-a", id, "[]"), v1::EncodeHandlerFailed("disk I/O error"));
+  EXPECT_EQ(ReplyTo("node-a", id, "[]"), v1::EncodeHandlerFailed("Internal server error"));
   EXPECT_TRUE(outcomes_.empty());
   EXPECT_EQ(jobs_->engine().HeldBy(id, "node-a"), std::optional<uint32_t>(1));
   EXPECT_EQ(Stored(id).state, store::JobState::kOngoing);
@@ -204,6 +225,69 @@ TEST_F(JobServiceTest, AStoreErrorFailingAnEmptyResultReopensTheJob) {
   EXPECT_EQ(outcomes_[0].job.failure_reason, store::FailureReason::kNoData);
   EXPECT_EQ(Stored(id).failure_reason, store::FailureReason::kNoData);
   EXPECT_EQ(Count("sela_jobs_failed_total"), 1u);
+}
+
+// Large results (job_results.cc): a result over the WebSocket message limit
+// fails its job at once, with an error naming the limit, rather than getting
+// its node closed and the job retried until it runs out of attempts.
+TEST_F(JobServiceTest, AResultOverTheMessageLimitFailsItsJobAtOnceNamingTheLimit) {
+  Online("node-a");
+  const std::string id = Submit();
+  std::vector<std::string> replies;
+  const auto keep = [this, &replies, id](ResultOutcome o) {
+    replies.push_back(EncodeV1ResultReply(o, id, true, clock_.WallMs()));
+  };
+  jobs_->OnResultTooLarge("node-b", id, 20'000'000, 16'777'216, keep);
+  ASSERT_EQ(replies.size(), 1u);  // Not the holder: refused, the job untouched.
+  EXPECT_NE(replies[0].find("JOB_NOT_ASSIGNED"), std::string::npos) << replies[0];
+  EXPECT_TRUE(jobs_->IsOpen(id));
+
+  jobs_->OnResultTooLarge("node-a", id, 20'000'000, 16'777'216, keep);
+  Settle();
+  ASSERT_EQ(replies.size(), 2u);
+  EXPECT_NE(replies[1].find("RESULT_TOO_LARGE"), std::string::npos) << replies[1];
+  EXPECT_NE(replies[1].find("WS_MAX_MESSAGE_BYTES (16777216 bytes)"), std::string::npos) << replies[1];
+  ASSERT_EQ(outcomes_.size(), 1u);
+  EXPECT_EQ(outcomes_[0].kind, JobOutcome::Kind::kFailed);
+  EXPECT_EQ(outcomes_[0].job.failure_reason, store::FailureReason::kTooLarge);
+  EXPECT_EQ(outcomes_[0].job.error,
+            "Result of 20000000 bytes is over WS_MAX_MESSAGE_BYTES (16777216 bytes): upload it as a file "
+            "(POST /api/files with the job_id) and report its file_id");
+  EXPECT_EQ(Stored(id).state, store::JobState::kFailed);
+  EXPECT_EQ(Stored(id).failure_reason, store::FailureReason::kTooLarge);
+  EXPECT_EQ(Stored(id).attempt, 1u);  // Not retried.
+  EXPECT_FALSE(jobs_->IsOpen(id));
+}
+
+TEST_F(JobServiceTest, AResultFileOverFileBytesMaxFailsItsJobAtOnce) {
+  Online("node-a");
+  const std::string id = Submit();
+  jobs_->OnResultFileTooLarge("node-b", id, 300, 200);  // Not the holder: nothing.
+  Settle();
+  EXPECT_TRUE(jobs_->IsOpen(id));
+  jobs_->OnResultFileTooLarge("node-a", id, 300, 200);
+  Settle();
+  ASSERT_EQ(outcomes_.size(), 1u);
+  EXPECT_EQ(outcomes_[0].job.failure_reason, store::FailureReason::kTooLarge);
+  EXPECT_EQ(Stored(id).error, "Result file of 300 bytes is over FILE_BYTES_MAX (200 bytes)");
+  EXPECT_EQ(Stored(id).failure_reason, store::FailureReason::kTooLarge);
+}
+
+// Without a files module, a result named by file id is refused and the job
+// stays with its node, which may still send the result inline.
+TEST_F(JobServiceTest, AResultFileWithoutFilesIsRefusedAndTheLeaseKept) {
+  Online("node-a");
+  const std::string id = Submit();
+  replies_.clear();
+  jobs_->OnResult(
+      "node-a", sender_.LeaseClientId(registry_.Find("node-a")), id, std::nullopt,
+      [this, id](ResultOutcome o) { replies_.push_back(EncodeV1ResultReply(o, id, true, clock_.WallMs())); },
+      "file_1_0123456789abcdef");
+  Settle();
+  ASSERT_EQ(replies_.size(), 1u);
+  EXPECT_NE(replies_[0].find("files are not served here"), std::string::npos) << replies_[0];
+  EXPECT_EQ(jobs_->engine().HeldBy(id, "node-a"), std::optional<uint32_t>(1));
+  EXPECT_NE(ReplyTo("node-a", id, kResult).find("JobComplete"), std::string::npos);
 }
 
 TEST_F(JobServiceTest, AStoreErrorFailingAnExpiredJobKeepsItOpenUntilTheNextTick) {

@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <memory>
+#include <unordered_map>
 
 #include "api/node_views.h"
 #include "codec/js_json.h"
@@ -47,26 +48,41 @@ void Stats(Ctx&, RestCall& call) {
                          codec::JsonObjectWriter().String("name", "Node Service").Raw("features", features).Finish()));
 }
 
+// Balances (and today's credits, UTC) from the ledger, then the node
+// records; a node without an account shows 0.
 void ListNodes(Ctx& ctx, RestCall& call, bool running_only) {
-  ctx.deps.store.ListNodes(false, [&ctx, respond = call.respond, running_only](
-                                      Result<std::vector<store::NodeRecord>> nodes) {
-    if (!nodes) {
-      respond(StoreFailure(nodes.error(), running_only ? "Failed to get running nodes" : "Failed to get all nodes"));
+  const char* failure = running_only ? "Failed to get running nodes" : "Failed to get all nodes";
+  const std::string today = nodes::UtcDay(ctx.deps.clock.WallMs());
+  ctx.deps.store.ListBalances(today, [&ctx, respond = call.respond, running_only,
+                                      failure](Result<std::vector<store::Balance>> balances) {
+    if (!balances) {
+      respond(StoreFailure(balances.error(), failure));
       return;
     }
-    // Live state is read now, when the answer is written, so "running" is
-    // who is connected at this moment (not the status index, reference D-14).
-    const int64_t now_ms = ctx.deps.clock.WallMs();
-    std::string data = "[";
-    for (const store::NodeRecord& node : *nodes) {
-      const LiveUptime live = SnapshotLive(ctx.deps.registry, node.principal, now_ms, now_ms);
-      if (running_only && !live.online) continue;
-      if (data.size() > 1) data += ',';
-      data += NodeRecordJson(node, live);
-    }
-    data += ']';
-    respond(SuccessResponse(running_only ? "Running nodes retrieved successfully" : "All nodes retrieved successfully",
-                      data));
+    std::unordered_map<std::string, store::Balance> by_principal;
+    for (store::Balance& b : *balances) by_principal.emplace(b.principal, std::move(b));
+    ctx.deps.store.ListNodes(false, [&ctx, respond, running_only, failure, by_principal = std::move(by_principal)](
+                                        Result<std::vector<store::NodeRecord>> nodes) {
+      if (!nodes) {
+        respond(StoreFailure(nodes.error(), failure));
+        return;
+      }
+      // Live state is read now, when the answer is written, so "running" is
+      // who is connected at this moment (not the status index, reference D-14).
+      const int64_t now_ms = ctx.deps.clock.WallMs();
+      std::string data = "[";
+      for (const store::NodeRecord& node : *nodes) {
+        const LiveUptime live = SnapshotLive(ctx.deps.registry, node.principal, now_ms, now_ms);
+        if (running_only && !live.online) continue;
+        if (data.size() > 1) data += ',';
+        const auto b = by_principal.find(node.principal);
+        data += b == by_principal.end() ? NodeRecordJson(node, live, 0, 0)
+                                        : NodeRecordJson(node, live, b->second.balance_units, b->second.day_units);
+      }
+      data += ']';
+      respond(SuccessResponse(running_only ? "Running nodes retrieved successfully" : "All nodes retrieved successfully",
+                              data));
+    });
   });
 }
 
@@ -213,7 +229,7 @@ void ClientMessage(Ctx& ctx, RestCall& call) {
   }
   const std::string target(view->principal);
   const size_t sent =
-      ctx.deps.send_to_node(node, AdminNotificationFrame(*text, MessageData(call.body, "Admin message")));
+      ctx.deps.send_to_node(node, *text, MessageData(call.body, "Admin message"));
   spdlog::info("admin message{}", LogFields({{"principal", target}, {"connections", std::to_string(sent)}}));
   if (sent == 0) {
     call.respond(ErrorResponse(404, kNodeNotConnected));
@@ -240,7 +256,7 @@ void Broadcast(Ctx& ctx, RestCall& call) {
     call.respond(ErrorResponse(400, InvalidTextMessage(text_max)));
     return;
   }
-  const size_t sent = ctx.deps.send_to_all(AdminNotificationFrame(*text, MessageData(call.body, "")));
+  const size_t sent = ctx.deps.send_to_all(*text, MessageData(call.body, ""));
   spdlog::info("admin broadcast{}", LogFields({{"connections", std::to_string(sent)}}));
   call.respond(SuccessResponse("Broadcast completed", codec::JsonObjectWriter()
                                                     .String("message", "Message broadcasted successfully")
@@ -360,10 +376,12 @@ NodeRoutesDeps NodeRoutesDepsFor(const Clock& clock, store::Store& store, nodes:
       .clock = clock,
       .store = store,
       .registry = registry,
-      .send_to_node = [&sessions](nodes::NodeIndex node, std::string_view text) {
-        return sessions.SendToNode(node, text);
+      .send_to_node = [&sessions](nodes::NodeIndex node, std::string_view text, std::string_view data_json) {
+        return sessions.SendToNode(node, text, data_json);
       },
-      .send_to_all = [&sessions](std::string_view text) { return sessions.SendToAll(text); },
+      .send_to_all = [&sessions](std::string_view text, std::string_view data_json) {
+        return sessions.SendToAll(text, data_json);
+      },
       .last_checkpoint_ms = [&sessions] { return sessions.last_uptime_checkpoint_ms(); },
       .node_changed = [&sessions](nodes::NodeIndex node) { sessions.NodeChanged(node); },
   };
@@ -375,15 +393,6 @@ void AddNodeRoutes(net::Router& router, NodeRoutesDeps deps, NodeRoutesOptions o
   auto rest = std::make_shared<const RestOptions>(options.rest);
   auto ctx = std::make_shared<NodeRoutesContext>(NodeRoutesContext{std::move(deps), std::move(options)});
   RegisterRestRoutes<NodeRoutesContext>(router, NodeRouteTable(), std::move(ctx), std::move(rest));
-}
-
-std::string AdminNotificationFrame(std::string_view text, std::string_view data_json) {
-  return codec::JsonObjectWriter()
-      .String("function", "Notification")
-      .String("message", text)
-      .Raw("data", data_json)
-      .String("status", "OK")
-      .Finish();
 }
 
 std::optional<int64_t> ParseUptimeDays(std::string_view text, int64_t days_max) {

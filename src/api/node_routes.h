@@ -48,10 +48,11 @@ struct NodeRoutesDeps {
   const Clock& clock;
   store::Store& store;
   nodes::NodeRegistry& registry;
-  // Queues a text frame on the registered connections of a live node, or of
-  // every live node; returns how many took it (NodeSessions::SendToNode/All).
-  std::function<size_t(nodes::NodeIndex, std::string_view)> send_to_node;
-  std::function<size_t(std::string_view)> send_to_all;
+  // Queues an operator's notice (text, data as JSON) on the registered
+  // sessions of a live node, or of every live node; returns how many took it
+  // (NodeSessions::SendToNode/All).
+  std::function<size_t(nodes::NodeIndex, std::string_view, std::string_view)> send_to_node;
+  std::function<size_t(std::string_view, std::string_view)> send_to_all;
   // NodeSessions::last_uptime_checkpoint_ms.
   std::function<int64_t()> last_checkpoint_ms;
   // A live node's capacity changed (NodeSessions::NodeChanged); may be empty.
@@ -70,11 +71,6 @@ struct NodeRoutesContext {
 std::span<const RestRoute<NodeRoutesContext>> NodeRouteTable();
 
 void AddNodeRoutes(net::Router& router, NodeRoutesDeps deps, NodeRoutesOptions options);
-
-// The frame an admin message (N12) or broadcast (N13) puts on a node's
-// connection: {"function":"Notification","message":<text>,"data":<data>,
-// "status":"OK"}. `data_json` is JSON text.
-std::string AdminNotificationFrame(std::string_view text, std::string_view data_json);
 
 // N7 `days`: a decimal integer in 0..days_max; nullopt otherwise.
 std::optional<int64_t> ParseUptimeDays(std::string_view text, int64_t days_max);

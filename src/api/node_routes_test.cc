@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <boost/json/parse.hpp>
 #include <fstream>
 #include <map>
@@ -50,6 +52,14 @@ class FakeStore final : public store::Store {
     r.ws_connect_ms = now_ms;
     done(r);
   }
+  void RegisterSignedNode(const std::string& principal, const std::string& client_id, int64_t now_ms,
+                          Callback<store::NodeRecord> done) override {
+    RegisterNode(principal, client_id, now_ms, [&](Result<store::NodeRecord> r) {
+      nodes[principal].signed_identity = true;
+      r->signed_identity = true;
+      done(std::move(r));
+    });
+  }
   void MarkNodeDisconnected(const std::string&, int64_t, Done done) override { done(Status()); }
   void UpdateNodeMetrics(const std::string&, const store::NodeMetricsUpdate&, int64_t, Done done) override {
     done(Status());
@@ -71,12 +81,25 @@ class FakeStore final : public store::Store {
     auto it = nodes.find(p);
     done(it == nodes.end() ? std::optional<store::NodeRecord>() : it->second);
   }
+  std::vector<store::Balance> balances;
+  std::string balances_day;
   void ListNodes(bool, Callback<std::vector<store::NodeRecord>> done) override {
     if (fail) return done(Err(*fail));
     std::vector<store::NodeRecord> out;
     for (auto& [k, v] : nodes) out.push_back(v);
     done(out);
   }
+  void ListNodesPage(int64_t after, uint32_t limit, Callback<std::vector<store::NodeRecord>> done) override {
+    if (fail) return done(Err(*fail));
+    std::vector<store::NodeRecord> out;
+    for (auto& [k, v] : nodes) {
+      if (v.numeric_id > after) out.push_back(v);
+    }
+    std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.numeric_id < b.numeric_id; });
+    if (out.size() > limit) out.resize(limit);
+    done(out);
+  }
+  void ExpireNodeRecords(int64_t, uint32_t, Callback<uint32_t> done) override { done(0u); }
   void GetUptimeDays(const std::string& p, const std::string& from, const std::string& to,
                      Callback<std::vector<store::UptimeDay>> done) override {
     if (fail) return done(Err(*fail));
@@ -137,6 +160,79 @@ class FakeStore final : public store::Store {
   void GetBlob(const std::string&, Callback<std::optional<std::string>> done) override {
     done(Err(NotUsed()));
   }
+  // Files and marketplace: not used by these tests.
+  void CreateFile(const store::FileRecord&, const store::FileQuota&, Callback<store::FileRecord> done) override {
+    done(Err(NotUsed()));
+  }
+  void GetFile(const std::string&, Callback<std::optional<store::FileRecord>> done) override { done(Err(NotUsed())); }
+  void GetFileChunk(const std::string&, uint32_t, Callback<std::optional<store::FileChunk>> done) override {
+    done(Err(NotUsed()));
+  }
+  void PutFileChunk(const std::string&, const std::string&, const store::FileChunk&, int64_t, int64_t,
+                    Callback<store::ChunkOutcome> done) override {
+    done(Err(NotUsed()));
+  }
+  void ListFileChunks(const std::string&, Callback<std::vector<store::FileChunk>> done) override {
+    done(Err(NotUsed()));
+  }
+  void CompleteFile(const std::string&, const std::string&, const std::string&, int64_t,
+                    Callback<store::FileCompleteOutcome> done) override {
+    done(Err(NotUsed()));
+  }
+  void ListFiles(const store::FileListQuery&, Callback<std::vector<store::FileRecord>> done) override {
+    done(Err(NotUsed()));
+  }
+  void ListJobFiles(const std::string&, uint32_t, Callback<std::vector<store::FileRecord>> done) override {
+    done(Err(NotUsed()));
+  }
+  void DeleteFile(const std::string&, const std::string&, Callback<store::DeletedFile> done) override {
+    done(Err(NotUsed()));
+  }
+  void ExpireUploads(int64_t, uint32_t, Callback<std::vector<store::FileRecord>> done) override {
+    done(Err(NotUsed()));
+  }
+  void IsBlobUsed(const std::string&, Callback<bool> done) override { done(Err(NotUsed())); }
+  void SetListingDefault(const std::string&, bool, Done done) override { done(NotUsed()); }
+  void SetJobListed(const std::string&, const std::string&, bool, Done done) override { done(NotUsed()); }
+  void ListMarketJobs(const store::MarketQuery&, Callback<store::MarketPage> done) override { done(Err(NotUsed())); }
+  void GetMarketJob(const std::string&, Callback<std::optional<store::MarketJob>> done) override {
+    done(Err(NotUsed()));
+  }
+  void GetMarketStats(int64_t, Callback<store::MarketStats> done) override { done(Err(NotUsed())); }
+  void CountMarketEvent(const std::string&, store::MarketCounter, Done done) override { done(NotUsed()); }
+  void RecordPurchase(const std::string&, const std::string&, int64_t,
+                      Callback<store::PurchaseOutcome> done) override {
+    done(Err(NotUsed()));
+  }
+  void GetPurchase(const std::string&, const std::string&, Callback<std::optional<store::Purchase>> done) override {
+    done(Err(NotUsed()));
+  }
+  // The rewards ledger: not used by these tests.
+  void ApplyTransfers(std::vector<store::Transfer>, const std::string&, Callback<std::vector<store::AppliedTransfer>> done) override { done(Err(NotUsed())); }
+  void PayUptime(std::vector<store::UptimePayment>, const std::string&, Callback<std::vector<store::PaymentOutcome>> done) override { done(Err(NotUsed())); }
+  void ListUnpaidUptime(const std::string&, const std::string&, uint32_t, Callback<std::vector<store::UptimeDay>> done) override { done(Err(NotUsed())); }
+  void CountUptimeDays(Callback<store::UptimeDayCounts> done) override { done(Err(NotUsed())); }
+  void GetAccount(const std::string&, Callback<store::AccountSummary> done) override { done(Err(NotUsed())); }
+  void GetEarningsDays(const std::string&, const std::string&, const std::string&, Callback<std::vector<store::EarningsDay>> done) override { done(Err(NotUsed())); }
+  void ListTransfers(const store::TransferQuery&, Callback<store::TransferPage> done) override { done(Err(NotUsed())); }
+  void GetTransfer(const std::string&, Callback<std::optional<store::TransferRecord>> done) override { done(Err(NotUsed())); }
+  void ListBalances(const std::string& day, Callback<std::vector<store::Balance>> done) override {
+    if (fail) return done(Err(*fail));
+    balances_day = day;
+    done(balances);
+  }
+  void AuditLedger(Callback<store::LedgerAudit> done) override { done(Err(NotUsed())); }
+  void FindNodeByReferralCode(const std::string&, Callback<std::optional<store::NodeRecord>> done) override { done(Err(NotUsed())); }
+  void RegisterReferral(const std::string&, const std::string&, int64_t, Callback<store::ReferralOutcome> done) override { done(Err(NotUsed())); }
+  void GetReferral(const std::string&, Callback<std::optional<store::ReferralRecord>> done) override { done(Err(NotUsed())); }
+  void ListReferees(const std::string&, uint32_t, Callback<std::vector<store::RefereeEntry>> done) override { done(Err(NotUsed())); }
+  void CountReferees(const std::string&, Callback<store::ReferralCounts> done) override { done(Err(NotUsed())); }
+  void ClaimInstallationBonuses(const store::InstallationClaim&, const std::string&, Callback<std::vector<store::TransferRecord>> done) override { done(Err(NotUsed())); }
+  void ListRefereeWeeks(const std::string&, const std::string&, const std::string&, uint32_t, Callback<std::vector<store::RefereeWeek>> done) override { done(Err(NotUsed())); }
+  void StartRun(const store::RunStart&, Callback<store::RunStartResult> done) override { done(Err(NotUsed())); }
+  void FinishRun(const store::RunFinish&, Callback<store::RunRecord> done) override { done(Err(NotUsed())); }
+  void GetRun(const std::string&, Callback<std::optional<store::RunRecord>> done) override { done(Err(NotUsed())); }
+  void ListRuns(uint32_t, uint64_t, uint32_t, Callback<store::RunPage> done) override { done(Err(NotUsed())); }
   void Ping(Done done) override { done(Status()); }
   void Flush() override {}
 
@@ -152,13 +248,14 @@ class NodeRoutesTest : public ::testing::Test {
                  .store = store_,
                  .registry = registry_,
                  .send_to_node =
-                     [this](nodes::NodeIndex node, std::string_view text) {
-                       sent_.emplace_back(std::string(registry_.View(node)->principal), std::string(text));
+                     [this](nodes::NodeIndex node, std::string_view text, std::string_view data) {
+                       sent_.emplace_back(std::string(registry_.View(node)->principal),
+                                          AdminNotificationFrame(text, data));
                        return size_t{1};
                      },
                  .send_to_all =
-                     [this](std::string_view text) {
-                       sent_.emplace_back("*", std::string(text));
+                     [this](std::string_view text, std::string_view data) {
+                       sent_.emplace_back("*", AdminNotificationFrame(text, data));
                        return registry_.size();
                      },
                  .last_checkpoint_ms = [] { return int64_t{0}; },
@@ -286,7 +383,24 @@ TEST_F(NodeRoutesTest, NodeListsAreFullForAllAndLiveOnlyForRunning) {
   EXPECT_EQ(running.body.find(R"("user_principal_id":"p1")"), std::string::npos) << running.body;
   EXPECT_NE(running.body.find(R"("user_principal_id":"p2")"), std::string::npos) << running.body;
   EXPECT_NE(running.body.find(R"("isOnline":true)"), std::string::npos) << running.body;
-  EXPECT_EQ(running.body.find("balance"), std::string::npos);
+  EXPECT_NE(running.body.find(R"("todaysEarnings":0,"balance":0,)"), std::string::npos) << running.body;
+}
+
+TEST_F(NodeRoutesTest, NodeListsShowTheLedgersBalanceAndTodaysCredits) {
+  store_.nodes["p1"] = Node("p1");
+  store_.nodes["p2"] = Node("p2");
+  store_.balances = {{"issuance:job", -150'000'000, -25'000'000}, {"p2", 150'000'000, 25'000'000}};
+  const auto all = Run("N3", Request("GET", "/api/node/nodes", "", Admin()));
+  EXPECT_EQ(store_.balances_day, nodes::UtcDay(clock_.WallMs()));
+  const size_t p1 = all.body.find(R"("user_principal_id":"p1")");
+  const size_t p2 = all.body.find(R"("user_principal_id":"p2")");
+  ASSERT_NE(p1, std::string::npos);
+  ASSERT_NE(p2, std::string::npos);
+  ASSERT_LT(p1, p2) << all.body;
+  EXPECT_EQ(all.body.find(R"("todaysEarnings":0,"balance":0,)", p1), all.body.find(R"("todaysEarnings")", p1))
+      << "p1 has no account: " << all.body;
+  EXPECT_EQ(all.body.find(R"("todaysEarnings":0.25,"balance":1.5,)", p2), all.body.find(R"("todaysEarnings")", p2))
+      << all.body;
 }
 
 TEST_F(NodeRoutesTest, ClientMessageGoesToTheLiveNodeByClientIdThenPrincipal) {
@@ -368,8 +482,8 @@ TEST(NodeRouteTable, RegistersEveryServedRouteAndNoPendingOne) {
                 {.clock = clock,
                  .store = store,
                  .registry = registry,
-                 .send_to_node = [](nodes::NodeIndex, std::string_view) { return size_t{0}; },
-                 .send_to_all = [](std::string_view) { return size_t{0}; },
+                 .send_to_node = [](nodes::NodeIndex, std::string_view, std::string_view) { return size_t{0}; },
+                 .send_to_all = [](std::string_view, std::string_view) { return size_t{0}; },
                  .last_checkpoint_ms = [] { return int64_t{0}; }},
                 {});
   size_t served = 0;

@@ -1,36 +1,93 @@
+// NodeSessions: connections, registration bookkeeping, limits, pushes and
+// housekeeping shared by both protocols (node_sessions_v1.cc and
+// node_sessions_v2.cc hold each protocol's messages).
 #include "api/node_sessions.h"
 
 #include <spdlog/spdlog.h>
 
-#include <type_traits>
-#include <variant>
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cstring>
 
 #include "api/events.h"
+#include "api/node_identity.h"
+#include "api/node_sessions_internal.h"
 #include "core/logging.h"
+#include "net/ws_handshake.h"
+#include "nodes/siphash.h"
 #include "protocol/v1_session.h"
 
 namespace sela::api {
 
 namespace v1 = protocol::v1;
+namespace v2 = protocol::v2;
 
-struct NodeSessions::Pending {
-  std::optional<std::string> connection_principal;
-  std::deque<std::string> queue;
-  uint64_t queued_bytes = 0;
-};
+namespace {
 
-NodeSessionOptions NodeSessionOptions::FromConfig(const NodeConfig& config) {
+auth::BucketSpec BucketOf(const RateSpec& r) {
+  return auth::BucketSpec{.burst = static_cast<double>(std::max<uint32_t>(r.burst, 1)),
+                          .per_second = r.per_minute / 60.0,
+                          .enabled = r.enabled};
+}
+
+constexpr uint16_t kRttUnknown = 0xffff;
+constexpr size_t kProbeBytes = 16;
+
+}  // namespace
+
+std::string SourceKey(std::string_view peer) {
+  if (peer.find(':') == std::string_view::npos) return std::string(peer);
+  std::string text(peer);
+  uint8_t addr[16];
+  if (inet_pton(AF_INET6, text.c_str(), addr) != 1) return text;
+  std::memset(addr + 8, 0, 8);
+  char out[INET6_ADDRSTRLEN] = {};
+  inet_ntop(AF_INET6, addr, out, sizeof(out));
+  return std::string(out) + "/64";
+}
+
+NodeSessionOptions NodeSessionOptions::FromConfig(const Config& config) {
   NodeSessionOptions o;
-  o.registration_timeout = Millis(config.registration_timeout_ms);
-  o.heartbeat_timeout = Millis(config.heartbeat_timeout_ms);
+  o.registration_timeout = Millis(config.node.registration_timeout_ms);
+  o.heartbeat_timeout = Millis(config.node.heartbeat_timeout_ms);
+  const SecurityConfig& sec = config.security;
+  o.signed_only = sec.node_auth == SecurityConfig::NodeAuth::kSigned;
+  o.max_sessions_per_principal = sec.max_sessions_per_principal;
+  o.v2_sessions.resume_window_ms = sec.resume_window_ms;
+  o.v2.challenge_ttl_ms = sec.challenge_ttl_ms;
+  o.node_token_ttl_ms = sec.node_token_ttl_ms;
+  o.registrations_per_source = BucketOf(sec.registrations_per_source);
+  o.messages_per_connection = BucketOf(sec.messages_per_connection);
+  o.speed_reports = auth::BucketSpec{.burst = 3,
+                                     .per_second = sec.speed_report_interval_ms ? 1000.0 / sec.speed_report_interval_ms : 0,
+                                     .enabled = sec.speed_report_interval_ms > 0};
   return o;
 }
 
 NodeSessions::NodeSessions(NodeSessionOptions options, const Clock& clock, store::Store& store,
-                           nodes::NodeRegistry& registry, MetricsRegistry& metrics)
-    : options_(std::move(options)), clock_(clock), store_(store), registry_(registry) {
+                           nodes::NodeRegistry& registry, MetricsRegistry& metrics, SecurityEvents& events)
+    : options_(std::move(options)),
+      clock_(clock),
+      store_(store),
+      registry_(registry),
+      events_(events),
+      v2_sessions_(options_.v2_sessions),
+      registrations_(options_.registrations_per_source, options_.limiter_keys_max),
+      speed_reports_(options_.speed_reports, options_.limiter_keys_max),
+      token_secret_(options_.node_token_secret),
+      verifier_(MakeKeyVerifier()) {
+  if (token_secret_.size() < 32) {
+    token_secret_.assign(32, '\0');
+    options_.random(std::span<uint8_t>(reinterpret_cast<uint8_t*>(token_secret_.data()), token_secret_.size()));
+  }
+  options_.random(std::span<uint8_t>(reinterpret_cast<uint8_t*>(probe_key_.data()), sizeof(probe_key_)));
   m_.registered = &metrics.GetGauge("sela_nodes_registered", "Registered node connections.");
+  m_.v2_sessions = &metrics.GetGauge("sela_node_v2_sessions", "Protocol v2 sessions, live or waiting for resume.");
   m_.registrations = &metrics.GetCounter("sela_node_registrations_total", "Successful node registrations.");
+  m_.v2_registrations =
+      &metrics.GetCounter("sela_node_v2_registrations_total", "Successful protocol v2 registrations (signed).");
+  m_.v2_resumes = &metrics.GetCounter("sela_node_v2_resumes_total", "Protocol v2 sessions taken up again.");
   m_.registration_failures =
       &metrics.GetCounter("sela_node_registration_failures_total", "Registrations refused or failed.");
   m_.messages = &metrics.GetCounter("sela_node_messages_total", "Node messages handled after registration.");
@@ -46,6 +103,10 @@ NodeSessions::NodeSessions(NodeSessionOptions options, const Clock& clock, store
                                            "Connections closed for queueing too much input.");
   m_.uptime_checkpoint_failures =
       &metrics.GetCounter("sela_uptime_checkpoint_failures_total", "Uptime checkpoints the store refused.");
+  m_.pings = &metrics.GetCounter("sela_node_pings_total", "Pings sent to registered node connections.");
+  m_.pongs = &metrics.GetCounter("sela_node_pongs_total", "Pongs that answered a ping of the server.");
+  m_.ping_timeouts = &metrics.GetCounter("sela_node_ping_timeouts_total",
+                                         "Node connections closed for leaving a ping unanswered.");
 }
 
 NodeSessions::~NodeSessions() = default;
@@ -55,6 +116,10 @@ NodeSessions::Session* NodeSessions::Find(net::ConnId id) {
   if (slot >= sessions_.size()) return nullptr;
   Session& s = sessions_[slot];
   return (s.generation == static_cast<uint32_t>(id >> 32) && s.state != State::kFree) ? &s : nullptr;
+}
+
+const NodeSessions::Session* NodeSessions::Find(net::ConnId id) const {
+  return const_cast<NodeSessions*>(this)->Find(id);
 }
 
 net::ConnId NodeSessions::IdOf(const Session& s) const {
@@ -86,16 +151,29 @@ void NodeSessions::OnWsOpen(net::ConnId id, const net::HttpRequest& request) {
   Session& s = sessions_[slot];
   s = Session{};
   s.generation = static_cast<uint32_t>(id >> 32);
-  s.state = State::kAwaiting;
   DropPending(s);
+  const int64_t now_ms = clock_.WallMs();
+  const std::string source = SourceKey(request.peer);
+  if (net::HeaderHasToken(request.Header("Sec-WebSocket-Protocol"), v2::kSubprotocol)) {
+    events::NodeConnected(id, request.path, {});
+    SetTexts(s, source, std::nullopt, Named::kNone);
+    OpenV2(s, id, now_ms);
+    return;
+  }
+  s.state = State::kAwaiting;
+  if (options_.signed_only) {
+    events_.Refused(Refusal::kV1Refused, {{"source", source}, {"why", "NODE_AUTH=signed"}});
+    m_.registration_failures->Inc();
+    CloseSession(s, v2::close_code::kForbidden, "Protocol v2 required (Sec-WebSocket-Protocol: sela.v2)");
+    return;
+  }
   const std::string auth_query = request.QueryParam("authorization");
   const std::string principal_query = request.QueryParam("principal_id");
-  auto principal = v1::PrincipalFromConnection(
-      {request.Header("Authorization"), auth_query, principal_query});
+  const std::optional<std::string> principal =
+      v1::PrincipalFromConnection({request.Header("Authorization"), auth_query, principal_query});
   events::NodeConnected(id, request.path, principal ? *principal : std::string_view());
-  if (principal) {
-    EnsurePending(s).connection_principal = std::move(principal);
-  }
+  SetTexts(s, source, principal ? std::optional<std::string_view>(*principal) : std::nullopt,
+           principal ? Named::kConnection : Named::kNone);
   server_->SetDeadline(id, clock_.Now() + options_.registration_timeout);
 }
 
@@ -103,6 +181,7 @@ void NodeSessions::OnWsMessage(net::ConnId id, bool /*text*/, std::string_view p
   // Text and binary frames are treated alike, as the original did.
   Session* s = Find(id);
   if (!s || s->state == State::kEnded) return;
+  if (s->state == State::kRegistered && !TakeMessage(*s, clock_.WallMs())) return;
   if (!s->busy) {
     Handle(*s, payload);
     return;
@@ -119,11 +198,62 @@ void NodeSessions::OnWsMessage(net::ConnId id, bool /*text*/, std::string_view p
   p.queue.emplace_back(payload);
 }
 
+// Messages per connection: past the limit the connection is abusing the
+// server, and is closed rather than answered (1008).
+bool NodeSessions::TakeMessage(Session& s, int64_t now_ms) {
+  if (s.messages.Take(options_.messages_per_connection, now_ms).allowed) return true;
+  const auto view = registry_.View(s.node);
+  events_.Refused(Refusal::kMessageFlood,
+                  {{"principal", view ? view->principal : std::string_view()}, {"conn", std::to_string(IdOf(s))}});
+  EndSession(s, now_ms, net::close_code::kPolicyViolation, "Too many messages", /*keep_v2_session=*/false);
+  server_->Close(IdOf(s), net::close_code::kPolicyViolation, "Too many messages");
+  return false;
+}
+
+bool NodeSessions::TakeRegistration(Session& s, std::string_view principal, int64_t now_ms) {
+  const std::string source = SourceOf(s);
+  const auth::RateDecision d = registrations_.Take(source, now_ms);
+  if (d.allowed) return true;
+  m_.registration_failures->Inc();
+  events_.Refused(Refusal::kRegistrationLimited, {{"source", source}, {"principal", principal}});
+  const std::string retry = std::to_string(d.RetryAfterSeconds());
+  if (s.is_v2) {
+    RefuseV2(s, "registration_limited", "too many registrations from this address; retry in " + retry + " s",
+             d.retry_after_ms);
+  } else {
+    Send(IdOf(s), v1::EncodeFailure(std::string(v1::kRegistrationFailedPrefix) +
+                                    "too many registrations from this address; retry in " + retry + " s"));
+    CloseSession(s, v2::close_code::kRateLimited, "Too many registrations from this address");
+  }
+  return false;
+}
+
+bool NodeSessions::TakeSpeedReport(std::string_view principal, int64_t now_ms, int64_t* retry_after_ms) {
+  const auth::RateDecision d = speed_reports_.Take(principal, now_ms);
+  if (d.allowed) return true;
+  *retry_after_ms = d.retry_after_ms;
+  events_.Refused(Refusal::kSpeedReportThrottled, {{"principal", principal}});
+  return false;
+}
+
 void NodeSessions::Handle(Session& s, std::string_view payload) {
-  if (s.state == State::kAwaiting) {
-    HandleRegistration(s, payload);
-  } else if (s.state == State::kRegistered) {
-    HandleMessage(s, payload);
+  switch (s.state) {
+    case State::kAwaiting:
+      HandleRegistration(s, payload);
+      break;
+    case State::kChallenged:
+      HandleAuth(s, payload);
+      break;
+    case State::kRegistered:
+      if (s.is_v2) {
+        HandleV2Request(s, payload);
+      } else {
+        HandleMessage(s, payload);
+      }
+      break;
+    case State::kFree:
+    case State::kEnded:
+      break;
   }
 }
 
@@ -133,7 +263,7 @@ void NodeSessions::Resume(net::ConnId id) {
   Session* s = Find(id);
   Pending* p;
   while (s && !s->busy && (p = PendingOf(*s)) && !p->queue.empty() &&
-         (s->state == State::kAwaiting || s->state == State::kRegistered)) {
+         (s->state == State::kAwaiting || s->state == State::kChallenged || s->state == State::kRegistered)) {
     std::string next = std::move(p->queue.front());
     p->queue.pop_front();
     p->queued_bytes -= next.size();
@@ -143,11 +273,11 @@ void NodeSessions::Resume(net::ConnId id) {
   if (s) ReleasePendingIfIdle(*s);
 }
 
-// An idle registered session holds no heap block: the queue and the
-// connection's principal exist only while needed.
+// An idle registered session holds no heap block: the queue, the source and
+// the handshake exist only while needed.
 void NodeSessions::ReleasePendingIfIdle(Session& s) {
   Pending* p = PendingOf(s);
-  if (p && p->queue.empty() && !p->connection_principal) DropPending(s);
+  if (p && s.state == State::kRegistered && p->queue.empty()) DropPending(s);
 }
 
 std::string NodeSessions::NextClientId(int64_t now_ms) {
@@ -156,83 +286,143 @@ std::string NodeSessions::NextClientId(int64_t now_ms) {
   return std::to_string(last_client_id_ms_);
 }
 
-void NodeSessions::HandleRegistration(Session& s, std::string_view payload) {
-  const int64_t now_ms = clock_.WallMs();
-  const std::optional<std::string> none;
-  Pending* pending = PendingOf(s);
-  const auto& connection_principal = pending ? pending->connection_principal : none;
-  auto registration = v1::DecodeRegistration(payload, connection_principal, options_.decode);
-  if (!registration) {
-    m_.registration_failures->Inc();
-    events::NodeRegistrationRefused(IdOf(s), {}, registration.error().detail);
-    const auto frame = v1::EncodeDecodeError(registration.error(), now_ms, options_.encode);
-    server_->Send(IdOf(s), frame.payload, frame.kind == v1::OutboundFrame::Kind::kText);
-    return;
-  }
-  s.busy = true;
-  const net::ConnId id = IdOf(s);
-  std::string principal = std::move(registration->principal_id);
-  WithSessionId([this, id, principal = std::move(principal)](Result<uint64_t> session_id) mutable {
-    Session* s = Find(id);
-    if (!s) return;
-    if (!session_id) {
-      CompleteRegistration(id, principal, {}, 0, Err(session_id.error()));
-      return;
-    }
-    const std::string client_id = NextClientId(clock_.WallMs());
-    store_.RegisterNode(principal, client_id, clock_.WallMs(),
-                        [this, id, principal, client_id, sid = *session_id](Result<store::NodeRecord> r) {
-                          CompleteRegistration(id, principal, client_id, sid, std::move(r));
-                        });
-  });
-}
-
-void NodeSessions::CompleteRegistration(net::ConnId id, const std::string& principal,
-                                        const std::string& client_id, uint64_t session_id,
-                                        Result<store::NodeRecord> record) {
-  const int64_t now_ms = clock_.WallMs();
-  Session* s = Find(id);
-  if (!s || s->state != State::kAwaiting) {
-    // The connection went away while the store worked: it is not connected.
-    if (record) store_.MarkNodeDisconnected(principal, now_ms, [](Status) {});
-    return;
-  }
-  s->busy = false;
-  if (!record) {
-    m_.registration_failures->Inc();
-    spdlog::warn("node registration failed{}",
-                 LogFields({{"principal", principal}, {"error", record.error().ToString()}}));
-    Send(id, v1::EncodeFailureWithTimestamp("Login failed: " + record.error().message(), now_ms));
-    Resume(id);
-    return;
-  }
-  const nodes::NodeIndex node = registry_.Connect(principal, std::stoll(client_id), now_ms);
-  if (node == nodes::kNoNode) {
-    m_.registration_failures->Inc();
-    events::NodeRegistrationRefused(id, principal, "too many connections");
-    store_.MarkNodeDisconnected(principal, now_ms, [](Status) {});
-    Send(id, v1::EncodeFailure("Registration failed: too many connections for this node or server"));
-    EndSession(*s, now_ms, net::close_code::kTryAgainLater, "Too many connections");
-    server_->Close(id, net::close_code::kTryAgainLater, "Too many connections");
-    return;
-  }
+nodes::NodeIndex NodeSessions::Attach(Session& s, const Joining& joining, uint32_t capacity, int64_t now_ms) {
+  const nodes::NodeIndex node = registry_.Connect(joining.principal, joining.client_id_ms, now_ms);
+  if (node == nodes::kNoNode) return node;
+  DropTexts(s);
   // The stored capacity (an operator may have changed it) outlives connections.
-  registry_.SetCapacity(node, record->max_concurrent_jobs);
+  registry_.SetCapacity(node, capacity);
   newest_conn_.GrowTo(node + 1, kNoConn);
+  rtt_ms_.GrowTo(node + 1, kRttUnknown);
+  const net::ConnId id = IdOf(s);
+  const net::ConnId previous = newest_conn_[node];
   newest_conn_[node] = id;
-  s->node = node;
-  s->state = State::kRegistered;
-  if (Pending* p = PendingOf(*s)) p->connection_principal.reset();
-  ReleasePendingIfIdle(*s);
+  if (previous == kNoConn) rtt_ms_[node] = kRttUnknown;  // A node that just came online.
+  s.node = node;
+  s.client_id_ms = joining.client_id_ms;
+  s.v2 = joining.v2;
+  s.state = State::kRegistered;
   ++registered_;
   m_.registered->Add(1);
   m_.registrations->Inc();
-  events::NodeRegistered(id, principal, client_id);
-  Send(id, v1::EncodeRegistered(client_id, static_cast<int64_t>(session_id)));
+  events::NodeRegistered(IdOf(s), joining.principal, std::to_string(joining.client_id_ms));
+  return node;
+}
+
+// A principal keeps at most max_sessions_per_principal live sessions: the
+// oldest (lowest clientId) give way to the newest.
+void NodeSessions::ReplaceOldSessions(nodes::NodeIndex node, net::ConnId keep, int64_t now_ms) {
+  auto view = registry_.View(node);
+  while (view && view->connections > options_.max_sessions_per_principal) {
+    Session* oldest = nullptr;
+    for (Session& other : sessions_) {
+      if (other.state == State::kRegistered && other.node == node && IdOf(other) != keep &&
+          (!oldest || other.client_id_ms < oldest->client_id_ms)) {
+        oldest = &other;
+      }
+    }
+    if (!oldest) return;
+    events_.Refused(Refusal::kSessionReplaced,
+                    {{"principal", view->principal}, {"client_id", std::to_string(oldest->client_id_ms)}});
+    spdlog::info("node session replaced by a newer one{}",
+                 LogFields({{"principal", view->principal}, {"client_id", std::to_string(oldest->client_id_ms)}}));
+    EndSession(*oldest, now_ms, v2::close_code::kReplaced, "Replaced by a newer connection of this node",
+               /*keep_v2_session=*/false);
+    server_->Close(IdOf(*oldest), v2::close_code::kReplaced, "Replaced by a newer connection of this node");
+    view = registry_.View(node);
+  }
+}
+
+void NodeSessions::AfterRegistration(net::ConnId id) {
+  Session* s = Find(id);
+  if (!s) return;
   server_->SetDeadline(id, clock_.Now() + options_.heartbeat_timeout);
+  // Its uptime counts from its first answer.
+  ProbeRtt(*s, /*fresh=*/true);
+  ReleasePendingIfIdle(*s);
   // After the reply: a job offered now follows the registration reply.
-  if (jobs_) jobs_->NodeOnline(node);
+  if (jobs_) jobs_->NodeOnline(s->node);
   Resume(id);
+}
+
+namespace {
+int64_t MonoNs(const Clock& clock) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(clock.Now().time_since_epoch()).count();
+}
+}  // namespace
+
+void NodeSessions::ProbeRtt(Session& s, bool fresh) {
+  // Payload: the send time and a keyed tag of (connection, time), so that a
+  // node can neither make up an answer that looks faster than it is nor
+  // answer a ping it has not read.
+  const net::ConnId id = IdOf(s);
+  const int64_t sent_ns = MonoNs(clock_);
+  char payload[kProbeBytes];
+  char tagged[16];
+  std::memcpy(tagged, &id, 8);
+  std::memcpy(tagged + 8, &sent_ns, 8);
+  const uint64_t tag = nodes::SipHash24({probe_key_[0], probe_key_[1]}, std::string_view(tagged, 16));
+  std::memcpy(payload, &sent_ns, 8);
+  std::memcpy(payload + 8, &tag, 8);
+  if (!server_->Ping(id, std::string_view(payload, kProbeBytes))) return;
+  m_.pings->Inc();
+  // One already outstanding keeps its age: a later ping must not put off
+  // the judgement of an earlier one.
+  if (s.awaiting_pong) return;
+  s.awaiting_pong = true;
+  s.ping_fresh = fresh;
+}
+
+void NodeSessions::OnWsPong(net::ConnId id, std::string_view payload) {
+  Session* s = Find(id);
+  if (!s || s->state != State::kRegistered || payload.size() != kProbeBytes) return;
+  int64_t sent_ns = 0;
+  uint64_t tag = 0;
+  std::memcpy(&sent_ns, payload.data(), 8);
+  std::memcpy(&tag, payload.data() + 8, 8);
+  char tagged[16];
+  std::memcpy(tagged, &id, 8);
+  std::memcpy(tagged + 8, &sent_ns, 8);
+  if (tag != nodes::SipHash24({probe_key_[0], probe_key_[1]}, std::string_view(tagged, 16))) return;
+  const int64_t now_ns = MonoNs(clock_);
+  // A ping sent before the previous sweep was judged already: its echo,
+  // kept and replayed, proves nothing about now.
+  if (now_ns < sent_ns || sent_ns < prev_sweep_ns_) return;
+  m_.pongs->Inc();
+  s->awaiting_pong = false;
+  s->ping_fresh = false;
+  registry_.Verify(s->node, clock_.WallMs());
+  const int64_t rtt = (now_ns - sent_ns) / 1'000'000;
+  rtt_ms_[s->node] = static_cast<uint16_t>(std::min<int64_t>(rtt, kRttUnknown - 1));
+  if (jobs_) jobs_->NodeChanged(s->node);
+}
+
+void NodeSessions::PingSweep() {
+  prev_sweep_ns_ = last_sweep_ns_;
+  last_sweep_ns_ = MonoNs(clock_);
+  const int64_t now_ms = clock_.WallMs();
+  for (Session& s : sessions_) {
+    if (s.state != State::kRegistered) continue;
+    if (s.awaiting_pong && !s.ping_fresh) {
+      // Unanswered for a whole interval: the peer does not read, or is gone.
+      // As for a heartbeat timeout, a v2 session stays resumable.
+      m_.ping_timeouts->Inc();
+      const net::ConnId id = IdOf(s);
+      EndSession(s, now_ms, net::close_code::kGoingAway, "Ping timeout");
+      server_->Close(id, net::close_code::kGoingAway, "Ping timeout");
+      continue;
+    }
+    if (s.awaiting_pong) {
+      s.ping_fresh = false;  // Sent since the last sweep: judged at the next one.
+      continue;
+    }
+    ProbeRtt(s, /*fresh=*/false);
+  }
+}
+
+uint32_t NodeSessions::MeasuredRttMs(nodes::NodeIndex node) const {
+  if (node >= rtt_ms_.size() || rtt_ms_[node] == kRttUnknown) return jobs::JobEngine::kRttUnknown;
+  return rtt_ms_[node];
 }
 
 void NodeSessions::WithSessionId(std::function<void(Result<uint64_t>)> then) {
@@ -265,221 +455,6 @@ void NodeSessions::WithSessionId(std::function<void(Result<uint64_t>)> then) {
       }
     }
   });
-}
-
-}  // namespace sela::api
-
-namespace sela::api {
-
-namespace {
-template <class... Ts>
-struct Overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
-}  // namespace
-
-void NodeSessions::HandleMessage(Session& s, std::string_view payload) {
-  const int64_t now_ms = clock_.WallMs();
-  const net::ConnId id = IdOf(s);
-  registry_.Touch(s.node, now_ms);
-  server_->SetDeadline(id, clock_.Now() + options_.heartbeat_timeout);
-  m_.messages->Inc();
-  auto decoded = v1::DecodeNodeMessage(payload, options_.decode);
-  if (!decoded) {
-    m_.rejected_messages->Inc();
-    const auto node = registry_.View(s.node);
-    events::NodeMessageRefused(id, node ? node->principal : std::string_view(), decoded.error().detail);
-    const auto frame = v1::EncodeDecodeError(decoded.error(), now_ms, options_.encode);
-    server_->Send(id, frame.payload, frame.kind == v1::OutboundFrame::Kind::kText);
-    return;
-  }
-  const auto view = registry_.View(s.node);
-  // A view of the registry's text, valid while the node is live: a branch
-  // that needs it after something that may end sessions (a send) copies it.
-  const std::string_view principal = view ? view->principal : std::string_view();
-  if (auto refusal = v1::CheckMessagePrincipal(*decoded, principal)) {
-    m_.principal_mismatches->Inc();
-    events::NodeMessageRefused(id, principal, "user_principal_id is not the connection's");
-    Send(id, *refusal);
-    return;
-  }
-  if (s.inactive) {
-    Send(id, v1::EncodeAuthenticationFailed(principal));
-    return;
-  }
-  std::visit(
-      Overloaded{
-          [&](const v1::Ping&) { Send(id, v1::EncodePingReply(principal)); },
-          [&](const v1::Halo&) { Send(id, v1::EncodeHaloReply(principal)); },
-          [&](const v1::Heartbeat&) { Send(id, v1::EncodeHeartbeatAck(now_ms)); },
-          [&](const v1::JobRequest&) {
-            if (!jobs_) {
-              Send(id, v1::EncodeNoJobsAvailable(now_ms));
-              return;
-            }
-            const std::string client_id = view ? std::to_string(view->client_id_ms) : std::string();
-            jobs_->OnJobRequest(s.node, client_id, [this, id](std::string reply) { Send(id, reply); });
-          },
-          [&](v1::ScrapeResult& m) {
-            if (!jobs_) {
-              Send(id, m.content ? v1::EncodeResultRejected(v1::kJobNotFoundReason, v1::kErrorTypeInternal)
-                                 : v1::EncodeJobFailedNoData(m.job_id, now_ms));
-              return;
-            }
-            // The reply waits for the store; later messages of this socket
-            // wait behind it, so replies keep their order.
-            s.busy = true;
-            jobs_->OnResult(principal, std::move(m), [this, id](std::string reply) {
-              ReplyAfterStore(id, std::move(reply), Status());
-            });
-          },
-          [&](const v1::SpeedTest& m) {
-            const std::string owner(principal);
-            registry_.RecordSpeed(s.node, m.download_mbps, m.upload_mbps, m.ping_ms, now_ms);
-            if (jobs_ && m.download_mbps) jobs_->NodeChanged(s.node);
-            store::NodeMetricsUpdate update;
-            update.download_speed = m.download_mbps;
-            update.upload_speed = m.upload_mbps;
-            update.ping_ms = m.ping_ms;
-            s.busy = true;
-            store_.UpdateNodeMetrics(owner, update, now_ms, [this, id](Status st) {
-              ReplyAfterStore(id, v1::EncodeSpeedTestComplete(), std::move(st));
-            });
-          },
-          [&](const v1::ClientStatus& m) {
-            if (!m.is_active) {
-              Send(id, v1::EncodeClientStatusUpdate());
-              return;
-            }
-            s.busy = true;
-            const bool active = *m.is_active;
-            const auto status = active ? store::NodeStatus::kActive : store::NodeStatus::kInactive;
-            store_.SetNodeStatus(std::string(principal), status, now_ms, [this, id, active](Status st) {
-              if (Session* done = Find(id); done && st.ok() && !active) done->inactive = true;
-              ReplyAfterStore(id, v1::EncodeClientStatusUpdate(), std::move(st));
-            });
-          },
-      },
-      *decoded);
-}
-
-void NodeSessions::ReplyAfterStore(net::ConnId id, std::string reply, Status status) {
-  Session* s = Find(id);
-  if (!s) return;
-  s->busy = false;
-  if (s->state != State::kRegistered) return;
-  if (status.ok()) {
-    Send(id, reply);
-  } else {
-    Send(id, v1::EncodeHandlerFailed(status.message()));
-  }
-  Resume(id);
-}
-
-void NodeSessions::ForgetConnection(const Session& s) {
-  if (s.node >= newest_conn_.size() || newest_conn_[s.node] != IdOf(s)) return;
-  // Another live connection of the node takes over (ConnId 0 is a valid id,
-  // so "none" is kNoConn).
-  net::ConnId next = kNoConn;
-  for (const Session& other : sessions_) {
-    if (&other != &s && other.state == State::kRegistered && other.node == s.node) {
-      next = IdOf(other);
-      break;
-    }
-  }
-  newest_conn_[s.node] = next;
-}
-
-bool NodeSessions::SendJob(nodes::NodeIndex node, const store::JobRecord& job) {
-  if (node >= newest_conn_.size() || newest_conn_[node] == kNoConn) return false;
-  return server_->Send(newest_conn_[node], EncodeJobFrame(job, job.node_client_id), true);
-}
-
-void NodeSessions::NodeChanged(nodes::NodeIndex node) {
-  if (jobs_) jobs_->NodeChanged(node);
-}
-
-void NodeSessions::EndSession(Session& s, int64_t now_ms, uint16_t code, std::string_view reason) {
-  if (s.state == State::kAwaiting) events::NodeDisconnected(IdOf(s), false, {}, code, reason);
-  if (s.state == State::kRegistered) {
-    const auto view = registry_.View(s.node);
-    const std::string principal(view ? view->principal : std::string_view());
-    events::NodeDisconnected(IdOf(s), true, principal, code, reason);
-    ForgetConnection(s);
-    // Its last connection: the node's leases end (before the registry may
-    // reuse its index).
-    if (jobs_ && view && view->connections == 1) jobs_->NodeOffline(s.node);
-    if (registry_.Disconnect(s.node, now_ms)) {
-      store_.MarkNodeDisconnected(principal, now_ms, [](Status) {});
-    }
-    --registered_;
-    m_.registered->Add(-1);
-  }
-  s.state = State::kEnded;
-  s.node = nodes::kNoNode;
-  DropPending(s);
-}
-
-void NodeSessions::OnWsClosed(net::ConnId id, uint16_t code) {
-  Session* s = Find(id);
-  if (!s) return;
-  EndSession(*s, clock_.WallMs(), code, events::CloseCodeMeaning(code));
-  // A store callback still in flight finds the slot free (or reused under a
-  // new id) and does nothing.
-  *s = Session{};
-}
-
-void NodeSessions::OnWsDeadline(net::ConnId id) {
-  Session* s = Find(id);
-  if (!s) return;
-  if (s->state == State::kAwaiting) {
-    m_.registration_timeouts->Inc();
-    EndSession(*s, clock_.WallMs(), net::close_code::kPolicyViolation, "Registration timeout");
-    server_->Close(id, net::close_code::kPolicyViolation, "Registration timeout");
-  } else if (s->state == State::kRegistered) {
-    // Uptime ends now, not when the close handshake finishes.
-    m_.heartbeat_timeouts->Inc();
-    EndSession(*s, clock_.WallMs(), net::close_code::kGoingAway, "Heartbeat timeout");
-    server_->Close(id, net::close_code::kGoingAway, "Heartbeat timeout");
-  }
-}
-
-void NodeSessions::CheckpointUptime() {
-  const int64_t now_ms = clock_.WallMs();
-  std::vector<store::UptimeDelta> deltas = registry_.Checkpoint(now_ms);
-  last_checkpoint_ms_ = now_ms;
-  if (!unsaved_uptime_.empty()) {
-    deltas.insert(deltas.end(), std::make_move_iterator(unsaved_uptime_.begin()),
-                  std::make_move_iterator(unsaved_uptime_.end()));
-    unsaved_uptime_.clear();
-  }
-  if (deltas.empty()) return;
-  auto copy = std::make_shared<std::vector<store::UptimeDelta>>(deltas);
-  store_.AddUptime(std::move(deltas), now_ms, [this, copy](Status st) {
-    if (st.ok()) return;
-    // Nothing was applied (the batch is atomic): keep it for the next try.
-    m_.uptime_checkpoint_failures->Inc();
-    spdlog::error("uptime checkpoint failed, will retry{}", LogFields({{"error", st.ToString()}}));
-    unsaved_uptime_.insert(unsaved_uptime_.end(), copy->begin(), copy->end());
-  });
-}
-
-size_t NodeSessions::SendToNode(nodes::NodeIndex node, std::string_view text) {
-  size_t sent = 0;
-  for (const Session& s : sessions_) {
-    if (s.state == State::kRegistered && s.node == node && server_->Send(IdOf(s), text, true)) ++sent;
-  }
-  return sent;
-}
-
-size_t NodeSessions::SendToAll(std::string_view text) {
-  size_t sent = 0;
-  for (const Session& s : sessions_) {
-    if (s.state == State::kRegistered && server_->Send(IdOf(s), text, true)) ++sent;
-  }
-  return sent;
 }
 
 }  // namespace sela::api

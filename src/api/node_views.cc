@@ -155,6 +155,11 @@ LiveUptime SnapshotLive(const nodes::NodeRegistry& registry, std::string_view pr
   live.max_concurrent_jobs = view->max_concurrent_jobs;
   live.download_speed = ShortestDouble(view->download_speed);
   live.ping_ms = ShortestDouble(view->ping_ms);
+  if (!view->uptime_verified) {
+    // No ping answered yet: nothing accrues (NodeRegistry::Verify).
+    live.online_since_ms = now_ms;
+    return live;
+  }
   const int64_t from = std::max(view->online_since_ms, last_checkpoint_ms);
   live.unreported_ms = std::max<int64_t>(0, now_ms - from);
   live.unreported_today_ms = std::max<int64_t>(0, now_ms - std::max(from, UtcDayStartMs(now_ms)));
@@ -236,7 +241,8 @@ std::string DetailedUptimeJson(const DetailedUptimeInput& in) {
       .Finish();
 }
 
-std::string NodeRecordJson(const store::NodeRecord& node, const LiveUptime& live) {
+std::string NodeRecordJson(const store::NodeRecord& node, const LiveUptime& live, int64_t balance_units,
+                           int64_t today_units) {
   return codec::JsonObjectWriter()
       .String("user_principal_id", node.principal)
       .String("client_id", node.client_id)
@@ -246,6 +252,8 @@ std::string NodeRecordJson(const store::NodeRecord& node, const LiveUptime& live
       .Number("ping", node.ping_ms)
       .Integer("wsConnect", node.ws_connect_ms)
       .Integer("wsDisconnect", node.ws_disconnect_ms)
+      .Number("todaysEarnings", static_cast<double>(today_units) / 1e8)
+      .Number("balance", static_cast<double>(balance_units) / 1e8)
       .String("referralCode", node.referral_code)
       .Integer("totalReferral", node.total_referral)
       .String("clientStatus", node.status == store::NodeStatus::kActive ? "Active" : "Inactive")

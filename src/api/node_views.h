@@ -107,8 +107,10 @@ std::string DetailedUptimeJson(const DetailedUptimeInput& input);
 std::string UptimeDayJson(const store::UptimeDay& day);
 
 // A node as N3/N4 list it: the original ClientRecord's fields that this
-// server keeps (money lives in the rewards ledger), plus `isOnline` and
-// `activeJobsCount` from the live registry.
-std::string NodeRecordJson(const store::NodeRecord& node, const LiveUptime& live);
+// server keeps, `balance` and `todaysEarnings` (SP) from the rewards ledger
+// (units; today is the UTC day), plus `isOnline` and `activeJobsCount` from
+// the live registry.
+std::string NodeRecordJson(const store::NodeRecord& node, const LiveUptime& live, int64_t balance_units,
+                           int64_t today_units);
 
 }  // namespace sela::api

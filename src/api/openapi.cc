@@ -4,6 +4,7 @@
 #include <set>
 #include <utility>
 
+#include "api/file_routes.h"
 #include "api/node_routes.h"
 #include "api/ops_routes.h"
 #include "api/rpc_routes.h"
@@ -177,6 +178,8 @@ std::vector<ApiGroup> ServerApiGroups() {
       {"ops", "Health, readiness, metrics, this description, the dashboard.", {ops.begin(), ops.end()}},
       {"node", "/api/node: node state for the node apps and operators (docs/REST-NODE.md).", Infos(NodeRouteTable())},
       {"rpc", "/api/rpc: the customer API (docs/REST-RPC.md).", Infos(RpcRouteTable())},
+      {"files", "/api/files: files uploaded by nodes in chunks, and their downloads (docs/FILES.md).",
+       Infos(FileRouteTable())},
       {"websocket", "WebSocket endpoints (upgrade requests).", {ws.begin(), ws.end()}, true},
   };
 }

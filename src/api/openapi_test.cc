@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "api/file_routes.h"
 #include "api/node_routes.h"
 #include "api/ops_routes.h"
 #include "api/rpc_routes.h"
@@ -28,6 +29,7 @@ net::Router ServerRouter(const Clock& clock, MetricsRegistry& metrics) {
   auto rest = std::make_shared<const RestOptions>();
   RegisterRestRoutes<NodeRoutesContext>(router, NodeRouteTable(), nullptr, rest);
   RegisterRestRoutes<RpcRoutesContext>(router, RpcRouteTable(), nullptr, rest);
+  RegisterRestRoutes<FileRoutesContext>(router, FileRouteTable(), nullptr, rest);
   return router;
 }
 

@@ -16,7 +16,8 @@ constexpr RestRouteInfo kOpsRoutes[] = {
     {"O2", "GET", "/api/health", RestAuth::kNone, "The store answers (the original pinged Redis)."},
     {"O3", "GET", "/ready", RestAuth::kNone, "Readiness: 200 when serving; 503 while starting, draining or "
                                              "when the store does not answer."},
-    {"O4", "GET", "/metrics", RestAuth::kNone, "Prometheus text exposition (version 0.0.4)."},
+    {"O4", "GET", "/metrics", RestAuth::kNone, "Prometheus text exposition (version 0.0.4). "
+                                              "With METRICS_TOKEN set: Authorization: Bearer $METRICS_TOKEN, else 401."},
     {"O5", "GET", "/openapi.json", RestAuth::kNone, "This API description (OpenAPI 3.1, JSON)."},
     {"O6", "GET", "/swagger.yaml", RestAuth::kNone, "This API description (OpenAPI 3.1, YAML)."},
     {"O7", "GET", "/api/docs", RestAuth::kNone, "Swagger UI on this description, served from the binary."},
@@ -152,7 +153,15 @@ void AddOpsRoutes(net::Router& router, const Clock& clock, MetricsRegistry& metr
     if (id == "O2") handler = StoreHealthHandler(clock, shared->store_ping);
     if (id == "O3") handler = ReadyHandler(shared->ready, shared->store_ping);
     if (id == "O4") {
-      handler = [&metrics](net::HttpRequest&, net::HttpReply reply) {
+      handler = [&metrics, shared](net::HttpRequest& request, net::HttpReply reply) {
+        if (!shared->metrics_token.empty()) {
+          const AdminCheck check = CheckAdminToken(request.Header("Authorization"), shared->metrics_token);
+          if (check != AdminCheck::kAllowed) {
+            if (shared->events) shared->events->Refused(Refusal::kMetricsTokenRefused, {{"peer", request.peer}});
+            reply.Send(AdminRefusal(check));
+            return;
+          }
+        }
         reply.Send(Document("text/plain; version=0.0.4; charset=utf-8", metrics.RenderPrometheus()));
       };
     }

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "api/rest_table.h"
+#include "api/security_events.h"
 #include "core/clock.h"
 #include "core/metrics.h"
 #include "core/status.h"
@@ -31,6 +32,11 @@ struct OpsState {
   std::function<void(std::function<void(Status)>)> store_ping;
   // ADMIN_TOKEN; empty: /admin answers 403 (the dashboard is disabled).
   std::string admin_token;
+  // METRICS_TOKEN; when set, /metrics answers 401 without
+  // `Authorization: Bearer <it>`; empty: /metrics is open.
+  std::string metrics_token;
+  // Counts and logs refused /metrics requests; null in tests that do not look.
+  SecurityEvents* events = nullptr;
   // The API description, served as is (see api/openapi.h).
   std::string openapi_json;
   std::string openapi_yaml;

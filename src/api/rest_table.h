@@ -93,6 +93,10 @@ struct RestRouteInfo {
   // Set for routes that are listed but not served yet (they answer the
   // generic 404): why, e.g. "needs the rewards ledger".
   std::string_view pending = {};
+  // Largest request body, decided by the server when the request line
+  // arrives (net::Route::body_bytes_max); 0: HTTP_MAX_BODY_BYTES (64 KiB).
+  // Bodies are read whole into memory; uploads will stream instead.
+  uint32_t body_bytes_max = 0;
 };
 
 template <typename Ctx>
@@ -191,7 +195,14 @@ void RunRestRoute(const RestRoute<Ctx>& route, Ctx& ctx, const RestOptions& opti
       return;
     }
   }
-  auto body = ParseRestBody(request, options, &refusal);
+  // A route that takes more than the table's default parses up to its own
+  // limit (the server already held the body to it).
+  std::optional<RestOptions> widened;
+  if (route.info.body_bytes_max > options.body_bytes_max) {
+    widened.emplace(options);
+    widened->body_bytes_max = route.info.body_bytes_max;
+  }
+  auto body = ParseRestBody(request, widened ? *widened : options, &refusal);
   if (!body) {
     respond(std::move(refusal));
     return;
@@ -231,7 +242,8 @@ void RegisterRestRoutes(net::Router& router, std::span<const RestRoute<Ctx>> tab
                                 LogRestOutcome(route.info, agent, r);
                                 shared->Send(std::move(r));
                               });
-               });
+               },
+               route.info.body_bytes_max);
   }
 }
 

@@ -78,6 +78,29 @@ TEST_F(ApiKeyRouteTest, ABadBodyIs400BeforeABadKeyIs401) {
   EXPECT_EQ(ctx_.calls, 0);
 }
 
+TEST(RestRouteBodyLimit, ARouteNamingALargerLimitParsesBodiesUpToIt) {
+  KeyCtx ctx;
+  RestOptions options;
+  options.body_bytes_max = 16;
+  const RestRoute<KeyCtx> wide{{"T2", "POST", "/w", RestAuth::kApiKey, "test", {}, 64}, &RecordKey};
+  const std::string body = R"({"text":"twenty-something bytes"})";  // 33 bytes
+  auto run = [&](const RestRoute<KeyCtx>& route) {
+    net::HttpResponse out;
+    net::HttpRequest request = JsonRequest("POST", "/w", body, {{"Authorization", "Bearer k"}});
+    RunRestRoute(route, ctx, options, request, [&](net::HttpResponse r) { out = std::move(r); });
+    return out;
+  };
+  // The table's default refuses it; the route's own limit takes it.
+  EXPECT_EQ(run(kKeyRoute).status, 413u);
+  EXPECT_EQ(run(wide).status, 200u);
+  EXPECT_EQ(ctx.calls, 1);
+  // Past the route's own limit: 413 again.
+  options.body_bytes_max = 8;
+  const RestRoute<KeyCtx> narrow{{"T3", "POST", "/n", RestAuth::kApiKey, "test", {}, 32}, &RecordKey};
+  EXPECT_EQ(run(narrow).status, 413u);
+  EXPECT_EQ(ctx.calls, 1);
+}
+
 TEST(ErrorEnvelope, CarriesTheDataItIsGiven) {
   EXPECT_EQ(ErrorEnvelope("Endpoint not found", R"({"path":"/x"})"),
             R"({"success":false,"message":"Endpoint not found","data":{"path":"/x"}})");

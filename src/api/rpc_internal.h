@@ -15,8 +15,6 @@ namespace sela::api::rpc {
 
 using Ctx = RpcRoutesContext;
 
-inline constexpr std::string_view kForbiddenJob = "Access denied: Job does not belong to authenticated user";
-
 std::string JsonString(std::string_view text);
 // JavaScript truthiness of a body field.
 bool Truthy(const boost::json::value* v);
@@ -35,6 +33,35 @@ std::string PricingJson(const store::JobRecord& job);
 std::string StoredResultJson(const std::string& bytes, bool* is_json);
 std::string JobQueueJson(Ctx& ctx);
 std::string MonitorJson(Ctx& ctx);
+
+std::string ResultFileName(const store::JobRecord& job);
+
+// Results (rpc_results.cc). A job's result bytes: those kept in the store,
+// or its result file read whole when at most bytes_max long. NotFound when
+// there are none; ResourceExhausted when the file is larger (answer with
+// ResultTooLargeResponse, which points at the download).
+void ReadResult(Ctx& ctx, const store::JobRecord& job, int64_t bytes_max,
+                std::function<void(Result<std::string>)> done);
+net::HttpResponse ResultTooLargeResponse(const store::JobRecord& job, int64_t bytes_max);
+// Answers a download of the job's result, or with ?file_id= of another
+// complete file of the job (one a node uploaded for it), streamed with
+// Range and ETag.
+void ServeJobDownload(Ctx& ctx, const net::HttpRequest& request, const store::JobRecord& job,
+                      const RestRespond& respond, std::string_view failure_message);
+// scrapeUrl's `resultFile` for a result too large to return inline.
+std::string ResultFileJson(const store::JobRecord& job);
+
+// R14-R19 and ours (rpc_market.cc).
+void MarketList(Ctx& ctx, RestCall& call);
+void MarketDetails(Ctx& ctx, RestCall& call);
+void MarketDownload(Ctx& ctx, RestCall& call);
+void MarketStatsRoute(Ctx& ctx, RestCall& call);
+void MarketPurchase(Ctx& ctx, RestCall& call);
+void MarketSetListed(Ctx& ctx, RestCall& call);
+void MarketSetDefault(Ctx& ctx, RestCall& call);
+// The `listed` field of addJob and scrapeUrl: nullopt when absent; false
+// (and answered 400) when it is not a boolean.
+bool ReadListed(RestCall& call, std::optional<bool>* listed);
 
 // R12, R13 (rpc_jobs.cc).
 void AddJob(Ctx& ctx, RestCall& call);

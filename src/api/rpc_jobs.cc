@@ -7,6 +7,7 @@
 #include "auth/api_key.h"
 #include "codec/js_json.h"
 #include "jobs/result.h"
+#include "jobs/url_policy.h"
 #include "protocol/v1_decode.h"
 
 namespace sela::api::rpc {
@@ -50,6 +51,17 @@ bool CheckKindAndUrl(Ctx& ctx, RestCall& call, std::string_view kind, std::strin
                                   std::to_string(ctx.options.url_bytes_max) + " characters"));
     return false;
   }
+  // Nodes fetch from their owners' networks: no loopback, private,
+  // link-local or local-name targets (docs/JOB-URLS.md).
+  const Status allowed = jobs::CheckJobUrl(
+      url, jobs::UrlPolicy{.allow_private = ctx.options.allow_private_urls, .url_bytes_max = ctx.options.url_bytes_max});
+  if (!allowed.ok()) {
+    if (ctx.deps.events) {
+      ctx.deps.events->Refused(Refusal::kPrivateUrl, {{"url", url.substr(0, 256)}, {"why", allowed.message()}});
+    }
+    call.respond(ErrorResponse(400, allowed.message()));
+    return false;
+  }
   return true;
 }
 
@@ -68,6 +80,7 @@ void AddJob(Ctx& ctx, RestCall& call) {
   }
   if (!CheckKindAndUrl(ctx, call, kind->get_string(), url->get_string())) return;
   auto request = std::make_shared<store::CreateJobRequest>();
+  if (!ReadListed(call, &request->listed)) return;
   request->job.job_type = std::string(kind->get_string());
   request->job.target = std::string(url->get_string());
   request->charge_usage = true;
@@ -98,7 +111,7 @@ struct ScrapeCall {
 };
 
 net::HttpResponse ScrapeEmptyResponse(const store::JobRecord& job, int64_t now_ms, const ScrapeCall& sc,
-                                      std::optional<int64_t> elapsed_ms) {
+                                      int64_t elapsed_ms) {
   codec::JsonObjectWriter w;
   w.String("function", "ScrapeEmpty")
       .String("message", kEmptyMessage)
@@ -109,8 +122,8 @@ net::HttpResponse ScrapeEmptyResponse(const store::JobRecord& job, int64_t now_m
       .String("client_id", job.node_client_id)
       .String("state", "failed")
       .String("error", "NO_DATA_FOUND")
-      .Integer("timestamp", now_ms);
-  if (elapsed_ms) w.Integer("elapsedTimeMs", *elapsed_ms);
+      .Integer("timestamp", now_ms)
+      .Integer("elapsedTimeMs", elapsed_ms);
   return ErrorResponse(422, "Scraping returned empty results", w.Finish());
 }
 
@@ -151,6 +164,28 @@ net::HttpResponse ScrapeSuccessResponse(const store::JobRecord& job, std::string
                        .Finish());
 }
 
+// A result that came as a file too large to return inline: `result` is
+// null and `resultFile` says where to download it.
+net::HttpResponse ScrapeFileResponse(const store::JobRecord& job) {
+  return SuccessResponse("URL scraping completed successfully",
+                   codec::JsonObjectWriter()
+                       .String("function", "ScrapeComplete")
+                       .String("message", "URL scraped successfully; the result is a file: download it")
+                       .String("jobId", job.job_id)
+                       .String("url", job.target)
+                       .String("scrapeType", job.job_type)
+                       .Raw("result", "null")
+                       .Raw("resultFile", ResultFileJson(job))
+                       .String("user_principal_id", job.node_principal)
+                       .String("client_id", job.node_client_id)
+                       .String("state", "completed")
+                       .String("status", "OK")
+                       .Integer("completedAt", job.complete_ms)
+                       .String("resultSource", "result_file")
+                       .Raw("pricing", PricingJson(job))
+                       .Finish());
+}
+
 int64_t ElapsedMs(Ctx& ctx, const ScrapeCall& sc) {
   return std::chrono::duration_cast<Millis>(ctx.deps.clock.Now() - sc.started).count();
 }
@@ -166,16 +201,22 @@ void AnswerFromStore(Ctx& ctx, std::shared_ptr<ScrapeCall> sc, const store::JobR
     }
     return;
   }
-  ctx.deps.store.GetBlob(job.result_hash, [sc, job](Result<std::optional<std::string>> blob) {
-    if (!blob || !*blob) {
-      sc->respond(blob ? ErrorResponse(500, "Failed to scrape URL") : StoreFailure(blob.error(), "Failed to scrape URL"));
+  ReadResult(ctx, job, ctx.options.result_inline_bytes_max, [sc, job](Result<std::string> blob) {
+    if (!blob && blob.error().code() == Code::kResourceExhausted) {
+      // A result file too large to return inline: where to download it.
+      sc->respond(ScrapeFileResponse(job));
+      return;
+    }
+    if (!blob) {
+      sc->respond(blob.error().code() == Code::kNotFound ? ErrorResponse(500, "Failed to scrape URL")
+                                                         : StoreFailure(blob.error(), "Failed to scrape URL"));
       return;
     }
     bool is_json = false;
-    const std::string result = StoredResultJson(**blob, &is_json);
-    json::value content = is_json ? json::parse(**blob) : json::value(json::string(**blob));
+    const std::string result = StoredResultJson(*blob, &is_json);
+    json::value content = is_json ? json::parse(*blob) : json::value(json::string(*blob));
     sc->respond(ScrapeSuccessResponse(job, result,
-                                      jobs::ContentAnalysisJson(content, static_cast<int64_t>((*blob)->size())),
+                                      jobs::ContentAnalysisJson(content, static_cast<int64_t>(blob->size())),
                                       "stored_file", "URL scraped successfully (from stored file)"));
   });
 }
@@ -185,6 +226,11 @@ void AwaitScrape(Ctx& ctx, std::shared_ptr<ScrapeCall> sc, const store::JobRecor
     const int64_t now_ms = ctx.deps.clock.WallMs();
     switch (o.kind) {
       case JobOutcome::Kind::kCompleted: {
+        if (!o.content) {
+          // A result file too large to return inline.
+          sc->respond(ScrapeFileResponse(o.job));
+          return;
+        }
         // A non-string result was stored as exactly this JSON: use it
         // where it is rather than copy it.
         const bool use_stored = o.stored && !o.content->is_string();
@@ -196,7 +242,8 @@ void AwaitScrape(Ctx& ctx, std::shared_ptr<ScrapeCall> sc, const store::JobRecor
       }
       case JobOutcome::Kind::kFailed:
         if (o.job.failure_reason == store::FailureReason::kNoData) {
-          sc->respond(ScrapeEmptyResponse(o.job, now_ms, *sc, std::nullopt));
+          // As the original's capture has it: the time waited, here too.
+          sc->respond(ScrapeEmptyResponse(o.job, now_ms, *sc, ElapsedMs(ctx, *sc)));
         } else {
           sc->respond(ScrapeFailedResponse(o.job, o.job.error, *sc, ElapsedMs(ctx, *sc)));
         }
@@ -294,6 +341,7 @@ void ScrapeUrl(Ctx& ctx, RestCall& call) {
     }
   }
   auto request = std::make_shared<store::CreateJobRequest>();
+  if (!ReadListed(call, &request->listed)) return;
   request->job.job_type = std::string(kind->get_string());
   request->job.target = std::string(url->get_string());
   request->job.target_node = std::move(target);

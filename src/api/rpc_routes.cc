@@ -107,7 +107,9 @@ std::string PricingJson(const store::JobRecord& job) {
 }
 
 std::string ResultFileName(const store::JobRecord& job) {
-  return "scrape_result_" + job.job_id + (job.result_content_type == "text/html" ? ".html" : ".json");
+  const std::string_view type = job.result_content_type;
+  const char* ext = type == "text/html" ? ".html" : type.starts_with("application/json") ? ".json" : ".bin";
+  return "scrape_result_" + job.job_id + ext;
 }
 
 // A stored result as scrapeUrl returns it: JSON if it parses, else text.
@@ -121,18 +123,22 @@ std::string StoredResultJson(const std::string& bytes, bool* is_json) {
 
 void RespondJobRead(Ctx& ctx, const RestRespond& respond, const std::string& uuid, const std::string& job_id,
                     std::function<void(const store::JobRecord&)> then) {
+  // No job has an id the store would refuse (too long, blanks): not found,
+  // without asking the store (whose refusal would be a 500).
+  if (!protocol::v1::ValidateIdText("id", job_id, ctx.options.uuid_bytes_max).ok()) {
+    respond(ErrorResponse(404, "Job not found"));
+    return;
+  }
   ctx.deps.store.GetJob(job_id, [uuid, respond, then = std::move(then)](
                                     Result<std::optional<store::JobRecord>> job) {
     if (!job) {
       respond(StoreFailure(job.error(), "Failed to get job"));
       return;
     }
-    if (!*job) {
+    // Another customer's job answers exactly as a missing one: job ids are
+    // predictable, and a 403 would confirm that the job exists (issue 11).
+    if (!*job || (*job)->client_uuid != uuid) {
       respond(ErrorResponse(404, "Job not found"));
-      return;
-    }
-    if ((*job)->client_uuid != uuid) {
-      respond(ErrorResponse(403, kForbiddenJob));
       return;
     }
     then(**job);
@@ -176,6 +182,18 @@ void Status(Ctx& ctx, RestCall& call) {
 
 // ---- R3, R4, R5 ---------------------------------------------------------------
 
+// A uuid the store would refuse (too long, blanks, control characters) is
+// the caller's mistake, answered 400 here rather than 500 from the store.
+bool CheckUuid(Ctx& ctx, RestCall& call, std::string_view uuid) {
+  if (uuid.size() <= ctx.options.uuid_bytes_max &&
+      protocol::v1::ValidateIdText("uuid", uuid, ctx.options.uuid_bytes_max).ok()) {
+    return true;
+  }
+  call.respond(ErrorResponse(400, "Invalid uuid: expected 1 to " + std::to_string(ctx.options.uuid_bytes_max) +
+                                      " visible ASCII characters"));
+  return false;
+}
+
 void GetClientStatus(Ctx& ctx, RestCall& call) {
   bool structured = false;
   auto uuid = QueryString(call.request, "uuid", &structured);
@@ -183,20 +201,29 @@ void GetClientStatus(Ctx& ctx, RestCall& call) {
     call.respond(ErrorResponse(400, "Missing Client UUID"));
     return;
   }
-  ctx.deps.store.GetApiClient(*uuid, [respond = call.respond](Result<std::optional<store::ApiClient>> c) {
-    if (!c) {
-      respond(StoreFailure(c.error(), "Failed to get client status"));
-      return;
-    }
-    if (!*c) {
+  if (!CheckUuid(ctx, call, *uuid)) return;
+  // Only the client's own key shows its usage; any other uuid answers as
+  // an unknown one (issue 11: usage was anyone's to read).
+  WithClient(ctx, call, [&ctx, asked = *uuid, respond = call.respond](const std::string& caller) {
+    if (caller != asked) {
       respond(ErrorResponse(404, "API key for Client UUID not found"));
       return;
     }
-    // The key itself is never shown again (D-1): only usage.
-    respond(SuccessResponse("Client status retrieved successfully", codec::JsonObjectWriter()
-                                                                   .Integer("totalUsage", (*c)->usage_count)
-                                                                   .Integer("usageLimit", (*c)->usage_limit)
-                                                                   .Finish()));
+    ctx.deps.store.GetApiClient(asked, [respond](Result<std::optional<store::ApiClient>> c) {
+      if (!c) {
+        respond(StoreFailure(c.error(), "Failed to get client status"));
+        return;
+      }
+      if (!*c) {
+        respond(ErrorResponse(404, "API key for Client UUID not found"));
+        return;
+      }
+      // The key itself is never shown again (D-1): only usage.
+      respond(SuccessResponse("Client status retrieved successfully", codec::JsonObjectWriter()
+                                                                     .Integer("totalUsage", (*c)->usage_count)
+                                                                     .Integer("usageLimit", (*c)->usage_limit)
+                                                                     .Finish()));
+    });
   });
 }
 
@@ -281,20 +308,14 @@ void GetFileContent(Ctx& ctx, RestCall& call) {
   }
   WithClient(ctx, call, [&ctx, respond = call.respond, id = *id](const std::string& uuid) {
     RespondJobRead(ctx, respond, uuid, id, [&ctx, respond](const store::JobRecord& job) {
-      if (job.state != store::JobState::kCompleted || job.result_hash.empty()) {
-        respond(ErrorResponse(404, "File content not found"));
-        return;
-      }
-      ctx.deps.store.GetBlob(job.result_hash, [respond](Result<std::optional<std::string>> blob) {
-        if (!blob) {
-          respond(StoreFailure(blob.error(), "Failed to get file content"));
-          return;
+      const int64_t max = ctx.options.result_inline_bytes_max;
+      ReadResult(ctx, job, max, [respond, job, max](Result<std::string> bytes) {
+        if (!bytes) {
+          if (bytes.error().code() == Code::kNotFound) return respond(ErrorResponse(404, "File content not found"));
+          if (bytes.error().code() == Code::kResourceExhausted) return respond(ResultTooLargeResponse(job, max));
+          return respond(StoreFailure(bytes.error(), "Failed to get file content"));
         }
-        if (!*blob) {
-          respond(ErrorResponse(404, "File content not found"));
-          return;
-        }
-        respond(SuccessResponse("File content retrieved successfully", "{\"ok\":" + JsonString(**blob) + "}"));
+        respond(SuccessResponse("File content retrieved successfully", "{\"ok\":" + JsonString(*bytes) + "}"));
       });
     });
   });
@@ -342,30 +363,9 @@ void JobById(Ctx& ctx, RestCall& call) {
 
 void DownloadJob(Ctx& ctx, RestCall& call) {
   std::string id(call.request.Param("id"));
-  WithClient(ctx, call, [&ctx, respond = call.respond, id](const std::string& uuid) {
-    RespondJobRead(ctx, respond, uuid, id, [&ctx, respond](const store::JobRecord& job) {
-      if (job.state != store::JobState::kCompleted || job.result_hash.empty()) {
-        respond(ErrorResponse(404, "File not found"));
-        return;
-      }
-      ctx.deps.store.GetBlob(job.result_hash, [respond, job](Result<std::optional<std::string>> blob) {
-        if (!blob) {
-          respond(StoreFailure(blob.error(), "Failed to download job content"));
-          return;
-        }
-        if (!*blob) {
-          respond(ErrorResponse(404, "File not found"));
-          return;
-        }
-        net::HttpResponse r;
-        r.status = 200;
-        r.content_type = job.result_content_type.empty() ? "application/octet-stream" : job.result_content_type;
-        // Job ids are visible ASCII of our own making, so the name needs no
-        // escaping (D-29 came from user-chosen names).
-        r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + ResultFileName(job) + "\"");
-        r.body = std::move(**blob);
-        respond(std::move(r));
-      });
+  WithClient(ctx, call, [&ctx, request = call.request, respond = call.respond, id](const std::string& uuid) {
+    RespondJobRead(ctx, respond, uuid, id, [&ctx, request, respond](const store::JobRecord& job) {
+      ServeJobDownload(ctx, request, job, respond, "Failed to download job content");
     });
   });
 }
@@ -378,12 +378,12 @@ void RegisterClient(Ctx& ctx, RestCall& call) {
     call.respond(ErrorResponse(400, "Missing or invalid client_id in request body"));
     return;
   }
-  if (!uuid->is_string() || uuid->get_string().size() > ctx.options.uuid_bytes_max ||
-      !protocol::v1::ValidateIdText("uuid", uuid->get_string(), ctx.options.uuid_bytes_max).ok()) {
+  if (!uuid->is_string()) {
     call.respond(ErrorResponse(400, "Invalid uuid: expected 1 to " + std::to_string(ctx.options.uuid_bytes_max) +
-                                  " visible ASCII characters"));
+                                        " visible ASCII characters"));
     return;
   }
+  if (!CheckUuid(ctx, call, uuid->get_string())) return;
   auto key = auth::GenerateApiKey();
   if (!key) {
     call.respond(ErrorFromStatus(key.error(), "Failed to register client"));
@@ -426,13 +426,12 @@ namespace {
 using namespace rpc;
 
 using R = RestRoute<Ctx>;
-constexpr std::string_view kMarketplace = "the marketplace needs a product decision (reference D-8)";
 
 const R kRpcRoutes[] = {
     {{"R1", "GET", "/api/rpc/ping", RestAuth::kNone, "Liveness of the API."}, &Ping},
     {{"R2", "GET", "/api/rpc/status", RestAuth::kNone, "Job queue figures (no principals)."}, &Status},
-    {{"R3", "GET", "/api/rpc/getClientStatus", RestAuth::kNone,
-      "Usage and limit of an API client by uuid; never the key."},
+    {{"R3", "GET", "/api/rpc/getClientStatus", RestAuth::kApiKey,
+      "Usage and limit of the caller's own API client by uuid; never the key."},
      &GetClientStatus},
     {{"R4", "GET", "/api/rpc/getTotalUsage", RestAuth::kApiKey, "The caller's usage and limit."}, &GetTotalUsage},
     {{"R5", "GET", "/api/rpc/getUsageInDateRange", RestAuth::kApiKey,
@@ -454,16 +453,28 @@ const R kRpcRoutes[] = {
     {{"R13", "POST", "/api/rpc/scrapeUrl", RestAuth::kApiKey,
       "Creates a job and waits for its result (timeoutMs, at most SCRAPE_TIMEOUT_MAX_MS)."},
      &ScrapeUrl},
-    {{"R14", "GET", "/api/rpc/marketplace/list-jobs", RestAuth::kNone, "Marketplace listing.", kMarketplace}},
-    {{"R15", "GET", "/api/rpc/marketplace/job/:job_id/details", RestAuth::kNone, "Marketplace job details.",
-      kMarketplace}},
-    {{"R16", "GET", "/api/rpc/marketplace/job/:job_id/download", RestAuth::kApiKey, "Marketplace download.",
-      kMarketplace}},
-    {{"R17", "GET", "/api/rpc/marketplace/stats", RestAuth::kNone, "Marketplace statistics.", kMarketplace}},
+    {{"R14", "GET", "/api/rpc/marketplace/list-jobs", RestAuth::kNone,
+      "Completed jobs their customers chose to list (?limit=, ?offset=, ?search=, ?sort=)."},
+     &MarketList},
+    {{"R15", "GET", "/api/rpc/marketplace/job/:job_id/details", RestAuth::kNone,
+      "A listed job (or the caller's own) with a preview of its result."},
+     &MarketDetails},
+    {{"R16", "GET", "/api/rpc/marketplace/job/:job_id/download", RestAuth::kApiKey,
+      "A listed job's result, once bought (or the caller's own), with Range and ETag."},
+     &MarketDownload},
+    {{"R17", "GET", "/api/rpc/marketplace/stats", RestAuth::kNone, "Figures over the listed jobs."},
+     &MarketStatsRoute},
     {{"R18", "POST", "/api/rpc/marketplace/calculate-retroactive-pricing", RestAuth::kAdmin,
       "Pricing of old jobs.", "pricing is computed at completion; nothing is retroactive"}},
-    {{"R19", "POST", "/api/rpc/marketplace/store-purchase", RestAuth::kApiKey, "Marketplace purchase.",
-      kMarketplace}},
+    {{"R19", "POST", "/api/rpc/marketplace/store-purchase", RestAuth::kApiKey,
+      "Buys a listed job at its price, once (a repeat changes nothing)."},
+     &MarketPurchase},
+    {{"RM1", "PUT", "/api/rpc/marketplace/job/:job_id/listing", RestAuth::kApiKey,
+      "Ours: lists or unlists one of the caller's jobs ({listed})."},
+     &MarketSetListed},
+    {{"RM2", "PUT", "/api/rpc/marketplace/listing-default", RestAuth::kApiKey,
+      "Ours: whether the caller's new jobs are listed when addJob or scrapeUrl does not say ({listed})."},
+     &MarketSetDefault},
     {{"R20", "GET", "/api/rpc/system/job-timeout-monitor", RestAuth::kAdmin, "Lease monitor status."},
      &JobTimeoutMonitor},
     {{"R21", "POST", "/api/rpc/system/job-timeout-monitor/trigger-check", RestAuth::kAdmin,
@@ -501,7 +512,9 @@ std::string JobJson(const store::JobRecord& job) {
       .Integer("completeAt", job.complete_ms)
       .Integer("job_views", 0)
       .Integer("job_downloads", 0)
-      .Integer("attempts", job.attempt);
+      .Integer("attempts", job.attempt)
+      .Bool("listed", job.listed);
+  if (!job.result_file_id.empty()) w.String("resultFileId", job.result_file_id);
   if (job.state == store::JobState::kCompleted) {
     w.Number("price", jobs::PriceFromCents(job.price_cents))
         .Integer("objectsCount", job.objects_count)
@@ -516,6 +529,8 @@ RpcRoutesOptions RpcRoutesOptions::FromConfig(const Config& config) {
   o.rest.admin_token = config.admin_token;
   o.usage_limit = static_cast<int64_t>(std::min<uint64_t>(config.usage_limit, INT64_MAX));
   o.scrape_timeout_max_ms = config.jobs.scrape_timeout_max_ms;
+  o.result_inline_bytes_max = static_cast<int64_t>(config.files.result_inline_bytes_max);
+  o.allow_private_urls = config.security.allow_private_urls;
   return o;
 }
 

@@ -48,7 +48,7 @@ TEST(JobJson, ListsTheOriginalFieldsInItsOrderAndOmitsWhatDoesNotApply) {
   EXPECT_EQ(JobJson(job),
             R"({"clientUUID":"u","storedID":"","jobType":"HTML","target":"https://example.com","state":"pending",)"
             R"("user_principal_id":"","reward":0,"jobID":"job_1_0","assignedAt":5,"completeAt":0,"job_views":0,)"
-            R"("job_downloads":0,"attempts":0})");
+            R"("job_downloads":0,"attempts":0,"listed":false})");
   job.state = store::JobState::kCompleted;
   job.reward_units = 14'820'000;
   job.price_cents = 340;
@@ -60,6 +60,11 @@ TEST(JobJson, ListsTheOriginalFieldsInItsOrderAndOmitsWhatDoesNotApply) {
   EXPECT_NE(completed.find(R"("reward":0.1482)"), std::string::npos) << completed;
   EXPECT_NE(completed.find(R"("price":3.4,"objectsCount":20,"fileSizeKB":2})"), std::string::npos) << completed;
   EXPECT_EQ(completed.find("error"), std::string::npos);
+  EXPECT_EQ(completed.find("resultFileId"), std::string::npos);
+  job.result_file_id = "file_1_a";
+  job.listed = true;
+  EXPECT_NE(JobJson(job).find(R"("listed":true,"resultFileId":"file_1_a")"), std::string::npos) << JobJson(job);
+  job.result_file_id.clear();
   job.state = store::JobState::kFailed;
   job.error = "Job job_1_0 timed out after 1000ms";
   const std::string failed = JobJson(job);

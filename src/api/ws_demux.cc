@@ -30,4 +30,11 @@ void WsDemux::OnWsClosed(net::ConnId id, uint16_t code) {
 
 void WsDemux::OnWsDeadline(net::ConnId id) { For(id).OnWsDeadline(id); }
 
+bool WsDemux::OnWsTooBig(net::ConnId id, bool text, uint64_t bytes) { return For(id).OnWsTooBig(id, text, bytes); }
+
+void WsDemux::OnWsTooBigData(net::ConnId id, std::string_view piece, bool last) {
+  For(id).OnWsTooBigData(id, piece, last);
+}
+void WsDemux::OnWsPong(net::ConnId id, std::string_view payload) { For(id).OnWsPong(id, payload); }
+
 }  // namespace sela::api

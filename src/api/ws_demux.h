@@ -29,6 +29,10 @@ class WsDemux final : public net::WsHandler {
   void OnWsMessage(net::ConnId id, bool text, std::string_view payload) override;
   void OnWsClosed(net::ConnId id, uint16_t code) override;
   void OnWsDeadline(net::ConnId id) override;
+  bool OnWsTooBig(net::ConnId id, bool text, uint64_t bytes) override;
+  void OnWsTooBigData(net::ConnId id, std::string_view piece, bool last) override;
+  // Node uptime counts only from answered pings (node_sessions.h).
+  void OnWsPong(net::ConnId id, std::string_view payload) override;
 
  private:
   net::WsHandler& For(net::ConnId id) const {

@@ -1,5 +1,7 @@
 // sela-server: reads configuration, builds the objects in order, serves on
 // one port, drains on SIGTERM/SIGINT.
+#include <openssl/rand.h>
+
 #include <algorithm>
 #include <csignal>
 #include <ctime>
@@ -9,22 +11,30 @@
 #include <spdlog/spdlog.h>
 
 #include "api/dashboard.h"
+#include "api/file_routes.h"
 #include "api/job_service.h"
 #include "api/node_routes.h"
 #include "api/node_sessions.h"
 #include "api/openapi.h"
 #include "api/ops_routes.h"
 #include "api/rpc_routes.h"
+#include "api/security_events.h"
 #include "api/ws_demux.h"
+#include "codec/hex.h"
 #include "core/clock.h"
 #include "core/config.h"
+#include "core/cron.h"
 #include "core/file_util.h"
 #include "core/logging.h"
 #include "core/metrics.h"
+#include "files/file_service.h"
 #include "net/event_loop.h"
 #include "net/server.h"
 #include "net/ws_codec.h"
 #include "nodes/registry.h"
+#include "rewards/distributor.h"
+#include "rewards/rules.h"
+#include "rewards/scheduler.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace {
@@ -36,11 +46,23 @@ uint64_t OsRandom() {
   return (uint64_t{rd()} << 32) ^ rd();
 }
 
+// Challenges, session ids and node-token secrets need unpredictable bytes.
+// A failing CSPRNG is not something to serve through.
+void CsprngBytes(std::span<uint8_t> out) {
+  if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1) {
+    spdlog::critical("the random source failed");
+    std::abort();
+  }
+}
+
 sela::Result<std::unique_ptr<sela::store::Store>> OpenStore(const sela::Config& config,
-                                                             sela::net::EventLoop& loop) {
+                                                             sela::net::EventLoop& loop,
+                                                             sela::MetricsRegistry& metrics) {
   sela::store::SqliteOptions options;
   options.path = config.data_path + "/sela.db";
   options.wal_checkpoint_pages = config.sqlite_checkpoint_pages;
+  options.quick_check_ms = config.sqlite_quick_check_ms;
+  options.metrics = &metrics;
   options.random = [rng = std::mt19937_64(OsRandom())]() mutable { return rng(); };
   options.wake_later = [&loop](std::function<void()> fn) { loop.Post(std::move(fn)); };
   options.wake_after = [&loop](std::chrono::microseconds delay, std::function<void()> fn) {
@@ -48,6 +70,22 @@ sela::Result<std::unique_ptr<sela::store::Store>> OpenStore(const sela::Config& 
   };
   options.gather = std::chrono::microseconds(config.sqlite_gather_us);
   return sela::store::SqliteStore::Open(options, [&loop](std::function<void()> fn) { loop.Post(std::move(fn)); });
+}
+
+// This process's name as the owner of the distribution runs it makes.
+std::string RunOwner() {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "sela-%016llx", static_cast<unsigned long long>(OsRandom()));
+  return buf;
+}
+
+void LogRun(const sela::Result<sela::rewards::RunOutcome>& r) {
+  if (!r) {
+    spdlog::warn("scheduled reward distribution did not run: {}", r.error().ToString());
+  } else if (!r->skipped) {
+    spdlog::info("reward distribution {} ({}): {} transfers, {} units", r->run.id,
+                 sela::store::RunKindName(r->run.kind), r->run.users, r->run.total_units);
+  }
 }
 
 // CPU time of the calling thread; main is where the process reads the OS.
@@ -71,23 +109,52 @@ int main() {
                       .dropped = &metrics.GetCounter("sela_log_lines_dropped_total",
                                                      "Log lines dropped by LOG_MAX_LINES_PER_S.")});
   std::signal(SIGPIPE, SIG_IGN);
+  // A file-size limit (RLIMIT_FSIZE) makes writes past it fail with EFBIG,
+  // answered as a full disk, rather than kill the process.
+  std::signal(SIGXFSZ, SIG_IGN);
 
   sela::SystemClock clock;
   sela::net::EventLoop loop;
-  auto store = OpenStore(*config, loop);
+  auto store = OpenStore(*config, loop, metrics);
   if (!store) {
     spdlog::critical("cannot open the store: {}", store.error().ToString());
     return 1;
   }
+  const sela::rewards::RewardRules rules = sela::rewards::RulesFromConfig(config->rewards);
+  if (auto st = sela::rewards::ValidateRules(rules); !st.ok()) {
+    std::fprintf(stderr, "sela-server: configuration error: %s\n", st.message().c_str());
+    return 2;
+  }
   sela::nodes::RegistryOptions registry_options;
   registry_options.principal_hash_key = {OsRandom(), OsRandom()};
+  // Uptime counts only for nodes that answer the server's pings.
+  registry_options.uptime_needs_pong = true;
   sela::nodes::NodeRegistry registry(registry_options);
-  sela::api::NodeSessions sessions(sela::api::NodeSessionOptions::FromConfig(config->node), clock,
-                                   **store, registry, metrics);
+  sela::api::SecurityEvents events(metrics, clock);
+  sela::api::NodeSessionOptions session_options = sela::api::NodeSessionOptions::FromConfig(*config);
+  session_options.ws_message_bytes_max = config->net.ws_max_message_bytes;
+  session_options.random = CsprngBytes;
+  if (!config->security.node_token_secret.empty()) {
+    session_options.node_token_secret = *sela::codec::HexDecode(config->security.node_token_secret);
+  }
+  sela::api::NodeSessions sessions(std::move(session_options), clock, **store, registry, metrics, events);
+  sela::rewards::Distributor distributor({.rules = rules, .owner = RunOwner()}, **store, clock);
+  // Both parsed when the configuration was read.
+  sela::rewards::RewardScheduler reward_scheduler(
+      *sela::CronSchedule::Parse(config->rewards.distribution_interval),
+      *sela::CronSchedule::Parse(config->rewards.referral_weekly_cron), distributor, clock, LogRun);
   sela::api::JobService jobs(sela::api::JobServiceOptions::FromConfig(*config), clock, **store, registry,
                              metrics);
   sessions.AttachJobs(&jobs);
   jobs.Attach(&sessions);
+  sela::files::FileService files(sela::files::FileOptions::FromConfig(*config), clock, **store,
+                                 [&loop](std::function<void()> fn) { loop.Post(std::move(fn)); },
+                                 [rng = std::mt19937_64(OsRandom())]() mutable { return rng(); });
+  if (auto st = files.Init(); !st.ok()) {
+    spdlog::critical("cannot prepare {}/blobs: {}", config->data_path, st.ToString());
+    return 1;
+  }
+  jobs.AttachFiles(&files, static_cast<int64_t>(config->files.result_inline_bytes_max));
 
   sela::net::Router router;
   sela::net::Server* server_ptr = nullptr;
@@ -100,12 +167,21 @@ int main() {
                              (*store)->Ping(std::move(done));
                            },
                            .admin_token = config->admin_token,
+                           .metrics_token = config->security.metrics_token,
+                           .events = &events,
                            .openapi_json = openapi,
                            .openapi_yaml = sela::api::JsonToYaml(openapi)});
   sela::api::AddNodeRoutes(router, sela::api::NodeRoutesDepsFor(clock, **store, registry, sessions),
                            sela::api::NodeRoutesOptions::FromConfig(*config));
-  sela::api::AddRpcRoutes(router, {.clock = clock, .store = **store, .registry = registry, .jobs = jobs},
+  sela::api::AddRpcRoutes(router,
+                          {.clock = clock,
+                           .store = **store,
+                           .registry = registry,
+                           .jobs = jobs,
+                           .files = &files,
+                           .events = &events},
                           sela::api::RpcRoutesOptions::FromConfig(*config));
+  sela::api::AddFileRoutes(router, {.files = files, .jobs = &jobs}, sela::api::FileRoutesOptions::FromConfig(*config));
   if (auto st = sela::api::CheckRoutesDocumented(router, api_groups); !st.ok()) {
     spdlog::critical("{}", st.ToString());
     return 1;
@@ -150,7 +226,25 @@ int main() {
     }
   }
   loop.RunEvery(sela::Millis(config->node.uptime_checkpoint_ms), [&] { sessions.CheckpointUptime(); });
-  loop.RunEvery(sela::Millis(250), [&] { jobs.Tick(); });
+  loop.RunEvery(sela::Millis(config->node.uptime_ping_interval_ms), [&] { sessions.PingSweep(); });
+  // A distribution run the previous process left unfinished is finished now
+  // (the embedded store serves this process only, so no other owner is
+  // alive), then the schedule takes over when distribution is enabled.
+  distributor.Resume(0, [](sela::Result<std::optional<sela::rewards::RunOutcome>> r) {
+    if (!r) {
+      spdlog::error("cannot resume the reward distribution: {}", r.error().ToString());
+    } else if (r->has_value()) {
+      LogRun(std::move(**r));
+    }
+  });
+  if (config->reward_distribution_enabled) {
+    loop.RunEvery(sela::Millis(1'000), [&] { reward_scheduler.Tick(); });
+  }
+  loop.RunEvery(sela::Millis(250), [&] {
+    jobs.Tick();
+    sessions.Tick();
+  });
+  loop.RunEvery(sela::Millis(5'000), [&] { files.Sweep(); });
   // The feed's own cost (sample, render, send to every viewer) in thread CPU
   // time, so that "under 1% of a core" can be read off /metrics.
   sela::Counter& feed_cpu = metrics.GetCounter("sela_admin_feed_cpu_nanoseconds_total",
@@ -171,14 +265,17 @@ int main() {
       return;
     }
     spdlog::info("signal {}: draining {} connections", signal, server.open_connections());
-    // Leases held here go back to pending for the next process.
+    // Leases held here go back to pending for the next process; v2 nodes
+    // hear why before the close.
     jobs.Drain();
+    sessions.Drain("the server is restarting");
     server.Drain(sela::net::close_code::kServiceRestart, "Server restarting", [&] {
       spdlog::info("drained; exiting");
       loop.Stop();
     });
   });
   loop.Run();
+  files.WaitForDisk();
   // Whatever uptime accrued since the last checkpoint is written before exit.
   sessions.CheckpointUptime();
   (*store)->Flush();

@@ -4,8 +4,10 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
+#include <openssl/obj_mac.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -172,6 +174,44 @@ Result<SigningKey> SigningKey::Ed25519FromSeed(std::string_view seed32) {
   ERR_clear_error();
   if (!pkey) return Err(Internal("cannot build an Ed25519 key"));
   return FromPkey(std::move(pkey));
+}
+
+Result<SigningKey> SigningKey::Secp256k1FromSeed(std::string_view seed32) {
+  if (seed32.size() != 32) return Err(InvalidArgument("secp256k1 seed: expected 32 bytes"));
+  // OpenSSL 3 builds EC keys from parameters (the EC_KEY interface is
+  // deprecated): the group, the scalar and the public point it gives.
+  std::unique_ptr<EC_GROUP, decltype(&EC_GROUP_free)> group(EC_GROUP_new_by_curve_name(NID_secp256k1),
+                                                            &EC_GROUP_free);
+  std::unique_ptr<BIGNUM, BnFree> priv(BN_bin2bn(U(seed32), 32, nullptr));
+  if (!group || !priv) return Err(Internal("cannot set up secp256k1"));
+  if (BN_is_zero(priv.get()) || BN_cmp(priv.get(), EC_GROUP_get0_order(group.get())) >= 0) {
+    return Err(InvalidArgument("secp256k1 seed: not a valid private key"));
+  }
+  std::unique_ptr<EC_POINT, decltype(&EC_POINT_free)> pub(EC_POINT_new(group.get()), &EC_POINT_free);
+  std::array<unsigned char, 65> point{};
+  if (!pub || EC_POINT_mul(group.get(), pub.get(), priv.get(), nullptr, nullptr, nullptr) != 1 ||
+      EC_POINT_point2oct(group.get(), pub.get(), POINT_CONVERSION_UNCOMPRESSED, point.data(), point.size(),
+                         nullptr) != point.size()) {
+    ERR_clear_error();
+    return Err(Internal("cannot compute the secp256k1 public key"));
+  }
+  std::unique_ptr<OSSL_PARAM_BLD, decltype(&OSSL_PARAM_BLD_free)> bld(OSSL_PARAM_BLD_new(), &OSSL_PARAM_BLD_free);
+  if (!bld || OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "secp256k1", 0) != 1 ||
+      OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_PRIV_KEY, priv.get()) != 1 ||
+      OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()) != 1) {
+    return Err(Internal("cannot build secp256k1 key parameters"));
+  }
+  std::unique_ptr<OSSL_PARAM, decltype(&OSSL_PARAM_free)> params(OSSL_PARAM_BLD_to_param(bld.get()),
+                                                                 &OSSL_PARAM_free);
+  std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> pctx(
+      EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr), &EVP_PKEY_CTX_free);
+  EVP_PKEY* raw = nullptr;
+  if (!params || !pctx || EVP_PKEY_fromdata_init(pctx.get()) != 1 ||
+      EVP_PKEY_fromdata(pctx.get(), &raw, EVP_PKEY_KEYPAIR, params.get()) != 1) {
+    ERR_clear_error();
+    return Err(Internal("cannot load the secp256k1 key"));
+  }
+  return FromPkey(std::unique_ptr<EVP_PKEY, PkeyFree>(raw));
 }
 
 Result<SigningKey> SigningKey::Generate(KeyAlgorithm algorithm) {

@@ -32,6 +32,10 @@ class SigningKey {
  public:
   static Result<SigningKey> FromPem(std::string_view pem);
   static Result<SigningKey> Ed25519FromSeed(std::string_view seed32);
+  // A secp256k1 key whose private scalar is the 32 bytes (big-endian), as
+  // @dfinity/identity-secp256k1's Secp256k1KeyIdentity.generate(seed) makes
+  // it; InvalidArgument when the scalar is 0 or not below the group order.
+  static Result<SigningKey> Secp256k1FromSeed(std::string_view seed32);
   // A fresh key from OpenSSL's CSPRNG (tests, the fake IC's node keys).
   static Result<SigningKey> Generate(KeyAlgorithm algorithm);
 

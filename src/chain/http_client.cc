@@ -20,15 +20,15 @@
 namespace sela::chain {
 namespace {
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+// Deadlines are milliseconds on the clock's monotonic reading.
+int64_t NowMs(const Clock& clock) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock.Now().time_since_epoch()).count();
 }
 
 // Waits until fd is ready for events or the deadline passes.
-Status WaitFor(int fd, short events, int64_t deadline_ms) {
+Status WaitFor(const Clock& clock, int fd, short events, int64_t deadline_ms) {
   while (true) {
-    const int64_t left = deadline_ms - NowMs();
+    const int64_t left = deadline_ms - NowMs(clock);
     if (left <= 0) return DeadlineExceeded("HTTP: timed out");
     pollfd p{fd, events, 0};
     const int r = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left, 1 << 30)));
@@ -51,7 +51,7 @@ std::string TlsError() {
 // One TCP (and maybe TLS) connection, used by one thread at a time.
 class HttpClient::Connection {
  public:
-  Connection(int fd, SSL* ssl) : fd_(fd), ssl_(ssl) {}
+  Connection(const Clock& clock, int fd, SSL* ssl) : clock_(clock), fd_(fd), ssl_(ssl) {}
   ~Connection() {
     if (ssl_ != nullptr) SSL_free(ssl_);
     ::close(fd_);
@@ -65,9 +65,9 @@ class HttpClient::Connection {
       if (r == 1) return Status::Ok();
       const int err = SSL_get_error(ssl_, r);
       if (err == SSL_ERROR_WANT_READ) {
-        RETURN_IF_ERROR(WaitFor(fd_, POLLIN, deadline_ms));
+        RETURN_IF_ERROR(WaitFor(clock_, fd_, POLLIN, deadline_ms));
       } else if (err == SSL_ERROR_WANT_WRITE) {
-        RETURN_IF_ERROR(WaitFor(fd_, POLLOUT, deadline_ms));
+        RETURN_IF_ERROR(WaitFor(clock_, fd_, POLLOUT, deadline_ms));
       } else {
         return Unavailable("HTTP: TLS handshake: " + TlsError());
       }
@@ -82,7 +82,7 @@ class HttpClient::Connection {
         if (r <= 0) {
           const int err = SSL_get_error(ssl_, r);
           if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
-            RETURN_IF_ERROR(WaitFor(fd_, err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline_ms));
+            RETURN_IF_ERROR(WaitFor(clock_, fd_, err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline_ms));
             continue;
           }
           return Unavailable("HTTP: TLS write: " + TlsError());
@@ -92,7 +92,7 @@ class HttpClient::Connection {
         n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
         if (n < 0) {
           if (errno == EAGAIN || errno == EINTR) {
-            RETURN_IF_ERROR(WaitFor(fd_, POLLOUT, deadline_ms));
+            RETURN_IF_ERROR(WaitFor(clock_, fd_, POLLOUT, deadline_ms));
             continue;
           }
           return Unavailable(std::string("HTTP: send: ") + std::strerror(errno));
@@ -112,7 +112,7 @@ class HttpClient::Connection {
         const int err = SSL_get_error(ssl_, r);
         if (err == SSL_ERROR_ZERO_RETURN) return size_t{0};
         if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
-          RETURN_IF_ERROR(WaitFor(fd_, err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline_ms));
+          RETURN_IF_ERROR(WaitFor(clock_, fd_, err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline_ms));
           continue;
         }
         if (err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) return size_t{0};  // EOF without close_notify.
@@ -121,7 +121,7 @@ class HttpClient::Connection {
       const ssize_t n = ::recv(fd_, buf, cap, 0);
       if (n >= 0) return static_cast<size_t>(n);
       if (errno == EAGAIN || errno == EINTR) {
-        RETURN_IF_ERROR(WaitFor(fd_, POLLIN, deadline_ms));
+        RETURN_IF_ERROR(WaitFor(clock_, fd_, POLLIN, deadline_ms));
         continue;
       }
       return Err(Unavailable(std::string("HTTP: recv: ") + std::strerror(errno)));
@@ -135,12 +135,15 @@ class HttpClient::Connection {
   }
 
  private:
+  const Clock& clock_;
   int fd_;
   SSL* ssl_;
 };
 
 HttpClient::HttpClient(Url base, HttpClientOptions options, SSL_CTX* ctx)
     : base_(std::move(base)), options_(std::move(options)), ctx_(ctx) {}
+
+const Clock& HttpClient::clock() const { return ClockOrSystem(options_.clock); }
 
 HttpClient::~HttpClient() {
   idle_.clear();
@@ -179,8 +182,8 @@ Result<std::unique_ptr<HttpClient::Connection>> HttpClient::Open(int64_t deadlin
     const int s = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
     if (s < 0) continue;
     if (::connect(s, a->ai_addr, a->ai_addrlen) == 0 || errno == EINPROGRESS) {
-      const int64_t connect_deadline = std::min(deadline_ms, NowMs() + options_.connect_timeout_ms);
-      Status w = WaitFor(s, POLLOUT, connect_deadline);
+      const int64_t connect_deadline = std::min(deadline_ms, NowMs(clock()) + options_.connect_timeout_ms);
+      Status w = WaitFor(clock(), s, POLLOUT, connect_deadline);
       int err = 0;
       socklen_t len = sizeof(err);
       if (w.ok() && ::getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0) {
@@ -213,7 +216,7 @@ Result<std::unique_ptr<HttpClient::Connection>> HttpClient::Open(int64_t deadlin
       return Err(Internal("HTTP: cannot set up TLS: " + TlsError()));
     }
   }
-  auto c = std::make_unique<Connection>(fd, ssl);
+  auto c = std::make_unique<Connection>(clock(), fd, ssl);
   if (ssl != nullptr) RETURN_IF_ERROR(c->Handshake(deadline_ms));
   return c;
 }
@@ -236,7 +239,7 @@ Result<HttpResponse> HttpClient::Exchange(Connection& c, const std::string& head
 }
 
 Result<HttpResponse> HttpClient::Send(const HttpRequest& request) {
-  const int64_t deadline_ms = NowMs() + options_.request_timeout_ms;
+  const int64_t deadline_ms = NowMs(clock()) + options_.request_timeout_ms;
   std::string head = request.method + " " + base_.base_path + request.path + " HTTP/1.1\r\nHost: " + base_.host;
   if (base_.port != (base_.tls ? 443 : 80)) head += ":" + std::to_string(base_.port);
   head += "\r\nUser-Agent: sela-server\r\nAccept: application/cbor\r\nContent-Type: " + request.content_type +

@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/status.h"
 
 typedef struct ssl_ctx_st SSL_CTX;
@@ -65,6 +66,7 @@ struct HttpClientOptions {
   size_t body_bytes_max = 8 << 20;  // Query replies are at most 3 MiB.
   size_t idle_connections_max = 16;
   std::string ca_file;  // Empty: the system trust store.
+  const Clock* clock = nullptr;  // Deadlines; null: the system clock. Must outlive the client.
 };
 
 class HttpClient final : public HttpTransport {
@@ -79,6 +81,7 @@ class HttpClient final : public HttpTransport {
  private:
   HttpClient(Url base, HttpClientOptions options, SSL_CTX* ctx);
   Result<std::unique_ptr<Connection>> Open(int64_t deadline_ms);
+  const Clock& clock() const;
   Result<HttpResponse> Exchange(Connection& c, const std::string& head, const std::string& body,
                                 int64_t deadline_ms, bool* reusable);
 

@@ -210,4 +210,19 @@ std::string JsonObjectWriter::Finish() {
   return std::move(out_);
 }
 
+std::string JsonQuote(std::string_view text) {
+  std::string out;
+  AppendJsonString(out, text);
+  return out;
+}
+
+std::string JsonArray(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (const std::string& item : items) {
+    if (out.size() > 1) out += ',';
+    out += item;
+  }
+  return out + "]";
+}
+
 }  // namespace sela::codec

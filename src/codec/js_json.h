@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sela::codec {
 
@@ -30,6 +31,10 @@ std::string FormatJsonNumber(double value);
 // escapes: \" \\ \b \f \n \r \t, other control characters as \u00xx in
 // lowercase hex, everything else (including non-ASCII and '/') verbatim.
 void AppendJsonString(std::string& out, std::string_view text);
+// `text` as a JSON string literal (AppendJsonString into a new string).
+std::string JsonQuote(std::string_view text);
+// The items, each already valid JSON, as one JSON array.
+std::string JsonArray(const std::vector<std::string>& items);
 
 // A JSON number for an integer as JavaScript would print it: exact up to
 // 2^53, and beyond that the value rounded to a double first, since a

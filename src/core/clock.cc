@@ -8,4 +8,9 @@ int64_t SystemClock::WallMs() const {
       .count();
 }
 
+const Clock& ClockOrSystem(const Clock* clock) {
+  static const SystemClock system;
+  return clock != nullptr ? *clock : system;
+}
+
 }  // namespace sela

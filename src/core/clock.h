@@ -28,4 +28,8 @@ class SystemClock final : public Clock {
   int64_t WallMs() const override;
 };
 
+// `clock` if given, else the process's SystemClock: for options whose
+// clock may be left null (tests inject a FakeClock there).
+const Clock& ClockOrSystem(const Clock* clock);
+
 }  // namespace sela

@@ -1,5 +1,7 @@
 #include "core/config.h"
 
+#include "core/config_reader.h"
+
 #include <algorithm>
 #include <cctype>
 
@@ -9,13 +11,32 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <initializer_list>
 #include <limits>
 #include <string_view>
 #include <system_error>
 #include <utility>
 
 namespace sela {
+namespace config_internal {
+
+char AsciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
+  }
+  return true;
+}
+
+}  // namespace config_internal
+
 namespace {
+
+using config_internal::EqualsIgnoreCase;
+using config_internal::Quoted;
+using config_internal::Reader;
 
 // A .env file is a handful of lines; anything this large is a mistake, and
 // the limit keeps start-up from reading an arbitrary file into memory.
@@ -30,6 +51,11 @@ constexpr uint64_t kHeaderBytesMax = uint64_t{1} << 20;
 constexpr uint64_t kWsMessageBytesMin = 125;
 constexpr uint64_t kWsMessageBytesMax = uint64_t{1} << 30;
 constexpr uint64_t kU32Max = std::numeric_limits<uint32_t>::max();
+// Bodies are held in memory whole (uploads will stream instead).
+constexpr uint64_t kBodyBytesMax = uint64_t{1} << 30;
+constexpr uint64_t kInboundBudgetMin = uint64_t{1} << 20;
+// An admin token guards money-moving routes: long enough not to be guessed.
+constexpr size_t kAdminTokenBytesMin = 32;
 constexpr uint64_t kU64Max = std::numeric_limits<uint64_t>::max();
 
 bool IsBlank(char c) { return c == ' ' || c == '\t'; }
@@ -49,16 +75,6 @@ bool IsKey(std::string_view s) {
   if (s.empty()) return false;
   for (size_t i = 0; i < s.size(); ++i) {
     if (!IsKeyChar(s[i], i == 0)) return false;
-  }
-  return true;
-}
-
-char AsciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
   }
   return true;
 }
@@ -125,88 +141,6 @@ Result<std::string> ParseValue(std::string_view raw, size_t line_number) {
   return std::string(raw);
 }
 
-std::string Quoted(std::string_view value) {
-  // Long values are cut so that a pasted blob cannot flood the start-up log.
-  constexpr size_t kShownBytesMax = 64;
-  std::string out = "\"";
-  out += value.substr(0, kShownBytesMax);
-  if (value.size() > kShownBytesMax) out += "...";
-  out += '"';
-  return out;
-}
-
-// Reads variables in a fixed order and keeps the first error, so the message
-// a user sees does not depend on map iteration or on which checks ran.
-class Reader {
- public:
-  explicit Reader(const EnvMap& vars) : vars_(vars) {}
-
-  const Status& status() const { return status_; }
-
-  // Empty values count as unset, as with the original's `process.env.X || d`.
-  const std::string* Find(std::string_view name) const {
-    if (!status_.ok()) return nullptr;
-    const auto it = vars_.find(std::string(name));
-    if (it == vars_.end() || it->second.empty()) return nullptr;
-    return &it->second;
-  }
-
-  void String(std::string_view name, std::string& out) {
-    if (const std::string* value = Find(name)) out = *value;
-  }
-
-  template <typename T>
-  void Unsigned(std::string_view name, T& out, uint64_t min, uint64_t max) {
-    const std::string* value = Find(name);
-    if (value == nullptr) return;
-    uint64_t parsed = 0;
-    const char* begin = value->data();
-    const char* end = begin + value->size();
-    // from_chars into an unsigned type takes no sign or blank and stops at
-    // the first non-digit, so requiring it to consume the whole value accepts
-    // plain decimal only: "80a", " 80", "+80" and "-1" are all rejected.
-    const auto [ptr, ec] = std::from_chars(begin, end, parsed);
-    if (ec != std::errc() || ptr != end || parsed < min || parsed > max) {
-      Fail(std::string(name) + ": expected an integer in " + std::to_string(min) + ".." +
-           std::to_string(max) + ", got " + Quoted(*value));
-      return;
-    }
-    out = static_cast<T>(parsed);
-  }
-
-  void Bool(std::string_view name, bool& out) {
-    const std::string* value = Find(name);
-    if (value == nullptr) return;
-    if (EqualsIgnoreCase(*value, "true") || *value == "1") {
-      out = true;
-    } else if (EqualsIgnoreCase(*value, "false") || *value == "0") {
-      out = false;
-    } else {
-      Fail(std::string(name) + ": expected true, false, 1 or 0, got " + Quoted(*value));
-    }
-  }
-
-  void Level(std::string_view name, LogLevel& out) {
-    const std::string* value = Find(name);
-    if (value == nullptr) return;
-    if (const std::optional<LogLevel> level = ParseLogLevel(*value)) {
-      out = *level;
-      return;
-    }
-    Fail(std::string(name) +
-         ": expected one of trace, debug, info, warn, warning, error, critical, off, got " +
-         Quoted(*value));
-  }
-
-  void Fail(std::string message) {
-    if (status_.ok()) status_ = InvalidArgument(std::move(message));
-  }
-
- private:
-  const EnvMap& vars_;
-  Status status_;
-};
-
 void ReadNet(Reader& r, NetConfig& net) {
   r.String("HOST", net.host);
   r.Unsigned("PORT", net.port, 0, kPortMax);
@@ -218,7 +152,7 @@ void ReadNet(Reader& r, NetConfig& net) {
     r.Fail("TLS_KEY_FILE: must be set when TLS_CERT_FILE is set");
   }
   r.Unsigned("HTTP_MAX_HEADER_BYTES", net.http_header_bytes_max, kHeaderBytesMin, kHeaderBytesMax);
-  r.Unsigned("HTTP_MAX_BODY_BYTES", net.http_body_bytes_max, 0, kU64Max);
+  r.Unsigned("HTTP_MAX_BODY_BYTES", net.http_body_bytes_max, 0, kBodyBytesMax);
   r.Unsigned("HTTP_HEADER_TIMEOUT_MS", net.http_header_timeout_ms, 1, kU32Max);
   r.Unsigned("HTTP_REQUEST_TIMEOUT_MS", net.http_request_timeout_ms, 1, kU32Max);
   r.Unsigned("HTTP_IDLE_TIMEOUT_MS", net.http_idle_timeout_ms, 1, kU32Max);
@@ -227,7 +161,18 @@ void ReadNet(Reader& r, NetConfig& net) {
   r.Unsigned("WS_MAX_OUTBOUND_BYTES", net.ws_outbound_bytes_max, 0, kU32Max);
   r.Unsigned("WS_HANDSHAKE_TIMEOUT_MS", net.ws_handshake_timeout_ms, 1, kU32Max);
   r.Unsigned("WS_CLOSE_TIMEOUT_MS", net.ws_close_timeout_ms, 1, kU32Max);
+  r.Unsigned("WS_MESSAGE_TIMEOUT_MS", net.ws_message_timeout_ms, 1, kU32Max);
+  r.Unsigned("INBOUND_BUDGET_BYTES", net.inbound_budget_bytes, kInboundBudgetMin, kU64Max);
+  // One message or body must fit in the part of the budget large ones may
+  // use (7/8), with room left for another: else it could never be read.
+  const uint64_t largest = std::max<uint64_t>(net.ws_max_message_bytes, net.http_body_bytes_max);
+  if (r.status().ok() && net.inbound_budget_bytes < 2 * largest) {
+    r.Fail("INBOUND_BUDGET_BYTES: must be at least twice WS_MAX_MESSAGE_BYTES and HTTP_MAX_BODY_BYTES (" +
+           std::to_string(2 * largest) + "), got " + std::to_string(net.inbound_budget_bytes));
+  }
   r.Unsigned("MAX_CONNECTIONS", net.max_connections, 0, kU32Max);
+  r.Unsigned("MAX_CONNECTIONS_PER_SOURCE", net.max_connections_per_source, 0, kU32Max);
+  r.Unsigned("RESERVED_CONNECTIONS", net.reserved_connections, 0, kU32Max);
   r.Unsigned("DRAIN_TIMEOUT_MS", net.drain_timeout_ms, 1, kU32Max);
 }
 
@@ -235,6 +180,7 @@ void ReadNode(Reader& r, NodeConfig& node) {
   r.Unsigned("REGISTRATION_TIMEOUT_MS", node.registration_timeout_ms, 1, kU32Max);
   r.Unsigned("HEARTBEAT_TIMEOUT_MS", node.heartbeat_timeout_ms, 1, kU32Max);
   r.Unsigned("UPTIME_CHECKPOINT_MS", node.uptime_checkpoint_ms, 100, kU32Max);
+  r.Unsigned("UPTIME_PING_INTERVAL_MS", node.uptime_ping_interval_ms, 100, kU32Max);
 }
 
 void ReadJobs(Reader& r, JobConfig& jobs) {
@@ -268,13 +214,63 @@ void ReadJobs(Reader& r, JobConfig& jobs) {
   r.Unsigned("SCRAPE_TIMEOUT_MAX_MS", jobs.scrape_timeout_max_ms, 1000, kU32Max);
 }
 
+void ReadFiles(Reader& r, FileConfig& files) {
+  constexpr uint64_t kFileBytesMax = uint64_t{1} << 40;
+  r.Unsigned("FILE_BYTES_MAX", files.file_bytes_max, 1, kFileBytesMax);
+  r.Unsigned("FILE_CHUNK_BYTES_MAX", files.chunk_bytes_max, 1024, uint64_t{1} << 30);
+  r.Unsigned("FILE_CHUNKS_MAX", files.chunks_max, 1, 10'000'000);
+  r.Unsigned("FILE_OPEN_UPLOADS_MAX", files.open_uploads_max, 1, 1'000'000);
+  r.Unsigned("FILE_NODE_BYTES_MAX", files.node_bytes_max, 1, kFileBytesMax);
+  r.Unsigned("FILE_UPLOAD_TTL_MS", files.upload_ttl_ms, 1000, kU32Max);
+  r.Unsigned("FILE_IO_THREADS", files.io_threads, 1, 64);
+  r.Unsigned("RESULT_INLINE_BYTES_MAX", files.result_inline_bytes_max, 0, uint64_t{1} << 30);
+}
+
+void ReadSecurity(Reader& r, SecurityConfig& sec) {
+  size_t node_auth = static_cast<size_t>(sec.node_auth);
+  r.Choice("NODE_AUTH", {"compat", "signed"}, node_auth);
+  sec.node_auth = static_cast<SecurityConfig::NodeAuth>(node_auth);
+  r.Unsigned("MAX_SESSIONS_PER_PRINCIPAL", sec.max_sessions_per_principal, 1, 65'535);
+  r.Unsigned("V2_RESUME_WINDOW_MS", sec.resume_window_ms, 0, 3'600'000);
+  r.Unsigned("V2_CHALLENGE_TTL_MS", sec.challenge_ttl_ms, 100, 300'000);
+  r.Unsigned("NODE_TOKEN_TTL_MS", sec.node_token_ttl_ms, 1000, 86'400'000);
+  r.String("NODE_TOKEN_SECRET", sec.node_token_secret);
+  if (!sec.node_token_secret.empty() &&
+      (sec.node_token_secret.size() < 64 || sec.node_token_secret.size() % 2 != 0 ||
+       sec.node_token_secret.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)) {
+    // The value is a secret: not echoed.
+    r.Fail("NODE_TOKEN_SECRET: expected at least 64 hex digits (32 bytes)");
+  }
+  r.Bool("ALLOW_PRIVATE_URLS", sec.allow_private_urls);
+  size_t register_client = static_cast<size_t>(sec.register_client);
+  r.Choice("REGISTER_CLIENT", {"open", "admin"}, register_client);
+  sec.register_client = static_cast<SecurityConfig::RegisterClient>(register_client);
+  r.String("METRICS_TOKEN", sec.metrics_token);
+  r.Unsigned("JOB_MAX_AGE_MS", sec.job_max_age_ms, 1000, kU64Max / 2);
+  r.Unsigned("NODE_RECORD_TTL_MS", sec.node_record_ttl_ms, 60'000, kU64Max / 2);
+  r.Unsigned("SPEED_REPORT_INTERVAL_MS", sec.speed_report_interval_ms, 0, kU32Max);
+  r.Unsigned("SPEED_CLAIM_MAX_MBPS", sec.speed_claim_max_mbps, 1, 100'000);
+  r.Unsigned("NEW_NODE_SLOTS", sec.new_node_slots, 0, 65'535);
+  r.Rate("RATE_NODE_REGISTRATIONS_PER_SOURCE", sec.registrations_per_source);
+  r.Rate("RATE_NODE_MESSAGES_PER_CONNECTION", sec.messages_per_connection);
+  r.Rate("RATE_REST_PER_SOURCE", sec.rest_per_source);
+  r.Rate("RATE_REST_PER_KEY", sec.rest_per_key);
+  r.Rate("RATE_REGISTER_CLIENT_PER_SOURCE", sec.register_client_per_source);
+}
+
 void ReadRest(Reader& r, Config& config) {
   r.Level("LOG_LEVEL", config.log_level);
   r.Unsigned("LOG_MAX_LINES_PER_S", config.log_max_lines_per_s, 0, kU32Max);
   r.String("DATA_PATH", config.data_path);
   r.Unsigned("SQLITE_CHECKPOINT_PAGES", config.sqlite_checkpoint_pages, 100, 1'000'000);
+  r.Unsigned("SQLITE_QUICK_CHECK_MS", config.sqlite_quick_check_ms, 0, kU32Max);
   r.Unsigned("SQLITE_GATHER_US", config.sqlite_gather_us, 0, 100'000);
   r.String("ADMIN_TOKEN", config.admin_token);
+  if (!config.admin_token.empty() && config.admin_token.size() < kAdminTokenBytesMin) {
+    // The value is not echoed: it is a secret, even when a weak one.
+    r.Fail("ADMIN_TOKEN: must be at least " + std::to_string(kAdminTokenBytesMin) + " characters (got " +
+           std::to_string(config.admin_token.size()) + ")");
+  }
   r.String("PORT_FILE", config.port_file);
   r.String("REDIS_URL", config.redis_url);
   if (!config.redis_url.empty() && !config.redis_url.starts_with("redis://") &&
@@ -291,6 +287,7 @@ void ReadRest(Reader& r, Config& config) {
   r.String("IC_URL", config.ic_url);
   r.Bool("BLOCKCHAIN_ENABLED", config.blockchain_enabled);
   r.Bool("REWARD_DISTRIBUTION_ENABLED", config.reward_distribution_enabled);
+  config_internal::ReadRewards(r, config.rewards);
   r.Bool("CANISTER_STORAGE_ENABLED", config.canister_storage_enabled);
 }
 
@@ -378,6 +375,8 @@ Result<Config> LoadConfig(const EnvMap& vars) {
   ReadNet(reader, config.net);
   ReadNode(reader, config.node);
   ReadJobs(reader, config.jobs);
+  ReadFiles(reader, config.files);
+  ReadSecurity(reader, config.security);
   ReadRest(reader, config);
   if (!reader.status().ok()) return Err(reader.status());
   return config;

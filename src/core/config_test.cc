@@ -11,20 +11,13 @@
 #include <utility>
 #include <vector>
 
+#include "core/config_test_variables.h"
+
 namespace sela {
 namespace {
 
-// Every variable LoadConfig reads, in the order it reads them.
-const std::vector<std::string> kAllVariables = {
-    "HOST", "PORT", "TLS_CERT_FILE", "TLS_KEY_FILE", "HTTP_MAX_HEADER_BYTES",
-    "HTTP_MAX_BODY_BYTES", "HTTP_HEADER_TIMEOUT_MS", "HTTP_REQUEST_TIMEOUT_MS",
-    "HTTP_IDLE_TIMEOUT_MS", "WS_MAX_MESSAGE_BYTES", "WS_MAX_OUTBOUND_BYTES",
-    "WS_HANDSHAKE_TIMEOUT_MS", "WS_CLOSE_TIMEOUT_MS", "MAX_CONNECTIONS", "DRAIN_TIMEOUT_MS",
-    "LOG_LEVEL", "LOG_MAX_LINES_PER_S", "DATA_PATH", "SQLITE_CHECKPOINT_PAGES", "SQLITE_GATHER_US",
-    "ADMIN_TOKEN", "REDIS_URL", "REDIS_PASSWORD", "REDIS_DB",
-    "SESSION_TIMEOUT", "USAGE_LIMIT", "DEAD_TIMEOUT", "MAX_JOBS_PER_CLIENT", "IC_URL",
-    "BLOCKCHAIN_ENABLED", "REWARD_DISTRIBUTION_ENABLED", "CANISTER_STORAGE_ENABLED",
-};
+// The reward variables are read between REWARD_DISTRIBUTION_ENABLED and
+// CANISTER_STORAGE_ENABLED; config_rewards_test.cc checks them.
 
 // Error message of LoadConfig(vars), or "" when it succeeds.
 std::string ErrorOf(const EnvMap& vars) {
@@ -62,7 +55,7 @@ TEST(LoadConfig, ReadsEveryVariable) {
       {"TLS_CERT_FILE", "/etc/sela/cert.pem"},
       {"TLS_KEY_FILE", "/etc/sela/key.pem"},
       {"HTTP_MAX_HEADER_BYTES", "8192"},
-      {"HTTP_MAX_BODY_BYTES", "5000000000"},
+      {"HTTP_MAX_BODY_BYTES", "1000000"},
       {"HTTP_HEADER_TIMEOUT_MS", "1001"},
       {"HTTP_REQUEST_TIMEOUT_MS", "1002"},
       {"HTTP_IDLE_TIMEOUT_MS", "1003"},
@@ -70,14 +63,19 @@ TEST(LoadConfig, ReadsEveryVariable) {
       {"WS_MAX_OUTBOUND_BYTES", "131072"},
       {"WS_HANDSHAKE_TIMEOUT_MS", "1004"},
       {"WS_CLOSE_TIMEOUT_MS", "1005"},
+      {"WS_MESSAGE_TIMEOUT_MS", "1007"},
+      {"INBOUND_BUDGET_BYTES", "3000000"},
       {"MAX_CONNECTIONS", "50000"},
+      {"MAX_CONNECTIONS_PER_SOURCE", "300"},
+      {"RESERVED_CONNECTIONS", "7"},
       {"DRAIN_TIMEOUT_MS", "1006"},
       {"LOG_LEVEL", "Debug"},
       {"LOG_MAX_LINES_PER_S", "250"},
       {"DATA_PATH", "/var/lib/sela"},
       {"SQLITE_CHECKPOINT_PAGES", "2000"},
       {"SQLITE_GATHER_US", "2500"},
-      {"ADMIN_TOKEN", "s3cret"},
+      {"SQLITE_QUICK_CHECK_MS", "0"},
+      {"ADMIN_TOKEN", "s3cret-s3cret-s3cret-s3cret-s3cret"},
       {"REDIS_URL", "rediss://cache.internal:6380"},
       {"REDIS_PASSWORD", "pw"},
       {"REDIS_DB", "3"},
@@ -100,7 +98,7 @@ TEST(LoadConfig, ReadsEveryVariable) {
   EXPECT_EQ(net.tls_cert_file, "/etc/sela/cert.pem");
   EXPECT_EQ(net.tls_key_file, "/etc/sela/key.pem");
   EXPECT_EQ(net.http_header_bytes_max, 8192u);
-  EXPECT_EQ(net.http_body_bytes_max, 5'000'000'000u);
+  EXPECT_EQ(net.http_body_bytes_max, 1'000'000u);
   EXPECT_EQ(net.http_header_timeout_ms, 1001u);
   EXPECT_EQ(net.http_request_timeout_ms, 1002u);
   EXPECT_EQ(net.http_idle_timeout_ms, 1003u);
@@ -108,14 +106,19 @@ TEST(LoadConfig, ReadsEveryVariable) {
   EXPECT_EQ(net.ws_outbound_bytes_max, 131072u);
   EXPECT_EQ(net.ws_handshake_timeout_ms, 1004u);
   EXPECT_EQ(net.ws_close_timeout_ms, 1005u);
+  EXPECT_EQ(net.ws_message_timeout_ms, 1007u);
+  EXPECT_EQ(net.inbound_budget_bytes, 3'000'000u);
   EXPECT_EQ(net.max_connections, 50000u);
+  EXPECT_EQ(net.max_connections_per_source, 300u);
+  EXPECT_EQ(net.reserved_connections, 7u);
   EXPECT_EQ(net.drain_timeout_ms, 1006u);
   EXPECT_EQ(config->log_level, LogLevel::kDebug);
   EXPECT_EQ(config->data_path, "/var/lib/sela");
   EXPECT_EQ(config->sqlite_checkpoint_pages, 2000u);
+  EXPECT_EQ(config->sqlite_quick_check_ms, 0u);
   EXPECT_EQ(config->sqlite_gather_us, 2500u);
   EXPECT_EQ(config->log_max_lines_per_s, 250u);
-  EXPECT_EQ(config->admin_token, "s3cret");
+  EXPECT_EQ(config->admin_token, "s3cret-s3cret-s3cret-s3cret-s3cret");
   EXPECT_EQ(config->redis_url, "rediss://cache.internal:6380");
   EXPECT_EQ(config->redis_password, "pw");
   EXPECT_EQ(config->redis_db, 3u);
@@ -205,8 +208,8 @@ TEST(LoadConfig, EveryNumericVariableRejectsTextAndNamesItself) {
     const Result<Config> config = LoadConfig(probe);
     // TLS files must come in pairs; TlsCertificateAndKeyComeTogether covers them.
     if (name.starts_with("TLS_")) continue;
-    const bool is_text = name == "HOST" || name == "DATA_PATH" || name == "ADMIN_TOKEN" ||
-                         name == "REDIS_PASSWORD" || name == "IC_URL";
+    const bool is_text = name == "HOST" || name == "DATA_PATH" || name == "REDIS_PASSWORD" || name == "IC_URL";
+    if (name == "ADMIN_TOKEN") continue;  // AdminTokenShorterThan32CharactersIsRefusedAndNotEchoed
     if (is_text) {
       EXPECT_TRUE(config.has_value()) << name;
       continue;
@@ -241,7 +244,7 @@ TEST(LoadConfig, CheckpointPagesStayInTheirRange) {
 TEST(LoadConfig, TimeoutsMustBePositive) {
   for (const char* name : {"HTTP_HEADER_TIMEOUT_MS", "HTTP_REQUEST_TIMEOUT_MS",
                            "HTTP_IDLE_TIMEOUT_MS", "WS_HANDSHAKE_TIMEOUT_MS",
-                           "WS_CLOSE_TIMEOUT_MS", "DRAIN_TIMEOUT_MS"}) {
+                           "WS_CLOSE_TIMEOUT_MS", "WS_MESSAGE_TIMEOUT_MS", "DRAIN_TIMEOUT_MS"}) {
     EXPECT_EQ(ErrorOf({{name, "0"}}),
               std::string(name) + ": expected an integer in 1..4294967295, got \"0\"");
     EXPECT_EQ(ErrorOf({{name, "1"}}), "") << name;
@@ -258,8 +261,41 @@ TEST(LoadConfig, WebSocketMessageLimitMustBeBetween125BytesAnd1GiB) {
   EXPECT_EQ(ErrorOf({{"WS_MAX_MESSAGE_BYTES", "1073741825"}}),
             "WS_MAX_MESSAGE_BYTES: expected an integer in 125..1073741824, got \"1073741825\"");
   EXPECT_EQ(LoadConfig({{"WS_MAX_MESSAGE_BYTES", "125"}})->net.ws_max_message_bytes, 125u);
-  EXPECT_EQ(LoadConfig({{"WS_MAX_MESSAGE_BYTES", "1073741824"}})->net.ws_max_message_bytes,
+  EXPECT_EQ(LoadConfig({{"WS_MAX_MESSAGE_BYTES", "1073741824"}, {"INBOUND_BUDGET_BYTES", "2147483648"}})
+                ->net.ws_max_message_bytes,
             1073741824u);
+}
+
+TEST(LoadConfig, InboundBudgetMustHoldTwoOfTheLargestMessageOrBody) {
+  EXPECT_EQ(LoadConfig({})->net.inbound_budget_bytes, 64u << 20);
+  EXPECT_EQ(ErrorOf({{"INBOUND_BUDGET_BYTES", "1048575"}}),
+            "INBOUND_BUDGET_BYTES: expected an integer in 1048576..18446744073709551615, got \"1048575\"");
+  EXPECT_EQ(ErrorOf({{"INBOUND_BUDGET_BYTES", "2097151"}}),
+            "INBOUND_BUDGET_BYTES: must be at least twice WS_MAX_MESSAGE_BYTES and HTTP_MAX_BODY_BYTES "
+            "(2097152), got 2097151");
+  EXPECT_EQ(ErrorOf({{"INBOUND_BUDGET_BYTES", "2097152"}}), "");
+  EXPECT_EQ(ErrorOf({{"HTTP_MAX_BODY_BYTES", "33554433"}}),
+            "INBOUND_BUDGET_BYTES: must be at least twice WS_MAX_MESSAGE_BYTES and HTTP_MAX_BODY_BYTES "
+            "(67108866), got 67108864");
+  EXPECT_EQ(ErrorOf({{"HTTP_MAX_BODY_BYTES", "1073741825"}}),
+            "HTTP_MAX_BODY_BYTES: expected an integer in 0..1073741824, got \"1073741825\"");
+}
+
+TEST(LoadConfig, ConnectionLimitsHaveDefaultsForCrowdsBehindOneAddress) {
+  const Result<Config> config = LoadConfig({});
+  EXPECT_EQ(config->net.max_connections_per_source, 1024u);
+  EXPECT_EQ(config->net.reserved_connections, 64u);
+  EXPECT_EQ(config->net.ws_message_timeout_ms, 30'000u);
+  EXPECT_EQ(config->net.http_body_bytes_max, 64u * 1024);
+}
+
+TEST(LoadConfig, AdminTokenShorterThan32CharactersIsRefusedAndNotEchoed) {
+  const std::string short_token(31, 'k');
+  EXPECT_EQ(ErrorOf({{"ADMIN_TOKEN", short_token}}), "ADMIN_TOKEN: must be at least 32 characters (got 31)");
+  EXPECT_EQ(ErrorOf({{"ADMIN_TOKEN", "a"}}), "ADMIN_TOKEN: must be at least 32 characters (got 1)");
+  EXPECT_EQ(LoadConfig({{"ADMIN_TOKEN", std::string(32, 'k')}})->admin_token, std::string(32, 'k'));
+  // Unset or empty: admin routes are disabled (403), which is allowed.
+  EXPECT_EQ(ErrorOf({{"ADMIN_TOKEN", ""}}), "");
 }
 
 TEST(LoadConfig, HeaderLimitMustBeBetween1KiBAnd1MiB) {
@@ -329,255 +365,6 @@ TEST(ParseLogLevel, MapsNamesAndRejectsOthers) {
   EXPECT_EQ(ParseLogLevel(""), std::nullopt);
   EXPECT_EQ(ParseLogLevel("info "), std::nullopt);
   EXPECT_EQ(ParseLogLevel("err"), std::nullopt);
-}
-
-EnvMap ParseOk(std::string_view text) {
-  Result<EnvMap> vars = ParseDotEnv(text);
-  EXPECT_TRUE(vars.has_value()) << vars.error().ToString();
-  return vars.value_or(EnvMap{});
-}
-
-std::string ParseError(std::string_view text) {
-  const Result<EnvMap> vars = ParseDotEnv(text);
-  if (vars.has_value()) return "";
-  EXPECT_EQ(vars.error().code(), Code::kInvalidArgument);
-  return vars.error().message();
-}
-
-TEST(ParseDotEnv, ReadsKeyValueLinesAndSkipsBlanksAndComments) {
-  const EnvMap vars = ParseOk(
-      "# Sela settings\n"
-      "\n"
-      "PORT=9000\n"
-      "   \t\n"
-      "  HOST = 127.0.0.1  \n"
-      "EMPTY=\n"
-      "  # indented comment\n"
-      "LOG_LEVEL=debug");
-  EXPECT_EQ(vars, (EnvMap{{"PORT", "9000"}, {"HOST", "127.0.0.1"}, {"EMPTY", ""},
-                          {"LOG_LEVEL", "debug"}}));
-}
-
-TEST(ParseDotEnv, AcceptsExportPrefix) {
-  EXPECT_EQ(ParseOk("export PORT=1\nexport\tHOST=h\nexported=2\n"),
-            (EnvMap{{"PORT", "1"}, {"HOST", "h"}, {"exported", "2"}}));
-}
-
-TEST(ParseDotEnv, DoubleQuotesUnderstandEscapes) {
-  const EnvMap vars = ParseOk(
-      R"(A="two\nlines"
-B="say \"hi\""
-C="back\\slash"
-D="C:\path\to"
-E="  padded  "
-F="# not a comment" # a comment
-G="")");
-  EXPECT_EQ(vars.at("A"), "two\nlines");
-  EXPECT_EQ(vars.at("B"), "say \"hi\"");
-  EXPECT_EQ(vars.at("C"), "back\\slash");
-  EXPECT_EQ(vars.at("D"), "C:\\path\\to");
-  EXPECT_EQ(vars.at("E"), "  padded  ");
-  EXPECT_EQ(vars.at("F"), "# not a comment");
-  EXPECT_EQ(vars.at("G"), "");
-}
-
-TEST(ParseDotEnv, SingleQuotesAreLiteral) {
-  const EnvMap vars = ParseOk(R"(A='no \n escapes'
-B='has "double" quotes' # comment
-C='')");
-  EXPECT_EQ(vars.at("A"), "no \\n escapes");
-  EXPECT_EQ(vars.at("B"), "has \"double\" quotes");
-  EXPECT_EQ(vars.at("C"), "");
-}
-
-TEST(ParseDotEnv, HashStartsACommentOnlyAfterABlank) {
-  const EnvMap vars = ParseOk(
-      "URL=http://host/page#part\n"
-      "TOKEN=abc # the token\n"
-      "NOTHING= # only a comment\n"
-      "TAB=x\t# tab before hash\n");
-  EXPECT_EQ(vars.at("URL"), "http://host/page#part");
-  EXPECT_EQ(vars.at("TOKEN"), "abc");
-  EXPECT_EQ(vars.at("NOTHING"), "");
-  EXPECT_EQ(vars.at("TAB"), "x");
-}
-
-TEST(ParseDotEnv, ValueMayContainEqualsSigns) {
-  EXPECT_EQ(ParseOk("ADMIN_TOKEN=a=b==\n").at("ADMIN_TOKEN"), "a=b==");
-}
-
-TEST(ParseDotEnv, AcceptsCrlfLineEndsAndAByteOrderMark) {
-  EXPECT_EQ(ParseOk("\xEF\xBB\xBFPORT=1\r\nHOST=\"h\"\r\n"),
-            (EnvMap{{"PORT", "1"}, {"HOST", "h"}}));
-}
-
-TEST(ParseDotEnv, LaterLineWins) {
-  EXPECT_EQ(ParseOk("PORT=1\nPORT=2\n").at("PORT"), "2");
-}
-
-TEST(ParseDotEnv, BadLinesAreReportedWithTheirLineNumber) {
-  EXPECT_EQ(ParseError("PORT=1\n\njust some words\n"), ".env line 3: expected KEY=VALUE");
-  EXPECT_EQ(ParseError("# c\nexport PORT\n"), ".env line 2: expected KEY=VALUE");
-  EXPECT_EQ(ParseError("=value\n"), ".env line 1: invalid variable name \"\"");
-  EXPECT_EQ(ParseError("A=1\n1ABC=2\n"), ".env line 2: invalid variable name \"1ABC\"");
-  EXPECT_EQ(ParseError("A=1\nMY-VAR=2\n"), ".env line 2: invalid variable name \"MY-VAR\"");
-  EXPECT_EQ(ParseError("A=1\nB=2\nC=\"open\n"), ".env line 3: missing closing double quote");
-  EXPECT_EQ(ParseError("A='open\n"), ".env line 1: missing closing single quote");
-  EXPECT_EQ(ParseError("A=\"x\" y\n"), ".env line 1: unexpected text after closing quote");
-  EXPECT_EQ(ParseError("A='x'y\n"), ".env line 1: unexpected text after closing quote");
-  EXPECT_EQ(ParseError("A=\"ends with backslash\\\"\n"),
-            ".env line 1: missing closing double quote");
-}
-
-TEST(ParseDotEnv, EmptyTextHasNoVariables) {
-  EXPECT_EQ(ParseOk(""), EnvMap{});
-  EXPECT_EQ(ParseOk("\n\n# only comments\n"), EnvMap{});
-}
-
-TEST(MergeEnv, EnvironmentWinsOverDotEnv) {
-  const EnvMap merged = MergeEnv({{"PORT", "1"}, {"HOST", "from-file"}},
-                                 {{"PORT", "2"}, {"LOG_LEVEL", "warn"}});
-  EXPECT_EQ(merged, (EnvMap{{"PORT", "2"}, {"HOST", "from-file"}, {"LOG_LEVEL", "warn"}}));
-  const Result<Config> config = LoadConfig(merged);
-  ASSERT_TRUE(config.has_value());
-  EXPECT_EQ(config->net.port, 2);
-  EXPECT_EQ(config->net.host, "from-file");
-}
-
-TEST(MergeEnv, EmptyEnvironmentValueStillOverridesAndMeansDefault) {
-  const Result<Config> config = LoadConfig(MergeEnv({{"PORT", "1"}}, {{"PORT", ""}}));
-  ASSERT_TRUE(config.has_value());
-  EXPECT_EQ(config->net.port, 8082);
-}
-
-// Variables to set, or for nullopt to unset.
-using EnvChanges = std::vector<std::pair<std::string, std::optional<std::string>>>;
-
-// Applies EnvChanges and puts the previous values back when destroyed.
-class ScopedEnv {
- public:
-  explicit ScopedEnv(const EnvChanges& vars) {
-    for (const auto& [name, value] : vars) {
-      const char* old = ::getenv(name.c_str());
-      saved_.emplace_back(name, old == nullptr ? std::nullopt : std::optional<std::string>(old));
-      Set(name, value);
-    }
-  }
-  ~ScopedEnv() {
-    for (const auto& [name, value] : saved_) Set(name, value);
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  static void Set(const std::string& name, const std::optional<std::string>& value) {
-    if (value.has_value()) {
-      ::setenv(name.c_str(), value->c_str(), 1);
-    } else {
-      ::unsetenv(name.c_str());
-    }
-  }
-  EnvChanges saved_;
-};
-
-// Runs the test body in a fresh temporary directory and returns to the old
-// working directory afterwards.
-class ScopedTempCwd {
- public:
-  ScopedTempCwd() : old_(std::filesystem::current_path()) {
-    std::string pattern = (std::filesystem::temp_directory_path() / "sela_config_XXXXXX").string();
-    const char* made = ::mkdtemp(pattern.data());
-    EXPECT_NE(made, nullptr);
-    dir_ = pattern;
-    std::filesystem::current_path(dir_);
-  }
-  ~ScopedTempCwd() {
-    std::filesystem::current_path(old_);
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
-  }
-  ScopedTempCwd(const ScopedTempCwd&) = delete;
-  ScopedTempCwd& operator=(const ScopedTempCwd&) = delete;
-
-  void Write(const std::string& name, const std::string& text) const {
-    std::ofstream(dir_ / name, std::ios::binary) << text;
-  }
-
- private:
-  std::filesystem::path old_;
-  std::filesystem::path dir_;
-};
-
-// Clears every variable LoadConfig reads, so the tests do not depend on the
-// environment they run in, then applies `set`.
-EnvChanges OnlyThese(const std::vector<std::pair<std::string, std::string>>& set) {
-  EnvChanges vars;
-  for (const std::string& name : kAllVariables) vars.emplace_back(name, std::nullopt);
-  for (const auto& [name, value] : set) vars.emplace_back(name, value);
-  return vars;
-}
-
-TEST(ProcessEnv, ContainsTheProcessVariables) {
-  const ScopedEnv env(EnvChanges{{"SELA_CONFIG_TEST_VAR", "a=b"}});
-  const EnvMap vars = ProcessEnv();
-  ASSERT_TRUE(vars.contains("SELA_CONFIG_TEST_VAR"));
-  EXPECT_EQ(vars.at("SELA_CONFIG_TEST_VAR"), "a=b");
-}
-
-TEST(LoadConfigFromProcess, EnvironmentWinsOverDotEnvFile) {
-  const ScopedTempCwd cwd;
-  cwd.Write(".env", "PORT=7000\nHOST=10.0.0.1\nexport LOG_LEVEL=error\n");
-  const ScopedEnv env(OnlyThese({{"PORT", "9000"}}));
-  const Result<Config> config = LoadConfigFromProcess();
-  ASSERT_TRUE(config.has_value()) << config.error().ToString();
-  EXPECT_EQ(config->net.port, 9000);
-  EXPECT_EQ(config->net.host, "10.0.0.1");
-  EXPECT_EQ(config->log_level, LogLevel::kError);
-}
-
-TEST(LoadConfigFromProcess, WorksWithoutADotEnvFile) {
-  const ScopedTempCwd cwd;
-  const ScopedEnv env(OnlyThese({{"REDIS_DB", "5"}}));
-  const Result<Config> config = LoadConfigFromProcess();
-  ASSERT_TRUE(config.has_value()) << config.error().ToString();
-  EXPECT_EQ(config->redis_db, 5u);
-  EXPECT_EQ(config->net.port, 8082);
-}
-
-TEST(LoadConfigFromProcess, BadDotEnvLineStopsStartUp) {
-  const ScopedTempCwd cwd;
-  cwd.Write(".env", "PORT=7000\noops\n");
-  const ScopedEnv env(OnlyThese({}));
-  const Result<Config> config = LoadConfigFromProcess();
-  ASSERT_FALSE(config.has_value());
-  EXPECT_EQ(config.error(), InvalidArgument(".env line 2: expected KEY=VALUE"));
-}
-
-TEST(LoadConfigFromProcess, BadValueInDotEnvNamesTheVariable) {
-  const ScopedTempCwd cwd;
-  cwd.Write(".env", "WS_MAX_MESSAGE_BYTES=12\n");
-  const ScopedEnv env(OnlyThese({}));
-  const Result<Config> config = LoadConfigFromProcess();
-  ASSERT_FALSE(config.has_value());
-  EXPECT_TRUE(config.error().message().starts_with("WS_MAX_MESSAGE_BYTES: "));
-}
-
-TEST(LoadConfigFromProcess, OversizedDotEnvIsRejected) {
-  const ScopedTempCwd cwd;
-  cwd.Write(".env", std::string(1024 * 1024 + 1, '#'));
-  const ScopedEnv env(OnlyThese({}));
-  const Result<Config> config = LoadConfigFromProcess();
-  ASSERT_FALSE(config.has_value());
-  EXPECT_EQ(config.error().code(), Code::kInvalidArgument);
-}
-
-TEST(LoadConfigFromProcess, UnreadableDotEnvIsAnError) {
-  const ScopedTempCwd cwd;
-  std::filesystem::create_directory(".env");
-  const ScopedEnv env(OnlyThese({}));
-  const Result<Config> config = LoadConfigFromProcess();
-  ASSERT_FALSE(config.has_value());
-  EXPECT_EQ(config.error().code(), Code::kFailedPrecondition);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <limits>
+#include <tuple>
 #include <utility>
 
 namespace sela::jobs {
@@ -16,15 +17,78 @@ constexpr uint32_t kDeadlineTimer = std::numeric_limits<uint32_t>::max();
 void JobEngine::Requeue(Open& job, bool front) {
   job.rec.state = store::JobState::kPending;
   job.rec.lease_deadline_ms = 0;
-  if (!job.queued && !job.parked) {
-    job.queued = true;
-    ++pending_count_;
+  if (job.queued || job.parked) return;
+  job.queued = true;
+  ++pending_count_;
+  auto [queue, fresh] = queues_.try_emplace(job.rec.client_uuid);
+  if (fresh) {
+    // The customer takes its turn now: first when the job is an old one
+    // coming back, last when it is new.
     if (front) {
-      pending_.push_front(job.rec.job_id);
+      turns_.push_front(job.rec.client_uuid);
     } else {
-      pending_.push_back(job.rec.job_id);
+      turns_.push_back(job.rec.client_uuid);
     }
   }
+  if (front) {
+    queue->second.push_front(job.rec.job_id);
+  } else {
+    queue->second.push_back(job.rec.job_id);
+  }
+}
+
+JobEngine::Open* JobEngine::PopNextPending() {
+  while (!turns_.empty()) {
+    std::string client = std::move(turns_.front());
+    turns_.pop_front();
+    auto queue = queues_.find(client);
+    if (queue == queues_.end()) continue;
+    Open* found = nullptr;
+    std::deque<std::string>& ids = queue->second;
+    while (!ids.empty() && found == nullptr) {
+      auto it = jobs_.find(ids.front());
+      ids.pop_front();
+      if (it != jobs_.end() && it->second.queued) found = &it->second;
+    }
+    if (ids.empty()) {
+      queues_.erase(queue);
+    } else {
+      turns_.push_back(std::move(client));
+    }
+    if (found != nullptr) {
+      found->queued = false;
+      --pending_count_;
+      return found;
+    }
+  }
+  return nullptr;
+}
+
+void JobEngine::CountOpen(const store::JobRecord& rec, int delta) {
+  if (delta > 0) {
+    ++open_by_client_[rec.client_uuid];
+    return;
+  }
+  auto it = open_by_client_.find(rec.client_uuid);
+  if (it != open_by_client_.end() && --it->second == 0) open_by_client_.erase(it);
+}
+
+uint32_t JobEngine::OpenJobsOf(std::string_view client_uuid) const {
+  auto it = open_by_client_.find(client_uuid);
+  return it == open_by_client_.end() ? 0 : it->second;
+}
+
+std::vector<std::string> JobEngine::OpenJobIdsOf(std::string_view client_uuid) const {
+  std::vector<const Open*> mine;
+  for (const auto& [id, job] : jobs_) {
+    if (job.rec.client_uuid == client_uuid) mine.push_back(&job);
+  }
+  std::sort(mine.begin(), mine.end(), [](const Open* a, const Open* b) {
+    return std::tie(a->rec.created_ms, a->rec.job_id) < std::tie(b->rec.created_ms, b->rec.job_id);
+  });
+  std::vector<std::string> ids;
+  for (const Open* job : mine) ids.push_back(job->rec.job_id);
+  return ids;
 }
 
 void JobEngine::AddPending(store::JobRecord rec) {
@@ -33,6 +97,7 @@ void JobEngine::AddPending(store::JobRecord rec) {
   const int64_t deadline = rec.deadline_ms;
   Open& job = jobs_[id];
   job.rec = std::move(rec);
+  CountOpen(job.rec, +1);
   Requeue(job, false);
   if (deadline > 0) timers_.push(Timer{deadline, id, kDeadlineTimer});
 }
@@ -54,6 +119,7 @@ std::optional<Lease> JobEngine::AddLeased(store::JobRecord rec, int64_t now_ms) 
   job.rec = std::move(rec);
   job.rec.state = store::JobState::kPending;
   job.rec.attempt = 0;
+  CountOpen(job.rec, +1);
   if (deadline > 0) timers_.push(Timer{deadline, id, kDeadlineTimer});
   return Grant(job, node, now_ms);
 }
@@ -79,7 +145,7 @@ Lease JobEngine::Grant(Open& job, nodes::NodeIndex node, int64_t now_ms) {
   Node& n = nodes_[node];
   ++n.active;
   LinkHeld(n, job);
-  Rank(node);
+  StampGrant(node);
   job.holder = node;
   job.rec.state = store::JobState::kOngoing;
   job.rec.attempt += 1;
@@ -92,14 +158,10 @@ Lease JobEngine::Grant(Open& job, nodes::NodeIndex node, int64_t now_ms) {
 
 std::vector<Lease> JobEngine::Assign(int64_t now_ms) {
   std::vector<Lease> leases;
-  while (!pending_.empty() && BestNode() != nodes::kNoNode) {
-    std::string id = std::move(pending_.front());
-    pending_.pop_front();
-    auto it = jobs_.find(id);
-    if (it == jobs_.end() || !it->second.queued) continue;
-    Open& job = it->second;
-    job.queued = false;
-    --pending_count_;
+  while (pending_count_ > 0 && BestNode() != nodes::kNoNode) {
+    Open* next = PopNextPending();
+    if (next == nullptr) break;
+    Open& job = *next;
     if (job.settling) continue;  // Failing (deadline); AbortSettle requeues it.
     if (!job.rec.target_node.empty()) {
       const nodes::NodeIndex target = options_.index_of(job.rec.target_node);
@@ -146,32 +208,44 @@ std::optional<Lease> JobEngine::LeaseTo(nodes::NodeIndex node, int64_t now_ms) {
   if (!n || n->active >= n->capacity) return std::nullopt;
   Unpark(node);
   const std::string_view principal = options_.principal_of(node);
-  // Only Assign pops entries; without push, stale ones would pile up here.
-  while (!pending_.empty()) {
-    auto it = jobs_.find(pending_.front());
-    if (it != jobs_.end() && it->second.queued) break;
-    pending_.pop_front();
-  }
-  // The oldest job this node did not just fail; else the oldest at all.
+  // In turn order, the first job this node did not just fail; else the first
+  // it may take at all.
   Open* choice = nullptr;
+  size_t choice_turn = 0;
   size_t choice_pos = 0;
-  for (size_t i = 0; i < pending_.size(); ++i) {
-    auto it = jobs_.find(pending_[i]);
-    if (it == jobs_.end() || !it->second.queued || it->second.settling) continue;
-    const std::string& target = it->second.rec.target_node;
-    if (!target.empty() && target != principal) continue;
-    if (it->second.rec.last_failed_node != principal) {
-      choice = &it->second;
-      choice_pos = i;
-      break;
+  for (size_t turn = 0; turn < turns_.size(); ++turn) {
+    std::deque<std::string>& ids = queues_[turns_[turn]];
+    // Only Assign pops entries; without push, stale ones would pile up here.
+    while (!ids.empty()) {
+      auto front = jobs_.find(ids.front());
+      if (front != jobs_.end() && front->second.queued) break;
+      ids.pop_front();
     }
-    if (!choice) {
-      choice = &it->second;
-      choice_pos = i;
+    bool preferred = false;
+    for (size_t i = 0; i < ids.size() && !preferred; ++i) {
+      auto it = jobs_.find(ids[i]);
+      if (it == jobs_.end() || !it->second.queued || it->second.settling) continue;
+      const std::string& target = it->second.rec.target_node;
+      if (!target.empty() && target != principal) continue;
+      preferred = it->second.rec.last_failed_node != principal;
+      if (preferred || !choice) {
+        choice = &it->second;
+        choice_turn = turn;
+        choice_pos = i;
+      }
     }
+    if (preferred) break;
   }
   if (!choice) return std::nullopt;
-  pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(choice_pos));
+  std::string client = turns_[choice_turn];
+  turns_.erase(turns_.begin() + static_cast<std::ptrdiff_t>(choice_turn));
+  std::deque<std::string>& ids = queues_[client];
+  ids.erase(ids.begin() + static_cast<std::ptrdiff_t>(choice_pos));
+  if (ids.empty()) {
+    queues_.erase(client);
+  } else {
+    turns_.push_back(std::move(client));  // It had its turn.
+  }
   choice->queued = false;
   --pending_count_;
   return Grant(*choice, node, now_ms);
@@ -239,6 +313,7 @@ nodes::NodeIndex JobEngine::Finish(const std::string& job_id) {
   Open& job = it->second;
   const nodes::NodeIndex holder = job.holder;
   if (holder != nodes::kNoNode) DropHeld(job);
+  CountOpen(job.rec, -1);
   if (job.queued) --pending_count_;
   if (job.parked) {
     --parked_count_;
@@ -248,7 +323,7 @@ nodes::NodeIndex JobEngine::Finish(const std::string& job_id) {
       if (p->second.empty()) parked_.erase(p);
     }
   }
-  // Its entry in pending_ (if any) is skipped as stale.
+  // Its entry in its customer's queue (if any) is skipped as stale.
   jobs_.erase(it);
   // Its timers stay in the heap until they are due; with leases of minutes
   // and thousands of jobs a second they would pile up, so drop the dead ones

@@ -7,11 +7,19 @@
 // deadlines cost no store round trip. The caller (api/job_service) applies
 // every decision to the store, in the order the engine made them.
 //
-// - Pending jobs wait in FIFO order (a job released by a node goes back to
-//   the front: it is the oldest).
-// - Assignment (push): the head job goes to the live node with the most free
-//   slots, then the best download speed; the node that last failed the job
-//   is passed over while any other node has a free slot.
+// - Pending jobs wait per customer (client_uuid) in FIFO order (a job
+//   released by a node goes back to the front of its customer's queue: it
+//   is the oldest), and customers take turns: one job of each customer with
+//   pending jobs, round and round. A customer who queues thousands of jobs
+//   delays each other customer by at most one of its jobs per turn, not by
+//   all of them (issue 11: a flood must not crowd out other customers).
+// - Assignment (push): the next job goes to the live node with a free slot
+//   that holds the fewest jobs, then the lowest round-trip time the server
+//   measured (in 25 ms steps; unmeasured last), then the best download speed
+//   the node reported, then the one that has waited longest since its last
+//   lease, so that equal nodes get (and earn) alike (issue 12); the node
+//   that last failed the job is passed over while any other node has a free
+//   slot.
 // - A job with a target_node (scrapeUrl's principalId) goes to that node
 //   only: while it is offline or full, the job is parked and goes back to
 //   the front of the queue when the node has a free slot again.
@@ -90,9 +98,15 @@ class JobEngine {
   // Adds a live node or updates it (capacity, speed). Its principal is
   // read through EngineOptions::principal_of while it is live. Capacity is
   // clamped to nodes::kJobsPerNodeMax, the registry's limit.
-  void UpsertNode(nodes::NodeIndex node, uint32_t capacity, float download_speed);
+  // rtt_ms: the round trip the server measured to the node, kRttUnknown if
+  // none yet. download_speed: what the node reported (the caller caps it).
+  static constexpr uint32_t kRttUnknown = 0xffffffffu;
+  void UpsertNode(nodes::NodeIndex node, uint32_t capacity, float download_speed, uint32_t rtt_ms = kRttUnknown);
   // The node went offline: every job it held ends (not those being settled).
   std::vector<Ended> RemoveNode(nodes::NodeIndex node);
+  // One session of a node ended while others stay: the leases sent to that
+  // session (node_client_id) end; the node's other leases stay.
+  std::vector<Ended> EndLeasesOf(nodes::NodeIndex node, std::string_view client_id);
   uint32_t ActiveJobs(nodes::NodeIndex node) const;
 
   // ---- jobs ----
@@ -135,6 +149,11 @@ class JobEngine {
 
   const store::JobRecord* Find(const std::string& job_id) const;
   size_t open_jobs() const { return jobs_.size(); }
+  // Open jobs of one customer, and how many customers have any.
+  uint32_t OpenJobsOf(std::string_view client_uuid) const;
+  size_t clients_with_open_jobs() const { return open_by_client_.size(); }
+  // The customer's open jobs, oldest first (for cancelling them all, tests).
+  std::vector<std::string> OpenJobIdsOf(std::string_view client_uuid) const;
   size_t pending_jobs() const { return pending_count_ + parked_count_; }
   size_t live_nodes() const { return live_nodes_; }
   // Sum of free slots over live nodes.
@@ -145,7 +164,7 @@ class JobEngine {
     store::JobRecord rec;
     nodes::NodeIndex holder = nodes::kNoNode;
     bool settling = false;
-    bool queued = false;  // In pending_ (may be a stale entry once leased).
+    bool queued = false;  // In its customer's queue (may be a stale entry once leased).
     bool parked = false;  // Pending, waiting in parked_ for its target node.
     // The holder's list of the jobs it holds (see Node::held). Entries of
     // jobs_ never move, so the list can point at them.
@@ -153,6 +172,8 @@ class JobEngine {
     Open* held_next = nullptr;  // Null at the end.
   };
   static constexpr uint32_t kNotRanked = 0xffffffffu;
+  static constexpr uint32_t kRttStepMs = 25;
+  static constexpr uint8_t kRttStepUnknown = 255;
   // A node slot. Its held jobs are kept in the order a vector with
   // swap-and-pop removal would keep them (the order RemoveNode ends them in,
   // which decides the order they are queued again).
@@ -162,7 +183,11 @@ class JobEngine {
     uint32_t rank_pos = kNotRanked;  // Index in ranks_, while it has a free slot.
     uint16_t capacity = 0;
     uint16_t active = 0;
-    bool live = false;
+    // The grant number of its latest lease (grants_), 0 before the first:
+    // lower has waited longer.
+    uint32_t last_grant : 23 = 0;
+    uint32_t rtt_step : 8 = kRttStepUnknown;  // Measured round trip / kRttStepMs.
+    uint32_t live : 1 = 0;
   };
   static_assert(sizeof(Node) == 24, "the engine's share of an idle node's memory");
   Node* LiveNode(nodes::NodeIndex node);
@@ -172,8 +197,9 @@ class JobEngine {
 
   // Ranking: ranks_ is a binary max-heap of the live nodes with a free slot,
   // each node in it once (Node::rank_pos says where), updated in place when
-  // the node changes. `a` ranks above `b`: more free slots, then faster, then
-  // the lower index.
+  // the node changes. `a` ranks above `b`: fewer active jobs, then a
+  // lower measured round trip, then faster reported download, then an older
+  // last grant (waited longer), then the lower index.
   bool Above(nodes::NodeIndex a, nodes::NodeIndex b) const;
   // After any change to the node: into, within or out of the heap.
   void Rank(nodes::NodeIndex node);
@@ -192,6 +218,10 @@ class JobEngine {
   };
 
   nodes::NodeIndex PickNode(const store::JobRecord& job) const;
+  // Stamps the node with the next grant number; when the 31-bit numbers run
+  // out, every live node starts again from 0 (fairness forgets its past once
+  // every two billion leases) and the heap is rebuilt.
+  void StampGrant(nodes::NodeIndex node);
   Lease Grant(Open& job, nodes::NodeIndex node, int64_t now_ms);
   // Ends the lease of an ongoing job (not settling): back to pending or out
   // of attempts.
@@ -199,6 +229,9 @@ class JobEngine {
   // The job's holder no longer holds it (precondition: it has one).
   void DropHeld(Open& job);
   void Requeue(Open& job, bool front);
+  // The next queued job in turn (stale entries dropped), or nullptr.
+  Open* PopNextPending();
+  void CountOpen(const store::JobRecord& rec, int delta);
   void Park(Open& job);
   // The node has a free slot: its parked jobs go to the front of the queue.
   void Unpark(nodes::NodeIndex node);
@@ -209,13 +242,23 @@ class JobEngine {
 
   EngineOptions options_;
   std::unordered_map<std::string, Open> jobs_;
-  std::deque<std::string> pending_;
+  // Pending jobs by customer, and the customers in turn (each once, while
+  // its queue has entries; entries of jobs no longer queued are stale and
+  // skipped).
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  std::unordered_map<std::string, std::deque<std::string>, Hash, std::equal_to<>> queues_;
+  std::deque<std::string> turns_;
   size_t pending_count_ = 0;
+  std::unordered_map<std::string, uint32_t, Hash, std::equal_to<>> open_by_client_;
   // Jobs waiting for their target node, by its principal, oldest first.
   std::unordered_map<std::string, std::vector<std::string>> parked_;
   size_t parked_count_ = 0;
   BlockArray<Node> nodes_;  // By NodeIndex (dense: the registry reuses indices).
   size_t live_nodes_ = 0;
+  uint32_t grants_ = 0;  // Leases granted, as stamped on nodes (< 2^23; renumbered past it).
   BlockArray<nodes::NodeIndex> ranks_;  // The ranking heap (see Above).
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
 };

@@ -58,11 +58,25 @@ void JobEngine::UnlinkHeld(Node& n, Open& job) {
 bool JobEngine::Above(nodes::NodeIndex a, nodes::NodeIndex b) const {
   const Node& x = nodes_[a];
   const Node& y = nodes_[b];
-  const uint32_t x_free = x.capacity - x.active;
-  const uint32_t y_free = y.capacity - y.active;
-  if (x_free != y_free) return x_free > y_free;
+  if (x.active != y.active) return x.active < y.active;
+  if (x.rtt_step != y.rtt_step) return x.rtt_step < y.rtt_step;
   if (x.speed != y.speed) return x.speed > y.speed;
+  if (x.last_grant != y.last_grant) return x.last_grant < y.last_grant;
   return a < b;
+}
+
+void JobEngine::StampGrant(nodes::NodeIndex node) {
+  constexpr uint32_t kGrantMax = (uint32_t{1} << 23) - 1;  // Node::last_grant's width.
+  if (grants_ == kGrantMax) {
+    grants_ = 0;
+    std::vector<nodes::NodeIndex> ranked;
+    for (uint32_t pos = 0; pos < ranks_.size(); ++pos) ranked.push_back(ranks_[pos]);
+    for (nodes::NodeIndex i = 0; i < nodes_.size(); ++i) nodes_[i].last_grant = 0;
+    while (ranks_.size() > 0) Unrank(ranks_.size() - 1);
+    for (nodes::NodeIndex i : ranked) Rank(i);
+  }
+  nodes_[node].last_grant = ++grants_;
+  Rank(node);
 }
 
 void JobEngine::Place(uint32_t pos, nodes::NodeIndex node) {
@@ -118,16 +132,17 @@ void JobEngine::Rank(nodes::NodeIndex node) {
   }
 }
 
-void JobEngine::UpsertNode(nodes::NodeIndex node, uint32_t capacity, float download_speed) {
+void JobEngine::UpsertNode(nodes::NodeIndex node, uint32_t capacity, float download_speed, uint32_t rtt_ms) {
   if (node == nodes::kNoNode) return;
   if (node >= nodes_.size()) nodes_.GrowTo(node + 1);
   Node& n = nodes_[node];
   if (!n.live) {
-    n.live = true;
+    n.live = 1;
     ++live_nodes_;
   }
   n.capacity = static_cast<uint16_t>(std::min(capacity, nodes::kJobsPerNodeMax));
   n.speed = download_speed;
+  n.rtt_step = rtt_ms == kRttUnknown ? kRttStepUnknown : std::min<uint32_t>(rtt_ms / kRttStepMs, kRttStepUnknown - 1);
   Rank(node);
   Unpark(node);
 }
@@ -137,7 +152,7 @@ std::vector<Ended> JobEngine::RemoveNode(nodes::NodeIndex node) {
   Node* n = LiveNode(node);
   if (!n) return ended;
   Open* held = n->held;
-  n->live = false;
+  n->live = 0;
   Rank(node);
   *n = Node{};
   --live_nodes_;
@@ -151,6 +166,18 @@ std::vector<Ended> JobEngine::RemoveNode(nodes::NodeIndex node) {
     if (job.settling) continue;
     ended.push_back(EndLease(job, "node disconnected"));
   }
+  return ended;
+}
+
+std::vector<Ended> JobEngine::EndLeasesOf(nodes::NodeIndex node, std::string_view client_id) {
+  std::vector<Ended> ended;
+  Node* n = LiveNode(node);
+  if (!n) return ended;
+  std::vector<Open*> theirs;
+  for (Open* job = n->held; job; job = job->held_next) {
+    if (!job->settling && job->rec.node_client_id == client_id) theirs.push_back(job);
+  }
+  for (Open* job : theirs) ended.push_back(EndLease(*job, "session ended"));
   return ended;
 }
 

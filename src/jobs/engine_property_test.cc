@@ -29,6 +29,7 @@ struct ModelNode {
   uint32_t capacity = 0;
   float speed = 0;
   std::vector<std::string> held;  // Swap-and-pop on removal.
+  uint64_t last_grant = 0;        // The number of its latest lease; 0 before.
 };
 
 struct ModelJob {
@@ -217,21 +218,21 @@ class Simulation {
     Record(*lease);
   }
 
-  // The node a pushed lease must go to (JobEngine's header): most free
-  // slots, then fastest, then the lower index; the second of that order when
-  // the first's principal last failed the job.
+  // The node a pushed lease must go to (JobEngine's header): of those with a
+  // free slot, the fewest held jobs, then fastest, then the longest since its
+  // last lease, then the lower index; the second of that order when the
+  // first's principal last failed the job.
   nodes::NodeIndex ExpectedPushNode(const std::string& last_failed) const {
     std::vector<std::pair<nodes::NodeIndex, uint32_t>> free;
     for (const auto& [index, node] : nodes_) {
-      if (node.held.size() < node.capacity) {
-        free.push_back({index, node.capacity - static_cast<uint32_t>(node.held.size())});
-      }
+      if (node.held.size() < node.capacity) free.push_back({index, static_cast<uint32_t>(node.held.size())});
     }
     std::sort(free.begin(), free.end(), [this](const auto& a, const auto& b) {
-      if (a.second != b.second) return a.second > b.second;
-      const float a_speed = nodes_.at(a.first).speed;
-      const float b_speed = nodes_.at(b.first).speed;
-      if (a_speed != b_speed) return a_speed > b_speed;
+      if (a.second != b.second) return a.second < b.second;
+      const ModelNode& x = nodes_.at(a.first);
+      const ModelNode& y = nodes_.at(b.first);
+      if (x.speed != y.speed) return x.speed > y.speed;
+      if (x.last_grant != y.last_grant) return x.last_grant < y.last_grant;
       return a.first < b.first;
     });
     if (free.empty()) return nodes::kNoNode;
@@ -307,6 +308,7 @@ class Simulation {
     ModelNode& node = nodes_.at(lease.node);
     ASSERT_LT(node.held.size(), node.capacity) << lease.job_id << " beyond capacity";
     node.held.push_back(lease.job_id);
+    node.last_grant = ++grants_;
     ASSERT_EQ(lease.attempt, job.attempt + 1) << lease.job_id;
     ASSERT_LE(lease.attempt, kMaxAttempts) << lease.job_id;
     ASSERT_EQ(lease.deadline_ms, now_ + kLeaseMs);
@@ -363,6 +365,7 @@ class Simulation {
   uint64_t next_job_ = 0;
   nodes::NodeIndex next_node_ = 0;
   std::map<nodes::NodeIndex, ModelNode> nodes_;
+  uint64_t grants_ = 0;  // Leases handed out, as the engine numbers them.
   std::map<std::string, ModelJob> jobs_;
   std::vector<Ended> pending_ended_;
   uint64_t leases_ = 0;

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <algorithm>
 #include <optional>
 #include <string>
@@ -112,26 +114,28 @@ TEST(JobEngine, RankingStaysRightThroughManyChanges) {
     const nodes::NodeIndex i = static_cast<nodes::NodeIndex>(round % 10);
     engine.UpsertNode(i, "n" + std::to_string(i), 5, static_cast<float>(round % 7));
   }
-  engine.UpsertNode(7, "n7", 9, 0.5f);   // Most free slots.
-  engine.UpsertNode(3, "n3", 5, 100.0f); // Fastest of the rest.
+  engine.UpsertNode(7, "n7", 9, 0.5f);   // Most free slots: no longer first.
+  engine.UpsertNode(3, "n3", 5, 100.0f);  // Second fastest.
   engine.RemoveNode(8);
-  engine.UpsertNode(8, "n8-reborn", 5, 200.0f);  // Index reused by a new node.
+  engine.UpsertNode(8, "n8-reborn", 5, 200.0f);  // Index reused by a new node, the fastest.
   engine.AddPending(MakeJob("j1"));
   engine.AddPending(MakeJob("j2"));
   engine.AddPending(MakeJob("j3"));
+  // Every node holds nothing: by speed. The last round left n0..n9 at
+  // (19990 + i) % 7: n1 6, n0 5, n6 4, n5 3, n4 2, n2 and n9 0; n7 0.5.
   const auto leases = engine.Assign(kT0);
   ASSERT_EQ(leases.size(), 3u);
-  EXPECT_EQ(leases[0].node, 7u);  // 9 free.
-  EXPECT_EQ(leases[1].node, 7u);  // 8 free.
-  EXPECT_EQ(leases[2].node, 7u);  // 7 free, still more than 5.
+  EXPECT_EQ(leases[0].node, 8u);
+  EXPECT_EQ(leases[1].node, 3u);
+  EXPECT_EQ(leases[2].node, 1u);
   engine.AddPending(MakeJob("j4"));
   engine.AddPending(MakeJob("j5"));
   engine.AddPending(MakeJob("j6"));
   const auto more = engine.Assign(kT0);
   ASSERT_EQ(more.size(), 3u);
-  EXPECT_EQ(more[0].node, 7u);    // 6 free.
-  EXPECT_EQ(more[1].node, 8u);    // 5 free, fastest (the new node 8).
-  EXPECT_EQ(more[2].node, 3u);    // 5 free, next fastest.
+  EXPECT_EQ(more[0].node, 0u);  // Those holding nothing still come first.
+  EXPECT_EQ(more[1].node, 6u);
+  EXPECT_EQ(more[2].node, 5u);
 }
 
 TEST(JobEngine, CapacityIsClampedToTheRegistrysLimit) {
@@ -150,16 +154,16 @@ TEST(JobEngine, AddLeasedStartsANewJobAtOnceOnlyWhenNothingWaitsAheadOfIt) {
   engine.UpsertNode(1, "b", 2, 1.0f);
   auto lease = engine.AddLeased(MakeJob("j1", kT0, kT0 + 9'000), kT0);
   ASSERT_TRUE(lease.has_value());
-  EXPECT_EQ(lease->node, 1u);  // b: most free slots.
+  EXPECT_EQ(lease->node, 0u);  // a and b hold nothing and are as fast: the lower index.
   EXPECT_EQ(lease->attempt, 1u);
   EXPECT_EQ(lease->deadline_ms, kT0 + kLeaseMs);
-  EXPECT_EQ(engine.HeldBy("j1", "b"), std::optional<uint32_t>(1));
+  EXPECT_EQ(engine.HeldBy("j1", "a"), std::optional<uint32_t>(1));
   // A job waiting in the queue goes first: the next new job waits too.
   engine.AddPending(MakeJob("queued"));
   EXPECT_EQ(engine.AddLeased(MakeJob("j2"), kT0), std::nullopt);
   const auto assigned = engine.Assign(kT0);
   ASSERT_EQ(assigned.size(), 1u);
-  EXPECT_EQ(assigned[0].node, 0u);  // a and b tie at one free slot: lower index.
+  EXPECT_EQ(assigned[0].node, 1u);  // a is full.
   // A targeted job starts at once only on its node, which is full now.
   store::JobRecord t = MakeJob("t");
   t.target_node = "a";
@@ -212,21 +216,55 @@ TEST(JobEngine, LeaseCarriesNodeAttemptAndDeadline) {
   EXPECT_EQ(engine.open_jobs(), 1u);
 }
 
-TEST(JobEngine, RanksNodesByMostFreeSlotsFirst) {
+TEST(JobEngine, EqualNodesTakeTurnsSoTheyEarnAlike) {
+  // Before: every job went to the first of two equal idle nodes when each
+  // was done before the next came. Now the one that waited longer goes next.
   auto engine = MakeEngine();
-  // The slow node has more free slots, so it is chosen over the fast one
-  // until both have the same number free.
+  engine.UpsertNode(0, "a", 10, 50);
+  engine.UpsertNode(1, "b", 10, 50);
+  engine.UpsertNode(2, "slow", 10, 5);
+  std::map<nodes::NodeIndex, int> jobs;
+  for (int i = 0; i < 100; ++i) {
+    const std::string id = "j" + std::to_string(i);
+    const auto lease = engine.AddLeased(MakeJob(id), kT0 + i);
+    ASSERT_TRUE(lease.has_value());
+    ++jobs[lease->node];
+    engine.BeginSettle(id);
+    engine.Finish(id);
+  }
+  EXPECT_EQ(jobs[0], 50);
+  EXPECT_EQ(jobs[1], 50);
+  EXPECT_EQ(jobs[2], 0) << "the slower node gets work when the faster ones hold more";
+}
+
+TEST(JobEngine, RanksNodesByFewestJobsThenSpeed) {
+  auto engine = MakeEngine();
+  // The node holding fewer jobs comes first, whatever its free slots; at a
+  // tie the faster one.
   engine.UpsertNode(0, "fast", 2, 1000);
   engine.UpsertNode(1, "slow", 4, 1);
   for (const char* id : {"j1", "j2", "j3", "j4", "j5", "j6"}) engine.AddPending(MakeJob(id));
 
   std::vector<Lease> leases = engine.Assign(kT0);
   ASSERT_EQ(leases.size(), 6u);
-  // slow 4 free → slow(3); slow 3 free → slow(2); tie at 2: fast first.
-  EXPECT_EQ(Nodes(leases), (std::vector<nodes::NodeIndex>{1, 1, 0, 1, 0, 1}));
+  // 0-0: fast; 1-0: slow; 1-1: fast; fast is full: slow, slow, slow.
+  EXPECT_EQ(Nodes(leases), (std::vector<nodes::NodeIndex>{0, 1, 0, 1, 1, 1}));
   EXPECT_EQ(Ids(leases), (std::vector<std::string>{"j1", "j2", "j3", "j4", "j5", "j6"}));
   EXPECT_EQ(engine.ActiveJobs(0), 2u);
   EXPECT_EQ(engine.ActiveJobs(1), 4u);
+}
+
+TEST(JobEngine, RanksByFewestJobsThenMeasuredRoundTripThenReportedSpeed) {
+  auto engine = MakeEngine();
+  // Round trips in 25 ms steps: 30 and 40 ms are one step (then speed
+  // decides), 60 ms the next; unmeasured comes last whatever it claims.
+  engine.UpsertNode(0, "claims-much", 2, 1000);
+  engine.UpsertNode(1, "far", 2, 500, 60);
+  engine.UpsertNode(2, "near-slow", 2, 10, 30);
+  engine.UpsertNode(3, "near-fast", 2, 20, 40);
+  for (const char* id : {"j1", "j2", "j3", "j4", "j5", "j6"}) engine.AddPending(MakeJob(id));
+  // One job each in rank order, then the second round in the same order.
+  EXPECT_EQ(Nodes(engine.Assign(kT0)), (std::vector<nodes::NodeIndex>{3, 2, 1, 0, 3, 2}));
 }
 
 TEST(JobEngine, BreaksFreeSlotTiesBySpeedThenNodeIndex) {
@@ -323,8 +361,8 @@ TEST(JobEngine, PassesOverTheNodeThatLastFailedTheJob) {
 
 TEST(JobEngine, GivesTheJobBackToTheNodeThatFailedItWhenNoOtherHasASlot) {
   auto engine = MakeEngine();
-  engine.UpsertNode(0, "a", 4, 100);
-  engine.UpsertNode(1, "b", 1, 1000);
+  engine.UpsertNode(0, "a", 4, 1000);
+  engine.UpsertNode(1, "b", 1, 100);
   engine.AddPending(MakeJob("j1"));
   ASSERT_EQ(Nodes(engine.Assign(kT0)), (std::vector<nodes::NodeIndex>{0}));
   // "b" fills up with another job, then "a" lets j1's lease expire.

@@ -19,9 +19,10 @@ class TestEngine : public JobEngine {
       : JobEngine(WithNames(std::move(options), names)), names_(std::move(names)) {}
 
   using JobEngine::UpsertNode;
-  void UpsertNode(nodes::NodeIndex node, std::string_view principal, uint32_t capacity, float speed) {
+  void UpsertNode(nodes::NodeIndex node, std::string_view principal, uint32_t capacity, float speed,
+                  uint32_t rtt_ms = kRttUnknown) {
     (*names_)[node] = std::string(principal);
-    JobEngine::UpsertNode(node, capacity, speed);
+    JobEngine::UpsertNode(node, capacity, speed, rtt_ms);
   }
 
  private:

@@ -178,8 +178,12 @@ ResultAnalysis AnalyzeResult(std::string_view job_type, const json::value& conte
   }
   CountObjects(job_type, content, out);
   out.file_size_kb = static_cast<int64_t>((out.bytes.size() + 1023) / 1024);
-  out.price_cents = 100 + 20 * out.file_size_kb + 10 * out.objects_count;
+  out.price_cents = PriceCents(out.file_size_kb, out.objects_count);
   return out;
+}
+
+int64_t PriceCents(int64_t file_size_kb, int64_t objects_count) {
+  return 100 + 20 * file_size_kb + 10 * objects_count;
 }
 
 double PriceFromCents(int64_t cents) {

@@ -39,6 +39,9 @@ bool IsEmptyHtml(std::string_view text);
 // JSON text, for a result value.
 std::string ContentAnalysisJson(const boost::json::value& content, int64_t bytes);
 
+// The price rule (§1.11) in cents: 1.00 + 0.20 × KB + 0.10 × objects USDT.
+int64_t PriceCents(int64_t file_size_kb, int64_t objects_count);
+
 // "1.4" style price: cents as a JavaScript number would print dollars.
 double PriceFromCents(int64_t cents);
 

@@ -1,6 +1,7 @@
 // Listening and accepting: bind every address HOST names, accept until the
-// socket would block, and pause (never crash) at the descriptor or
-// connection limit, resuming as connections close.
+// socket would block, refuse at once (503, close) past the connection limit,
+// a source's limit or into the reserved slots from a crowded source, and
+// pause (never crash) at the descriptor limit, resuming soon after.
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -132,6 +133,9 @@ Status ServerImpl::Listen() {
   // Keep descriptors for the store, logs and listeners.
   const size_t by_fds = fd_limit > 128 ? fd_limit - 64 : fd_limit / 2;
   max_connections_ = config_.max_connections ? std::min<size_t>(config_.max_connections, by_fds) : by_fds;
+  // The reserve is at most a quarter of the slots, so a small limit keeps
+  // most of them for ordinary connections.
+  reserve_start_ = max_connections_ - std::min<size_t>(config_.reserved_connections, max_connections_ / 4);
   for (size_t i = 0; i < acceptors_.size(); ++i) AcceptSome(i);
   loop_.RunEvery(wheel_.tick(), [this] { Tick(); });
   return Status::Ok();
@@ -179,6 +183,7 @@ uint32_t ServerImpl::AllocSlot() {
     chunks_.push_back(chunk);
     for (uint32_t i = kChunk; i > 0; --i) free_slots_.push_back(slot_count_ + i - 1);
     slot_count_ += kChunk;
+    slot_source_.resize(slot_count_, 0);
   }
   const uint32_t idx = free_slots_.back();
   free_slots_.pop_back();
@@ -190,12 +195,10 @@ void ServerImpl::AcceptSome(size_t ai) {
   // the rest to a later pass of the loop so others get served too.
   for (int i = 0; i < 64; ++i) {
     if (draining_ || acceptors_[ai] < 0) return;
-    if (open_ >= max_connections_) {
-      if (!accept_paused_) m_.accept_paused->Inc();
-      accept_paused_ = true;
-      return;
-    }
-    const int fd = ::accept4(acceptors_[ai], nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    sockaddr_storage peer{};
+    socklen_t peer_size = sizeof peer;
+    const int fd = ::accept4(acceptors_[ai], reinterpret_cast<sockaddr*>(&peer), &peer_size,
+                             SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       const int err = errno;
       if (err == EAGAIN || err == EWOULDBLOCK) return;  // The next connection is a new edge.
@@ -209,12 +212,43 @@ void ServerImpl::AcceptSome(size_t ai) {
       }
       continue;  // The peer gave up (ECONNABORTED) or similar: next one.
     }
-    Adopt(fd);
+    const SourceKey source = SourceOf(peer);
+    bool reserve_slot = false;
+    if (const char* refusal = RefusalOf(source, &reserve_slot)) {
+      Refuse(fd, refusal);
+      continue;
+    }
+    Adopt(fd, source, reserve_slot);
   }
   loop_.Post([this, ai] { AcceptSome(ai); });
 }
 
-void ServerImpl::Adopt(int fd) {
+const char* ServerImpl::RefusalOf(SourceKey source, bool* reserve_slot) const {
+  if (open_ >= max_connections_) return "limit";
+  const uint32_t from_source = sources_.Count(source);
+  if (config_.max_connections_per_source && from_source >= config_.max_connections_per_source) return "source";
+  if (open_ >= reserve_start_) {
+    // The reserve: for sources with few connections (health checks,
+    // operators, customers), never for the source of a flood.
+    if (from_source >= kReserveSourceConnectionsMax) return "reserve";
+    *reserve_slot = true;
+  }
+  return nullptr;
+}
+
+void ServerImpl::Refuse(int fd, const char* reason) {
+  // The client learns at once instead of waiting in the backlog. Nothing
+  // was read, so closing sends FIN, not a reset that could lose the answer.
+  static constexpr std::string_view kRefusal =
+      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; charset=utf-8\r\n"
+      "Retry-After: 1\r\nContent-Length: 62\r\nConnection: close\r\n\r\n"
+      "{\"success\":false,\"message\":\"Too many connections\",\"data\":null}";
+  (void)::send(fd, kRefusal.data(), kRefusal.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  ::close(fd);
+  RefusedCounter(reason).Inc();
+}
+
+void ServerImpl::Adopt(int fd, SourceKey source, bool reserve_slot) {
   const int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   const uint32_t idx = AllocSlot();
@@ -226,6 +260,9 @@ void ServerImpl::Adopt(int fd) {
     return;
   }
   c.fd = fd;
+  slot_source_[idx] = source;
+  sources_.Add(source);
+  if (reserve_slot) c.flags |= conn_flag::kReserveSlot;
   if (tls_) {
     tls_by_slot_[idx] = std::make_unique<TlsSession>(*tls_);
     c.flags |= conn_flag::kTls;

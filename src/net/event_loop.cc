@@ -66,6 +66,7 @@ EventLoop::~EventLoop() {
 
 void EventLoop::Run() {
   while (!stopped_.load(std::memory_order_relaxed)) {
+    ++pass_;
     RunLocal();
     TakeRemote();
     RunDueTimers(std::chrono::steady_clock::now());

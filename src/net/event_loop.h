@@ -51,6 +51,9 @@ class EventLoop {
 
   // Runs until Stop() (at once if Stop() came before); may be called again.
   void Run();
+  // Counts the passes of Run() (posted work, timers, one epoll_wait and its
+  // events), so a handler can budget its work per pass. Loop thread only.
+  uint64_t pass() const { return pass_; }
   // Runs what is queued now (and what that queues), including work other
   // threads have posted so far, until nothing is left, then returns. Does
   // not wait for descriptors or timers. For start-up steps.
@@ -106,6 +109,7 @@ class EventLoop {
   int epoll_fd_ = -1;
   int wake_fd_ = -1;                    // eventfd; edge-triggered, never read.
   int signal_pipe_[2] = {-1, -1};
+  uint64_t pass_ = 0;
   std::atomic<bool> stopped_{false};
   std::atomic<bool> sleeping_{false};   // In (or about to enter) a blocking epoll_wait.
   std::vector<std::function<void()>> local_;

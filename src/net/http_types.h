@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -11,6 +12,8 @@
 namespace sela::net {
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+class BodySource;  // net/http_stream.h
 
 // Case-insensitive ASCII comparison, for header names and paths.
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
@@ -25,6 +28,9 @@ struct HttpRequest {
   HeaderList headers;
   std::string body;
   std::vector<std::pair<std::string, std::string>> params;  // Route :params.
+  // The peer's IP address as text ("192.0.2.1", "2001:db8::1"; IPv4-mapped
+  // IPv6 peers as IPv4), for per-source limits; empty when unknown.
+  std::string peer;
 
   // First header with this name (case-insensitive), or empty.
   std::string_view Header(std::string_view name) const;
@@ -41,6 +47,10 @@ struct HttpResponse {
   HeaderList headers;  // Extra headers.
   std::string body;
   bool close = false;  // Close the connection after sending.
+  // Set: the body is body_length bytes pulled from the source as the
+  // connection drains (`body` is then ignored); HEAD sends none of it.
+  std::shared_ptr<BodySource> body_source;
+  uint64_t body_length = 0;
 
   static HttpResponse Json(unsigned status, std::string body);
   static HttpResponse Text(unsigned status, std::string body);

@@ -28,13 +28,19 @@ std::string Lowered(std::string_view s) {
 
 }  // namespace
 
-void Router::Add(std::string method, std::string pattern, HttpHandler handler) {
+void Router::Add(std::string method, std::string pattern, HttpHandler handler, uint64_t body_bytes_max) {
+  RouteOptions options;
+  options.body_bytes_max = body_bytes_max;
+  Add(std::move(method), std::move(pattern), std::move(handler), std::move(options));
+}
+
+void Router::Add(std::string method, std::string pattern, HttpHandler handler, RouteOptions options) {
   Compiled c;
   for (std::string_view seg : SplitPath(pattern)) {
     c.segments.push_back(seg.starts_with(':') ? std::string(seg) : Lowered(seg));
   }
   compiled_.push_back(std::move(c));
-  routes_.push_back(Route{std::move(method), std::move(pattern), std::move(handler)});
+  routes_.push_back(Route{std::move(method), std::move(pattern), std::move(handler), std::move(options)});
 }
 
 bool Router::MatchSegments(const Compiled& c, std::string_view path,
@@ -44,7 +50,7 @@ bool Router::MatchSegments(const Compiled& c, std::string_view path,
   if (path.empty() || path[0] != '/') return false;
   std::string_view rest = path.substr(1);
   if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
-  params->clear();
+  if (params) params->clear();
   size_t idx = 0;
   while (!rest.empty()) {
     if (idx == c.segments.size()) return false;
@@ -53,7 +59,7 @@ bool Router::MatchSegments(const Compiled& c, std::string_view path,
     if (seg.empty()) return false;
     const std::string& want = c.segments[idx];
     if (want.starts_with(':')) {
-      params->emplace_back(want.substr(1), PercentDecode(seg, false));
+      if (params) params->emplace_back(want.substr(1), PercentDecode(seg, false));
     } else if (!EqualsIgnoreCase(want, seg)) {
       return false;
     }
@@ -65,18 +71,26 @@ bool Router::MatchSegments(const Compiled& c, std::string_view path,
   return idx == c.segments.size();
 }
 
-const Route* Router::Find(HttpRequest& request) const {
-  const std::string_view method =
-      request.method == "HEAD" ? std::string_view("GET") : std::string_view(request.method);
-  std::vector<std::pair<std::string, std::string>> params;
+const Route* Router::FindRoute(std::string_view method, std::string_view path,
+                               std::vector<std::pair<std::string, std::string>>* params) const {
+  if (method == "HEAD") method = "GET";
   for (size_t i = 0; i < routes_.size(); ++i) {
-    if (!MatchSegments(compiled_[i], request.path, &params)) continue;
-    if (routes_[i].method == "*" || routes_[i].method == method) {
-      request.params = std::move(params);
-      return &routes_[i];
-    }
+    if (!MatchSegments(compiled_[i], path, params)) continue;
+    if (routes_[i].method == "*" || routes_[i].method == method) return &routes_[i];
   }
   return nullptr;
+}
+
+const Route* Router::Find(HttpRequest& request) const {
+  std::vector<std::pair<std::string, std::string>> params;
+  const Route* route = FindRoute(request.method, request.path, &params);
+  if (route) request.params = std::move(params);
+  return route;
+}
+
+uint64_t Router::BodyLimit(std::string_view method, std::string_view path) const {
+  const Route* route = FindRoute(method, path, nullptr);
+  return route ? route->options.body_bytes_max : 0;
 }
 
 }  // namespace sela::net

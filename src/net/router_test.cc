@@ -43,5 +43,16 @@ TEST(Router, DoesNotMatchOtherShapes) {
   EXPECT_EQ(router.Find(post), nullptr);
 }
 
+TEST(Router, TellsTheBodyLimitOfARequestLineBeforeTheBodyIsRead) {
+  Router router;
+  router.Add("POST", "/api/files/:id", [](HttpRequest&, HttpReply) {}, 8u << 20);
+  router.Add("POST", "/api/rpc/scrapeUrl", [](HttpRequest&, HttpReply) {});
+  EXPECT_EQ(router.BodyLimit("POST", "/API/files/abc/"), 8u << 20);
+  // No limit of its own, another method, or no route: the server's default.
+  EXPECT_EQ(router.BodyLimit("POST", "/api/rpc/scrapeUrl"), 0u);
+  EXPECT_EQ(router.BodyLimit("GET", "/api/files/abc"), 0u);
+  EXPECT_EQ(router.BodyLimit("POST", "/nowhere"), 0u);
+}
+
 }  // namespace
 }  // namespace sela::net

@@ -21,6 +21,12 @@ ServerImpl::ServerImpl(EventLoop& loop, const NetConfig& config, const Clock& cl
       router_(router),
       ws_handler_(ws_handler),
       error_body_(error_body),
+      budget_(InboundBudget::Options{config.inbound_budget_bytes, kSmallRequestBytesMax,
+                                     config.inbound_budget_bytes / 8}),
+      body_limit_fn_([this](std::string_view method, std::string_view path) {
+        const uint64_t route_limit = router_.BodyLimit(method, path);
+        return route_limit ? route_limit : config_.http_body_bytes_max;
+      }),
       read_buffer_(new uint8_t[kReadBufferBytes]),
       wheel_(TimerWheel::Options{Millis(50), 1024}, clock.Now()) {
   // Load OpenSSL's digest code now rather than on the first client's
@@ -45,6 +51,18 @@ ServerImpl::ServerImpl(EventLoop& loop, const NetConfig& config, const Clock& cl
                                         "TLS connections dropped for a bad handshake or record.");
   m_.request_seconds = &metrics.GetHistogram("sela_http_request_duration_seconds",
                                              "HTTP request latency, first byte to response.");
+  m_.inbound_bytes = &metrics.GetGauge("sela_inbound_buffered_bytes",
+                                       "Memory held for unfinished request bodies and WebSocket messages.");
+  metrics.GetGauge("sela_inbound_budget_bytes", "The limit on sela_inbound_buffered_bytes (INBOUND_BUDGET_BYTES).")
+      .Set(static_cast<int64_t>(config.inbound_budget_bytes));
+  m_.inbound_waiting = &metrics.GetGauge("sela_inbound_budget_waiting_connections",
+                                         "Connections not read until the inbound budget has room.");
+  m_.budget_pauses = &metrics.GetCounter("sela_inbound_budget_pauses_total",
+                                         "Times a connection's reading paused for the inbound budget.");
+  m_.memory_trims = &metrics.GetCounter("sela_memory_trims_total",
+                                        "Times freed memory was given back to the system.");
+  m_.message_timeouts = &metrics.GetCounter(
+      "sela_ws_message_timeouts_total", "WebSockets closed for a frame or message not finished in time.");
 }
 
 ServerImpl::~ServerImpl() {
@@ -64,6 +82,12 @@ Counter& ServerImpl::WsErrorCounter(uint16_t code) {
   return metrics_.GetCounter("sela_ws_protocol_errors_total",
                              "WebSocket connections failed for bad input, by close code.",
                              "code=\"" + std::to_string(code) + "\"");
+}
+
+Counter& ServerImpl::RefusedCounter(const char* reason) {
+  return metrics_.GetCounter("sela_connections_refused_total",
+                             "Connections refused at once (503 and close), by reason.",
+                             std::string("reason=\"") + reason + "\"");
 }
 
 Counter& ServerImpl::HttpErrorCounter(std::string_view reason) {
@@ -111,20 +135,28 @@ void ServerImpl::PostRead(uint32_t idx) {
 void ServerImpl::ReadLoop(uint32_t idx) {
   Connection& c = slot(idx);
   // Plaintext may wait inside TLS from before a pause.
-  if ((c.flags & conn_flag::kTls) && TlsOf(idx)->handshake_done() && !(c.flags & conn_flag::kReadPaused)) TlsIn(idx, nullptr, 0);
-  for (int round = 0; round < 16; ++round) {
+  if ((c.flags & conn_flag::kTls) && TlsOf(idx)->handshake_done() && !ReadBlocked(c)) TlsIn(idx, nullptr, 0);
+  for (int round = 0; round < kReadsPerTurn; ++round) {
     if (c.state == ConnState::kFree || c.state == ConnState::kDead) return;
     // Paused: kMaybeReadable stays set, and whoever resumes reads again.
-    if (c.flags & conn_flag::kReadPaused) return;
+    if (ReadBlocked(c)) return;
     if (!(c.flags & conn_flag::kMaybeReadable)) return;
-    const ssize_t n = ::recv(c.fd, read_buffer_.get(), kReadBufferBytes, 0);
+    if (c.charge > 0 && PassBytesSpent()) {
+      // A large body or message under way waits for the next pass once this
+      // one has read its share; small requests are never held back by it.
+      PostRead(idx);
+      return;
+    }
+    const size_t want = c.charge == 0 && BudgetTight() ? kTightReadBytes : kReadBufferBytes;
+    const ssize_t n = ::recv(c.fd, read_buffer_.get(), want, 0);
     if (n > 0) {
       // A short read drained the socket: the next byte or FIN to arrive is a
       // new edge, so no recv that would only say EAGAIN.
-      if (static_cast<size_t>(n) < kReadBufferBytes && !(c.flags & conn_flag::kPeerDone)) {
+      if (static_cast<size_t>(n) < want && !(c.flags & conn_flag::kPeerDone)) {
         c.flags &= ~conn_flag::kMaybeReadable;
       }
       m_.bytes_in->Inc(static_cast<uint64_t>(n));
+      SpendPass(static_cast<uint64_t>(n));
       if (c.state == ConnState::kLingering) {
         LingerFeed(idx, read_buffer_.get(), static_cast<size_t>(n));
       } else if (c.flags & conn_flag::kTls) {
@@ -132,6 +164,7 @@ void ServerImpl::ReadLoop(uint32_t idx) {
       } else {
         Dispatch(idx, read_buffer_.get(), static_cast<size_t>(n));
       }
+      if (c.state != ConnState::kFree && c.state != ConnState::kDead) SettleBudget(idx);
       continue;
     }
     if (n == 0) {
@@ -170,7 +203,7 @@ void ServerImpl::TlsIn(uint32_t idx, const uint8_t* data, size_t size) {
     return;
   }
   while (c.state == ConnState::kHttp || c.state == ConnState::kWebSocket) {
-    if (c.flags & conn_flag::kReadPaused) break;
+    if (ReadBlocked(c)) break;
     const ptrdiff_t n = TlsOf(idx)->ReadPlain(plain_buffer_.get(), kReadBufferBytes);
     if (n == 0) break;
     if (n < 0) {
@@ -271,6 +304,10 @@ void ServerImpl::AfterFlush(uint32_t idx) {
     BeginLinger(idx);
     return;
   }
+  if (out_streams_.contains(idx)) {
+    PumpOutStream(idx);
+    return;
+  }
   if (c.state == ConnState::kHttp && (c.flags & conn_flag::kReadPaused) &&
       !(c.http && c.http->response_pending)) {
     c.flags &= ~conn_flag::kReadPaused;
@@ -311,12 +348,19 @@ void ServerImpl::Abort(uint32_t idx, uint16_t code) {
   wheel_.Cancel(idx);
   if (c.state == ConnState::kLingering) --lingering_;
   c.state = ConnState::kDead;
+  out_streams_.erase(idx);
   --open_;
   m_.closed->Inc();
   if (c.flags & conn_flag::kIsWs) {
     m_.open_ws->Add(-1);
   } else {
     m_.open_http->Add(-1);
+  }
+  if (c.charge) ReleaseCharge(c, c.charge);
+  Unpause(c);
+  if (SourceKey& source = slot_source_[idx]; source != 0) {
+    sources_.Remove(source);
+    source = 0;
   }
   const uint32_t gen = c.generation;
   if (c.flags & conn_flag::kWsOpen) {
@@ -325,6 +369,7 @@ void ServerImpl::Abort(uint32_t idx, uint16_t code) {
   }
   loop_.Post([this, idx, gen] { Recycle(idx, gen); });
   if (accept_paused_ && open_ < max_connections_) ResumeAccepting();
+  WakeBudgetWaiters();
   MaybeFinishDrain();
 }
 
@@ -344,6 +389,8 @@ void ServerImpl::Recycle(uint32_t idx, uint32_t gen) {
 
 void ServerImpl::Tick() {
   wheel_.Advance(clock_.Now(), [this](uint32_t idx) { OnDeadline(idx); });
+  CheckPartialDeadlines();
+  MaybeTrimMemory();
 }
 
 void ServerImpl::OnDeadline(uint32_t idx) {
@@ -421,6 +468,7 @@ Server::~Server() = default;
 Status Server::Listen() { return impl_->Listen(); }
 uint16_t Server::port() const { return impl_->port(); }
 bool Server::Send(ConnId id, std::string_view payload, bool text) { return impl_->Send(id, payload, text); }
+bool Server::Ping(ConnId id, std::string_view payload) { return impl_->Ping(id, payload); }
 void Server::Close(ConnId id, uint16_t code, std::string_view reason) { impl_->Close(id, code, reason); }
 void Server::SetDeadline(ConnId id, MonoTime deadline) { impl_->SetDeadline(id, deadline); }
 void Server::ClearDeadline(ConnId id) { impl_->ClearDeadline(id); }

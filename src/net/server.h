@@ -47,6 +47,14 @@ class WsHandler {
   virtual void OnWsClosed(ConnId id, uint16_t code) = 0;
   // A deadline set with Server::SetDeadline has passed.
   virtual void OnWsDeadline(ConnId id) = 0;
+  // A message passed WS_MAX_MESSAGE_BYTES (`bytes` so far). False (the
+  // default): the connection is closed with 1009. True: the message is
+  // skipped, never buffered: its payload comes to OnWsTooBigData piece by
+  // piece (`last` with the final piece) and the connection goes on.
+  virtual bool OnWsTooBig(ConnId /*id*/, bool /*text*/, uint64_t /*bytes*/) { return false; }
+  virtual void OnWsTooBigData(ConnId /*id*/, std::string_view /*piece*/, bool /*last*/) {}
+  // A pong arrived (the answer to Server::Ping, or unsolicited).
+  virtual void OnWsPong(ConnId /*id*/, std::string_view /*payload*/) {}
 };
 
 // The body of an error that net answers by itself: a request it cannot
@@ -73,6 +81,9 @@ class Server {
   // Queues a WebSocket message. Returns false when the connection is gone,
   // closing, or was closed now because its outbound queue overflowed.
   bool Send(ConnId id, std::string_view payload, bool text = true);
+  // Sends a ping control frame (payload at most 125 bytes); the peer's pong
+  // comes back through WsHandler::OnWsPong. False as for Send.
+  bool Ping(ConnId id, std::string_view payload);
   // Starts the close handshake with code and reason.
   void Close(ConnId id, uint16_t code, std::string_view reason);
   // One deadline per WebSocket connection; a new one replaces the old.

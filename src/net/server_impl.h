@@ -15,13 +15,17 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <queue>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "core/timer_wheel.h"
-#include "net/http_parser.h"
 #include "net/event_loop.h"
+#include "net/http_parser.h"
+#include "net/http_stream.h"
+#include "net/inbound_budget.h"
+#include "net/source_table.h"
 #include "net/server.h"
 #include "net/tls.h"
 #include "net/ws_codec.h"
@@ -50,16 +54,40 @@ inline constexpr uint16_t kInFeed = 1 << 6;       // Input being processed (no r
 inline constexpr uint16_t kWsOpen = 1 << 7;       // OnWsOpen was called; OnWsClosed is owed.
 inline constexpr uint16_t kIsWs = 1 << 8;         // Upgraded (counted as a WebSocket).
 inline constexpr uint16_t kTls = 1 << 9;          // Has a TlsSession in tls_by_slot_.
+// Waiting in the inbound budget's queue: do not read until it has room.
+inline constexpr uint16_t kBudgetPaused = 1 << 10;
+// Has an entry in partial_deadlines_ (a WebSocket frame or message incomplete).
+inline constexpr uint16_t kPartialTimed = 1 << 11;
+// Took one of the reserved slots: HTTP only, no WebSocket upgrade.
+inline constexpr uint16_t kReserveSlot = 1 << 12;
 }  // namespace conn_flag
 
 struct HttpState {
   HttpRequestParser parser;
   std::string inbuf;         // Bytes not yet consumed by the parser.
+  std::unique_ptr<BodySink> sink;  // Takes its body in pieces (http_stream.cc).
+  bool sink_paused = false;        // The sink is full: reading waits for Resume.
+  // A streamed body's bytes in the inbound budget (its Content-Length, at
+  // most the route's limit): granted before it is read, held until the
+  // response, as the sink holds them in transit (to disk) until then.
+  uint64_t stream_charge = 0;
   bool response_pending = false;
   bool head = false;         // The pending request is HEAD: send no body.
   bool keep_alive = true;    // The pending request allows keep-alive.
+  // The header is complete and the body waits for room in the inbound
+  // budget (or for the 100 Continue that follows it).
+  bool body_waiting = false;
   const std::string* route = nullptr;  // Matched route pattern, for metrics.
   MonoTime started{};        // When the pending request's first byte came.
+};
+
+// A response body pulled from a BodySource as the connection drains
+// (http_stream.cc).
+struct OutStream {
+  std::shared_ptr<BodySource> source;
+  uint64_t left = 0;         // Bytes still to send.
+  bool pulling = false;      // A Pull is outstanding.
+  bool keep_alive = true;    // What to do once the body is out.
 };
 
 struct OutQueue {
@@ -70,6 +98,9 @@ struct OutQueue {
 
 struct Connection {
   int fd = -1;
+  // Bytes this connection holds in the inbound budget (unfinished input
+  // held or granted); fills what would be padding after fd.
+  uint32_t charge = 0;
   WsReader ws;
   std::unique_ptr<HttpState> http;
   std::unique_ptr<OutQueue> out;
@@ -90,6 +121,7 @@ class ServerImpl final : public EventLoop::IoHandler {
   Status Listen();
   uint16_t port() const { return port_; }
   bool Send(ConnId id, std::string_view payload, bool text);
+  bool Ping(ConnId id, std::string_view payload);
   void Close(ConnId id, uint16_t code, std::string_view reason);
   void SetDeadline(ConnId id, MonoTime deadline);
   void ClearDeadline(ConnId id);
@@ -97,6 +129,9 @@ class ServerImpl final : public EventLoop::IoHandler {
   bool draining() const { return draining_; }
   size_t open_connections() const { return open_; }
   void SendHttpResponse(ConnId id, HttpResponse response);
+  // BodyStream's (http_stream.cc).
+  void ResumeBody(ConnId id);
+  void RefuseBody(ConnId id, HttpResponse response);
   // An error answer in the envelope of the layer above (HttpErrorBody).
   HttpResponse ErrorResponse(unsigned status, std::string_view message,
                              std::string_view data_json = "null") const;
@@ -110,6 +145,29 @@ class ServerImpl final : public EventLoop::IoHandler {
  private:
   static constexpr uint32_t kChunk = 1024;
   static constexpr size_t kReadBufferBytes = 64 * 1024;
+  // Reads of one connection before others get their turn (256 KiB): a peer
+  // streaming megabytes cannot hold the loop for long, so requests of
+  // others wait a few milliseconds at most.
+  static constexpr int kReadsPerTurn = 4;
+  // Bytes read and messages handled per pass of the loop before large
+  // bodies and messages wait for the next pass: their decoding (a 1 MB node
+  // result is milliseconds of JSON) is spread over passes, between which
+  // everyone else's requests are served.
+  static constexpr uint64_t kPassBytesMax = 1u << 20;
+  // While the inbound budget is tight, a connection holding nothing reads
+  // this much at a time: enough for small requests and node messages, and
+  // little for each of many connections to hold if it starts a large one.
+  static constexpr size_t kTightReadBytes = 2 * 1024;
+  // Requests and messages up to this size (a 64 KiB body with its header
+  // and buffers) may use the budget's reserve.
+  static constexpr uint64_t kSmallRequestBytesMax = 128 * 1024;
+  // A connection whose source holds this many connections gets no reserved
+  // slot (a health checker or an operator holds few).
+  static constexpr uint32_t kReserveSourceConnectionsMax = 4;
+  // Freed memory goes back to the system (malloc_trim) once this much was
+  // released from the inbound budget, at most once per kTrimInterval.
+  static constexpr uint64_t kTrimAfterReleasedBytes = 16u << 20;
+  static constexpr Millis kTrimInterval{1000};
 
   // accept.cc
   // Tokens: a connection's slot and generation, or an acceptor's index
@@ -118,7 +176,12 @@ class ServerImpl final : public EventLoop::IoHandler {
   Status ListenOn(const sockaddr_storage& address, socklen_t size, bool v6_only);
   void AcceptSome(size_t acceptor_index);
   // Takes an accepted descriptor into a slot and the event loop.
-  void Adopt(int fd);
+  void Adopt(int fd, SourceKey source, bool reserve_slot);
+  // Why a new connection from `source` is refused, or nullptr to take it
+  // (*reserve_slot: into the reserve).
+  const char* RefusalOf(SourceKey source, bool* reserve_slot) const;
+  // Accepted only to be told no: a 503 and close, at once.
+  void Refuse(int fd, const char* reason);
   void ResumeAccepting();
   uint32_t AllocSlot();
 
@@ -145,15 +208,84 @@ class ServerImpl final : public EventLoop::IoHandler {
   void OnDeadline(uint32_t idx);
   void MaybeFinishDrain();
 
+  // Inbound budget (server.cc). HeldBytes: memory the connection's
+  // unfinished input holds; NeedBytes: what it will hold once the frame or
+  // body under way is complete (as far as its header tells).
+  uint64_t HeldBytes(const Connection& c) const;
+  uint64_t NeedBytes(const Connection& c) const;
+  // Brings the connection's charge to what it holds and needs; pauses its
+  // reading when the budget has no room for what it needs.
+  void SettleBudget(uint32_t idx);
+  // Charges up to `total` bytes for the connection if the budget has room.
+  bool Grant(uint32_t idx, uint64_t total);
+  void PauseForBudget(uint32_t idx);
+  void Unpause(Connection& c);
+  // Sets the connection's charge, and the budget's use with it.
+  void SetCharge(Connection& c, uint64_t bytes);
+  void ReleaseCharge(Connection& c, uint64_t bytes);
+  // Reads of a connection that holds nothing are small while the budget is
+  // tight (half used or more, or someone waiting): bytes read before their
+  // need is known cannot be refused, only kept small.
+  bool BudgetTight() const {
+    return budget_.used_bytes() >= budget_.limit_bytes() / 2 || budget_.waiters() > 0;
+  }
+  // Resumes waiting connections for which there is room now, oldest first.
+  void WakeBudgetWaiters();
+  void ResumeAfterBudget(uint32_t idx, uint32_t gen);
+  void MaybeTrimMemory();
+  // True once this pass of the loop has spent kPassBytesMax.
+  bool PassBytesSpent() {
+    SpendPass(0);
+    return pass_bytes_ >= kPassBytesMax;
+  }
+  void SpendPass(uint64_t bytes) {
+    if (loop_.pass() != pass_) {
+      pass_ = loop_.pass();
+      pass_bytes_ = 0;
+    }
+    pass_bytes_ += bytes;
+  }
+  bool ReadBlocked(const Connection& c) const {
+    return (c.flags & (conn_flag::kReadPaused | conn_flag::kBudgetPaused)) != 0;
+  }
+  // WebSocket frames and messages must be complete within
+  // WS_MESSAGE_TIMEOUT_MS of their start (ws_conn.cc).
+  void WatchPartial(uint32_t idx);
+  void CheckPartialDeadlines();
+
   // http_conn.cc
   void HttpFeed(uint32_t idx, const uint8_t* data, size_t size);
-  void HttpParse(uint32_t idx);
+  // Parses what waits in the connection's buffer, or `fresh` (just read)
+  // when the buffer is empty.
+  void HttpParse(uint32_t idx, std::string_view fresh = {});
+  // The header of a request with a body is complete: find budget room for
+  // the body, answer 100 Continue if asked. False: paused for the budget.
+  bool HttpAdmitBody(uint32_t idx);
   void HttpHandleRequest(uint32_t idx, HttpRequest& request);
   void HttpUpgrade(uint32_t idx, HttpRequest& request);
   void HttpError(uint32_t idx, unsigned status, std::string_view message, std::string_view reason);
   void HttpTimeout(uint32_t idx);
   std::string SerializeResponse(const HttpResponse& r, bool keep_alive) const;
   void CountRequest(const std::string* route, unsigned status, MonoTime started);
+  // The head of a request with a body arrived: route it, decide how its
+  // body is read (whole, or streamed to the route's sink), then admit the
+  // body (HttpAdmitBody). False when the request was answered (refused)
+  // or waits for the budget.
+  bool HttpOnHeader(uint32_t idx);
+  // After a response is out: close, or go on with the next request.
+  void HttpAfterResponse(uint32_t idx, bool keep_alive);
+
+  // http_stream.cc
+  // Hands streamed body bytes waiting in the input to the sink; true when
+  // the body is complete and the sink has been given the reply.
+  void FeedSink(uint32_t idx);
+  // The same for bytes just read, before they are buffered: returns how
+  // many the sink took (none when it is paused or answered).
+  size_t FeedSinkDirect(uint32_t idx, const uint8_t* data, size_t size);
+  void AfterSinkData(uint32_t idx, size_t n, bool more);
+  void StartOutStream(uint32_t idx, std::shared_ptr<BodySource> source, uint64_t length, bool keep_alive);
+  void PumpOutStream(uint32_t idx);
+  void OnStreamPiece(uint32_t idx, uint32_t gen, Result<std::string> piece);
   const std::string& DateValue() const;
 
   // ws_conn.cc
@@ -174,6 +306,24 @@ class ServerImpl final : public EventLoop::IoHandler {
   WsHandler& ws_handler_;
   HttpErrorBody error_body_;
 
+  InboundBudget budget_;
+  uint64_t paused_charge_ = 0;  // Charges of connections waiting for the budget.
+  uint64_t pass_ = 0;        // The loop pass pass_bytes_ counts for.
+  uint64_t pass_bytes_ = 0;
+  uint64_t released_since_trim_ = 0;
+  MonoTime last_trim_{};
+  MonoTime last_release_{};
+  BodyLimitFn body_limit_fn_;  // From the router, for the request parser.
+  struct PartialDeadline {
+    MonoTime due;
+    ConnId id;
+    bool operator>(const PartialDeadline& o) const { return due > o.due; }
+  };
+  std::priority_queue<PartialDeadline, std::vector<PartialDeadline>, std::greater<>> partial_deadlines_;
+  SourceTable sources_;
+  std::vector<SourceKey> slot_source_;  // By slot; 0 for a free slot.
+  size_t reserve_start_ = 0;  // Connections beyond this take reserved slots.
+
   std::vector<int> acceptors_;  // Listening descriptors.
   uint16_t port_ = 0;
   std::vector<Connection*> chunks_;  // kChunk constructed Connections each.
@@ -189,6 +339,8 @@ class ServerImpl final : public EventLoop::IoHandler {
   // TLS state lives beside the slots, so plain connections do not pay for
   // a pointer to it.
   std::unordered_map<uint32_t, std::unique_ptr<TlsSession>> tls_by_slot_;
+  // Response bodies being streamed, by slot (few at a time).
+  std::unordered_map<uint32_t, OutStream> out_streams_;
   TlsSession* TlsOf(uint32_t idx) { return tls_by_slot_.find(idx)->second.get(); }
   TimerWheel wheel_;
   bool draining_ = false;
@@ -215,7 +367,13 @@ class ServerImpl final : public EventLoop::IoHandler {
     Counter* upgrades;
     Counter* tls_failures;
     Histogram* request_seconds;
+    Gauge* inbound_bytes;
+    Gauge* inbound_waiting;
+    Counter* budget_pauses;
+    Counter* memory_trims;
+    Counter* message_timeouts;
   } m_;
+  Counter& RefusedCounter(const char* reason);
   Counter& WsErrorCounter(uint16_t code);
   Counter& HttpErrorCounter(std::string_view reason);
 };

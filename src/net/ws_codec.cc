@@ -1,5 +1,6 @@
 #include "net/ws_codec.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "net/utf8.h"
@@ -12,6 +13,17 @@ struct WsReader::Partial {
   uint8_t message_opcode = 0;  // kText or kBinary while a message is open.
   Utf8Validator utf8;          // Over `message` when it is text.
   bool closed = false;         // A Close frame or an error ended the stream.
+  // Skipping a message too big to take (OnTooBig): the rest of the current
+  // frame's payload, its mask and where in it we are, and whether it is the
+  // message's last frame. While `skipping`, continuation frames belong to
+  // the skipped message.
+  bool skipping = false;
+  bool skip_fin = false;
+  uint64_t skip_left = 0;
+  uint64_t skip_pos = 0;
+  uint8_t skip_mask[4] = {0, 0, 0, 0};
+  bool skip_masked = false;
+  int64_t since = 0;           // See WsReader::partial_since().
 };
 
 namespace {
@@ -75,7 +87,8 @@ WsReader::Partial& WsReader::partial() {
 }
 
 void WsReader::MaybeRelease() {
-  if (partial_ && partial_->raw.empty() && partial_->message_opcode == 0 && !partial_->closed) {
+  if (partial_ && partial_->raw.empty() && partial_->message_opcode == 0 && !partial_->closed &&
+      !partial_->skipping) {
     partial_.reset();
   }
 }
@@ -85,8 +98,9 @@ bool WsReader::closed() const { return partial_ && partial_->closed; }
 void WsReader::MarkClosed() {
   Partial& p = partial();
   p.closed = true;
-  p.raw = std::string();
-  p.message = std::string();
+  // swap, not assignment: assigning an empty string keeps the capacity.
+  std::string().swap(p.raw);
+  std::string().swap(p.message);
   p.message_opcode = 0;
 }
 
@@ -94,10 +108,66 @@ size_t WsReader::buffered_bytes() const {
   return partial_ ? partial_->raw.size() + partial_->message.size() : 0;
 }
 
+size_t WsReader::held_bytes() const {
+  if (!partial_) return 0;
+  return sizeof(Partial) + partial_->raw.capacity() + partial_->message.capacity();
+}
+
+namespace {
+
+// Header plus payload of the frame starting at raw, or 0 while its header
+// is incomplete.
+uint64_t FrameBytes(const std::string& raw) {
+  if (raw.size() < 2) return 0;
+  const auto* p = reinterpret_cast<const uint8_t*>(raw.data());
+  const uint8_t len7 = p[1] & 0x7F;
+  const size_t ext = len7 == 126 ? 2 : len7 == 127 ? 8 : 0;
+  const size_t header = 2 + ext + ((p[1] & 0x80) ? 4 : 0);
+  if (raw.size() < header) return 0;
+  return header + (ext ? ReadBigEndian(p + 2, static_cast<int>(ext)) : len7);
+}
+
+}  // namespace
+
+size_t WsReader::need_bytes() const {
+  if (!partial_ || partial_->closed) return held_bytes();
+  const uint64_t frame = FrameBytes(partial_->raw);
+  if (frame == 0) return held_bytes();
+  // A fragment is copied into `message` while its frame is still in `raw`.
+  const uint64_t payload_copy = partial_->message_opcode != 0 ? frame : 0;
+  const uint64_t need = sizeof(Partial) + std::max<uint64_t>(frame, partial_->raw.capacity()) +
+                        partial_->message.size() + payload_copy;
+  return static_cast<size_t>(std::max<uint64_t>(need, held_bytes()));
+}
+
+void WsReader::ReserveForFrame() {
+  if (!partial_ || partial_->closed) return;
+  if (const uint64_t frame = FrameBytes(partial_->raw); frame > partial_->raw.capacity()) {
+    partial_->raw.reserve(static_cast<size_t>(frame));
+  }
+}
+
+int64_t WsReader::partial_since() const { return partial_ ? partial_->since : 0; }
+
+void WsReader::set_partial_since(int64_t when) {
+  if (partial_) partial_->since = when;
+}
+
 WsFeedResult WsReader::Feed(std::span<uint8_t> data, const WsLimits& limits,
                             WsEvents& events) {
   WsFeedResult result;
   if (closed() || data.empty()) return result;
+  if (partial_ && partial_->skip_left > 0) {
+    // The payload of a frame being skipped: passed on, never buffered.
+    bool go_on = true;
+    const size_t used = SkipPayload(data.data(), data.size(), events, &go_on);
+    data = data.subspan(used);
+    if (!go_on) return result;
+    if (data.empty()) {
+      MaybeRelease();
+      return result;
+    }
+  }
   if (partial_ && !partial_->raw.empty()) {
     // An incomplete frame is pending: complete it in its own buffer. The
     // buffer is bounded because ParseFrames rejects oversized frames from
@@ -111,6 +181,8 @@ WsFeedResult WsReader::Feed(std::span<uint8_t> data, const WsLimits& limits,
       return result;
     }
     raw.erase(0, used);
+    // A large frame's buffer is not kept for the small remainder after it.
+    if (raw.capacity() > 2 * raw.size() + 16 * 1024) std::string(raw).swap(raw);
   } else {
     size_t used = ParseFrames(data.data(), data.size(), limits, events, result);
     if (!result.ok() || closed()) {
@@ -139,6 +211,8 @@ size_t WsReader::ParseFrames(uint8_t* data, size_t size, const WsLimits& limits,
     const bool masked = b1 & 0x80;
     const uint8_t len7 = b1 & 0x7F;
     const uint8_t open_op = partial_ ? partial_->message_opcode : 0;
+    // A message is open: being collected, or being skipped (too big).
+    const bool open = open_op != 0 || (partial_ && partial_->skipping);
 
     // Everything decidable from the first two bytes is decided before the
     // rest arrives, so a bad peer is cut off without being buffered.
@@ -152,9 +226,9 @@ size_t WsReader::ParseFrames(uint8_t* data, size_t size, const WsLimits& limits,
       if (len7 > kMaxControlPayload) {
         return SetError(result, close_code::kProtocolError, "control frame too long"), pos;
       }
-    } else if (op == 0 && open_op == 0) {
+    } else if (op == 0 && !open) {
       return SetError(result, close_code::kProtocolError, "continuation without a message"), pos;
-    } else if (op != 0 && open_op != 0) {
+    } else if (op != 0 && open) {
       return SetError(result, close_code::kProtocolError, "new message inside a fragmented one"), pos;
     }
 
@@ -163,11 +237,30 @@ size_t WsReader::ParseFrames(uint8_t* data, size_t size, const WsLimits& limits,
     if (avail < header) break;
     uint64_t length = ext ? ReadBigEndian(p + 2, static_cast<int>(ext)) : len7;
     if (length >> 63) return SetError(result, close_code::kProtocolError, "frame length"), pos;
-    if (op < 0x8) {
+    const bool skipped_part = op == 0 && partial_ && partial_->skipping;
+    if (op < 0x8 && !skipped_part) {
       const uint64_t before = op == 0 ? partial_->message.size() : 0;
       if (length > limits.max_message_bytes || before + length > limits.max_message_bytes) {
-        return SetError(result, close_code::kMessageTooBig, "message too big"), pos;
+        const bool text = op == 1 || (op == 0 && open_op == 1);
+        if (!events.OnTooBig(text, before + length)) {
+          return SetError(result, close_code::kMessageTooBig, "message too big"), pos;
+        }
+        if (op == 0 && !partial_->message.empty()) {
+          // What earlier fragments brought goes first.
+          std::string earlier = std::move(partial_->message);
+          partial_->message = std::string();
+          if (!events.OnTooBigData(earlier, false)) return pos;
+        }
+        partial().message_opcode = 0;
+        partial_->skipping = true;
       }
+    }
+    if (skipped_part || (op < 0x8 && partial_ && partial_->skipping)) {
+      bool go_on = true;
+      ++result.frames;
+      pos += BeginSkip(p, header, fin, length, data + pos + header, avail - header, events, &go_on);
+      if (!go_on) return pos;
+      continue;
     }
     if (avail - header < length) break;
 
@@ -176,8 +269,44 @@ size_t WsReader::ParseFrames(uint8_t* data, size_t size, const WsLimits& limits,
     pos += header + length;
     ++result.frames;
     if (!HandleFrame(b0, payload, length, events, result)) break;
+    // Between messages: whatever is incomplete from here on is new.
+    if (partial_ && partial_->message_opcode == 0) partial_->since = 0;
   }
   return pos;
+}
+
+size_t WsReader::BeginSkip(const uint8_t* header, size_t header_bytes, bool fin, uint64_t length,
+                           uint8_t* payload, size_t avail, WsEvents& events, bool* go_on) {
+  Partial& p = partial();
+  p.skip_fin = fin;
+  p.skip_left = length;
+  p.skip_pos = 0;
+  p.skip_masked = (header[1] & 0x80) != 0;
+  if (p.skip_masked) std::memcpy(p.skip_mask, header + header_bytes - 4, 4);
+  if (length == 0) {
+    // An empty frame: nothing to pass on, but it may end the message.
+    if (fin) {
+      p.skipping = false;
+      *go_on = events.OnTooBigData({}, true);
+    }
+    return header_bytes;
+  }
+  return header_bytes + SkipPayload(payload, avail, events, go_on);
+}
+
+size_t WsReader::SkipPayload(uint8_t* data, size_t size, WsEvents& events, bool* go_on) {
+  Partial& p = *partial_;
+  const size_t n = static_cast<size_t>(std::min<uint64_t>(p.skip_left, size));
+  if (n == 0) return 0;
+  if (p.skip_masked) {
+    for (size_t i = 0; i < n; ++i) data[i] ^= p.skip_mask[(p.skip_pos + i) & 3];
+  }
+  p.skip_pos += n;
+  p.skip_left -= n;
+  const bool last = p.skip_left == 0 && p.skip_fin;
+  if (last) p.skipping = false;
+  *go_on = events.OnTooBigData(std::string_view(reinterpret_cast<const char*>(data), n), last);
+  return n;
 }
 
 bool WsReader::HandleFrame(uint8_t header0, uint8_t* payload, uint64_t length, WsEvents& events,
@@ -235,7 +364,7 @@ bool WsReader::HandleFrame(uint8_t header0, uint8_t* payload, uint64_t length, W
         return SetError(result, close_code::kInvalidPayload, "text is not UTF-8"), false;
       }
       std::string message = std::move(p.message);
-      p.message = std::string();
+      std::string().swap(p.message);
       p.message_opcode = 0;
       return events.OnMessage(text, message);
     }

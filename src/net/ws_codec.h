@@ -67,6 +67,15 @@ class WsEvents {
   // A valid Close frame. code is close_code::kNoStatus when the frame had no
   // payload. After this, Feed ignores further input.
   virtual bool OnClose(uint16_t code, std::string_view reason) = 0;
+  // A data message passed max_message_bytes (`bytes` so far, as its frame
+  // headers tell). False (the default): fail the connection with 1009, as
+  // before. True: the message is skipped instead, without being buffered:
+  // its payload, unmasked, goes to OnTooBigData as it arrives (what came
+  // in earlier fragments first), and the connection goes on after it.
+  virtual bool OnTooBig(bool /*text*/, uint64_t /*bytes*/) { return false; }
+  // A piece of a skipped message; `last` with its final piece (possibly
+  // empty). The text is not checked for UTF-8.
+  virtual bool OnTooBigData(std::string_view /*piece*/, bool /*last*/) { return true; }
 };
 
 // Outcome of Feed: 0, or the close code the connection must be failed with.
@@ -92,8 +101,24 @@ class WsReader {
   bool idle() const { return partial_ == nullptr; }
   // Bytes held for incomplete input.
   size_t buffered_bytes() const;
+  // Memory held for incomplete input (the heap block and its buffers).
+  size_t held_bytes() const;
+  // Memory the incomplete input will hold once its current frame is
+  // complete, as far as the frame header tells (held_bytes() when it does
+  // not, or nothing is incomplete).
+  size_t need_bytes() const;
+  // Allocates what need_bytes() says at once, so that a frame whose memory
+  // was granted fills its buffer without reallocating.
+  void ReserveForFrame();
+  // When the incomplete frame or message began, in the caller's time units;
+  // 0 until the caller sets it. It goes back to 0 whenever a message
+  // completes with nothing left incomplete.
+  int64_t partial_since() const;
+  void set_partial_since(int64_t when);
   // A Close frame or an error ended the stream; later input is ignored.
   bool closed() const;
+  // Drops whatever is incomplete and ignores later input (as closed()).
+  void Abandon() { MarkClosed(); }
 
  private:
   struct Partial;
@@ -102,6 +127,13 @@ class WsReader {
                      WsFeedResult& result);
   bool HandleFrame(uint8_t header0, uint8_t* payload, uint64_t length, WsEvents& events,
                    WsFeedResult& result);
+  // Skipping a message too big to take (WsEvents::OnTooBig): starts
+  // skipping the frame whose header ends at `payload`, and passes on what
+  // of its payload is in [payload, payload + avail). Returns bytes used.
+  size_t BeginSkip(const uint8_t* header, size_t header_bytes, bool fin, uint64_t length, uint8_t* payload,
+                   size_t avail, WsEvents& events, bool* go_on);
+  // Passes on up to `size` bytes of the skipped frame's payload.
+  size_t SkipPayload(uint8_t* data, size_t size, WsEvents& events, bool* go_on);
   Partial& partial();
   void MaybeRelease();
   void MarkClosed();

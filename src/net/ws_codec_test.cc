@@ -158,6 +158,67 @@ TEST(WsReader, RejectsOversizedMessagesFromTheHeaderAlone) {
   EXPECT_EQ(FeedAll(frag, rf, ClientFrame(0x02, half) + ClientFrame(0x80, half)).error_code, 1009);
 }
 
+// Takes oversized messages by skipping them, and keeps what it was given.
+class Skipper : public Recorder {
+ public:
+  std::vector<std::pair<bool, uint64_t>> too_big;  // (text, bytes) at the start.
+  std::string skipped;
+  int lasts = 0;
+  bool OnTooBig(bool text, uint64_t bytes) override {
+    too_big.emplace_back(text, bytes);
+    return true;
+  }
+  bool OnTooBigData(std::string_view piece, bool last) override {
+    skipped.append(piece);
+    lasts += last;
+    return true;
+  }
+};
+
+TEST(WsReader, SkipsAnOversizedMessageWithoutBufferingItAndGoesOn) {
+  for (size_t chunk : {0u, 1u, 7u, 4096u}) {
+    WsReader reader;
+    Skipper rec;
+    std::string big(300 * 1024, '\0');
+    for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 31);
+    const std::string bytes = ClientFrame(0x82, big) + ClientFrame(0x81, "after");
+    ASSERT_TRUE(FeedAll(reader, rec, bytes, chunk, 64 * 1024).ok()) << chunk;
+    ASSERT_EQ(rec.too_big.size(), 1u);
+    EXPECT_FALSE(rec.too_big[0].first);
+    EXPECT_EQ(rec.too_big[0].second, big.size());
+    EXPECT_EQ(rec.skipped, big);  // Unmasked, in order.
+    EXPECT_EQ(rec.lasts, 1);
+    ASSERT_EQ(rec.r.messages.size(), 1u) << chunk;
+    EXPECT_EQ(rec.r.messages[0].second, "after");
+    EXPECT_TRUE(reader.idle());
+    EXPECT_LT(reader.buffered_bytes(), 64u);
+  }
+}
+
+TEST(WsReader, SkipsAFragmentedMessageThatGrowsTooBigFromItsFirstFragment) {
+  WsReader reader;
+  Skipper rec;
+  const std::string a(40 * 1024, 'a'), b(40 * 1024, 'b'), c(10, 'c');
+  const std::string bytes = ClientFrame(0x01, a) + ClientFrame(0x89, "p") + ClientFrame(0x00, b) +
+                            ClientFrame(0x00, "") + ClientFrame(0x80, c) + ClientFrame(0x81, "next");
+  ASSERT_TRUE(FeedAll(reader, rec, bytes, 1000, 64 * 1024).ok());
+  ASSERT_EQ(rec.too_big.size(), 1u);
+  EXPECT_TRUE(rec.too_big[0].first);
+  EXPECT_EQ(rec.too_big[0].second, a.size() + b.size());
+  EXPECT_EQ(rec.skipped, a + b + c);
+  EXPECT_EQ(rec.lasts, 1);
+  EXPECT_EQ(rec.r.pings.size(), 1u);
+  ASSERT_EQ(rec.r.messages.size(), 1u);
+  EXPECT_EQ(rec.r.messages[0].second, "next");
+}
+
+TEST(WsReader, ANewMessageInsideASkippedOneIsStillAProtocolError) {
+  WsReader reader;
+  Skipper rec;
+  const std::string bytes = ClientFrame(0x01, std::string(70 * 1024, 'a')) + ClientFrame(0x81, "x");
+  EXPECT_EQ(FeedAll(reader, rec, bytes, 0, 64 * 1024).error_code, 1002);
+}
+
 TEST(WsReader, ReportsCloseAndIgnoresLaterInput) {
   WsReader reader;
   Recorder rec;
@@ -166,6 +227,67 @@ TEST(WsReader, ReportsCloseAndIgnoresLaterInput) {
   EXPECT_EQ(rec.r.close_code, 1000);
   EXPECT_EQ(rec.r.close_reason, "bye");
   EXPECT_TRUE(rec.r.messages.empty());
+}
+
+TEST(WsReader, KnowsWhatAnIncompleteFrameWillNeedBeforeItArrives) {
+  WsReader reader;
+  Recorder rec;
+  const std::string frame = ClientFrame(0x82, std::string(100000, 'x'));
+  // Header and a little payload: what is held is small, what is needed is
+  // the whole frame, known from its header.
+  ASSERT_TRUE(FeedAll(reader, rec, frame.substr(0, 1000)).ok());
+  EXPECT_LT(reader.held_bytes(), 4000u);
+  EXPECT_GE(reader.need_bytes(), frame.size());
+  reader.ReserveForFrame();
+  EXPECT_GE(reader.held_bytes(), frame.size());
+  ASSERT_TRUE(FeedAll(reader, rec, frame.substr(1000)).ok());
+  ASSERT_EQ(rec.r.messages.size(), 1u);
+  EXPECT_TRUE(reader.idle());
+  EXPECT_EQ(reader.held_bytes(), 0u);
+}
+
+TEST(WsReader, AnIncompleteMessageKeepsItsStartTimeUntilItCompletes) {
+  WsReader reader;
+  Recorder rec;
+  ASSERT_TRUE(FeedAll(reader, rec, ClientFrame(0x01, "frag")).ok());  // Text, not final.
+  EXPECT_EQ(reader.partial_since(), 0);
+  reader.set_partial_since(42);
+  // A ping between fragments is not the end of the message.
+  ASSERT_TRUE(FeedAll(reader, rec, ClientFrame(0x89, "p")).ok());
+  EXPECT_EQ(reader.partial_since(), 42);
+  // The last fragment and the start of the next frame in one read: the new
+  // incomplete frame starts its own time.
+  const std::string next = ClientFrame(0x81, std::string(300, 'y'));
+  ASSERT_TRUE(FeedAll(reader, rec, ClientFrame(0x80, "ment") + next.substr(0, 10)).ok());
+  ASSERT_EQ(rec.r.messages.size(), 1u);
+  EXPECT_EQ(rec.r.messages[0].second, "fragment");
+  EXPECT_FALSE(reader.idle());
+  EXPECT_EQ(reader.partial_since(), 0);
+}
+
+TEST(WsReader, AbandoningFreesTheBuffersAndIgnoresLaterInput) {
+  WsReader reader;
+  Recorder rec;
+  const std::string frame = ClientFrame(0x82, std::string(200000, 'x'));
+  ASSERT_TRUE(FeedAll(reader, rec, frame.substr(0, 150000)).ok());
+  EXPECT_GE(reader.held_bytes(), 150000u);
+  reader.Abandon();
+  EXPECT_TRUE(reader.closed());
+  EXPECT_LT(reader.held_bytes(), 1000u);
+  ASSERT_TRUE(FeedAll(reader, rec, frame.substr(150000)).ok());
+  EXPECT_TRUE(rec.r.messages.empty());
+}
+
+TEST(WsReader, ALargeFramesBufferIsNotKeptForTheSmallRemainderAfterIt) {
+  WsReader reader;
+  Recorder rec;
+  const std::string big = ClientFrame(0x82, std::string(300000, 'x'));
+  const std::string small = ClientFrame(0x81, "tail");
+  ASSERT_TRUE(FeedAll(reader, rec, big.substr(0, 1000)).ok());
+  reader.ReserveForFrame();
+  ASSERT_TRUE(FeedAll(reader, rec, big.substr(1000) + small.substr(0, 3)).ok());
+  EXPECT_EQ(rec.r.messages.size(), 1u);
+  EXPECT_LT(reader.held_bytes(), 20000u);
 }
 
 TEST(WsWriter, EncodesLengthsInTheShortestForm) {

@@ -11,6 +11,9 @@ class WsEventSink final : public WsEvents {
   bool OnMessage(bool text, std::string_view payload) override {
     if (!Alive()) return false;
     s_.m_.messages_in->Inc();
+    // Handling a message costs about its size again (decoding): counted in
+    // this pass's share, so large ones are spread over passes.
+    s_.SpendPass(payload.size());
     s_.ws_handler_.OnWsMessage(ServerImpl::MakeId(idx_, conn().generation), text, payload);
     return Alive();
   }
@@ -21,7 +24,22 @@ class WsEventSink final : public WsEvents {
     return Alive();
   }
 
-  bool OnPong(std::string_view) override { return Alive(); }
+  bool OnPong(std::string_view payload) override {
+    if (!Alive()) return false;
+    s_.ws_handler_.OnWsPong(ServerImpl::MakeId(idx_, conn().generation), payload);
+    return Alive();
+  }
+
+  bool OnTooBig(bool text, uint64_t bytes) override {
+    if (!Alive()) return false;
+    return s_.ws_handler_.OnWsTooBig(ServerImpl::MakeId(idx_, conn().generation), text, bytes);
+  }
+
+  bool OnTooBigData(std::string_view piece, bool last) override {
+    if (!Alive()) return false;
+    s_.ws_handler_.OnWsTooBigData(ServerImpl::MakeId(idx_, conn().generation), piece, last);
+    return Alive();
+  }
 
   bool OnClose(uint16_t code, std::string_view) override {
     Connection& c = conn();
@@ -58,6 +76,53 @@ void ServerImpl::WsFeed(uint32_t idx, uint8_t* data, size_t size) {
   m_.frames_in->Inc(r.frames);
   if (!r.ok() && c.state == ConnState::kWebSocket && !(c.flags & conn_flag::kCloseSent)) {
     WsFail(idx, r.error_code, r.reason);
+    return;
+  }
+  if (c.state == ConnState::kWebSocket && !c.ws.idle() && !c.ws.closed()) WatchPartial(idx);
+}
+
+namespace {
+int64_t MonoMs(MonoTime t) {
+  // +1: 0 means "not set" to the reader.
+  return std::chrono::duration_cast<Millis>(t.time_since_epoch()).count() + 1;
+}
+}  // namespace
+
+void ServerImpl::WatchPartial(uint32_t idx) {
+  Connection& c = slot(idx);
+  const MonoTime now = clock_.Now();
+  if (c.ws.partial_since() == 0) c.ws.set_partial_since(MonoMs(now));
+  if (c.flags & conn_flag::kPartialTimed) return;
+  c.flags |= conn_flag::kPartialTimed;
+  partial_deadlines_.push({now + Millis(config_.ws_message_timeout_ms), MakeId(idx, c.generation)});
+}
+
+void ServerImpl::CheckPartialDeadlines() {
+  const MonoTime now = clock_.Now();
+  const int64_t now_ms = MonoMs(now);
+  while (!partial_deadlines_.empty() && partial_deadlines_.top().due <= now) {
+    const ConnId id = partial_deadlines_.top().id;
+    partial_deadlines_.pop();
+    Connection* c = Lookup(id);
+    if (!c || !(c->flags & conn_flag::kPartialTimed)) continue;
+    const uint32_t idx = ConnSlot(id);
+    const int64_t since = c->ws.partial_since();
+    if (c->state != ConnState::kWebSocket || c->ws.idle() || c->ws.closed() || since == 0) {
+      c->flags &= ~conn_flag::kPartialTimed;
+      continue;
+    }
+    const int64_t due_ms = since + config_.ws_message_timeout_ms;
+    if (due_ms > now_ms) {
+      // A newer frame or message: it gets its own full time.
+      partial_deadlines_.push({now + Millis(due_ms - now_ms), id});
+      continue;
+    }
+    c->flags &= ~conn_flag::kPartialTimed;
+    m_.message_timeouts->Inc();
+    // Its buffers go now, not after the close handshake.
+    c->ws.Abandon();
+    WsFail(idx, close_code::kPolicyViolation, "Message not completed in time");
+    SettleBudget(idx);
   }
 }
 
@@ -73,6 +138,14 @@ bool ServerImpl::Send(ConnId id, std::string_view payload, bool text) {
   Connection* c = Lookup(id);
   if (!c || c->state != ConnState::kWebSocket || (c->flags & conn_flag::kCloseSent)) return false;
   return WsSendFrame(static_cast<uint32_t>(id), text ? WsOpcode::kText : WsOpcode::kBinary, payload);
+}
+
+bool ServerImpl::Ping(ConnId id, std::string_view payload) {
+  Connection* c = Lookup(id);
+  if (!c || c->state != ConnState::kWebSocket || (c->flags & conn_flag::kCloseSent) || payload.size() > 125) {
+    return false;
+  }
+  return WsSendFrame(static_cast<uint32_t>(id), WsOpcode::kPing, payload);
 }
 
 void ServerImpl::Close(ConnId id, uint16_t code, std::string_view reason) {

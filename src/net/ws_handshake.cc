@@ -63,8 +63,14 @@ UpgradeDecision CheckUpgrade(const HttpRequest& request) {
   std::string_view key = Trim(request.Header("Sec-WebSocket-Key"));
   if (!IsValidKey(key)) return fail(400, "missing or invalid Sec-WebSocket-Key");
   d.accept_key = ComputeAcceptKey(key);
+  // Node protocol v2 is selected whenever it is offered; otherwise the first
+  // offered value is echoed, as the original's library did.
   std::string_view protocols = request.Header("Sec-WebSocket-Protocol");
-  if (!protocols.empty()) d.subprotocol = std::string(Trim(protocols.substr(0, protocols.find(','))));
+  if (HeaderHasToken(protocols, kPreferredSubprotocol)) {
+    d.subprotocol = std::string(kPreferredSubprotocol);
+  } else if (!protocols.empty()) {
+    d.subprotocol = std::string(Trim(protocols.substr(0, protocols.find(','))));
+  }
   return d;
 }
 

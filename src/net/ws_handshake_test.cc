@@ -40,6 +40,12 @@ TEST(WsHandshake, RejectsBadUpgrades) {
   EXPECT_EQ(CheckUpgrade(r).status, 400u);
 }
 
+TEST(WsHandshake, SelectsSelaV2WheneverItIsOffered) {
+  HttpRequest r = Upgrade();
+  r.headers.emplace_back("Sec-WebSocket-Protocol", "other, sela.v2");
+  EXPECT_EQ(CheckUpgrade(r).subprotocol, "sela.v2");
+}
+
 TEST(WsHandshake, EchoesTheFirstOfferedSubprotocol) {
   HttpRequest r = Upgrade();
   r.headers.emplace_back("Sec-WebSocket-Protocol", "sela.v2, other");

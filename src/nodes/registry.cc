@@ -18,8 +18,8 @@ namespace {
 
 static_assert(kNodesLimit - 1 == PrincipalIndex::kIndexMax);
 static_assert(kPrincipalBytesLimit <= TextArena::kTextBytesMax);
-// Node::principal_bytes has 15 bits.
-static_assert(kPrincipalBytesLimit < (1u << 15));
+// Node::principal_bytes has 13 bits.
+static_assert(kPrincipalBytesLimit < (1u << 13));
 
 // 0000-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z: the range of times the
 // registry accepts, so that day arithmetic on them cannot overflow.
@@ -47,12 +47,14 @@ struct Node {
   // The principal's text in the arena; while the slot is free, the next free
   // slot instead.
   TextArena::Ref principal_ref = TextArena::kNoRef;
-  uint16_t principal_bytes : 15 = 0;
+  uint16_t principal_bytes : 13 = 0;
   // The registration that made the node live is not in `pending` yet: the
   // next checkpoint counts it as a session on the day of online_since_ms,
   // or Disconnect moves it to `pending` first. So a node that registers and
   // stays costs nothing there (a pending entry is some 200 bytes).
   uint16_t first_session_unreported : 1 = 0;
+  // Online time accrues (see RegistryOptions::uptime_needs_pong).
+  uint16_t verified : 1 = 0;
   uint16_t connections = 0;  // Zero exactly when the slot is free.
   float download_speed = 0;
   float upload_speed = 0;
@@ -217,6 +219,9 @@ struct NodeRegistry::Impl {
   int64_t AccruedFrom(const Node& node) const {
     return std::max(node.online_since_ms, checkpoint_ms);
   }
+  // The node's latest speed and ping as one sample of each UTC day after
+  // the first that [from_ms, to_ms) reaches (see Checkpoint in the header).
+  void CarrySamples(const Node& node, int64_t from_ms, int64_t to_ms);
 
   NodeIndex AllocateSlot() {
     if (free_head != kNoNode) {
@@ -269,6 +274,7 @@ NodeIndex NodeRegistry::Impl::AddNode(std::string_view principal, uint64_t hash,
   node.principal_bytes = static_cast<uint16_t>(principal.size());
   node.connections = 1;
   node.first_session_unreported = 1;
+  node.verified = options.uptime_needs_pong ? 0 : 1;
   node.max_concurrent_jobs = static_cast<uint16_t>(options.default_max_concurrent_jobs);
   index.Insert(i, hash, KeyOf());
   ++live_count;
@@ -284,6 +290,7 @@ void NodeRegistry::Impl::AppendLiveRows(int64_t now_ms, std::vector<Row>& rows) 
       rows.push_back({principal, DayNumber(node.online_since_ms), Accrual{.sessions = 1}});
       node.first_session_unreported = 0;
     }
+    if (!node.verified) continue;
     ForEachDayPart(AccruedFrom(node), now_ms, [&](int64_t day, int64_t ms) {
       rows.push_back({principal, day, Accrual{.online_ms = ms}});
     });
@@ -359,9 +366,12 @@ bool NodeRegistry::Disconnect(NodeIndex i, int64_t now_ms) {
   if (node->first_session_unreported) {
     m.PendingFor(principal, DayNumber(node->online_since_ms)).AddSessions(1);
   }
-  ForEachDayPart(m.AccruedFrom(*node), now, [&](int64_t day, int64_t ms) {
-    m.PendingFor(principal, day).online_ms += ms;
-  });
+  if (node->verified) {
+    m.CarrySamples(*node, m.AccruedFrom(*node), now);
+    ForEachDayPart(m.AccruedFrom(*node), now, [&](int64_t day, int64_t ms) {
+      m.PendingFor(principal, day).online_ms += ms;
+    });
+  }
   m.index.Erase(i, m.index.Hash(principal), m.KeyOf());
   m.arena.Release(node->principal_bytes);
   m.FreeSlot(i);
@@ -389,6 +399,7 @@ std::optional<NodeView> NodeRegistry::View(NodeIndex i) const {
       .ping_ms = node->ping_ms,
       .online_since_ms = node->online_since_ms,
       .last_activity_ms = node->last_activity_ms,
+      .uptime_verified = node->verified != 0,
   };
 }
 
@@ -397,6 +408,31 @@ size_t NodeRegistry::size() const { return impl_->live_count; }
 void NodeRegistry::Touch(NodeIndex i, int64_t now_ms) {
   Node* node = impl_->Live(i);
   if (node != nullptr) node->last_activity_ms = impl_->Observe(now_ms);
+}
+
+void NodeRegistry::Verify(NodeIndex i, int64_t now_ms) {
+  Node* node = impl_->Live(i);
+  if (node == nullptr || node->verified) return;
+  node->verified = 1;
+  node->online_since_ms = impl_->Observe(now_ms);
+}
+
+void NodeRegistry::Impl::CarrySamples(const Node& node, int64_t from_ms, int64_t to_ms) {
+  if (from_ms >= to_ms || (node.download_speed <= 0 && node.ping_ms <= 0)) return;
+  const std::string_view principal = PrincipalOf(node);
+  for (int64_t day = DayNumber(from_ms) + 1; day <= DayNumber(to_ms - 1); ++day) {
+    // Only into a day that has no sample of its own yet: then the latest
+    // one was taken before its midnight.
+    Accrual& a = PendingFor(principal, day);
+    if (node.download_speed > 0 && a.speed_count == 0) {
+      a.speed_sum += node.download_speed;
+      a.speed_count = 1;
+    }
+    if (node.ping_ms > 0 && a.ping_count == 0) {
+      a.ping_sum += node.ping_ms;
+      a.ping_count = 1;
+    }
+  }
 }
 
 void NodeRegistry::RecordSpeed(NodeIndex i, std::optional<double> download,
@@ -442,6 +478,10 @@ void NodeRegistry::SetActiveJobs(NodeIndex i, uint32_t active_jobs) {
 std::vector<store::UptimeDelta> NodeRegistry::Checkpoint(int64_t now_ms) {
   Impl& m = *impl_;
   const int64_t now = m.Observe(now_ms);
+  for (NodeIndex i = 0; i < m.slot_count; ++i) {
+    const Node& node = m.At(i);
+    if (node.connections != 0 && node.verified) m.CarrySamples(node, m.AccruedFrom(node), now);
+  }
 
   // The pending map is taken whole, so that rows can point at its keys; the
   // registry's starts again without even a bucket array, so that an idle

@@ -66,6 +66,11 @@ struct RegistryOptions {
   // fill this from a random source; with a known key a peer could choose
   // principals that collide and make lookups slow. Zero is fine in tests.
   std::array<uint64_t, 2> principal_hash_key{};
+  // The server sets this: a node's online time accrues only from the first
+  // time one of its connections answers a ping of the server (Verify()), so
+  // a connection that never answers earns no uptime (ARCHITECTURE.md §7).
+  // When false, online time accrues from registration.
+  bool uptime_needs_pong = false;
 };
 
 // A read-only view of one live node.
@@ -78,8 +83,13 @@ struct NodeView {
   float download_speed = 0;
   float upload_speed = 0;
   float ping_ms = 0;
+  // Since when its online time accrues: registration, or with
+  // uptime_needs_pong its first answered ping (until then, registration).
   int64_t online_since_ms = 0;
   int64_t last_activity_ms = 0;
+  // False while uptime_needs_pong and no ping has been answered yet: no
+  // online time accrues.
+  bool uptime_verified = true;
 };
 
 class NodeRegistry {
@@ -110,6 +120,9 @@ class NodeRegistry {
 
   // Any data message counts as activity.
   void Touch(NodeIndex node, int64_t now_ms);
+  // A connection of the node answered a ping of the server. The first time,
+  // with uptime_needs_pong, the node's online time starts to accrue now.
+  void Verify(NodeIndex node, int64_t now_ms);
   // Speed test results; each present value is also an uptime sample (upload
   // only updates the node: a day record has no upload figure). A value that
   // is NaN, infinite, negative or beyond float range is ignored. Counts as
@@ -121,7 +134,11 @@ class NodeRegistry {
   void SetActiveJobs(NodeIndex node, uint32_t active_jobs);
 
   // Everything accrued since the last checkpoint, for every principal, split
-  // per UTC day; afterwards the accrued state is zero. Includes what nodes
+  // per UTC day; afterwards the accrued state is zero. A live node whose
+  // online time crosses UTC midnight carries its latest speed and ping into
+  // the new day as one sample each, when it has them and the new day has no
+  // sample of its own yet, so that a session across midnight keeps its tier
+  // on both days (services.md §8 G10). Includes what nodes
   // that went offline since the last checkpoint accrued.
   // One delta per (principal, day) that has anything to report, ordered by
   // principal then day. Online time of live nodes is counted up to now_ms, so

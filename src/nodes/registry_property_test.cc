@@ -3,7 +3,8 @@
 // that sometimes steps back), each checkpoint must return exactly, in order,
 // one delta per (principal, day) holding the union of that principal's
 // connection intervals since the previous checkpoint cut at UTC midnights,
-// the registrations and the samples of that day since then.
+// the registrations and the samples of that day since then (and, for a node
+// online across midnight, its latest sample carried into the new day).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -177,6 +178,10 @@ class Simulation {
     int64_t passed = 0;
     const int64_t t = Tell(&passed);
     ASSERT_NE(registry_.Connect(p, passed, passed), kNoNode);
+    if (open_[p].empty()) {
+      node_since_[p] = t;
+      last_sample_[p] = {0, 0};
+    }
     open_[p].push_back(intervals_[p].size());
     intervals_[p].push_back({t, t});
     window_events_[{p, UtcDay(t)}].sessions += 1;
@@ -192,6 +197,7 @@ class Simulation {
     const size_t which = rng_() % open.size();
     intervals_[p][open[which]].end_ms = t;
     open.erase(open.begin() + static_cast<ptrdiff_t>(which));
+    if (open.empty()) Carry(p, t);
     ASSERT_EQ(registry_.Disconnect(registry_.Find(p), passed), open.empty());
     ASSERT_EQ(registry_.Find(p) == kNoNode, open.empty());
   }
@@ -204,6 +210,7 @@ class Simulation {
     const double speed = static_cast<double>(rng_() % 200);
     const double ping = static_cast<double>(rng_() % 300);
     registry_.RecordSpeed(registry_.Find(p), speed, 1.0, ping, passed);
+    last_sample_[p] = {speed, ping};
     DayTotals& d = window_events_[{p, UtcDay(t)}];
     d.speed_sum += speed;
     ++d.speed_count;
@@ -214,6 +221,9 @@ class Simulation {
   void Checkpoint(bool may_step_back = true) {
     int64_t passed = 0;
     const int64_t t = Tell(&passed, may_step_back);
+    for (const auto& [p, open] : open_) {
+      if (!open.empty()) Carry(p, t);
+    }
     Totals expected = window_events_;
     for (const auto& [p, intervals] : intervals_) {
       std::vector<Interval> up_to_now = intervals;
@@ -233,6 +243,26 @@ class Simulation {
     checkpoint_ms_ = t;
   }
 
+  // A live node's latest speed and ping, as one sample of each UTC day after
+  // the first that its unreported online time [from, to_ms) reaches and
+  // that has no sample since the last checkpoint.
+  void Carry(const std::string& p, int64_t to_ms) {
+    const int64_t from = std::max(node_since_[p], checkpoint_ms_);
+    if (from >= to_ms) return;
+    const auto [speed, ping] = last_sample_[p];
+    for (int64_t day = FloorDay(from) + 1; day <= FloorDay(to_ms - 1); ++day) {
+      DayTotals& d = window_events_[{p, UtcDay(day * kDayMs)}];
+      if (speed > 0 && d.speed_count == 0) {
+        d.speed_sum = speed;
+        d.speed_count = 1;
+      }
+      if (ping > 0 && d.ping_count == 0) {
+        d.ping_sum = ping;
+        d.ping_count = 1;
+      }
+    }
+  }
+
   const std::vector<std::string> principals_ = {"aaaaa-aa", "2vxsx-fae", "p3", "p4", "p5"};
   std::mt19937_64 rng_;
   NodeRegistry registry_;
@@ -241,6 +271,8 @@ class Simulation {
   int64_t checkpoint_ms_ = INT64_MIN;
   std::map<std::string, std::vector<Interval>> intervals_;  // Every connection.
   std::map<std::string, std::vector<size_t>> open_;         // Indices into intervals_.
+  std::map<std::string, int64_t> node_since_;               // When the live node came online.
+  std::map<std::string, std::pair<double, double>> last_sample_;  // Its latest speed, ping.
   Totals window_events_;  // Registrations and samples since the last checkpoint.
   Totals all_events_;     // ...and before it.
   Totals reported_;       // Every checkpoint's deltas, added up.

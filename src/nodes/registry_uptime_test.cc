@@ -222,12 +222,56 @@ TEST(RegistryUptime, SpeedAndPingSamplesAreSummedPerDay) {
   EXPECT_EQ(deltas[0].ping_sum, 30.0);
   EXPECT_EQ(deltas[0].ping_count, 1u);
   EXPECT_EQ(deltas[1].day, "2024-03-10");
+  // The new day has samples of its own: nothing is carried into it.
   EXPECT_EQ(deltas[1].speed_sum, 80.0);
   EXPECT_EQ(deltas[1].speed_count, 2u);
   EXPECT_EQ(deltas[1].ping_sum, 50.0);
   EXPECT_EQ(deltas[1].ping_count, 1u);
   // Upload has no day figure, and a later checkpoint repeats nothing.
   EXPECT_DELTAS(registry.Checkpoint(kMidnight + 20), Online(kAlice, "2024-03-10", 10));
+}
+
+TEST(RegistryUptime, ALiveNodeCarriesItsLatestSampleIntoANewDayWithoutOne) {
+  NodeRegistry registry;
+  const NodeIndex alice = registry.Connect(kAlice, 1, kMidnight - 30 * kMinuteMs);
+  registry.RecordSpeed(alice, 10.0, std::nullopt, 120.0, kMidnight - 20 * kMinuteMs);
+  const auto first = registry.Checkpoint(kMidnight + 45 * kMinuteMs);
+  ASSERT_EQ(first.size(), 2u) << Describe(first);
+  EXPECT_EQ(first[0].day, "2024-03-09");
+  EXPECT_EQ(first[0].online_ms, 30 * kMinuteMs);
+  EXPECT_EQ(first[1].day, "2024-03-10");
+  EXPECT_EQ(first[1].online_ms, 45 * kMinuteMs);
+  EXPECT_EQ(first[1].speed_sum, 10.0);
+  EXPECT_EQ(first[1].speed_count, 1u);
+  EXPECT_EQ(first[1].ping_sum, 120.0);
+  EXPECT_EQ(first[1].ping_count, 1u);
+  // Carried once: the next checkpoint of the same day adds time only.
+  EXPECT_DELTAS(registry.Checkpoint(kMidnight + 46 * kMinuteMs), Online(kAlice, "2024-03-10", kMinuteMs));
+  // Crossing the next midnight by a disconnect carries it too.
+  registry.Disconnect(alice, kMidnight + kDayMs + 1);
+  const auto last = registry.Checkpoint(kMidnight + kDayMs + 2);
+  ASSERT_EQ(last.size(), 2u) << Describe(last);
+  EXPECT_EQ(last[1].day, "2024-03-11");
+  EXPECT_EQ(last[1].speed_count, 1u);
+  EXPECT_EQ(last[1].online_ms, 1);
+}
+
+TEST(RegistryUptime, AConnectionThatNeverAnswersAPingEarnsNoUptime) {
+  NodeRegistry registry({.uptime_needs_pong = true});
+  const NodeIndex alice = registry.Connect(kAlice, 1, kMidnight);
+  const NodeIndex bob = registry.Connect(kBob, 1, kMidnight);
+  EXPECT_FALSE(registry.View(alice)->uptime_verified);
+  registry.Verify(bob, kMidnight + 200);
+  EXPECT_TRUE(registry.View(bob)->uptime_verified);
+  EXPECT_EQ(registry.View(bob)->online_since_ms, kMidnight + 200);
+  registry.Touch(alice, kMidnight + 5000);  // A data message is not a pong.
+  // Registrations count as sessions; online time only from the pong.
+  EXPECT_DELTAS(registry.Checkpoint(kMidnight + 10'000), Online(kBob, "2024-03-10", 9'800, 1),
+                Online(kAlice, "2024-03-10", 0, 1));
+  registry.Verify(bob, kMidnight + 11'000);  // Later pongs change nothing.
+  EXPECT_EQ(registry.View(bob)->online_since_ms, kMidnight + 200);
+  registry.Disconnect(alice, kMidnight + 20'000);
+  EXPECT_DELTAS(registry.Checkpoint(kMidnight + 20'000), Online(kBob, "2024-03-10", 10'000));
 }
 
 TEST(RegistryUptime, SamplesOfANodeThatWentOfflineAreStillReported) {

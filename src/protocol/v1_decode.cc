@@ -95,6 +95,16 @@ DecodeResult<NodeMessage> DecodeTyped(MessageType type, std::string principal, o
         return invalid(s);
       }
       std::string id(*job_id);
+      if (const value* file = o.if_contains("file_id"); file && !file->is_null()) {
+        // The result is an uploaded file, named instead of carried.
+        if (const value* data = o.if_contains("data"); data && !data->is_null()) {
+          return invalid(InvalidArgument("a result carries data or names a file_id, not both"));
+        }
+        Result<std::string_view> file_id = codec::GetString(o, "file_id", options.job_id_bytes_max);
+        if (!file_id) return invalid(file_id.error());
+        if (Status s = ValidateIdText("file_id", *file_id, options.job_id_bytes_max); !s.ok()) return invalid(s);
+        return ScrapeResult{std::move(principal), std::move(id), std::nullopt, std::string(*file_id)};
+      }
       Result<std::optional<value>> content = internal::ParseResultData(o.if_contains("data"), options);
       if (!content) return invalid(content.error());
       return ScrapeResult{std::move(principal), std::move(id), std::move(*content)};

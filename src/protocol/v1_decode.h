@@ -88,6 +88,10 @@ struct ScrapeResult {
   // HTML, or a `content` string), any other JSON value as data. nullopt is
   // an empty result, answered with JobFailed / NO_DATA_FOUND.
   std::optional<boost::json::value> content = {};
+  // The result is this uploaded file (POST /api/files with the job_id, its
+  // chunks, complete), instead of `data`: for results over the WebSocket
+  // message limit.
+  std::optional<std::string> file_id = {};
 };
 
 using NodeMessage =

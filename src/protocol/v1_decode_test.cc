@@ -243,6 +243,21 @@ TEST(DecodeNodeMessage, RequiresAUsableJobIdOnResults) {
             "field 'job_id' must be at most 4 bytes long");
 }
 
+TEST(DecodeNodeMessage, AResultMayNameAnUploadedFileInsteadOfCarryingData) {
+  const ScrapeResult r = DecodeAs<ScrapeResult>(
+      R"({"text":"TWITTER_SCRAPE_RESULT","user_principal_id":"p","job_id":"j","file_id":"file_1_ab"})");
+  EXPECT_EQ(r.file_id, std::optional<std::string>("file_1_ab"));
+  EXPECT_FALSE(r.content.has_value());
+  EXPECT_FALSE(Scrape(JsonText("[1]")).file_id.has_value());
+  for (std::string_view frame :
+       {R"({"text":"TWITTER_SCRAPE_RESULT","user_principal_id":"p","job_id":"j","file_id":"f","data":"[1]"})",
+        R"({"text":"TWITTER_SCRAPE_RESULT","user_principal_id":"p","job_id":"j","file_id":5})",
+        R"({"text":"TWITTER_SCRAPE_RESULT","user_principal_id":"p","job_id":"j","file_id":"../x y"})",
+        R"({"text":"TWITTER_SCRAPE_RESULT","user_principal_id":"p","job_id":"j","file_id":""})"}) {
+    EXPECT_EQ(DecodeFailure(frame).kind, DecodeErrorKind::kInvalidData) << frame;
+  }
+}
+
 TEST(DecodeNodeMessage, RefusesResultTextNestedDeeperThanTheLimit) {
   DecodeOptions options;
   options.json_depth_max = 4;

@@ -143,6 +143,12 @@ std::string EncodeResultRejected(std::string_view reason, std::string_view error
   return EncodeErrorWithType(Concat(kScrapeResultErrorPrefix, reason), error_type);
 }
 
+std::string EncodeMessageTooLarge(uint64_t bytes, uint64_t limit) {
+  return EncodeErrorWithType("Message of " + std::to_string(bytes) + " bytes is over WS_MAX_MESSAGE_BYTES (" +
+                                 std::to_string(limit) + " bytes)",
+                             "MESSAGE_TOO_LARGE");
+}
+
 OutboundFrame EncodeDecodeError(const DecodeError& error, int64_t now_ms,
                                 const EncodeOptions& options) {
   const bool registration = error.type == MessageType::kRegistration;

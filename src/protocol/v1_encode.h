@@ -114,6 +114,11 @@ std::string EncodeAuthenticationFailed(std::string_view principal);
 // kErrorTypeInternal reproduces the original's "job not found" reply).
 std::string EncodeResultRejected(std::string_view reason, std::string_view error_type);
 
+// A message over WS_MAX_MESSAGE_BYTES that was not a result (ours):
+// {"function":"Error","message":"Message of <bytes> bytes is over
+// WS_MAX_MESSAGE_BYTES (<limit> bytes)","status":"ERROR","errorType":"MESSAGE_TOO_LARGE"}.
+std::string EncodeMessageTooLarge(uint64_t bytes, uint64_t limit);
+
 // The reply the original sent for a decode failure (with the changes listed
 // in docs/PROTOCOL-V1.md). Binary only for kUnknownType in legacy mode.
 OutboundFrame EncodeDecodeError(const DecodeError& error, int64_t now_ms,

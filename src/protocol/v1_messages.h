@@ -238,6 +238,9 @@ inline constexpr FieldSpec kClientStatusDataFields[] = {
 inline constexpr FieldSpec kScrapeResultFields[] = {
     {"job_id", FieldType::kString, Presence::kRequired, &DecodeOptions::job_id_bytes_max,
      "The job_id of the TWITTER_SCRAPE dispatch being answered."},
+    {"file_id", FieldType::kString, Presence::kOptional, &DecodeOptions::job_id_bytes_max,
+     "Ours: the result is this uploaded file (tied to the job, complete) instead of `data`, "
+     "for results over the message limit."},
 };
 
 inline constexpr FieldSpec kScrapeResultDataFields[] = {

@@ -17,6 +17,16 @@ std::string_view JobStateName(JobState state) {
   return "unknown";
 }
 
+std::string_view FileStateName(FileState state) {
+  switch (state) {
+    case FileState::kUploading:
+      return "uploading";
+    case FileState::kComplete:
+      return "complete";
+  }
+  return "unknown";
+}
+
 std::string_view FailureReasonName(FailureReason reason) {
   switch (reason) {
     case FailureReason::kNone: return "";
@@ -24,6 +34,7 @@ std::string_view FailureReasonName(FailureReason reason) {
     case FailureReason::kDeadline: return "deadline";
     case FailureReason::kAttemptsExhausted: return "attempts_exhausted";
     case FailureReason::kRestart: return "restart";
+    case FailureReason::kTooLarge: return "too_large";
   }
   return "unknown";
 }
@@ -39,6 +50,8 @@ void ApplyCompletion(const JobCompletion& completion, int64_t now_ms, JobRecord&
   job.price_cents = completion.price_cents;
   job.objects_count = completion.objects_count;
   job.file_size_kb = completion.file_size_kb;
+  // A result file's size is the file's: the caller sets result_bytes.
+  job.result_file_id = completion.result_file_id;
 }
 
 void ApplyFailure(const JobFailure& failure, int64_t now_ms, JobRecord& job) {

@@ -26,6 +26,9 @@
 #include <vector>
 
 #include "core/status.h"
+#include "store/file_types.h"
+#include "store/job_types.h"
+#include "store/ledger.h"
 
 namespace sela::store {
 
@@ -48,6 +51,10 @@ struct NodeRecord {
   int64_t ws_disconnect_ms = 0;     // Last disconnect; 0 while connected.
   int64_t ping_timestamp_ms = 0;    // Last PING/HEARTBEAT/speed test/status.
   uint32_t total_referral = 0;
+  // The principal has authenticated with protocol v2 (a signature over a
+  // challenge): legacy v1 registrations of it are refused from then on.
+  bool signed_identity = false;
+  uint32_t registrations = 0;       // Registrations of this principal, v1 and v2.
 
   friend bool operator==(const NodeRecord&, const NodeRecord&) = default;
 };
@@ -99,127 +106,11 @@ struct ApiClient {
   int64_t usage_count = 0; // Charged usages (see CreateJobRequest::charge_usage).
   int64_t usage_limit = 0; // USAGE_LIMIT when the client registered.
   int64_t created_ms = 0;
+  // Whether the client's new jobs are listed on the marketplace when the
+  // request does not say (SetListingDefault; false until then).
+  bool list_by_default = false;
 
   friend bool operator==(const ApiClient&, const ApiClient&) = default;
-};
-
-// ---- Jobs (ARCHITECTURE.md §6; services.md §1 minus its defects) ----------
-
-enum class JobState : uint8_t { kPending = 0, kOngoing = 1, kCompleted = 2, kFailed = 3 };
-// "pending", "ongoing", "completed", "failed": the original's strings.
-std::string_view JobStateName(JobState state);
-
-// Why a job failed. Stored with the job, so that it survives a restart:
-// whoever reads the job later answers by the reason, never by its text.
-enum class FailureReason : uint8_t {
-  kNone = 0,           // Not failed.
-  kNoData,             // The node's result was empty (the original's NO_DATA_FOUND).
-  kDeadline,           // Not completed by its deadline (scrapeUrl's timeoutMs).
-  kAttemptsExhausted,  // max_attempts leases ended without a result.
-  kRestart,            // Out of attempts when a restart ended the lease it held.
-};
-// "", "no_data", "deadline", "attempts_exhausted", "restart": the stored names.
-std::string_view FailureReasonName(FailureReason reason);
-
-struct JobRecord {
-  std::string job_id;          // "job_<ms>_<n>", unique.
-  std::string client_uuid;     // The API client that created it.
-  std::string job_type;        // A kind of the JOB_KINDS allow-list.
-  std::string target;          // The URL to scrape.
-  JobState state = JobState::kPending;
-  // The node holding the lease while ongoing; afterwards the node that held
-  // the last lease (for completed jobs: the node that completed it). "" until
-  // the first lease.
-  std::string node_principal;
-  std::string node_client_id;  // That node's clientId when it was leased.
-  uint32_t attempt = 0;        // Leases handed out so far; the current one's number while ongoing.
-  uint32_t max_attempts = 3;   // After this many leases ended without a result: failed.
-  int64_t created_ms = 0;
-  int64_t assigned_ms = 0;     // Start of the current or last lease; created_ms before the first.
-  int64_t lease_deadline_ms = 0;  // While ongoing; 0 otherwise.
-  // The job fails if it has not completed by then (scrapeUrl: created +
-  // timeoutMs); 0 for none.
-  int64_t deadline_ms = 0;
-  int64_t complete_ms = 0;     // When it completed or failed; 0 before.
-  int64_t post_count = 0;      // Passed through to the node (§7.1).
-  int64_t replies_count = 0;
-  int64_t scroll_pause_ms = 0;
-  // Created by scrapeUrl: its usage charge is given back if the job fails
-  // (the original counted only successful scrapes).
-  bool sync = false;
-  bool usage_charged = false;  // Set by CreateJob when it charged a usage.
-  int64_t reward_units = 0;    // Node reward, 1 SP = 10^8 units; set at completion.
-  // The stored result: content-addressed blob (lowercase hex SHA-256 of its
-  // bytes), its media type and size. Empty / 0 until completed.
-  std::string result_hash;
-  std::string result_content_type;
-  int64_t result_bytes = 0;
-  // Pricing (services.md §1.11), set at completion. price_cents: USDT cents.
-  int64_t price_cents = 0;
-  int64_t objects_count = 0;
-  int64_t file_size_kb = 0;
-  std::string error;           // Failed: why, in words (what the customer reads).
-  FailureReason failure_reason = FailureReason::kNone;  // Failed: why, as a kind.
-  // The node whose lease ended without a result most recently; the job is
-  // not leased to it again while another node can take it.
-  std::string last_failed_node;
-  // Only this node may take the job (scrapeUrl's principalId); "" for any.
-  std::string target_node;
-
-  friend bool operator==(const JobRecord&, const JobRecord&) = default;
-};
-
-struct CreateJobRequest {
-  // state pending, attempt 0, created_ms/assigned_ms = now; or created
-  // already leased (one store operation instead of CreateJob + LeaseJob):
-  // ongoing, attempt 1, node_principal, node_client_id, lease_deadline_ms.
-  JobRecord job;
-  // Count one usage of job.client_uuid now, atomically with the insert:
-  // ResourceExhausted (nothing written) when usage_count >= usage_limit.
-  bool charge_usage = true;
-  // Idempotency-Key header ("" for none) and a hash of the request it came
-  // with. A key already used by this client with the same request_hash
-  // delivers that first job (created = false) and writes nothing; with a
-  // different request_hash it is a Conflict and writes nothing.
-  std::string idempotency_key;
-  std::string request_hash;
-};
-
-struct CreateJobOutcome {
-  JobRecord job;
-  bool created = true;  // false: an idempotent repeat; job is the first request's.
-};
-
-enum class CompleteOutcome : uint8_t {
-  kCompleted,  // The lease holder's result was stored; the job is completed.
-  kRepeat,     // Already completed by this node and attempt: nothing changed.
-};
-
-// A lease of a pending job to a node (LeaseJob).
-struct JobLease {
-  std::string node_principal;
-  std::string node_client_id;  // The node's clientId when it was leased.
-  uint32_t attempt = 0;        // The lease's number: the job's attempt + 1.
-  int64_t lease_deadline_ms = 0;
-};
-
-// How a pending or ongoing job fails (FailJob).
-struct JobFailure {
-  uint32_t attempt = 0;        // The job's current attempt (the guard).
-  FailureReason reason = FailureReason::kNone;  // Never kNone.
-  std::string error;           // In words (JobRecord::error).
-};
-
-struct JobCompletion {
-  std::string node_principal;  // Must hold the lease...
-  uint32_t attempt = 0;        // ...of this number.
-  std::string result_hash;     // SHA-256 hex of result_bytes.
-  std::string result_content_type;
-  std::string result;          // The bytes; stored once per hash.
-  int64_t reward_units = 0;
-  int64_t price_cents = 0;
-  int64_t objects_count = 0;
-  int64_t file_size_kb = 0;
 };
 
 class Store {
@@ -238,9 +129,15 @@ class Store {
   // A node registered: creates its record if absent (numeric id from a
   // persistent counter, fresh unique referral code, created_ms = now), then
   // sets client_id, status Active, ws_connect_ms = now, ws_disconnect_ms = 0,
-  // ping_timestamp_ms = now. Delivers the record as stored.
+  // ping_timestamp_ms = now, registrations + 1. Delivers the record as
+  // stored. A legacy (v1) registration: FailedPrecondition, nothing written,
+  // when the record is signed_identity (ARCHITECTURE.md §5).
   virtual void RegisterNode(const std::string& principal, const std::string& client_id,
                             int64_t now_ms, Callback<NodeRecord> done) = 0;
+  // The same for a principal that proved its identity (protocol v2): never
+  // refused, and the record becomes signed_identity for good.
+  virtual void RegisterSignedNode(const std::string& principal, const std::string& client_id,
+                                  int64_t now_ms, Callback<NodeRecord> done) = 0;
 
   // The node's last connection closed: ws_disconnect_ms = now. NotFound if
   // there is no such node.
@@ -263,6 +160,15 @@ class Store {
                        Callback<std::optional<NodeRecord>> done) = 0;
   // All nodes, or only those with status Active; ordered by numeric_id.
   virtual void ListNodes(bool only_active, Callback<std::vector<NodeRecord>> done) = 0;
+  // One page of every node, ordered by numeric_id: those after
+  // `after_numeric_id` (0 for the first page), at most `limit`.
+  virtual void ListNodesPage(int64_t after_numeric_id, uint32_t limit,
+                             Callback<std::vector<NodeRecord>> done) = 0;
+  // Deletes records of nodes that registered once and never again, were last
+  // connected before `disconnected_before_ms`, never signed in with v2 and
+  // referred nobody (what a flood of made-up principals leaves behind); at
+  // most `limit` per call. Their uptime days stay. Delivers how many went.
+  virtual void ExpireNodeRecords(int64_t disconnected_before_ms, uint32_t limit, Callback<uint32_t> done) = 0;
   // Days in [from_day, to_day] (inclusive, "YYYY-MM-DD") that have a record,
   // ascending.
   virtual void GetUptimeDays(const std::string& principal, const std::string& from_day,
@@ -329,6 +235,205 @@ class Store {
   // A stored result by hash.
   virtual void GetBlob(const std::string& hash, Callback<std::optional<std::string>> done) = 0;
 
+  // ---- Files (file_types.h; the bytes are the files module's, on disk) ----
+  // Ids, principals and hashes are checked as for jobs (InvalidArgument,
+  // nothing touched). Operations that name an `owner` answer NotFound when
+  // the file does not exist and PermissionDenied when it is another
+  // principal's, in that order.
+
+  // Creates `file` (state uploading, sha256 "", received_bytes and chunks 0,
+  // updated_ms = created_ms; expires_ms as given). AlreadyExists when the
+  // id is taken. When job_id is not "", the job must exist (NotFound) and be
+  // ongoing and leased to the owner (FailedPrecondition). ResourceExhausted
+  // when the owner already has quota.open_uploads_max files uploading, or
+  // when the declared sizes of the owner's files plus this one would pass
+  // quota.owner_bytes_max. Nothing is written on any refusal.
+  virtual void CreateFile(const FileRecord& file, const FileQuota& quota,
+                          Callback<FileRecord> done) = 0;
+
+  virtual void GetFile(const std::string& file_id, Callback<std::optional<FileRecord>> done) = 0;
+
+  // The chunk recorded under `index`, if any.
+  virtual void GetFileChunk(const std::string& file_id, uint32_t index,
+                            Callback<std::optional<FileChunk>> done) = 0;
+
+  // Records a chunk of an uploading file of `owner`, moving expires_ms to
+  // now + ttl_ms and updated_ms to now. FailedPrecondition when the file is
+  // complete or expired (expires_ms <= now). A chunk under an index already
+  // recorded: kRepeat when its bytes and sha256 are equal (only the expiry
+  // moves), Conflict when not. For a new chunk: with chunk_bytes > 0 its
+  // offset must be index * chunk_bytes and its length chunk_bytes (the last
+  // chunk, the one reaching `size`, may be shorter); with chunk_bytes 0 its
+  // offset must equal received_bytes (chunks are appended one at a time);
+  // and received_bytes + bytes must not pass size. Any of these broken:
+  // InvalidArgument. Then received_bytes += bytes, chunks += 1.
+  virtual void PutFileChunk(const std::string& file_id, const std::string& owner,
+                            const FileChunk& chunk, int64_t now_ms, int64_t ttl_ms,
+                            Callback<ChunkOutcome> done) = 0;
+
+  // The file's chunk records, by index ascending (empty once complete).
+  virtual void ListFileChunks(const std::string& file_id,
+                              Callback<std::vector<FileChunk>> done) = 0;
+
+  // uploading -> complete: sha256 set, expires_ms 0, updated_ms now, its
+  // chunk records deleted. FailedPrecondition unless received_bytes == size
+  // and the file has not expired. Complete already: kRepeat when the sha256
+  // is the same, FailedPrecondition when not.
+  virtual void CompleteFile(const std::string& file_id, const std::string& owner,
+                            const std::string& sha256, int64_t now_ms,
+                            Callback<FileCompleteOutcome> done) = 0;
+
+  // The owner's files (optionally only those tied to query.job_id) in the
+  // order they were created, after query.after_file_id (NotFound when that
+  // id does not exist), at most query.limit (1..1000).
+  virtual void ListFiles(const FileListQuery& query, Callback<std::vector<FileRecord>> done) = 0;
+
+  // The complete files tied to a job, whoever uploaded them, in the order
+  // they were created, at most `limit` (1..1000): what its customer may read.
+  virtual void ListJobFiles(const std::string& job_id, uint32_t limit,
+                            Callback<std::vector<FileRecord>> done) = 0;
+
+  // Deletes a file of `owner` (any state) with its chunk records and gives
+  // its bytes back to the owner's quota. FailedPrecondition when it is a
+  // job's result (result_of set).
+  virtual void DeleteFile(const std::string& file_id, const std::string& owner,
+                          Callback<DeletedFile> done) = 0;
+
+  // Deletes uploading files whose expires_ms <= now (oldest expiry first, at
+  // most `limit`) with their chunk records; delivers them, so that the
+  // caller removes their part files.
+  virtual void ExpireUploads(int64_t now_ms, uint32_t limit,
+                             Callback<std::vector<FileRecord>> done) = 0;
+
+  // Whether some complete file has this sha256 (its blob is in use).
+  virtual void IsBlobUsed(const std::string& sha256, Callback<bool> done) = 0;
+
+  // ---- Marketplace (file_types.h) ----
+
+  // The client's default for JobRecord::listed. NotFound for an unknown client.
+  virtual void SetListingDefault(const std::string& client_uuid, bool listed, Done done) = 0;
+
+  // Lists or unlists a job of the client. NotFound when there is no such
+  // job, PermissionDenied when it is another client's.
+  virtual void SetJobListed(const std::string& job_id, const std::string& client_uuid,
+                            bool listed, Done done) = 0;
+
+  // Completed jobs that are listed, matching query.search, sorted by
+  // complete_ms then job_id (query.ascending, else descending), skipping
+  // query.offset and at most query.limit (1..100, else InvalidArgument);
+  // total_count counts every match.
+  virtual void ListMarketJobs(const MarketQuery& query, Callback<MarketPage> done) = 0;
+
+  // Any job with its marketplace counters (the caller decides who may see it).
+  virtual void GetMarketJob(const std::string& job_id,
+                            Callback<std::optional<MarketJob>> done) = 0;
+
+  // Over completed listed jobs: their count, their count by job type and
+  // those completed at or after since_ms.
+  virtual void GetMarketStats(int64_t since_ms, Callback<MarketStats> done) = 0;
+
+  // Adds one to a job's views or downloads. NotFound for an unknown job.
+  virtual void CountMarketEvent(const std::string& job_id, MarketCounter counter,
+                                Done done) = 0;
+
+  // Records that the client bought the job at the job's price_cents, once:
+  // a repeat delivers the first purchase with created = false and changes
+  // nothing. The job must be completed (FailedPrecondition) and listed or
+  // the client's own (NotFound otherwise, as for a job that does not exist,
+  // so that unlisted jobs stay unseen). InvalidArgument for an unknown client.
+  virtual void RecordPurchase(const std::string& client_uuid, const std::string& job_id,
+                              int64_t now_ms, Callback<PurchaseOutcome> done) = 0;
+
+  virtual void GetPurchase(const std::string& client_uuid, const std::string& job_id,
+                           Callback<std::optional<Purchase>> done) = 0;
+  // ---- Rewards ledger (ledger.h; docs/REWARDS.md) ----
+  // Transfers that name a run_id may only be recorded by that run's owner
+  // while it is running (`run_owner`): FailedPrecondition otherwise, and
+  // nothing of the operation is applied. Each applied one adds its credit to
+  // the run's users (when > 0) and total_units and moves its heartbeat_ms
+  // up to the transfer's created_ms.
+
+  // Records the transfers in the order given, all in one step: each is
+  // applied, or a repeat (ledger.h "Idempotency"); a Conflict, an invalid
+  // transfer (InvalidArgument: ids, principals and texts within the limits,
+  // a real day, amount 1..kTransferUnitsMax, cap limit >= 0, a known kind),
+  // or an overflowing balance (ResourceExhausted) refuses them all.
+  // Delivers one AppliedTransfer per transfer.
+  virtual void ApplyTransfers(std::vector<Transfer> transfers, const std::string& run_owner,
+                              Callback<std::vector<AppliedTransfer>> done) = 0;
+
+  // Pays uptime (ledger.h UptimePayment), one outcome per payment, each
+  // decided on its own against the row as it is then. InvalidArgument for
+  // the whole operation (nothing applied) when a payment is malformed
+  // (transfer not kUptime, no cap, principal/day/minutes not those of the
+  // payment, through <= from) or pays minutes the row has not measured
+  // (through > floor(online_ms / 60000), or no row); Conflict when an
+  // applied payment's transfer id is recorded with another body.
+  virtual void PayUptime(std::vector<UptimePayment> payments, const std::string& run_owner,
+                         Callback<std::vector<PaymentOutcome>> done) = 0;
+
+  // Rows of uptime_days with unpaid measured minutes (online_ms >=
+  // (paid_minutes + 1) * 60000), ordered by (principal, day), strictly after
+  // (after_principal, after_day) ("" and "" for the start); at most `limit`.
+  virtual void ListUnpaidUptime(const std::string& after_principal, const std::string& after_day,
+                                uint32_t limit, Callback<std::vector<UptimeDay>> done) = 0;
+  virtual void CountUptimeDays(Callback<UptimeDayCounts> done) = 0;
+
+  // A principal's account; zeros (and its principal) when it has none.
+  virtual void GetAccount(const std::string& principal, Callback<AccountSummary> done) = 0;
+  // A principal's credits per UTC day in [from_day, to_day], ascending; days
+  // without credits are left out.
+  virtual void GetEarningsDays(const std::string& principal, const std::string& from_day,
+                               const std::string& to_day, Callback<std::vector<EarningsDay>> done) = 0;
+  // Recorded transfers of a principal or of a run (TransferQuery).
+  virtual void ListTransfers(const TransferQuery& query, Callback<TransferPage> done) = 0;
+  // One recorded transfer by id.
+  virtual void GetTransfer(const std::string& id, Callback<std::optional<TransferRecord>> done) = 0;
+  // Every account with its balance and what it was credited on `day`, by
+  // principal.
+  virtual void ListBalances(const std::string& day, Callback<std::vector<Balance>> done) = 0;
+  // Recomputes every total from the recorded transfers (a full scan; for
+  // the audit route and tests).
+  virtual void AuditLedger(Callback<LedgerAudit> done) = 0;
+
+  // ---- Referrals ----
+
+  // The node whose referral code this is (codes are unique), or nullopt.
+  virtual void FindNodeByReferralCode(const std::string& code,
+                                      Callback<std::optional<NodeRecord>> done) = 0;
+  // Registers `referee` under the owner of `code` (8 characters [A-Z0-9];
+  // InvalidArgument otherwise), or says why not (ReferralRefusal), writing
+  // nothing then. Checks in this order: unknown code, unknown referee, self
+  // referral, already referred, cycle (walking up from the code's owner
+  // through at most referral_depth_max referrals). Registering stores the
+  // record (referrer_l2 = the owner's own L1, or ""; uptime_base_ms = the
+  // referee's sum of online_ms now) and adds 1 to the owner's
+  // total_referral, in one step.
+  virtual void RegisterReferral(const std::string& referee, const std::string& code, int64_t now_ms,
+                                Callback<ReferralOutcome> done) = 0;
+  virtual void GetReferral(const std::string& referee,
+                           Callback<std::optional<ReferralRecord>> done) = 0;
+  // The referees of `referrer` at level 1 and 2, newest signup first (ties
+  // by referee), at most `limit`, each with what the referrer earned for it.
+  virtual void ListReferees(const std::string& referrer, uint32_t limit,
+                            Callback<std::vector<RefereeEntry>> done) = 0;
+  virtual void CountReferees(const std::string& referrer, Callback<ReferralCounts> done) = 0;
+  // See InstallationClaim; delivers the transfers it recorded.
+  virtual void ClaimInstallationBonuses(const InstallationClaim& claim, const std::string& run_owner,
+                                        Callback<std::vector<TransferRecord>> done) = 0;
+  // Every referral, ordered by referee, strictly after `after_referee`, at
+  // most `limit`, with the referee's week in [from_day, to_day] (RefereeWeek).
+  virtual void ListRefereeWeeks(const std::string& from_day, const std::string& to_day,
+                                const std::string& after_referee, uint32_t limit,
+                                Callback<std::vector<RefereeWeek>> done) = 0;
+
+  // ---- Distribution runs (ledger.h RunStart, RunFinish) ----
+  virtual void StartRun(const RunStart& start, Callback<RunStartResult> done) = 0;
+  virtual void FinishRun(const RunFinish& finish, Callback<RunRecord> done) = 0;
+  virtual void GetRun(const std::string& id, Callback<std::optional<RunRecord>> done) = 0;
+  // Runs of the kinds in `kinds` (bit 1 << RunKind), newest start first.
+  virtual void ListRuns(uint32_t kinds, uint64_t offset, uint32_t limit, Callback<RunPage> done) = 0;
+
   // Succeeds when the store can serve (for /ready and /api/health).
   virtual void Ping(Done done) = 0;
 
@@ -336,14 +441,6 @@ class Store {
   // handed to `post`. For shutdown and tests.
   virtual void Flush() = 0;
 };
-
-// What CompleteJob and FailJob do to a job's record, for whoever keeps a
-// copy of it (the job service) and for backends that store whole records.
-// Completed: complete_ms = now, no lease deadline, the result's hash, type
-// and size, reward and pricing. Failed: complete_ms = now, no lease
-// deadline, error and reason, reward 0.
-void ApplyCompletion(const JobCompletion& completion, int64_t now_ms, JobRecord& job);
-void ApplyFailure(const JobFailure& failure, int64_t now_ms, JobRecord& job);
 
 // A failed operation as the server's caller sees it: the store is busy or
 // unreachable (ResourceExhausted, Unavailable, DeadlineExceeded) →

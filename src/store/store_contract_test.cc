@@ -69,6 +69,8 @@ TEST_P(StoreContractTest, RegisterNodeCreatesARecordWithAFreshIdentity) {
   EXPECT_EQ(node->ws_disconnect_ms, 0);
   EXPECT_EQ(node->ping_timestamp_ms, kT0);
   EXPECT_EQ(node->total_referral, 0u);
+  EXPECT_FALSE(node->signed_identity);
+  EXPECT_EQ(node->registrations, 1u);
   EXPECT_EQ(Get("alpha").value(), std::optional<NodeRecord>(*node));
 }
 
@@ -88,6 +90,7 @@ TEST_P(StoreContractTest, RegisterNodeAgainKeepsIdentityAndRefreshesTheConnectio
   expected.download_speed = 50;
   expected.ping_ms = 20;
   expected.max_concurrent_jobs = 3;
+  expected.registrations = 2;
   EXPECT_EQ(*again, expected);
   EXPECT_EQ(Get("alpha").value(), std::optional<NodeRecord>(expected));
 }

@@ -30,6 +30,7 @@
 
 #include "core/status.h"
 #include "store/store.h"
+#include "store/store_test_support.h"
 
 namespace sela::store::testing {
 
@@ -42,89 +43,6 @@ inline std::vector<std::string> Ids(const std::vector<JobRecord>& jobs) {
   for (const JobRecord& job : jobs) ids.push_back(job.job_id);
   return ids;
 }
-
-// A fresh directory under the system's temp dir, removed with its contents.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "sela_store_XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) std::abort();
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-// Where a store's callbacks go in tests. HoldNextPost() makes the next post
-// block (after queueing its callback) until Release(): a backend that posts
-// from its worker is thereby held, so operations issued meanwhile pile up
-// and run together, as they would under load.
-class PostQueue {
- public:
-  PostFn AsPostFn() {
-    return [this](std::function<void()> fn) { Post(std::move(fn)); };
-  }
-  // Runs the callbacks posted so far, in order; returns how many ran.
-  size_t RunAll() {
-    size_t ran = 0;
-    while (true) {
-      std::function<void()> fn;
-      {
-        std::lock_guard lock(mu_);
-        if (queue_.empty()) return ran;
-        fn = std::move(queue_.front());
-        queue_.pop_front();
-      }
-      fn();
-      ++ran;
-    }
-  }
-  size_t size() const {
-    std::lock_guard lock(mu_);
-    return queue_.size();
-  }
-  void HoldNextPost() {
-    std::lock_guard lock(mu_);
-    hold_next_ = true;
-    held_ = false;
-  }
-  // Returns once a post is being held.
-  void WaitUntilHeld() {
-    std::unique_lock lock(mu_);
-    changed_.wait(lock, [&] { return held_; });
-  }
-  void Release() {
-    std::lock_guard lock(mu_);
-    hold_next_ = false;
-    held_ = false;
-    changed_.notify_all();
-  }
-
- private:
-  void Post(std::function<void()> fn) {
-    std::unique_lock lock(mu_);
-    queue_.push_back(std::move(fn));
-    if (!hold_next_) return;
-    hold_next_ = false;
-    held_ = true;
-    changed_.notify_all();
-    changed_.wait(lock, [&] { return !held_; });
-  }
-
-  mutable std::mutex mu_;
-  std::condition_variable changed_;
-  std::deque<std::function<void()>> queue_;
-  bool hold_next_ = false;
-  bool held_ = false;
-};
 
 inline NodeMetricsUpdate Metrics(std::optional<double> download_speed,
                                  std::optional<double> upload_speed,
@@ -260,6 +178,17 @@ class StoreHarness {
     return Call<Result<NodeRecord>>(
         [&](auto done) { store().RegisterNode(principal, client_id, now_ms, done); });
   }
+  Result<NodeRecord> RegisterSigned(const std::string& principal, int64_t now_ms = kDefaultNowMs,
+                                    const std::string& client_id = "1") {
+    return Call<Result<NodeRecord>>(
+        [&](auto done) { store().RegisterSignedNode(principal, client_id, now_ms, done); });
+  }
+  Result<std::vector<NodeRecord>> Page(int64_t after, uint32_t limit) {
+    return Call<Result<std::vector<NodeRecord>>>([&](auto done) { store().ListNodesPage(after, limit, done); });
+  }
+  Result<uint32_t> ExpireRecords(int64_t before_ms, uint32_t limit) {
+    return Call<Result<uint32_t>>([&](auto done) { store().ExpireNodeRecords(before_ms, limit, done); });
+  }
   Result<std::optional<NodeRecord>> Get(const std::string& principal) {
     return Call<Result<std::optional<NodeRecord>>>(
         [&](auto done) { store().GetNode(principal, done); });
@@ -357,6 +286,77 @@ class StoreHarness {
         [&](auto done) { store().GetBlob(hash, done); });
   }
 
+  Result<FileRecord> CreateFile(const FileRecord& file, const FileQuota& quota = FileQuota{}) {
+    return Call<Result<FileRecord>>([&](auto done) { store().CreateFile(file, quota, done); });
+  }
+  Result<std::optional<FileRecord>> GetFile(const std::string& file_id) {
+    return Call<Result<std::optional<FileRecord>>>(
+        [&](auto done) { store().GetFile(file_id, done); });
+  }
+  Result<std::optional<FileChunk>> GetChunk(const std::string& file_id, uint32_t index) {
+    return Call<Result<std::optional<FileChunk>>>(
+        [&](auto done) { store().GetFileChunk(file_id, index, done); });
+  }
+  Result<ChunkOutcome> PutChunk(const std::string& file_id, const std::string& owner,
+                                const FileChunk& chunk, int64_t now_ms, int64_t ttl_ms = 60'000) {
+    return Call<Result<ChunkOutcome>>(
+        [&](auto done) { store().PutFileChunk(file_id, owner, chunk, now_ms, ttl_ms, done); });
+  }
+  Result<std::vector<FileChunk>> Chunks(const std::string& file_id) {
+    return Call<Result<std::vector<FileChunk>>>(
+        [&](auto done) { store().ListFileChunks(file_id, done); });
+  }
+  Result<FileCompleteOutcome> CompleteFile(const std::string& file_id, const std::string& owner,
+                                           const std::string& sha256, int64_t now_ms) {
+    return Call<Result<FileCompleteOutcome>>(
+        [&](auto done) { store().CompleteFile(file_id, owner, sha256, now_ms, done); });
+  }
+  Result<std::vector<FileRecord>> ListFiles(const FileListQuery& query) {
+    return Call<Result<std::vector<FileRecord>>>(
+        [&](auto done) { store().ListFiles(query, done); });
+  }
+  Result<std::vector<FileRecord>> JobFiles(const std::string& job_id, uint32_t limit = 100) {
+    return Call<Result<std::vector<FileRecord>>>(
+        [&](auto done) { store().ListJobFiles(job_id, limit, done); });
+  }
+  Result<DeletedFile> DeleteFile(const std::string& file_id, const std::string& owner) {
+    return Call<Result<DeletedFile>>([&](auto done) { store().DeleteFile(file_id, owner, done); });
+  }
+  Result<std::vector<FileRecord>> ExpireUploads(int64_t now_ms, uint32_t limit = 100) {
+    return Call<Result<std::vector<FileRecord>>>(
+        [&](auto done) { store().ExpireUploads(now_ms, limit, done); });
+  }
+  Result<bool> BlobUsed(const std::string& sha256) {
+    return Call<Result<bool>>([&](auto done) { store().IsBlobUsed(sha256, done); });
+  }
+  Status SetListingDefault(const std::string& uuid, bool listed) {
+    return Call<Status>([&](auto done) { store().SetListingDefault(uuid, listed, done); });
+  }
+  Status SetListed(const std::string& job_id, const std::string& uuid, bool listed) {
+    return Call<Status>([&](auto done) { store().SetJobListed(job_id, uuid, listed, done); });
+  }
+  Result<MarketPage> Market(const MarketQuery& query) {
+    return Call<Result<MarketPage>>([&](auto done) { store().ListMarketJobs(query, done); });
+  }
+  Result<std::optional<MarketJob>> MarketJobOf(const std::string& job_id) {
+    return Call<Result<std::optional<MarketJob>>>(
+        [&](auto done) { store().GetMarketJob(job_id, done); });
+  }
+  Result<MarketStats> Stats(int64_t since_ms) {
+    return Call<Result<MarketStats>>([&](auto done) { store().GetMarketStats(since_ms, done); });
+  }
+  Status Count(const std::string& job_id, MarketCounter counter) {
+    return Call<Status>([&](auto done) { store().CountMarketEvent(job_id, counter, done); });
+  }
+  Result<PurchaseOutcome> Buy(const std::string& uuid, const std::string& job_id, int64_t now_ms) {
+    return Call<Result<PurchaseOutcome>>(
+        [&](auto done) { store().RecordPurchase(uuid, job_id, now_ms, done); });
+  }
+  Result<std::optional<Purchase>> PurchaseOf(const std::string& uuid, const std::string& job_id) {
+    return Call<Result<std::optional<Purchase>>>(
+        [&](auto done) { store().GetPurchase(uuid, job_id, done); });
+  }
+
   // Closes the store; its pending callbacks are delivered.
   void Close() {
     posts_.Release();
@@ -422,6 +422,63 @@ class JobContractTest : public StoreContractTest {
     EXPECT_TRUE(client.has_value() && client->has_value()) << uuid;
     return client.has_value() && client->has_value() ? (*client)->usage_count : -1;
   }
+  // A new uploading file of `owner` (files: store_contract_files_test.cc).
+  static FileRecord NewFile(const std::string& file_id, const std::string& owner, int64_t size,
+                            int64_t chunk_bytes = 0, const std::string& job_id = "") {
+    FileRecord file;
+    file.file_id = file_id;
+    file.owner = owner;
+    file.job_id = job_id;
+    file.name = "result.bin";
+    file.content_type = "application/octet-stream";
+    file.size = size;
+    file.chunk_bytes = chunk_bytes;
+    file.created_ms = StoreTimeZeroMs();
+    file.updated_ms = StoreTimeZeroMs();
+    file.expires_ms = StoreTimeZeroMs() + kUploadTtlMs;
+    return file;
+  }
+  static FileChunk Chunk(uint32_t index, int64_t offset, int64_t bytes, uint64_t hash_seed) {
+    return FileChunk{.index = index, .offset = offset, .bytes = bytes, .sha256 = FakeSha256(hash_seed)};
+  }
+  FileRecord MustGetFile(const std::string& file_id) {
+    const Result<std::optional<FileRecord>> file = GetFile(file_id);
+    EXPECT_TRUE(file.has_value() && file->has_value()) << file_id;
+    return file.has_value() && file->has_value() ? **file : FileRecord{};
+  }
+  // A complete file of `owner` in one chunk whose content hash is FakeSha256(seed).
+  FileRecord MustCompleteFile(const std::string& file_id, const std::string& owner, int64_t size,
+                              uint64_t seed, const std::string& job_id = "") {
+    const Result<FileRecord> created = CreateFile(NewFile(file_id, owner, size, 0, job_id));
+    EXPECT_TRUE(created.has_value()) << created.error().ToString();
+    const Result<ChunkOutcome> put =
+        PutChunk(file_id, owner, Chunk(0, 0, size, seed), StoreTimeZeroMs() + 1);
+    EXPECT_TRUE(put.has_value()) << put.error().ToString();
+    const auto done = CompleteFile(file_id, owner, FakeSha256(seed), StoreTimeZeroMs() + 2);
+    EXPECT_TRUE(done.has_value()) << done.error().ToString();
+    return MustGetFile(file_id);
+  }
+  static constexpr int64_t kUploadTtlMs = 60'000;
+
+  // A job of client `uuid` (listing as given, nullopt: the client's
+  // default), leased to node-a and completed at complete_ms with a result of
+  // price 3 cents (marketplace: store_contract_market_test.cc).
+  JobRecord MustCompleteJob(const std::string& job_id, const std::string& uuid,
+                            std::optional<bool> listed, int64_t complete_ms,
+                            const std::string& type = "scrape", const std::string& target = "") {
+    JobRecord job = NewJob(job_id, uuid, StoreTimeZeroMs());
+    job.job_type = type;
+    if (!target.empty()) job.target = target;
+    CreateJobRequest request = NewJobRequest(job);
+    request.listed = listed;
+    const Result<CreateJobOutcome> created = Create(request);
+    EXPECT_TRUE(created.has_value()) << created.error().ToString();
+    EXPECT_TRUE(Lease(job_id, "node-a", 1, complete_ms + kLeaseMs, StoreTimeZeroMs() + 1).ok());
+    const Result<CompleteOutcome> done = Complete(job_id, Completion("node-a", 1, "result", 1), complete_ms);
+    EXPECT_TRUE(done.has_value()) << done.error().ToString();
+    return MustGet(job_id);
+  }
+
   // A job of acme leased to `node` with attempt 1.
   JobRecord Ongoing(const std::string& job_id, const std::string& node = "node-a",
                     bool sync = false) {

@@ -49,6 +49,7 @@ Status ValidateNewJobStrings(const JobRecord& job, const JobLimits& limits) {
       ValidateText(job.result_content_type, "result_content_type", limits.text_bytes_max));
   RETURN_IF_ERROR(ValidateText(job.error, "error", limits.text_bytes_max));
   RETURN_IF_ERROR(ValidateText(job.last_failed_node, "last_failed_node", limits.principal_bytes_max));
+  RETURN_IF_ERROR(ValidateText(job.result_file_id, "result_file_id", limits.id_bytes_max));
   return ValidateText(job.target_node, "target_node", limits.principal_bytes_max);
 }
 
@@ -219,6 +220,10 @@ Status ValidateCompletion(const JobCompletion& completion, const JobLimits& limi
   RETURN_IF_ERROR(ValidateText(completion.result_content_type, "result_content_type",
                                limits.text_bytes_max));
   RETURN_IF_ERROR(ValidateText(completion.result, "result", limits.result_bytes_max));
+  RETURN_IF_ERROR(ValidateText(completion.result_file_id, "result_file_id", limits.id_bytes_max));
+  if (!completion.result_file_id.empty() && !completion.result.empty()) {
+    return InvalidArgument("a completion names a result file or carries result bytes, not both");
+  }
   const std::pair<const char*, int64_t> fields[] = {
       {"reward_units", completion.reward_units},
       {"price_cents", completion.price_cents},

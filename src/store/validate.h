@@ -75,7 +75,27 @@ Status ValidateLease(const JobLease& lease, const JobLimits& limits);
 Status ValidateFailure(const JobFailure& failure, const JobLimits& limits);
 
 // A completion: node principal, result hash and content type well formed,
-// result within result_bytes_max, no negative number.
+// result within result_bytes_max, no negative number; a result file id and
+// result bytes not both.
 Status ValidateCompletion(const JobCompletion& completion, const JobLimits& limits);
+
+// ---- Files and marketplace (validate_files.cc) ----
+
+// A new file: id, owner and strings within the limits (job_id may be ""),
+// state uploading, declared_sha256 "" or a SHA-256, no negative number,
+// and a chunk length no longer than the file unless the file is empty.
+Status ValidateNewFile(const FileRecord& file, const JobLimits& limits);
+
+// A chunk: offset not negative, at least one byte, sha256 "" or well formed.
+Status ValidateChunk(const FileChunk& chunk);
+
+// Both limits at least 1.
+Status ValidateFileQuota(const FileQuota& quota);
+
+// A list limit of 1..`max`.
+Status ValidateListLimit(uint32_t limit, uint32_t max);
+
+// search within text_bytes_max, limit 1..100.
+Status ValidateMarketQuery(const MarketQuery& query, const JobLimits& limits);
 
 }  // namespace sela::store

@@ -41,6 +41,12 @@ void FaultInjectionStore::RegisterNode(const std::string& principal, const std::
   inner_.RegisterNode(principal, client_id, now_ms, std::move(done));
 }
 
+void FaultInjectionStore::RegisterSignedNode(const std::string& principal, const std::string& client_id,
+                                             int64_t now_ms, Callback<store::NodeRecord> done) {
+  if (auto fault = Pick(StoreOp::kRegisterSignedNode)) return Refuse(std::move(done), std::move(*fault));
+  inner_.RegisterSignedNode(principal, client_id, now_ms, std::move(done));
+}
+
 void FaultInjectionStore::MarkNodeDisconnected(const std::string& principal, int64_t now_ms, Done done) {
   if (auto fault = Pick(StoreOp::kMarkNodeDisconnected)) return Refuse(std::move(done), std::move(*fault));
   inner_.MarkNodeDisconnected(principal, now_ms, std::move(done));
@@ -76,6 +82,17 @@ void FaultInjectionStore::GetNode(const std::string& principal, Callback<std::op
 void FaultInjectionStore::ListNodes(bool only_active, Callback<std::vector<store::NodeRecord>> done) {
   if (auto fault = Pick(StoreOp::kListNodes)) return Refuse(std::move(done), std::move(*fault));
   inner_.ListNodes(only_active, std::move(done));
+}
+
+void FaultInjectionStore::ListNodesPage(int64_t after_numeric_id, uint32_t limit,
+                                        Callback<std::vector<store::NodeRecord>> done) {
+  if (auto fault = Pick(StoreOp::kListNodesPage)) return Refuse(std::move(done), std::move(*fault));
+  inner_.ListNodesPage(after_numeric_id, limit, std::move(done));
+}
+
+void FaultInjectionStore::ExpireNodeRecords(int64_t disconnected_before_ms, uint32_t limit, Callback<uint32_t> done) {
+  if (auto fault = Pick(StoreOp::kExpireNodeRecords)) return Refuse(std::move(done), std::move(*fault));
+  inner_.ExpireNodeRecords(disconnected_before_ms, limit, std::move(done));
 }
 
 void FaultInjectionStore::GetUptimeDays(const std::string& principal, const std::string& from_day,
@@ -163,6 +180,116 @@ void FaultInjectionStore::GetBlob(const std::string& hash, Callback<std::optiona
 void FaultInjectionStore::Ping(Done done) {
   if (auto fault = Pick(StoreOp::kPing)) return Refuse(std::move(done), std::move(*fault));
   inner_.Ping(std::move(done));
+}
+
+void FaultInjectionStore::CreateFile(const store::FileRecord& file, const store::FileQuota& quota,
+                                     Callback<store::FileRecord> done) {
+  if (auto fault = Pick(StoreOp::kCreateFile)) return Refuse(std::move(done), std::move(*fault));
+  inner_.CreateFile(file, quota, std::move(done));
+}
+
+void FaultInjectionStore::GetFile(const std::string& file_id, Callback<std::optional<store::FileRecord>> done) {
+  if (auto fault = Pick(StoreOp::kGetFile)) return Refuse(std::move(done), std::move(*fault));
+  inner_.GetFile(file_id, std::move(done));
+}
+
+void FaultInjectionStore::GetFileChunk(const std::string& file_id, uint32_t index,
+                                       Callback<std::optional<store::FileChunk>> done) {
+  if (auto fault = Pick(StoreOp::kGetFileChunk)) return Refuse(std::move(done), std::move(*fault));
+  inner_.GetFileChunk(file_id, index, std::move(done));
+}
+
+void FaultInjectionStore::PutFileChunk(const std::string& file_id, const std::string& owner,
+                                       const store::FileChunk& chunk, int64_t now_ms, int64_t ttl_ms,
+                                       Callback<store::ChunkOutcome> done) {
+  if (auto fault = Pick(StoreOp::kPutFileChunk)) return Refuse(std::move(done), std::move(*fault));
+  inner_.PutFileChunk(file_id, owner, chunk, now_ms, ttl_ms, std::move(done));
+}
+
+void FaultInjectionStore::ListFileChunks(const std::string& file_id,
+                                         Callback<std::vector<store::FileChunk>> done) {
+  if (auto fault = Pick(StoreOp::kListFileChunks)) return Refuse(std::move(done), std::move(*fault));
+  inner_.ListFileChunks(file_id, std::move(done));
+}
+
+void FaultInjectionStore::CompleteFile(const std::string& file_id, const std::string& owner,
+                                       const std::string& sha256, int64_t now_ms,
+                                       Callback<store::FileCompleteOutcome> done) {
+  if (auto fault = Pick(StoreOp::kCompleteFile)) return Refuse(std::move(done), std::move(*fault));
+  inner_.CompleteFile(file_id, owner, sha256, now_ms, std::move(done));
+}
+
+void FaultInjectionStore::ListFiles(const store::FileListQuery& query,
+                                    Callback<std::vector<store::FileRecord>> done) {
+  if (auto fault = Pick(StoreOp::kListFiles)) return Refuse(std::move(done), std::move(*fault));
+  inner_.ListFiles(query, std::move(done));
+}
+
+void FaultInjectionStore::ListJobFiles(const std::string& job_id, uint32_t limit,
+                                       Callback<std::vector<store::FileRecord>> done) {
+  if (auto fault = Pick(StoreOp::kListJobFiles)) return Refuse(std::move(done), std::move(*fault));
+  inner_.ListJobFiles(job_id, limit, std::move(done));
+}
+
+void FaultInjectionStore::DeleteFile(const std::string& file_id, const std::string& owner,
+                                     Callback<store::DeletedFile> done) {
+  if (auto fault = Pick(StoreOp::kDeleteFile)) return Refuse(std::move(done), std::move(*fault));
+  inner_.DeleteFile(file_id, owner, std::move(done));
+}
+
+void FaultInjectionStore::ExpireUploads(int64_t now_ms, uint32_t limit,
+                                        Callback<std::vector<store::FileRecord>> done) {
+  if (auto fault = Pick(StoreOp::kExpireUploads)) return Refuse(std::move(done), std::move(*fault));
+  inner_.ExpireUploads(now_ms, limit, std::move(done));
+}
+
+void FaultInjectionStore::IsBlobUsed(const std::string& sha256, Callback<bool> done) {
+  if (auto fault = Pick(StoreOp::kIsBlobUsed)) return Refuse(std::move(done), std::move(*fault));
+  inner_.IsBlobUsed(sha256, std::move(done));
+}
+
+void FaultInjectionStore::SetListingDefault(const std::string& client_uuid, bool listed, Done done) {
+  if (auto fault = Pick(StoreOp::kSetListingDefault)) return Refuse(std::move(done), std::move(*fault));
+  inner_.SetListingDefault(client_uuid, listed, std::move(done));
+}
+
+void FaultInjectionStore::SetJobListed(const std::string& job_id, const std::string& client_uuid, bool listed,
+                                       Done done) {
+  if (auto fault = Pick(StoreOp::kSetJobListed)) return Refuse(std::move(done), std::move(*fault));
+  inner_.SetJobListed(job_id, client_uuid, listed, std::move(done));
+}
+
+void FaultInjectionStore::ListMarketJobs(const store::MarketQuery& query, Callback<store::MarketPage> done) {
+  if (auto fault = Pick(StoreOp::kListMarketJobs)) return Refuse(std::move(done), std::move(*fault));
+  inner_.ListMarketJobs(query, std::move(done));
+}
+
+void FaultInjectionStore::GetMarketJob(const std::string& job_id,
+                                       Callback<std::optional<store::MarketJob>> done) {
+  if (auto fault = Pick(StoreOp::kGetMarketJob)) return Refuse(std::move(done), std::move(*fault));
+  inner_.GetMarketJob(job_id, std::move(done));
+}
+
+void FaultInjectionStore::GetMarketStats(int64_t since_ms, Callback<store::MarketStats> done) {
+  if (auto fault = Pick(StoreOp::kGetMarketStats)) return Refuse(std::move(done), std::move(*fault));
+  inner_.GetMarketStats(since_ms, std::move(done));
+}
+
+void FaultInjectionStore::CountMarketEvent(const std::string& job_id, store::MarketCounter counter, Done done) {
+  if (auto fault = Pick(StoreOp::kCountMarketEvent)) return Refuse(std::move(done), std::move(*fault));
+  inner_.CountMarketEvent(job_id, counter, std::move(done));
+}
+
+void FaultInjectionStore::RecordPurchase(const std::string& client_uuid, const std::string& job_id,
+                                         int64_t now_ms, Callback<store::PurchaseOutcome> done) {
+  if (auto fault = Pick(StoreOp::kRecordPurchase)) return Refuse(std::move(done), std::move(*fault));
+  inner_.RecordPurchase(client_uuid, job_id, now_ms, std::move(done));
+}
+
+void FaultInjectionStore::GetPurchase(const std::string& client_uuid, const std::string& job_id,
+                                      Callback<std::optional<store::Purchase>> done) {
+  if (auto fault = Pick(StoreOp::kGetPurchase)) return Refuse(std::move(done), std::move(*fault));
+  inner_.GetPurchase(client_uuid, job_id, std::move(done));
 }
 
 }  // namespace sela::testing

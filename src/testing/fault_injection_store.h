@@ -25,10 +25,20 @@
 namespace sela::testing {
 
 enum class StoreOp : uint8_t {
-  kReserveSessionIds, kRegisterNode, kMarkNodeDisconnected, kUpdateNodeMetrics, kSetNodeStatus,
-  kSetNodeCapacity, kAddUptime, kGetNode, kListNodes, kGetUptimeDays, kGetTotalUptimeMs,
+  kReserveSessionIds, kRegisterNode, kRegisterSignedNode, kMarkNodeDisconnected, kUpdateNodeMetrics,
+  kSetNodeStatus, kSetNodeCapacity, kAddUptime, kGetNode, kListNodes, kListNodesPage, kExpireNodeRecords,
+  kGetUptimeDays, kGetTotalUptimeMs,
   kRegisterApiClient, kGetApiClient, kFindApiClientByKeyHash, kGetUsageLog, kCreateJob, kLeaseJob,
   kCompleteJob, kReleaseJob, kFailJob, kGetJob, kListClientJobs, kListOpenJobs, kGetBlob, kPing,
+  // Files and marketplace (store/file_types.h).
+  kCreateFile, kGetFile, kGetFileChunk, kPutFileChunk, kListFileChunks, kCompleteFile, kListFiles,
+  kListJobFiles, kDeleteFile, kExpireUploads, kIsBlobUsed, kSetListingDefault, kSetJobListed,
+  kListMarketJobs, kGetMarketJob, kGetMarketStats, kCountMarketEvent, kRecordPurchase, kGetPurchase,
+  // The rewards ledger (fault_injection_store_ledger.cc).
+  kApplyTransfers, kPayUptime, kListUnpaidUptime, kCountUptimeDays, kGetAccount, kGetEarningsDays,
+  kListTransfers, kGetTransfer, kListBalances, kAuditLedger, kFindNodeByReferralCode,
+  kRegisterReferral, kGetReferral, kListReferees, kCountReferees, kClaimInstallationBonuses,
+  kListRefereeWeeks, kStartRun, kFinishRun, kGetRun, kListRuns,
   kCount,
 };
 
@@ -52,6 +62,8 @@ class FaultInjectionStore final : public store::Store {
   void ReserveSessionIds(uint64_t count, Callback<uint64_t> done) override;
   void RegisterNode(const std::string& principal, const std::string& client_id, int64_t now_ms,
                     Callback<store::NodeRecord> done) override;
+  void RegisterSignedNode(const std::string& principal, const std::string& client_id, int64_t now_ms,
+                          Callback<store::NodeRecord> done) override;
   void MarkNodeDisconnected(const std::string& principal, int64_t now_ms, Done done) override;
   void UpdateNodeMetrics(const std::string& principal, const store::NodeMetricsUpdate& update,
                          int64_t now_ms, Done done) override;
@@ -61,6 +73,8 @@ class FaultInjectionStore final : public store::Store {
   void AddUptime(std::vector<store::UptimeDelta> deltas, int64_t now_ms, Done done) override;
   void GetNode(const std::string& principal, Callback<std::optional<store::NodeRecord>> done) override;
   void ListNodes(bool only_active, Callback<std::vector<store::NodeRecord>> done) override;
+  void ListNodesPage(int64_t after_numeric_id, uint32_t limit, Callback<std::vector<store::NodeRecord>> done) override;
+  void ExpireNodeRecords(int64_t disconnected_before_ms, uint32_t limit, Callback<uint32_t> done) override;
   void GetUptimeDays(const std::string& principal, const std::string& from_day, const std::string& to_day,
                      Callback<std::vector<store::UptimeDay>> done) override;
   void GetTotalUptimeMs(const std::string& principal, Callback<int64_t> done) override;
@@ -83,7 +97,56 @@ class FaultInjectionStore final : public store::Store {
   void ListOpenJobs(Callback<std::vector<store::JobRecord>> done) override;
   void GetBlob(const std::string& hash, Callback<std::optional<std::string>> done) override;
   void Ping(Done done) override;
+  void CreateFile(const store::FileRecord& file, const store::FileQuota& quota,
+                  Callback<store::FileRecord> done) override;
+  void GetFile(const std::string& file_id, Callback<std::optional<store::FileRecord>> done) override;
+  void GetFileChunk(const std::string& file_id, uint32_t index,
+                    Callback<std::optional<store::FileChunk>> done) override;
+  void PutFileChunk(const std::string& file_id, const std::string& owner, const store::FileChunk& chunk,
+                    int64_t now_ms, int64_t ttl_ms, Callback<store::ChunkOutcome> done) override;
+  void ListFileChunks(const std::string& file_id, Callback<std::vector<store::FileChunk>> done) override;
+  void CompleteFile(const std::string& file_id, const std::string& owner, const std::string& sha256,
+                    int64_t now_ms, Callback<store::FileCompleteOutcome> done) override;
+  void ListFiles(const store::FileListQuery& query, Callback<std::vector<store::FileRecord>> done) override;
+  void ListJobFiles(const std::string& job_id, uint32_t limit,
+                    Callback<std::vector<store::FileRecord>> done) override;
+  void DeleteFile(const std::string& file_id, const std::string& owner,
+                  Callback<store::DeletedFile> done) override;
+  void ExpireUploads(int64_t now_ms, uint32_t limit, Callback<std::vector<store::FileRecord>> done) override;
+  void IsBlobUsed(const std::string& sha256, Callback<bool> done) override;
+  void SetListingDefault(const std::string& client_uuid, bool listed, Done done) override;
+  void SetJobListed(const std::string& job_id, const std::string& client_uuid, bool listed, Done done) override;
+  void ListMarketJobs(const store::MarketQuery& query, Callback<store::MarketPage> done) override;
+  void GetMarketJob(const std::string& job_id, Callback<std::optional<store::MarketJob>> done) override;
+  void GetMarketStats(int64_t since_ms, Callback<store::MarketStats> done) override;
+  void CountMarketEvent(const std::string& job_id, store::MarketCounter counter, Done done) override;
+  void RecordPurchase(const std::string& client_uuid, const std::string& job_id, int64_t now_ms,
+                      Callback<store::PurchaseOutcome> done) override;
+  void GetPurchase(const std::string& client_uuid, const std::string& job_id,
+                   Callback<std::optional<store::Purchase>> done) override;
   void Flush() override { inner_.Flush(); }
+
+  void ApplyTransfers(std::vector<store::Transfer> transfers, const std::string& run_owner, Callback<std::vector<store::AppliedTransfer>> done) override;
+  void PayUptime(std::vector<store::UptimePayment> payments, const std::string& run_owner, Callback<std::vector<store::PaymentOutcome>> done) override;
+  void ListUnpaidUptime(const std::string& after_principal, const std::string& after_day, uint32_t limit, Callback<std::vector<store::UptimeDay>> done) override;
+  void CountUptimeDays(Callback<store::UptimeDayCounts> done) override;
+  void GetAccount(const std::string& principal, Callback<store::AccountSummary> done) override;
+  void GetEarningsDays(const std::string& principal, const std::string& from_day, const std::string& to_day, Callback<std::vector<store::EarningsDay>> done) override;
+  void ListTransfers(const store::TransferQuery& query, Callback<store::TransferPage> done) override;
+  void GetTransfer(const std::string& id, Callback<std::optional<store::TransferRecord>> done) override;
+  void ListBalances(const std::string& day, Callback<std::vector<store::Balance>> done) override;
+  void AuditLedger(Callback<store::LedgerAudit> done) override;
+  void FindNodeByReferralCode(const std::string& code, Callback<std::optional<store::NodeRecord>> done) override;
+  void RegisterReferral(const std::string& referee, const std::string& code, int64_t now_ms, Callback<store::ReferralOutcome> done) override;
+  void GetReferral(const std::string& referee, Callback<std::optional<store::ReferralRecord>> done) override;
+  void ListReferees(const std::string& referrer, uint32_t limit, Callback<std::vector<store::RefereeEntry>> done) override;
+  void CountReferees(const std::string& referrer, Callback<store::ReferralCounts> done) override;
+  void ClaimInstallationBonuses(const store::InstallationClaim& claim, const std::string& run_owner, Callback<std::vector<store::TransferRecord>> done) override;
+  void ListRefereeWeeks(const std::string& from_day, const std::string& to_day, const std::string& after_referee, uint32_t limit, Callback<std::vector<store::RefereeWeek>> done) override;
+  void StartRun(const store::RunStart& start, Callback<store::RunStartResult> done) override;
+  void FinishRun(const store::RunFinish& finish, Callback<store::RunRecord> done) override;
+  void GetRun(const std::string& id, Callback<std::optional<store::RunRecord>> done) override;
+  void ListRuns(uint32_t kinds, uint64_t offset, uint32_t limit, Callback<store::RunPage> done) override;
 
  private:
   struct OpFault {

@@ -17,6 +17,10 @@ class RecordingNodeSender final : public api::NodeSender {
     store::JobRecord job;  // As the service sent it.
   };
 
+  // The lease goes to the node's one session, named after the node.
+  std::string LeaseClientId(nodes::NodeIndex node) const override { return "client-" + std::to_string(node); }
+  uint32_t MeasuredRttMs(nodes::NodeIndex) const override { return jobs::JobEngine::kRttUnknown; }
+
   bool SendJob(nodes::NodeIndex node, const store::JobRecord& job) override {
     if (unreachable_.contains(node)) return false;
     sent_.push_back(Sent{node, job});

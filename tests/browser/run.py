@@ -33,7 +33,7 @@ import cdp  # noqa: E402
 import proc  # noqa: E402  (tests/e2e: starts servers on free ports in temp dirs)
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
-TOKEN = "dash-" + secrets.token_hex(12)
+TOKEN = "dash-" + secrets.token_hex(16)  # ADMIN_TOKEN: 32 characters at least
 
 
 def number(text):

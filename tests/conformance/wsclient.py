@@ -385,11 +385,13 @@ class RawWebSocket(RawConn):
         return self.expect_frame(OP_PONG, payload, timeout)
 
     def expect_close(self, codes, reply=True, timeout=None, allow_empty=False,
-                     tcp_timeout=CLOSE_TCP_TIMEOUT, skip_data=False):
+                     tcp_timeout=CLOSE_TCP_TIMEOUT, skip_data=False, skip_pings=False):
         """Expect the next frame to be Close with a code in `codes`.
 
         skip_data=True first skips any text/binary frames (replies to earlier
-        messages that may still be on their way).
+        messages that may still be on their way) and pings (the server pings
+        registered nodes: uptime and round trips); skip_pings=True skips Ping
+        frames only.
 
         codes: int or collection of ints; allow_empty accepts an empty close
         payload too. Then (reply=True) answers with a Close frame and checks the
@@ -400,7 +402,7 @@ class RawWebSocket(RawConn):
             codes = (codes,)
         try:
             f = self.recv_frame(timeout)
-            while skip_data and f.opcode in (OP_TEXT, OP_BINARY):
+            while (skip_data and f.opcode in (OP_TEXT, OP_BINARY, OP_PING)) or (skip_pings and f.opcode == OP_PING):
                 f = self.recv_frame(timeout)
         except ServerClosed as e:
             raise AssertionError(f"expected Close {'/'.join(map(str, codes))}, but {e}") from None

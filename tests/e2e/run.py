@@ -36,6 +36,9 @@ MODULES = [
     "test_jobs",
     "test_jobs_crash",
     "test_operators",
+    "test_files",
+    "test_market",
+    "test_rewards",
 ]
 
 TEST_FILE_MARKER = "/tests/e2e/test_"

@@ -21,7 +21,7 @@ from e2ebase import E2ETestCase
 from jobclient import JSON_TYPE, Node, http_call
 
 KINDS = "TWITTER_POST, TWITTER_PROFILE, TWITTER_FOLLOW_LIST, HTML"
-TOKEN = "e2e-jobs-admin-token"
+TOKEN = "e2e-jobs-admin-token-of-32-characters-or-more"
 SCENARIO_TIMEOUT_S = 20.0
 URL = "https://x.com/sela/status/1"
 
@@ -142,13 +142,16 @@ class ApiKeys(JobsTestCase):
             self.e1_error(self.rpc("POST", "registerClient", body), 400,
                           "Missing or invalid client_id in request body")
 
-        status = self.rpc("GET", "getClientStatus?uuid=cust-keys")
+        status = self.rpc("GET", "getClientStatus?uuid=cust-keys", key=key)
         self.assertEqual(self.ok(status, "Client status retrieved successfully"),
                          {"totalUsage": 0, "usageLimit": 10000})
         self.assertNotIn(key.encode(), status.body)
         self.assertNotIn(b"clientAPI-Key", status.body)
-        self.e1_error(self.rpc("GET", "getClientStatus?uuid=nobody"), 404, "API key for Client UUID not found")
-        self.e1_error(self.rpc("GET", "getClientStatus"), 400, "Missing Client UUID")
+        # Only with the client's own key: another uuid answers as an unknown one.
+        self.e1_error(self.rpc("GET", "getClientStatus?uuid=nobody", key=key), 404,
+                      "API key for Client UUID not found")
+        self.assertEqual(self.rpc("GET", "getClientStatus?uuid=cust-keys").status, 401)
+        self.e1_error(self.rpc("GET", "getClientStatus", key=key), 400, "Missing Client UUID")
 
         for form in (f"Bearer {key}", key, f"ApiKey {key}"):
             data = self.ok(self.rpc("GET", "getTotalUsage", auth_header=form), "Total usage retrieved successfully")
@@ -219,11 +222,12 @@ class SyncAndAsyncJobs(JobsTestCase):
             self.assertEqual(dl.header("Content-Disposition"), f'attachment; filename="scrape_result_{job_id}.json"')
             self.assertEqual(await asyncio.to_thread(self.usage, key), 1)
 
-            # Another customer may not read it.
+            # Another customer may not read it, nor learn that it exists: the
+            # answer is a missing job's.
             other = await asyncio.to_thread(self.customer, "customer-2")
-            self.e1_error(await self.arpc("GET", f"job/id?id={job_id}", key=other), 403,
-                          "Access denied: Job does not belong to authenticated user")
-            self.e1_error(await self.arpc("GET", f"getFileContent?jobID={job_id}", key=other), 403)
+            self.e1_error(await self.arpc("GET", f"job/id?id={job_id}", key=other), 404, "Job not found")
+            self.e1_error(await self.arpc("GET", f"getFileContent?jobID={job_id}", key=other), 404, "Job not found")
+            self.e1_error(await self.arpc("GET", f"job/{job_id}/download", key=other), 404, "Job not found")
             self.e1_error(await self.arpc("GET", "job/id?id=job_1_1", key=key), 404, "Job not found")
             await node.close()
         self.scenario(go())
@@ -318,13 +322,19 @@ class SyncAndAsyncJobs(JobsTestCase):
                 r = await pending
                 data = self.e1_error(r, 422, "Scraping returned empty results", data=True)
                 self.assertEqual(
-                    {k: v for k, v in data.items() if k != "timestamp"},
+                    {k: v for k, v in data.items() if k not in ("timestamp", "elapsedTimeMs")},
                     {"function": "ScrapeEmpty",
                      "message": "Scraping completed but returned empty results - no data found",
                      "jobId": job_id, "url": URL, "scrapeType": "TWITTER_POST",
                      "user_principal_id": "node-empty", "client_id": node.client_id, "state": "failed",
                      "error": "NO_DATA_FOUND"}, empty)
                 self.assertIsInstance(data["timestamp"], int)
+                # As in the original's capture (node-flow.jsonl): the time the
+                # customer waited, last.
+                self.assertEqual(list(data)[-2:], ["timestamp", "elapsedTimeMs"])
+                self.assertIsInstance(data["elapsedTimeMs"], int)
+                self.assertGreaterEqual(data["elapsedTimeMs"], 0)
+                self.assertLess(data["elapsedTimeMs"], 8000)
                 job = await self.ajob(key, job_id)
                 self.assertEqual((job["state"], job["reward"]), ("failed", 0))
                 self.assertIn("empty results", job["error"])
@@ -562,8 +572,10 @@ class Leases(JobsTestCase):
             # The holder's repeat is acknowledged again; nothing changes.
             again = await a.result(job_id, json.dumps(RESULT))
             self.assertEqual(self.check_complete(again, job_id), reward)
-            again = await a.result(job_id, json.dumps([{"different": 1}]))
-            self.assertEqual(self.check_complete(again, job_id), reward)
+            # A repeat with other content is an error (issue 11), and changes
+            # nothing either.
+            self.check_refused(await a.result(job_id, json.dumps([{"different": 1}])),
+                               "A different result for this job was already accepted", "RESULT_CONFLICT")
             self.assertEqual(await self.ajob(key, job_id), done)
             # A foreign result after completion.
             self.check_not_leased(await b.result(job_id, json.dumps(RESULT)))

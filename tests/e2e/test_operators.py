@@ -15,7 +15,7 @@ import yaml
 import proc
 from e2ebase import E2ETestCase, ws_connect
 
-TOKEN = "e2e-operators-token"
+TOKEN = "e2e-operators-token-of-32-characters-or-more"
 GENERIC_404 = "Endpoint not found"
 
 
@@ -53,7 +53,7 @@ class ApiDescription(E2ETestCase):
                     served += 1
                     self.assertFalse(generic, f"{method} {path} is documented but not routed")
         self.assertGreater(served, 35)
-        self.assertGreater(pending, 10)
+        self.assertGreater(pending, 5)
 
     def test_websocket_endpoints_are_described(self):
         doc = body_json(self.get("/openapi.json"))

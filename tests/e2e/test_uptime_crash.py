@@ -80,7 +80,8 @@ def read_uptime(workdir):
 class UptimeCrash(E2ETestCase):
 
     def test_uptime_survives_sigkill_and_is_counted_once(self):
-        env = {"UPTIME_CHECKPOINT_MS": str(CHECKPOINT_MS)}
+        # The twin needs two live sessions of one principal (one by default).
+        env = {"UPTIME_CHECKPOINT_MS": str(CHECKPOINT_MS), "MAX_SESSIONS_PER_PRINCIPAL": "2"}
         server = self.start_server(env=env, tag="uptime-crash")
         workdir = server.workdir
         self.run_async(self._scenario(server, workdir, env), timeout=60)

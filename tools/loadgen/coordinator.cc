@@ -81,7 +81,8 @@ class Coordinator {
     }
     Progress("%s: %lld nodes (%s), %lld worker process(es), connect rate %g/s",
              ScenarioName(options_.scenario), static_cast<long long>(options_.nodes),
-             options_.raw ? "raw WebSocket" : "protocol v1", static_cast<long long>(*procs),
+             options_.raw ? "raw WebSocket" : options_.protocol == 2 ? "protocol v2" : "protocol v1",
+             static_cast<long long>(*procs),
              options_.connect_rate_per_s);
     if (jobs()) {
       Progress("jobs: %lld customer connections in one more worker process, job rate %g/s "

@@ -257,6 +257,13 @@ void Engine::Fail(uint32_t id, std::string_view reason, Retry retry) {
       [[fallthrough]];
     case State::kQueued:
     case State::kBackoff:
+      SetState(id, State::kDone);
+      --unsettled_;
+      ++wave_->failed;
+      --awaiting_upgrade_;
+      MaybeRegisterAll();
+      return;
+    case State::kUpgraded:
     case State::kRegistering:
       SetState(id, State::kDone);
       --unsettled_;
@@ -297,6 +304,7 @@ void Engine::BeginWave(PhaseStats* stats) {
   connect_queue_.clear();
   for (uint32_t id = 0; id < conns_.size(); ++id) Requeue(id);
   unsettled_ = static_cast<int64_t>(conns_.size());
+  awaiting_upgrade_ = unsettled_;
 }
 
 void Engine::BeginStormWave(PhaseStats* stats) {
@@ -358,7 +366,11 @@ void Engine::OnTimer(const Timer& t) {
     case TimerKind::kAttemptDeadline:
       if (s == State::kConnecting) return Fail(id, "connect_timeout", Retry::kAllowed);
       if (s == State::kHandshaking) return Fail(id, "handshake_timeout", Retry::kAllowed);
-      if (s == State::kRegistering) return Fail(id, "registration_timeout", Retry::kNever);
+      if (s == State::kRegistering) {
+        // A deferred registration gets its own full time (a new timer).
+        if (now_ns_ - conns_[id].registration_start_ns < config_.connect_timeout_ns) return;
+        return Fail(id, "registration_timeout", Retry::kNever);
+      }
       return;
     case TimerKind::kRetry:
       if (s != State::kBackoff) return;

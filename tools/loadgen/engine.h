@@ -35,6 +35,7 @@
 #include "poller.h"
 #include "v1_messages.h"
 #include "worker_report.h"
+#include "v2_messages.h"
 #include "ws_frame.h"
 #include "xorshift.h"
 
@@ -51,7 +52,11 @@ struct EngineConfig {
   Endpoints endpoints;
   std::string path = "/";
   bool raw = false;
-  bool auth_header = true;
+  PrincipalIn principal_in = PrincipalIn::kHeader;
+  // Registrations wait until every connection of the wave is upgraded (or
+  // given up on), then all go at once.
+  bool register_after_upgrades = false;
+  bool v2 = false;  // Node protocol v2 (v2_messages.h); SetV2Identities first.
   double connect_rate_per_s = 5000;  // 0 means unlimited (see kConnectsInFlightMax).
   int64_t connect_timeout_ns = 10'000'000'000;
   int64_t heartbeat_interval_ns = 0;  // 0 disables HEARTBEATs.
@@ -86,6 +91,8 @@ class Engine {
   // `principals[i]` names connection i. `report` receives counters that are
   // not per phase (errors, heartbeats, drops, closes).
   Engine(EngineConfig config, std::vector<std::string> principals, WorkerReport& report);
+  // v2: the key of each connection (same order as the principals).
+  void SetV2Identities(std::vector<V2Identity> identities) { v2_ids_ = std::move(identities); }
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -130,6 +137,7 @@ class Engine {
     kBackoff,      // Waiting to retry after a failed attempt.
     kConnecting,   // TCP connect in progress.
     kHandshaking,  // Upgrade request sent.
+    kUpgraded,     // Upgraded; registration waits for the rest of the wave.
     kRegistering,  // v1 registration sent.
     kReady,        // Open (raw) or registered (v1).
     kClosing,      // Close frame sent; waiting for the server.
@@ -156,6 +164,7 @@ class Engine {
     uint16_t inflight = 0;
     uint16_t ping_head = 0;  // Oldest slot in this connection's send-time ring.
     int64_t attempt_start_ns = 0;
+    int64_t registration_start_ns = 0;
     std::string in;       // Bytes not yet forming a response or frame.
     std::string out;      // Bytes the socket did not take yet.
     std::string message;  // Fragments of an unfinished message.
@@ -201,11 +210,16 @@ class Engine {
   bool OnDataFrame(uint32_t id, const DecodedFrame& frame, std::string_view payload);
   void OnMessage(uint32_t id, Opcode opcode, std::string_view payload);
   void OnServerClose(uint32_t id, std::string_view payload);
+  void OnV2Message(uint32_t id, std::string_view payload);
   void OnPong(uint32_t id, std::string_view payload);
   void OnPingReply(uint32_t id, bool ok);
   void RecordRoundTrip(uint32_t id, int64_t sent_ns, bool ok);
   void MarkReady(uint32_t id);
   void SendHandshake(uint32_t id);
+  void SendRegistration(uint32_t id);
+  // With register_after_upgrades: once no connection awaits its upgrade,
+  // every upgraded one registers.
+  void MaybeRegisterAll();
   void SendFrame(uint32_t id, Opcode opcode, std::string_view payload);
   void SendPing(uint32_t id);
   void SendHeartbeat(uint32_t id);
@@ -217,6 +231,7 @@ class Engine {
 
   EngineConfig config_;
   std::vector<std::string> principals_;
+  std::vector<V2Identity> v2_ids_;
   WorkerReport& report_;
   Xorshift64 rng_;
   Poller poller_;
@@ -239,6 +254,8 @@ class Engine {
   int64_t connects_in_flight_ = 0;
   int64_t ready_now_ = 0;
   int64_t unsettled_ = 0;
+  // Connections of the wave not upgraded yet nor given up on.
+  int64_t awaiting_upgrade_ = 0;
   int64_t closing_ = 0;
   int64_t pings_outstanding_ = 0;
   bool pinging_ = false;

@@ -51,6 +51,8 @@ std::vector<OptionSpec> Specs(Options& o) {
       {"--nodes", IntField{&o.nodes, 1, kNodesMax}},
       {"--duration", DoubleField{&o.duration_s, 0, kSecondsMax}},
       {"--raw", &o.raw},
+      {"--register-after-upgrades", &o.register_after_upgrades},
+      {"--protocol", IntField{&o.protocol, 1, 2}},
       {"--heartbeat-s", DoubleField{&o.heartbeat_s, 0, kSecondsMax}},
       {"--inflight", IntField{&o.inflight, 1, kInflightMax}},
       {"--rounds", IntField{&o.rounds, 1, kRoundsMax}},
@@ -137,7 +139,19 @@ std::expected<bool, std::string> ApplySpecial(std::string_view name, std::string
     return true;
   }
   if (name == "--no-auth-header") {
-    o.auth_header = false;
+    o.principal_in = PrincipalIn::kFrame;
+    return true;
+  }
+  if (name == "--principal-in") {
+    if (value == "header") {
+      o.principal_in = PrincipalIn::kHeader;
+    } else if (value == "url") {
+      o.principal_in = PrincipalIn::kUrl;
+    } else if (value == "frame") {
+      o.principal_in = PrincipalIn::kFrame;
+    } else {
+      return std::unexpected("--principal-in is 'header', 'url' or 'frame'");
+    }
     return true;
   }
   return false;
@@ -157,6 +171,9 @@ std::expected<void, std::string> Validate(const Options& o) {
   }
   if (o.scenario == Scenario::kJobs && o.raw) {
     return std::unexpected("jobs needs registered nodes; --raw does not apply");
+  }
+  if (o.protocol == 2 && o.scenario == Scenario::kJobs) {
+    return std::unexpected("--protocol 2 serves hold, ping and storm; jobs speaks protocol 1");
   }
   return {};
 }
@@ -239,14 +256,22 @@ options (default):
   --heartbeat-s S         HEARTBEAT interval in hold, 0 disables (30)
   --inflight K            outstanding pings per connection (1)
   --rounds R              storm rounds (3)
-  --source-ips K          bind to 127.0.0.1..127.0.0.K round-robin (8)
+  --source-ips K          bind to 127.0.0.1..127.0.0.K round-robin (32)
   --connect-rate R        new connections per second, 0 = unlimited (5000)
   --connect-timeout-s S   connect + handshake + registration limit (10)
   --procs N|auto          worker processes (auto: by RLIMIT_NOFILE)
   --seed N                PRNG seed for masks and keys (1)
   --principal-prefix P    node principal = P + zero-padded index (loadgen-)
   --principal-format F    plain | ic (IC self-authenticating text form) (plain)
-  --no-auth-header        do not send Authorization: Bearer <principal>
+  --principal-in W        where a node names its principal: header
+                          (Authorization: Bearer), url (?principal_id=) or
+                          frame (the first frame only) (header)
+  --no-auth-header        the same as --principal-in frame
+  --register-after-upgrades
+                          upgrade every connection of a worker first, then
+                          send all their registrations at once
+  --protocol N            1 (legacy, default) or 2 (signed: Ed25519 keys, sela.v2;
+                          hold, ping and storm)
   --server-pid PID        sample the server's /proc CPU and RSS
   --settle-s S            idle time before the after-connect sample (2)
   --max-runtime-s S       hard deadline; exceeding it exits non-zero (600)
@@ -282,7 +307,7 @@ std::expected<Options, std::string> ParseOptions(const std::vector<std::string>&
       inline_value = arg.substr(eq + 1);
     }
     const bool is_flag = name == "--raw" || name == "--quiet" || name == "--help" ||
-                         name == "--no-auth-header";
+                         name == "--no-auth-header" || name == "--register-after-upgrades";
     std::string_view value;
     if (!is_flag) {
       if (!inline_value && i + 1 >= args.size()) {

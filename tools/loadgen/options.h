@@ -22,6 +22,11 @@ namespace loadgen {
 
 enum class Scenario { kHold, kPing, kStorm, kJobs };
 
+// Where a node names its principal (protocol v1 accepts all three): the
+// upgrade's `Authorization: Bearer`, the upgrade URL's `?principal_id=`, or
+// only the first frame's `principal_id`.
+enum class PrincipalIn { kHeader, kUrl, kFrame };
+
 const char* ScenarioName(Scenario scenario);
 
 struct Options {
@@ -35,14 +40,18 @@ struct Options {
   double heartbeat_s = 30;
   int64_t inflight = 1;
   int64_t rounds = 3;
-  int64_t source_ips = 8;
+  int64_t source_ips = 32;
   double connect_rate_per_s = 5000;  // 0 means unlimited.
   double connect_timeout_s = 10;
   int64_t procs = 0;  // 0 means auto.
   int64_t seed = 1;
   std::string principal_prefix = "loadgen-";
   PrincipalFormat principal_format = PrincipalFormat::kPlain;
-  bool auth_header = true;
+  PrincipalIn principal_in = PrincipalIn::kHeader;
+  // Upgrade every connection first, then send every registration at once
+  // (per worker process), instead of registering each as it is upgraded.
+  bool register_after_upgrades = false;
+  int64_t protocol = 1;  // 1: the legacy protocol; 2: signed sessions (sela.v2).
   int64_t server_pid = 0;  // 0 means no server measurement.
   double settle_s = 2;
   double max_runtime_s = 600;

@@ -17,7 +17,8 @@ TEST(Options, DefaultsMatchTheDocumentation) {
   EXPECT_EQ(o->scenario, Scenario::kHold);
   EXPECT_EQ(o->host, "127.0.0.1");
   EXPECT_EQ(o->path, "/");
-  EXPECT_EQ(o->source_ips, 8);
+  EXPECT_EQ(o->source_ips, 32);
+  EXPECT_FALSE(o->register_after_upgrades);
   EXPECT_EQ(o->connect_rate_per_s, 5000);
   EXPECT_EQ(o->heartbeat_s, 30);
   EXPECT_EQ(o->inflight, 1);
@@ -25,7 +26,7 @@ TEST(Options, DefaultsMatchTheDocumentation) {
   EXPECT_EQ(o->procs, 0);
   EXPECT_EQ(o->settle_s, 2);
   EXPECT_EQ(o->max_runtime_s, 600);
-  EXPECT_TRUE(o->auth_header);
+  EXPECT_EQ(o->principal_in, PrincipalIn::kHeader);
   EXPECT_FALSE(o->raw);
 }
 
@@ -39,8 +40,19 @@ TEST(Options, ParsesBothValueSpellings) {
   EXPECT_TRUE(o->raw);
   EXPECT_EQ(o->procs, 3);
   EXPECT_EQ(o->principal_format, PrincipalFormat::kIcText);
-  EXPECT_FALSE(o->auth_header);
+  EXPECT_EQ(o->principal_in, PrincipalIn::kFrame);
   EXPECT_EQ(o->server_pid, 42);
+}
+
+TEST(Options, PrincipalPlaceAndRegistrationPattern) {
+  for (const auto& [word, place] : {std::pair{"header", PrincipalIn::kHeader}, std::pair{"url", PrincipalIn::kUrl},
+                                    std::pair{"frame", PrincipalIn::kFrame}}) {
+    auto o = Parse({"hold", "--principal-in", word, "--register-after-upgrades"});
+    ASSERT_TRUE(o.has_value()) << o.error();
+    EXPECT_EQ(o->principal_in, place);
+    EXPECT_TRUE(o->register_after_upgrades);
+  }
+  EXPECT_FALSE(Parse({"hold", "--principal-in", "cookie"}).has_value());
 }
 
 TEST(Options, RejectsBadInputWithAMessage) {

@@ -175,7 +175,7 @@ JsonValue BuildRunReport(const Options& o, const WorkerReport& r, const ServerSa
                          const LoadgenFacts& facts) {
   JsonValue out = JsonValue::MakeObject();
   out.Set("scenario", ScenarioName(o.scenario));
-  out.Set("mode", o.raw ? "raw" : "v1");
+  out.Set("mode", o.raw ? "raw" : o.protocol == 2 ? "v2" : "v1");
   out.Set("nodes", o.nodes);
   out.Set("connected", r.connect.opened);
   out.Set("registered", o.raw ? JsonValue() : JsonValue(r.connect.ready));

@@ -63,9 +63,35 @@ bool Engine::OnUpgradeResponse(uint32_t id, std::string_view data, size_t& used)
     MarkReady(id);
     return true;
   }
-  SetState(id, State::kRegistering);
-  SendFrame(id, Opcode::kText, RegistrationMessage(principals_[id]));
+  --awaiting_upgrade_;
+  if (config_.v2) {
+    // v2: the server speaks first (a challenge).
+    SetState(id, State::kRegistering);
+    conns_[id].registration_start_ns = now_ns_;
+    return true;
+  }
+  if (config_.register_after_upgrades) {
+    SetState(id, State::kUpgraded);
+    MaybeRegisterAll();
+  } else {
+    SendRegistration(id);
+  }
   return true;
+}
+
+void Engine::SendRegistration(uint32_t id) {
+  SetState(id, State::kRegistering);
+  conns_[id].registration_start_ns = now_ns_;
+  SendFrame(id, Opcode::kText, RegistrationMessage(principals_[id]));
+}
+
+void Engine::MaybeRegisterAll() {
+  if (!config_.register_after_upgrades || config_.raw || awaiting_upgrade_ > 0) return;
+  for (uint32_t id = 0; id < conns_.size(); ++id) {
+    if (conns_[id].state != State::kUpgraded) continue;
+    SendRegistration(id);
+    AddTimer(id, config_.connect_timeout_ns, TimerKind::kAttemptDeadline);
+  }
 }
 
 bool Engine::OnFrame(uint32_t id, const DecodedFrame& frame, std::string_view payload) {
@@ -118,6 +144,7 @@ void Engine::OnMessage(uint32_t id, Opcode opcode, std::string_view payload) {
     if (state != State::kClosing) CountError("unexpected_message");
     return;
   }
+  if (config_.v2) return OnV2Message(id, payload);
   // Binary frames from a v1 server are CBOR error envelopes (ws-protocol.md §10, E5).
   const ReplyKind kind = opcode == Opcode::kBinary ? ReplyKind::kHandlerError : ClassifyReply(payload);
   if (state == State::kClosing) {
@@ -153,6 +180,37 @@ void Engine::OnMessage(uint32_t id, Opcode opcode, std::string_view payload) {
     case ReplyKind::kJobComplete:
     case ReplyKind::kJobFailed:
     case ReplyKind::kOther:
+      return CountError("unexpected_message");
+  }
+}
+
+void Engine::OnV2Message(uint32_t id, std::string_view payload) {
+  const State state = conns_[id].state;
+  const V2Kind kind = ClassifyV2(payload);
+  if (state == State::kClosing) {
+    if (kind == V2Kind::kPong) ++report_.heartbeat_acks;
+    return;
+  }
+  if (state == State::kRegistering) {
+    if (kind == V2Kind::kChallenge) {
+      const auto nonce = RawStringMember(payload, "nonce");
+      const auto auth = nonce && id < v2_ids_.size() ? V2AuthMessage(v2_ids_[id], *nonce) : std::nullopt;
+      if (!auth) return Fail(id, "bad_challenge", Retry::kNever);
+      return SendFrame(id, Opcode::kText, *auth);
+    }
+    if (kind == V2Kind::kWelcome) return MarkReady(id);
+    if (kind == V2Kind::kError) return Fail(id, "registration_rejected", Retry::kNever);
+    return CountError("unexpected_before_registration");
+  }
+  switch (kind) {
+    case V2Kind::kPong:
+      if (conns_[id].inflight > 0) return OnPingReply(id, true);
+      ++report_.heartbeat_acks;
+      return;
+    case V2Kind::kError:
+      if (conns_[id].inflight > 0) return OnPingReply(id, false);
+      return CountError("error_reply");
+    default:
       return CountError("unexpected_message");
   }
 }
@@ -228,9 +286,17 @@ std::string Engine::HandshakeKey(uint32_t id) const {
 void Engine::SendHandshake(uint32_t id) {
   const std::string key = HandshakeKey(id);
   // Raw mode is "WebSocket only", so it does not name a principal either.
-  const bool bearer = config_.auth_header && !config_.raw;
-  UpgradeRequest request{config_.endpoints.host_header, config_.path, key,
-                         bearer ? std::string_view(principals_[id]) : std::string_view()};
+  // v1 names its principal by header or URL; v2 signs in with a key instead.
+  const bool named = !config_.raw && !config_.v2;
+  const bool bearer = named && config_.principal_in == PrincipalIn::kHeader;
+  std::string path = config_.path;
+  if (named && config_.principal_in == PrincipalIn::kUrl) {
+    path += path.find('?') == std::string::npos ? "?principal_id=" : "&principal_id=";
+    path += principals_[id];  // Prefix and format keep it to URL-safe characters.
+  }
+  UpgradeRequest request{config_.endpoints.host_header, path, key,
+                         bearer ? std::string_view(principals_[id]) : std::string_view(),
+                         config_.v2 && !config_.raw ? kV2Subprotocol : std::string_view()};
   Send(id, BuildUpgradeRequest(request));
 }
 
@@ -253,11 +319,11 @@ void Engine::SendPing(uint32_t id) {
   }
   const size_t tail = (c.ping_head + c.inflight - 1) % config_.inflight;
   ping_sent_ns_[size_t{id} * config_.inflight + tail] = now_ns_;
-  SendFrame(id, Opcode::kText, PingMessage(principals_[id]));
+  SendFrame(id, Opcode::kText, config_.v2 ? std::string(kV2PingMessage) : PingMessage(principals_[id]));
 }
 
 void Engine::SendHeartbeat(uint32_t id) {
-  SendFrame(id, Opcode::kText, HeartbeatMessage(principals_[id]));
+  SendFrame(id, Opcode::kText, config_.v2 ? std::string(kV2PingMessage) : HeartbeatMessage(principals_[id]));
   ++report_.heartbeats_sent;
   AddTimer(id, config_.heartbeat_interval_ns, TimerKind::kHeartbeat);
 }

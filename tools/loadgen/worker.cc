@@ -42,7 +42,9 @@ EngineConfig MakeEngineConfig(const WorkerConfig& wc) {
   ec.endpoints = wc.endpoints;
   ec.path = o.path;
   ec.raw = o.raw;
-  ec.auth_header = o.auth_header;
+  ec.principal_in = o.principal_in;
+  ec.register_after_upgrades = o.register_after_upgrades;
+  ec.v2 = o.protocol == 2;
   ec.connect_rate_per_s = wc.connect_rate_per_s;
   ec.connect_timeout_ns = static_cast<int64_t>(o.connect_timeout_s * 1e9);
   // PINGs keep a connection alive by themselves, and a HEARTBEAT's error
@@ -71,8 +73,24 @@ CustomersConfig MakeCustomersConfig(const WorkerConfig& wc) {
   return cc;
 }
 
-std::vector<std::string> MakePrincipals(const WorkerConfig& wc) {
+std::vector<V2Identity> MakeV2Identities(const WorkerConfig& wc) {
+  std::vector<V2Identity> ids;
+  if (wc.options.protocol != 2) return ids;
+  ids.reserve(static_cast<size_t>(wc.node_count));
+  for (int64_t i = 0; i < wc.node_count; ++i) {
+    auto id = MakeV2Identity(static_cast<uint64_t>(wc.options.seed), static_cast<uint64_t>(wc.first_node + i));
+    ids.push_back(id ? std::move(*id) : V2Identity{});
+  }
+  return ids;
+}
+
+std::vector<std::string> MakePrincipals(const WorkerConfig& wc, const std::vector<V2Identity>& v2) {
   const Options& o = wc.options;
+  if (!v2.empty()) {
+    std::vector<std::string> principals;
+    for (const V2Identity& id : v2) principals.push_back(id.principal);
+    return principals;
+  }
   const int width = PrincipalIndexWidth(static_cast<uint64_t>(o.nodes));
   std::vector<std::string> principals;
   principals.reserve(static_cast<size_t>(wc.node_count));
@@ -90,7 +108,9 @@ class Worker {
     if (config.customers) {
       customers_ = std::make_unique<Customers>(MakeCustomersConfig(config), report_);
     } else {
-      engine_ = std::make_unique<Engine>(MakeEngineConfig(config), MakePrincipals(config), report_);
+      std::vector<V2Identity> v2 = MakeV2Identities(config);
+      engine_ = std::make_unique<Engine>(MakeEngineConfig(config), MakePrincipals(config, v2), report_);
+      engine_->SetV2Identities(std::move(v2));
     }
     report_.nodes = config.node_count;
   }

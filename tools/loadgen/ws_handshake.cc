@@ -139,6 +139,7 @@ std::string BuildUpgradeRequest(const UpgradeRequest& request) {
   out.append("\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ");
   out.append(request.key).append("\r\nSec-WebSocket-Version: 13\r\n");
   if (!request.bearer.empty()) out.append("Authorization: Bearer ").append(request.bearer).append("\r\n");
+  if (!request.subprotocol.empty()) out.append("Sec-WebSocket-Protocol: ").append(request.subprotocol).append("\r\n");
   out.append("\r\n");
   return out;
 }

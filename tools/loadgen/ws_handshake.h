@@ -30,6 +30,7 @@ struct UpgradeRequest {
   std::string_view path;         // "/"
   std::string_view key;          // Sec-WebSocket-Key
   std::string_view bearer;       // Authorization: Bearer <bearer>; omitted when empty
+  std::string_view subprotocol = {};  // Sec-WebSocket-Protocol; omitted when empty
 };
 
 std::string BuildUpgradeRequest(const UpgradeRequest& request);

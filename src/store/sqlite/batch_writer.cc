@@ -1,8 +1,10 @@
 #include "store/sqlite/batch_writer.h"
 
 #include <pthread.h>
+#include <sys/statvfs.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <system_error>
 #include <utility>
 
@@ -11,12 +13,13 @@ namespace sela::store::sqlite {
 BatchWriter::BatchWriter(BatchWriterOptions options, std::unique_ptr<Database> db,
                          std::function<uint64_t()> random, OperationLimits limits, PostFn post,
                          std::unique_ptr<BackgroundCheckpointer> background,
-                         CheckpointPolicy::Limits checkpoint_limits)
+                         CheckpointPolicy::Limits checkpoint_limits, StoreHealth& health)
     : options_(options),
       db_(std::move(db)),
       ops_(*db_, std::move(random), limits),
       checkpoints_(*db_, std::move(background), checkpoint_limits),
-      post_(std::move(post)) {}
+      post_(std::move(post)),
+      health_(health) {}
 
 BatchWriter::~BatchWriter() {
   {
@@ -48,8 +51,8 @@ void BatchWriter::Submit(std::unique_ptr<PendingOp> op) {
     }
   }
   if (queued == 0) {
-    op->Fail(ResourceExhausted("the store's queue holds " + std::to_string(options_.queue_ops_max) +
-                               " operations already; retry later"));
+    op->Fail(Unavailable("the store's queue holds " + std::to_string(options_.queue_ops_max) +
+                         " operations already; retry later"));
     post_(op->TakeCompletion());
     return;
   }
@@ -97,7 +100,13 @@ void BatchWriter::Loop() {
   (void)pthread_setname_np(pthread_self(), "sela-store");
   std::vector<std::unique_ptr<PendingOp>> batch;
   batch.reserve(options_.batch_ops_max);
-  while (TakeBatch(batch)) {
+  while (true) {
+    const Take take = TakeBatch(batch);
+    if (take == Take::kStop) break;
+    if (take == Take::kIdle) {
+      MaybeProbe();
+      continue;
+    }
     RunBatch(batch);
     ReportStats(batch.size());
     // One hand-over per batch: one wake-up of the caller's loop, not one per
@@ -116,19 +125,49 @@ void BatchWriter::Loop() {
     batch.clear();
     // After the hand-over: the batch's callers do not wait for a checkpoint.
     checkpoints_.AfterBatch();
+    // Reads (a readiness check every few ms) keep the queue busy, but prove
+    // nothing about space: the probe runs between batches too.
+    MaybeProbe();
   }
 }
 
-bool BatchWriter::TakeBatch(std::vector<std::unique_ptr<PendingOp>>& batch) {
+BatchWriter::Take BatchWriter::TakeBatch(std::vector<std::unique_ptr<PendingOp>>& batch) {
   std::unique_lock lock(mu_);
-  work_ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-  if (queue_.empty()) return false;
+  const auto ready = [&] { return stopping_ || !queue_.empty(); };
+  if (health_.out_of_space()) {
+    if (!work_ready_.wait_for(lock, options_.probe_interval, ready)) return Take::kIdle;
+  } else {
+    work_ready_.wait(lock, ready);
+  }
+  if (queue_.empty()) return Take::kStop;
   const size_t n = std::min<size_t>(queue_.size(), options_.batch_ops_max);
   for (size_t i = 0; i < n; ++i) {
     batch.push_back(std::move(queue_.front()));
     queue_.pop_front();
   }
-  return true;
+  return Take::kBatch;
+}
+
+void BatchWriter::MaybeProbe() {
+  if (!health_.out_of_space()) return;
+  const MonoTime now = ClockOrSystem(options_.clock).Now();
+  if (now - last_probe_ < options_.probe_interval) return;
+  last_probe_ = now;
+  ProbeWrite();
+}
+
+void BatchWriter::ProbeWrite() {
+  struct statvfs fs {};
+  const std::string dir = std::filesystem::path(db_->path()).parent_path().string();
+  if (::statvfs(dir.empty() ? "." : dir.c_str(), &fs) != 0) return;
+  if (static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize < options_.resume_free_bytes) return;
+  Status status = db_->Run("BEGIN IMMEDIATE");
+  if (status.ok()) status = db_->Run("UPDATE counters SET value = value WHERE name = 'session_id'");
+  if (status.ok()) status = db_->Run("COMMIT");
+  if (!status.ok() && db_->InTransaction()) (void)db_->Run("ROLLBACK");
+  const uint32_t faults = db_->TakeFaults();
+  health_.AfterWrite(faults);
+  if (status.ok()) health_.MarkWritable();
 }
 
 void BatchWriter::RunBatch(std::span<std::unique_ptr<PendingOp>> batch) {
@@ -137,6 +176,7 @@ void BatchWriter::RunBatch(std::span<std::unique_ptr<PendingOp>> batch) {
   Status status = db_->Run("BEGIN IMMEDIATE");
   for (size_t i = 0; status.ok() && i < batch.size(); ++i) status = RunInSavepoint(*batch[i]);
   if (status.ok()) status = db_->Run("COMMIT");
+  health_.AfterWrite(db_->TakeFaults());
   if (status.ok()) return;
   // The rollback's own failure changes nothing: the batch is reported failed
   // either way, and SQLite discards an uncommitted transaction on reopen.

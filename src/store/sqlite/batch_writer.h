@@ -7,7 +7,8 @@
 // returns, the completions of the batch are handed to `post` as one closure
 // that runs them in queue order.
 // If the transaction as a whole cannot commit, every operation of the batch
-// reports that failure instead: nothing of it was applied.
+// reports that failure instead: nothing of it was applied. What the batch
+// met (no space left, a corrupt page) goes to the StoreHealth.
 //
 // Thread-safety: Submit() and Flush() may be called from any thread. The
 // destructor must not race with Submit().
@@ -25,9 +26,11 @@
 #include <thread>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/status.h"
 #include "store/sqlite/checkpointer.h"
 #include "store/sqlite/database.h"
+#include "store/sqlite/health.h"
 #include "store/sqlite/operations.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/store.h"
@@ -95,6 +98,14 @@ struct BatchWriterOptions {
   uint32_t gather_ops = 64;
   // See SqliteOptions::on_batch.
   std::function<void(const SqliteStats&)> on_batch = {};
+  // While out of space, with nothing queued, the writer tries a small write
+  // of its own this often, so that the store is writable (and ready) again
+  // soon after space is freed.
+  std::chrono::milliseconds probe_interval{1000};
+  // Free bytes on the file system before the store counts as writable again
+  // (the WAL's largest size: SqliteOptions::wal_checkpoint_pages twice).
+  uint64_t resume_free_bytes = 32ull << 20;
+  const Clock* clock = nullptr;  // For probe_interval; null: the system clock.
 };
 
 class BatchWriter {
@@ -105,7 +116,7 @@ class BatchWriter {
   BatchWriter(BatchWriterOptions options, std::unique_ptr<Database> db,
               std::function<uint64_t()> random, OperationLimits limits, PostFn post,
               std::unique_ptr<BackgroundCheckpointer> background,
-              CheckpointPolicy::Limits checkpoint_limits);
+              CheckpointPolicy::Limits checkpoint_limits, StoreHealth& health);
   // Runs what is queued, posts its completions, then stops the thread.
   ~BatchWriter();
   BatchWriter(const BatchWriter&) = delete;
@@ -114,8 +125,8 @@ class BatchWriter {
   Status Start();
 
   // Queues `op`. When queue_ops_max operations are already waiting, `op`
-  // fails at once with ResourceExhausted (posted now, not in queue order),
-  // so that a stalled disk never blocks the caller's event loop.
+  // fails at once with Unavailable (posted now, not in queue order), so
+  // that a stalled disk never blocks the caller's event loop.
   void Submit(std::unique_ptr<PendingOp> op);
 
   // Returns once every operation submitted before the call has run and its
@@ -124,9 +135,16 @@ class BatchWriter {
 
  private:
   void Loop();
-  // Waits for work; false when stopping with nothing left.
-  bool TakeBatch(std::vector<std::unique_ptr<PendingOp>>& batch);
+  enum class Take { kBatch, kIdle, kStop };
+  // Waits for work. kIdle: nothing came within the probe interval while
+  // out of space; kStop: stopping with nothing left.
+  Take TakeBatch(std::vector<std::unique_ptr<PendingOp>>& batch);
   void RunBatch(std::span<std::unique_ptr<PendingOp>> batch);
+  // While out of space, at most once per probe_interval: whether the file
+  // system has resume_free_bytes free and a write of its own (a counter set
+  // to its value) commits.
+  void MaybeProbe();
+  void ProbeWrite();
   // Non-OK only when the transaction itself can no longer commit.
   Status RunInSavepoint(PendingOp& op);
   void ReportStats(size_t batch_ops);
@@ -140,7 +158,9 @@ class BatchWriter {
   Operations ops_;
   WalCheckpoints checkpoints_;  // Destroyed before db_: its thread's connection closes first.
   PostFn post_;
+  StoreHealth& health_;
   SqliteStats stats_;  // Writer thread only.
+  MonoTime last_probe_{};  // Writer thread only.
 
   std::mutex mu_;
   std::condition_variable work_ready_;

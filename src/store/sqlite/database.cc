@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -31,7 +32,7 @@ Code CodeFor(int rc) {
       return Code::kUnavailable;
     case SQLITE_FULL:
     case SQLITE_NOMEM:
-      return Code::kResourceExhausted;
+      return Code::kUnavailable;
     case SQLITE_TOOBIG:
       return Code::kInvalidArgument;
     case SQLITE_CONSTRAINT:
@@ -51,6 +52,16 @@ std::string_view Abbreviate(const char* sql) {
 
 }  // namespace
 
+uint32_t FaultsOf(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_FULL: return fault::kFull;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB: return fault::kDamaged;
+    case SQLITE_READONLY: return fault::kReadOnly;
+    default: return 0;
+  }
+}
+
 Status StatusFromSqlite(int rc, std::string_view context, std::string_view detail) {
   std::string message(context);
   message += ": ";
@@ -62,7 +73,7 @@ Status StatusFromSqlite(int rc, std::string_view context, std::string_view detai
 }
 
 Query::Query(Query&& other) noexcept
-    : db_(other.db_), stmt_(std::exchange(other.stmt_, nullptr)), bind_rc_(other.bind_rc_) {}
+    : db_(other.db_), stmt_(std::exchange(other.stmt_, nullptr)), faults_(other.faults_), bind_rc_(other.bind_rc_) {}
 
 Query::~Query() {
   if (stmt_ == nullptr) return;
@@ -142,6 +153,7 @@ Status Query::Error(int rc, std::string_view action) const {
   context += "'";
   // A bind error is not recorded as the connection's last error.
   const char* detail = action == "bind" ? sqlite3_errstr(rc) : sqlite3_errmsg(db_);
+  if (faults_ != nullptr) *faults_ |= FaultsOf(rc);
   return StatusFromSqlite(rc, context, detail);
 }
 
@@ -184,6 +196,7 @@ Status Database::Exec(const std::string& sql) {
   if (rc == SQLITE_OK) return Status::Ok();
   const std::string detail = error != nullptr ? error : sqlite3_errmsg(db_);
   sqlite3_free(error);
+  faults_ |= FaultsOf(rc);
   return StatusFromSqlite(rc, std::string("exec '") + std::string(Abbreviate(sql.c_str())) + "'",
                           detail);
 }
@@ -195,6 +208,7 @@ Result<Query> Database::Prepare(std::string_view sql) {
     const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
                                       SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
     if (rc != SQLITE_OK) {
+      faults_ |= FaultsOf(rc);
       return Err(StatusFromSqlite(rc, "prepare '" + std::string(sql.substr(0, 60)) + "'",
                                   sqlite3_errmsg(db_)));
     }
@@ -203,7 +217,7 @@ Result<Query> Database::Prepare(std::string_view sql) {
   if (sqlite3_stmt_busy(it->second)) {
     return Err(Internal("statement already in use: '" + std::string(sql.substr(0, 60)) + "'"));
   }
-  return Query(db_, it->second);
+  return Query(db_, it->second, &faults_);
 }
 
 Status Database::Run(std::string_view sql) {
@@ -212,6 +226,48 @@ Status Database::Run(std::string_view sql) {
 }
 
 int64_t Database::Changes() const { return sqlite3_changes64(db_); }
+
+int64_t Database::TotalChanges() const { return sqlite3_total_changes64(db_); }
+
+Result<std::string> Database::QuickCheck(uint32_t time_budget_ms, const Clock& clock) {
+  // The progress handler runs every 1,000 virtual machine steps; a non-zero
+  // answer interrupts the statement.
+  struct Deadline {
+    const Clock& clock;
+    MonoTime at;
+  } deadline{clock, clock.Now() + Millis(time_budget_ms)};
+  sqlite3_progress_handler(
+      db_, 1000,
+      [](void* arg) {
+        const auto* d = static_cast<Deadline*>(arg);
+        return d->clock.Now() >= d->at ? 1 : 0;
+      },
+      &deadline);
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v2(db_, "PRAGMA quick_check(1)", -1, &stmt, nullptr);
+  std::string first;
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+      const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+      first = text != nullptr ? text : "";
+      rc = SQLITE_OK;
+    }
+  }
+  const std::string detail = sqlite3_errmsg(db_);
+  sqlite3_finalize(stmt);
+  sqlite3_progress_handler(db_, 0, nullptr, nullptr);
+  if ((rc & 0xff) == SQLITE_INTERRUPT) {
+    return Err(Unavailable("quick_check did not finish within " + std::to_string(time_budget_ms) + " ms"));
+  }
+  if (rc != SQLITE_OK && rc != SQLITE_DONE) {
+    faults_ |= FaultsOf(rc);
+    // A check that cannot even run on the file says the same as a failed one.
+    if (FaultsOf(rc) & fault::kDamaged) return std::string(detail);
+    return Err(StatusFromSqlite(rc, "quick_check", detail));
+  }
+  return first;
+}
 
 bool Database::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
 

@@ -15,7 +15,9 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
+#include "core/clock.h"
 #include "core/status.h"
 
 struct sqlite3;
@@ -24,12 +26,24 @@ struct sqlite3_stmt;
 namespace sela::store::sqlite {
 
 // Maps an SQLite result code (primary or extended) to a Status:
-// Unavailable for what may pass (busy, locked, I/O errors, cannot open),
-// ResourceExhausted for a full disk or no memory, InvalidArgument for values
-// the schema refuses (CHECK, NOT NULL, too big), Conflict for other
-// constraint violations, and Internal for corruption, misuse and SQL errors,
-// which are bugs or damage. The message is "<context>: <detail> (<code>)".
+// Unavailable for what may pass (busy, locked, I/O errors, cannot open, a
+// full disk, no memory), InvalidArgument for values the schema refuses
+// (CHECK, NOT NULL, too big), Conflict for other constraint violations, and
+// Internal for corruption, misuse and SQL errors, which are bugs or damage.
+// The message is "<context>: <detail> (<code>)"; it holds SQL text, so it is
+// for logs, never for a client. (A full disk is not ResourceExhausted: that
+// code means a quota the caller hit, such as an API key's usage limit.)
 Status StatusFromSqlite(int rc, std::string_view context, std::string_view detail);
+
+// Failures the store watches for on a connection (Database::TakeFaults).
+namespace fault {
+inline constexpr uint32_t kFull = 1 << 0;      // SQLITE_FULL: no space left.
+inline constexpr uint32_t kDamaged = 1 << 1;   // SQLITE_CORRUPT, SQLITE_NOTADB.
+inline constexpr uint32_t kReadOnly = 1 << 2;  // SQLITE_READONLY.
+}  // namespace fault
+
+// The fault bits of a result code (0 for others).
+uint32_t FaultsOf(int rc);
 
 // A cached prepared statement lent out for one use. Bind, then Step or Run;
 // on destruction the statement is reset and its bindings cleared, so that it
@@ -64,11 +78,12 @@ class Query {
 
  private:
   friend class Database;
-  Query(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  Query(sqlite3* db, sqlite3_stmt* stmt, uint32_t* faults) : db_(db), stmt_(stmt), faults_(faults) {}
   Status Error(int rc, std::string_view action) const;
 
   sqlite3* db_;
   sqlite3_stmt* stmt_;
+  uint32_t* faults_;  // The connection's, see Database::TakeFaults.
   int bind_rc_ = 0;  // SQLITE_OK
 };
 
@@ -110,6 +125,13 @@ class Database {
 
   // Rows changed by the last INSERT, UPDATE or DELETE.
   int64_t Changes() const;
+  // Rows changed since the connection opened (committed or not).
+  int64_t TotalChanges() const;
+  // The fault bits (namespace fault) of every failure since the last call.
+  uint32_t TakeFaults() { return std::exchange(faults_, 0); }
+  // PRAGMA quick_check, stopped after `time_budget_ms`: "ok", or the first
+  // problem it found; Unavailable when it ran out of time.
+  Result<std::string> QuickCheck(uint32_t time_budget_ms, const Clock& clock);
   // False in autocommit mode. After some errors (I/O, full disk) SQLite rolls
   // the whole transaction back by itself; this is how the writer notices.
   bool InTransaction() const;
@@ -140,6 +162,7 @@ class Database {
   std::string path_;
   std::unordered_map<std::string, sqlite3_stmt*, StringHash, std::equal_to<>> statements_;
   std::function<void(int64_t)> on_commit_;
+  uint32_t faults_ = 0;
 };
 
 }  // namespace sela::store::sqlite

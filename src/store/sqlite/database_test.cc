@@ -20,8 +20,9 @@ TEST(StatusFromSqlite, TellsTheCallerWhatToDo) {
       {SQLITE_IOERR_FSYNC, Code::kUnavailable},
       {SQLITE_CANTOPEN, Code::kUnavailable},
       {SQLITE_READONLY, Code::kUnavailable},
-      {SQLITE_FULL, Code::kResourceExhausted},
-      {SQLITE_NOMEM, Code::kResourceExhausted},
+      // Not ResourceExhausted: that is a quota the caller hit (usage limit).
+      {SQLITE_FULL, Code::kUnavailable},
+      {SQLITE_NOMEM, Code::kUnavailable},
       {SQLITE_TOOBIG, Code::kInvalidArgument},
       {SQLITE_CONSTRAINT_CHECK, Code::kInvalidArgument},
       {SQLITE_CONSTRAINT_NOTNULL, Code::kInvalidArgument},

@@ -12,18 +12,27 @@ namespace {
 #define SELA_NODE_COLUMNS                                                                \
   "principal, numeric_id, client_id, referral_code, status, max_concurrent_jobs, "       \
   "download_speed, upload_speed, ping_ms, created_ms, ws_connect_ms, ws_disconnect_ms, " \
-  "ping_timestamp_ms, total_referral"
+  "ping_timestamp_ms, total_referral, signed, registrations"
 
 constexpr char kSelectNode[] = "SELECT " SELA_NODE_COLUMNS " FROM nodes WHERE principal = ?1";
 constexpr char kSelectAllNodes[] = "SELECT " SELA_NODE_COLUMNS " FROM nodes ORDER BY numeric_id";
 constexpr char kSelectActiveNodes[] =
     "SELECT " SELA_NODE_COLUMNS " FROM nodes WHERE status = 'active' ORDER BY numeric_id";
 constexpr char kInsertNode[] = "INSERT INTO nodes (" SELA_NODE_COLUMNS
-                               ") VALUES (?1, ?2, ?3, ?4, 'active', ?5, 0, 0, 0, ?6, ?6, 0, ?6, 0) "
+                               ") VALUES (?1, ?2, ?3, ?4, 'active', ?5, 0, 0, 0, ?6, ?6, 0, ?6, 0, ?7, 1) "
                                "RETURNING " SELA_NODE_COLUMNS;
+// ?4: 1 for a signed registration. A legacy one matches no signed row.
 constexpr char kReconnectNode[] =
     "UPDATE nodes SET client_id = ?2, status = 'active', ws_connect_ms = ?3, ws_disconnect_ms = 0, "
-    "ping_timestamp_ms = ?3 WHERE principal = ?1 RETURNING " SELA_NODE_COLUMNS;
+    "ping_timestamp_ms = ?3, signed = MAX(signed, ?4), registrations = MIN(registrations + 1, 4294967295) "
+    "WHERE principal = ?1 AND (signed = 0 OR ?4 = 1) RETURNING " SELA_NODE_COLUMNS;
+constexpr char kNodeExists[] = "SELECT 1 FROM nodes WHERE principal = ?1";
+constexpr char kSelectNodesPage[] =
+    "SELECT " SELA_NODE_COLUMNS " FROM nodes WHERE numeric_id > ?1 ORDER BY numeric_id LIMIT ?2";
+constexpr char kExpireNodes[] =
+    "DELETE FROM nodes WHERE principal IN (SELECT principal FROM nodes "
+    "WHERE registrations = 1 AND signed = 0 AND total_referral = 0 "
+    "AND ws_disconnect_ms > 0 AND ws_disconnect_ms < ?1 LIMIT ?2)";
 constexpr char kDisconnectNode[] = "UPDATE nodes SET ws_disconnect_ms = ?2 WHERE principal = ?1";
 constexpr char kUpdateMetrics[] =
     "UPDATE nodes SET download_speed = COALESCE(?2, download_speed), "
@@ -77,6 +86,8 @@ NodeRecord ReadNode(const Query& q) {
   node.ws_disconnect_ms = q.Int64(11);
   node.ping_timestamp_ms = q.Int64(12);
   node.total_referral = ToUint32(q.Int64(13));
+  node.signed_identity = q.Int64(14) != 0;
+  node.registrations = ToUint32(q.Int64(15));
   return node;
 }
 
@@ -168,18 +179,18 @@ Result<std::string> Operations::FreshReferralCode() {
 }
 
 Result<NodeRecord> Operations::InsertNode(const std::string& principal,
-                                          const std::string& client_id, int64_t now_ms) {
+                                          const std::string& client_id, int64_t now_ms, bool is_signed) {
   ASSIGN_OR_RETURN(const int64_t numeric_id, AddToCounter("client_id", 1));
   ASSIGN_OR_RETURN(const std::string code, FreshReferralCode());
   ASSIGN_OR_RETURN(Query query, db_.Prepare(kInsertNode));
   query.BindText(1, principal).BindInt(2, numeric_id).BindText(3, client_id).BindText(4, code);
-  query.BindInt(5, NodeRecord{}.max_concurrent_jobs).BindInt(6, now_ms);
+  query.BindInt(5, NodeRecord{}.max_concurrent_jobs).BindInt(6, now_ms).BindInt(7, is_signed ? 1 : 0);
   RETURN_IF_ERROR(StepOneRow(query, "insert node"));
   return ReadNode(query);
 }
 
 Result<NodeRecord> Operations::RegisterNode(const std::string& principal,
-                                            const std::string& client_id, int64_t now_ms) {
+                                            const std::string& client_id, int64_t now_ms, bool is_signed) {
   RETURN_IF_ERROR(ValidatePrincipal(principal));
   RETURN_IF_ERROR(ValidateNowMs(now_ms));
   if (client_id.size() > limits_.client_id_bytes_max) {
@@ -187,10 +198,36 @@ Result<NodeRecord> Operations::RegisterNode(const std::string& principal,
                                std::to_string(limits_.client_id_bytes_max) + " bytes"));
   }
   ASSIGN_OR_RETURN(Query query, db_.Prepare(kReconnectNode));
-  query.BindText(1, principal).BindText(2, client_id).BindInt(3, now_ms);
-  ASSIGN_OR_RETURN(const bool existed, query.Step());
-  if (existed) return ReadNode(query);
-  return InsertNode(principal, client_id, now_ms);
+  query.BindText(1, principal).BindText(2, client_id).BindInt(3, now_ms).BindInt(4, is_signed ? 1 : 0);
+  ASSIGN_OR_RETURN(const bool updated, query.Step());
+  if (updated) return ReadNode(query);
+  if (!is_signed) {
+    ASSIGN_OR_RETURN(Query exists, db_.Prepare(kNodeExists));
+    ASSIGN_OR_RETURN(const bool signed_row, exists.BindText(1, principal).Step());
+    if (signed_row) {
+      return Err(FailedPrecondition("principal " + principal +
+                                    " has signed in with protocol v2; v1 registrations of it are refused"));
+    }
+  }
+  return InsertNode(principal, client_id, now_ms, is_signed);
+}
+
+Result<std::vector<NodeRecord>> Operations::ListNodesPage(int64_t after_numeric_id, uint32_t limit) {
+  if (limit == 0 || limit > limits_.nodes_per_page_max) {
+    return Err(InvalidArgument("page limit " + std::to_string(limit) + " is outside 1.." +
+                               std::to_string(limits_.nodes_per_page_max)));
+  }
+  ASSIGN_OR_RETURN(Query query, db_.Prepare(kSelectNodesPage));
+  query.BindInt(1, after_numeric_id).BindInt(2, limit);
+  return ReadNodes(query);
+}
+
+Result<uint32_t> Operations::ExpireNodeRecords(int64_t disconnected_before_ms, uint32_t limit) {
+  RETURN_IF_ERROR(ValidateNowMs(disconnected_before_ms));
+  ASSIGN_OR_RETURN(Query query, db_.Prepare(kExpireNodes));
+  query.BindInt(1, disconnected_before_ms).BindInt(2, limit);
+  RETURN_IF_ERROR(query.Run());
+  return static_cast<uint32_t>(db_.Changes());
 }
 
 Status Operations::UpdateNode(Query& query, const std::string& principal) {

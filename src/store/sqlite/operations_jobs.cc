@@ -18,13 +18,13 @@ namespace {
   "max_attempts, created_ms, assigned_ms, lease_deadline_ms, deadline_ms, complete_ms, "        \
   "post_count, replies_count, scroll_pause_ms, sync, usage_charged, reward_units, result_hash, " \
   "result_content_type, result_bytes, price_cents, objects_count, file_size_kb, error, "        \
-  "last_failed_node, target_node"
+  "last_failed_node, target_node, result_file_id, listed"
 // Read with every job; not inserted (a new job has none, the default).
 #define SELA_JOB_READ_COLUMNS SELA_JOB_COLUMNS ", failure_reason"
-#define SELA_CLIENT_COLUMNS "uuid, key_hash, usage_count, usage_limit, created_ms"
+#define SELA_CLIENT_COLUMNS "uuid, key_hash, usage_count, usage_limit, created_ms, list_by_default"
 
 constexpr char kInsertClient[] =
-    "INSERT INTO api_clients (" SELA_CLIENT_COLUMNS ") VALUES (?1, ?2, 0, ?3, ?4) "
+    "INSERT INTO api_clients (" SELA_CLIENT_COLUMNS ") VALUES (?1, ?2, 0, ?3, ?4, 0) "
     "ON CONFLICT DO NOTHING RETURNING " SELA_CLIENT_COLUMNS;
 constexpr char kSelectClient[] = "SELECT " SELA_CLIENT_COLUMNS " FROM api_clients WHERE uuid = ?1";
 constexpr char kSelectClientByKey[] =
@@ -36,8 +36,9 @@ constexpr char kSelectUsage[] =
     "AND usage_refunded = 0 AND created_ms BETWEEN ?2 AND ?3 ORDER BY created_ms";
 constexpr char kChargeUsage[] =
     "UPDATE api_clients SET usage_count = usage_count + 1 "
-    "WHERE uuid = ?1 AND usage_count < usage_limit";
-constexpr char kClientUsage[] = "SELECT usage_count, usage_limit FROM api_clients WHERE uuid = ?1";
+    "WHERE uuid = ?1 AND usage_count < usage_limit RETURNING list_by_default";
+constexpr char kClientUsage[] =
+    "SELECT usage_count, usage_limit, list_by_default FROM api_clients WHERE uuid = ?1";
 constexpr char kRefundUsage[] =
     "UPDATE api_clients SET usage_count = usage_count - 1 WHERE uuid = ?1";
 constexpr char kSelectKey[] =
@@ -47,7 +48,7 @@ constexpr char kInsertKey[] =
 constexpr char kInsertJob[] =
     "INSERT INTO jobs (" SELA_JOB_COLUMNS
     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
-    "?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29) ON CONFLICT (job_id) DO NOTHING";
+    "?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31) ON CONFLICT (job_id) DO NOTHING";
 constexpr char kSelectJob[] = "SELECT " SELA_JOB_READ_COLUMNS " FROM jobs WHERE job_id = ?1";
 constexpr char kSelectClientJobs[] =
     "SELECT " SELA_JOB_READ_COLUMNS " FROM jobs WHERE client_uuid = ?1 ORDER BY seq LIMIT ?2";
@@ -68,7 +69,7 @@ constexpr char kSelectClientJobsInState[] =
 constexpr char kSelectOpenJobs[] =
     "SELECT " SELA_JOB_READ_COLUMNS
     ", seq FROM jobs INDEXED BY jobs_open_by_client WHERE state IN ('pending', 'ongoing')";
-constexpr int kOpenJobSeqColumn = 30;
+constexpr int kOpenJobSeqColumn = 32;
 constexpr char kJobGuardState[] =
     "SELECT state, attempt, node_principal FROM jobs WHERE job_id = ?1";
 constexpr char kLeaseJob[] =
@@ -78,7 +79,7 @@ constexpr char kLeaseJob[] =
 constexpr char kCompleteJob[] =
     "UPDATE jobs SET state = 'completed', complete_ms = ?4, lease_deadline_ms = 0, "
     "result_hash = ?5, result_content_type = ?6, result_bytes = ?7, reward_units = ?8, "
-    "price_cents = ?9, objects_count = ?10, file_size_kb = ?11 "
+    "price_cents = ?9, objects_count = ?10, file_size_kb = ?11, result_file_id = ?12 "
     "WHERE job_id = ?1 AND state = 'ongoing' AND node_principal = ?2 AND attempt = ?3";
 constexpr char kReleaseJob[] =
     "UPDATE jobs SET state = 'pending', last_failed_node = node_principal, lease_deadline_ms = 0 "
@@ -92,6 +93,13 @@ constexpr char kInsertBlob[] =
     "INSERT INTO blobs (hash, bytes) VALUES (?1, ?2) ON CONFLICT (hash) DO NOTHING";
 constexpr char kSameBlob[] = "SELECT bytes = ?2 FROM blobs WHERE hash = ?1";
 constexpr char kSelectBlob[] = "SELECT bytes FROM blobs WHERE hash = ?1";
+
+}  // namespace
+
+// The columns ReadJobRow() reads, for the marketplace's queries.
+const char kJobColumns[] = SELA_JOB_READ_COLUMNS;
+
+namespace {
 
 #undef SELA_JOB_READ_COLUMNS
 #undef SELA_JOB_COLUMNS
@@ -110,7 +118,8 @@ JobState JobStateFromName(std::string_view name) {
 
 constexpr FailureReason kFailureReasons[] = {FailureReason::kNone, FailureReason::kNoData,
                                              FailureReason::kDeadline,
-                                             FailureReason::kAttemptsExhausted, FailureReason::kRestart};
+                                             FailureReason::kAttemptsExhausted, FailureReason::kRestart,
+                                             FailureReason::kTooLarge};
 
 // The schema's CHECK admits only these names.
 FailureReason FailureReasonFromName(std::string_view name) {
@@ -125,7 +134,8 @@ ApiClient ReadClient(const Query& q) {
                    .key_hash = q.Text(1),
                    .usage_count = q.Int64(2),
                    .usage_limit = q.Int64(3),
-                   .created_ms = q.Int64(4)};
+                   .created_ms = q.Int64(4),
+                   .list_by_default = q.Int64(5) != 0};
 }
 
 JobRecord ReadJob(const Query& q) {
@@ -159,7 +169,9 @@ JobRecord ReadJob(const Query& q) {
   job.error = q.Text(26);
   job.last_failed_node = q.Text(27);
   job.target_node = q.Text(28);
-  job.failure_reason = FailureReasonFromName(q.Text(29));
+  job.result_file_id = q.Text(29);
+  job.listed = q.Int64(30) != 0;
+  job.failure_reason = FailureReasonFromName(q.Text(31));
   return job;
 }
 
@@ -175,8 +187,14 @@ void BindJob(Query& q, const JobRecord& job) {
   q.BindText(21, job.result_hash).BindText(22, job.result_content_type);
   q.BindInt(23, job.result_bytes).BindInt(24, job.price_cents).BindInt(25, job.objects_count);
   q.BindInt(26, job.file_size_kb).BindText(27, job.error).BindText(28, job.last_failed_node);
-  q.BindText(29, job.target_node);
+  q.BindText(29, job.target_node).BindText(30, job.result_file_id).BindInt(31, job.listed ? 1 : 0);
 }
+
+}  // namespace
+
+JobRecord ReadJobRow(const Query& q) { return ReadJob(q); }
+
+namespace {
 
 Result<std::vector<JobRecord>> ReadJobs(Query& query) {
   std::vector<JobRecord> jobs;
@@ -264,18 +282,25 @@ Result<std::optional<CreateJobOutcome>> Operations::FindIdempotentJob(
   return std::optional<CreateJobOutcome>(CreateJobOutcome{std::move(*job), false});
 }
 
-Status Operations::ChargeUsage(const std::string& uuid, bool charge) {
+Result<bool> Operations::ChargeUsage(const std::string& uuid, bool charge) {
   if (charge) {
     ASSIGN_OR_RETURN(Query query, db_.Prepare(kChargeUsage));
-    RETURN_IF_ERROR(query.BindText(1, uuid).Run());
-    if (db_.Changes() == 1) return Status::Ok();
+    ASSIGN_OR_RETURN(const bool charged, query.BindText(1, uuid).Step());
+    if (charged) {
+      const bool list_by_default = query.Int64(0) != 0;
+      RETURN_IF_ERROR(query.Run());  // Finishes the statement.
+      return list_by_default;
+    }
   }
   ASSIGN_OR_RETURN(Query query, db_.Prepare(kClientUsage));
   ASSIGN_OR_RETURN(const bool exists, query.BindText(1, uuid).Step());
-  if (!exists) return NotFound("no API client with uuid " + uuid);
-  if (!charge) return Status::Ok();
-  return ResourceExhausted("API client " + uuid + " has used " + std::to_string(query.Int64(0)) +
-                           " of its " + std::to_string(query.Int64(1)) + " usages");
+  if (!exists) return Err(NotFound("no API client with uuid " + uuid));
+  if (charge) {
+    return Err(ResourceExhausted("API client " + uuid + " has used " +
+                                 std::to_string(query.Int64(0)) + " of its " +
+                                 std::to_string(query.Int64(1)) + " usages"));
+  }
+  return query.Int64(2) != 0;
 }
 
 Status Operations::InsertJob(const JobRecord& job) {
@@ -304,7 +329,8 @@ Result<CreateJobOutcome> Operations::CreateJob(const CreateJobRequest& request) 
   job.usage_charged = request.charge_usage;
   // Each step may write before a later one refuses; the writer then rolls
   // the whole operation back with its savepoint.
-  RETURN_IF_ERROR(ChargeUsage(job.client_uuid, request.charge_usage));
+  ASSIGN_OR_RETURN(const bool list_by_default, ChargeUsage(job.client_uuid, request.charge_usage));
+  job.listed = request.listed.value_or(list_by_default);
   RETURN_IF_ERROR(InsertJob(job));
   RETURN_IF_ERROR(InsertIdempotencyKey(request, job));
   return CreateJobOutcome{std::move(job), true};
@@ -359,9 +385,14 @@ Result<CompleteOutcome> Operations::CompleteJob(const std::string& job_id,
       .BindInt(7, static_cast<int64_t>(completion.result.size()));
   query.BindInt(8, completion.reward_units).BindInt(9, completion.price_cents);
   query.BindInt(10, completion.objects_count).BindInt(11, completion.file_size_kb);
+  query.BindText(12, completion.result_file_id);
   RETURN_IF_ERROR(query.Run());
   if (db_.Changes() == 1) {
-    RETURN_IF_ERROR(PutBlob(completion.result_hash, completion.result));
+    if (!completion.result_file_id.empty()) {
+      RETURN_IF_ERROR(AdoptResultFile(job_id, completion));
+    } else {
+      RETURN_IF_ERROR(PutBlob(completion.result_hash, completion.result));
+    }
     return CompleteOutcome::kCompleted;
   }
   ASSIGN_OR_RETURN(std::optional<JobRecord> job, GetJob(job_id));

@@ -101,6 +101,27 @@ TEST_F(SqliteStoreTest, AVersion1DatabaseIsUpgradedInPlaceAndKeepsItsData) {
             sqlite::LatestSchemaVersion());
 }
 
+// v8 adds the ledger: uptime measured before it is unpaid as far as
+// paid_minutes says, and the index of unpaid days finds exactly those.
+TEST_F(SqliteStoreTest, UptimeMeasuredBeforeTheLedgerIsPaidFromItsPaidMinutes) {
+  ASSERT_TRUE(ExecOnFile(options_.path, kSchemaV1).ok());
+  ASSERT_TRUE(ExecOnFile(options_.path,
+                         "INSERT INTO uptime_days VALUES ('n', '2024-03-01', 600000, 1, 0, 0, 0, 0, 10, 1); "
+                         "INSERT INTO uptime_days VALUES ('n', '2024-03-02', 659999, 1, 0, 0, 0, 0, 10, 1); "
+                         "INSERT INTO uptime_days VALUES ('n', '2024-03-03', 720000, 1, 0, 0, 0, 0, 10, 1)")
+                  .ok());
+  ASSERT_NO_FATAL_FAILURE(Open());
+  const auto unpaid = Call<Result<std::vector<UptimeDay>>>(
+      [&](auto done) { store().ListUnpaidUptime("", "", 10, done); });
+  ASSERT_TRUE(unpaid.has_value()) << unpaid.error().ToString();
+  ASSERT_EQ(unpaid->size(), 1u);
+  EXPECT_EQ((*unpaid)[0].day, "2024-03-03");
+  const auto audit = Call<Result<LedgerAudit>>([&](auto done) { store().AuditLedger(done); });
+  ASSERT_TRUE(audit.has_value());
+  EXPECT_TRUE(audit->balanced());
+  EXPECT_EQ(audit->transfers, 0);
+}
+
 // Schema version 2 as published (schema.cc, migration 2), on top of v1.
 constexpr char kSchemaV2[] = R"sql(
 CREATE TABLE api_clients (
@@ -277,12 +298,12 @@ TEST_F(SqliteStoreTest, AVersion2DatabaseIsUpgradedInPlaceAndKeepsItsJobsAndUsag
   EXPECT_EQ(UsageLog("acme").value(),
             (std::vector<int64_t>{kT0 + 20, kT0 + 30, kT0 + 60, kT0 + 90}));
   Close();
-  EXPECT_EQ(RawQueryInt(options_.path, "SELECT MAX(version) FROM schema_version"), 5);
-  EXPECT_EQ(RawQueryInt(options_.path, "SELECT COUNT(*) FROM schema_version"), 5);
+  EXPECT_EQ(RawQueryInt(options_.path, "SELECT MAX(version) FROM schema_version"), sqlite::LatestSchemaVersion());
+  EXPECT_EQ(RawQueryInt(options_.path, "SELECT COUNT(*) FROM schema_version"), sqlite::LatestSchemaVersion());
   EXPECT_EQ(RawQueryText(options_.path,
                          "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_schema "
                          "WHERE tbl_name IN ('jobs', 'jobs_v4', 'usage_log') ORDER BY name)"),
-            "jobs jobs_by_client jobs_open_by_client jobs_usage sqlite_autoindex_jobs_1");
+            "jobs jobs_by_client jobs_market jobs_open_by_client jobs_usage sqlite_autoindex_jobs_1");
   // v4 rebuilt jobs: rowids kept, and the idempotency key still finds its job.
   EXPECT_EQ(RawQueryText(options_.path, "SELECT group_concat(seq || job_id, ' ') FROM "
                                         "(SELECT seq, job_id FROM jobs ORDER BY seq)"),

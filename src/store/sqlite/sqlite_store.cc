@@ -1,18 +1,20 @@
 #include "store/sqlite/sqlite_store.h"
 
 #include <algorithm>
-#include <filesystem>
 #include <system_error>
 #include <utility>
 
 #include "store/sqlite/batch_writer.h"
 #include "store/sqlite/database.h"
+#include "store/sqlite/make_op.h"
+#include "store/sqlite/health.h"
+#include "store/sqlite/open_checks.h"
 #include "store/sqlite/schema.h"
 
 namespace sela::store {
 namespace {
 
-using sqlite::Operation;
+using sqlite::MakeOp;
 using sqlite::Operations;
 
 Status CheckOptions(const SqliteOptions& options, const PostFn& post) {
@@ -25,18 +27,6 @@ Status CheckOptions(const SqliteOptions& options, const PostFn& post) {
     return InvalidArgument(
         "store limits batch_ops_max, queue_ops_max, referral_code_attempts_max, "
         "session_ids_per_reserve_max, id_bytes_max and wal_checkpoint_pages must be at least 1");
-  }
-  return Status::Ok();
-}
-
-Status CreateParentDirectory(const std::string& path) {
-  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  if (parent.empty()) return Status::Ok();
-  std::error_code error;
-  std::filesystem::create_directories(parent, error);
-  if (error) {
-    return FailedPrecondition("cannot create directory " + parent.string() + " for the store " +
-                              path + ": " + error.message());
   }
   return Status::Ok();
 }
@@ -78,25 +68,16 @@ Status NamePath(const Status& status, const std::string& path) {
   return Status(status.code(), "store " + path + ": " + status.message());
 }
 
-template <typename T>
-std::unique_ptr<sqlite::PendingOp> MakeOp(const char* name,
-                                          std::function<Result<T>(Operations&)> body,
-                                          Store::Callback<T> done) {
-  return std::make_unique<Operation<Result<T>>>(name, std::move(body), std::move(done));
-}
-
-std::unique_ptr<sqlite::PendingOp> MakeOp(const char* name, std::function<Status(Operations&)> body,
-                                          Store::Done done) {
-  return std::make_unique<Operation<Status>>(name, std::move(body), std::move(done));
-}
-
 }  // namespace
 
 Result<std::unique_ptr<Store>> SqliteStore::Open(const SqliteOptions& options, PostFn post) {
   RETURN_IF_ERROR(CheckOptions(options, post));
-  RETURN_IF_ERROR(CreateParentDirectory(options.path));
+  RETURN_IF_ERROR(sqlite::PrepareDataFile(options.path));
   auto db = OpenDatabase(options);
   if (!db.has_value()) return Err(NamePath(db.error(), options.path));
+  auto health = std::make_unique<sqlite::StoreHealth>(options.path, options.metrics);
+  RETURN_IF_ERROR(sqlite::CheckWritable(**db, *health));
+  sqlite::CheckIntegrity(**db, options.quick_check_ms, ClockOrSystem(options.clock), *health);
   const sqlite::OperationLimits limits{
       .principal_bytes_max = options.principal_bytes_max,
       .client_id_bytes_max = options.client_id_bytes_max,
@@ -108,6 +89,12 @@ Result<std::unique_ptr<Store>> SqliteStore::Open(const SqliteOptions& options, P
                .text_bytes_max = options.text_bytes_max,
                .result_bytes_max = static_cast<size_t>(options.result_bytes_max)},
       .jobs_per_list_max = options.jobs_per_list_max,
+      .ledger = {.principal_bytes_max = options.principal_bytes_max,
+                 .id_bytes_max = options.id_bytes_max,
+                 .transfers_per_page_max = options.transfers_per_page_max,
+                 .transfers_per_call_max = options.transfers_per_call_max},
+      .referral_depth_max = options.referral_depth_max,
+      .rows_per_read_max = options.rows_per_read_max,
   };
   auto background = sqlite::BackgroundCheckpointer::Start(options.path, options.busy_timeout_ms);
   if (!background.has_value()) return Err(NamePath(background.error(), options.path));
@@ -118,15 +105,18 @@ Result<std::unique_ptr<Store>> SqliteStore::Open(const SqliteOptions& options, P
                                  .wake_after = options.wake_after,
                                  .gather = options.gather,
                                  .gather_ops = options.gather_ops,
-                                 .on_batch = options.on_batch},
+                                 .on_batch = options.on_batch,
+                                 .resume_free_bytes = 2ull * options.wal_checkpoint_pages * 4096,
+                                 .clock = options.clock},
       std::move(db).value(), options.random, limits, std::move(post),
-      std::move(background).value(), CheckpointLimits(options.wal_checkpoint_pages));
+      std::move(background).value(), CheckpointLimits(options.wal_checkpoint_pages), *health);
   RETURN_IF_ERROR(writer->Start());
-  return std::unique_ptr<Store>(new SqliteStore(std::move(writer)));
+  return std::unique_ptr<Store>(new SqliteStore(std::move(health), std::move(writer)));
 }
 
-SqliteStore::SqliteStore(std::unique_ptr<sqlite::BatchWriter> writer)
-    : writer_(std::move(writer)) {}
+SqliteStore::SqliteStore(std::unique_ptr<sqlite::StoreHealth> health,
+                         std::unique_ptr<sqlite::BatchWriter> writer)
+    : health_(std::move(health)), writer_(std::move(writer)) {}
 
 SqliteStore::~SqliteStore() = default;
 
@@ -141,7 +131,17 @@ void SqliteStore::RegisterNode(const std::string& principal, const std::string& 
   writer_->Submit(MakeOp<NodeRecord>(
       "RegisterNode",
       [principal, client_id, now_ms](Operations& ops) {
-        return ops.RegisterNode(principal, client_id, now_ms);
+        return ops.RegisterNode(principal, client_id, now_ms, false);
+      },
+      std::move(done)));
+}
+
+void SqliteStore::RegisterSignedNode(const std::string& principal, const std::string& client_id,
+                                     int64_t now_ms, Callback<NodeRecord> done) {
+  writer_->Submit(MakeOp<NodeRecord>(
+      "RegisterSignedNode",
+      [principal, client_id, now_ms](Operations& ops) {
+        return ops.RegisterNode(principal, client_id, now_ms, true);
       },
       std::move(done)));
 }
@@ -200,6 +200,22 @@ void SqliteStore::GetNode(const std::string& principal, Callback<std::optional<N
 void SqliteStore::ListNodes(bool only_active, Callback<std::vector<NodeRecord>> done) {
   writer_->Submit(MakeOp<std::vector<NodeRecord>>(
       "ListNodes", [only_active](Operations& ops) { return ops.ListNodes(only_active); },
+      std::move(done)));
+}
+
+void SqliteStore::ListNodesPage(int64_t after_numeric_id, uint32_t limit, Callback<std::vector<NodeRecord>> done) {
+  writer_->Submit(MakeOp<std::vector<NodeRecord>>(
+      "ListNodesPage",
+      [after_numeric_id, limit](Operations& ops) { return ops.ListNodesPage(after_numeric_id, limit); },
+      std::move(done)));
+}
+
+void SqliteStore::ExpireNodeRecords(int64_t disconnected_before_ms, uint32_t limit, Callback<uint32_t> done) {
+  writer_->Submit(MakeOp<uint32_t>(
+      "ExpireNodeRecords",
+      [disconnected_before_ms, limit](Operations& ops) {
+        return ops.ExpireNodeRecords(disconnected_before_ms, limit);
+      },
       std::move(done)));
 }
 
@@ -314,7 +330,12 @@ void SqliteStore::GetBlob(const std::string& hash, Callback<std::optional<std::s
 
 void SqliteStore::Ping(Done done) {
   writer_->Submit(MakeOp(
-      "Ping", [](Operations& ops) { return ops.Ping(); }, std::move(done)));
+      "Ping",
+      [health = health_.get()](Operations& ops) -> Status {
+        RETURN_IF_ERROR(health->Check());
+        return ops.Ping();
+      },
+      std::move(done)));
 }
 
 void SqliteStore::Flush() { writer_->Flush(); }

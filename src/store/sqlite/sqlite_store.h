@@ -24,11 +24,17 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/status.h"
 #include "store/store.h"
 
+namespace sela {
+class MetricsRegistry;
+}
+
 namespace sela::store::sqlite {
 class BatchWriter;
+class StoreHealth;
 }
 
 namespace sela::store {
@@ -56,9 +62,18 @@ struct SqliteStats {
 };
 
 struct SqliteOptions {
+  // Timing only (the quick check's budget, out-of-space probes): the store
+  // takes `now` for what it records from its callers. Null: the system clock.
+  const Clock* clock = nullptr;
   std::string path;  // The server uses $DATA_PATH/sela.db; the parent is created if missing.
   uint32_t batch_ops_max = 1024;    // Operations per transaction.
-  uint32_t queue_ops_max = 65'536;  // Operations waiting; beyond, ResourceExhausted at once.
+  uint32_t queue_ops_max = 65'536;  // Operations waiting; beyond, Unavailable at once.
+  // PRAGMA quick_check at open, stopped after this long (0: not run). A
+  // corrupt file is opened anyway, marked damaged (Ping fails, so the
+  // server is not ready) with a critical log line.
+  uint32_t quick_check_ms = 10'000;
+  // Where the store's fault gauges and counters go (StoreHealth); may be null.
+  MetricsRegistry* metrics = nullptr;
   // false: synchronous=NORMAL, a commit survives a process crash and one
   // fsync per WAL checkpoint guards against power loss. true: synchronous=FULL,
   // one fsync per batch, so a commit also survives power loss.
@@ -87,6 +102,13 @@ struct SqliteOptions {
   uint32_t text_bytes_max = 8192;           // Job targets, content types, errors.
   uint64_t result_bytes_max = 64ull << 20;  // One job's result blob.
   uint32_t jobs_per_list_max = 10'000;      // ListClientJobs' limit.
+  // Rewards ledger (ledger.h): transfers per ListTransfers page and per
+  // ApplyTransfers/PayUptime call, ancestors RegisterReferral walks, rows
+  // per ListUnpaidUptime/ListReferees/ListRefereeWeeks/ListRuns call.
+  uint32_t transfers_per_page_max = 1000;
+  uint32_t transfers_per_call_max = 10'000;
+  uint32_t referral_depth_max = 10'000;
+  uint32_t rows_per_read_max = 100'000;
   // When set (the server passes its event loop's Post), operations issued
   // during one pass of the caller's loop wake the writer thread once, at the
   // end of the pass, instead of once each: fewer thread switches and bigger
@@ -112,7 +134,11 @@ struct SqliteOptions {
 class SqliteStore final : public Store {
  public:
   // Opens (creating if needed) the database at options.path, applies pending
-  // schema migrations and starts the writer thread. Errors name the path.
+  // schema migrations and starts the writer thread. Errors name the path. A
+  // directory or file that cannot be written is an error (FailedPrecondition)
+  // rather than a store that fails every write; a full disk or a corrupt
+  // file is not: the store opens, and Ping reports it (docs/STORAGE.md
+  // "Faults").
   static Result<std::unique_ptr<Store>> Open(const SqliteOptions& options, PostFn post);
 
   // Flushes: every issued operation runs and its callback is posted.
@@ -121,6 +147,8 @@ class SqliteStore final : public Store {
   void ReserveSessionIds(uint64_t count, Callback<uint64_t> done) override;
   void RegisterNode(const std::string& principal, const std::string& client_id, int64_t now_ms,
                     Callback<NodeRecord> done) override;
+  void RegisterSignedNode(const std::string& principal, const std::string& client_id, int64_t now_ms,
+                          Callback<NodeRecord> done) override;
   void MarkNodeDisconnected(const std::string& principal, int64_t now_ms, Done done) override;
   void UpdateNodeMetrics(const std::string& principal, const NodeMetricsUpdate& update,
                          int64_t now_ms, Done done) override;
@@ -131,6 +159,8 @@ class SqliteStore final : public Store {
   void AddUptime(std::vector<UptimeDelta> deltas, int64_t now_ms, Done done) override;
   void GetNode(const std::string& principal, Callback<std::optional<NodeRecord>> done) override;
   void ListNodes(bool only_active, Callback<std::vector<NodeRecord>> done) override;
+  void ListNodesPage(int64_t after_numeric_id, uint32_t limit, Callback<std::vector<NodeRecord>> done) override;
+  void ExpireNodeRecords(int64_t disconnected_before_ms, uint32_t limit, Callback<uint32_t> done) override;
   void GetUptimeDays(const std::string& principal, const std::string& from_day,
                      const std::string& to_day, Callback<std::vector<UptimeDay>> done) override;
   void GetTotalUptimeMs(const std::string& principal, Callback<int64_t> done) override;
@@ -154,12 +184,78 @@ class SqliteStore final : public Store {
                       uint32_t limit, Callback<std::vector<JobRecord>> done) override;
   void ListOpenJobs(Callback<std::vector<JobRecord>> done) override;
   void GetBlob(const std::string& hash, Callback<std::optional<std::string>> done) override;
+  // Files and marketplace (sqlite_store_files.cc).
+  void CreateFile(const FileRecord& file, const FileQuota& quota,
+                  Callback<FileRecord> done) override;
+  void GetFile(const std::string& file_id, Callback<std::optional<FileRecord>> done) override;
+  void GetFileChunk(const std::string& file_id, uint32_t index,
+                    Callback<std::optional<FileChunk>> done) override;
+  void PutFileChunk(const std::string& file_id, const std::string& owner, const FileChunk& chunk,
+                    int64_t now_ms, int64_t ttl_ms, Callback<ChunkOutcome> done) override;
+  void ListFileChunks(const std::string& file_id, Callback<std::vector<FileChunk>> done) override;
+  void CompleteFile(const std::string& file_id, const std::string& owner, const std::string& sha256,
+                    int64_t now_ms, Callback<FileCompleteOutcome> done) override;
+  void ListFiles(const FileListQuery& query, Callback<std::vector<FileRecord>> done) override;
+  void ListJobFiles(const std::string& job_id, uint32_t limit,
+                    Callback<std::vector<FileRecord>> done) override;
+  void DeleteFile(const std::string& file_id, const std::string& owner,
+                  Callback<DeletedFile> done) override;
+  void ExpireUploads(int64_t now_ms, uint32_t limit,
+                     Callback<std::vector<FileRecord>> done) override;
+  void IsBlobUsed(const std::string& sha256, Callback<bool> done) override;
+  void SetListingDefault(const std::string& client_uuid, bool listed, Done done) override;
+  void SetJobListed(const std::string& job_id, const std::string& client_uuid, bool listed,
+                    Done done) override;
+  void ListMarketJobs(const MarketQuery& query, Callback<MarketPage> done) override;
+  void GetMarketJob(const std::string& job_id, Callback<std::optional<MarketJob>> done) override;
+  void GetMarketStats(int64_t since_ms, Callback<MarketStats> done) override;
+  void CountMarketEvent(const std::string& job_id, MarketCounter counter, Done done) override;
+  void RecordPurchase(const std::string& client_uuid, const std::string& job_id, int64_t now_ms,
+                      Callback<PurchaseOutcome> done) override;
+  void GetPurchase(const std::string& client_uuid, const std::string& job_id,
+                   Callback<std::optional<Purchase>> done) override;
+  // Unavailable while out of disk space, Internal once the file was found
+  // corrupt, else whether the database answers.
   void Ping(Done done) override;
   void Flush() override;
 
- private:
-  explicit SqliteStore(std::unique_ptr<sqlite::BatchWriter> writer);
+  // The rewards ledger (sqlite_store_ledger.cc).
+  void ApplyTransfers(std::vector<Transfer> transfers, const std::string& run_owner,
+                      Callback<std::vector<AppliedTransfer>> done) override;
+  void PayUptime(std::vector<UptimePayment> payments, const std::string& run_owner,
+                 Callback<std::vector<PaymentOutcome>> done) override;
+  void ListUnpaidUptime(const std::string& after_principal, const std::string& after_day,
+                        uint32_t limit, Callback<std::vector<UptimeDay>> done) override;
+  void CountUptimeDays(Callback<UptimeDayCounts> done) override;
+  void GetAccount(const std::string& principal, Callback<AccountSummary> done) override;
+  void GetEarningsDays(const std::string& principal, const std::string& from_day,
+                       const std::string& to_day, Callback<std::vector<EarningsDay>> done) override;
+  void ListTransfers(const TransferQuery& query, Callback<TransferPage> done) override;
+  void GetTransfer(const std::string& id, Callback<std::optional<TransferRecord>> done) override;
+  void ListBalances(const std::string& day, Callback<std::vector<Balance>> done) override;
+  void AuditLedger(Callback<LedgerAudit> done) override;
+  void FindNodeByReferralCode(const std::string& code,
+                              Callback<std::optional<NodeRecord>> done) override;
+  void RegisterReferral(const std::string& referee, const std::string& code, int64_t now_ms,
+                        Callback<ReferralOutcome> done) override;
+  void GetReferral(const std::string& referee, Callback<std::optional<ReferralRecord>> done) override;
+  void ListReferees(const std::string& referrer, uint32_t limit,
+                    Callback<std::vector<RefereeEntry>> done) override;
+  void CountReferees(const std::string& referrer, Callback<ReferralCounts> done) override;
+  void ClaimInstallationBonuses(const InstallationClaim& claim, const std::string& run_owner,
+                                Callback<std::vector<TransferRecord>> done) override;
+  void ListRefereeWeeks(const std::string& from_day, const std::string& to_day,
+                        const std::string& after_referee, uint32_t limit,
+                        Callback<std::vector<RefereeWeek>> done) override;
+  void StartRun(const RunStart& start, Callback<RunStartResult> done) override;
+  void FinishRun(const RunFinish& finish, Callback<RunRecord> done) override;
+  void GetRun(const std::string& id, Callback<std::optional<RunRecord>> done) override;
+  void ListRuns(uint32_t kinds, uint64_t offset, uint32_t limit, Callback<RunPage> done) override;
 
+ private:
+  SqliteStore(std::unique_ptr<sqlite::StoreHealth> health, std::unique_ptr<sqlite::BatchWriter> writer);
+
+  std::unique_ptr<sqlite::StoreHealth> health_;  // Outlives the writer, which reports to it.
   std::unique_ptr<sqlite::BatchWriter> writer_;
 };
 

@@ -3,6 +3,7 @@
 #include "store/sqlite/sqlite_store.h"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include "store/sqlite/operations.h"
 #include "store/sqlite/schema.h"
 #include "store/sqlite/sqlite_test_util.h"
+#include "store/store_contract_ledger_test.h"
 #include "store/store_contract_test.h"
 
 namespace sela::store::testing {
@@ -39,12 +41,49 @@ const StoreBackend kSqlite{"Sqlite", [] { return std::make_unique<SqliteEnv>(); 
 
 INSTANTIATE_TEST_SUITE_P(Sqlite, StoreContractTest, ::testing::Values(kSqlite), BackendName);
 INSTANTIATE_TEST_SUITE_P(Sqlite, JobContractTest, ::testing::Values(kSqlite), BackendName);
+INSTANTIATE_TEST_SUITE_P(Sqlite, LedgerContractTest, ::testing::Values(kSqlite), BackendName);
+
+TEST_F(SqliteStoreTest, AReferralChainDeeperThanTheLimitIsRefused) {
+  options_.referral_depth_max = 3;
+  ASSERT_NO_FATAL_FAILURE(Open());
+  // p0 <- p1 <- p2 <- p3: walking up from p3 passes three referrals.
+  std::vector<std::string> codes;
+  for (int i = 0; i <= 4; ++i) codes.push_back(Register("p" + std::to_string(i))->referral_code);
+  for (int i = 1; i <= 3; ++i) {
+    const auto r = Call<Result<ReferralOutcome>>([&](auto done) {
+      store().RegisterReferral("p" + std::to_string(i), codes[i - 1], kT0, done);
+    });
+    ASSERT_TRUE(r.has_value());
+    ASSERT_EQ(r->refusal, ReferralRefusal::kNone);
+  }
+  const auto deep = Call<Result<ReferralOutcome>>(
+      [&](auto done) { store().RegisterReferral("p4", codes[3], kT0, done); });
+  ASSERT_TRUE(deep.has_value());
+  EXPECT_EQ(deep->refusal, ReferralRefusal::kChainTooDeep);
+  const auto shallow = Call<Result<ReferralOutcome>>(
+      [&](auto done) { store().RegisterReferral("p4", codes[2], kT0, done); });
+  ASSERT_TRUE(shallow.has_value());
+  EXPECT_EQ(shallow->refusal, ReferralRefusal::kNone);
+}
 
 TEST_F(SqliteStoreTest, OpenCreatesMissingParentDirectories) {
   options_.path = dir_.path() + "/a/b/c/sela.db";
   ASSERT_NO_FATAL_FAILURE(Open());
   EXPECT_TRUE(Ping().ok());
   EXPECT_TRUE(std::filesystem::exists(options_.path));
+}
+
+TEST_F(SqliteStoreTest, DataFilesAreCreatedReadableByTheOwnerOnly) {
+  const mode_t old_umask = ::umask(0);  // Whatever the umask, the files are 0600.
+  ASSERT_NO_FATAL_FAILURE(Open());
+  ::umask(old_umask);
+  ASSERT_TRUE(Ping().ok());
+  for (const std::string& file : {options_.path, options_.path + "-wal", options_.path + "-shm"}) {
+    ASSERT_TRUE(std::filesystem::exists(file)) << file;
+    EXPECT_EQ(std::filesystem::status(file).permissions() & std::filesystem::perms::all,
+              std::filesystem::perms::owner_read | std::filesystem::perms::owner_write)
+        << file;
+  }
 }
 
 TEST_F(SqliteStoreTest, OpenNamesThePathWhenItsDirectoryCannotBeMade) {
@@ -176,7 +215,7 @@ TEST_F(SqliteStoreTest, AddUptimeRefusedByTheSchemaMidwayAppliesNothing) {
   EXPECT_EQ(TotalUptime("alpha"), 1);
 }
 
-TEST_F(SqliteStoreTest, AFullQueueRefusesAtOnceWithResourceExhausted) {
+TEST_F(SqliteStoreTest, AFullQueueRefusesAtOnceWithUnavailable) {
   options_.queue_ops_max = 3;
   ASSERT_NO_FATAL_FAILURE(Open());
   posts_.HoldNextPost();
@@ -192,7 +231,7 @@ TEST_F(SqliteStoreTest, AFullQueueRefusesAtOnceWithResourceExhausted) {
   store_->Flush();
   posts_.RunAll();
   ASSERT_EQ(statuses.size(), 4u);
-  EXPECT_EQ(statuses[0].code(), Code::kResourceExhausted) << statuses[0].ToString();
+  EXPECT_EQ(statuses[0].code(), Code::kUnavailable) << statuses[0].ToString();
   for (int i = 1; i < 4; ++i) EXPECT_TRUE(statuses[i].ok()) << statuses[i].ToString();
 }
 

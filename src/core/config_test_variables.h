@@ -1,0 +1,22 @@
+// The base variables LoadConfig reads, shared by the config tests.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace sela {
+
+// Every variable LoadConfig reads, in the order it reads them.
+inline const std::vector<std::string> kAllVariables = {
+    "HOST", "PORT", "TLS_CERT_FILE", "TLS_KEY_FILE", "HTTP_MAX_HEADER_BYTES",
+    "HTTP_MAX_BODY_BYTES", "HTTP_HEADER_TIMEOUT_MS", "HTTP_REQUEST_TIMEOUT_MS",
+    "HTTP_IDLE_TIMEOUT_MS", "WS_MAX_MESSAGE_BYTES", "WS_MAX_OUTBOUND_BYTES",
+    "WS_HANDSHAKE_TIMEOUT_MS", "WS_CLOSE_TIMEOUT_MS", "WS_MESSAGE_TIMEOUT_MS", "INBOUND_BUDGET_BYTES",
+    "MAX_CONNECTIONS", "MAX_CONNECTIONS_PER_SOURCE", "RESERVED_CONNECTIONS", "DRAIN_TIMEOUT_MS",
+    "LOG_LEVEL", "LOG_MAX_LINES_PER_S", "DATA_PATH", "SQLITE_CHECKPOINT_PAGES", "SQLITE_QUICK_CHECK_MS", "SQLITE_GATHER_US",
+    "ADMIN_TOKEN", "REDIS_URL", "REDIS_PASSWORD", "REDIS_DB",
+    "SESSION_TIMEOUT", "USAGE_LIMIT", "DEAD_TIMEOUT", "MAX_JOBS_PER_CLIENT", "IC_URL",
+    "BLOCKCHAIN_ENABLED", "REWARD_DISTRIBUTION_ENABLED", "CANISTER_STORAGE_ENABLED",
+};
+
+}  // namespace sela

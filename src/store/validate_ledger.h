@@ -1,0 +1,45 @@
+// Input checks of the rewards ledger's operations (ledger.h), shared by
+// every Store backend so that each refuses the same inputs with the same
+// code (InvalidArgument) before touching its data.
+//
+// Pure functions; thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "core/status.h"
+#include "store/ledger.h"
+
+namespace sela::store {
+
+struct LedgerLimits {
+  size_t principal_bytes_max = 256;
+  size_t id_bytes_max = 256;           // Transfer, job and run ids.
+  uint32_t transfers_per_page_max = 1000;
+  uint32_t transfers_per_call_max = 10'000;  // ApplyTransfers, PayUptime.
+};
+
+// Every field within its range (see ledger.h Transfer); a cap without a
+// window has no kinds and no limit, so that equal caps compare equal.
+Status ValidateTransfer(const Transfer& transfer, const LedgerLimits& limits);
+
+// The transfer valid, of kind kUptime, without a cap, its minutes
+// through - from, and 0 <= from < through.
+Status ValidateUptimePayment(const UptimePayment& payment, const LedgerLimits& limits);
+
+// Eight characters of [A-Z0-9] (callers trim and upper-case first).
+Status ValidateReferralCode(std::string_view code);
+
+// Exactly one of principal and run_id; limit 1..transfers_per_page_max.
+Status ValidateTransferQuery(const TransferQuery& query, const LedgerLimits& limits);
+
+// A new run: id, owner and trigger non-empty within id_bytes_max, a known
+// kind, a real day, times not negative.
+Status ValidateRunStart(const RunStart& start, const LedgerLimits& limits);
+
+// A count of items in one call: 1..max (0 is allowed when allow_empty).
+Status ValidateCount(size_t count, size_t max, std::string_view what, bool allow_empty);
+
+}  // namespace sela::store
