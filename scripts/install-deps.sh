@@ -8,6 +8,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev
   libspdlog-dev libfmt-dev libssl-dev libsqlite3-dev libsodium-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libjemalloc2
   clang-19 libclang-rt-19-dev
   python3 python3-websockets python3-cryptography python3-yaml yamllint
   chromium

@@ -265,6 +265,7 @@ void ReadRest(Reader& r, Config& config) {
   r.String("DATA_PATH", config.data_path);
   r.Unsigned("SQLITE_CHECKPOINT_PAGES", config.sqlite_checkpoint_pages, 100, 1'000'000);
   r.Unsigned("SQLITE_QUICK_CHECK_MS", config.sqlite_quick_check_ms, 0, kU32Max);
+  r.Unsigned("SQLITE_GATHER_US", config.sqlite_gather_us, 0, 100'000);
   r.String("ADMIN_TOKEN", config.admin_token);
   if (!config.admin_token.empty() && config.admin_token.size() < kAdminTokenBytesMin) {
     // The value is not echoed: it is a secret, even when a weak one.

@@ -173,6 +173,9 @@ struct Config {
   // SQLITE_QUICK_CHECK_MS: PRAGMA quick_check at start, stopped after this
   // long; 0 skips it. A corrupt file leaves the server not ready.
   uint32_t sqlite_quick_check_ms = 10'000;
+  // SQLITE_GATHER_US: longest an operation waits for others to share its
+  // transaction when few are queued (docs/STORAGE.md "Runtime"); 0: none.
+  uint32_t sqlite_gather_us = 1'000;
   std::string admin_token;               // ADMIN_TOKEN; empty = admin routes answer 403
   std::string port_file;                 // PORT_FILE; write the bound port here once listening
 

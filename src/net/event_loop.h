@@ -27,6 +27,7 @@ namespace sela::net {
 class EventLoop {
  public:
   using TimePoint = std::chrono::steady_clock::time_point;
+  using Duration = std::chrono::steady_clock::duration;
 
   // Receives readiness of the descriptors it registered with Watch().
   class IoHandler {
@@ -68,9 +69,10 @@ class EventLoop {
   // after the descriptors of the current pass have been handled.
   void Post(std::function<void()> fn);
   // Calls fn on the loop every period until the loop stops.
-  void RunEvery(std::chrono::milliseconds period, std::function<void()> fn);
-  // Calls fn once after delay.
-  void RunAfter(std::chrono::milliseconds delay, std::function<void()> fn);
+  void RunEvery(Duration period, std::function<void()> fn);
+  // Calls fn once after delay. Timers keep sub-millisecond delays: the loop
+  // sleeps with epoll_pwait2's nanosecond timeout.
+  void RunAfter(Duration delay, std::function<void()> fn);
   // Calls fn(signal) on the loop for each of the signals.
   void OnSignals(std::initializer_list<int> signals, std::function<void(int)> fn);
 
@@ -83,7 +85,7 @@ class EventLoop {
 
  private:
   struct Timer {
-    std::chrono::milliseconds period;  // Zero: once.
+    Duration period;  // Zero: once.
     std::function<void()> fn;
   };
   using TimerMap = std::multimap<TimePoint, Timer>;
@@ -97,8 +99,9 @@ class EventLoop {
   // there was any.
   bool TakeRemote();
   void RunDueTimers(TimePoint now);
-  int TimeoutMs(TimePoint now);
-  void Poll(int timeout_ms);
+  // How long the loop may sleep: negative for no limit.
+  Duration Timeout(TimePoint now);
+  void Poll(Duration timeout);
   void OnSignalPipe();
   uint8_t HandlerId(IoHandler* handler);
 

@@ -16,6 +16,7 @@
 // callback when `post` runs it inline).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -37,6 +38,9 @@ class StoreHealth;
 }
 
 namespace sela::store {
+
+// Runs a closure on the caller's thread after a delay.
+using DelayFn = std::function<void(std::chrono::microseconds, std::function<void()>)>;
 
 // What the writer has done since the store opened (see SqliteOptions::on_batch).
 struct SqliteStats {
@@ -110,6 +114,17 @@ struct SqliteOptions {
   // end of the pass, instead of once each: fewer thread switches and bigger
   // batches under load. Empty (tests): each operation wakes it at once.
   PostFn wake_later;
+  // With wake_later: runs a closure on the same thread after a delay (the
+  // server passes its event loop's RunAfter). An operation that finds fewer
+  // than gather_ops waiting wakes the writer `gather` later rather than at
+  // the end of the pass, so that the operations of that time share one
+  // transaction: at everyday rates each job would otherwise cost a commit
+  // and a sleep and wake of each thread for every store call (issue 16).
+  // It adds at most `gather` to a store call's latency; zero or no
+  // wake_after: wake at the end of the pass (SQLITE_GATHER_US).
+  DelayFn wake_after;
+  std::chrono::microseconds gather{0};
+  uint32_t gather_ops = 64;
   // Called on the writer thread after each batch (before its callbacks are
   // posted) with the totals so far; tools measure SQLite's work per
   // operation with it. Empty: not called.
