@@ -233,6 +233,14 @@ class FakeStore final : public store::Store {
   void FinishRun(const store::RunFinish&, Callback<store::RunRecord> done) override { done(Err(NotUsed())); }
   void GetRun(const std::string&, Callback<std::optional<store::RunRecord>> done) override { done(Err(NotUsed())); }
   void ListRuns(uint32_t, uint64_t, uint32_t, Callback<store::RunPage> done) override { done(Err(NotUsed())); }
+  void CreateSettlements(const store::SettlementBatch&, Callback<store::SettlementBatchResult> done) override { done(Err(NotUsed())); }
+  void ListDueSettlements(int64_t, uint32_t, Callback<std::vector<store::SettlementRecord>> done) override { done(Err(NotUsed())); }
+  void UpdateSettlement(const store::SettlementRecord&, Callback<store::SettlementRecord> done) override { done(Err(NotUsed())); }
+  void GetSettlement(const std::string&, Callback<std::optional<store::SettlementRecord>> done) override { done(Err(NotUsed())); }
+  void ListSettlements(const store::SettlementQuery&, Callback<std::vector<store::SettlementRecord>> done) override { done(Err(NotUsed())); }
+  void GetSettlementSummary(Callback<store::SettlementSummary> done) override { done(Err(NotUsed())); }
+  void GetSettledTotal(const std::string&, Callback<store::SettledTotal> done) override { done(Err(NotUsed())); }
+  void ListSettledTotals(Callback<std::vector<store::SettledTotal>> done) override { done(Err(NotUsed())); }
   void Ping(Done done) override { done(Status()); }
   void Flush() override {}
 
