@@ -48,8 +48,42 @@ void Stats(Ctx&, RestCall& call) {
                          codec::JsonObjectWriter().String("name", "Node Service").Raw("features", features).Finish()));
 }
 
-// Balances (and today's credits, UTC) from the ledger, then the node
-// records; a node without an account shows 0.
+using Balances = std::unordered_map<std::string, store::Balance>;
+using Settled = std::unordered_map<std::string, store::SettledTotal>;
+
+void RespondNodes(Ctx& ctx, const RestRespond& respond, bool running_only, const char* failure,
+                  const Balances& balances, const Settled& settled) {
+  ctx.deps.store.ListNodes(false, [&ctx, respond, running_only, failure, &balances, &settled](
+                                      Result<std::vector<store::NodeRecord>> nodes) {
+    if (!nodes) {
+      respond(StoreFailure(nodes.error(), failure));
+      return;
+    }
+    // Live state is read now, when the answer is written, so "running" is
+    // who is connected at this moment (not the status index, reference D-14).
+    const int64_t now_ms = ctx.deps.clock.WallMs();
+    std::string data = "[";
+    for (const store::NodeRecord& node : *nodes) {
+      const LiveUptime live = SnapshotLive(ctx.deps.registry, node.principal, now_ms, now_ms);
+      if (running_only && !live.online) continue;
+      if (data.size() > 1) data += ',';
+      const auto b = balances.find(node.principal);
+      std::string json = b == balances.end()
+                             ? NodeRecordJson(node, live, 0, 0)
+                             : NodeRecordJson(node, live, b->second.balance_units, b->second.day_units);
+      const auto t = settled.find(node.principal);
+      AppendSettledFields(json, t == settled.end() ? store::SettledTotal{} : t->second);
+      data += json;
+    }
+    data += ']';
+    respond(SuccessResponse(running_only ? "Running nodes retrieved successfully" : "All nodes retrieved successfully",
+                            data));
+  });
+}
+
+// Balances (and today's credits, UTC) from the ledger, what of them is
+// settled on the chain, then the node records; a node without an account
+// shows 0.
 void ListNodes(Ctx& ctx, RestCall& call, bool running_only) {
   const char* failure = running_only ? "Failed to get running nodes" : "Failed to get all nodes";
   const std::string today = nodes::UtcDay(ctx.deps.clock.WallMs());
@@ -59,29 +93,19 @@ void ListNodes(Ctx& ctx, RestCall& call, bool running_only) {
       respond(StoreFailure(balances.error(), failure));
       return;
     }
-    std::unordered_map<std::string, store::Balance> by_principal;
-    for (store::Balance& b : *balances) by_principal.emplace(b.principal, std::move(b));
-    ctx.deps.store.ListNodes(false, [&ctx, respond, running_only, failure, by_principal = std::move(by_principal)](
-                                        Result<std::vector<store::NodeRecord>> nodes) {
-      if (!nodes) {
-        respond(StoreFailure(nodes.error(), failure));
+    auto by_principal = std::make_shared<Balances>();
+    for (store::Balance& b : *balances) by_principal->emplace(b.principal, std::move(b));
+    ctx.deps.store.ListSettledTotals([&ctx, respond, running_only, failure, by_principal](
+                                         Result<std::vector<store::SettledTotal>> totals) {
+      if (!totals) {
+        respond(StoreFailure(totals.error(), failure));
         return;
       }
-      // Live state is read now, when the answer is written, so "running" is
-      // who is connected at this moment (not the status index, reference D-14).
-      const int64_t now_ms = ctx.deps.clock.WallMs();
-      std::string data = "[";
-      for (const store::NodeRecord& node : *nodes) {
-        const LiveUptime live = SnapshotLive(ctx.deps.registry, node.principal, now_ms, now_ms);
-        if (running_only && !live.online) continue;
-        if (data.size() > 1) data += ',';
-        const auto b = by_principal.find(node.principal);
-        data += b == by_principal.end() ? NodeRecordJson(node, live, 0, 0)
-                                        : NodeRecordJson(node, live, b->second.balance_units, b->second.day_units);
-      }
-      data += ']';
-      respond(SuccessResponse(running_only ? "Running nodes retrieved successfully" : "All nodes retrieved successfully",
-                              data));
+      auto settled = std::make_shared<Settled>();
+      for (store::SettledTotal& t : *totals) settled->emplace(t.principal, std::move(t));
+      // The maps outlive the read: the callback below holds them.
+      RespondNodes(ctx, [respond, by_principal, settled](net::HttpResponse r) { respond(std::move(r)); },
+                   running_only, failure, *by_principal, *settled);
     });
   });
 }

@@ -8,6 +8,7 @@
 #include "api/node_routes.h"
 #include "api/ops_routes.h"
 #include "api/rpc_routes.h"
+#include "api/settlement_routes.h"
 #include "codec/json.h"
 
 namespace sela::api {
@@ -180,6 +181,8 @@ std::vector<ApiGroup> ServerApiGroups() {
       {"rpc", "/api/rpc: the customer API (docs/REST-RPC.md).", Infos(RpcRouteTable())},
       {"files", "/api/files: files uploaded by nodes in chunks, and their downloads (docs/FILES.md).",
        Infos(FileRouteTable())},
+      {"settlement", "/api/admin/settlements: settlement of the rewards ledger on the chain (docs/CHAIN.md).",
+       Infos(SettlementRouteTable())},
       {"websocket", "WebSocket endpoints (upgrade requests).", {ws.begin(), ws.end()}, true},
   };
 }

@@ -19,6 +19,8 @@
 #include "api/ops_routes.h"
 #include "api/rpc_routes.h"
 #include "api/security_events.h"
+#include "api/settlement_routes.h"
+#include "app/chain_setup.h"
 #include "api/ws_demux.h"
 #include "codec/hex.h"
 #include "core/clock.h"
@@ -152,6 +154,26 @@ int main() {
   }
   jobs.AttachFiles(&files, static_cast<int64_t>(config->files.result_inline_bytes_max));
 
+  // Settlement on the chain: the agent and its workers only when enabled.
+  auto chain_gate = std::make_shared<sela::app::PostGate>(loop);
+  std::unique_ptr<sela::app::ChainParts> chain_parts;
+  if (config->blockchain_enabled) {
+    auto built = sela::app::BuildChain(*config, clock, chain_gate);
+    if (!built) {
+      std::fprintf(stderr, "sela-server: configuration error: %s\n", built.error().message().c_str());
+      return 2;
+    }
+    chain_parts = std::move(*built);
+  } else {
+    spdlog::info("BLOCKCHAIN_ENABLED=false: settlement is off, nothing is settled on the chain "
+                 "(sela_settlement_enabled 0)");
+  }
+  sela::settle::Settler settler(sela::app::SettlerOptionsFor(*config), **store, clock,
+                                sela::app::TransferSender(chain_parts.get()), metrics);
+  settler.SetSchedule(*sela::CronSchedule::Parse(config->chain.settlement_interval.empty()
+                                                      ? config->rewards.distribution_interval
+                                                      : config->chain.settlement_interval));
+
   sela::net::Router router;
   sela::net::Server* server_ptr = nullptr;
   bool ready = false;
@@ -178,6 +200,7 @@ int main() {
                            .events = &events},
                           sela::api::RpcRoutesOptions::FromConfig(*config));
   sela::api::AddFileRoutes(router, {.files = files, .jobs = &jobs}, sela::api::FileRoutesOptions::FromConfig(*config));
+  sela::api::AddSettlementRoutes(router, {.store = **store, .settler = settler}, *config);
   if (auto st = sela::api::CheckRoutesDocumented(router, api_groups); !st.ok()) {
     spdlog::critical("{}", st.ToString());
     return 1;
@@ -241,6 +264,7 @@ int main() {
     sessions.Tick();
   });
   loop.RunEvery(sela::Millis(5'000), [&] { files.Sweep(); });
+  loop.RunEvery(sela::Millis(1'000), [&] { settler.Tick(); });
   // The feed's own cost (sample, render, send to every viewer) in thread CPU
   // time, so that "under 1% of a core" can be read off /metrics.
   sela::Counter& feed_cpu = metrics.GetCounter("sela_admin_feed_cpu_nanoseconds_total",
@@ -271,6 +295,10 @@ int main() {
     });
   });
   loop.Run();
+  // IC calls still running finish on their own; their answers post nowhere
+  // (the settlement stays sent and is resent by the next process).
+  chain_gate->Close();
+  if (chain_parts) (void)chain_parts.release();
   files.WaitForDisk();
   // Whatever uptime accrued since the last checkpoint is written before exit.
   sessions.CheckpointUptime();
