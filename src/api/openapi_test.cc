@@ -12,6 +12,7 @@
 #include "api/node_routes.h"
 #include "api/ops_routes.h"
 #include "api/rpc_routes.h"
+#include "api/settlement_routes.h"
 #include "api/static_assets.h"
 #include "codec/hex.h"
 #include "testing/fake_clock.h"
@@ -30,6 +31,7 @@ net::Router ServerRouter(const Clock& clock, MetricsRegistry& metrics) {
   RegisterRestRoutes<NodeRoutesContext>(router, NodeRouteTable(), nullptr, rest);
   RegisterRestRoutes<RpcRoutesContext>(router, RpcRouteTable(), nullptr, rest);
   RegisterRestRoutes<FileRoutesContext>(router, FileRouteTable(), nullptr, rest);
+  RegisterRestRoutes<SettlementRoutesContext>(router, SettlementRouteTable(), nullptr, rest);
   return router;
 }
 
