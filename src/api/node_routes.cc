@@ -96,10 +96,13 @@ bool ReadNodesPage(Ctx& ctx, RestCall& call, int64_t* after, uint32_t* limit) {
   return true;
 }
 
-// Balances (and today's credits, UTC) from the ledger, then the node
-// records: N3 one page of them (X-Next-After names the next page's `after`
-// when the page is full), N4 those connected now; a node without an
-// account shows 0.
+using Balances = std::unordered_map<std::string, store::Balance>;
+using Settled = std::unordered_map<std::string, store::SettledTotal>;
+
+// Balances (and today's credits, UTC) from the ledger, what of them is
+// settled on the chain, then the node records: N3 one page of them
+// (X-Next-After names the next page's `after` when the page is full), N4
+// those connected now; a node without an account shows 0.
 void ListNodes(Ctx& ctx, RestCall& call, bool running_only) {
   const char* failure = running_only ? "Failed to get running nodes" : "Failed to get all nodes";
   int64_t after = 0;
@@ -112,39 +115,52 @@ void ListNodes(Ctx& ctx, RestCall& call, bool running_only) {
       respond(StoreFailure(balances.error(), failure));
       return;
     }
-    std::unordered_map<std::string, store::Balance> by_principal;
-    for (store::Balance& b : *balances) by_principal.emplace(b.principal, std::move(b));
-    auto answer = [&ctx, respond, running_only, failure, limit, by_principal = std::move(by_principal)](
-                      Result<std::vector<store::NodeRecord>> nodes) {
-      if (!nodes) {
-        respond(StoreFailure(nodes.error(), failure));
+    auto by_principal = std::make_shared<Balances>();
+    for (store::Balance& b : *balances) by_principal->emplace(b.principal, std::move(b));
+    ctx.deps.store.ListSettledTotals([&ctx, respond, running_only, failure, after, limit, by_principal](
+                                         Result<std::vector<store::SettledTotal>> totals) {
+      if (!totals) {
+        respond(StoreFailure(totals.error(), failure));
         return;
       }
-      // Live state is read now, when the answer is written, so "running" is
-      // who is connected at this moment (not the status index, reference D-14).
-      const int64_t now_ms = ctx.deps.clock.WallMs();
-      std::string data = "[";
-      for (const store::NodeRecord& node : *nodes) {
-        const LiveUptime live = SnapshotLive(ctx.deps.registry, node.principal, now_ms, now_ms);
-        if (running_only && !live.online) continue;
-        if (data.size() > 1) data += ',';
-        const auto b = by_principal.find(node.principal);
-        data += b == by_principal.end() ? NodeRecordJson(node, live, 0, 0)
-                                        : NodeRecordJson(node, live, b->second.balance_units, b->second.day_units);
+      auto settled = std::make_shared<Settled>();
+      for (store::SettledTotal& t : *totals) settled->emplace(t.principal, std::move(t));
+      auto answer = [&ctx, respond, running_only, failure, limit, by_principal, settled](
+                        Result<std::vector<store::NodeRecord>> nodes) {
+        if (!nodes) {
+          respond(StoreFailure(nodes.error(), failure));
+          return;
+        }
+        // Live state is read now, when the answer is written, so "running" is
+        // who is connected at this moment (not the status index, reference D-14).
+        const int64_t now_ms = ctx.deps.clock.WallMs();
+        std::string data = "[";
+        for (const store::NodeRecord& node : *nodes) {
+          const LiveUptime live = SnapshotLive(ctx.deps.registry, node.principal, now_ms, now_ms);
+          if (running_only && !live.online) continue;
+          if (data.size() > 1) data += ',';
+          const auto b = by_principal->find(node.principal);
+          std::string json = b == by_principal->end()
+                                 ? NodeRecordJson(node, live, 0, 0)
+                                 : NodeRecordJson(node, live, b->second.balance_units, b->second.day_units);
+          const auto t = settled->find(node.principal);
+          AppendSettledFields(json, t == settled->end() ? store::SettledTotal{} : t->second);
+          data += json;
+        }
+        data += ']';
+        net::HttpResponse r = SuccessResponse(
+            running_only ? "Running nodes retrieved successfully" : "All nodes retrieved successfully", data);
+        if (!running_only && nodes->size() == limit) {
+          r.headers.emplace_back("X-Next-After", std::to_string(nodes->back().numeric_id));
+        }
+        respond(std::move(r));
+      };
+      if (running_only) {
+        ctx.deps.store.ListNodes(false, std::move(answer));
+      } else {
+        ctx.deps.store.ListNodesPage(after, limit, std::move(answer));
       }
-      data += ']';
-      net::HttpResponse r = SuccessResponse(
-          running_only ? "Running nodes retrieved successfully" : "All nodes retrieved successfully", data);
-      if (!running_only && nodes->size() == limit) {
-        r.headers.emplace_back("X-Next-After", std::to_string(nodes->back().numeric_id));
-      }
-      respond(std::move(r));
-    };
-    if (running_only) {
-      ctx.deps.store.ListNodes(false, std::move(answer));
-    } else {
-      ctx.deps.store.ListNodesPage(after, limit, std::move(answer));
-    }
+    });
   });
 }
 

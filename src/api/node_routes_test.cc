@@ -86,6 +86,7 @@ class FakeStore final : public store::Store {
   }
   std::vector<store::Balance> balances;
   std::string balances_day;
+  std::vector<store::SettledTotal> settled;
   void ListNodes(bool, Callback<std::vector<store::NodeRecord>> done) override {
     if (fail) return done(Err(*fail));
     std::vector<store::NodeRecord> out;
@@ -236,6 +237,17 @@ class FakeStore final : public store::Store {
   void FinishRun(const store::RunFinish&, Callback<store::RunRecord> done) override { done(Err(NotUsed())); }
   void GetRun(const std::string&, Callback<std::optional<store::RunRecord>> done) override { done(Err(NotUsed())); }
   void ListRuns(uint32_t, uint64_t, uint32_t, Callback<store::RunPage> done) override { done(Err(NotUsed())); }
+  void CreateSettlements(const store::SettlementBatch&, Callback<store::SettlementBatchResult> done) override { done(Err(NotUsed())); }
+  void ListDueSettlements(int64_t, uint32_t, Callback<std::vector<store::SettlementRecord>> done) override { done(Err(NotUsed())); }
+  void UpdateSettlement(const store::SettlementRecord&, Callback<store::SettlementRecord> done) override { done(Err(NotUsed())); }
+  void GetSettlement(const std::string&, Callback<std::optional<store::SettlementRecord>> done) override { done(Err(NotUsed())); }
+  void ListSettlements(const store::SettlementQuery&, Callback<std::vector<store::SettlementRecord>> done) override { done(Err(NotUsed())); }
+  void GetSettlementSummary(Callback<store::SettlementSummary> done) override { done(Err(NotUsed())); }
+  void GetSettledTotal(const std::string&, Callback<store::SettledTotal> done) override { done(Err(NotUsed())); }
+  void ListSettledTotals(Callback<std::vector<store::SettledTotal>> done) override {
+    if (fail) return done(Err(*fail));
+    done(settled);
+  }
   void Ping(Done done) override { done(Status()); }
   void Flush() override {}
 
@@ -422,6 +434,20 @@ TEST_F(NodeRoutesTest, NodeListsShowTheLedgersBalanceAndTodaysCredits) {
       << "p1 has no account: " << all.body;
   EXPECT_EQ(all.body.find(R"("todaysEarnings":0.25,"balance":1.5,)", p2), all.body.find(R"("todaysEarnings")", p2))
       << all.body;
+}
+
+// What settlement made of a balance (docs/CHAIN.md "Operations").
+TEST_F(NodeRoutesTest, NodeListsShowWhatIsSettledOnTheChain) {
+  store_.nodes["p1"] = Node("p1");
+  store_.nodes["p2"] = Node("p2");
+  store_.balances = {{"p2", 150'000'000, 0}};
+  store_.settled = {{"p2", 100'000'000, 40'000'000}};
+  const auto all = Run("N3", Request("GET", "/api/node/nodes", "", Admin()));
+  const size_t p1 = all.body.find(R"("user_principal_id":"p1")");
+  const size_t p2 = all.body.find(R"("user_principal_id":"p2")");
+  ASSERT_LT(p1, p2) << all.body;
+  EXPECT_LT(all.body.find(R"("settledBalance":0,"settlingBalance":0})", p1), p2) << all.body;
+  EXPECT_NE(all.body.find(R"("settledBalance":0.4,"settlingBalance":0.6})", p2), std::string::npos) << all.body;
 }
 
 TEST_F(NodeRoutesTest, ClientMessageGoesToTheLiveNodeByClientIdThenPrincipal) {

@@ -9,6 +9,7 @@
 #include "api/ops_routes.h"
 #include "api/reward_routes.h"
 #include "api/rpc_routes.h"
+#include "api/settlement_routes.h"
 #include "codec/json.h"
 
 namespace sela::api {
@@ -207,6 +208,8 @@ std::vector<ApiGroup> ServerApiGroups() {
        Infos(ReferralRouteTable())},
       {"referral-distribution", "/api/referral-distribution: the weekly referral run (docs/REST-REWARDS.md).",
        Infos(ReferralDistributionRouteTable())},
+      {"settlement", "/api/admin/settlements: settlement of the rewards ledger on the chain (docs/CHAIN.md).",
+       Infos(SettlementRouteTable())},
       {"websocket", "WebSocket endpoints (upgrade requests).", {ws.begin(), ws.end()}, true},
   };
 }

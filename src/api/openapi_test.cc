@@ -13,6 +13,7 @@
 #include "api/ops_routes.h"
 #include "api/reward_routes.h"
 #include "api/rpc_routes.h"
+#include "api/settlement_routes.h"
 #include "api/static_assets.h"
 #include "codec/hex.h"
 #include "testing/fake_clock.h"
@@ -34,6 +35,7 @@ net::Router ServerRouter(const Clock& clock, MetricsRegistry& metrics) {
   RegisterRestRoutes<RewardRoutesContext>(router, RewardRouteTable(), nullptr, rest);
   RegisterRestRoutes<RewardRoutesContext>(router, ReferralRouteTable(), nullptr, rest);
   RegisterRestRoutes<RewardRoutesContext>(router, ReferralDistributionRouteTable(), nullptr, rest);
+  RegisterRestRoutes<SettlementRoutesContext>(router, SettlementRouteTable(), nullptr, rest);
   return router;
 }
 

@@ -21,6 +21,8 @@
 #include "api/rpc_routes.h"
 #include "api/rest_guard.h"
 #include "api/security_events.h"
+#include "api/settlement_routes.h"
+#include "app/chain_setup.h"
 #include "api/ws_demux.h"
 #include "codec/hex.h"
 #include "core/clock.h"
@@ -173,6 +175,26 @@ int main() {
   }
   jobs.AttachFiles(&files, static_cast<int64_t>(config->files.result_inline_bytes_max));
 
+  // Settlement on the chain: the agent and its workers only when enabled.
+  auto chain_gate = std::make_shared<sela::app::PostGate>(loop);
+  std::unique_ptr<sela::app::ChainParts> chain_parts;
+  if (config->blockchain_enabled) {
+    auto built = sela::app::BuildChain(*config, clock, chain_gate);
+    if (!built) {
+      std::fprintf(stderr, "sela-server: configuration error: %s\n", built.error().message().c_str());
+      return 2;
+    }
+    chain_parts = std::move(*built);
+  } else {
+    spdlog::info("BLOCKCHAIN_ENABLED=false: settlement is off, nothing is settled on the chain "
+                 "(sela_settlement_enabled 0)");
+  }
+  sela::settle::Settler settler(sela::app::SettlerOptionsFor(*config), **store, clock,
+                                sela::app::TransferSender(chain_parts.get()), metrics);
+  settler.SetSchedule(*sela::CronSchedule::Parse(config->chain.settlement_interval.empty()
+                                                      ? config->rewards.distribution_interval
+                                                      : config->chain.settlement_interval));
+
   sela::net::Router router;
   sela::net::Server* server_ptr = nullptr;
   bool ready = false;
@@ -232,6 +254,7 @@ int main() {
   sela::api::FileRoutesOptions file_route_options = sela::api::FileRoutesOptions::FromConfig(*config);
   file_route_options.rest.guard = &rest_guard;
   sela::api::AddFileRoutes(router, {.files = files, .jobs = &jobs}, std::move(file_route_options));
+  sela::api::AddSettlementRoutes(router, {.store = **store, .settler = settler}, *config, &rest_guard);
   if (auto st = sela::api::CheckRoutesDocumented(router, api_groups); !st.ok()) {
     spdlog::critical("{}", st.ToString());
     return 1;
@@ -311,6 +334,7 @@ int main() {
       }
     });
   });
+  loop.RunEvery(sela::Millis(1'000), [&] { settler.Tick(); });
   // The feed's own cost (sample, render, send to every viewer) in thread CPU
   // time, so that "under 1% of a core" can be read off /metrics.
   sela::Counter& feed_cpu = metrics.GetCounter("sela_admin_feed_cpu_nanoseconds_total",
@@ -341,6 +365,10 @@ int main() {
     });
   });
   loop.Run();
+  // IC calls still running finish on their own; their answers post nowhere
+  // (the settlement stays sent and is resent by the next process).
+  chain_gate->Close();
+  if (chain_parts) (void)chain_parts.release();
   files.WaitForDisk();
   // Whatever uptime accrued since the last checkpoint is written before exit.
   sessions.CheckpointUptime();

@@ -290,6 +290,7 @@ void ReadRest(Reader& r, Config& config) {
   r.Bool("REWARD_DISTRIBUTION_ENABLED", config.reward_distribution_enabled);
   config_internal::ReadRewards(r, config.rewards);
   r.Bool("CANISTER_STORAGE_ENABLED", config.canister_storage_enabled);
+  config_internal::ReadChain(r, config.chain);
 }
 
 // Reads `path` if it exists: an absent file is an empty result, not an error.

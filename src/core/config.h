@@ -96,6 +96,18 @@ struct RewardTier {
   friend bool operator==(const RewardTier&, const RewardTier&) = default;
 };
 
+// Settlement on the Internet Computer (docs/CHAIN.md "Settlement").
+struct ChainConfig {
+  // SETTLEMENT_INTERVAL: node-cron syntax (UTC); empty = REWARD_DISTRIBUTION_INTERVAL.
+  std::string settlement_interval;
+  uint32_t settlement_concurrency = 8;  // SETTLEMENT_CONCURRENCY: transfers outstanding at once.
+  std::string ledger_canister_id = "y5ego-zyaaa-aaaao-qkfhq-cai";  // SELA_POINTS_CANISTER_ID
+  // CANISTER_CONTROLLER_PEM: the minting identity's key; never logged or shown.
+  std::string controller_pem;
+  std::string root_key_der_hex;         // IC_ROOT_KEY: test networks only; empty = mainnet's.
+  friend bool operator==(const ChainConfig&, const ChainConfig&) = default;
+};
+
 struct RewardConfig {
   // REWARD_DISTRIBUTION_INTERVAL: node-cron syntax, evaluated in UTC.
   std::string distribution_interval = "*/5 * * * *";
@@ -192,6 +204,7 @@ struct Config {
   bool reward_distribution_enabled = false;  // REWARD_DISTRIBUTION_ENABLED
   RewardConfig rewards;
   bool canister_storage_enabled = false;     // CANISTER_STORAGE_ENABLED
+  ChainConfig chain;
 
   friend bool operator==(const Config&, const Config&) = default;
 };

@@ -29,6 +29,7 @@
 #include "store/file_types.h"
 #include "store/job_types.h"
 #include "store/ledger.h"
+#include "store/settlement_types.h"
 
 namespace sela::store {
 
@@ -445,6 +446,33 @@ class Store {
   virtual void GetRun(const std::string& id, Callback<std::optional<RunRecord>> done) = 0;
   // Runs of the kinds in `kinds` (bit 1 << RunKind), newest start first.
   virtual void ListRuns(uint32_t kinds, uint64_t offset, uint32_t limit, Callback<RunPage> done) = 0;
+
+  // ---- Settlement on the chain (settlement_types.h; docs/CHAIN.md) ----
+  // Ids, principals and texts are checked as for the ledger
+  // (InvalidArgument, nothing touched).
+
+  // One step of a settlement run (SettlementBatch), atomic.
+  virtual void CreateSettlements(const SettlementBatch& batch, Callback<SettlementBatchResult> done) = 0;
+  // Pending and sent settlements with next_attempt_ms <= now_ms,
+  // ordered by (next_attempt_ms, id), at most `limit` (1..rows_per_read_max).
+  virtual void ListDueSettlements(int64_t now_ms, uint32_t limit,
+                                  Callback<std::vector<SettlementRecord>> done) = 0;
+  // Writes the mutable fields of `record` (every field but the fixed ones
+  // and version) over the stored one, version + 1, and delivers the stored
+  // record. NotFound when there is no such id; FailedPrecondition, nothing
+  // written, when the stored version differs from record.version (changed
+  // meanwhile) or the stored state is confirmed (final); InvalidArgument
+  // when a fixed field differs, when confirmed comes without a block_index
+  // >= 0, or for a negative field. Becoming confirmed adds amount_units to
+  // the principal's settled_units in the same step (confirmed_ms as given).
+  virtual void UpdateSettlement(const SettlementRecord& record, Callback<SettlementRecord> done) = 0;
+  virtual void GetSettlement(const std::string& id, Callback<std::optional<SettlementRecord>> done) = 0;
+  virtual void ListSettlements(const SettlementQuery& query, Callback<std::vector<SettlementRecord>> done) = 0;
+  virtual void GetSettlementSummary(Callback<SettlementSummary> done) = 0;
+  // A principal's totals; zeros (and its principal) when it has none.
+  virtual void GetSettledTotal(const std::string& principal, Callback<SettledTotal> done) = 0;
+  // Every principal that has a settlement, by principal.
+  virtual void ListSettledTotals(Callback<std::vector<SettledTotal>> done) = 0;
 
   // Succeeds when the store can serve (for /ready and /api/health).
   virtual void Ping(Done done) = 0;

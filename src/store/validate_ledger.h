@@ -11,6 +11,7 @@
 
 #include "core/status.h"
 #include "store/ledger.h"
+#include "store/settlement_types.h"
 
 namespace sela::store {
 
@@ -46,4 +47,16 @@ Status ValidateRunStart(const RunStart& start, const LedgerLimits& limits);
 // A count of items in one call: 1..max (0 is allowed when allow_empty).
 Status ValidateCount(size_t count, size_t max, std::string_view what, bool allow_empty);
 
+}  // namespace sela::store
+
+// ---- Settlement (settlement_types.h) ----
+namespace sela::store {
+// run_id 1..64 bytes without '/', after_principal within principal_bytes_max,
+// now_ms >= 0, limit 1..rows_max.
+Status ValidateSettlementBatch(const SettlementBatch& batch, const LedgerLimits& limits, uint32_t rows_max);
+// Ids, principal and texts within the limits, a known state, amount
+// 1..kTransferUnitsMax, times and counters not negative, block_index >= 0
+// exactly when confirmed.
+Status ValidateSettlementRecord(const SettlementRecord& record, const LedgerLimits& limits);
+Status ValidateSettlementQuery(const SettlementQuery& query, const LedgerLimits& limits, uint32_t rows_max);
 }  // namespace sela::store

@@ -39,6 +39,7 @@ enum class StoreOp : uint8_t {
   kListTransfers, kGetTransfer, kListBalances, kAuditLedger, kFindNodeByReferralCode,
   kRegisterReferral, kGetReferral, kListReferees, kCountReferees, kClaimInstallationBonuses,
   kListRefereeWeeks, kStartRun, kFinishRun, kGetRun, kListRuns,
+  kCreateSettlements, kListDueSettlements, kUpdateSettlement, kGetSettlement, kListSettlements, kGetSettlementSummary, kGetSettledTotal, kListSettledTotals,
   kCount,
 };
 
@@ -147,6 +148,14 @@ class FaultInjectionStore final : public store::Store {
   void FinishRun(const store::RunFinish& finish, Callback<store::RunRecord> done) override;
   void GetRun(const std::string& id, Callback<std::optional<store::RunRecord>> done) override;
   void ListRuns(uint32_t kinds, uint64_t offset, uint32_t limit, Callback<store::RunPage> done) override;
+  void CreateSettlements(const store::SettlementBatch& batch, Callback<store::SettlementBatchResult> done) override;
+  void ListDueSettlements(int64_t now_ms, uint32_t limit, Callback<std::vector<store::SettlementRecord>> done) override;
+  void UpdateSettlement(const store::SettlementRecord& record, Callback<store::SettlementRecord> done) override;
+  void GetSettlement(const std::string& id, Callback<std::optional<store::SettlementRecord>> done) override;
+  void ListSettlements(const store::SettlementQuery& query, Callback<std::vector<store::SettlementRecord>> done) override;
+  void GetSettlementSummary(Callback<store::SettlementSummary> done) override;
+  void GetSettledTotal(const std::string& principal, Callback<store::SettledTotal> done) override;
+  void ListSettledTotals(Callback<std::vector<store::SettledTotal>> done) override;
 
  private:
   struct OpFault {

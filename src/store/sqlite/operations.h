@@ -144,6 +144,16 @@ class Operations {
   Result<std::optional<RunRecord>> GetRun(const std::string& id);
   Result<RunPage> ListRuns(uint32_t kinds, uint64_t offset, uint32_t limit);
 
+  // Settlement journal (operations_settlement.cc).
+  Result<SettlementBatchResult> CreateSettlements(const SettlementBatch& batch);
+  Result<std::vector<SettlementRecord>> ListDueSettlements(int64_t now_ms, uint32_t limit);
+  Result<SettlementRecord> UpdateSettlement(const SettlementRecord& record);
+  Result<std::optional<SettlementRecord>> GetSettlement(const std::string& id);
+  Result<std::vector<SettlementRecord>> ListSettlements(const SettlementQuery& query);
+  Result<SettlementSummary> GetSettlementSummary();
+  Result<SettledTotal> GetSettledTotal(const std::string& principal);
+  Result<std::vector<SettledTotal>> ListSettledTotals();
+
  private:
   // Adds `amount` to the named counter and returns the new value.
   Result<int64_t> AddToCounter(std::string_view name, int64_t amount);

@@ -528,6 +528,41 @@ CREATE INDEX jobs_usage ON jobs (client_uuid, created_ms, usage_charged, usage_r
 CREATE INDEX jobs_open_by_client ON jobs (client_uuid, seq) WHERE state IN ('pending', 'ongoing');
 CREATE INDEX jobs_market ON jobs (complete_ms, job_id) WHERE listed = 1 AND state = 'completed';
 )sql",
+    // v10: settlement of the ledger on the chain (store/settlement_types.h).
+    // settlements is the journal, one row per (run, principal);
+    // settlement_accounts holds each principal's committed and settled
+    // totals, moved in the same transaction as the rows.
+    R"sql(
+CREATE TABLE settlements (
+  id TEXT PRIMARY KEY NOT NULL,
+  run_id TEXT NOT NULL,
+  principal TEXT NOT NULL,
+  amount_units INTEGER NOT NULL CHECK (amount_units > 0),
+  created_ms INTEGER NOT NULL CHECK (created_ms >= 0),
+  state INTEGER NOT NULL CHECK (state BETWEEN 0 AND 3),
+  generation INTEGER NOT NULL CHECK (generation >= 0),
+  created_at_ns INTEGER NOT NULL CHECK (created_at_ns >= 0),
+  attempts INTEGER NOT NULL CHECK (attempts >= 0),
+  next_attempt_ms INTEGER NOT NULL CHECK (next_attempt_ms >= 0),
+  block_index INTEGER NOT NULL CHECK ((state = 2) = (block_index >= 0)),
+  duplicate INTEGER NOT NULL CHECK (duplicate IN (0, 1)),
+  failure TEXT NOT NULL,
+  failure_kind TEXT NOT NULL,
+  needs_reconciliation INTEGER NOT NULL CHECK (needs_reconciliation IN (0, 1)),
+  updated_ms INTEGER NOT NULL CHECK (updated_ms >= 0),
+  confirmed_ms INTEGER NOT NULL CHECK (confirmed_ms >= 0),
+  version INTEGER NOT NULL CHECK (version >= 1)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX settlements_due ON settlements (next_attempt_ms, id) WHERE state IN (0, 1);
+CREATE INDEX settlements_by_state ON settlements (state, id);
+CREATE INDEX settlements_by_principal ON settlements (principal, id);
+
+CREATE TABLE settlement_accounts (
+  principal TEXT PRIMARY KEY NOT NULL,
+  committed_units INTEGER NOT NULL CHECK (committed_units >= 0),
+  settled_units INTEGER NOT NULL CHECK (settled_units >= 0 AND settled_units <= committed_units)
+) STRICT, WITHOUT ROWID;
+)sql",
 };
 
 constexpr std::span<const char* const> Migrations() { return kMigrations; }

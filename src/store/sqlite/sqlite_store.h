@@ -251,6 +251,15 @@ class SqliteStore final : public Store {
   void FinishRun(const RunFinish& finish, Callback<RunRecord> done) override;
   void GetRun(const std::string& id, Callback<std::optional<RunRecord>> done) override;
   void ListRuns(uint32_t kinds, uint64_t offset, uint32_t limit, Callback<RunPage> done) override;
+  // Settlement journal (sqlite_store_settlement.cc).
+  void CreateSettlements(const SettlementBatch& batch, Callback<SettlementBatchResult> done) override;
+  void ListDueSettlements(int64_t now_ms, uint32_t limit, Callback<std::vector<SettlementRecord>> done) override;
+  void UpdateSettlement(const SettlementRecord& record, Callback<SettlementRecord> done) override;
+  void GetSettlement(const std::string& id, Callback<std::optional<SettlementRecord>> done) override;
+  void ListSettlements(const SettlementQuery& query, Callback<std::vector<SettlementRecord>> done) override;
+  void GetSettlementSummary(Callback<SettlementSummary> done) override;
+  void GetSettledTotal(const std::string& principal, Callback<SettledTotal> done) override;
+  void ListSettledTotals(Callback<std::vector<SettledTotal>> done) override;
 
  private:
   SqliteStore(std::unique_ptr<sqlite::StoreHealth> health, std::unique_ptr<sqlite::BatchWriter> writer);
