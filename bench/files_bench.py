@@ -47,6 +47,26 @@ def cpu_s(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def minor_faults(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[7])
+
+
+def sched_s(pid):
+    """(seconds on a CPU, seconds runnable but waiting for one) summed over
+    the server's threads (/proc/PID/task/*/schedstat)."""
+    run = wait = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                fields = f.read().split()
+        except OSError:
+            continue
+        run += int(fields[0])
+        wait += int(fields[1])
+    return run / 1e9, wait / 1e9
+
+
 class PeakRss:
     """Samples the server's VmRSS every 5 ms while in use."""
 
@@ -92,9 +112,56 @@ def create(conn, size, chunk, sha):
     return request(conn, "POST", "/api/files", body, {"Content-Type": "application/json"})["data"]["file_id"]
 
 
-def put_chunk(conn, file_id, index, view, sha=None):
+def put_chunk(conn, file_id, index, view, sha=None, timeline=None):
     path = f"/api/files/{file_id}/chunks?chunk_index={index}" + (f"&sha256={sha}" if sha else "")
-    request(conn, "POST", path, view, {"Content-Type": "application/octet-stream"})
+    if timeline is None:
+        request(conn, "POST", path, view, {"Content-Type": "application/octet-stream"})
+        return
+    t0 = time.perf_counter()
+    conn.request("POST", path, body=view, headers={"x-user-principal-id": PRINCIPAL,
+                                                   "Content-Type": "application/octet-stream"})
+    t1 = time.perf_counter()
+    r = conn.getresponse()
+    data = r.read()
+    t2 = time.perf_counter()
+    if r.status >= 300:
+        raise RuntimeError(f"POST {path}: {r.status} {data[:300]!r}")
+    timeline.append((index, t0, t1, t2))
+
+
+def send_chunks(args, conn, file_id, view, chunk_shas, timeline):
+    """The chunks in index order over `conn`, or with --parallel N over N
+    connections at once (chunk n on connection n % N), as the protocol
+    allows once the file declares its chunk_size."""
+    starts = list(range(0, len(view), args.chunk_mib * MIB))
+    chunk = args.chunk_mib * MIB
+
+    def run(c, lane):
+        for n in range(lane, len(starts), args.parallel):
+            i = starts[n]
+            put_chunk(c, file_id, n, view[i:i + chunk], chunk_shas[n] if chunk_shas else None, timeline)
+
+    if args.parallel == 1:
+        return run(conn, 0)
+    conns = [conn] + [http.client.HTTPConnection("127.0.0.1", args.port, timeout=120)
+                      for _ in range(args.parallel - 1)]
+    errors = []
+
+    def lane(k):
+        try:
+            run(conns[k], k)
+        except Exception as e:  # Re-raised below, on the main thread.
+            errors.append(e)
+
+    threads = [threading.Thread(target=lane, args=(k,)) for k in range(args.parallel)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for c in conns[1:]:
+        c.close()
+    if errors:
+        raise errors[0]
 
 
 def transfer(args):
@@ -107,18 +174,33 @@ def transfer(args):
     chunk_shas = [hashlib.sha256(view[i:i + chunk]).hexdigest() for i in range(0, size, chunk)] \
         if args.chunk_sha256 else None
     conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=120)
+    timeline = [] if args.timeline else None
     cpu0 = cpu_s(args.server_pid)
+    sched0 = sched_s(args.server_pid)
+    faults0 = minor_faults(args.server_pid)
     with PeakRss(args.server_pid) as up_rss:
         t0 = time.perf_counter()
         file_id = create(conn, size, chunk, sha)
-        for n, i in enumerate(range(0, size, chunk)):
-            put_chunk(conn, file_id, n, view[i:i + chunk], chunk_shas[n] if chunk_shas else None)
+        send_chunks(args, conn, file_id, view, chunk_shas, timeline)
         chunks_s = time.perf_counter() - t0
         done = request(conn, "POST", f"/api/files/{file_id}/complete")
         up_s = time.perf_counter() - t0
     cpu1 = cpu_s(args.server_pid)
+    sched1 = sched_s(args.server_pid)
+    faults1 = minor_faults(args.server_pid)
+    if timeline:
+        for index, a, b, c in timeline:
+            print(f"chunk {index}: send {1e3 * (b - a):.1f} ms, answer after {1e3 * (c - b):.1f} ms",
+                  file=sys.stderr)
     if done["data"]["sha256"] != sha:
         raise RuntimeError("the server's SHA-256 is not the file's")
+    if args.upload_only:
+        conn.close()
+        return {"scenario": "files-transfer", "upload_mib_per_s": args.mib / up_s, "upload_s": up_s,
+                "upload_complete_s": up_s - chunks_s, "upload_rss_growth_mib": up_rss.growth / MIB,
+                "server": {"upload_cpu_s": cpu1 - cpu0, "upload_run_s": sched1[0] - sched0[0],
+                           "upload_runqueue_s": sched1[1] - sched0[1],
+                           "upload_minor_faults": faults1 - faults0}}
     received = bytearray(size)
     with PeakRss(args.server_pid) as down_rss:
         t0 = time.perf_counter()
@@ -141,12 +223,18 @@ def transfer(args):
         "mib": args.mib,
         "chunk_mib": args.chunk_mib,
         "chunk_sha256": bool(args.chunk_sha256),
+        "parallel": args.parallel,
         "upload_mib_per_s": args.mib / up_s,
         "upload_complete_s": up_s - chunks_s,
         "download_mib_per_s": args.mib / down_s,
         "upload_rss_growth_mib": up_rss.growth / MIB,
         "download_rss_growth_mib": down_rss.growth / MIB,
-        "server": {"cpu_s": cpu2 - cpu0, "upload_cpu_s": cpu1 - cpu0, "download_cpu_s": cpu2 - cpu1},
+        "server": {"cpu_s": cpu2 - cpu0, "upload_cpu_s": cpu1 - cpu0, "download_cpu_s": cpu2 - cpu1,
+                   # During the upload: on a CPU, and runnable but waiting
+                   # for one (the machine's load), summed over threads.
+                   "upload_run_s": sched1[0] - sched0[0], "upload_runqueue_s": sched1[1] - sched0[1],
+                   "upload_minor_faults": faults1 - faults0},
+        "upload_s": up_s,
     }
 
 
@@ -189,6 +277,9 @@ def main():
     ap.add_argument("--mib", type=int, default=256)
     ap.add_argument("--chunk-mib", type=int, default=8)
     ap.add_argument("--chunk-sha256", action="store_true")
+    ap.add_argument("--timeline", action="store_true")
+    ap.add_argument("--upload-only", action="store_true")
+    ap.add_argument("--parallel", type=int, default=1)
     ap.add_argument("--uploads", type=int, default=1000)
     ap.add_argument("--quiet", action="store_true")
     ap.add_argument("--max-runtime-s", type=int, default=120)

@@ -168,7 +168,6 @@ JobCompletion CompletionFor(uint32_t i, const JobCostOptions& options) {
                        .result_hash = HashFor(i),
                        .result_content_type = "application/json",
                        .result = ResultFor(i, options.result_bytes),
-                       .reward_units = 1'200'000,
                        .price_cents = 120,
                        .objects_count = 10,
                        .file_size_kb = options.result_bytes / 1024};
@@ -295,7 +294,7 @@ void Run::SubmitBatch(uint32_t batch) {
   for (uint32_t i = begin - per_batch; i < std::min(begin, options_.jobs); ++i) {
     const JobRecord job = LeasedJob(i, options_);
     store_->CompleteJob(job.job_id, CompletionFor(i, options_), job.created_ms + 3,
-                        outcomes_.Callback<CompleteOutcome>());
+                        outcomes_.Callback<CompletedJob>());
   }
 }
 

@@ -195,8 +195,11 @@ int main(int argc, char** argv) {
         c.result_hash = std::string(64, 'b');
         c.result_content_type = "application/json";
         c.result = result;
-        c.reward_units = 1000;
-        store->CompleteJob(id, c, now_ms + 5, [&](Result<CompleteOutcome> r) { failures += r.has_value() ? 0 : 1; });
+        // Paid as the server pays (a capped transfer and two task shares'
+        // lookups), so the figures include the payment.
+        c.reward = {.amount_units = 1000, .daily_cap_units = 1'000'000'000, .referral_l1_bp = 500,
+                    .referral_l2_bp = 200, .day = "2026-01-01"};
+        store->CompleteJob(id, c, now_ms + 5, [&](Result<sela::store::CompletedJob> r) { failures += r.has_value() ? 0 : 1; });
       }
       issued.set_value();
     });

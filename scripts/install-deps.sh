@@ -9,6 +9,7 @@ packages=(
   libspdlog-dev libfmt-dev libssl-dev libsqlite3-dev libsodium-dev
   libhiredis-dev redis-server
   libgtest-dev libgmock-dev libbenchmark-dev
+  libjemalloc2
   clang-19 libclang-rt-19-dev
   python3 python3-websockets python3-cryptography python3-yaml yamllint
   chromium

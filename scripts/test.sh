@@ -2,7 +2,7 @@
 # The one test command: installs what is missing, builds every preset once,
 # runs every test (unit, conformance, end-to-end) in release and under
 # ASan+UBSan, then runs each libFuzzer target for a bounded time.
-#   FUZZ_SECONDS  seconds per fuzz target (default 45)
+#   FUZZ_SECONDS  seconds per fuzz target (default 30)
 #   PRESETS       presets to build and test (default "release asan")
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +21,7 @@ done
 echo "== fuzz: build"
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz -j "$jobs"
-fuzz_seconds=${FUZZ_SECONDS:-45}
+fuzz_seconds=${FUZZ_SECONDS:-30}
 passed=0
 failed=0
 for target in build/fuzz/fuzz/*_fuzz; do

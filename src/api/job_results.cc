@@ -28,10 +28,13 @@ bool IsTextual(std::string_view content_type) {
 
 }  // namespace
 
-void JobService::OnResultTooLarge(std::string_view principal, const std::string& job_id, uint64_t bytes,
-                                  uint64_t limit, Reply reply) {
+void JobService::OnResultTooLarge(std::string_view principal, std::string_view client_id, const std::string& job_id,
+                                  uint64_t bytes, uint64_t limit, Reply reply) {
+  // As OnResult: the lease belongs to the session it was sent to, not to
+  // every session of its principal.
+  const store::JobRecord* open = engine_.Find(job_id);
   const auto attempt = engine_.HeldBy(job_id, principal);
-  if (!attempt) {
+  if (!attempt || open->node_client_id != client_id) {
     m_.results_refused->Inc();
     reply({.kind = ResultOutcome::Kind::kNotLeased});
     return;
@@ -138,14 +141,13 @@ void JobService::CommitFileResult(std::string principal, uint32_t attempt, const
     return;
   }
   const int64_t now_ms = clock_.WallMs();
-  const int64_t held_ms = std::clamp<int64_t>(now_ms - open->assigned_ms, 0, options_.lease_ms);
   store::JobCompletion completion;
   completion.node_principal = std::move(principal);
   completion.attempt = attempt;
   completion.result_hash = file.sha256;
   completion.result_content_type = file.content_type;
   completion.result_file_id = file.file_id;
-  completion.reward_units = rewards::JobReward(open->job_type, held_ms, options_.rewards);
+  completion.reward = RewardFor(*open, now_ms);
   completion.price_cents = analysis->price_cents;
   completion.objects_count = analysis->objects_count;
   completion.file_size_kb = analysis->file_size_kb;
@@ -153,7 +155,7 @@ void JobService::CommitFileResult(std::string principal, uint32_t attempt, const
   store::ApplyCompletion(completion, now_ms, completing.job);
   completing.job.result_bytes = file.size;  // The file's, not the (empty) inline result's.
   store_.CompleteJob(job_id, completion, now_ms,
-                     [this, completing = std::move(completing)](Result<store::CompleteOutcome> outcome) mutable {
+                     [this, completing = std::move(completing)](Result<store::CompletedJob> outcome) mutable {
                        OnCompletionStored(std::move(completing), std::move(outcome));
                      });
 }

@@ -88,6 +88,9 @@ JobServiceOptions JobServiceOptions::FromConfig(const Config& config) {
   o.speed_claim_max_mbps = static_cast<float>(config.security.speed_claim_max_mbps);
   o.new_node_slots = config.security.new_node_slots;
   o.open_jobs_max = config.jobs.open_jobs_max;
+  o.open_jobs_per_client_max =
+      std::max<uint64_t>(1, uint64_t{config.jobs.open_jobs_max} * config.jobs.open_share_percent / 100);
+  o.job_max_age_ms = static_cast<int64_t>(std::min<uint64_t>(config.security.job_max_age_ms, INT64_MAX / 4));
   o.rewards = rewards::RulesFromConfig(config.rewards);
   return o;
 }
@@ -216,13 +219,22 @@ void JobService::Submit(store::CreateJobRequest request, int64_t timeout_ms,
     done(Err(ResourceExhausted("Too many open jobs on this server, retry later")));
     return;
   }
+  if (engine_.OpenJobsOf(request.job.client_uuid) >= options_.open_jobs_per_client_max) {
+    if (events_ != nullptr) events_->Refused(Refusal::kOpenJobsShare, {{"client", request.job.client_uuid}});
+    done(Err(ResourceExhausted("Too many open jobs for this client: at most " +
+                               std::to_string(options_.open_jobs_per_client_max) +
+                               " at once; wait for some to finish or cancel them")));
+    return;
+  }
   const int64_t now_ms = clock_.WallMs();
   store::JobRecord& job = request.job;
   job.state = store::JobState::kPending;
   job.created_ms = now_ms;
   job.assigned_ms = now_ms;
   job.max_attempts = options_.max_attempts;
-  job.deadline_ms = timeout_ms > 0 ? now_ms + timeout_ms : 0;
+  // A job nobody waits for (addJob) still ends: JOB_MAX_AGE_MS.
+  const int64_t lifetime_ms = timeout_ms > 0 ? timeout_ms : options_.job_max_age_ms;
+  job.deadline_ms = lifetime_ms > 0 ? now_ms + lifetime_ms : 0;
   job.usage_charged = request.charge_usage;  // As CreateJob records it.
   Insert(std::make_shared<store::CreateJobRequest>(std::move(request)), kIdTries, std::move(done));
 }

@@ -39,6 +39,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "api/security_events.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/metrics.h"
@@ -74,9 +75,19 @@ struct JobServiceOptions {
   // (and then the store refuses the second and it draws again). 0: n is
   // the count, as the original wrote it.
   uint32_t job_id_tag = 0;
+  // One customer's open jobs at most (its share of open_jobs_max,
+  // JOB_OPEN_SHARE_PERCENT): beyond, its Submit fails with
+  // ResourceExhausted while other customers still get in.
+  uint64_t open_jobs_per_client_max = 20'000;
+  // A job without a deadline of its own (addJob) fails as kDeadline this
+  // long after it was created, if no result came (JOB_MAX_AGE_MS; 0: never).
+  int64_t job_max_age_ms = 86'400'000;
   // Node reward (rewards::JobReward): 0.012 SP per second from the lease to
   // the result, counted at most up to the typical time of the job's kind
-  // (JOB_REWARD_*; docs/REWARDS.md "Jobs"), and at most the lease length.
+  // (JOB_REWARD_*; docs/REWARDS.md "Jobs"), and at most the lease length;
+  // paid by CompleteJob with the per-node daily cap
+  // (JOB_REWARD_DAILY_CAP_SP) and the referral task shares
+  // (REFERRAL_TASK_PERCENT, unless REFERRAL_ENABLED is false).
   // Units: core/points.h.
   rewards::RewardRules rewards;
 
@@ -178,6 +189,9 @@ class JobService {
   // the cluster's events go to the On... methods below.
   void AttachCluster(store::Cluster* cluster) { cluster_ = cluster; }
   bool shares_store() const { return cluster_ != nullptr; }
+  // Refusals for fair use (a customer over its share) are counted here; may
+  // stay null (tests).
+  void AttachEvents(SecurityEvents* events) { events_ = events; }
   const JobServiceOptions& options() const { return options_; }
   bool IsKind(std::string_view kind) const;
   // "TWITTER_POST, TWITTER_PROFILE, ..." for error messages.
@@ -203,6 +217,19 @@ class JobService {
   // kInterrupted), and returns true. Returns false, never calling done, when
   // the job is not open here: the caller then reads it from the store.
   bool Wait(const std::string& job_id, std::function<void(const JobOutcome&)> done);
+
+  // Cancels a pending or ongoing job (docs/REST-RPC.md "Cancelling a job"):
+  // it fails as FailureReason::kCancelled in the store, whoever waits for it
+  // hears kFailed, and its lease (if any) ends: the node is not told, and
+  // its later result is refused as not leased, so it is neither stored nor
+  // rewarded. `client_uuid` is the caller's; nullopt for an operator (any
+  // job). done gets the job as stored afterwards, or:
+  //   NotFound: no such job, or another customer's (the same answer);
+  //   Conflict: the job has ended already (completed or failed),
+  //     or its result is being stored right now;
+  //   Unavailable/Internal: the store failed.
+  void Cancel(const std::string& job_id, std::optional<std::string> client_uuid,
+              std::function<void(Result<store::JobRecord>)> done);
   bool IsOpen(const std::string& job_id) const { return engine_.Find(job_id) != nullptr; }
 
   // ---- from the node sessions ----
@@ -240,11 +267,12 @@ class JobService {
     result_inline_bytes_max_ = inline_bytes_max;
   }
   // A result message of `bytes` bytes, over the WebSocket limit `limit`,
-  // for job_id from `principal`: when that node holds the job, the job
-  // fails at once with an error naming the limit; `reply` gets the node's
-  // answer either way.
-  void OnResultTooLarge(std::string_view principal, const std::string& job_id, uint64_t bytes, uint64_t limit,
-                        std::function<void(ResultOutcome)> reply);
+  // for job_id from the session `client_id` of `principal`: when that
+  // session holds the job's lease (as for OnResult), the job fails at once
+  // with an error naming the limit; `reply` gets the node's answer either
+  // way.
+  void OnResultTooLarge(std::string_view principal, std::string_view client_id, const std::string& job_id,
+                        uint64_t bytes, uint64_t limit, std::function<void(ResultOutcome)> reply);
   // A file of `bytes` bytes over FILE_BYTES_MAX declared for job_id by
   // `principal`: when that node holds the job, it fails at once.
   void OnResultFileTooLarge(std::string_view principal, const std::string& job_id, int64_t bytes, int64_t limit);
@@ -325,7 +353,11 @@ class JobService {
   void CompleteWithResult(const store::JobRecord& open, std::string_view principal, uint32_t attempt,
                           jobs::ResultAnalysis analysis, std::shared_ptr<const boost::json::value> content,
                           Reply reply);
-  void OnCompletionStored(Completing completing, Result<store::CompleteOutcome> outcome);
+  void OnCompletionStored(Completing completing, Result<store::CompletedJob> outcome);
+  // The reward a result for `open` earns now, for CompleteJob to pay
+  // (rewards::JobRewardSpecFor: time held up to the kind's typical time,
+  // the daily cap, the referral task shares, today's UTC day).
+  store::JobRewardSpec RewardFor(const store::JobRecord& open, int64_t now_ms) const;
   // The registry's active-job count of a node (kNoNode: nothing to do)
   // follows the engine's.
   void SyncActive(nodes::NodeIndex node);
@@ -350,6 +382,7 @@ class JobService {
   store::Store& store_;
   nodes::NodeRegistry& registry_;
   NodeSender* sender_ = nullptr;
+  SecurityEvents* events_ = nullptr;
   files::FileService* files_ = nullptr;
   int64_t result_inline_bytes_max_ = 0;
   jobs::JobEngine engine_;

@@ -9,6 +9,7 @@
 #include "api/events.h"
 #include "api/job_service.h"
 #include "auth/api_key.h"
+#include "core/calendar.h"
 #include "core/logging.h"
 #include "core/points.h"
 
@@ -211,17 +212,21 @@ void JobService::FailEmptyResult(const std::string& job_id, uint32_t attempt, Re
               });
 }
 
+store::JobRewardSpec JobService::RewardFor(const store::JobRecord& open, int64_t now_ms) const {
+  const int64_t held_ms = std::clamp<int64_t>(now_ms - open.assigned_ms, 0, options_.lease_ms);
+  return rewards::JobRewardSpecFor(open.job_type, held_ms, UtcDayOf(now_ms), options_.rewards);
+}
+
 void JobService::CompleteWithResult(const store::JobRecord& open, std::string_view principal, uint32_t attempt,
                                     jobs::ResultAnalysis analysis,
                                     std::shared_ptr<const boost::json::value> content, Reply reply) {
   const int64_t now_ms = clock_.WallMs();
-  const int64_t held_ms = std::clamp<int64_t>(now_ms - open.assigned_ms, 0, options_.lease_ms);
   store::JobCompletion completion;
   completion.node_principal = principal;
   completion.attempt = attempt;
   completion.result_hash = auth::Sha256Hex(analysis.bytes);
   completion.result_content_type = analysis.content_type;
-  completion.reward_units = rewards::JobReward(open.job_type, held_ms, options_.rewards);
+  completion.reward = RewardFor(open, now_ms);
   completion.price_cents = analysis.price_cents;
   completion.objects_count = analysis.objects_count;
   completion.file_size_kb = analysis.file_size_kb;
@@ -236,12 +241,12 @@ void JobService::CompleteWithResult(const store::JobRecord& open, std::string_vi
   // The id from `open`, not from `completing`: the callback, built in the
   // same call, may have taken `completing` before the id is read.
   store_.CompleteJob(open.job_id, completion, now_ms,
-                     [this, completing = std::move(completing)](Result<store::CompleteOutcome> outcome) mutable {
+                     [this, completing = std::move(completing)](Result<store::CompletedJob> outcome) mutable {
                        OnCompletionStored(std::move(completing), std::move(outcome));
                      });
 }
 
-void JobService::OnCompletionStored(Completing completing, Result<store::CompleteOutcome> outcome) {
+void JobService::OnCompletionStored(Completing completing, Result<store::CompletedJob> outcome) {
   const std::string& job_id = completing.job.job_id;
   if (!outcome) {
     if (cluster_ && outcome.error().code() == Code::kFailedPrecondition) {
@@ -267,7 +272,7 @@ void JobService::OnCompletionStored(Completing completing, Result<store::Complet
     }
     return;
   }
-  if (*outcome == store::CompleteOutcome::kRepeat) {
+  if (outcome->outcome == store::CompleteOutcome::kRepeat) {
     // A repeat that raced the first: acknowledge with what was stored.
     m_.repeats->Inc();
     store_.GetJob(job_id, [reply = std::move(completing.reply)](Result<std::optional<store::JobRecord>> job) {
@@ -286,7 +291,9 @@ void JobService::OnCompletionStored(Completing completing, Result<store::Complet
   m_.round_trip->Observe(static_cast<double>(round_trip_ms) / 1000);
   events::JobCompleted(completing.job, round_trip_ms);
   m_.open->Set(static_cast<double>(engine_.open_jobs()));
-  const int64_t reward = completing.job.reward_units;
+  // What the store credited (the daily cap may have cut the reward).
+  const int64_t reward = outcome->reward_units;
+  completing.job.reward_units = reward;
   JobOutcome o;
   o.kind = JobOutcome::Kind::kCompleted;
   o.job = std::move(completing.job);  // job_id refers to it no more.

@@ -3,156 +3,12 @@
 // races (AbortSettle, a job failing while its result is stored, repeated
 // results, refused leases and creations), and a scrapeUrl whose stored
 // result cannot be read.
-#include "api/job_service.h"
-
-#include <gtest/gtest.h>
-
-#include <boost/json/parse.hpp>
-#include <memory>
-#include <string>
-#include <vector>
-
-#include "api/api_test_util.h"
-#include "api/rpc_routes.h"
-#include "auth/api_key.h"
-#include "core/points.h"
-#include "protocol/v1_encode.h"
-#include "protocol/v1_messages.h"
-#include "store/sqlite/sqlite_store.h"
-#include "store/store_contract_test.h"
-#include "testing/fake_clock.h"
-#include "testing/fault_injection_store.h"
-#include "testing/recording_node_sender.h"
+#include "api/job_service_test_fixture.h"
 
 namespace sela::api {
 namespace {
 
-namespace v1 = protocol::v1;
-using sela::testing::FaultInjectionStore;
-using sela::testing::StoreOp;
-
-constexpr int64_t kLeaseMs = 60'000;
-constexpr int64_t kTypicalMs = 20'000;
-constexpr char kClient[] = "acme";
-constexpr char kKey[] = "key-of-acme";
-constexpr char kResult[] = R"([{"text":"hello"}])";
-
-class JobServiceTest : public ::testing::Test {
- protected:
-  JobServiceTest() {
-    store::SqliteOptions options;
-    options.path = dir_.path() + "/sela.db";
-    options.random = [n = uint64_t{0}]() mutable { return ++n * 0x9e3779b97f4a7c15u; };
-    auto opened = store::SqliteStore::Open(options, posts_.AsPostFn());
-    if (!opened) {
-      ADD_FAILURE() << opened.error().ToString();
-      std::abort();
-    }
-    sqlite_ = std::move(opened).value();
-    faults_ = std::make_unique<FaultInjectionStore>(*sqlite_);
-    JobServiceOptions service_options;
-    service_options.lease_ms = kLeaseMs;
-    service_options.max_attempts = 2;
-    service_options.open_jobs_max = 3;
-    // Shorter than the lease, so that holding a job past it can be tried.
-    service_options.rewards.job_typical_ms["TWITTER_POST"] = kTypicalMs;
-    jobs_ = std::make_unique<JobService>(service_options, clock_, *faults_, registry_, metrics_);
-    jobs_->Attach(&sender_);
-    store::ApiClient client{kClient, auth::Sha256Hex(kKey), 0, 1000, clock_.WallMs()};
-    sqlite_->RegisterApiClient(client, [](Result<store::ApiClient> r) { ASSERT_TRUE(r.has_value()); });
-    Settle();
-  }
-
-  ~JobServiceTest() override {
-    Settle();
-    jobs_.reset();
-    sqlite_.reset();
-  }
-
-  // Runs store callbacks (and what they issue) until nothing is left.
-  void Settle() {
-    do {
-      sqlite_->Flush();
-    } while (posts_.RunAll() > 0);
-  }
-
-  nodes::NodeIndex Online(std::string principal) {
-    const nodes::NodeIndex node = registry_.Connect(principal, clock_.WallMs(), clock_.WallMs());
-    jobs_->NodeOnline(node);
-    Settle();
-    return node;
-  }
-
-  // Submits a scrapeUrl-like job and waits for it; returns its id.
-  std::string Submit(int64_t timeout_ms = 0) {
-    Result<store::CreateJobOutcome> outcome = TrySubmit(timeout_ms);
-    EXPECT_TRUE(outcome.has_value()) << outcome.error().ToString();
-    if (!outcome) return "";
-    const std::string id = outcome->job.job_id;
-    EXPECT_TRUE(jobs_->Wait(id, [this](const JobOutcome& o) { outcomes_.push_back(o); }));
-    return id;
-  }
-
-  Result<store::CreateJobOutcome> TrySubmit(int64_t timeout_ms = 0) {
-    store::CreateJobRequest request;
-    request.job.client_uuid = kClient;
-    request.job.job_type = "TWITTER_POST";
-    request.job.target = "https://x.com/a/status/1";
-    request.job.sync = true;
-    std::optional<Result<store::CreateJobOutcome>> got;
-    jobs_->Submit(std::move(request), timeout_ms, [&got](Result<store::CreateJobOutcome> r) { got = std::move(r); });
-    Settle();
-    if (!got) {
-      ADD_FAILURE() << "Submit never answered";
-      return Err(Internal("no answer"));
-    }
-    return std::move(*got);
-  }
-
-  // Issues a node's result; Settle() delivers its reply to replies_.
-  // The session is the node's one session (RecordingNodeSender names it).
-  void IssueResult(const std::string& principal, const std::string& job_id, const char* content_json) {
-    std::optional<boost::json::value> content;
-    if (content_json) content = boost::json::parse(content_json);
-    const std::string client_id = sender_.LeaseClientId(registry_.Find(principal));
-    const bool has_content = content.has_value();
-    jobs_->OnResult(principal, client_id, job_id, std::move(content), [this, job_id, has_content](ResultOutcome o) {
-      replies_.push_back(EncodeV1ResultReply(o, job_id, has_content, clock_.WallMs()));
-    });
-  }
-  // The reply to one result, issued and settled.
-  std::string ReplyTo(const std::string& principal, const std::string& job_id, const char* content_json) {
-    replies_.clear();
-    IssueResult(principal, job_id, content_json);
-    Settle();
-    EXPECT_EQ(replies_.size(), 1u);
-    return replies_.empty() ? "" : replies_.back();
-  }
-
-  store::JobRecord Stored(const std::string& job_id) {
-    std::optional<store::JobRecord> job;
-    sqlite_->GetJob(job_id, [&job](Result<std::optional<store::JobRecord>> r) {
-      ASSERT_TRUE(r.has_value() && r->has_value());
-      job = **r;
-    });
-    Settle();
-    return job.value_or(store::JobRecord{});
-  }
-
-  uint64_t Count(std::string_view counter) { return metrics_.GetCounter(counter, "").value(); }
-
-  store::testing::TempDir dir_;
-  store::testing::PostQueue posts_;
-  sela::testing::FakeClock clock_;
-  MetricsRegistry metrics_;
-  nodes::NodeRegistry registry_;
-  sela::testing::RecordingNodeSender sender_;
-  std::unique_ptr<store::Store> sqlite_;
-  std::unique_ptr<FaultInjectionStore> faults_;
-  std::unique_ptr<JobService> jobs_;
-  std::vector<JobOutcome> outcomes_;
-  std::vector<std::string> replies_;
-};
+using namespace job_service_testing;  // NOLINT: the fixture and its constants.
 
 TEST_F(JobServiceTest, AResultIsStoredThenAcknowledgedThenHandedToTheWaiter) {
   const nodes::NodeIndex node = Online("node-a");
@@ -166,19 +22,6 @@ TEST_F(JobServiceTest, AResultIsStoredThenAcknowledgedThenHandedToTheWaiter) {
   EXPECT_EQ(outcomes_[0].job, Stored(id));  // The waiter's copy is what the store has.
   EXPECT_EQ(Stored(id).state, store::JobState::kCompleted);
   EXPECT_FALSE(jobs_->IsOpen(id));
-}
-
-// Holding a job (a customer targeting its own node, say) earns no more than
-// doing it: time counts up to the kind's typical time (the original paid
-// 0.012 SP for every second held, up to the lease).
-TEST_F(JobServiceTest, HoldingAJobPastItsKindsTypicalTimeEarnsNoMore) {
-  Online("node-a");
-  const std::string id = Submit();
-  clock_.Advance(Millis(kLeaseMs - 5'000));
-  const int64_t reward = kTypicalMs * JobServiceOptions().rewards.job_units_per_second / 1000;
-  EXPECT_EQ(reward, 24'000'000) << "0.24 SP for the 20 s counted, not 0.66 for the 55 s held";
-  EXPECT_EQ(ReplyTo("node-a", id, kResult), v1::EncodeJobComplete(id, Sp(reward), clock_.WallMs()));
-  EXPECT_EQ(Stored(id).reward_units, reward);
 }
 
 TEST_F(JobServiceTest, AStoreErrorOnAResultReopensTheJobAndTheNodeMaySendItAgain) {
@@ -225,11 +68,35 @@ TEST_F(JobServiceTest, AStoreErrorFailingAnEmptyResultReopensTheJob) {
   EXPECT_EQ(outcomes_[0].job.failure_reason, store::FailureReason::kNoData);
   EXPECT_EQ(Stored(id).failure_reason, store::FailureReason::kNoData);
   EXPECT_EQ(Count("sela_jobs_failed_total"), 1u);
+  EXPECT_EQ(Balance("node-a"), 0) << "an empty result earns nothing";
 }
 
 // Large results (job_results.cc): a result over the WebSocket message limit
 // fails its job at once, with an error naming the limit, rather than getting
 // its node closed and the job retried until it runs out of attempts.
+// The lease belongs to the session it was sent to: another session of the
+// same principal (an older connection, or one naming the principal) that
+// says the result is too large neither fails the job nor ends the lease.
+TEST_F(JobServiceTest, AResultTooLargeFromAnotherSessionOfTheHolderChangesNothing) {
+  Online("node-a");
+  const std::string id = Submit();
+  const std::string session = sender_.LeaseClientId(registry_.Find("node-a"));
+  ASSERT_FALSE(session.empty());
+  std::vector<std::string> replies;
+  jobs_->OnResultTooLarge("node-a", session + "9", id, 20'000'000, 16'777'216, [&](ResultOutcome o) {
+    replies.push_back(EncodeV1ResultReply(o, id, true, clock_.WallMs()));
+  });
+  Settle();
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_NE(replies[0].find("JOB_NOT_ASSIGNED"), std::string::npos) << replies[0];
+  EXPECT_TRUE(outcomes_.empty());
+  EXPECT_TRUE(jobs_->IsOpen(id));
+  EXPECT_EQ(jobs_->engine().HeldBy(id, "node-a"), std::optional<uint32_t>(1));
+  EXPECT_EQ(Stored(id).state, store::JobState::kOngoing);
+  // The session holding the lease still completes the job.
+  EXPECT_NE(ReplyTo("node-a", id, kResult).find("JobComplete"), std::string::npos);
+}
+
 TEST_F(JobServiceTest, AResultOverTheMessageLimitFailsItsJobAtOnceNamingTheLimit) {
   Online("node-a");
   const std::string id = Submit();
@@ -237,12 +104,13 @@ TEST_F(JobServiceTest, AResultOverTheMessageLimitFailsItsJobAtOnceNamingTheLimit
   const auto keep = [this, &replies, id](ResultOutcome o) {
     replies.push_back(EncodeV1ResultReply(o, id, true, clock_.WallMs()));
   };
-  jobs_->OnResultTooLarge("node-b", id, 20'000'000, 16'777'216, keep);
+  const std::string session = sender_.LeaseClientId(registry_.Find("node-a"));
+  jobs_->OnResultTooLarge("node-b", session, id, 20'000'000, 16'777'216, keep);
   ASSERT_EQ(replies.size(), 1u);  // Not the holder: refused, the job untouched.
   EXPECT_NE(replies[0].find("JOB_NOT_ASSIGNED"), std::string::npos) << replies[0];
   EXPECT_TRUE(jobs_->IsOpen(id));
 
-  jobs_->OnResultTooLarge("node-a", id, 20'000'000, 16'777'216, keep);
+  jobs_->OnResultTooLarge("node-a", session, id, 20'000'000, 16'777'216, keep);
   Settle();
   ASSERT_EQ(replies.size(), 2u);
   EXPECT_NE(replies[1].find("RESULT_TOO_LARGE"), std::string::npos) << replies[1];
@@ -329,6 +197,7 @@ TEST_F(JobServiceTest, AResultThatRacesTheDeadlineIsRefusedAndTheJobStaysFailed)
   EXPECT_EQ(Stored(id).state, store::JobState::kFailed);
   EXPECT_FALSE(jobs_->IsOpen(id));
   EXPECT_EQ(Count("sela_job_results_refused_total"), 1u);
+  EXPECT_EQ(Balance("node-a"), 0) << "a late result earns nothing";
 }
 
 // The other order: the store has the job completed (by this node's result
@@ -344,8 +213,8 @@ TEST_F(JobServiceTest, AJobCompletedInTheStoreWhileItFailsHereEndsAsCompletedEls
   completion.result = kResult;
   completion.result_hash = auth::Sha256Hex(completion.result);
   completion.result_content_type = "application/json";
-  sqlite_->CompleteJob(id, completion, clock_.WallMs(), [](Result<store::CompleteOutcome> r) {
-    ASSERT_EQ(r.value(), store::CompleteOutcome::kCompleted);
+  sqlite_->CompleteJob(id, completion, clock_.WallMs(), [](Result<store::CompletedJob> r) {
+    ASSERT_EQ(r.value().outcome, store::CompleteOutcome::kCompleted);
   });
   Settle();
   clock_.Advance(Millis(5000));
@@ -371,6 +240,8 @@ TEST_F(JobServiceTest, ARepeatedResultIsAcknowledgedAndChangesNothing) {
   clock_.Advance(Millis(3000));
   EXPECT_EQ(ReplyTo("node-a", id, kResult), v1::EncodeJobComplete(id, Sp(stored.reward_units), clock_.WallMs()));
   EXPECT_EQ(Stored(id), stored);
+  EXPECT_GT(stored.reward_units, 0);
+  EXPECT_EQ(Balance("node-a"), stored.reward_units) << "paid once";
   EXPECT_EQ(outcomes_.size(), 1u);
   EXPECT_EQ(Count("sela_job_results_repeated_total"), 1u);
   EXPECT_EQ(Count("sela_jobs_completed_total"), 1u);
@@ -389,6 +260,7 @@ TEST_F(JobServiceTest, ARepeatThatRacesTheFirstIsAcknowledgedWithWhatWasStored) 
   ASSERT_EQ(replies_.size(), 2u);
   EXPECT_EQ(replies_[0], v1::EncodeJobComplete(id, Sp(stored.reward_units), clock_.WallMs()));
   EXPECT_EQ(replies_[1], v1::EncodeJobComplete(id, Sp(stored.reward_units), stored.complete_ms));
+  EXPECT_EQ(Balance("node-a"), stored.reward_units) << "paid once";
   EXPECT_EQ(outcomes_.size(), 1u);
   EXPECT_EQ(Count("sela_job_results_repeated_total"), 1u);
   EXPECT_EQ(Count("sela_jobs_completed_total"), 1u);
@@ -403,6 +275,16 @@ TEST_F(JobServiceTest, AResultFromANodeThatDoesNotHoldTheLeaseIsRefused) {
             v1::EncodeResultRejected(v1::kJobNotFoundReason, v1::kErrorTypeInternal));
   EXPECT_EQ(Stored(id).state, store::JobState::kOngoing);
   EXPECT_EQ(Count("sela_job_results_refused_total"), 2u);
+  // Another session of the holder (an impostor naming it, or an older
+  // connection) holds nothing either.
+  replies_.clear();
+  jobs_->OnResult("node-a", "other-session", id, boost::json::parse(kResult),
+                  [this, id](ResultOutcome o) { replies_.push_back(EncodeV1ResultReply(o, id, true, clock_.WallMs())); });
+  Settle();
+  ASSERT_EQ(replies_.size(), 1u);
+  EXPECT_EQ(replies_[0], v1::EncodeResultRejected("Job is not leased to this node", "JOB_NOT_ASSIGNED"));
+  EXPECT_EQ(Balance("node-a"), 0);
+  EXPECT_EQ(Balance("node-b"), 0);
 }
 
 TEST_F(JobServiceTest, ALeaseTheStoreRefusesIsUndoneAndHandedOutAgain) {

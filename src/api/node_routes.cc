@@ -1,11 +1,19 @@
 #include "api/node_routes.h"
 
+// GCC 12 at -O3 warns that a moved-from std::expected<std::vector<...>> in a
+// std::function argument "may be used uninitialized" (a false positive of
+// its inliner, like GCC bug 105562; as in rpc_routes.cc).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
 #include <spdlog/spdlog.h>
 
 #include <charconv>
 #include <memory>
 #include <unordered_map>
 
+#include "api/node_reward_routes.h"
 #include "api/node_views.h"
 #include "codec/js_json.h"
 #include "codec/json.h"
@@ -48,40 +56,110 @@ void Stats(Ctx&, RestCall& call) {
                          codec::JsonObjectWriter().String("name", "Node Service").Raw("features", features).Finish()));
 }
 
-// Balances (and today's credits, UTC) from the ledger, then the node
-// records; a node without an account shows 0.
+// A decimal integer of at most 18 digits in 0..max; nullopt otherwise.
+std::optional<int64_t> ParseDecimal(std::string_view text, int64_t max) {
+  if (text.empty() || text.size() > 18) return std::nullopt;
+  int64_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
+  if (v > max) return std::nullopt;
+  return v;
+}
+
+// The page of N3 asked for: ?after=<numeric id> (0: the first page) and
+// ?limit=1..nodes_page_max (default nodes_page_max). False (and answered
+// 400) when either is malformed.
+bool ReadNodesPage(Ctx& ctx, RestCall& call, int64_t* after, uint32_t* limit) {
+  const uint32_t page_max = ctx.options.nodes_page_max;
+  *after = 0;
+  *limit = page_max;
+  bool structured = false;
+  if (auto text = QueryString(call.request, "after", &structured)) {
+    auto v = structured ? std::nullopt : ParseDecimal(*text, INT64_MAX / 2);
+    if (!v) {
+      call.respond(ErrorResponse(400, "Invalid after parameter: expected a node's numeric id (0 or more)"));
+      return false;
+    }
+    *after = *v;
+  }
+  if (auto text = QueryString(call.request, "limit", &structured)) {
+    auto v = structured ? std::nullopt : ParseDecimal(*text, page_max);
+    if (!v || *v < 1) {
+      call.respond(ErrorResponse(400, "Invalid limit parameter: expected an integer from 1 to " +
+                                          std::to_string(page_max)));
+      return false;
+    }
+    *limit = static_cast<uint32_t>(*v);
+  }
+  return true;
+}
+
+using Balances = std::unordered_map<std::string, store::Balance>;
+using Settled = std::unordered_map<std::string, store::SettledTotal>;
+
+// Balances (and today's credits, UTC) from the ledger, what of them is
+// settled on the chain, then the node records: N3 one page of them
+// (X-Next-After names the next page's `after` when the page is full), N4
+// those connected now; a node without an account shows 0.
 void ListNodes(Ctx& ctx, RestCall& call, bool running_only) {
   const char* failure = running_only ? "Failed to get running nodes" : "Failed to get all nodes";
+  int64_t after = 0;
+  uint32_t limit = 0;
+  if (!running_only && !ReadNodesPage(ctx, call, &after, &limit)) return;
   const std::string today = nodes::UtcDay(ctx.deps.clock.WallMs());
-  ctx.deps.store.ListBalances(today, [&ctx, respond = call.respond, running_only,
-                                      failure](Result<std::vector<store::Balance>> balances) {
+  ctx.deps.store.ListBalances(today, [&ctx, respond = call.respond, running_only, failure, after,
+                                      limit](Result<std::vector<store::Balance>> balances) {
     if (!balances) {
       respond(StoreFailure(balances.error(), failure));
       return;
     }
-    std::unordered_map<std::string, store::Balance> by_principal;
-    for (store::Balance& b : *balances) by_principal.emplace(b.principal, std::move(b));
-    ctx.deps.store.ListNodes(false, [&ctx, respond, running_only, failure, by_principal = std::move(by_principal)](
-                                        Result<std::vector<store::NodeRecord>> nodes) {
-      if (!nodes) {
-        respond(StoreFailure(nodes.error(), failure));
+    auto by_principal = std::make_shared<Balances>();
+    for (store::Balance& b : *balances) by_principal->emplace(b.principal, std::move(b));
+    ctx.deps.store.ListSettledTotals([&ctx, respond, running_only, failure, after, limit, by_principal](
+                                         Result<std::vector<store::SettledTotal>> totals) {
+      if (!totals) {
+        respond(StoreFailure(totals.error(), failure));
         return;
       }
-      // Live state is read now, when the answer is written, so "running" is
-      // who is connected at this moment (not the status index, reference D-14).
-      const int64_t now_ms = ctx.deps.clock.WallMs();
-      std::string data = "[";
-      for (const store::NodeRecord& node : *nodes) {
-        const LiveUptime live = SnapshotLive(ctx.deps.registry, node.principal, now_ms, now_ms);
-        if (running_only && !live.online) continue;
-        if (data.size() > 1) data += ',';
-        const auto b = by_principal.find(node.principal);
-        data += b == by_principal.end() ? NodeRecordJson(node, live, 0, 0)
-                                        : NodeRecordJson(node, live, b->second.balance_units, b->second.day_units);
+      auto settled = std::make_shared<Settled>();
+      for (store::SettledTotal& t : *totals) settled->emplace(t.principal, std::move(t));
+      auto answer = [&ctx, respond, running_only, failure, limit, by_principal, settled](
+                        Result<std::vector<store::NodeRecord>> nodes) {
+        if (!nodes) {
+          respond(StoreFailure(nodes.error(), failure));
+          return;
+        }
+        // Live state is read now, when the answer is written, so "running" is
+        // who is connected at this moment (not the status index, reference D-14).
+        const int64_t now_ms = ctx.deps.clock.WallMs();
+        std::string data = "[";
+        for (const store::NodeRecord& node : *nodes) {
+          const LiveUptime live = SnapshotLive(ctx.deps.registry, node.principal, now_ms, now_ms);
+          if (running_only && !live.online) continue;
+          if (data.size() > 1) data += ',';
+          const auto b = by_principal->find(node.principal);
+          std::string json = b == by_principal->end()
+                                 ? NodeRecordJson(node, live, 0, 0)
+                                 : NodeRecordJson(node, live, b->second.balance_units, b->second.day_units);
+          const auto t = settled->find(node.principal);
+          AppendSettledFields(json, t == settled->end() ? store::SettledTotal{} : t->second);
+          data += json;
+        }
+        data += ']';
+        net::HttpResponse r = SuccessResponse(
+            running_only ? "Running nodes retrieved successfully" : "All nodes retrieved successfully", data);
+        if (!running_only && nodes->size() == limit) {
+          r.headers.emplace_back("X-Next-After", std::to_string(nodes->back().numeric_id));
+        }
+        respond(std::move(r));
+      };
+      if (running_only) {
+        ctx.deps.store.ListNodes(false, std::move(answer));
+      } else {
+        ctx.deps.store.ListNodesPage(after, limit, std::move(answer));
       }
-      data += ']';
-      respond(SuccessResponse(running_only ? "Running nodes retrieved successfully" : "All nodes retrieved successfully",
-                              data));
     });
   });
 }
@@ -352,35 +430,36 @@ void SetCapacity(Ctx& ctx, RestCall& call) {
   });
 }
 
-constexpr std::string_view kNeedsLedger = "needs the rewards ledger (pending the rewards issue)";
-
 constexpr RestRoute<Ctx> kNodeRoutes[] = {
     {{"N1", "GET", "/api/node/health", RestAuth::kNone, "Liveness of the node service."}, &Health},
     {{"N2", "GET", "/api/node/stats", RestAuth::kNone, "Fixed description of the node service."}, &Stats},
     {{"N3", "GET", "/api/node/nodes", RestAuth::kAdmin,
-      "Every node record, with `isOnline` from the live registry."},
+      "Node records, a page at a time (?after=, ?limit=; X-Next-After), with `isOnline` from the live registry."},
      &AllNodes},
     {{"N4", "GET", "/api/node/nodes/running", RestAuth::kAdmin,
       "The records of the nodes connected now (live registry)."},
      &RunningNodes},
-    {{"N5", "GET", "/api/node/user/data", RestAuth::kPrincipal, "Balance and earnings summary.", kNeedsLedger},
-     nullptr},
+    {{"N5", "GET", "/api/node/user/data", RestAuth::kPrincipal,
+      "The caller's balance, today's and total credits, last job reward, live session (a node record is needed)."},
+     &UserData},
     {{"N6", "GET", "/api/node/user/uptime", RestAuth::kPrincipal,
       "Total and today's uptime (HH:MM:SS), online now, current session."},
      &UserUptime},
     {{"N7", "GET", "/api/node/user/uptime/detailed", RestAuth::kPrincipal,
       "Uptime per UTC day for `days` (default 7) days back, live session, tiers."},
      &DetailedUptime},
-    {{"N8", "GET", "/api/node/user/reward-history", RestAuth::kPrincipal, "Paginated reward history.",
-      kNeedsLedger},
-     nullptr},
-    {{"N9", "GET", "/api/node/user/reward-history/chart", RestAuth::kPrincipal, "Rewards per day.", kNeedsLedger},
-     nullptr},
+    {{"N8", "GET", "/api/node/user/reward-history", RestAuth::kPrincipal,
+      "The caller's job and uptime rewards, newest first (`page`, `limit` 1 to 100)."},
+     &RewardHistory},
+    {{"N9", "GET", "/api/node/user/reward-history/chart", RestAuth::kPrincipal,
+      "The caller's job and uptime rewards per UTC day (`startDate`, `endDate`)."},
+     &RewardChart},
     {{"N10", "GET", "/api/node/auth/check", RestAuth::kPrincipal,
       "200 when the principal's node record exists and is Active, else 401."},
      &AuthCheck},
-    {{"N11", "POST", "/api/node/rewards/add", RestAuth::kAdmin, "Credit points to a principal.", kNeedsLedger},
-     nullptr},
+    {{"N11", "POST", "/api/node/rewards/add", RestAuth::kAdmin,
+      "Credit SP to a node through the ledger (kind `admin`; `Idempotency-Key` makes a repeat a no-op)."},
+     &AddRewards},
     {{"N12", "POST", "/api/node/client/:clientId/message", RestAuth::kAdmin,
       "Send a Notification frame to one live node."},
      &ClientMessage},
@@ -397,6 +476,7 @@ constexpr RestRoute<Ctx> kNodeRoutes[] = {
 NodeRoutesOptions NodeRoutesOptions::FromConfig(const Config& config) {
   NodeRoutesOptions o;
   o.rest.admin_token = config.admin_token;
+  o.rules = rewards::RulesFromConfig(config.rewards);
   return o;
 }
 

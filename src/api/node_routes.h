@@ -3,13 +3,13 @@
 // defects; docs/REST-NODE.md describes each route and every difference.
 //
 // The routes are one table (NodeRouteTable()): registration, the route
-// table in docs/REST-NODE.md and the tests all read it. Routes that need the
-// rewards ledger (N5 user/data, N8/N9 reward history, N11 rewards/add) are
-// listed there as pending and are not registered, so they answer 404.
+// table in docs/REST-NODE.md and the tests all read it. The routes that show
+// or move Sela Points (N5 user/data, N8/N9 reward history, N11 rewards/add)
+// read the rewards ledger (node_reward_routes.cc; docs/REST-REWARDS.md).
 //
-// Reads come from the store (node records, uptime per UTC day) and the live
-// registry (who is connected now); admin messages go to live, registered
-// connections only.
+// Reads come from the store (node records, uptime per UTC day, the ledger)
+// and the live registry (who is connected now); admin messages go to live,
+// registered connections only.
 //
 // Threading: handlers run on the event loop's thread, as do the store
 // callbacks they wait for. Every path answers its request exactly once.
@@ -27,6 +27,7 @@
 #include "core/config.h"
 #include "net/router.h"
 #include "nodes/registry.h"
+#include "rewards/rules.h"
 #include "store/store.h"
 
 namespace sela::api {
@@ -39,8 +40,20 @@ struct NodeRoutesOptions {
   uint32_t capacity_max = 100;
   // N12/N13 `text`, in bytes. `data` is bounded by the body limit.
   std::size_t message_text_bytes_max = 1024;
+  // N8 `limit`: 1 .. this.
+  uint32_t history_limit_max = 100;
+  // N11 `rewards`: at most this many SP in one grant.
+  int64_t grant_units_max = 1'000'000 * kUnitsPerSp;
+  // The reward rules (N5's estimate of today's unpaid uptime).
+  rewards::RewardRules rules;
+  // This process among others (N11 transfer ids without an Idempotency-Key
+  // are "admin:<instance>:<ms>:<n>"); main passes its random run owner id.
+  std::string instance = "local";
+  // N3: node records per page at most (?limit=), and the default page.
+  uint32_t nodes_page_max = 1000;
 
-  // ADMIN_TOKEN from the configuration; the rest are the defaults above.
+  // ADMIN_TOKEN and the reward rules from the configuration; the rest are
+  // the defaults above.
   static NodeRoutesOptions FromConfig(const Config& config);
 };
 
@@ -70,6 +83,7 @@ NodeRoutesDeps NodeRoutesDepsFor(const Clock& clock, store::Store& store, nodes:
 struct NodeRoutesContext {
   NodeRoutesDeps deps;
   NodeRoutesOptions options;
+  uint64_t grants = 0;  // N11 grants made by this process (their ids).
 };
 
 std::span<const RestRoute<NodeRoutesContext>> NodeRouteTable();

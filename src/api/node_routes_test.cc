@@ -28,7 +28,10 @@ using test_util::Request;
 store::NodeRecord Node(std::string principal, store::NodeStatus status = store::NodeStatus::kActive,
                        uint32_t max_concurrent_jobs = 10, std::string client_id = "") {
   store::NodeRecord r;
+  // Numeric ids in the order records are made, from 1 (as the store's counter).
+  static int64_t next_numeric_id = 0;
   r.principal = std::move(principal);
+  r.numeric_id = ++next_numeric_id;
   r.status = status;
   r.max_concurrent_jobs = max_concurrent_jobs;
   r.client_id = std::move(client_id);
@@ -83,6 +86,7 @@ class FakeStore final : public store::Store {
   }
   std::vector<store::Balance> balances;
   std::string balances_day;
+  std::vector<store::SettledTotal> settled;
   void ListNodes(bool, Callback<std::vector<store::NodeRecord>> done) override {
     if (fail) return done(Err(*fail));
     std::vector<store::NodeRecord> out;
@@ -140,7 +144,7 @@ class FakeStore final : public store::Store {
     done(NotUsed());
   }
   void CompleteJob(const std::string&, const store::JobCompletion&, int64_t,
-                   Callback<store::CompleteOutcome> done) override {
+                   Callback<store::CompletedJob> done) override {
     done(Err(NotUsed()));
   }
   void ReleaseJob(const std::string&, uint32_t, int64_t, Done done) override { done(NotUsed()); }
@@ -233,6 +237,17 @@ class FakeStore final : public store::Store {
   void FinishRun(const store::RunFinish&, Callback<store::RunRecord> done) override { done(Err(NotUsed())); }
   void GetRun(const std::string&, Callback<std::optional<store::RunRecord>> done) override { done(Err(NotUsed())); }
   void ListRuns(uint32_t, uint64_t, uint32_t, Callback<store::RunPage> done) override { done(Err(NotUsed())); }
+  void CreateSettlements(const store::SettlementBatch&, Callback<store::SettlementBatchResult> done) override { done(Err(NotUsed())); }
+  void ListDueSettlements(int64_t, uint32_t, Callback<std::vector<store::SettlementRecord>> done) override { done(Err(NotUsed())); }
+  void UpdateSettlement(const store::SettlementRecord&, Callback<store::SettlementRecord> done) override { done(Err(NotUsed())); }
+  void GetSettlement(const std::string&, Callback<std::optional<store::SettlementRecord>> done) override { done(Err(NotUsed())); }
+  void ListSettlements(const store::SettlementQuery&, Callback<std::vector<store::SettlementRecord>> done) override { done(Err(NotUsed())); }
+  void GetSettlementSummary(Callback<store::SettlementSummary> done) override { done(Err(NotUsed())); }
+  void GetSettledTotal(const std::string&, Callback<store::SettledTotal> done) override { done(Err(NotUsed())); }
+  void ListSettledTotals(Callback<std::vector<store::SettledTotal>> done) override {
+    if (fail) return done(Err(*fail));
+    done(settled);
+  }
   void Ping(Done done) override { done(Status()); }
   void Flush() override {}
 
@@ -386,6 +401,24 @@ TEST_F(NodeRoutesTest, NodeListsAreFullForAllAndLiveOnlyForRunning) {
   EXPECT_NE(running.body.find(R"("todaysEarnings":0,"balance":0,)"), std::string::npos) << running.body;
 }
 
+// N3 pages (issue 11): ?limit= records after ?after=, X-Next-After on a
+// full page; the original's shape (data an array) on every page.
+TEST_F(NodeRoutesTest, TheNodeListPagesByNumericId) {
+  for (const char* p : {"p1", "p2", "p3"}) store_.nodes[p] = Node(p);
+  const auto first = Run("N3", Request("GET", "/api/node/nodes", "limit=2", Admin()));
+  ASSERT_EQ(first.status, 200u) << first.body;
+  EXPECT_NE(first.body.find(R"("user_principal_id":"p2")"), std::string::npos) << first.body;
+  EXPECT_EQ(first.body.find(R"("user_principal_id":"p3")"), std::string::npos) << first.body;
+  const std::string next = std::to_string(store_.nodes["p2"].numeric_id);
+  EXPECT_EQ(first.headers, (net::HeaderList{{"X-Next-After", next}}));
+  const auto last = Run("N3", Request("GET", "/api/node/nodes", "limit=2&after=" + next, Admin()));
+  EXPECT_NE(last.body.find(R"("data":[{"user_principal_id":"p3")"), std::string::npos) << last.body;
+  EXPECT_TRUE(last.headers.empty());
+  for (const char* query : {"limit=0", "limit=1001", "limit=x", "after=-1", "after=1&after=2"}) {
+    EXPECT_EQ(Run("N3", Request("GET", "/api/node/nodes", query, Admin())).status, 400u) << query;
+  }
+}
+
 TEST_F(NodeRoutesTest, NodeListsShowTheLedgersBalanceAndTodaysCredits) {
   store_.nodes["p1"] = Node("p1");
   store_.nodes["p2"] = Node("p2");
@@ -401,6 +434,20 @@ TEST_F(NodeRoutesTest, NodeListsShowTheLedgersBalanceAndTodaysCredits) {
       << "p1 has no account: " << all.body;
   EXPECT_EQ(all.body.find(R"("todaysEarnings":0.25,"balance":1.5,)", p2), all.body.find(R"("todaysEarnings")", p2))
       << all.body;
+}
+
+// What settlement made of a balance (docs/CHAIN.md "Operations").
+TEST_F(NodeRoutesTest, NodeListsShowWhatIsSettledOnTheChain) {
+  store_.nodes["p1"] = Node("p1");
+  store_.nodes["p2"] = Node("p2");
+  store_.balances = {{"p2", 150'000'000, 0}};
+  store_.settled = {{"p2", 100'000'000, 40'000'000}};
+  const auto all = Run("N3", Request("GET", "/api/node/nodes", "", Admin()));
+  const size_t p1 = all.body.find(R"("user_principal_id":"p1")");
+  const size_t p2 = all.body.find(R"("user_principal_id":"p2")");
+  ASSERT_LT(p1, p2) << all.body;
+  EXPECT_LT(all.body.find(R"("settledBalance":0,"settlingBalance":0})", p1), p2) << all.body;
+  EXPECT_NE(all.body.find(R"("settledBalance":0.4,"settlingBalance":0.6})", p2), std::string::npos) << all.body;
 }
 
 TEST_F(NodeRoutesTest, ClientMessageGoesToTheLiveNodeByClientIdThenPrincipal) {

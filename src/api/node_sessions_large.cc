@@ -43,7 +43,8 @@ void NodeSessions::OnWsTooBigData(net::ConnId id, std::string_view piece, bool l
     Send(id, v1::EncodeMessageTooLarge(bytes, options_.ws_message_bytes_max));
     return;
   }
-  jobs_->OnResultTooLarge(view->principal, job_id, bytes, options_.ws_message_bytes_max,
+  jobs_->OnResultTooLarge(view->principal, std::to_string(s->client_id_ms), job_id, bytes,
+                          options_.ws_message_bytes_max,
                           [this, id, job_id](ResultOutcome o) {
                             Send(id, EncodeV1ResultReply(o, job_id, true, clock_.WallMs()));
                           });

@@ -309,6 +309,7 @@ void NodeSessions::HandleV2Result(Session& s, const std::string& rid, v2::JobRes
   const std::string principal(view ? view->principal : std::string_view());
   s.busy = true;
   std::string job_id = result.job_id;
+  // result_file: the content is the node's uploaded file (job_results.cc).
   jobs_->OnResult(principal, std::to_string(s.client_id_ms), std::move(result.job_id), std::move(result.content),
                   [this, id, rid, job_id, principal](ResultOutcome o) {
                     if (o.kind == ResultOutcome::Kind::kNotLeased) {
@@ -320,7 +321,8 @@ void NodeSessions::HandleV2Result(Session& s, const std::string& rid, v2::JobRes
                       v2_sessions_.Forget(now->v2, job_id);
                     }
                     ReplyAfterStore(id, V2ResultReply(o, rid, job_id), Status());
-                  });
+                  },
+                  std::move(result.file_id));
 }
 
 }  // namespace sela::api

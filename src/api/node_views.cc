@@ -264,4 +264,14 @@ std::string NodeRecordJson(const store::NodeRecord& node, const LiveUptime& live
       .Finish();
 }
 
+void AppendSettledFields(std::string& node_json, const store::SettledTotal& total) {
+  if (node_json.empty() || node_json.back() != '}') return;
+  node_json.back() = ',';
+  node_json += codec::JsonObjectWriter()
+                   .Number("settledBalance", static_cast<double>(total.settled_units) / 1e8)
+                   .Number("settlingBalance", static_cast<double>(total.committed_units - total.settled_units) / 1e8)
+                   .Finish()
+                   .substr(1);  // "{" dropped: the fields continue the node's object.
+}
+
 }  // namespace sela::api

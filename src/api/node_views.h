@@ -113,4 +113,11 @@ std::string UptimeDayJson(const store::UptimeDay& day);
 std::string NodeRecordJson(const store::NodeRecord& node, const LiveUptime& live, int64_t balance_units,
                            int64_t today_units);
 
+// Adds to a node's JSON object (NodeRecordJson) what settlement on the
+// chain made of its balance (docs/CHAIN.md): `settledBalance` (SP confirmed
+// on the ICRC-1 ledger) and `settlingBalance` (SP in settlements not yet
+// confirmed, failed ones included). The rest of `balance` waits for the
+// next settlement run.
+void AppendSettledFields(std::string& node_json, const store::SettledTotal& total);
+
 }  // namespace sela::api

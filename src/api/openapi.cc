@@ -7,7 +7,9 @@
 #include "api/file_routes.h"
 #include "api/node_routes.h"
 #include "api/ops_routes.h"
+#include "api/reward_routes.h"
 #include "api/rpc_routes.h"
+#include "api/settlement_routes.h"
 #include "codec/json.h"
 
 namespace sela::api {
@@ -119,6 +121,13 @@ json::object Responses(const RestRouteInfo& info, const ApiGroup& group) {
     return responses;
   }
   const bool ops = group.tag == "ops";
+  if (group.tag == "rewards") {  // The original's E2 envelope, errors included.
+    for (const char* status : {"200", "400", "401", "403", "409", "500"}) {
+      responses[status] = Response(status[0] == '2' ? "Success." : "Refused (E2 error type and message).",
+                                   JsonContent(Ref("E2Envelope")));
+    }
+    return responses;
+  }
   responses["200"] = Response("Success.", ops ? OpsContent(info.path) : JsonContent(Ref("Envelope")));
   if (info.path == "/ready" || info.path == "/api/health") {
     responses["503"] = Response("Not ready or the store does not answer.", JsonContent(Ref("Envelope")));
@@ -157,7 +166,18 @@ json::object Components() {
                         {"required", json::array{"success", "message"}}};
   json::object not_found = envelope;
   not_found["description"] = "The generic 404: {\"message\":\"Endpoint not found\",\"data\":{\"path\":...}}";
-  return {{"schemas", json::object{{"Envelope", std::move(envelope)}, {"NotFound", std::move(not_found)}}},
+  json::object e2{{"type", "object"},
+                  {"description", "The /api/rewards envelope: {\"success\":true,\"data\":...} or "
+                                  "{\"success\":false,\"error\":{\"type\",\"message\"}}"},
+                  {"properties", json::object{{"success", Schema("boolean")},
+                                              {"data", json::object{}},
+                                              {"error", json::object{{"type", "object"},
+                                                                     {"properties", json::object{{"type", Schema("string")},
+                                                                                                 {"message", Schema("string")}}}}}}},
+                  {"required", json::array{"success"}}};
+  return {{"schemas", json::object{{"Envelope", std::move(envelope)},
+                                   {"E2Envelope", std::move(e2)},
+                                   {"NotFound", std::move(not_found)}}},
           {"securitySchemes",
            json::object{{"adminToken", json::object{{"type", "http"}, {"scheme", "bearer"},
                                                     {"description", "Authorization: Bearer $ADMIN_TOKEN"}}},
@@ -180,6 +200,16 @@ std::vector<ApiGroup> ServerApiGroups() {
       {"rpc", "/api/rpc: the customer API (docs/REST-RPC.md).", Infos(RpcRouteTable())},
       {"files", "/api/files: files uploaded by nodes in chunks, and their downloads (docs/FILES.md).",
        Infos(FileRouteTable())},
+      {"rewards", "/api/rewards: distribution runs and the ledger audit, admin only; the original's E2 envelope "
+                  "{\"success\",\"data\"} / {\"success\":false,\"error\":{\"type\",\"message\"}} "
+                  "(docs/REST-REWARDS.md).",
+       Infos(RewardRouteTable())},
+      {"referral", "/api/referral: the caller's referral code, referees and referral rewards (docs/REST-REWARDS.md).",
+       Infos(ReferralRouteTable())},
+      {"referral-distribution", "/api/referral-distribution: the weekly referral run (docs/REST-REWARDS.md).",
+       Infos(ReferralDistributionRouteTable())},
+      {"settlement", "/api/admin/settlements: settlement of the rewards ledger on the chain (docs/CHAIN.md).",
+       Infos(SettlementRouteTable())},
       {"websocket", "WebSocket endpoints (upgrade requests).", {ws.begin(), ws.end()}, true},
   };
 }

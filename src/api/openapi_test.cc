@@ -11,7 +11,9 @@
 #include "api/file_routes.h"
 #include "api/node_routes.h"
 #include "api/ops_routes.h"
+#include "api/reward_routes.h"
 #include "api/rpc_routes.h"
+#include "api/settlement_routes.h"
 #include "api/static_assets.h"
 #include "codec/hex.h"
 #include "testing/fake_clock.h"
@@ -30,6 +32,10 @@ net::Router ServerRouter(const Clock& clock, MetricsRegistry& metrics) {
   RegisterRestRoutes<NodeRoutesContext>(router, NodeRouteTable(), nullptr, rest);
   RegisterRestRoutes<RpcRoutesContext>(router, RpcRouteTable(), nullptr, rest);
   RegisterRestRoutes<FileRoutesContext>(router, FileRouteTable(), nullptr, rest);
+  RegisterRestRoutes<RewardRoutesContext>(router, RewardRouteTable(), nullptr, rest);
+  RegisterRestRoutes<RewardRoutesContext>(router, ReferralRouteTable(), nullptr, rest);
+  RegisterRestRoutes<RewardRoutesContext>(router, ReferralDistributionRouteTable(), nullptr, rest);
+  RegisterRestRoutes<SettlementRoutesContext>(router, SettlementRouteTable(), nullptr, rest);
   return router;
 }
 

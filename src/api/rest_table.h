@@ -12,13 +12,17 @@
 //   2. the body: JSON (`application/json`; a syntax error is the original's
 //      E3 400 JSON_PARSE_ERROR) or a form (`application/x-www-form-urlencoded`,
 //      every value a string); other bodies are ignored, as Express did;
-//   3. kPrincipal routes: the self-asserted principal from the header
-//      `x-user-principal-id`, else the query or body `user_principal_id`,
-//      with the original's 401/400 messages. It is not verified: see
-//      docs/REST-NODE.md "Authentication";
+//   3. kPrincipal routes: the caller's principal. With a RestGuard
+//      (rest_guard.h ResolvePrincipal), a v2 node token in
+//      `Authorization: Bearer`, or the self-asserted principal where the
+//      guard still accepts one; without a guard (unit tests), the
+//      self-asserted principal from the header `x-user-principal-id`, else
+//      the query or body `user_principal_id` (PrincipalOf), with the
+//      original's 401/400 messages. See docs/REST-NODE.md "Authentication";
 //   4. kApiKey routes: the key in `Authorization` (rest-api.md §3.3): 401
 //      when the header is missing or holds no key; its hash goes into the
-//      call. Whether a client has that key is looked up by the handler
+//      call, and the guard's per-key bucket is taken (429).
+// Before all of them, the guard's per-source bucket (429, Retry-After). Whether a client has that key is looked up by the handler
 //      (rpc_internal.h WithClient) once it has checked the request's
 //      fields, as the original did: a bad field is a 400 before an unknown
 //      key is a 401.
@@ -41,6 +45,7 @@
 #include <string>
 #include <string_view>
 
+#include "api/rest_guard.h"
 #include "core/status.h"
 #include "net/http_types.h"
 #include "net/router.h"
@@ -67,6 +72,9 @@ struct RestOptions {
   // A principal longer than this cannot exist (IC principals have at most
   // 63 characters) and is refused as malformed.
   std::size_t principal_bytes_max = 256;
+  // Who may call and how often (rest_guard.h); owned by main, outlives the
+  // router. Null: no limits, and principals are self-asserted (tests).
+  RestGuard* guard = nullptr;
 };
 
 using RestRespond = std::function<void(net::HttpResponse)>;
@@ -187,6 +195,12 @@ void LogRestOutcome(const RestRouteInfo& route, std::string_view user_agent, con
 template <typename Ctx>
 void RunRestRoute(const RestRoute<Ctx>& route, Ctx& ctx, const RestOptions& options,
                   net::HttpRequest& request, RestRespond respond) {
+  if (options.guard != nullptr) {
+    if (auto limited = options.guard->AdmitSource(request)) {
+      respond(std::move(*limited));
+      return;
+    }
+  }
   net::HttpResponse refusal;
   if (route.info.auth == RestAuth::kAdmin) {
     const AdminCheck check = CheckAdminToken(request.Header("Authorization"), options.admin_token);
@@ -207,20 +221,47 @@ void RunRestRoute(const RestRoute<Ctx>& route, Ctx& ctx, const RestOptions& opti
     respond(std::move(refusal));
     return;
   }
-  RestCall call{request, std::move(*body), {}, {}, std::move(respond)};
   if (route.info.auth == RestAuth::kPrincipal) {
-    auto principal = PrincipalOf(request, call.body, options, &refusal);
-    if (!principal) {
-      call.respond(std::move(refusal));
+    if (options.guard == nullptr) {
+      auto principal = PrincipalOf(request, *body, options, &refusal);
+      if (!principal) {
+        respond(std::move(refusal));
+        return;
+      }
+      RestCall call{request, std::move(*body), std::move(*principal), {}, std::move(respond)};
+      route.handler(ctx, call);
       return;
     }
-    call.principal = std::move(*principal);
+    // The guard may answer after a store read: the request moves here and
+    // is kept until then (the server reads nothing of it after the handler
+    // returns; a chunk's body is not copied).
+    auto kept = std::make_shared<net::HttpRequest>(std::move(request));
+    auto parsed = std::make_shared<boost::json::object>(std::move(*body));
+    options.guard->ResolvePrincipal(
+        *kept, *parsed, options,
+        [&route, &ctx, kept, parsed, respond = std::move(respond)](std::optional<std::string> principal,
+                                                                  net::HttpResponse refused) mutable {
+          if (!principal) {
+            respond(std::move(refused));
+            return;
+          }
+          RestCall call{*kept, std::move(*parsed), std::move(*principal), {}, std::move(respond)};
+          route.handler(ctx, call);
+        });
+    return;
   }
+  RestCall call{request, std::move(*body), {}, {}, std::move(respond)};
   if (route.info.auth == RestAuth::kApiKey) {
     auto key_hash = ApiKeyHashOf(request, &refusal);
     if (!key_hash) {
       call.respond(std::move(refusal));
       return;
+    }
+    if (options.guard != nullptr) {
+      if (auto limited = options.guard->AdmitKey(request, *key_hash)) {
+        call.respond(std::move(*limited));
+        return;
+      }
     }
     call.api_key_hash = std::move(*key_hash);
   }

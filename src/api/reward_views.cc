@@ -177,7 +177,7 @@ std::string UnprocessedCountJson(const store::UptimeDayCounts& counts) {
       .Finish();
 }
 
-std::string RunLogJson(const store::RunPage& runs, std::string_view component) {
+std::vector<std::string> RunLogLines(const store::RunPage& runs, std::string_view component) {
   std::vector<std::string> lines;
   // Oldest first, as a log file reads.
   for (auto it = runs.runs.rbegin(); it != runs.runs.rend(); ++it) {
@@ -195,6 +195,11 @@ std::string RunLogJson(const store::RunPage& runs, std::string_view component) {
     if (run.state == store::RunState::kCompleted) line(run.completed_ms, "INFO", "Distribution completed");
     if (run.state == store::RunState::kFailed) line(run.completed_ms, "ERROR", "Distribution failed");
   }
+  return lines;
+}
+
+std::string RunLogJson(const store::RunPage& runs, std::string_view component) {
+  const std::vector<std::string> lines = RunLogLines(runs, component);
   return JsonObjectWriter()
       .String("logFile", "ledger:reward_runs")
       .Raw("lines", codec::JsonArray(lines))

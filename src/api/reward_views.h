@@ -67,6 +67,8 @@ std::string UnprocessedCountJson(const store::UptimeDayCounts& counts);
 // W7 data: the runs as the JSON lines the original's reward log held
 // ({timestamp, level, component, message, data}), newest last.
 std::string RunLogJson(const store::RunPage& runs, std::string_view component);
+// The same lines, each a JSON string (quoted), oldest first.
+std::vector<std::string> RunLogLines(const store::RunPage& runs, std::string_view component);
 // Ours, GET /api/rewards/audit: the ledger's audit.
 std::string AuditJson(const store::LedgerAudit& audit);
 

@@ -16,6 +16,12 @@ namespace sela::api::rpc {
 using Ctx = RpcRoutesContext;
 
 std::string JsonString(std::string_view text);
+
+// What customers are shown for the node that ran a job, in the fields the
+// original filled with its principal and session (user_principal_id,
+// client_id): nothing (issue 11, item 7: principals are how a node is
+// impersonated). The fields stay, as strings, because clients parse them.
+inline constexpr std::string_view kNodeHidden = "";
 // JavaScript truthiness of a body field.
 bool Truthy(const boost::json::value* v);
 std::optional<double> NumberOf(const boost::json::value* v);
@@ -66,6 +72,9 @@ bool ReadListed(RestCall& call, std::optional<bool>* listed);
 // R12, R13 (rpc_jobs.cc).
 void AddJob(Ctx& ctx, RestCall& call);
 void ScrapeUrl(Ctx& ctx, RestCall& call);
+// Ours: a customer cancels one of its jobs (RC1), an operator any job (RC2).
+void CancelJob(Ctx& ctx, RestCall& call);
+void AdminCancelJob(Ctx& ctx, RestCall& call);
 
 // R20-R24, R26 (rpc_system.cc).
 void JobTimeoutMonitor(Ctx& ctx, RestCall& call);

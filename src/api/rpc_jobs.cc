@@ -118,8 +118,8 @@ net::HttpResponse ScrapeEmptyResponse(const store::JobRecord& job, int64_t now_m
       .String("jobId", job.job_id)
       .String("url", sc.url)
       .String("scrapeType", sc.kind)
-      .String("user_principal_id", job.node_principal)
-      .String("client_id", job.node_client_id)
+      .String("user_principal_id", kNodeHidden)
+      .String("client_id", kNodeHidden)
       .String("state", "failed")
       .String("error", "NO_DATA_FOUND")
       .Integer("timestamp", now_ms)
@@ -153,8 +153,8 @@ net::HttpResponse ScrapeSuccessResponse(const store::JobRecord& job, std::string
                        .String("url", job.target)
                        .String("scrapeType", job.job_type)
                        .Raw("result", result_json)
-                       .String("user_principal_id", job.node_principal)
-                       .String("client_id", job.node_client_id)
+                       .String("user_principal_id", kNodeHidden)
+                       .String("client_id", kNodeHidden)
                        .String("state", "completed")
                        .String("status", "OK")
                        .Integer("completedAt", job.complete_ms)
@@ -176,8 +176,8 @@ net::HttpResponse ScrapeFileResponse(const store::JobRecord& job) {
                        .String("scrapeType", job.job_type)
                        .Raw("result", "null")
                        .Raw("resultFile", ResultFileJson(job))
-                       .String("user_principal_id", job.node_principal)
-                       .String("client_id", job.node_client_id)
+                       .String("user_principal_id", kNodeHidden)
+                       .String("client_id", kNodeHidden)
                        .String("state", "completed")
                        .String("status", "OK")
                        .Integer("completedAt", job.complete_ms)
@@ -389,5 +389,46 @@ void ScrapeUrl(Ctx& ctx, RestCall& call) {
   });
 }
 
+
+// ---- cancel (ours: RC1 customer, RC2 operator; docs/REST-RPC.md) -------------
+
+namespace {
+
+// The body's `jobId`; false (and answered 400) when missing or malformed.
+bool ReadCancelJobId(Ctx& ctx, RestCall& call, std::string* job_id) {
+  const json::value* id = call.body.if_contains("jobId");
+  if (!Truthy(id) || !id->is_string() ||
+      !protocol::v1::ValidateIdText("jobId", id->get_string(), ctx.options.uuid_bytes_max).ok()) {
+    call.respond(ErrorResponse(400, "Missing or invalid jobId in request body"));
+    return false;
+  }
+  *job_id = std::string(id->get_string());
+  return true;
+}
+
+void AnswerCancel(const RestRespond& respond, Result<store::JobRecord> cancelled) {
+  if (!cancelled) {
+    respond(ErrorFromStatus(cancelled.error(), "Failed to cancel job"));
+    return;
+  }
+  respond(SuccessResponse("Job cancelled", JobJson(*cancelled)));
+}
+
+}  // namespace
+
+void CancelJob(Ctx& ctx, RestCall& call) {
+  std::string job_id;
+  if (!ReadCancelJobId(ctx, call, &job_id)) return;
+  WithClient(ctx, call, [&ctx, job_id, respond = call.respond](const std::string& uuid) {
+    ctx.deps.jobs.Cancel(job_id, uuid, [respond](Result<store::JobRecord> r) { AnswerCancel(respond, std::move(r)); });
+  });
+}
+
+void AdminCancelJob(Ctx& ctx, RestCall& call) {
+  std::string job_id;
+  if (!ReadCancelJobId(ctx, call, &job_id)) return;
+  ctx.deps.jobs.Cancel(job_id, std::nullopt,
+                       [respond = call.respond](Result<store::JobRecord> r) { AnswerCancel(respond, std::move(r)); });
+}
 
 }  // namespace sela::api::rpc

@@ -373,6 +373,13 @@ void DownloadJob(Ctx& ctx, RestCall& call) {
 // ---- R11 ---------------------------------------------------------------------
 
 void RegisterClient(Ctx& ctx, RestCall& call) {
+  // REGISTER_CLIENT and RATE_REGISTER_CLIENT_PER_SOURCE (rest_guard.h).
+  if (RestGuard* guard = ctx.options.rest.guard; guard != nullptr) {
+    if (auto refused = guard->AdmitRegisterClient(call.request)) {
+      call.respond(std::move(*refused));
+      return;
+    }
+  }
   const json::value* uuid = call.body.if_contains("uuid");
   if (!Truthy(uuid)) {
     call.respond(ErrorResponse(400, "Missing or invalid client_id in request body"));
@@ -453,6 +460,12 @@ const R kRpcRoutes[] = {
     {{"R13", "POST", "/api/rpc/scrapeUrl", RestAuth::kApiKey,
       "Creates a job and waits for its result (timeoutMs, at most SCRAPE_TIMEOUT_MAX_MS)."},
      &ScrapeUrl},
+    {{"RC1", "POST", "/api/rpc/cancelJob", RestAuth::kApiKey,
+      "Ours: cancels one of the caller's pending or ongoing jobs ({jobId}); it fails as cancelled."},
+     &CancelJob},
+    {{"RC2", "POST", "/api/rpc/admin/cancelJob", RestAuth::kAdmin,
+      "Ours: an operator cancels any pending or ongoing job ({jobId})."},
+     &AdminCancelJob},
     {{"R14", "GET", "/api/rpc/marketplace/list-jobs", RestAuth::kNone,
       "Completed jobs their customers chose to list (?limit=, ?offset=, ?search=, ?sort=)."},
      &MarketList},
@@ -505,7 +518,7 @@ std::string JobJson(const store::JobRecord& job) {
       .String("jobType", job.job_type)
       .String("target", job.target)
       .String("state", store::JobStateName(job.state))
-      .String("user_principal_id", job.node_principal)
+      .String("user_principal_id", rpc::kNodeHidden)
       .Number("reward", Sp(job.reward_units))
       .String("jobID", job.job_id)
       .Integer("assignedAt", job.assigned_ms)

@@ -50,6 +50,8 @@ TEST(JobJson, ListsTheOriginalFieldsInItsOrderAndOmitsWhatDoesNotApply) {
             R"("user_principal_id":"","reward":0,"jobID":"job_1_0","assignedAt":5,"completeAt":0,"job_views":0,)"
             R"("job_downloads":0,"attempts":0,"listed":false})");
   job.state = store::JobState::kCompleted;
+  job.node_principal = "node-principal-secret";
+  job.node_client_id = "1764100000123";
   job.reward_units = 14'820'000;
   job.price_cents = 340;
   job.objects_count = 20;
@@ -58,6 +60,10 @@ TEST(JobJson, ListsTheOriginalFieldsInItsOrderAndOmitsWhatDoesNotApply) {
   const std::string completed = JobJson(job);
   EXPECT_NE(completed.find(R"("storedID":"ab")"), std::string::npos) << completed;
   EXPECT_NE(completed.find(R"("reward":0.1482)"), std::string::npos) << completed;
+  // Customers never see the node that ran the job (issue 11), in the field
+  // clients parse.
+  EXPECT_NE(completed.find(R"("user_principal_id":"")"), std::string::npos) << completed;
+  EXPECT_EQ(completed.find("node-principal-secret"), std::string::npos) << completed;
   EXPECT_NE(completed.find(R"("price":3.4,"objectsCount":20,"fileSizeKB":2})"), std::string::npos) << completed;
   EXPECT_EQ(completed.find("error"), std::string::npos);
   EXPECT_EQ(completed.find("resultFileId"), std::string::npos);

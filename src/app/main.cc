@@ -19,9 +19,13 @@
 #include "api/node_routes.h"
 #include "api/node_sessions.h"
 #include "api/openapi.h"
+#include "api/reward_routes.h"
 #include "api/ops_routes.h"
 #include "api/rpc_routes.h"
+#include "api/rest_guard.h"
 #include "api/security_events.h"
+#include "api/settlement_routes.h"
+#include "app/chain_setup.h"
 #include "api/ws_demux.h"
 #include "codec/hex.h"
 #include "core/clock.h"
@@ -40,6 +44,19 @@
 #include "rewards/scheduler.h"
 #include "store/redis/redis_store.h"
 #include "store/sqlite/sqlite_store.h"
+
+#ifdef SELA_JEMALLOC
+// jemalloc's options, read by it at start (MALLOC_CONF in the environment
+// still overrides them). Without a background thread jemalloc returns
+// freed pages only while the program allocates: after a burst of
+// connections the freed copies of grown per-connection arrays stayed
+// resident in an idle server, 211 B per idle WebSocket against 110 B with
+// glibc's malloc. The thread returns them within about a second, with no
+// CPU cost per job seen in paired runs (docs/BENCHMARKS.md, 2026-12-07).
+extern "C" {
+const char* malloc_conf = "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0";
+}
+#endif
 
 namespace {
 
@@ -115,6 +132,10 @@ sela::Result<OpenedStore> OpenStore(const sela::Config& config, sela::net::Event
   options.metrics = &metrics;
   options.random = [rng = std::mt19937_64(OsRandom())]() mutable { return rng(); };
   options.wake_later = [&loop](std::function<void()> fn) { loop.Post(std::move(fn)); };
+  options.wake_after = [&loop](std::chrono::microseconds delay, std::function<void()> fn) {
+    loop.RunAfter(delay, std::move(fn));
+  };
+  options.gather = std::chrono::microseconds(config.sqlite_gather_us);
   auto store = sela::store::SqliteStore::Open(options, [&loop](std::function<void()> fn) { loop.Post(std::move(fn)); });
   if (!store) return sela::Err(store.error());
   OpenedStore opened;
@@ -220,7 +241,8 @@ int main() {
     session_options.node_token_secret = *sela::codec::HexDecode(config->security.node_token_secret);
   }
   sela::api::NodeSessions sessions(std::move(session_options), clock, **store, registry, metrics, events);
-  sela::rewards::Distributor distributor({.rules = rules, .owner = RunOwner()}, **store, clock);
+  const std::string run_owner = RunOwner();
+  sela::rewards::Distributor distributor({.rules = rules, .owner = run_owner}, **store, clock);
   // Both parsed when the configuration was read.
   sela::rewards::RewardScheduler reward_scheduler(
       *sela::CronSchedule::Parse(config->rewards.distribution_interval),
@@ -231,6 +253,7 @@ int main() {
   sessions.AttachJobs(&jobs);
   jobs.Attach(&sessions);
   if (cluster) jobs.AttachCluster(cluster);
+  jobs.AttachEvents(&events);
   sela::files::FileService files(sela::files::FileOptions::FromConfig(*config), clock, **store,
                                  [&loop](std::function<void()> fn) { loop.Post(std::move(fn)); },
                                  [rng = std::mt19937_64(OsRandom())]() mutable { return rng(); });
@@ -245,6 +268,26 @@ int main() {
     return 1;
   }
   jobs.AttachFiles(&files, static_cast<int64_t>(config->files.result_inline_bytes_max));
+
+  // Settlement on the chain: the agent and its workers only when enabled.
+  auto chain_gate = std::make_shared<sela::app::PostGate>(loop);
+  std::unique_ptr<sela::app::ChainParts> chain_parts;
+  if (config->blockchain_enabled) {
+    auto built = sela::app::BuildChain(*config, clock, chain_gate);
+    if (!built) {
+      std::fprintf(stderr, "sela-server: configuration error: %s\n", built.error().message().c_str());
+      return 2;
+    }
+    chain_parts = std::move(*built);
+  } else {
+    spdlog::info("BLOCKCHAIN_ENABLED=false: settlement is off, nothing is settled on the chain "
+                 "(sela_settlement_enabled 0)");
+  }
+  sela::settle::Settler settler(sela::app::SettlerOptionsFor(*config), **store, clock,
+                                sela::app::TransferSender(chain_parts.get()), metrics);
+  settler.SetSchedule(*sela::CronSchedule::Parse(config->chain.settlement_interval.empty()
+                                                      ? config->rewards.distribution_interval
+                                                      : config->chain.settlement_interval));
 
   sela::net::Router router;
   sela::net::Server* server_ptr = nullptr;
@@ -261,9 +304,40 @@ int main() {
                            .events = &events,
                            .openapi_json = openapi,
                            .openapi_yaml = sela::api::JsonToYaml(openapi)});
+  // Who may call the REST routes and how often: one guard for every table,
+  // so that a source's bucket and a node's token mean the same everywhere.
+  sela::api::RestGuardOptions guard_options = sela::api::RestGuardOptions::FromConfig(*config);
+  guard_options.node_token_secret = sessions.node_token_secret();
+  sela::api::RestGuard rest_guard(
+      std::move(guard_options), clock, &events,
+      [&store](const std::string& principal, std::function<void(sela::Result<bool>)> done) {
+        (*store)->GetNode(principal, [done = std::move(done)](sela::Result<std::optional<sela::store::NodeRecord>> r) {
+          if (!r) {
+            done(sela::Err(r.error()));
+          } else {
+            done(r->has_value() && (*r)->signed_identity);
+          }
+        });
+      });
+  sela::api::NodeRoutesOptions node_route_options = sela::api::NodeRoutesOptions::FromConfig(*config);
+  node_route_options.rest.guard = &rest_guard;
+  node_route_options.instance = run_owner;
   sela::api::NodeRoutesDeps node_deps = sela::api::NodeRoutesDepsFor(clock, **store, registry, sessions);
   node_deps.cluster = cluster;
-  sela::api::AddNodeRoutes(router, std::move(node_deps), sela::api::NodeRoutesOptions::FromConfig(*config));
+  sela::api::AddNodeRoutes(router, std::move(node_deps), std::move(node_route_options));
+  sela::api::RewardRoutesOptions reward_route_options = sela::api::RewardRoutesOptions::FromConfig(*config);
+  reward_route_options.rest.guard = &rest_guard;
+  sela::api::AddRewardRoutes(router,
+                             {.clock = clock,
+                              .store = **store,
+                              .registry = registry,
+                              .distributor = distributor,
+                              .next_run_ms = [&reward_scheduler, enabled = config->reward_distribution_enabled]() {
+                                return enabled ? reward_scheduler.next_uptime_ms() : std::nullopt;
+                              }},
+                             std::move(reward_route_options));
+  sela::api::RpcRoutesOptions rpc_route_options = sela::api::RpcRoutesOptions::FromConfig(*config);
+  rpc_route_options.rest.guard = &rest_guard;
   sela::api::AddRpcRoutes(router,
                           {.clock = clock,
                            .store = **store,
@@ -271,8 +345,11 @@ int main() {
                            .jobs = jobs,
                            .files = &files,
                            .events = &events},
-                          sela::api::RpcRoutesOptions::FromConfig(*config));
-  sela::api::AddFileRoutes(router, {.files = files, .jobs = &jobs}, sela::api::FileRoutesOptions::FromConfig(*config));
+                          std::move(rpc_route_options));
+  sela::api::FileRoutesOptions file_route_options = sela::api::FileRoutesOptions::FromConfig(*config);
+  file_route_options.rest.guard = &rest_guard;
+  sela::api::AddFileRoutes(router, {.files = files, .jobs = &jobs}, std::move(file_route_options));
+  sela::api::AddSettlementRoutes(router, {.store = **store, .settler = settler}, *config, &rest_guard);
   if (auto st = sela::api::CheckRoutesDocumented(router, api_groups); !st.ok()) {
     spdlog::critical("{}", st.ToString());
     return 1;
@@ -342,6 +419,23 @@ int main() {
     sessions.Tick();
   });
   loop.RunEvery(sela::Millis(5'000), [&] { files.Sweep(); });
+  // Node records a flood of made-up principals leaves behind (one
+  // registration, nothing since) go after NODE_RECORD_TTL_MS (store.h
+  // ExpireNodeRecords), a batch per sweep.
+  sela::Counter& records_expired = metrics.GetCounter("sela_node_records_expired_total",
+                                                      "Node records removed by NODE_RECORD_TTL_MS.");
+  const int64_t record_ttl_ms = static_cast<int64_t>(std::min<uint64_t>(config->security.node_record_ttl_ms, INT64_MAX / 4));
+  loop.RunEvery(sela::Millis(std::clamp<int64_t>(record_ttl_ms / 4, 250, 60'000)), [&] {
+    (*store)->ExpireNodeRecords(clock.WallMs() - record_ttl_ms, 1'000, [&](sela::Result<uint32_t> r) {
+      if (!r) {
+        spdlog::warn("node records not expired: {}", r.error().ToString());
+      } else if (*r > 0) {
+        records_expired.Inc(*r);
+        spdlog::info("node records expired{}", sela::LogFields({{"count", std::to_string(*r)}}));
+      }
+    });
+  });
+  loop.RunEvery(sela::Millis(1'000), [&] { settler.Tick(); });
   // The feed's own cost (sample, render, send to every viewer) in thread CPU
   // time, so that "under 1% of a core" can be read off /metrics.
   sela::Counter& feed_cpu = metrics.GetCounter("sela_admin_feed_cpu_nanoseconds_total",
@@ -372,6 +466,10 @@ int main() {
     });
   });
   loop.Run();
+  // IC calls still running finish on their own; their answers post nowhere
+  // (the settlement stays sent and is resent by the next process).
+  chain_gate->Close();
+  if (chain_parts) (void)chain_parts.release();
   files.WaitForDisk();
   // Whatever uptime accrued since the last checkpoint is written before exit.
   sessions.CheckpointUptime();

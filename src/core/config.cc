@@ -211,6 +211,7 @@ void ReadJobs(Reader& r, JobConfig& jobs) {
   r.Unsigned("JOB_MAX_ATTEMPTS", jobs.max_attempts, 1, 100);
   r.Bool("JOB_PUSH", jobs.push);
   r.Unsigned("JOB_OPEN_MAX", jobs.open_jobs_max, 1, kU32Max);
+  r.Unsigned("JOB_OPEN_SHARE_PERCENT", jobs.open_share_percent, 1, 100);
   r.Unsigned("SCRAPE_TIMEOUT_MAX_MS", jobs.scrape_timeout_max_ms, 1000, kU32Max);
 }
 
@@ -258,7 +259,7 @@ void ReadSecurity(Reader& r, SecurityConfig& sec) {
   sec.register_client = static_cast<SecurityConfig::RegisterClient>(register_client);
   r.String("METRICS_TOKEN", sec.metrics_token);
   r.Unsigned("JOB_MAX_AGE_MS", sec.job_max_age_ms, 1000, kU64Max / 2);
-  r.Unsigned("NODE_RECORD_TTL_MS", sec.node_record_ttl_ms, 60'000, kU64Max / 2);
+  r.Unsigned("NODE_RECORD_TTL_MS", sec.node_record_ttl_ms, 1000, kU64Max / 2);
   r.Unsigned("SPEED_REPORT_INTERVAL_MS", sec.speed_report_interval_ms, 0, kU32Max);
   r.Unsigned("SPEED_CLAIM_MAX_MBPS", sec.speed_claim_max_mbps, 1, 100'000);
   r.Unsigned("NEW_NODE_SLOTS", sec.new_node_slots, 0, 65'535);
@@ -275,6 +276,7 @@ void ReadRest(Reader& r, Config& config) {
   r.String("DATA_PATH", config.data_path);
   r.Unsigned("SQLITE_CHECKPOINT_PAGES", config.sqlite_checkpoint_pages, 100, 1'000'000);
   r.Unsigned("SQLITE_QUICK_CHECK_MS", config.sqlite_quick_check_ms, 0, kU32Max);
+  r.Unsigned("SQLITE_GATHER_US", config.sqlite_gather_us, 0, 100'000);
   r.String("ADMIN_TOKEN", config.admin_token);
   if (!config.admin_token.empty() && config.admin_token.size() < kAdminTokenBytesMin) {
     // The value is not echoed: it is a secret, even when a weak one.
@@ -314,6 +316,7 @@ void ReadRest(Reader& r, Config& config) {
   r.Bool("REWARD_DISTRIBUTION_ENABLED", config.reward_distribution_enabled);
   config_internal::ReadRewards(r, config.rewards);
   r.Bool("CANISTER_STORAGE_ENABLED", config.canister_storage_enabled);
+  config_internal::ReadChain(r, config.chain);
 }
 
 // Reads `path` if it exists: an absent file is an empty result, not an error.

@@ -71,6 +71,7 @@ struct JobConfig {
   uint32_t max_attempts = 3;        // JOB_MAX_ATTEMPTS: leases before a job fails
   bool push = true;                 // JOB_PUSH: offer jobs to nodes (else only JOB_REQUEST pulls)
   uint32_t open_jobs_max = 200'000; // JOB_OPEN_MAX: pending + ongoing jobs at most
+  uint32_t open_share_percent = 10;  // JOB_OPEN_SHARE_PERCENT: one customer's share of JOB_OPEN_MAX
   uint32_t scrape_timeout_max_ms = 900'000;  // SCRAPE_TIMEOUT_MAX_MS: scrapeUrl timeoutMs cap
   friend bool operator==(const JobConfig&, const JobConfig&) = default;
 };
@@ -98,6 +99,18 @@ struct RewardTier {
   double max_ping_ms = 0;
   uint32_t bonus_bp = 0;
   friend bool operator==(const RewardTier&, const RewardTier&) = default;
+};
+
+// Settlement on the Internet Computer (docs/CHAIN.md "Settlement").
+struct ChainConfig {
+  // SETTLEMENT_INTERVAL: node-cron syntax (UTC); empty = REWARD_DISTRIBUTION_INTERVAL.
+  std::string settlement_interval;
+  uint32_t settlement_concurrency = 8;  // SETTLEMENT_CONCURRENCY: transfers outstanding at once.
+  std::string ledger_canister_id = "y5ego-zyaaa-aaaao-qkfhq-cai";  // SELA_POINTS_CANISTER_ID
+  // CANISTER_CONTROLLER_PEM: the minting identity's key; never logged or shown.
+  std::string controller_pem;
+  std::string root_key_der_hex;         // IC_ROOT_KEY: test networks only; empty = mainnet's.
+  friend bool operator==(const ChainConfig&, const ChainConfig&) = default;
 };
 
 struct RewardConfig {
@@ -177,6 +190,9 @@ struct Config {
   // SQLITE_QUICK_CHECK_MS: PRAGMA quick_check at start, stopped after this
   // long; 0 skips it. A corrupt file leaves the server not ready.
   uint32_t sqlite_quick_check_ms = 10'000;
+  // SQLITE_GATHER_US: longest an operation waits for others to share its
+  // transaction when few are queued (docs/STORAGE.md "Runtime"); 0: none.
+  uint32_t sqlite_gather_us = 1'000;
   std::string admin_token;               // ADMIN_TOKEN; empty = admin routes answer 403
   std::string port_file;                 // PORT_FILE; write the bound port here once listening
 
@@ -202,6 +218,7 @@ struct Config {
   bool reward_distribution_enabled = false;  // REWARD_DISTRIBUTION_ENABLED
   RewardConfig rewards;
   bool canister_storage_enabled = false;     // CANISTER_STORAGE_ENABLED
+  ChainConfig chain;
 
   friend bool operator==(const Config&, const Config&) = default;
 };

@@ -145,5 +145,8 @@ class Reader {
 
 // REWARD_*, JOB_REWARD_* and REFERRAL_* (config_rewards.cc).
 void ReadRewards(Reader& r, RewardConfig& rewards);
+// SETTLEMENT_*, SELA_POINTS_CANISTER_ID, CANISTER_CONTROLLER_PEM (never
+// echoed), IC_ROOT_KEY. main checks the PEM and the canister id's form.
+void ReadChain(Reader& r, ChainConfig& chain);
 
 }  // namespace sela::config_internal

@@ -2,6 +2,7 @@
 // exact decimals, percentages, cron schedules, tiers and typical job times.
 #include <algorithm>
 #include <charconv>
+#include <cctype>
 #include <cmath>
 
 #include "core/config_reader.h"
@@ -153,6 +154,18 @@ void ReadRewards(Reader& r, RewardConfig& c) {
   Sp(r, "REFERRAL_UPTIME_MONTHLY_CAP_SP", c.monthly_cap_units, 0);
   Sp(r, "REFERRAL_INSTALLATION_SP", c.installation_units, 1);
   r.Unsigned("REFERRAL_INSTALLATION_UPTIME_MINUTES", c.installation_min_uptime_minutes, 0, 1'000'000);
+}
+
+void ReadChain(Reader& r, ChainConfig& c) {
+  Cron(r, "SETTLEMENT_INTERVAL", c.settlement_interval);
+  r.Unsigned("SETTLEMENT_CONCURRENCY", c.settlement_concurrency, 1, 64);
+  r.String("SELA_POINTS_CANISTER_ID", c.ledger_canister_id);
+  r.String("CANISTER_CONTROLLER_PEM", c.controller_pem);
+  r.String("IC_ROOT_KEY", c.root_key_der_hex);
+  const std::string& key = c.root_key_der_hex;
+  const bool hex = key.size() % 2 == 0 &&
+                   std::all_of(key.begin(), key.end(), [](char ch) { return std::isxdigit(static_cast<unsigned char>(ch)); });
+  if (!hex) r.Fail("IC_ROOT_KEY: expected the root key's DER in hex");
 }
 
 }  // namespace sela::config_internal

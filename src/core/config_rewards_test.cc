@@ -92,5 +92,30 @@ TEST(RewardConfig, BadValuesNameTheirVariable) {
   }
 }
 
+TEST(ChainConfig, ReadsSettlementVariablesAndRefusesBadOnesWithoutEchoingTheKey) {
+  const Result<Config> config = LoadConfig({{"SETTLEMENT_INTERVAL", "0 * * * *"},
+                                            {"SETTLEMENT_CONCURRENCY", "3"},
+                                            {"SELA_POINTS_CANISTER_ID", "aaaaa-aa"},
+                                            {"CANISTER_CONTROLLER_PEM", "-----BEGIN EC PRIVATE KEY-----"},
+                                            {"IC_ROOT_KEY", "30ab"}});
+  ASSERT_TRUE(config.has_value()) << config.error().ToString();
+  EXPECT_EQ(config->chain.settlement_interval, "0 * * * *");
+  EXPECT_EQ(config->chain.settlement_concurrency, 3u);
+  EXPECT_EQ(config->chain.ledger_canister_id, "aaaaa-aa");
+  EXPECT_EQ(config->chain.controller_pem, "-----BEGIN EC PRIVATE KEY-----");
+  EXPECT_EQ(config->chain.root_key_der_hex, "30ab");
+  const ChainConfig defaults = LoadConfig({})->chain;
+  EXPECT_EQ(defaults.settlement_interval, "");
+  EXPECT_EQ(defaults.settlement_concurrency, 8u);
+  EXPECT_EQ(defaults.ledger_canister_id, "y5ego-zyaaa-aaaao-qkfhq-cai");
+  for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
+           {"SETTLEMENT_INTERVAL", "61 * * * *"}, {"SETTLEMENT_CONCURRENCY", "0"},
+           {"SETTLEMENT_CONCURRENCY", "65"}, {"IC_ROOT_KEY", "30a"}, {"IC_ROOT_KEY", "zz"}}) {
+    const Result<Config> bad = LoadConfig({{name, value}});
+    ASSERT_FALSE(bad.has_value()) << name << "=" << value;
+    EXPECT_EQ(bad.error().message().rfind(name + ":", 0), 0u) << bad.error().message();
+  }
+}
+
 }  // namespace
 }  // namespace sela

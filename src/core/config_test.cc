@@ -70,8 +70,10 @@ TEST(LoadConfig, ReadsEveryVariable) {
       {"RESERVED_CONNECTIONS", "7"},
       {"DRAIN_TIMEOUT_MS", "1006"},
       {"LOG_LEVEL", "Debug"},
+      {"LOG_MAX_LINES_PER_S", "250"},
       {"DATA_PATH", "/var/lib/sela"},
       {"SQLITE_CHECKPOINT_PAGES", "2000"},
+      {"SQLITE_GATHER_US", "2500"},
       {"SQLITE_QUICK_CHECK_MS", "0"},
       {"ADMIN_TOKEN", "s3cret-s3cret-s3cret-s3cret-s3cret"},
       {"REDIS_URL", "redis://cache.internal:6380"},
@@ -117,6 +119,8 @@ TEST(LoadConfig, ReadsEveryVariable) {
   EXPECT_EQ(config->data_path, "/var/lib/sela");
   EXPECT_EQ(config->sqlite_checkpoint_pages, 2000u);
   EXPECT_EQ(config->sqlite_quick_check_ms, 0u);
+  EXPECT_EQ(config->sqlite_gather_us, 2500u);
+  EXPECT_EQ(config->log_max_lines_per_s, 250u);
   EXPECT_EQ(config->admin_token, "s3cret-s3cret-s3cret-s3cret-s3cret");
   EXPECT_EQ(config->redis_url, "redis://cache.internal:6380");
   EXPECT_EQ(config->redis_key_prefix, "prod-eu.1");
@@ -239,6 +243,10 @@ TEST(LoadConfig, CheckpointPagesStayInTheirRange) {
   EXPECT_EQ(ErrorOf({{"SQLITE_CHECKPOINT_PAGES", "99"}}),
             "SQLITE_CHECKPOINT_PAGES: expected an integer in 100..1000000, got \"99\"");
   EXPECT_EQ(LoadConfig({{"SQLITE_CHECKPOINT_PAGES", "100"}})->sqlite_checkpoint_pages, 100u);
+  EXPECT_EQ(LoadConfig({})->sqlite_gather_us, 1000u);
+  EXPECT_EQ(LoadConfig({{"SQLITE_GATHER_US", "0"}})->sqlite_gather_us, 0u);
+  EXPECT_EQ(ErrorOf({{"SQLITE_GATHER_US", "100001"}}),
+            "SQLITE_GATHER_US: expected an integer in 0..100000, got \"100001\"");
 }
 
 TEST(LoadConfig, TimeoutsMustBePositive) {

@@ -46,7 +46,7 @@ class Reactor {
   virtual void Post(std::function<void()> fn) = 0;
   // Calls fn once on the loop after delay. Not cancellable: fn checks
   // whether it still applies.
-  virtual void RunAfter(std::chrono::milliseconds delay, std::function<void()> fn) = 0;
+  virtual void RunAfter(std::chrono::steady_clock::duration delay, std::function<void()> fn) = 0;
   // Registers fd, edge-triggered, for `events` (the bits above); readiness
   // goes to handler->OnIo(token, ...). Returns 0 or an errno. Tokens are
   // the handler's own below 2^56.

@@ -108,6 +108,10 @@ Status BlobDir::WriteAt(const FileHandle& file, int64_t offset, std::string_view
   return Status::Ok();
 }
 
+void BlobDir::StartWriteback(const FileHandle& file, int64_t offset, int64_t bytes) const {
+  (void)::sync_file_range(file.fd(), static_cast<off_t>(offset), static_cast<off_t>(bytes), SYNC_FILE_RANGE_WRITE);
+}
+
 Result<std::string> BlobDir::ReadAt(const FileHandle& file, int64_t offset, size_t bytes) const {
   std::string out;
   int error = 0;

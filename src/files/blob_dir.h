@@ -79,6 +79,11 @@ class BlobDir {
   Result<FileHandle> OpenPart(std::string_view file_id) const;
   // Writes all of `bytes` at `offset`.
   Status WriteAt(const FileHandle& file, int64_t offset, std::string_view bytes) const;
+  // Starts writing [offset, offset + bytes) back to the disk without
+  // waiting (sync_file_range, SYNC_FILE_RANGE_WRITE), so that the
+  // fdatasync at completion finds little left to write. A hint: nothing is
+  // promised by it, and failures are ignored.
+  void StartWriteback(const FileHandle& file, int64_t offset, int64_t bytes) const;
 
   // Makes an upload's content ready to become a blob: `ranges` are its
   // chunks in index order (summing to `size`). When they lie in order from

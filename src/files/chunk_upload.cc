@@ -204,7 +204,8 @@ void FileService::PumpChunk(const std::shared_ptr<State>& s) {
   const size_t size = piece.size();
   const bool write = !s->earlier.has_value();
   const bool compare = s->earlier.has_value() && s->earlier->sha256.empty();
-  const bool queued = io_.Submit([this, s, piece = std::move(piece), offset, size, write, compare]() mutable {
+  const bool last = s->submitted == s->bytes;  // The chunk's last piece.
+  const bool queued = io_.Submit([this, s, piece = std::move(piece), offset, size, write, compare, last]() mutable {
     Status st;
     if ((write || compare) && !s->part.open()) {
       Result<FileHandle> part = dir_.OpenPart(s->file_id);
@@ -212,6 +213,9 @@ void FileService::PumpChunk(const std::shared_ptr<State>& s) {
       else st = part.error();
     }
     if (st.ok() && write) st = dir_.WriteAt(s->part, offset, piece);
+    // The whole chunk is written: its writeback starts now, while the next
+    // chunks arrive, rather than all at once in the completion's fdatasync.
+    if (st.ok() && write && last) dir_.StartWriteback(s->part, s->offset, s->bytes);
     if (st.ok() && compare && !s->differs) {
       // A repeat of a chunk recorded without a hash: the same bytes as on disk?
       Result<std::string> stored = dir_.ReadAt(s->part, offset, size);
@@ -354,7 +358,12 @@ bool ChunkUpload::Append(std::string_view bytes) {
   s.buffered += bytes.size();
   while (!bytes.empty()) {
     const size_t take = std::min(bytes.size(), o.piece_bytes - s.filling.size());
-    if (s.filling.capacity() == 0) s.filling = s.service->TakePiece();
+    // An empty string still has room for a few bytes (its small-string
+    // buffer): a piece is taken whenever the one filling is not a piece
+    // yet. (It tested capacity() == 0, which is never true: every piece
+    // grew by appends, reallocating and faulting in fresh pages, and the
+    // pool was never used; docs/BENCHMARKS.md, file upload.)
+    if (s.filling.capacity() < o.piece_bytes) s.filling = s.service->TakePiece();
     s.filling.append(bytes.substr(0, take));
     bytes.remove_prefix(take);
     if (s.filling.size() == o.piece_bytes) {

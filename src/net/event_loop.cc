@@ -76,13 +76,13 @@ void EventLoop::Run() {
     TakeRemote();
     RunDueTimers(std::chrono::steady_clock::now());
     if (stopped_.load(std::memory_order_relaxed)) break;
-    int timeout = local_.empty() ? TimeoutMs(std::chrono::steady_clock::now()) : 0;
-    if (timeout != 0) {
+    Duration timeout = local_.empty() ? Timeout(std::chrono::steady_clock::now()) : Duration::zero();
+    if (timeout != Duration::zero()) {
       // Announce the sleep before the last look at the remote queue: a
       // poster either sees sleeping_ and wakes us, or we see its work.
       sleeping_.store(true);
       std::lock_guard lock(remote_mu_);
-      if (!remote_.empty()) timeout = 0;
+      if (!remote_.empty()) timeout = Duration::zero();
     }
     Poll(timeout);
     sleeping_.store(false, std::memory_order_relaxed);
@@ -157,12 +157,12 @@ bool EventLoop::TakeRemote() {
   return true;
 }
 
-void EventLoop::RunEvery(std::chrono::milliseconds period, std::function<void()> fn) {
+void EventLoop::RunEvery(Duration period, std::function<void()> fn) {
   timers_.emplace(std::chrono::steady_clock::now() + period, Timer{period, std::move(fn)});
 }
 
-void EventLoop::RunAfter(std::chrono::milliseconds delay, std::function<void()> fn) {
-  timers_.emplace(std::chrono::steady_clock::now() + delay, Timer{std::chrono::milliseconds(0), std::move(fn)});
+void EventLoop::RunAfter(Duration delay, std::function<void()> fn) {
+  timers_.emplace(std::chrono::steady_clock::now() + delay, Timer{Duration::zero(), std::move(fn)});
 }
 
 void EventLoop::RunDueTimers(TimePoint now) {
@@ -182,16 +182,32 @@ void EventLoop::RunDueTimers(TimePoint now) {
   }
 }
 
-int EventLoop::TimeoutMs(TimePoint now) {
-  if (timers_.empty()) return -1;
-  const auto wait = timers_.begin()->first - now;
-  if (wait <= std::chrono::steady_clock::duration::zero()) return 0;
-  // Round up, so a timer is never woken for early.
-  return static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(wait).count());
+EventLoop::Duration EventLoop::Timeout(TimePoint now) {
+  if (timers_.empty()) return Duration(-1);
+  const Duration wait = timers_.begin()->first - now;
+  return wait <= Duration::zero() ? Duration::zero() : wait;
 }
 
-void EventLoop::Poll(int timeout_ms) {
-  const int n = ::epoll_wait(epoll_fd_, events_.data(), static_cast<int>(events_.size()), timeout_ms);
+void EventLoop::Poll(Duration timeout) {
+  const int max = static_cast<int>(events_.size());
+  int n;
+  if (timeout < Duration::zero()) {
+    n = ::epoll_wait(epoll_fd_, events_.data(), max, -1);
+  } else if (timeout == Duration::zero()) {
+    n = ::epoll_wait(epoll_fd_, events_.data(), max, 0);
+  } else {
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(timeout).count();
+    const timespec ts{.tv_sec = static_cast<time_t>(ns / 1'000'000'000),
+                      .tv_nsec = static_cast<long>(ns % 1'000'000'000)};
+    n = ::epoll_pwait2(epoll_fd_, events_.data(), max, &ts, nullptr);
+    if (n < 0 && (errno == ENOSYS || errno == EPERM)) {
+      // Before Linux 5.11 (ENOSYS), or a container whose seccomp profile
+      // predates the call (EPERM): milliseconds, rounded up so a timer never
+      // fires early.
+      const auto ms = std::chrono::ceil<std::chrono::milliseconds>(timeout).count();
+      n = ::epoll_wait(epoll_fd_, events_.data(), max, static_cast<int>(ms));
+    }
+  }
   if (n < 0) {
     if (errno == EINTR) return;
     Fatal("epoll_wait");

@@ -31,6 +31,7 @@ namespace sela::net {
 class EventLoop final : public Reactor {
  public:
   using TimePoint = std::chrono::steady_clock::time_point;
+  using Duration = std::chrono::steady_clock::duration;
 
   // Receives readiness of the descriptors it registered with Watch():
   // EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLLHUP, EPOLLERR as epoll reported
@@ -65,9 +66,10 @@ class EventLoop final : public Reactor {
   void Post(std::function<void()> fn) override;
   bool InLoopThread() const override { return OnLoopThread(); }
   // Calls fn on the loop every period until the loop stops.
-  void RunEvery(std::chrono::milliseconds period, std::function<void()> fn);
-  // Calls fn once after delay.
-  void RunAfter(std::chrono::milliseconds delay, std::function<void()> fn) override;
+  void RunEvery(Duration period, std::function<void()> fn);
+  // Calls fn once after delay. Timers keep sub-millisecond delays: the loop
+  // sleeps with epoll_pwait2's nanosecond timeout.
+  void RunAfter(Duration delay, std::function<void()> fn) override;
   // Calls fn(signal) on the loop for each of the signals.
   void OnSignals(std::initializer_list<int> signals, std::function<void(int)> fn);
 
@@ -80,7 +82,7 @@ class EventLoop final : public Reactor {
 
  private:
   struct Timer {
-    std::chrono::milliseconds period;  // Zero: once.
+    Duration period;  // Zero: once.
     std::function<void()> fn;
   };
   using TimerMap = std::multimap<TimePoint, Timer>;
@@ -94,8 +96,9 @@ class EventLoop final : public Reactor {
   // there was any.
   bool TakeRemote();
   void RunDueTimers(TimePoint now);
-  int TimeoutMs(TimePoint now);
-  void Poll(int timeout_ms);
+  // How long the loop may sleep: negative for no limit.
+  Duration Timeout(TimePoint now);
+  void Poll(Duration timeout);
   void OnSignalPipe();
   uint8_t HandlerId(IoHandler* handler);
 

@@ -4,8 +4,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <csignal>
 #include <string>
@@ -73,6 +75,28 @@ TEST(EventLoopTest, TimersFireInDeadlineOrderAndRepeat) {
   EXPECT_GE(took, milliseconds(60));  // Never early.
   EXPECT_GE(ticks, 3);                 // Repeats (loosely: the machine may be busy).
   EXPECT_LE(ticks, 12);
+}
+
+// The store's writer is woken a fraction of a millisecond after the first
+// operation (SQLITE_GATHER_US), so timers keep sub-millisecond delays:
+// never early, and (the fastest of 20, so that a busy machine cannot fail
+// it) well under the millisecond that epoll_wait's timeout would round to.
+TEST(EventLoopTest, SubMillisecondTimersAreNeitherEarlyNorRoundedUp) {
+  EventLoop loop;
+  constexpr auto kDelay = std::chrono::microseconds(200);
+  std::vector<std::chrono::steady_clock::duration> took;
+  auto armed = std::chrono::steady_clock::now();
+  std::function<void()> fire = [&] {
+    took.push_back(std::chrono::steady_clock::now() - armed);
+    if (took.size() == 20) return loop.Stop();
+    armed = std::chrono::steady_clock::now();
+    loop.RunAfter(kDelay, fire);
+  };
+  loop.RunAfter(kDelay, fire);
+  loop.Run();
+  ASSERT_EQ(took.size(), 20u);
+  for (const auto& t : took) EXPECT_GE(t, kDelay);
+  EXPECT_LT(*std::min_element(took.begin(), took.end()), std::chrono::microseconds(900));
 }
 
 // Once its one posted task has run, the loop waits with nothing to wake it

@@ -156,6 +156,16 @@ bool IsEmptyContent(const json::value& v) {
   return v.is_null() || (v.is_string() && v.get_string().empty()) || (v.is_array() && v.get_array().empty());
 }
 
+// A job or file id: 1 to bytes_max visible ASCII characters.
+sela::Result<std::string> IdField(const json::object& o, std::string_view name, std::size_t bytes_max) {
+  ASSIGN_OR_RETURN(std::string_view id, codec::GetString(o, name, bytes_max));
+  if (id.empty() || !IsVisibleAscii(id)) {
+    return Err(InvalidArgument(std::string(name) + ": expected 1 to " + std::to_string(bytes_max) +
+                               " visible ASCII characters"));
+  }
+  return std::string(id);
+}
+
 sela::Result<Request> ReadRequest(MessageType type, json::object& o, const DecodeOptions& options) {
   const codec::NumberRange speed{0, options.speed_mbps_max};
   const codec::NumberRange latency{0, options.latency_ms_max};
@@ -181,15 +191,18 @@ sela::Result<Request> ReadRequest(MessageType type, json::object& o, const Decod
       ASSIGN_OR_RETURN(s.platform, OptionalText(o, "platform", options.status_text_bytes_max));
       return s;
     }
-    case MessageType::kResult: {
+    case MessageType::kResult:
+    case MessageType::kResultFile: {
       JobResult r;
-      ASSIGN_OR_RETURN(std::string_view job_id, codec::GetString(o, "job_id", options.job_id_bytes_max));
-      if (job_id.empty() || !IsVisibleAscii(job_id)) {
-        return Err(InvalidArgument("job_id: expected 1 to " + std::to_string(options.job_id_bytes_max) +
-                                   " visible ASCII characters"));
-      }
-      r.job_id = std::string(job_id);
-      if (json::value* c = o.if_contains("content"); c != nullptr && !IsEmptyContent(*c)) {
+      ASSIGN_OR_RETURN(r.job_id, IdField(o, "job_id", options.job_id_bytes_max));
+      if (type == MessageType::kResultFile) {
+        // The file names the result; a `content` beside it is refused
+        // rather than silently ignored.
+        if (o.if_contains("content") != nullptr) {
+          return Err(InvalidArgument("content: a result_file carries no content (use result for that)"));
+        }
+        ASSIGN_OR_RETURN(r.file_id, IdField(o, "file_id", options.job_id_bytes_max));
+      } else if (json::value* c = o.if_contains("content"); c != nullptr && !IsEmptyContent(*c)) {
         r.content = std::move(*c);
       }
       return r;
@@ -237,7 +250,9 @@ DecodeResult<Decoded> DecodeRequest(std::string_view payload, const DecodeOption
   }
   auto request = ReadRequest(envelope->spec->type, envelope->value.get_object(), options);
   if (!request) {
-    const std::string_view code = envelope->spec->type == MessageType::kResult ? "invalid_result" : "bad_field";
+    const MessageType type = envelope->spec->type;
+    const bool result = type == MessageType::kResult || type == MessageType::kResultFile;
+    const std::string_view code = result ? "invalid_result" : "bad_field";
     return std::unexpected(Fail(code, request.error().message(), envelope->id));
   }
   return Decoded{std::move(envelope->id), std::move(*request)};
@@ -247,6 +262,7 @@ MessageType TypeOf(const Request& request) {
   static constexpr MessageType kTypes[] = {MessageType::kPing,       MessageType::kSpeedTest, MessageType::kStatus,
                                            MessageType::kJobRequest, MessageType::kResult,    MessageType::kToken};
   static_assert(std::variant_size_v<Request> == std::size(kTypes));
+  if (const auto* r = std::get_if<JobResult>(&request); r && r->file_id) return MessageType::kResultFile;
   return kTypes[request.index()];
 }
 

@@ -58,6 +58,8 @@ struct JobResult {
   std::string job_id;
   // nullopt: the scrape found nothing (absent, null, "", []).
   std::optional<boost::json::value> content;
+  // result_file: the result is this uploaded file (content is nullopt).
+  std::optional<std::string> file_id;
 };
 struct Token {};
 

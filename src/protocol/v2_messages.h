@@ -66,6 +66,7 @@ enum class MessageType : uint8_t {
   kJobRequest,
   kResult,
   kToken,
+  kResultFile,
 };
 
 struct MessageSpec {
@@ -146,7 +147,9 @@ inline constexpr ErrorSpec kErrorSpecs[] = {
     {"job_unknown", 0, "No such job."},
     {"job_not_leased", 0, "The job is not leased to this session (late, foreign or already settled)."},
     {"result_conflict", 0, "A result for this job was already accepted with different content."},
-    {"invalid_result", 0, "The result frame is malformed (job_id missing or too long)."},
+    {"invalid_result", 0,
+     "The result frame is malformed (job_id missing or too long), or a result_file names a file that is not a "
+     "complete upload of this node for this job."},
     {"unavailable", 0, "The server could not do it now (store busy, draining); retry later."},
 };
 
@@ -178,6 +181,11 @@ inline constexpr FieldSpec kResultFields[] = {
     {"content", FieldType::kAny, false,
      "The result: any JSON value; absent, null, \"\" or [] mean the scrape found nothing."},
 };
+inline constexpr FieldSpec kResultFileFields[] = {
+    {"job_id", FieldType::kString, true, "The job's id, from its job frame."},
+    {"file_id", FieldType::kString, true,
+     "A complete upload of this node tied to the job (POST /api/files with its job_id)."},
+};
 
 inline constexpr MessageSpec kMessageSpecs[] = {
     {MessageType::kAuth, "auth", kAuthFields, &DecodeOptions::auth_bytes_max, "welcome", "(registration)",
@@ -195,6 +203,9 @@ inline constexpr MessageSpec kMessageSpecs[] = {
      "TWITTER_SCRAPE_RESULT", "The result of a job leased to this session."},
     {MessageType::kToken, "token", {}, &DecodeOptions::message_bytes_max, "token", "(none)",
      "A fresh bearer token for the node's REST calls (the welcome carries the first)."},
+    {MessageType::kResultFile, "result_file", kResultFileFields, &DecodeOptions::message_bytes_max, "result_ok",
+     "TWITTER_SCRAPE_RESULT with file_id",
+     "The result of a job leased to this session, too large for a frame: a file the node uploaded."},
 };
 
 inline constexpr FieldSpec kChallengeFields[] = {

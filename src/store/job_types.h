@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "store/ledger.h"
+
 namespace sela::store {
 
 // ---- Jobs (ARCHITECTURE.md §6; services.md §1 minus its defects) ----------
@@ -22,13 +24,14 @@ std::string_view JobStateName(JobState state);
 enum class FailureReason : uint8_t {
   kNone = 0,           // Not failed.
   kNoData,             // The node's result was empty (the original's NO_DATA_FOUND).
-  kDeadline,           // Not completed by its deadline (scrapeUrl's timeoutMs).
+  kDeadline,           // Not completed by its deadline (scrapeUrl's timeoutMs, or JOB_MAX_AGE_MS).
   kAttemptsExhausted,  // max_attempts leases ended without a result.
   kRestart,            // Out of attempts when a restart ended the lease it held.
   kTooLarge,           // The node's result was over RESULT_INLINE_BYTES_MAX or FILE_BYTES_MAX.
+  kCancelled,          // Its customer or an operator cancelled it (FailJob like any failure).
 };
-// "", "no_data", "deadline", "attempts_exhausted", "restart", "too_large":
-// the stored names.
+// "", "no_data", "deadline", "attempts_exhausted", "restart", "too_large",
+// "cancelled": the stored names (a backend stores and reads these).
 std::string_view FailureReasonName(FailureReason reason);
 
 struct JobRecord {
@@ -115,6 +118,21 @@ enum class CompleteOutcome : uint8_t {
   kRepeat,     // Already completed by this node and attempt: nothing changed.
 };
 
+// What CompleteJob did, with what it credited (ledger.h JobRewardSpec).
+struct CompletedJob {
+  CompleteOutcome outcome = CompleteOutcome::kCompleted;
+  // What transfer "job:<job_id>" credited the node (after the daily cap),
+  // which is also the job's reward_units. kRepeat: the job's reward_units
+  // (credited by the first completion; nothing is credited again).
+  int64_t reward_units = 0;
+  // Credited by this call to the node's referrers ("referral:task:<job_id>:1"
+  // and ":2"); 0 for a repeat, a missing referrer or a share of 0 units.
+  int64_t referral_l1_units = 0;
+  int64_t referral_l2_units = 0;
+
+  friend bool operator==(const CompletedJob&, const CompletedJob&) = default;
+};
+
 // A lease of a pending job to a node (LeaseJob).
 struct JobLease {
   std::string node_principal;
@@ -142,7 +160,9 @@ struct JobCompletion {
   // result_file_id, the job's result_bytes its size, and its result_of the
   // job, in the same transaction. FailedPrecondition otherwise.
   std::string result_file_id = {};
-  int64_t reward_units = 0;
+  // The node's reward and its referrers' shares, paid in the same
+  // transaction (ledger.h JobRewardSpec); amount_units 0 pays nothing.
+  JobRewardSpec reward = {};
   int64_t price_cents = 0;
   int64_t objects_count = 0;
   int64_t file_size_kb = 0;
@@ -165,7 +185,8 @@ struct MarketPage {
 // What CompleteJob and FailJob do to a job's record, for whoever keeps a
 // copy of it (the job service) and for backends that store whole records.
 // Completed: complete_ms = now, no lease deadline, the result's hash, type
-// and size, reward and pricing. Failed: complete_ms = now, no lease
+// and size, and pricing; reward_units is left alone, for the caller to set
+// to what CompleteJob credited (CompletedJob::reward_units). Failed: complete_ms = now, no lease
 // deadline, error and reason, reward 0.
 void ApplyCompletion(const JobCompletion& completion, int64_t now_ms, JobRecord& job);
 void ApplyFailure(const JobFailure& failure, int64_t now_ms, JobRecord& job);

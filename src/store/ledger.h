@@ -211,19 +211,51 @@ struct InstallationClaim {
 
 // ---- Job rewards, paid by CompleteJob -------------------------------------
 
-// CompleteJob records transfer "job:<job_id>" (kind kJob, to the node, day
-// `day`, job_id) with a cap of daily_cap_units on the node's kJob credits of
-// that UTC day (no cap when 0), then, if anything was credited, a share of
-// what was credited to each referrer of the node: floor(credited *
-// share_bp / 10000) to referrer_l1 ("referral:task:<job_id>:1", kind
-// kReferralTask1) and referrer_l2 (":2", kReferralTask2), skipping shares
-// of 0 units. The job's reward_units is what the node was credited.
+// What CompleteJob pays, in the same transaction that completes the job
+// (store.h CompleteJob), for a completion of job J by node N (the lease
+// holder) at now_ms. Every backend does exactly this:
+//
+// 1. Nothing at all when amount_units == 0 (no transfer, reward_units 0),
+//    and nothing for a repeat, a refused completion, FailJob or ReleaseJob.
+// 2. The node's transfer: id "job:<J>", kind kJob, principal N,
+//    amount_units, day = `day`, created_ms = now_ms, run_id "", job_id J,
+//    every other field "" / 0; cap {kDay, KindBit(kJob), daily_cap_units}
+//    when daily_cap_units > 0, no cap (window kNone, kinds 0, limit 0) when
+//    it is 0. So it credits
+//      credited = min(amount_units, max(0, daily_cap_units - already))
+//    where `already` is the sum of N's kJob credits whose day == `day`
+//    (every kJob transfer of N that day, whoever recorded it); a transfer
+//    the cap reduces to 0 is still recorded (credited 0). Applied as
+//    ApplyTransfers applies one (idempotency: an id recorded with the same
+//    body is a repeat reporting its recorded credit; another body is a
+//    Conflict that refuses the whole completion).
+// 3. The job's reward_units = credited.
+// 4. Task shares, only when credited > 0, of `credited` (not of
+//    amount_units): with R the referral record whose referee is N (none:
+//    no shares), for level L in 1, 2 with referrer P = R.referrer_l1 /
+//    R.referrer_l2 and bp = referral_l1_bp / referral_l2_bp:
+//      share = floor(credited * bp / 10000)   (exact, in 128-bit)
+//    and when P != "" and share > 0, the transfer id
+//    "referral:task:<J>:<L>", kind kReferralTask1 / kReferralTask2,
+//    principal P, amount share, no cap, day `day`, created_ms now_ms,
+//    run_id "", job_id J, referee N, base_units credited, share_bp bp,
+//    every other field 0. Shares are recorded after the node's transfer,
+//    level 1 before level 2.
+// All of it, with the job's transition and its result, commits or is rolled
+// back as one: a crash never leaves a completed job unpaid or a paid job
+// open. These ids are the job id plus at most 16 bytes ("referral:task:"
+// and ":2"): a backend's limit on transfer ids must be its job-id limit + 16
+// (SqliteStore does so), so that every job it stores can be paid. An invalid spec is InvalidArgument and writes nothing:
+// amount_units outside 0..kTransferUnitsMax, daily_cap_units < 0, a bp over
+// 10000, or (amount_units > 0) a day that is not a real "YYYY-MM-DD".
 struct JobRewardSpec {
   int64_t amount_units = 0;        // 0: no reward, no transfers.
   int64_t daily_cap_units = 0;     // 0: none.
-  uint32_t referral_l1_bp = 0;
+  uint32_t referral_l1_bp = 0;     // 500 = 5 % (REFERRAL_TASK_PERCENT).
   uint32_t referral_l2_bp = 0;
-  std::string day;                 // UTC day of the completion.
+  std::string day;                 // UTC day of the completion ("YYYY-MM-DD").
+
+  friend bool operator==(const JobRewardSpec&, const JobRewardSpec&) = default;
 };
 
 // ---- Reading the ledger ----------------------------------------------------

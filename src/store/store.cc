@@ -35,6 +35,7 @@ std::string_view FailureReasonName(FailureReason reason) {
     case FailureReason::kAttemptsExhausted: return "attempts_exhausted";
     case FailureReason::kRestart: return "restart";
     case FailureReason::kTooLarge: return "too_large";
+    case FailureReason::kCancelled: return "cancelled";
   }
   return "unknown";
 }
@@ -46,7 +47,6 @@ void ApplyCompletion(const JobCompletion& completion, int64_t now_ms, JobRecord&
   job.result_hash = completion.result_hash;
   job.result_content_type = completion.result_content_type;
   job.result_bytes = static_cast<int64_t>(completion.result.size());
-  job.reward_units = completion.reward_units;
   job.price_cents = completion.price_cents;
   job.objects_count = completion.objects_count;
   job.file_size_kb = completion.file_size_kb;

@@ -29,6 +29,7 @@
 #include "store/file_types.h"
 #include "store/job_types.h"
 #include "store/ledger.h"
+#include "store/settlement_types.h"
 
 namespace sela::store {
 
@@ -207,10 +208,19 @@ class Store {
 
   // ongoing, held by completion.node_principal with completion.attempt →
   // completed (ApplyCompletion); the result bytes are stored under their
-  // hash (once per hash) in the same transaction. Already completed by that
-  // node and attempt → kRepeat.
+  // hash (once per hash), and the job's reward and its referrers' task
+  // shares are recorded (completion.reward; ledger.h JobRewardSpec says
+  // exactly how: ids "job:<job_id>" and "referral:task:<job_id>:<1|2>", the
+  // per-node UTC-day cap recorded as capped, shares floored from what was
+  // credited), all in the same transaction: a job is never completed
+  // without its payment, nor paid without being completed. Delivers what
+  // was credited (CompletedJob); the job's reward_units is the node's
+  // credit. Already completed by that node and attempt → kRepeat with the
+  // job's reward_units, nothing credited again. Any other state, node or
+  // attempt (a late result, another node's): FailedPrecondition, nothing
+  // written, nothing paid. An invalid reward spec: InvalidArgument.
   virtual void CompleteJob(const std::string& job_id, const JobCompletion& completion,
-                           int64_t now_ms, Callback<CompleteOutcome> done) = 0;
+                           int64_t now_ms, Callback<CompletedJob> done) = 0;
 
   // ongoing with `attempt` → pending: the lease ends without a result (node
   // gone, lease expired, drain). The node becomes last_failed_node; lease
@@ -220,7 +230,10 @@ class Store {
 
   // pending or ongoing with failure.attempt → failed (ApplyFailure). A sync
   // job's usage charge is given back in the same transaction (usage_count
-  // - 1, its usage-log entry removed).
+  // - 1, its usage-log entry removed). Every FailureReason but kNone is
+  // stored and read back as given: a cancelled job (kCancelled, its
+  // customer or an operator) and a job past JOB_MAX_AGE_MS (kDeadline) end
+  // through FailJob like any other failure; there is no separate operation.
   virtual void FailJob(const std::string& job_id, const JobFailure& failure, int64_t now_ms,
                        Done done) = 0;
 
@@ -433,6 +446,33 @@ class Store {
   virtual void GetRun(const std::string& id, Callback<std::optional<RunRecord>> done) = 0;
   // Runs of the kinds in `kinds` (bit 1 << RunKind), newest start first.
   virtual void ListRuns(uint32_t kinds, uint64_t offset, uint32_t limit, Callback<RunPage> done) = 0;
+
+  // ---- Settlement on the chain (settlement_types.h; docs/CHAIN.md) ----
+  // Ids, principals and texts are checked as for the ledger
+  // (InvalidArgument, nothing touched).
+
+  // One step of a settlement run (SettlementBatch), atomic.
+  virtual void CreateSettlements(const SettlementBatch& batch, Callback<SettlementBatchResult> done) = 0;
+  // Pending and sent settlements with next_attempt_ms <= now_ms,
+  // ordered by (next_attempt_ms, id), at most `limit` (1..rows_per_read_max).
+  virtual void ListDueSettlements(int64_t now_ms, uint32_t limit,
+                                  Callback<std::vector<SettlementRecord>> done) = 0;
+  // Writes the mutable fields of `record` (every field but the fixed ones
+  // and version) over the stored one, version + 1, and delivers the stored
+  // record. NotFound when there is no such id; FailedPrecondition, nothing
+  // written, when the stored version differs from record.version (changed
+  // meanwhile) or the stored state is confirmed (final); InvalidArgument
+  // when a fixed field differs, when confirmed comes without a block_index
+  // >= 0, or for a negative field. Becoming confirmed adds amount_units to
+  // the principal's settled_units in the same step (confirmed_ms as given).
+  virtual void UpdateSettlement(const SettlementRecord& record, Callback<SettlementRecord> done) = 0;
+  virtual void GetSettlement(const std::string& id, Callback<std::optional<SettlementRecord>> done) = 0;
+  virtual void ListSettlements(const SettlementQuery& query, Callback<std::vector<SettlementRecord>> done) = 0;
+  virtual void GetSettlementSummary(Callback<SettlementSummary> done) = 0;
+  // A principal's totals; zeros (and its principal) when it has none.
+  virtual void GetSettledTotal(const std::string& principal, Callback<SettledTotal> done) = 0;
+  // Every principal that has a settlement, by principal.
+  virtual void ListSettledTotals(Callback<std::vector<SettledTotal>> done) = 0;
 
   // Succeeds when the store can serve (for /ready and /api/health).
   virtual void Ping(Done done) = 0;

@@ -124,7 +124,7 @@ TEST_P(JobContractTest, CompleteJobStoresTheResultAndItsBlob) {
   expected.result_hash = completion.result_hash;
   expected.result_content_type = "application/json";
   expected.result_bytes = static_cast<int64_t>(completion.result.size());
-  expected.reward_units = completion.reward_units;
+  expected.reward_units = completion.reward.amount_units;
   expected.price_cents = completion.price_cents;
   expected.objects_count = completion.objects_count;
   expected.file_size_kb = completion.file_size_kb;
@@ -139,7 +139,7 @@ TEST_P(JobContractTest, ACompletionRepeatedByTheSameNodeAndAttemptChangesNothing
             CompleteOutcome::kCompleted);
   const JobRecord completed = MustGet("job_1");
   JobCompletion repeat = Completion("node-a", 1, "second", 2);
-  repeat.reward_units = 1;
+  repeat.reward.amount_units = 1;
   EXPECT_EQ(Complete("job_1", repeat, kT0 + 200), CompleteOutcome::kRepeat);
   EXPECT_EQ(MustGet("job_1"), completed);
   EXPECT_FALSE(Blob(FakeSha256(2)).value().has_value());
@@ -208,11 +208,19 @@ TEST_P(JobContractTest, CompleteJobRefusesMalformedCompletions) {
   JobCompletion no_node = Completion("", 1, "r", 1);
   JobCompletion zero_attempt = Completion("node-a", 0, "r", 1);
   JobCompletion negative_reward = Completion("node-a", 1, "r", 1);
-  negative_reward.reward_units = -1;
+  negative_reward.reward.amount_units = -1;
   JobCompletion negative_price = Completion("node-a", 1, "r", 1);
   negative_price.price_cents = -1;
-  for (const JobCompletion& completion :
-       {bad_hash, no_node, zero_attempt, negative_reward, negative_price}) {
+  JobCompletion bad_day = Completion("node-a", 1, "r", 1);
+  bad_day.reward.day = "2024-02-30";
+  JobCompletion negative_cap = Completion("node-a", 1, "r", 1);
+  negative_cap.reward.daily_cap_units = -1;
+  JobCompletion share_over_all = Completion("node-a", 1, "r", 1);
+  share_over_all.reward.referral_l2_bp = 10'001;
+  JobCompletion too_much = Completion("node-a", 1, "r", 1);
+  too_much.reward.amount_units = kTransferUnitsMax + 1;
+  for (const JobCompletion& completion : {bad_hash, no_node, zero_attempt, negative_reward, negative_price,
+                                          bad_day, negative_cap, share_over_all, too_much}) {
     const Result<CompleteOutcome> refused = Complete("job_1", completion, kT0 + 100);
     ASSERT_FALSE(refused.has_value());
     EXPECT_EQ(refused.error().code(), Code::kInvalidArgument) << refused.error().ToString();
@@ -331,7 +339,8 @@ TEST_P(JobContractTest, FailJobRefusesFinishedJobsAndOtherAttemptsAndRefundsOnce
 
 TEST_P(JobContractTest, EveryFailureReasonIsStoredAndReadBack) {
   const FailureReason reasons[] = {FailureReason::kNoData, FailureReason::kDeadline,
-                                   FailureReason::kAttemptsExhausted, FailureReason::kRestart};
+                                   FailureReason::kAttemptsExhausted, FailureReason::kRestart,
+                                   FailureReason::kTooLarge, FailureReason::kCancelled};
   std::vector<FailureReason> stored;
   for (FailureReason reason : reasons) {
     const std::string id = "job_" + std::string(FailureReasonName(reason));

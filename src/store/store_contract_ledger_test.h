@@ -164,4 +164,47 @@ class LedgerContractTest : public StoreContractTest {
   }
 };
 
+// The contract on paying jobs (ledger.h JobRewardSpec), in
+// store_contract_job_pay_test.cc: JobContractTest's jobs with the ledger's
+// readers. A backend instantiates it beside LedgerContractTest.
+class JobPayContractTest : public JobContractTest {
+ protected:
+  int64_t BalanceOf(const std::string& principal) {
+    const auto a = Call<Result<AccountSummary>>([&](auto done) { store().GetAccount(principal, done); });
+    EXPECT_TRUE(a.has_value()) << principal;
+    return a.has_value() ? a->balance_units : -1;
+  }
+  std::optional<TransferRecord> TransferById(const std::string& id) {
+    const auto t = Call<Result<std::optional<TransferRecord>>>([&](auto done) { store().GetTransfer(id, done); });
+    EXPECT_TRUE(t.has_value()) << id;
+    return t.has_value() ? *t : std::optional<TransferRecord>();
+  }
+  Result<std::vector<AppliedTransfer>> Apply(std::vector<Transfer> transfers) {
+    return Call<Result<std::vector<AppliedTransfer>>>(
+        [&](auto done) { store().ApplyTransfers(std::move(transfers), "", done); });
+  }
+  LedgerAudit MustAudit() {
+    const auto audit = Call<Result<LedgerAudit>>([&](auto done) { store().AuditLedger(done); });
+    EXPECT_TRUE(audit.has_value());
+    return audit.value_or(LedgerAudit{});
+  }
+  // Registers both as nodes, then referee under the referrer's code.
+  void MustRefer(const std::string& referee, const std::string& referrer) {
+    ASSERT_TRUE(Register(referee).has_value());
+    const Result<NodeRecord> owner = Register(referrer);
+    ASSERT_TRUE(owner.has_value());
+    const auto r = Call<Result<ReferralOutcome>>(
+        [&](auto done) { store().RegisterReferral(referee, owner->referral_code, StoreTimeZeroMs(), done); });
+    ASSERT_TRUE(r.has_value());
+    ASSERT_EQ(r->refusal, ReferralRefusal::kNone);
+  }
+  // node's completion of job_id (attempt 1) paying `amount` on `day`.
+  static JobCompletion Paying(const std::string& node, int64_t amount, int64_t cap = 0, uint32_t l1_bp = 0,
+                              uint32_t l2_bp = 0, const std::string& day = "2024-03-10") {
+    JobCompletion c = Completion(node, 1, "result", 1);
+    c.reward = JobRewardSpec{amount, cap, l1_bp, l2_bp, day};
+    return c;
+  }
+};
+
 }  // namespace sela::store::testing

@@ -120,7 +120,8 @@ inline JobCompletion Completion(const std::string& node, uint32_t attempt, std::
   completion.result_hash = FakeSha256(hash_seed);
   completion.result_content_type = "application/json";
   completion.result = std::move(result);
-  completion.reward_units = 12'500'000;
+  completion.reward.amount_units = 12'500'000;  // 0.125 SP, no cap, no shares.
+  completion.reward.day = "2024-03-10";
   completion.price_cents = 3;
   completion.objects_count = 4;
   completion.file_size_kb = 1;
@@ -272,9 +273,16 @@ class StoreHarness {
       store().LeaseJob(job_id, JobLease{node, client_id, attempt, lease_deadline_ms}, now_ms, done);
     });
   }
+  // CompleteJob's outcome, and CompleteAndPay's with what it credited.
   Result<CompleteOutcome> Complete(const std::string& job_id, const JobCompletion& completion,
                                    int64_t now_ms) {
-    return Call<Result<CompleteOutcome>>(
+    const Result<CompletedJob> done = CompleteAndPay(job_id, completion, now_ms);
+    if (!done) return Err(done.error());
+    return done->outcome;
+  }
+  Result<CompletedJob> CompleteAndPay(const std::string& job_id, const JobCompletion& completion,
+                                      int64_t now_ms) {
+    return Call<Result<CompletedJob>>(
         [&](auto done) { store().CompleteJob(job_id, completion, now_ms, done); });
   }
   Status Release(const std::string& job_id, uint32_t attempt, int64_t now_ms) {

@@ -236,7 +236,6 @@ Status ValidateCompletion(const JobCompletion& completion, const JobLimits& limi
     return InvalidArgument("a completion names a result file or carries result bytes, not both");
   }
   const std::pair<const char*, int64_t> fields[] = {
-      {"reward_units", completion.reward_units},
       {"price_cents", completion.price_cents},
       {"objects_count", completion.objects_count},
       {"file_size_kb", completion.file_size_kb},

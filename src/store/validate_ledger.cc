@@ -70,6 +70,15 @@ Status ValidateUptimePayment(const UptimePayment& p, const LedgerLimits& limits)
   return Status::Ok();
 }
 
+Status ValidateJobRewardSpec(const JobRewardSpec& spec) {
+  RETURN_IF_ERROR(InRange(spec.amount_units, 0, kTransferUnitsMax, "job reward amount_units"));
+  RETURN_IF_ERROR(InRange(spec.daily_cap_units, 0, INT64_MAX, "job reward daily_cap_units"));
+  RETURN_IF_ERROR(InRange(spec.referral_l1_bp, 0, 10'000, "job reward referral_l1_bp"));
+  RETURN_IF_ERROR(InRange(spec.referral_l2_bp, 0, 10'000, "job reward referral_l2_bp"));
+  if (spec.amount_units == 0) return Status::Ok();
+  return ValidateDay(spec.day, "job reward day");
+}
+
 Status ValidateReferralCode(std::string_view code) {
   bool ok = code.size() == 8;
   for (size_t i = 0; ok && i < code.size(); ++i) {

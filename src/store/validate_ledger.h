@@ -11,6 +11,7 @@
 
 #include "core/status.h"
 #include "store/ledger.h"
+#include "store/settlement_types.h"
 
 namespace sela::store {
 
@@ -29,6 +30,10 @@ Status ValidateTransfer(const Transfer& transfer, const LedgerLimits& limits);
 // through - from, and 0 <= from < through.
 Status ValidateUptimePayment(const UptimePayment& payment, const LedgerLimits& limits);
 
+// amount_units 0..kTransferUnitsMax, daily_cap_units >= 0, both bp at most
+// 10000, and a real day when amount_units > 0 (ledger.h JobRewardSpec).
+Status ValidateJobRewardSpec(const JobRewardSpec& spec);
+
 // Eight characters of [A-Z0-9] (callers trim and upper-case first).
 Status ValidateReferralCode(std::string_view code);
 
@@ -42,4 +47,16 @@ Status ValidateRunStart(const RunStart& start, const LedgerLimits& limits);
 // A count of items in one call: 1..max (0 is allowed when allow_empty).
 Status ValidateCount(size_t count, size_t max, std::string_view what, bool allow_empty);
 
+}  // namespace sela::store
+
+// ---- Settlement (settlement_types.h) ----
+namespace sela::store {
+// run_id 1..64 bytes without '/', after_principal within principal_bytes_max,
+// now_ms >= 0, limit 1..rows_max.
+Status ValidateSettlementBatch(const SettlementBatch& batch, const LedgerLimits& limits, uint32_t rows_max);
+// Ids, principal and texts within the limits, a known state, amount
+// 1..kTransferUnitsMax, times and counters not negative, block_index >= 0
+// exactly when confirmed.
+Status ValidateSettlementRecord(const SettlementRecord& record, const LedgerLimits& limits);
+Status ValidateSettlementQuery(const SettlementQuery& query, const LedgerLimits& limits, uint32_t rows_max);
 }  // namespace sela::store

@@ -91,7 +91,7 @@ class CrashStore final : public store::Store {
   void LeaseJob(const std::string& job_id, const store::JobLease& lease, int64_t now_ms, Done done) override {
     Run([&](auto cb) { inner_.LeaseJob(job_id, lease, now_ms, cb); }, std::move(done));
   }
-  void CompleteJob(const std::string& job_id, const store::JobCompletion& completion, int64_t now_ms, Callback<store::CompleteOutcome> done) override {
+  void CompleteJob(const std::string& job_id, const store::JobCompletion& completion, int64_t now_ms, Callback<store::CompletedJob> done) override {
     Run([&](auto cb) { inner_.CompleteJob(job_id, completion, now_ms, cb); }, std::move(done));
   }
   void ReleaseJob(const std::string& job_id, uint32_t attempt, int64_t now_ms, Done done) override {
@@ -174,6 +174,30 @@ class CrashStore final : public store::Store {
   }
   void ListRuns(uint32_t kinds, uint64_t offset, uint32_t limit, Callback<store::RunPage> done) override {
     Run([&](auto cb) { inner_.ListRuns(kinds, offset, limit, cb); }, std::move(done));
+  }
+  void CreateSettlements(const store::SettlementBatch& batch, Callback<store::SettlementBatchResult> done) override {
+    Run([&](auto cb) { inner_.CreateSettlements(batch, cb); }, std::move(done));
+  }
+  void ListDueSettlements(int64_t now_ms, uint32_t limit, Callback<std::vector<store::SettlementRecord>> done) override {
+    Run([&](auto cb) { inner_.ListDueSettlements(now_ms, limit, cb); }, std::move(done));
+  }
+  void UpdateSettlement(const store::SettlementRecord& record, Callback<store::SettlementRecord> done) override {
+    Run([&](auto cb) { inner_.UpdateSettlement(record, cb); }, std::move(done));
+  }
+  void GetSettlement(const std::string& id, Callback<std::optional<store::SettlementRecord>> done) override {
+    Run([&](auto cb) { inner_.GetSettlement(id, cb); }, std::move(done));
+  }
+  void ListSettlements(const store::SettlementQuery& query, Callback<std::vector<store::SettlementRecord>> done) override {
+    Run([&](auto cb) { inner_.ListSettlements(query, cb); }, std::move(done));
+  }
+  void GetSettlementSummary(Callback<store::SettlementSummary> done) override {
+    Run([&](auto cb) { inner_.GetSettlementSummary(cb); }, std::move(done));
+  }
+  void GetSettledTotal(const std::string& principal, Callback<store::SettledTotal> done) override {
+    Run([&](auto cb) { inner_.GetSettledTotal(principal, cb); }, std::move(done));
+  }
+  void ListSettledTotals(Callback<std::vector<store::SettledTotal>> done) override {
+    Run([&](auto cb) { inner_.ListSettledTotals(cb); }, std::move(done));
   }
   void Ping(Done done) override {
     Run([&](auto cb) { inner_.Ping(cb); }, std::move(done));

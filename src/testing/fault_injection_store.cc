@@ -140,7 +140,7 @@ void FaultInjectionStore::LeaseJob(const std::string& job_id, const store::JobLe
 }
 
 void FaultInjectionStore::CompleteJob(const std::string& job_id, const store::JobCompletion& completion,
-                                      int64_t now_ms, Callback<store::CompleteOutcome> done) {
+                                      int64_t now_ms, Callback<store::CompletedJob> done) {
   if (auto fault = Pick(StoreOp::kCompleteJob)) return Refuse(std::move(done), std::move(*fault));
   inner_.CompleteJob(job_id, completion, now_ms, std::move(done));
 }

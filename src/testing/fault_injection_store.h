@@ -39,6 +39,7 @@ enum class StoreOp : uint8_t {
   kListTransfers, kGetTransfer, kListBalances, kAuditLedger, kFindNodeByReferralCode,
   kRegisterReferral, kGetReferral, kListReferees, kCountReferees, kClaimInstallationBonuses,
   kListRefereeWeeks, kStartRun, kFinishRun, kGetRun, kListRuns,
+  kCreateSettlements, kListDueSettlements, kUpdateSettlement, kGetSettlement, kListSettlements, kGetSettlementSummary, kGetSettledTotal, kListSettledTotals,
   kCount,
 };
 
@@ -87,7 +88,7 @@ class FaultInjectionStore final : public store::Store {
   void CreateJob(const store::CreateJobRequest& request, Callback<store::CreateJobOutcome> done) override;
   void LeaseJob(const std::string& job_id, const store::JobLease& lease, int64_t now_ms, Done done) override;
   void CompleteJob(const std::string& job_id, const store::JobCompletion& completion, int64_t now_ms,
-                   Callback<store::CompleteOutcome> done) override;
+                   Callback<store::CompletedJob> done) override;
   void ReleaseJob(const std::string& job_id, uint32_t attempt, int64_t now_ms, Done done) override;
   void FailJob(const std::string& job_id, const store::JobFailure& failure, int64_t now_ms,
                Done done) override;
@@ -147,6 +148,14 @@ class FaultInjectionStore final : public store::Store {
   void FinishRun(const store::RunFinish& finish, Callback<store::RunRecord> done) override;
   void GetRun(const std::string& id, Callback<std::optional<store::RunRecord>> done) override;
   void ListRuns(uint32_t kinds, uint64_t offset, uint32_t limit, Callback<store::RunPage> done) override;
+  void CreateSettlements(const store::SettlementBatch& batch, Callback<store::SettlementBatchResult> done) override;
+  void ListDueSettlements(int64_t now_ms, uint32_t limit, Callback<std::vector<store::SettlementRecord>> done) override;
+  void UpdateSettlement(const store::SettlementRecord& record, Callback<store::SettlementRecord> done) override;
+  void GetSettlement(const std::string& id, Callback<std::optional<store::SettlementRecord>> done) override;
+  void ListSettlements(const store::SettlementQuery& query, Callback<std::vector<store::SettlementRecord>> done) override;
+  void GetSettlementSummary(Callback<store::SettlementSummary> done) override;
+  void GetSettledTotal(const std::string& principal, Callback<store::SettledTotal> done) override;
+  void ListSettledTotals(Callback<std::vector<store::SettledTotal>> done) override;
 
  private:
   struct OpFault {

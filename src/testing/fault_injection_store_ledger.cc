@@ -110,4 +110,44 @@ void FaultInjectionStore::ListRuns(uint32_t kinds, uint64_t offset, uint32_t lim
   inner_.ListRuns(kinds, offset, limit, std::move(done));
 }
 
+void FaultInjectionStore::CreateSettlements(const store::SettlementBatch& batch, Callback<store::SettlementBatchResult> done) {
+  if (auto fault = Pick(StoreOp::kCreateSettlements)) return Refuse(std::move(done), std::move(*fault));
+  inner_.CreateSettlements(batch, std::move(done));
+}
+
+void FaultInjectionStore::ListDueSettlements(int64_t now_ms, uint32_t limit, Callback<std::vector<store::SettlementRecord>> done) {
+  if (auto fault = Pick(StoreOp::kListDueSettlements)) return Refuse(std::move(done), std::move(*fault));
+  inner_.ListDueSettlements(now_ms, limit, std::move(done));
+}
+
+void FaultInjectionStore::UpdateSettlement(const store::SettlementRecord& record, Callback<store::SettlementRecord> done) {
+  if (auto fault = Pick(StoreOp::kUpdateSettlement)) return Refuse(std::move(done), std::move(*fault));
+  inner_.UpdateSettlement(record, std::move(done));
+}
+
+void FaultInjectionStore::GetSettlement(const std::string& id, Callback<std::optional<store::SettlementRecord>> done) {
+  if (auto fault = Pick(StoreOp::kGetSettlement)) return Refuse(std::move(done), std::move(*fault));
+  inner_.GetSettlement(id, std::move(done));
+}
+
+void FaultInjectionStore::ListSettlements(const store::SettlementQuery& query, Callback<std::vector<store::SettlementRecord>> done) {
+  if (auto fault = Pick(StoreOp::kListSettlements)) return Refuse(std::move(done), std::move(*fault));
+  inner_.ListSettlements(query, std::move(done));
+}
+
+void FaultInjectionStore::GetSettlementSummary(Callback<store::SettlementSummary> done) {
+  if (auto fault = Pick(StoreOp::kGetSettlementSummary)) return Refuse(std::move(done), std::move(*fault));
+  inner_.GetSettlementSummary(std::move(done));
+}
+
+void FaultInjectionStore::GetSettledTotal(const std::string& principal, Callback<store::SettledTotal> done) {
+  if (auto fault = Pick(StoreOp::kGetSettledTotal)) return Refuse(std::move(done), std::move(*fault));
+  inner_.GetSettledTotal(principal, std::move(done));
+}
+
+void FaultInjectionStore::ListSettledTotals(Callback<std::vector<store::SettledTotal>> done) {
+  if (auto fault = Pick(StoreOp::kListSettledTotals)) return Refuse(std::move(done), std::move(*fault));
+  inner_.ListSettledTotals(std::move(done));
+}
+
 }  // namespace sela::testing

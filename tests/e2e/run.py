@@ -40,6 +40,7 @@ MODULES = [
     "test_files",
     "test_market",
     "test_rewards",
+    "test_reward_routes",
 ]
 
 TEST_FILE_MARKER = "/tests/e2e/test_"

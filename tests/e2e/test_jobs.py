@@ -189,8 +189,8 @@ class SyncAndAsyncJobs(JobsTestCase):
             self.assertEqual(data["jobId"], job_id)
             self.assertEqual((data["url"], data["scrapeType"]), (URL, "TWITTER_PROFILE"))
             self.assertEqual(data["result"], RESULT)
-            self.assertEqual(data["user_principal_id"], "node-sync")
-            self.assertEqual(data["client_id"], node.client_id)
+            self.assertEqual(data["user_principal_id"], "")  # Customers never see the node (issue 11).
+            self.assertEqual(data["client_id"], "")
             self.assertEqual((data["state"], data["status"], data["resultSource"]), ("completed", "OK", "job_result"))
             pricing = data["pricing"]
             self.assertEqual((pricing["objectsCount"], pricing["fileSizeKB"], pricing["currency"]), (2, 1, "USDT"))
@@ -204,7 +204,7 @@ class SyncAndAsyncJobs(JobsTestCase):
 
             job = await self.ajob(key, job_id)
             self.assertEqual((job["state"], job["user_principal_id"], job["attempts"]),
-                             ("completed", "node-sync", 1))
+                             ("completed", "", 1))
             self.assertEqual((job["clientUUID"], job["jobType"], job["target"]),
                              ("customer-1", "TWITTER_PROFILE", URL))
             self.assertEqual(job["reward"], reward)
@@ -252,7 +252,7 @@ class SyncAndAsyncJobs(JobsTestCase):
             self.check_complete(await node.result(job_id, html), job_id)
             job = await self.ajob(key, job_id)
             self.assertEqual((job["state"], job["user_principal_id"], job["attempts"]),
-                             ("completed", "node-late", 1))
+                             ("completed", "", 1))
             self.assertGreater(job["completeAt"], 0)
             content = self.ok(await self.arpc("GET", f"getFileContent?jobID={job_id}", key=key))
             self.assertEqual(content["ok"], html)
@@ -281,7 +281,7 @@ class SyncAndAsyncJobs(JobsTestCase):
             self.check_dispatch(d, chosen, d["job_id"], "HTML")
             self.check_complete(await chosen.result(d["job_id"], "<p>chosen</p>"), d["job_id"])
             data = self.ok(await pending, "URL scraping completed successfully")
-            self.assertEqual(data["user_principal_id"], "node-chosen")
+            self.assertEqual(data["user_principal_id"], "")
             await fast.sync()
             self.assertEqual(fast.dispatches(), [])
             await fast.close()
@@ -326,7 +326,7 @@ class SyncAndAsyncJobs(JobsTestCase):
                     {"function": "ScrapeEmpty",
                      "message": "Scraping completed but returned empty results - no data found",
                      "jobId": job_id, "url": URL, "scrapeType": "TWITTER_POST",
-                     "user_principal_id": "node-empty", "client_id": node.client_id, "state": "failed",
+                     "user_principal_id": "", "client_id": "", "state": "failed",
                      "error": "NO_DATA_FOUND"}, empty)
                 self.assertIsInstance(data["timestamp"], int)
                 # As in the original's capture (node-flow.jsonl): the time the
@@ -412,13 +412,13 @@ class Leases(JobsTestCase):
             await b.sync()
             self.assertEqual(b.dispatches(), [], "B got a job that A holds")
             job = await self.ajob(key, job_id)
-            self.assertEqual((job["state"], job["user_principal_id"], job["attempts"]), ("ongoing", "node-a", 1))
+            self.assertEqual((job["state"], job["user_principal_id"], job["attempts"]), ("ongoing", "", 1))
             await a.close()
             self.check_dispatch(await b.dispatch(job_id), b, job_id)
             reward = self.check_complete(await b.result(job_id, json.dumps(RESULT)), job_id)
             job = await self.ajob(key, job_id)
             self.assertEqual((job["state"], job["user_principal_id"], job["attempts"], job["reward"]),
-                             ("completed", "node-b", 2, reward))
+                             ("completed", "", 2, reward))
             await b.close()
         self.scenario(go())
 
@@ -437,7 +437,7 @@ class Leases(JobsTestCase):
             self.assertGreaterEqual(time.monotonic() - leased_at, 1.0, "re-leased before the lease expired")
             job = await self.ajob(key, job_id)
             self.assertEqual((job["state"], job["user_principal_id"], job["attempts"]),
-                             ("ongoing", "node-fast", 2))
+                             ("ongoing", "", 2))
             # A's late result is refused and changes nothing.
             self.check_not_leased(await a.result(job_id, json.dumps(RESULT)))
             self.assertEqual(await self.ajob(key, job_id), job)
@@ -445,7 +445,7 @@ class Leases(JobsTestCase):
             reward = self.check_complete(await b.result(job_id, json.dumps(RESULT[:1])), job_id)
             done = await self.ajob(key, job_id)
             self.assertEqual((done["state"], done["user_principal_id"], done["attempts"], done["reward"]),
-                             ("completed", "node-fast", 2, reward))
+                             ("completed", "", 2, reward))
             # Still refused after B completed it: the job stays B's.
             self.check_not_leased(await a.result(job_id, json.dumps(RESULT)))
             self.assertEqual(await self.ajob(key, job_id), done)
@@ -497,7 +497,7 @@ class Leases(JobsTestCase):
             self.check_complete(await b.result(job_id, json.dumps(RESULT)), job_id)
             data = self.ok(await pending, "URL scraping completed successfully")
             self.assertEqual((data["jobId"], data["user_principal_id"], data["client_id"], data["result"]),
-                             (job_id, "node-next", b.client_id, RESULT))
+                             (job_id, "", "", RESULT))
             self.assertEqual((await self.ajob(key, job_id))["attempts"], 2)
             await b.close()
         self.scenario(go())
@@ -518,7 +518,7 @@ class Leases(JobsTestCase):
                 "function": "Error", "status": "ERROR",
                 "message": "Node message handling failed: Authentication failed for user: node-honest"})
             job = await self.ajob(key, job_id)
-            self.assertEqual((job["state"], job["user_principal_id"]), ("ongoing", holder.principal))
+            self.assertEqual((job["state"], job["user_principal_id"]), ("ongoing", ""))
             self.check_complete(await holder.result(job_id, json.dumps(RESULT)), job_id)
             await holder.close()
             await other.close()
@@ -548,7 +548,7 @@ class Leases(JobsTestCase):
             self.check_complete(await live.result(job_id, json.dumps(RESULT)), job_id)
             job = await self.ajob(key, job_id)
             self.assertEqual((job["state"], job["user_principal_id"], job["attempts"]),
-                             ("completed", "node-chatty", 2))
+                             ("completed", "", 2))
             await live.close()
         self.scenario(go())
 
@@ -565,7 +565,7 @@ class Leases(JobsTestCase):
             self.check_not_leased(await b.result(job_id, json.dumps(RESULT)))
             job = await self.ajob(key, job_id)
             self.assertEqual((job["state"], job["user_principal_id"], job["attempts"]),
-                             ("ongoing", "node-holder", 1))
+                             ("ongoing", "", 1))
             reward = self.check_complete(await a.result(job_id, json.dumps(RESULT)), job_id)
             done = await self.ajob(key, job_id)
             self.assertEqual(done["state"], "completed")
@@ -635,7 +635,7 @@ class Pull(JobsTestCase):
             self.check_dispatch(d, node, job_id, "TWITTER_FOLLOW_LIST")
             job = await self.ajob(key, job_id)
             self.assertEqual((job["state"], job["user_principal_id"], job["attempts"]),
-                             ("ongoing", "node-pull", 1))
+                             ("ongoing", "", 1))
             await node.send("JOB_REQUEST")
             none = await node.take("JOB_REQUEST reply", lambda f: True)
             self.assertEqual(set(none), {"function", "message", "status", "timestamp"}, none)
@@ -682,7 +682,7 @@ class IdempotencyAndUsage(JobsTestCase):
             self.assertEqual(two["jobId"], one["jobId"])
             self.assertEqual(two["result"], RESULT)
             self.assertEqual((two["state"], two["user_principal_id"], two["client_id"], two["completedAt"]),
-                             ("completed", "node-idem", node.client_id, one["completedAt"]))
+                             ("completed", "", "", one["completedAt"]))
             self.assertEqual(two["pricing"], one["pricing"])
             self.assertEqual(await asyncio.to_thread(self.usage, key), 3)
             await node.sync()

@@ -57,7 +57,7 @@ class JobsCrash(JobsTestCase):
         await node.sync()
         self.assertEqual(len(node.dispatches()), 1, "more jobs than the node's capacity of 1")
         job = await self.ajob(key, leased)
-        self.assertEqual((job["state"], job["user_principal_id"], job["attempts"]), ("ongoing", "node-crash", 1))
+        self.assertEqual((job["state"], job["user_principal_id"], job["attempts"]), ("ongoing", "", 1))
 
         server.signal(signal.SIGKILL)
         self.assertEqual(await asyncio.to_thread(server.wait_exit, 5), -signal.SIGKILL)
@@ -100,7 +100,7 @@ class JobsCrash(JobsTestCase):
         for job_id in ids:
             job = await self.ajob(key, job_id)
             self.assertEqual((job["state"], job["user_principal_id"], job["attempts"]),
-                             ("completed", "node-crash", 2 if job_id == leased else 1), job_id)
+                             ("completed", "", 2 if job_id == leased else 1), job_id)
             content = self.ok(await self.arpc("GET", f"getFileContent?jobID={job_id}", key=key))
             self.assertEqual(json.loads(content["ok"]), RESULT)
         await node.close()

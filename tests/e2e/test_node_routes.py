@@ -27,11 +27,6 @@ ADMIN_ROUTES = [
     ("POST", "/api/node/client/1/message"),
     ("POST", "/api/node/broadcast"),
     ("PUT", "/api/node/someone/capacity"),
-]
-PENDING_ROUTES = [
-    ("GET", "/api/node/user/data"),
-    ("GET", "/api/node/user/reward-history"),
-    ("GET", "/api/node/user/reward-history/chart"),
     ("POST", "/api/node/rewards/add"),
 ]
 
@@ -111,11 +106,16 @@ class PublicRoutes(RestMixin, E2ETestCase):
         self.assertEqual(stats["data"]["name"], "Node Service")
         self.assertEqual(len(stats["data"]["features"]), 6)
 
-    def test_routes_needing_the_rewards_ledger_are_not_served(self):
-        for method, path in PENDING_ROUTES:
-            r = self.call(method, path, headers=as_principal("p"))
-            self.assertEqual(r.status, 404, f"{method} {path}")
-            self.assertEqual(json.loads(r.body)["message"], "Endpoint not found")
+    def test_routes_of_the_rewards_ledger_answer_from_it(self):
+        # (tests/e2e/test_reward_routes.py pays a node and reads it back.)
+        self.envelope_error(self.json_call("GET", "/api/node/user/data", headers=as_principal("p"), status=404),
+                            "Client not found")
+        history = self.json_call("GET", "/api/node/user/reward-history", headers=as_principal("p"))
+        self.assertEqual(history["data"]["pagination"]["totalItems"], 0)
+        chart = self.json_call("GET", "/api/node/user/reward-history/chart", headers=as_principal("p"))
+        self.assertEqual(chart["data"]["chartData"], [])
+        for path in ("/api/node/user/data", "/api/node/user/reward-history", "/api/node/user/reward-history/chart"):
+            self.assertEqual(self.call("GET", path).status, 401, path)
 
     def test_admin_routes_answer_403_when_no_admin_token_is_configured(self):
         for method, path in ADMIN_ROUTES:

@@ -1,5 +1,9 @@
 """Rewards against the real server (docs/REWARDS.md).
 
+A job's reward is paid in the store operation that completes it: a
+`websockets` node (jobclient.Node) completes a job and its balance, as
+GET /api/node/nodes shows it, rises by exactly the JobComplete reward, once.
+
 Uptime counts only for nodes that answer the server's pings: raw sockets
 (tests/conformance/wsclient.py) that never answer, or send pongs nobody
 asked for, earn nothing and are closed with 1001 "Ping timeout", while one
@@ -8,6 +12,7 @@ that echoes each ping earns its time. Uptime is read from the store
 the crash tests do.
 """
 
+import asyncio
 import json
 import os
 import sqlite3
@@ -16,11 +21,13 @@ import time
 import proc
 import wsclient
 from e2ebase import E2ETestCase
+from jobclient import Node, http_call
 from test_uptime_crash import read_uptime_redis
 
 PING_INTERVAL_MS = 300
 CHECKPOINT_MS = 100
 ONLINE_S = 1.5
+ADMIN_TOKEN = "e2e-rewards-admin-token-of-32-characters-or-more"
 
 
 def uptime_ms(workdir):
@@ -108,3 +115,39 @@ class UptimeNeedsPongs(E2ETestCase):
         u = self.eventually(measured, "the answering node's uptime is checkpointed", timeout=5)
         self.assertEqual(u.get("bare-heartbeats", 0), 0, u)
         self.assertEqual(u.get("forged-pongs", 0), 0, u)
+
+
+class JobRewardsArePaid(E2ETestCase):
+
+    def ledger_fields(self, port, principal):
+        """(balance, todaysEarnings) of the node in GET /api/node/nodes."""
+        r = http_call(port, "GET", "/api/node/nodes", auth_header=f"Bearer {ADMIN_TOKEN}")
+        self.assertEqual(r.status, 200, r)
+        by_id = {n["user_principal_id"]: n for n in r.doc["data"]}
+        return by_id[principal]["balance"], by_id[principal]["todaysEarnings"]
+
+    def test_a_completed_job_raises_the_nodes_balance_by_its_job_complete_reward_once(self):
+        server = self.start_server(env={"ADMIN_TOKEN": ADMIN_TOKEN})
+        port = server.port
+        key = http_call(port, "POST", "/api/rpc/registerClient", {"uuid": "rewarded-customer"}).doc["data"]["apiKey"]
+
+        async def scenario():
+            node = await Node.connect(port, "rewarded-node")
+            self.assertEqual(await asyncio.to_thread(self.ledger_fields, port, "rewarded-node"), (0, 0))
+            added = await asyncio.to_thread(http_call, port, "POST", "/api/rpc/addJob",
+                                            {"url": "https://x.com/sela/status/7", "scrapeType": "TWITTER_POST"}, key)
+            self.assertEqual(added.status, 200, added)
+            job_id = (await node.dispatch())["job_id"]
+            await asyncio.sleep(0.3)  # Held for a while: the reward is per second held.
+            result = json.dumps([{"text": "a post"}])
+            done = await node.result(job_id, result)
+            self.assertEqual(done["function"], "JobComplete", done)
+            reward = done["reward"]
+            self.assertGreater(reward, 0)
+            self.assertEqual(await asyncio.to_thread(self.ledger_fields, port, "rewarded-node"), (reward, reward))
+            again = await node.result(job_id, result)
+            self.assertEqual((again["function"], again["reward"]), ("JobComplete", reward))
+            self.assertEqual(await asyncio.to_thread(self.ledger_fields, port, "rewarded-node"), (reward, reward),
+                             "a repeated result is paid once")
+            await node.close()
+        self.run_async(scenario())

@@ -123,8 +123,11 @@ class HostileCase(E2ETestCase):
         # The prober's node pings every 10 ms to measure latency under attack:
         # its connection is exempt from the per-connection message limit
         # (tests/security covers that limit).
+        # REST fair use (per source, per key, registerClient) is off too: these
+        # cases send thousands of requests from one address on purpose.
         settings = {"INBOUND_BUDGET_BYTES": BUDGET_BYTES, "WS_MESSAGE_TIMEOUT_MS": 2000,
-                    "RATE_NODE_MESSAGES_PER_CONNECTION": "off"}
+                    "RATE_NODE_MESSAGES_PER_CONNECTION": "off", "RATE_REST_PER_SOURCE": "off",
+                    "RATE_REST_PER_KEY": "off", "RATE_REGISTER_CLIENT_PER_SOURCE": "off"}
         settings.update(self.ENV)
         settings.update(env)
         self.server = self.start_server(settings)

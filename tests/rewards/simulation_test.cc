@@ -1,8 +1,9 @@
 // The rewards ledger under a seeded random history (ARCHITECTURE.md §7):
 // nodes connect and disconnect (some never answer a ping), time crosses UTC
-// midnights, uptime is checkpointed, jobs are paid with their referral
-// shares, distributions run, and the process is killed at random store
-// operations and restarted. After every step:
+// midnights, uptime is checkpointed, jobs are completed through
+// Store::CompleteJob, which pays each job and its referral shares in the
+// transaction that completes it, distributions run, and the process is
+// killed at random store operations and restarted. After every step:
 // - the ledger balances (issued == held, every total equals its transfers);
 // - no minute is paid twice: per principal and day, the minutes of its
 //   uptime transfers add up to paid_minutes, which never exceeds the
@@ -10,17 +11,22 @@
 // - the store never holds more uptime than the nodes were online, and a
 //   crash loses only what accrued since the last acknowledged checkpoint.
 // At the end every measured minute is paid and the stored uptime equals the
-// time online minus exactly what the crashes lost.
+// time online minus exactly what the crashes lost; every job that exists is
+// completed and paid once (its reward_units is its transfer's credit, its
+// referrers' shares are floor(credit * bp / 10000)), no node's job credits
+// pass the daily cap, and each account's job and task-share credits are
+// exactly the sums of those.
 //
 // The process is the registry, the distributor and a CrashStore over the
 // store (SQLite, or Redis on a real redis-server): a crash drops every
 // store operation from a random one on and every callback; a restart
 // reopens the store (the same file, or the same Redis keys) with a new
-// registry and distributor (nodes reconnect), and replays the job payments
-// that were not acknowledged, as nodes resend their results.
+// registry and distributor (nodes reconnect), and sends again the job
+// results that were not acknowledged, as nodes do.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <array>
 #include <map>
 #include <random>
 #include <set>
@@ -29,6 +35,7 @@
 #include "rewards/distributor.h"
 #include "rewards/ids.h"
 #include "rewards/rules.h"
+#include "core/calendar.h"
 #include "store/redis/redis_test_util.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/store_contract_test.h"
@@ -71,6 +78,8 @@ class Simulation {
     rules_.job_daily_cap_units = SpUnits(2);  // Small, so that caps are hit.
     Open();
     for (const std::string& p : principals_) store_->RegisterNode(p, "1", clock_.WallMs(), [](auto) {});
+    store_->RegisterApiClient(store::testing::Client(kClient, 1'000'000, 1),
+                              [](Result<store::ApiClient> r) { ASSERT_TRUE(r.has_value()); });
     Settle();
   }
   ~Simulation() { Close(); }
@@ -193,40 +202,51 @@ class Simulation {
     if (faulty_->crashed()) Restart();
   }
 
+  // A job leased to an online node (created leased, one store operation),
+  // then its result: CompleteJob pays the node and its referrers.
   void CompleteJob() {
     std::vector<std::string> online;
     for (const auto& [p, n] : open_) {
       if (n > 0) online.push_back(p);
     }
     if (online.empty()) return;
-    const std::string worker = online[rng_() % online.size()];
     const std::string job_id = "job_" + std::to_string(++jobs_made_);
-    const int64_t held_ms = static_cast<int64_t>(rng_() % 200'000);
-    std::vector<store::Transfer> transfers = JobTransfers(job_id, worker, held_ms);
-    unacked_jobs_[job_id] = transfers;
-    faulty_->ApplyTransfers(transfers, "", [this, job_id](Result<std::vector<store::AppliedTransfer>> r) {
+    jobs_[job_id].worker = online[rng_() % online.size()];
+    store::CreateJobRequest request;
+    request.job = store::testing::NewJob(job_id, kClient, clock_.WallMs());
+    request.job.state = store::JobState::kOngoing;
+    request.job.attempt = 1;
+    request.job.node_principal = jobs_[job_id].worker;
+    request.job.lease_deadline_ms = clock_.WallMs() + 300'000;
+    request.charge_usage = false;
+    faulty_->CreateJob(request, [](Result<store::CreateJobOutcome> r) {
       ASSERT_TRUE(r.has_value()) << r.error().ToString();
-      unacked_jobs_.erase(job_id);
     });
+    SendResult(job_id);
     Settle();
     if (faulty_->crashed()) Restart();
   }
 
-  // What CompleteJob records (store/ledger.h JobRewardSpec), here as
-  // transfers: the node's capped reward and its referrers' shares of it.
-  std::vector<store::Transfer> JobTransfers(const std::string& job_id, const std::string& worker, int64_t held_ms) {
-    std::vector<store::Transfer> out;
-    store::Transfer t;
-    t.id = JobTransferId(job_id);
-    t.kind = store::RewardKind::kJob;
-    t.principal = worker;
-    t.amount_units = std::max<int64_t>(JobReward("HTML", held_ms, rules_), 1);
-    t.cap = {store::TransferCap::Window::kDay, store::KindBit(store::RewardKind::kJob), rules_.job_daily_cap_units};
-    t.day = UtcDayOf(clock_.WallMs());
-    t.created_ms = clock_.WallMs();
-    t.job_id = job_id;
-    out.push_back(t);
-    return out;
+  // The node's result, as the job service completes it: the reward for a
+  // random time held, today's UTC day, the daily cap and the task shares.
+  void SendResult(const std::string& job_id) {
+    SimJob& job = jobs_[job_id];
+    store::JobCompletion c;
+    c.node_principal = job.worker;
+    c.attempt = 1;
+    c.result = "[1]";
+    c.result_hash = store::testing::FakeSha256(1);
+    c.result_content_type = "application/json";
+    const int64_t held_ms = 1 + static_cast<int64_t>(rng_() % 200'000);
+    c.reward = JobRewardSpecFor("HTML", held_ms, UtcDayOf(clock_.WallMs()), rules_);
+    faulty_->CompleteJob(job_id, c, clock_.WallMs(), [this, job_id](Result<store::CompletedJob> r) {
+      if (!r.has_value() && r.error().code() == Code::kNotFound) {
+        jobs_[job_id].lost = true;  // Its creation died with the process.
+        return;
+      }
+      ASSERT_TRUE(r.has_value()) << job_id << ": " << r.error().ToString();
+      jobs_[job_id].acked = true;
+    });
   }
 
   void RunDistribution() {
@@ -269,16 +289,71 @@ class Simulation {
     distributor_->Resume(0, [&](Result<std::optional<RunOutcome>> r) { resumed.emplace(std::move(r)); });
     Settle();
     ASSERT_TRUE(resumed.has_value() && resumed->has_value()) << "resume after a crash";
-    // Nodes resend the results the dead process had not acknowledged.
-    for (const auto& [job_id, transfers] : std::map(unacked_jobs_)) {
-      faulty_->ApplyTransfers(transfers, "", [this, job_id = job_id](Result<std::vector<store::AppliedTransfer>> r) {
-        ASSERT_TRUE(r.has_value()) << r.error().ToString();
-        unacked_jobs_.erase(job_id);
-      });
+    // Nodes send again the results the dead process had not acknowledged:
+    // the store completes and pays the job now, or answers a repeat (it
+    // had completed and paid it before the crash), or NotFound (the job's
+    // creation was lost).
+    for (const auto& [job_id, job] : jobs_) {
+      if (!job.acked && !job.lost) SendResult(job_id);
     }
     Settle();
     for (const auto& [p, n] : was_open) {
       if (n > 0) Connect(p);
+    }
+  }
+
+  // Every job that exists was completed and paid once, with its shares;
+  // every account's job and task-share credits are exactly those.
+  void CheckJobs() {
+    std::map<std::string, std::array<int64_t, store::kRewardKinds>> expected;
+    int64_t paid = 0;
+    for (const auto& entry : jobs_) {
+      const std::string& job_id = entry.first;
+      const SimJob& job = entry.second;
+      const auto t = Read<std::optional<store::TransferRecord>>(
+          [&](auto done) { store_->GetTransfer(JobTransferId(job_id), done); });
+      if (job.lost) {
+        EXPECT_FALSE(t.has_value()) << job_id << " was paid but never created";
+        continue;
+      }
+      EXPECT_TRUE(job.acked) << job_id << ": its result was never acknowledged";
+      ASSERT_TRUE(t.has_value()) << job_id << " was never paid";
+      const auto stored = Read<std::optional<store::JobRecord>>([&](auto done) { store_->GetJob(job_id, done); });
+      ASSERT_TRUE(stored.has_value());
+      EXPECT_EQ(stored->state, store::JobState::kCompleted) << job_id;
+      EXPECT_EQ(stored->reward_units, t->credited_units) << job_id << ": the job shows what was credited";
+      const int64_t credited = t->credited_units;
+      paid += credited > 0;
+      expected[job.worker][0] += credited;
+      const auto referrers = referrers_.find(job.worker);
+      for (uint32_t level = 1; level <= 2; ++level) {
+        const uint32_t bp = level == 1 ? rules_.task_l1_bp : rules_.task_l2_bp;
+        const std::string referrer = referrers == referrers_.end() ? "" : referrers->second[level - 1];
+        const int64_t share = ShareOf(credited, bp);
+        const auto s = Read<std::optional<store::TransferRecord>>(
+            [&](auto done) { store_->GetTransfer(ReferralTaskId(job_id, level), done); });
+        if (referrer.empty() || share == 0) {
+          EXPECT_FALSE(s.has_value()) << job_id << " level " << level;
+          continue;
+        }
+        ASSERT_TRUE(s.has_value()) << job_id << " level " << level << ": share not paid";
+        EXPECT_EQ(s->transfer.principal, referrer);
+        EXPECT_EQ(s->credited_units, share) << job_id << " level " << level;
+        expected[referrer][level] += share;
+      }
+    }
+    EXPECT_GT(paid, 10) << "the history should pay jobs";
+    for (const std::string& p : principals_) {
+      const auto account = Read<store::AccountSummary>([&](auto done) { store_->GetAccount(p, done); });
+      using store::RewardKind;
+      EXPECT_EQ(account.credited_by_kind[static_cast<size_t>(RewardKind::kJob)], expected[p][0]) << p;
+      EXPECT_EQ(account.credited_by_kind[static_cast<size_t>(RewardKind::kReferralTask1)], expected[p][1]) << p;
+      EXPECT_EQ(account.credited_by_kind[static_cast<size_t>(RewardKind::kReferralTask2)], expected[p][2]) << p;
+      const auto days = Read<std::vector<store::EarningsDay>>(
+          [&](auto done) { store_->GetEarningsDays(p, "2000-01-01", "2100-01-01", done); });
+      for (const auto& d : days) {
+        EXPECT_LE(d.units[static_cast<size_t>(RewardKind::kJob)], rules_.job_daily_cap_units) << p << " " << d.day;
+      }
     }
   }
 
@@ -358,13 +433,7 @@ class Simulation {
       for (Interval& i : all) i.end = std::min(i.end, clock_.WallMs());
       EXPECT_EQ(stored_ms, UnionWithin(all, INT64_MIN, INT64_MAX) - lost_[p]) << p;
     }
-    // Each job paid exactly once: every job's transfer is recorded.
-    EXPECT_TRUE(unacked_jobs_.empty());
-    for (int64_t j = 1; j <= jobs_made_; ++j) {
-      const auto t = Read<std::optional<store::TransferRecord>>(
-          [&](auto done) { store_->GetTransfer(JobTransferId("job_" + std::to_string(j)), done); });
-      EXPECT_TRUE(t.has_value()) << "job_" << j << " was never paid";
-    }
+    ASSERT_NO_FATAL_FAILURE(CheckJobs());
     EXPECT_GT(crashes_, 0) << "the history should include crashes";
   }
 
@@ -384,7 +453,15 @@ class Simulation {
   std::map<std::string, int> open_;                        // Live connections that answer pings.
   std::map<std::string, std::vector<Interval>> intervals_; // Online (answering) per principal.
   std::map<std::string, int64_t> lost_;                    // Online time the crashes lost.
-  std::map<std::string, std::vector<store::Transfer>> unacked_jobs_;
+  struct SimJob {
+    std::string worker;
+    bool acked = false;  // Its completion was acknowledged.
+    bool lost = false;   // The store never had it (NotFound after a crash).
+  };
+  static constexpr char kClient[] = "sim-client";
+  // Who refers whom (Run): level 1 and level 2 referrers.
+  const std::map<std::string, std::array<std::string, 2>> referrers_ = {{"p2", {"p1", ""}}, {"p3", {"p2", "p1"}}};
+  std::map<std::string, SimJob> jobs_;
   int64_t jobs_made_ = 0;
   int64_t next_checkpoint_ = 0;
   int64_t last_ack_checkpoint_ = kStart;

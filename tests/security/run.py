@@ -34,6 +34,8 @@ MODULES = [
     "test_crowd",
     "test_customer_attacks",
     "test_disclosure",
+    "test_rest_guard",
+    "test_job_fair_use",
 ]
 
 TEST_FILE_MARKER = "/tests/security/test_"

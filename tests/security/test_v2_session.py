@@ -10,7 +10,7 @@ import signal
 
 from e2ebase import ws_connect
 from jobclient import http_call
-from secbase import RESULT, SecurityCase, add_job, register_customer
+from secbase import RESULT, SecurityCase, add_job, register_customer, rpc
 from v2client import Identity, V2Node
 
 
@@ -45,6 +45,55 @@ class Session(SecurityCase):
             self.assertEqual(unknown["code"], "unknown_type")
             await node.close()
         self.run_async(go())
+
+    def test_a_large_result_travels_as_a_file_named_by_result_file(self):
+        """A result too large for a frame: uploaded over /api/files tied to
+        the job, then named by result_file; refusals keep the lease."""
+        import fileclient as fc
+        self.serve()
+        key = register_customer(self.port, "v2-large")
+        items = [{"id": str(i), "text": "x" * 60} for i in range(20_000)]
+        result = json.dumps(items).encode()  # About 1.5 MiB.
+
+        async def go():
+            node = await V2Node.connect(self.port, Identity.fresh(label="large"))
+            other = await V2Node.connect(self.port, Identity.fresh(label="other"))
+            job_id = await asyncio.to_thread(add_job, self.port, key)
+            job = await node.job()
+            self.assertEqual(job["job_id"], job_id)
+            file_id = await asyncio.to_thread(fc.upload, self.port, node.identity.principal, result, 512 * 1024, None,
+                                              job_id, "application/json")
+            foreign = await asyncio.to_thread(fc.upload, self.port, other.identity.principal, b"{}", 2, None, None,
+                                              "application/json")
+            refused = [
+                ({"type": "result_file", "job_id": job_id, "file_id": "file_1_0123456789abcdef"}, "no such file"),
+                ({"type": "result_file", "job_id": job_id, "file_id": foreign}, "not this node's file"),
+                ({"type": "result_file", "job_id": job_id}, "file_id"),
+                ({"type": "result_file", "job_id": job_id, "file_id": file_id, "content": []}, "no content"),
+            ]
+            for frame, says in refused:
+                bad = await node.request(frame)
+                self.assertEqual((bad["type"], bad["code"]), ("error", "invalid_result"), bad)
+                self.assertIn(says, bad["message"])
+            # Another node naming this node's file holds no lease.
+            stolen = await other.request({"type": "result_file", "job_id": job_id, "file_id": file_id})
+            self.assertEqual(stolen["code"], "job_not_leased")
+            ok = await node.request({"type": "result_file", "job_id": job_id, "file_id": file_id})
+            self.assertEqual((ok["type"], ok["job_id"]), ("result_ok", job_id), ok)
+            await other.close()
+            await node.close()
+            return job_id, file_id
+
+        job_id, file_id = self.run_async(go())
+        r = rpc(self.port, "GET", f"job/id?id={job_id}", key=key)
+        self.assertEqual(r.status, 200, r)
+        job = r.doc["data"]
+        self.assertEqual(job["state"], "completed")
+        self.assertEqual(job["resultFileId"], file_id)
+        self.assertEqual(job["storedID"], fc.sha256(result))
+        content = rpc(self.port, "GET", f"getFileContent?jobID={job_id}", key=key)
+        self.assertEqual(content.status, 200, content)
+        self.assertEqual(json.loads(content.doc["data"]["ok"]), items)
 
     def test_a_token_request_gets_a_fresh_token_and_when_it_expires(self):
         self.serve(NODE_TOKEN_TTL_MS=60000)

@@ -50,16 +50,31 @@ std::expected<double, std::string> ParseStatCpuSeconds(std::string_view stat_tex
   return static_cast<double>(ticks[0] + ticks[1]) / static_cast<double>(clock_ticks_per_s);
 }
 
-std::expected<int64_t, std::string> ParseStatusRssBytes(std::string_view status_text) {
-  constexpr std::string_view kKey = "\nVmRSS:";
-  const size_t at = status_text.find(kKey);
-  if (at == std::string_view::npos) return std::unexpected("no VmRSS in /proc status (has the process exited?)");
-  std::string_view rest = status_text.substr(at + kKey.size());
+namespace {
+
+// A "Key:   N kB" line of /proc/PID/status, in bytes.
+std::expected<int64_t, std::string> StatusKib(std::string_view status_text, std::string_view name) {
+  const std::string key = "\n" + std::string(name) + ":";
+  const size_t at = status_text.find(key);
+  if (at == std::string_view::npos) {
+    return std::unexpected("no " + std::string(name) + " in /proc status (has the process exited?)");
+  }
+  std::string_view rest = status_text.substr(at + key.size());
   while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
   int64_t kib = 0;
   auto [p, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), kib);
-  if (ec != std::errc()) return std::unexpected("malformed VmRSS");
+  if (ec != std::errc()) return std::unexpected("malformed " + std::string(name));
   return kib * 1024;
+}
+
+}  // namespace
+
+std::expected<int64_t, std::string> ParseStatusRssBytes(std::string_view status_text) {
+  return StatusKib(status_text, "VmRSS");
+}
+
+std::expected<int64_t, std::string> ParseStatusRssAnonBytes(std::string_view status_text) {
+  return StatusKib(status_text, "RssAnon");
 }
 
 std::expected<ProcessSample, std::string> SampleProcess(pid_t pid) {
@@ -72,7 +87,9 @@ std::expected<ProcessSample, std::string> SampleProcess(pid_t pid) {
   if (!cpu) return std::unexpected(cpu.error());
   auto rss = ParseStatusRssBytes(*status);
   if (!rss) return std::unexpected(rss.error());
-  return ProcessSample{*cpu, *rss};
+  auto anon = ParseStatusRssAnonBytes(*status);
+  if (!anon) return std::unexpected(anon.error());
+  return ProcessSample{*cpu, *rss, *anon};
 }
 
 double OwnCpuSeconds(bool include_children) {

@@ -14,6 +14,10 @@ namespace loadgen {
 struct ProcessSample {
   double cpu_s = 0;       // utime + stime.
   int64_t rss_bytes = 0;  // VmRSS.
+  // RssAnon: heap, stacks and anonymous maps, without the code and file
+  // pages that VmRSS also counts (the first connection touches code pages
+  // that no later one pays for again).
+  int64_t rss_anon_bytes = 0;
 };
 
 // Reads /proc/PID/stat and /proc/PID/status. Fails when the process is gone.
@@ -24,6 +28,7 @@ std::expected<ProcessSample, std::string> SampleProcess(pid_t pid);
 std::expected<double, std::string> ParseStatCpuSeconds(std::string_view stat_text,
                                                        long clock_ticks_per_s);
 std::expected<int64_t, std::string> ParseStatusRssBytes(std::string_view status_text);
+std::expected<int64_t, std::string> ParseStatusRssAnonBytes(std::string_view status_text);
 
 // CPU seconds (user + system) of this process, plus of its waited-for
 // children when `include_children`.

@@ -25,12 +25,18 @@ TEST(ProcStats, ParsesRssInBytes) {
   ASSERT_TRUE(rss.has_value());
   EXPECT_EQ(*rss, 2048 * 1024);
   EXPECT_FALSE(ParseStatusRssBytes("Name:\tzombie\n").has_value());
+  auto anon = ParseStatusRssAnonBytes("Name:\tsela\nVmRSS:\t 2048 kB\nRssAnon:\t     512 kB\nRssFile:\t 1536 kB\n");
+  ASSERT_TRUE(anon.has_value());
+  EXPECT_EQ(*anon, 512 * 1024);
+  EXPECT_FALSE(ParseStatusRssAnonBytes("Name:\tsela\nVmRSS:\t 2048 kB\n").has_value());
 }
 
 TEST(ProcStats, SamplesThisProcess) {
   auto s = SampleProcess(getpid());
   ASSERT_TRUE(s.has_value()) << s.error();
   EXPECT_GT(s->rss_bytes, 0);
+  EXPECT_GT(s->rss_anon_bytes, 0);
+  EXPECT_LE(s->rss_anon_bytes, s->rss_bytes);
   EXPECT_GE(s->cpu_s, 0);
   EXPECT_FALSE(SampleProcess(0x7ffffff0).has_value());
 }

@@ -150,6 +150,12 @@ JsonValue ServerJson(const Options& o, const ServerSamples& s, int64_t connected
                             static_cast<double>(connected));
   }
   j.Set("rss_bytes_per_connection", std::move(per_connection));
+  JsonValue anon_per_connection;
+  if (s.before && s.after_connect && connected > 0) {
+    anon_per_connection = Round3(static_cast<double>(s.after_connect->rss_anon_bytes - s.before->rss_anon_bytes) /
+                                 static_cast<double>(connected));
+  }
+  j.Set("rss_anon_bytes_per_connection", std::move(anon_per_connection));
   // hold measures the connect phase; ping and storm the phase after it.
   const bool hold = o.scenario == Scenario::kHold;
   j.Set("cpu_s", hold ? CpuDelta(s.before, s.after_connect) : CpuDelta(s.after_connect, s.after_measure));

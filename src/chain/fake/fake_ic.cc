@@ -115,6 +115,7 @@ bool FakeIc::TakeFault(Fault fault, int* polls) {
   const auto it = faults_.find(fault);
   if (it == faults_.end() || it->second.first == 0) return false;
   if (polls) *polls = it->second.second;
+  ++stats_.faults_served;
   if (it->second.first > 0 && --it->second.first == 0) faults_.erase(it);
   return true;
 }

@@ -75,6 +75,7 @@ struct FakeIcStats {
   uint64_t queries = 0;
   uint64_t refused = 0;          // Bad envelope, signature or expiry.
   uint64_t restarts = 0;
+  uint64_t faults_served = 0;    // Injected faults that struck a request.
 };
 
 class FakeIc {

@@ -270,7 +270,7 @@ Result<std::optional<JobRecord>> DecodeJob(const redisReply* values) {
   const std::string_view reason = Text(Element(values, kJobReasonIndex));
   known = reason.empty();
   for (FailureReason r : {FailureReason::kNoData, FailureReason::kDeadline, FailureReason::kAttemptsExhausted,
-                          FailureReason::kRestart, FailureReason::kTooLarge}) {
+                          FailureReason::kRestart, FailureReason::kTooLarge, FailureReason::kCancelled}) {
     if (!reason.empty() && FailureReasonName(r) == reason) {
       job.failure_reason = r;
       known = true;

@@ -312,10 +312,10 @@ TEST_F(RedisClusterTest, ASyncJobThatEndsElsewhereIsAnnouncedToItsCreator) {
   b_->Do([](RedisStore& s) { s.WantJobs(1); });
   ASSERT_TRUE(b_->heard().WaitFor([](Heard& h) { return h.jobs.size() == 1; }));
   ASSERT_TRUE(Lease(*b_, "job_1", "node-b").ok());
-  const auto done = b_->Call<Result<CompleteOutcome>>([](Store& s, auto d) {
+  const auto done = b_->Call<Result<CompletedJob>>([](Store& s, auto d) {
     s.CompleteJob("job_1", Completion("node-b", 1, "[1]", 1), kT0 + 50, d);
   });
-  ASSERT_EQ(done.value(), CompleteOutcome::kCompleted);
+  ASSERT_EQ(done.value().outcome, CompleteOutcome::kCompleted);
   ASSERT_TRUE(a_->heard().WaitFor([](Heard& h) { return h.ended.size() == 1; }));
   EXPECT_EQ(a_->heard().ended[0], "job_1");
   EXPECT_TRUE(b_->heard().ended.empty());

@@ -145,7 +145,7 @@ class RedisStore final : public Store, public Cluster {
   void CreateJob(const CreateJobRequest& request, Callback<CreateJobOutcome> done) override;
   void LeaseJob(const std::string& job_id, const JobLease& lease, int64_t now_ms, Done done) override;
   void CompleteJob(const std::string& job_id, const JobCompletion& completion, int64_t now_ms,
-                   Callback<CompleteOutcome> done) override;
+                   Callback<CompletedJob> done) override;
   void ReleaseJob(const std::string& job_id, uint32_t attempt, int64_t now_ms, Done done) override;
   void FailJob(const std::string& job_id, const JobFailure& failure, int64_t now_ms, Done done) override;
   void GetJob(const std::string& job_id, Callback<std::optional<JobRecord>> done) override;
@@ -216,6 +216,16 @@ class RedisStore final : public Store, public Cluster {
   void FinishRun(const RunFinish& finish, Callback<RunRecord> done) override;
   void GetRun(const std::string& id, Callback<std::optional<RunRecord>> done) override;
   void ListRuns(uint32_t kinds, uint64_t offset, uint32_t limit, Callback<RunPage> done) override;
+
+  // ---- settlement journal (redis_store_settlement.cc) ----
+  void CreateSettlements(const SettlementBatch& batch, Callback<SettlementBatchResult> done) override;
+  void ListDueSettlements(int64_t now_ms, uint32_t limit, Callback<std::vector<SettlementRecord>> done) override;
+  void UpdateSettlement(const SettlementRecord& record, Callback<SettlementRecord> done) override;
+  void GetSettlement(const std::string& id, Callback<std::optional<SettlementRecord>> done) override;
+  void ListSettlements(const SettlementQuery& query, Callback<std::vector<SettlementRecord>> done) override;
+  void GetSettlementSummary(Callback<SettlementSummary> done) override;
+  void GetSettledTotal(const std::string& principal, Callback<SettledTotal> done) override;
+  void ListSettledTotals(Callback<std::vector<SettledTotal>> done) override;
 
   // Cluster (cluster.h); loop thread.
   Status Start(Events events) override;

@@ -5,6 +5,7 @@
 #include "store/redis/records.h"
 #include "store/redis/redis_store.h"
 #include "store/redis/redis_store_impl.h"
+#include "store/validate_ledger.h"
 
 namespace sela::store {
 
@@ -152,25 +153,38 @@ void RedisStore::LeaseJob(const std::string& job_id, const JobLease& lease, int6
 }
 
 void RedisStore::CompleteJob(const std::string& job_id, const JobCompletion& completion, int64_t now_ms,
-                             Callback<CompleteOutcome> done) {
+                             Callback<CompletedJob> done) {
   OnLoop([this, job_id, completion, now_ms, done = std::move(done)]() mutable {
     Status st = ValidateId(job_id, "job_id", limits_.id_bytes_max);
     if (st.ok()) st = ValidateCompletion(completion, limits_);
     if (st.ok()) st = ValidateAttempt(completion.attempt);
     if (st.ok()) st = ValidateNowMs(now_ms);
+    if (st.ok()) st = ValidateJobRewardSpec(completion.reward);
     if (!st.ok()) return Answer(std::move(done), std::move(st));
+    const JobRewardSpec& reward = completion.reward;
     Command c = ScriptCall(Script::kCompleteJob, 4);
     c.Arg(keys_.Job(job_id)).Arg(keys_.Blob(completion.result_hash)).Arg(keys_.Market()).Arg(keys_.MarketTypes());
     JobContext(c);
     c.Arg(job_id).Arg(completion.node_principal).Uint(completion.attempt).Int(now_ms).Arg(completion.result_hash);
-    c.Arg(completion.result_content_type).Uint(completion.result.size()).Int(completion.reward_units);
+    c.Arg(completion.result_content_type).Uint(completion.result.size()).Int(reward.amount_units);
     c.Int(completion.price_cents).Int(completion.objects_count).Int(completion.file_size_kb);
     c.Arg(completion.result).Arg(completion.result_file_id);
-    Send<CompleteOutcome>(std::move(done), c.Finish(), Kind::kScript, "CompleteJob",
-                          [](const redisReply* r) -> Result<CompleteOutcome> {
-                            return redis::ToInt(redis::Element(r, 1)) == 1 ? CompleteOutcome::kCompleted
-                                                                           : CompleteOutcome::kRepeat;
-                          });
+    // The payment (ledger.h JobRewardSpec), in the same script.
+    c.Arg(keys_.ledger()).Arg(keys_.uptime()).Arg("");
+    c.Int(reward.daily_cap_units).Uint(reward.referral_l1_bp).Uint(reward.referral_l2_bp).Arg(reward.day);
+    Send<CompletedJob>(std::move(done), c.Finish(), Kind::kScript, "CompleteJob",
+                       [](const redisReply* r) -> Result<CompletedJob> {
+                         const auto credited = redis::ToInt(redis::Element(r, 2));
+                         const auto l1 = redis::ToInt(redis::Element(r, 3));
+                         const auto l2 = redis::ToInt(redis::Element(r, 4));
+                         if (!credited || !l1 || !l2) return Err(Internal("CompleteJob: a malformed reply"));
+                         return CompletedJob{.outcome = redis::ToInt(redis::Element(r, 1)) == 1
+                                                            ? CompleteOutcome::kCompleted
+                                                            : CompleteOutcome::kRepeat,
+                                             .reward_units = *credited,
+                                             .referral_l1_units = *l1,
+                                             .referral_l2_units = *l2};
+                       });
   });
 }
 

@@ -25,9 +25,13 @@ Status Malformed(const char* what) { return Internal(std::string(what) + ": malf
 
 }  // namespace
 
+// CompleteJob's transfer ids are the job id and at most 16 bytes more
+// ("referral:task:" and ":2", ledger.h JobRewardSpec), as with SQLite.
+constexpr uint32_t kJobTransferIdExtraBytes = 16;
+
 LedgerLimits RedisStore::Limits() const {
   return LedgerLimits{.principal_bytes_max = options_.principal_bytes_max,
-                      .id_bytes_max = options_.id_bytes_max,
+                      .id_bytes_max = options_.id_bytes_max + kJobTransferIdExtraBytes,
                       .transfers_per_page_max = options_.transfers_per_page_max,
                       .transfers_per_call_max = options_.transfers_per_call_max};
 }
@@ -207,7 +211,7 @@ void RedisStore::ListTransfers(const TransferQuery& query, Callback<TransferPage
 
 void RedisStore::GetTransfer(const std::string& id, Callback<std::optional<TransferRecord>> done) {
   OnLoop([this, id, done = std::move(done)]() mutable {
-    if (Status st = ValidateId(id, "transfer id", options_.id_bytes_max); !st.ok()) {
+    if (Status st = ValidateId(id, "transfer id", Limits().id_bytes_max); !st.ok()) {
       return Answer(std::move(done), std::move(st));
     }
     Command c("HMGET");

@@ -25,6 +25,7 @@ const StoreBackend kRedis{"Redis", [] { return std::make_unique<RedisEnv>(); }, 
 INSTANTIATE_TEST_SUITE_P(Redis, StoreContractTest, ::testing::Values(kRedis), BackendName);
 INSTANTIATE_TEST_SUITE_P(Redis, JobContractTest, ::testing::Values(kRedis), BackendName);
 INSTANTIATE_TEST_SUITE_P(Redis, LedgerContractTest, ::testing::Values(kRedis), BackendName);
+INSTANTIATE_TEST_SUITE_P(Redis, JobPayContractTest, ::testing::Values(kRedis), BackendName);
 
 constexpr int64_t kT0 = StoreTimeZeroMs();
 constexpr auto kReconnectWait = std::chrono::seconds(10);
@@ -317,7 +318,8 @@ TEST_F(RedisStoreTest, EveryKeyCarriesTheStoresOneHashTagAndADomain) {
     EXPECT_TRUE(domain == "nodes" || domain == "uptime" || domain == "jobs" || domain == "ledger") << key;
     domains.insert(domain);
   }
-  EXPECT_EQ(domains, (std::set<std::string>{"nodes", "uptime", "jobs"}));
+  // The completion paid its node (Completion's reward): ledger keys too.
+  EXPECT_EQ(domains, (std::set<std::string>{"nodes", "uptime", "jobs", "ledger"}));
   EXPECT_GT(count, 15u);
 }
 

@@ -193,7 +193,9 @@ std::vector<std::string> ScriptBodies() {
   for (size_t i = 0; i < static_cast<size_t>(Script::kCount); ++i) {
     const auto script = static_cast<Script>(i);
     const bool job = script >= Script::kCreateJob;
-    bodies.push_back(prologue + (job ? job_helpers : std::string()) + std::string(Body(script)));
+    // The completion pays the job's reward with the ledger's helpers.
+    const std::string pay = script == Script::kCompleteJob ? JobPaymentHelpers() : std::string();
+    bodies.push_back(prologue + (job ? job_helpers : std::string()) + pay + std::string(Body(script)));
   }
   return bodies;
 }

@@ -198,37 +198,51 @@ return {OK}
 )lua";
 
 // KEYS: job, blob, market, market types. ARGV: pre, chan, me, job_id, node,
-// attempt, now_ms, result hash, content type, result bytes, reward, price,
-// objects, file kB, result, result file id ('' for none: the result is the
-// blob). A listed job enters the marketplace. Returns {OK, 1} completed or
-// {OK, 0} for a repeat.
+// attempt, now_ms, result hash, content type, result bytes, reward
+// amount_units, price, objects, file kB, result, result file id ('' for
+// none: the result is the blob), then the payment's (scripts_ledger.cc
+// kPayJob): ledger prefix, uptime prefix, owner, daily cap, l1 bp, l2 bp,
+// day. Every check comes before any write; the payment is decided in the
+// ledger's overlay and written (run()) before the completion's own writes,
+// so a refused payment (a Conflict on "job:<id>", an overflow) leaves
+// everything as it was. A listed job enters the marketplace. Returns {OK,
+// 1, credited, l1 share, l2 share} completed or {OK, 0, reward_units, 0, 0}
+// for a repeat.
 constexpr std::string_view kCompleteJob = R"lua(
 local pre, chan, me, id = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local j = redis.call('HMGET', KEYS[1], 'state', 'attempt', 'node_principal', 'client_uuid', 'owner', 'notify',
-                     'listed', 'job_type')
+                     'listed', 'job_type', 'reward_units')
 if not j[1] then return {NOT_FOUND, 'no job with id ' .. id} end
 local same = j[3] == ARGV[5] and tonumber(j[2]) == tonumber(ARGV[6])
 if j[1] == 'ongoing' and same then
   local bytes, file_id = ARGV[10], ARGV[16]
+  local stored
   if file_id ~= '' then
     local size, why = result_file(pre, id, file_id, ARGV[5], ARGV[8])
     if not size then return {FAILED_PRECONDITION, why} end
     bytes = size
+  else
+    stored = redis.call('GET', KEYS[2])
+    if stored and stored ~= ARGV[15] then return {CONFLICT, 'blob ' .. ARGV[8] .. ' is stored with different bytes'} end
+  end
+  local paid = run(function() return pay_job(id) end)
+  if paid[1] ~= OK then return paid end
+  local credited = paid[2][1]
+  if file_id ~= '' then
     redis.call('HSET', pre .. 'file:' .. file_id, 'result_of', id)
     redis.call('HSET', KEYS[1], 'result_file_id', file_id)
-  -- Results are mostly new: one SET NX; a hash stored before is compared.
-  elseif not redis.call('SET', KEYS[2], ARGV[15], 'NX') and redis.call('GET', KEYS[2]) ~= ARGV[15] then
-    return {CONFLICT, 'blob ' .. ARGV[8] .. ' is stored with different bytes'}
+  elseif not stored then
+    redis.call('SET', KEYS[2], ARGV[15])
   end
   redis.call('HSET', KEYS[1], 'state', 'completed', 'complete_ms', ARGV[7], 'lease_deadline_ms', '0',
              'result_hash', ARGV[8], 'result_content_type', ARGV[9], 'result_bytes', bytes,
-             'reward_units', ARGV[11], 'price_cents', ARGV[12], 'objects_count', ARGV[13], 'file_size_kb', ARGV[14])
+             'reward_units', credited, 'price_cents', ARGV[12], 'objects_count', ARGV[13], 'file_size_kb', ARGV[14])
   if j[7] == '1' then market_list(KEYS[3], KEYS[4], id, ARGV[7], j[8], true) end
   unplace(pre, id, 'ongoing', j[5], nil)
   closed(pre, chan, me, id, j[4], j[6])
-  return {OK, 1}
+  return {OK, 1, credited, paid[2][2], paid[2][3]}
 end
-if j[1] == 'completed' and same then return {OK, 0} end
+if j[1] == 'completed' and same then return {OK, 0, j[9] or '0', '0', '0'} end
 return {FAILED_PRECONDITION, refused(id, j, 'ongoing with attempt ' .. ARGV[6] .. ' held by ' .. ARGV[5])}
 )lua";
 

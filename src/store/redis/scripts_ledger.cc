@@ -107,10 +107,11 @@ local function day_member(p, d) return esc(p) .. '\0\0' .. d end
 local MS_PER_MINUTE = 60000
 )lua";
 
-// For the scripts that record transfers. ARGV[1] is the ledger prefix,
-// ARGV[2] the uptime prefix, ARGV[3] the run owner.
+// For the scripts that record transfers. ARGV[LA] is the ledger prefix,
+// ARGV[LA + 1] the uptime prefix, ARGV[LA + 2] the run owner (LA is 1 for
+// the ledger's scripts; CompleteJob passes them after its own arguments).
 constexpr std::string_view kLedgerHelpers = R"lua(
-local L, U, OWNER = ARGV[1], ARGV[2], ARGV[3]
+local L, U, OWNER = ARGV[LA], ARGV[LA + 1], ARGV[LA + 2]
 local NT = 17  -- Transfer fields in ARGV, TRANSFER_FIELDS order without credited_units and seq.
 local BODY = {1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 15, 16, 17}  -- All but created_ms, run_id.
 local W = {h = {}, z = {}, zrem = {}, seq = nil}
@@ -345,6 +346,40 @@ return run(function()
 end)
 )lua";
 
+// CompleteJob's payment (ledger.h JobRewardSpec), for the completion script
+// (scripts_jobs.cc), which passes ARGV[11] = amount_units, ARGV[17..19] =
+// ledger prefix, uptime prefix, owner (""), ARGV[20] = daily_cap_units,
+// ARGV[21], ARGV[22] = the two shares' bp, ARGV[23] = day; `id` is the job
+// id, ARGV[5] the node, ARGV[7] now_ms. Records through the overlay (run()
+// writes it only when everything was decided); returns {credited, l1, l2}.
+constexpr std::string_view kPayJob = R"lua(
+local function pay_job(id)
+  local amount, node, now, cap, day = ARGV[11], ARGV[5], ARGV[7], ARGV[20], ARGV[23]
+  if amount == '0' then return {'0', '0', '0'} end
+  local window, kinds = '0', '0'
+  if cap ~= '0' then window, kinds = '1', '1' end  -- kDay, KindBit(kJob)
+  local _, credited = apply({'job:' .. id, '0', node, amount, window, kinds, cap, day, now, '', id, '',
+                             '0', '0', '0', '0', '0'})
+  local out = {credited, '0', '0'}
+  if credited == '0' then return out end
+  local r = redis.call('HMGET', L .. 'ref:' .. node, 'referrer_l1', 'referrer_l2')
+  local c = tonumber(credited)  -- At most kTransferUnitsMax (10^15): exact.
+  local rest = c % 10000
+  for level = 1, 2 do
+    local p, bp = r[level], tonumber(ARGV[20 + level])
+    -- floor(c * bp / 10000) without passing 2^53: c = q * 10000 + rest.
+    local share = (c - rest) / 10000 * bp + math.floor(rest * bp / 10000)
+    if p and p ~= '' and share > 0 then
+      local units = string.format('%d', share)
+      local _, got = apply({'referral:task:' .. id .. ':' .. level, tostring(level + 1), p, units, '0', '0', '0',
+                            day, now, '', id, node, '0', '0', credited, '0', ARGV[20 + level]})
+      out[level + 1] = got
+    end
+  end
+  return out
+end
+)lua";
+
 }  // namespace
 
 std::string_view BigNumberHelpers() { return kBigNumbers; }
@@ -356,6 +391,10 @@ std::string LedgerFieldLists() {
          "local DAY_TOTAL_FIELDS = " + LuaList(DayTotalFields()) + "\n";
 }
 
+std::string JobPaymentHelpers() {
+  return LedgerFieldLists() + "local LA = 17\n" + std::string(kLedgerHelpers) + std::string(kPayJob);
+}
+
 std::string_view LedgerScriptBody(Script script) {
   constexpr auto kFirst = static_cast<size_t>(Script::kApplyTransfers);
   constexpr auto kLast = static_cast<size_t>(Script::kListRuns);
@@ -365,7 +404,7 @@ std::string_view LedgerScriptBody(Script script) {
     std::vector<std::string> out;
     for (size_t i = kFirst; i <= kLast; ++i) {
       const auto script = static_cast<Script>(i);
-      std::string body = LedgerFieldLists();
+      std::string body = LedgerFieldLists() + "local LA = 1\n";
       switch (script) {
         case Script::kApplyTransfers: body += std::string(kLedgerHelpers) + std::string(kApplyTransfers); break;
         case Script::kPayUptime: body += std::string(kLedgerHelpers) + std::string(kPayUptime); break;

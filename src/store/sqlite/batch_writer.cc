@@ -40,31 +40,53 @@ Status BatchWriter::Start() {
 }
 
 void BatchWriter::Submit(std::unique_ptr<PendingOp> op) {
-  bool accepted = false;
+  size_t queued = 0;
   {
     std::lock_guard lock(mu_);
     if (queue_.size() < options_.queue_ops_max) {
       queue_.push_back(std::move(op));
       ++accepted_;
-      accepted = true;
+      queued = queue_.size();
       if (!options_.wake_later) work_ready_.notify_one();
     }
   }
-  if (!accepted) {
+  if (queued == 0) {
     op->Fail(Unavailable("the store's queue holds " + std::to_string(options_.queue_ops_max) +
                          " operations already; retry later"));
     post_(op->TakeCompletion());
     return;
   }
-  // One wake-up per pass of the caller's loop.
-  if (options_.wake_later && !wake_posted_) {
-    wake_posted_ = true;
-    options_.wake_later([this, alive = std::weak_ptr<char>(alive_)] {
-      if (alive.expired()) return;
-      wake_posted_ = false;
-      work_ready_.notify_one();
-    });
+  if (options_.wake_later) ScheduleWake(queued);
+}
+
+void BatchWriter::ScheduleWake(size_t queued) {
+  // Enough for a batch worth its commit, or no gathering: wake the writer
+  // at the end of the caller's pass, once per pass.
+  if (queued >= options_.gather_ops || !options_.wake_after || options_.gather.count() <= 0) {
+    if (!wake_now_posted_) {
+      wake_now_posted_ = true;
+      options_.wake_later(WakeClosure());
+    }
+    return;
   }
+  // Otherwise let the operations of the next `gather` join this one, so that
+  // at everyday rates a batch (one commit, one thread switch each way) holds
+  // several operations instead of one. A writer still busy with a batch
+  // takes the queue when it finishes, whatever the wake-up says.
+  if (!wake_posted_ && !wake_now_posted_) {
+    wake_posted_ = true;
+    options_.wake_after(options_.gather, WakeClosure());
+  }
+}
+
+std::function<void()> BatchWriter::WakeClosure() {
+  return [this, alive = std::weak_ptr<char>(alive_), generation = wake_generation_] {
+    if (alive.expired() || generation != wake_generation_) return;
+    ++wake_generation_;
+    wake_posted_ = false;
+    wake_now_posted_ = false;
+    work_ready_.notify_one();
+  };
 }
 
 void BatchWriter::Flush() {

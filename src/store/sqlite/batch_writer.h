@@ -91,6 +91,11 @@ struct BatchWriterOptions {
   // See SqliteOptions::wake_later. When set, Submit() must be called on the
   // thread that wake_later's closures run on.
   PostFn wake_later = {};
+  // See SqliteOptions::wake_after, gather and gather_ops; wake_after's
+  // closures run on the same thread as wake_later's.
+  DelayFn wake_after = {};
+  std::chrono::microseconds gather{0};
+  uint32_t gather_ops = 64;
   // See SqliteOptions::on_batch.
   std::function<void(const SqliteStats&)> on_batch = {};
   // While out of space, with nothing queued, the writer tries a small write
@@ -143,6 +148,10 @@ class BatchWriter {
   // Non-OK only when the transaction itself can no longer commit.
   Status RunInSavepoint(PendingOp& op);
   void ReportStats(size_t batch_ops);
+  // Arranges the writer's wake-up after Submit() queued an operation,
+  // `queued` being the queue's length then.
+  void ScheduleWake(size_t queued);
+  std::function<void()> WakeClosure();
 
   const BatchWriterOptions options_;
   std::unique_ptr<Database> db_;
@@ -160,7 +169,12 @@ class BatchWriter {
   uint64_t accepted_ = 0;                         // Guarded by mu_.
   uint64_t completed_ = 0;                        // Guarded by mu_.
   bool stopping_ = false;                         // Guarded by mu_.
-  bool wake_posted_ = false;                      // Submitting thread only.
+  // Submitting thread only: a wake-up is on its way (at the end of the
+  // caller's pass, or after `gather`); wake-ups of an older generation were
+  // overtaken by a newer one and do nothing.
+  bool wake_posted_ = false;
+  bool wake_now_posted_ = false;
+  uint64_t wake_generation_ = 0;
   // Lets a posted wake-up tell that the writer is gone.
   std::shared_ptr<char> alive_ = std::make_shared<char>();
   std::thread thread_;

@@ -71,8 +71,8 @@ class Operations {
                                            int64_t to_ms);
   Result<CreateJobOutcome> CreateJob(const CreateJobRequest& request);
   Status LeaseJob(const std::string& job_id, const JobLease& lease, int64_t now_ms);
-  Result<CompleteOutcome> CompleteJob(const std::string& job_id, const JobCompletion& completion,
-                                      int64_t now_ms);
+  Result<CompletedJob> CompleteJob(const std::string& job_id, const JobCompletion& completion,
+                                   int64_t now_ms);
   Status ReleaseJob(const std::string& job_id, uint32_t attempt, int64_t now_ms);
   Status FailJob(const std::string& job_id, const JobFailure& failure, int64_t now_ms);
   Result<std::optional<JobRecord>> GetJob(const std::string& job_id);
@@ -144,6 +144,16 @@ class Operations {
   Result<std::optional<RunRecord>> GetRun(const std::string& id);
   Result<RunPage> ListRuns(uint32_t kinds, uint64_t offset, uint32_t limit);
 
+  // Settlement journal (operations_settlement.cc).
+  Result<SettlementBatchResult> CreateSettlements(const SettlementBatch& batch);
+  Result<std::vector<SettlementRecord>> ListDueSettlements(int64_t now_ms, uint32_t limit);
+  Result<SettlementRecord> UpdateSettlement(const SettlementRecord& record);
+  Result<std::optional<SettlementRecord>> GetSettlement(const std::string& id);
+  Result<std::vector<SettlementRecord>> ListSettlements(const SettlementQuery& query);
+  Result<SettlementSummary> GetSettlementSummary();
+  Result<SettledTotal> GetSettledTotal(const std::string& principal);
+  Result<std::vector<SettledTotal>> ListSettledTotals();
+
  private:
   // Adds `amount` to the named counter and returns the new value.
   Result<int64_t> AddToCounter(std::string_view name, int64_t amount);
@@ -179,6 +189,12 @@ class Operations {
   Status RefuseTransition(const std::string& job_id, std::string_view wanted);
   Status ValidateJobId(std::string_view job_id) const;
 
+  // The just completed job's reward and its referral shares
+  // (ledger.h JobRewardSpec; operations_job_rewards.cc).
+  Result<CompletedJob> PayJob(const std::string& job_id, const JobCompletion& completion,
+                              int64_t now_ms);
+  // Records a transfer that this store built: validated, then applied.
+  Result<AppliedTransfer> ApplyBuiltTransfer(const Transfer& transfer);
   // Records one validated transfer (see ledger.h): a repeat, a Conflict, or
   // the transfer row and every total it changes.
   Result<AppliedTransfer> ApplyTransfer(const Transfer& transfer, const std::string& run_owner);

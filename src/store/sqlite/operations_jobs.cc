@@ -76,10 +76,11 @@ constexpr char kLeaseJob[] =
     "UPDATE jobs SET state = 'ongoing', attempt = ?2, node_principal = ?3, node_client_id = ?4, "
     "assigned_ms = ?5, lease_deadline_ms = ?6 "
     "WHERE job_id = ?1 AND state = 'pending' AND attempt = ?2 - 1";
+// reward_units is what the job's transfer credits (PayJob sets it).
 constexpr char kCompleteJob[] =
     "UPDATE jobs SET state = 'completed', complete_ms = ?4, lease_deadline_ms = 0, "
-    "result_hash = ?5, result_content_type = ?6, result_bytes = ?7, reward_units = ?8, "
-    "price_cents = ?9, objects_count = ?10, file_size_kb = ?11, result_file_id = ?12 "
+    "result_hash = ?5, result_content_type = ?6, result_bytes = ?7, reward_units = 0, "
+    "price_cents = ?8, objects_count = ?9, file_size_kb = ?10, result_file_id = ?11 "
     "WHERE job_id = ?1 AND state = 'ongoing' AND node_principal = ?2 AND attempt = ?3";
 constexpr char kReleaseJob[] =
     "UPDATE jobs SET state = 'pending', last_failed_node = node_principal, lease_deadline_ms = 0 "
@@ -119,7 +120,7 @@ JobState JobStateFromName(std::string_view name) {
 constexpr FailureReason kFailureReasons[] = {FailureReason::kNone, FailureReason::kNoData,
                                              FailureReason::kDeadline,
                                              FailureReason::kAttemptsExhausted, FailureReason::kRestart,
-                                             FailureReason::kTooLarge};
+                                             FailureReason::kTooLarge, FailureReason::kCancelled};
 
 // The schema's CHECK admits only these names.
 FailureReason FailureReasonFromName(std::string_view name) {
@@ -372,10 +373,11 @@ Status Operations::PutBlob(const std::string& hash, const std::string& bytes) {
   return Status::Ok();
 }
 
-Result<CompleteOutcome> Operations::CompleteJob(const std::string& job_id,
-                                                const JobCompletion& completion, int64_t now_ms) {
+Result<CompletedJob> Operations::CompleteJob(const std::string& job_id,
+                                             const JobCompletion& completion, int64_t now_ms) {
   RETURN_IF_ERROR(ValidateJobId(job_id));
   RETURN_IF_ERROR(ValidateCompletion(completion, limits_.jobs));
+  RETURN_IF_ERROR(ValidateJobRewardSpec(completion.reward));
   RETURN_IF_ERROR(ValidateAttempt(completion.attempt));
   RETURN_IF_ERROR(ValidateNowMs(now_ms));
   ASSIGN_OR_RETURN(Query query, db_.Prepare(kCompleteJob));
@@ -383,9 +385,9 @@ Result<CompleteOutcome> Operations::CompleteJob(const std::string& job_id,
   query.BindInt(4, now_ms).BindText(5, completion.result_hash);
   query.BindText(6, completion.result_content_type)
       .BindInt(7, static_cast<int64_t>(completion.result.size()));
-  query.BindInt(8, completion.reward_units).BindInt(9, completion.price_cents);
-  query.BindInt(10, completion.objects_count).BindInt(11, completion.file_size_kb);
-  query.BindText(12, completion.result_file_id);
+  query.BindInt(8, completion.price_cents);
+  query.BindInt(9, completion.objects_count).BindInt(10, completion.file_size_kb);
+  query.BindText(11, completion.result_file_id);
   RETURN_IF_ERROR(query.Run());
   if (db_.Changes() == 1) {
     if (!completion.result_file_id.empty()) {
@@ -393,12 +395,12 @@ Result<CompleteOutcome> Operations::CompleteJob(const std::string& job_id,
     } else {
       RETURN_IF_ERROR(PutBlob(completion.result_hash, completion.result));
     }
-    return CompleteOutcome::kCompleted;
+    return PayJob(job_id, completion, now_ms);
   }
   ASSIGN_OR_RETURN(std::optional<JobRecord> job, GetJob(job_id));
   if (job.has_value() && job->state == JobState::kCompleted &&
       job->node_principal == completion.node_principal && job->attempt == completion.attempt) {
-    return CompleteOutcome::kRepeat;
+    return CompletedJob{.outcome = CompleteOutcome::kRepeat, .reward_units = job->reward_units};
   }
   return Err(RefuseTransition(job_id, "ongoing with attempt " +
                                           std::to_string(completion.attempt) + " held by " +

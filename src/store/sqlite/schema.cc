@@ -460,6 +460,109 @@ CREATE TABLE reward_runs (
 CREATE UNIQUE INDEX reward_runs_running ON reward_runs (state) WHERE state = 0;
 CREATE INDEX reward_runs_by_kind ON reward_runs (kind, seq);
 )sql",
+    // v9: a job may fail because its customer or an operator cancelled it
+    // (issue 11): failure_reason may be 'cancelled'. A CHECK cannot be
+    // altered in place, so jobs is rebuilt as in v7 (same columns, rows,
+    // rowids and indexes).
+    R"sql(
+CREATE TABLE jobs_v9 (
+  seq INTEGER PRIMARY KEY,
+  job_id TEXT NOT NULL UNIQUE,
+  client_uuid TEXT NOT NULL REFERENCES api_clients (uuid),
+  job_type TEXT NOT NULL,
+  target TEXT NOT NULL,
+  state TEXT NOT NULL
+    CHECK (state = 'pending' OR state = 'ongoing' OR state = 'completed' OR state = 'failed'),
+  node_principal TEXT NOT NULL,
+  node_client_id TEXT NOT NULL,
+  attempt INTEGER NOT NULL CHECK (attempt BETWEEN 0 AND 4294967295),
+  max_attempts INTEGER NOT NULL CHECK (max_attempts BETWEEN 1 AND 4294967295),
+  created_ms INTEGER NOT NULL CHECK (created_ms >= 0),
+  assigned_ms INTEGER NOT NULL CHECK (assigned_ms >= 0),
+  lease_deadline_ms INTEGER NOT NULL CHECK (lease_deadline_ms >= 0),
+  deadline_ms INTEGER NOT NULL CHECK (deadline_ms >= 0),
+  complete_ms INTEGER NOT NULL CHECK (complete_ms >= 0),
+  post_count INTEGER NOT NULL CHECK (post_count >= 0),
+  replies_count INTEGER NOT NULL CHECK (replies_count >= 0),
+  scroll_pause_ms INTEGER NOT NULL CHECK (scroll_pause_ms >= 0),
+  sync INTEGER NOT NULL CHECK (sync IN (0, 1)),
+  usage_charged INTEGER NOT NULL CHECK (usage_charged IN (0, 1)),
+  reward_units INTEGER NOT NULL CHECK (reward_units >= 0),
+  result_hash TEXT NOT NULL,
+  result_content_type TEXT NOT NULL,
+  result_bytes INTEGER NOT NULL CHECK (result_bytes >= 0),
+  price_cents INTEGER NOT NULL CHECK (price_cents >= 0),
+  objects_count INTEGER NOT NULL CHECK (objects_count >= 0),
+  file_size_kb INTEGER NOT NULL CHECK (file_size_kb >= 0),
+  error TEXT NOT NULL,
+  last_failed_node TEXT NOT NULL,
+  target_node TEXT NOT NULL,
+  usage_refunded INTEGER NOT NULL DEFAULT 0 CHECK (usage_refunded IN (0, 1)),
+  failure_reason TEXT NOT NULL DEFAULT ''
+    CHECK (failure_reason = '' OR failure_reason = 'no_data' OR failure_reason = 'deadline'
+           OR failure_reason = 'attempts_exhausted' OR failure_reason = 'restart'
+           OR failure_reason = 'too_large' OR failure_reason = 'cancelled'),
+  result_file_id TEXT NOT NULL DEFAULT '',
+  listed INTEGER NOT NULL DEFAULT 0 CHECK (listed IN (0, 1))
+) STRICT;
+INSERT INTO jobs_v9 (
+  seq, job_id, client_uuid, job_type, target, state, node_principal, node_client_id,
+  attempt, max_attempts, created_ms, assigned_ms, lease_deadline_ms, deadline_ms,
+  complete_ms, post_count, replies_count, scroll_pause_ms, sync, usage_charged,
+  reward_units, result_hash, result_content_type, result_bytes, price_cents,
+  objects_count, file_size_kb, error, last_failed_node, target_node, usage_refunded,
+  failure_reason, result_file_id, listed)
+SELECT
+  seq, job_id, client_uuid, job_type, target, state, node_principal, node_client_id,
+  attempt, max_attempts, created_ms, assigned_ms, lease_deadline_ms, deadline_ms,
+  complete_ms, post_count, replies_count, scroll_pause_ms, sync, usage_charged,
+  reward_units, result_hash, result_content_type, result_bytes, price_cents,
+  objects_count, file_size_kb, error, last_failed_node, target_node, usage_refunded,
+  failure_reason, result_file_id, listed
+FROM jobs ORDER BY seq;
+DROP TABLE jobs;
+ALTER TABLE jobs_v9 RENAME TO jobs;
+CREATE INDEX jobs_by_client ON jobs (client_uuid, seq);
+CREATE INDEX jobs_usage ON jobs (client_uuid, created_ms, usage_charged, usage_refunded)
+  WHERE usage_charged = 1 AND usage_refunded = 0;
+CREATE INDEX jobs_open_by_client ON jobs (client_uuid, seq) WHERE state IN ('pending', 'ongoing');
+CREATE INDEX jobs_market ON jobs (complete_ms, job_id) WHERE listed = 1 AND state = 'completed';
+)sql",
+    // v10: settlement of the ledger on the chain (store/settlement_types.h).
+    // settlements is the journal, one row per (run, principal);
+    // settlement_accounts holds each principal's committed and settled
+    // totals, moved in the same transaction as the rows.
+    R"sql(
+CREATE TABLE settlements (
+  id TEXT PRIMARY KEY NOT NULL,
+  run_id TEXT NOT NULL,
+  principal TEXT NOT NULL,
+  amount_units INTEGER NOT NULL CHECK (amount_units > 0),
+  created_ms INTEGER NOT NULL CHECK (created_ms >= 0),
+  state INTEGER NOT NULL CHECK (state BETWEEN 0 AND 3),
+  generation INTEGER NOT NULL CHECK (generation >= 0),
+  created_at_ns INTEGER NOT NULL CHECK (created_at_ns >= 0),
+  attempts INTEGER NOT NULL CHECK (attempts >= 0),
+  next_attempt_ms INTEGER NOT NULL CHECK (next_attempt_ms >= 0),
+  block_index INTEGER NOT NULL CHECK ((state = 2) = (block_index >= 0)),
+  duplicate INTEGER NOT NULL CHECK (duplicate IN (0, 1)),
+  failure TEXT NOT NULL,
+  failure_kind TEXT NOT NULL,
+  needs_reconciliation INTEGER NOT NULL CHECK (needs_reconciliation IN (0, 1)),
+  updated_ms INTEGER NOT NULL CHECK (updated_ms >= 0),
+  confirmed_ms INTEGER NOT NULL CHECK (confirmed_ms >= 0),
+  version INTEGER NOT NULL CHECK (version >= 1)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX settlements_due ON settlements (next_attempt_ms, id) WHERE state IN (0, 1);
+CREATE INDEX settlements_by_state ON settlements (state, id);
+CREATE INDEX settlements_by_principal ON settlements (principal, id);
+
+CREATE TABLE settlement_accounts (
+  principal TEXT PRIMARY KEY NOT NULL,
+  committed_units INTEGER NOT NULL CHECK (committed_units >= 0),
+  settled_units INTEGER NOT NULL CHECK (settled_units >= 0 AND settled_units <= committed_units)
+) STRICT, WITHOUT ROWID;
+)sql",
 };
 
 constexpr std::span<const char* const> Migrations() { return kMigrations; }

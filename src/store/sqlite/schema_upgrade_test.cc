@@ -122,6 +122,36 @@ TEST_F(SqliteStoreTest, UptimeMeasuredBeforeTheLedgerIsPaidFromItsPaidMinutes) {
   EXPECT_EQ(audit->transfers, 0);
 }
 
+// v10 adds the settlement journal: credits recorded before it are all
+// unsettled, and the first run covers them. The database is taken back to
+// v9 by dropping what v10 made, as a v9 file would be.
+TEST_F(SqliteStoreTest, ACreditedLedgerFromBeforeSettlementIsUnsettledAfterTheUpgrade) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  Transfer t;
+  t.id = "admin:1";
+  t.kind = RewardKind::kAdmin;
+  t.principal = "node-a";
+  t.amount_units = 1234;
+  t.day = "2024-03-01";
+  ASSERT_TRUE((Call<Result<std::vector<AppliedTransfer>>>(
+                   [&](auto done) { store().ApplyTransfers({t}, "", done); }))
+                  .has_value());
+  Close();
+  ASSERT_TRUE(RawExec(options_.path, "DROP TABLE settlements; DROP TABLE settlement_accounts; "
+                                     "DELETE FROM schema_version WHERE version = 10")
+                  .ok());
+  ASSERT_NO_FATAL_FAILURE(Open());
+  const auto created = Call<Result<SettlementBatchResult>>([&](auto done) {
+    store().CreateSettlements({.run_id = "run", .after_principal = "", .now_ms = 5, .limit = 10}, done);
+  });
+  ASSERT_TRUE(created.has_value()) << created.error().ToString();
+  EXPECT_EQ(created->created, 1);
+  EXPECT_EQ(created->units, 1234);
+  Close();
+  EXPECT_EQ(RawQueryInt(options_.path, "SELECT MAX(version) FROM schema_version"), sqlite::LatestSchemaVersion());
+  EXPECT_EQ(sqlite::LatestSchemaVersion(), 10);
+}
+
 // Schema version 2 as published (schema.cc, migration 2), on top of v1.
 constexpr char kSchemaV2[] = R"sql(
 CREATE TABLE api_clients (
@@ -294,6 +324,9 @@ TEST_F(SqliteStoreTest, AVersion2DatabaseIsUpgradedInPlaceAndKeepsItsJobsAndUsag
   // Charging and refunding go on from the upgraded rows.
   ASSERT_TRUE(Fail("job_e", 1, "deadline", kT0 + 80).ok());
   ASSERT_TRUE(Create(NewJobRequest(NewJob("job_h", "acme", kT0 + 90))).has_value());
+  // v9: a job may fail as cancelled (its customer or an operator).
+  ASSERT_TRUE(Fail("job_f", 0, "Job cancelled by its customer", kT0 + 95, FailureReason::kCancelled).ok());
+  EXPECT_EQ(GetJob("job_f").value()->failure_reason, FailureReason::kCancelled);
   EXPECT_EQ(GetClient("acme").value()->usage_count, 4);
   EXPECT_EQ(UsageLog("acme").value(),
             (std::vector<int64_t>{kT0 + 20, kT0 + 30, kT0 + 60, kT0 + 90}));

@@ -78,6 +78,10 @@ Result<std::unique_ptr<Store>> SqliteStore::Open(const SqliteOptions& options, P
   auto health = std::make_unique<sqlite::StoreHealth>(options.path, options.metrics);
   RETURN_IF_ERROR(sqlite::CheckWritable(**db, *health));
   sqlite::CheckIntegrity(**db, options.quick_check_ms, ClockOrSystem(options.clock), *health);
+  // CompleteJob's transfer ids are the job id and at most 16 bytes more
+  // ("referral:task:" and ":2", ledger.h JobRewardSpec): every job that may
+  // be stored may be paid.
+  constexpr uint32_t kJobTransferIdExtraBytes = 16;
   const sqlite::OperationLimits limits{
       .principal_bytes_max = options.principal_bytes_max,
       .client_id_bytes_max = options.client_id_bytes_max,
@@ -90,7 +94,7 @@ Result<std::unique_ptr<Store>> SqliteStore::Open(const SqliteOptions& options, P
                .result_bytes_max = static_cast<size_t>(options.result_bytes_max)},
       .jobs_per_list_max = options.jobs_per_list_max,
       .ledger = {.principal_bytes_max = options.principal_bytes_max,
-                 .id_bytes_max = options.id_bytes_max,
+                 .id_bytes_max = options.id_bytes_max + kJobTransferIdExtraBytes,
                  .transfers_per_page_max = options.transfers_per_page_max,
                  .transfers_per_call_max = options.transfers_per_call_max},
       .referral_depth_max = options.referral_depth_max,
@@ -102,6 +106,9 @@ Result<std::unique_ptr<Store>> SqliteStore::Open(const SqliteOptions& options, P
       sqlite::BatchWriterOptions{.batch_ops_max = options.batch_ops_max,
                                  .queue_ops_max = options.queue_ops_max,
                                  .wake_later = options.wake_later,
+                                 .wake_after = options.wake_after,
+                                 .gather = options.gather,
+                                 .gather_ops = options.gather_ops,
                                  .on_batch = options.on_batch,
                                  .resume_free_bytes = 2ull * options.wal_checkpoint_pages * 4096,
                                  .clock = options.clock},
@@ -275,8 +282,8 @@ void SqliteStore::LeaseJob(const std::string& job_id, const JobLease& lease, int
 }
 
 void SqliteStore::CompleteJob(const std::string& job_id, const JobCompletion& completion,
-                              int64_t now_ms, Callback<CompleteOutcome> done) {
-  writer_->Submit(MakeOp<CompleteOutcome>(
+                              int64_t now_ms, Callback<CompletedJob> done) {
+  writer_->Submit(MakeOp<CompletedJob>(
       "CompleteJob",
       [job_id, completion, now_ms](Operations& ops) {
         return ops.CompleteJob(job_id, completion, now_ms);

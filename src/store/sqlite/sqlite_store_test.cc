@@ -42,6 +42,7 @@ const StoreBackend kSqlite{"Sqlite", [] { return std::make_unique<SqliteEnv>(); 
 INSTANTIATE_TEST_SUITE_P(Sqlite, StoreContractTest, ::testing::Values(kSqlite), BackendName);
 INSTANTIATE_TEST_SUITE_P(Sqlite, JobContractTest, ::testing::Values(kSqlite), BackendName);
 INSTANTIATE_TEST_SUITE_P(Sqlite, LedgerContractTest, ::testing::Values(kSqlite), BackendName);
+INSTANTIATE_TEST_SUITE_P(Sqlite, JobPayContractTest, ::testing::Values(kSqlite), BackendName);
 
 TEST_F(SqliteStoreTest, AReferralChainDeeperThanTheLimitIsRefused) {
   options_.referral_depth_max = 3;

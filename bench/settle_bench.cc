@@ -1,0 +1,184 @@
+// settle_bench: settlement of N principals through the whole path (SQLite
+// journal, Settler, agent, HTTP, BLS-certified answers) against the fake IC
+// endpoint run as its own process (tools/fake-ic), whose memory is read
+// from /proc. docs/CHAIN.md "Benchmarks".
+//
+//   settle_bench FAKE_IC_BINARY N [IN_FLIGHT]
+//
+// Prints the time to create the run, the time until every settlement is
+// confirmed, settlements per second, and the fake endpoint's peak and
+// final RSS. Checks that the fake ledger's supply equals what was credited.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <deque>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "auth/signing_key.h"
+#include "chain/agent.h"
+#include "chain/executor.h"
+#include "chain/http_client.h"
+#include "chain/icrc1_client.h"
+#include "codec/principal.h"
+#include "core/clock.h"
+#include "settle/settler.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace {
+
+using namespace sela;  // NOLINT: a benchmark's main file.
+
+struct Loop {
+  std::mutex mu;
+  std::deque<std::function<void()>> q;
+  void Post(std::function<void()> f) {
+    std::lock_guard l(mu);
+    q.push_back(std::move(f));
+  }
+  size_t RunAll() {
+    size_t n = 0;
+    while (true) {
+      std::function<void()> f;
+      {
+        std::lock_guard l(mu);
+        if (q.empty()) return n;
+        f = std::move(q.front());
+        q.pop_front();
+      }
+      f();
+      ++n;
+    }
+  }
+};
+
+std::string Principal(uint32_t n) {
+  std::string bytes(29, '\x33');
+  for (int i = 0; i < 4; ++i) bytes[static_cast<size_t>(i)] = static_cast<char>(n >> (8 * i));
+  bytes[28] = '\x02';
+  return codec::Principal::FromBytes(bytes).value().ToText();
+}
+
+long RssKb(pid_t pid, const char* field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field, 0) == 0) return std::stol(line.substr(std::string(field).size()));
+  }
+  return -1;
+}
+
+double Since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+template <typename T, typename Op>
+Result<T> Sync(Loop& loop, Op op) {
+  std::optional<Result<T>> out;
+  op([&out](Result<T> r) { out = std::move(r); });
+  while (!out) {
+    if (loop.RunAll() == 0) std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  return std::move(*out);
+}
+
+int Run(const std::string& fake_ic, uint32_t n, uint32_t in_flight) {
+  // The fake's minter: a fixed Ed25519 identity.
+  auto key = auth::SigningKey::Ed25519FromSeed(std::string(32, '\x07')).value();
+  chain::Identity identity(std::move(key));
+  char dir[] = "/tmp/settle_bench_XXXXXX";
+  if (mkdtemp(dir) == nullptr) return 1;
+  const std::string port_file = std::string(dir) + "/port";
+  const pid_t child = fork();
+  if (child == 0) {
+    const std::string minter = identity.principal().ToText();
+    execl(fake_ic.c_str(), fake_ic.c_str(), minter.c_str(), port_file.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::string port, root;
+  for (int i = 0; i < 200 && port.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::ifstream in(port_file);
+    in >> port >> root;
+  }
+  if (port.empty()) return 1;
+  SystemClock clock;
+  Loop loop;
+  store::SqliteOptions so;
+  so.path = std::string(dir) + "/sela.db";
+  so.random = [x = uint64_t{1}]() mutable { return x++; };
+  auto store = store::SqliteStore::Open(so, [&loop](std::function<void()> f) { loop.Post(std::move(f)); }).value();
+  // Nodes earn: one admin credit each, in batches.
+  for (uint32_t from = 0; from < n; from += 10'000) {
+    std::vector<store::Transfer> batch;
+    for (uint32_t i = from; i < std::min(n, from + 10'000); ++i) {
+      store::Transfer t;
+      t.id = "admin:bench:" + std::to_string(i);
+      t.kind = store::RewardKind::kAdmin;
+      t.principal = Principal(i);
+      t.amount_units = 1'000 + i;
+      t.day = "2025-11-25";
+      batch.push_back(std::move(t));
+    }
+    auto r = Sync<std::vector<store::AppliedTransfer>>(loop, [&](auto cb) { store->ApplyTransfers(std::move(batch), "", cb); });
+    if (!r) return 1;
+  }
+  chain::HttpClientOptions ho;
+  ho.idle_connections_max = in_flight;
+  auto http = chain::HttpClient::Create(chain::Url::Parse("http://127.0.0.1:" + port).value(), ho).value();
+  chain::AgentOptions ao;
+  ao.root_key_der_hex = root;
+  auto agent = chain::Agent::Create(*http, identity, ao, chain::SystemAgentEnv(clock)).value();
+  chain::Icrc1Client ledger(*agent, codec::Principal::FromText("y5ego-zyaaa-aaaao-qkfhq-cai").value());
+  chain::Executor executor(in_flight, 1 << 20, [&loop](std::function<void()> f) { loop.Post(std::move(f)); });
+  MetricsRegistry metrics;
+  settle::SettlerOptions opts;
+  opts.enabled = true;
+  opts.in_flight_max = in_flight;
+  opts.batch_limit = 10'000;
+  opts.due_per_tick = 4 * in_flight;
+  settle::Settler settler(opts, *store, clock, [&](const chain::icrc1::TransferArg& arg, settle::TransferDone done) {
+    executor.Run<chain::TransferOutcome>([&ledger, arg] { return ledger.Transfer(arg); }, std::move(done));
+  }, metrics);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto run = Sync<settle::RunSummary>(loop, [&](auto cb) { settler.StartRun("bench", cb); });
+  if (!run) return 1;
+  const double create_s = Since(t0);
+  const auto t1 = std::chrono::steady_clock::now();
+  int64_t confirmed = 0;
+  for (int i = 0; confirmed < run->settlements; ++i) {
+    settler.Tick();
+    for (int k = 0; k < 50; ++k) {
+      if (loop.RunAll() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    if (i % 20 == 0) {
+      confirmed = Sync<store::SettlementSummary>(loop, [&](auto cb) { store->GetSettlementSummary(cb); })->count_by_state[2];
+    }
+  }
+  const double settle_s = Since(t1);
+  const auto supply = ledger.BalanceOf({codec::Principal::FromText(Principal(0)).value(), std::nullopt});
+  std::printf("principals %u  in_flight %u  create %.2f s  settle %.1f s  %.0f settlements/s  fake-ic RSS peak %ld KiB, now %ld KiB  first balance %s\n",
+              n, in_flight, create_s, settle_s, static_cast<double>(n) / settle_s, RssKb(child, "VmHWM:"),
+              RssKb(child, "VmRSS:"), supply ? codec::Uint128ToString(*supply).c_str() : "?");
+  kill(child, SIGTERM);
+  waitpid(child, nullptr, 0);
+  store.reset();
+  std::system((std::string("rm -rf ") + dir).c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: settle_bench FAKE_IC_BINARY N [IN_FLIGHT]\n");
+    return 2;
+  }
+  return Run(argv[1], static_cast<uint32_t>(std::stoul(argv[2])), argc > 3 ? static_cast<uint32_t>(std::stoul(argv[3])) : 8);
+}

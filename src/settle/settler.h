@@ -1,0 +1,111 @@
+// Settler: settles the rewards ledger on the ICRC-1 ledger (docs/CHAIN.md
+// "Settlement"). Runs on the event loop and never blocks it: the store's
+// operations complete through the loop's post, and each transfer is handed
+// to `send`, which runs it off the loop (the chain Executor in the server)
+// and calls back on the loop. A stalled IC therefore holds at most
+// in_flight_max transfers and nothing else: jobs never wait for it.
+//
+// A run (StartRun) creates one pending settlement per principal with an
+// unsettled amount (Store::CreateSettlements, in steps). Tick() sends what
+// is due: each settlement is persisted as sent (attempts, next attempt)
+// before its transfer leaves, and the outcome is persisted when it comes
+// back (chain/settlement.h decides the state). A crash between the two
+// leaves it sent; the next process resends the same transfer when its back-
+// off passes, and the ledger answers Duplicate, recorded as confirmed.
+//
+// With options.enabled false (BLOCKCHAIN_ENABLED=false) nothing is created
+// or sent; the owner says so in the log and sela_settlement_enabled is 0.
+//
+// Thread-safety: loop thread only.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "chain/settlement.h"
+#include "core/clock.h"
+#include "core/cron.h"
+#include "core/metrics.h"
+#include "core/status.h"
+#include "store/store.h"
+
+namespace sela::settle {
+
+struct SettlerOptions {
+  bool enabled = false;          // BLOCKCHAIN_ENABLED
+  uint32_t batch_limit = 1000;   // Principals per CreateSettlements step.
+  uint32_t in_flight_max = 8;    // SETTLEMENT_CONCURRENCY: transfers outstanding at once.
+  uint32_t due_per_tick = 256;   // Due settlements read per Tick.
+  chain::SettlementPolicy policy;
+};
+
+using TransferDone = std::function<void(Result<chain::TransferOutcome>)>;
+// Runs the transfer off the loop; `done` runs on the loop.
+using SendTransfer = std::function<void(const chain::icrc1::TransferArg&, TransferDone done)>;
+
+struct RunSummary {
+  std::string run_id;
+  int64_t settlements = 0;
+  int64_t units = 0;
+};
+
+class Settler {
+ public:
+  Settler(SettlerOptions options, store::Store& store, const Clock& clock, SendTransfer send,
+          MetricsRegistry& metrics);
+  Settler(const Settler&) = delete;
+  Settler& operator=(const Settler&) = delete;
+  ~Settler();
+
+  bool enabled() const { return options_.enabled; }
+  // Runs start on this schedule (checked by Tick); none without one.
+  void SetSchedule(CronSchedule schedule);
+
+  // Creates the run's settlements. FailedPrecondition when disabled,
+  // Unavailable when a run is still being created.
+  void StartRun(const std::string& trigger, std::function<void(Result<RunSummary>)> done);
+  // Starts a scheduled run when due, sends due settlements, refreshes the
+  // gauges.
+  void Tick();
+  // An operator's retry of a failed settlement (chain::RetryFailed).
+  void Retry(const std::string& id, std::function<void(Result<store::SettlementRecord>)> done);
+
+  size_t in_flight() const { return in_flight_.size(); }
+  bool creating() const { return creating_; }
+
+ private:
+  struct Metrics;
+  void CreateStep(RunSummary summary, std::string after, std::function<void(Result<RunSummary>)> done);
+  void SendDue();
+  void Begin(store::SettlementRecord record);
+  void Finish(store::SettlementRecord record, chain::Settlement s, Result<chain::TransferOutcome> outcome);
+  void Save(store::SettlementRecord record, bool keep, std::function<void(store::SettlementRecord)> then);
+  void RefreshGauges();
+
+  SettlerOptions options_;
+  store::Store& store_;
+  const Clock& clock_;
+  SendTransfer send_;
+  MetricsRegistry& registry_;
+  std::unique_ptr<Metrics> m_;
+  std::optional<CronSchedule> schedule_;
+  std::optional<int64_t> next_run_ms_;
+  std::set<std::string> in_flight_;  // Ids read as due and not yet finished.
+  bool creating_ = false;
+  bool reading_due_ = false;
+  bool reading_summary_ = false;
+  uint64_t run_seq_ = 0;
+};
+
+// The store's record as the chain's state machine sees it, and back
+// (mutable fields only). nullopt when the principal is not a principal.
+std::optional<chain::Settlement> ToChain(const store::SettlementRecord& record);
+store::SettlementRecord FromChain(const chain::Settlement& s, store::SettlementRecord base, int64_t now_ms);
+// A short code for a failure (the metrics label): "TooOld", "BadFee",
+// "rejected_SYS_FATAL", "window_passed", ...
+std::string FailureKind(const chain::Settlement& s);
+
+}  // namespace sela::settle

@@ -1,0 +1,54 @@
+// SqliteStore's settlement operations: each queues its body for the writer
+// thread (see sqlite_store.cc for the rest).
+#include <utility>
+
+#include "store/sqlite/batch_writer.h"
+#include "store/sqlite/make_op.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace sela::store {
+
+using sqlite::MakeOp;
+using sqlite::Operations;
+
+void SqliteStore::CreateSettlements(const SettlementBatch& batch, Callback<SettlementBatchResult> done) {
+  writer_->Submit(MakeOp<SettlementBatchResult>(
+      "CreateSettlements", [batch](Operations& ops) { return ops.CreateSettlements(batch); }, std::move(done)));
+}
+
+void SqliteStore::ListDueSettlements(int64_t now_ms, uint32_t limit, Callback<std::vector<SettlementRecord>> done) {
+  writer_->Submit(MakeOp<std::vector<SettlementRecord>>(
+      "ListDueSettlements", [now_ms, limit](Operations& ops) { return ops.ListDueSettlements(now_ms, limit); }, std::move(done)));
+}
+
+void SqliteStore::UpdateSettlement(const SettlementRecord& record, Callback<SettlementRecord> done) {
+  writer_->Submit(MakeOp<SettlementRecord>(
+      "UpdateSettlement", [record](Operations& ops) { return ops.UpdateSettlement(record); }, std::move(done)));
+}
+
+void SqliteStore::GetSettlement(const std::string& id, Callback<std::optional<SettlementRecord>> done) {
+  writer_->Submit(MakeOp<std::optional<SettlementRecord>>(
+      "GetSettlement", [id](Operations& ops) { return ops.GetSettlement(id); }, std::move(done)));
+}
+
+void SqliteStore::ListSettlements(const SettlementQuery& query, Callback<std::vector<SettlementRecord>> done) {
+  writer_->Submit(MakeOp<std::vector<SettlementRecord>>(
+      "ListSettlements", [query](Operations& ops) { return ops.ListSettlements(query); }, std::move(done)));
+}
+
+void SqliteStore::GetSettlementSummary(Callback<SettlementSummary> done) {
+  writer_->Submit(MakeOp<SettlementSummary>(
+      "GetSettlementSummary", [](Operations& ops) { return ops.GetSettlementSummary(); }, std::move(done)));
+}
+
+void SqliteStore::GetSettledTotal(const std::string& principal, Callback<SettledTotal> done) {
+  writer_->Submit(MakeOp<SettledTotal>(
+      "GetSettledTotal", [principal](Operations& ops) { return ops.GetSettledTotal(principal); }, std::move(done)));
+}
+
+void SqliteStore::ListSettledTotals(Callback<std::vector<SettledTotal>> done) {
+  writer_->Submit(MakeOp<std::vector<SettledTotal>>(
+      "ListSettledTotals", [](Operations& ops) { return ops.ListSettledTotals(); }, std::move(done)));
+}
+
+}  // namespace sela::store
