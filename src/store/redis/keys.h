@@ -2,7 +2,8 @@
 //
 // Every key starts with ONE hash tag, `{<prefix>}`, then its domain:
 // `{<prefix>}:nodes:`, `{<prefix>}:uptime:`, `{<prefix>}:ledger:` (the
-// rewards ledger with its referrals and runs) and `{<prefix>}:jobs:`. One tag
+// rewards ledger with its referrals and runs), `{<prefix>}:settle:` (the
+// settlement journal) and `{<prefix>}:jobs:`. One tag
 // because the store's transitions cross the domains and each must be one
 // atomic script: completing a job pays its reward and its referrers' task
 // shares (jobs, nodes' referral records, ledger), an uptime payment reads
@@ -28,6 +29,7 @@ class Keys {
       : nodes_("{" + std::string(prefix) + "}:nodes:"),
         uptime_("{" + std::string(prefix) + "}:uptime:"),
         ledger_("{" + std::string(prefix) + "}:ledger:"),
+        settle_("{" + std::string(prefix) + "}:settle:"),
         jobs_("{" + std::string(prefix) + "}:jobs:") {}
 
   // Domain prefixes; scripts build the keys they find by reading from these.
@@ -37,6 +39,8 @@ class Keys {
   // The rewards ledger, referrals and runs (layout in scripts_ledger.cc and
   // scripts_ledger_read.cc).
   const std::string& ledger() const { return ledger_; }
+  // The settlement journal (layout in scripts_settlement.cc).
+  const std::string& settle() const { return settle_; }
 
   std::string Node(std::string_view principal) const { return nodes_ + "node:" + std::string(principal); }
   std::string NodesAll() const { return nodes_ + "all"; }        // zset numeric_id → principal
@@ -88,6 +92,7 @@ class Keys {
   std::string nodes_;
   std::string uptime_;
   std::string ledger_;
+  std::string settle_;
   std::string jobs_;
 };
 

@@ -306,6 +306,8 @@ class RedisStore final : public Store, public Cluster {
   // (scripts_ledger_read.cc); the caller adds the script's own.
   redis::Command LedgerScript(redis::Script script, const std::string& run_owner) const;
   Status CheckRows(uint32_t limit, const char* what) const;
+  // A settlement script call with its two prefixes (redis_store_settlement.cc).
+  redis::Command SettlementScript(redis::Script script) const;
   template <typename Item>
   void Pages(uint64_t seq, Callback<std::vector<Item>> done, std::shared_ptr<std::vector<Item>> items,
              std::function<std::string(const std::string& after)> page, const char* what,

@@ -13,6 +13,7 @@
 #include "store/redis/redis_contract_skips.h"
 #include "store/redis/redis_test_util.h"
 #include "store/store_contract_ledger_test.h"
+#include "store/store_contract_settlement_test.h"
 #include "store/store_contract_test.h"
 
 namespace sela::store::testing {
@@ -26,6 +27,7 @@ INSTANTIATE_TEST_SUITE_P(Redis, StoreContractTest, ::testing::Values(kRedis), Ba
 INSTANTIATE_TEST_SUITE_P(Redis, JobContractTest, ::testing::Values(kRedis), BackendName);
 INSTANTIATE_TEST_SUITE_P(Redis, LedgerContractTest, ::testing::Values(kRedis), BackendName);
 INSTANTIATE_TEST_SUITE_P(Redis, JobPayContractTest, ::testing::Values(kRedis), BackendName);
+INSTANTIATE_TEST_SUITE_P(Redis, SettlementContractTest, ::testing::Values(kRedis), BackendName);
 
 constexpr int64_t kT0 = StoreTimeZeroMs();
 constexpr auto kReconnectWait = std::chrono::seconds(10);

@@ -84,6 +84,15 @@ enum class Script : size_t {
   kFinishRun,
   kListRuns,
   // ---- end of ledger, referrals, runs ----
+  //
+  // ---- settlement journal (scripts_settlement.cc) ----
+  kCreateSettlements,
+  kUpdateSettlement,
+  kDueSettlements,
+  kListSettlements,
+  kSettlementSummary,
+  kSettledTotals,
+  // ---- end of settlement journal ----
   kCount,
 };
 

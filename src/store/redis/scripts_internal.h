@@ -19,5 +19,7 @@ std::string_view FileScriptBody(Script script);
 std::string_view FileScriptHelpers();
 // Rewards ledger, referrals and runs (scripts_ledger.cc).
 std::string_view LedgerScriptBody(Script script);
+// The settlement journal (scripts_settlement.cc).
+std::string_view SettlementScriptBody(Script script);
 
 }  // namespace sela::store::redis
