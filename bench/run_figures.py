@@ -11,6 +11,7 @@ import os
 import shlex
 
 import run_scenarios as S
+from run_scenarios import fmt_int, fmt_us, get
 
 SUBJECTS = {"sela": "sela-server", "floor-ws": "floor", "floor-relay": "floor (relay)",
             "beast": "Beast", "node-ws": "ws (Node)", "bullmq": "BullMQ"}
@@ -64,22 +65,6 @@ for _sc in SCENARIOS:
 # `bench/run --only peers`: the scenarios compared with the floor and the
 # peers, the run issue 16 asks to take under 10 minutes.
 PEER_SCENARIOS = [sc["name"] for sc in SCENARIOS if len(sc["subjects"]) > 1]
-
-
-def get(d, *path):
-    for key in path:
-        if not isinstance(d, dict) or d.get(key) is None:
-            return None
-        d = d[key]
-    return d
-
-
-def fmt_int(x, unit=""):
-    return "{:,.0f}".format(x) + unit
-
-
-def fmt_us(x):
-    return "%.1f µs" % x
 
 
 def fmt_ms(x):

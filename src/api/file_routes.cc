@@ -178,7 +178,18 @@ std::string QueryOrHeader(const net::HttpRequest& head, std::string_view query, 
 std::unique_ptr<net::BodySink> MakeChunkSink(Ctx& ctx, net::HttpRequest& head, net::BodyStream stream) {
   if (!IsOctetStream(head.Header("Content-Type"))) return nullptr;  // Read whole: base64 in JSON or a form.
   net::HttpResponse refusal;
-  const auto principal = PrincipalOf(head, json::object(), ctx.options.rest, &refusal);
+  RestGuard* guard = ctx.options.rest.guard;
+  if (guard != nullptr) {
+    if (auto limited = guard->AdmitSource(head)) {
+      stream.Refuse(std::move(*limited));
+      return nullptr;
+    }
+  }
+  // A node token or the bare principal, decided at once (rest_guard.h).
+  bool bare = false;
+  const auto principal = guard != nullptr
+                             ? guard->ResolvePrincipalAtOnce(head, json::object(), ctx.options.rest, &refusal, &bare)
+                             : PrincipalOf(head, json::object(), ctx.options.rest, &refusal);
   if (!principal) {
     stream.Refuse(std::move(refusal));
     return nullptr;

@@ -95,30 +95,38 @@ std::optional<net::HttpResponse> RestGuard::AdmitRegisterClient(const net::HttpR
   return Limited(d, "client registrations per source", PeerOf(request), Refusal::kRegisterClientLimited);
 }
 
-void RestGuard::ResolvePrincipal(const net::HttpRequest& request, const boost::json::object& body,
-                                 const RestOptions& options, PrincipalDone done) {
+std::optional<std::string> RestGuard::ResolvePrincipalAtOnce(const net::HttpRequest& request,
+                                                            const boost::json::object& body,
+                                                            const RestOptions& options, net::HttpResponse* refusal,
+                                                            bool* bare) {
+  *bare = false;
   const std::string_view authorization = request.Header("Authorization");
   if (authorization.starts_with(kBearer)) {
     auto principal = NodeTokenPrincipal(options_.node_token_secret, authorization.substr(kBearer.size()),
                                         clock_.WallMs());
     if (!principal) {
       if (events_ != nullptr) events_->Refused(Refusal::kNodeTokenRefused, {{"source", PeerOf(request)}});
-      done(std::nullopt, ErrorResponse(401, "Invalid or expired node token: take a new one over the v2 session"));
-      return;
+      *refusal = ErrorResponse(401, "Invalid or expired node token: take a new one over the v2 session");
     }
-    done(std::move(principal), {});
-    return;
+    return principal;
   }
   if (options_.node_auth_signed) {
     if (events_ != nullptr) events_->Refused(Refusal::kLegacyPrincipalRefused, {{"source", PeerOf(request)}});
-    done(std::nullopt, ErrorResponse(401,
-                                     "Node REST calls need \"Authorization: Bearer <node token>\" from a v2 "
-                                     "session (NODE_AUTH=signed); a bare principal is not accepted"));
-    return;
+    *refusal = ErrorResponse(401,
+                             "Node REST calls need \"Authorization: Bearer <node token>\" from a v2 "
+                             "session (NODE_AUTH=signed); a bare principal is not accepted");
+    return std::nullopt;
   }
+  *bare = true;
+  return PrincipalOf(request, body, options, refusal);
+}
+
+void RestGuard::ResolvePrincipal(const net::HttpRequest& request, const boost::json::object& body,
+                                 const RestOptions& options, PrincipalDone done) {
   net::HttpResponse refusal;
-  auto principal = PrincipalOf(request, body, options, &refusal);
-  if (!principal || !is_signed_) {
+  bool bare = false;
+  auto principal = ResolvePrincipalAtOnce(request, body, options, &refusal, &bare);
+  if (!principal || !bare || !is_signed_) {
     done(std::move(principal), std::move(refusal));
     return;
   }

@@ -80,6 +80,16 @@ class RestGuard {
   void ResolvePrincipal(const net::HttpRequest& request, const boost::json::object& body,
                         const RestOptions& options, PrincipalDone done);
 
+  // The same without the store: a node token, or under NODE_AUTH=signed a
+  // refusal, else the bare principal (*bare) WITHOUT the check that it has
+  // never signed in with v2. For a streamed chunk body (F2 raw), which must
+  // be taken or refused before any store read: the file it names was created
+  // through ResolvePrincipal, so only its creator knows its id. nullopt and
+  // *refusal set when refused.
+  std::optional<std::string> ResolvePrincipalAtOnce(const net::HttpRequest& request, const boost::json::object& body,
+                                                    const RestOptions& options, net::HttpResponse* refusal,
+                                                    bool* bare);
+
   const RestGuardOptions& options() const { return options_; }
 
  private:

@@ -1,12 +1,20 @@
 """Node-side calls of /api/files (docs/FILES.md) for the end-to-end tests:
 plain http.client, one connection per request, the principal in the
-x-user-principal-id header."""
+x-user-principal-id header, or a v2 node's REST token when `principal` is
+"token:<token>" (a principal that signed in with v2 is refused by bare name)."""
 
 import base64
 import hashlib
 import json
 
 from jobclient import http_call
+
+
+def who(principal):
+    """The header naming the caller: its v2 token, or the bare principal."""
+    if principal.startswith("token:"):
+        return ("Authorization", "Bearer " + principal[len("token:"):])
+    return ("x-user-principal-id", principal)
 
 
 def sha256(data):
@@ -23,14 +31,14 @@ def create(port, principal, size, name="result.bin", content_type="application/o
     if sha is not None:
         body["sha256"] = sha
     body.update(extra or {})
-    return http_call(port, "POST", "/api/files", body=body, headers=[("x-user-principal-id", principal)])
+    return http_call(port, "POST", "/api/files", body=body, headers=[who(principal)])
 
 
 def put_raw(port, principal, file_id, index, data, sha=None, path_id=None):
     """One chunk as a raw application/octet-stream body (streamed to disk)."""
     query = f"chunk_index={index}" + (f"&sha256={sha}" if sha else "")
     return http_call(port, "POST", f"/api/files/{path_id or file_id}/chunks?{query}", raw_body=data,
-                     headers=[("x-user-principal-id", principal), ("Content-Type", "application/octet-stream")])
+                     headers=[who(principal), ("Content-Type", "application/octet-stream")])
 
 
 def put_b64(port, principal, file_id, index, data, sha=None):
@@ -39,15 +47,15 @@ def put_b64(port, principal, file_id, index, data, sha=None):
     if sha:
         body["sha256"] = sha
     return http_call(port, "POST", f"/api/files/{file_id}/chunks", body=body,
-                     headers=[("x-user-principal-id", principal)])
+                     headers=[who(principal)])
 
 
 def complete(port, principal, file_id):
-    return http_call(port, "POST", f"/api/files/{file_id}/complete", headers=[("x-user-principal-id", principal)])
+    return http_call(port, "POST", f"/api/files/{file_id}/complete", headers=[who(principal)])
 
 
 def get(port, principal, path, method="GET", headers=()):
-    return http_call(port, method, path, headers=[("x-user-principal-id", principal), *headers])
+    return http_call(port, method, path, headers=[who(principal), *headers])
 
 
 def upload(port, principal, data, chunk_size, order=None, job_id=None, content_type="application/octet-stream",

@@ -21,6 +21,7 @@ import time
 
 import proc
 from e2ebase import E2ETestCase
+from jobclient import Node, http_call
 from test_node_routes import ADMIN, TOKEN, RestMixin, as_principal, register
 
 AN_HOUR_MS = 3_600_000
@@ -180,6 +181,43 @@ class RewardRoutes(RestMixin, E2ETestCase):
         self.assertIsNone(self.get_data("/api/referral/relationship", "bystander", port))
         self.assertEqual(db_rows(server.workdir, "SELECT referee, referrer_l1 FROM referrals"),
                          [("referee", "referrer")])
+
+    def test_a_referees_job_pays_it_and_both_referrer_levels_their_task_shares(self):
+        """A job's reward and the 5 % / 2 % task shares, floored in base
+        units of what was credited, show in each node's user data."""
+        server = self.start()
+        port = server.port
+        self.register_nodes(port, "level-2", "level-1", "worker")
+        for referee, referrer in (("level-1", "level-2"), ("worker", "level-1")):
+            code = self.get_data("/api/node/user/data", referrer, port)["referralCode"]
+            self.json_call("POST", "/api/referral/register", {"referral_code": code}, as_principal(referee), port,
+                           status=201)
+        key = http_call(port, "POST", "/api/rpc/registerClient", {"uuid": "share-customer"}).doc["data"]["apiKey"]
+
+        async def complete_one_job():
+            node = await Node.connect(port, "worker")
+            added = await asyncio.to_thread(http_call, port, "POST", "/api/rpc/addJob",
+                                            {"url": "https://x.com/sela/status/9", "scrapeType": "TWITTER_POST"}, key)
+            self.assertEqual(added.status, 200, added)
+            job_id = (await node.dispatch())["job_id"]
+            await asyncio.sleep(0.3)  # Held for a while: the reward is per second held.
+            done = await node.result(job_id, json.dumps([{"text": "a post"}]))
+            await node.close()
+            return done
+        done = self.run_async(complete_one_job())
+        self.assertEqual(done["function"], "JobComplete", done)
+        units = round(done["reward"] * 100_000_000)
+        self.assertGreater(units, 0)
+
+        def balance_units(principal):
+            return round(float(self.get_data("/api/node/user/data", principal, port)["balance"]) * 100_000_000)
+        self.assertEqual(balance_units("worker"), units)
+        self.assertEqual(balance_units("level-1"), units * 5 // 100)
+        self.assertEqual(balance_units("level-2"), units * 2 // 100)
+        self.assertEqual(self.get_data("/api/node/user/data", "worker", port)["totalEarnFromLastJob"],
+                         self.get_data("/api/node/user/data", "worker", port)["balance"])
+        audit = self.json_call("GET", "/api/rewards/audit", headers=ADMIN, port=port)
+        self.assertTrue(audit["data"]["balanced"], audit)
 
     def test_admin_reward_routes_refuse_without_the_token(self):
         no_token = self.start_server()

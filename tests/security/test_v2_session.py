@@ -61,10 +61,15 @@ class Session(SecurityCase):
             job_id = await asyncio.to_thread(add_job, self.port, key)
             job = await node.job()
             self.assertEqual(job["job_id"], job_id)
-            file_id = await asyncio.to_thread(fc.upload, self.port, node.identity.principal, result, 512 * 1024, None,
+            # Signed principals call REST with their session's token.
+            file_id = await asyncio.to_thread(fc.upload, self.port, "token:" + node.token, result, 512 * 1024, None,
                                               job_id, "application/json")
-            foreign = await asyncio.to_thread(fc.upload, self.port, other.identity.principal, b"{}", 2, None, None,
+            foreign = await asyncio.to_thread(fc.upload, self.port, "token:" + other.token, b"{}", 2, None, None,
                                               "application/json")
+            # A streamed (raw) chunk is judged by the same token rule.
+            forged = await asyncio.to_thread(fc.put_raw, self.port, "token:" + node.token[:-2] + "xx", file_id, 0, b"x")
+            self.assertEqual(forged.status, 401, forged)
+            self.assertIn(b"node token", forged.body)
             refused = [
                 ({"type": "result_file", "job_id": job_id, "file_id": "file_1_0123456789abcdef"}, "no such file"),
                 ({"type": "result_file", "job_id": job_id, "file_id": foreign}, "not this node's file"),
