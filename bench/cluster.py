@@ -15,6 +15,14 @@ import subprocess
 import tempfile
 import time
 
+
+def die_with_parent():
+    """preexec_fn: killed with the benchmark, so an interrupted run leaves no
+    redis-server or sela-server behind."""
+    import ctypes
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
 PORT_WAIT_S = 30
 STOP_WAIT_S = 15
 
@@ -87,7 +95,7 @@ class RedisProc:
                 "--maxmemory-policy", "noeviction"]
         args += (["--appendonly", "yes", "--appendfsync", fsync] if fsync else ["--appendonly", "no"])
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.STDOUT)
+                                     stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
         live.append(self.proc)
         self.live = live
         deadline = time.monotonic() + PORT_WAIT_S
@@ -161,7 +169,7 @@ class ServerGroup:
             log = open(os.path.join(pdir, "server.log"), "wb")
             self.logs.append(log)
             p = subprocess.Popen([os.path.abspath(server_bin)], env=penv, cwd=pdir, stdin=subprocess.DEVNULL, stdout=log,
-                                 stderr=subprocess.STDOUT)
+                                 stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
             live.append(p)
             self.procs.append(p)
         deadline = time.monotonic() + PORT_WAIT_S

@@ -17,6 +17,14 @@ import tempfile
 import time
 
 START_TIMEOUT_S = 10.0
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent():
+    """preexec_fn: the child is killed when the process that started it dies,
+    so an interrupted or killed test run leaves no redis-server behind."""
+    import ctypes
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def free_port():
@@ -95,7 +103,8 @@ class RedisServer:
                  else ["--appendonly", "no"])
         try:
             self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
+                                         stderr=subprocess.STDOUT, start_new_session=True,
+                                         preexec_fn=die_with_parent)
         except FileNotFoundError:
             raise RuntimeError("redis-server is not installed: run scripts/install-deps.sh")
         deadline = time.monotonic() + START_TIMEOUT_S
