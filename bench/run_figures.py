@@ -12,6 +12,7 @@ import shlex
 
 import run_scenarios as S
 from run_scenarios import fmt_int, fmt_us, get
+from run_targets import parse_json
 
 SUBJECTS = {"sela": "sela-server", "floor-ws": "floor", "floor-relay": "floor (relay)",
             "beast": "Beast", "node-ws": "ws (Node)", "bullmq": "BullMQ"}
@@ -173,6 +174,22 @@ def target_cells(fig, m):
         r = ours / theirs
         cells.append({"ratio": "%.2f× %s" % (r, name), "target": text, "ok": _holds(r, bound, how)})
     return cells
+
+
+def judge(rc, out, err, check=None):
+    """(the JSON result of a run or None, why it must not be used or None),
+    from the tool's exit status (None: not run, err says why) and output;
+    check(result) is check_run unless given."""
+    result = parse_json(out)
+    if rc is None:
+        problem = err
+    elif result is None:
+        problem = "exit %s, no JSON: %s" % (rc, err.strip()[-300:])
+    elif rc != 0:
+        problem = "exit %s: %s" % (rc, result.get("error") or err.strip()[-300:])
+    else:
+        problem = (check or check_run)(result)
+    return result, problem
 
 
 def check_run(r):

@@ -7,8 +7,14 @@ import subprocess
 from run_targets import BUILD_DIR, ROOT
 
 DOC = os.path.join(ROOT, "docs", "BENCHMARKS.md")
-BEGIN_MARK = "<!-- bench/run: begin (generated, replaced by bench/run --write) -->"
-END_MARK = "<!-- bench/run: end -->"
+
+
+def marks(flag=""):
+    """The markers of a mode's generated block in docs/BENCHMARKS.md: flag is
+    "" (the standard table), " --cluster" or " --cluster-idle"; each mode
+    replaces its own block only."""
+    return ("<!-- bench/run%s: begin (generated, replaced by bench/run%s --write) -->" % (flag, flag),
+            "<!-- bench/run%s: end -->" % flag)
 
 
 def table(rows, columns):
@@ -77,17 +83,20 @@ sela-server's runs: near 100% the tool, not the server, may be the
 bottleneck. Text outside the generated block below is kept."""
 
 
-def write_doc(text):
-    block = BEGIN_MARK + "\n" + text.rstrip() + "\n" + END_MARK + "\n"
+def write_doc(text, flag=""):
+    begin, end = marks(flag)
+    block = begin + "\n" + text.rstrip() + "\n" + end + "\n"
     try:
         with open(DOC) as f:
             old = f.read()
     except FileNotFoundError:
         old = ""
-    if BEGIN_MARK in old and END_MARK in old:
-        head, rest = old.split(BEGIN_MARK, 1)
-        tail = rest.split(END_MARK, 1)[1].lstrip("\n")
+    if begin in old and end in old:
+        head, rest = old.split(begin, 1)
+        tail = rest.split(end, 1)[1].lstrip("\n")
         new = head + block + ("\n" + tail if tail else "")
+    elif old.strip():  # Other modes' blocks and the text around them are kept.
+        new = old.rstrip("\n") + "\n\n" + block
     else:
         new = ("# Benchmarks\n\n"
                + "".join(line + "\n" for line in INTRO.splitlines()) + "\n" + block)
@@ -118,10 +127,10 @@ def invocation(sc):
     return text
 
 
-def write_run(started, command, elapsed, mach, load_start, load_end, text, pin_note, scenarios):
-    cmds = ["- `%s` (%s): %s" % (sc["name"], ", ".join(sc["subjects"]), invocation(sc)) for sc in scenarios]
-    doc = "\n".join([
-        "## Last run",
+def header(started, command, elapsed, mach, load_start, load_end, pin_note, title="## Last run"):
+    """The lines that open a mode's block: when, how, on what."""
+    return [
+        title,
         "",
         "- date: %s" % started.strftime("%Y-%m-%d %H:%M UTC"),
         "- command: `%s` (from the repository root; %.0f s in all)" % (command, elapsed),
@@ -133,9 +142,17 @@ def write_run(started, command, elapsed, mach, load_start, load_end, text, pin_n
         "- compiler: %s (release preset)" % mach["compiler"],
         "- load average (1, 5, 15 min) at start: %s; at end: %s" % (load_start, load_end),
         "",
-        text,
-        "",
-        "Invocations (one fresh process per run; within a seed the subjects run one after the other):",
-        "",
-    ] + cmds)
-    write_doc(doc)
+    ]
+
+
+def total_line(elapsed, pin_note, load_start, load_end):
+    return ("total %.0f s (build and installs included); %s; load average at start %s, at end %s"
+            % (elapsed, pin_note, load_start, load_end))
+
+
+def write_run(started, command, elapsed, mach, load_start, load_end, text, pin_note, scenarios):
+    cmds = ["- `%s` (%s): %s" % (sc["name"], ", ".join(sc["subjects"]), invocation(sc)) for sc in scenarios]
+    write_doc("\n".join(
+        header(started, command, elapsed, mach, load_start, load_end, pin_note)
+        + [text, "", "Invocations (one fresh process per run; within a seed the subjects run one after the other):",
+           ""] + cmds))

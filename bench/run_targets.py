@@ -42,6 +42,14 @@ SERVER_USAGE_LIMIT = "1000000000"
 # 256 (bench/peers/README.md); a higher figure is the peer's best case.
 BULLMQ_CONCURRENCY = "16"
 
+# sela-server's settings in every benchmark (its port and data directory aside).
+SELA_ENV = {"HOST": "127.0.0.1", "LOG_LEVEL": "warn", "USAGE_LIMIT": SERVER_USAGE_LIMIT,
+            # Benchmarks drive far more than one node or customer may
+            # (docs/FAIR-USE.md): the limits are not what is measured.
+            "RATE_NODE_REGISTRATIONS_PER_SOURCE": "off", "RATE_NODE_MESSAGES_PER_CONNECTION": "off",
+            "RATE_REST_PER_SOURCE": "off", "RATE_REST_PER_KEY": "off",
+            "RATE_REGISTER_CLIENT_PER_SOURCE": "off"}
+
 live = []  # Processes to kill on exit.
 
 
@@ -51,6 +59,27 @@ def log(msg):
 
 class CannotRun(Exception):
     pass
+
+
+class Budget:
+    """The whole run's time limit, build and installs included:
+    BENCH_BUDGET_S, or the mode's default."""
+
+    def __init__(self):
+        self.start = time.monotonic()
+        self.seconds = 1800.0
+
+    def set_default(self, seconds):
+        self.seconds = float(os.environ.get("BENCH_BUDGET_S") or seconds)
+
+    def elapsed(self):
+        return time.monotonic() - self.start
+
+    def remaining(self):
+        return self.seconds - self.elapsed()
+
+    def used_up(self):
+        return "skipped: time budget (%d s) used up" % self.seconds
 
 
 def kill_all():
@@ -124,13 +153,7 @@ def wait_file(path, proc, what, log_path):
 def command_of(kind, port_file):
     """(argv, extra env) of a WebSocket/HTTP target."""
     if kind == "sela":
-        return [SERVER], {"HOST": "127.0.0.1", "PORT": "0", "PORT_FILE": port_file,
-                          "LOG_LEVEL": "warn", "USAGE_LIMIT": SERVER_USAGE_LIMIT,
-                          # Benchmarks drive far more than one node or customer
-                          # may (docs/FAIR-USE.md): the limits are not what is measured.
-                          "RATE_NODE_REGISTRATIONS_PER_SOURCE": "off",
-                          "RATE_NODE_MESSAGES_PER_CONNECTION": "off", "RATE_REST_PER_SOURCE": "off",
-                          "RATE_REST_PER_KEY": "off", "RATE_REGISTER_CLIENT_PER_SOURCE": "off"}
+        return [SERVER], dict(SELA_ENV, PORT="0", PORT_FILE=port_file)
     if kind == "floor-ws":
         return [FLOOR_WS, port_file], {}
     if kind == "floor-relay":
