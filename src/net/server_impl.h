@@ -4,8 +4,8 @@
 //
 // Memory per idle connection is the budget this file is shaped by: an
 // idle WebSocket holds only its 40-byte Connection slot (descriptor, a few
-// flags and null pointers) and its timer wheel entry; the event loop keeps
-// nothing per descriptor. Buffers exist only while a request, a partial
+// flags and null pointers), its 4-byte deadline and its 4-byte source key;
+// the event loop keeps nothing per descriptor. Buffers exist only while a request, a partial
 // frame or unsent output exists.
 #pragma once
 
@@ -20,7 +20,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/timer_wheel.h"
+#include "core/block_array.h"
+#include "core/slot_deadlines.h"
 #include "net/event_loop.h"
 #include "net/http_parser.h"
 #include "net/http_stream.h"
@@ -60,6 +61,8 @@ inline constexpr uint16_t kBudgetPaused = 1 << 10;
 inline constexpr uint16_t kPartialTimed = 1 << 11;
 // Took one of the reserved slots: HTTP only, no WebSocket upgrade.
 inline constexpr uint16_t kReserveSlot = 1 << 12;
+// Has unsent output in out_by_slot_ (the socket was out of space).
+inline constexpr uint16_t kHasOut = 1 << 13;
 }  // namespace conn_flag
 
 struct HttpState {
@@ -103,13 +106,17 @@ struct Connection {
   uint32_t charge = 0;
   WsReader ws;
   std::unique_ptr<HttpState> http;
-  std::unique_ptr<OutQueue> out;
+  // Unsent output lives in ServerImpl::out_by_slot_ (conn_flag::kHasOut):
+  // few connections have any, and a pointer here cost every idle one 8 bytes.
   uint32_t generation : 24 = 0;  // Wraps; ids stay unique for a slot's lifetime.
   ConnState state : 8 = ConnState::kFree;
   uint16_t flags = 0;
   uint16_t close_code = 0;  // Code to report in OnWsClosed.
 };
-static_assert(sizeof(Connection) <= 40, "Connection is the per-connection memory budget");
+static_assert(sizeof(Connection) <= 32, "Connection is the per-connection memory budget");
+
+// The peer address of a descriptor as text (http_conn.cc).
+std::string PeerAddress(int fd);
 
 class ServerImpl final : public EventLoop::IoHandler {
  public:
@@ -128,6 +135,8 @@ class ServerImpl final : public EventLoop::IoHandler {
   void Drain(uint16_t code, std::string_view reason, std::function<void()> done);
   bool draining() const { return draining_; }
   size_t open_connections() const { return open_; }
+  ConnId IdAt(uint32_t idx) const;
+  std::string PeerAddressOf(ConnId id);
   void SendHttpResponse(ConnId id, HttpResponse response);
   // BodyStream's (http_stream.cc).
   void ResumeBody(ConnId id);
@@ -321,7 +330,7 @@ class ServerImpl final : public EventLoop::IoHandler {
   };
   std::priority_queue<PartialDeadline, std::vector<PartialDeadline>, std::greater<>> partial_deadlines_;
   SourceTable sources_;
-  std::vector<SourceKey> slot_source_;  // By slot; 0 for a free slot.
+  BlockArray<SourceKey> slot_source_;  // By slot; 0 for a free slot.
   size_t reserve_start_ = 0;  // Connections beyond this take reserved slots.
 
   std::vector<int> acceptors_;  // Listening descriptors.
@@ -341,8 +350,17 @@ class ServerImpl final : public EventLoop::IoHandler {
   std::unordered_map<uint32_t, std::unique_ptr<TlsSession>> tls_by_slot_;
   // Response bodies being streamed, by slot (few at a time).
   std::unordered_map<uint32_t, OutStream> out_streams_;
+  // Output the socket did not take yet, by slot (conn_flag::kHasOut). Node
+  // based: references stay valid while other slots come and go.
+  std::unordered_map<uint32_t, OutQueue> out_by_slot_;
+  static bool HasOut(const Connection& c) { return (c.flags & conn_flag::kHasOut) != 0; }
+  OutQueue& OutOf(uint32_t idx) { return out_by_slot_.find(idx)->second; }
+  OutQueue& NewOut(uint32_t idx);
+  void DropOut(uint32_t idx);
   TlsSession* TlsOf(uint32_t idx) { return tls_by_slot_.find(idx)->second.get(); }
-  TimerWheel wheel_;
+  // Per slot: the connection's one deadline (handshake, HTTP, close,
+  // or what the WebSocket handler set), 4 bytes each.
+  SlotDeadlines deadlines_;
   bool draining_ = false;
   std::function<void()> drain_done_;
   mutable int64_t date_second_ = -1;  // Cache of the Date header value.

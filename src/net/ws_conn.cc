@@ -50,7 +50,7 @@ class WsEventSink final : public WsEvents {
     std::string frame;
     AppendWsClose(frame, code == close_code::kNoStatus ? 0 : code, {});
     c.flags |= conn_flag::kCloseSent | conn_flag::kLingerAfterFlush;
-    if (s_.Write(idx_, frame, {}) && !c.out && c.state == ConnState::kWebSocket) {
+    if (s_.Write(idx_, frame, {}) && !ServerImpl::HasOut(c) && c.state == ConnState::kWebSocket) {
       s_.m_.frames_out->Inc();
       s_.BeginLinger(idx_);
     }
@@ -158,7 +158,7 @@ void ServerImpl::Close(ConnId id, uint16_t code, std::string_view reason) {
   c->flags |= conn_flag::kCloseSent | conn_flag::kLingerAfterFlush;
   if (!Write(idx, frame, {})) return;
   m_.frames_out->Inc();
-  if (!c->out && c->state == ConnState::kWebSocket) BeginLinger(idx);
+  if (!HasOut(*c) && c->state == ConnState::kWebSocket) BeginLinger(idx);
 }
 
 namespace {
