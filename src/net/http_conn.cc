@@ -133,7 +133,7 @@ bool ServerImpl::HttpAdmitBody(uint32_t idx) {
   Connection& c = slot(idx);
   HttpState& h = *c.http;
   h.body_waiting = false;
-  if (!Grant(idx, NeedBytes(c))) {
+  if (!Grant(idx, NeedBytes(idx))) {
     h.body_waiting = true;
     PauseForBudget(idx);
     return false;

@@ -402,7 +402,7 @@ void ServerImpl::Abort(uint32_t idx, uint16_t code) {
 void ServerImpl::Recycle(uint32_t idx, uint32_t gen) {
   Connection& c = slot(idx);
   if (c.generation != gen || c.state != ConnState::kDead) return;
-  c.ws = WsReader();
+  DropWs(idx);
   c.http.reset();
   DropOut(idx);
   tls_by_slot_.erase(idx);

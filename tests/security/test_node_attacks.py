@@ -176,7 +176,6 @@ class NodeAttacks(SecurityCase):
         async def go():
             silent = [await ws_connect(f"ws://127.0.0.1:{self.port}/") for _ in range(20)]
             late = await ws_connect(f"ws://127.0.0.1:{self.port}/")
-            await asyncio.sleep(0.5)
             await late.send(json.dumps({"text": "HEARTBEAT", "user_principal_id": "late-speaker"}))
             reply = json.loads(await asyncio.wait_for(late.recv(), 5))
             self.assertTrue(reply.get("success"), reply)
