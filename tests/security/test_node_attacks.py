@@ -152,7 +152,7 @@ class NodeAttacks(SecurityCase):
             accepted = refused = 0
             for i in range(8):
                 ws = await ws_connect(f"ws://127.0.0.1:{self.port}/")
-                await ws.send(json.dumps({"text": "HEARTBEAT", "user_principal_id": f"framed-{i}"}))
+                await ws.send(json.dumps({"principal_id": f"framed-{i}"}))
                 reply = json.loads(await asyncio.wait_for(ws.recv(), 5))
                 if reply.get("success"):
                     accepted += 1
@@ -176,7 +176,7 @@ class NodeAttacks(SecurityCase):
         async def go():
             silent = [await ws_connect(f"ws://127.0.0.1:{self.port}/") for _ in range(20)]
             late = await ws_connect(f"ws://127.0.0.1:{self.port}/")
-            await late.send(json.dumps({"text": "HEARTBEAT", "user_principal_id": "late-speaker"}))
+            await late.send(json.dumps({"principal_id": "late-speaker"}))
             reply = json.loads(await asyncio.wait_for(late.recv(), 5))
             self.assertTrue(reply.get("success"), reply)
             for ws in silent:
