@@ -113,17 +113,48 @@ NodeSessions::~NodeSessions() = default;
 
 NodeSessions::Session* NodeSessions::Find(net::ConnId id) {
   const uint32_t slot = net::ConnSlot(id);
-  if (slot >= sessions_.size()) return nullptr;
-  Session& s = sessions_[slot];
-  return (s.generation == static_cast<uint32_t>(id >> 32) && s.state != State::kFree) ? &s : nullptr;
+  if (slot >= session_of_slot_.size() || session_of_slot_[slot] == 0) return nullptr;
+  Session& s = sessions_[session_of_slot_[slot] - 1];
+  // A Session lives from its connection's open to its close, so the slot's
+  // current id says whether `id` is still that connection.
+  return (s.state != State::kFree && server_->IdAt(slot) == id) ? &s : nullptr;
 }
 
 const NodeSessions::Session* NodeSessions::Find(net::ConnId id) const {
   return const_cast<NodeSessions*>(this)->Find(id);
 }
 
-net::ConnId NodeSessions::IdOf(const Session& s) const {
-  return (uint64_t{s.generation} << 32) | static_cast<uint64_t>(&s - sessions_.data());
+NodeSessions::Session& NodeSessions::NewSession(net::ConnId id) {
+  const uint32_t slot = net::ConnSlot(id);
+  session_of_slot_.GrowTo(slot + 1, 0);
+  uint32_t index = free_session_;
+  if (index != kNoSessionIndex) {
+    free_session_ = sessions_[index].node;
+  } else {
+    index = sessions_.size();
+    sessions_.push_back(Session{});
+  }
+  Session& s = sessions_[index];
+  s = Session{};
+  s.slot = slot;
+  session_of_slot_[slot] = index + 1;
+  DropPending(s);  // Of an earlier connection in this slot, if any was left.
+  return s;
+}
+
+NodeSessions::Session* NodeSessions::AwaitingSession(net::ConnId id) {
+  if (server_->IdAt(net::ConnSlot(id)) != id) return nullptr;
+  Session& s = NewSession(id);
+  s.state = State::kAwaiting;
+  return &s;
+}
+
+void NodeSessions::FreeSession(Session& s) {
+  const uint32_t index = session_of_slot_[s.slot] - 1;
+  session_of_slot_[s.slot] = 0;
+  s = Session{};
+  s.node = free_session_;
+  free_session_ = index;
 }
 
 NodeSessions::Pending* NodeSessions::PendingOf(const Session& s) {
@@ -142,27 +173,18 @@ void NodeSessions::DropPending(const Session& s) { pending_.erase(net::ConnSlot(
 void NodeSessions::Send(net::ConnId id, std::string_view text) { server_->Send(id, text, true); }
 
 void NodeSessions::OnWsOpen(net::ConnId id, const net::HttpRequest& request) {
-  const uint32_t slot = net::ConnSlot(id);
-  if (slot >= sessions_.size()) {
-    // Grow in the server's slot chunks, not one by one.
-    sessions_.reserve((slot / 1024 + 1) * 1024);
-    sessions_.resize(slot + 1);
-  }
-  Session& s = sessions_[slot];
-  s = Session{};
-  s.generation = static_cast<uint32_t>(id >> 32);
-  DropPending(s);
   const int64_t now_ms = clock_.WallMs();
-  const std::string source = SourceKey(request.peer);
   if (net::HeaderHasToken(request.Header("Sec-WebSocket-Protocol"), v2::kSubprotocol)) {
+    Session& s = NewSession(id);
     events::NodeConnected(id, request.path, {});
-    SetTexts(s, source, std::nullopt, Named::kNone);
+    SetTexts(s, SourceKey(request.peer), std::nullopt, Named::kNone);
     OpenV2(s, id, now_ms);
     return;
   }
-  s.state = State::kAwaiting;
   if (options_.signed_only) {
-    events_.Refused(Refusal::kV1Refused, {{"source", source}, {"why", "NODE_AUTH=signed"}});
+    Session& s = NewSession(id);
+    s.state = State::kAwaiting;
+    events_.Refused(Refusal::kV1Refused, {{"source", SourceKey(request.peer)}, {"why", "NODE_AUTH=signed"}});
     m_.registration_failures->Inc();
     CloseSession(s, v2::close_code::kForbidden, "Protocol v2 required (Sec-WebSocket-Protocol: sela.v2)");
     return;
@@ -172,14 +194,20 @@ void NodeSessions::OnWsOpen(net::ConnId id, const net::HttpRequest& request) {
   const std::optional<std::string> principal =
       v1::PrincipalFromConnection({request.Header("Authorization"), auth_query, principal_query});
   events::NodeConnected(id, request.path, principal ? *principal : std::string_view());
-  SetTexts(s, source, principal ? std::optional<std::string_view>(*principal) : std::nullopt,
-           principal ? Named::kConnection : Named::kNone);
+  // One that named nobody gets its Session with its first message
+  // (AwaitingSession): an idle one costs nothing here.
+  if (principal) {
+    Session& s = NewSession(id);
+    s.state = State::kAwaiting;
+    SetTexts(s, SourceKey(request.peer), *principal, Named::kConnection);
+  }
   server_->SetDeadline(id, clock_.Now() + options_.registration_timeout);
 }
 
 void NodeSessions::OnWsMessage(net::ConnId id, bool /*text*/, std::string_view payload) {
   // Text and binary frames are treated alike, as the original did.
   Session* s = Find(id);
+  if (!s) s = AwaitingSession(id);
   if (!s || s->state == State::kEnded) return;
   if (s->state == State::kRegistered && !TakeMessage(*s, clock_.WallMs())) return;
   if (!s->busy) {
@@ -210,8 +238,8 @@ bool NodeSessions::TakeMessage(Session& s, int64_t now_ms) {
   return false;
 }
 
-bool NodeSessions::TakeRegistration(Session& s, std::string_view principal, int64_t now_ms) {
-  const std::string source = SourceOf(s);
+bool NodeSessions::TakeRegistration(Session& s, const std::string& source, std::string_view principal,
+                                    int64_t now_ms) {
   const auth::RateDecision d = registrations_.Take(source, now_ms);
   if (d.allowed) return true;
   m_.registration_failures->Inc();

@@ -170,10 +170,14 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
  private:
   enum class State : uint8_t { kFree, kAwaiting, kChallenged, kRegistered, kEnded };
   struct Pending;  // Input waiting, the source, the handshake; only when needed.
-  // Per connection, so kept to 32 bytes: the slot is the index in sessions_,
-  // and the rare Pending block lives in pending_.
+  // Per connection that has one, so kept to 32 bytes; the rare Pending
+  // block lives in pending_. A v1 connection that named no principal at
+  // the upgrade gets its Session only with its first message (or its
+  // registration deadline): until then the app keeps nothing for it but
+  // its slot's entry in session_of_slot_ (issue 16: memory per idle
+  // WebSocket).
   struct Session {
-    uint32_t generation = 0;  // The ConnId's upper half; with the slot, the id.
+    uint32_t slot = 0;  // The connection's slot; the server knows its id (IdOf).
     nodes::NodeIndex node = nodes::kNoNode;
     protocol::v2::SessionHandle v2 = protocol::v2::kNoSession;  // v2: its session.
     State state = State::kFree;
@@ -203,10 +207,18 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
     protocol::v2::SessionHandle v2 = protocol::v2::kNoSession;
   };
 
-  net::ConnId IdOf(const Session& s) const;
+  net::ConnId IdOf(const Session& s) const { return server_->IdAt(s.slot); }
+  // A fresh Session for the connection (kFree state; the caller sets it).
+  Session& NewSession(net::ConnId id);
+  // The Session of a v1 connection that named no principal and has none
+  // yet, made now (kAwaiting); nullptr when the connection is gone.
+  Session* AwaitingSession(net::ConnId id);
+  // Back to the free list (after OnWsClosed).
+  void FreeSession(Session& s);
   // The source (SourceKey) and the principal named at the upgrade of a
   // session that has not registered yet, kept in one arena (texts_) so that
-  // a burst of upgrades allocates nothing per connection.
+  // a burst of upgrades allocates nothing per connection. A session without
+  // texts has its source from the server (one getpeername) when needed.
   // kFrame: the first frame's principal, kept while its registration is in
   // flight, so that no store callback holds strings (a burst of
   // registrations then allocates nothing per node that outlives it).
@@ -229,7 +241,8 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
   void Resume(net::ConnId id);
   void ReleasePendingIfIdle(Session& s);
   bool TakeMessage(Session& s, int64_t now_ms);
-  bool TakeRegistration(Session& s, std::string_view principal, int64_t now_ms);
+  // `source`: SourceOf(s), which the caller has already.
+  bool TakeRegistration(Session& s, const std::string& source, std::string_view principal, int64_t now_ms);
   bool TakeSpeedReport(std::string_view principal, int64_t now_ms, int64_t* retry_after_ms);
   // Registers the connection in the registry and makes it the node's newest.
   // kNoNode when the registry refused (the caller answers and closes). The
@@ -283,7 +296,13 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
   SecurityEvents& events_;
   net::Server* server_ = nullptr;
   JobService* jobs_ = nullptr;
-  std::vector<Session> sessions_;
+  // Sessions in blocks that never move; free ones (kFree) are chained
+  // through `node` from free_session_.
+  BlockArray<Session> sessions_;
+  static constexpr uint32_t kNoSessionIndex = 0xffffffffu;
+  uint32_t free_session_ = kNoSessionIndex;
+  // By slot: 1 + the index of the connection's Session in sessions_, or 0.
+  BlockArray<uint32_t> session_of_slot_;
   // The newest registered connection of each live node, by NodeIndex (in
   // blocks: a doubling vector would hold up to twice the nodes).
   static constexpr net::ConnId kNoConn = ~net::ConnId{0};

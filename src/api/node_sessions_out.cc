@@ -109,15 +109,21 @@ void NodeSessions::CloseSession(Session& s, uint16_t code, std::string_view reas
 void NodeSessions::OnWsClosed(net::ConnId id, uint16_t code) {
   too_big_.erase(net::ConnSlot(id));
   Session* s = Find(id);
-  if (!s) return;
+  if (!s) {
+    // A v1 connection that never spoke (it has no Session): as EndSession
+    // logs an unregistered one.
+    events::NodeDisconnected(id, false, {}, code, events::CloseCodeMeaning(code));
+    return;
+  }
   EndSession(*s, clock_.WallMs(), code, events::CloseCodeMeaning(code));
-  // A store callback still in flight finds the slot free (or reused under a
-  // new id) and does nothing.
-  *s = Session{};
+  // A store callback still in flight finds no Session for its id (or the
+  // slot reused under a new id) and does nothing.
+  FreeSession(*s);
 }
 
 void NodeSessions::OnWsDeadline(net::ConnId id) {
   Session* s = Find(id);
+  if (!s) s = AwaitingSession(id);  // A v1 connection that never spoke.
   if (!s) return;
   if (s->state == State::kAwaiting) {
     m_.registration_timeouts->Inc();

@@ -63,7 +63,7 @@ void NodeSessions::SetTexts(Session& s, std::string_view source, std::optional<s
 }
 
 std::string NodeSessions::SourceOf(const Session& s) const {
-  if (!s.has_texts) return {};
+  if (!s.has_texts) return SourceKey(server_->PeerAddress(IdOf(s)));
   return std::string(Read(texts_, s.node).source);
 }
 

@@ -39,8 +39,9 @@ void NodeSessions::HandleRegistration(Session& s, std::string_view payload) {
     return;
   }
   const std::string& principal = registration->principal_id;
-  if (!TakeRegistration(s, principal, now_ms)) return;
-  if (!connection_principal) SetTexts(s, SourceOf(s), principal, Named::kFrame);
+  const std::string source = SourceOf(s);
+  if (!TakeRegistration(s, source, principal, now_ms)) return;
+  if (!connection_principal) SetTexts(s, source, principal, Named::kFrame);
   s.busy = true;
   // The callbacks carry the id only: the principal waits in texts_.
   const net::ConnId id = IdOf(s);

@@ -85,7 +85,7 @@ void NodeSessions::HandleAuth(Session& s, std::string_view payload) {
     RefuseV2(s, auth.error().code, auth.error().message);
     return;
   }
-  if (!TakeRegistration(s, auth->principal_text, now_ms)) return;
+  if (!TakeRegistration(s, SourceOf(s), auth->principal_text, now_ms)) return;
   int64_t client_id_ms = 0;
   if (auth->resume) {
     const auto kind = v2_sessions_.Peek(auth->resume->session_id, auth->principal, now_ms, &client_id_ms);

@@ -34,6 +34,28 @@ class BlockArray {
   }
   T& back() { return (*this)[size_ - 1]; }
 
+  // Forward iteration in index order (for (T& x : array)).
+  template <typename Array, typename Ref>
+  class Iter {
+   public:
+    Iter(Array* a, uint32_t i) : a_(a), i_(i) {}
+    Ref operator*() const { return (*a_)[i_]; }
+    Iter& operator++() {
+      ++i_;
+      return *this;
+    }
+    bool operator==(const Iter& o) const { return i_ == o.i_; }
+    bool operator!=(const Iter& o) const { return i_ != o.i_; }
+
+   private:
+    Array* a_;
+    uint32_t i_;
+  };
+  Iter<BlockArray, T&> begin() { return {this, 0}; }
+  Iter<BlockArray, T&> end() { return {this, size_}; }
+  Iter<const BlockArray, const T&> begin() const { return {this, 0}; }
+  Iter<const BlockArray, const T&> end() const { return {this, size_}; }
+
   void push_back(const T& value) {
     if (size_ == blocks_.size() * kBlockSize) blocks_.push_back(std::make_unique<T[]>(kBlockSize));
     ++size_;

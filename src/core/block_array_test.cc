@@ -37,5 +37,23 @@ TEST(BlockArray, PopBackThenPushBackOverwrites) {
   EXPECT_EQ(array[6], 9u);
 }
 
+TEST(BlockArray, IteratesInIndexOrderAcrossBlocks) {
+  BlockArray<uint32_t, 4> array;
+  for (uint32_t i = 0; i < 10; ++i) array.push_back(i * 3);
+  uint32_t expected = 0;
+  for (uint32_t& x : array) {
+    EXPECT_EQ(x, expected * 3);
+    x += 1;
+    ++expected;
+  }
+  EXPECT_EQ(expected, 10u);
+  const BlockArray<uint32_t, 4>& view = array;
+  uint32_t sum = 0;
+  for (const uint32_t& x : view) sum += x;
+  EXPECT_EQ(sum, 3 * 45 + 10);
+  BlockArray<uint32_t, 4> empty;
+  for (uint32_t x : empty) ADD_FAILURE() << x;
+}
+
 }  // namespace
 }  // namespace sela

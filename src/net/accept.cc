@@ -137,7 +137,7 @@ Status ServerImpl::Listen() {
   // most of them for ordinary connections.
   reserve_start_ = max_connections_ - std::min<size_t>(config_.reserved_connections, max_connections_ / 4);
   for (size_t i = 0; i < acceptors_.size(); ++i) AcceptSome(i);
-  loop_.RunEvery(wheel_.tick(), [this] { Tick(); });
+  loop_.RunEvery(deadlines_.tick(), [this] { Tick(); });
   return Status::Ok();
 }
 
@@ -190,7 +190,7 @@ uint32_t ServerImpl::AllocSlot() {
     chunks_.push_back(chunk);
     for (uint32_t i = kChunk; i > 0; --i) free_slots_.push_back(slot_count_ + i - 1);
     slot_count_ += kChunk;
-    slot_source_.resize(slot_count_, 0);
+    slot_source_.GrowTo(slot_count_, 0);
   }
   const uint32_t idx = free_slots_.back();
   free_slots_.pop_back();
@@ -278,7 +278,7 @@ void ServerImpl::Adopt(int fd, SourceKey source, bool reserve_slot) {
   ++open_;
   m_.accepted->Inc();
   m_.open_http->Add(1);
-  wheel_.Schedule(idx, clock_.Now() + Millis(config_.ws_handshake_timeout_ms));
+  deadlines_.Schedule(idx, clock_.Now() + Millis(config_.ws_handshake_timeout_ms));
   // Bytes that came with the connection are an edge epoll reports.
 }
 

@@ -82,7 +82,7 @@ void ServerImpl::HttpParse(uint32_t idx, std::string_view fresh) {
     if (in.empty()) break;
     if (!h.parser.in_progress()) {
       h.started = clock_.Now();
-      wheel_.Schedule(idx, h.started + Millis(config_.http_header_timeout_ms));
+      deadlines_.Schedule(idx, h.started + Millis(config_.http_header_timeout_ms));
     }
     HttpRequestParser::Error error;
     const bool header_was_done = h.parser.header_done();
@@ -100,7 +100,7 @@ void ServerImpl::HttpParse(uint32_t idx, std::string_view fresh) {
       break;
     }
     if (!header_was_done && h.parser.header_done()) {
-      wheel_.Schedule(idx, h.started + Millis(config_.http_request_timeout_ms));
+      deadlines_.Schedule(idx, h.started + Millis(config_.http_request_timeout_ms));
     }
     if (outcome == HttpRequestParser::Outcome::kNeedMore) break;
     if (outcome == HttpRequestParser::Outcome::kHeader) {
@@ -118,7 +118,7 @@ void ServerImpl::HttpParse(uint32_t idx, std::string_view fresh) {
   if (c.http->inbuf.empty() && !c.http->parser.in_progress()) {
     // Idle keep-alive connection: hold no buffers.
     c.http.reset();
-    wheel_.Schedule(idx, clock_.Now() + Millis(config_.http_idle_timeout_ms));
+    deadlines_.Schedule(idx, clock_.Now() + Millis(config_.http_idle_timeout_ms));
   } else if (c.http->inbuf.empty() && c.http->inbuf.capacity() > kPipelineBufferBytes / 4) {
     // A large read was consumed: its buffer is not kept for what follows.
     std::string().swap(c.http->inbuf);
@@ -133,7 +133,7 @@ bool ServerImpl::HttpAdmitBody(uint32_t idx) {
   Connection& c = slot(idx);
   HttpState& h = *c.http;
   h.body_waiting = false;
-  if (!Grant(idx, NeedBytes(c))) {
+  if (!Grant(idx, NeedBytes(idx))) {
     h.body_waiting = true;
     PauseForBudget(idx);
     return false;
@@ -205,7 +205,7 @@ void ServerImpl::HttpHandleRequest(uint32_t idx, HttpRequest& req) {
   h.keep_alive = req.keep_alive && !draining_;
   h.head = req.method == "HEAD";
   h.response_pending = true;
-  wheel_.Cancel(idx);
+  deadlines_.Cancel(idx);
 
   if (IsWebSocketUpgrade(req)) {
     HttpUpgrade(idx, req);
@@ -351,10 +351,10 @@ void ServerImpl::HttpAfterResponse(uint32_t idx, bool keep_alive) {
   Connection& c = slot(idx);
   if (!keep_alive) {
     c.flags |= conn_flag::kLingerAfterFlush;
-    if (!c.out) BeginLinger(idx);
+    if (!HasOut(c)) BeginLinger(idx);
     return;
   }
-  if (c.out) {
+  if (HasOut(c)) {
     // Parse the next pipelined request only once this response is out.
     c.flags |= conn_flag::kReadPaused;
     return;

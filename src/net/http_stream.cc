@@ -59,7 +59,7 @@ void ServerImpl::RefuseBody(ConnId id, HttpResponse response) {
   h.response_pending = true;
   h.sink_paused = false;
   c->flags &= ~conn_flag::kReadPaused;
-  wheel_.Cancel(static_cast<uint32_t>(id));
+  deadlines_.Cancel(static_cast<uint32_t>(id));
   response.close = true;
   SendHttpResponse(id, std::move(response));
 }
@@ -99,7 +99,7 @@ void ServerImpl::AfterSinkData(uint32_t idx, size_t n, bool more) {
   }
   if (h.parser.streaming()) return;
   // The whole body is in.
-  wheel_.Cancel(idx);
+  deadlines_.Cancel(idx);
   h.response_pending = true;
   h.sink->OnEnd(HttpReply(this, id));
 }
@@ -115,7 +115,7 @@ void ServerImpl::PumpOutStream(uint32_t idx) {
   if (it == out_streams_.end() || it->second.pulling) return;
   Connection& c = slot(idx);
   // Backpressure: the next piece is read only once the last one left.
-  if (c.out) return;
+  if (HasOut(c)) return;
   OutStream& s = it->second;
   if (s.left == 0) {
     const bool keep_alive = s.keep_alive;
@@ -125,7 +125,7 @@ void ServerImpl::PumpOutStream(uint32_t idx) {
   }
   s.pulling = true;
   // A stalled reader gets the request timeout between pieces.
-  wheel_.Schedule(idx, clock_.Now() + Millis(config_.http_request_timeout_ms));
+  deadlines_.Schedule(idx, clock_.Now() + Millis(config_.http_request_timeout_ms));
   const uint32_t gen = c.generation;
   // Hold the source: a synchronous deliver may end the stream.
   std::shared_ptr<BodySource> source = s.source;
@@ -152,7 +152,7 @@ void ServerImpl::OnStreamPiece(uint32_t idx, uint32_t gen, Result<std::string> p
   // With the piece taken whole by the kernel, go on at once (a posted
   // delivery is not inside PumpOutStream; a synchronous one is, and the
   // pulling flag keeps it from recursing).
-  if (!c.out) loop_.Post([this, idx, gen] {
+  if (!HasOut(c)) loop_.Post([this, idx, gen] {
     if (slot(idx).generation == gen) PumpOutStream(idx);
   });
 }

@@ -28,7 +28,7 @@ ServerImpl::ServerImpl(EventLoop& loop, const NetConfig& config, const Clock& cl
         return route_limit ? route_limit : config_.http_body_bytes_max;
       }),
       read_buffer_(new uint8_t[kReadBufferBytes]),
-      wheel_(TimerWheel::Options{Millis(50), 1024}, clock.Now()) {
+      deadlines_(Millis(50), clock.Now()) {
   // Load OpenSSL's digest code now rather than on the first client's
   // handshake, so start-up pays its one-time cost (~2 MB of library pages).
   (void)ComputeAcceptKey("dGhlIHNhbXBsZSBub25jZQ==");
@@ -95,6 +95,17 @@ Counter& ServerImpl::HttpErrorCounter(std::string_view reason) {
                              "reason=\"" + MetricsRegistry::EscapeLabel(reason) + "\"");
 }
 
+ConnId ServerImpl::IdAt(uint32_t idx) const {
+  if (idx >= slot_count_) return kNoConnId;
+  const Connection& c = chunks_[idx / kChunk][idx % kChunk];
+  return c.state == ConnState::kFree ? kNoConnId : MakeId(idx, c.generation);
+}
+
+std::string ServerImpl::PeerAddressOf(ConnId id) {
+  const Connection* c = Lookup(id);
+  return c ? PeerAddress(c->fd) : std::string();
+}
+
 Connection* ServerImpl::Lookup(ConnId id) {
   const uint32_t idx = static_cast<uint32_t>(id);
   if (idx >= slot_count_) return nullptr;
@@ -121,7 +132,7 @@ void ServerImpl::OnIo(uint64_t token, uint32_t events) {
     ReadLoop(idx);
     if (c.generation != gen || c.state == ConnState::kFree || c.state == ConnState::kDead) return;
   }
-  if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) && c.out) FlushOut(idx);
+  if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) && HasOut(c)) FlushOut(idx);
 }
 
 void ServerImpl::PostRead(uint32_t idx) {
@@ -235,14 +246,15 @@ bool ServerImpl::Write(uint32_t idx, std::string_view head, std::string_view bod
 bool ServerImpl::RawWrite(uint32_t idx, std::string_view head, std::string_view body) {
   Connection& c = slot(idx);
   const size_t total = head.size() + body.size();
-  if (c.out) {
-    if (c.state == ConnState::kWebSocket && c.out->pending() + total > config_.ws_outbound_bytes_max) {
+  if (HasOut(c)) {
+    OutQueue& q = OutOf(idx);
+    if (c.state == ConnState::kWebSocket && q.pending() + total > config_.ws_outbound_bytes_max) {
       m_.slow_consumers->Inc();
       Abort(idx, close_code::kPolicyViolation);
       return false;
     }
-    c.out->data.append(head);
-    c.out->data.append(body);
+    q.data.append(head);
+    q.data.append(body);
     return true;
   }
   iovec iov[2] = {{const_cast<char*>(head.data()), head.size()},
@@ -261,21 +273,35 @@ bool ServerImpl::RawWrite(uint32_t idx, std::string_view head, std::string_view 
   m_.bytes_out->Inc(static_cast<uint64_t>(n));
   const size_t sent = static_cast<size_t>(n);
   if (sent == total) return true;
-  c.out = std::make_unique<OutQueue>();
+  OutQueue& q = NewOut(idx);
   if (sent < head.size()) {
-    c.out->data.append(head.substr(sent));
-    c.out->data.append(body);
+    q.data.append(head.substr(sent));
+    q.data.append(body);
   } else {
-    c.out->data.append(body.substr(sent - head.size()));
+    q.data.append(body.substr(sent - head.size()));
   }
   // A short or refused write leaves the socket marked out of space, so its
   // next writable edge comes and FlushOut continues from there.
   return true;
 }
 
+OutQueue& ServerImpl::NewOut(uint32_t idx) {
+  slot(idx).flags |= conn_flag::kHasOut;
+  OutQueue& q = out_by_slot_[idx];
+  q = OutQueue{};
+  return q;
+}
+
+void ServerImpl::DropOut(uint32_t idx) {
+  Connection& c = slot(idx);
+  if (!HasOut(c)) return;
+  c.flags &= ~conn_flag::kHasOut;
+  out_by_slot_.erase(idx);
+}
+
 void ServerImpl::FlushOut(uint32_t idx) {
   Connection& c = slot(idx);
-  OutQueue& q = *c.out;
+  OutQueue& q = OutOf(idx);
   while (q.pending() > 0) {
     const ssize_t n = ::send(c.fd, q.data.data() + q.offset, q.pending(), MSG_NOSIGNAL);
     if (n > 0) {
@@ -294,7 +320,7 @@ void ServerImpl::FlushOut(uint32_t idx) {
     Abort(idx, close_code::kAbnormal);
     return;
   }
-  c.out.reset();
+  DropOut(idx);
   AfterFlush(idx);
 }
 
@@ -335,7 +361,7 @@ void ServerImpl::BeginLinger(uint32_t idx) {
   c.state = ConnState::kLingering;
   ++lingering_;
   MaybeFinishDrain();
-  wheel_.Schedule(idx, clock_.Now() + Millis(config_.ws_close_timeout_ms));
+  deadlines_.Schedule(idx, clock_.Now() + Millis(config_.ws_close_timeout_ms));
   // Data may already wait in the socket (edge-triggered): read now.
   PostRead(idx);
 }
@@ -345,7 +371,7 @@ void ServerImpl::Abort(uint32_t idx, uint16_t code) {
   if (c.state == ConnState::kFree || c.state == ConnState::kDead) return;
   ::close(c.fd);
   c.fd = -1;
-  wheel_.Cancel(idx);
+  deadlines_.Cancel(idx);
   if (c.state == ConnState::kLingering) --lingering_;
   c.state = ConnState::kDead;
   out_streams_.erase(idx);
@@ -376,9 +402,9 @@ void ServerImpl::Abort(uint32_t idx, uint16_t code) {
 void ServerImpl::Recycle(uint32_t idx, uint32_t gen) {
   Connection& c = slot(idx);
   if (c.generation != gen || c.state != ConnState::kDead) return;
-  c.ws = WsReader();
+  DropWs(idx);
   c.http.reset();
-  c.out.reset();
+  DropOut(idx);
   tls_by_slot_.erase(idx);
   ++c.generation;
   c.state = ConnState::kFree;
@@ -388,7 +414,7 @@ void ServerImpl::Recycle(uint32_t idx, uint32_t gen) {
 }
 
 void ServerImpl::Tick() {
-  wheel_.Advance(clock_.Now(), [this](uint32_t idx) { OnDeadline(idx); });
+  deadlines_.Advance(clock_.Now(), [this](uint32_t idx) { OnDeadline(idx); });
   CheckPartialDeadlines();
   MaybeTrimMemory();
 }
@@ -413,13 +439,13 @@ void ServerImpl::OnDeadline(uint32_t idx) {
 
 void ServerImpl::SetDeadline(ConnId id, MonoTime deadline) {
   if (Connection* c = Lookup(id); c && c->state == ConnState::kWebSocket) {
-    wheel_.Schedule(static_cast<uint32_t>(id), deadline);
+    deadlines_.Schedule(static_cast<uint32_t>(id), deadline);
   }
 }
 
 void ServerImpl::ClearDeadline(ConnId id) {
   if (Connection* c = Lookup(id); c && c->state == ConnState::kWebSocket) {
-    wheel_.Cancel(static_cast<uint32_t>(id));
+    deadlines_.Cancel(static_cast<uint32_t>(id));
   }
 }
 
@@ -477,6 +503,8 @@ void Server::Drain(uint16_t code, std::string_view reason, std::function<void()>
 }
 bool Server::draining() const { return impl_->draining(); }
 size_t Server::open_connections() const { return impl_->open_connections(); }
+ConnId Server::IdAt(uint32_t slot) const { return impl_->IdAt(slot); }
+std::string Server::PeerAddress(ConnId id) const { return impl_->PeerAddressOf(id); }
 
 HttpReply::HttpReply(HttpReply&& other) noexcept : server_(other.server_), conn_(other.conn_) {
   other.server_ = nullptr;

@@ -33,6 +33,8 @@ using ConnId = uint64_t;
 // connections and reused after close: upper layers index per-connection
 // arrays with it and keep the full ConnId to detect reuse.
 inline uint32_t ConnSlot(ConnId id) { return static_cast<uint32_t>(id); }
+// No connection (ConnId 0 is a valid id).
+inline constexpr ConnId kNoConnId = ~ConnId{0};
 
 // What the server tells the WebSocket layer above it. Callbacks run on the
 // loop thread; they may call Send/Close on any connection.
@@ -97,6 +99,15 @@ class Server {
   bool draining() const;
 
   size_t open_connections() const;
+
+  // The id of the connection in `slot`: an open one, or a closed one whose
+  // slot is not recycled yet (during and after its OnWsClosed, until the
+  // loop's next pass); kNoConnId for a free slot. Lets the layer above keep
+  // a slot instead of a whole id per connection.
+  ConnId IdAt(uint32_t slot) const;
+  // The peer address of an open connection as HttpRequest::peer has it
+  // (one getpeername); "" when the connection is gone or the address unknown.
+  std::string PeerAddress(ConnId id) const;
 
  private:
   std::unique_ptr<ServerImpl> impl_;

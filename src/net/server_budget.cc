@@ -8,8 +8,9 @@
 
 namespace sela::net {
 
-uint64_t ServerImpl::HeldBytes(const Connection& c) const {
-  uint64_t held = c.ws.held_bytes();
+uint64_t ServerImpl::HeldBytes(uint32_t idx) const {
+  const Connection& c = slot(idx);
+  uint64_t held = WsView(idx).held_bytes();
   if (c.http) {
     const HttpState& h = *c.http;
     held += sizeof(HttpState) + h.inbuf.capacity() + h.parser.held_bytes() + (h.body_waiting ? 0 : h.stream_charge);
@@ -17,17 +18,19 @@ uint64_t ServerImpl::HeldBytes(const Connection& c) const {
   return held;
 }
 
-uint64_t ServerImpl::NeedBytes(const Connection& c) const {
+uint64_t ServerImpl::NeedBytes(uint32_t idx) const {
+  const Connection& c = slot(idx);
+  const WsReader& ws = WsView(idx);
   if (c.http) {
     const HttpState& h = *c.http;
     // A body waiting for room is not counted as needed until it gets it.
     const bool body_counts = h.parser.header_done() && !h.body_waiting;
     // A streamed body (stream_charge) counts once granted, like a body
     // read whole: the sink holds its bytes in transit until the response.
-    return c.ws.held_bytes() + sizeof(HttpState) + h.inbuf.capacity() +
+    return ws.held_bytes() + sizeof(HttpState) + h.inbuf.capacity() +
            (body_counts ? h.parser.need_bytes() + h.stream_charge : h.parser.held_bytes());
   }
-  return c.ws.need_bytes();
+  return ws.need_bytes();
 }
 
 void ServerImpl::SetCharge(Connection& c, uint64_t bytes) {
@@ -62,17 +65,17 @@ void ServerImpl::ReleaseCharge(Connection& c, uint64_t bytes) { SetCharge(c, c.c
 
 void ServerImpl::SettleBudget(uint32_t idx) {
   Connection& c = slot(idx);
-  const uint64_t held = HeldBytes(c);
+  const uint64_t held = HeldBytes(idx);
   if (c.flags & conn_flag::kBudgetPaused) {
     // Waiting: what it holds is charged; what it needs is decided on waking.
     if (held != c.charge) SetCharge(c, held);
     if (held < c.charge) WakeBudgetWaiters();
     return;
   }
-  const uint64_t need = std::max(held, NeedBytes(c));
+  const uint64_t need = std::max(held, NeedBytes(idx));
   if (need > c.charge) {
     if (Grant(idx, need)) {
-      c.ws.ReserveForFrame();
+      if (WsReader* ws = WsMutable(idx)) ws->ReserveForFrame();
       return;
     }
     if (held > c.charge) SetCharge(c, held);
@@ -107,11 +110,11 @@ void ServerImpl::WakeBudgetWaiters() {
     Connection* c = Lookup(id);
     if (!c || !(c->flags & conn_flag::kBudgetPaused)) continue;
     const uint32_t idx = ConnSlot(id);
-    uint64_t need = NeedBytes(*c);
+    uint64_t need = NeedBytes(idx);
     if (c->http && c->http->body_waiting) {
       need += c->http->parser.need_bytes() - c->http->parser.held_bytes() + c->http->stream_charge;
     }
-    if (!Grant(idx, std::max(need, HeldBytes(*c)))) {
+    if (!Grant(idx, std::max(need, HeldBytes(idx)))) {
       budget_.PushFrontWaiter(id);
       break;
     }
@@ -130,7 +133,7 @@ void ServerImpl::ResumeAfterBudget(uint32_t idx, uint32_t gen) {
     if (!HttpAdmitBody(idx)) return;
     HttpParse(idx);
   } else if (c.state == ConnState::kWebSocket) {
-    c.ws.ReserveForFrame();
+    if (WsReader* ws = WsMutable(idx)) ws->ReserveForFrame();
   }
   if (c.state != ConnState::kFree && c.state != ConnState::kDead && !ReadBlocked(c) &&
       (c.flags & (conn_flag::kMaybeReadable | conn_flag::kTls))) {

@@ -3,9 +3,10 @@
 // (WebSocket). Not for use outside net/.
 //
 // Memory per idle connection is the budget this file is shaped by: an
-// idle WebSocket holds only its 40-byte Connection slot (descriptor, a few
-// flags and null pointers) and its timer wheel entry; the event loop keeps
-// nothing per descriptor. Buffers exist only while a request, a partial
+// idle WebSocket holds only its 24-byte Connection slot (descriptor, a few
+// flags, a null pointer), its 4-byte deadline and its 4-byte source key;
+// codec state and unsent output live in maps by slot while they exist; the
+// event loop keeps nothing per descriptor. Buffers exist only while a request, a partial
 // frame or unsent output exists.
 #pragma once
 
@@ -20,7 +21,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/timer_wheel.h"
+#include "core/block_array.h"
+#include "core/slot_deadlines.h"
 #include "net/event_loop.h"
 #include "net/http_parser.h"
 #include "net/http_stream.h"
@@ -60,6 +62,11 @@ inline constexpr uint16_t kBudgetPaused = 1 << 10;
 inline constexpr uint16_t kPartialTimed = 1 << 11;
 // Took one of the reserved slots: HTTP only, no WebSocket upgrade.
 inline constexpr uint16_t kReserveSlot = 1 << 12;
+// Has unsent output in out_by_slot_ (the socket was out of space).
+inline constexpr uint16_t kHasOut = 1 << 13;
+// Its WebSocket reader holds a heap block (an incomplete frame or message,
+// or it is closed) and lives in ws_held_.
+inline constexpr uint16_t kWsHeld = 1 << 14;
 }  // namespace conn_flag
 
 struct HttpState {
@@ -101,15 +108,20 @@ struct Connection {
   // Bytes this connection holds in the inbound budget (unfinished input
   // held or granted); fills what would be padding after fd.
   uint32_t charge = 0;
-  WsReader ws;
   std::unique_ptr<HttpState> http;
-  std::unique_ptr<OutQueue> out;
+  // Unsent output lives in ServerImpl::out_by_slot_ (conn_flag::kHasOut),
+  // and a WebSocket reader that holds something in ServerImpl::ws_held_
+  // (conn_flag::kWsHeld): few connections have either at a time, and a
+  // pointer each here cost every idle connection 16 bytes.
   uint32_t generation : 24 = 0;  // Wraps; ids stay unique for a slot's lifetime.
   ConnState state : 8 = ConnState::kFree;
   uint16_t flags = 0;
   uint16_t close_code = 0;  // Code to report in OnWsClosed.
 };
-static_assert(sizeof(Connection) <= 40, "Connection is the per-connection memory budget");
+static_assert(sizeof(Connection) <= 24, "Connection is the per-connection memory budget");
+
+// The peer address of a descriptor as text (http_conn.cc).
+std::string PeerAddress(int fd);
 
 class ServerImpl final : public EventLoop::IoHandler {
  public:
@@ -128,6 +140,8 @@ class ServerImpl final : public EventLoop::IoHandler {
   void Drain(uint16_t code, std::string_view reason, std::function<void()> done);
   bool draining() const { return draining_; }
   size_t open_connections() const { return open_; }
+  ConnId IdAt(uint32_t idx) const;
+  std::string PeerAddressOf(ConnId id);
   void SendHttpResponse(ConnId id, HttpResponse response);
   // BodyStream's (http_stream.cc).
   void ResumeBody(ConnId id);
@@ -138,6 +152,7 @@ class ServerImpl final : public EventLoop::IoHandler {
 
   // The connection in slot idx (ws_conn.cc's WsEventSink reaches it too).
   Connection& slot(uint32_t idx) { return chunks_[idx / kChunk][idx % kChunk]; }
+  const Connection& slot(uint32_t idx) const { return chunks_[idx / kChunk][idx % kChunk]; }
 
   // Readiness from the event loop (server.cc).
   void OnIo(uint64_t token, uint32_t events) override;
@@ -211,8 +226,8 @@ class ServerImpl final : public EventLoop::IoHandler {
   // Inbound budget (server.cc). HeldBytes: memory the connection's
   // unfinished input holds; NeedBytes: what it will hold once the frame or
   // body under way is complete (as far as its header tells).
-  uint64_t HeldBytes(const Connection& c) const;
-  uint64_t NeedBytes(const Connection& c) const;
+  uint64_t HeldBytes(uint32_t idx) const;
+  uint64_t NeedBytes(uint32_t idx) const;
   // Brings the connection's charge to what it holds and needs; pauses its
   // reading when the budget has no room for what it needs.
   void SettleBudget(uint32_t idx);
@@ -290,6 +305,16 @@ class ServerImpl final : public EventLoop::IoHandler {
 
   // ws_conn.cc
   void WsFeed(uint32_t idx, uint8_t* data, size_t size);
+  // Feeds the connection's WebSocket reader: the one in ws_held_, or, when
+  // it holds nothing, ws_scratch_, which goes into ws_held_ only if the
+  // input leaves something incomplete; a held reader that becomes idle
+  // leaves ws_held_ (an idle connection holds no codec block).
+  WsFeedResult FeedWs(uint32_t idx, std::span<uint8_t> data, WsEvents& events);
+  // The connection's reader as it is now (an idle one when it holds nothing).
+  const WsReader& WsView(uint32_t idx) const;
+  // The reader to change, or nullptr when it holds nothing (idle).
+  WsReader* WsMutable(uint32_t idx);
+  void DropWs(uint32_t idx);
   bool WsSendFrame(uint32_t idx, WsOpcode opcode, std::string_view payload);
   void WsFail(uint32_t idx, uint16_t code, std::string_view reason);
   // Input after we sent a Close: wait for the peer's Close, then close TCP
@@ -321,7 +346,7 @@ class ServerImpl final : public EventLoop::IoHandler {
   };
   std::priority_queue<PartialDeadline, std::vector<PartialDeadline>, std::greater<>> partial_deadlines_;
   SourceTable sources_;
-  std::vector<SourceKey> slot_source_;  // By slot; 0 for a free slot.
+  BlockArray<SourceKey> slot_source_;  // By slot; 0 for a free slot.
   size_t reserve_start_ = 0;  // Connections beyond this take reserved slots.
 
   std::vector<int> acceptors_;  // Listening descriptors.
@@ -341,8 +366,25 @@ class ServerImpl final : public EventLoop::IoHandler {
   std::unordered_map<uint32_t, std::unique_ptr<TlsSession>> tls_by_slot_;
   // Response bodies being streamed, by slot (few at a time).
   std::unordered_map<uint32_t, OutStream> out_streams_;
+  // Output the socket did not take yet, by slot (conn_flag::kHasOut). Node
+  // based: references stay valid while other slots come and go.
+  std::unordered_map<uint32_t, OutQueue> out_by_slot_;
+  // WebSocket readers that hold something, by slot (conn_flag::kWsHeld);
+  // ws_scratch_ is the reader of the connection being fed when it had none
+  // (ws_scratch_slot_), ws_idle_ what every other one reads as.
+  static constexpr uint32_t kNoSlot = 0xffffffffu;
+  std::unordered_map<uint32_t, WsReader> ws_held_;
+  WsReader ws_scratch_;
+  uint32_t ws_scratch_slot_ = kNoSlot;
+  const WsReader ws_idle_;
+  static bool HasOut(const Connection& c) { return (c.flags & conn_flag::kHasOut) != 0; }
+  OutQueue& OutOf(uint32_t idx) { return out_by_slot_.find(idx)->second; }
+  OutQueue& NewOut(uint32_t idx);
+  void DropOut(uint32_t idx);
   TlsSession* TlsOf(uint32_t idx) { return tls_by_slot_.find(idx)->second.get(); }
-  TimerWheel wheel_;
+  // Per slot: the connection's one deadline (handshake, HTTP, close,
+  // or what the WebSocket handler set), 4 bytes each.
+  SlotDeadlines deadlines_;
   bool draining_ = false;
   std::function<void()> drain_done_;
   mutable int64_t date_second_ = -1;  // Cache of the Date header value.

@@ -50,7 +50,7 @@ class WsEventSink final : public WsEvents {
     std::string frame;
     AppendWsClose(frame, code == close_code::kNoStatus ? 0 : code, {});
     c.flags |= conn_flag::kCloseSent | conn_flag::kLingerAfterFlush;
-    if (s_.Write(idx_, frame, {}) && !c.out && c.state == ConnState::kWebSocket) {
+    if (s_.Write(idx_, frame, {}) && !ServerImpl::HasOut(c) && c.state == ConnState::kWebSocket) {
       s_.m_.frames_out->Inc();
       s_.BeginLinger(idx_);
     }
@@ -68,17 +68,62 @@ class WsEventSink final : public WsEvents {
   uint32_t idx_;
 };
 
+const WsReader& ServerImpl::WsView(uint32_t idx) const {
+  if (slot(idx).flags & conn_flag::kWsHeld) return ws_held_.find(idx)->second;
+  return idx == ws_scratch_slot_ ? ws_scratch_ : ws_idle_;
+}
+
+WsReader* ServerImpl::WsMutable(uint32_t idx) {
+  if (slot(idx).flags & conn_flag::kWsHeld) return &ws_held_.find(idx)->second;
+  return idx == ws_scratch_slot_ ? &ws_scratch_ : nullptr;
+}
+
+void ServerImpl::DropWs(uint32_t idx) {
+  Connection& c = slot(idx);
+  if (!(c.flags & conn_flag::kWsHeld)) return;
+  c.flags &= ~conn_flag::kWsHeld;
+  ws_held_.erase(idx);
+}
+
+WsFeedResult ServerImpl::FeedWs(uint32_t idx, std::span<uint8_t> data, WsEvents& events) {
+  const WsLimits limits{config_.ws_max_message_bytes, true};
+  Connection& c = slot(idx);
+  if (!(c.flags & conn_flag::kWsHeld) && ws_scratch_slot_ != kNoSlot) {
+    // Fed from inside another connection's feed (the scratch is taken):
+    // this one gets its own entry at once.
+    ws_held_.try_emplace(idx);
+    c.flags |= conn_flag::kWsHeld;
+  }
+  if (c.flags & conn_flag::kWsHeld) {
+    // Node based: the reference stays valid while others come and go, and
+    // this entry goes only in DropWs (here, or in Recycle, a later pass).
+    WsReader& reader = ws_held_.find(idx)->second;
+    const WsFeedResult r = reader.Feed(data, limits, events);
+    if (reader.idle()) DropWs(idx);
+    return r;
+  }
+  ws_scratch_slot_ = idx;
+  const WsFeedResult r = ws_scratch_.Feed(data, limits, events);
+  ws_scratch_slot_ = kNoSlot;
+  if (!ws_scratch_.idle()) {
+    ws_held_.insert_or_assign(idx, std::move(ws_scratch_));
+    slot(idx).flags |= conn_flag::kWsHeld;
+    ws_scratch_ = WsReader();
+  }
+  return r;
+}
+
 void ServerImpl::WsFeed(uint32_t idx, uint8_t* data, size_t size) {
   Connection& c = slot(idx);
   WsEventSink sink(*this, idx);
-  const WsLimits limits{config_.ws_max_message_bytes, true};
-  const WsFeedResult r = c.ws.Feed(std::span<uint8_t>(data, size), limits, sink);
+  const WsFeedResult r = FeedWs(idx, std::span<uint8_t>(data, size), sink);
   m_.frames_in->Inc(r.frames);
   if (!r.ok() && c.state == ConnState::kWebSocket && !(c.flags & conn_flag::kCloseSent)) {
     WsFail(idx, r.error_code, r.reason);
     return;
   }
-  if (c.state == ConnState::kWebSocket && !c.ws.idle() && !c.ws.closed()) WatchPartial(idx);
+  const WsReader& ws = WsView(idx);
+  if (c.state == ConnState::kWebSocket && !ws.idle() && !ws.closed()) WatchPartial(idx);
 }
 
 namespace {
@@ -91,7 +136,7 @@ int64_t MonoMs(MonoTime t) {
 void ServerImpl::WatchPartial(uint32_t idx) {
   Connection& c = slot(idx);
   const MonoTime now = clock_.Now();
-  if (c.ws.partial_since() == 0) c.ws.set_partial_since(MonoMs(now));
+  if (WsReader* ws = WsMutable(idx); ws && ws->partial_since() == 0) ws->set_partial_since(MonoMs(now));
   if (c.flags & conn_flag::kPartialTimed) return;
   c.flags |= conn_flag::kPartialTimed;
   partial_deadlines_.push({now + Millis(config_.ws_message_timeout_ms), MakeId(idx, c.generation)});
@@ -106,8 +151,9 @@ void ServerImpl::CheckPartialDeadlines() {
     Connection* c = Lookup(id);
     if (!c || !(c->flags & conn_flag::kPartialTimed)) continue;
     const uint32_t idx = ConnSlot(id);
-    const int64_t since = c->ws.partial_since();
-    if (c->state != ConnState::kWebSocket || c->ws.idle() || c->ws.closed() || since == 0) {
+    const WsReader& ws = WsView(idx);
+    const int64_t since = ws.partial_since();
+    if (c->state != ConnState::kWebSocket || ws.idle() || ws.closed() || since == 0) {
       c->flags &= ~conn_flag::kPartialTimed;
       continue;
     }
@@ -120,7 +166,7 @@ void ServerImpl::CheckPartialDeadlines() {
     c->flags &= ~conn_flag::kPartialTimed;
     m_.message_timeouts->Inc();
     // Its buffers go now, not after the close handshake.
-    c->ws.Abandon();
+    WsMutable(idx)->Abandon();
     WsFail(idx, close_code::kPolicyViolation, "Message not completed in time");
     SettleBudget(idx);
   }
@@ -158,7 +204,7 @@ void ServerImpl::Close(ConnId id, uint16_t code, std::string_view reason) {
   c->flags |= conn_flag::kCloseSent | conn_flag::kLingerAfterFlush;
   if (!Write(idx, frame, {})) return;
   m_.frames_out->Inc();
-  if (!c->out && c->state == ConnState::kWebSocket) BeginLinger(idx);
+  if (!HasOut(*c) && c->state == ConnState::kWebSocket) BeginLinger(idx);
 }
 
 namespace {
@@ -179,18 +225,17 @@ class CloseWatcher final : public WsEvents {
 
 void ServerImpl::LingerFeed(uint32_t idx, uint8_t* data, size_t size) {
   Connection& c = slot(idx);
-  if (!(c.flags & conn_flag::kIsWs) || c.ws.closed()) return;
-  const WsLimits limits{config_.ws_max_message_bytes, true};
+  if (!(c.flags & conn_flag::kIsWs) || WsView(idx).closed()) return;
   CloseWatcher watcher;
   if (c.flags & conn_flag::kTls) {
     if (!TlsOf(idx)->Ingest(data, size)) return;
     ptrdiff_t n;
-    while (!watcher.got_close && !c.ws.closed() &&
+    while (!watcher.got_close && !WsView(idx).closed() &&
            (n = TlsOf(idx)->ReadPlain(plain_buffer_.get(), kReadBufferBytes)) > 0) {
-      c.ws.Feed(std::span<uint8_t>(plain_buffer_.get(), static_cast<size_t>(n)), limits, watcher);
+      FeedWs(idx, std::span<uint8_t>(plain_buffer_.get(), static_cast<size_t>(n)), watcher);
     }
   } else {
-    c.ws.Feed(std::span<uint8_t>(data, size), limits, watcher);
+    FeedWs(idx, std::span<uint8_t>(data, size), watcher);
   }
   if (watcher.got_close) Abort(idx, c.close_code ? c.close_code : close_code::kNormal);
 }

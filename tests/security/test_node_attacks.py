@@ -143,6 +143,54 @@ class NodeAttacks(SecurityCase):
         self.assertEqual(self.refusals("registration_limited"), refused)
         self.assertEqual(self.db_rows("SELECT count(*) FROM nodes"), [(accepted,)])
 
+    def test_registrations_naming_the_principal_in_the_first_frame_are_limited_by_source_too(self):
+        # Such a connection has no session until it speaks (issue 16: memory
+        # per idle WebSocket), so its source is asked of the server then.
+        self.serve(RATE_NODE_REGISTRATIONS_PER_SOURCE="5:60")
+
+        async def go():
+            accepted = refused = 0
+            for i in range(8):
+                ws = await ws_connect(f"ws://127.0.0.1:{self.port}/")
+                await ws.send(json.dumps({"principal_id": f"framed-{i}"}))
+                reply = json.loads(await asyncio.wait_for(ws.recv(), 5))
+                if reply.get("success"):
+                    accepted += 1
+                else:
+                    refused += 1
+                    self.assertTrue(reply["error"].startswith("Registration failed: too many registrations from "
+                                                              "this address; retry in "), reply)
+                    await asyncio.wait_for(ws.wait_closed(), 5)
+                    self.assertEqual(ws.close_code, 4429)
+                await ws.close()
+            return accepted, refused
+        accepted, refused = self.run_async(go())
+        self.assertGreaterEqual(accepted, 5)
+        self.assertLessEqual(accepted, 6)
+        self.assertEqual(self.refusals("registration_limited"), refused)
+        self.assertEqual(self.db_rows("SELECT count(*) FROM nodes"), [(accepted,)])
+
+    def test_silent_connections_time_out_unregistered_while_one_that_speaks_late_registers(self):
+        self.serve(REGISTRATION_TIMEOUT_MS=1500)
+
+        async def go():
+            silent = [await ws_connect(f"ws://127.0.0.1:{self.port}/") for _ in range(20)]
+            late = await ws_connect(f"ws://127.0.0.1:{self.port}/")
+            await late.send(json.dumps({"principal_id": "late-speaker"}))
+            reply = json.loads(await asyncio.wait_for(late.recv(), 5))
+            self.assertTrue(reply.get("success"), reply)
+            for ws in silent:
+                await asyncio.wait_for(ws.wait_closed(), 10)
+                self.assertEqual(ws.close_code, 1008)
+                self.assertEqual(ws.close_reason, "Registration timeout")
+            # The registered one outlives the registration timeout.
+            await late.send(json.dumps({"text": "HEARTBEAT", "user_principal_id": "late-speaker"}))
+            self.assertEqual(json.loads(await asyncio.wait_for(late.recv(), 5))["function"], "HeartbeatAck")
+            await late.close()
+        self.run_async(go())
+        self.assertEqual(self.metrics(self.port).value("sela_node_registration_timeouts_total"), 20)
+        self.assertEqual(self.db_rows("SELECT principal FROM nodes"), [("late-speaker",)])
+
     def test_speed_reports_are_throttled(self):
         self.serve()
 
