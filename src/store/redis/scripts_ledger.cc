@@ -54,12 +54,14 @@ local function bn(s)
 end
 local function bs(h, l)
   if h == 0 then return string.format('%d', l) end
-  return string.format('%.0f', h) .. string.format('%09d', l)
+  return string.format('%d', h) .. string.format('%09d', l)
 end
--- Below 10^15 a double is exact, and so is the sum of two: the fast path.
+-- Below 10^15 a double is exact, and so is the sum of two: the fast path
+-- (printed by %d: Lua 5.1 formats it as a 64-bit integer, without the
+-- floating point printing of %.0f).
 local function small(s) return #s <= 15 end
 local function badd(a, b)
-  if small(a) and small(b) then return string.format('%.0f', tonumber(a) + tonumber(b)) end
+  if small(a) and small(b) then return string.format('%d', tonumber(a) + tonumber(b)) end
   local ah, al = bn(a)
   local bh, bl = bn(b)
   local h, l = ah + bh, al + bl
@@ -67,7 +69,7 @@ local function badd(a, b)
   return bs(h, l)
 end
 local function bsub(a, b)
-  if small(a) and small(b) then return string.format('%.0f', tonumber(a) - tonumber(b)) end
+  if small(a) and small(b) then return string.format('%d', tonumber(a) - tonumber(b)) end
   local ah, al = bn(a)
   local bh, bl = bn(b)
   local h, l = ah - bh, al - bl
@@ -285,7 +287,8 @@ local function apply(t)
   rec = {}
   for j = 1, NT do rec[j] = t[j] end
   rec[18], rec[19] = credited, seq
-  for j = 1, #TRANSFER_FIELDS do hset(L .. 't:' .. id, TRANSFER_FIELDS[j], rec[j]) end
+  local tk = L .. 't:' .. id
+  for j = 1, #TRANSFER_FIELDS do hset(tk, TRANSFER_FIELDS[j], rec[j]) end
   RECORDED[id] = rec
   if new_account then zadd_once(L .. 'accts', p) end
   if new_day then zadd_once(L .. 'dl:' .. p, day) end
