@@ -9,9 +9,11 @@
 #include <future>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include "store/redis/redis_contract_skips.h"
 #include "store/redis/redis_test_util.h"
+#include "store/redis/scripts.h"
 #include "store/store_contract_ledger_test.h"
 #include "store/store_contract_settlement_test.h"
 #include "store/store_contract_test.h"
@@ -323,6 +325,36 @@ TEST_F(RedisStoreTest, EveryKeyCarriesTheStoresOneHashTagAndADomain) {
   // The completion paid its node (Completion's reward): ledger keys too.
   EXPECT_EQ(domains, (std::set<std::string>{"nodes", "uptime", "jobs", "ledger"}));
   EXPECT_GT(count, 15u);
+}
+
+// Each script holds the helpers it uses and not the others (scripts.cc
+// Pruned(): every helper is a closure made per call); a helper it uses but
+// lost would fail the contract tests above at run time.
+TEST(RedisScripts, EachScriptHoldsOnlyTheHelpersItUses) {
+  const std::vector<std::string> bodies = redis::ScriptBodies();
+  const auto body = [&](redis::Script s) { return bodies[static_cast<size_t>(s)]; };
+  const auto defines = [](const std::string& text, const std::string& name) {
+    return text.find("\nlocal function " + name + "(") != std::string::npos;
+  };
+  const std::string create = body(redis::Script::kCreateJob);
+  EXPECT_TRUE(defines(create, "route"));
+  EXPECT_TRUE(defines(create, "alive"));  // Used by route only.
+  EXPECT_FALSE(defines(create, "reap"));
+  EXPECT_FALSE(defines(create, "badd"));
+  EXPECT_FALSE(defines(create, "market_list"));
+  EXPECT_NE(create.find("local JOB_FIELDS = {"), std::string::npos);  // An idempotent repeat returns them.
+  EXPECT_EQ(create.find("local NODE_FIELDS = {"), std::string::npos);
+  const std::string complete = body(redis::Script::kCompleteJob);
+  for (const char* used : {"pay_job", "apply", "prefetch", "badd", "bcmp", "market_list", "result_file", "unplace",
+                           "closed", "refused"}) {
+    EXPECT_TRUE(defines(complete, used)) << used;
+  }
+  EXPECT_FALSE(defines(complete, "reap"));
+  EXPECT_FALSE(defines(complete, "bdiv"));
+  const std::string heartbeat = body(redis::Script::kHeartbeat);
+  for (const char* used : {"reap", "fail", "route", "unplace", "closed", "alive"}) {
+    EXPECT_TRUE(defines(heartbeat, used)) << used;
+  }
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "store/redis/scripts.h"
 
+#include <cctype>
+#include <optional>
 #include <string_view>
 
 #include "core/status.h"
@@ -182,6 +184,78 @@ std::string Prologue() {
          "local FILE_FIELDS = " + LuaList(FileFields()) + "\n" + std::string(BigNumberHelpers());
 }
 
+bool IsNameChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; }
+
+// Whether `name` occurs as a word in `text`, outside [skip_from, skip_to).
+bool Mentions(std::string_view text, std::string_view name, size_t skip_from, size_t skip_to) {
+  for (size_t at = text.find(name); at != std::string_view::npos; at = text.find(name, at + 1)) {
+    if (at >= skip_from && at < skip_to) continue;
+    const bool starts = at == 0 || !IsNameChar(text[at - 1]);
+    const bool ends = at + name.size() == text.size() || !IsNameChar(text[at + name.size()]);
+    if (starts && ends) return true;
+  }
+  return false;
+}
+
+// A top-level definition of the helpers: `local function NAME(...)` up to
+// its `end` (on the same line, or the first line that is only "end"), or a
+// one-line `local NAME_FIELDS = {...}`.
+struct Definition {
+  std::string name;
+  size_t from;
+  size_t to;  // Past its last newline.
+};
+
+std::optional<Definition> DefinitionAt(std::string_view text, size_t from) {
+  const auto line_end = [&](size_t at) {
+    const size_t nl = text.find('\n', at);
+    return nl == std::string_view::npos ? text.size() : nl + 1;
+  };
+  const size_t first_end = line_end(from);
+  std::string_view line = text.substr(from, first_end - from);
+  while (!line.empty() && (line.back() == '\n' || line.back() == ' ')) line.remove_suffix(1);
+  constexpr std::string_view kFunction = "local function ";
+  if (line.starts_with(kFunction)) {
+    const size_t open = line.find('(');
+    if (open == std::string_view::npos) return std::nullopt;
+    std::string name(line.substr(kFunction.size(), open - kFunction.size()));
+    if (line.ends_with(" end")) return Definition{std::move(name), from, first_end};
+    for (size_t at = first_end; at < text.size(); at = line_end(at)) {
+      if (text.substr(at, line_end(at) - at) == "end\n") return Definition{std::move(name), from, line_end(at)};
+    }
+    return std::nullopt;
+  }
+  const size_t eq = line.find(" = {");
+  if (line.starts_with("local ") && eq != std::string_view::npos && line.ends_with("}")) {
+    std::string name(line.substr(6, eq - 6));
+    if (name.ends_with("_FIELDS") && name.find(',') == std::string::npos) {
+      return Definition{std::move(name), from, first_end};
+    }
+  }
+  return std::nullopt;
+}
+
+// The helpers without the definitions nothing uses (in the helpers or in
+// `body`): every call runs the whole chunk, and each helper defined is a
+// closure or a table made and collected per call.
+std::string Pruned(std::string helpers, std::string_view body) {
+  for (bool removed = true; removed;) {
+    removed = false;
+    for (size_t at = 0; at < helpers.size();) {
+      const size_t next_line = helpers.find('\n', at);
+      const std::optional<Definition> d = DefinitionAt(helpers, at);
+      if (d && !Mentions(helpers, d->name, d->from, d->to) && !Mentions(body, d->name, 0, 0)) {
+        helpers.erase(d->from, d->to - d->from);
+        removed = true;
+        continue;
+      }
+      if (next_line == std::string::npos) break;
+      at = next_line + 1;
+    }
+  }
+  return helpers;
+}
+
 }  // namespace
 
 std::vector<std::string> ScriptBodies() {
@@ -196,7 +270,8 @@ std::vector<std::string> ScriptBodies() {
     const bool job = script >= Script::kCreateJob;
     // The completion pays the job's reward with the ledger's helpers.
     const std::string pay = script == Script::kCompleteJob ? JobPaymentHelpers() : std::string();
-    bodies.push_back(prologue + (job ? job_helpers : std::string()) + pay + std::string(Body(script)));
+    bodies.push_back(Pruned(prologue + (job ? job_helpers : std::string()) + pay, Body(script)) +
+                     std::string(Body(script)));
   }
   return bodies;
 }

@@ -152,17 +152,23 @@ if ARGV[7] == '1' then
     return {OK, 0, earlier}
   end
 end
-local usage = redis.call('HMGET', KEYS[2], 'usage_count', 'usage_limit')
+local usage = redis.call('HMGET', KEYS[2], 'usage_count', 'usage_limit', 'list_by_default')
 if not usage[1] then return {NOT_FOUND, 'no API client with uuid ' .. uuid} end
 if ARGV[6] == '1' and tonumber(usage[1]) >= tonumber(usage[2]) then
   return {RESOURCE_EXHAUSTED, 'API client ' .. uuid .. ' has used ' .. usage[1] .. ' of its ' .. usage[2] .. ' usages'}
 end
 if redis.call('EXISTS', KEYS[1]) == 1 then return {ALREADY_EXISTS, 'job id ' .. id .. ' is taken'} end
 local seq = redis.call('INCR', KEYS[7])
-redis.call('HSET', KEYS[1], unpack(ARGV, 14))
+-- The pairs hold listed = 1 when it was asked for; without a choice, the
+-- client's default decides (the job is new: nothing to delete).
 local listed = ARGV[13]
-if listed == '' then listed = redis.call('HGET', KEYS[2], 'list_by_default') == '1' and '1' or '0' end
-if listed == '1' then redis.call('HSET', KEYS[1], 'listed', '1') else redis.call('HDEL', KEYS[1], 'listed') end
+if listed == '' and usage[3] == '1' then
+  listed = '1'
+  redis.call('HSET', KEYS[1], 'listed', '1', unpack(ARGV, 14))
+else
+  if listed == '' then listed = '0' end
+  redis.call('HSET', KEYS[1], unpack(ARGV, 14))
+end
 redis.call('ZADD', KEYS[4], seq, id)
 redis.call('ZADD', KEYS[5], seq, id)
 redis.call('ZADD', KEYS[6], seq, id)

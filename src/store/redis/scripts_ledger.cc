@@ -54,12 +54,14 @@ local function bn(s)
 end
 local function bs(h, l)
   if h == 0 then return string.format('%d', l) end
-  return string.format('%.0f', h) .. string.format('%09d', l)
+  return string.format('%d', h) .. string.format('%09d', l)
 end
--- Below 10^15 a double is exact, and so is the sum of two: the fast path.
+-- Below 10^15 a double is exact, and so is the sum of two: the fast path
+-- (printed by %d: Lua 5.1 formats it as a 64-bit integer, without the
+-- floating point printing of %.0f).
 local function small(s) return #s <= 15 end
 local function badd(a, b)
-  if small(a) and small(b) then return string.format('%.0f', tonumber(a) + tonumber(b)) end
+  if small(a) and small(b) then return string.format('%d', tonumber(a) + tonumber(b)) end
   local ah, al = bn(a)
   local bh, bl = bn(b)
   local h, l = ah + bh, al + bl
@@ -67,7 +69,7 @@ local function badd(a, b)
   return bs(h, l)
 end
 local function bsub(a, b)
-  if small(a) and small(b) then return string.format('%.0f', tonumber(a) - tonumber(b)) end
+  if small(a) and small(b) then return string.format('%d', tonumber(a) - tonumber(b)) end
   local ah, al = bn(a)
   local bh, bl = bn(b)
   local h, l = ah - bh, al - bl
@@ -117,10 +119,28 @@ local BODY = {1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 15, 16, 17}  -- All but cr
 local W = {h = {}, z = {}, zrem = {}, seq = nil}
 local RECORDED = {}
 local function fail(code, msg) error({sela = true, code = code, msg = msg}) end
+-- What was read (false: absent), so that each field is read at most once
+-- and a record's fields in one HMGET (prefetch); the overlay comes first.
+local R = {}
 local function hget(k, f)
   local t = W.h[k]
   if t and t[f] ~= nil then return t[f] end
-  return redis.call('HGET', k, f)
+  local r = R[k]
+  if not r then r = {}; R[k] = r end
+  local v = r[f]
+  if v == nil then v = redis.call('HGET', k, f); r[f] = v end
+  return v
+end
+-- Reads the fields of k that are not known yet, with one HMGET.
+local function prefetch(k, fields)
+  local r, t, want = R[k], W.h[k], {}
+  if not r then r = {}; R[k] = r end
+  for _, f in ipairs(fields) do
+    if r[f] == nil and not (t and t[f] ~= nil) then want[#want + 1] = f end
+  end
+  if #want == 0 then return end
+  local v = redis.call('HMGET', k, unpack(want))
+  for i, f in ipairs(want) do r[f] = v[i] end
 end
 local function hset(k, f, v)
   local t = W.h[k]
@@ -129,7 +149,8 @@ local function hset(k, f, v)
 end
 local function hadd(k, f, v, what)
   local sum = badd(hget(k, f) or '0', v)
-  if bcmp(sum, INT64_MAX) > 0 then fail(RESOURCE_EXHAUSTED, what .. ' would overflow') end
+  -- Up to 18 digits is below INT64_MAX (19 digits).
+  if #sum >= 19 and bcmp(sum, INT64_MAX) > 0 then fail(RESOURCE_EXHAUSTED, what .. ' would overflow') end
   hset(k, f, sum)
 end
 local ZSEEN = {}
@@ -185,6 +206,13 @@ local function same_body(rec, t)
   return true
 end
 local function has_kind(kinds, k) return math.floor(kinds / 2 ^ k) % 2 == 1 end
+-- The fields a cap on `kinds` reads, added to `fields`.
+local function cap_fields(kinds, fields)
+  for k = 0, 7 do
+    if has_kind(kinds, k) then fields[#fields + 1] = 'u' .. k end
+  end
+  return fields
+end
 -- What the cap leaves of the amount (ledger.h "Caps").
 local function capped(t)
   local window = t[5]
@@ -192,6 +220,7 @@ local function capped(t)
   local key
   if window == '1' then key = L .. 'd:' .. t[3] .. ':' .. t[8] else key = L .. 'mo:' .. t[3] .. ':' .. string.sub(t[8], 1, 7) end
   local kinds, already = tonumber(t[6]), '0'
+  prefetch(key, cap_fields(kinds, {}))
   for k = 0, 7 do
     if has_kind(kinds, k) then already = badd(already, hget(key, 'u' .. k) or '0') end
   end
@@ -218,15 +247,29 @@ local function apply(t)
     return 1, rec[18]
   end
   local id, kind, p, day = t[1], t[2], t[3], t[8]
+  local a, d = L .. 'a:' .. p, L .. 'd:' .. p .. ':' .. day
+  -- Each record's fields in one read: the account's, and the day's (with
+  -- what a daily cap reads).
+  local uk, nk = 'u' .. kind, 'n' .. kind
+  local af, df = {'balance_units', 'credited_units', 'transfers', uk, nk, 'updated_ms'}, {uk, nk}
+  if kind == '1' then af[#af + 1] = 'm'; df[#df + 1] = 'm' end
+  if t[5] == '1' then cap_fields(tonumber(t[6]), df) end
+  prefetch(a, af)
+  prefetch(d, df)
+  -- An account or a day that has a record is in its index already (both
+  -- are written only here, together, and never deleted): no ZADD for it.
+  local new_account = not hget(a, 'balance_units')
+  local new_day = true
+  for _, f in ipairs(df) do
+    if hget(d, f) then new_day = false; break end
+  end
   local credited = capped(t)
-  local a = L .. 'a:' .. p
   hadd(a, 'balance_units', credited, 'balance of ' .. p)
   hadd(a, 'credited_units', credited, 'credited units of ' .. p)
   hadd(a, 'transfers', '1', 'transfers of ' .. p)
   hadd(a, 'u' .. kind, credited, 'credits by kind of ' .. p)
   hadd(a, 'n' .. kind, '1', 'transfers by kind of ' .. p)
   hset(a, 'updated_ms', bmax(hget(a, 'updated_ms') or '0', t[9]))
-  local d = L .. 'd:' .. p .. ':' .. day
   hadd(d, 'u' .. kind, credited, 'day total of ' .. p)
   hadd(d, 'n' .. kind, '1', 'day transfers of ' .. p)
   if kind == '1' then
@@ -234,6 +277,7 @@ local function apply(t)
     hadd(d, 'm', t[13], 'day minutes of ' .. p)
   end
   hadd(L .. 'mo:' .. p .. ':' .. string.sub(day, 1, 7), 'u' .. kind, credited, 'month total of ' .. p)
+  prefetch(L .. 'issued', {uk, nk})
   hadd(L .. 'issued', 'u' .. kind, credited, 'issuance of kind ' .. kind)
   hadd(L .. 'issued', 'n' .. kind, '1', 'issuance transfers of kind ' .. kind)
   if t[12] ~= '' then hadd(L .. 'earned:' .. p, t[12], credited, 'referral earnings of ' .. p) end
@@ -243,10 +287,11 @@ local function apply(t)
   rec = {}
   for j = 1, NT do rec[j] = t[j] end
   rec[18], rec[19] = credited, seq
-  for j = 1, #TRANSFER_FIELDS do hset(L .. 't:' .. id, TRANSFER_FIELDS[j], rec[j]) end
+  local tk = L .. 't:' .. id
+  for j = 1, #TRANSFER_FIELDS do hset(tk, TRANSFER_FIELDS[j], rec[j]) end
   RECORDED[id] = rec
-  zadd_once(L .. 'accts', p)
-  zadd_once(L .. 'dl:' .. p, day)
+  if new_account then zadd_once(L .. 'accts', p) end
+  if new_day then zadd_once(L .. 'dl:' .. p, day) end
   zadd(L .. 'all', seq, id)
   zadd(L .. 'pt:' .. p .. ':' .. kind, seq, id)
   if t[10] ~= '' then zadd(L .. 'rt:' .. t[10] .. ':' .. kind, seq, id) end
