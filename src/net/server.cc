@@ -380,6 +380,7 @@ void ServerImpl::Recycle(uint32_t idx, uint32_t gen) {
   c.http.reset();
   c.out.reset();
   tls_by_slot_.erase(idx);
+  http_peers_.erase(idx);
   ++c.generation;
   c.state = ConnState::kFree;
   c.flags = 0;
