@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 
 namespace sela::codec {
 namespace {
@@ -84,6 +85,25 @@ std::string FormatJsInteger(int64_t value) {
   return FormatJsNumber(static_cast<double>(value));
 }
 
+namespace {
+
+// Whether any of the 8 bytes at p is below 0x20, '"' or '\\' (SWAR: the
+// high bit of a byte of `found` is set where one is; a false positive is
+// only possible above a true one, so "none" is exact).
+bool MayNeedEscape(const char* p) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  constexpr uint64_t kHigh = 0x8080808080808080ull;
+  uint64_t word;
+  std::memcpy(&word, p, 8);
+  const uint64_t control = (word - kOnes * 0x20) & ~word;
+  const uint64_t quote = word ^ (kOnes * '"');
+  const uint64_t backslash = word ^ (kOnes * '\\');
+  const uint64_t found = control | ((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash);
+  return (found & kHigh) != 0;
+}
+
+}  // namespace
+
 void AppendJsonString(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
   // Room for the unescaped text, grown geometrically: reserving the exact
@@ -92,9 +112,12 @@ void AppendJsonString(std::string& out, std::string_view text) {
   const size_t needed = out.size() + text.size() + 2;
   if (needed > out.capacity()) out.reserve(std::max(needed, 2 * out.capacity()));
   out += '"';
-  // Runs of characters that need no escape are copied in one go.
+  // Runs of characters that need no escape are copied in one go; they are
+  // found eight bytes at a time (a 1 KiB node result is mostly such a run).
   size_t run = 0;
   for (size_t i = 0; i < text.size(); ++i) {
+    while (i + 8 <= text.size() && !MayNeedEscape(text.data() + i)) i += 8;
+    if (i == text.size()) break;
     const auto u = static_cast<unsigned char>(text[i]);
     if (u >= 0x20 && u != '"' && u != '\\') continue;
     out.append(text.data() + run, i - run);

@@ -85,6 +85,39 @@ TEST(AppendJsonString, UsesTheEscapesOfJsonStringify) {
             "\"a\\\"b\\\\c\\b\\f\\n\\r\\t\\u0001\\u001f\x7f/\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"");
 }
 
+TEST(AppendJsonString, EscapesACharacterAnywhereInALongRun) {
+  // Long runs are scanned eight bytes at a time: every escaped character,
+  // at every offset of a run and at its ends, must still be found, and
+  // bytes of 0x80 and above (UTF-8) pass unchanged.
+  const std::string plain = "abcdefghijklmnopqrstuvwxyz\xc3\xa9" "ABCDEFGHIJ~";
+  for (const char special : {'"', '\\', '\n', '\x01', '\x1f', '\x7f', ' ', '\x80'}) {
+    for (size_t at = 0; at <= plain.size(); ++at) {
+      std::string text = plain;
+      text.insert(at, 1, special);
+      std::string expected = "\"";
+      for (const char c : text) {
+        if (c == '"') {
+          expected += "\\\"";
+        } else if (c == '\\') {
+          expected += "\\\\";
+        } else if (c == '\n') {
+          expected += "\\n";
+        } else if (c == '\x01') {
+          expected += "\\u0001";
+        } else if (c == '\x1f') {
+          expected += "\\u001f";
+        } else {
+          expected += c;
+        }
+      }
+      expected += '"';
+      std::string out;
+      AppendJsonString(out, text);
+      EXPECT_EQ(out, expected) << "character " << int(static_cast<unsigned char>(special)) << " at " << at;
+    }
+  }
+}
+
 TEST(AppendJsonString, GrowsItsBufferGeometrically) {
   // One buffer collecting many strings (a JsonObjectWriter) reallocates a
   // few times, not once per string.

@@ -58,9 +58,8 @@ const json::value* Countable(const json::value& content, std::optional<json::val
   return *parsed ? &**parsed : nullptr;
 }
 
-void CountObjects(std::string_view job_type, const json::value& content, ResultAnalysis& out) {
-  std::optional<json::value> parsed;
-  const json::value* value = Countable(content, &parsed);
+// `value`: what Countable() gives for the content (null: nothing to count).
+void CountObjects(std::string_view job_type, const json::value* value, ResultAnalysis& out) {
   if (!value) return;
   std::set<std::string> keys;
   if (EqualsNoCase(job_type, "TWITTER_POST") && value->is_object()) {
@@ -155,13 +154,18 @@ ResultAnalysis AnalyzeResult(std::string_view job_type, const json::value& conte
     out.empty = true;
     return out;
   }
+  // A string's JSON, parsed once for the emptiness check and the count.
+  std::optional<json::value> parsed;
+  const json::value* countable = &content;
   if (content.is_string()) {
     const std::string_view text = content.get_string();
     if (IsBlank(text)) {
       out.empty = true;
       return out;
     }
-    if (auto parsed = TryParse(text)) {
+    parsed = TryParse(text);
+    countable = parsed ? &*parsed : nullptr;
+    if (parsed) {
       out.is_json = true;
       if (IsEmptyValue(*parsed) || (parsed->is_string() && IsBlank(parsed->get_string()))) {
         out.empty = true;
@@ -176,7 +180,7 @@ ResultAnalysis AnalyzeResult(std::string_view job_type, const json::value& conte
     out.is_json = true;
     out.bytes = codec::StringifyJs(content);
   }
-  CountObjects(job_type, content, out);
+  CountObjects(job_type, countable, out);
   out.file_size_kb = static_cast<int64_t>((out.bytes.size() + 1023) / 1024);
   out.price_cents = PriceCents(out.file_size_kb, out.objects_count);
   return out;

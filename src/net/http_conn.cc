@@ -145,8 +145,9 @@ bool ServerImpl::HttpAdmitBody(uint32_t idx) {
 }
 
 // The peer address of a connection, for the layers above (per-source
-// limits). One getpeername per request: cheaper than a copy of the address
-// in every Connection, whose size is the per-connection budget.
+// limits): getpeername once per HTTP connection (see ServerImpl::PeerOf),
+// rather than a copy of the address in every Connection, whose size is the
+// per-connection budget.
 std::string PeerAddress(int fd) {
   sockaddr_storage addr{};
   socklen_t len = sizeof(addr);
@@ -166,6 +167,12 @@ std::string PeerAddress(int fd) {
   return {};
 }
 
+const std::string& ServerImpl::PeerOf(uint32_t idx) {
+  auto it = http_peers_.find(idx);
+  if (it == http_peers_.end()) it = http_peers_.emplace(idx, PeerAddress(slot(idx).fd)).first;
+  return it->second;
+}
+
 bool ServerImpl::HttpOnHeader(uint32_t idx) {
   Connection& c = slot(idx);
   HttpState& h = *c.http;
@@ -174,7 +181,7 @@ bool ServerImpl::HttpOnHeader(uint32_t idx) {
     const Route* route = router_.Find(*head);
     if (route && route->options.body_sink) {
       const ConnId id = MakeId(idx, c.generation);
-      head->peer = PeerAddress(c.fd);
+      head->peer = PeerOf(idx);
       h.route = &route->pattern;
       h.keep_alive = head->keep_alive && !draining_;
       h.head = false;
@@ -200,7 +207,7 @@ bool ServerImpl::HttpOnHeader(uint32_t idx) {
 
 void ServerImpl::HttpHandleRequest(uint32_t idx, HttpRequest& req) {
   Connection& c = slot(idx);
-  req.peer = PeerAddress(c.fd);
+  req.peer = PeerOf(idx);
   HttpState& h = *c.http;
   h.keep_alive = req.keep_alive && !draining_;
   h.head = req.method == "HEAD";
@@ -262,6 +269,7 @@ void ServerImpl::HttpUpgrade(uint32_t idx, HttpRequest& request) {
   CountRequest(&kUpgradeRoute, 101, c.http->started);
   std::string leftover = std::move(c.http->inbuf);
   c.http.reset();
+  http_peers_.erase(idx);  // The request has it; a WebSocket asks no more.
   c.state = ConnState::kWebSocket;
   c.flags |= conn_flag::kIsWs | conn_flag::kWsOpen;
   m_.open_http->Add(-1);

@@ -43,6 +43,35 @@ TEST(Router, DoesNotMatchOtherShapes) {
   EXPECT_EQ(router.Find(post), nullptr);
 }
 
+TEST(Router, TheFirstRouteAddedThatMatchesWins) {
+  Router router;
+  router.Add("GET", "/api/:kind/list", [](HttpRequest&, HttpReply) {});
+  router.Add("GET", "/api/jobs/list", [](HttpRequest&, HttpReply) {});
+  router.Add("POST", "/api/jobs/:id", [](HttpRequest&, HttpReply) {});
+  router.Add("*", "/api/jobs/:id", [](HttpRequest&, HttpReply) {});
+  HttpRequest list = Req("GET", "/api/jobs/list");
+  ASSERT_NE(router.Find(list), nullptr);
+  EXPECT_EQ(router.Find(list)->pattern, "/api/:kind/list");
+  EXPECT_EQ(list.Param("kind"), "jobs");
+  // The method is part of the match: the POST route is passed over.
+  HttpRequest get = Req("GET", "/api/jobs/7");
+  ASSERT_NE(router.Find(get), nullptr);
+  EXPECT_EQ(router.Find(get)->method, "*");
+  EXPECT_EQ(get.Param("id"), "7");
+  EXPECT_EQ(get.params.size(), 1u);
+}
+
+TEST(Router, APathLongerThanEveryRouteMatchesNone) {
+  Router router;
+  router.Add("GET", "/:a/:b", [](HttpRequest&, HttpReply) {});
+  std::string deep;
+  for (int i = 0; i < 40; ++i) deep += "/x";
+  HttpRequest r = Req("GET", deep);
+  EXPECT_EQ(router.Find(r), nullptr);
+  HttpRequest two = Req("GET", "/x/y");
+  EXPECT_NE(router.Find(two), nullptr);
+}
+
 TEST(Router, TellsTheBodyLimitOfARequestLineBeforeTheBodyIsRead) {
   Router router;
   router.Add("POST", "/api/files/:id", [](HttpRequest&, HttpReply) {}, 8u << 20);

@@ -406,6 +406,7 @@ void ServerImpl::Recycle(uint32_t idx, uint32_t gen) {
   c.http.reset();
   DropOut(idx);
   tls_by_slot_.erase(idx);
+  http_peers_.erase(idx);
   ++c.generation;
   c.state = ConnState::kFree;
   c.flags = 0;

@@ -277,6 +277,8 @@ class ServerImpl final : public EventLoop::IoHandler {
   // the body, answer 100 Continue if asked. False: paused for the budget.
   bool HttpAdmitBody(uint32_t idx);
   void HttpHandleRequest(uint32_t idx, HttpRequest& request);
+  // The peer's address text, found once per HTTP connection (http_peers_).
+  const std::string& PeerOf(uint32_t idx);
   void HttpUpgrade(uint32_t idx, HttpRequest& request);
   void HttpError(uint32_t idx, unsigned status, std::string_view message, std::string_view reason);
   void HttpTimeout(uint32_t idx);
@@ -364,6 +366,11 @@ class ServerImpl final : public EventLoop::IoHandler {
   // TLS state lives beside the slots, so plain connections do not pay for
   // a pointer to it.
   std::unordered_map<uint32_t, std::unique_ptr<TlsSession>> tls_by_slot_;
+  // The peer address of each HTTP connection that made a request, by slot:
+  // one getpeername per connection instead of one per request. Dropped at
+  // the upgrade to WebSocket and when the slot is recycled, so idle
+  // WebSockets hold nothing here.
+  std::unordered_map<uint32_t, std::string> http_peers_;
   // Response bodies being streamed, by slot (few at a time).
   std::unordered_map<uint32_t, OutStream> out_streams_;
   // Output the socket did not take yet, by slot (conn_flag::kHasOut). Node

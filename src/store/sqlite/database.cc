@@ -220,6 +220,19 @@ Result<Query> Database::Prepare(std::string_view sql) {
   return Query(db_, it->second, &faults_);
 }
 
+Result<Query> Database::PrepareStatic(const char* sql) {
+  auto it = static_statements_.find(sql);
+  if (it == static_statements_.end()) {
+    ASSIGN_OR_RETURN(Query query, Prepare(std::string_view(sql)));
+    it = static_statements_.emplace(sql, query.stmt_).first;
+    return query;
+  }
+  if (sqlite3_stmt_busy(it->second)) {
+    return Err(Internal("statement already in use: '" + std::string(std::string_view(sql).substr(0, 60)) + "'"));
+  }
+  return Query(db_, it->second, &faults_);
+}
+
 Status Database::Run(std::string_view sql) {
   ASSIGN_OR_RETURN(Query query, Prepare(sql));
   return query.Run();

@@ -120,8 +120,22 @@ class Database {
   // The cached statement for `sql` (prepared on first use). One Query per
   // statement text may be alive at a time.
   Result<Query> Prepare(std::string_view sql);
+  // The same for SQL text in a character array, which must have static
+  // storage (a literal, or a constexpr array as the operations keep their
+  // statements in): found by its address, without hashing and comparing
+  // the text on every use (the store's writer prepares a few statements
+  // per operation). Never pass a local buffer.
+  template <size_t N>
+  Result<Query> Prepare(const char (&sql)[N]) {
+    return PrepareStatic(sql);
+  }
   // Prepare(sql) and Run().
   Status Run(std::string_view sql);
+  template <size_t N>
+  Status Run(const char (&sql)[N]) {
+    ASSIGN_OR_RETURN(Query query, PrepareStatic(sql));
+    return query.Run();
+  }
 
   // Rows changed by the last INSERT, UPDATE or DELETE.
   int64_t Changes() const;
@@ -158,9 +172,14 @@ class Database {
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
 
+  Result<Query> PrepareStatic(const char* sql);
+
   sqlite3* db_;
   std::string path_;
   std::unordered_map<std::string, sqlite3_stmt*, StringHash, std::equal_to<>> statements_;
+  // The same statements by the address of their static text (Prepare of an
+  // array); they are finalized through statements_.
+  std::unordered_map<const char*, sqlite3_stmt*> static_statements_;
   std::function<void(int64_t)> on_commit_;
   uint32_t faults_ = 0;
 };

@@ -84,6 +84,27 @@ TEST_F(DatabaseTest, AStatementInUseIsNotLentTwice) {
   EXPECT_EQ(second.error().code(), Code::kInternal);
 }
 
+TEST_F(DatabaseTest, StaticTextAndTheSameTextBuiltAtRunTimeShareOneStatement) {
+  // Static SQL is found by its address, other text by its content: both
+  // name the one cached statement, so it is still lent once at a time.
+  static constexpr char kSelect[] = "SELECT k FROM t";
+  ASSERT_TRUE(Insert("a", 1).ok());
+  {
+    auto by_address = db_->Prepare(kSelect);
+    ASSERT_TRUE(by_address.has_value());
+    ASSERT_EQ(by_address->Step(), true);
+    const auto by_text = db_->Prepare(std::string("SELECT k ") + "FROM t");
+    ASSERT_FALSE(by_text.has_value());
+    EXPECT_EQ(by_text.error().code(), Code::kInternal);
+  }
+  auto by_text = db_->Prepare(std::string("SELECT k ") + "FROM t");
+  ASSERT_TRUE(by_text.has_value());
+  ASSERT_EQ(by_text->Step(), true);
+  const auto again = db_->Prepare(kSelect);
+  ASSERT_FALSE(again.has_value());
+  EXPECT_EQ(again.error().code(), Code::kInternal);
+}
+
 TEST_F(DatabaseTest, ConstraintViolationsMapToTheirCodes) {
   ASSERT_TRUE(Insert("a", 1).ok());
   EXPECT_EQ(Insert("a", 2).code(), Code::kConflict);
