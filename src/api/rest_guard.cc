@@ -139,7 +139,8 @@ std::optional<std::string> RestGuard::ResolvePrincipalAtOnce(const net::HttpRequ
     // Counted when the caller tried the legacy door; a call with no
     // credential at all is only answered.
     if (events_ != nullptr && NamesBarePrincipal(request, body)) {
-      events_->Refused(Refusal::kLegacyPrincipalRefused, {{"source", PeerOf(request)}, {"route", std::string_view(request.path).substr(0, 128)}});
+      const std::string_view path = std::string_view(request.path).substr(0, 128);
+      events_->Refused(Refusal::kLegacyPrincipalRefused, {{"source", PeerOf(request)}, {"path", path}});
     }
     *refusal = NodeTokenRequired();
     return std::nullopt;
