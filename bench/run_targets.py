@@ -130,7 +130,8 @@ def command_of(kind, port_file):
                           # may (docs/FAIR-USE.md): the limits are not what is measured.
                           "RATE_NODE_REGISTRATIONS_PER_SOURCE": "off",
                           "RATE_NODE_MESSAGES_PER_CONNECTION": "off", "RATE_REST_PER_SOURCE": "off",
-                          "RATE_REST_PER_KEY": "off", "RATE_REGISTER_CLIENT_PER_SOURCE": "off"}
+                          "RATE_REST_PER_KEY": "off", "RATE_REGISTER_CLIENT_PER_SOURCE": "off",
+                          "RATE_REGISTER_REFERRAL_PER_SOURCE": "off"}
     if kind == "floor-ws":
         return [FLOOR_WS, port_file], {}
     if kind == "floor-relay":
