@@ -188,8 +188,10 @@ void ListNodes(Ctx& ctx, RestCall& call, bool running_only) {
         respond(std::move(r));
       };
       if (running_only) {
-        auto scan = std::make_shared<RunningScan>(
-            RunningScan{.cursor = after, .limit = limit, .pages_left = ctx.options.running_scan_pages});
+        auto scan = std::make_shared<RunningScan>();
+        scan->cursor = after;
+        scan->limit = limit;
+        scan->pages_left = ctx.options.running_scan_pages;
         ScanRunning(ctx, std::move(scan), std::move(answer));
         return;
       }
