@@ -48,7 +48,7 @@ SELA_ENV = {"HOST": "127.0.0.1", "LOG_LEVEL": "warn", "USAGE_LIMIT": SERVER_USAG
             # (docs/FAIR-USE.md): the limits are not what is measured.
             "RATE_NODE_REGISTRATIONS_PER_SOURCE": "off", "RATE_NODE_MESSAGES_PER_CONNECTION": "off",
             "RATE_REST_PER_SOURCE": "off", "RATE_REST_PER_KEY": "off",
-            "RATE_REGISTER_CLIENT_PER_SOURCE": "off"}
+            "RATE_REGISTER_CLIENT_PER_SOURCE": "off", "RATE_REGISTER_REFERRAL_PER_SOURCE": "off"}
 
 live = []  # Processes to kill on exit.
 

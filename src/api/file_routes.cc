@@ -17,6 +17,9 @@ using Ctx = FileRoutesContext;
 constexpr std::string_view kChunkMessage = "Chunk uploaded successfully";
 // Base64 takes 4 bytes for 3, and a JSON or form body a little around it.
 constexpr uint64_t kChunkBodySlackBytes = 64 * 1024;
+// F2's row of the table, which a streamed (raw) chunk also follows: its
+// principal is found before the body is read, outside RunRestRoute.
+constexpr RestAuth kChunkAuth = RestAuth::kPrincipalCompat;
 
 // What the file service says, as an answer (file_service.h lists the codes).
 net::HttpResponse FileFailure(const Status& st, std::string_view route_message) {
@@ -187,9 +190,11 @@ std::unique_ptr<net::BodySink> MakeChunkSink(Ctx& ctx, net::HttpRequest& head, n
   }
   // A node token or the bare principal, decided at once (rest_guard.h).
   bool bare = false;
-  const auto principal = guard != nullptr
-                             ? guard->ResolvePrincipalAtOnce(head, json::object(), ctx.options.rest, &refusal, &bare)
-                             : PrincipalOf(head, json::object(), ctx.options.rest, &refusal);
+  const bool bare_allowed = kChunkAuth == RestAuth::kPrincipalCompat;
+  const auto principal =
+      guard != nullptr
+          ? guard->ResolvePrincipalAtOnce(head, json::object(), ctx.options.rest, bare_allowed, &refusal, &bare)
+          : PrincipalOf(head, json::object(), ctx.options.rest, &refusal);
   if (!principal) {
     stream.Refuse(std::move(refusal));
     return nullptr;
@@ -325,22 +330,22 @@ void DeleteFile(Ctx& ctx, RestCall& call) {
 
 using R = RestRoute<Ctx>;
 const R kFileRoutes[] = {
-    {{"F1", "POST", "/api/files", RestAuth::kPrincipal,
+    {{"F1", "POST", "/api/files", RestAuth::kPrincipalCompat,
       "Creates an upload: name, content_type, size; optional job_id (a job the node holds), chunk_size, sha256."},
      &CreateFile},
-    {{"F2", "POST", "/api/files/:fileId/chunks", RestAuth::kPrincipal,
+    {{"F2", "POST", "/api/files/:fileId/chunks", kChunkAuth,
       "One chunk: {chunk_index, chunk_data base64} or a raw application/octet-stream body (?chunk_index=)."},
      &PutChunk},
-    {{"F3", "POST", "/api/files/:fileId/complete", RestAuth::kPrincipal,
+    {{"F3", "POST", "/api/files/:fileId/complete", RestAuth::kPrincipalCompat,
       "Completes the upload: every chunk there, SHA-256 checked; the file is then stored by its hash."},
      &CompleteFile},
-    {{"F4", "GET", "/api/files", RestAuth::kPrincipal, "The caller's files (?job_id=, ?start_id=, ?limit=)."},
+    {{"F4", "GET", "/api/files", RestAuth::kPrincipalCompat, "The caller's files (?job_id=, ?start_id=, ?limit=)."},
      &ListFiles},
-    {{"F5", "GET", "/api/files/:fileId", RestAuth::kPrincipal, "One of the caller's files."}, &FileMetadata},
-    {{"F6", "GET", "/api/files/:fileId/download", RestAuth::kPrincipal,
+    {{"F5", "GET", "/api/files/:fileId", RestAuth::kPrincipalCompat, "One of the caller's files."}, &FileMetadata},
+    {{"F6", "GET", "/api/files/:fileId/download", RestAuth::kPrincipalCompat,
       "The bytes of one of the caller's complete files (Range, ETag)."},
      &DownloadFile},
-    {{"F7", "DELETE", "/api/files/:fileId", RestAuth::kPrincipal, "Deletes one of the caller's files."},
+    {{"F7", "DELETE", "/api/files/:fileId", RestAuth::kPrincipalCompat, "Deletes one of the caller's files."},
      &DeleteFile},
 };
 

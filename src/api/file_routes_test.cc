@@ -27,7 +27,7 @@ TEST(FileRouteTable, ListsF1ToF7OnceEachUnderApiFilesForPrincipals) {
   for (const auto& route : FileRouteTable()) {
     EXPECT_TRUE(ids.insert(std::string(route.info.id)).second) << route.info.id;
     EXPECT_TRUE(route.info.path.starts_with("/api/files")) << route.info.path;
-    EXPECT_EQ(route.info.auth, RestAuth::kPrincipal) << route.info.id;
+    EXPECT_EQ(route.info.auth, RestAuth::kPrincipalCompat) << route.info.id;
     EXPECT_NE(route.handler, nullptr) << route.info.id;
   }
   EXPECT_EQ(ids, (std::set<std::string>{"F1", "F2", "F3", "F4", "F5", "F6", "F7"}));

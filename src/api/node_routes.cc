@@ -11,6 +11,7 @@
 
 #include <charconv>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 
 #include "api/node_reward_routes.h"
@@ -68,7 +69,7 @@ std::optional<int64_t> ParseDecimal(std::string_view text, int64_t max) {
   return v;
 }
 
-// The page of N3 asked for: ?after=<numeric id> (0: the first page) and
+// The page of N3 or N4 asked for: ?after=<numeric id> (0: the first page) and
 // ?limit=1..nodes_page_max (default nodes_page_max). False (and answered
 // 400) when either is malformed.
 bool ReadNodesPage(Ctx& ctx, RestCall& call, int64_t* after, uint32_t* limit) {
@@ -99,15 +100,48 @@ bool ReadNodesPage(Ctx& ctx, RestCall& call, int64_t* after, uint32_t* limit) {
 using Balances = std::unordered_map<std::string, store::Balance>;
 using Settled = std::unordered_map<std::string, store::SettledTotal>;
 
+// Records of a list and where its next page starts (X-Next-After), if any.
+using NodesAnswer = std::function<void(Result<std::vector<store::NodeRecord>>, std::optional<int64_t> next_after)>;
+
+// N4's page: the records after `after` whose node is connected now, `limit`
+// at most, read a page of nodes_page_max records at a time in numeric-id
+// order. At most running_scan_pages pages a request: past them the answer
+// names where the next request goes on, so that a long run of records of
+// offline nodes costs a bounded read per request.
+struct RunningScan {
+  std::vector<store::NodeRecord> found;
+  int64_t cursor = 0;  // The last numeric id read.
+  uint32_t limit = 0;
+  uint32_t pages_left = 0;
+};
+
+void ScanRunning(Ctx& ctx, std::shared_ptr<RunningScan> scan, NodesAnswer answer) {
+  const uint32_t chunk = ctx.options.nodes_page_max;
+  ctx.deps.store.ListNodesPage(scan->cursor, chunk, [&ctx, scan, chunk, answer = std::move(answer)](
+                                                       Result<std::vector<store::NodeRecord>> page) mutable {
+    if (!page) return answer(Err(page.error()), std::nullopt);
+    const int64_t now_ms = ctx.deps.clock.WallMs();
+    for (store::NodeRecord& record : *page) {
+      scan->cursor = record.numeric_id;
+      if (!SnapshotLive(ctx.deps.registry, record.principal, now_ms, now_ms).online) continue;
+      scan->found.push_back(std::move(record));
+      if (scan->found.size() == scan->limit) return answer(std::move(scan->found), scan->cursor);
+    }
+    if (page->size() < chunk) return answer(std::move(scan->found), std::nullopt);  // The end.
+    if (--scan->pages_left == 0) return answer(std::move(scan->found), scan->cursor);
+    ScanRunning(ctx, std::move(scan), std::move(answer));
+  });
+}
+
 // Balances (and today's credits, UTC) from the ledger, what of them is
-// settled on the chain, then the node records: N3 one page of them
-// (X-Next-After names the next page's `after` when the page is full), N4
-// those connected now; a node without an account shows 0.
+// settled on the chain, then the node records: N3 one page of them, N4 one
+// page of those connected now; X-Next-After names the next page's `after`
+// when there may be one. A node without an account shows 0.
 void ListNodes(Ctx& ctx, RestCall& call, bool running_only) {
   const char* failure = running_only ? "Failed to get running nodes" : "Failed to get all nodes";
   int64_t after = 0;
   uint32_t limit = 0;
-  if (!running_only && !ReadNodesPage(ctx, call, &after, &limit)) return;
+  if (!ReadNodesPage(ctx, call, &after, &limit)) return;
   const std::string today = nodes::UtcDay(ctx.deps.clock.WallMs());
   ctx.deps.store.ListBalances(today, [&ctx, respond = call.respond, running_only, failure, after,
                                       limit](Result<std::vector<store::Balance>> balances) {
@@ -125,8 +159,8 @@ void ListNodes(Ctx& ctx, RestCall& call, bool running_only) {
       }
       auto settled = std::make_shared<Settled>();
       for (store::SettledTotal& t : *totals) settled->emplace(t.principal, std::move(t));
-      auto answer = [&ctx, respond, running_only, failure, limit, by_principal, settled](
-                        Result<std::vector<store::NodeRecord>> nodes) {
+      NodesAnswer answer = [&ctx, respond, running_only, failure, by_principal, settled](
+                               Result<std::vector<store::NodeRecord>> nodes, std::optional<int64_t> next_after) {
         if (!nodes) {
           respond(StoreFailure(nodes.error(), failure));
           return;
@@ -150,16 +184,23 @@ void ListNodes(Ctx& ctx, RestCall& call, bool running_only) {
         data += ']';
         net::HttpResponse r = SuccessResponse(
             running_only ? "Running nodes retrieved successfully" : "All nodes retrieved successfully", data);
-        if (!running_only && nodes->size() == limit) {
-          r.headers.emplace_back("X-Next-After", std::to_string(nodes->back().numeric_id));
-        }
+        if (next_after) r.headers.emplace_back("X-Next-After", std::to_string(*next_after));
         respond(std::move(r));
       };
       if (running_only) {
-        ctx.deps.store.ListNodes(false, std::move(answer));
-      } else {
-        ctx.deps.store.ListNodesPage(after, limit, std::move(answer));
+        auto scan = std::make_shared<RunningScan>();
+        scan->cursor = after;
+        scan->limit = limit;
+        scan->pages_left = ctx.options.running_scan_pages;
+        ScanRunning(ctx, std::move(scan), std::move(answer));
+        return;
       }
+      ctx.deps.store.ListNodesPage(after, limit, [answer = std::move(answer), limit](
+                                                     Result<std::vector<store::NodeRecord>> nodes) {
+        std::optional<int64_t> next_after;
+        if (nodes && nodes->size() == limit) next_after = nodes->back().numeric_id;
+        answer(std::move(nodes), next_after);
+      });
     });
   });
 }
@@ -437,24 +478,24 @@ constexpr RestRoute<Ctx> kNodeRoutes[] = {
       "Node records, a page at a time (?after=, ?limit=; X-Next-After), with `isOnline` from the live registry."},
      &AllNodes},
     {{"N4", "GET", "/api/node/nodes/running", RestAuth::kAdmin,
-      "The records of the nodes connected now (live registry)."},
+      "The records of the nodes connected now (live registry), a page at a time (?after=, ?limit=; X-Next-After)."},
      &RunningNodes},
-    {{"N5", "GET", "/api/node/user/data", RestAuth::kPrincipal,
+    {{"N5", "GET", "/api/node/user/data", RestAuth::kPrincipalCompat,
       "The caller's balance, today's and total credits, last job reward, live session (a node record is needed)."},
      &UserData},
-    {{"N6", "GET", "/api/node/user/uptime", RestAuth::kPrincipal,
+    {{"N6", "GET", "/api/node/user/uptime", RestAuth::kPrincipalCompat,
       "Total and today's uptime (HH:MM:SS), online now, current session."},
      &UserUptime},
-    {{"N7", "GET", "/api/node/user/uptime/detailed", RestAuth::kPrincipal,
+    {{"N7", "GET", "/api/node/user/uptime/detailed", RestAuth::kPrincipalCompat,
       "Uptime per UTC day for `days` (default 7) days back, live session, tiers."},
      &DetailedUptime},
-    {{"N8", "GET", "/api/node/user/reward-history", RestAuth::kPrincipal,
+    {{"N8", "GET", "/api/node/user/reward-history", RestAuth::kPrincipalCompat,
       "The caller's job and uptime rewards, newest first (`page`, `limit` 1 to 100)."},
      &RewardHistory},
-    {{"N9", "GET", "/api/node/user/reward-history/chart", RestAuth::kPrincipal,
+    {{"N9", "GET", "/api/node/user/reward-history/chart", RestAuth::kPrincipalCompat,
       "The caller's job and uptime rewards per UTC day (`startDate`, `endDate`)."},
      &RewardChart},
-    {{"N10", "GET", "/api/node/auth/check", RestAuth::kPrincipal,
+    {{"N10", "GET", "/api/node/auth/check", RestAuth::kPrincipalCompat,
       "200 when the principal's node record exists and is Active, else 401."},
      &AuthCheck},
     {{"N11", "POST", "/api/node/rewards/add", RestAuth::kAdmin,

@@ -49,8 +49,11 @@ struct NodeRoutesOptions {
   // This process among others (N11 transfer ids without an Idempotency-Key
   // are "admin:<instance>:<ms>:<n>"); main passes its random run owner id.
   std::string instance = "local";
-  // N3: node records per page at most (?limit=), and the default page.
+  // N3, N4: node records per page at most (?limit=), and the default page.
   uint32_t nodes_page_max = 1000;
+  // N4: pages of nodes_page_max records read at most per request, looking
+  // for connected nodes (node_routes.cc RunningScan).
+  uint32_t running_scan_pages = 10;
 
   // ADMIN_TOKEN and the reward rules from the configuration; the rest are
   // the defaults above.

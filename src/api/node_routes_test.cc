@@ -419,6 +419,33 @@ TEST_F(NodeRoutesTest, TheNodeListPagesByNumericId) {
   }
 }
 
+// N4 pages like N3, over the connected nodes; a bounded read a request.
+TEST_F(NodeRoutesTest, TheRunningListPagesOverConnectedNodesWithABoundedScan) {
+  for (const char* p : {"p1", "p2", "p3", "p4", "p5", "p6", "p7"}) store_.nodes[p] = Node(p);
+  for (const char* p : {"p2", "p3", "p7"}) registry_.Connect(p, 1, clock_.WallMs());
+  auto id = [&](const char* p) { return std::to_string(store_.nodes[p].numeric_id); };
+  auto page = [&](std::string q) { return Run("N4", Request("GET", "/api/node/nodes/running", q, Admin())); };
+  const auto unpaged = page("");  // The first page holds them all, as before.
+  for (const char* p : {"p2", "p3", "p7"}) EXPECT_NE(unpaged.body.find(p), std::string::npos) << p;
+  EXPECT_TRUE(unpaged.headers.empty());
+  const auto first = page("limit=2");
+  EXPECT_NE(first.body.find(R"("data":[{"user_principal_id":"p2")"), std::string::npos) << first.body;
+  EXPECT_NE(first.body.find(R"("user_principal_id":"p3")"), std::string::npos) << first.body;
+  EXPECT_EQ(first.headers, (net::HeaderList{{"X-Next-After", id("p3")}}));
+  const auto last = page("limit=2&after=" + id("p3"));
+  EXPECT_NE(last.body.find(R"("data":[{"user_principal_id":"p7")"), std::string::npos) << last.body;
+  EXPECT_TRUE(last.headers.empty());
+  // One read of 2 records a request: p4, p5 (offline) end a request early.
+  ctx_.options.nodes_page_max = 2;
+  ctx_.options.running_scan_pages = 1;
+  const auto bounded = page("after=" + id("p3"));
+  EXPECT_NE(bounded.body.find(R"("data":[])"), std::string::npos) << bounded.body;
+  EXPECT_EQ(bounded.headers, (net::HeaderList{{"X-Next-After", id("p5")}}));
+  EXPECT_NE(page("after=" + id("p5")).body.find("p7"), std::string::npos);
+  EXPECT_TRUE(page("after=" + id("p7")).headers.empty());
+  for (const char* query : {"limit=0", "limit=3", "after=x"}) EXPECT_EQ(page(query).status, 400u) << query;
+}
+
 TEST_F(NodeRoutesTest, NodeListsShowTheLedgersBalanceAndTodaysCredits) {
   store_.nodes["p1"] = Node("p1");
   store_.nodes["p2"] = Node("p2");

@@ -104,7 +104,10 @@ json::array Security(RestAuth auth) {
     case RestAuth::kNone: return {};
     case RestAuth::kAdmin: return {json::object{{"adminToken", json::array{}}}};
     case RestAuth::kApiKey: return {json::object{{"apiKey", json::array{}}}};
-    case RestAuth::kPrincipal: return {json::object{{"principal", json::array{}}}};
+    case RestAuth::kPrincipal: return {json::object{{"nodeToken", json::array{}}}};
+    // Either one (OpenAPI: alternatives are the array's items).
+    case RestAuth::kPrincipalCompat:
+      return {json::object{{"nodeToken", json::array{}}}, json::object{{"principal", json::array{}}}};
   }
   return {};
 }
@@ -140,7 +143,15 @@ json::object Responses(const RestRouteInfo& info, const ApiGroup& group) {
       responses["403"] = Response("No ADMIN_TOKEN is configured.", JsonContent(Ref("Envelope")));
       break;
     case RestAuth::kApiKey: responses["401"] = Response("Missing or invalid API key.", JsonContent(Ref("Envelope"))); break;
-    case RestAuth::kPrincipal: responses["401"] = Response("No principal given.", JsonContent(Ref("Envelope"))); break;
+    case RestAuth::kPrincipal:
+      responses["401"] = Response("No node token, or a bad or expired one: a bare principal is not accepted.",
+                                  JsonContent(Ref("Envelope")));
+      break;
+    case RestAuth::kPrincipalCompat:
+      responses["401"] = Response("No principal given, a bad node token, or a bare principal where it is refused "
+                                  "(NODE_AUTH=signed, or one that signed in with v2).",
+                                  JsonContent(Ref("Envelope")));
+      break;
     case RestAuth::kNone: break;
   }
   return responses;
@@ -184,9 +195,16 @@ json::object Components() {
                         {"apiKey", json::object{{"type", "apiKey"}, {"in", "header"}, {"name", "Authorization"},
                                                 {"description", "An API key from registerClient: `Bearer <key>`, "
                                                                 "`ApiKey <key>` or the bare key."}}},
+                        {"nodeToken", json::object{{"type", "http"}, {"scheme", "bearer"},
+                                                   {"description", "Authorization: Bearer <node token>, handed to "
+                                                                   "a node by its protocol v2 session "
+                                                                   "(docs/protocol-v2.md \"REST calls\")."}}},
                         {"principal", json::object{{"type", "apiKey"}, {"in", "header"}, {"name", "x-user-principal-id"},
-                                                   {"description", "The caller's principal (not verified; "
-                                                                   "also ?user_principal_id= or the body)."}}}}}};
+                                                   {"description", "The caller's principal, not verified (also "
+                                                                   "?user_principal_id= or the body): only with "
+                                                                   "NODE_AUTH=compat, only on the original's routes "
+                                                                   "that today's node app calls, and only for a "
+                                                                   "principal that never signed in with v2."}}}}}};
 }
 
 }  // namespace

@@ -10,6 +10,10 @@ constexpr ParamNote kNotes[] = {
     {"N3", "query", "after", "integer", false,
      "Records after this numeric id (0, the default: the first page); a full page names the next in X-Next-After."},
     {"N3", "query", "limit", "integer", false, "Records per page, 1 to 1000 (default 1000)."},
+    {"N4", "query", "after", "integer", false,
+     "Records after this numeric id (0, the default: the first page); X-Next-After names the next page when there "
+     "may be one."},
+    {"N4", "query", "limit", "integer", false, "Connected nodes per page, 1 to 1000 (default 1000)."},
     {"N6", "query", "days", "integer", false, "Days back from today (UTC), 0 to 366."},
     {"N7", "query", "days", "integer", false, "Days back from today (UTC), 0 to 366."},
     {"N12", "body", "userPrincipalId", "string", false, "The node's principal, when clientId is not known."},

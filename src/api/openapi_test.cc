@@ -102,6 +102,44 @@ TEST_F(OpenApiTest, EveryTableRouteIsAnOperationWithItsIdAndAuth) {
   EXPECT_TRUE(paths.at("/api/node/client/{clientId}/message").as_object().contains("post"));
 }
 
+// Item 4 of issue 11: the bare principal is taken on the original's
+// PRINCIPAL routes that today's app calls and on no other; every route that
+// acts for a node otherwise takes only the v2 node token. The list is
+// pinned here and in docs/REST-NODE.md ("The bare principal").
+TEST_F(OpenApiTest, TheBarePrincipalIsTakenOnlyOnTheOriginalRoutesTodaysAppCalls) {
+  const std::set<std::string> expected = {"N5",  "N6",  "N7",  "N8",  "N9",  "N10", "F1",  "F2",  "F3",  "F4",
+                                          "F5",  "F6",  "F7",  "Rf2", "Rf3", "Rf4", "Rf5", "Rf6", "Rf7", "Rf8"};
+  std::ifstream in(SELA_REST_NODE_DOC);
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string doc = text.str();
+  ASSERT_FALSE(doc.empty()) << "cannot read " << SELA_REST_NODE_DOC;
+  std::set<std::string> compat;
+  const json::object& paths = doc_.at("paths").as_object();
+  for (const ApiGroup& g : groups_) {
+    for (const RestRouteInfo& info : g.routes) {
+      if (!NamesPrincipal(info.auth)) continue;
+      std::string method(info.method);
+      for (char& c : method) c = static_cast<char>(std::tolower(c));
+      const json::array& security =
+          paths.at(OpenApiPath(info.path)).as_object().at(method).as_object().at("security").as_array();
+      ASSERT_FALSE(security.empty()) << info.id;
+      EXPECT_TRUE(security[0].as_object().contains("nodeToken")) << info.id;
+      if (info.auth == RestAuth::kPrincipalCompat) {
+        compat.insert(std::string(info.id));
+        ASSERT_EQ(security.size(), 2u) << info.id;
+        EXPECT_TRUE(security[1].as_object().contains("principal")) << info.id;
+        const std::string row = "| " + std::string(info.id) + " | " + std::string(info.method) + " | `" +
+                                std::string(info.path) + "` | ";
+        EXPECT_NE(doc.find(row), std::string::npos) << "docs/REST-NODE.md must list " << row;
+      } else {
+        EXPECT_EQ(security.size(), 1u) << info.id;
+      }
+    }
+  }
+  EXPECT_EQ(compat, expected);
+}
+
 TEST_F(OpenApiTest, PathParametersAndNotesBecomeParametersAndBodies) {
   const json::object& paths = doc_.at("paths").as_object();
   const json::object& msg = paths.at("/api/node/client/{clientId}/message").as_object().at("post").as_object();

@@ -1,6 +1,7 @@
 // /api/referral/* (rest-api.md §2.7): a caller's own referral data, found
-// by RestAuth::kPrincipal like every node route, and registration by the
-// referee itself. The JSON is referral_views.h's.
+// by RestAuth::kPrincipalCompat like the node routes today's app calls, and
+// registration by the referee itself, limited per source
+// (RATE_REGISTER_REFERRAL_PER_SOURCE). The JSON is referral_views.h's.
 #include <memory>
 
 // GCC 12 at -O3 warns that a moved-from std::expected<std::vector<...>> in a
@@ -95,6 +96,10 @@ net::HttpResponse RegistrationRefused(const store::ReferralOutcome& o) {
 }
 
 void Register(Ctx& ctx, RestCall& call) {
+  // RATE_REGISTER_REFERRAL_PER_SOURCE (rest_guard.h), before anything is read.
+  if (RestGuard* guard = ctx.options.rest.guard; guard != nullptr) {
+    if (auto refused = guard->AdmitReferralRegister(call.request)) return call.respond(std::move(*refused));
+  }
   if (!ctx.deps.distributor.rules().referral_enabled) {
     return call.respond(ErrorResponse(503, "Referral system is currently disabled"));
   }
@@ -340,20 +345,20 @@ void Config_(Ctx& ctx, RestCall& call) {
 constexpr RestRoute<Ctx> kReferralRoutes[] = {
     {{"Rf1", "POST", "/api/referral/validate", RestAuth::kNone, "Whether a referral code exists, and whose it is."},
      &Validate},
-    {{"Rf2", "POST", "/api/referral/register", RestAuth::kPrincipal,
+    {{"Rf2", "POST", "/api/referral/register", RestAuth::kPrincipalCompat,
       "The caller (a registered node) registers itself under a referral code: 201; once only, never its own, no cycle."},
      &Register},
-    {{"Rf3", "GET", "/api/referral/dashboard", RestAuth::kPrincipal,
+    {{"Rf3", "GET", "/api/referral/dashboard", RestAuth::kPrincipalCompat,
       "The caller's code, referees, earnings and monthly cap."},
      &Dashboard},
-    {{"Rf4", "GET", "/api/referral/stats", RestAuth::kPrincipal, "The caller's referral figures."}, &Stats},
-    {{"Rf5", "GET", "/api/referral/tree", RestAuth::kPrincipal, "The caller's level 1 and 2 referees."}, &Tree},
-    {{"Rf6", "GET", "/api/referral/rewards", RestAuth::kPrincipal,
+    {{"Rf4", "GET", "/api/referral/stats", RestAuth::kPrincipalCompat, "The caller's referral figures."}, &Stats},
+    {{"Rf5", "GET", "/api/referral/tree", RestAuth::kPrincipalCompat, "The caller's level 1 and 2 referees."}, &Tree},
+    {{"Rf6", "GET", "/api/referral/rewards", RestAuth::kPrincipalCompat,
       "The caller's referral rewards (`page`, `limit`, `type`, `tier`)."},
      &Rewards},
-    {{"Rf7", "GET", "/api/referral/relationship", RestAuth::kPrincipal, "Who referred the caller, or null."},
+    {{"Rf7", "GET", "/api/referral/relationship", RestAuth::kPrincipalCompat, "Who referred the caller, or null."},
      &Relationship},
-    {{"Rf8", "GET", "/api/referral/status", RestAuth::kPrincipal, "Whether the caller registered a referral code."},
+    {{"Rf8", "GET", "/api/referral/status", RestAuth::kPrincipalCompat, "Whether the caller registered a referral code."},
      &RegistrationStatus},
     {{"Rf9", "GET", "/api/referral/config", RestAuth::kNone, "Whether referrals are on, and their depth."}, &Config_},
 };

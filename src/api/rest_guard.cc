@@ -23,6 +23,14 @@ std::string_view PeerOf(const net::HttpRequest& request) {
   return request.peer.empty() ? std::string_view("unknown") : std::string_view(request.peer);
 }
 
+// Whether the request names a principal in one of the original's three
+// places (rest_table.h PrincipalOf), whatever its value.
+bool NamesBarePrincipal(const net::HttpRequest& request, const boost::json::object& body) {
+  bool structured = false;
+  return request.HasHeader("x-user-principal-id") ||
+         QueryString(request, "user_principal_id", &structured).has_value() || body.contains("user_principal_id");
+}
+
 }  // namespace
 
 RestGuardOptions RestGuardOptions::FromConfig(const Config& config) {
@@ -32,6 +40,7 @@ RestGuardOptions RestGuardOptions::FromConfig(const Config& config) {
   o.per_source = BucketOf(sec.rest_per_source);
   o.per_key = BucketOf(sec.rest_per_key);
   o.register_client_per_source = BucketOf(sec.register_client_per_source);
+  o.referral_register_per_source = BucketOf(sec.referral_register_per_source);
   o.register_client_admin_only = sec.register_client == SecurityConfig::RegisterClient::kAdmin;
   o.admin_token = config.admin_token;
   return o;
@@ -40,6 +49,15 @@ RestGuardOptions RestGuardOptions::FromConfig(const Config& config) {
 net::HttpResponse TooManyRequests(std::string_view message, int64_t retry_after_seconds) {
   net::HttpResponse r = ErrorResponse(429, message);
   r.headers.emplace_back("Retry-After", std::to_string(std::max<int64_t>(retry_after_seconds, 1)));
+  return r;
+}
+
+net::HttpResponse NodeTokenRequired() {
+  net::HttpResponse r = ErrorResponse(401,
+                                      "This route needs \"Authorization: Bearer <node token>\" from a protocol v2 "
+                                      "session; a bare principal (x-user-principal-id, user_principal_id) is not "
+                                      "accepted here");
+  r.headers.emplace_back("WWW-Authenticate", "Bearer");
   return r;
 }
 
@@ -58,7 +76,8 @@ RestGuard::RestGuard(RestGuardOptions options, const Clock& clock, SecurityEvent
       is_signed_(std::move(is_signed)),
       per_source_(options_.per_source, options_.keys_max),
       per_key_(options_.per_key, options_.keys_max),
-      register_client_(options_.register_client_per_source, options_.keys_max) {}
+      register_client_(options_.register_client_per_source, options_.keys_max),
+      referral_register_(options_.referral_register_per_source, options_.keys_max) {}
 
 net::HttpResponse RestGuard::Limited(const auth::RateDecision& decision, std::string_view which,
                                      std::string_view peer, Refusal reason) {
@@ -95,10 +114,16 @@ std::optional<net::HttpResponse> RestGuard::AdmitRegisterClient(const net::HttpR
   return Limited(d, "client registrations per source", PeerOf(request), Refusal::kRegisterClientLimited);
 }
 
+std::optional<net::HttpResponse> RestGuard::AdmitReferralRegister(const net::HttpRequest& request) {
+  const auth::RateDecision d = referral_register_.Take(SourceKey(PeerOf(request)), clock_.WallMs());
+  if (d.allowed) return std::nullopt;
+  return Limited(d, "referral registrations per source", PeerOf(request), Refusal::kReferralRegisterLimited);
+}
+
 std::optional<std::string> RestGuard::ResolvePrincipalAtOnce(const net::HttpRequest& request,
                                                             const boost::json::object& body,
-                                                            const RestOptions& options, net::HttpResponse* refusal,
-                                                            bool* bare) {
+                                                            const RestOptions& options, bool bare_allowed,
+                                                            net::HttpResponse* refusal, bool* bare) {
   *bare = false;
   const std::string_view authorization = request.Header("Authorization");
   if (authorization.starts_with(kBearer)) {
@@ -109,6 +134,16 @@ std::optional<std::string> RestGuard::ResolvePrincipalAtOnce(const net::HttpRequ
       *refusal = ErrorResponse(401, "Invalid or expired node token: take a new one over the v2 session");
     }
     return principal;
+  }
+  if (!bare_allowed) {
+    // Counted when the caller tried the legacy door; a call with no
+    // credential at all is only answered.
+    if (events_ != nullptr && NamesBarePrincipal(request, body)) {
+      const std::string_view path = std::string_view(request.path).substr(0, 128);
+      events_->Refused(Refusal::kLegacyPrincipalRefused, {{"source", PeerOf(request)}, {"path", path}});
+    }
+    *refusal = NodeTokenRequired();
+    return std::nullopt;
   }
   if (options_.node_auth_signed) {
     if (events_ != nullptr) events_->Refused(Refusal::kLegacyPrincipalRefused, {{"source", PeerOf(request)}});
@@ -122,10 +157,10 @@ std::optional<std::string> RestGuard::ResolvePrincipalAtOnce(const net::HttpRequ
 }
 
 void RestGuard::ResolvePrincipal(const net::HttpRequest& request, const boost::json::object& body,
-                                 const RestOptions& options, PrincipalDone done) {
+                                 const RestOptions& options, bool bare_allowed, PrincipalDone done) {
   net::HttpResponse refusal;
   bool bare = false;
-  auto principal = ResolvePrincipalAtOnce(request, body, options, &refusal, &bare);
+  auto principal = ResolvePrincipalAtOnce(request, body, options, bare_allowed, &refusal, &bare);
   if (!principal || !bare || !is_signed_) {
     done(std::move(principal), std::move(refusal));
     return;

@@ -42,15 +42,19 @@ class RestGuardTest : public ::testing::Test {
     std::string principal;
     unsigned status = 0;
   };
-  Resolved Resolve(const net::HttpRequest& request) {
+  // bare_allowed: a RestAuth::kPrincipalCompat route; false: kPrincipal.
+  Resolved Resolve(const net::HttpRequest& request, bool bare_allowed = true, const boost::json::object& body = {},
+                   net::HttpResponse* refusal = nullptr) {
     Resolved out;
-    guard_->ResolvePrincipal(request, {}, rest_, [&out](std::optional<std::string> p, net::HttpResponse r) {
-      if (p) {
-        out.principal = *p;
-      } else {
-        out.status = r.status;
-      }
-    });
+    guard_->ResolvePrincipal(request, body, rest_, bare_allowed,
+                             [&out, refusal](std::optional<std::string> p, net::HttpResponse r) {
+                               if (p) {
+                                 out.principal = *p;
+                               } else {
+                                 out.status = r.status;
+                                 if (refusal != nullptr) *refusal = std::move(r);
+                               }
+                             });
     return out;
   }
 
@@ -102,6 +106,61 @@ TEST_F(RestGuardTest, CompatModeRefusesTheHeaderOnlyForASignedPrincipal) {
   EXPECT_EQ(Resolve(Request({{"x-user-principal-id", "legacy-node"}})).principal, "legacy-node");
   EXPECT_EQ(Resolve(Request({{"x-user-principal-id", "signed-node"}})).status, 401u);
   EXPECT_EQ(events_.count(Refusal::kLegacyPrincipalRefused), 1u);
+}
+
+TEST_F(RestGuardTest, ATokenOnlyRouteRefusesEveryBarePrincipalEvenInCompatMode) {
+  Guard();  // NODE_AUTH=compat: the bare principal of an unsigned node.
+  net::HttpRequest query = Request({});
+  query.query = "user_principal_id=legacy-node";
+  const boost::json::object body{{"user_principal_id", "legacy-node"}};
+  struct Case {
+    net::HttpRequest request;
+    boost::json::object body;
+  };
+  const Case bare[] = {{Request({{"x-user-principal-id", "legacy-node"}}), {}}, {query, {}}, {Request({}), body}};
+  for (const Case& c : bare) {
+    // The same request is taken on a compat route, refused on a token-only one.
+    EXPECT_EQ(Resolve(c.request, true, c.body).principal, "legacy-node");
+    net::HttpResponse refusal;
+    EXPECT_EQ(Resolve(c.request, false, c.body, &refusal).status, 401u);
+    EXPECT_NE(refusal.body.find("Bearer <node token>"), std::string::npos) << refusal.body;
+    EXPECT_NE(refusal.body.find("not accepted here"), std::string::npos) << refusal.body;
+    EXPECT_EQ(refusal.headers, (net::HeaderList{{"WWW-Authenticate", "Bearer"}}));
+  }
+  EXPECT_EQ(events_.count(Refusal::kLegacyPrincipalRefused), 3u);
+  // No credential at all: the same 401, not counted as a try at the legacy door.
+  EXPECT_EQ(Resolve(Request({}), false).status, 401u);
+  EXPECT_EQ(events_.count(Refusal::kLegacyPrincipalRefused), 3u);
+  // The token opens it, with no store read.
+  EXPECT_EQ(Resolve(Request({{"Authorization", "Bearer " + Token(clock_.WallMs() + 1000)}}), false).principal, Text());
+  EXPECT_EQ(lookups_, 3);  // Only the compat routes' bare principals were looked up.
+  // At once (a streamed chunk) follows the same rule.
+  net::HttpResponse refusal;
+  bool bare_taken = true;
+  EXPECT_FALSE(guard_->ResolvePrincipalAtOnce(Request({{"x-user-principal-id", "legacy-node"}}), {}, rest_, false,
+                                              &refusal, &bare_taken));
+  EXPECT_EQ(refusal.status, 401u);
+  EXPECT_FALSE(bare_taken);
+}
+
+TEST_F(RestGuardTest, ReferralRegistrationHasItsOwnBucketPerSource) {
+  Guard({.referral_register_per_source = {.burst = 2, .per_second = 1 / 60.0}});
+  const net::HttpRequest a = Request({});
+  EXPECT_FALSE(guard_->AdmitReferralRegister(a).has_value());
+  EXPECT_FALSE(guard_->AdmitReferralRegister(a).has_value());
+  const auto refused = guard_->AdmitReferralRegister(a);
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->status, 429u);
+  EXPECT_EQ(refused->headers, (net::HeaderList{{"Retry-After", "60"}}));
+  EXPECT_NE(refused->body.find("referral registrations per source"), std::string::npos) << refused->body;
+  EXPECT_EQ(events_.count(Refusal::kReferralRegisterLimited), 1u);
+  // Another source, the general REST bucket and registerClient's are apart.
+  EXPECT_FALSE(guard_->AdmitReferralRegister(Request({}, "192.0.2.8")).has_value());
+  EXPECT_FALSE(guard_->AdmitSource(a).has_value());
+  EXPECT_FALSE(guard_->AdmitRegisterClient(a).has_value());
+  clock_.Advance(Millis(60'000));
+  EXPECT_FALSE(guard_->AdmitReferralRegister(a).has_value());
+  EXPECT_EQ(events_.count(Refusal::kRestRateLimited), 0u);
 }
 
 TEST_F(RestGuardTest, ASourceOverItsBucketGets429WithRetryAfter) {

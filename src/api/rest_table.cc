@@ -84,7 +84,8 @@ boost::json::object ParseForm(std::string_view text) {
 std::string_view RestAuthName(RestAuth auth) {
   switch (auth) {
     case RestAuth::kNone: return "none";
-    case RestAuth::kPrincipal: return "principal";
+    case RestAuth::kPrincipal: return "node token";
+    case RestAuth::kPrincipalCompat: return "principal";
     case RestAuth::kAdmin: return "admin";
     case RestAuth::kApiKey: return "api key";
   }

@@ -12,13 +12,14 @@
 //   2. the body: JSON (`application/json`; a syntax error is the original's
 //      E3 400 JSON_PARSE_ERROR) or a form (`application/x-www-form-urlencoded`,
 //      every value a string); other bodies are ignored, as Express did;
-//   3. kPrincipal routes: the caller's principal. With a RestGuard
-//      (rest_guard.h ResolvePrincipal), a v2 node token in
-//      `Authorization: Bearer`, or the self-asserted principal where the
-//      guard still accepts one; without a guard (unit tests), the
-//      self-asserted principal from the header `x-user-principal-id`, else
-//      the query or body `user_principal_id` (PrincipalOf), with the
-//      original's 401/400 messages. See docs/REST-NODE.md "Authentication";
+//   3. kPrincipal and kPrincipalCompat routes: the caller's principal.
+//      With a RestGuard (rest_guard.h ResolvePrincipal), a v2 node token in
+//      `Authorization: Bearer`; on kPrincipalCompat routes only, the
+//      self-asserted principal where the guard still accepts one
+//      (NODE_AUTH=compat). Without a guard (unit tests), the self-asserted
+//      principal from the header `x-user-principal-id`, else the query or
+//      body `user_principal_id` (PrincipalOf), with the original's 401/400
+//      messages. See docs/REST-NODE.md "Authentication";
 //   4. kApiKey routes: the key in `Authorization` (rest-api.md §3.3): 401
 //      when the header is missing or holds no key; its hash goes into the
 //      call, and the guard's per-key bucket is taken (429).
@@ -53,15 +54,33 @@
 
 namespace sela::api {
 
+// Who may call a route: one value per route of a table, read by
+// RunRestRoute, the docs and the OpenAPI description.
 enum class RestAuth : uint8_t {
   kNone,       // Anyone.
-  kPrincipal,  // A principal named by the caller (rest-api.md §2 "PRINCIPAL").
+  // A node's principal, proven by the v2 node token (`Authorization: Bearer
+  // <token>`, auth/node_token.h) and nothing else. What a route that acts
+  // for a node takes unless it is one of the original's that today's app
+  // calls (kPrincipalCompat).
+  kPrincipal,
+  // The same, or with NODE_AUTH=compat the self-asserted principal of the
+  // original (rest-api.md §2 "PRINCIPAL": header `x-user-principal-id`,
+  // query or body `user_principal_id`) for a principal that never signed in
+  // with v2. Only the original's PRINCIPAL routes that today's node app
+  // calls, which cannot sign (docs/REST-NODE.md "The bare principal").
+  kPrincipalCompat,
   kAdmin,      // Authorization: Bearer $ADMIN_TOKEN.
   kApiKey,     // An API key (rest-api.md §3.3): its form is checked here, its
                // owner looked up by the handler (asynchronous).
 };
 
+// "none", "node token", "principal" (kPrincipalCompat), "admin", "api key".
 std::string_view RestAuthName(RestAuth auth);
+
+// Whether the route acts for a caller's principal (RestCall::principal set).
+constexpr bool NamesPrincipal(RestAuth auth) {
+  return auth == RestAuth::kPrincipal || auth == RestAuth::kPrincipalCompat;
+}
 
 struct RestOptions {
   // ADMIN_TOKEN; empty disables every kAdmin route (403).
@@ -84,7 +103,7 @@ using RestRespond = std::function<void(net::HttpResponse)>;
 struct RestCall {
   net::HttpRequest& request;
   boost::json::object body;  // Empty when there was no body.
-  std::string principal;     // kPrincipal routes: trimmed, non-empty.
+  std::string principal;     // NamesPrincipal routes: trimmed, non-empty.
   // kApiKey routes: the lowercase hex SHA-256 of the key in Authorization,
   // which is well-formed; whether a client has it is not known yet.
   std::string api_key_hash;
@@ -221,7 +240,7 @@ void RunRestRoute(const RestRoute<Ctx>& route, Ctx& ctx, const RestOptions& opti
     respond(std::move(refusal));
     return;
   }
-  if (route.info.auth == RestAuth::kPrincipal) {
+  if (NamesPrincipal(route.info.auth)) {
     if (options.guard == nullptr) {
       auto principal = PrincipalOf(request, *body, options, &refusal);
       if (!principal) {
@@ -238,7 +257,7 @@ void RunRestRoute(const RestRoute<Ctx>& route, Ctx& ctx, const RestOptions& opti
     auto kept = std::make_shared<net::HttpRequest>(std::move(request));
     auto parsed = std::make_shared<boost::json::object>(std::move(*body));
     options.guard->ResolvePrincipal(
-        *kept, *parsed, options,
+        *kept, *parsed, options, route.info.auth == RestAuth::kPrincipalCompat,
         [&route, &ctx, kept, parsed, respond = std::move(respond)](std::optional<std::string> principal,
                                                                   net::HttpResponse refused) mutable {
           if (!principal) {

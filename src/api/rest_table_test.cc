@@ -6,7 +6,11 @@
 #include <gtest/gtest.h>
 
 #include "api/api_test_util.h"
+#include "api/rest_guard.h"
 #include "auth/api_key.h"
+#include "auth/node_token.h"
+#include "codec/principal.h"
+#include "testing/fake_clock.h"
 
 namespace sela::api {
 namespace {
@@ -99,6 +103,50 @@ TEST(RestRouteBodyLimit, ARouteNamingALargerLimitParsesBodiesUpToIt) {
   const RestRoute<KeyCtx> narrow{{"T3", "POST", "/n", RestAuth::kApiKey, "test", {}, 32}, &RecordKey};
   EXPECT_EQ(run(narrow).status, 413u);
   EXPECT_EQ(ctx.calls, 1);
+}
+
+struct PrincipalCtx {
+  std::vector<std::string> principals;  // One per handler call.
+};
+
+void RecordPrincipal(PrincipalCtx& ctx, RestCall& call) {
+  ctx.principals.push_back(call.principal);
+  call.respond(SuccessResponse("ok", "null"));
+}
+
+// The table's auth decides, through the guard, whether a bare principal
+// names the caller: the route's one value, no other check.
+TEST(RestRoutePrincipal, OnlyACompatRouteTakesABarePrincipalATokenOnlyOneWantsTheToken) {
+  const RestRoute<PrincipalCtx> compat{{"P1", "GET", "/c", RestAuth::kPrincipalCompat, "test"}, &RecordPrincipal};
+  const RestRoute<PrincipalCtx> token_only{{"P2", "GET", "/t", RestAuth::kPrincipal, "test"}, &RecordPrincipal};
+  const std::string secret(32, 's');
+  sela::testing::FakeClock clock;
+  MetricsRegistry metrics;
+  SecurityEvents events(metrics, clock);
+  RestGuardOptions guard_options;
+  guard_options.node_token_secret = secret;
+  RestGuard guard(guard_options, clock, &events,
+                  [](const std::string&, std::function<void(Result<bool>)> done) { done(false); });
+  RestOptions options;
+  options.guard = &guard;
+  PrincipalCtx ctx;
+  auto run = [&](const RestRoute<PrincipalCtx>& route, net::HeaderList headers) {
+    net::HttpResponse out;
+    net::HttpRequest request = Request("GET", std::string(route.info.path), "", std::move(headers));
+    RunRestRoute(route, ctx, options, request, [&](net::HttpResponse r) { out = std::move(r); });
+    return out;
+  };
+  const net::HeaderList bare{{"x-user-principal-id", "app-node"}};
+  EXPECT_EQ(run(compat, bare).status, 200u);
+  const net::HttpResponse refused = run(token_only, bare);
+  EXPECT_EQ(refused.status, 401u);
+  EXPECT_NE(refused.body.find("Bearer <node token>"), std::string::npos) << refused.body;
+  EXPECT_EQ(ctx.principals, (std::vector<std::string>{"app-node"}));  // The handler never ran for P2.
+  EXPECT_EQ(events.count(Refusal::kLegacyPrincipalRefused), 1u);
+  const std::string raw = "\x01\x02\x03";
+  const std::string token = auth::IssueNodeToken(secret, raw, clock.WallMs() + 1000);
+  EXPECT_EQ(run(token_only, {{"Authorization", "Bearer " + token}}).status, 200u);
+  EXPECT_EQ(ctx.principals.back(), codec::Principal::FromBytes(raw)->ToText());
 }
 
 TEST(ErrorEnvelope, CarriesTheDataItIsGiven) {

@@ -5,8 +5,8 @@
 //
 // Three tables, one context: RewardRouteTable() (E2 envelope, every route
 // admin, the ledger audit included), ReferralRouteTable() (E1; a caller's
-// own referral data through RestAuth::kPrincipal, the same identity check
-// as every node route) and ReferralDistributionRouteTable() (E1; triggers
+// own referral data through RestAuth::kPrincipalCompat, the same identity
+// check as the node routes today's app calls) and ReferralDistributionRouteTable() (E1; triggers
 // admin). The JSON is built by the pure views (reward_views.h,
 // referral_views.h); the handlers validate, read the store and call the
 // Distributor. Money moves only through the Distributor (single-flight: a

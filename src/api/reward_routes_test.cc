@@ -227,6 +227,41 @@ TEST_F(RewardRoutesTest, ARefusedReferralIsA4xxAndWritesNothing) {
   EXPECT_EQ(Audit().transfers, 0);
 }
 
+// RATE_REGISTER_REFERRAL_PER_SOURCE: Rf2 has its own bucket per source; a
+// refused registration is a 429 with Retry-After that writes nothing, and
+// another source still registers.
+TEST_F(RewardRoutesTest, AReferralRegistrationFloodFromOneSourceIs429AndWritesNothing) {
+  const std::string code = Register("p1").referral_code;
+  for (const char* p : {"p2", "p3", "p4"}) Register(p);
+  MetricsRegistry metrics;
+  SecurityEvents events(metrics, clock_);
+  RestGuardOptions o;
+  o.referral_register_per_source = {.burst = 1, .per_second = 1 / 60.0};
+  RestGuard guard(o, clock_, &events, [](const std::string&, std::function<void(Result<bool>)> done) { done(false); });
+  reward_ctx_.options.rest.guard = &guard;
+  auto reg = [&](std::string principal, std::string peer) {
+    net::HttpRequest r =
+        JsonRequest("POST", "/api/referral/register", R"({"referral_code":")" + code + "\"}", As(std::move(principal)));
+    r.peer = std::move(peer);
+    return Reward("Rf2", std::move(r));
+  };
+  auto registered = [&](std::string principal) {
+    return Data(Reward("Rf8", Request("GET", "/api/referral/status", "", As(std::move(principal))))).at("registered");
+  };
+  EXPECT_EQ(reg("p2", "198.51.100.1").status, 201u);
+  const net::HttpResponse refused = reg("p3", "198.51.100.1");
+  EXPECT_EQ(refused.status, 429u) << refused.body;
+  EXPECT_EQ(refused.headers, (net::HeaderList{{"Retry-After", "60"}}));
+  EXPECT_EQ(events.count(Refusal::kReferralRegisterLimited), 1u);
+  EXPECT_EQ(registered("p3"), false);
+  EXPECT_EQ(reg("p4", "198.51.100.2").status, 201u);  // Another source.
+  EXPECT_EQ(Data(Reward("Rf4", Request("GET", "/api/referral/stats", "", As("p1")))).at("total_referrals")
+                .to_number<int64_t>(), 2);
+  clock_.Advance(Millis(60'000));
+  EXPECT_EQ(reg("p3", "198.51.100.1").status, 201u);  // The bucket refills.
+  reward_ctx_.options.rest.guard = nullptr;
+}
+
 TEST_F(RewardRoutesTest, BadPagingDatesAndFiltersAre400s) {
   Register("p1");
   for (const char* q : {"page=0", "limit=101", "page=-1", "limit=abc", "page=1&page=2"}) {

@@ -18,6 +18,7 @@ constexpr std::string_view kNames[] = {
     "result_conflict",     "rest_rate_limited",      "register_client_limited",
     "register_client_closed", "open_jobs_share",     "private_url",
     "node_token_refused",  "legacy_principal_refused", "metrics_token_refused",
+    "referral_register_limited",
 };
 static_assert(std::size(kNames) == static_cast<size_t>(Refusal::kCount));
 

@@ -48,6 +48,7 @@ enum class Refusal : uint8_t {
   kNodeTokenRefused,     // a bad or expired node token on a node route
   kLegacyPrincipalRefused,  // bare x-user-principal-id where it is not accepted
   kMetricsTokenRefused,
+  kReferralRegisterLimited,  // referral registrations per source
   kCount,
 };
 

@@ -268,6 +268,7 @@ void ReadSecurity(Reader& r, SecurityConfig& sec) {
   r.Rate("RATE_REST_PER_SOURCE", sec.rest_per_source);
   r.Rate("RATE_REST_PER_KEY", sec.rest_per_key);
   r.Rate("RATE_REGISTER_CLIENT_PER_SOURCE", sec.register_client_per_source);
+  r.Rate("RATE_REGISTER_REFERRAL_PER_SOURCE", sec.referral_register_per_source);
 }
 
 void ReadRest(Reader& r, Config& config) {

@@ -169,6 +169,11 @@ struct SecurityConfig {
   RateSpec rest_per_source{1000, 30'000};           // RATE_REST_PER_SOURCE
   RateSpec rest_per_key{1000, 30'000};              // RATE_REST_PER_KEY
   RateSpec register_client_per_source{5, 5};        // RATE_REGISTER_CLIENT_PER_SOURCE
+  // RATE_REGISTER_REFERRAL_PER_SOURCE. A referee registers once in its life,
+  // so 10 a minute from one address is far above what people do; the burst
+  // of 20 is for a carrier NAT, where thousands of phones share an address
+  // and several may sign up in the same minute (docs/FAIR-USE.md).
+  RateSpec referral_register_per_source{20, 10};
   friend bool operator==(const SecurityConfig&, const SecurityConfig&) = default;
 };
 

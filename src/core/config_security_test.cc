@@ -23,6 +23,8 @@ TEST(SecurityConfig, DefaultsLetCrowdsInAndKeepFloodsOut) {
   EXPECT_GE(s.registrations_per_source.burst, 500u);
   EXPECT_TRUE(s.registrations_per_source.enabled);
   EXPECT_LE(s.register_client_per_source.burst, 10u);
+  // Tight per minute, with room for a carrier NAT's burst of sign-ups.
+  EXPECT_EQ(s.referral_register_per_source, (RateSpec{20, 10, true}));
 }
 
 TEST(SecurityConfig, ReadsEveryVariable) {
@@ -43,7 +45,8 @@ TEST(SecurityConfig, ReadsEveryVariable) {
                                        {"RATE_NODE_MESSAGES_PER_CONNECTION", "off"},
                                        {"RATE_REST_PER_SOURCE", "1:0"},
                                        {"RATE_REST_PER_KEY", "OFF"},
-                                       {"RATE_REGISTER_CLIENT_PER_SOURCE", "2:1"}});
+                                       {"RATE_REGISTER_CLIENT_PER_SOURCE", "2:1"},
+                                       {"RATE_REGISTER_REFERRAL_PER_SOURCE", "3:2"}});
   ASSERT_TRUE(c.has_value()) << c.error().ToString();
   const SecurityConfig& s = c->security;
   EXPECT_EQ(s.node_auth, SecurityConfig::NodeAuth::kSigned);
@@ -64,6 +67,7 @@ TEST(SecurityConfig, ReadsEveryVariable) {
   EXPECT_EQ(s.rest_per_source, (RateSpec{1, 0, true}));
   EXPECT_FALSE(s.rest_per_key.enabled);
   EXPECT_EQ(s.register_client_per_source, (RateSpec{2, 1, true}));
+  EXPECT_EQ(s.referral_register_per_source, (RateSpec{3, 2, true}));
 }
 
 TEST(SecurityConfig, BadValuesNameTheirVariable) {

@@ -35,6 +35,7 @@ MODULES = [
     "test_customer_attacks",
     "test_disclosure",
     "test_rest_guard",
+    "test_rest_scope",
     "test_job_fair_use",
 ]
 

@@ -11,7 +11,7 @@ import sqlite3
 from e2ebase import E2ETestCase
 
 REFUSALS = "sela_security_refusals_total"
-STORE_TABLES = ("nodes", "jobs", "api_clients", "uptime_days", "blobs")
+STORE_TABLES = ("nodes", "jobs", "api_clients", "uptime_days", "blobs", "referrals")
 
 
 class SecurityCase(E2ETestCase):

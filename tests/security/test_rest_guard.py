@@ -2,11 +2,15 @@
 "Authentication"): node routes take the v2 node token and refuse a bare
 principal that signed in (and every bare principal under NODE_AUTH=signed);
 REST floods per source and per API key, and registerClient floods, get 429
-with Retry-After, counted; REGISTER_CLIENT=admin."""
+with Retry-After, counted; REGISTER_CLIENT=admin; referral registration
+floods (RATE_REGISTER_REFERRAL_PER_SOURCE) get 429 while another source
+still registers."""
 
 import asyncio
+import http.client
+import json
 
-from jobclient import http_call
+from jobclient import HTTP_TIMEOUT_S, Node, Reply, http_call
 from secbase import SecurityCase, register_customer, rpc
 from v2client import Identity, V2Node
 
@@ -18,6 +22,18 @@ def node_call(port, path, principal=None, token=None):
     headers = [("x-user-principal-id", principal)] if principal else []
     return http_call(port, "GET", path, headers=headers,
                      auth_header=f"Bearer {token}" if token else None)
+
+
+def referral_register(port, principal, code, source="127.0.0.1"):
+    """POST /api/referral/register from the given loopback source address."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=HTTP_TIMEOUT_S, source_address=(source, 0))
+    try:
+        c.request("POST", "/api/referral/register", body=json.dumps({"referral_code": code}),
+                  headers={"Content-Type": "application/json", "x-user-principal-id": principal})
+        r = c.getresponse()
+        return Reply(r.status, r.getheaders(), r.read())
+    finally:
+        c.close()
 
 
 class NodeTokens(SecurityCase):
@@ -127,3 +143,28 @@ class RestFloods(SecurityCase):
         ok = rpc(self.port, "POST", "registerClient", {"uuid": "handed-out"}, key=ADMIN)
         self.assertEqual(ok.status, 200, ok)
         self.assertTrue(ok.doc["data"]["apiKey"])
+
+    def test_a_referral_registration_flood_gets_429_and_another_source_still_registers(self):
+        self.serve()  # The default: 20 at once, then 10 a minute, per source.
+
+        async def nodes():
+            for principal in ("referrer-node", "referee-node"):
+                await (await Node.connect(self.port, principal)).close()
+        self.run_async(nodes())
+        code = node_call(self.port, "/api/node/user/data", "referrer-node").doc["data"]["referralCode"]
+        # Twenty registrations of made-up principals (404: not a node) use the burst up.
+        for i in range(20):
+            r = referral_register(self.port, f"made-up-{i}", code)
+            self.assertEqual(r.status, 404, r)
+        before = self.snapshot()
+        counted = self.refusals("referral_register_limited")
+        refused = referral_register(self.port, "referee-node", code)
+        self.assert_limited(refused, "referral registration")
+        self.assertIn("referral registrations per source", refused.doc["message"])
+        self.wait_refusals("referral_register_limited", counted + 1)
+        self.assert_unchanged(before, "referral registration flood")
+        # Another source address still registers.
+        ok = referral_register(self.port, "referee-node", code, source="127.0.0.2")
+        self.assertEqual(ok.status, 201, ok)
+        self.assertEqual(ok.doc["data"]["relationship"]["referrer_l1"], "referrer-node")
+        self.assertEqual(len(self.db_rows("SELECT * FROM referrals")), 1)
