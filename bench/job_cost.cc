@@ -1,6 +1,9 @@
 #include "bench/job_cost.h"
 
+#include <sys/resource.h>
+
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
@@ -11,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -163,14 +167,31 @@ JobRecord LeasedJob(uint32_t i, const JobCostOptions& options) {
 }
 
 JobCompletion CompletionFor(uint32_t i, const JobCostOptions& options) {
-  return JobCompletion{.node_principal = NodePrincipal(i % 10'000),
-                       .attempt = 1,
-                       .result_hash = HashFor(i),
-                       .result_content_type = "application/json",
-                       .result = ResultFor(i, options.result_bytes),
-                       .price_cents = 120,
-                       .objects_count = 10,
-                       .file_size_kb = options.result_bytes / 1024};
+  JobCompletion completion{.node_principal = NodePrincipal(i % 10'000),
+                           .attempt = 1,
+                           .result_hash = HashFor(i),
+                           .result_content_type = "application/json",
+                           .result = ResultFor(i, options.result_bytes),
+                           .price_cents = 120,
+                           .objects_count = 10,
+                           .file_size_kb = options.result_bytes / 1024};
+  if (options.rewards) {
+    // 0.01 SP under a 1,000,000 SP daily cap; 5 % and 2 % to the referrers.
+    completion.reward = {.amount_units = 1'000'000,
+                         .daily_cap_units = 100'000'000'000'000,
+                         .referral_l1_bp = 500,
+                         .referral_l2_bp = 200,
+                         .day = "2023-11-14"};
+  }
+  return completion;
+}
+
+// CPU time of this process so far, in microseconds.
+uint64_t ProcessCpuUs() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  const auto us = [](const timeval& t) { return static_cast<uint64_t>(t.tv_sec) * 1'000'000 + t.tv_usec; };
+  return us(usage.ru_utime) + us(usage.ru_stime);
 }
 
 // This process's file system calls so far.
@@ -218,6 +239,8 @@ struct Window {
   SqliteStats stats_end;
   ProcessIo io_start;
   ProcessIo io_end;
+  uint64_t cpu_us_start = 0;
+  uint64_t cpu_us_end = 0;
 };
 
 class Run {
@@ -237,6 +260,8 @@ class Run {
 
  private:
   void SubmitBatch(uint32_t batch);
+  // Registers the nodes and refers each (JobCostOptions::rewards).
+  Status SetupReferrals();
   Status CheckOutcomes() const;
 
   const JobCostOptions& options_;
@@ -246,6 +271,7 @@ class Run {
   Outcomes outcomes_;
   std::unique_ptr<Store> store_;
   uint64_t batches_ = 0;
+  uint64_t setup_ops_ = 0;  // SetupReferrals' operations.
 };
 
 Status Run::Open() {
@@ -274,6 +300,35 @@ Status Run::Setup() {
   }
   store_->Flush();
   gate_.RunCallbacks();
+  if (!options_.rewards) return outcomes_.first_error;
+  return SetupReferrals();
+}
+
+Status Run::SetupReferrals() {
+  const uint32_t nodes = std::min<uint32_t>(options_.jobs, 10'000);
+  std::vector<std::string> codes(nodes);
+  for (uint32_t i = 0; i < nodes; ++i) {
+    store_->RegisterNode(NodePrincipal(i), "1", kT0Ms, [this, &codes, i](Result<NodeRecord> node) {
+      outcomes_.Add(node.has_value() ? Status::Ok() : node.error());
+      if (node.has_value()) codes[i] = node->referral_code;
+    });
+    if (i % 512 == 511) store_->Flush();  // Within the store's queue.
+  }
+  store_->Flush();
+  gate_.RunCallbacks();
+  for (uint32_t i = 1; i < nodes; ++i) {
+    store_->RegisterReferral(NodePrincipal(i), codes[(i - 1) / 2], kT0Ms, [this](Result<ReferralOutcome> r) {
+      if (r.has_value() && r->refusal != ReferralRefusal::kNone) {
+        outcomes_.Add(Internal("job cost: a referral was refused"));
+      } else {
+        outcomes_.Add(r.has_value() ? Status::Ok() : r.error());
+      }
+    });
+    if (i % 512 == 511) store_->Flush();
+  }
+  store_->Flush();
+  gate_.RunCallbacks();
+  setup_ops_ = 2 * nodes - 1;
   return outcomes_.first_error;
 }
 
@@ -300,7 +355,7 @@ void Run::SubmitBatch(uint32_t batch) {
 
 Status Run::CheckOutcomes() const {
   if (!outcomes_.first_error.ok()) return outcomes_.first_error;
-  const uint64_t expected = 1 + options_.clients + 2ull * options_.jobs;
+  const uint64_t expected = 1 + options_.clients + setup_ops_ + 2ull * options_.jobs;
   if (outcomes_.ok == expected) return Status::Ok();
   return Internal("job cost: " + std::to_string(outcomes_.ok) + " operations succeeded, " +
                   std::to_string(expected) + " expected");
@@ -313,6 +368,7 @@ Result<Window> Run::RunBatches() {
   gate_.WaitUntilHeld();
   window.stats_start = stats_.Get();
   ASSIGN_OR_RETURN(window.io_start, ReadProcessIo());
+  window.cpu_us_start = ProcessCpuUs();
   const uint32_t creating = (options_.jobs + options_.jobs_per_batch - 1) / options_.jobs_per_batch;
   for (uint32_t batch = 0; batch <= creating; ++batch) {
     SubmitBatch(batch);
@@ -322,6 +378,7 @@ Result<Window> Run::RunBatches() {
   }
   window.stats_end = stats_.Get();
   ASSIGN_OR_RETURN(window.io_end, ReadProcessIo());
+  window.cpu_us_end = ProcessCpuUs();
   gate_.RunCallbacks();
   RETURN_IF_ERROR(CheckOutcomes());
   return window;
@@ -348,7 +405,12 @@ class WalPin {
   static Result<std::unique_ptr<WalPin>> Start(const std::string& path) {
     ASSIGN_OR_RETURN(auto db, Database::Open(path, 5'000));
     auto pin = std::unique_ptr<WalPin>(new WalPin(std::move(db)));
-    ASSIGN_OR_RETURN(const int64_t busy, pin->Int("PRAGMA wal_checkpoint(TRUNCATE)", 0));
+    // The store's own checkpoint may still be running after a big set-up.
+    int64_t busy = 1;
+    for (int attempt = 0; busy != 0 && attempt < 200; ++attempt) {
+      if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      ASSIGN_OR_RETURN(busy, pin->Int("PRAGMA wal_checkpoint(TRUNCATE)", 0));
+    }
     if (busy != 0) return Err(Internal("job cost: the WAL could not be emptied"));
     RETURN_IF_ERROR(pin->db_->Exec("BEGIN"));
     ASSIGN_OR_RETURN(const int64_t tables, pin->Int("SELECT COUNT(*) FROM sqlite_schema", 0));
@@ -402,6 +464,7 @@ Status MeasureUnpinned(const JobCostOptions& options, JobCost& cost) {
   cost.write_calls = window->io_end.write_calls - window->io_start.write_calls;
   cost.bytes_written = window->io_end.bytes_written - window->io_start.bytes_written;
   cost.read_calls = window->io_end.read_calls - window->io_start.read_calls;
+  cost.cpu_us = window->cpu_us_end - window->cpu_us_start;
   return Status::Ok();
 }
 
@@ -419,17 +482,18 @@ Result<JobCost> MeasureJobCost(const JobCostOptions& options) {
 }
 
 std::string FormatJobCost(const JobCostOptions& options, const JobCost& cost) {
-  char line[400];
+  char line[500];
   std::snprintf(line, sizeof(line),
-                "jobs %llu, jobs/batch %u, clients %u, result %u B, checkpoint at %u pages%s: "
+                "jobs %llu, jobs/batch %u, clients %u, result %u B, checkpoint at %u pages%s%s: "
                 "per job WAL frames %.2f, statements %.2f, VM steps %.0f, file growth %.0f B | "
-                "write calls %.2f, bytes written %.0f, read calls %.2f",
+                "write calls %.2f, bytes written %.0f, read calls %.2f, CPU %.1f us",
                 static_cast<unsigned long long>(cost.jobs), options.jobs_per_batch, options.clients,
                 options.result_bytes, options.wal_checkpoint_pages,
-                options.idempotency_keys ? ", idempotency keys" : "", cost.PerJob(cost.wal_frames),
+                options.idempotency_keys ? ", idempotency keys" : "",
+                options.rewards ? ", rewards and referral shares paid" : "", cost.PerJob(cost.wal_frames),
                 cost.PerJob(cost.statements), cost.PerJob(cost.vm_steps),
                 cost.PerJob(cost.file_bytes_added), cost.PerJob(cost.write_calls),
-                cost.PerJob(cost.bytes_written), cost.PerJob(cost.read_calls));
+                cost.PerJob(cost.bytes_written), cost.PerJob(cost.read_calls), cost.PerJob(cost.cpu_us));
   return line;
 }
 

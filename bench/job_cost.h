@@ -37,6 +37,10 @@ struct JobCostOptions {
   uint32_t clients = 1;  // API clients the jobs are spread over, in turn.
   uint32_t result_bytes = 1'024;
   bool idempotency_keys = false;  // Every CreateJob carries an Idempotency-Key.
+  // Every completion pays its node 0.01 SP under a daily cap and its
+  // referrers 5 % and 2 % of that, as bench/run's referrals row does: each
+  // node i is referred by node (i - 1) / 2 (registered before the count).
+  bool rewards = false;
   uint32_t wal_checkpoint_pages = SqliteOptions{}.wal_checkpoint_pages;
 };
 
@@ -54,6 +58,9 @@ struct JobCost {
   uint64_t write_calls = 0;
   uint64_t bytes_written = 0;
   uint64_t read_calls = 0;
+  // Unpinned run: CPU time of the process (the store's writer, mostly), in
+  // microseconds. Timed, so it moves with the machine.
+  uint64_t cpu_us = 0;
 
   double PerJob(uint64_t total) const {
     return jobs == 0 ? 0.0 : static_cast<double>(total) / static_cast<double>(jobs);

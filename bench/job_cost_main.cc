@@ -3,6 +3,7 @@
 //
 //   sqlite_job_cost [--jobs N] [--jobs-per-batch 1,8,64,256] [--clients N]
 //                   [--result-bytes N] [--wal-checkpoint-pages N] [--idempotency-keys]
+//                   [--rewards]
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -44,6 +45,9 @@ bool ParseArgs(int argc, char** argv, JobCostOptions& options, std::vector<uint3
     bool ok = true;
     if (arg == "--idempotency-keys") {
       options.idempotency_keys = true;
+      continue;
+    } else if (arg == "--rewards") {
+      options.rewards = true;
       continue;
     } else if (arg == "--jobs") {
       ok = ParseCount(value, options.jobs);
