@@ -298,8 +298,7 @@ class Coordinator {
         if (server_.error.empty()) server_.error = "pid " + std::to_string(pid) + ": " + sample.error();
         return;
       }
-      total.cpu_s += sample->cpu_s;
-      total.rss_bytes += sample->rss_bytes;
+      total += *sample;
     }
     slot = total;
   }

@@ -18,6 +18,14 @@ struct ProcessSample {
   // pages that VmRSS also counts (the first connection touches code pages
   // that no later one pays for again).
   int64_t rss_anon_bytes = 0;
+
+  // Sums every reading (the processes of one server on one port).
+  ProcessSample& operator+=(const ProcessSample& o) {
+    cpu_s += o.cpu_s;
+    rss_bytes += o.rss_bytes;
+    rss_anon_bytes += o.rss_anon_bytes;
+    return *this;
+  }
 };
 
 // Reads /proc/PID/stat and /proc/PID/status. Fails when the process is gone.

@@ -31,6 +31,17 @@ TEST(ProcStats, ParsesRssInBytes) {
   EXPECT_FALSE(ParseStatusRssAnonBytes("Name:\tsela\nVmRSS:\t 2048 kB\n").has_value());
 }
 
+TEST(ProcStats, SummingSamplesSumsEveryReading) {
+  // The processes of a server on one port are summed (--server-pids): a
+  // reading left out of the sum reads 0 per connection, as RssAnon once did.
+  ProcessSample total;
+  total += ProcessSample{1.5, 4096, 1024};
+  total += ProcessSample{0.25, 8192, 2048};
+  EXPECT_DOUBLE_EQ(total.cpu_s, 1.75);
+  EXPECT_EQ(total.rss_bytes, 12288);
+  EXPECT_EQ(total.rss_anon_bytes, 3072);
+}
+
 TEST(ProcStats, SamplesThisProcess) {
   auto s = SampleProcess(getpid());
   ASSERT_TRUE(s.has_value()) << s.error();
