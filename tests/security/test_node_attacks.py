@@ -117,14 +117,15 @@ class NodeAttacks(SecurityCase):
         self.run_async(go())
         self.assertEqual(self.refusals("message_flood"), 1)
 
-    def test_registrations_from_one_source_are_limited(self):
-        self.serve(RATE_NODE_REGISTRATIONS_PER_SOURCE="30:60")
-
+    def register_from_one_source(self, count, path_of, frame_of):
+        """Registers `count` nodes one after another from 127.0.0.1: connect
+        to path_of(i), send frame_of(i); returns (accepted, refused), each
+        refusal checked to name the per-source limit and close with 4429."""
         async def go():
             accepted = refused = 0
-            for i in range(45):
-                ws = await ws_connect(f"ws://127.0.0.1:{self.port}/?principal_id=mass-{i}")
-                await ws.send("{}")
+            for i in range(count):
+                ws = await ws_connect(f"ws://127.0.0.1:{self.port}{path_of(i)}")
+                await ws.send(frame_of(i))
                 reply = json.loads(await asyncio.wait_for(ws.recv(), 5))
                 if reply.get("success"):
                     accepted += 1
@@ -136,7 +137,11 @@ class NodeAttacks(SecurityCase):
                     self.assertEqual(ws.close_code, 4429)
                 await ws.close()
             return accepted, refused
-        accepted, refused = self.run_async(go())
+        return self.run_async(go())
+
+    def test_registrations_from_one_source_are_limited(self):
+        self.serve(RATE_NODE_REGISTRATIONS_PER_SOURCE="30:60")
+        accepted, refused = self.register_from_one_source(45, lambda i: f"/?principal_id=mass-{i}", lambda i: "{}")
         # 30 at once and one a second after: a few more may pass while the loop runs.
         self.assertGreaterEqual(accepted, 30)
         self.assertLessEqual(accepted, 33)
@@ -147,24 +152,8 @@ class NodeAttacks(SecurityCase):
         # Such a connection has no session until it speaks (issue 16: memory
         # per idle WebSocket), so its source is asked of the server then.
         self.serve(RATE_NODE_REGISTRATIONS_PER_SOURCE="5:60")
-
-        async def go():
-            accepted = refused = 0
-            for i in range(8):
-                ws = await ws_connect(f"ws://127.0.0.1:{self.port}/")
-                await ws.send(json.dumps({"principal_id": f"framed-{i}"}))
-                reply = json.loads(await asyncio.wait_for(ws.recv(), 5))
-                if reply.get("success"):
-                    accepted += 1
-                else:
-                    refused += 1
-                    self.assertTrue(reply["error"].startswith("Registration failed: too many registrations from "
-                                                              "this address; retry in "), reply)
-                    await asyncio.wait_for(ws.wait_closed(), 5)
-                    self.assertEqual(ws.close_code, 4429)
-                await ws.close()
-            return accepted, refused
-        accepted, refused = self.run_async(go())
+        accepted, refused = self.register_from_one_source(
+            8, lambda i: "/", lambda i: json.dumps({"principal_id": f"framed-{i}"}))
         self.assertGreaterEqual(accepted, 5)
         self.assertLessEqual(accepted, 6)
         self.assertEqual(self.refusals("registration_limited"), refused)
