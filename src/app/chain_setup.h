@@ -8,6 +8,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <string_view>
 
 #include "chain/agent.h"
 #include "chain/executor.h"
@@ -45,6 +46,15 @@ struct ChainParts {
   std::unique_ptr<chain::Icrc1Client> ledger;
   std::unique_ptr<chain::Executor> executor;
 };
+
+// An agent signing as CANISTER_CONTROLLER_PEM against IC_URL (IC_ROOT_KEY),
+// or InvalidArgument naming the variable at fault (never the key's text).
+struct AgentParts {
+  std::unique_ptr<chain::HttpClient> http;
+  std::unique_ptr<chain::Agent> agent;
+};
+Result<AgentParts> BuildAgent(const Config& config, const Clock& clock, std::string_view needed_by,
+                              int request_timeout_ms);
 
 // The parts, or InvalidArgument naming the variable at fault (the key's
 // text is never part of it).
