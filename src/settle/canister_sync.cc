@@ -204,9 +204,10 @@ void CanisterSync::Finish(SyncRecord record, Result<Uploaded> outcome) {
   } else {
     m_->errors.Inc();
     const Code code = outcome.error().code();
-    // Gone here (NotFound), or refused before anything was sent
-    // (InvalidArgument: over the size limit): no retry can help. Anything
-    // else (network, 5xx, rejects, timeouts, a full worker queue) is retried.
+    // Gone here (NotFound), or InvalidArgument (the bytes here do not match
+    // their hash; the IC refused the call as malformed): no retry can help.
+    // Anything else (network, 5xx, rejects, timeouts, a full worker queue)
+    // is retried.
     record.last_error = outcome.error().ToString().substr(0, 1024);
     if (code == Code::kNotFound || code == Code::kInvalidArgument) {
       record.state = SyncState::kFailed;
