@@ -66,6 +66,14 @@ settle::SendTransfer TransferSender(ChainParts* parts) {
   };
 }
 
+settle::FindMint MintFinder(ChainParts* parts) {
+  if (parts == nullptr) return nullptr;
+  return [parts](const chain::icrc1::TransferArg& arg, settle::MintFound done) {
+    parts->executor->Run<std::optional<chain::icrc1::Uint128>>(
+        [parts, arg] { return parts->ledger->FindMint(arg, 0, 10'000'000); }, std::move(done));
+  };
+}
+
 settle::SettlerOptions SettlerOptionsFor(const Config& config) {
   settle::SettlerOptions o;
   o.enabled = config.blockchain_enabled;

@@ -192,6 +192,7 @@ int main() {
   }
   sela::settle::Settler settler(sela::app::SettlerOptionsFor(*config), **store, clock,
                                 sela::app::TransferSender(chain_parts.get()), metrics);
+  settler.SetFindMint(sela::app::MintFinder(chain_parts.get()));
   settler.SetSchedule(*sela::CronSchedule::Parse(config->chain.settlement_interval.empty()
                                                       ? config->rewards.distribution_interval
                                                       : config->chain.settlement_interval));
