@@ -120,6 +120,16 @@ class CanisterSyncTest : public SettleTest {
   Result<std::string> ReadBack(const std::string& sha) {
     return Sync<std::string>([&](auto cb) { FetchFromCanister(*client_, *executor_, sha, std::move(cb)); });
   }
+  // Until the only row has `n` attempts saved and nothing is in flight.
+  bool WaitAttempts(uint32_t n) {
+    for (int i = 0; i < 5000; ++i) {
+      posts_.RunAll();
+      const std::vector<SyncRecord> rows = DueAt(clock.WallMs() + 3'600'000);
+      if (sync_->in_flight() == 0 && rows.size() == 1 && rows[0].attempts == n) return true;
+      std::this_thread::sleep_for(std::chrono::microseconds(500));
+    }
+    return false;
+  }
   size_t CanisterEntries() {
     return ic->WithFiles([](const chain::fake::FakeFileCanister& f) { return f.files(); });
   }
@@ -182,13 +192,8 @@ TEST_F(CanisterSyncTest, AFailingCanisterIsRetriedWithBackOffAndCatchesUp) {
   MakeSync(true, RealUpload());
   ic->InjectFault(Fault::kHttp503, -1);
   const std::string b = AddFile(RandomBytes(kChunk + 1, 3), "file_1");
-  posts_.RunAll();
   sync_->Tick();
-  for (int i = 0; i < 2000 && sync_->in_flight() > 0; ++i) {
-    posts_.RunAll();
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
-  }
-  ASSERT_EQ(sync_->in_flight(), 0u);
+  ASSERT_TRUE(WaitAttempts(1));
   std::vector<SyncRecord> due = DueAt(clock.WallMs() + 10 * 60'000);
   ASSERT_EQ(due.size(), 1u);
   EXPECT_EQ(due[0].state, SyncState::kPending);
@@ -199,10 +204,7 @@ TEST_F(CanisterSyncTest, AFailingCanisterIsRetriedWithBackOffAndCatchesUp) {
   // Still failing: each attempt waits longer.
   clock.Advance(Millis(due[0].next_attempt_ms - clock.WallMs()));
   sync_->Tick();
-  for (int i = 0; i < 2000 && (sync_->in_flight() > 0 || i < 5); ++i) {
-    posts_.RunAll();
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
-  }
+  ASSERT_TRUE(WaitAttempts(2));
   const std::vector<SyncRecord> again = DueAt(clock.WallMs() + 10 * 60'000);
   ASSERT_EQ(again.size(), 1u);
   EXPECT_EQ(again[0].attempts, 2u);

@@ -194,9 +194,9 @@ def main():
         filed, _ = await file_job(port, key, node, binary[::-1])
         await node.close()
         return inline, filed
-    inline_id, file_id = asyncio.run(enabled())
+    inline_id, file_job_id = asyncio.run(enabled())
     inline_sha = stored_hash(port, key, inline_id)
-    file_sha = stored_hash(port, key, file_id)
+    file_sha = stored_hash(port, key, file_job_id)
     assert file_sha == fc.sha256(binary[::-1])
     wait_metric(port, 'sela_canister_sync{state="synced"}', 2)
     m = metrics(port)
@@ -208,9 +208,9 @@ def main():
 
     # The local copies are gone: the customer's reads come from the canister.
     os.remove(blob_path(work, file_sha))
-    r = rpc(port, "GET", f"job/{file_id}/download", key=key)
+    r = rpc(port, "GET", f"job/{file_job_id}/download", key=key)
     assert r.status == 200 and r.body == binary[::-1], (r.status, len(r.body))
-    r = rpc(port, "GET", f"job/{file_id}/download", key=key, headers=[("Range", "bytes=100-199")])
+    r = rpc(port, "GET", f"job/{file_job_id}/download", key=key, headers=[("Range", "bytes=100-199")])
     assert r.status == 206 and r.body == binary[::-1][100:200], r.status
     db = sqlite3.connect(os.path.join(work, "data", "sela.db"), timeout=10)
     db.execute("DELETE FROM blobs WHERE hash = ?", (inline_sha,))
@@ -223,7 +223,7 @@ def main():
     # A failing canister: 503s, then replies held past CANISTER_TIMEOUT_MS.
     # Jobs do not wait for it; reads of what is gone say so (503).
     fault(ic_port, "fault?name=http503&times=-1")
-    r = rpc(port, "GET", f"job/{file_id}/download", key=key)
+    r = rpc(port, "GET", f"job/{file_job_id}/download", key=key)
     assert r.status == 503 and b"file canister" in r.body, (r.status, r.body)
 
     async def under_faults():
@@ -255,7 +255,7 @@ def main():
     assert metrics(port)['sela_canister_sync{state="failed"}'] == 0
     for job_id in jobs:
         assert canister_get(env_ic, stored_hash(port, key, job_id), work) is not None, job_id
-    r = rpc(port, "GET", f"job/{file_id}/download", key=key)
+    r = rpc(port, "GET", f"job/{file_job_id}/download", key=key)
     assert r.status == 200 and r.body == binary[::-1]
     stop(server)
     log = open(os.path.join(work, "server.log"), "rb").read()
