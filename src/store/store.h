@@ -476,8 +476,8 @@ class Store {
   virtual void ListSettledTotals(Callback<std::vector<SettledTotal>> done) = 0;
 
   // ---- File-canister sync journal (canister_sync_types.h) ----
-  // Inserts `record` (state pending) unless its sha256 has a row; delivers
-  // true when inserted. InvalidArgument for a bad hash, a negative size or
+  // Inserts `record` as pending (its state, chunks and synced_ms are not
+  // read) unless its sha256 has a row; delivers true when inserted. InvalidArgument for a bad hash, a negative size or
   // a text over its limit.
   virtual void EnqueueSync(const SyncRecord& record, Callback<bool> done) = 0;
   // Pending rows with next_attempt_ms <= now_ms by (next_attempt_ms,

@@ -50,7 +50,7 @@ Result<bool> Operations::EnqueueSync(const SyncRecord& r) {
   ASSIGN_OR_RETURN(Query query, db_.Prepare(kInsert));
   query.BindText(1, r.sha256).BindInt(2, static_cast<int64_t>(r.source)).BindText(3, r.ref).BindText(4, r.owner);
   query.BindText(5, r.content_type).BindInt(6, r.size).BindInt(7, r.created_ms).BindInt(8, r.attempts);
-  query.BindInt(9, r.next_attempt_ms).BindText(10, r.last_error).BindInt(11, r.created_ms);
+  query.BindInt(9, r.next_attempt_ms).BindText(10, r.last_error).BindInt(11, r.updated_ms);
   RETURN_IF_ERROR(query.Run());
   return db_.Changes() == 1;
 }
