@@ -173,7 +173,7 @@ TEST_F(CanisterSyncTest, EveryChunkCallStaysUnderTheIngressLimit) {
   client_ = std::make_unique<chain::FileCanisterClient>(*agent, ic->files_id(),
                                                         chain::FileClientOptions{.chunk_bytes = kChunk, .file_bytes_max = 4 << 20});
   MakeSync(true, RealUpload());
-  const std::string b = AddFile(RandomBytes(5 * kChunk, 9), "file_1");
+  AddFile(RandomBytes(5 * kChunk, 9), "file_1");
   ASSERT_TRUE(Drain());
   EXPECT_EQ(Summary().count_by_state[1], 1);
   EXPECT_EQ(ic->stats().refused, 0u);
