@@ -46,9 +46,10 @@ settle::Upload UploaderFor(FileSyncParts* parts, store::Store& store, const std:
   }
   settle::LoadResult load = [&store](const store::SyncRecord& r, std::function<void(Result<std::string>)> done) {
     store.GetBlob(r.sha256, [done = std::move(done)](Result<std::optional<std::string>> blob) {
-      if (!blob) return done(Err(blob.error()));
-      if (!*blob) return done(Err(NotFound("the result is gone from the store")));
-      done(std::move(**blob));
+      if (!blob.has_value()) return done(Err(Status(blob.error())));
+      std::optional<std::string> bytes = std::move(blob.value());
+      if (!bytes) return done(Err(NotFound("the result is gone from the store")));
+      done(std::move(*bytes));
     });
   };
   // Reads only, from the upload workers (BlobDir is safe for that).

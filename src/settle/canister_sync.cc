@@ -142,22 +142,26 @@ void CanisterSync::Enqueue(SyncRecord record) {
 void CanisterSync::JobCompleted(const store::JobRecord& job) {
   // A result that is a file was recorded when the file completed.
   if (!job.result_file_id.empty() || job.result_hash.empty()) return;
-  Enqueue(SyncRecord{.sha256 = job.result_hash,
-                     .source = store::SyncSource::kResult,
-                     .ref = job.job_id,
-                     .owner = job.node_principal,
-                     .content_type = job.result_content_type.substr(0, 256),
-                     .size = job.result_bytes});
+  SyncRecord r;
+  r.sha256 = job.result_hash;
+  r.source = store::SyncSource::kResult;
+  r.ref = job.job_id;
+  r.owner = job.node_principal;
+  r.content_type = job.result_content_type.substr(0, 256);
+  r.size = job.result_bytes;
+  Enqueue(std::move(r));
 }
 
 void CanisterSync::FileCompleted(const store::FileRecord& file) {
   if (file.sha256.empty()) return;
-  Enqueue(SyncRecord{.sha256 = file.sha256,
-                     .source = store::SyncSource::kFile,
-                     .ref = file.file_id,
-                     .owner = file.owner,
-                     .content_type = file.content_type.substr(0, 256),
-                     .size = file.size});
+  SyncRecord r;
+  r.sha256 = file.sha256;
+  r.source = store::SyncSource::kFile;
+  r.ref = file.file_id;
+  r.owner = file.owner;
+  r.content_type = file.content_type.substr(0, 256);
+  r.size = file.size;
+  Enqueue(std::move(r));
 }
 
 void CanisterSync::Tick() {
