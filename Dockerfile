@@ -11,6 +11,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       g++ cmake ninja-build pkg-config \
       libboost1.81-dev libboost-json1.81-dev libspdlog-dev libfmt-dev libssl-dev libsqlite3-dev libsodium-dev \
+      libhiredis-dev \
       libgtest-dev libgmock-dev libbenchmark-dev libjemalloc2 \
       npm \
  && rm -rf /var/lib/apt/lists/*
@@ -36,7 +37,7 @@ ARG DEBIAN_FRONTEND=noninteractive
 # The shared libraries of sela-server (check.py compares this list with ldd).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libboost-json1.81.0 libspdlog1.10 libfmt9 libssl3 libsqlite3-0 libsodium23 libjemalloc2 \
+      libboost-json1.81.0 libspdlog1.10 libfmt9 libssl3 libsqlite3-0 libsodium23 libhiredis0.14 libjemalloc2 \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 sela \
  && useradd --system --uid 10001 --gid sela --home-dir /app --no-create-home --shell /usr/sbin/nologin sela \

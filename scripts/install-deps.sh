@@ -7,6 +7,7 @@ packages=(
   build-essential g++ cmake ninja-build pkg-config
   libboost1.81-dev libboost-json1.81-dev
   libspdlog-dev libfmt-dev libssl-dev libsqlite3-dev libsodium-dev
+  libhiredis-dev redis-server
   libgtest-dev libgmock-dev libbenchmark-dev
   libjemalloc2
   clang-19 libclang-rt-19-dev

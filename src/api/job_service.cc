@@ -152,12 +152,21 @@ std::string JobService::NextJobId(int64_t now_ms) {
     ++last_id_ms_;
     id_seq_ = 0;
   }
-  return "job_" + std::to_string(last_id_ms_) + "_" + std::to_string(id_seq_);
+  const uint64_t n = uint64_t{options_.job_id_tag} * 10'000 + id_seq_;
+  return "job_" + std::to_string(last_id_ms_) + "_" + std::to_string(n);
 }
 
 // ---- start-up -----------------------------------------------------------------
 
 void JobService::Recover(std::function<void(Status)> done) {
+  if (cluster_) {
+    // Nothing to take over: the jobs of a process that is gone are released
+    // by the others when its heartbeat lapses (this one's included, once it
+    // has started), and come here through the shared queue.
+    spdlog::info("jobs: the store is shared; open jobs come through its queue");
+    done(Status());
+    return;
+  }
   store_.ListOpenJobs([this, done = std::move(done)](Result<std::vector<store::JobRecord>> open) {
     if (!open) {
       done(open.error());
@@ -273,7 +282,12 @@ void JobService::Insert(std::shared_ptr<store::CreateJobRequest> request, int tr
     if (created) {
       m_.created->Inc();
       events::JobCreated(outcome->job);
-      if (!lease) engine_.AddPending(outcome->job);
+      if (!lease && !cluster_) engine_.AddPending(outcome->job);
+      // With a shared store, the store placed it (the shared queue, or the
+      // process holding its node); a scrapeUrl here waits for its end.
+      if (!lease && cluster_ && request->job.sync) {
+        WaitRemote(job_id, request->job.created_ms, request->job.deadline_ms);
+      }
       m_.open->Set(static_cast<double>(engine_.open_jobs()));
     }
     done(std::move(outcome));
@@ -293,7 +307,7 @@ void JobService::Insert(std::shared_ptr<store::CreateJobRequest> request, int tr
 }
 
 bool JobService::Wait(const std::string& job_id, std::function<void(const JobOutcome&)> done) {
-  if (!engine_.Find(job_id)) return false;
+  if (!engine_.Find(job_id) && !remote_.contains(job_id)) return false;
   waiters_[job_id].push_back(std::move(done));
   return true;
 }
@@ -303,6 +317,7 @@ void JobService::Notify(const std::string& job_id, const JobOutcome& outcome) {
   if (it == waiters_.end()) return;
   auto waiting = std::move(it->second);
   waiters_.erase(it);
+  remote_.erase(job_id);
   for (auto& w : waiting) w(outcome);
 }
 
@@ -314,8 +329,10 @@ void JobService::SyncActive(nodes::NodeIndex node) {
 }
 
 void JobService::AssignAndSend() {
-  if (!options_.push || draining_) return;
-  for (const jobs::Lease& lease : engine_.Assign(clock_.WallMs())) Dispatch(lease);
+  if (options_.push && !draining_) {
+    for (const jobs::Lease& lease : engine_.Assign(clock_.WallMs())) Dispatch(lease);
+  }
+  UpdateWant();
 }
 
 void JobService::Dispatch(const jobs::Lease& lease) {
@@ -336,12 +353,28 @@ void JobService::RecordLease(const jobs::Lease& lease, const store::JobRecord& j
                     if (st.ok()) return;
                     spdlog::warn("job lease not recorded{}",
                                  LogFields({{"job_id", id}, {"error", st.ToString()}}));
+                    const bool taken = st.code() == Code::kFailedPrecondition || st.code() == Code::kNotFound;
+                    if (cluster_ && taken) {
+                      // Another process holds it now (or it ended): not ours.
+                      const store::JobRecord* job = engine_.Find(id);
+                      const int64_t created = job ? job->created_ms : 0;
+                      const int64_t deadline = job ? job->deadline_ms : 0;
+                      SyncActive(engine_.Finish(id));
+                      if (waiters_.contains(id)) WaitRemote(id, created, deadline);
+                      AssignAndSend();
+                      return;
+                    }
                     SyncActive(engine_.LeaseFailed(id, attempt));
                   });
 }
 
 void JobService::NodeOnline(nodes::NodeIndex node) {
   if (node == nodes::kNoNode) return;
+  if (cluster_) {
+    // Its presence: jobs for it go to this process (and those parked for
+    // it come here).
+    if (const auto view = registry_.View(node)) cluster_->NodeOnline(std::string(view->principal));
+  }
   if (node >= earned_slots_.size()) earned_slots_.resize(node + 1, 0);
   earned_slots_[node] = static_cast<uint16_t>(std::min(options_.new_node_slots, nodes::kJobsPerNodeMax));
   NodeChanged(node);
@@ -384,6 +417,9 @@ void JobService::SessionEnded(nodes::NodeIndex node, std::string_view client_id)
 }
 
 void JobService::NodeOffline(nodes::NodeIndex node) {
+  if (cluster_) {
+    if (const auto view = registry_.View(node)) cluster_->NodeOffline(std::string(view->principal));
+  }
   if (node < unavailable_.size()) unavailable_[node] = false;
   ApplyEnded(engine_.RemoveNode(node));
   AssignAndSend();

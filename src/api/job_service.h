@@ -18,6 +18,13 @@
 // - at start-up, open jobs of the previous process are taken over: its
 //   leases are ended (the process that held them is gone), and the jobs run
 //   again.
+// - with several processes sharing the store (AttachCluster; Redis): a job
+//   that cannot start here at once goes to the store's shared queue, and
+//   jobs come here from it only while this process has free node slots
+//   (store/cluster.h); a lease that ends without a result sends its job
+//   back there; a scrapeUrl waiting here for a job that runs elsewhere hears
+//   of its end from the store; nothing is taken over at start-up (a dead
+//   process's jobs are released by the others when its heartbeat lapses).
 //
 // Threading: everything on the event loop's thread.
 #pragma once
@@ -27,6 +34,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <queue>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -40,6 +48,7 @@
 #include "jobs/result.h"
 #include "nodes/registry.h"
 #include "protocol/v1_decode.h"
+#include "store/cluster.h"
 #include "rewards/rules.h"
 #include "store/store.h"
 
@@ -60,6 +69,12 @@ struct JobServiceOptions {
   // than they do, which is what the ranking looks at first.
   uint32_t new_node_slots = 1;
   uint64_t open_jobs_max = 200'000; // Beyond: Submit fails with ResourceExhausted.
+  // 1..99999, random per start, when processes share the store: the n of
+  // "job_<ms>_<n>" is then tag * 10000 + the count within the millisecond,
+  // so that two processes draw the same id only if their tags are equal
+  // (and then the store refuses the second and it draws again). 0: n is
+  // the count, as the original wrote it.
+  uint32_t job_id_tag = 0;
   // One customer's open jobs at most (its share of open_jobs_max,
   // JOB_OPEN_SHARE_PERCENT): beyond, its Submit fails with
   // ResourceExhausted while other customers still get in.
@@ -170,6 +185,10 @@ class JobService {
              nodes::NodeRegistry& registry, MetricsRegistry& metrics);
 
   void Attach(NodeSender* sender) { sender_ = sender; }
+  // Several processes share the store (job_cluster.cc). Set before Recover;
+  // the cluster's events go to the On... methods below.
+  void AttachCluster(store::Cluster* cluster) { cluster_ = cluster; }
+  bool shares_store() const { return cluster_ != nullptr; }
   // Refusals for fair use (a customer over its share) are counted here; may
   // stay null (tests).
   void AttachEvents(SecurityEvents* events) { events_ = events; }
@@ -261,6 +280,22 @@ class JobService {
   // `principal`: when that node holds the job, it fails at once.
   void OnResultFileTooLarge(std::string_view principal, const std::string& job_id, int64_t bytes, int64_t limit);
 
+  // Whether a job for `principal` only (scrapeUrl's principalId) can be
+  // taken: the node is here with a free slot, or (cluster) a live process
+  // holds it. Calls done once.
+  void CanTarget(const std::string& principal, std::function<void(bool)> done);
+
+  // ---- from the cluster (store::Cluster::Events; job_cluster.cc) ----
+  // Pending jobs that are this process's to run now.
+  void OnClusterJobs(std::vector<store::JobRecord> jobs);
+  // A job created here ended on another process.
+  void OnJobEndedElsewhere(const std::string& job_id);
+  // Messages may have been lost while the store was away: every job waited
+  // on here and running elsewhere is read again.
+  void OnClusterReconnected();
+  // This process was given up for dead: its nodes are announced again.
+  void OnClusterReaped();
+
   // Lease and deadline expiries; call every few hundred ms.
   void Tick();
   // Draining: every lease held here ends (jobs go back to pending in the
@@ -281,6 +316,20 @@ class JobService {
   };
 
   void AssignAndSend();
+  // ---- cluster (job_cluster.cc) ----
+  // Tells the cluster how many jobs this process can take now.
+  void UpdateWant();
+  // A job this process no longer holds (released to the shared queue, or
+  // held by another process now): it leaves the engine, and a scrapeUrl
+  // waiting for it here goes on waiting for the store's word.
+  void Forget(const std::string& job_id);
+  void WaitRemote(const std::string& job_id, int64_t created_ms, int64_t deadline_ms);
+  // Remote waits past their deadline: failed in the store when nobody holds
+  // the job, else given until the grace to end elsewhere.
+  void ExpireRemoteWaits(int64_t now_ms);
+  // Reads a job waited on here from the store and answers its waiters if it
+  // ended (timed_out: answer as failed by its deadline even if it has not).
+  void ResolveRemote(const std::string& job_id, bool timed_out);
   void Dispatch(const jobs::Lease& lease);
   // Records a lease the engine handed out; one the store refuses is undone.
   void RecordLease(const jobs::Lease& lease, const store::JobRecord& job);
@@ -347,6 +396,22 @@ class JobService {
   std::unordered_map<std::string, std::vector<std::function<void(const JobOutcome&)>>> waiters_;
   std::vector<bool> unavailable_;       // By NodeIndex: every session said inactive.
   std::vector<uint16_t> earned_slots_;  // By NodeIndex: see new_node_slots.
+
+  // Cluster: jobs waited on here that run elsewhere (or wait in the shared
+  // queue), with their deadlines; checked by Tick.
+  store::Cluster* cluster_ = nullptr;
+  struct RemoteDeadline {
+    int64_t at_ms;
+    std::string job_id;
+    bool final;  // The grace after the deadline: answer now whatever the store says.
+    bool operator>(const RemoteDeadline& o) const { return at_ms > o.at_ms; }
+  };
+  struct RemoteWait {
+    int64_t created_ms = 0;
+    int64_t deadline_ms = 0;  // 0: none.
+  };
+  std::unordered_map<std::string, RemoteWait> remote_;
+  std::priority_queue<RemoteDeadline, std::vector<RemoteDeadline>, std::greater<>> remote_deadlines_;
 
   struct Metrics {
     Counter* created;

@@ -27,9 +27,17 @@ void JobService::ApplyEnded(std::vector<jobs::Ended> ended) {
     if (e.kind == jobs::Ended::Kind::kReleased) {
       m_.released->Inc();
       events::JobLeaseEnded(e.job_id, e.attempt);
-      store_.ReleaseJob(e.job_id, e.attempt, now_ms, [id = e.job_id](Status st) {
+      store_.ReleaseJob(e.job_id, e.attempt, now_ms, [this, id = e.job_id](Status st) {
         if (!st.ok()) {
           spdlog::warn("job release not recorded{}", LogFields({{"job_id", id}, {"error", st.ToString()}}));
+        }
+        // With a shared store the job went back to the shared queue (or is
+        // another process's already): it leaves this engine unless it was
+        // leased here again meanwhile.
+        const bool gone = st.ok() || st.code() == Code::kFailedPrecondition || st.code() == Code::kNotFound;
+        if (cluster_ && gone) {
+          Forget(id);
+          UpdateWant();
         }
       });
       continue;
@@ -77,7 +85,9 @@ void JobService::AbortSettle(const std::string& job_id) {
 }
 
 void JobService::Tick() {
-  ApplyEnded(engine_.Expire(clock_.WallMs()));
+  const int64_t now_ms = clock_.WallMs();
+  ApplyEnded(engine_.Expire(now_ms));
+  if (cluster_) ExpireRemoteWaits(now_ms);
   AssignAndSend();
 }
 
@@ -89,10 +99,19 @@ void JobService::Drain() {
     ended.insert(ended.end(), std::make_move_iterator(e.begin()), std::make_move_iterator(e.end()));
   });
   ApplyEnded(std::move(ended));
+  if (cluster_) {
+    // After the releases above (the same connection, in order): what this
+    // process still holds goes back, its nodes' presence goes, and it takes
+    // no more work.
+    cluster_->Leave([](Status st) {
+      if (!st.ok()) spdlog::warn("leaving the cluster: {}", st.ToString());
+    });
+  }
   // Waiting scrapeUrl calls are answered now, so that the drain does not
   // wait for their timeouts; their jobs stay in the store.
   auto waiting = std::move(waiters_);
   waiters_.clear();
+  remote_.clear();
   for (auto& [job_id, callbacks] : waiting) {
     JobOutcome outcome;
     outcome.kind = JobOutcome::Kind::kInterrupted;
@@ -230,6 +249,19 @@ void JobService::CompleteWithResult(const store::JobRecord& open, std::string_vi
 void JobService::OnCompletionStored(Completing completing, Result<store::CompletedJob> outcome) {
   const std::string& job_id = completing.job.job_id;
   if (!outcome) {
+    if (cluster_ && outcome.error().code() == Code::kFailedPrecondition) {
+      // The store gave this lease up (this process was given up for dead)
+      // and the job is another's: it leaves here; a waiter hears from the
+      // store.
+      const int64_t created = completing.job.created_ms;
+      const int64_t deadline = completing.job.deadline_ms;
+      SyncActive(engine_.Finish(job_id));
+      if (waiters_.contains(job_id)) WaitRemote(job_id, created, deadline);
+      m_.results_refused->Inc();
+      completing.reply({.kind = ResultOutcome::Kind::kNotLeased});
+      AssignAndSend();
+      return;
+    }
     AbortSettle(job_id);
     if (outcome.error().code() == Code::kFailedPrecondition) {
       // The store no longer has this lease (e.g. it failed meanwhile).

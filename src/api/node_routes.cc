@@ -281,6 +281,29 @@ nodes::NodeIndex MessageTarget(const nodes::NodeRegistry& registry, std::string_
   return target != nodes::kNoNode ? target : registry.Find(principal);
 }
 
+// The node is not here; another process sharing the store may hold it: the
+// notice (ClusterNotice) goes there (its connections are counted there, not here).
+void SendToNodeElsewhere(Ctx& ctx, std::string principal, std::string frame, RestRespond respond) {
+  ctx.deps.cluster->FindNode(principal, [&ctx, principal, frame = std::move(frame), respond = std::move(respond)](
+                                            Result<std::optional<std::string>> process) {
+    if (!process) {
+      respond(StoreFailure(process.error(), "Failed to send message"));
+      return;
+    }
+    if (!process->has_value()) {
+      respond(ErrorResponse(404, kNodeNotConnected));
+      return;
+    }
+    ctx.deps.cluster->SendToNode(**process, principal, frame);
+    spdlog::info("admin message{}", LogFields({{"principal", principal}, {"process", **process}}));
+    respond(SuccessResponse("Message sent successfully", codec::JsonObjectWriter()
+                                                            .String("message", kMessageSentData)
+                                                            .String("user_principal_id", principal)
+                                                            .String("forwardedTo", **process)
+                                                            .Finish()));
+  });
+}
+
 void ClientMessage(Ctx& ctx, RestCall& call) {
   const std::string_view client_id = call.request.Param("clientId");
   const auto* principal = codec::FindField(call.body, "userPrincipalId");
@@ -301,6 +324,11 @@ void ClientMessage(Ctx& ctx, RestCall& call) {
   const std::string_view wanted(principal->as_string());
   const nodes::NodeIndex node = MessageTarget(ctx.deps.registry, client_id, wanted);
   const auto view = ctx.deps.registry.View(node);
+  if (!view && ctx.deps.cluster != nullptr) {
+    SendToNodeElsewhere(ctx, std::string(wanted), ClusterNotice(*text, MessageData(call.body, "Admin message")),
+                        call.respond);
+    return;
+  }
   if (!view) {
     call.respond(ErrorResponse(404, kNodeNotConnected));
     return;
@@ -335,6 +363,8 @@ void Broadcast(Ctx& ctx, RestCall& call) {
     return;
   }
   const size_t sent = ctx.deps.send_to_all(*text, MessageData(call.body, ""));
+  // The other processes sharing the store send it to their nodes.
+  if (ctx.deps.cluster != nullptr) ctx.deps.cluster->Broadcast(ClusterNotice(*text, MessageData(call.body, "")));
   spdlog::info("admin broadcast{}", LogFields({{"connections", std::to_string(sent)}}));
   call.respond(SuccessResponse("Broadcast completed", codec::JsonObjectWriter()
                                                     .String("message", "Message broadcasted successfully")

@@ -21,6 +21,7 @@
 #include <string_view>
 
 #include "api/node_sessions.h"
+#include "store/cluster.h"
 #include "api/rest_table.h"
 #include "core/clock.h"
 #include "core/config.h"
@@ -70,6 +71,9 @@ struct NodeRoutesDeps {
   std::function<int64_t()> last_checkpoint_ms;
   // A live node's capacity changed (NodeSessions::NodeChanged); may be empty.
   std::function<void(nodes::NodeIndex)> node_changed = {};
+  // The processes sharing the store (Redis), or null: an admin message for
+  // a node held by another process goes there, a broadcast to all of them.
+  store::Cluster* cluster = nullptr;
 };
 
 // The deps of the server: the sessions send the frames.

@@ -346,6 +346,13 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
 // "status":"OK"} (v2 sessions get a `notice`). `data_json` is JSON text.
 std::string AdminNotificationFrame(std::string_view text, std::string_view data_json);
 
+// An admin message or broadcast as it travels to the other processes
+// sharing the store (store::Cluster): "<bytes of text>:<text><data_json>".
+// The receiving process makes each session's frame (v1 or v2) itself.
+std::string ClusterNotice(std::string_view text, std::string_view data_json);
+// Splits a ClusterNotice; false when `payload` is not one.
+bool ParseClusterNotice(std::string_view payload, std::string_view& text, std::string_view& data_json);
+
 // The key per-source limits count under: an IPv4 address as it is, an IPv6
 // address by its /64 (one subscriber's prefix), "" for an unknown peer.
 std::string SourceKey(std::string_view peer);

@@ -23,6 +23,28 @@ std::string AdminNotificationFrame(std::string_view text, std::string_view data_
       .Finish();
 }
 
+std::string ClusterNotice(std::string_view text, std::string_view data_json) {
+  std::string out = std::to_string(text.size());
+  out += ':';
+  out += text;
+  out += data_json;
+  return out;
+}
+
+bool ParseClusterNotice(std::string_view payload, std::string_view& text, std::string_view& data_json) {
+  const size_t colon = payload.find(':');
+  if (colon == std::string_view::npos || colon == 0 || colon > 10) return false;
+  size_t n = 0;
+  for (char c : payload.substr(0, colon)) {
+    if (c < '0' || c > '9') return false;
+    n = n * 10 + static_cast<size_t>(c - '0');
+  }
+  if (n > payload.size() - colon - 1) return false;
+  text = payload.substr(colon + 1, n);
+  data_json = payload.substr(colon + 1 + n);
+  return !data_json.empty();
+}
+
 void NodeSessions::ForgetConnection(const Session& s) {
   if (s.node >= newest_conn_.size() || newest_conn_[s.node] != IdOf(s)) return;
   // Another live connection of the node takes over, the newest first (ConnId

@@ -221,6 +221,18 @@ void AnswerFromStore(Ctx& ctx, std::shared_ptr<ScrapeCall> sc, const store::JobR
   });
 }
 
+void AwaitScrape(Ctx& ctx, std::shared_ptr<ScrapeCall> sc, const store::JobRecord& created);
+
+void SubmitScrape(Ctx& ctx, std::shared_ptr<store::CreateJobRequest> request, std::shared_ptr<ScrapeCall> sc) {
+  ctx.deps.jobs.Submit(std::move(*request), sc->timeout_ms, [&ctx, sc](Result<store::CreateJobOutcome> outcome) {
+    if (!outcome) {
+      sc->respond(ErrorFromStatus(outcome.error(), "Failed to scrape URL"));
+      return;
+    }
+    AwaitScrape(ctx, sc, outcome->job);
+  });
+}
+
 void AwaitScrape(Ctx& ctx, std::shared_ptr<ScrapeCall> sc, const store::JobRecord& created) {
   const bool waiting = ctx.deps.jobs.Wait(created.job_id, [&ctx, sc](const JobOutcome& o) {
     const int64_t now_ms = ctx.deps.clock.WallMs();
@@ -333,10 +345,14 @@ void ScrapeUrl(Ctx& ctx, RestCall& call) {
     counts[i] = static_cast<int64_t>(*n);
   }
   if (!CheckKindAndUrl(ctx, call, kind->get_string(), url->get_string())) return;
+  // Elsewhere: with several processes, another one may hold the node (asked
+  // below, once the key is known to be good).
+  bool target_elsewhere = false;
   if (!target.empty()) {
     const nodes::NodeIndex node = ctx.deps.registry.Find(target);
     const auto view = ctx.deps.registry.View(node);
-    if (!view || view->active_jobs >= view->max_concurrent_jobs) {
+    target_elsewhere = !view && ctx.deps.jobs.shares_store();
+    if (!target_elsewhere && (!view || view->active_jobs >= view->max_concurrent_jobs)) {
       return call.respond(ErrorResponse(400, "Failed to find optimal node for assignment"));
     }
   }
@@ -357,14 +373,18 @@ void ScrapeUrl(Ctx& ctx, RestCall& call) {
   sc->kind = request->job.job_type;
   sc->timeout_ms = timeout_ms;
   sc->started = ctx.deps.clock.Now();
-  WithClient(ctx, call, [&ctx, request, sc](const std::string& uuid) {
+  WithClient(ctx, call, [&ctx, request, sc, target_elsewhere](const std::string& uuid) {
     request->job.client_uuid = uuid;
-    ctx.deps.jobs.Submit(std::move(*request), sc->timeout_ms, [&ctx, sc](Result<store::CreateJobOutcome> outcome) {
-      if (!outcome) {
-        sc->respond(ErrorFromStatus(outcome.error(), "Failed to scrape URL"));
+    if (!target_elsewhere) {
+      SubmitScrape(ctx, request, sc);
+      return;
+    }
+    ctx.deps.jobs.CanTarget(request->job.target_node, [&ctx, request, sc](bool ok) {
+      if (!ok) {
+        sc->respond(ErrorResponse(400, "Failed to find optimal node for assignment"));
         return;
       }
-      AwaitScrape(ctx, sc, outcome->job);
+      SubmitScrape(ctx, request, sc);
     });
   });
 }

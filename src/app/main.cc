@@ -1,10 +1,13 @@
 // sela-server: reads configuration, builds the objects in order, serves on
 // one port, drains on SIGTERM/SIGINT.
 #include <openssl/rand.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <csignal>
 #include <ctime>
+#include <filesystem>
 #include <cstdio>
 #include <optional>
 #include <random>
@@ -40,6 +43,7 @@
 #include "rewards/distributor.h"
 #include "rewards/rules.h"
 #include "rewards/scheduler.h"
+#include "store/redis/redis_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 #ifdef SELA_JEMALLOC
@@ -73,9 +77,55 @@ void CsprngBytes(std::span<uint8_t> out) {
   }
 }
 
-sela::Result<std::unique_ptr<sela::store::Store>> OpenStore(const sela::Config& config,
-                                                             sela::net::EventLoop& loop,
-                                                             sela::MetricsRegistry& metrics) {
+// The store, and with Redis the cluster of the processes sharing it.
+struct OpenedStore {
+  std::unique_ptr<sela::store::Store> store;
+  sela::store::Cluster* cluster = nullptr;
+};
+
+// This process's name on the leases it writes to Redis: host, pid and a
+// random tag (a restarted process is a new owner, so the old one's leases
+// are released as a dead process's).
+std::string ProcessId(const std::string& tag) {
+  char host[64] = {};
+  ::gethostname(host, sizeof host - 1);
+  std::string id;
+  for (const char* c = host; *c != '\0' && id.size() < 32; ++c) {
+    const bool ok = std::isalnum(static_cast<unsigned char>(*c)) || *c == '-' || *c == '.' || *c == '_';
+    id += ok ? *c : '_';
+  }
+  if (id.empty()) id = "host";
+  return id + ":" + std::to_string(::getpid()) + ":" + tag;
+}
+
+sela::Result<OpenedStore> OpenRedisStore(const sela::Config& config, sela::net::EventLoop& loop) {
+  auto endpoint = sela::store::redis::ParseRedisUrl(config.redis_url, config.redis_password, config.redis_db);
+  if (!endpoint) return sela::Err(endpoint.error());
+  char tag[16];
+  std::snprintf(tag, sizeof tag, "%06llx", static_cast<unsigned long long>(OsRandom() & 0xffffff));
+  sela::store::RedisOptions options;
+  options.endpoint = *endpoint;
+  options.key_prefix = config.redis_key_prefix;
+  options.process_id = ProcessId(tag);
+  options.durability = config.redis_durability == "none"       ? sela::store::RedisDurability::kNone
+                       : config.redis_durability == "everysec" ? sela::store::RedisDurability::kEverysec
+                                                               : sela::store::RedisDurability::kAlways;
+  options.process_ttl_ms = config.redis_process_ttl_ms;
+  options.now_ms = [] { return sela::SystemClock().WallMs(); };
+  options.random = [rng = std::mt19937_64(OsRandom())]() mutable { return rng(); };
+  auto store = sela::store::RedisStore::Open(options, loop, [&loop](std::function<void()> fn) { loop.Post(std::move(fn)); });
+  if (!store) return sela::Err(store.error());
+  spdlog::info("store: Redis at {}, db {}, keys {{{}:...}}, process {}", endpoint->Describe(), endpoint->db,
+               options.key_prefix, options.process_id);
+  OpenedStore opened;
+  opened.cluster = store->get();
+  opened.store = std::move(*store);
+  return opened;
+}
+
+sela::Result<OpenedStore> OpenStore(const sela::Config& config, sela::net::EventLoop& loop,
+                                    sela::MetricsRegistry& metrics) {
+  if (!config.redis_url.empty()) return OpenRedisStore(config, loop);
   sela::store::SqliteOptions options;
   options.path = config.data_path + "/sela.db";
   options.wal_checkpoint_pages = config.sqlite_checkpoint_pages;
@@ -87,7 +137,39 @@ sela::Result<std::unique_ptr<sela::store::Store>> OpenStore(const sela::Config& 
     loop.RunAfter(delay, std::move(fn));
   };
   options.gather = std::chrono::microseconds(config.sqlite_gather_us);
-  return sela::store::SqliteStore::Open(options, [&loop](std::function<void()> fn) { loop.Post(std::move(fn)); });
+  auto store = sela::store::SqliteStore::Open(options, [&loop](std::function<void()> fn) { loop.Post(std::move(fn)); });
+  if (!store) return sela::Err(store.error());
+  OpenedStore opened;
+  opened.store = std::move(*store);
+  return opened;
+}
+
+// What the other processes sharing the store send this one.
+sela::store::Cluster::Events ClusterEvents(sela::api::JobService& jobs, sela::api::NodeSessions& sessions,
+                                           sela::nodes::NodeRegistry& registry) {
+  sela::store::Cluster::Events events;
+  events.jobs = [&jobs](std::vector<sela::store::JobRecord> records) { jobs.OnClusterJobs(std::move(records)); };
+  events.ended = [&jobs](const std::string& job_id) { jobs.OnJobEndedElsewhere(job_id); };
+  // The payload is a ClusterNotice; each session gets its own frame (v1 or v2).
+  events.to_node = [&sessions, &registry](const std::string& principal, const std::string& payload) {
+    std::string_view text, data;
+    if (!sela::api::ParseClusterNotice(payload, text, data)) {
+      spdlog::warn("cluster: a message for a node that is not a notice was dropped");
+      return;
+    }
+    sessions.SendToNode(registry.Find(principal), text, data);
+  };
+  events.to_all = [&sessions](const std::string& payload) {
+    std::string_view text, data;
+    if (!sela::api::ParseClusterNotice(payload, text, data)) {
+      spdlog::warn("cluster: a broadcast that is not a notice was dropped");
+      return;
+    }
+    sessions.SendToAll(text, data);
+  };
+  events.reconnected = [&jobs] { jobs.OnClusterReconnected(); };
+  events.reaped = [&jobs] { jobs.OnClusterReaped(); };
+  return events;
 }
 
 // This process's name as the owner of the distribution runs it makes.
@@ -131,13 +213,17 @@ int main() {
   // answered as a full disk, rather than kill the process.
   std::signal(SIGXFSZ, SIG_IGN);
 
+  // Processes sharing Redis may share the port too (ARCHITECTURE.md §4).
+  config->net.reuse_port = !config->redis_url.empty();
   sela::SystemClock clock;
   sela::net::EventLoop loop;
-  auto store = OpenStore(*config, loop, metrics);
-  if (!store) {
-    spdlog::critical("cannot open the store: {}", store.error().ToString());
+  auto opened = OpenStore(*config, loop, metrics);
+  if (!opened) {
+    spdlog::critical("cannot open the store: {}", opened.error().ToString());
     return 1;
   }
+  std::unique_ptr<sela::store::Store>* store = &opened->store;
+  sela::store::Cluster* cluster = opened->cluster;
   const sela::rewards::RewardRules rules = sela::rewards::RulesFromConfig(config->rewards);
   if (auto st = sela::rewards::ValidateRules(rules); !st.ok()) {
     std::fprintf(stderr, "sela-server: configuration error: %s\n", st.message().c_str());
@@ -162,14 +248,22 @@ int main() {
   sela::rewards::RewardScheduler reward_scheduler(
       *sela::CronSchedule::Parse(config->rewards.distribution_interval),
       *sela::CronSchedule::Parse(config->rewards.referral_weekly_cron), distributor, clock, LogRun);
-  sela::api::JobService jobs(sela::api::JobServiceOptions::FromConfig(*config), clock, **store, registry,
-                             metrics);
+  sela::api::JobServiceOptions job_options = sela::api::JobServiceOptions::FromConfig(*config);
+  if (cluster) job_options.job_id_tag = static_cast<uint32_t>(1 + OsRandom() % 99'999);
+  sela::api::JobService jobs(std::move(job_options), clock, **store, registry, metrics);
   sessions.AttachJobs(&jobs);
   jobs.Attach(&sessions);
+  if (cluster) jobs.AttachCluster(cluster);
   jobs.AttachEvents(&events);
   sela::files::FileService files(sela::files::FileOptions::FromConfig(*config), clock, **store,
                                  [&loop](std::function<void()> fn) { loop.Post(std::move(fn)); },
                                  [rng = std::mt19937_64(OsRandom())]() mutable { return rng(); });
+  if (cluster) {
+    // With Redis nothing else makes DATA_PATH (the embedded store's Open
+    // does); a failure shows in Init's message below.
+    std::error_code ignored;
+    std::filesystem::create_directories(config->data_path, ignored);
+  }
   if (auto st = files.Init(); !st.ok()) {
     spdlog::critical("cannot prepare {}/blobs: {}", config->data_path, st.ToString());
     return 1;
@@ -251,8 +345,9 @@ int main() {
   sela::api::NodeRoutesOptions node_route_options = sela::api::NodeRoutesOptions::FromConfig(*config);
   node_route_options.rest.guard = &rest_guard;
   node_route_options.instance = run_owner;
-  sela::api::AddNodeRoutes(router, sela::api::NodeRoutesDepsFor(clock, **store, registry, sessions),
-                           std::move(node_route_options));
+  sela::api::NodeRoutesDeps node_deps = sela::api::NodeRoutesDepsFor(clock, **store, registry, sessions);
+  node_deps.cluster = cluster;
+  sela::api::AddNodeRoutes(router, std::move(node_deps), std::move(node_route_options));
   sela::api::RewardRoutesOptions reward_route_options = sela::api::RewardRoutesOptions::FromConfig(*config);
   reward_route_options.rest.guard = &rest_guard;
   sela::api::AddRewardRoutes(router,
@@ -307,6 +402,12 @@ int main() {
     if (!recovered || !recovered->ok()) {
       spdlog::critical("cannot take over open jobs: {}",
                        recovered ? recovered->ToString() : std::string("no answer from the store"));
+      return 1;
+    }
+  }
+  if (cluster) {
+    if (auto st = cluster->Start(ClusterEvents(jobs, sessions, registry)); !st.ok()) {
+      spdlog::critical("cannot join the processes sharing the store: {}", st.ToString());
       return 1;
     }
   }

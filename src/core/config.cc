@@ -215,6 +215,17 @@ void ReadJobs(Reader& r, JobConfig& jobs) {
   r.Unsigned("SCRAPE_TIMEOUT_MAX_MS", jobs.scrape_timeout_max_ms, 1000, kU32Max);
 }
 
+bool IsKeyPrefix(std::string_view prefix) {
+  constexpr size_t kPrefixBytesMax = 64;
+  if (prefix.empty() || prefix.size() > kPrefixBytesMax) return false;
+  for (char c : prefix) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                    c == '-' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 void ReadFiles(Reader& r, FileConfig& files) {
   constexpr uint64_t kFileBytesMax = uint64_t{1} << 40;
   r.Unsigned("FILE_BYTES_MAX", files.file_bytes_max, 1, kFileBytesMax);
@@ -274,13 +285,28 @@ void ReadRest(Reader& r, Config& config) {
   }
   r.String("PORT_FILE", config.port_file);
   r.String("REDIS_URL", config.redis_url);
-  if (!config.redis_url.empty() && !config.redis_url.starts_with("redis://") &&
-      !config.redis_url.starts_with("rediss://")) {
-    // The value is not echoed: a Redis URL usually carries the password.
-    r.Fail("REDIS_URL: expected a URL starting with redis:// or rediss://");
+  // The value is not echoed: a Redis URL usually carries the password. The
+  // rest of the URL is checked where it is used (store/redis/redis_url.h).
+  if (config.redis_url.starts_with("rediss://")) {
+    r.Fail("REDIS_URL: TLS (rediss://) is not supported; reach Redis over a private network or a local TLS proxy");
+  } else if (!config.redis_url.empty() && !config.redis_url.starts_with("redis://") &&
+             !config.redis_url.starts_with("unix://")) {
+    r.Fail("REDIS_URL: expected a URL starting with redis:// or unix://");
   }
   r.String("REDIS_PASSWORD", config.redis_password);
   r.Unsigned("REDIS_DB", config.redis_db, 0, kU32Max);
+  r.String("REDIS_KEY_PREFIX", config.redis_key_prefix);
+  if (!IsKeyPrefix(config.redis_key_prefix)) {
+    r.Fail("REDIS_KEY_PREFIX: expected 1 to 64 letters, digits, '_', '-' or '.', got \"" +
+           config.redis_key_prefix.substr(0, 80) + "\"");
+  }
+  r.String("REDIS_DURABILITY", config.redis_durability);
+  if (config.redis_durability != "always" && config.redis_durability != "everysec" &&
+      config.redis_durability != "none") {
+    r.Fail("REDIS_DURABILITY: expected always, everysec or none, got \"" + config.redis_durability.substr(0, 80) +
+           "\"");
+  }
+  r.Unsigned("REDIS_PROCESS_TTL_MS", config.redis_process_ttl_ms, 300, 3'600'000);
   r.Unsigned("SESSION_TIMEOUT", config.session_timeout_s, 1, kU64Max);
   r.Unsigned("USAGE_LIMIT", config.usage_limit, 0, kU64Max);
   r.Unsigned("DEAD_TIMEOUT", config.dead_timeout_ms, 1, kU64Max);

@@ -44,6 +44,11 @@ struct NetConfig {
   // REST and health checks from sources with few connections.
   uint32_t reserved_connections = 64;
   uint32_t drain_timeout_ms = 30'000;                 // DRAIN_TIMEOUT_MS
+  // SO_REUSEPORT on the listeners, so that several processes serve one
+  // port (the kernel spreads new connections over them). Set by main with
+  // the Redis store only: processes on the embedded store must not share.
+  // Not with PORT=0: an ephemeral port is never shared.
+  bool reuse_port = false;
 
   friend bool operator==(const NetConfig&, const NetConfig&) = default;
 };
@@ -196,10 +201,19 @@ struct Config {
   std::string admin_token;               // ADMIN_TOKEN; empty = admin routes answer 403
   std::string port_file;                 // PORT_FILE; write the bound port here once listening
 
-  // Read now so that a bad value stops start-up; used by later modules.
+  // The Redis store (docs/STORAGE.md "Redis backend"), when REDIS_URL is set.
   std::string redis_url;                 // REDIS_URL; empty = embedded store
   std::string redis_password;            // REDIS_PASSWORD
   uint32_t redis_db = 0;                 // REDIS_DB
+  std::string redis_key_prefix = "sela"; // REDIS_KEY_PREFIX: 1..64 of [A-Za-z0-9_.-]
+  // REDIS_DURABILITY: always | everysec | none: what Redis's persistence
+  // must promise (checked at start).
+  std::string redis_durability = "always";
+  // REDIS_PROCESS_TTL_MS: a process silent this long is dead; what it held
+  // goes to the others.
+  uint32_t redis_process_ttl_ms = 10'000;
+
+  // Read now so that a bad value stops start-up; used by later modules.
   uint64_t session_timeout_s = 86'400;   // SESSION_TIMEOUT (seconds)
   uint64_t usage_limit = 10'000;         // USAGE_LIMIT
   uint64_t dead_timeout_ms = 3'600'000;  // DEAD_TIMEOUT

@@ -332,6 +332,15 @@ nodes::NodeIndex JobEngine::Finish(const std::string& job_id) {
   return holder;
 }
 
+bool JobEngine::ForgetPending(const std::string& job_id) {
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) return false;
+  const Open& job = it->second;
+  if (job.settling || job.rec.state != store::JobState::kPending || job.holder != nodes::kNoNode) return false;
+  Finish(job_id);
+  return true;
+}
+
 bool JobEngine::TimerLive(const Timer& t) const {
   auto it = jobs_.find(t.job_id);
   if (it == jobs_.end()) return false;

@@ -137,6 +137,11 @@ class JobEngine {
   // The job is completed or failed in the store: forget it, free its slot.
   // Returns the node whose slot it freed (kNoNode if none).
   nodes::NodeIndex Finish(const std::string& job_id);
+  // A pending job leaves this engine without ending (several processes
+  // share the store: it went back to the shared queue, or another process
+  // holds it now). False, changing nothing, when it is not pending here or
+  // is being settled.
+  bool ForgetPending(const std::string& job_id);
   // A pending or ongoing job fails now (the caller will FailJob it): marks
   // it settling and returns the attempt, or nullopt when it is not open or
   // already settling.
@@ -156,8 +161,11 @@ class JobEngine {
   std::vector<std::string> OpenJobIdsOf(std::string_view client_uuid) const;
   size_t pending_jobs() const { return pending_count_ + parked_count_; }
   size_t live_nodes() const { return live_nodes_; }
-  // Sum of free slots over live nodes.
+  // Sum of free slots over live nodes (a walk over them).
   uint64_t free_slots() const;
+  // Live nodes with at least one free slot (O(1); a lower bound of
+  // free_slots()).
+  size_t nodes_with_free_slot() const { return ranks_.size(); }
 
  private:
   struct Open {

@@ -501,3 +501,33 @@ TEST(JobEngine, AJobFinishedWhileQueuedThenAddedAgainIsLeasedOnce) {
 
 }  // namespace
 }  // namespace sela::jobs
+
+namespace sela::jobs::testing {
+namespace {
+
+TEST(JobEngine, ForgetPendingDropsOnlyAPendingJobNotBeingSettled) {
+  auto engine = MakeEngine();
+  engine.AddPending(MakeJob("p", kT0, kT0 + 1000));
+  store::JobRecord t = MakeJob("t");
+  t.target_node = "absent";
+  engine.AddPending(t);
+  engine.UpsertNode(0, "a", 1, 1.0f);
+  ASSERT_EQ(Ids(engine.Assign(kT0)), std::vector<std::string>{"p"});  // t is parked.
+  EXPECT_FALSE(engine.ForgetPending("p"));  // Ongoing.
+  EXPECT_TRUE(engine.ForgetPending("t"));   // Parked is pending.
+  EXPECT_FALSE(engine.ForgetPending("t"));  // Gone.
+  EXPECT_EQ(engine.pending_jobs(), 0u);
+  // Released: pending again; while it settles (failing), it stays.
+  auto ended = engine.RemoveNode(0);
+  ASSERT_EQ(ended.size(), 1u);
+  engine.AddPending(MakeJob("s"));
+  ASSERT_TRUE(engine.BeginFail("s").has_value());
+  EXPECT_FALSE(engine.ForgetPending("s"));
+  EXPECT_TRUE(engine.ForgetPending("p"));
+  EXPECT_EQ(engine.open_jobs(), 1u);
+  // Its deadline timer no longer ends anything.
+  EXPECT_TRUE(engine.Expire(kT0 + 2000).empty());
+}
+
+}  // namespace
+}  // namespace sela::jobs::testing

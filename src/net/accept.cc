@@ -153,6 +153,13 @@ Status ServerImpl::ListenOn(const sockaddr_storage& address, socklen_t size, boo
   const int one = 1;
   const int v6 = v6_only ? 1 : 0;
   if (::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) return fail(fd, "SO_REUSEADDR");
+  // Only a port that was asked for is shared: bound to port 0 with
+  // SO_REUSEPORT, the kernel may hand out a port another process's
+  // listener already serves, and connections would go to either.
+  const bool share = config_.reuse_port && PortOf(address) != 0;
+  if (share && ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+    return fail(fd, "SO_REUSEPORT");
+  }
   if (address.ss_family == AF_INET6 && ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6, sizeof v6) != 0) {
     return fail(fd, "IPV6_V6ONLY");
   }

@@ -12,6 +12,11 @@
 
 namespace sela::net {
 
+static_assert(Reactor::kReadable == EPOLLIN && Reactor::kWritable == EPOLLOUT &&
+                  Reactor::kError == EPOLLERR && Reactor::kHangup == EPOLLHUP &&
+                  Reactor::kPeerClosed == EPOLLRDHUP,
+              "Reactor's readiness bits are epoll's");
+
 namespace {
 
 constexpr size_t kMaxEvents = 256;

@@ -22,30 +22,26 @@
 #include <thread>
 #include <vector>
 
+#include "core/reactor.h"
+
 namespace sela::net {
 
-class EventLoop {
+// Implements core's Reactor, so that components below net (the Redis
+// store) can have their sockets served by this loop.
+class EventLoop final : public Reactor {
  public:
   using TimePoint = std::chrono::steady_clock::time_point;
   using Duration = std::chrono::steady_clock::duration;
 
-  // Receives readiness of the descriptors it registered with Watch().
-  class IoHandler {
-   public:
-    // events: EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLLHUP, EPOLLERR as epoll
-    // reported them. Edge-triggered: an event says the state changed, so
-    // the handler reads (or writes) until the socket would block, or
-    // remembers that it stopped early.
-    virtual void OnIo(uint64_t token, uint32_t events) = 0;
-
-   protected:
-    ~IoHandler() = default;
-  };
+  // Receives readiness of the descriptors it registered with Watch():
+  // EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLLHUP, EPOLLERR as epoll reported
+  // them (Reactor's kReadable... bits have the same values).
+  using IoHandler = Reactor::IoHandler;
   // Tokens are the handler's own; the loop keeps the top byte.
   static constexpr uint64_t kTokenMax = (uint64_t{1} << 56) - 1;
 
   EventLoop();
-  ~EventLoop();
+  ~EventLoop() override;
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
 
@@ -67,12 +63,13 @@ class EventLoop {
   void Shutdown();
   // Thread-safe: runs fn on the loop thread. From the loop thread, fn runs
   // after the descriptors of the current pass have been handled.
-  void Post(std::function<void()> fn);
+  void Post(std::function<void()> fn) override;
+  bool InLoopThread() const override { return OnLoopThread(); }
   // Calls fn on the loop every period until the loop stops.
   void RunEvery(Duration period, std::function<void()> fn);
   // Calls fn once after delay. Timers keep sub-millisecond delays: the loop
   // sleeps with epoll_pwait2's nanosecond timeout.
-  void RunAfter(Duration delay, std::function<void()> fn);
+  void RunAfter(Duration delay, std::function<void()> fn) override;
   // Calls fn(signal) on the loop for each of the signals.
   void OnSignals(std::initializer_list<int> signals, std::function<void(int)> fn);
 
@@ -80,8 +77,8 @@ class EventLoop {
   // goes to handler->OnIo(token, ...). Returns 0 or an errno. A closed
   // descriptor leaves the set by itself; events already collected for it in
   // the current pass may still arrive, so tokens must tell stale ones apart.
-  int Watch(int fd, uint32_t events, IoHandler* handler, uint64_t token);
-  void Unwatch(int fd);
+  int Watch(int fd, uint32_t events, IoHandler* handler, uint64_t token) override;
+  void Unwatch(int fd) override;
 
  private:
   struct Timer {

@@ -91,6 +91,20 @@ TEST_P(StoreContractTest, OneTimeRecordsExpireAndOthersStay) {
   EXPECT_EQ(Register("once", kT0 + 20).value().registrations, 1u);
 }
 
+TEST_P(StoreContractTest, ARecordThatCameBackAfterItsFirstDisconnectDoesNotExpire) {
+  ASSERT_TRUE(Register("back", kT0).has_value());
+  ASSERT_TRUE(Disconnect("back", kT0 + 1).ok());  // A one-time record for now...
+  ASSERT_TRUE(Register("back", kT0 + 2).has_value());
+  ASSERT_TRUE(Disconnect("back", kT0 + 3).ok());  // ...not any more: it registered twice.
+  ASSERT_TRUE(Register("signed", kT0).has_value());
+  ASSERT_TRUE(Disconnect("signed", kT0 + 1).ok());
+  ASSERT_TRUE(RegisterSigned("signed", kT0 + 2).has_value());
+  ASSERT_TRUE(Disconnect("signed", kT0 + 3).ok());
+  EXPECT_EQ(ExpireRecords(kT0 + 100, 100).value(), 0u);
+  EXPECT_TRUE(Get("back").value().has_value());
+  EXPECT_TRUE(Get("signed").value().has_value());
+}
+
 TEST_P(StoreContractTest, ExpiryTakesAtMostItsLimit) {
   for (int i = 0; i < 5; ++i) {
     const std::string p = "flood-" + std::to_string(i);

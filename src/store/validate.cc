@@ -101,6 +101,17 @@ Status ValidateNowMs(int64_t now_ms) {
   return Status::Ok();
 }
 
+std::string ReferralCodeFrom(uint64_t random) {
+  constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  constexpr size_t kCodeChars = 8;
+  std::string code(kCodeChars, 'A');
+  for (char& c : code) {
+    c = kAlphabet[random % kAlphabet.size()];
+    random /= kAlphabet.size();
+  }
+  return code;
+}
+
 Status ValidateMetrics(const NodeMetricsUpdate& update) {
   const std::pair<const char*, const std::optional<double>*> fields[] = {
       {"download_speed", &update.download_speed},

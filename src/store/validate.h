@@ -6,12 +6,17 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "core/status.h"
 #include "store/store.h"
 
 namespace sela::store {
+
+// Eight characters from [A-Z0-9], taken from the low digits of `random` in
+// base 36: a node's referral code, drawn from the backend's random source.
+std::string ReferralCodeFrom(uint64_t random);
 
 // The longest single delta a checkpoint can produce: one whole UTC day.
 inline constexpr int64_t kDayMs = 86'400'000;

@@ -34,6 +34,7 @@ SERVER_VARS = (
     "MAX_CONNECTIONS", "MAX_CONNECTIONS_PER_SOURCE", "RESERVED_CONNECTIONS", "DRAIN_TIMEOUT_MS",
     "SQLITE_CHECKPOINT_PAGES", "SQLITE_QUICK_CHECK_MS",
     "LOG_LEVEL", "LOG_MAX_LINES_PER_S", "DATA_PATH", "ADMIN_TOKEN", "REDIS_URL", "REDIS_PASSWORD", "REDIS_DB",
+    "REDIS_KEY_PREFIX", "REDIS_DURABILITY", "REDIS_PROCESS_TTL_MS",
     "SESSION_TIMEOUT", "USAGE_LIMIT", "DEAD_TIMEOUT", "MAX_JOBS_PER_CLIENT", "IC_URL",
     "BLOCKCHAIN_ENABLED", "REWARD_DISTRIBUTION_ENABLED", "CANISTER_STORAGE_ENABLED",
     "REGISTRATION_TIMEOUT_MS", "HEARTBEAT_TIMEOUT_MS", "UPTIME_CHECKPOINT_MS", "UPTIME_PING_INTERVAL_MS",
@@ -60,11 +61,19 @@ _secrets = {}
 SECRET_BYTES_MIN = 8  # Shorter values would match ordinary words.
 _processes = []
 _workdirs = []
+_redis = None  # Redis mode (run.py --redis): the suite's redis-server.
 
 
-def configure(path):
-    global _server_path
+def configure(path, redis=None):
+    """redis: a started redisproc.RedisServer; every server then uses it."""
+    global _server_path, _redis
     _server_path = os.path.abspath(path)
+    _redis = redis
+
+
+def redis():
+    """The suite's redis-server in Redis mode, else None."""
+    return _redis
 
 
 def configure_tool(name, path):
@@ -139,6 +148,16 @@ class ServerProcess:
             # Every event line is written, so that the secret scan sees it.
             "LOG_LEVEL": "debug",
         })
+        if _redis is not None:
+            import redisproc
+            # Each working directory its own keys; a dead process's leases
+            # are released two seconds after it stops.
+            self.env.update({
+                "REDIS_URL": _redis.url(),
+                "REDIS_KEY_PREFIX": redisproc.key_prefix_for(self.workdir),
+                "REDIS_DURABILITY": "none",
+                "REDIS_PROCESS_TTL_MS": "2000",
+            })
         for k, v in (env or {}).items():
             if v is None:
                 self.env.pop(k, None)

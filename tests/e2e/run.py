@@ -3,6 +3,7 @@
 
     /usr/bin/python3 tests/e2e/run.py --server build/dev/src/app/sela-server
     /usr/bin/python3 tests/e2e/run.py --server build/dev/src/app/sela-server -k drain -k tls
+    /usr/bin/python3 tests/e2e/run.py --server ... --redis   # the same on the Redis store
 
 Prints one line per test and, as the very last line, "N passed, M failed".
 Exit status is 0 only if every selected test passed (and at least one ran).
@@ -47,6 +48,8 @@ TEST_FILE_MARKER = "/tests/e2e/test_"
 
 def main():
     ap = suite.argument_parser(__doc__, server_help="the sela-server binary")
+    ap.add_argument("--redis", action="store_true",
+                    help="run every server on the Redis store (one redis-server for the suite)")
     ap.add_argument("--monitor", help="the sela-monitor binary (test_operators)")
     args = ap.parse_args()
 
@@ -56,17 +59,40 @@ def main():
         return 2
 
     import proc  # noqa: E402 (after sys.path setup)
-    proc.configure(args.server)
+    redis = None
+    if args.redis:
+        import redisproc  # noqa: E402
+        try:
+            redis = redisproc.RedisServer().start()
+        except RuntimeError as e:
+            print(f"cannot start redis-server: {e}")
+            print("0 passed, 1 failed")
+            return 2
+    proc.configure(args.server, redis)
     if args.monitor:
         proc.configure_tool("sela-monitor", args.monitor)
 
-    tests = suite.load_tests(MODULES, args.k)
+    # Several processes on one Redis: only with --redis.
+    modules = MODULES + (["test_cluster", "test_redis_outage"] if args.redis else [])
+    tests = suite.load_tests(modules, args.k)
+    # On Redis, the tests of operations it does not have yet are listed,
+    # not run (redis_not_yet.py): each is printed as SKIP with its reason.
+    not_yet = []
+    if args.redis:
+        import redis_not_yet  # noqa: E402
+        not_yet = [(t.id(), redis_not_yet.reason(t.id())) for t in tests if redis_not_yet.reason(t.id())]
+        skipped = {tid for tid, _ in not_yet}
+        tests = [t for t in tests if t.id() not in skipped]
     if args.list:
         for t in tests:
             print(t.id())
         print(f"{len(tests)} tests")
+        if redis is not None:
+            redis.remove()
         return 0
 
+    for tid, why in not_yet:
+        print(f"SKIP  {tid}  (Redis: {why})")
     passed = failed = 0
     failures = []
     keep = set()  # working directories (server logs) of failed tests
@@ -95,6 +121,8 @@ def main():
         failed += 1
     finally:
         proc.stop_all()
+        if redis is not None:
+            redis.remove()
     # No key, token or result body in any log line of any server of the run.
     lines, logs, secrets, leaks = proc.scan_logs_for_secrets()
     if leaks:
@@ -116,6 +144,8 @@ def main():
             print(f"  {tid}")
     proc.remove_workdirs(keep)
     print(f"suite time {total:.1f}s")
+    if not_yet:
+        print(f"{len(not_yet)} tests not run on Redis (not implemented yet; see redis_not_yet.py)")
     return suite.finish(passed, failed, args.k)
 
 

@@ -1,6 +1,7 @@
 """Configuration: bad values stop start-up; `.env` is read; the environment wins."""
 
 import os
+import socket
 
 import proc
 from e2ebase import E2ETestCase
@@ -49,9 +50,16 @@ class BadConfiguration(E2ETestCase):
         self.assert_refused({"TLS_KEY_FILE": key}, "TLS_CERT_FILE")
 
     def test_port_already_in_use_stops_startup(self):
-        p = self.start_server()
-        self.assert_refused({"PORT": str(p.port)}, str(p.port))
-        self.assertEqual(self.get("/health", p.port).status, 200, "the first server is unaffected")
+        # Another program's listener (not SO_REUSEPORT): a server on the
+        # Redis store, which shares its port with its peers, is refused too.
+        blocker = socket.socket()
+        try:
+            blocker.bind(("127.0.0.1", 0))
+            blocker.listen()
+            port = blocker.getsockname()[1]
+            self.assert_refused({"PORT": str(port)}, str(port))
+        finally:
+            blocker.close()
 
 
 class DotEnv(E2ETestCase):

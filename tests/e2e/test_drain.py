@@ -116,12 +116,22 @@ class Drain(E2ETestCase):
                                             "not DRAIN_TIMEOUT_MS (20 s)")
 
     def second_signal_exits_at_once(self, first, second):
-        p = self.start_server({"WS_CLOSE_TIMEOUT_MS": "20000"})
+        p = self.start_server({"WS_CLOSE_TIMEOUT_MS": "20000", "HTTP_REQUEST_TIMEOUT_MS": "20000",
+                               "DRAIN_TIMEOUT_MS": "20000"})
         w = self.ws(p.port, "/ws")
+        # A request half-sent holds the drain: it is left to finish. (A
+        # WebSocket whose close frame is written does not: it lingers, and
+        # the kernel delivers the rest after the exit.)
+        half = self.tcp(p.port)
+        half.send(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+        # Accepted (not just queued) before the signal: the metrics request's
+        # own connection is one more.
+        self.eventually(lambda: self.metrics(p.port).value_or_zero("sela_connections_open", kind="http") >= 2,
+                        "the server accepted the half-sent request")
         p.signal(first)
         f = w.recv_frame(3.0)
         self.assertEqual((f.opcode, f.close_code()), (wsclient.OP_CLOSE, 1012), f"{f!r}")
-        self.assertTrue(p.alive(), "the drain should wait for the client's close reply")
+        self.assertTrue(p.alive(), "the drain should wait for the half-sent request")
         t0 = time.monotonic()
         p.signal(second)
         p.wait_exit(2.0)  # any status is allowed

@@ -7,8 +7,9 @@ GET /api/node/nodes shows it, rises by exactly the JobComplete reward, once.
 Uptime counts only for nodes that answer the server's pings: raw sockets
 (tests/conformance/wsclient.py) that never answer, or send pongs nobody
 asked for, earn nothing and are closed with 1001 "Ping timeout", while one
-that echoes each ping earns its time. Uptime is read from the store file
-($DATA_PATH/sela.db, docs/STORAGE.md) as the crash tests do.
+that echoes each ping earns its time. Uptime is read from the store
+($DATA_PATH/sela.db, or its keys in Redis with --redis; docs/STORAGE.md) as
+the crash tests do.
 """
 
 import asyncio
@@ -17,9 +18,11 @@ import os
 import sqlite3
 import time
 
+import proc
 import wsclient
 from e2ebase import E2ETestCase
 from jobclient import Node, http_call
+from test_uptime_crash import read_uptime_redis
 
 PING_INTERVAL_MS = 300
 CHECKPOINT_MS = 100
@@ -29,6 +32,8 @@ ADMIN_TOKEN = "e2e-rewards-admin-token-of-32-characters-or-more"
 
 def uptime_ms(workdir):
     """{principal: online_ms summed over days}, read-only."""
+    if proc.redis() is not None:
+        return {p: ms for p, (ms, _) in read_uptime_redis(workdir).items()}
     path = os.path.join(workdir, "data", "sela.db")
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
     try:

@@ -66,7 +66,10 @@ async def register(port, principal):
 
 
 def read_uptime(workdir):
-    """{principal: (online_ms, sessions)} summed over days, read-only."""
+    """{principal: (online_ms, sessions)} summed over days, read-only, from
+    the server's store (SQLite file, or its keys in Redis in Redis mode)."""
+    if proc.redis() is not None:
+        return read_uptime_redis(workdir)
     path = os.path.join(workdir, "data", "sela.db")
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
     try:
@@ -75,6 +78,19 @@ def read_uptime(workdir):
     finally:
         db.close()
     return {p: (int(ms), int(n)) for p, ms, n in rows}
+
+
+def read_uptime_redis(workdir):
+    import redisproc
+    redis = proc.redis()
+    tag = "{%s}:uptime:" % redisproc.key_prefix_for(workdir)  # store/redis/keys.h
+    out = {}
+    for key in redis.command("KEYS", tag + "day:*"):
+        principal = key[len(tag + "day:"):-len(":YYYY-MM-DD")]
+        online, sessions = redis.command("HMGET", key, "online_ms", "sessions")
+        ms, n = out.get(principal, (0, 0))
+        out[principal] = (ms + int(online or 0), n + int(sessions or 0))
+    return out
 
 
 class UptimeCrash(E2ETestCase):

@@ -17,11 +17,12 @@
 // pass the daily cap, and each account's job and task-share credits are
 // exactly the sums of those.
 //
-// The process is the registry, the distributor and a CrashStore over a
-// SqliteStore: a crash drops every store operation from a random one on
-// and every callback; a restart reopens the file with a new registry and
-// distributor (nodes reconnect), and sends again the job results that were
-// not acknowledged, as nodes do.
+// The process is the registry, the distributor and a CrashStore over the
+// store (SQLite, or Redis on a real redis-server): a crash drops every
+// store operation from a random one on and every callback; a restart
+// reopens the store (the same file, or the same Redis keys) with a new
+// registry and distributor (nodes reconnect), and sends again the job
+// results that were not acknowledged, as nodes do.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -35,6 +36,7 @@
 #include "rewards/ids.h"
 #include "rewards/rules.h"
 #include "core/calendar.h"
+#include "store/redis/redis_test_util.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/store_contract_test.h"
 #include "testing/fake_clock.h"
@@ -71,7 +73,8 @@ int64_t UnionWithin(std::vector<Interval> v, int64_t from, int64_t to) {
 
 class Simulation {
  public:
-  explicit Simulation(uint64_t seed) : rng_(seed), clock_(kStart) {
+  Simulation(uint64_t seed, std::unique_ptr<store::testing::StoreEnv> env)
+      : rng_(seed), clock_(kStart), env_(std::move(env)) {
     rules_.job_daily_cap_units = SpUnits(2);  // Small, so that caps are hit.
     Open();
     for (const std::string& p : principals_) store_->RegisterNode(p, "1", clock_.WallMs(), [](auto) {});
@@ -107,10 +110,7 @@ class Simulation {
   }
 
   void Open() {
-    store::SqliteOptions options;
-    options.path = dir_.path() + "/sela.db";
-    options.random = [this] { return rng_(); };
-    store_ = store::SqliteStore::Open(options, posts_.AsPostFn()).value();
+    store_ = env_->Open(posts_.AsPostFn()).value();
     faulty_ = std::make_unique<sela::testing::CrashStore>(*store_);
     registry_ = std::make_unique<nodes::NodeRegistry>(nodes::RegistryOptions{.uptime_needs_pong = true});
     DistributorOptions o;
@@ -357,7 +357,7 @@ class Simulation {
     }
   }
 
-  // Reads straight from the SQLite store (not through the CrashStore).
+  // Reads straight from the store (not through the CrashStore).
   template <typename T, typename Issue>
   T Read(Issue&& issue) {
     std::optional<Result<T>> got;
@@ -442,7 +442,7 @@ class Simulation {
   std::mt19937_64 rng_;
   sela::testing::FakeClock clock_;
   RewardRules rules_;
-  store::testing::TempDir dir_;
+  std::unique_ptr<store::testing::StoreEnv> env_;
   store::testing::PostQueue posts_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<sela::testing::CrashStore> faulty_;
@@ -469,17 +469,46 @@ class Simulation {
   int crashes_ = 0;
 };
 
-TEST(RewardsSimulation, TheLedgerStaysBalancedAndPaysEachMinuteOnceAcrossCrashes) {
-  // Each seed is a different history (about 1,000 steps, 10-20 crashes);
-  // more seeds find nothing new in CI time. REWARDS_SIM_SEEDS runs more.
+// The SQLite store in a file of its own, seeded by the simulation's seed.
+class SqliteEnv final : public store::testing::StoreEnv {
+ public:
+  explicit SqliteEnv(uint64_t seed) : seed_(seed) {}
+  Result<std::unique_ptr<store::Store>> Open(store::PostFn post) override {
+    store::SqliteOptions options;
+    options.path = dir_.path() + "/sela.db";
+    options.random = [rng = std::mt19937_64(seed_ + opens_++)]() mutable { return rng(); };
+    return store::SqliteStore::Open(options, std::move(post));
+  }
+
+ private:
+  store::testing::TempDir dir_;
+  uint64_t seed_;
+  uint64_t opens_ = 0;
+};
+
+// Each seed is a different history (about 1,000 steps, 10-20 crashes);
+// more seeds find nothing new in CI time. REWARDS_SIM_SEEDS runs more.
+void RunSeeds(uint64_t default_seeds,
+              const std::function<std::unique_ptr<store::testing::StoreEnv>(uint64_t seed)>& make_env) {
   const char* seeds_env = std::getenv("REWARDS_SIM_SEEDS");
-  const uint64_t seeds = seeds_env ? std::strtoull(seeds_env, nullptr, 10) : 2;
+  const uint64_t seeds = seeds_env ? std::strtoull(seeds_env, nullptr, 10) : default_seeds;
   for (uint64_t seed = 1; seed <= seeds; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
-    Simulation sim(seed);
+    Simulation sim(seed, make_env(seed));
     sim.Run();
-    if (HasFailure()) return;
+    if (::testing::Test::HasFailure()) return;
   }
+}
+
+TEST(RewardsSimulation, TheLedgerStaysBalancedAndPaysEachMinuteOnceAcrossCrashes) {
+  RunSeeds(2, [](uint64_t seed) { return std::make_unique<SqliteEnv>(seed); });
+}
+
+// The same histories on the Redis store (a redis-server of the test's own).
+// One seed by default: every step audits the whole ledger in one script,
+// and CI time is short.
+TEST(RewardsSimulation, OnRedisTheLedgerStaysBalancedAndPaysEachMinuteOnceAcrossCrashes) {
+  RunSeeds(1, [](uint64_t) { return std::make_unique<store::testing::RedisEnv>(); });
 }
 
 }  // namespace

@@ -286,14 +286,22 @@ class Coordinator {
     for (const WorkerHandle& h : workers_) (void)!write(h.control_fd, line.data(), line.size());
   }
 
+  // The server's processes summed (one unless --server-pids).
   void Sample(std::optional<ProcessSample>& slot) {
     if (server_.pid == 0) return;
-    auto sample = SampleProcess(static_cast<pid_t>(server_.pid));
-    if (sample) {
-      slot = *sample;
-    } else if (server_.error.empty()) {
-      server_.error = sample.error();
+    ProcessSample total;
+    std::vector<int64_t> pids = {server_.pid};
+    pids.insert(pids.end(), options_.extra_server_pids.begin(), options_.extra_server_pids.end());
+    for (int64_t pid : pids) {
+      auto sample = SampleProcess(static_cast<pid_t>(pid));
+      if (!sample) {
+        if (server_.error.empty()) server_.error = "pid " + std::to_string(pid) + ": " + sample.error();
+        return;
+      }
+      total.cpu_s += sample->cpu_s;
+      total.rss_bytes += sample->rss_bytes;
     }
+    slot = total;
   }
 
   void CloseHandles(WorkerHandle& h) {

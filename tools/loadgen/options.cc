@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <charconv>
 #include <optional>
 #include <string_view>
@@ -136,6 +137,17 @@ std::expected<bool, std::string> ApplySpecial(std::string_view name, std::string
       return std::unexpected("--principal-format is 'plain' or 'ic'");
     }
     o.principal_format = value == "ic" ? PrincipalFormat::kIcText : PrincipalFormat::kPlain;
+    return true;
+  }
+  if (name == "--server-pids") {
+    o.extra_server_pids.clear();
+    for (size_t start = 0; start <= value.size();) {
+      const size_t comma = std::min(value.find(',', start), value.size());
+      auto v = ParseNumber<int64_t>(name, value.substr(start, comma - start), 1, INT32_MAX);
+      if (!v) return std::unexpected(v.error() + " (a comma-separated list of pids)");
+      o.extra_server_pids.push_back(*v);
+      start = comma + 1;
+    }
     return true;
   }
   if (name == "--no-auth-header") {
@@ -273,6 +285,8 @@ options (default):
   --protocol N            1 (legacy, default) or 2 (signed: Ed25519 keys, sela.v2;
                           hold, ping and storm)
   --server-pid PID        sample the server's /proc CPU and RSS
+  --server-pids P1,P2,..  more processes of the server (one port, SO_REUSEPORT):
+                          their CPU and RSS are added to --server-pid's
   --settle-s S            idle time before the after-connect sample (2)
   --max-runtime-s S       hard deadline; exceeding it exits non-zero (600)
   --quiet                 no progress on stderr

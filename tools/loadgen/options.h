@@ -53,6 +53,9 @@ struct Options {
   bool register_after_upgrades = false;
   int64_t protocol = 1;  // 1: the legacy protocol; 2: signed sessions (sela.v2).
   int64_t server_pid = 0;  // 0 means no server measurement.
+  // --server-pids: more processes of the same server (several on one port);
+  // their CPU and RSS are added to --server-pid's.
+  std::vector<int64_t> extra_server_pids;
   double settle_s = 2;
   double max_runtime_s = 600;
   bool quiet = false;

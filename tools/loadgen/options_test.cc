@@ -44,6 +44,16 @@ TEST(Options, ParsesBothValueSpellings) {
   EXPECT_EQ(o->server_pid, 42);
 }
 
+TEST(Options, ServerPidsListsMoreProcessesOfTheServer) {
+  auto o = Parse({"hold", "--server-pid", "10", "--server-pids", "11,12,13"});
+  ASSERT_TRUE(o.has_value()) << o.error();
+  EXPECT_EQ(o->server_pid, 10);
+  EXPECT_EQ(o->extra_server_pids, (std::vector<int64_t>{11, 12, 13}));
+  for (const char* bad : {"", "1,,2", "x", "0", "1,"}) {
+    EXPECT_FALSE(Parse({"hold", "--server-pids", bad}).has_value()) << bad;
+  }
+}
+
 TEST(Options, PrincipalPlaceAndRegistrationPattern) {
   for (const auto& [word, place] : {std::pair{"header", PrincipalIn::kHeader}, std::pair{"url", PrincipalIn::kUrl},
                                     std::pair{"frame", PrincipalIn::kFrame}}) {

@@ -124,17 +124,6 @@ Result<std::vector<NodeRecord>> ReadNodes(Query& query) {
 
 }  // namespace
 
-std::string ReferralCodeFrom(uint64_t random) {
-  constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-  constexpr size_t kCodeChars = 8;
-  std::string code(kCodeChars, 'A');
-  for (char& c : code) {
-    c = kAlphabet[random % kAlphabet.size()];
-    random /= kAlphabet.size();
-  }
-  return code;
-}
-
 Status Operations::ValidatePrincipal(std::string_view principal) const {
   return store::ValidatePrincipal(principal, limits_.principal_bytes_max);
 }

@@ -218,9 +218,8 @@ class Operations {
   OperationLimits limits_;
 };
 
-// Eight characters from [A-Z0-9], taken from the low digits of `random` in
-// base 36.
-std::string ReferralCodeFrom(uint64_t random);
+// Shared with the other backends (store/validate.h).
+using ::sela::store::ReferralCodeFrom;
 
 // A row of SELECT <the job columns> (operations_jobs.cc), for the other
 // operation files.

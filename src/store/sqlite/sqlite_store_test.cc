@@ -15,6 +15,7 @@
 #include "store/sqlite/schema.h"
 #include "store/sqlite/sqlite_test_util.h"
 #include "store/store_contract_ledger_test.h"
+#include "store/store_contract_settlement_test.h"
 #include "store/store_contract_test.h"
 
 namespace sela::store::testing {
@@ -37,12 +38,13 @@ class SqliteEnv final : public StoreEnv {
   uint64_t opens_ = 1;
 };
 
-const StoreBackend kSqlite{"Sqlite", [] { return std::make_unique<SqliteEnv>(); }};
+const StoreBackend kSqlite{"Sqlite", [] { return std::make_unique<SqliteEnv>(); }, nullptr};
 
 INSTANTIATE_TEST_SUITE_P(Sqlite, StoreContractTest, ::testing::Values(kSqlite), BackendName);
 INSTANTIATE_TEST_SUITE_P(Sqlite, JobContractTest, ::testing::Values(kSqlite), BackendName);
 INSTANTIATE_TEST_SUITE_P(Sqlite, LedgerContractTest, ::testing::Values(kSqlite), BackendName);
 INSTANTIATE_TEST_SUITE_P(Sqlite, JobPayContractTest, ::testing::Values(kSqlite), BackendName);
+INSTANTIATE_TEST_SUITE_P(Sqlite, SettlementContractTest, ::testing::Values(kSqlite), BackendName);
 
 TEST_F(SqliteStoreTest, AReferralChainDeeperThanTheLimitIsRefused) {
   options_.referral_depth_max = 3;
