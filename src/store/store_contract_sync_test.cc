@@ -83,6 +83,7 @@ TEST_P(StoreContractTest, SyncUpdatesMoveTheRowAndSyncedIsFinal) {
   EXPECT_EQ(s.count_by_state[1], 1);
   EXPECT_EQ(s.bytes_by_state[1], 7);
   EXPECT_EQ(s.count_by_state[0], 0);
+  EXPECT_EQ(s.bytes_by_state[0], 0);
   EXPECT_EQ(s.oldest_pending_ms, 0);
   r.state = SyncState::kPending;
   EXPECT_EQ(Update(r).code(), Code::kFailedPrecondition);
@@ -104,6 +105,35 @@ TEST_P(StoreContractTest, SyncFailedRowIsNotDue) {
   ASSERT_TRUE(Update(r).ok());
   EXPECT_TRUE(Due(t + 1'000'000)->empty());
   EXPECT_EQ(Summary().count_by_state[2], 1);
+}
+
+TEST_P(StoreContractTest, SyncDueTiesGoByHashAndEmptyContentIsCounted) {
+  SYNC_HELPERS();
+  const int64_t t = StoreTimeZeroMs();
+  ASSERT_EQ(Enqueue(Row('9', 0, t + 2)).value(), true);  // Empty content, due at the same time as 'f'.
+  ASSERT_EQ(Enqueue(Row('f', 4, t + 2)).value(), true);
+  ASSERT_EQ(Enqueue(Row('1', 6, t + 1)).value(), true);
+  const auto due = Due(t + 2);
+  ASSERT_TRUE(due.has_value()) << due.error().ToString();
+  ASSERT_EQ(due->size(), 3u);
+  EXPECT_EQ((*due)[0].sha256, std::string(64, '1'));
+  EXPECT_EQ((*due)[1].sha256, std::string(64, '9'));
+  EXPECT_EQ((*due)[2].sha256, std::string(64, 'f'));
+  SyncRecord empty = Row('9', 0, t + 2);
+  empty.state = SyncState::kSynced;
+  empty.attempts = 1;
+  empty.synced_ms = t + 3;
+  ASSERT_TRUE(Update(empty).ok());
+  SyncRecord older = Row('1', 6, t + 1);
+  older.state = SyncState::kFailed;
+  older.attempts = 1;
+  older.last_error = "NOT_FOUND: gone";
+  ASSERT_TRUE(Update(older).ok());
+  const SyncSummary s = Summary();
+  EXPECT_EQ(s.count_by_state, (std::array<int64_t, kSyncStates>{1, 1, 1}));
+  EXPECT_EQ(s.bytes_by_state, (std::array<int64_t, kSyncStates>{4, 0, 6}));
+  EXPECT_EQ(s.oldest_pending_ms, t + 2);  // The failed row is older but no longer pending.
+  ASSERT_EQ(Due(t + 2)->size(), 1u);
 }
 
 TEST_P(StoreContractTest, SyncBadInputIsRefusedAndWritesNothing) {
