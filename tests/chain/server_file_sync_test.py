@@ -26,9 +26,14 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
 import fileclient as fc  # noqa: E402
+import redisproc  # noqa: E402
 from jobclient import Node, http_call  # noqa: E402
 
 SERVER, FAKE_IC, SELA_IC, PEM_FILE = sys.argv[1:5]
+# --redis: the store is a real redis-server (the sync journal under
+# {prefix}:csync:), else the SQLite file under DATA_PATH.
+REDIS = redisproc.RedisServer().start() if "--redis" in sys.argv[5:] else None
+PREFIX = "filesync"
 PEM = open(PEM_FILE).read()
 TOKEN = "t" * 40
 CHUNK = 64 * 1024
@@ -51,6 +56,8 @@ def start_server(work, env_extra):
     env = {"PATH": os.environ.get("PATH", ""), "PORT": "0", "HOST": "127.0.0.1", "PORT_FILE": port_file,
            "DATA_PATH": os.path.join(work, "data"), "ADMIN_TOKEN": TOKEN, "LOG_LEVEL": "debug",
            "SQLITE_QUICK_CHECK_MS": "0"}
+    if REDIS is not None:
+        env.update(REDIS_URL=REDIS.url(), REDIS_KEY_PREFIX=PREFIX, REDIS_DURABILITY="none")
     env.update(env_extra)
     log = open(os.path.join(work, "server.log"), "ab")
     p = subprocess.Popen([SERVER], env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -141,6 +148,28 @@ def stored_hash(port, key, job_id):
     return r.doc["data"]["storedID"]
 
 
+def sync_rows(work):
+    """The rows of the sync journal, in whichever store the server uses."""
+    if REDIS is not None:
+        return len(REDIS.command("KEYS", "{%s}:csync:r:*" % PREFIX))
+    db = sqlite3.connect(os.path.join(work, "data", "sela.db"))
+    try:
+        return db.execute("SELECT COUNT(*) FROM canister_sync").fetchone()[0]
+    finally:
+        db.close()
+
+
+def delete_stored_result(work, sha):
+    """Deletes an inline result from the store (as if it were lost here)."""
+    if REDIS is not None:
+        assert REDIS.command("DEL", "{%s}:jobs:blob:%s" % (PREFIX, sha)) == 1
+        return
+    db = sqlite3.connect(os.path.join(work, "data", "sela.db"), timeout=10)
+    db.execute("DELETE FROM blobs WHERE hash = ?", (sha,))
+    db.commit()
+    db.close()
+
+
 def blob_path(work, sha):
     return os.path.join(work, "data", "blobs", sha[:2], sha)
 
@@ -178,9 +207,7 @@ def main():
     assert canister_get(env_ic, off_sha, work) is None
     assert canister_get(env_ic, fc.sha256(binary), work) is None
     assert b"CANISTER_STORAGE_ENABLED=false" in open(os.path.join(work, "server.log"), "rb").read()
-    db = sqlite3.connect(os.path.join(work, "data", "sela.db"))
-    assert db.execute("SELECT COUNT(*) FROM canister_sync").fetchone()[0] == 0
-    db.close()
+    assert sync_rows(work) == 0
 
     # Enabled: synced in chunks, read back byte for byte.
     on_env = dict(chain_env, CANISTER_STORAGE_ENABLED="true", CANISTER_CHUNK_BYTES=str(CHUNK),
@@ -212,10 +239,7 @@ def main():
     assert r.status == 200 and r.body == binary[::-1], (r.status, len(r.body))
     r = rpc(port, "GET", f"job/{file_job_id}/download", key=key, headers=[("Range", "bytes=100-199")])
     assert r.status == 206 and r.body == binary[::-1][100:200], r.status
-    db = sqlite3.connect(os.path.join(work, "data", "sela.db"), timeout=10)
-    db.execute("DELETE FROM blobs WHERE hash = ?", (inline_sha,))
-    db.commit()
-    db.close()
+    delete_stored_result(work, inline_sha)
     r = rpc(port, "GET", f"getFileContent?jobID={inline_id}", key=key)
     assert r.status == 200 and r.doc["data"]["ok"] == inline_bytes.decode(), r
     assert metrics(port)['sela_canister_readbacks_total{outcome="ok"}'] >= 3
@@ -259,6 +283,7 @@ def main():
     r = rpc(port, "GET", f"job/{file_job_id}/download", key=key)
     assert r.status == 200 and r.body == binary[::-1]
     stop(server)
+    assert sync_rows(work) == 2 + len(jobs)
     log = open(os.path.join(work, "server.log"), "rb").read()
     assert b"canister sync of " + file_sha.encode() + b" done" in log
     assert b"read back from the file canister" in log
@@ -275,3 +300,5 @@ finally:
         if p.poll() is None:
             p.kill()
             p.wait()
+    if REDIS is not None:
+        REDIS.remove()
