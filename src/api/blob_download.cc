@@ -30,6 +30,22 @@ class BlobSource final : public net::BodySource {
 
 bool IsVisibleAscii(unsigned char c) { return c >= 0x20 && c < 0x7f; }
 
+// The blob is gone here: its copy on the file canister, checked against
+// its SHA-256 off the loop.
+void ServeRemote(files::FileService* files, const std::string& sha256, net::HttpResponse r, net::ByteRange range,
+                 RestRespond respond) {
+  files->FetchRemote(sha256, [r = std::move(r), range, respond = std::move(respond)](Result<std::string> bytes) mutable {
+    if (bytes && bytes->size() >= range.first + range.length) {
+      r.body = bytes->substr(range.first, range.length);
+      return respond(std::move(r));
+    }
+    if (!bytes && bytes.error().code() == Code::kNotFound) {
+      return respond(ErrorResponse(404, "File not found: missing here and on the file canister"));
+    }
+    respond(ErrorResponse(503, "File missing here, and its copy on the file canister cannot be read now; retry later"));
+  });
+}
+
 }  // namespace
 
 std::string ContentDisposition(std::string_view filename) {
@@ -89,9 +105,12 @@ void ServeDownload(files::FileService* files, const net::HttpRequest& request, D
   }
   if (range.length == 0) return respond(std::move(r));  // An empty file.
   files->OpenBlob(target.sha256, target.size,
-                  [r = std::move(r), range, respond = std::move(respond),
+                  [files, sha256 = target.sha256, r = std::move(r), range, respond = std::move(respond),
                    failure = std::string(failure_message)](Result<std::shared_ptr<files::BlobReader>> reader) mutable {
                     if (!reader) {
+                      if (reader.error().code() == Code::kNotFound && files->has_remote()) {
+                        return ServeRemote(files, sha256, std::move(r), range, std::move(respond));
+                      }
                       if (reader.error().code() == Code::kNotFound) return respond(ErrorResponse(404, "File not found"));
                       return respond(StoreFailure(reader.error(), failure));
                     }

@@ -192,6 +192,9 @@ class JobService {
   // Refusals for fair use (a customer over its share) are counted here; may
   // stay null (tests).
   void AttachEvents(SecurityEvents* events) { events_ = events; }
+  // Called on the loop with every job whose completion was stored (not
+  // repeats): the file-canister sync records its result.
+  void OnCompleted(std::function<void(const store::JobRecord&)> fn) { on_completed_ = std::move(fn); }
   const JobServiceOptions& options() const { return options_; }
   bool IsKind(std::string_view kind) const;
   // "TWITTER_POST, TWITTER_PROFILE, ..." for error messages.
@@ -384,6 +387,7 @@ class JobService {
   NodeSender* sender_ = nullptr;
   SecurityEvents* events_ = nullptr;
   files::FileService* files_ = nullptr;
+  std::function<void(const store::JobRecord&)> on_completed_;
   int64_t result_inline_bytes_max_ = 0;
   jobs::JobEngine engine_;
   bool draining_ = false;

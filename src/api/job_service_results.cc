@@ -294,6 +294,7 @@ void JobService::OnCompletionStored(Completing completing, Result<store::Complet
   // What the store credited (the daily cap may have cut the reward).
   const int64_t reward = outcome->reward_units;
   completing.job.reward_units = reward;
+  if (on_completed_) on_completed_(completing.job);
   JobOutcome o;
   o.kind = JobOutcome::Kind::kCompleted;
   o.job = std::move(completing.job);  // job_id refers to it no more.

@@ -55,11 +55,21 @@ void UserDataToday(Ctx& ctx, std::shared_ptr<UserDataRead> d) {
   });
 }
 
+void UserDataSettled(Ctx& ctx, std::shared_ptr<UserDataRead> d);
+
 void UserDataLedger(Ctx& ctx, std::shared_ptr<UserDataRead> d) {
   const std::string& p = d->in.node.principal;
   ctx.deps.store.GetAccount(p, [&ctx, d](Result<store::AccountSummary> account) {
     if (!account) return Fail(d, account.error());
     d->in.account = std::move(*account);
+    UserDataSettled(ctx, d);
+  });
+}
+
+void UserDataSettled(Ctx& ctx, std::shared_ptr<UserDataRead> d) {
+  ctx.deps.store.GetSettledTotal(d->in.node.principal, [&ctx, d](Result<store::SettledTotal> settled) {
+    if (!settled) return Fail(d, settled.error());
+    d->in.settled = std::move(*settled);
     store::TransferQuery q;
     q.principal = d->in.node.principal;
     q.kinds = store::KindBit(RewardKind::kJob);

@@ -54,6 +54,11 @@ std::string UserDataJson(const UserDataInput& in) {
       .String("activeSessionRewards", SpText(estimate))
       .String("activeSessionMinutes", JsToFixed(session_minutes, 2))
       .Bool("isCurrentlyOnline", live.online)
+      // Settlement on the ICRC-1 ledger (docs/CHAIN.md), named as in
+      // /api/node/nodes: confirmed on the ledger, and in settlements not yet
+      // confirmed (failed ones included). SP text like `balance`.
+      .String("settledBalance", SpText(in.settled.settled_units))
+      .String("settlingBalance", SpText(in.settled.committed_units - in.settled.settled_units))
       .Finish();
 }
 

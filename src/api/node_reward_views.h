@@ -21,6 +21,7 @@ namespace sela::api {
 struct UserDataInput {
   store::NodeRecord node;
   store::AccountSummary account;
+  store::SettledTotal settled;               // What settlement on the chain made of it.
   int64_t today_units = 0;                   // Credited with transfers of today (UTC).
   std::optional<store::TransferRecord> last_job;  // The newest job reward.
   LiveUptime live;

@@ -244,6 +244,10 @@ class FakeStore final : public store::Store {
   void ListSettlements(const store::SettlementQuery&, Callback<std::vector<store::SettlementRecord>> done) override { done(Err(NotUsed())); }
   void GetSettlementSummary(Callback<store::SettlementSummary> done) override { done(Err(NotUsed())); }
   void GetSettledTotal(const std::string&, Callback<store::SettledTotal> done) override { done(Err(NotUsed())); }
+  void EnqueueSync(const store::SyncRecord&, Callback<bool> done) override { done(Err(NotUsed())); }
+  void ListDueSyncs(int64_t, uint32_t, Callback<std::vector<store::SyncRecord>> done) override { done(Err(NotUsed())); }
+  void UpdateSync(const store::SyncRecord&, Done done) override { done(NotUsed()); }
+  void GetSyncSummary(Callback<store::SyncSummary> done) override { done(Err(NotUsed())); }
   void ListSettledTotals(Callback<std::vector<store::SettledTotal>> done) override {
     if (fail) return done(Err(*fail));
     done(settled);

@@ -123,6 +123,8 @@ TEST_F(RewardRoutesTest, UserDataHistoryAndChartShowUptimeOnceItIsPaid) {
   EXPECT_EQ(data.at("balance"), "37");
   EXPECT_EQ(data.at("todaysEarnings"), "37");
   EXPECT_EQ(data.at("totalAccumulativePoints"), "37");
+  EXPECT_EQ(data.at("settledBalance"), "0");
+  EXPECT_EQ(data.at("settlingBalance"), "0");
 
   const json::value history = Data(Node("N8", Request("GET", "/api/node/user/reward-history", "", As("p1"))));
   ASSERT_EQ(history.at("data").at("rewards").as_array().size(), 1u) << json::serialize(history);
@@ -373,6 +375,44 @@ TEST(GrantUnits, TakesPositiveSpWithAtMostEightDecimals) {
   EXPECT_EQ(GrantUnits(json::value(1'000'000.5), max), std::nullopt);
   EXPECT_EQ(GrantUnits(json::value(-1), max), std::nullopt);
   EXPECT_EQ(GrantUnits(json::value("1"), max), std::nullopt);
+}
+
+// N5 shows what settlement on the chain made of the balance, with the
+// field names of /api/node/nodes; the off-chain fields stay as they were.
+TEST_F(RewardRoutesTest, UserDataShowsTheSettledAmountNextToTheBalance) {
+  Register("p1");
+  store::Transfer grant;
+  grant.id = "admin:test:settle";
+  grant.kind = store::RewardKind::kAdmin;
+  grant.principal = "p1";
+  grant.amount_units = 2 * kUnitsPerSp + kUnitsPerSp / 2;
+  grant.day = Today();
+  ASSERT_TRUE((Call<Result<std::vector<store::AppliedTransfer>>>(
+                   [&](auto done) { store_->ApplyTransfers({grant}, "", done); }))
+                  .has_value());
+  auto created = Call<Result<store::SettlementBatchResult>>([&](auto done) {
+    store_->CreateSettlements({.run_id = "run1", .after_principal = "", .now_ms = 1000, .limit = 10}, done);
+  });
+  ASSERT_TRUE(created.has_value() && created->created == 1);
+  json::value data = Data(Node("N5", Request("GET", "/api/node/user/data", "", As("p1"))));
+  EXPECT_EQ(data.at("balance"), "2.5");
+  EXPECT_EQ(data.at("settledBalance"), "0");
+  EXPECT_EQ(data.at("settlingBalance"), "2.5");
+
+  auto record = Call<Result<std::optional<store::SettlementRecord>>>(
+      [&](auto done) { store_->GetSettlement("run1/p1", done); });
+  ASSERT_TRUE(record.has_value() && record->has_value());
+  store::SettlementRecord confirmed = **record;
+  confirmed.state = store::SettlementState::kConfirmed;
+  confirmed.block_index = 7;
+  confirmed.confirmed_ms = 2000;
+  ASSERT_TRUE((Call<Result<store::SettlementRecord>>([&](auto done) { store_->UpdateSettlement(confirmed, done); }))
+                  .has_value());
+  data = Data(Node("N5", Request("GET", "/api/node/user/data", "", As("p1"))));
+  EXPECT_EQ(data.at("balance"), "2.5");  // Off-chain, unchanged by settlement.
+  EXPECT_EQ(data.at("totalAccumulativePoints"), "2.5");
+  EXPECT_EQ(data.at("settledBalance"), "2.5");
+  EXPECT_EQ(data.at("settlingBalance"), "0");
 }
 
 }  // namespace

@@ -165,12 +165,15 @@ TEST(NodeRewardViews, UserDataShowsTheLedgerAsTheOriginalsStrings) {
   in.last_job = Record(store::RewardKind::kJob, 36'000'000);
   in.rules = &rules;
   in.now_ms = kT;
+  // Settlement on the chain beside the off-chain fields (docs/CHAIN.md).
+  in.settled.committed_units = 50'000'000;
+  in.settled.settled_units = 30'000'000;
   EXPECT_EQ(UserDataJson(in),
             R"({"function":"Get Data","message":"Getting client data","user_principal_id":"p","balance":"12.5",)"
             R"("todaysEarnings":"1.2","totalAccumulativePoints":"40.1","totalEarnFromLastJob":"0.36",)"
             R"("referralCode":"ABCD1234","totalReferral":"0","state":"waiting","status":"OK","jobAssigned":false,)"
             R"("activeJobsCount":0,"maxConcurrentJobs":10,"activeSessionRewards":"0","activeSessionMinutes":"0.00",)"
-            R"("isCurrentlyOnline":false})");
+            R"("isCurrentlyOnline":false,"settledBalance":"0.3","settlingBalance":"0.2"})");
 }
 
 TEST(NodeRewardViews, TheLiveEstimateIsTodaysUnpaidMinutesAtTodaysTier) {

@@ -13,8 +13,11 @@ void ReadResult(Ctx& ctx, const store::JobRecord& job, int64_t bytes_max,
     return done(Err(NotFound("the job has no result")));
   }
   if (job.result_file_id.empty()) {
-    ctx.deps.store.GetBlob(job.result_hash, [done = std::move(done)](Result<std::optional<std::string>> blob) {
+    ctx.deps.store.GetBlob(job.result_hash, [files = ctx.deps.files, hash = job.result_hash,
+                                             done = std::move(done)](Result<std::optional<std::string>> blob) mutable {
       if (!blob) return done(Err(blob.error()));
+      // Missing here: the file canister's copy, when there is one.
+      if (!*blob && files && files->has_remote()) return files->FetchRemote(hash, std::move(done));
       if (!*blob) return done(Err(NotFound("the result is missing")));
       done(std::move(**blob));
     });
@@ -81,6 +84,22 @@ void ServeJobDownload(Ctx& ctx, const net::HttpRequest& request, const store::Jo
                                            failure = std::string(failure_message)](
                                               Result<std::optional<std::string>> blob) mutable {
     if (!blob) return respond(StoreFailure(blob.error(), failure));
+    if (!*blob && ctx.deps.files && ctx.deps.files->has_remote()) {
+      // Missing here: the file canister's copy, checked against its hash.
+      const std::string hash = target.sha256;
+      return ctx.deps.files->FetchRemote(hash, [&ctx, request, target = std::move(target), respond,
+                                                failure](Result<std::string> bytes) mutable {
+        if (!bytes && bytes.error().code() == Code::kNotFound) {
+          return respond(ErrorResponse(404, "File not found: missing here and on the file canister"));
+        }
+        if (!bytes) {
+          return respond(ErrorResponse(503, "Result missing here, and its copy on the file canister cannot be read now; retry later"));
+        }
+        target.size = static_cast<int64_t>(bytes->size());
+        target.bytes = std::move(*bytes);
+        ServeDownload(ctx.deps.files, request, std::move(target), respond, failure);
+      });
+    }
     if (!*blob) return respond(ErrorResponse(404, "File not found"));
     target.size = static_cast<int64_t>((*blob)->size());
     target.bytes = std::move(**blob);

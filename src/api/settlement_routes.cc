@@ -70,6 +70,18 @@ void Retry(Ctx& ctx, RestCall& call) {
   });
 }
 
+// POST {"id": "<settlement id>"}: past the ledger's window, search its log.
+void Reconcile(Ctx& ctx, RestCall& call) {
+  auto id = codec::GetString(call.body, "id", 512);
+  if (!id) return call.respond(ErrorResponse(400, "id: the settlement to reconcile is required"));
+  ctx.deps.settler.Reconcile(std::string(*id), [respond = call.respond](Result<store::SettlementRecord> r) {
+    if (!r) return respond(ErrorFromStatus(r.error(), "Failed to reconcile the settlement"));
+    respond(SuccessResponse(r->state == SettlementState::kConfirmed ? "Settlement found on the ledger: confirmed"
+                                                                    : "Settlement absent from the ledger: sent again",
+                            SettlementJson(*r)));
+  });
+}
+
 // POST: a run now (it also runs on SETTLEMENT_INTERVAL).
 void RunNow(Ctx& ctx, RestCall& call) {
   ctx.deps.settler.StartRun("manual", [respond = call.respond](Result<settle::RunSummary> r) {
@@ -92,6 +104,10 @@ constexpr RestRoute<Ctx> kSettlementRoutes[] = {
     {{"S3", "POST", "/api/admin/settlements/run", RestAuth::kAdmin,
       "Ours: start a settlement run now (400 while BLOCKCHAIN_ENABLED is false)."},
      &RunNow},
+    {{"S4", "POST", "/api/admin/settlements/reconcile", RestAuth::kAdmin,
+      "Ours: reconcile a failed settlement past the ledger's window (`id`): found on the ledger is confirmed, "
+      "absent is sent again as a new transfer."},
+     &Reconcile},
 };
 
 }  // namespace

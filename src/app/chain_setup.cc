@@ -7,11 +7,11 @@
 
 namespace sela::app {
 
-Result<std::unique_ptr<ChainParts>> BuildChain(const Config& config, const Clock& clock,
-                                               std::shared_ptr<PostGate> gate) {
+Result<AgentParts> BuildAgent(const Config& config, const Clock& clock, std::string_view needed_by,
+                              int request_timeout_ms) {
   const ChainConfig& c = config.chain;
   if (c.controller_pem.empty()) {
-    return Err(InvalidArgument("BLOCKCHAIN_ENABLED: settlement needs CANISTER_CONTROLLER_PEM (the minting identity's key)"));
+    return Err(InvalidArgument(std::string(needed_by) + " needs CANISTER_CONTROLLER_PEM (the controller identity's key)"));
   }
   auto key = auth::SigningKey::FromPem(c.controller_pem);
   if (!key) {
@@ -19,22 +19,33 @@ Result<std::unique_ptr<ChainParts>> BuildChain(const Config& config, const Clock
     return Err(InvalidArgument("CANISTER_CONTROLLER_PEM: not a secp256k1 or Ed25519 key in PEM (" +
                                std::string(CodeName(key.error().code())) + ")"));
   }
-  auto ledger_id = codec::Principal::FromText(c.ledger_canister_id);
-  if (!ledger_id) return Err(InvalidArgument("SELA_POINTS_CANISTER_ID: not a principal: " + ledger_id.error().message()));
   auto url = chain::Url::Parse(config.ic_url);
   if (!url) return Err(InvalidArgument("IC_URL: " + url.error().message()));
-  auto parts = std::make_unique<ChainParts>();
+  AgentParts parts;
   chain::HttpClientOptions http_options;
   http_options.clock = &clock;
+  http_options.request_timeout_ms = request_timeout_ms;
   auto http = chain::HttpClient::Create(*url, http_options);
   if (!http) return Err(InvalidArgument("IC_URL: " + http.error().message()));
-  parts->http = std::move(*http);
+  parts.http = std::move(*http);
   chain::AgentOptions options;
   if (!c.root_key_der_hex.empty()) options.root_key_der_hex = c.root_key_der_hex;
   options.polling.total_ms = 60'000;  // An unknown outcome is resent later anyway.
-  auto agent = chain::Agent::Create(*parts->http, chain::Identity(std::move(*key)), options, chain::SystemAgentEnv(clock));
+  auto agent = chain::Agent::Create(*parts.http, chain::Identity(std::move(*key)), options, chain::SystemAgentEnv(clock));
   if (!agent) return Err(InvalidArgument("IC_ROOT_KEY: " + agent.error().message()));
-  parts->agent = std::move(*agent);
+  parts.agent = std::move(*agent);
+  return parts;
+}
+
+Result<std::unique_ptr<ChainParts>> BuildChain(const Config& config, const Clock& clock,
+                                               std::shared_ptr<PostGate> gate) {
+  const ChainConfig& c = config.chain;
+  auto ledger_id = codec::Principal::FromText(c.ledger_canister_id);
+  if (!ledger_id) return Err(InvalidArgument("SELA_POINTS_CANISTER_ID: not a principal: " + ledger_id.error().message()));
+  ASSIGN_OR_RETURN(AgentParts agent, BuildAgent(config, clock, "BLOCKCHAIN_ENABLED: settlement", 60'000));
+  auto parts = std::make_unique<ChainParts>();
+  parts->http = std::move(agent.http);
+  parts->agent = std::move(agent.agent);
   parts->ledger = std::make_unique<chain::Icrc1Client>(*parts->agent, *ledger_id);
   parts->executor = std::make_unique<chain::Executor>(
       c.settlement_concurrency, 4096, [gate](std::function<void()> fn) { gate->Post(std::move(fn)); });
@@ -52,6 +63,14 @@ settle::SendTransfer TransferSender(ChainParts* parts) {
   return [parts](const chain::icrc1::TransferArg& arg, settle::TransferDone done) {
     parts->executor->Run<chain::TransferOutcome>([parts, arg] { return parts->ledger->Transfer(arg); },
                                                  std::move(done));
+  };
+}
+
+settle::FindMint MintFinder(ChainParts* parts) {
+  if (parts == nullptr) return nullptr;
+  return [parts](const chain::icrc1::TransferArg& arg, settle::MintFound done) {
+    parts->executor->Run<std::optional<chain::icrc1::Uint128>>(
+        [parts, arg] { return parts->ledger->FindMint(arg, 0, 10'000'000); }, std::move(done));
   };
 }
 

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <string_view>
 
 #include "chain/agent.h"
 #include "chain/executor.h"
@@ -46,6 +47,15 @@ struct ChainParts {
   std::unique_ptr<chain::Executor> executor;
 };
 
+// An agent signing as CANISTER_CONTROLLER_PEM against IC_URL (IC_ROOT_KEY),
+// or InvalidArgument naming the variable at fault (never the key's text).
+struct AgentParts {
+  std::unique_ptr<chain::HttpClient> http;
+  std::unique_ptr<chain::Agent> agent;
+};
+Result<AgentParts> BuildAgent(const Config& config, const Clock& clock, std::string_view needed_by,
+                              int request_timeout_ms);
+
 // The parts, or InvalidArgument naming the variable at fault (the key's
 // text is never part of it).
 Result<std::unique_ptr<ChainParts>> BuildChain(const Config& config, const Clock& clock,
@@ -54,6 +64,10 @@ Result<std::unique_ptr<ChainParts>> BuildChain(const Config& config, const Clock
 // How the Settler sends: on the executor when the parts exist; without
 // them a send fails (the Settler does not send while disabled).
 settle::SendTransfer TransferSender(ChainParts* parts);
+
+// How the Settler reconciles: FindMint over the ledger's whole log on the
+// executor; nullptr without the parts.
+settle::FindMint MintFinder(ChainParts* parts);
 
 settle::SettlerOptions SettlerOptionsFor(const Config& config);
 

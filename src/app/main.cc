@@ -26,6 +26,7 @@
 #include "api/security_events.h"
 #include "api/settlement_routes.h"
 #include "app/chain_setup.h"
+#include "app/file_sync_setup.h"
 #include "api/ws_demux.h"
 #include "codec/hex.h"
 #include "core/clock.h"
@@ -285,9 +286,31 @@ int main() {
   }
   sela::settle::Settler settler(sela::app::SettlerOptionsFor(*config), **store, clock,
                                 sela::app::TransferSender(chain_parts.get()), metrics);
+  settler.SetFindMint(sela::app::MintFinder(chain_parts.get()));
   settler.SetSchedule(*sela::CronSchedule::Parse(config->chain.settlement_interval.empty()
                                                       ? config->rewards.distribution_interval
                                                       : config->chain.settlement_interval));
+
+  // Results and files mirrored on the file canister: its agent and workers
+  // only when enabled (docs/CHAIN.md "Results on the file canister").
+  std::unique_ptr<sela::app::FileSyncParts> file_sync_parts;
+  if (config->canister_storage_enabled) {
+    auto built = sela::app::BuildFileSync(*config, clock, chain_gate);
+    if (!built) {
+      std::fprintf(stderr, "sela-server: configuration error: %s\n", built.error().message().c_str());
+      return 2;
+    }
+    file_sync_parts = std::move(*built);
+    files.SetRemote(sela::app::RemoteFetchFor(*file_sync_parts, metrics));
+  } else {
+    spdlog::info("CANISTER_STORAGE_ENABLED=false: results and files are kept here only, nothing is sent to the "
+                 "file canister (sela_canister_sync_enabled 0)");
+  }
+  sela::settle::CanisterSync canister_sync(
+      sela::app::CanisterSyncOptionsFor(*config), **store, clock,
+      sela::app::UploaderFor(file_sync_parts.get(), **store, config->data_path + "/blobs"), metrics);
+  jobs.OnCompleted([&canister_sync](const sela::store::JobRecord& job) { canister_sync.JobCompleted(job); });
+  files.OnComplete([&canister_sync](const sela::store::FileRecord& file) { canister_sync.FileCompleted(file); });
 
   sela::net::Router router;
   sela::net::Server* server_ptr = nullptr;
@@ -436,6 +459,7 @@ int main() {
     });
   });
   loop.RunEvery(sela::Millis(1'000), [&] { settler.Tick(); });
+  loop.RunEvery(sela::Millis(1'000), [&] { canister_sync.Tick(); });
   // The feed's own cost (sample, render, send to every viewer) in thread CPU
   // time, so that "under 1% of a core" can be read off /metrics.
   sela::Counter& feed_cpu = metrics.GetCounter("sela_admin_feed_cpu_nanoseconds_total",
@@ -470,6 +494,7 @@ int main() {
   // (the settlement stays sent and is resent by the next process).
   chain_gate->Close();
   if (chain_parts) (void)chain_parts.release();
+  if (file_sync_parts) (void)file_sync_parts.release();  // Uploads are resent by the next process.
   files.WaitForDisk();
   // Whatever uptime accrued since the last checkpoint is written before exit.
   sessions.CheckpointUptime();

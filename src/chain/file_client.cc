@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+
 #include "chain/sha256.h"
 #include "codec/base64.h"
 #include "codec/hex.h"
@@ -82,17 +84,32 @@ Status FileCanisterClient::Store(const std::string& key, std::string content, fi
 }
 
 Result<StoredFile> FileCanisterClient::Put(std::string_view key, std::string_view bytes, const FileInfo& info) {
+  return PutFrom(
+      key, bytes.size(), [bytes](size_t offset, size_t n) -> Result<std::string> { return std::string(bytes.substr(offset, n)); },
+      "", info);
+}
+
+Result<StoredFile> FileCanisterClient::PutFrom(std::string_view key, size_t size, const ChunkReader& read,
+                                               std::string_view expected_sha256_hex, const FileInfo& info) {
   RETURN_IF_ERROR(CheckKey(key));
-  if (bytes.size() > options_.file_bytes_max) {
-    return Err(ResourceExhausted("file of " + std::to_string(bytes.size()) + " bytes is over the limit"));
+  if (size > options_.file_bytes_max) {
+    return Err(ResourceExhausted("file of " + std::to_string(size) + " bytes is over the limit"));
   }
   StoredFile out;
-  out.size = bytes.size();
-  out.chunks = (bytes.size() + options_.chunk_bytes - 1) / options_.chunk_bytes;
-  out.sha256_hex = codec::HexEncode(Sha256(bytes));
+  out.size = size;
+  out.chunks = (size + options_.chunk_bytes - 1) / options_.chunk_bytes;
+  Sha256Hasher hasher;
   for (size_t i = 0; i < out.chunks; ++i) {
-    const std::string_view part = bytes.substr(i * options_.chunk_bytes, options_.chunk_bytes);
+    const size_t offset = i * options_.chunk_bytes;
+    const size_t n = std::min(options_.chunk_bytes, size - offset);
+    ASSIGN_OR_RETURN(const std::string part, read(offset, n));
+    if (part.size() != n) return Err(Internal("read " + std::to_string(part.size()) + " bytes of a chunk of " + std::to_string(n)));
+    hasher.Update(part);
     RETURN_IF_ERROR(Store(ChunkKey(key, i), codec::Base64Encode(part), Metadata(info, kChunkType, part.size())));
+  }
+  out.sha256_hex = codec::HexEncode(hasher.Finish());
+  if (!expected_sha256_hex.empty() && out.sha256_hex != expected_sha256_hex) {
+    return Err(Conflict("the bytes read do not match their SHA-256: no manifest written"));
   }
   boost::json::object manifest;
   manifest["format"] = kFormat;

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -54,6 +55,14 @@ class FileCanisterClient {
       : agent_(agent), canister_(canister), options_(options) {}
 
   Result<StoredFile> Put(std::string_view key, std::string_view bytes, const FileInfo& info);
+  // Streamed form: `size` bytes, chunk by chunk through read(offset,
+  // bytes) (which must deliver exactly that many), so that only one chunk
+  // is held at a time. The SHA-256 is computed on the way; when
+  // expected_sha256_hex is not "" and differs, Conflict and no
+  // manifest is written (the key stays as it was).
+  using ChunkReader = std::function<Result<std::string>(size_t offset, size_t bytes)>;
+  Result<StoredFile> PutFrom(std::string_view key, size_t size, const ChunkReader& read,
+                             std::string_view expected_sha256_hex, const FileInfo& info);
   // NotFound when the key holds nothing; FailedPrecondition when what it holds
   // fails its integrity checks.
   Result<std::string> Get(std::string_view key);

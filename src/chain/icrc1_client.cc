@@ -99,7 +99,9 @@ Result<std::optional<icrc1::Uint128>> Icrc1Client::FindMint(const icrc1::Transfe
     scanned += r.blocks.size();
     if (next >= r.log_length) return std::optional<icrc1::Uint128>();
   }
-  return std::optional<icrc1::Uint128>();
+  // Not at the log's end: absence is not proven.
+  return Err(FailedPrecondition("scanned " + std::to_string(scanned) + " blocks from " + codec::Uint128ToString(from) +
+                                " without reaching the log's end"));
 }
 
 }  // namespace sela::chain

@@ -51,8 +51,10 @@ class Icrc1Client {
 
   // Reconciliation: the index of a mint in blocks [from, log end) that
   // matches arg (to, amount, memo, created_at_time), scanning at most
-  // blocks_max blocks; nullopt when there is none. Archived blocks are not
-  // followed (FailedPrecondition if the range reaches into an archive).
+  // blocks_max blocks; nullopt when there is none up to the log's end.
+  // FailedPrecondition when blocks_max ran out before the end (absence not
+  // proven) or the range reaches into an archive (archives are not
+  // followed).
   Result<std::optional<icrc1::Uint128>> FindMint(const icrc1::TransferArg& arg, icrc1::Uint128 from,
                                                  size_t blocks_max);
 

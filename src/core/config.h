@@ -110,6 +110,11 @@ struct ChainConfig {
   // CANISTER_CONTROLLER_PEM: the minting identity's key; never logged or shown.
   std::string controller_pem;
   std::string root_key_der_hex;         // IC_ROOT_KEY: test networks only; empty = mainnet's.
+  // The file canister (CANISTER_STORAGE_ENABLED; docs/CHAIN.md "Results on the file canister").
+  std::string file_canister_id = "qe3z4-yiaaa-aaaam-aeoyq-cai";  // FILE_STORAGE_CANISTER_ID
+  uint32_t canister_sync_concurrency = 2;   // CANISTER_SYNC_CONCURRENCY: uploads at once.
+  uint32_t canister_chunk_bytes = 1 << 20;  // CANISTER_CHUNK_BYTES: raw bytes per store_file call.
+  uint32_t canister_timeout_ms = 60'000;    // CANISTER_TIMEOUT_MS: one HTTP exchange with the IC.
   friend bool operator==(const ChainConfig&, const ChainConfig&) = default;
 };
 

@@ -166,6 +166,10 @@ void ReadChain(Reader& r, ChainConfig& c) {
   const bool hex = key.size() % 2 == 0 &&
                    std::all_of(key.begin(), key.end(), [](char ch) { return std::isxdigit(static_cast<unsigned char>(ch)); });
   if (!hex) r.Fail("IC_ROOT_KEY: expected the root key's DER in hex");
+  r.String("FILE_STORAGE_CANISTER_ID", c.file_canister_id);
+  r.Unsigned("CANISTER_SYNC_CONCURRENCY", c.canister_sync_concurrency, 1, 16);
+  r.Unsigned("CANISTER_CHUNK_BYTES", c.canister_chunk_bytes, 1'024, 1'572'864);
+  r.Unsigned("CANISTER_TIMEOUT_MS", c.canister_timeout_ms, 1'000, 600'000);
 }
 
 }  // namespace sela::config_internal

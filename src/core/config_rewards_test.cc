@@ -97,8 +97,16 @@ TEST(ChainConfig, ReadsSettlementVariablesAndRefusesBadOnesWithoutEchoingTheKey)
                                             {"SETTLEMENT_CONCURRENCY", "3"},
                                             {"SELA_POINTS_CANISTER_ID", "aaaaa-aa"},
                                             {"CANISTER_CONTROLLER_PEM", "-----BEGIN EC PRIVATE KEY-----"},
-                                            {"IC_ROOT_KEY", "30ab"}});
+                                            {"IC_ROOT_KEY", "30ab"},
+                                            {"FILE_STORAGE_CANISTER_ID", "aaaaa-aa"},
+                                            {"CANISTER_SYNC_CONCURRENCY", "4"},
+                                            {"CANISTER_CHUNK_BYTES", "65536"},
+                                            {"CANISTER_TIMEOUT_MS", "2000"}});
   ASSERT_TRUE(config.has_value()) << config.error().ToString();
+  EXPECT_EQ(config->chain.file_canister_id, "aaaaa-aa");
+  EXPECT_EQ(config->chain.canister_sync_concurrency, 4u);
+  EXPECT_EQ(config->chain.canister_chunk_bytes, 65'536u);
+  EXPECT_EQ(config->chain.canister_timeout_ms, 2'000u);
   EXPECT_EQ(config->chain.settlement_interval, "0 * * * *");
   EXPECT_EQ(config->chain.settlement_concurrency, 3u);
   EXPECT_EQ(config->chain.ledger_canister_id, "aaaaa-aa");
@@ -108,9 +116,15 @@ TEST(ChainConfig, ReadsSettlementVariablesAndRefusesBadOnesWithoutEchoingTheKey)
   EXPECT_EQ(defaults.settlement_interval, "");
   EXPECT_EQ(defaults.settlement_concurrency, 8u);
   EXPECT_EQ(defaults.ledger_canister_id, "y5ego-zyaaa-aaaao-qkfhq-cai");
+  EXPECT_EQ(defaults.file_canister_id, "qe3z4-yiaaa-aaaam-aeoyq-cai");
+  EXPECT_EQ(defaults.canister_sync_concurrency, 2u);
+  EXPECT_EQ(defaults.canister_chunk_bytes, 1u << 20);
+  EXPECT_EQ(defaults.canister_timeout_ms, 60'000u);
   for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
            {"SETTLEMENT_INTERVAL", "61 * * * *"}, {"SETTLEMENT_CONCURRENCY", "0"},
-           {"SETTLEMENT_CONCURRENCY", "65"}, {"IC_ROOT_KEY", "30a"}, {"IC_ROOT_KEY", "zz"}}) {
+           {"SETTLEMENT_CONCURRENCY", "65"}, {"IC_ROOT_KEY", "30a"}, {"IC_ROOT_KEY", "zz"},
+           {"CANISTER_SYNC_CONCURRENCY", "0"}, {"CANISTER_CHUNK_BYTES", "1023"},
+           {"CANISTER_CHUNK_BYTES", "1572865"}, {"CANISTER_TIMEOUT_MS", "999"}}) {
     const Result<Config> bad = LoadConfig({{name, value}});
     ASSERT_FALSE(bad.has_value()) << name << "=" << value;
     EXPECT_EQ(bad.error().message().rfind(name + ":", 0), 0u) << bad.error().message();

@@ -155,6 +155,7 @@ void FileService::LinkAndRecord(store::FileRecord file, BlobDir::Prepared prepar
                                   file.received_bytes = file.size;
                                   file.expires_ms = 0;
                                   file.updated_ms = now_ms;
+                                  if (on_complete_) on_complete_(file);
                                   done(std::move(file));
                                 });
           });

@@ -300,10 +300,23 @@ void FileService::ReadBlob(const std::string& sha256, int64_t bytes_max,
         ASSIGN_OR_RETURN(*bytes, dir_.ReadAt(file, 0, static_cast<size_t>(size)));
         return Status::Ok();
       },
-      [bytes, done = std::move(done)](Status st) {
+      [this, sha256, bytes_max, bytes, done = std::move(done)](Status st) mutable {
+        if (st.code() == Code::kNotFound && remote_) {
+          return FetchRemote(sha256, [bytes_max, done = std::move(done)](Result<std::string> r) {
+            if (r && static_cast<int64_t>(r->size()) > bytes_max) {
+              return done(Err(InvalidArgument("the file is larger than " + std::to_string(bytes_max) + " bytes")));
+            }
+            done(std::move(r));
+          });
+        }
         if (!st.ok()) return done(Err(st));
         done(std::move(*bytes));
       });
+}
+
+void FileService::FetchRemote(const std::string& sha256, std::function<void(Result<std::string>)> done) {
+  if (!remote_) return done(Err(NotFound("no remote copy")));
+  remote_(sha256, std::move(done));
 }
 
 BlobReader::BlobReader(FileHandle file, int64_t size, const BlobDir& dir, IoPool& io,

@@ -138,7 +138,20 @@ class FileService {
   void OpenBlob(const std::string& sha256, int64_t size,
                 std::function<void(Result<std::shared_ptr<BlobReader>>)> done);
   // A whole blob in memory, at most bytes_max long (else InvalidArgument).
+  // A blob missing here is read from the remote copy when there is one.
   void ReadBlob(const std::string& sha256, int64_t bytes_max, std::function<void(Result<std::string>)> done);
+
+  // A copy elsewhere (the file canister, CANISTER_STORAGE_ENABLED): reads a
+  // content by its SHA-256, checked, off the loop; the answer on the loop.
+  // NotFound when the remote has none either, Unavailable when it cannot
+  // be read now.
+  using RemoteFetch = std::function<void(const std::string& sha256, std::function<void(Result<std::string>)> done)>;
+  void SetRemote(RemoteFetch fetch) { remote_ = std::move(fetch); }
+  bool has_remote() const { return static_cast<bool>(remote_); }
+  // NotFound at once without a remote.
+  void FetchRemote(const std::string& sha256, std::function<void(Result<std::string>)> done);
+  // Called on the loop with every file that became complete.
+  void OnComplete(std::function<void(const store::FileRecord&)> fn) { on_complete_ = std::move(fn); }
 
   // Runs `work` on a disk thread (CPU work on a file's bytes, such as
   // parsing a large result), then `then` on the loop; Unavailable at once
@@ -199,6 +212,8 @@ class FileService {
   store::Store& store_;
   store::PostFn post_;
   std::function<uint64_t()> random_;
+  RemoteFetch remote_;
+  std::function<void(const store::FileRecord&)> on_complete_;
   BlobDir dir_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   // In memory, per process: the running hash of uploads whose chunks came

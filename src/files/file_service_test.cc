@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <sstream>
 
@@ -418,6 +419,48 @@ TEST_F(FileServiceTest, BlobsAreReadBackInRanges) {
                 .error()
                 .code(),
             Code::kNotFound);
+}
+
+// CANISTER_STORAGE_ENABLED: every completion is reported once, and a blob
+// gone from the disk is read from the remote copy (the file canister), its
+// answers passed on: bytes, NotFound, Unavailable; the size limit still holds.
+TEST_F(FileServiceTest, CompletionsAreReportedAndAMissingBlobIsReadFromTheRemote) {
+  std::vector<store::FileRecord> completed;
+  service_->OnComplete([&](const store::FileRecord& f) { completed.push_back(f); });
+  const std::string content = Bytes(5'000, 6);
+  auto f = Create("node-a", Layout(5'000, 0));
+  ASSERT_TRUE(f.has_value());
+  ASSERT_TRUE(Put("node-a", f->file_id, 0, content).has_value());
+  const std::string sha = Complete("node-a", f->file_id)->sha256;
+  ASSERT_EQ(completed.size(), 1u);
+  EXPECT_EQ(completed[0].file_id, f->file_id);
+  EXPECT_EQ(completed[0].sha256, sha);
+  EXPECT_EQ(completed[0].size, 5'000);
+  ASSERT_TRUE(Complete("node-a", f->file_id).has_value());  // A repeat: nothing new completed.
+  EXPECT_EQ(completed.size(), 1u);
+
+  fs::remove(dir_.path() + "/blobs/" + sha.substr(0, 2) + "/" + sha);
+  EXPECT_EQ(Wait<std::string>([&](auto done) { service_->ReadBlob(sha, 10'000, done); }).error().code(),
+            Code::kNotFound);  // No remote.
+  std::map<std::string, std::string> remote{{sha, content}};
+  bool unavailable = false;
+  int asked = 0;
+  service_->SetRemote([&](const std::string& want, std::function<void(Result<std::string>)> done) {
+    ++asked;
+    if (unavailable) return done(Err(Unavailable("the file canister cannot be read now")));
+    const auto it = remote.find(want);
+    if (it == remote.end()) return done(Err(NotFound("not on the file canister")));
+    done(it->second);
+  });
+  EXPECT_EQ(Wait<std::string>([&](auto done) { service_->ReadBlob(sha, 10'000, done); }).value(), content);
+  EXPECT_EQ(Wait<std::string>([&](auto done) { service_->ReadBlob(sha, 4'999, done); }).error().code(),
+            Code::kInvalidArgument);
+  EXPECT_EQ(Wait<std::string>([&](auto done) { service_->ReadBlob(Sha256Hex("x"), 10, done); }).error().code(),
+            Code::kNotFound);
+  unavailable = true;
+  EXPECT_EQ(Wait<std::string>([&](auto done) { service_->ReadBlob(sha, 10'000, done); }).error().code(),
+            Code::kUnavailable);
+  EXPECT_EQ(asked, 4);
 }
 
 TEST_F(FileServiceTest, AnAcknowledgedChunkSurvivesARestart) {

@@ -40,9 +40,18 @@ struct SettlerOptions {
   uint32_t in_flight_max = 8;    // SETTLEMENT_CONCURRENCY: transfers outstanding at once.
   uint32_t due_per_tick = 256;   // Due settlements read per Tick.
   chain::SettlementPolicy policy;
+  // Reconciliation waits this long past created_at_time + the ledger's
+  // window, so that the ledger can no longer accept the transfer (its
+  // permitted drift, our last envelope's expiry, clock skew).
+  int64_t reconcile_margin_ms = 15 * 60'000;
 };
 
 using TransferDone = std::function<void(Result<chain::TransferOutcome>)>;
+// Reconciliation: the ledger block holding exactly this transfer, or none
+// (Icrc1Client::FindMint over the whole log, off the loop; `done` on the
+// loop). An error when the log could not be read to its end.
+using MintFound = std::function<void(Result<std::optional<chain::icrc1::Uint128>>)>;
+using FindMint = std::function<void(const chain::icrc1::TransferArg&, MintFound done)>;
 // Runs the transfer off the loop; `done` runs on the loop.
 using SendTransfer = std::function<void(const chain::icrc1::TransferArg&, TransferDone done)>;
 
@@ -72,6 +81,14 @@ class Settler {
   void Tick();
   // An operator's retry of a failed settlement (chain::RetryFailed).
   void Retry(const std::string& id, std::function<void(Result<store::SettlementRecord>)> done);
+  // An operator's reconciliation of a failed settlement that needs it
+  // (docs/CHAIN.md "Reconciliation"): once the ledger's window is over
+  // (FailedPrecondition before, naming when), the ledger's log is searched
+  // for the transfer: found → confirmed at that block; absent → a new
+  // generation, pending (chain::Reconciled). FailedPrecondition without a
+  // finder (BLOCKCHAIN_ENABLED=false) or for any other settlement.
+  void SetFindMint(FindMint find) { find_mint_ = std::move(find); }
+  void Reconcile(const std::string& id, std::function<void(Result<store::SettlementRecord>)> done);
 
   size_t in_flight() const { return in_flight_.size(); }
   bool creating() const { return creating_; }
@@ -89,6 +106,7 @@ class Settler {
   store::Store& store_;
   const Clock& clock_;
   SendTransfer send_;
+  FindMint find_mint_;
   MetricsRegistry& registry_;
   std::unique_ptr<Metrics> m_;
   std::optional<CronSchedule> schedule_;

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "store/canister_sync_types.h"
 #include "store/file_types.h"
 #include "store/job_types.h"
 #include "store/ledger.h"
@@ -473,6 +474,19 @@ class Store {
   virtual void GetSettledTotal(const std::string& principal, Callback<SettledTotal> done) = 0;
   // Every principal that has a settlement, by principal.
   virtual void ListSettledTotals(Callback<std::vector<SettledTotal>> done) = 0;
+
+  // ---- File-canister sync journal (canister_sync_types.h) ----
+  // Inserts `record` as pending (its state, chunks and synced_ms are not
+  // read) unless its sha256 has a row; delivers true when inserted. InvalidArgument for a bad hash, a negative size or
+  // a text over its limit.
+  virtual void EnqueueSync(const SyncRecord& record, Callback<bool> done) = 0;
+  // Pending rows with next_attempt_ms <= now_ms by (next_attempt_ms,
+  // sha256), at most `limit` (1..rows_per_read_max).
+  virtual void ListDueSyncs(int64_t now_ms, uint32_t limit, Callback<std::vector<SyncRecord>> done) = 0;
+  // Writes the mutable fields (state .. synced_ms); NotFound when absent,
+  // FailedPrecondition when the stored row is synced (final).
+  virtual void UpdateSync(const SyncRecord& record, Done done) = 0;
+  virtual void GetSyncSummary(Callback<SyncSummary> done) = 0;
 
   // Succeeds when the store can serve (for /ready and /api/health).
   virtual void Ping(Done done) = 0;

@@ -11,6 +11,7 @@
 
 #include "core/status.h"
 #include "store/ledger.h"
+#include "store/canister_sync_types.h"
 #include "store/settlement_types.h"
 
 namespace sela::store {
@@ -59,4 +60,12 @@ Status ValidateSettlementBatch(const SettlementBatch& batch, const LedgerLimits&
 // exactly when confirmed.
 Status ValidateSettlementRecord(const SettlementRecord& record, const LedgerLimits& limits);
 Status ValidateSettlementQuery(const SettlementQuery& query, const LedgerLimits& limits, uint32_t rows_max);
+}  // namespace sela::store
+
+// ---- File-canister sync journal (canister_sync_types.h) ----
+namespace sela::store {
+// A lowercase SHA-256, a known source and state, texts within their limits
+// (ref 128, owner 256, content_type 256, last_error 1024 bytes), no negative
+// size, time or count.
+Status ValidateSyncRecord(const SyncRecord& record);
 }  // namespace sela::store

@@ -199,6 +199,18 @@ class CrashStore final : public store::Store {
   void ListSettledTotals(Callback<std::vector<store::SettledTotal>> done) override {
     Run([&](auto cb) { inner_.ListSettledTotals(cb); }, std::move(done));
   }
+  void EnqueueSync(const store::SyncRecord& record, Callback<bool> done) override {
+    Run([&](auto cb) { inner_.EnqueueSync(record, cb); }, std::move(done));
+  }
+  void ListDueSyncs(int64_t now_ms, uint32_t limit, Callback<std::vector<store::SyncRecord>> done) override {
+    Run([&](auto cb) { inner_.ListDueSyncs(now_ms, limit, cb); }, std::move(done));
+  }
+  void UpdateSync(const store::SyncRecord& record, Done done) override {
+    Run([&](auto cb) { inner_.UpdateSync(record, cb); }, std::move(done));
+  }
+  void GetSyncSummary(Callback<store::SyncSummary> done) override {
+    Run([&](auto cb) { inner_.GetSyncSummary(cb); }, std::move(done));
+  }
   void Ping(Done done) override {
     Run([&](auto cb) { inner_.Ping(cb); }, std::move(done));
   }

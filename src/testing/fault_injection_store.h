@@ -40,6 +40,7 @@ enum class StoreOp : uint8_t {
   kRegisterReferral, kGetReferral, kListReferees, kCountReferees, kClaimInstallationBonuses,
   kListRefereeWeeks, kStartRun, kFinishRun, kGetRun, kListRuns,
   kCreateSettlements, kListDueSettlements, kUpdateSettlement, kGetSettlement, kListSettlements, kGetSettlementSummary, kGetSettledTotal, kListSettledTotals,
+  kEnqueueSync, kListDueSyncs, kUpdateSync, kGetSyncSummary,
   kCount,
 };
 
@@ -156,6 +157,10 @@ class FaultInjectionStore final : public store::Store {
   void GetSettlementSummary(Callback<store::SettlementSummary> done) override;
   void GetSettledTotal(const std::string& principal, Callback<store::SettledTotal> done) override;
   void ListSettledTotals(Callback<std::vector<store::SettledTotal>> done) override;
+  void EnqueueSync(const store::SyncRecord& record, Callback<bool> done) override;
+  void ListDueSyncs(int64_t now_ms, uint32_t limit, Callback<std::vector<store::SyncRecord>> done) override;
+  void UpdateSync(const store::SyncRecord& record, Done done) override;
+  void GetSyncSummary(Callback<store::SyncSummary> done) override;
 
  private:
   struct OpFault {

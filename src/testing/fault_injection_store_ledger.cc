@@ -150,4 +150,24 @@ void FaultInjectionStore::ListSettledTotals(Callback<std::vector<store::SettledT
   inner_.ListSettledTotals(std::move(done));
 }
 
+void FaultInjectionStore::EnqueueSync(const store::SyncRecord& record, Callback<bool> done) {
+  if (auto fault = Pick(StoreOp::kEnqueueSync)) return Refuse(std::move(done), std::move(*fault));
+  inner_.EnqueueSync(record, std::move(done));
+}
+
+void FaultInjectionStore::ListDueSyncs(int64_t now_ms, uint32_t limit, Callback<std::vector<store::SyncRecord>> done) {
+  if (auto fault = Pick(StoreOp::kListDueSyncs)) return Refuse(std::move(done), std::move(*fault));
+  inner_.ListDueSyncs(now_ms, limit, std::move(done));
+}
+
+void FaultInjectionStore::UpdateSync(const store::SyncRecord& record, Done done) {
+  if (auto fault = Pick(StoreOp::kUpdateSync)) return Refuse(std::move(done), std::move(*fault));
+  inner_.UpdateSync(record, std::move(done));
+}
+
+void FaultInjectionStore::GetSyncSummary(Callback<store::SyncSummary> done) {
+  if (auto fault = Pick(StoreOp::kGetSyncSummary)) return Refuse(std::move(done), std::move(*fault));
+  inner_.GetSyncSummary(std::move(done));
+}
+
 }  // namespace sela::testing

@@ -6,6 +6,9 @@
 //
 // Writes "<port> <root key DER hex>\n" to the port file once listening, then
 // runs until SIGTERM or SIGINT. The IC's time is the system clock.
+// Faults are injected with POST /_fake/fault?name=http503&times=-1 (names:
+// http503 hold drop_after drop_before reject accepted202; times < 0: until
+// cleared) and lifted with POST /_fake/clear.
 #include <csignal>
 #include <cstdio>
 #include <string>
@@ -34,6 +37,7 @@ int main(int argc, char** argv) {
   sela::SystemClock clock;
   sela::chain::fake::FakeIcOptions options;
   options.ledger.minting_account.owner = *minter;
+  options.control_routes = true;  // POST /_fake/fault, /_fake/clear (fake_ic.h).
   auto ic = sela::chain::fake::FakeIc::Start(options, clock);
   if (!ic.has_value()) {
     std::fprintf(stderr, "fake-ic: %s\n", ic.error().ToString().c_str());

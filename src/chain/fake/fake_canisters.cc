@@ -72,6 +72,8 @@ icrc1::GetBlocksResult FakeLedger::GetBlocks(const std::vector<icrc1::BlockRange
 }
 
 files::StoreFileResult FakeFileCanister::StoreFile(const files::StoreFileArgs& args) {
+  ++store_calls_;
+  content_bytes_ += args.content.size();
   files_[args.file_key] = args;
   return {args.file_key, true};
 }
@@ -80,6 +82,14 @@ files::GetFileResult FakeFileCanister::GetFile(const std::string& key) const {
   const auto it = files_.find(key);
   if (it == files_.end()) return {};
   return {it->second.content, it->second.metadata, true};
+}
+
+bool FakeFileCanister::Corrupt(const std::string& key) {
+  const auto it = files_.find(key);
+  if (it == files_.end() || it->second.content.empty()) return false;
+  char& c = it->second.content[0];
+  c = c == 'A' ? 'B' : 'A';
+  return true;
 }
 
 }  // namespace sela::chain::fake

@@ -63,14 +63,25 @@ class FakeLedger {
 
 // The Motoko can_file_storage canister as deployed: store_file overwrites,
 // get_file on a miss answers success = false with empty fields.
+// It keeps what it is given as text (Candid text is UTF-8, so binary bytes
+// can only arrive encoded, which the client does). For tests it counts the
+// stores and the content bytes it took, and can damage a stored value.
 class FakeFileCanister {
  public:
   files::StoreFileResult StoreFile(const files::StoreFileArgs& args);
   files::GetFileResult GetFile(const std::string& key) const;
   size_t files() const { return files_.size(); }
+  uint64_t store_calls() const { return store_calls_; }
+  uint64_t content_bytes() const { return content_bytes_; }
+  // Flips the content's first byte to another base64 letter; false when
+  // the key holds nothing or nothing to flip.
+  bool Corrupt(const std::string& key);
+  bool Erase(const std::string& key) { return files_.erase(key) == 1; }
 
  private:
   std::map<std::string, files::StoreFileArgs> files_;
+  uint64_t store_calls_ = 0;
+  uint64_t content_bytes_ = 0;
 };
 
 }  // namespace sela::chain::fake

@@ -1,5 +1,9 @@
 #include "chain/fake/fake_ic.h"
 
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+
 #include "chain/fake/fake_ic_reply.h"
 #include "chain/hash_tree.h"
 #include "chain/query_signature.h"
@@ -123,6 +127,7 @@ bool FakeIc::TakeFault(Fault fault, int* polls) {
 FakeIc::Reply FakeIc::Handle(const std::string& method, const std::string& path, const std::string& body) {
   // /api/v<N>/canister/<ecid>/<kind>
   if (method != "POST") return Text(405, "POST only");
+  if (options_.control_routes && path.starts_with("/_fake/")) return HandleControl(path);
   const bool v3 = path.starts_with("/api/v3/canister/");
   if (!v3 && !path.starts_with("/api/v2/canister/")) return Text(404, "not found");
   const std::string rest = path.substr(17);
@@ -147,10 +152,42 @@ FakeIc::Reply FakeIc::Handle(const std::string& method, const std::string& path,
     ++stats_.refused;
     return Text(400, ok.message());
   }
+  if (e->content.type == RequestType::kCall && e->content.arg.size() > options_.ingress_arg_bytes_max) {
+    ++stats_.refused;
+    return Text(413, "ingress message of " + std::to_string(e->content.arg.size()) + " bytes is over the limit");
+  }
   if (kind == "call" && e->content.type == RequestType::kCall) return HandleCall(v3, *e);
   if (kind == "read_state" && e->content.type == RequestType::kReadState) return HandleReadState(*e);
   if (kind == "query" && e->content.type == RequestType::kQuery) return HandleQuery(*e);
   return Text(400, "request type does not match the endpoint");
+}
+
+// POST /_fake/fault?name=<name>&times=<n> (n < 0: until cleared), POST /_fake/clear.
+FakeIc::Reply FakeIc::HandleControl(const std::string& path) {
+  static const std::map<std::string, Fault> kNames = {
+      {"http503", Fault::kHttp503},           {"hold", Fault::kHoldAfterExecute},
+      {"drop_after", Fault::kDropAfterExecute}, {"drop_before", Fault::kDropBeforeExecute},
+      {"reject", Fault::kReject},             {"accepted202", Fault::kAccepted202}};
+  if (path == "/_fake/clear") {
+    ClearFaults();
+    return Text(200, "cleared");
+  }
+  if (!path.starts_with("/_fake/fault?")) return Text(404, "not found");
+  std::string name;
+  int times = 1;
+  std::string query = path.substr(13);
+  size_t at = 0;
+  while (at <= query.size()) {
+    const size_t end = std::min(query.find('&', at), query.size());
+    const std::string pair = query.substr(at, end - at);
+    if (pair.starts_with("name=")) name = pair.substr(5);
+    if (pair.starts_with("times=")) times = std::atoi(pair.c_str() + 6);
+    at = end + 1;
+  }
+  const auto it = kNames.find(name);
+  if (it == kNames.end()) return Text(400, "unknown fault");
+  InjectFault(it->second, times);
+  return Text(200, "injected");
 }
 
 }  // namespace sela::chain::fake

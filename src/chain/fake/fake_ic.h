@@ -66,6 +66,12 @@ struct FakeIcOptions {
   codec::Principal files_id;   // Default qe3z4-yiaaa-aaaam-aeoyq-cai.
   LedgerSettings ledger;       // minting_account must be set by the test.
   size_t body_bytes_max = 8 << 20;
+  // An update call whose argument is larger is refused with 413, as the
+  // IC refuses ingress messages over 2 MiB.
+  size_t ingress_arg_bytes_max = 2 << 20;
+  // Serve POST /_fake/fault?name=<fault>&times=<n> and POST /_fake/clear
+  // (the fake-ic process, for end-to-end tests of whole programs).
+  bool control_routes = false;
 };
 
 struct FakeIcStats {
@@ -109,6 +115,11 @@ class FakeIc {
     std::lock_guard<std::mutex> lock(mu_);
     return f(files_);
   }
+  template <typename F>
+  auto MutateFiles(F f) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return f(files_);
+  }
 
   struct Reply;  // What a handler decided (fake_ic.cc).
 
@@ -123,6 +134,7 @@ class FakeIc {
   Reply HandleCall(bool v3, const DecodedEnvelope& e);
   Reply HandleReadState(const DecodedEnvelope& e);
   Reply HandleQuery(const DecodedEnvelope& e);
+  Reply HandleControl(const std::string& path);
   bool TakeFault(Fault fault, int* polls = nullptr);
   std::string Certificate(const std::vector<std::pair<std::vector<std::string>, std::string>>& leaves);
   std::string DelegationCertificate() const;

@@ -3,7 +3,8 @@
 // Every key starts with ONE hash tag, `{<prefix>}`, then its domain:
 // `{<prefix>}:nodes:`, `{<prefix>}:uptime:`, `{<prefix>}:ledger:` (the
 // rewards ledger with its referrals and runs), `{<prefix>}:settle:` (the
-// settlement journal) and `{<prefix>}:jobs:`. One tag
+// settlement journal), `{<prefix>}:csync:` (the file-canister sync
+// journal) and `{<prefix>}:jobs:`. One tag
 // because the store's transitions cross the domains and each must be one
 // atomic script: completing a job pays its reward and its referrers' task
 // shares (jobs, nodes' referral records, ledger), an uptime payment reads
@@ -30,6 +31,7 @@ class Keys {
         uptime_("{" + std::string(prefix) + "}:uptime:"),
         ledger_("{" + std::string(prefix) + "}:ledger:"),
         settle_("{" + std::string(prefix) + "}:settle:"),
+        csync_("{" + std::string(prefix) + "}:csync:"),
         jobs_("{" + std::string(prefix) + "}:jobs:") {}
 
   // Domain prefixes; scripts build the keys they find by reading from these.
@@ -41,6 +43,8 @@ class Keys {
   const std::string& ledger() const { return ledger_; }
   // The settlement journal (layout in scripts_settlement.cc).
   const std::string& settle() const { return settle_; }
+  // The file-canister sync journal (layout in scripts_sync.cc).
+  const std::string& csync() const { return csync_; }
 
   std::string Node(std::string_view principal) const { return nodes_ + "node:" + std::string(principal); }
   std::string NodesAll() const { return nodes_ + "all"; }        // zset numeric_id → principal
@@ -93,6 +97,7 @@ class Keys {
   std::string uptime_;
   std::string ledger_;
   std::string settle_;
+  std::string csync_;
   std::string jobs_;
 };
 

@@ -227,6 +227,12 @@ class RedisStore final : public Store, public Cluster {
   void GetSettledTotal(const std::string& principal, Callback<SettledTotal> done) override;
   void ListSettledTotals(Callback<std::vector<SettledTotal>> done) override;
 
+  // ---- file-canister sync journal (redis_store_sync.cc) ----
+  void EnqueueSync(const SyncRecord& record, Callback<bool> done) override;
+  void ListDueSyncs(int64_t now_ms, uint32_t limit, Callback<std::vector<SyncRecord>> done) override;
+  void UpdateSync(const SyncRecord& record, Done done) override;
+  void GetSyncSummary(Callback<SyncSummary> done) override;
+
   // Cluster (cluster.h); loop thread.
   Status Start(Events events) override;
   void Leave(std::function<void(Status)> done) override;
@@ -308,6 +314,8 @@ class RedisStore final : public Store, public Cluster {
   Status CheckRows(uint32_t limit, const char* what) const;
   // A settlement script call with its two prefixes (redis_store_settlement.cc).
   redis::Command SettlementScript(redis::Script script) const;
+  // A sync journal script call with its prefix (redis_store_sync.cc).
+  redis::Command SyncScript(redis::Script script) const;
   template <typename Item>
   void Pages(uint64_t seq, Callback<std::vector<Item>> done, std::shared_ptr<std::vector<Item>> items,
              std::function<std::string(const std::string& after)> page, const char* what,

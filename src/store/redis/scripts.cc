@@ -163,6 +163,7 @@ std::string_view Body(Script script) {
   if (std::string_view body = JobScriptBody(script); !body.empty()) return body;
   if (std::string_view body = FileScriptBody(script); !body.empty()) return body;
   if (std::string_view body = SettlementScriptBody(script); !body.empty()) return body;
+  if (std::string_view body = SyncScriptBody(script); !body.empty()) return body;
   return LedgerScriptBody(script);
 }
 

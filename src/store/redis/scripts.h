@@ -93,6 +93,13 @@ enum class Script : size_t {
   kSettlementSummary,
   kSettledTotals,
   // ---- end of settlement journal ----
+  //
+  // ---- file-canister sync journal (scripts_sync.cc) ----
+  kEnqueueSync,
+  kUpdateSync,
+  kDueSyncs,
+  kSyncSummary,
+  // ---- end of sync journal ----
   kCount,
 };
 

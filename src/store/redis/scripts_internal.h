@@ -21,5 +21,7 @@ std::string_view FileScriptHelpers();
 std::string_view LedgerScriptBody(Script script);
 // The settlement journal (scripts_settlement.cc).
 std::string_view SettlementScriptBody(Script script);
+// The file-canister sync journal (scripts_sync.cc).
+std::string_view SyncScriptBody(Script script);
 
 }  // namespace sela::store::redis

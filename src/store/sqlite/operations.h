@@ -154,6 +154,12 @@ class Operations {
   Result<SettledTotal> GetSettledTotal(const std::string& principal);
   Result<std::vector<SettledTotal>> ListSettledTotals();
 
+  // File-canister sync journal (operations_canister_sync.cc).
+  Result<bool> EnqueueSync(const SyncRecord& record);
+  Result<std::vector<SyncRecord>> ListDueSyncs(int64_t now_ms, uint32_t limit);
+  Status UpdateSync(const SyncRecord& record);
+  Result<SyncSummary> GetSyncSummary();
+
  private:
   // Adds `amount` to the named counter and returns the new value.
   Result<int64_t> AddToCounter(std::string_view name, int64_t amount);

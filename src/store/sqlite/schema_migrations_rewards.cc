@@ -337,6 +337,27 @@ CREATE TABLE settlement_accounts (
   settled_units INTEGER NOT NULL CHECK (settled_units >= 0 AND settled_units <= committed_units)
 ) STRICT, WITHOUT ROWID;
 )sql",
+    // v11: the file-canister sync journal (store/canister_sync_types.h):
+    // one row per content to mirror on the file canister.
+    R"sql(
+CREATE TABLE canister_sync (
+  sha256 TEXT PRIMARY KEY NOT NULL CHECK (length(sha256) = 64),
+  source INTEGER NOT NULL CHECK (source IN (0, 1)),
+  ref TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  content_type TEXT NOT NULL,
+  size INTEGER NOT NULL CHECK (size >= 0),
+  created_ms INTEGER NOT NULL CHECK (created_ms >= 0),
+  state INTEGER NOT NULL CHECK (state BETWEEN 0 AND 2),
+  attempts INTEGER NOT NULL CHECK (attempts >= 0),
+  next_attempt_ms INTEGER NOT NULL CHECK (next_attempt_ms >= 0),
+  last_error TEXT NOT NULL,
+  chunks INTEGER NOT NULL CHECK (chunks >= 0),
+  updated_ms INTEGER NOT NULL CHECK (updated_ms >= 0),
+  synced_ms INTEGER NOT NULL CHECK (synced_ms >= 0)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX canister_sync_due ON canister_sync (next_attempt_ms, sha256) WHERE state = 0;
+)sql",
 };
 
 }  // namespace

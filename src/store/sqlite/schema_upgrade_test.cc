@@ -138,7 +138,8 @@ TEST_F(SqliteStoreTest, ACreditedLedgerFromBeforeSettlementIsUnsettledAfterTheUp
                   .has_value());
   Close();
   ASSERT_TRUE(RawExec(options_.path, "DROP TABLE settlements; DROP TABLE settlement_accounts; "
-                                     "DELETE FROM schema_version WHERE version = 10")
+                                     "DROP TABLE canister_sync; "
+                                     "DELETE FROM schema_version WHERE version >= 10")
                   .ok());
   ASSERT_NO_FATAL_FAILURE(Open());
   const auto created = Call<Result<SettlementBatchResult>>([&](auto done) {
@@ -149,7 +150,7 @@ TEST_F(SqliteStoreTest, ACreditedLedgerFromBeforeSettlementIsUnsettledAfterTheUp
   EXPECT_EQ(created->units, 1234);
   Close();
   EXPECT_EQ(RawQueryInt(options_.path, "SELECT MAX(version) FROM schema_version"), sqlite::LatestSchemaVersion());
-  EXPECT_EQ(sqlite::LatestSchemaVersion(), 10);
+  EXPECT_EQ(sqlite::LatestSchemaVersion(), 11);
 }
 
 // Schema version 2 as published (schema.cc, migration 2), on top of v1.

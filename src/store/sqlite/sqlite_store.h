@@ -260,6 +260,11 @@ class SqliteStore final : public Store {
   void GetSettlementSummary(Callback<SettlementSummary> done) override;
   void GetSettledTotal(const std::string& principal, Callback<SettledTotal> done) override;
   void ListSettledTotals(Callback<std::vector<SettledTotal>> done) override;
+  // File-canister sync journal (sqlite_store_settlement.cc).
+  void EnqueueSync(const SyncRecord& record, Callback<bool> done) override;
+  void ListDueSyncs(int64_t now_ms, uint32_t limit, Callback<std::vector<SyncRecord>> done) override;
+  void UpdateSync(const SyncRecord& record, Done done) override;
+  void GetSyncSummary(Callback<SyncSummary> done) override;
 
  private:
   SqliteStore(std::unique_ptr<sqlite::StoreHealth> health, std::unique_ptr<sqlite::BatchWriter> writer);

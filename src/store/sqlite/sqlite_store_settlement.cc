@@ -52,3 +52,29 @@ void SqliteStore::ListSettledTotals(Callback<std::vector<SettledTotal>> done) {
 }
 
 }  // namespace sela::store
+
+namespace sela::store {
+
+using sqlite::MakeOp;
+using sqlite::Operations;
+
+void SqliteStore::EnqueueSync(const SyncRecord& record, Callback<bool> done) {
+  writer_->Submit(MakeOp<bool>(
+      "EnqueueSync", [record](Operations& ops) { return ops.EnqueueSync(record); }, std::move(done)));
+}
+
+void SqliteStore::ListDueSyncs(int64_t now_ms, uint32_t limit, Callback<std::vector<SyncRecord>> done) {
+  writer_->Submit(MakeOp<std::vector<SyncRecord>>(
+      "ListDueSyncs", [now_ms, limit](Operations& ops) { return ops.ListDueSyncs(now_ms, limit); }, std::move(done)));
+}
+
+void SqliteStore::UpdateSync(const SyncRecord& record, Done done) {
+  writer_->Submit(MakeOp("UpdateSync", [record](Operations& ops) { return ops.UpdateSync(record); }, std::move(done)));
+}
+
+void SqliteStore::GetSyncSummary(Callback<SyncSummary> done) {
+  writer_->Submit(MakeOp<SyncSummary>(
+      "GetSyncSummary", [](Operations& ops) { return ops.GetSyncSummary(); }, std::move(done)));
+}
+
+}  // namespace sela::store

@@ -1,0 +1,108 @@
+// The file-canister sync journal (store/canister_sync_types.h).
+#include <utility>
+
+#include "store/sqlite/operations.h"
+
+namespace sela::store::sqlite {
+namespace {
+
+#define SELA_SYNC_COLUMNS                                                                           \
+  "sha256, source, ref, owner, content_type, size, created_ms, state, attempts, next_attempt_ms, " \
+  "last_error, chunks, updated_ms, synced_ms"
+
+constexpr char kInsert[] = "INSERT INTO canister_sync (" SELA_SYNC_COLUMNS
+                           ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9, ?10, 0, ?11, 0) "
+                           "ON CONFLICT (sha256) DO NOTHING";
+constexpr char kDue[] = "SELECT " SELA_SYNC_COLUMNS
+                        " FROM canister_sync WHERE state = 0 AND next_attempt_ms <= ?1 "
+                        "ORDER BY next_attempt_ms, sha256 LIMIT ?2";
+constexpr char kState[] = "SELECT state FROM canister_sync WHERE sha256 = ?1";
+constexpr char kUpdate[] =
+    "UPDATE canister_sync SET state = ?2, attempts = ?3, next_attempt_ms = ?4, last_error = ?5, chunks = ?6, "
+    "updated_ms = ?7, synced_ms = ?8 WHERE sha256 = ?1";
+constexpr char kByState[] =
+    "SELECT state, COUNT(*), COALESCE(SUM(size), 0) FROM canister_sync GROUP BY state";
+constexpr char kOldest[] = "SELECT COALESCE(MIN(created_ms), 0) FROM canister_sync WHERE state = 0";
+
+#undef SELA_SYNC_COLUMNS
+
+SyncRecord ReadSync(const Query& q) {
+  return SyncRecord{.sha256 = q.Text(0),
+                    .source = static_cast<SyncSource>(q.Int64(1)),
+                    .ref = q.Text(2),
+                    .owner = q.Text(3),
+                    .content_type = q.Text(4),
+                    .size = q.Int64(5),
+                    .created_ms = q.Int64(6),
+                    .state = static_cast<SyncState>(q.Int64(7)),
+                    .attempts = static_cast<uint32_t>(q.Int64(8)),
+                    .next_attempt_ms = q.Int64(9),
+                    .last_error = q.Text(10),
+                    .chunks = q.Int64(11),
+                    .updated_ms = q.Int64(12),
+                    .synced_ms = q.Int64(13)};
+}
+
+}  // namespace
+
+Result<bool> Operations::EnqueueSync(const SyncRecord& r) {
+  RETURN_IF_ERROR(ValidateSyncRecord(r));
+  ASSIGN_OR_RETURN(Query query, db_.Prepare(kInsert));
+  query.BindText(1, r.sha256).BindInt(2, static_cast<int64_t>(r.source)).BindText(3, r.ref).BindText(4, r.owner);
+  query.BindText(5, r.content_type).BindInt(6, r.size).BindInt(7, r.created_ms).BindInt(8, r.attempts);
+  query.BindInt(9, r.next_attempt_ms).BindText(10, r.last_error).BindInt(11, r.updated_ms);
+  RETURN_IF_ERROR(query.Run());
+  return db_.Changes() == 1;
+}
+
+Result<std::vector<SyncRecord>> Operations::ListDueSyncs(int64_t now_ms, uint32_t limit) {
+  RETURN_IF_ERROR(ValidateNowMs(now_ms));
+  RETURN_IF_ERROR(ValidateCount(limit, limits_.rows_per_read_max, "limit", false));
+  ASSIGN_OR_RETURN(Query query, db_.Prepare(kDue));
+  query.BindInt(1, now_ms).BindInt(2, limit);
+  std::vector<SyncRecord> out;
+  while (true) {
+    ASSIGN_OR_RETURN(const bool row, query.Step());
+    if (!row) return out;
+    out.push_back(ReadSync(query));
+  }
+}
+
+Status Operations::UpdateSync(const SyncRecord& r) {
+  RETURN_IF_ERROR(ValidateSyncRecord(r));
+  {
+    ASSIGN_OR_RETURN(Query query, db_.Prepare(kState));
+    query.BindText(1, r.sha256);
+    ASSIGN_OR_RETURN(const bool row, query.Step());
+    if (!row) return NotFound("no sync record " + r.sha256);
+    if (query.Int64(0) == static_cast<int64_t>(SyncState::kSynced)) {
+      return FailedPrecondition("sync record " + r.sha256 + " is synced");
+    }
+  }
+  ASSIGN_OR_RETURN(Query query, db_.Prepare(kUpdate));
+  query.BindText(1, r.sha256).BindInt(2, static_cast<int64_t>(r.state)).BindInt(3, r.attempts);
+  query.BindInt(4, r.next_attempt_ms).BindText(5, r.last_error).BindInt(6, r.chunks).BindInt(7, r.updated_ms);
+  query.BindInt(8, r.synced_ms);
+  return query.Run();
+}
+
+Result<SyncSummary> Operations::GetSyncSummary() {
+  SyncSummary summary;
+  {
+    ASSIGN_OR_RETURN(Query query, db_.Prepare(kByState));
+    while (true) {
+      ASSIGN_OR_RETURN(const bool row, query.Step());
+      if (!row) break;
+      const auto state = static_cast<size_t>(query.Int64(0));
+      if (state >= kSyncStates) return Err(Internal("unknown sync state in the store"));
+      summary.count_by_state[state] = query.Int64(1);
+      summary.bytes_by_state[state] = query.Int64(2);
+    }
+  }
+  ASSIGN_OR_RETURN(Query query, db_.Prepare(kOldest));
+  ASSIGN_OR_RETURN(const bool row, query.Step());
+  if (row) summary.oldest_pending_ms = query.Int64(0);
+  return summary;
+}
+
+}  // namespace sela::store::sqlite
