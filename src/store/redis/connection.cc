@@ -165,6 +165,30 @@ Status Connection::FinishConnect() {
 
 void Connection::QueueHandshake() {
   const RedisEndpoint& e = options_.endpoint;
+  if (e.password.empty()) {
+    QueueHandshakeAfterAuth();
+    return;
+  }
+  // AUTH alone first: Redis closes an unauthenticated connection that sends
+  // a bulk over 16 KiB (a SCRIPT LOAD), so a wrong password pipelined with
+  // the rest would read as "connection reset" instead of Redis's refusal.
+  Command auth("AUTH");
+  if (!e.user.empty()) auth.Arg(e.user);
+  auth.Arg(e.password);
+  unsent_.push_back({auth.Finish(), Kind::kWrite, true, [this](Result<Reply> r) {
+                       if (!r || state_ != State::kHandshake) return;
+                       if (IsError(r->get())) {
+                         Fail(FailedPrecondition("Redis refused AUTH (check REDIS_PASSWORD): " +
+                                                 std::string(Text(r->get()))));
+                         return;
+                       }
+                       QueueHandshakeAfterAuth();
+                     }});
+  ScheduleWrite();
+}
+
+void Connection::QueueHandshakeAfterAuth() {
+  const RedisEndpoint& e = options_.endpoint;
   auto expect_ok = [this](std::string what) {
     return [this, what = std::move(what)](Result<Reply> r) {
       if (r && IsError(r->get()) && state_ == State::kHandshake) {
@@ -172,12 +196,6 @@ void Connection::QueueHandshake() {
       }
     };
   };
-  if (!e.password.empty()) {
-    Command auth("AUTH");
-    if (!e.user.empty()) auth.Arg(e.user);
-    auth.Arg(e.password);
-    unsent_.push_back({auth.Finish(), Kind::kWrite, true, expect_ok("AUTH (check REDIS_PASSWORD)")});
-  }
   if (e.db != 0) {
     unsent_.push_back({Command("SELECT").Uint(e.db).Finish(), Kind::kWrite, true,
                        expect_ok("SELECT " + std::to_string(e.db) + " (check REDIS_DB)")});

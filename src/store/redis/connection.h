@@ -115,6 +115,7 @@ class Connection final : public Reactor::IoHandler {
   Status StartConnect();
   Status FinishConnect();
   void QueueHandshake();
+  void QueueHandshakeAfterAuth();
   void QueueScriptLoads(std::deque<Request>& into);
   void ScheduleWrite();
   void WriteSome();
