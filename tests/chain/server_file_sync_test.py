@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import random
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -28,6 +27,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import fileclient as fc  # noqa: E402
 import redisproc  # noqa: E402
 from jobclient import Node, http_call  # noqa: E402
+import chainproc  # noqa: E402
 
 SERVER, FAKE_IC, SELA_IC, PEM_FILE = sys.argv[1:5]
 # --redis: the store is a real redis-server (the sync journal under
@@ -40,34 +40,12 @@ CHUNK = 64 * 1024
 procs = []
 
 
-def wait_file(path, timeout=20):
-    end = time.time() + timeout
-    while time.time() < end:
-        if os.path.exists(path) and os.path.getsize(path) > 0:
-            return open(path).read()
-        time.sleep(0.05)
-    raise AssertionError("no " + path)
-
-
 def start_server(work, env_extra):
-    port_file = os.path.join(work, "server.port")
-    if os.path.exists(port_file):
-        os.remove(port_file)
-    env = {"PATH": os.environ.get("PATH", ""), "PORT": "0", "HOST": "127.0.0.1", "PORT_FILE": port_file,
-           "DATA_PATH": os.path.join(work, "data"), "ADMIN_TOKEN": TOKEN, "LOG_LEVEL": "debug",
-           "SQLITE_QUICK_CHECK_MS": "0"}
+    env = {"ADMIN_TOKEN": TOKEN}
     if REDIS is not None:
         env.update(REDIS_URL=REDIS.url(), REDIS_KEY_PREFIX=PREFIX, REDIS_DURABILITY="none")
     env.update(env_extra)
-    log = open(os.path.join(work, "server.log"), "ab")
-    p = subprocess.Popen([SERVER], env=env, stdout=log, stderr=subprocess.STDOUT)
-    procs.append(p)
-    return p, int(wait_file(port_file).strip())
-
-
-def stop(p):
-    p.send_signal(signal.SIGTERM)
-    p.wait(timeout=30)
+    return chainproc.start_server(SERVER, work, env, procs)
 
 
 def metrics(port):
@@ -178,11 +156,7 @@ def main():
     work = tempfile.mkdtemp()
     os.makedirs(os.path.join(work, "data"))
     env_ic = dict(os.environ, CANISTER_CONTROLLER_PEM=PEM)
-    minter = subprocess.run([SELA_IC, "whoami"], env=env_ic, capture_output=True, text=True).stdout
-    minter = minter.split("identity: ")[1].split()[0]
-    fake = subprocess.Popen([FAKE_IC, minter, os.path.join(work, "ic.port")])
-    procs.append(fake)
-    ic_port, root = wait_file(os.path.join(work, "ic.port")).split()
+    minter, ic_port, root = chainproc.start_fake_ic(FAKE_IC, SELA_IC, PEM, work, procs)
     env_ic.update(IC_URL=f"http://127.0.0.1:{ic_port}", IC_ROOT_KEY=root)
     chain_env = {"IC_URL": f"http://127.0.0.1:{ic_port}", "IC_ROOT_KEY": root, "CANISTER_CONTROLLER_PEM": PEM}
     binary = random.Random(18).randbytes(5 * CHUNK + 77)  # Every byte value; not UTF-8.
@@ -203,7 +177,7 @@ def main():
     assert m["sela_canister_sync_enabled"] == 0, m
     assert m['sela_canister_sync{state="pending"}'] == 0 and m['sela_canister_sync{state="synced"}'] == 0, m
     off_sha = stored_hash(port, key, off_job)
-    stop(server)
+    chainproc.stop(server)
     assert canister_get(env_ic, off_sha, work) is None
     assert canister_get(env_ic, fc.sha256(binary), work) is None
     assert b"CANISTER_STORAGE_ENABLED=false" in open(os.path.join(work, "server.log"), "rb").read()
@@ -282,7 +256,7 @@ def main():
         assert canister_get(env_ic, stored_hash(port, key, job_id), work) is not None, job_id
     r = rpc(port, "GET", f"job/{file_job_id}/download", key=key)
     assert r.status == 200 and r.body == binary[::-1]
-    stop(server)
+    chainproc.stop(server)
     assert sync_rows(work) == 2 + len(jobs)
     log = open(os.path.join(work, "server.log"), "rb").read()
     assert b"canister sync of " + file_sha.encode() + b" done" in log
@@ -296,9 +270,6 @@ def main():
 try:
     main()
 finally:
-    for p in procs:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+    chainproc.kill_all(procs)
     if REDIS is not None:
         REDIS.remove()

@@ -10,13 +10,14 @@ Usage: server_settlement_test.py SELA_SERVER FAKE_IC SELA_IC PEM_FILE
 """
 import json
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+
+import chainproc
 
 SERVER, FAKE_IC, SELA_IC, PEM_FILE = sys.argv[1:5]
 PEM = open(PEM_FILE).read()
@@ -25,32 +26,8 @@ NODES = ["2vxsx-fae", "rrkah-fqaaa-aaaaa-aaaaq-cai", "ryjl3-tyaaa-aaaaa-aaaba-ca
 procs = []
 
 
-def wait_file(path, timeout=20):
-    end = time.time() + timeout
-    while time.time() < end:
-        if os.path.exists(path) and os.path.getsize(path) > 0:
-            return open(path).read()
-        time.sleep(0.05)
-    raise AssertionError("no " + path)
-
-
 def start_server(work, env_extra):
-    port_file = os.path.join(work, "server.port")
-    if os.path.exists(port_file):
-        os.remove(port_file)
-    env = {"PATH": os.environ.get("PATH", ""), "PORT": "0", "HOST": "127.0.0.1", "PORT_FILE": port_file,
-           "DATA_PATH": os.path.join(work, "data"), "ADMIN_TOKEN": TOKEN, "LOG_LEVEL": "debug",
-           "SQLITE_QUICK_CHECK_MS": "0"}
-    env.update(env_extra)
-    log = open(os.path.join(work, "server.log"), "ab")
-    p = subprocess.Popen([SERVER], env=env, stdout=log, stderr=subprocess.STDOUT)
-    procs.append(p)
-    return p, int(wait_file(port_file).strip())
-
-
-def stop(p):
-    p.send_signal(signal.SIGTERM)
-    p.wait(timeout=30)
+    return chainproc.start_server(SERVER, work, dict(env_extra, ADMIN_TOKEN=TOKEN), procs)
 
 
 def call(port, method, path, body=None):
@@ -68,11 +45,7 @@ def main():
     work = tempfile.mkdtemp()
     os.makedirs(os.path.join(work, "data"))
     env_ic = dict(os.environ, CANISTER_CONTROLLER_PEM=PEM)
-    minter = subprocess.run([SELA_IC, "whoami"], env=env_ic, capture_output=True, text=True).stdout
-    minter = minter.split("identity: ")[1].split()[0]
-    fake = subprocess.Popen([FAKE_IC, minter, os.path.join(work, "ic.port")])
-    procs.append(fake)
-    ic_port, root = wait_file(os.path.join(work, "ic.port")).split()
+    minter, ic_port, root = chainproc.start_fake_ic(FAKE_IC, SELA_IC, PEM, work, procs)
     chain_env = {"BLOCKCHAIN_ENABLED": "true", "IC_URL": f"http://127.0.0.1:{ic_port}", "IC_ROOT_KEY": root,
                  "CANISTER_CONTROLLER_PEM": PEM}
 
@@ -84,7 +57,7 @@ def main():
     assert status == 200 and json.loads(body)["data"]["summary"]["enabled"] is False, body
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics") as r:
         assert "sela_settlement_enabled 0" in r.read().decode()
-    stop(server)
+    chainproc.stop(server)
     assert b"BLOCKCHAIN_ENABLED=false: settlement is off" in open(os.path.join(work, "server.log"), "rb").read()
 
     # Credits as the rewards ledger keeps them (the server made the tables).
@@ -117,7 +90,7 @@ def main():
     # A second run finds nothing unsettled.
     status, body = call(port, "POST", "/api/admin/settlements/run")
     assert json.loads(body)["data"]["settlements"] == 0, body
-    stop(server)
+    chainproc.stop(server)
     env_read = dict(env_ic, IC_URL=f"http://127.0.0.1:{ic_port}", IC_ROOT_KEY=root)
     for i, p in enumerate(NODES):
         out = subprocess.run([SELA_IC, "balance", p], env=env_read, capture_output=True, text=True).stdout
@@ -133,7 +106,4 @@ def main():
 try:
     main()
 finally:
-    for p in procs:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+    chainproc.kill_all(procs)
