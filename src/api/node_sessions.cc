@@ -51,6 +51,7 @@ NodeSessionOptions NodeSessionOptions::FromConfig(const Config& config) {
   NodeSessionOptions o;
   o.registration_timeout = Millis(config.node.registration_timeout_ms);
   o.heartbeat_timeout = Millis(config.node.heartbeat_timeout_ms);
+  o.uptime_chunk_deltas = config.node.uptime_checkpoint_chunk;
   const SecurityConfig& sec = config.security;
   o.signed_only = sec.node_auth == SecurityConfig::NodeAuth::kSigned;
   o.max_sessions_per_principal = sec.max_sessions_per_principal;
@@ -76,7 +77,11 @@ NodeSessions::NodeSessions(NodeSessionOptions options, const Clock& clock, store
       registrations_(options_.registrations_per_source, options_.limiter_keys_max),
       speed_reports_(options_.speed_reports, options_.limiter_keys_max),
       token_secret_(options_.node_token_secret),
-      verifier_(MakeKeyVerifier()) {
+      verifier_(MakeKeyVerifier()),
+      uptime_({.chunk_deltas = options_.uptime_chunk_deltas}, store, [this](const Status& st) {
+        m_.uptime_checkpoint_failures->Inc();
+        spdlog::error("uptime checkpoint failed, will retry{}", LogFields({{"error", st.ToString()}}));
+      }) {
   if (token_secret_.size() < 32) {
     token_secret_.assign(32, '\0');
     options_.random(std::span<uint8_t>(reinterpret_cast<uint8_t*>(token_secret_.data()), token_secret_.size()));
@@ -102,7 +107,7 @@ NodeSessions::NodeSessions(NodeSessionOptions options, const Clock& clock, store
   m_.overflow_closes = &metrics.GetCounter("sela_node_queue_overflow_closes_total",
                                            "Connections closed for queueing too much input.");
   m_.uptime_checkpoint_failures =
-      &metrics.GetCounter("sela_uptime_checkpoint_failures_total", "Uptime checkpoints the store refused.");
+      &metrics.GetCounter("sela_uptime_checkpoint_failures_total", "Uptime checkpoint chunks the store refused (kept and sent again).");
   m_.pings = &metrics.GetCounter("sela_node_pings_total", "Pings sent to registered node connections.");
   m_.pongs = &metrics.GetCounter("sela_node_pongs_total", "Pongs that answered a ping of the server.");
   m_.ping_timeouts = &metrics.GetCounter("sela_node_ping_timeouts_total",

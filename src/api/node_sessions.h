@@ -54,6 +54,7 @@
 #include <vector>
 
 #include "api/job_service.h"
+#include "api/uptime_writer.h"
 #include "api/security_events.h"
 #include "auth/rate_limit.h"
 #include "core/block_array.h"
@@ -83,6 +84,8 @@ struct NodeSessionOptions {
   uint64_t queued_bytes_max = 4u << 20;
   // Session ids are reserved from the store in blocks of this size.
   uint64_t session_id_block = 1000;
+  // Uptime deltas per store call (UptimeWriter).
+  size_t uptime_chunk_deltas = 1000;
   protocol::v1::DecodeOptions decode;
   protocol::v1::EncodeOptions encode;
   // WS_MAX_MESSAGE_BYTES, named in the answer to a message over it.
@@ -143,9 +146,13 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
   // nothing outstanding. Call every UPTIME_PING_INTERVAL_MS.
   void PingSweep();
 
-  // Writes the uptime accrued since the last checkpoint. Deltas the store
-  // could not take are kept and retried with the next checkpoint.
+  // Writes the uptime accrued since the last checkpoint, in chunks
+  // (UptimeWriter). Deltas the store could not take are kept and retried
+  // with the next checkpoint.
   void CheckpointUptime();
+  // For the exit, after the loop stopped: the last checkpoint and every
+  // chunk still queued go to the store at once (the caller flushes it).
+  void CheckpointUptimeForExit();
   // Housekeeping: detached v2 sessions past their resume window go.
   void Tick();
   // Shutting down: every v2 session gets `drain` (the server then closes
@@ -338,7 +345,7 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
   uint64_t session_id_end_ = 0;
   bool session_ids_requested_ = false;
   std::deque<std::function<void(Result<uint64_t>)>> session_id_waiters_;
-  std::vector<store::UptimeDelta> unsaved_uptime_;
+  UptimeWriter uptime_;
 
   struct Metrics {
     Gauge* registered;

@@ -229,22 +229,13 @@ void NodeSessions::Tick() {
 
 void NodeSessions::CheckpointUptime() {
   const int64_t now_ms = clock_.WallMs();
-  std::vector<store::UptimeDelta> deltas = registry_.Checkpoint(now_ms);
   last_checkpoint_ms_ = now_ms;
-  if (!unsaved_uptime_.empty()) {
-    deltas.insert(deltas.end(), std::make_move_iterator(unsaved_uptime_.begin()),
-                  std::make_move_iterator(unsaved_uptime_.end()));
-    unsaved_uptime_.clear();
-  }
-  if (deltas.empty()) return;
-  auto copy = std::make_shared<std::vector<store::UptimeDelta>>(deltas);
-  store_.AddUptime(std::move(deltas), now_ms, [this, copy](Status st) {
-    if (st.ok()) return;
-    // Nothing was applied (the batch is atomic): keep it for the next try.
-    m_.uptime_checkpoint_failures->Inc();
-    spdlog::error("uptime checkpoint failed, will retry{}", LogFields({{"error", st.ToString()}}));
-    unsaved_uptime_.insert(unsaved_uptime_.end(), copy->begin(), copy->end());
-  });
+  uptime_.Add(registry_.Checkpoint(now_ms), now_ms);
+}
+
+void NodeSessions::CheckpointUptimeForExit() {
+  CheckpointUptime();
+  uptime_.Flush(last_checkpoint_ms_);
 }
 
 }  // namespace sela::api

@@ -497,7 +497,7 @@ int main() {
   if (file_sync_parts) (void)file_sync_parts.release();  // Uploads are resent by the next process.
   files.WaitForDisk();
   // Whatever uptime accrued since the last checkpoint is written before exit.
-  sessions.CheckpointUptime();
+  sessions.CheckpointUptimeForExit();
   (*store)->Flush();
   loop.Shutdown();
   return exit_code;

@@ -180,6 +180,7 @@ void ReadNode(Reader& r, NodeConfig& node) {
   r.Unsigned("REGISTRATION_TIMEOUT_MS", node.registration_timeout_ms, 1, kU32Max);
   r.Unsigned("HEARTBEAT_TIMEOUT_MS", node.heartbeat_timeout_ms, 1, kU32Max);
   r.Unsigned("UPTIME_CHECKPOINT_MS", node.uptime_checkpoint_ms, 100, kU32Max);
+  r.Unsigned("UPTIME_CHECKPOINT_CHUNK", node.uptime_checkpoint_chunk, 1, 100'000);
   r.Unsigned("UPTIME_PING_INTERVAL_MS", node.uptime_ping_interval_ms, 100, kU32Max);
 }
 

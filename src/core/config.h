@@ -57,6 +57,7 @@ struct NodeConfig {
   uint32_t registration_timeout_ms = 300'000;  // REGISTRATION_TIMEOUT_MS
   uint32_t heartbeat_timeout_ms = 120'000;     // HEARTBEAT_TIMEOUT_MS: no data message for this long
   uint32_t uptime_checkpoint_ms = 60'000;      // UPTIME_CHECKPOINT_MS
+  uint32_t uptime_checkpoint_chunk = 1'000;    // UPTIME_CHECKPOINT_CHUNK
   // UPTIME_PING_INTERVAL_MS: the server pings every node connection this
   // often; uptime counts from the first answer, and a connection that leaves
   // a ping unanswered for a whole interval is closed.
