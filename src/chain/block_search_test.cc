@@ -135,31 +135,31 @@ TEST_F(BlockSearchTest, AnArchiveThatFailsIsAnErrorNeverAbsent) {
 }
 
 TEST_F(BlockSearchTest, ALongLogIsSearchedOnlyInsideTheTransfersWindow) {
-  // 40,000 blocks over 4.6 days (one every 10 s), all but the last ~1,000
+  // 20,000 blocks over 4.6 days (one every 20 s), all but the last ~1,000
   // in the archive. The transfer was made on day 2.
   Make(2000, 1000, 700);  // The archive answers at most 700 blocks at a time.
-  Fill(17'000, 10 * kSecond);
+  Fill(8'500, 20 * kSecond);
   const uint64_t created = now_;
-  Fill(3'000, 10 * kSecond);  // Applied 8 h after created_at_time: still inside the window.
+  Fill(1'500, 20 * kSecond);  // Applied 8 h after created_at_time: still inside the window.
   const icrc1::TransferArg arg = Arg("day2", created);
   const Uint128 at = Apply(arg, now_);
-  Fill(20'000, 10 * kSecond);
-  ASSERT_EQ(ledger_->blocks(), 40'001u);
+  Fill(10'000, 20 * kSecond);
+  ASSERT_EQ(ledger_->blocks(), 20'001u);
 
   ASSERT_TRUE(Find(arg).value() == std::optional<Uint128>(at));
-  EXPECT_LE(stats_.probes, 17u);  // Binary search: ~log2(40,000).
-  EXPECT_GE(stats_.first_candidate, 17'000u - 40);  // Starts at the window (drift + slack = 6 min = 36 blocks).
-  EXPECT_LE(stats_.scanned, 3'100u);
+  EXPECT_LE(stats_.probes, 16u);  // Binary search: ~log2(20,000).
+  EXPECT_GE(stats_.first_candidate, 8'500u - 20);  // Starts at the window (drift + slack = 6 min = 18 blocks).
+  EXPECT_LE(stats_.scanned, 1'550u);
 
   const auto none = Find(Arg("none", created));
   ASSERT_TRUE(none.has_value()) << none.error().ToString();
   EXPECT_FALSE(none->has_value());
-  // The window is 24 h + 2 x (60 s + 5 min) = 8,712 blocks, plus the one past its end.
-  EXPECT_GE(stats_.scanned, 8'600u);
-  EXPECT_LE(stats_.scanned, 8'800u);
-  // Probes (a ledger and an archive query each) and ~13 archive pages of
-  // 700 blocks: from block 0 the archive alone would take ~37 pages more.
-  EXPECT_LE(stats_.pages, 64u) << stats_.probes << " probes";
+  // The window is 24 h + 2 x (60 s + 5 min): ~4,357 blocks, plus the one past its end.
+  EXPECT_GE(stats_.scanned, 4'300u);
+  EXPECT_LE(stats_.scanned, 4'400u);
+  // Probes (a ledger and an archive query each) and ~7 archive pages of
+  // 700 blocks: from block 0 the scan alone would take ~38 queries.
+  EXPECT_LE(stats_.pages, 48u) << stats_.probes << " probes";
 }
 
 TEST_F(BlockSearchTest, TheWindowsEdgesAreSearched) {
