@@ -70,7 +70,7 @@ settle::FindMint MintFinder(ChainParts* parts) {
   if (parts == nullptr) return nullptr;
   return [parts](const chain::icrc1::TransferArg& arg, settle::MintFound done) {
     parts->executor->Run<std::optional<chain::icrc1::Uint128>>(
-        [parts, arg] { return parts->ledger->FindMint(arg, 0, 10'000'000); }, std::move(done));
+        [parts, arg] { return parts->ledger->FindMint(arg, chain::MintSearchOptions{}); }, std::move(done));
   };
 }
 

@@ -65,8 +65,9 @@ Result<std::unique_ptr<ChainParts>> BuildChain(const Config& config, const Clock
 // them a send fails (the Settler does not send while disabled).
 settle::SendTransfer TransferSender(ChainParts* parts);
 
-// How the Settler reconciles: FindMint over the ledger's whole log on the
-// executor; nullptr without the parts.
+// How the Settler reconciles: FindMint over the blocks of the transfer's
+// time window (archives followed) on the executor; nullptr without the
+// parts.
 settle::FindMint MintFinder(ChainParts* parts);
 
 settle::SettlerOptions SettlerOptionsFor(const Config& config);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 
 #include "chain/agent.h"
@@ -28,6 +29,7 @@ class ChainTest : public ::testing::Test {
   void Start(Identity identity) {
     fake::FakeIcOptions options;
     options.ledger.minting_account.owner = Minter().principal();
+    if (configure_ic) configure_ic(options);
     ic = fake::FakeIc::Start(options, clock).value();
     agent = MakeAgent(std::move(identity), clock, ic->root_key_der_hex());
   }
@@ -53,6 +55,7 @@ class ChainTest : public ::testing::Test {
   }
 
   sela::testing::FakeClock clock{kStartMs};
+  std::function<void(fake::FakeIcOptions&)> configure_ic;  // Set before SetUp: e.g. the ledger's archive.
   std::unique_ptr<fake::FakeIc> ic;
   std::unique_ptr<Agent> agent;
 

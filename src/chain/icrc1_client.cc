@@ -8,10 +8,31 @@ Status RejectStatus(std::string_view method, const Reject& r) {
                             r.message);
 }
 
+// The ledger and its archives, through the agent.
+class AgentBlocks : public BlockSource {
+ public:
+  explicit AgentBlocks(Icrc1Client& client) : client_(client) {}
+  Result<icrc1::GetBlocksResult> Ledger(const std::vector<icrc1::BlockRange>& ranges) override {
+    return client_.GetBlocks(ranges);
+  }
+  Result<icrc1::GetBlocksResult> Archive(const codec::Principal& canister, const std::string& method,
+                                         const std::vector<icrc1::BlockRange>& ranges) override {
+    return client_.GetBlocksFrom(canister, method, ranges);
+  }
+
+ private:
+  Icrc1Client& client_;
+};
+
 }  // namespace
 
 Result<std::string> Icrc1Client::QueryReply(std::string_view method, std::string arg) {
-  ASSIGN_OR_RETURN(const CanisterResponse r, agent_.Query(ledger_, method, std::move(arg)));
+  return QueryReplyFrom(ledger_, method, std::move(arg));
+}
+
+Result<std::string> Icrc1Client::QueryReplyFrom(const codec::Principal& canister, std::string_view method,
+                                                std::string arg) {
+  ASSIGN_OR_RETURN(const CanisterResponse r, agent_.Query(canister, method, std::move(arg)));
   if (!r.replied) return Err(RejectStatus(method, r.reject));
   return r.reply;
 }
@@ -60,7 +81,12 @@ Result<std::vector<icrc1::Standard>> Icrc1Client::SupportedStandards() {
 }
 
 Result<icrc1::GetBlocksResult> Icrc1Client::GetBlocks(const std::vector<icrc1::BlockRange>& ranges) {
-  ASSIGN_OR_RETURN(const std::string reply, QueryReply("icrc3_get_blocks", icrc1::EncodeGetBlocksArgs(ranges)));
+  return GetBlocksFrom(ledger_, "icrc3_get_blocks", ranges);
+}
+
+Result<icrc1::GetBlocksResult> Icrc1Client::GetBlocksFrom(const codec::Principal& canister, std::string_view method,
+                                                          const std::vector<icrc1::BlockRange>& ranges) {
+  ASSIGN_OR_RETURN(const std::string reply, QueryReplyFrom(canister, method, icrc1::EncodeGetBlocksArgs(ranges)));
   return icrc1::DecodeGetBlocksResult(reply);
 }
 
@@ -78,30 +104,10 @@ Status Icrc1Client::CheckMinter() {
   return Status::Ok();
 }
 
-Result<std::optional<icrc1::Uint128>> Icrc1Client::FindMint(const icrc1::TransferArg& arg, icrc1::Uint128 from,
-                                                            size_t blocks_max) {
-  icrc1::Uint128 next = from;
-  size_t scanned = 0;
-  while (scanned < blocks_max) {
-    const icrc1::Uint128 want = std::min<icrc1::Uint128>(blocks_max - scanned, 1000);
-    ASSIGN_OR_RETURN(const icrc1::GetBlocksResult r, GetBlocks({{next, want}}));
-    if (!r.archived_blocks.empty()) return Err(FailedPrecondition("blocks from " + codec::Uint128ToString(next) +
-                                                                  " are archived; reconcile through the archive"));
-    if (r.blocks.empty()) return std::optional<icrc1::Uint128>();
-    for (const icrc1::Block& b : r.blocks) {
-      ASSIGN_OR_RETURN(const std::optional<icrc1::Mint> mint, icrc1::MintOfBlock(b.block));
-      if (mint && mint->to == arg.to && mint->amount == arg.amount && mint->memo == arg.memo &&
-          mint->created_at_time == arg.created_at_time) {
-        return std::optional<icrc1::Uint128>(b.id);
-      }
-      next = b.id + 1;
-    }
-    scanned += r.blocks.size();
-    if (next >= r.log_length) return std::optional<icrc1::Uint128>();
-  }
-  // Not at the log's end: absence is not proven.
-  return Err(FailedPrecondition("scanned " + std::to_string(scanned) + " blocks from " + codec::Uint128ToString(from) +
-                                " without reaching the log's end"));
+Result<std::optional<icrc1::Uint128>> Icrc1Client::FindMint(const icrc1::TransferArg& arg,
+                                                            const MintSearchOptions& options, MintSearchStats* stats) {
+  AgentBlocks blocks(*this);
+  return FindMintIn(blocks, arg, options, stats);
 }
 
 }  // namespace sela::chain

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "chain/agent.h"
+#include "chain/block_search.h"
 #include "chain/icrc1_types.h"
 
 namespace sela::chain {
@@ -44,24 +45,29 @@ class Icrc1Client {
   Result<std::optional<icrc1::Account>> MintingAccount();
   Result<std::vector<icrc1::Standard>> SupportedStandards();
   Result<icrc1::GetBlocksResult> GetBlocks(const std::vector<icrc1::BlockRange>& ranges);
+  // The same query to another canister: an archive's callback (method as
+  // the ledger named it), verified as any query (node signatures under keys
+  // certified for that canister's subnet).
+  Result<icrc1::GetBlocksResult> GetBlocksFrom(const codec::Principal& canister, std::string_view method,
+                                               const std::vector<icrc1::BlockRange>& ranges);
 
   // Checks that our identity is the minting account (so transfers are
   // mints) and that the ledger speaks ICRC-1; FailedPrecondition otherwise.
   Status CheckMinter();
 
-  // Reconciliation: the index of a mint in blocks [from, log end) that
-  // matches arg (to, amount, memo, created_at_time), scanning at most
-  // blocks_max blocks; nullopt when there is none up to the log's end.
-  // FailedPrecondition when blocks_max ran out before the end (absence not
-  // proven) or the range reaches into an archive (archives are not
-  // followed).
-  Result<std::optional<icrc1::Uint128>> FindMint(const icrc1::TransferArg& arg, icrc1::Uint128 from,
-                                                 size_t blocks_max);
+  // Reconciliation (chain/block_search.h): the index of the mint matching
+  // arg (to, amount, memo, created_at_time) among the blocks whose ledger
+  // time is inside arg's window, found by a binary search on block times
+  // and a forward scan, following archive callbacks; nullopt when the
+  // window holds none. An error whenever absence is not proven.
+  Result<std::optional<icrc1::Uint128>> FindMint(const icrc1::TransferArg& arg, const MintSearchOptions& options,
+                                                 MintSearchStats* stats = nullptr);
 
   const codec::Principal& ledger() const { return ledger_; }
 
  private:
   Result<std::string> QueryReply(std::string_view method, std::string arg);
+  Result<std::string> QueryReplyFrom(const codec::Principal& canister, std::string_view method, std::string arg);
 
   Agent& agent_;
   const codec::Principal ledger_;

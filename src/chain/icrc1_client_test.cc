@@ -170,9 +170,12 @@ TEST_F(Icrc1ClientTest, ReconcilesThroughTheBlockLog) {
   const icrc1::TransferArg b = Mint(12, "b");
   ASSERT_EQ(client.Transfer(a).value().kind, Kind::kApplied);
   ASSERT_EQ(client.Transfer(b).value().kind, Kind::kApplied);
-  EXPECT_TRUE(client.FindMint(b, 0, 100).value() == std::optional<icrc1::Uint128>(1));
-  EXPECT_FALSE(client.FindMint(Mint(13, "c"), 0, 100).value().has_value());
-  EXPECT_FALSE(client.FindMint(a, 1, 100).value().has_value());  // Only from block 1 on.
+  EXPECT_TRUE(client.FindMint(b, {}).value() == std::optional<icrc1::Uint128>(1));
+  EXPECT_TRUE(client.FindMint(a, {}).value() == std::optional<icrc1::Uint128>(0));
+  EXPECT_FALSE(client.FindMint(Mint(13, "c"), {}).value().has_value());
+  icrc1::TransferArg later = a;  // Same memo, another created_at_time: not a's transfer.
+  *later.created_at_time += 1;
+  EXPECT_FALSE(client.FindMint(later, {}).value().has_value());
 }
 
 class Icrc1ClientEnvTest : public testing::ChainTest {

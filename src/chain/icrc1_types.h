@@ -119,6 +119,9 @@ struct Mint {
 // nullopt when the block is not a mint; InvalidArgument when it is
 // malformed.
 Result<std::optional<Mint>> MintOfBlock(const candid::Value& block);
+// Any block's ledger time (its top-level `ts`, ns): blocks are in time
+// order, which bounds a search by time. InvalidArgument without one.
+Result<uint64_t> BlockTimestamp(const candid::Value& block);
 // The ICRC-3 Value of a mint block (the fake ledger's log).
 candid::Value MintBlockValue(const Mint& mint, const std::string& parent_hash);
 

@@ -1,4 +1,5 @@
 // ICRC-3 block log types (icrc1_types.h): get_blocks and mint blocks.
+#include <cstdint>
 #include <cstdlib>
 
 #include "chain/icrc1_internal.h"
@@ -170,6 +171,12 @@ Result<std::optional<Mint>> MintOfBlock(const Value& block) {
   ASSIGN_OR_RETURN(const Uint128 ts, IcrcNat(MapGet(block, "ts"), "ts"));
   m.timestamp_ns = static_cast<uint64_t>(ts);
   return std::optional<Mint>(std::move(m));
+}
+
+Result<uint64_t> BlockTimestamp(const Value& block) {
+  ASSIGN_OR_RETURN(const Uint128 ts, IcrcNat(MapGet(block, "ts"), "ts"));
+  if (ts > UINT64_MAX) return Err(InvalidArgument("ICRC-3 block: ts is over 64 bits"));
+  return static_cast<uint64_t>(ts);
 }
 
 candid::Value MintBlockValue(const Mint& mint, const std::string& parent_hash) {

@@ -190,7 +190,7 @@ TEST_F(SettlementTest, RefusesBadSettlements) {
 // ledger applied them, refused before it did, or crashes between MarkSent and
 // Apply: every principal is paid exactly what it is owed, never twice.
 TEST_F(SettlementTest, RandomFaultsNeverPayTwiceAndPayEveryone) {
-  fake::FakeLedger ledger({Minter(), 0, policy.dedup_window_ns, 60'000'000'000, 32});
+  fake::FakeLedger ledger({Minter(), 0, policy.dedup_window_ns, 60'000'000'000, 32, {}});
   std::mt19937 rng(7);
   std::vector<Settlement> book;
   icrc1::Uint128 owed = 0;

@@ -16,9 +16,15 @@ using store::SettlementState;
 
 class ReconcileTest : public SettleTest {
  protected:
+  // The operator's route alone: no periodic pass (settle_reconcile_pass_test.cc).
+  static SettlerOptions RouteOnly() {
+    SettlerOptions o = Enabled();
+    o.reconcile_interval_ms = 0;
+    return o;
+  }
   FindMint RealFind() {
     return [this](const chain::icrc1::TransferArg& arg, MintFound done) {
-      executor_->Run<std::optional<chain::icrc1::Uint128>>([this, arg] { return ledger_->FindMint(arg, 0, 100'000); },
+      executor_->Run<std::optional<chain::icrc1::Uint128>>([this, arg] { return ledger_->FindMint(arg, {}); },
                                                            std::move(done));
     };
   }
@@ -48,7 +54,7 @@ TEST_F(ReconcileTest, PastTheWindowTheLedgersLogDecidesFoundOrSentAgain) {
   Earn({applied, lost}, 70'000, "r");
   const codec::Principal applied_owner = codec::Principal::FromText(applied).value();
   // Every send's answer is lost; `applied`'s first send ran on the ledger.
-  MakeSettler(Enabled(), [&](const chain::icrc1::TransferArg& arg, TransferDone done) {
+  MakeSettler(RouteOnly(), [&](const chain::icrc1::TransferArg& arg, TransferDone done) {
     if (arg.to.owner == applied_owner) (void)ledger_->Transfer(arg);
     done(Err(DeadlineExceeded("no answer")));
   });
@@ -89,7 +95,7 @@ TEST_F(ReconcileTest, PastTheWindowTheLedgersLogDecidesFoundOrSentAgain) {
 TEST_F(ReconcileTest, NotBeforeTheLedgerStopsAcceptingTheTransferNorWithoutALedger) {
   const std::string p = NodePrincipal(3);
   Earn({p}, 5'000, "e");
-  MakeSettler(Enabled(), [](const chain::icrc1::TransferArg&, TransferDone done) {
+  MakeSettler(RouteOnly(), [](const chain::icrc1::TransferArg&, TransferDone done) {
     done(Err(DeadlineExceeded("no answer")));
   });
   auto run = Run();

@@ -148,6 +148,7 @@ void Settler::Tick() {
     StartRun("schedule", [](Result<RunSummary>) {});  // Logged by the run itself.
   }
   SendDue();
+  MaybeReconcilePass();
 }
 
 void Settler::SendDue() {
@@ -238,50 +239,6 @@ void Settler::Retry(const std::string& id, std::function<void(Result<SettlementR
     store_.UpdateSettlement(FromChain(*s, std::move(record), now), [done = std::move(done)](Result<SettlementRecord> saved) {
       if (saved) spdlog::info("settlement {} retried by an operator (generation {})", saved->id, saved->generation);
       done(std::move(saved));
-    });
-  });
-}
-
-void Settler::Reconcile(const std::string& id, std::function<void(Result<SettlementRecord>)> done) {
-  if (!find_mint_) return done(Err(FailedPrecondition("BLOCKCHAIN_ENABLED is false: nothing to reconcile against")));
-  store_.GetSettlement(id, [this, id, done = std::move(done)](Result<std::optional<SettlementRecord>> r) mutable {
-    if (!r.has_value()) return done(Err(Status(r.error())));
-    if (!r->has_value()) return done(Err(NotFound("no settlement " + id)));
-    SettlementRecord record = std::move(**r);
-    std::optional<chain::Settlement> s = ToChain(record);
-    if (!s) return done(Err(FailedPrecondition("the principal is not a valid principal")));
-    if (s->state != chain::Settlement::State::kFailed || !s->needs_reconciliation) {
-      return done(Err(FailedPrecondition("only a failed settlement that needs reconciliation is reconciled")));
-    }
-    const int64_t window_ms = static_cast<int64_t>(options_.policy.dedup_window_ns / 1'000'000);
-    const int64_t from_ms = static_cast<int64_t>(s->created_at_time_ns / 1'000'000) + window_ms + options_.reconcile_margin_ms;
-    if (clock_.WallMs() < from_ms) {
-      return done(Err(FailedPrecondition("the ledger may still accept this transfer: reconcile after " +
-                                         std::to_string(from_ms) + " (ms since the epoch)")));
-    }
-    const chain::icrc1::TransferArg arg = chain::TransferFor(*s);
-    find_mint_(arg, [this, record = std::move(record), s = std::move(*s), done = std::move(done)](
-                        Result<std::optional<chain::icrc1::Uint128>> found) mutable {
-      if (!found) {
-        spdlog::warn("settlement {} not reconciled: {}", record.id, found.error().ToString());
-        return done(Err(Unavailable("the ledger's log could not be searched: " + found.error().message())));
-      }
-      const int64_t now = clock_.WallMs();
-      chain::Reconciled(s, *found, now);
-      store_.UpdateSettlement(FromChain(s, std::move(record), now), [this, done = std::move(done)](Result<SettlementRecord> saved) {
-        if (saved && saved->state == SettlementState::kConfirmed) {
-          registry_.GetCounter("sela_settlement_reconciled_total", "Settlements reconciled against the ledger's log, by outcome.",
-                               "outcome=\"found\"").Inc();
-          spdlog::info("settlement {} reconciled: found at block {}, {} units to {}", saved->id, saved->block_index,
-                       saved->amount_units, saved->principal);
-        } else if (saved) {
-          registry_.GetCounter("sela_settlement_reconciled_total", "Settlements reconciled against the ledger's log, by outcome.",
-                               "outcome=\"absent\"").Inc();
-          spdlog::info("settlement {} reconciled: absent from the ledger, sent again as generation {}", saved->id,
-                       saved->generation);
-        }
-        done(std::move(saved));
-      });
     });
   });
 }

@@ -24,6 +24,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "chain/settlement.h"
 #include "core/clock.h"
@@ -44,12 +45,22 @@ struct SettlerOptions {
   // window, so that the ledger can no longer accept the transfer (its
   // permitted drift, our last envelope's expiry, clock skew).
   int64_t reconcile_margin_ms = 15 * 60'000;
+  // The reconciliation pass (Tick): every reconcile_interval_ms, failed
+  // settlements that need reconciliation and are past that margin are
+  // reconciled without an operator, one ledger search at a time, at most
+  // reconcile_per_pass per pass, reading reconcile_page failed settlements
+  // per pass (a cursor goes round the failed ones). 0: no pass (the admin
+  // route only).
+  int64_t reconcile_interval_ms = 5 * 60'000;
+  uint32_t reconcile_per_pass = 20;
+  uint32_t reconcile_page = 200;
 };
 
 using TransferDone = std::function<void(Result<chain::TransferOutcome>)>;
 // Reconciliation: the ledger block holding exactly this transfer, or none
-// (Icrc1Client::FindMint over the whole log, off the loop; `done` on the
-// loop). An error when the log could not be read to its end.
+// (Icrc1Client::FindMint over the blocks of its time window, archives
+// followed, off the loop; `done` on the loop). An error whenever absence
+// is not proven.
 using MintFound = std::function<void(Result<std::optional<chain::icrc1::Uint128>>)>;
 using FindMint = std::function<void(const chain::icrc1::TransferArg&, MintFound done)>;
 // Runs the transfer off the loop; `done` runs on the loop.
@@ -76,8 +87,8 @@ class Settler {
   // Creates the run's settlements. FailedPrecondition when disabled,
   // Unavailable when a run is still being created.
   void StartRun(const std::string& trigger, std::function<void(Result<RunSummary>)> done);
-  // Starts a scheduled run when due, sends due settlements, refreshes the
-  // gauges.
+  // Starts a scheduled run when due, sends due settlements, runs the
+  // reconciliation pass when due, refreshes the gauges.
   void Tick();
   // An operator's retry of a failed settlement (chain::RetryFailed).
   void Retry(const std::string& id, std::function<void(Result<store::SettlementRecord>)> done);
@@ -86,9 +97,16 @@ class Settler {
   // (FailedPrecondition before, naming when), the ledger's log is searched
   // for the transfer: found → confirmed at that block; absent → a new
   // generation, pending (chain::Reconciled). FailedPrecondition without a
-  // finder (BLOCKCHAIN_ENABLED=false) or for any other settlement.
+  // finder (BLOCKCHAIN_ENABLED=false) or for any other settlement;
+  // Unavailable while the same settlement is being reconciled here (by the
+  // pass). The periodic pass (SettlerOptions::reconcile_interval_ms) does
+  // the same by itself. Exactly one new generation: the save compares the
+  // stored version, so of two reconciliations of one settlement (two
+  // processes, or a route racing a pass elsewhere) only the first is saved.
+  // Implemented in settler_reconcile.cc.
   void SetFindMint(FindMint find) { find_mint_ = std::move(find); }
   void Reconcile(const std::string& id, std::function<void(Result<store::SettlementRecord>)> done);
+  bool reconciling() const { return passing_ || !reconciling_.empty(); }
 
   size_t in_flight() const { return in_flight_.size(); }
   bool creating() const { return creating_; }
@@ -101,6 +119,14 @@ class Settler {
   void Finish(store::SettlementRecord record, chain::Settlement s, Result<chain::TransferOutcome> outcome);
   void Save(store::SettlementRecord record, bool keep, std::function<void(store::SettlementRecord)> then);
   void RefreshGauges();
+  Status CheckReconcilable(const store::SettlementRecord& record, int64_t now_ms) const;
+  void ReconcileRecord(store::SettlementRecord record, const char* by,
+                       std::function<void(Result<store::SettlementRecord>)> done);
+  void ReconcileSaved(const char* by, Result<store::SettlementRecord> saved);
+  void MaybeReconcilePass();
+  void PassStep(std::vector<store::SettlementRecord> todo, size_t i);
+  void EndPass();
+  void CountReconciled(const char* outcome);
 
   SettlerOptions options_;
   store::Store& store_;
@@ -116,6 +142,10 @@ class Settler {
   bool reading_due_ = false;
   bool reading_summary_ = false;
   uint64_t run_seq_ = 0;
+  std::set<std::string> reconciling_;  // Ids whose ledger search or save is under way here.
+  bool passing_ = false;               // A reconciliation pass is running.
+  std::optional<int64_t> next_pass_ms_;
+  std::string pass_cursor_;            // The pass goes on after this failed settlement's id.
 };
 
 // The store's record as the chain's state machine sees it, and back

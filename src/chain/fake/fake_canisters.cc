@@ -43,10 +43,12 @@ icrc1::TransferResult FakeLedger::Transfer(const codec::Principal& caller, const
   balances_[KeyOf(arg.to)] += arg.amount;
   total_supply_ += arg.amount;
   icrc1::Mint mint{arg.to, arg.amount, arg.memo, arg.created_at_time, now_ns};
-  const std::string parent = log_.empty() ? std::string() : Sha256(std::to_string(log_.size() - 1));
+  const size_t length = blocks();
+  const std::string parent = length == 0 ? std::string() : Sha256(std::to_string(length - 1));
   log_.push_back(icrc1::MintBlockValue(mint, parent));
   mints_.push_back(std::move(mint));
-  const icrc1::Uint128 index = log_.size() - 1;
+  const icrc1::Uint128 index = length;
+  MaybeArchive();
   if (!dedup_key.empty()) dedup_.emplace(std::move(dedup_key), index);
   r.ok = true;
   r.block_index = index;
@@ -56,19 +58,6 @@ icrc1::TransferResult FakeLedger::Transfer(const codec::Principal& caller, const
 icrc1::Uint128 FakeLedger::BalanceOf(const icrc1::Account& account) const {
   const auto it = balances_.find(KeyOf(account));
   return it == balances_.end() ? 0 : it->second;
-}
-
-icrc1::GetBlocksResult FakeLedger::GetBlocks(const std::vector<icrc1::BlockRange>& ranges) const {
-  icrc1::GetBlocksResult out;
-  out.log_length = log_.size();
-  constexpr size_t kBlocksMax = 2000;  // Per reply, as ledgers cap it.
-  for (const icrc1::BlockRange& range : ranges) {
-    for (icrc1::Uint128 i = range.start; i < range.start + range.length && i < log_.size(); ++i) {
-      if (out.blocks.size() >= kBlocksMax) return out;
-      out.blocks.push_back({i, log_[static_cast<size_t>(i)]});
-    }
-  }
-  return out;
 }
 
 files::StoreFileResult FakeFileCanister::StoreFile(const files::StoreFileArgs& args) {

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "chain/fake/fake_archive.h"
 #include "chain/file_types.h"
 #include "chain/icrc1_types.h"
 #include "codec/principal.h"
@@ -33,30 +34,42 @@ struct LedgerSettings {
   uint64_t tx_window_ns = 24ULL * 3600 * 1'000'000'000;
   uint64_t permitted_drift_ns = 60ULL * 1'000'000'000;
   size_t memo_bytes_max = 32;
+  ArchiveSettings archive;  // Off unless archive.trigger_blocks > 0 (fake_archive.h).
 };
 
 class FakeLedger {
  public:
-  explicit FakeLedger(LedgerSettings settings) : settings_(std::move(settings)) {}
+  explicit FakeLedger(LedgerSettings settings) : settings_(std::move(settings)), archive_(settings_.archive) {}
 
   icrc1::TransferResult Transfer(const codec::Principal& caller, const icrc1::TransferArg& arg, uint64_t now_ns);
   icrc1::Uint128 BalanceOf(const icrc1::Account& account) const;
+  // Ranges below what the ledger holds are answered by an archive callback
+  // (fake_archive.cc).
   icrc1::GetBlocksResult GetBlocks(const std::vector<icrc1::BlockRange>& ranges) const;
   const LedgerSettings& settings() const { return settings_; }
+  FakeArchive& archive() { return archive_; }
+  const FakeArchive& archive() const { return archive_; }
+  // A query to the archive canister; nullopt when `canister` is not it.
+  std::optional<ArchiveAnswer> ArchiveQuery(const codec::Principal& canister, std::string_view method,
+                                            std::string_view arg);
 
   // For tests: every mint applied, in block order.
   const std::vector<icrc1::Mint>& mints() const { return mints_; }
   icrc1::Uint128 total_supply() const { return total_supply_; }
-  size_t blocks() const { return log_.size(); }
+  size_t blocks() const { return local_start_ + log_.size(); }  // The log's length, archived blocks included.
+  size_t local_blocks() const { return log_.size(); }
 
  private:
   using Key = std::pair<std::string, std::optional<std::string>>;  // Owner bytes, subaccount.
   static Key KeyOf(const icrc1::Account& a);
+  void MaybeArchive();  // fake_archive.cc
 
   LedgerSettings settings_;
   std::map<Key, icrc1::Uint128> balances_;
   std::map<std::string, icrc1::Uint128> dedup_;  // Caller + encoded arg -> block index.
-  std::vector<candid::Value> log_;               // ICRC-3 blocks.
+  FakeArchive archive_;
+  std::vector<candid::Value> log_;               // ICRC-3 blocks from local_start_ on.
+  size_t local_start_ = 0;                       // Blocks below it are in archive_.
   std::vector<icrc1::Mint> mints_;
   icrc1::Uint128 total_supply_ = 0;
 };

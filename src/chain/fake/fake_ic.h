@@ -111,6 +111,11 @@ class FakeIc {
     return f(ledger_);
   }
   template <typename F>
+  auto MutateLedger(F f) {  // Tests: fill the log directly, archive faults.
+    std::lock_guard<std::mutex> lock(mu_);
+    return f(ledger_);
+  }
+  template <typename F>
   auto WithFiles(F f) const {
     std::lock_guard<std::mutex> lock(mu_);
     return f(files_);

@@ -141,7 +141,11 @@ FakeIc::Reply FakeIc::HandleQuery(const DecodedEnvelope& e) {
   const std::string& method = e.content.method_name;
   const std::string& arg = e.content.arg;
   Outcome out = Rejected(3, "Canister has no query method '" + method + "'");
-  if (e.content.canister_id == options_.ledger_id) {
+  bool sign = true;
+  if (std::optional<ArchiveAnswer> a = ledger_.ArchiveQuery(e.content.canister_id, method, arg)) {
+    out = a->replied ? Replied(std::move(a->reply)) : Rejected(a->reject_code, std::move(a->reject_message));
+    sign = a->sign;
+  } else if (e.content.canister_id == options_.ledger_id) {
     if (method == "icrc1_balance_of") {
       const Result<icrc1::Account> account = icrc1::DecodeAccount(arg);
       out = account.has_value() ? Replied(icrc1::EncodeNat(ledger_.BalanceOf(*account)))
@@ -170,7 +174,7 @@ FakeIc::Reply FakeIc::HandleQuery(const DecodedEnvelope& e) {
   response.reply = out.reply;
   response.reject_code = out.reject_code;
   response.reject_message = out.reject_message;
-  if (!TakeFault(Fault::kUnsignedQuery)) {
+  if (sign && !TakeFault(Fault::kUnsignedQuery)) {
     const uint64_t ts = static_cast<uint64_t>(clock_.WallMs()) * 1'000'000;
     const std::string message = std::string(kResponseDomainSeparator) + QueryResponseHash(response, e.request_id, ts);
     response.signatures.push_back({ts, node_.Sign(message).value(), std::string(node_.principal().bytes())});
