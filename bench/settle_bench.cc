@@ -3,11 +3,16 @@
 // endpoint run as its own process (tools/fake-ic), whose memory is read
 // from /proc. docs/CHAIN.md "Benchmarks".
 //
-//   settle_bench FAKE_IC_BINARY N [IN_FLIGHT]
+//   settle_bench FAKE_IC_BINARY N [IN_FLIGHT] [ROUND_US]
 //
-// Prints the time to create the run, the time until every settlement is
-// confirmed, settlements per second, and the fake endpoint's peak and
-// final RSS. Checks that the fake ledger's supply equals what was credited.
+// ROUND_US > 0 starts the fake with --round-us (answers certified in
+// rounds under one signature, as the IC does); 0 (default) signs each.
+// Prints the load average, the time to create the run, the time until
+// every settlement is confirmed, settlements per second, the settling
+// side's (this process: store, Settler, agent) and the fake endpoint's
+// peak and final RSS, and the verifier's signature-cache hits. Checks that
+// the fake ledger's total supply equals what was credited and that it
+// holds exactly N blocks (no transfer applied twice); exits 1 otherwise.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -88,7 +93,15 @@ Result<T> Sync(Loop& loop, Op op) {
   return std::move(*out);
 }
 
-int Run(const std::string& fake_ic, uint32_t n, uint32_t in_flight) {
+std::string LoadAverage() {
+  std::ifstream in("/proc/loadavg");
+  std::string one, five, fifteen;
+  in >> one >> five >> fifteen;
+  return one + " " + five + " " + fifteen;
+}
+
+int Run(const std::string& fake_ic, uint32_t n, uint32_t in_flight, int64_t round_us) {
+  std::printf("load average at start %s\n", LoadAverage().c_str());
   // The fake's minter: a fixed Ed25519 identity.
   auto key = auth::SigningKey::Ed25519FromSeed(std::string(32, '\x07')).value();
   chain::Identity identity(std::move(key));
@@ -98,7 +111,13 @@ int Run(const std::string& fake_ic, uint32_t n, uint32_t in_flight) {
   const pid_t child = fork();
   if (child == 0) {
     const std::string minter = identity.principal().ToText();
-    execl(fake_ic.c_str(), fake_ic.c_str(), minter.c_str(), port_file.c_str(), static_cast<char*>(nullptr));
+    const std::string round = "--round-us=" + std::to_string(round_us);
+    if (round_us > 0) {
+      execl(fake_ic.c_str(), fake_ic.c_str(), minter.c_str(), port_file.c_str(), round.c_str(),
+            static_cast<char*>(nullptr));
+    } else {
+      execl(fake_ic.c_str(), fake_ic.c_str(), minter.c_str(), port_file.c_str(), static_cast<char*>(nullptr));
+    }
     _exit(127);
   }
   std::string port, root;
@@ -115,6 +134,7 @@ int Run(const std::string& fake_ic, uint32_t n, uint32_t in_flight) {
   so.random = [x = uint64_t{1}]() mutable { return x++; };
   auto store = store::SqliteStore::Open(so, [&loop](std::function<void()> f) { loop.Post(std::move(f)); }).value();
   // Nodes earn: one admin credit each, in batches.
+  chain::icrc1::Uint128 credited = 0;
   for (uint32_t from = 0; from < n; from += 10'000) {
     std::vector<store::Transfer> batch;
     for (uint32_t i = from; i < std::min(n, from + 10'000); ++i) {
@@ -123,6 +143,7 @@ int Run(const std::string& fake_ic, uint32_t n, uint32_t in_flight) {
       t.kind = store::RewardKind::kAdmin;
       t.principal = Principal(i);
       t.amount_units = 1'000 + i;
+      credited += t.amount_units;
       t.day = "2025-11-25";
       batch.push_back(std::move(t));
     }
@@ -162,23 +183,38 @@ int Run(const std::string& fake_ic, uint32_t n, uint32_t in_flight) {
     }
   }
   const double settle_s = Since(t1);
-  const auto supply = ledger.BalanceOf({codec::Principal::FromText(Principal(0)).value(), std::nullopt});
-  std::printf("principals %u  in_flight %u  create %.2f s  settle %.1f s  %.0f settlements/s  fake-ic RSS peak %ld KiB, now %ld KiB  first balance %s\n",
-              n, in_flight, create_s, settle_s, static_cast<double>(n) / settle_s, RssKb(child, "VmHWM:"),
-              RssKb(child, "VmRSS:"), supply ? codec::Uint128ToString(*supply).c_str() : "?");
+  const codec::Principal ledger_id = codec::Principal::FromText("y5ego-zyaaa-aaaao-qkfhq-cai").value();
+  const auto supply_reply = agent->Query(ledger_id, "icrc1_total_supply", std::string("DIDL\x00\x00", 6));
+  const auto supply = supply_reply && supply_reply->replied ? chain::icrc1::DecodeNat(supply_reply->reply)
+                                                            : Result<chain::icrc1::Uint128>(Err(Internal("no supply")));
+  const auto blocks = ledger.GetBlocks({{0, 0}});
+  const bool supply_ok = supply && *supply == credited;
+  const bool blocks_ok = blocks && blocks->log_length == n;
+  std::printf("principals %u  in_flight %u  round_us %lld  create %.2f s  settle %.1f s  %.0f settlements/s\n", n,
+              in_flight, static_cast<long long>(round_us), create_s, settle_s, static_cast<double>(n) / settle_s);
+  std::printf("settling side (this process) RSS peak %ld KiB, now %ld KiB;  fake-ic RSS peak %ld KiB, now %ld KiB\n",
+              RssKb(getpid(), "VmHWM:"), RssKb(getpid(), "VmRSS:"), RssKb(child, "VmHWM:"), RssKb(child, "VmRSS:"));
+  std::printf("verifier signature-cache hits %llu of %u transfers\n",
+              static_cast<unsigned long long>(agent->signature_cache_hits()), n);
+  std::printf("ledger supply %s (credited %s: %s), blocks %s (%s)  load average at end %s\n",
+              supply ? codec::Uint128ToString(*supply).c_str() : "?",
+              codec::Uint128ToString(credited).c_str(), supply_ok ? "equal" : "DIFFERENT",
+              blocks ? codec::Uint128ToString(blocks->log_length).c_str() : "?", blocks_ok ? "one per principal" : "WRONG",
+              LoadAverage().c_str());
   kill(child, SIGTERM);
   waitpid(child, nullptr, 0);
   store.reset();
   std::system((std::string("rm -rf ") + dir).c_str());
-  return 0;
+  return supply_ok && blocks_ok ? 0 : 1;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: settle_bench FAKE_IC_BINARY N [IN_FLIGHT]\n");
+    std::fprintf(stderr, "usage: settle_bench FAKE_IC_BINARY N [IN_FLIGHT] [ROUND_US]\n");
     return 2;
   }
-  return Run(argv[1], static_cast<uint32_t>(std::stoul(argv[2])), argc > 3 ? static_cast<uint32_t>(std::stoul(argv[3])) : 8);
+  return Run(argv[1], static_cast<uint32_t>(std::stoul(argv[2])), argc > 3 ? static_cast<uint32_t>(std::stoul(argv[3])) : 8,
+             argc > 4 ? std::stoll(argv[4]) : 0);
 }

@@ -28,6 +28,7 @@ class ChainTest : public ::testing::Test {
   void Start(Identity identity) {
     fake::FakeIcOptions options;
     options.ledger.minting_account.owner = Minter().principal();
+    options.round_us = round_us;
     ic = fake::FakeIc::Start(options, clock).value();
     agent = MakeAgent(std::move(identity), clock, ic->root_key_der_hex());
   }
@@ -53,6 +54,7 @@ class ChainTest : public ::testing::Test {
   }
 
   sela::testing::FakeClock clock{kStartMs};
+  int64_t round_us = 0;  // FakeIcOptions::round_us; set in a fixture's constructor.
   std::unique_ptr<fake::FakeIc> ic;
   std::unique_ptr<Agent> agent;
 
