@@ -26,6 +26,9 @@
 #include <string>
 #include <thread>
 
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/spdlog.h>
+
 #include "auth/signing_key.h"
 #include "chain/agent.h"
 #include "chain/executor.h"
@@ -127,6 +130,10 @@ int Run(const std::string& fake_ic, uint32_t n, uint32_t in_flight, int64_t roun
     in >> port >> root;
   }
   if (port.empty()) return 1;
+  // The Settler logs a line per transfer sent and confirmed, as in the
+  // server: to a file here, not the terminal.
+  const std::string log_path = std::string(dir) + "/settle.log";
+  spdlog::set_default_logger(spdlog::basic_logger_mt("settle_bench", log_path));
   SystemClock clock;
   Loop loop;
   store::SqliteOptions so;
@@ -172,16 +179,31 @@ int Run(const std::string& fake_ic, uint32_t n, uint32_t in_flight, int64_t roun
   if (!run) return 1;
   const double create_s = Since(t0);
   const auto t1 = std::chrono::steady_clock::now();
-  int64_t confirmed = 0;
-  for (int i = 0; confirmed < run->settlements; ++i) {
-    settler.Tick();
-    for (int k = 0; k < 50; ++k) {
-      if (loop.RunAll() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  // As the server's loop: a Tick a second (app/main.cc), callbacks as they
+  // come; done when every settlement of the run is confirmed.
+  const Counter& confirmed = metrics.GetCounter("sela_settlement_confirmed_total", "Settlements confirmed on the ledger.");
+  auto last_tick = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+  uint64_t seen = 0;
+  auto progress = std::chrono::steady_clock::now();
+  while (static_cast<int64_t>(confirmed.value()) < run->settlements) {
+    if (std::chrono::steady_clock::now() - last_tick >= std::chrono::seconds(1)) {
+      last_tick = std::chrono::steady_clock::now();
+      settler.Tick();
+      if (confirmed.value() != seen) {
+        seen = confirmed.value();
+        progress = last_tick;
+      } else if (last_tick - progress > std::chrono::seconds(120)) {
+        std::printf("stalled: %llu of %lld confirmed, none for 120 s (see %s)\n", static_cast<unsigned long long>(seen),
+                    static_cast<long long>(run->settlements), log_path.c_str());
+        kill(child, SIGTERM);
+        waitpid(child, nullptr, 0);
+        return 1;
+      }
     }
-    if (i % 20 == 0) {
-      confirmed = Sync<store::SettlementSummary>(loop, [&](auto cb) { store->GetSettlementSummary(cb); })->count_by_state[2];
-    }
+    if (loop.RunAll() == 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
+  const int64_t confirmed_in_store =
+      Sync<store::SettlementSummary>(loop, [&](auto cb) { store->GetSettlementSummary(cb); })->count_by_state[2];
   const double settle_s = Since(t1);
   const codec::Principal ledger_id = codec::Principal::FromText("y5ego-zyaaa-aaaao-qkfhq-cai").value();
   const auto supply_reply = agent->Query(ledger_id, "icrc1_total_supply", std::string("DIDL\x00\x00", 6));
@@ -189,7 +211,7 @@ int Run(const std::string& fake_ic, uint32_t n, uint32_t in_flight, int64_t roun
                                                             : Result<chain::icrc1::Uint128>(Err(Internal("no supply")));
   const auto blocks = ledger.GetBlocks({{0, 0}});
   const bool supply_ok = supply && *supply == credited;
-  const bool blocks_ok = blocks && blocks->log_length == n;
+  const bool blocks_ok = blocks && blocks->log_length == n && confirmed_in_store == run->settlements;
   std::printf("principals %u  in_flight %u  round_us %lld  create %.2f s  settle %.1f s  %.0f settlements/s\n", n,
               in_flight, static_cast<long long>(round_us), create_s, settle_s, static_cast<double>(n) / settle_s);
   std::printf("settling side (this process) RSS peak %ld KiB, now %ld KiB;  fake-ic RSS peak %ld KiB, now %ld KiB\n",
@@ -201,6 +223,9 @@ int Run(const std::string& fake_ic, uint32_t n, uint32_t in_flight, int64_t roun
               codec::Uint128ToString(credited).c_str(), supply_ok ? "equal" : "DIFFERENT",
               blocks ? codec::Uint128ToString(blocks->log_length).c_str() : "?", blocks_ok ? "one per principal" : "WRONG",
               LoadAverage().c_str());
+  spdlog::default_logger()->flush();
+  std::printf("log %lld bytes (two lines per settlement)\n",
+              static_cast<long long>(std::ifstream(log_path, std::ios::ate | std::ios::binary).tellg()));
   kill(child, SIGTERM);
   waitpid(child, nullptr, 0);
   store.reset();

@@ -221,6 +221,10 @@ void Settler::Finish(SettlementRecord record, chain::Settlement s, Result<chain:
                      stored.failure);
         break;
     }
+    // A slot is free: the next due settlement goes now, not at the next
+    // Tick (once a second in the server, which capped a run at
+    // in_flight_max settlements per second).
+    SendDue();
   });
 }
 

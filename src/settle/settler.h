@@ -7,7 +7,9 @@
 //
 // A run (StartRun) creates one pending settlement per principal with an
 // unsettled amount (Store::CreateSettlements, in steps). Tick() sends what
-// is due: each settlement is persisted as sent (attempts, next attempt)
+// is due, and every outcome saved sends the next due one at once, so a run
+// goes at the IC's pace with in_flight_max transfers outstanding, not one
+// batch per Tick. Each settlement is persisted as sent (attempts, next attempt)
 // before its transfer leaves, and the outcome is persisted when it comes
 // back (chain/settlement.h decides the state). A crash between the two
 // leaves it sent; the next process resends the same transfer when its back-
