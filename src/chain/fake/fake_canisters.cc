@@ -42,11 +42,8 @@ icrc1::TransferResult FakeLedger::Transfer(const codec::Principal& caller, const
   if (arg.fee && *arg.fee != 0) return fail(K::kBadFee, 0);  // Mints have no fee.
   balances_[KeyOf(arg.to)] += arg.amount;
   total_supply_ += arg.amount;
-  icrc1::Mint mint{arg.to, arg.amount, arg.memo, arg.created_at_time, now_ns};
-  const std::string parent = log_.empty() ? std::string() : Sha256(std::to_string(log_.size() - 1));
-  log_.push_back(icrc1::MintBlockValue(mint, parent));
-  mints_.push_back(std::move(mint));
-  const icrc1::Uint128 index = log_.size() - 1;
+  mints_.push_back(icrc1::Mint{arg.to, arg.amount, arg.memo, arg.created_at_time, now_ns});
+  const icrc1::Uint128 index = mints_.size() - 1;
   if (!dedup_key.empty()) dedup_.emplace(std::move(dedup_key), index);
   r.ok = true;
   r.block_index = index;
@@ -60,12 +57,14 @@ icrc1::Uint128 FakeLedger::BalanceOf(const icrc1::Account& account) const {
 
 icrc1::GetBlocksResult FakeLedger::GetBlocks(const std::vector<icrc1::BlockRange>& ranges) const {
   icrc1::GetBlocksResult out;
-  out.log_length = log_.size();
+  out.log_length = mints_.size();
   constexpr size_t kBlocksMax = 2000;  // Per reply, as ledgers cap it.
   for (const icrc1::BlockRange& range : ranges) {
-    for (icrc1::Uint128 i = range.start; i < range.start + range.length && i < log_.size(); ++i) {
+    for (icrc1::Uint128 i = range.start; i < range.start + range.length && i < mints_.size(); ++i) {
       if (out.blocks.size() >= kBlocksMax) return out;
-      out.blocks.push_back({i, log_[static_cast<size_t>(i)]});
+      const auto at = static_cast<size_t>(i);
+      const std::string parent = at == 0 ? std::string() : Sha256(std::to_string(at - 1));
+      out.blocks.push_back({i, icrc1::MintBlockValue(mints_[at], parent)});
     }
   }
   return out;
