@@ -151,8 +151,13 @@ void Settler::Tick() {
 }
 
 void Settler::SendDue() {
-  if (reading_due_ || in_flight_.size() >= options_.in_flight_max) return;
+  if (in_flight_.size() >= options_.in_flight_max) return;
+  if (reading_due_) {
+    read_again_ = true;
+    return;
+  }
   reading_due_ = true;
+  read_again_ = false;
   store_.ListDueSettlements(clock_.WallMs(), options_.due_per_tick, [this](Result<std::vector<SettlementRecord>> r) {
     reading_due_ = false;
     if (!r) {
@@ -166,6 +171,7 @@ void Settler::SendDue() {
       Begin(std::move(record));
     }
     m_->in_flight.Set(static_cast<int64_t>(in_flight_.size()));
+    if (read_again_) SendDue();
   });
 }
 

@@ -116,6 +116,7 @@ class Settler {
   std::set<std::string> in_flight_;  // Ids read as due and not yet finished.
   bool creating_ = false;
   bool reading_due_ = false;
+  bool read_again_ = false;  // Slots freed during a read: read once more after it.
   bool reading_summary_ = false;
   uint64_t run_seq_ = 0;
 };
