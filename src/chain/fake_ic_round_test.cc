@@ -105,7 +105,8 @@ TEST(RoundCertifier, AnswersThatArriveTogetherShareOneSignedRoot) {
     const std::string& cert = out[static_cast<size_t>(i)];
     ASSERT_GT(cert.size(), bls::kSignatureBytes);
     const size_t bar = cert.size() - bls::kSignatureBytes;  // Tree CBOR, then the 48-byte signature.
-    const codec::CborValue cbor = codec::ParseCbor(cert.substr(0, bar)).value();
+    const std::string tree_bytes = cert.substr(0, bar);  // The parsed tree points into it.
+    const codec::CborValue cbor = codec::ParseCbor(tree_bytes).value();
     const HashTree tree = HashTree::FromCbor(cbor).value();
     EXPECT_TRUE(bls::Verify(key.PublicKey(), cert.substr(bar), tree.RootHash()));
     const std::string mine = std::string(32, static_cast<char>('a' + i));
