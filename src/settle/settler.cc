@@ -140,9 +140,12 @@ void Settler::CreateStep(RunSummary summary, std::string after, std::function<vo
 
 void Settler::Tick() {
   m_->in_flight.Set(static_cast<int64_t>(in_flight_.size()));
-  RefreshGauges();
-  if (!options_.enabled) return;
   const int64_t now = clock_.WallMs();
+  if (!gauges_ms_ || now - *gauges_ms_ >= options_.gauges_every_ms || now < *gauges_ms_) {
+    gauges_ms_ = now;
+    RefreshGauges();
+  }
+  if (!options_.enabled) return;
   if (schedule_ && next_run_ms_ && now >= *next_run_ms_ && !creating_) {
     next_run_ms_ = schedule_->Next(now);
     StartRun("schedule", [](Result<RunSummary>) {});  // Logged by the run itself.

@@ -46,6 +46,10 @@ struct SettlerOptions {
   // window, so that the ledger can no longer accept the transfer (its
   // permitted drift, our last envelope's expiry, clock skew).
   int64_t reconcile_margin_ms = 15 * 60'000;
+  // The gauges (lag, units and counts by state) come from the journal's
+  // summary, a scan of every settlement (seconds with 250,000 in the
+  // journal, measured by bench/settle_bench): read at most this often.
+  int64_t gauges_every_ms = 15'000;
 };
 
 using TransferDone = std::function<void(Result<chain::TransferOutcome>)>;
@@ -118,6 +122,7 @@ class Settler {
   bool reading_due_ = false;
   bool read_again_ = false;  // Slots freed during a read: read once more after it.
   bool reading_summary_ = false;
+  std::optional<int64_t> gauges_ms_;  // When the gauges were last read from the store.
   uint64_t run_seq_ = 0;
 };
 
