@@ -226,7 +226,8 @@ std::vector<ApiGroup> ServerApiGroups() {
        Infos(ReferralRouteTable())},
       {"referral-distribution", "/api/referral-distribution: the weekly referral run (docs/REST-REWARDS.md).",
        Infos(ReferralDistributionRouteTable())},
-      {"settlement", "/api/admin/settlements: settlement of the rewards ledger on the chain (docs/CHAIN.md).",
+      {"settlement", "/api/admin/settlements: settlement of the rewards ledger on the chain; "
+                     "/api/admin/canister-sync: the file-canister sync journal's failed rows (docs/CHAIN.md).",
        Infos(SettlementRouteTable())},
       {"websocket", "WebSocket endpoints (upgrade requests).", {ws.begin(), ws.end()}, true},
   };

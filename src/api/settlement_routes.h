@@ -1,7 +1,9 @@
 // /api/admin/settlements: the settlement journal for operators
 // (docs/CHAIN.md "Operations"): list settlements with the journal's
-// summary, retry failed ones, start a run now. Behind ADMIN_TOKEN. The
-// controller key is never part of any answer (the Settler never sees it).
+// summary, retry failed ones, start a run now. /api/admin/canister-sync:
+// the file-canister sync journal's failed rows, and their retry. Behind
+// ADMIN_TOKEN. The controller key is never part of any answer (the Settler
+// never sees it).
 //
 // Threading: the event loop's thread.
 #pragma once
@@ -10,6 +12,7 @@
 #include <string>
 
 #include "api/rest_table.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "net/router.h"
 #include "settle/settler.h"
@@ -20,6 +23,7 @@ namespace sela::api {
 struct SettlementRoutesDeps {
   store::Store& store;
   settle::Settler& settler;
+  const Clock& clock;  // A retried sync row is due now.
 };
 
 struct SettlementRoutesContext {
@@ -37,6 +41,8 @@ void AddSettlementRoutes(net::Router& router, SettlementRoutesDeps deps, const C
 
 // A settlement as the admin routes show it (JSON text; amounts in units and SP).
 std::string SettlementJson(const store::SettlementRecord& s);
+// A file-canister sync row as the admin routes show it (JSON text).
+std::string SyncRowJson(const store::SyncRecord& r);
 // The journal's summary (JSON text), with whether settlement is enabled.
 std::string SettlementSummaryJson(const store::SettlementSummary& s, bool enabled);
 

@@ -372,7 +372,7 @@ int main() {
   sela::api::FileRoutesOptions file_route_options = sela::api::FileRoutesOptions::FromConfig(*config);
   file_route_options.rest.guard = &rest_guard;
   sela::api::AddFileRoutes(router, {.files = files, .jobs = &jobs}, std::move(file_route_options));
-  sela::api::AddSettlementRoutes(router, {.store = **store, .settler = settler}, *config, &rest_guard);
+  sela::api::AddSettlementRoutes(router, {.store = **store, .settler = settler, .clock = clock}, *config, &rest_guard);
   if (auto st = sela::api::CheckRoutesDocumented(router, api_groups); !st.ok()) {
     spdlog::critical("{}", st.ToString());
     return 1;

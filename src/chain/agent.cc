@@ -120,7 +120,7 @@ Result<HttpResponse> Agent::Post(const std::string& path, const std::string& bod
 Status Agent::VerifyFor(const Certificate& cert, const codec::Principal& canister) const {
   const CertificateScope scope{CertificateScope::Kind::kCanister, canister};
   return VerifyCertificate(cert, root_key_, scope, NowNs(), options_.freshness,
-                           &delegations_);
+                           &signatures_);
 }
 
 Result<std::optional<CanisterResponse>> Agent::StatusOf(const Certificate& cert, const std::string& request_id) {

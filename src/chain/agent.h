@@ -117,6 +117,8 @@ class Agent {
   // Counters for metrics and tests.
   uint64_t polls() const { return polls_.load(); }
   uint64_t resubmits() const { return resubmits_.load(); }
+  // BLS verifications answered by the signature cache (certificate.h).
+  uint64_t signature_cache_hits() const { return signatures_.hits(); }
 
  private:
   Agent(HttpTransport& transport, Identity identity, AgentOptions options, AgentEnv env, std::string root_key);
@@ -139,7 +141,7 @@ class Agent {
   const AgentOptions options_;
   const AgentEnv env_;
   const std::string root_key_;  // Raw 96 bytes.
-  mutable DelegationCache delegations_;
+  mutable SignatureCache signatures_;  // Delegations and round signatures.
   std::atomic<bool> v3_call_missing_{false};
   std::atomic<bool> v3_read_missing_{false};
   std::atomic<uint64_t> polls_{0};

@@ -13,6 +13,11 @@ constexpr std::string_view kStateRootSep = "\x0Dic-state-root";
 Status Malformed(std::string what) { return InvalidArgument("certificate: " + what); }
 Status Refused(std::string what) { return Unauthenticated("certificate refused: " + what); }
 
+bool VerifySignature(std::string_view key, std::string_view signature, std::string_view message,
+                     SignatureCache* cache) {
+  return cache != nullptr ? cache->Verify(key, signature, message) : bls::Verify(key, signature, message);
+}
+
 // Does a delegation certificate entitle its subnet to answer for `canister`?
 // Any certified range that holds the canister suffices, in either layout.
 Result<bool> SubnetCoversCanister(const Certificate& delegation, std::string_view subnet,
@@ -35,16 +40,12 @@ Result<bool> SubnetCoversCanister(const Certificate& delegation, std::string_vie
 
 // Verifies the delegation and returns the subnet's raw BLS key.
 Result<std::string> CheckDelegation(const Certificate& cert, std::string_view root_key_raw,
-                                    const CertificateScope& scope, DelegationCache* cache) {
+                                    const CertificateScope& scope, SignatureCache* cache) {
   ASSIGN_OR_RETURN(const Certificate delegation, Certificate::Parse(std::string(cert.delegation_certificate())));
   if (delegation.has_delegation()) return Err(Refused("too many delegations"));
-  const std::string cache_key = Sha256({root_key_raw, cert.delegation_subnet_id(), delegation.bytes()});
-  if (cache == nullptr || !cache->Contains(cache_key)) {
-    const std::string message = std::string(kStateRootSep) + delegation.tree().RootHash();
-    if (!bls::Verify(root_key_raw, delegation.signature(), message)) {
-      return Err(Refused("delegation signature does not verify under the root key"));
-    }
-    if (cache != nullptr) cache->Add(cache_key);
+  const std::string message = std::string(kStateRootSep) + delegation.tree().RootHash();
+  if (!VerifySignature(root_key_raw, delegation.signature(), message, cache)) {
+    return Err(Refused("delegation signature does not verify under the root key"));
   }
   const std::string_view subnet = cert.delegation_subnet_id();
   const HashTree::LookupResult key = delegation.Lookup({"subnet", subnet, "public_key"});
@@ -96,25 +97,62 @@ Result<uint64_t> Certificate::TimeNs() const {
   return codec::ParseUleb128(t.value);
 }
 
-bool DelegationCache::Contains(const std::string& key) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return verified_.contains(key);
+namespace {
+
+std::string LengthPrefixed(std::string_view part) {
+  std::string out(8, '\0');
+  for (size_t i = 0; i < 8; ++i) out[i] = static_cast<char>((part.size() >> (8 * i)) & 0xFF);
+  return out;
 }
 
-void DelegationCache::Add(const std::string& key) {
+}  // namespace
+
+bool SignatureCache::Verify(std::string_view key_raw, std::string_view signature, std::string_view message) {
+  const std::string key = Sha256({LengthPrefixed(key_raw), key_raw, LengthPrefixed(signature), signature,
+                                  LengthPrefixed(message), message});
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    if (verified_.contains(key)) {
+      ++hits_;
+      return true;
+    }
+    if (!verifying_.contains(key)) break;
+    verified_cv_.wait(lock);
+  }
+  verifying_.insert(key);
+  lock.unlock();
+  const bool ok = bls::Verify(key_raw, signature, message);
+  lock.lock();
+  verifying_.erase(key);
+  if (ok && verified_.insert(key).second) {
+    order_.push_back(key);
+    while (order_.size() > entries_max_) {
+      verified_.erase(order_.front());
+      order_.pop_front();
+    }
+  }
+  verified_cv_.notify_all();
+  return ok;
+}
+
+uint64_t SignatureCache::hits() const {
   std::lock_guard<std::mutex> lock(mu_);
-  if (verified_.size() >= entries_max_) verified_.clear();  // Rare: delegations change weekly.
-  verified_.emplace(key, true);
+  return hits_;
+}
+
+size_t SignatureCache::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return verified_.size();
 }
 
 Status VerifyCertificate(const Certificate& cert, std::string_view root_key_raw, const CertificateScope& scope,
-                         int64_t now_ns, const FreshnessPolicy& freshness, DelegationCache* cache) {
+                         int64_t now_ns, const FreshnessPolicy& freshness, SignatureCache* cache) {
   std::string key(root_key_raw);
   if (cert.has_delegation()) {
     ASSIGN_OR_RETURN(key, CheckDelegation(cert, root_key_raw, scope, cache));
   }
   const std::string message = std::string(kStateRootSep) + cert.tree().RootHash();
-  if (!bls::Verify(key, cert.signature(), message)) return Refused("signature does not verify");
+  if (!VerifySignature(key, cert.signature(), message, cache)) return Refused("signature does not verify");
   if (freshness.check) {
     ASSIGN_OR_RETURN(const uint64_t time_ns, cert.TimeNs());
     const auto t = static_cast<int64_t>(time_ns);

@@ -14,16 +14,18 @@
 //      under the subnet key (or the root key when there is no delegation).
 //   3. /time is present and within [now - max_age, now + max_skew].
 //
-// Thread-safety: Certificate is immutable; DelegationCache is thread-safe.
+// Thread-safety: Certificate is immutable; SignatureCache is thread-safe.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <unordered_set>
 
 #include "chain/hash_tree.h"
 #include "codec/cbor_reader.h"
@@ -76,19 +78,37 @@ struct FreshnessPolicy {
   bool check = true;  // False only for archived fixtures.
 };
 
-// Remembers delegation certificates whose BLS signature verified, so that
-// the second pairing per certificate is paid once per delegation (they
-// change at replica upgrades, roughly weekly). Bounded; thread-safe.
-class DelegationCache {
+// Remembers BLS verifications that succeeded, keyed by the SHA-256 of all
+// that bls::Verify reads (the public key, the signature and the message,
+// length-prefixed; the message is the separator and the tree's root hash).
+// Two signatures repeat: the delegation's (it changes at replica upgrades,
+// roughly weekly) and the subnet's over one round's state, which every
+// certificate issued for that round carries, whatever its pruned tree.
+// bls::Verify is a pure function of those bytes, so a hit stands for
+// exactly the pairing it skips: VerifyCertificate still rebuilds every
+// tree to its root hash (a different tree or a tampered leaf is another
+// message, hence a miss, hence the pairing), and still checks the
+// delegation's scope and /time on every call. Failures are not kept.
+// The answers of one round arrive together: a verification already under
+// way for the same bytes is waited for, not repeated (a failure lets each
+// waiter verify for itself). Bounded: the oldest entry goes first.
+// Thread-safe.
+class SignatureCache {
  public:
-  explicit DelegationCache(size_t entries_max = 64) : entries_max_(entries_max) {}
-  bool Contains(const std::string& key) const;
-  void Add(const std::string& key);
+  explicit SignatureCache(size_t entries_max = 1024) : entries_max_(entries_max) {}
+  // bls::Verify(key_raw, signature, message), remembered when true.
+  bool Verify(std::string_view key_raw, std::string_view signature, std::string_view message);
+  uint64_t hits() const;
+  size_t size() const;
 
  private:
   mutable std::mutex mu_;
+  std::condition_variable verified_cv_;       // A verification under way ended.
   size_t entries_max_;
-  std::unordered_map<std::string, bool> verified_;  // Guarded by mu_.
+  std::unordered_set<std::string> verified_;  // Guarded by mu_.
+  std::unordered_set<std::string> verifying_;  // Under way; guarded by mu_.
+  std::deque<std::string> order_;             // Oldest first; guarded by mu_.
+  uint64_t hits_ = 0;                         // Guarded by mu_.
 };
 
 // root_key_raw: the 96-byte BLS root key (bls::KeyFromDer of the DER form).
@@ -96,7 +116,7 @@ class DelegationCache {
 // cover the scope, a missing or stale /time; InvalidArgument for malformed
 // certificates.
 Status VerifyCertificate(const Certificate& cert, std::string_view root_key_raw, const CertificateScope& scope,
-                         int64_t now_ns, const FreshnessPolicy& freshness, DelegationCache* cache = nullptr);
+                         int64_t now_ns, const FreshnessPolicy& freshness, SignatureCache* cache = nullptr);
 
 // The status of a request in a certificate (/request_status/<id>/...).
 struct RequestStatus {

@@ -42,7 +42,7 @@ constexpr std::string_view kUzr34 = "uzr34-akd3s-xrdag-3ql62-ocgoh-ld2ao-tamcv-5
 constexpr std::string_view kO3ow2 = "o3ow2-2ipam-6fcjo-3j5vt-fzbge-2g7my-5fz2m-p4o2t-dwlc4-gt2q7-5ae";
 
 // Verify at the certificate's own time.
-Status VerifyAtItsTime(const std::string& name, const CertificateScope& scope, DelegationCache* cache = nullptr) {
+Status VerifyAtItsTime(const std::string& name, const CertificateScope& scope, SignatureCache* cache = nullptr) {
   Result<Certificate> cert = Certificate::Parse(CertificateBytes(name));
   if (!cert.has_value()) return cert.error();
   const auto now = static_cast<int64_t>(cert->TimeNs().value_or(0));
@@ -135,7 +135,7 @@ TEST(Certificate, ReadsTheRejectedRequestStatusOfTheOldSample) {
 }
 
 TEST(Certificate, CachesVerifiedDelegations) {
-  DelegationCache cache;
+  SignatureCache cache;
   EXPECT_TRUE(VerifyAtItsTime("ivg37_time.bin", Canister(kIvg37), &cache).ok());
   EXPECT_TRUE(VerifyAtItsTime("ivg37_time.bin", Canister(kIvg37), &cache).ok());
   // The cache never lets a canister outside the ranges through.

@@ -30,6 +30,7 @@ class ChainTest : public ::testing::Test {
     fake::FakeIcOptions options;
     options.ledger.minting_account.owner = Minter().principal();
     if (configure_ic) configure_ic(options);
+    options.round_us = round_us;
     ic = fake::FakeIc::Start(options, clock).value();
     agent = MakeAgent(std::move(identity), clock, ic->root_key_der_hex());
   }
@@ -56,6 +57,7 @@ class ChainTest : public ::testing::Test {
 
   sela::testing::FakeClock clock{kStartMs};
   std::function<void(fake::FakeIcOptions&)> configure_ic;  // Set before SetUp: e.g. the ledger's archive.
+  int64_t round_us = 0;  // FakeIcOptions::round_us; set in a fixture's constructor.
   std::unique_ptr<fake::FakeIc> ic;
   std::unique_ptr<Agent> agent;
 

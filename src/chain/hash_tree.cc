@@ -182,3 +182,74 @@ std::string HashTreeBuilder::EncodeCbor() const {
 }
 
 }  // namespace sela::chain
+
+namespace sela::chain {
+
+const std::string& HashTreeBuilder::HashOf(const Entry& entry) {
+  if (entry.hash.empty()) {
+    if (entry.is_leaf) {
+      entry.hash = Sha256({kLeafSep, entry.value});
+    } else if (entry.children.empty()) {
+      entry.hash = Sha256(kEmptySep);
+    } else {
+      entry.hash = HashChildren(entry.children.begin(), entry.children.size());
+    }
+  }
+  return entry.hash;
+}
+
+// The hash of what EncodeChildren writes for the same range.
+std::string HashTreeBuilder::HashChildren(Children::const_iterator begin, size_t count) {
+  if (count == 1) return Sha256({kLabeledSep, begin->first, HashOf(*begin->second)});
+  const size_t half = count / 2;
+  return Sha256({kForkSep, HashChildren(begin, half),
+                 HashChildren(std::next(begin, static_cast<std::ptrdiff_t>(half)), count - half)});
+}
+
+std::string HashTreeBuilder::RootHash() const { return HashOf(root_); }
+
+void HashTreeBuilder::EncodePruned(const Entry& entry, const Paths& keep, codec::CborWriter& w) {
+  if (keep.empty()) {
+    w.ArrayHeader(2).Unsigned(4).Bytes(HashOf(entry));
+    return;
+  }
+  for (const auto& path : keep) {
+    if (path.empty()) return Encode(entry, w);  // The whole subtree is kept.
+  }
+  if (entry.is_leaf || entry.children.empty()) return Encode(entry, w);
+  EncodePrunedChildren(entry.children, entry.children.begin(), entry.children.size(), keep, w);
+}
+
+void HashTreeBuilder::EncodePrunedChildren(const Children& children, Children::const_iterator begin, size_t count,
+                                           const Paths& keep, codec::CborWriter& w) {
+  const std::string& first = begin->first;
+  const std::string& last = std::next(begin, static_cast<std::ptrdiff_t>(count - 1))->first;
+  Paths inside;
+  for (const auto& path : keep) {
+    if (first <= path[0] && path[0] <= last) inside.push_back(path);
+  }
+  if (inside.empty()) {
+    w.ArrayHeader(2).Unsigned(4).Bytes(HashChildren(begin, count));
+    return;
+  }
+  if (count == 1) {
+    Paths below;
+    for (const auto& path : inside) below.push_back(path.subspan(1));
+    w.ArrayHeader(3).Unsigned(2).Bytes(begin->first);
+    EncodePruned(*begin->second, below, w);
+    return;
+  }
+  const size_t half = count / 2;
+  w.ArrayHeader(3).Unsigned(1);
+  EncodePrunedChildren(children, begin, half, inside, w);
+  EncodePrunedChildren(children, std::next(begin, static_cast<std::ptrdiff_t>(half)), count - half, inside, w);
+}
+
+std::string HashTreeBuilder::EncodePrunedCbor(std::span<const std::vector<std::string>> keep) const {
+  Paths paths(keep.begin(), keep.end());
+  codec::CborWriter w;
+  EncodePruned(root_, paths, w);
+  return std::move(w).Take();
+}
+
+}  // namespace sela::chain

@@ -6,8 +6,9 @@
 // must outlive it (Certificate owns both). Nodes live in one vector; depth is
 // bounded by the CBOR limits.
 //
-// HashTreeBuilder makes full (unpruned) trees from paths and leaf values:
-// the fake IC endpoint uses it to issue certificates.
+// HashTreeBuilder makes trees from paths and leaf values, full or pruned to
+// some paths (a witness): the fake IC endpoint uses it to issue
+// certificates.
 //
 // Thread-safety: an immutable value after parsing.
 #pragma once
@@ -74,17 +75,31 @@ class HashTreeBuilder {
   void Insert(std::span<const std::string> path, std::string value);
   // CBOR of the tree, ready to embed in a certificate.
   std::string EncodeCbor() const;
+  // reconstruct() of the full tree.
+  std::string RootHash() const;
+  // CBOR of the tree pruned to `keep`: the subtrees under the kept paths
+  // whole, every other subtree a Pruned node holding its hash, so the root
+  // hash is RootHash(). Not thread-safe (hashes are memoised); no Insert
+  // after the first call.
+  std::string EncodePrunedCbor(std::span<const std::vector<std::string>> keep) const;
 
  private:
   struct Entry {
     bool is_leaf = false;
     std::string value;
     std::map<std::string, std::unique_ptr<Entry>> children;
+    mutable std::string hash;  // Memoised by HashOf.
   };
+  using Children = std::map<std::string, std::unique_ptr<Entry>>;
+  using Paths = std::vector<std::span<const std::string>>;
   static void Encode(const Entry& entry, codec::CborWriter& w);
-  static void EncodeChildren(const std::map<std::string, std::unique_ptr<Entry>>& children,
-                             std::map<std::string, std::unique_ptr<Entry>>::const_iterator begin, size_t count,
+  static void EncodeChildren(const Children& children, Children::const_iterator begin, size_t count,
                              codec::CborWriter& w);
+  static const std::string& HashOf(const Entry& entry);
+  static std::string HashChildren(Children::const_iterator begin, size_t count);
+  static void EncodePruned(const Entry& entry, const Paths& keep, codec::CborWriter& w);
+  static void EncodePrunedChildren(const Children& children, Children::const_iterator begin, size_t count,
+                                   const Paths& keep, codec::CborWriter& w);
   Entry root_;
 };
 

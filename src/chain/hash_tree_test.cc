@@ -82,6 +82,31 @@ TEST(HashTree, BuilderMakesTreesThatLookUpAndHashLikeTheSpec) {
   EXPECT_EQ(Look(p.tree, {"z"}), HashTree::Lookup::kAbsent);
 }
 
+TEST(HashTree, BuilderPrunesToWitnessesWithTheFullTreesRootHash) {
+  HashTreeBuilder b;
+  const std::vector<std::vector<std::string>> paths = {{"a", "x"}, {"a", "y"}, {"b"}, {"c", "x"}, {"c", "y"}, {"d"}};
+  const std::vector<std::string> values = {"hello", "world", "good", "hola", "sailo", "morning"};
+  for (size_t i = 0; i < paths.size(); ++i) b.Insert(paths[i], values[i]);
+  const std::string full = b.EncodeCbor();
+  EXPECT_EQ(b.RootHash(), Parse(full).tree.RootHash());
+  const std::vector<std::vector<std::string>> keep = {{"a", "y"}, {"d"}};
+  const ParsedTree p = Parse(b.EncodePrunedCbor(keep));
+  EXPECT_EQ(p.tree.RootHash(), b.RootHash());
+  const std::string_view ay[] = {"a", "y"};
+  EXPECT_EQ(p.tree.LookupPath(ay).value, "world");
+  EXPECT_EQ(Look(p.tree, {"d"}), HashTree::Lookup::kFound);
+  EXPECT_EQ(Look(p.tree, {"a", "x"}), HashTree::Lookup::kUnknown);  // Pruned, not absent.
+  EXPECT_EQ(Look(p.tree, {"c", "y"}), HashTree::Lookup::kUnknown);
+  // Keeping a whole subtree keeps its leaves; keeping nothing is one Pruned node.
+  const std::vector<std::vector<std::string>> subtree = {{"c"}};
+  const ParsedTree c = Parse(b.EncodePrunedCbor(subtree));
+  EXPECT_EQ(c.tree.RootHash(), b.RootHash());
+  EXPECT_EQ(Look(c.tree, {"c", "x"}), HashTree::Lookup::kFound);
+  const ParsedTree none = Parse(b.EncodePrunedCbor({}));
+  EXPECT_EQ(none.tree.node(none.tree.root()).kind, HashTree::Kind::kPruned);
+  EXPECT_EQ(none.tree.RootHash(), b.RootHash());
+}
+
 TEST(HashTree, RefusesMalformedNodes) {
   for (std::string_view hex : {"8105", "820301", "83014100f6", "820458021234", "820280", "a0", "80"}) {
     const std::string bytes = Bytes(hex);

@@ -140,9 +140,12 @@ void Settler::CreateStep(RunSummary summary, std::string after, std::function<vo
 
 void Settler::Tick() {
   m_->in_flight.Set(static_cast<int64_t>(in_flight_.size()));
-  RefreshGauges();
-  if (!options_.enabled) return;
   const int64_t now = clock_.WallMs();
+  if (!gauges_ms_ || now - *gauges_ms_ >= options_.gauges_every_ms || now < *gauges_ms_) {
+    gauges_ms_ = now;
+    RefreshGauges();
+  }
+  if (!options_.enabled) return;
   if (schedule_ && next_run_ms_ && now >= *next_run_ms_ && !creating_) {
     next_run_ms_ = schedule_->Next(now);
     StartRun("schedule", [](Result<RunSummary>) {});  // Logged by the run itself.
@@ -152,8 +155,13 @@ void Settler::Tick() {
 }
 
 void Settler::SendDue() {
-  if (reading_due_ || in_flight_.size() >= options_.in_flight_max) return;
+  if (in_flight_.size() >= options_.in_flight_max) return;
+  if (reading_due_) {
+    read_again_ = true;
+    return;
+  }
   reading_due_ = true;
+  read_again_ = false;
   store_.ListDueSettlements(clock_.WallMs(), options_.due_per_tick, [this](Result<std::vector<SettlementRecord>> r) {
     reading_due_ = false;
     if (!r) {
@@ -167,6 +175,7 @@ void Settler::SendDue() {
       Begin(std::move(record));
     }
     m_->in_flight.Set(static_cast<int64_t>(in_flight_.size()));
+    if (read_again_) SendDue();
   });
 }
 
@@ -222,6 +231,10 @@ void Settler::Finish(SettlementRecord record, chain::Settlement s, Result<chain:
                      stored.failure);
         break;
     }
+    // A slot is free: the next due settlement goes now, not at the next
+    // Tick (once a second in the server, which capped a run at
+    // in_flight_max settlements per second).
+    SendDue();
   });
 }
 

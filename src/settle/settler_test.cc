@@ -31,6 +31,31 @@ class JournalTest : public SettleTest {
   }
 };
 
+// Each saved outcome sends the next due settlement: one Tick settles a whole
+// run with in_flight_max outstanding, instead of in_flight_max per Tick
+// (once a second in the server).
+TEST_F(JournalTest, OneTickSettlesAWholeRunAsOutcomesFreeSlots) {
+  std::vector<std::string> nodes;
+  for (uint32_t i = 0; i < 9; ++i) nodes.push_back(NodePrincipal(i));
+  Earn(nodes, 100, "pace");
+  int sent = 0;
+  SettlerOptions options = Enabled();
+  options.in_flight_max = 2;
+  MakeSettler(options, [&](const chain::icrc1::TransferArg&, TransferDone done) {
+    chain::TransferOutcome applied;
+    applied.kind = chain::TransferOutcome::Kind::kApplied;
+    applied.block_index = sent++;
+    posts_.AsPostFn()([done = std::move(done), applied] { done(applied); });
+  });
+  ASSERT_TRUE(Run().has_value());
+  settler_->Tick();
+  for (int i = 0; i < 2000 && settler_->in_flight() + Open(Summary()) > 0; ++i) {
+    if (posts_.RunAll() == 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  EXPECT_EQ(sent, 9);
+  EXPECT_EQ(Summary().count_by_state[static_cast<size_t>(SettlementState::kConfirmed)], 9);
+}
+
 TEST_F(JournalTest, ARunCoversEachUnsettledAmountOnceInSteps) {
   const std::string a = NodePrincipal(1), b = NodePrincipal(2), c = NodePrincipal(3);
   Earn({a, b, c}, 100, "one");

@@ -40,6 +40,14 @@ struct SyncRecord {
   friend bool operator==(const SyncRecord&, const SyncRecord&) = default;
 };
 
+// ListSyncs: rows in one state, by sha256 (for the admin routes).
+struct SyncQuery {
+  SyncState state = SyncState::kFailed;
+  std::string sha256;        // Non-empty: that row only, when it is in `state`.
+  std::string after_sha256;  // Rows after this one ("" from the first).
+  uint32_t limit = 100;      // 1..rows_per_read_max.
+};
+
 // GetSyncSummary: over every row.
 struct SyncSummary {
   std::array<int64_t, kSyncStates> count_by_state{};

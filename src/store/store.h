@@ -487,6 +487,10 @@ class Store {
   // FailedPrecondition when the stored row is synced (final).
   virtual void UpdateSync(const SyncRecord& record, Done done) = 0;
   virtual void GetSyncSummary(Callback<SyncSummary> done) = 0;
+  // Rows in query.state (pending or failed) by sha256 (SyncQuery);
+  // InvalidArgument for another state or a limit outside
+  // 1..rows_per_read_max.
+  virtual void ListSyncs(const SyncQuery& query, Callback<std::vector<SyncRecord>> done) = 0;
 
   // Succeeds when the store can serve (for /ready and /api/health).
   virtual void Ping(Done done) = 0;

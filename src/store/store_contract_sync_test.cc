@@ -136,6 +136,53 @@ TEST_P(StoreContractTest, SyncDueTiesGoByHashAndEmptyContentIsCounted) {
   ASSERT_EQ(Due(t + 2)->size(), 1u);
 }
 
+TEST_P(StoreContractTest, SyncRowsAreListedByStateAndHashWithPaging) {
+  SYNC_HELPERS();
+  auto List = [&](SyncState state, std::string sha, std::string after, uint32_t limit = 100) {
+    return Call<Result<std::vector<SyncRecord>>>([&](auto done) {
+      store().ListSyncs(SyncQuery{state, std::move(sha), std::move(after), limit}, done);
+    });
+  };
+  auto Hashes = [](const Result<std::vector<SyncRecord>>& rows) {
+    std::string out;
+    if (!rows.has_value()) return rows.error().ToString();
+    for (const SyncRecord& r : *rows) out += r.sha256[0];
+    return out;
+  };
+  const int64_t t = StoreTimeZeroMs();
+  for (char c : std::string("dcba")) ASSERT_TRUE(Enqueue(Row(c, 2, t)).has_value());
+  for (char c : std::string("bd")) {
+    SyncRecord r = Row(c, 2, t);
+    r.state = SyncState::kFailed;
+    r.attempts = 3;
+    r.last_error = std::string("INVALID_ARGUMENT: bad ") + c;
+    ASSERT_TRUE(Update(r).ok());
+  }
+  SyncRecord synced = Row('c', 2, t);
+  synced.state = SyncState::kSynced;
+  synced.synced_ms = t + 1;
+  ASSERT_TRUE(Update(synced).ok());
+  EXPECT_EQ(Hashes(List(SyncState::kFailed, "", "")), "bd");
+  EXPECT_EQ(Hashes(List(SyncState::kPending, "", "")), "a");
+  EXPECT_EQ(Hashes(List(SyncState::kFailed, "", "", 1)), "b");
+  EXPECT_EQ(Hashes(List(SyncState::kFailed, "", std::string(64, 'b'))), "d");
+  const auto one = List(SyncState::kFailed, std::string(64, 'd'), "");
+  ASSERT_EQ(Hashes(one), "d");
+  EXPECT_EQ((*one)[0].last_error, "INVALID_ARGUMENT: bad d");
+  EXPECT_EQ((*one)[0].attempts, 3u);
+  EXPECT_EQ(Hashes(List(SyncState::kFailed, std::string(64, 'a'), "")), "");  // Pending, not failed.
+  EXPECT_EQ(Hashes(List(SyncState::kFailed, std::string(64, 'e'), "")), "");  // No such row.
+  // A failed row made pending again leaves the failed list for the pending one.
+  SyncRecord retried = (*one)[0];
+  retried.state = SyncState::kPending;
+  retried.next_attempt_ms = t + 5;
+  ASSERT_TRUE(Update(retried).ok());
+  EXPECT_EQ(Hashes(List(SyncState::kFailed, "", "")), "b");
+  EXPECT_EQ(Hashes(List(SyncState::kPending, "", "")), "ad");
+  EXPECT_EQ(List(SyncState::kFailed, "", "", 0).error().code(), Code::kInvalidArgument);
+  EXPECT_EQ(List(SyncState::kSynced, "", "").error().code(), Code::kInvalidArgument);
+}
+
 TEST_P(StoreContractTest, SyncBadInputIsRefusedAndWritesNothing) {
   SYNC_HELPERS();
   const int64_t t = StoreTimeZeroMs();

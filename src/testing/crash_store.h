@@ -211,6 +211,9 @@ class CrashStore final : public store::Store {
   void GetSyncSummary(Callback<store::SyncSummary> done) override {
     Run([&](auto cb) { inner_.GetSyncSummary(cb); }, std::move(done));
   }
+  void ListSyncs(const store::SyncQuery& query, Callback<std::vector<store::SyncRecord>> done) override {
+    Run([&](auto cb) { inner_.ListSyncs(query, cb); }, std::move(done));
+  }
   void Ping(Done done) override {
     Run([&](auto cb) { inner_.Ping(cb); }, std::move(done));
   }

@@ -170,4 +170,9 @@ void FaultInjectionStore::GetSyncSummary(Callback<store::SyncSummary> done) {
   inner_.GetSyncSummary(std::move(done));
 }
 
+void FaultInjectionStore::ListSyncs(const store::SyncQuery& query, Callback<std::vector<store::SyncRecord>> done) {
+  if (auto fault = Pick(StoreOp::kListSyncs)) return Refuse(std::move(done), std::move(*fault));
+  inner_.ListSyncs(query, std::move(done));
+}
+
 }  // namespace sela::testing

@@ -2,16 +2,20 @@
 // (src/chain/fake/fake_ic.h), for end-to-end tests of whole programs (the
 // server's settlement, sela-ic). Listens on 127.0.0.1, a free port.
 //
-//   fake-ic <minter principal> <port file>
+//   fake-ic <minter principal> <port file> [--round-us=N]
 //
 // Writes "<port> <root key DER hex>\n" to the port file once listening, then
 // runs until SIGTERM or SIGINT. The IC's time is the system clock.
 // Faults are injected with POST /_fake/fault?name=http503&times=-1 (names:
 // http503 hold drop_after drop_before reject accepted202; times < 0: until
-// cleared) and lifted with POST /_fake/clear.
+// cleared) and lifted with POST /_fake/clear. --round-us=N (N > 0)
+// certifies answers in rounds of N microseconds under one signature, as
+// the IC does once per round (fake_round.h); the default signs each answer.
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
+#include <string_view>
 
 #include "chain/fake/fake_ic.h"
 #include "core/file_util.h"
@@ -22,8 +26,12 @@ void OnSignal(int) { stop = 1; }
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::fprintf(stderr, "usage: fake-ic <minter principal> <port file>\n");
+  int64_t round_us = 0;
+  if (argc == 4 && std::string_view(argv[3]).starts_with("--round-us=")) {
+    round_us = std::atoll(argv[3] + 11);
+  }
+  if ((argc != 3 && argc != 4) || round_us < 0 || (argc == 4 && round_us == 0)) {
+    std::fprintf(stderr, "usage: fake-ic <minter principal> <port file> [--round-us=N]\n");
     return 2;
   }
   const sela::Result<sela::codec::Principal> minter = sela::codec::Principal::FromText(argv[1]);
@@ -38,6 +46,7 @@ int main(int argc, char** argv) {
   sela::chain::fake::FakeIcOptions options;
   options.ledger.minting_account.owner = *minter;
   options.control_routes = true;  // POST /_fake/fault, /_fake/clear (fake_ic.h).
+  options.round_us = round_us;
   auto ic = sela::chain::fake::FakeIc::Start(options, clock);
   if (!ic.has_value()) {
     std::fprintf(stderr, "fake-ic: %s\n", ic.error().ToString().c_str());

@@ -30,17 +30,22 @@ FakeIc::Reply Text(int status, std::string text) {
   return r;
 }
 
-std::string SignedCertificate(const std::string& tree_cbor, const bls::SecretKey& key, const std::string* delegation,
-                              std::string_view subnet_id) {
-  const codec::CborValue tree_value = codec::ParseCbor(tree_cbor).value();
-  const std::string root = HashTree::FromCbor(tree_value).value().RootHash();
+std::string CertificateOf(const std::string& tree_cbor, const std::string& signature, const std::string* delegation,
+                          std::string_view subnet_id) {
   codec::CborWriter w;
   w.Tag(kSelfDescribeTag).MapHeader(delegation ? 3 : 2).Text("tree").Raw(tree_cbor);
-  w.Text("signature").Bytes(key.Sign(std::string(kStateRootSep) + root));
+  w.Text("signature").Bytes(signature);
   if (delegation) {
     w.Text("delegation").MapHeader(2).Text("subnet_id").Bytes(subnet_id).Text("certificate").Bytes(*delegation);
   }
   return std::move(w).Take();
+}
+
+std::string SignedCertificate(const std::string& tree_cbor, const bls::SecretKey& key, const std::string* delegation,
+                              std::string_view subnet_id) {
+  const codec::CborValue tree_value = codec::ParseCbor(tree_cbor).value();
+  const std::string root = HashTree::FromCbor(tree_value).value().RootHash();
+  return CertificateOf(tree_cbor, key.Sign(std::string(kStateRootSep) + root), delegation, subnet_id);
 }
 
 std::string RangesCbor(const codec::Principal& lo, const codec::Principal& hi) {
@@ -69,6 +74,16 @@ Result<std::unique_ptr<FakeIc>> FakeIc::Start(FakeIcOptions options, const Clock
   ASSIGN_OR_RETURN(auth::SigningKey node, auth::SigningKey::Ed25519FromSeed(options.node_seed));
   std::unique_ptr<FakeIc> ic(new FakeIc(std::move(options), ic_clock, root, subnet, std::move(node)));
   ic->delegation_ = ic->DelegationCertificate();
+  if (ic->options_.round_us > 0) {
+    FakeIc* raw = ic.get();
+    ic->rounds_ = std::make_unique<RoundCertifier>(
+        std::chrono::microseconds(raw->options_.round_us),
+        [raw] { return codec::Uleb128(static_cast<uint64_t>(raw->clock_.WallMs()) * 1'000'000); },
+        [raw](const std::string& root) { return raw->subnet_.Sign(std::string(kStateRootSep) + root); },
+        [raw](const std::string& tree, const std::string& signature) {
+          return CertificateOf(tree, signature, &raw->delegation_, raw->subnet_id_.bytes());
+        });
+  }
   RETURN_IF_ERROR(ic->Listen(0));
   ic->accept_thread_ = std::thread([raw = ic.get()] { raw->AcceptLoop(); });
   return ic;
@@ -110,8 +125,27 @@ void FakeIc::ClearFaults() {
 }
 
 FakeIcStats FakeIc::stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return stats_;
+  FakeIcStats out;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    out = stats_;
+    out.requests_kept = requests_.size();
+  }
+  if (rounds_) {
+    out.rounds = rounds_->rounds();
+    out.round_answers = rounds_->answers();
+  }
+  return out;
+}
+
+void FakeIc::RememberRequest(const std::string& id, RequestRecord record, uint64_t now_ns) {
+  constexpr uint64_t kKeepPastExpiryNs = 60ULL * 1'000'000'000;
+  while (!request_expiries_.empty() && request_expiries_.begin()->first + kKeepPastExpiryNs < now_ns) {
+    requests_.erase(request_expiries_.begin()->second);
+    request_expiries_.erase(request_expiries_.begin());
+  }
+  request_expiries_.emplace(record.expiry_ns, id);
+  requests_.emplace(id, std::move(record));
 }
 
 // Called with mu_ held.

@@ -15,6 +15,16 @@
 // stale, and restarts of the endpoint mid-call. State (ledger, files,
 // request statuses) survives a Restart, as the IC's does.
 //
+// Memory is the canisters' state plus the request statuses still
+// answerable: as the IC, the endpoint forgets a request's status once its
+// ingress expiry is a minute past (a call or read_state of it would be
+// refused as expired by then), so a long benchmark does not grow with
+// every call it made.
+//
+// With round_us > 0 the answers are certified in rounds (fake_round.h):
+// one signature per round, as the IC's, each answer's tree pruned to its
+// own paths; with faults pending, each answer is signed alone.
+//
 // Threads: one accept thread, one thread per connection (the agent keeps a
 // few keep-alive connections). The IC's time comes from the injected clock,
 // shared with the agent in tests.
@@ -37,6 +47,7 @@
 #include "chain/bls.h"
 #include "chain/envelope.h"
 #include "chain/fake/fake_canisters.h"
+#include "chain/fake/fake_round.h"
 #include "codec/principal.h"
 #include "core/clock.h"
 #include "core/status.h"
@@ -72,6 +83,9 @@ struct FakeIcOptions {
   // Serve POST /_fake/fault?name=<fault>&times=<n> and POST /_fake/clear
   // (the fake-ic process, for end-to-end tests of whole programs).
   bool control_routes = false;
+  // > 0: answers certified in rounds of this length under one signature
+  // (fake_round.h); 0: one signature per answer.
+  int64_t round_us = 0;
 };
 
 struct FakeIcStats {
@@ -82,6 +96,9 @@ struct FakeIcStats {
   uint64_t refused = 0;          // Bad envelope, signature or expiry.
   uint64_t restarts = 0;
   uint64_t faults_served = 0;    // Injected faults that struck a request.
+  uint64_t requests_kept = 0;    // Request statuses held now (expired ones are forgotten).
+  uint64_t rounds = 0;           // Rounds signed (round_us > 0).
+  uint64_t round_answers = 0;    // Answers certified in those rounds.
 };
 
 class FakeIc {
@@ -142,9 +159,14 @@ class FakeIc {
   Reply HandleControl(const std::string& path);
   bool TakeFault(Fault fault, int* polls = nullptr);
   std::string Certificate(const std::vector<std::pair<std::vector<std::string>, std::string>>& leaves);
+  // Certify in a round (round_us > 0 and no faults pending)? mu_ held.
+  bool CertifiesInRounds() const { return rounds_ != nullptr && faults_.empty(); }
+  // The answer to a kRound* reply: its leaves certified in a round, outside mu_.
+  Reply FinishRound(Reply reply);
   std::string DelegationCertificate() const;
 
   struct RequestRecord {
+    uint64_t expiry_ns = 0;
     codec::Principal sender;
     bool replied = false;
     std::string reply;
@@ -152,6 +174,8 @@ class FakeIc {
     std::string reject_message;
     int hidden_polls = 0;  // read_states that still show "processing".
   };
+  // Keeps the status of a call just run; forgets those a minute past expiry.
+  void RememberRequest(const std::string& id, RequestRecord record, uint64_t now_ns);
 
   FakeIcOptions options_;
   const Clock& clock_;
@@ -165,6 +189,8 @@ class FakeIc {
   FakeLedger ledger_;                               // Guarded by mu_.
   FakeFileCanister files_;                          // Guarded by mu_.
   std::map<std::string, RequestRecord> requests_;   // Guarded by mu_.
+  std::multimap<uint64_t, std::string> request_expiries_;  // Expiry -> id of requests_; guarded by mu_.
+  std::unique_ptr<RoundCertifier> rounds_;          // round_us > 0; set before the threads start.
   std::map<Fault, std::pair<int, int>> faults_;     // Fault -> (times, polls); guarded by mu_.
   FakeIcStats stats_;                               // Guarded by mu_.
 

@@ -37,6 +37,25 @@ struct Outcome {
   std::string reject_message;
 };
 
+FakeIc::Reply InRound(FakeIc::Reply::Action action, Leaves leaves) {
+  FakeIc::Reply r;
+  r.action = action;
+  r.round_leaves = std::move(leaves);
+  return r;
+}
+
+std::string CallBody(const std::string& certificate) {
+  codec::CborWriter w;
+  w.Tag(kSelfDescribeTag).MapHeader(2).Text("status").Text("replied").Text("certificate").Bytes(certificate);
+  return std::move(w).Take();
+}
+
+std::string ReadStateBody(const std::string& certificate) {
+  codec::CborWriter w;
+  w.Tag(kSelfDescribeTag).MapHeader(1).Text("certificate").Bytes(certificate);
+  return std::move(w).Take();
+}
+
 Outcome Replied(std::string reply) { return {true, std::move(reply), 0, {}}; }
 Outcome Rejected(uint64_t code, std::string message) { return {false, {}, code, std::move(message)}; }
 
@@ -85,10 +104,12 @@ FakeIc::Reply FakeIc::HandleCall(bool v3, const DecodedEnvelope& e) {
                             e.content.method_name + "'");
     }
     if (!trap) ++stats_.calls_executed;
-    RequestRecord record{e.content.sender, out.replied, out.reply, out.reject_code, out.reject_message, 0};
+    RequestRecord record{e.content.ingress_expiry_ns, e.content.sender, out.replied, out.reply, out.reject_code,
+                         out.reject_message, 0};
     int polls = 0;
     if (v3 && TakeFault(Fault::kAccepted202, &polls)) record.hidden_polls = polls;
-    it = requests_.emplace(id, std::move(record)).first;
+    RememberRequest(id, std::move(record), now_ns);
+    it = requests_.find(id);
     if (TakeFault(Fault::kHoldAfterExecute)) return Act(Reply::Action::kHold);
     if (TakeFault(Fault::kDropAfterExecute)) return Act(Reply::Action::kDrop);
     if (TakeFault(Fault::kRestartAfterExecute)) return Act(Reply::Action::kRestart);
@@ -97,9 +118,8 @@ FakeIc::Reply FakeIc::HandleCall(bool v3, const DecodedEnvelope& e) {
   if (!v3 || r.hidden_polls > 0) return Accepted();
   Leaves leaves;
   StatusLeaves(leaves, id, r.replied ? "replied" : "rejected", r.replied, r.reply, r.reject_code, r.reject_message);
-  codec::CborWriter w;
-  w.Tag(kSelfDescribeTag).MapHeader(2).Text("status").Text("replied").Text("certificate").Bytes(Certificate(leaves));
-  return Cbor(std::move(w).Take());
+  if (CertifiesInRounds()) return InRound(Reply::Action::kRoundCall, std::move(leaves));
+  return Cbor(CallBody(Certificate(leaves)));
 }
 
 FakeIc::Reply FakeIc::HandleReadState(const DecodedEnvelope& e) {
@@ -131,9 +151,14 @@ FakeIc::Reply FakeIc::HandleReadState(const DecodedEnvelope& e) {
                         node_.public_key_der()});
     }
   }
-  codec::CborWriter w;
-  w.Tag(kSelfDescribeTag).MapHeader(1).Text("certificate").Bytes(Certificate(leaves));
-  return Cbor(std::move(w).Take());
+  if (CertifiesInRounds()) return InRound(Reply::Action::kRoundReadState, std::move(leaves));
+  return Cbor(ReadStateBody(Certificate(leaves)));
+}
+
+FakeIc::Reply FakeIc::FinishRound(Reply reply) {
+  const bool call = reply.action == Reply::Action::kRoundCall;
+  const std::string certificate = rounds_->Certify(std::move(reply.round_leaves));
+  return Cbor(call ? CallBody(certificate) : ReadStateBody(certificate));
 }
 
 FakeIc::Reply FakeIc::HandleQuery(const DecodedEnvelope& e) {
@@ -150,6 +175,8 @@ FakeIc::Reply FakeIc::HandleQuery(const DecodedEnvelope& e) {
       const Result<icrc1::Account> account = icrc1::DecodeAccount(arg);
       out = account.has_value() ? Replied(icrc1::EncodeNat(ledger_.BalanceOf(*account)))
                                 : Rejected(5, "Candid decode failed");
+    } else if (method == "icrc1_total_supply") {
+      out = Replied(icrc1::EncodeNat(ledger_.total_supply()));
     } else if (method == "icrc1_fee") {
       out = Replied(icrc1::EncodeNat(ledger_.settings().transfer_fee));
     } else if (method == "icrc1_minting_account") {

@@ -129,7 +129,10 @@ void FakeIc::Serve(int fd) {
   }
   std::string buffer, method, path, body;
   while (ReadRequest(fd, buffer, options_.body_bytes_max, &method, &path, &body)) {
-    const Reply reply = Handle(method, path, body);
+    Reply reply = Handle(method, path, body);
+    if (reply.action == Reply::Action::kRoundCall || reply.action == Reply::Action::kRoundReadState) {
+      reply = FinishRound(std::move(reply));
+    }
     if (reply.action == Reply::Action::kHold) {
       std::unique_lock<std::mutex> lock(threads_mu_);
       held_cv_.wait(lock, [&] { return stopping_ || generation_ != generation; });

@@ -232,6 +232,7 @@ class RedisStore final : public Store, public Cluster {
   void ListDueSyncs(int64_t now_ms, uint32_t limit, Callback<std::vector<SyncRecord>> done) override;
   void UpdateSync(const SyncRecord& record, Done done) override;
   void GetSyncSummary(Callback<SyncSummary> done) override;
+  void ListSyncs(const SyncQuery& query, Callback<std::vector<SyncRecord>> done) override;
 
   // Cluster (cluster.h); loop thread.
   Status Start(Events events) override;

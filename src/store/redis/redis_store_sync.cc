@@ -109,6 +109,29 @@ void RedisStore::UpdateSync(const SyncRecord& record, Done done) {
   });
 }
 
+void RedisStore::ListSyncs(const SyncQuery& query, Callback<std::vector<SyncRecord>> done) {
+  OnLoop([this, query, done = std::move(done)]() mutable {
+    Status st = CheckRows(query.limit, "limit");
+    if (st.ok() && query.state != SyncState::kPending && query.state != SyncState::kFailed) {
+      st = InvalidArgument("state: only pending or failed rows are listed");
+    }
+    if (!st.ok()) return Answer(std::move(done), std::move(st));
+    Command c = SyncScript(Script::kListSyncs);
+    c.Uint(static_cast<uint32_t>(query.state)).Arg(query.sha256).Arg(query.after_sha256).Uint(query.limit);
+    Send<std::vector<SyncRecord>>(std::move(done), c.Finish(), Kind::kScript, "ListSyncs",
+                                  [](const redisReply* reply) -> Result<std::vector<SyncRecord>> {
+                                    const redisReply* list = redis::Element(reply, 1);
+                                    if (!redis::IsArray(list)) return Err(Malformed("ListSyncs"));
+                                    std::vector<SyncRecord> out;
+                                    for (size_t i = 0; i < list->elements; ++i) {
+                                      ASSIGN_OR_RETURN(SyncRecord s, DecodeSync(list->element[i], "ListSyncs"));
+                                      out.push_back(std::move(s));
+                                    }
+                                    return out;
+                                  });
+  });
+}
+
 void RedisStore::GetSyncSummary(Callback<SyncSummary> done) {
   OnLoop([this, done = std::move(done)]() mutable {
     Command c = SyncScript(Script::kSyncSummary);

@@ -99,6 +99,7 @@ enum class Script : size_t {
   kUpdateSync,
   kDueSyncs,
   kSyncSummary,
+  kListSyncs,
   // ---- end of sync journal ----
   kCount,
 };

@@ -8,6 +8,8 @@
 //   due         zset: next_attempt_ms -> sha256 of the pending rows (ties by
 //               sha256, as ListDueSyncs orders them)
 //   pend        zset: created_ms -> sha256 of the pending rows
+//   s0, s2      zset: score 0 -> sha256 of the pending (s0) and failed (s2)
+//               rows, by sha256 (ListSyncs)
 //   sum         hash: c<state>, b<state> (rows, bytes by state)
 // Sizes are added with HINCRBY (int64); times are zset scores (doubles,
 // exact below 2^53 ms).
@@ -26,6 +28,7 @@ local function index(sha, r)
     redis.call('ZADD', C .. 'due', r[10], sha)
     redis.call('ZADD', C .. 'pend', r[7], sha)
   end
+  if st ~= '1' then redis.call('ZADD', C .. 's' .. st, 0, sha) end
   redis.call('HINCRBY', C .. 'sum', 'c' .. st, 1)
   if r[6] ~= '0' then redis.call('HINCRBY', C .. 'sum', 'b' .. st, r[6]) end
 end
@@ -33,6 +36,7 @@ local function unindex(sha, r)
   local st = r[8]
   redis.call('ZREM', C .. 'due', sha)
   redis.call('ZREM', C .. 'pend', sha)
+  if st ~= '1' then redis.call('ZREM', C .. 's' .. st, sha) end
   redis.call('HINCRBY', C .. 'sum', 'c' .. st, -1)
   if r[6] ~= '0' then redis.call('HINCRBY', C .. 'sum', 'b' .. st, '-' .. r[6]) end
 end
@@ -94,15 +98,34 @@ if first[1] then oldest = redis.call('HGET', C .. 'r:' .. first[1], 'created_ms'
 return {OK, counts, bytes, oldest}
 )lua";
 
+// ARGV[2..5]: state, sha256 ("" for any), after_sha256, limit. Returns
+// {OK, {record...}} by sha256.
+constexpr std::string_view kListSyncs = R"lua(
+local st, sha, after, limit = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+local out = {}
+if sha ~= '' then
+  local r = read(sha)
+  if r[1] and r[8] == st then out[1] = r end
+  return {OK, out}
+end
+local from = '-'
+if after ~= '' then from = '(' .. after end
+for _, s in ipairs(redis.call('ZRANGEBYLEX', C .. 's' .. st, from, '+', 'LIMIT', 0, limit)) do
+  out[#out + 1] = read(s)
+end
+return {OK, out}
+)lua";
+
 }  // namespace
 
 std::string_view SyncScriptBody(Script script) {
   static const std::string bodies[] = {
       std::string(kHelpers) + std::string(kEnqueueSync), std::string(kHelpers) + std::string(kUpdateSync),
-      std::string(kHelpers) + std::string(kDueSyncs), std::string(kHelpers) + std::string(kSyncSummary)};
+      std::string(kHelpers) + std::string(kDueSyncs), std::string(kHelpers) + std::string(kSyncSummary),
+      std::string(kHelpers) + std::string(kListSyncs)};
   constexpr auto kFirst = static_cast<size_t>(Script::kEnqueueSync);
   const auto i = static_cast<size_t>(script);
-  if (i < kFirst || i > static_cast<size_t>(Script::kSyncSummary)) return {};
+  if (i < kFirst || i > static_cast<size_t>(Script::kListSyncs)) return {};
   return bodies[i - kFirst];
 }
 

@@ -159,6 +159,7 @@ class Operations {
   Result<std::vector<SyncRecord>> ListDueSyncs(int64_t now_ms, uint32_t limit);
   Status UpdateSync(const SyncRecord& record);
   Result<SyncSummary> GetSyncSummary();
+  Result<std::vector<SyncRecord>> ListSyncs(const SyncQuery& query);
 
  private:
   // Adds `amount` to the named counter and returns the new value.

@@ -16,6 +16,9 @@ constexpr char kInsert[] = "INSERT INTO canister_sync (" SELA_SYNC_COLUMNS
 constexpr char kDue[] = "SELECT " SELA_SYNC_COLUMNS
                         " FROM canister_sync WHERE state = 0 AND next_attempt_ms <= ?1 "
                         "ORDER BY next_attempt_ms, sha256 LIMIT ?2";
+constexpr char kInState[] = "SELECT " SELA_SYNC_COLUMNS
+                            " FROM canister_sync WHERE state = ?1 AND sha256 > ?2 ORDER BY sha256 LIMIT ?3";
+constexpr char kOneInState[] = "SELECT " SELA_SYNC_COLUMNS " FROM canister_sync WHERE state = ?1 AND sha256 = ?2";
 constexpr char kState[] = "SELECT state FROM canister_sync WHERE sha256 = ?1";
 constexpr char kUpdate[] =
     "UPDATE canister_sync SET state = ?2, attempts = ?3, next_attempt_ms = ?4, last_error = ?5, chunks = ?6, "
@@ -84,6 +87,22 @@ Status Operations::UpdateSync(const SyncRecord& r) {
   query.BindInt(4, r.next_attempt_ms).BindText(5, r.last_error).BindInt(6, r.chunks).BindInt(7, r.updated_ms);
   query.BindInt(8, r.synced_ms);
   return query.Run();
+}
+
+Result<std::vector<SyncRecord>> Operations::ListSyncs(const SyncQuery& q) {
+  RETURN_IF_ERROR(ValidateCount(q.limit, limits_.rows_per_read_max, "limit", false));
+  if (q.state != SyncState::kPending && q.state != SyncState::kFailed) {
+    return Err(InvalidArgument("state: only pending or failed rows are listed"));
+  }
+  ASSIGN_OR_RETURN(Query query, db_.Prepare(q.sha256.empty() ? kInState : kOneInState));
+  query.BindInt(1, static_cast<int64_t>(q.state)).BindText(2, q.sha256.empty() ? q.after_sha256 : q.sha256);
+  if (q.sha256.empty()) query.BindInt(3, q.limit);
+  std::vector<SyncRecord> out;
+  while (true) {
+    ASSIGN_OR_RETURN(const bool row, query.Step());
+    if (!row) return out;
+    out.push_back(ReadSync(query));
+  }
 }
 
 Result<SyncSummary> Operations::GetSyncSummary() {

@@ -265,6 +265,7 @@ class SqliteStore final : public Store {
   void ListDueSyncs(int64_t now_ms, uint32_t limit, Callback<std::vector<SyncRecord>> done) override;
   void UpdateSync(const SyncRecord& record, Done done) override;
   void GetSyncSummary(Callback<SyncSummary> done) override;
+  void ListSyncs(const SyncQuery& query, Callback<std::vector<SyncRecord>> done) override;
 
  private:
   SqliteStore(std::unique_ptr<sqlite::StoreHealth> health, std::unique_ptr<sqlite::BatchWriter> writer);

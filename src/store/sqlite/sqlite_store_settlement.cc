@@ -72,6 +72,11 @@ void SqliteStore::UpdateSync(const SyncRecord& record, Done done) {
   writer_->Submit(MakeOp("UpdateSync", [record](Operations& ops) { return ops.UpdateSync(record); }, std::move(done)));
 }
 
+void SqliteStore::ListSyncs(const SyncQuery& query, Callback<std::vector<SyncRecord>> done) {
+  writer_->Submit(MakeOp<std::vector<SyncRecord>>(
+      "ListSyncs", [query](Operations& ops) { return ops.ListSyncs(query); }, std::move(done)));
+}
+
 void SqliteStore::GetSyncSummary(Callback<SyncSummary> done) {
   writer_->Submit(MakeOp<SyncSummary>(
       "GetSyncSummary", [](Operations& ops) { return ops.GetSyncSummary(); }, std::move(done)));
