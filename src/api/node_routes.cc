@@ -133,75 +133,78 @@ void ScanRunning(Ctx& ctx, std::shared_ptr<RunningScan> scan, NodesAnswer answer
   });
 }
 
-// Balances (and today's credits, UTC) from the ledger, what of them is
-// settled on the chain, then the node records: N3 one page of them, N4 one
-// page of those connected now; X-Next-After names the next page's `after`
-// when there may be one. A node without an account shows 0.
+// A page of node records as N3 and N4 answer it: each with its live state,
+// its balance and today's credits (UTC day `today`) and what of them is
+// settled on the chain, read for the page's principals only. A node without
+// an account shows 0.
+void AnswerNodesPage(Ctx& ctx, RestRespond respond, bool running_only,
+                     std::string today, std::vector<store::NodeRecord> page, std::optional<int64_t> next_after) {
+  const char* failure = running_only ? "Failed to get running nodes" : "Failed to get all nodes";
+  std::vector<std::string> principals;
+  principals.reserve(page.size());
+  for (const store::NodeRecord& node : page) principals.push_back(node.principal);
+  auto records = std::make_shared<std::vector<store::NodeRecord>>(std::move(page));
+  ctx.deps.store.ListBalancesOf(principals, today, [&ctx, respond, running_only, failure, principals, records,
+                                                    next_after](Result<std::vector<store::Balance>> balances) {
+    if (!balances) return respond(StoreFailure(balances.error(), failure));
+    auto by_principal = std::make_shared<Balances>();
+    for (store::Balance& b : *balances) by_principal->emplace(b.principal, std::move(b));
+    ctx.deps.store.ListSettledTotalsOf(principals, [&ctx, respond, running_only, failure, records, next_after,
+                                                    by_principal](Result<std::vector<store::SettledTotal>> totals) {
+      if (!totals) return respond(StoreFailure(totals.error(), failure));
+      Settled settled;
+      for (store::SettledTotal& t : *totals) settled.emplace(t.principal, std::move(t));
+      // Live state is read now, when the answer is written, so "running" is
+      // who is connected at this moment (not the status index, reference D-14).
+      const int64_t now_ms = ctx.deps.clock.WallMs();
+      std::string data = "[";
+      for (const store::NodeRecord& node : *records) {
+        const LiveUptime live = SnapshotLive(ctx.deps.registry, node.principal, now_ms, now_ms);
+        if (running_only && !live.online) continue;
+        if (data.size() > 1) data += ',';
+        const auto b = by_principal->find(node.principal);
+        std::string json = b == by_principal->end()
+                               ? NodeRecordJson(node, live, 0, 0)
+                               : NodeRecordJson(node, live, b->second.balance_units, b->second.day_units);
+        const auto t = settled.find(node.principal);
+        AppendSettledFields(json, t == settled.end() ? store::SettledTotal{} : t->second);
+        data += json;
+      }
+      data += ']';
+      net::HttpResponse r = SuccessResponse(
+          running_only ? "Running nodes retrieved successfully" : "All nodes retrieved successfully", data);
+      if (next_after) r.headers.emplace_back("X-Next-After", std::to_string(*next_after));
+      respond(std::move(r));
+    });
+  });
+}
+
+// N3: one page of the node records; N4: one page of those connected now.
+// X-Next-After names the next page's `after` when there may be one.
 void ListNodes(Ctx& ctx, RestCall& call, bool running_only) {
   const char* failure = running_only ? "Failed to get running nodes" : "Failed to get all nodes";
   int64_t after = 0;
   uint32_t limit = 0;
   if (!ReadNodesPage(ctx, call, &after, &limit)) return;
-  const std::string today = nodes::UtcDay(ctx.deps.clock.WallMs());
-  ctx.deps.store.ListBalances(today, [&ctx, respond = call.respond, running_only, failure, after,
-                                      limit](Result<std::vector<store::Balance>> balances) {
-    if (!balances) {
-      respond(StoreFailure(balances.error(), failure));
-      return;
-    }
-    auto by_principal = std::make_shared<Balances>();
-    for (store::Balance& b : *balances) by_principal->emplace(b.principal, std::move(b));
-    ctx.deps.store.ListSettledTotals([&ctx, respond, running_only, failure, after, limit, by_principal](
-                                         Result<std::vector<store::SettledTotal>> totals) {
-      if (!totals) {
-        respond(StoreFailure(totals.error(), failure));
-        return;
-      }
-      auto settled = std::make_shared<Settled>();
-      for (store::SettledTotal& t : *totals) settled->emplace(t.principal, std::move(t));
-      NodesAnswer answer = [&ctx, respond, running_only, failure, by_principal, settled](
-                               Result<std::vector<store::NodeRecord>> nodes, std::optional<int64_t> next_after) {
-        if (!nodes) {
-          respond(StoreFailure(nodes.error(), failure));
-          return;
-        }
-        // Live state is read now, when the answer is written, so "running" is
-        // who is connected at this moment (not the status index, reference D-14).
-        const int64_t now_ms = ctx.deps.clock.WallMs();
-        std::string data = "[";
-        for (const store::NodeRecord& node : *nodes) {
-          const LiveUptime live = SnapshotLive(ctx.deps.registry, node.principal, now_ms, now_ms);
-          if (running_only && !live.online) continue;
-          if (data.size() > 1) data += ',';
-          const auto b = by_principal->find(node.principal);
-          std::string json = b == by_principal->end()
-                                 ? NodeRecordJson(node, live, 0, 0)
-                                 : NodeRecordJson(node, live, b->second.balance_units, b->second.day_units);
-          const auto t = settled->find(node.principal);
-          AppendSettledFields(json, t == settled->end() ? store::SettledTotal{} : t->second);
-          data += json;
-        }
-        data += ']';
-        net::HttpResponse r = SuccessResponse(
-            running_only ? "Running nodes retrieved successfully" : "All nodes retrieved successfully", data);
-        if (next_after) r.headers.emplace_back("X-Next-After", std::to_string(*next_after));
-        respond(std::move(r));
-      };
-      if (running_only) {
-        auto scan = std::make_shared<RunningScan>();
-        scan->cursor = after;
-        scan->limit = limit;
-        scan->pages_left = ctx.options.running_scan_pages;
-        ScanRunning(ctx, std::move(scan), std::move(answer));
-        return;
-      }
-      ctx.deps.store.ListNodesPage(after, limit, [answer = std::move(answer), limit](
-                                                     Result<std::vector<store::NodeRecord>> nodes) {
-        std::optional<int64_t> next_after;
-        if (nodes && nodes->size() == limit) next_after = nodes->back().numeric_id;
-        answer(std::move(nodes), next_after);
-      });
-    });
+  NodesAnswer answer = [&ctx, respond = call.respond, running_only, failure,
+                        today = nodes::UtcDay(ctx.deps.clock.WallMs())](
+                           Result<std::vector<store::NodeRecord>> nodes, std::optional<int64_t> next_after) {
+    if (!nodes) return respond(StoreFailure(nodes.error(), failure));
+    AnswerNodesPage(ctx, respond, running_only, today, std::move(*nodes), next_after);
+  };
+  if (running_only) {
+    auto scan = std::make_shared<RunningScan>();
+    scan->cursor = after;
+    scan->limit = limit;
+    scan->pages_left = ctx.options.running_scan_pages;
+    ScanRunning(ctx, std::move(scan), std::move(answer));
+    return;
+  }
+  ctx.deps.store.ListNodesPage(after, limit, [answer = std::move(answer), limit](
+                                                 Result<std::vector<store::NodeRecord>> nodes) {
+    std::optional<int64_t> next_after;
+    if (nodes && nodes->size() == limit) next_after = nodes->back().numeric_id;
+    answer(std::move(nodes), next_after);
   });
 }
 

@@ -38,6 +38,13 @@ store::NodeRecord Node(std::string principal, store::NodeStatus status = store::
   return r;
 }
 
+// The entries of `all` whose principal is among `ps` (reads by principal).
+template <typename T>
+std::vector<T> Only(std::vector<T> all, const std::vector<std::string>& ps) {
+  std::erase_if(all, [&](const T& e) { return std::ranges::find(ps, e.principal) == ps.end(); });
+  return all;
+}
+
 // Answers at once; `fail` makes every operation fail with that status.
 class FakeStore final : public store::Store {
  public:
@@ -225,6 +232,11 @@ class FakeStore final : public store::Store {
     balances_day = day;
     done(balances);
   }
+  void ListBalancesOf(std::vector<std::string> ps, const std::string& day, Callback<std::vector<store::Balance>> done) override {
+    if (fail) return done(Err(*fail));
+    balances_day = day;
+    done(Only(balances, ps));
+  }
   void AuditLedger(Callback<store::LedgerAudit> done) override { done(Err(NotUsed())); }
   void FindNodeByReferralCode(const std::string&, Callback<std::optional<store::NodeRecord>> done) override { done(Err(NotUsed())); }
   void RegisterReferral(const std::string&, const std::string&, int64_t, Callback<store::ReferralOutcome> done) override { done(Err(NotUsed())); }
@@ -254,6 +266,10 @@ class FakeStore final : public store::Store {
   void ListSettledTotals(Callback<std::vector<store::SettledTotal>> done) override {
     if (fail) return done(Err(*fail));
     done(settled);
+  }
+  void ListSettledTotalsOf(std::vector<std::string> ps, Callback<std::vector<store::SettledTotal>> done) override {
+    if (fail) return done(Err(*fail));
+    done(Only(settled, ps));
   }
   void Ping(Done done) override { done(Status()); }
   void Flush() override {}

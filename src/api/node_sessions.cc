@@ -325,12 +325,10 @@ nodes::NodeIndex NodeSessions::Attach(Session& s, const Joining& joining, uint32
   DropTexts(s);
   // The stored capacity (an operator may have changed it) outlives connections.
   registry_.SetCapacity(node, capacity);
-  newest_conn_.GrowTo(node + 1, kNoConn);
   rtt_ms_.GrowTo(node + 1, kRttUnknown);
-  const net::ConnId id = IdOf(s);
-  const net::ConnId previous = newest_conn_[node];
-  newest_conn_[node] = id;
-  if (previous == kNoConn) rtt_ms_[node] = kRttUnknown;  // A node that just came online.
+  // A node that just came online.
+  if (by_node_.Newest(node) == SessionsByNode::kNone) rtt_ms_[node] = kRttUnknown;
+  by_node_.AddNewest(node, IndexOf(s));
   s.node = node;
   s.client_id_ms = joining.client_id_ms;
   s.v2 = joining.v2;
@@ -348,12 +346,10 @@ void NodeSessions::ReplaceOldSessions(nodes::NodeIndex node, net::ConnId keep, i
   auto view = registry_.View(node);
   while (view && view->connections > options_.max_sessions_per_principal) {
     Session* oldest = nullptr;
-    for (Session& other : sessions_) {
-      if (other.state == State::kRegistered && other.node == node && IdOf(other) != keep &&
-          (!oldest || other.client_id_ms < oldest->client_id_ms)) {
-        oldest = &other;
-      }
-    }
+    by_node_.ForEach(node, [&](uint32_t i) {
+      Session& other = sessions_[i];
+      if (IdOf(other) != keep && (!oldest || other.client_id_ms < oldest->client_id_ms)) oldest = &other;
+    });
     if (!oldest) return;
     events_.Refused(Refusal::kSessionReplaced,
                     {{"principal", view->principal}, {"client_id", std::to_string(oldest->client_id_ms)}});

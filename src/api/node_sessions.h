@@ -56,6 +56,7 @@
 #include "api/job_service.h"
 #include "api/uptime_writer.h"
 #include "api/security_events.h"
+#include "api/sessions_by_node.h"
 #include "auth/rate_limit.h"
 #include "core/block_array.h"
 #include "core/clock.h"
@@ -160,6 +161,8 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
   void Drain(std::string_view reason);
 
   size_t registered_sessions() const { return registered_; }
+  // Sessions visited to find those of one node, so far (bench/ reads it).
+  uint64_t node_index_steps() const { return by_node_.steps(); }
   const std::string& node_token_secret() const { return token_secret_; }
 
   // Admin messages (REST N12, N13): a notice to every registered session of
@@ -215,6 +218,10 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
   };
 
   net::ConnId IdOf(const Session& s) const { return server_->IdAt(s.slot); }
+  // The Session's index in sessions_ (by_node_ names sessions by it).
+  uint32_t IndexOf(const Session& s) const { return session_of_slot_[s.slot] - 1; }
+  // The node's newest registered session, or nullptr.
+  const Session* NewestOf(nodes::NodeIndex node) const;
   // A fresh Session for the connection (kFree state; the caller sets it).
   Session& NewSession(net::ConnId id);
   // The Session of a v1 connection that named no principal and has none
@@ -310,10 +317,9 @@ class NodeSessions final : public net::WsHandler, public NodeSender {
   uint32_t free_session_ = kNoSessionIndex;
   // By slot: 1 + the index of the connection's Session in sessions_, or 0.
   BlockArray<uint32_t> session_of_slot_;
-  // The newest registered connection of each live node, by NodeIndex (in
-  // blocks: a doubling vector would hold up to twice the nodes).
-  static constexpr net::ConnId kNoConn = ~net::ConnId{0};
-  BlockArray<net::ConnId> newest_conn_;
+  // The registered sessions of each live node, its newest first (what a
+  // disconnect, a registration or an admin message of one node touches).
+  SessionsByNode by_node_;
   // The round trip the server last measured to each live node, in ms
   // (0xffff: not measured yet).
   BlockArray<uint16_t> rtt_ms_;

@@ -46,18 +46,15 @@ bool ParseClusterNotice(std::string_view payload, std::string_view& text, std::s
 }
 
 void NodeSessions::ForgetConnection(const Session& s) {
-  if (s.node >= newest_conn_.size() || newest_conn_[s.node] != IdOf(s)) return;
-  // Another live connection of the node takes over, the newest first (ConnId
-  // 0 is a valid id, so "none" is kNoConn).
-  net::ConnId next = kNoConn;
-  int64_t newest = -1;
-  for (const Session& other : sessions_) {
-    if (&other != &s && other.state == State::kRegistered && other.node == s.node && other.client_id_ms > newest) {
-      next = IdOf(other);
-      newest = other.client_id_ms;
-    }
-  }
-  newest_conn_[s.node] = next;
+  // When it was the node's newest, another live session of the node takes
+  // over, the newest (highest clientId) first.
+  by_node_.Remove(s.node, IndexOf(s), [this](uint32_t i) { return sessions_[i].client_id_ms; });
+}
+
+const NodeSessions::Session* NodeSessions::NewestOf(nodes::NodeIndex node) const {
+  const uint32_t i = by_node_.Newest(node);
+  if (i == SessionsByNode::kNone || sessions_[i].state != State::kRegistered) return nullptr;
+  return &sessions_[i];
 }
 
 void NodeSessions::EndSession(Session& s, int64_t now_ms, uint16_t code, std::string_view reason,
@@ -151,9 +148,8 @@ bool NodeSessions::PushV2(const Session& s, std::string_view tag,
 }
 
 bool NodeSessions::SendJob(nodes::NodeIndex node, const store::JobRecord& job) {
-  if (node >= newest_conn_.size() || newest_conn_[node] == kNoConn) return false;
-  const Session* s = Find(newest_conn_[node]);
-  if (!s || s->state != State::kRegistered) return false;
+  const Session* s = NewestOf(node);
+  if (!s) return false;
   if (!s->is_v2) return server_->Send(IdOf(*s), EncodeJobFrame(job, job.node_client_id), true);
   return PushV2(*s, job.job_id, [&](uint64_t seq) {
     return v2::EncodeJob({.job_id = job.job_id,
@@ -168,8 +164,7 @@ bool NodeSessions::SendJob(nodes::NodeIndex node, const store::JobRecord& job) {
 }
 
 std::string NodeSessions::LeaseClientId(nodes::NodeIndex node) const {
-  if (node >= newest_conn_.size() || newest_conn_[node] == kNoConn) return {};
-  const Session* s = Find(newest_conn_[node]);
+  const Session* s = NewestOf(node);
   return s ? std::to_string(s->client_id_ms) : std::string();
 }
 
@@ -183,15 +178,18 @@ void NodeSessions::SetAvailable(Session& s, bool available) {
   s.inactive = !available;
   if (!jobs_) return;
   bool any = available;
-  for (const Session& other : sessions_) {
-    if (!any && other.state == State::kRegistered && other.node == s.node && !other.inactive) any = true;
-  }
+  by_node_.ForEach(s.node, [&](uint32_t i) { any = any || !sessions_[i].inactive; });
   jobs_->SetNodeAvailable(s.node, any);
 }
 
 size_t NodeSessions::SendToNode(nodes::NodeIndex node, std::string_view text, std::string_view data_json) {
   size_t sent = 0;
-  for (const Session& s : sessions_) {
+  // Sending may close a connection (outbound overflow), which changes the
+  // node's chain: the node's sessions are taken first.
+  std::vector<uint32_t> of_node;
+  by_node_.ForEach(node, [&](uint32_t i) { of_node.push_back(i); });
+  for (const uint32_t i : of_node) {
+    const Session& s = sessions_[i];
     if (s.state != State::kRegistered || s.node != node) continue;
     if (s.is_v2 ? PushV2(s, {}, [&](uint64_t seq) { return v2::EncodeNotice(seq, text, data_json); })
                 : server_->Send(IdOf(s), AdminNotificationFrame(text, data_json), true)) {

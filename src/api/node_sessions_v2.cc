@@ -134,9 +134,10 @@ void NodeSessions::CompleteV2Registration(net::ConnId id, v2::Auth auth, int64_t
   const bool is_resumed = resumed.kind == v2::ResumeOutcome::Kind::kResumed;
   Session* old = nullptr;
   if (is_resumed && resumed.was_attached) {
-    for (Session& other : sessions_) {
-      if (&other != s && other.state == State::kRegistered && other.v2 == resumed.handle) old = &other;
-    }
+    // Attached: its connection is one of the principal's live node's.
+    by_node_.ForEach(registry_.Find(auth.principal_text), [&](uint32_t i) {
+      if (&sessions_[i] != s && sessions_[i].v2 == resumed.handle) old = &sessions_[i];
+    });
   }
   if (old) {
     // The node came back on a new connection before the server noticed the
@@ -148,7 +149,7 @@ void NodeSessions::CompleteV2Registration(net::ConnId id, v2::Auth auth, int64_t
     s->v2 = resumed.handle;
     s->inactive = old->inactive;
     s->state = State::kRegistered;
-    if (newest_conn_[s->node] == old_id) newest_conn_[s->node] = id;
+    by_node_.Replace(s->node, IndexOf(*old), IndexOf(*s));
     old->state = State::kEnded;
     old->node = nodes::kNoNode;
     old->v2 = v2::kNoSession;

@@ -406,6 +406,12 @@ class Store {
   // Every account with its balance and what it was credited on `day`, by
   // principal.
   virtual void ListBalances(const std::string& day, Callback<std::vector<Balance>> done) = 0;
+  // The entries of ListBalances(day) of these principals only (those with
+  // an account), by principal, each once: one read per principal, not the
+  // whole ledger (a page of the node list). InvalidArgument for a bad day
+  // or principal, or more than rows_per_read_max principals.
+  virtual void ListBalancesOf(std::vector<std::string> principals, const std::string& day,
+                              Callback<std::vector<Balance>> done) = 0;
   // Recomputes every total from the recorded transfers (a full scan; for
   // the audit route and tests).
   virtual void AuditLedger(Callback<LedgerAudit> done) = 0;
@@ -474,6 +480,9 @@ class Store {
   virtual void GetSettledTotal(const std::string& principal, Callback<SettledTotal> done) = 0;
   // Every principal that has a settlement, by principal.
   virtual void ListSettledTotals(Callback<std::vector<SettledTotal>> done) = 0;
+  // The entries of ListSettledTotals() of these principals only, by
+  // principal, each once. InvalidArgument as ListBalancesOf.
+  virtual void ListSettledTotalsOf(std::vector<std::string> principals, Callback<std::vector<SettledTotal>> done) = 0;
 
   // ---- File-canister sync journal (canister_sync_types.h) ----
   // Inserts `record` as pending (its state, chunks and synced_ms are not

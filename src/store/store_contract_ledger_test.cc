@@ -1,5 +1,6 @@
 // The ledger's transfers (ledger.h): double entry, idempotency, caps,
 // refusals that write nothing, and the reads.
+#include <algorithm>
 #include <limits>
 
 #include "store/store_contract_ledger_test.h"
@@ -187,6 +188,36 @@ TEST_P(LedgerContractTest, EarningsArePerDayAndKindWithPaidUptimeMinutes) {
   EXPECT_EQ((*balances)[0].day_units, 2 * kSp);
   EXPECT_EQ((*balances)[1].principal, "bob");
   EXPECT_EQ((*balances)[1].day_units, 7 * kSp);
+}
+
+// A page of the node list reads its own principals' balances only: the
+// same entries as the whole list has for them, by principal, each once.
+TEST_P(LedgerContractTest, BalancesOfSomePrincipalsAreTheirEntriesOfTheWholeList) {
+  ASSERT_TRUE(Apply({MakeTransfer("a1", "alice", 3 * kSp, RewardKind::kJob, "2024-03-09"),
+                     MakeTransfer("a2", "alice", 2 * kSp, RewardKind::kJob, "2024-03-10"),
+                     MakeTransfer("b1", "bob", 7 * kSp), MakeTransfer("c1", "carol", kSp)})
+                  .has_value());
+  const auto all = Balances("2024-03-10");
+  ASSERT_TRUE(all.has_value());
+  auto entry = [&](const std::string& p) {
+    return *std::find_if(all->begin(), all->end(), [&](const Balance& b) { return b.principal == p; });
+  };
+  const auto some = BalancesOf({"carol", "nobody", "alice", "carol"}, "2024-03-10");
+  ASSERT_TRUE(some.has_value()) << some.error().ToString();
+  ASSERT_EQ(some->size(), 2u);
+  for (const auto& [got, want] : {std::pair{(*some)[0], entry("alice")}, std::pair{(*some)[1], entry("carol")}}) {
+    EXPECT_EQ(got.principal, want.principal);
+    EXPECT_EQ(got.balance_units, want.balance_units);
+    EXPECT_EQ(got.day_units, want.day_units);
+  }
+  EXPECT_EQ((*some)[0].balance_units, 5 * kSp);
+  EXPECT_EQ((*some)[0].day_units, 2 * kSp);
+  const auto none = BalancesOf({}, "2024-03-10");
+  ASSERT_TRUE(none.has_value());
+  EXPECT_TRUE(none->empty());
+  EXPECT_EQ(BalancesOf({"alice"}, "2024-02-30").error().code(), Code::kInvalidArgument);
+  EXPECT_EQ(BalancesOf({"alice", ""}, "2024-03-10").error().code(), Code::kInvalidArgument);
+  EXPECT_EQ(BalancesOf({std::string(300, 'p')}, "2024-03-10").error().code(), Code::kInvalidArgument);
 }
 
 TEST_P(LedgerContractTest, TransfersListNewestFirstFilteredAndPaged) {

@@ -102,6 +102,10 @@ class LedgerContractTest : public StoreContractTest {
   Result<std::vector<Balance>> Balances(const std::string& day) {
     return Call<Result<std::vector<Balance>>>([&](auto done) { store().ListBalances(day, done); });
   }
+  Result<std::vector<Balance>> BalancesOf(std::vector<std::string> principals, const std::string& day) {
+    return Call<Result<std::vector<Balance>>>(
+        [&](auto done) { store().ListBalancesOf(std::move(principals), day, done); });
+  }
   Result<LedgerAudit> Audit() {
     return Call<Result<LedgerAudit>>([&](auto done) { store().AuditLedger(done); });
   }

@@ -64,6 +64,19 @@ TEST_P(SettlementContractTest, BatchesSettleEachPrincipalsUnsettledCreditsOnceIn
   EXPECT_EQ(Totals(), (std::vector<SettledTotal>{{"alice", 15, 0}, {"bob", 20, 0}, {"carol", 30, 0}}));
 }
 
+TEST_P(SettlementContractTest, TotalsOfSomePrincipalsAreTheirEntriesOfTheWholeList) {
+  ASSERT_TRUE(Apply({MakeTransfer("t1", "carol", 30), MakeTransfer("t2", "alice", 10),
+                     MakeTransfer("t3", "bob", 20), MakeTransfer("t4", "dave", 5)}).has_value());
+  ASSERT_TRUE(Batch("run1", "", kT, 2).has_value());  // alice and bob.
+  const auto some = TotalsOf({"bob", "carol", "nobody", "alice", "bob"});
+  ASSERT_TRUE(some.has_value()) << some.error().ToString();
+  EXPECT_EQ(*some, (std::vector<SettledTotal>{{"alice", 10, 0}, {"bob", 20, 0}}));
+  const auto none = TotalsOf({});
+  ASSERT_TRUE(none.has_value());
+  EXPECT_TRUE(none->empty());
+  EXPECT_EQ(TotalsOf({"alice", ""}).error().code(), Code::kInvalidArgument);
+}
+
 TEST_P(SettlementContractTest, AmountsPastTwoToThe53AreExact) {
   std::vector<Transfer> fill;
   for (int64_t left = kBig, i = 0; left > 0; ++i) {

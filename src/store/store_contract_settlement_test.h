@@ -43,6 +43,10 @@ class SettlementContractTest : public LedgerContractTest {
     EXPECT_TRUE(r.has_value()) << r.error().ToString();
     return r.value_or(SettledTotal{});
   }
+  Result<std::vector<SettledTotal>> TotalsOf(std::vector<std::string> principals) {
+    return Call<Result<std::vector<SettledTotal>>>(
+        [&](auto done) { store().ListSettledTotalsOf(std::move(principals), done); });
+  }
   std::vector<SettledTotal> Totals() {
     auto r = Call<Result<std::vector<SettledTotal>>>([&](auto done) { store().ListSettledTotals(done); });
     EXPECT_TRUE(r.has_value()) << r.error().ToString();

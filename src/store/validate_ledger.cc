@@ -1,5 +1,6 @@
 #include "store/validate_ledger.h"
 
+#include <algorithm>
 #include <string>
 
 #include "store/validate.h"
@@ -116,6 +117,15 @@ Status ValidateCount(size_t count, size_t max, std::string_view what, bool allow
                            (allow_empty ? "0" : "1") + ".." + std::to_string(max));
   }
   return Status::Ok();
+}
+
+Result<std::vector<std::string>> SortedPrincipals(std::vector<std::string> principals,
+                                                  const LedgerLimits& limits, size_t count_max) {
+  RETURN_IF_ERROR(ValidateCount(principals.size(), count_max, "principals", true));
+  for (const std::string& p : principals) RETURN_IF_ERROR(ValidatePrincipal(p, limits.principal_bytes_max));
+  std::sort(principals.begin(), principals.end());
+  principals.erase(std::unique(principals.begin(), principals.end()), principals.end());
+  return principals;
 }
 
 }  // namespace sela::store

@@ -7,7 +7,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/status.h"
 #include "store/ledger.h"
@@ -47,6 +49,12 @@ Status ValidateRunStart(const RunStart& start, const LedgerLimits& limits);
 
 // A count of items in one call: 1..max (0 is allowed when allow_empty).
 Status ValidateCount(size_t count, size_t max, std::string_view what, bool allow_empty);
+
+// The principals of a read by principal (Store::ListBalancesOf,
+// ListSettledTotalsOf): each valid within principal_bytes_max, at most
+// count_max of them (none is fine). Returns them sorted, each once.
+Result<std::vector<std::string>> SortedPrincipals(std::vector<std::string> principals,
+                                                  const LedgerLimits& limits, size_t count_max);
 
 }  // namespace sela::store
 

@@ -139,6 +139,10 @@ class CrashStore final : public store::Store {
   void ListBalances(const std::string& day, Callback<std::vector<store::Balance>> done) override {
     Run([&](auto cb) { inner_.ListBalances(day, cb); }, std::move(done));
   }
+  void ListBalancesOf(std::vector<std::string> principals, const std::string& day,
+                      Callback<std::vector<store::Balance>> done) override {
+    Run([&](auto cb) { inner_.ListBalancesOf(std::move(principals), day, cb); }, std::move(done));
+  }
   void AuditLedger(Callback<store::LedgerAudit> done) override {
     Run([&](auto cb) { inner_.AuditLedger(cb); }, std::move(done));
   }
@@ -198,6 +202,10 @@ class CrashStore final : public store::Store {
   }
   void ListSettledTotals(Callback<std::vector<store::SettledTotal>> done) override {
     Run([&](auto cb) { inner_.ListSettledTotals(cb); }, std::move(done));
+  }
+  void ListSettledTotalsOf(std::vector<std::string> principals,
+                           Callback<std::vector<store::SettledTotal>> done) override {
+    Run([&](auto cb) { inner_.ListSettledTotalsOf(std::move(principals), cb); }, std::move(done));
   }
   void EnqueueSync(const store::SyncRecord& record, Callback<bool> done) override {
     Run([&](auto cb) { inner_.EnqueueSync(record, cb); }, std::move(done));

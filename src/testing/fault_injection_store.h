@@ -39,6 +39,7 @@ enum class StoreOp : uint8_t {
   kListTransfers, kGetTransfer, kListBalances, kAuditLedger, kFindNodeByReferralCode,
   kRegisterReferral, kGetReferral, kListReferees, kCountReferees, kClaimInstallationBonuses,
   kListRefereeWeeks, kStartRun, kFinishRun, kGetRun, kListRuns,
+  kListBalancesOf, kListSettledTotalsOf,  // Ledger and settlement reads by principal.
   kCreateSettlements, kListDueSettlements, kUpdateSettlement, kGetSettlement, kListSettlements, kGetSettlementSummary, kGetSettledTotal, kListSettledTotals,
   kEnqueueSync, kListDueSyncs, kUpdateSync, kGetSyncSummary, kListSyncs,
   kCount,
@@ -137,6 +138,8 @@ class FaultInjectionStore final : public store::Store {
   void ListTransfers(const store::TransferQuery& query, Callback<store::TransferPage> done) override;
   void GetTransfer(const std::string& id, Callback<std::optional<store::TransferRecord>> done) override;
   void ListBalances(const std::string& day, Callback<std::vector<store::Balance>> done) override;
+  void ListBalancesOf(std::vector<std::string> principals, const std::string& day,
+                      Callback<std::vector<store::Balance>> done) override;
   void AuditLedger(Callback<store::LedgerAudit> done) override;
   void FindNodeByReferralCode(const std::string& code, Callback<std::optional<store::NodeRecord>> done) override;
   void RegisterReferral(const std::string& referee, const std::string& code, int64_t now_ms, Callback<store::ReferralOutcome> done) override;
@@ -157,6 +160,8 @@ class FaultInjectionStore final : public store::Store {
   void GetSettlementSummary(Callback<store::SettlementSummary> done) override;
   void GetSettledTotal(const std::string& principal, Callback<store::SettledTotal> done) override;
   void ListSettledTotals(Callback<std::vector<store::SettledTotal>> done) override;
+  void ListSettledTotalsOf(std::vector<std::string> principals,
+                           Callback<std::vector<store::SettledTotal>> done) override;
   void EnqueueSync(const store::SyncRecord& record, Callback<bool> done) override;
   void ListDueSyncs(int64_t now_ms, uint32_t limit, Callback<std::vector<store::SyncRecord>> done) override;
   void UpdateSync(const store::SyncRecord& record, Done done) override;

@@ -50,6 +50,12 @@ void FaultInjectionStore::ListBalances(const std::string& day, Callback<std::vec
   inner_.ListBalances(day, std::move(done));
 }
 
+void FaultInjectionStore::ListBalancesOf(std::vector<std::string> principals, const std::string& day,
+                                         Callback<std::vector<store::Balance>> done) {
+  if (auto fault = Pick(StoreOp::kListBalancesOf)) return Refuse(std::move(done), std::move(*fault));
+  inner_.ListBalancesOf(std::move(principals), day, std::move(done));
+}
+
 void FaultInjectionStore::AuditLedger(Callback<store::LedgerAudit> done) {
   if (auto fault = Pick(StoreOp::kAuditLedger)) return Refuse(std::move(done), std::move(*fault));
   inner_.AuditLedger(std::move(done));
@@ -148,6 +154,12 @@ void FaultInjectionStore::GetSettledTotal(const std::string& principal, Callback
 void FaultInjectionStore::ListSettledTotals(Callback<std::vector<store::SettledTotal>> done) {
   if (auto fault = Pick(StoreOp::kListSettledTotals)) return Refuse(std::move(done), std::move(*fault));
   inner_.ListSettledTotals(std::move(done));
+}
+
+void FaultInjectionStore::ListSettledTotalsOf(std::vector<std::string> principals,
+                                              Callback<std::vector<store::SettledTotal>> done) {
+  if (auto fault = Pick(StoreOp::kListSettledTotalsOf)) return Refuse(std::move(done), std::move(*fault));
+  inner_.ListSettledTotalsOf(std::move(principals), std::move(done));
 }
 
 void FaultInjectionStore::EnqueueSync(const store::SyncRecord& record, Callback<bool> done) {

@@ -201,6 +201,8 @@ class RedisStore final : public Store, public Cluster {
   void ListTransfers(const TransferQuery& query, Callback<TransferPage> done) override;
   void GetTransfer(const std::string& id, Callback<std::optional<TransferRecord>> done) override;
   void ListBalances(const std::string& day, Callback<std::vector<Balance>> done) override;
+  void ListBalancesOf(std::vector<std::string> principals, const std::string& day,
+                      Callback<std::vector<Balance>> done) override;
   void AuditLedger(Callback<LedgerAudit> done) override;
   void FindNodeByReferralCode(const std::string& code, Callback<std::optional<NodeRecord>> done) override;
   void RegisterReferral(const std::string& referee, const std::string& code, int64_t now_ms,
@@ -226,6 +228,7 @@ class RedisStore final : public Store, public Cluster {
   void GetSettlementSummary(Callback<SettlementSummary> done) override;
   void GetSettledTotal(const std::string& principal, Callback<SettledTotal> done) override;
   void ListSettledTotals(Callback<std::vector<SettledTotal>> done) override;
+  void ListSettledTotalsOf(std::vector<std::string> principals, Callback<std::vector<SettledTotal>> done) override;
 
   // ---- file-canister sync journal (redis_store_sync.cc) ----
   void EnqueueSync(const SyncRecord& record, Callback<bool> done) override;

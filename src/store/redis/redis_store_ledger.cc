@@ -244,6 +244,35 @@ void RedisStore::ListBalances(const std::string& day, Callback<std::vector<Balan
   });
 }
 
+void RedisStore::ListBalancesOf(std::vector<std::string> principals, const std::string& day,
+                                Callback<std::vector<Balance>> done) {
+  OnLoop([this, principals = std::move(principals), day, done = std::move(done)]() mutable {
+    if (Status st = ValidateDay(day, "day"); !st.ok()) return Answer(std::move(done), std::move(st));
+    auto sorted = SortedPrincipals(std::move(principals), Limits(), options_.rows_per_read_max);
+    if (!sorted) return Answer(std::move(done), sorted.error());
+    Command c = LedgerScript(Script::kBalancesOf, "");
+    c.Arg(day);
+    for (const std::string& p : *sorted) c.Arg(p);
+    Send<std::vector<Balance>>(std::move(done), c.Finish(), Kind::kScript, "ListBalancesOf",
+                               [](const redisReply* r) -> Result<std::vector<Balance>> {
+                                 const redisReply* list = redis::Element(r, 1);
+                                 if (!redis::IsArray(list)) return Err(Malformed("ListBalancesOf"));
+                                 std::vector<Balance> out;
+                                 for (size_t i = 0; i < list->elements; ++i) {
+                                   const redisReply* values = list->element[i];
+                                   if (!redis::IsArray(values) || values->elements != 3) {
+                                     return Err(Malformed("ListBalancesOf"));
+                                   }
+                                   Balance b{.principal = std::string(redis::Text(values->element[0]))};
+                                   ASSIGN_OR_RETURN(b.balance_units, redis::ReadInt(values->element[1], "balance_units"));
+                                   ASSIGN_OR_RETURN(b.day_units, redis::ReadInt(values->element[2], "day units"));
+                                   out.push_back(std::move(b));
+                                 }
+                                 return out;
+                               });
+  });
+}
+
 void RedisStore::AuditLedger(Callback<LedgerAudit> done) {
   OnLoop([this, done = std::move(done)]() mutable {
     Send<LedgerAudit>(std::move(done), LedgerScript(Script::kAuditLedger, "").Finish(), Kind::kScript, "AuditLedger",

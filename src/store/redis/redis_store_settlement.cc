@@ -232,4 +232,28 @@ void RedisStore::ListSettledTotals(Callback<std::vector<SettledTotal>> done) {
   });
 }
 
+void RedisStore::ListSettledTotalsOf(std::vector<std::string> principals, Callback<std::vector<SettledTotal>> done) {
+  OnLoop([this, principals = std::move(principals), done = std::move(done)]() mutable {
+    auto sorted = SortedPrincipals(std::move(principals), Limits(), options_.rows_per_read_max);
+    if (!sorted) return Answer(std::move(done), sorted.error());
+    Command c = SettlementScript(Script::kSettledTotalsOf);
+    for (const std::string& p : *sorted) c.Arg(p);
+    Send<std::vector<SettledTotal>>(std::move(done), c.Finish(), Kind::kScript, "ListSettledTotalsOf",
+                                    [](const redisReply* r) -> Result<std::vector<SettledTotal>> {
+                                      const redisReply* list = redis::Element(r, 1);
+                                      if (!redis::IsArray(list) || list->elements % 3 != 0) {
+                                        return Err(Malformed("ListSettledTotalsOf"));
+                                      }
+                                      std::vector<SettledTotal> out;
+                                      for (size_t i = 0; i < list->elements; i += 3) {
+                                        SettledTotal t{.principal = std::string(redis::Text(list->element[i]))};
+                                        ASSIGN_OR_RETURN(t.committed_units, IntAt(list, i + 1, "ListSettledTotalsOf"));
+                                        ASSIGN_OR_RETURN(t.settled_units, IntAt(list, i + 2, "ListSettledTotalsOf"));
+                                        out.push_back(std::move(t));
+                                      }
+                                      return out;
+                                    });
+  });
+}
+
 }  // namespace sela::store

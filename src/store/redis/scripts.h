@@ -74,6 +74,7 @@ enum class Script : size_t {
   kEarningsDays,
   kListTransfers,
   kBalancesPage,
+  kBalancesOf,
   kAuditLedger,
   kNodeByCode,
   kRegisterReferral,
@@ -92,6 +93,7 @@ enum class Script : size_t {
   kListSettlements,
   kSettlementSummary,
   kSettledTotals,
+  kSettledTotalsOf,
   // ---- end of settlement journal ----
   //
   // ---- file-canister sync journal (scripts_sync.cc) ----

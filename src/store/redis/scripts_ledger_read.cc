@@ -100,6 +100,23 @@ end
 return {OK, out}
 )lua";
 
+// ARGV: L, -, -, day, principal, ... (sorted, each once). Returns
+// {principal, balance, units credited on the day} of those with an account.
+constexpr std::string_view kBalancesOf = R"lua(
+local L, day = ARGV[1], ARGV[4]
+local out = {}
+for i = 5, #ARGV do
+  local p = ARGV[i]
+  if redis.call('ZSCORE', L .. 'accts', p) then
+    local units = '0'
+    local d = redis.call('HMGET', L .. 'd:' .. p .. ':' .. day, 'u0', 'u1', 'u2', 'u3', 'u4', 'u5', 'u6', 'u7')
+    for k = 1, 8 do units = badd(units, d[k] or '0') end
+    out[#out + 1] = {p, redis.call('HGET', L .. 'a:' .. p, 'balance_units') or '0', units}
+  end
+end
+return {OK, out}
+)lua";
+
 // ARGV: L. Recomputes every total from the transfers (one pass; it holds
 // Redis for its duration). Returns issued, held, transfer units, transfers,
 // accounts, issued by kind (8), mismatched issuance, accounts, days,
@@ -319,6 +336,7 @@ std::string LedgerReadScriptBody(Script script) {
     case Script::kEarningsDays: return std::string(kEarningsDays);
     case Script::kListTransfers: return std::string(kMerge) + std::string(kListTransfers);
     case Script::kBalancesPage: return std::string(kBalancesPage);
+    case Script::kBalancesOf: return std::string(kBalancesOf);
     case Script::kAuditLedger: return std::string(kAuditLedger);
     case Script::kNodeByCode: return std::string(kNodeByCode);
     case Script::kRegisterReferral: return std::string(kRegisterReferral);

@@ -181,16 +181,33 @@ end
 return {OK, out}
 )lua";
 
+// ARGV[3..]: principals (sorted, each once). Returns {OK, {principal,
+// committed, settled, ...}} of those with totals.
+constexpr std::string_view kSettledTotalsOf = R"lua(
+local out = {}
+for i = 3, #ARGV do
+  local p = ARGV[i]
+  if redis.call('ZSCORE', S .. 'who', p) then
+    local t = redis.call('HMGET', S .. 'tot:' .. p, 'committed_units', 'settled_units')
+    out[#out + 1] = p
+    out[#out + 1] = t[1] or '0'
+    out[#out + 1] = t[2] or '0'
+  end
+end
+return {OK, out}
+)lua";
+
 }  // namespace
 
 std::string_view SettlementScriptBody(Script script) {
   static const std::string bodies[] = {
       std::string(kHelpers) + std::string(kCreateSettlements), std::string(kHelpers) + std::string(kUpdateSettlement),
       std::string(kHelpers) + std::string(kDueSettlements),    std::string(kHelpers) + std::string(kListSettlements),
-      std::string(kHelpers) + std::string(kSettlementSummary), std::string(kHelpers) + std::string(kSettledTotals)};
+      std::string(kHelpers) + std::string(kSettlementSummary), std::string(kHelpers) + std::string(kSettledTotals),
+      std::string(kHelpers) + std::string(kSettledTotalsOf)};
   constexpr auto kFirst = static_cast<size_t>(Script::kCreateSettlements);
   const auto i = static_cast<size_t>(script);
-  if (i < kFirst || i > static_cast<size_t>(Script::kSettledTotals)) return {};
+  if (i < kFirst || i > static_cast<size_t>(Script::kSettledTotalsOf)) return {};
   return bodies[i - kFirst];
 }
 

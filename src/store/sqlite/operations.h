@@ -122,6 +122,7 @@ class Operations {
   Result<TransferPage> ListTransfers(const TransferQuery& query);
   Result<std::optional<TransferRecord>> GetTransfer(const std::string& id);
   Result<std::vector<Balance>> ListBalances(const std::string& day);
+  Result<std::vector<Balance>> ListBalancesOf(std::vector<std::string> principals, const std::string& day);
   Result<LedgerAudit> AuditLedger();
 
   // Referrals (operations_referrals.cc).
@@ -153,6 +154,7 @@ class Operations {
   Result<SettlementSummary> GetSettlementSummary();
   Result<SettledTotal> GetSettledTotal(const std::string& principal);
   Result<std::vector<SettledTotal>> ListSettledTotals();
+  Result<std::vector<SettledTotal>> ListSettledTotalsOf(std::vector<std::string> principals);
 
   // File-canister sync journal (operations_canister_sync.cc).
   Result<bool> EnqueueSync(const SyncRecord& record);

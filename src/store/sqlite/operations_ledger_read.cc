@@ -49,6 +49,10 @@ constexpr char kSelectBalances[] =
     "SELECT a.principal, a.balance_units, "
     "(SELECT COALESCE(SUM(d.units), 0) FROM ledger_days d WHERE d.principal = a.principal AND d.day = ?1) "
     "FROM ledger_accounts a ORDER BY a.principal";
+constexpr char kSelectBalanceOf[] =
+    "SELECT a.principal, a.balance_units, "
+    "(SELECT COALESCE(SUM(d.units), 0) FROM ledger_days d WHERE d.principal = a.principal AND d.day = ?1) "
+    "FROM ledger_accounts a WHERE a.principal = ?2";
 
 // The audit recomputes every total from ledger_transfers alone.
 constexpr char kAuditIssuance[] =
@@ -212,6 +216,18 @@ Result<std::vector<Balance>> Operations::ListBalances(const std::string& day) {
     if (!row) return balances;
     balances.push_back(Balance{query.Text(0), query.Int64(1), query.Int64(2)});
   }
+}
+
+Result<std::vector<Balance>> Operations::ListBalancesOf(std::vector<std::string> principals, const std::string& day) {
+  RETURN_IF_ERROR(ValidateDay(day, "day"));
+  ASSIGN_OR_RETURN(principals, SortedPrincipals(std::move(principals), limits_.ledger, limits_.rows_per_read_max));
+  std::vector<Balance> balances;
+  for (const std::string& principal : principals) {
+    ASSIGN_OR_RETURN(Query query, db_.Prepare(kSelectBalanceOf));
+    ASSIGN_OR_RETURN(const bool row, query.BindText(1, day).BindText(2, principal).Step());
+    if (row) balances.push_back(Balance{query.Text(0), query.Int64(1), query.Int64(2)});
+  }
+  return balances;
 }
 
 Result<LedgerAudit> Operations::AuditLedger() {

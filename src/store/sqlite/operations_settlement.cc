@@ -208,6 +208,19 @@ Result<SettledTotal> Operations::GetSettledTotal(const std::string& principal) {
   return SettledTotal{.principal = query.Text(0), .committed_units = query.Int64(1), .settled_units = query.Int64(2)};
 }
 
+Result<std::vector<SettledTotal>> Operations::ListSettledTotalsOf(std::vector<std::string> principals) {
+  ASSIGN_OR_RETURN(principals, SortedPrincipals(std::move(principals), limits_.ledger, limits_.rows_per_read_max));
+  std::vector<SettledTotal> out;
+  for (const std::string& principal : principals) {
+    ASSIGN_OR_RETURN(Query query, db_.Prepare(kTotal));
+    ASSIGN_OR_RETURN(const bool row, query.BindText(1, principal).Step());
+    if (row) {
+      out.push_back({.principal = query.Text(0), .committed_units = query.Int64(1), .settled_units = query.Int64(2)});
+    }
+  }
+  return out;
+}
+
 Result<std::vector<SettledTotal>> Operations::ListSettledTotals() {
   ASSIGN_OR_RETURN(Query query, db_.Prepare(kTotals));
   std::vector<SettledTotal> out;

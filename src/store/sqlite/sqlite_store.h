@@ -233,6 +233,8 @@ class SqliteStore final : public Store {
   void ListTransfers(const TransferQuery& query, Callback<TransferPage> done) override;
   void GetTransfer(const std::string& id, Callback<std::optional<TransferRecord>> done) override;
   void ListBalances(const std::string& day, Callback<std::vector<Balance>> done) override;
+  void ListBalancesOf(std::vector<std::string> principals, const std::string& day,
+                      Callback<std::vector<Balance>> done) override;
   void AuditLedger(Callback<LedgerAudit> done) override;
   void FindNodeByReferralCode(const std::string& code,
                               Callback<std::optional<NodeRecord>> done) override;
@@ -260,6 +262,7 @@ class SqliteStore final : public Store {
   void GetSettlementSummary(Callback<SettlementSummary> done) override;
   void GetSettledTotal(const std::string& principal, Callback<SettledTotal> done) override;
   void ListSettledTotals(Callback<std::vector<SettledTotal>> done) override;
+  void ListSettledTotalsOf(std::vector<std::string> principals, Callback<std::vector<SettledTotal>> done) override;
   // File-canister sync journal (sqlite_store_settlement.cc).
   void EnqueueSync(const SyncRecord& record, Callback<bool> done) override;
   void ListDueSyncs(int64_t now_ms, uint32_t limit, Callback<std::vector<SyncRecord>> done) override;

@@ -57,6 +57,14 @@ void SqliteStore::ListBalances(const std::string& day, Callback<std::vector<Bala
       "ListBalances", [day](Operations& ops) { return ops.ListBalances(day); }, std::move(done)));
 }
 
+void SqliteStore::ListBalancesOf(std::vector<std::string> principals, const std::string& day,
+                                 Callback<std::vector<Balance>> done) {
+  writer_->Submit(MakeOp<std::vector<Balance>>(
+      "ListBalancesOf",
+      [principals = std::move(principals), day](Operations& ops) { return ops.ListBalancesOf(principals, day); },
+      std::move(done)));
+}
+
 void SqliteStore::AuditLedger(Callback<LedgerAudit> done) {
   writer_->Submit(MakeOp<LedgerAudit>(
       "AuditLedger", [](Operations& ops) { return ops.AuditLedger(); }, std::move(done)));

@@ -51,6 +51,13 @@ void SqliteStore::ListSettledTotals(Callback<std::vector<SettledTotal>> done) {
       "ListSettledTotals", [](Operations& ops) { return ops.ListSettledTotals(); }, std::move(done)));
 }
 
+void SqliteStore::ListSettledTotalsOf(std::vector<std::string> principals, Callback<std::vector<SettledTotal>> done) {
+  writer_->Submit(MakeOp<std::vector<SettledTotal>>(
+      "ListSettledTotalsOf",
+      [principals = std::move(principals)](Operations& ops) { return ops.ListSettledTotalsOf(principals); },
+      std::move(done)));
+}
+
 }  // namespace sela::store
 
 namespace sela::store {
