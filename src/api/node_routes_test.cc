@@ -248,6 +248,9 @@ class FakeStore final : public store::Store {
   void ListDueSyncs(int64_t, uint32_t, Callback<std::vector<store::SyncRecord>> done) override { done(Err(NotUsed())); }
   void UpdateSync(const store::SyncRecord&, Done done) override { done(NotUsed()); }
   void GetSyncSummary(Callback<store::SyncSummary> done) override { done(Err(NotUsed())); }
+  void BackfillSyncs(const std::string&, uint32_t, int64_t, Callback<store::SyncBackfillPage> done) override {
+    done(Err(NotUsed()));
+  }
   void ListSettledTotals(Callback<std::vector<store::SettledTotal>> done) override {
     if (fail) return done(Err(*fail));
     done(settled);

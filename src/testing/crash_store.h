@@ -211,6 +211,10 @@ class CrashStore final : public store::Store {
   void GetSyncSummary(Callback<store::SyncSummary> done) override {
     Run([&](auto cb) { inner_.GetSyncSummary(cb); }, std::move(done));
   }
+  void BackfillSyncs(const std::string& cursor, uint32_t limit, int64_t now_ms,
+                     Callback<store::SyncBackfillPage> done) override {
+    Run([&](auto cb) { inner_.BackfillSyncs(cursor, limit, now_ms, cb); }, std::move(done));
+  }
   void Ping(Done done) override {
     Run([&](auto cb) { inner_.Ping(cb); }, std::move(done));
   }

@@ -40,7 +40,7 @@ enum class StoreOp : uint8_t {
   kRegisterReferral, kGetReferral, kListReferees, kCountReferees, kClaimInstallationBonuses,
   kListRefereeWeeks, kStartRun, kFinishRun, kGetRun, kListRuns,
   kCreateSettlements, kListDueSettlements, kUpdateSettlement, kGetSettlement, kListSettlements, kGetSettlementSummary, kGetSettledTotal, kListSettledTotals,
-  kEnqueueSync, kListDueSyncs, kUpdateSync, kGetSyncSummary,
+  kEnqueueSync, kListDueSyncs, kUpdateSync, kGetSyncSummary, kBackfillSyncs,
   kCount,
 };
 
@@ -161,6 +161,8 @@ class FaultInjectionStore final : public store::Store {
   void ListDueSyncs(int64_t now_ms, uint32_t limit, Callback<std::vector<store::SyncRecord>> done) override;
   void UpdateSync(const store::SyncRecord& record, Done done) override;
   void GetSyncSummary(Callback<store::SyncSummary> done) override;
+  void BackfillSyncs(const std::string& cursor, uint32_t limit, int64_t now_ms,
+                     Callback<store::SyncBackfillPage> done) override;
 
  private:
   struct OpFault {
