@@ -2,6 +2,8 @@
 // journal"; canister_sync_types.h): each operation one script
 // (scripts_sync.cc), with the SQLite backend's checks (validate_sync.cc)
 // and its messages.
+#include <algorithm>
+#include <string_view>
 #include <utility>
 
 #include "store/redis/redis_store.h"
@@ -65,6 +67,9 @@ Result<BackfillCursor> ParseCursor(const std::string& cursor) {
   if (cursor.empty()) return BackfillCursor{};
   bool ok = cursor.size() >= 3 && cursor.size() <= 22 && (cursor[0] == 'r' || cursor[0] == 'f') && cursor[1] == ':';
   for (size_t i = 2; ok && i < cursor.size(); ++i) ok = cursor[i] >= '0' && cursor[i] <= '9';
+  // SCAN's cursors are unsigned 64-bit numbers.
+  const std::string_view digits = std::string_view(cursor).substr(std::min<size_t>(2, cursor.size()));
+  ok = ok && (digits.size() < 20 || (digits.size() == 20 && digits <= "18446744073709551615"));
   if (!ok) return Err(InvalidArgument("backfill cursor '" + cursor.substr(0, 64) + "' is not one of this store's"));
   return BackfillCursor{.files = cursor[0] == 'f', .scan = cursor.substr(2)};
 }

@@ -155,7 +155,6 @@ Result<SyncBackfillPage> Operations::BackfillFiles(int64_t after_seq, uint32_t l
   return page;
 }
 
-
 Result<std::vector<SyncRecord>> Operations::ListDueSyncs(int64_t now_ms, uint32_t limit) {
   RETURN_IF_ERROR(ValidateNowMs(now_ms));
   RETURN_IF_ERROR(ValidateCount(limit, limits_.rows_per_read_max, "limit", false));
