@@ -129,9 +129,11 @@ class CanisterSyncTest : public SettleTest {
     EXPECT_TRUE(Sync<store::CreateJobOutcome>([&](auto cb) { store_->CreateJob(request, std::move(cb)); }));
     const std::string node = NodePrincipal(n);
     const store::JobLease lease{node, "c1", 1, clock.WallMs() + 60'000};
-    EXPECT_TRUE(Sync<bool>([&](auto cb) {
-      store_->LeaseJob(job_id, lease, clock.WallMs(), [cb](Status st) { cb(st.ok() ? Result<bool>(true) : Err(st)); });
-    }));
+    std::optional<Status> leased;
+    store_->LeaseJob(job_id, lease, clock.WallMs(), [&leased](Status st) { leased = std::move(st); });
+    store_->Flush();
+    posts_.RunAll();
+    EXPECT_TRUE(leased.has_value() && leased->ok());
     store::JobCompletion completion;
     completion.node_principal = node;
     completion.attempt = 1;
