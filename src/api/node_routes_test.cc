@@ -263,6 +263,9 @@ class FakeStore final : public store::Store {
   void ListSyncs(const store::SyncQuery&, Callback<std::vector<store::SyncRecord>> done) override {
     done(Err(NotUsed()));
   }
+  void BackfillSyncs(const std::string&, uint32_t, int64_t, Callback<store::SyncBackfillPage> done) override {
+    done(Err(NotUsed()));
+  }
   void ListSettledTotals(Callback<std::vector<store::SettledTotal>> done) override {
     if (fail) return done(Err(*fail));
     done(settled);

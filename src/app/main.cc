@@ -111,6 +111,8 @@ sela::Result<OpenedStore> OpenRedisStore(const sela::Config& config, sela::net::
                        : config.redis_durability == "everysec" ? sela::store::RedisDurability::kEverysec
                                                                : sela::store::RedisDurability::kAlways;
   options.process_ttl_ms = config.redis_process_ttl_ms;
+  // The completions record their file-canister sync rows themselves.
+  options.canister_sync = config.canister_storage_enabled;
   options.now_ms = [] { return sela::SystemClock().WallMs(); };
   options.random = [rng = std::mt19937_64(OsRandom())]() mutable { return rng(); };
   auto store = sela::store::RedisStore::Open(options, loop, [&loop](std::function<void()> fn) { loop.Post(std::move(fn)); });
@@ -137,6 +139,8 @@ sela::Result<OpenedStore> OpenStore(const sela::Config& config, sela::net::Event
     loop.RunAfter(delay, std::move(fn));
   };
   options.gather = std::chrono::microseconds(config.sqlite_gather_us);
+  // The completions record their file-canister sync rows themselves.
+  options.canister_sync = config.canister_storage_enabled;
   auto store = sela::store::SqliteStore::Open(options, [&loop](std::function<void()> fn) { loop.Post(std::move(fn)); });
   if (!store) return sela::Err(store.error());
   OpenedStore opened;
@@ -309,8 +313,10 @@ int main() {
   sela::settle::CanisterSync canister_sync(
       sela::app::CanisterSyncOptionsFor(*config), **store, clock,
       sela::app::UploaderFor(file_sync_parts.get(), **store, config->data_path + "/blobs"), metrics);
-  jobs.OnCompleted([&canister_sync](const sela::store::JobRecord& job) { canister_sync.JobCompleted(job); });
-  files.OnComplete([&canister_sync](const sela::store::FileRecord& file) { canister_sync.FileCompleted(file); });
+  // The store recorded the row with the completion; the nudge only says
+  // that there may be something to upload now.
+  jobs.OnCompleted([&canister_sync](const sela::store::JobRecord&) { canister_sync.Nudge(); });
+  files.OnComplete([&canister_sync](const sela::store::FileRecord&) { canister_sync.Nudge(); });
 
   sela::net::Router router;
   sela::net::Server* server_ptr = nullptr;

@@ -21,6 +21,7 @@ struct CanisterSync::Metrics {
         synced(r.GetCounter("sela_canister_sync_synced_total", "Results and files stored on the file canister.")),
         synced_bytes(r.GetCounter("sela_canister_sync_synced_bytes_total", "Bytes of the results and files stored on the file canister.")),
         errors(r.GetCounter("sela_canister_sync_errors_total", "Uploads that failed (each is retried unless it failed for good).")),
+        backfilled(r.GetCounter("sela_canister_sync_backfilled_total", "Rows the backfill pass gave to results and files made final without one (before CANISTER_STORAGE_ENABLED).")),
         in_flight(r.GetGauge("sela_canister_sync_in_flight", "Uploads to the file canister outstanding now.")),
         lag_seconds(r.GetGauge("sela_canister_sync_lag_seconds", "Age of the oldest result or file not yet synced (0 when none).")) {
     for (size_t i = 0; i < store::kSyncStates; ++i) {
@@ -34,6 +35,7 @@ struct CanisterSync::Metrics {
   Counter& synced;
   Counter& synced_bytes;
   Counter& errors;
+  Counter& backfilled;
   Gauge& in_flight;
   Gauge& lag_seconds;
   std::array<Gauge*, store::kSyncStates> by_state{};
@@ -118,58 +120,24 @@ CanisterSync::CanisterSync(CanisterSyncOptions options, store::Store& store, con
 
 CanisterSync::~CanisterSync() = default;
 
-void CanisterSync::Enqueue(SyncRecord record) {
+void CanisterSync::Nudge() {
   if (!options_.enabled) return;
-  const int64_t now = clock_.WallMs();
-  record.state = SyncState::kPending;
-  record.attempts = 0;
-  record.next_attempt_ms = now;
-  record.created_ms = now;
-  record.updated_ms = now;
-  record.last_error.clear();
-  record.chunks = 0;
-  record.synced_ms = 0;
-  std::string sha = record.sha256;
-  store_.EnqueueSync(record, [sha = std::move(sha)](Result<bool> r) {
-    if (!r) {
-      spdlog::warn("canister sync of {} not recorded: {}", sha, r.error().ToString());
-    } else if (*r) {
-      spdlog::debug("canister sync of {} recorded", sha);
-    }
-  });
-}
-
-void CanisterSync::JobCompleted(const store::JobRecord& job) {
-  // A result that is a file was recorded when the file completed.
-  if (!job.result_file_id.empty() || job.result_hash.empty()) return;
-  SyncRecord r;
-  r.sha256 = job.result_hash;
-  r.source = store::SyncSource::kResult;
-  r.ref = job.job_id;
-  r.owner = job.node_principal;
-  r.content_type = job.result_content_type.substr(0, 256);
-  r.size = job.result_bytes;
-  Enqueue(std::move(r));
-}
-
-void CanisterSync::FileCompleted(const store::FileRecord& file) {
-  if (file.sha256.empty()) return;
-  SyncRecord r;
-  r.sha256 = file.sha256;
-  r.source = store::SyncSource::kFile;
-  r.ref = file.file_id;
-  r.owner = file.owner;
-  r.content_type = file.content_type.substr(0, 256);
-  r.size = file.size;
-  Enqueue(std::move(r));
+  if (last_due_read_ && clock_.Now() - *last_due_read_ < Millis(options_.nudge_gap_ms)) return;
+  ReadDue();
 }
 
 void CanisterSync::Tick() {
   m_->in_flight.Set(static_cast<int64_t>(in_flight_.size()));
   if (!options_.enabled) return;
   RefreshGauges();
+  BackfillPage();
+  ReadDue();
+}
+
+void CanisterSync::ReadDue() {
   if (reading_due_ || in_flight_.size() >= options_.in_flight_max) return;
   reading_due_ = true;
+  last_due_read_ = clock_.Now();
   store_.ListDueSyncs(clock_.WallMs(), options_.due_per_tick, [this](Result<std::vector<SyncRecord>> r) {
     reading_due_ = false;
     if (!r) {
@@ -184,6 +152,35 @@ void CanisterSync::Tick() {
     }
     m_->in_flight.Set(static_cast<int64_t>(in_flight_.size()));
   });
+}
+
+// One page per Tick, never two at once: the store does the walking off the
+// loop, and the pass costs the store one bounded operation a second. A
+// failed page is tried again at the next Tick from the same cursor.
+void CanisterSync::BackfillPage() {
+  if (backfill_done_ || backfill_reading_) return;
+  backfill_reading_ = true;
+  store_.BackfillSyncs(
+      backfill_cursor_, options_.backfill_page_rows, clock_.WallMs(), [this](Result<store::SyncBackfillPage> r) {
+        backfill_reading_ = false;
+        if (!r) {
+          spdlog::warn("canister sync backfill: a page failed, tried again: {}", r.error().ToString());
+          return;
+        }
+        ++backfill_pages_;
+        backfill_scanned_ += r->scanned;
+        backfill_added_ += r->inserted;
+        m_->backfilled.Inc(r->inserted);
+        if (r->inserted > 0) {
+          spdlog::debug("canister sync backfill: {} rows added (page {})", r->inserted, backfill_pages_);
+        }
+        backfill_cursor_ = r->next_cursor;
+        if (!backfill_cursor_.empty()) return;
+        backfill_done_ = true;
+        spdlog::info("canister sync backfill done: {} results and files made final without a row were given one "
+                     "({} jobs and files looked at in {} pages)",
+                     backfill_added_, backfill_scanned_, backfill_pages_);
+      });
 }
 
 void CanisterSync::Begin(SyncRecord record) {

@@ -7,7 +7,17 @@
 // canister holds at most in_flight_max uploads and nothing else: jobs and
 // files never wait for it.
 //
-// Enqueue() records what must be synced (one row per SHA-256, inserted once).
+// What must be synced is recorded by the store itself, in the same
+// transaction as the completion that makes a content final (store.h
+// "File-canister sync journal"; the server opens its store with
+// canister_sync when enabled), so that no crash separates a completion
+// from its row. Nudge() says that something was completed: the due rows are
+// read soon (at most once per nudge_gap_ms; Tick reads them anyway).
+// Backfill: once per process, Tick() also walks the store a page at a time
+// (Store::BackfillSyncs, off the loop, one page per Tick) and gives a row
+// to every result and file made final without one (before the feature was
+// enabled); a restart starts the pass over, which repeats harmlessly
+// (rows are inserted once per hash).
 // Tick() uploads what is due: each attempt counts in the journal, a failure
 // is retried after a back-off (backoff_min_ms doubling to backoff_max_ms);
 // NotFound (bytes gone from here) and InvalidArgument (bytes not matching
@@ -18,7 +28,7 @@
 // crash and resent writes the same bytes under the same keys.
 //
 // With options.enabled false (CANISTER_STORAGE_ENABLED=false) nothing is
-// recorded or sent.
+// read, recorded or sent.
 //
 // Thread-safety: loop thread only.
 #pragma once
@@ -26,6 +36,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -44,6 +55,10 @@ struct CanisterSyncOptions {
   uint32_t due_per_tick = 64;
   int64_t backoff_min_ms = 1'000;
   int64_t backoff_max_ms = 300'000;
+  // Nudge() reads the due rows at most this often.
+  int64_t nudge_gap_ms = 100;
+  // Jobs or files the backfill looks at per Tick (one store operation).
+  uint32_t backfill_page_rows = 1'000;
 };
 
 // What an upload reports: the chunks the canister now holds under the key.
@@ -86,20 +101,20 @@ class CanisterSync {
   CanisterSync& operator=(const CanisterSync&) = delete;
 
   bool enabled() const { return options_.enabled; }
-  // A result or file to mirror (size, hash, source, ref, owner, type; the
-  // rest is set here). Nothing when disabled.
-  void Enqueue(store::SyncRecord record);
-  // A completed job's inline result / a complete file, as the services
-  // report them.
-  void JobCompleted(const store::JobRecord& job);
-  void FileCompleted(const store::FileRecord& file);
-  // Uploads what is due, refreshes the gauges.
+  // A job or file was completed (its row is in the store already): uploads
+  // what is due soon. Nothing when disabled.
+  void Nudge();
+  // Uploads what is due, refreshes the gauges, takes the backfill a page on.
   void Tick();
 
   size_t in_flight() const { return in_flight_.size(); }
+  // The backfill pass of this process has looked at everything.
+  bool backfilled() const { return backfill_done_; }
 
  private:
   struct Metrics;
+  void ReadDue();
+  void BackfillPage();
   void Begin(store::SyncRecord record);
   void Finish(store::SyncRecord record, Result<Uploaded> outcome);
   void RefreshGauges();
@@ -112,6 +127,14 @@ class CanisterSync {
   std::set<std::string> in_flight_;
   bool reading_due_ = false;
   bool reading_summary_ = false;
+  std::optional<MonoTime> last_due_read_;  // For Nudge's gap.
+  // The backfill: where it is, whether a page is being read, and totals.
+  std::string backfill_cursor_;
+  bool backfill_reading_ = false;
+  bool backfill_done_ = false;
+  uint64_t backfill_pages_ = 0;
+  uint64_t backfill_scanned_ = 0;
+  uint64_t backfill_added_ = 0;
 };
 
 }  // namespace sela::settle

@@ -11,6 +11,7 @@
 #include "chain/sha256.h"
 #include "codec/hex.h"
 #include "settle/settle_test_util.h"
+#include "testing/fault_injection_store.h"
 
 namespace sela::settle::testing {
 namespace {
@@ -64,39 +65,124 @@ class CanisterSyncTest : public SettleTest {
     };
     return MakeUpload(std::move(load), std::move(read), *client_, *executor_);
   }
-  void MakeSync(bool enabled, Upload upload) {
+  void MakeSync(bool enabled, Upload upload, uint32_t backfill_page_rows = 1'000) {
     CanisterSyncOptions o;
     o.enabled = enabled;
     o.in_flight_max = 2;
+    o.backfill_page_rows = backfill_page_rows;
     sync_ = std::make_unique<CanisterSync>(o, *store_, clock, std::move(upload), metrics_);
+  }
+  // The store on the same file again, keeping the sync journal itself or not.
+  void ReopenStore(bool canister_sync) {
+    CloseStore();
+    store::SqliteOptions options;
+    options.path = dir_.path() + "/sela.db";
+    options.random = [n = uint64_t{1}]() mutable { return n++; };
+    options.canister_sync = canister_sync;
+    store_ = store::SqliteStore::Open(options, posts_.AsPostFn()).value();
+  }
+  // A row as the store records it with a completion, then the nudge the
+  // services give.
+  void Record(const SyncRecord& row) {
+    ASSERT_TRUE(Sync<bool>([&](auto cb) { store_->EnqueueSync(row, std::move(cb)); }).has_value());
+    sync_->Nudge();
   }
   std::string AddResult(std::string bytes, const std::string& job) {
     const std::string sha = HexSha(bytes);
     results_[sha] = bytes;
-    store::JobRecord j;
-    j.job_id = job;
-    j.node_principal = NodePrincipal(1);
-    j.result_hash = sha;
-    j.result_content_type = "application/json";
-    j.result_bytes = static_cast<int64_t>(bytes.size());
-    sync_->JobCompleted(j);
+    Record(store::NewSyncRow(sha, store::SyncSource::kResult, job, NodePrincipal(1), "application/json",
+                             static_cast<int64_t>(bytes.size()), clock.WallMs()));
     return sha;
   }
   std::string AddFile(std::string bytes, const std::string& file_id) {
     const std::string sha = HexSha(bytes);
-    store::FileRecord f;
-    f.file_id = file_id;
-    f.owner = NodePrincipal(2);
-    f.content_type = "image/png";
-    f.size = static_cast<int64_t>(bytes.size());
-    f.sha256 = sha;
+    const auto size = static_cast<int64_t>(bytes.size());
     {
       std::lock_guard lock(files_mu_);
       files_[sha] = std::move(bytes);
     }
-    sync_->FileCompleted(f);
+    Record(store::NewSyncRow(sha, store::SyncSource::kFile, file_id, NodePrincipal(2), "image/png", size,
+                             clock.WallMs()));
     return sha;
   }
+  // A job completed through the store with `bytes` as its inline result (the
+  // store records its row itself when opened with canister_sync).
+  std::string CompleteJobInStore(const std::string& job_id, const std::string& bytes, uint32_t n) {
+    const std::string sha = HexSha(bytes);
+    results_[sha] = bytes;
+    if (!client_made_) {
+      store::ApiClient client;
+      client.uuid = "acme";
+      client.key_hash = HexSha("acme");
+      client.usage_limit = 1'000;
+      client.created_ms = clock.WallMs();
+      EXPECT_TRUE(Sync<store::ApiClient>([&](auto cb) { store_->RegisterApiClient(client, std::move(cb)); }));
+      client_made_ = true;
+    }
+    store::CreateJobRequest request;
+    request.job.job_id = job_id;
+    request.job.client_uuid = "acme";
+    request.job.job_type = "HTML";
+    request.job.target = "https://example.com/" + job_id;
+    request.job.created_ms = clock.WallMs();
+    request.job.assigned_ms = clock.WallMs();
+    EXPECT_TRUE(Sync<store::CreateJobOutcome>([&](auto cb) { store_->CreateJob(request, std::move(cb)); }));
+    const std::string node = NodePrincipal(n);
+    const store::JobLease lease{node, "c1", 1, clock.WallMs() + 60'000};
+    std::optional<Status> leased;
+    store_->LeaseJob(job_id, lease, clock.WallMs(), [&leased](Status st) { leased = std::move(st); });
+    store_->Flush();
+    posts_.RunAll();
+    EXPECT_TRUE(leased.has_value() && leased->ok());
+    store::JobCompletion completion;
+    completion.node_principal = node;
+    completion.attempt = 1;
+    completion.result_hash = sha;
+    completion.result_content_type = "application/json";
+    completion.result = bytes;
+    auto done = Sync<store::CompletedJob>(
+        [&](auto cb) { store_->CompleteJob(job_id, completion, clock.WallMs(), std::move(cb)); });
+    EXPECT_TRUE(done.has_value()) << done.error().ToString();
+    return sha;
+  }
+  // A complete file of node 2 uploaded in one chunk, through the store.
+  std::string CompleteFileInStore(const std::string& file_id, std::string bytes, bool finish = true) {
+    const std::string sha = HexSha(bytes);
+    const std::string owner = NodePrincipal(2);
+    const auto size = static_cast<int64_t>(bytes.size());
+    {
+      std::lock_guard lock(files_mu_);
+      files_[sha] = std::move(bytes);
+    }
+    store::FileRecord f;
+    f.file_id = file_id;
+    f.owner = owner;
+    f.name = "a.png";
+    f.content_type = "image/png";
+    f.size = size;
+    f.created_ms = clock.WallMs();
+    f.updated_ms = f.created_ms;
+    f.expires_ms = clock.WallMs() + 600'000;
+    EXPECT_TRUE(Sync<store::FileRecord>([&](auto cb) { store_->CreateFile(f, store::FileQuota{}, std::move(cb)); }));
+    if (!finish) return sha;
+    const store::FileChunk chunk{.index = 0, .offset = 0, .bytes = size, .sha256 = ""};
+    EXPECT_TRUE(Sync<store::ChunkOutcome>([&](auto cb) {
+      store_->PutFileChunk(file_id, owner, chunk, clock.WallMs(), 600'000, std::move(cb));
+    }));
+    EXPECT_TRUE(Sync<store::FileCompleteOutcome>(
+        [&](auto cb) { store_->CompleteFile(file_id, owner, sha, clock.WallMs(), std::move(cb)); }));
+    return sha;
+  }
+  // Ticks until the backfill pass is over and everything due is synced.
+  bool BackfillAndDrain() {
+    for (int i = 0; i < 50; ++i) {
+      if (!Drain()) return false;
+      if (sync_->backfilled()) return Drain();
+    }
+    return false;
+  }
+  uint64_t Backfilled() { return metrics_.GetCounter("sela_canister_sync_backfilled_total", "").value(); }
+
   store::SyncSummary Summary() {
     return Sync<store::SyncSummary>([&](auto cb) { store_->GetSyncSummary(std::move(cb)); }).value();
   }
@@ -140,6 +226,7 @@ class CanisterSyncTest : public SettleTest {
   std::mutex files_mu_;
   std::map<std::string, std::string> files_;  // Guarded by files_mu_ (read on workers).
   int loads_ = 0;
+  bool client_made_ = false;
 };
 
 TEST_F(CanisterSyncTest, ResultsAndFilesSyncInChunksByteForByteAndReadBack) {
@@ -246,21 +333,15 @@ TEST_F(CanisterSyncTest, AnUploadCutShortIsResentWholeWithoutDuplicates) {
 
 TEST_F(CanisterSyncTest, BytesGoneHereOrNotMatchingTheirHashFailForGood) {
   MakeSync(true, RealUpload());
-  store::JobRecord job;
-  job.job_id = "job_gone";
-  job.result_hash = HexSha("vanished");
-  job.result_bytes = 8;
-  sync_->JobCompleted(job);  // No bytes in results_.
+  Record(store::NewSyncRow(HexSha("vanished"), store::SyncSource::kResult, "job_gone", "", "", 8,
+                           clock.WallMs()));  // No bytes in results_.
   const std::string wrong = HexSha("the recorded content");
   {
     std::lock_guard lock(files_mu_);
     files_[wrong] = "something else entirely";  // Damaged here.
   }
-  store::FileRecord f;
-  f.file_id = "file_bad";
-  f.sha256 = wrong;
-  f.size = static_cast<int64_t>(std::string("something else entirely").size());
-  sync_->FileCompleted(f);
+  Record(store::NewSyncRow(wrong, store::SyncSource::kFile, "file_bad", "", "",
+                           static_cast<int64_t>(std::string("something else entirely").size()), clock.WallMs()));
   ASSERT_TRUE(Drain());
   const store::SyncSummary s = Summary();
   EXPECT_EQ(s.count_by_state[2], 2);
@@ -280,7 +361,10 @@ TEST_F(CanisterSyncTest, ACopyDamagedOnTheCanisterIsRefusedOnReadBack) {
   EXPECT_EQ(ReadBack(sha).error().code(), Code::kNotFound);
 }
 
-TEST_F(CanisterSyncTest, DisabledRecordsAndSendsNothing) {
+// Disabled, the server's store records no row (store contract:
+// SyncOffCompletionsRecordNoRow); rows that exist (an earlier enabled run)
+// are neither read nor sent, and there is no backfill.
+TEST_F(CanisterSyncTest, DisabledReadsAndSendsNothing) {
   int uploads = 0;
   MakeSync(false, [&](const SyncRecord&, UploadDone done) {
     ++uploads;
@@ -288,14 +372,18 @@ TEST_F(CanisterSyncTest, DisabledRecordsAndSendsNothing) {
   });
   AddFile("bytes", "file_1");
   AddResult("result", "job_1");
+  CompleteJobInStore("job_2", "another result", 2);
   for (int i = 0; i < 5; ++i) {
     sync_->Tick();
+    sync_->Nudge();
     posts_.RunAll();
   }
   store_->Flush();
   posts_.RunAll();
   const store::SyncSummary s = Summary();
-  EXPECT_EQ(s.count_by_state[0] + s.count_by_state[1] + s.count_by_state[2], 0);
+  EXPECT_EQ(s.count_by_state[0], 2);  // Those two, untouched; none for job_2.
+  EXPECT_EQ(s.count_by_state[1] + s.count_by_state[2], 0);
+  EXPECT_FALSE(sync_->backfilled());
   EXPECT_EQ(uploads, 0);
   EXPECT_EQ(ic->stats().calls_executed, 0u);
   EXPECT_EQ(metrics_.GetGauge("sela_canister_sync_enabled", "").value(), 0);
@@ -322,6 +410,95 @@ TEST_F(CanisterSyncTest, AStalledCanisterHoldsOnlyItsInFlightUploads) {
   store_->Flush();
   posts_.RunAll();
   EXPECT_EQ(Summary().count_by_state[1], 2);
+}
+
+// With the journal kept by the store, a completion's row is there when the
+// completion is acknowledged, with nothing else done (no CanisterSync call):
+// the nudge only makes the upload start without waiting for a Tick.
+TEST_F(CanisterSyncTest, TheStoreRecordsTheRowWithTheCompletionAndANudgeUploadsIt) {
+  ReopenStore(true);
+  const std::string r = CompleteJobInStore("job_1", "a result", 1);
+  const std::string f = CompleteFileInStore("file_1", RandomBytes(kChunk + 5, 4));
+  const std::vector<SyncRecord> due = DueAt(clock.WallMs());
+  ASSERT_EQ(due.size(), 2u);
+  std::map<std::string, SyncRecord> by_sha;
+  for (const SyncRecord& row : due) by_sha[row.sha256] = row;
+  EXPECT_EQ(by_sha[r].source, store::SyncSource::kResult);
+  EXPECT_EQ(by_sha[r].ref, "job_1");
+  EXPECT_EQ(by_sha[f].source, store::SyncSource::kFile);
+  EXPECT_EQ(by_sha[f].size, static_cast<int64_t>(kChunk + 5));
+  using sela::testing::StoreOp;
+  sela::testing::FaultInjectionStore counted(*store_);  // Counts, never fails.
+  CanisterSyncOptions o;
+  o.enabled = true;
+  o.in_flight_max = 2;
+  sync_ = std::make_unique<CanisterSync>(o, counted, clock, RealUpload(), metrics_);
+  sync_->Nudge();  // No Tick at all: the nudge reads the due rows and starts both uploads.
+  bool synced = false;
+  for (int i = 0; i < 20'000 && !synced; ++i) {
+    if (posts_.RunAll() == 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
+    synced = sync_->in_flight() == 0 && counted.issued(StoreOp::kUpdateSync) == 2;
+  }
+  ASSERT_TRUE(synced);
+  EXPECT_EQ(Summary().count_by_state[1], 2);
+  EXPECT_EQ(ReadBack(f).value().size(), kChunk + 5);
+  EXPECT_EQ(counted.issued(StoreOp::kListDueSyncs), 1u);
+  sync_->Nudge();  // Within nudge_gap_ms of the last read: no read.
+  EXPECT_EQ(counted.issued(StoreOp::kListDueSyncs), 1u);
+  clock.Advance(Millis(100));
+  sync_->Nudge();
+  EXPECT_EQ(counted.issued(StoreOp::kListDueSyncs), 2u);
+  store_->Flush();
+  posts_.RunAll();
+  sync_.reset();  // Before `counted`, which it uses.
+}
+
+// Results and files completed while the sync was disabled (or whose row was
+// lost before rows were written with the completion) get their rows from the
+// backfill pass of the first process that runs enabled, exactly once: a
+// second process's pass (a restart) finds them all and adds nothing.
+TEST_F(CanisterSyncTest, ContentCompletedWhileDisabledIsBackfilledOnceWhenEnabled) {
+  const std::string r1 = CompleteJobInStore("job_1", "result one", 1);
+  const std::string r2 = CompleteJobInStore("job_2", "result two", 1);
+  EXPECT_EQ(CompleteJobInStore("job_3", "result one", 3), r1);  // The same content again.
+  const std::string f1 = CompleteFileInStore("file_1", RandomBytes(2 * kChunk + 1, 12));
+  const std::string f2 = CompleteFileInStore("file_2", RandomBytes(100, 13));
+  CompleteFileInStore("file_3", RandomBytes(50, 14), /*finish=*/false);  // Still uploading: not final.
+  const store::SyncSummary off = Summary();
+  ASSERT_EQ(off.count_by_state[0] + off.count_by_state[1] + off.count_by_state[2], 0);
+
+  ReopenStore(true);
+  MakeSync(true, RealUpload(), /*backfill_page_rows=*/2);  // Several pages: 3 jobs, 3 files.
+  ASSERT_TRUE(BackfillAndDrain());
+  EXPECT_EQ(Summary().count_by_state[1], 4);
+  EXPECT_EQ(Backfilled(), 4u);
+  for (const std::string& sha : {r1, r2, f1, f2}) EXPECT_TRUE(ReadBack(sha).has_value()) << sha;
+  const uint64_t calls = ic->stats().calls_executed;
+
+  MakeSync(true, RealUpload(), 2);  // A restart: the pass runs again.
+  ASSERT_TRUE(BackfillAndDrain());
+  EXPECT_EQ(Backfilled(), 4u);
+  const store::SyncSummary s = Summary();
+  EXPECT_EQ(s.count_by_state[0] + s.count_by_state[1] + s.count_by_state[2], 4);
+  EXPECT_EQ(ic->stats().calls_executed, calls);  // Nothing sent twice.
+}
+
+// A backfill page the store refuses is tried again from the same place.
+TEST_F(CanisterSyncTest, AFailedBackfillPageIsRetriedAtTheNextTick) {
+  CompleteJobInStore("job_1", "result one", 1);
+  ReopenStore(true);
+  sela::testing::FaultInjectionStore faulty(*store_);
+  faulty.FailOp(sela::testing::StoreOp::kBackfillSyncs, Unavailable("database is locked"), 1);
+  CanisterSyncOptions o;
+  o.enabled = true;
+  sync_ = std::make_unique<CanisterSync>(o, faulty, clock, RealUpload(), metrics_);
+  ASSERT_TRUE(BackfillAndDrain());
+  EXPECT_EQ(faulty.issued(sela::testing::StoreOp::kBackfillSyncs), 3u);  // Refused, then jobs, then files.
+  EXPECT_EQ(Backfilled(), 1u);
+  EXPECT_EQ(Summary().count_by_state[1], 1);
+  store_->Flush();
+  posts_.RunAll();
+  sync_.reset();  // Before `faulty`, which it uses.
 }
 
 }  // namespace

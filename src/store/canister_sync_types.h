@@ -9,8 +9,10 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace sela::store {
 
@@ -46,6 +48,28 @@ struct SyncQuery {
   std::string sha256;        // Non-empty: that row only, when it is in `state`.
   std::string after_sha256;  // Rows after this one ("" from the first).
   uint32_t limit = 100;      // 1..rows_per_read_max.
+// The limits of a row's texts (validate_sync.cc). A row that the store
+// builds itself (NewSyncRow) cuts its texts to them, so that it is always
+// valid: a completion is never refused for the sake of its row.
+inline constexpr size_t kSyncRefBytesMax = 128;
+inline constexpr size_t kSyncOwnerBytesMax = 256;
+inline constexpr size_t kSyncContentTypeBytesMax = 256;
+inline constexpr size_t kSyncErrorBytesMax = 1024;
+
+// The pending row of a content that the store has just made final
+// (CompleteJob's inline result, CompleteFile's file) or found without a row
+// (BackfillSyncs): created, updated and due at now_ms, no attempts, texts
+// cut to their limits (bytes). `sha256` must be valid (the store checked it).
+SyncRecord NewSyncRow(std::string_view sha256, SyncSource source, std::string_view ref, std::string_view owner,
+                      std::string_view content_type, int64_t size, int64_t now_ms);
+
+// BackfillSyncs: what one page did.
+struct SyncBackfillPage {
+  // Pass it to the next call; "" when the pass has looked at everything.
+  std::string next_cursor;
+  uint32_t scanned = 0;   // Jobs or files looked at (any state).
+  uint32_t inserted = 0;  // Rows added: contents that had none.
+  friend bool operator==(const SyncBackfillPage&, const SyncBackfillPage&) = default;
 };
 
 // GetSyncSummary: over every row.

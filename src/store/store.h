@@ -219,7 +219,9 @@ class Store {
   // credit. Already completed by that node and attempt → kRepeat with the
   // job's reward_units, nothing credited again. Any other state, node or
   // attempt (a late result, another node's): FailedPrecondition, nothing
-  // written, nothing paid. An invalid reward spec: InvalidArgument.
+  // written, nothing paid. An invalid reward spec: InvalidArgument. With
+  // the sync journal kept by the store, the inline result's sync row is
+  // inserted in the same transaction ("File-canister sync journal" below).
   virtual void CompleteJob(const std::string& job_id, const JobCompletion& completion,
                            int64_t now_ms, Callback<CompletedJob> done) = 0;
 
@@ -292,7 +294,9 @@ class Store {
   // uploading -> complete: sha256 set, expires_ms 0, updated_ms now, its
   // chunk records deleted. FailedPrecondition unless received_bytes == size
   // and the file has not expired. Complete already: kRepeat when the sha256
-  // is the same, FailedPrecondition when not.
+  // is the same, FailedPrecondition when not. With the sync journal kept by
+  // the store, the file's sync row is inserted in the same transaction
+  // ("File-canister sync journal" below).
   virtual void CompleteFile(const std::string& file_id, const std::string& owner,
                             const std::string& sha256, int64_t now_ms,
                             Callback<FileCompleteOutcome> done) = 0;
@@ -485,6 +489,19 @@ class Store {
   virtual void ListSettledTotalsOf(std::vector<std::string> principals, Callback<std::vector<SettledTotal>> done) = 0;
 
   // ---- File-canister sync journal (canister_sync_types.h) ----
+  // A store opened with its backend's `canister_sync` option (the server
+  // sets it from CANISTER_STORAGE_ENABLED) keeps the journal in step with
+  // the completions itself, in the same transaction (SQLite) or script
+  // (Redis) as the transition, so that a completion acknowledged is never
+  // without its row (docs/CHAIN.md "Results on the file canister"):
+  // CompleteJob, when it completes a job whose result is inline, inserts
+  // NewSyncRow(result_hash, kResult, job id, node, content type, size,
+  // now); CompleteFile, when it completes a file, NewSyncRow(sha256, kFile,
+  // file id, owner, content type, size, now); either only when the hash
+  // has no row. (A result that is a file has the file's row.) Repeats and
+  // refusals insert nothing. Without the option the transitions do nothing
+  // of the kind: no statement, no Redis call, no argument more.
+  //
   // Inserts `record` as pending (its state, chunks and synced_ms are not
   // read) unless its sha256 has a row; delivers true when inserted. InvalidArgument for a bad hash, a negative size or
   // a text over its limit.
@@ -500,6 +517,19 @@ class Store {
   // InvalidArgument for another state or a limit outside
   // 1..rows_per_read_max.
   virtual void ListSyncs(const SyncQuery& query, Callback<std::vector<SyncRecord>> done) = 0;
+  // One page of the backfill pass, which gives a row to every content that
+  // was made final without one (before the option was on): looks at the
+  // next `limit` (1..rows_per_read_max) jobs, then files, after `cursor`
+  // ("" to start, else what the previous page returned as next_cursor) and
+  // inserts the row CompleteJob / CompleteFile would have (at now_ms) for
+  // each completed job with an inline result and each complete file whose
+  // hash has no row; rows that exist are left as they are. Works with or
+  // without the option. A cursor stays valid across a reopen; a pass
+  // started over repeats harmlessly. The Redis backend looks at about
+  // `limit` keys (SCAN's COUNT) and may see a key twice. InvalidArgument for
+  // a cursor that this backend did not hand out.
+  virtual void BackfillSyncs(const std::string& cursor, uint32_t limit, int64_t now_ms,
+                             Callback<SyncBackfillPage> done) = 0;
 
   // Succeeds when the store can serve (for /ready and /api/health).
   virtual void Ping(Done done) = 0;

@@ -135,6 +135,10 @@ class StoreEnv {
   virtual ~StoreEnv() = default;
   // At most one store of an environment is open at a time.
   virtual Result<std::unique_ptr<Store>> Open(PostFn post) = 0;
+
+  // The next Open keeps the file-canister sync journal in step with the
+  // completions (the backends' canister_sync option).
+  bool canister_sync = false;
 };
 
 struct StoreBackend {

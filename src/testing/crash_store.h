@@ -222,6 +222,10 @@ class CrashStore final : public store::Store {
   void ListSyncs(const store::SyncQuery& query, Callback<std::vector<store::SyncRecord>> done) override {
     Run([&](auto cb) { inner_.ListSyncs(query, cb); }, std::move(done));
   }
+  void BackfillSyncs(const std::string& cursor, uint32_t limit, int64_t now_ms,
+                     Callback<store::SyncBackfillPage> done) override {
+    Run([&](auto cb) { inner_.BackfillSyncs(cursor, limit, now_ms, cb); }, std::move(done));
+  }
   void Ping(Done done) override {
     Run([&](auto cb) { inner_.Ping(cb); }, std::move(done));
   }

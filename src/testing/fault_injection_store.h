@@ -41,7 +41,7 @@ enum class StoreOp : uint8_t {
   kListRefereeWeeks, kStartRun, kFinishRun, kGetRun, kListRuns,
   kListBalancesOf, kListSettledTotalsOf,  // Ledger and settlement reads by principal.
   kCreateSettlements, kListDueSettlements, kUpdateSettlement, kGetSettlement, kListSettlements, kGetSettlementSummary, kGetSettledTotal, kListSettledTotals,
-  kEnqueueSync, kListDueSyncs, kUpdateSync, kGetSyncSummary, kListSyncs,
+  kEnqueueSync, kListDueSyncs, kUpdateSync, kGetSyncSummary, kListSyncs, kBackfillSyncs,
   kCount,
 };
 
@@ -167,6 +167,8 @@ class FaultInjectionStore final : public store::Store {
   void UpdateSync(const store::SyncRecord& record, Done done) override;
   void GetSyncSummary(Callback<store::SyncSummary> done) override;
   void ListSyncs(const store::SyncQuery& query, Callback<std::vector<store::SyncRecord>> done) override;
+  void BackfillSyncs(const std::string& cursor, uint32_t limit, int64_t now_ms,
+                     Callback<store::SyncBackfillPage> done) override;
 
  private:
   struct OpFault {

@@ -160,7 +160,7 @@ RedisStore::RedisStore(const RedisOptions& options, Reactor& reactor, PostFn pos
   redis::Connection::Options conn;
   conn.endpoint = options.endpoint;
   conn.client_name = "sela:" + options.process_id;
-  conn.scripts = redis::ScriptBodies();
+  conn.scripts = redis::ScriptBodies({.canister_sync = options.canister_sync});
   conn.connect_timeout_ms = options.connect_timeout_ms;
   conn.reply_timeout_ms = options.reply_timeout_ms;
   conn.backoff_min_ms = options.backoff_min_ms;

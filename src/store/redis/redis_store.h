@@ -108,6 +108,14 @@ struct RedisOptions {
   uint32_t transfers_per_call_max = 10'000;
   uint32_t referral_depth_max = 10'000;
   uint32_t rows_per_read_max = 100'000;
+  // Keep the file-canister sync journal in step with the completions: the
+  // CompleteJob and CompleteFile scripts insert the content's row
+  // themselves (store.h "File-canister sync journal"; scripts.h
+  // ScriptOptions). The server sets it from CANISTER_STORAGE_ENABLED; off,
+  // the scripts are those without the journal. Processes sharing a Redis
+  // should agree (a process with it off completes without rows; the
+  // backfill of one with it on gives them theirs).
+  bool canister_sync = false;
 };
 
 class RedisStore final : public Store, public Cluster {
@@ -236,6 +244,8 @@ class RedisStore final : public Store, public Cluster {
   void UpdateSync(const SyncRecord& record, Done done) override;
   void GetSyncSummary(Callback<SyncSummary> done) override;
   void ListSyncs(const SyncQuery& query, Callback<std::vector<SyncRecord>> done) override;
+  void BackfillSyncs(const std::string& cursor, uint32_t limit, int64_t now_ms,
+                     Callback<SyncBackfillPage> done) override;
 
   // Cluster (cluster.h); loop thread.
   Status Start(Events events) override;

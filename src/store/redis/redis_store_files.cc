@@ -166,6 +166,7 @@ void RedisStore::CompleteFile(const std::string& file_id, const std::string& own
     Command c = ScriptCall(Script::kCompleteFile, 4);
     c.Arg(keys_.Chunks(file_id)).Arg(keys_.FileUsage(owner)).Arg(keys_.Uploads()).Arg(keys_.BlobRefs());
     c.Arg(keys_.jobs()).Arg(file_id).Arg(owner).Arg(sha256).Int(now_ms);
+    if (options_.canister_sync) c.Arg(keys_.csync());  // The file's sync row, in the same script.
     Send<FileCompleteOutcome>(std::move(done), c.Finish(), Kind::kScript, "CompleteFile",
                               [](const redisReply* r) -> Result<FileCompleteOutcome> {
                                 return redis::ToInt(redis::Element(r, 1)) == 1 ? FileCompleteOutcome::kCompleted

@@ -172,6 +172,9 @@ void RedisStore::CompleteJob(const std::string& job_id, const JobCompletion& com
     // The payment (ledger.h JobRewardSpec), in the same script.
     c.Arg(keys_.ledger()).Arg(keys_.uptime()).Arg("");
     c.Int(reward.daily_cap_units).Uint(reward.referral_l1_bp).Uint(reward.referral_l2_bp).Arg(reward.day);
+    // The script inserts the result's sync row itself (ARGV[24]; store.h
+    // "File-canister sync journal"); journal off: no argument more.
+    if (options_.canister_sync) c.Arg(keys_.csync());
     Send<CompletedJob>(std::move(done), c.Finish(), Kind::kScript, "CompleteJob",
                        [](const redisReply* r) -> Result<CompletedJob> {
                          const auto credited = redis::ToInt(redis::Element(r, 2));

@@ -2,6 +2,8 @@
 // journal"; canister_sync_types.h): each operation one script
 // (scripts_sync.cc), with the SQLite backend's checks (validate_sync.cc)
 // and its messages.
+#include <algorithm>
+#include <string_view>
 #include <utility>
 
 #include "store/redis/redis_store.h"
@@ -52,6 +54,24 @@ Result<SyncRecord> DecodeSync(const redisReply* v, const char* what) {
   ASSIGN_OR_RETURN(s.updated_ms, IntAt(v, 12, what));
   ASSIGN_OR_RETURN(s.synced_ms, IntAt(v, 13, what));
   return s;
+}
+
+// A backfill cursor: "" (the start), "r:<SCAN cursor>" (job hashes) or
+// "f:<SCAN cursor>" (file hashes).
+struct BackfillCursor {
+  bool files = false;
+  std::string scan = "0";
+};
+
+Result<BackfillCursor> ParseCursor(const std::string& cursor) {
+  if (cursor.empty()) return BackfillCursor{};
+  bool ok = cursor.size() >= 3 && cursor.size() <= 22 && (cursor[0] == 'r' || cursor[0] == 'f') && cursor[1] == ':';
+  for (size_t i = 2; ok && i < cursor.size(); ++i) ok = cursor[i] >= '0' && cursor[i] <= '9';
+  // SCAN's cursors are unsigned 64-bit numbers.
+  const std::string_view digits = std::string_view(cursor).substr(std::min<size_t>(2, cursor.size()));
+  ok = ok && (digits.size() < 20 || (digits.size() == 20 && digits <= "18446744073709551615"));
+  if (!ok) return Err(InvalidArgument("backfill cursor '" + cursor.substr(0, 64) + "' is not one of this store's"));
+  return BackfillCursor{.files = cursor[0] == 'f', .scan = cursor.substr(2)};
 }
 
 }  // namespace
@@ -152,6 +172,34 @@ void RedisStore::GetSyncSummary(Callback<SyncSummary> done) {
                         ASSIGN_OR_RETURN(out.oldest_pending_ms, IntAt(r, 3, kWhat));
                         return out;
                       });
+  });
+}
+
+void RedisStore::BackfillSyncs(const std::string& cursor, uint32_t limit, int64_t now_ms,
+                               Callback<SyncBackfillPage> done) {
+  OnLoop([this, cursor, limit, now_ms, done = std::move(done)]() mutable {
+    Status st = ValidateNowMs(now_ms);
+    if (st.ok()) st = CheckRows(limit, "limit");
+    Result<BackfillCursor> at = ParseCursor(cursor);
+    if (st.ok() && !at) st = at.error();
+    if (!st.ok()) return Answer(std::move(done), std::move(st));
+    Command c = SyncScript(Script::kBackfillSyncs);
+    c.Arg(keys_.jobs()).Arg(at->files ? "f" : "r").Arg(at->scan).Uint(limit).Int(now_ms);
+    const bool files = at->files;
+    Send<SyncBackfillPage>(std::move(done), c.Finish(), Kind::kScript, "BackfillSyncs",
+                           [files](const redisReply* r) -> Result<SyncBackfillPage> {
+                             constexpr const char* kWhat = "BackfillSyncs";
+                             const std::string next(redis::Text(redis::Element(r, 1)));
+                             ASSIGN_OR_RETURN(const int64_t scanned, IntAt(r, 2, kWhat));
+                             ASSIGN_OR_RETURN(const int64_t added, IntAt(r, 3, kWhat));
+                             if (next.empty() || scanned < 0 || added < 0) return Err(Malformed(kWhat));
+                             SyncBackfillPage page{.next_cursor = std::string(files ? "f:" : "r:") + next,
+                                                   .scanned = static_cast<uint32_t>(scanned),
+                                                   .inserted = static_cast<uint32_t>(added)};
+                             // SCAN's "0": this half has been walked; the jobs' is followed by the files'.
+                             if (next == "0") page.next_cursor = files ? "" : "f:0";
+                             return page;
+                           });
   });
 }
 

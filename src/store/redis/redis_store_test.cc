@@ -360,5 +360,23 @@ TEST(RedisScripts, EachScriptHoldsOnlyTheHelpersItUses) {
   }
 }
 
+// The sync journal kept by the store (ScriptOptions::canister_sync) changes
+// the two completion scripts only; without it they hold no trace of it, so
+// the job path costs what it did.
+TEST(RedisScripts, OnlyTheCompletionsChangeWithTheJournalAndOffTheyAreUntouched) {
+  const std::vector<std::string> off = redis::ScriptBodies();
+  const std::vector<std::string> on = redis::ScriptBodies({.canister_sync = true});
+  ASSERT_EQ(off.size(), on.size());
+  for (size_t i = 0; i < off.size(); ++i) {
+    const auto script = static_cast<redis::Script>(i);
+    const bool completion = script == redis::Script::kCompleteJob || script == redis::Script::kCompleteFile;
+    EXPECT_EQ(off[i] != on[i], completion) << i;
+    if (completion) {
+      EXPECT_EQ(off[i].find("sync_insert"), std::string::npos) << i;
+      EXPECT_NE(on[i].find("sync_insert"), std::string::npos) << i;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sela::store::testing

@@ -22,7 +22,9 @@ RedisEnv::~RedisEnv() = default;
 Result<std::unique_ptr<Store>> RedisEnv::Open(PostFn post) {
   if (!server_) return Err(server_.error());
   // A new seed per open, as a restarted server would have.
-  auto store = RedisStore::Open(TestRedisOptions(**server_, prefix_, opens_++), loop_->loop(), std::move(post));
+  RedisOptions options = TestRedisOptions(**server_, prefix_, opens_++);
+  options.canister_sync = canister_sync;
+  auto store = RedisStore::Open(options, loop_->loop(), std::move(post));
   if (!store) return Err(store.error());
   return std::unique_ptr<Store>(std::move(*store));
 }

@@ -259,7 +259,7 @@ std::string Pruned(std::string helpers, std::string_view body) {
 
 }  // namespace
 
-std::vector<std::string> ScriptBodies() {
+std::vector<std::string> ScriptBodies(const ScriptOptions& options) {
   const std::string prologue = Prologue();
   std::vector<std::string> bodies;
   // Job, file and marketplace scripts share their helpers (a completion
@@ -271,8 +271,10 @@ std::vector<std::string> ScriptBodies() {
     const bool job = script >= Script::kCreateJob;
     // The completion pays the job's reward with the ledger's helpers.
     const std::string pay = script == Script::kCompleteJob ? JobPaymentHelpers() : std::string();
-    bodies.push_back(Pruned(prologue + (job ? job_helpers : std::string()) + pay, Body(script)) +
-                     std::string(Body(script)));
+    const bool keeps_journal =
+        options.canister_sync && (script == Script::kCompleteJob || script == Script::kCompleteFile);
+    const std::string body = keeps_journal ? SyncCompletionBody(script, Body(script)) : std::string(Body(script));
+    bodies.push_back(Pruned(prologue + (job ? job_helpers : std::string()) + pay, body) + body);
   }
   return bodies;
 }

@@ -102,12 +102,21 @@ enum class Script : size_t {
   kDueSyncs,
   kSyncSummary,
   kListSyncs,
+  kBackfillSyncs,
   // ---- end of sync journal ----
   kCount,
 };
 
+struct ScriptOptions {
+  // CompleteJob and CompleteFile insert the content's file-canister sync
+  // row in the same script (store.h "File-canister sync journal"); they
+  // then take the journal's prefix as one argument more. Off, the scripts
+  // are exactly those without the journal.
+  bool canister_sync = false;
+};
+
 // The bodies, in Script order, each with the shared prologue (status codes,
 // field lists, helpers).
-std::vector<std::string> ScriptBodies();
+std::vector<std::string> ScriptBodies(const ScriptOptions& options = {});
 
 }  // namespace sela::store::redis

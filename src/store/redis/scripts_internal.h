@@ -1,6 +1,7 @@
 // Private to the Redis store's script sources (scripts*.cc).
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "store/redis/scripts.h"
@@ -23,5 +24,8 @@ std::string_view LedgerScriptBody(Script script);
 std::string_view SettlementScriptBody(Script script);
 // The file-canister sync journal (scripts_sync.cc).
 std::string_view SyncScriptBody(Script script);
+// `body`, the script kCompleteJob or kCompleteFile, made to insert the
+// content's sync row when it completes (ScriptOptions::canister_sync).
+std::string SyncCompletionBody(Script script, std::string_view body);
 
 }  // namespace sela::store::redis

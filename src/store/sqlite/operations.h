@@ -35,6 +35,11 @@ struct OperationLimits {
   uint32_t referral_depth_max = 10'000;
   uint32_t rows_per_read_max = 100'000;  // ListUnpaidUptime, ListReferees, ... limits.
   uint32_t nodes_per_page_max = 10'000;  // ListNodesPage's limit.
+  // Not a limit: CompleteJob and CompleteFile insert the content's sync row
+  // in their own transaction (store.h "File-canister sync journal";
+  // SqliteOptions::canister_sync). It travels with the limits so that the
+  // writer, which builds the Operations, need not know of it.
+  bool canister_sync = false;
 };
 
 class Operations {
@@ -162,6 +167,7 @@ class Operations {
   Status UpdateSync(const SyncRecord& record);
   Result<SyncSummary> GetSyncSummary();
   Result<std::vector<SyncRecord>> ListSyncs(const SyncQuery& query);
+  Result<SyncBackfillPage> BackfillSyncs(const std::string& cursor, uint32_t limit, int64_t now_ms);
 
  private:
   // Adds `amount` to the named counter and returns the new value.
@@ -197,6 +203,13 @@ class Operations {
   // FailedPrecondition naming the job's state.
   Status RefuseTransition(const std::string& job_id, std::string_view wanted);
   Status ValidateJobId(std::string_view job_id) const;
+
+  // Inserts a valid row unless its hash has one; *inserted (may be null)
+  // says whether it did.
+  Status InsertSyncRow(const SyncRecord& record, bool* inserted = nullptr);
+  // BackfillSyncs' two halves: the jobs, then the files, after a rowid.
+  Result<SyncBackfillPage> BackfillResults(int64_t after_seq, uint32_t limit, int64_t now_ms);
+  Result<SyncBackfillPage> BackfillFiles(int64_t after_seq, uint32_t limit, int64_t now_ms);
 
   // The just completed job's reward and its referral shares
   // (ledger.h JobRewardSpec; operations_job_rewards.cc).

@@ -1,4 +1,6 @@
-// The file-canister sync journal (store/canister_sync_types.h).
+// The file-canister sync journal (store/canister_sync_types.h), and its
+// backfill pass.
+#include <cstdint>
 #include <utility>
 
 #include "store/sqlite/operations.h"
@@ -26,6 +28,13 @@ constexpr char kUpdate[] =
 constexpr char kByState[] =
     "SELECT state, COUNT(*), COALESCE(SUM(size), 0) FROM canister_sync GROUP BY state";
 constexpr char kOldest[] = "SELECT COALESCE(MIN(created_ms), 0) FROM canister_sync WHERE state = 0";
+// The backfill looks at `limit` rows by rowid whatever their state, so that
+// a page's work is bounded however few of them are final.
+constexpr char kJobsAfter[] =
+    "SELECT seq, state, result_hash, result_file_id, job_id, node_principal, result_content_type, result_bytes "
+    "FROM jobs WHERE seq > ?1 ORDER BY seq LIMIT ?2";
+constexpr char kFilesAfter[] =
+    "SELECT seq, state, sha256, file_id, owner, content_type, size FROM files WHERE seq > ?1 ORDER BY seq LIMIT ?2";
 
 #undef SELA_SYNC_COLUMNS
 
@@ -46,16 +55,107 @@ SyncRecord ReadSync(const Query& q) {
                     .synced_ms = q.Int64(13)};
 }
 
+// A backfill cursor: "r:<rowid>" (jobs after it), "f:<rowid>" (files after
+// it), "" (the start, "r:0").
+struct BackfillCursor {
+  bool files = false;
+  int64_t after_seq = 0;
+};
+
+Result<BackfillCursor> ParseCursor(const std::string& cursor) {
+  if (cursor.empty()) return BackfillCursor{};
+  const auto bad = [&] {
+    return Err(InvalidArgument("backfill cursor '" + cursor.substr(0, 64) + "' is not one of this store's"));
+  };
+  if (cursor.size() < 3 || cursor.size() > 22 || (cursor[0] != 'r' && cursor[0] != 'f') || cursor[1] != ':') {
+    return bad();
+  }
+  int64_t seq = 0;
+  for (size_t i = 2; i < cursor.size(); ++i) {
+    if (cursor[i] < '0' || cursor[i] > '9' || seq > (INT64_MAX - 9) / 10) return bad();
+    seq = seq * 10 + (cursor[i] - '0');
+  }
+  return BackfillCursor{.files = cursor[0] == 'f', .after_seq = seq};
+}
+
 }  // namespace
 
-Result<bool> Operations::EnqueueSync(const SyncRecord& r) {
-  RETURN_IF_ERROR(ValidateSyncRecord(r));
+Status Operations::InsertSyncRow(const SyncRecord& r, bool* inserted) {
   ASSIGN_OR_RETURN(Query query, db_.Prepare(kInsert));
   query.BindText(1, r.sha256).BindInt(2, static_cast<int64_t>(r.source)).BindText(3, r.ref).BindText(4, r.owner);
   query.BindText(5, r.content_type).BindInt(6, r.size).BindInt(7, r.created_ms).BindInt(8, r.attempts);
   query.BindInt(9, r.next_attempt_ms).BindText(10, r.last_error).BindInt(11, r.updated_ms);
   RETURN_IF_ERROR(query.Run());
-  return db_.Changes() == 1;
+  if (inserted != nullptr) *inserted = db_.Changes() == 1;
+  return Status::Ok();
+}
+
+Result<bool> Operations::EnqueueSync(const SyncRecord& r) {
+  RETURN_IF_ERROR(ValidateSyncRecord(r));
+  bool inserted = false;
+  RETURN_IF_ERROR(InsertSyncRow(r, &inserted));
+  return inserted;
+}
+
+Result<SyncBackfillPage> Operations::BackfillSyncs(const std::string& cursor, uint32_t limit, int64_t now_ms) {
+  RETURN_IF_ERROR(ValidateNowMs(now_ms));
+  RETURN_IF_ERROR(ValidateCount(limit, limits_.rows_per_read_max, "limit", false));
+  ASSIGN_OR_RETURN(const BackfillCursor at, ParseCursor(cursor));
+  if (at.files) return BackfillFiles(at.after_seq, limit, now_ms);
+  ASSIGN_OR_RETURN(SyncBackfillPage page, BackfillResults(at.after_seq, limit, now_ms));
+  // The jobs are done: the files follow, from the start.
+  if (page.next_cursor.empty()) page.next_cursor = "f:0";
+  return page;
+}
+
+// A page ends the half when it has fewer rows than asked for ("" cursor).
+Result<SyncBackfillPage> Operations::BackfillResults(int64_t after_seq, uint32_t limit, int64_t now_ms) {
+  ASSIGN_OR_RETURN(Query query, db_.Prepare(kJobsAfter));
+  query.BindInt(1, after_seq).BindInt(2, limit);
+  std::vector<SyncRecord> rows;
+  SyncBackfillPage page;
+  int64_t last = after_seq;
+  while (true) {
+    ASSIGN_OR_RETURN(const bool row, query.Step());
+    if (!row) break;
+    ++page.scanned;
+    last = query.Int64(0);
+    // Completed with an inline result (a result that is a file has the file's row).
+    if (query.Text(1) != "completed" || query.Text(2).empty() || !query.Text(3).empty()) continue;
+    rows.push_back(NewSyncRow(query.Text(2), SyncSource::kResult, query.Text(4), query.Text(5), query.Text(6),
+                              query.Int64(7), now_ms));
+  }
+  for (const SyncRecord& r : rows) {
+    bool inserted = false;
+    RETURN_IF_ERROR(InsertSyncRow(r, &inserted));
+    page.inserted += inserted ? 1 : 0;
+  }
+  if (page.scanned == limit) page.next_cursor = "r:" + std::to_string(last);
+  return page;
+}
+
+Result<SyncBackfillPage> Operations::BackfillFiles(int64_t after_seq, uint32_t limit, int64_t now_ms) {
+  ASSIGN_OR_RETURN(Query query, db_.Prepare(kFilesAfter));
+  query.BindInt(1, after_seq).BindInt(2, limit);
+  std::vector<SyncRecord> rows;
+  SyncBackfillPage page;
+  int64_t last = after_seq;
+  while (true) {
+    ASSIGN_OR_RETURN(const bool row, query.Step());
+    if (!row) break;
+    ++page.scanned;
+    last = query.Int64(0);
+    if (query.Text(1) != "complete" || query.Text(2).empty()) continue;
+    rows.push_back(NewSyncRow(query.Text(2), SyncSource::kFile, query.Text(3), query.Text(4), query.Text(5),
+                              query.Int64(6), now_ms));
+  }
+  for (const SyncRecord& r : rows) {
+    bool inserted = false;
+    RETURN_IF_ERROR(InsertSyncRow(r, &inserted));
+    page.inserted += inserted ? 1 : 0;
+  }
+  if (page.scanned == limit) page.next_cursor = "f:" + std::to_string(last);
+  return page;
 }
 
 Result<std::vector<SyncRecord>> Operations::ListDueSyncs(int64_t now_ms, uint32_t limit) {

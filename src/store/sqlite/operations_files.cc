@@ -283,6 +283,12 @@ Result<FileCompleteOutcome> Operations::CompleteFile(const std::string& file_id,
     RETURN_IF_ERROR(chunks.BindText(1, file_id).Run());
   }
   RETURN_IF_ERROR(AddFileUsage(owner, -1, 0));
+  // The file's sync row in the same transaction (store.h "File-canister
+  // sync journal"); journal off: nothing.
+  if (limits_.canister_sync) {
+    RETURN_IF_ERROR(InsertSyncRow(
+        NewSyncRow(sha256, SyncSource::kFile, file_id, owner, file.content_type, file.size, now_ms)));
+  }
   return FileCompleteOutcome::kCompleted;
 }
 

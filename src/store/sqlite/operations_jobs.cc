@@ -394,6 +394,14 @@ Result<CompletedJob> Operations::CompleteJob(const std::string& job_id,
       RETURN_IF_ERROR(AdoptResultFile(job_id, completion));
     } else {
       RETURN_IF_ERROR(PutBlob(completion.result_hash, completion.result));
+      // The result's file-canister sync row, in this same transaction, so
+      // that no crash separates it from the completion (store.h
+      // "File-canister sync journal"). Journal off: not a statement more.
+      if (limits_.canister_sync) {
+        RETURN_IF_ERROR(InsertSyncRow(NewSyncRow(completion.result_hash, SyncSource::kResult, job_id,
+                                                 completion.node_principal, completion.result_content_type,
+                                                 static_cast<int64_t>(completion.result.size()), now_ms)));
+      }
     }
     return PayJob(job_id, completion, now_ms);
   }

@@ -1,7 +1,8 @@
 // "OK means committed": a child process opens the store, issues writes and
 // kills itself with SIGKILL as soon as it has seen a given number of them
 // acknowledged, while more are queued and in flight. The parent reopens the
-// file and must find every acknowledged write.
+// file and must find every acknowledged write (and, for completions with
+// the sync journal on, each with its file-canister sync row).
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <random>
+#include <set>
 
 #include "store/sqlite/sqlite_test_util.h"
 
@@ -107,6 +109,96 @@ TEST_F(SqliteStoreTest, WritesAcknowledgedBeforeAKill9AreThereAfterReopening) {
   }
   // No session id handed out before the crash is handed out again.
   EXPECT_GT(Reserve(1).value(), last_reserved);
+}
+
+constexpr int kJobs = 2000;
+constexpr size_t kCompletionsBeforeKill = 300;
+
+// The child of the completion test: jobs created already leased and
+// completed, each with a result of its own, on a store that keeps the sync
+// journal; it dies after kCompletionsBeforeKill completions were
+// acknowledged, with more queued behind them.
+[[noreturn]] void RunCompletingChild(const std::string& path, int fd) {
+  SqliteOptions options;
+  options.path = path;
+  options.random = [rng = std::mt19937_64(7)]() mutable { return rng(); };
+  options.canister_sync = true;
+  auto opened = SqliteStore::Open(options, [](std::function<void()> fn) { fn(); });
+  if (!opened.has_value()) ::_exit(20);
+  std::unique_ptr<Store> store = std::move(opened).value();
+  store->RegisterApiClient(Client("acme", 1'000'000, 1), [](Result<ApiClient> r) {
+    if (!r.has_value()) ::_exit(21);
+  });
+  std::atomic<size_t> acks = 0;
+  for (uint32_t i = 0; i < kJobs; ++i) {
+    JobRecord job = NewJob("job_" + std::to_string(i), "acme", kT0);
+    job.state = JobState::kOngoing;
+    job.attempt = 1;
+    job.node_principal = "node-a";
+    job.node_client_id = "c1";
+    job.lease_deadline_ms = kT0 + 60'000;
+    store->CreateJob(NewJobRequest(job), [](Result<CreateJobOutcome> r) {
+      if (!r.has_value()) ::_exit(22);
+    });
+    store->CompleteJob(job.job_id, Completion("node-a", 1, "result " + std::to_string(i), 1'000 + i), kT0 + 1,
+                       [fd, &acks, i](Result<CompletedJob> r) {
+                         if (!r.has_value()) ::_exit(23);
+                         if (::write(fd, &i, sizeof i) != static_cast<ssize_t>(sizeof i)) ::_exit(24);
+                         if (++acks == kCompletionsBeforeKill) ::raise(SIGKILL);
+                       });
+  }
+  store->Flush();
+  ::_exit(25);  // Every completion was acknowledged and the kill never came.
+}
+
+// The row is written in the completion's own transaction: a completion
+// acknowledged before a kill -9 has it after the restart, and no completed
+// job, acknowledged or not, is without it.
+TEST_F(SqliteStoreTest, ACompletionAcknowledgedBeforeAKill9HasItsSyncRowAfterReopening) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::close(fds[0]);
+    RunCompletingChild(options_.path, fds[1]);
+  }
+  ::close(fds[1]);
+  std::string bytes;
+  char buffer[4096];
+  while (true) {
+    const ssize_t n = ::read(fds[0], buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    bytes.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fds[0]);
+  int wait_status = 0;
+  ASSERT_EQ(::waitpid(pid, &wait_status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(wait_status) && WTERMSIG(wait_status) == SIGKILL)
+      << "the child exited with code " << (WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1);
+  std::vector<uint32_t> acked(bytes.size() / sizeof(uint32_t));
+  std::memcpy(acked.data(), bytes.data(), acked.size() * sizeof(uint32_t));
+  ASSERT_EQ(acked.size(), kCompletionsBeforeKill);
+
+  ASSERT_NO_FATAL_FAILURE(Open());
+  const auto due = Call<Result<std::vector<SyncRecord>>>(
+      [&](auto done) { store().ListDueSyncs(kT0 + 1, 100'000, done); });
+  ASSERT_TRUE(due.has_value()) << due.error().ToString();
+  std::set<std::string> rows;
+  for (const SyncRecord& r : *due) rows.insert(r.sha256);
+  const auto completed = ClientJobs("acme", JobState::kCompleted, 10'000);
+  ASSERT_TRUE(completed.has_value());
+  std::set<std::string> completed_ids;
+  for (const JobRecord& job : *completed) {
+    completed_ids.insert(job.job_id);
+    EXPECT_TRUE(rows.contains(job.result_hash)) << job.job_id << " is completed without its sync row";
+  }
+  for (const uint32_t i : acked) {
+    EXPECT_TRUE(completed_ids.contains("job_" + std::to_string(i))) << "job_" << i << " was lost";
+    EXPECT_TRUE(rows.contains(FakeSha256(1'000 + i))) << "the sync row of job_" << i << " was lost";
+  }
+  EXPECT_EQ(rows.size(), completed_ids.size());  // No row without its completion either.
 }
 
 }  // namespace

@@ -99,6 +99,7 @@ Result<std::unique_ptr<Store>> SqliteStore::Open(const SqliteOptions& options, P
                  .transfers_per_call_max = options.transfers_per_call_max},
       .referral_depth_max = options.referral_depth_max,
       .rows_per_read_max = options.rows_per_read_max,
+      .canister_sync = options.canister_sync,
   };
   auto background = sqlite::BackgroundCheckpointer::Start(options.path, options.busy_timeout_ms);
   if (!background.has_value()) return Err(NamePath(background.error(), options.path));

@@ -109,6 +109,11 @@ struct SqliteOptions {
   uint32_t transfers_per_call_max = 10'000;
   uint32_t referral_depth_max = 10'000;
   uint32_t rows_per_read_max = 100'000;
+  // Keep the file-canister sync journal in step with the completions:
+  // CompleteJob and CompleteFile insert the content's row in their own
+  // transaction (store.h "File-canister sync journal"). The server sets it
+  // from CANISTER_STORAGE_ENABLED; off, they run not one statement more.
+  bool canister_sync = false;
   // When set (the server passes its event loop's Post), operations issued
   // during one pass of the caller's loop wake the writer thread once, at the
   // end of the pass, instead of once each: fewer thread switches and bigger
@@ -269,6 +274,8 @@ class SqliteStore final : public Store {
   void UpdateSync(const SyncRecord& record, Done done) override;
   void GetSyncSummary(Callback<SyncSummary> done) override;
   void ListSyncs(const SyncQuery& query, Callback<std::vector<SyncRecord>> done) override;
+  void BackfillSyncs(const std::string& cursor, uint32_t limit, int64_t now_ms,
+                     Callback<SyncBackfillPage> done) override;
 
  private:
   SqliteStore(std::unique_ptr<sqlite::StoreHealth> health, std::unique_ptr<sqlite::BatchWriter> writer);

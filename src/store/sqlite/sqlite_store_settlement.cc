@@ -89,4 +89,11 @@ void SqliteStore::GetSyncSummary(Callback<SyncSummary> done) {
       "GetSyncSummary", [](Operations& ops) { return ops.GetSyncSummary(); }, std::move(done)));
 }
 
+void SqliteStore::BackfillSyncs(const std::string& cursor, uint32_t limit, int64_t now_ms,
+                                Callback<SyncBackfillPage> done) {
+  writer_->Submit(MakeOp<SyncBackfillPage>(
+      "BackfillSyncs", [cursor, limit, now_ms](Operations& ops) { return ops.BackfillSyncs(cursor, limit, now_ms); },
+      std::move(done)));
+}
+
 }  // namespace sela::store

@@ -30,6 +30,7 @@ class SqliteEnv final : public StoreEnv {
     options.path = dir_.path() + "/data/sela.db";
     // A new seed per open, as a restarted server would have.
     options.random = [rng = std::mt19937_64(opens_++)]() mutable { return rng(); };
+    options.canister_sync = canister_sync;
     return SqliteStore::Open(options, std::move(post));
   }
 
