@@ -48,6 +48,8 @@ struct SyncQuery {
   std::string sha256;        // Non-empty: that row only, when it is in `state`.
   std::string after_sha256;  // Rows after this one ("" from the first).
   uint32_t limit = 100;      // 1..rows_per_read_max.
+};
+
 // The limits of a row's texts (validate_sync.cc). A row that the store
 // builds itself (NewSyncRow) cuts its texts to them, so that it is always
 // valid: a completion is never refused for the sake of its row.

@@ -185,6 +185,8 @@ void FaultInjectionStore::GetSyncSummary(Callback<store::SyncSummary> done) {
 void FaultInjectionStore::ListSyncs(const store::SyncQuery& query, Callback<std::vector<store::SyncRecord>> done) {
   if (auto fault = Pick(StoreOp::kListSyncs)) return Refuse(std::move(done), std::move(*fault));
   inner_.ListSyncs(query, std::move(done));
+}
+
 void FaultInjectionStore::BackfillSyncs(const std::string& cursor, uint32_t limit, int64_t now_ms,
                                         Callback<store::SyncBackfillPage> done) {
   if (auto fault = Pick(StoreOp::kBackfillSyncs)) return Refuse(std::move(done), std::move(*fault));
