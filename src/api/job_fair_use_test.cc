@@ -11,7 +11,7 @@
 #include "api/job_service.h"
 #include "api/security_events.h"
 #include "auth/api_key.h"
-#include "store/sqlite/sqlite_store.h"
+#include "store/sqlite/sqlite_test_util.h"
 #include "store/store_contract_test.h"
 #include "testing/fake_clock.h"
 #include "testing/recording_node_sender.h"
@@ -25,15 +25,7 @@ constexpr int64_t kMaxAgeMs = 10'000;
 class JobFairUseTest : public ::testing::Test {
  protected:
   JobFairUseTest() {
-    store::SqliteOptions options;
-    options.path = dir_.path() + "/sela.db";
-    options.random = [n = uint64_t{0}]() mutable { return ++n * 0x9e3779b97f4a7c15u; };
-    auto opened = store::SqliteStore::Open(options, posts_.AsPostFn());
-    if (!opened) {
-      ADD_FAILURE() << opened.error().ToString();
-      std::abort();
-    }
-    store_ = std::move(opened).value();
+    store_ = store::testing::OpenTestSqlite(dir_, posts_);
     JobServiceOptions o;
     o.lease_ms = kLeaseMs;
     o.open_jobs_max = 10;

@@ -17,7 +17,7 @@
 #include "core/points.h"
 #include "protocol/v1_encode.h"
 #include "protocol/v1_messages.h"
-#include "store/sqlite/sqlite_store.h"
+#include "store/sqlite/sqlite_test_util.h"
 #include "store/store_contract_test.h"
 #include "testing/fake_clock.h"
 #include "testing/fault_injection_store.h"
@@ -40,15 +40,7 @@ constexpr char kResult[] = R"([{"text":"hello"}])";
 class JobServiceTest : public ::testing::Test {
  protected:
   JobServiceTest() {
-    store::SqliteOptions options;
-    options.path = dir_.path() + "/sela.db";
-    options.random = [n = uint64_t{0}]() mutable { return ++n * 0x9e3779b97f4a7c15u; };
-    auto opened = store::SqliteStore::Open(options, posts_.AsPostFn());
-    if (!opened) {
-      ADD_FAILURE() << opened.error().ToString();
-      std::abort();
-    }
-    sqlite_ = std::move(opened).value();
+    sqlite_ = store::testing::OpenTestSqlite(dir_, posts_);
     faults_ = std::make_unique<FaultInjectionStore>(*sqlite_);
     JobServiceOptions service_options;
     service_options.lease_ms = kLeaseMs;

@@ -14,7 +14,7 @@
 #include "api/rest_table.h"
 #include "core/points.h"
 #include "nodes/utc_day.h"
-#include "store/sqlite/sqlite_store.h"
+#include "store/sqlite/sqlite_test_util.h"
 #include "store/store_test_support.h"
 #include "testing/fake_clock.h"
 #include "testing/fault_injection_store.h"
@@ -29,15 +29,7 @@ using test_util::Request;
 class NodeListOnAStoreTest : public ::testing::Test {
  protected:
   NodeListOnAStoreTest() {
-    store::SqliteOptions options;
-    options.path = dir_.path() + "/sela.db";
-    options.random = [n = uint64_t{0}]() mutable { return ++n * 0x9e3779b97f4a7c15u; };
-    auto opened = store::SqliteStore::Open(options, posts_.AsPostFn());
-    if (!opened) {
-      ADD_FAILURE() << opened.error().ToString();
-      std::abort();
-    }
-    sqlite_ = std::move(opened).value();
+    sqlite_ = store::testing::OpenTestSqlite(dir_, posts_);
     faults_ = std::make_unique<FaultInjectionStore>(*sqlite_);
     ctx_ = std::make_unique<NodeRoutesContext>(NodeRoutesContext{
         NodeRoutesDeps{.clock = clock_,

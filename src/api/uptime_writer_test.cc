@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "store/sqlite/sqlite_store.h"
+#include "store/sqlite/sqlite_test_util.h"
 #include "store/store_test_support.h"
 #include "testing/fault_injection_store.h"
 
@@ -38,10 +38,7 @@ std::vector<store::UptimeDelta> Deltas(int n, int64_t ms) {
 class UptimeWriterTest : public ::testing::Test {
  protected:
   UptimeWriterTest() {
-    store::SqliteOptions options;
-    options.path = dir_.path() + "/sela.db";
-    options.random = [n = uint64_t{0}]() mutable { return ++n * 0x9e3779b97f4a7c15u; };
-    inner_ = std::move(store::SqliteStore::Open(options, posts_.AsPostFn())).value();
+    inner_ = store::testing::OpenTestSqlite(dir_, posts_);
     faults_ = std::make_unique<FaultInjectionStore>(*inner_);
     writer_ = std::make_unique<UptimeWriter>(UptimeWriter::Options{.chunk_deltas = 1000}, *faults_,
                                              [this](const Status&) { ++failures_; });

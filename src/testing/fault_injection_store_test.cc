@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "store/sqlite/sqlite_store.h"
+#include "store/sqlite/sqlite_test_util.h"
 #include "store/store_contract_test.h"
 
 namespace sela::testing {
@@ -17,10 +17,7 @@ namespace {
 class FaultInjectionStoreTest : public ::testing::Test {
  protected:
   FaultInjectionStoreTest() {
-    store::SqliteOptions options;
-    options.path = dir_.path() + "/sela.db";
-    options.random = [n = uint64_t{0}]() mutable { return ++n * 0x9e3779b97f4a7c15u; };
-    inner_ = std::move(store::SqliteStore::Open(options, posts_.AsPostFn())).value();
+    inner_ = store::testing::OpenTestSqlite(dir_, posts_);
     faults_ = std::make_unique<FaultInjectionStore>(*inner_);
   }
   ~FaultInjectionStoreTest() override { Settle(); }

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <cstdlib>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -13,6 +15,22 @@
 #include "store/store_contract_test.h"
 
 namespace sela::store::testing {
+
+// A store on dir/sela.db whose callbacks go to `posts`, with a seeded random
+// source (the fixtures of tests that run services over a real store). A
+// store that cannot open fails the test and ends the binary: nothing after
+// it could run.
+inline std::unique_ptr<SqliteStore> OpenTestSqlite(const TempDir& dir, PostQueue& posts) {
+  SqliteOptions options;
+  options.path = dir.path() + "/sela.db";
+  options.random = [n = uint64_t{0}]() mutable { return ++n * 0x9e3779b97f4a7c15u; };
+  auto opened = SqliteStore::Open(options, posts.AsPostFn());
+  if (!opened) {
+    ADD_FAILURE() << opened.error().ToString();
+    std::abort();
+  }
+  return std::move(opened).value();
+}
 
 // A second connection to the store's file, as another process would have.
 class RawConnection {
