@@ -20,7 +20,7 @@ namespace sela::store::testing {
 // source (the fixtures of tests that run services over a real store). A
 // store that cannot open fails the test and ends the binary: nothing after
 // it could run.
-inline std::unique_ptr<SqliteStore> OpenTestSqlite(const TempDir& dir, PostQueue& posts) {
+inline std::unique_ptr<Store> OpenTestSqlite(const TempDir& dir, PostQueue& posts) {
   SqliteOptions options;
   options.path = dir.path() + "/sela.db";
   options.random = [n = uint64_t{0}]() mutable { return ++n * 0x9e3779b97f4a7c15u; };
