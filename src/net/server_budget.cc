@@ -93,7 +93,6 @@ void ServerImpl::PauseForBudget(uint32_t idx) {
   if (c.flags & conn_flag::kBudgetPaused) return;
   c.flags |= conn_flag::kBudgetPaused;
   paused_charge_ += c.charge;
-  PauseMessageClock(idx);
   budget_.AddWaiter(MakeId(idx, c.generation));
   m_.budget_pauses->Inc();
   m_.inbound_waiting->Set(static_cast<int64_t>(budget_.waiters()));
@@ -120,7 +119,6 @@ void ServerImpl::WakeBudgetWaiters() {
       break;
     }
     Unpause(*c);
-    ResumeMessageClock(idx);
     const uint32_t gen = c->generation;
     loop_.Post([this, idx, gen] { ResumeAfterBudget(idx, gen); });
   }

@@ -264,14 +264,8 @@ class ServerImpl final : public EventLoop::IoHandler {
     return (c.flags & (conn_flag::kReadPaused | conn_flag::kBudgetPaused)) != 0;
   }
   // WebSocket frames and messages must be complete within
-  // WS_MESSAGE_TIMEOUT_MS of their start (ws_conn.cc), not counting the
-  // time the connection waits for the inbound budget (the server, not the
-  // peer, holds the rest back then): its clock is paused in the reader's
-  // block, which exists only while input is incomplete, so an idle
-  // connection pays nothing for it.
+  // WS_MESSAGE_TIMEOUT_MS of their start (ws_conn.cc).
   void WatchPartial(uint32_t idx);
-  void PauseMessageClock(uint32_t idx);
-  void ResumeMessageClock(uint32_t idx);
   void CheckPartialDeadlines();
 
   // http_conn.cc

@@ -24,7 +24,6 @@ struct WsReader::Partial {
   uint8_t skip_mask[4] = {0, 0, 0, 0};
   bool skip_masked = false;
   int64_t since = 0;           // See WsReader::partial_since().
-  int64_t paused_at = 0;       // PausePartialClock's time; 0 when running.
 };
 
 namespace {
@@ -153,19 +152,6 @@ int64_t WsReader::partial_since() const { return partial_ ? partial_->since : 0;
 void WsReader::set_partial_since(int64_t when) {
   if (partial_) partial_->since = when;
 }
-
-void WsReader::PausePartialClock(int64_t now) {
-  if (partial_ && partial_->paused_at == 0) partial_->paused_at = now;
-}
-
-void WsReader::ResumePartialClock(int64_t now) {
-  if (!partial_ || partial_->paused_at == 0) return;
-  // A start set during the pause counts from now.
-  if (partial_->since != 0) partial_->since += std::max<int64_t>(0, now - std::max(partial_->paused_at, partial_->since));
-  partial_->paused_at = 0;
-}
-
-bool WsReader::partial_clock_paused() const { return partial_ && partial_->paused_at != 0; }
 
 WsFeedResult WsReader::Feed(std::span<uint8_t> data, const WsLimits& limits,
                             WsEvents& events) {

@@ -115,14 +115,6 @@ class WsReader {
   // completes with nothing left incomplete.
   int64_t partial_since() const;
   void set_partial_since(int64_t when);
-  // The caller stopped reading (its own memory budget, not the peer, holds
-  // the rest back) at `now`: the time until ResumePartialClock does not
-  // count against the incomplete input. Nothing while idle (no block).
-  void PausePartialClock(int64_t now);
-  // Reading goes on at `now`: partial_since() moves later by the time the
-  // clock was paused (what of it came after partial_since()).
-  void ResumePartialClock(int64_t now);
-  bool partial_clock_paused() const;
   // A Close frame or an error ended the stream; later input is ignored.
   bool closed() const;
   // Drops whatever is incomplete and ignores later input (as closed()).

@@ -265,35 +265,6 @@ TEST(WsReader, AnIncompleteMessageKeepsItsStartTimeUntilItCompletes) {
   EXPECT_EQ(reader.partial_since(), 0);
 }
 
-TEST(WsReader, TimeWithItsClockPausedMovesTheStartOfIncompleteInputLater) {
-  WsReader reader;
-  Recorder rec;
-  // Idle: nothing to pause.
-  reader.PausePartialClock(10);
-  EXPECT_FALSE(reader.partial_clock_paused());
-  const std::string frame = ClientFrame(0x82, std::string(1000, 'x'));
-  ASSERT_TRUE(FeedAll(reader, rec, frame.substr(0, 100)).ok());
-  reader.set_partial_since(100);
-  reader.PausePartialClock(150);
-  reader.PausePartialClock(170);  // Already paused: the first time holds.
-  EXPECT_TRUE(reader.partial_clock_paused());
-  EXPECT_EQ(reader.partial_since(), 100);
-  reader.ResumePartialClock(400);
-  EXPECT_FALSE(reader.partial_clock_paused());
-  EXPECT_EQ(reader.partial_since(), 350) << "the 250 paused are not counted; the 50 before are";
-  reader.ResumePartialClock(900);  // Not paused: nothing moves.
-  EXPECT_EQ(reader.partial_since(), 350);
-  // Paused before its start was set: it starts when reading goes on.
-  reader.set_partial_since(0);
-  reader.PausePartialClock(1000);
-  reader.set_partial_since(1200);
-  reader.ResumePartialClock(1500);
-  EXPECT_EQ(reader.partial_since(), 1500);
-  ASSERT_TRUE(FeedAll(reader, rec, frame.substr(100)).ok());
-  EXPECT_TRUE(reader.idle());
-  EXPECT_FALSE(reader.partial_clock_paused());
-}
-
 TEST(WsReader, AbandoningFreesTheBuffersAndIgnoresLaterInput) {
   WsReader reader;
   Recorder rec;

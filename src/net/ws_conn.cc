@@ -127,35 +127,19 @@ void ServerImpl::WsFeed(uint32_t idx, uint8_t* data, size_t size) {
 }
 
 namespace {
-// Monotonic time in ms as the reader's partial_since() keeps it.
 int64_t MonoMs(MonoTime t) {
   // +1: 0 means "not set" to the reader.
   return std::chrono::duration_cast<Millis>(t.time_since_epoch()).count() + 1;
 }
-MonoTime FromMonoMs(int64_t ms) { return MonoTime(Millis(ms - 1)); }
 }  // namespace
 
 void ServerImpl::WatchPartial(uint32_t idx) {
   Connection& c = slot(idx);
-  WsReader* ws = WsMutable(idx);
-  if (!ws) return;
-  if (ws->partial_since() == 0) ws->set_partial_since(MonoMs(clock_.Now()));
+  const MonoTime now = clock_.Now();
+  if (WsReader* ws = WsMutable(idx); ws && ws->partial_since() == 0) ws->set_partial_since(MonoMs(now));
   if (c.flags & conn_flag::kPartialTimed) return;
   c.flags |= conn_flag::kPartialTimed;
-  partial_deadlines_.push({FromMonoMs(ws->partial_since()) + Millis(config_.ws_message_timeout_ms),
-                           MakeId(idx, c.generation)});
-}
-
-void ServerImpl::PauseMessageClock(uint32_t idx) {
-  if (WsReader* ws = WsMutable(idx)) ws->PausePartialClock(MonoMs(clock_.Now()));
-}
-
-void ServerImpl::ResumeMessageClock(uint32_t idx) {
-  WsReader* ws = WsMutable(idx);
-  if (!ws || !ws->partial_clock_paused()) return;
-  ws->ResumePartialClock(MonoMs(clock_.Now()));
-  // Its deadline, dropped while paused, is set again from the moved start.
-  if (slot(idx).state == ConnState::kWebSocket && !ws->idle() && !ws->closed()) WatchPartial(idx);
+  partial_deadlines_.push({now + Millis(config_.ws_message_timeout_ms), MakeId(idx, c.generation)});
 }
 
 void ServerImpl::CheckPartialDeadlines() {
@@ -169,15 +153,13 @@ void ServerImpl::CheckPartialDeadlines() {
     const uint32_t idx = ConnSlot(id);
     const WsReader& ws = WsView(idx);
     const int64_t since = ws.partial_since();
-    // Waiting for the inbound budget, the peer waits for us: no deadline
-    // until reading goes on (ResumeMessageClock sets it again).
-    if (c->state != ConnState::kWebSocket || ws.idle() || ws.closed() || since == 0 || ws.partial_clock_paused()) {
+    if (c->state != ConnState::kWebSocket || ws.idle() || ws.closed() || since == 0) {
       c->flags &= ~conn_flag::kPartialTimed;
       continue;
     }
     const int64_t due_ms = since + config_.ws_message_timeout_ms;
     if (due_ms > now_ms) {
-      // A newer frame or message, or time paused: it gets its own full time.
+      // A newer frame or message: it gets its own full time.
       partial_deadlines_.push({now + Millis(due_ms - now_ms), id});
       continue;
     }
