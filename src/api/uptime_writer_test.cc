@@ -54,12 +54,6 @@ class UptimeWriterTest : public ::testing::Test {
     do inner_->Flush();
     while (posts_.RunAll() > 0);
   }
-  // Runs one round of answers only: the chunk in flight is answered, and
-  // the next one issued (not answered).
-  void AnswerOne() {
-    inner_->Flush();
-    posts_.RunAll();
-  }
   int64_t OnlineMs(const std::string& principal) {
     int64_t total = -1;
     inner_->GetTotalUptimeMs(principal, [&total](Result<int64_t> r) { total = r ? *r : -2; });
@@ -78,10 +72,10 @@ class UptimeWriterTest : public ::testing::Test {
 
 TEST_F(UptimeWriterTest, SendsACheckpointInChunksOneAtATime) {
   writer_->Add(Deltas(2500, 60'000), kNowMs);
-  EXPECT_EQ(Calls(), 1u);  // The next chunk waits for the first's answer.
+  // The next chunk waits for the first's answer (which runs on the loop:
+  // here, in Settle).
+  EXPECT_EQ(Calls(), 1u);
   EXPECT_TRUE(writer_->sending());
-  AnswerOne();
-  EXPECT_EQ(Calls(), 2u);
   Settle();
   EXPECT_EQ(Calls(), 3u);  // 1000 + 1000 + 500.
   EXPECT_FALSE(writer_->sending());
@@ -93,11 +87,10 @@ TEST_F(UptimeWriterTest, SendsACheckpointInChunksOneAtATime) {
 }
 
 TEST_F(UptimeWriterTest, ARefusedChunkIsKeptAndSentAgainWithTheNextCheckpointNeverTwice) {
-  writer_->Add(Deltas(2500, 60'000), kNowMs);
-  AnswerOne();  // The first chunk applied; the second issued.
-  // The store refuses the next chunk issued: the third.
-  faults_->FailOp(StoreOp::kAddUptime, Unavailable("store down"), 1);
-  Settle();  // The second applied, the third refused.
+  writer_->Add(Deltas(2500, 60'000), kNowMs);  // The first chunk issued.
+  // The store refuses the second operation issued from now: the third chunk.
+  faults_->FailNth(2, Unavailable("store down"));
+  Settle();  // The first two applied, the third refused.
   EXPECT_EQ(failures_, 1);
   EXPECT_FALSE(writer_->sending());
   EXPECT_EQ(writer_->queued(), 500u);
