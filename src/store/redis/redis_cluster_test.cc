@@ -122,7 +122,9 @@ class Process {
 class RedisClusterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto server = RedisServer::Start();
+    RedisServer::Options options;
+    options.clock = &clock_;
+    auto server = RedisServer::Start(options);
     ASSERT_TRUE(server.has_value()) << server.error().ToString();
     server_ = std::move(*server);
     loop_ = std::make_unique<LoopThread>();
@@ -163,6 +165,7 @@ class RedisClusterTest : public ::testing::Test {
     return server_->Command({"HGET", "{cl}:jobs:job:" + id, field}).value();
   }
 
+  SystemClock clock_;  // Times the waits on a real redis-server.
   std::unique_ptr<RedisServer> server_;
   std::unique_ptr<LoopThread> loop_;
   std::unique_ptr<Process> a_;
@@ -193,8 +196,8 @@ TEST_F(RedisClusterTest, EveryQueuedJobIsTakenOnceAcrossProcessesOldestFirst) {
   // Both processes' events count here; each Heard has its own lock, so
   // this waits by looking again every millisecond.
   auto wait_until = [&](size_t n) {
-    const auto deadline = std::chrono::steady_clock::now() + kWait;
-    while (all() < n && std::chrono::steady_clock::now() < deadline) {
+    const MonoTime deadline = clock_.Now() + kWait;
+    while (all() < n && clock_.Now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     return all() >= n;

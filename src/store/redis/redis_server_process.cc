@@ -57,9 +57,9 @@ std::string ReplyText(const redisReply* r) {
   }
 }
 
-bool WaitExited(pid_t pid, std::chrono::milliseconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
+bool WaitExited(pid_t pid, const Clock& clock, std::chrono::milliseconds limit) {
+  const MonoTime deadline = clock.Now() + limit;
+  while (clock.Now() < deadline) {
     int status = 0;
     if (::waitpid(pid, &status, WNOHANG) == pid) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -132,8 +132,8 @@ Status RedisServer::Launch() {
 }
 
 Status RedisServer::WaitUntilReady() {
-  const auto deadline = std::chrono::steady_clock::now() + kReadyWait;
-  while (std::chrono::steady_clock::now() < deadline) {
+  const MonoTime deadline = clock().Now() + kReadyWait;
+  while (clock().Now() < deadline) {
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
@@ -152,6 +152,11 @@ Status RedisServer::WaitUntilReady() {
   return Unavailable("redis-server did not answer PING within 10 s");
 }
 
+const Clock& RedisServer::clock() const {
+  static const SystemClock system;
+  return options_.clock != nullptr ? *options_.clock : system;
+}
+
 void RedisServer::Kill() {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGKILL);
@@ -162,7 +167,7 @@ void RedisServer::Kill() {
 void RedisServer::Stop() {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGTERM);
-  if (!WaitExited(pid_, kStopWait)) {
+  if (!WaitExited(pid_, clock(), kStopWait)) {
     ::kill(pid_, SIGKILL);
     ::waitpid(pid_, nullptr, 0);
   }

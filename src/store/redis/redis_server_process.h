@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/status.h"
 #include "net/event_loop.h"
 #include "store/redis/redis_store.h"
@@ -41,6 +42,9 @@ class RedisServer {
     // that appendfsync).
     std::string appendfsync;
     std::string password;  // requirepass; empty: none.
+    // Times the waits for start-up and exit; null: the system's monotonic
+    // clock (the process is real, so is its time).
+    const Clock* clock = nullptr;
   };
   // Starts redis-server and waits until it answers PING. Fails (never
   // skips) when it cannot: the message says what to install.
@@ -74,6 +78,8 @@ class RedisServer {
   explicit RedisServer(Options options) : options_(std::move(options)) {}
   Status Launch();
   Status WaitUntilReady();
+
+  const Clock& clock() const;
 
   Options options_;
   RedisTempDir dir_;
