@@ -210,6 +210,8 @@ class Operations {
   // BackfillSyncs' two halves: the jobs, then the files, after a rowid.
   Result<SyncBackfillPage> BackfillResults(int64_t after_seq, uint32_t limit, int64_t now_ms);
   Result<SyncBackfillPage> BackfillFiles(int64_t after_seq, uint32_t limit, int64_t now_ms);
+  Result<SyncBackfillPage> BackfillPage(const char* sql, std::string_view half, int64_t after_seq, uint32_t limit,
+                                       const std::function<std::optional<SyncRecord>(Query&)>& row_of);
 
   // The just completed job's reward and its referral shares
   // (ledger.h JobRewardSpec; operations_job_rewards.cc).

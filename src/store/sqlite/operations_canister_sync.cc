@@ -108,9 +108,13 @@ Result<SyncBackfillPage> Operations::BackfillSyncs(const std::string& cursor, ui
   return page;
 }
 
-// A page ends the half when it has fewer rows than asked for ("" cursor).
-Result<SyncBackfillPage> Operations::BackfillResults(int64_t after_seq, uint32_t limit, int64_t now_ms) {
-  ASSIGN_OR_RETURN(Query query, db_.Prepare(kJobsAfter));
+// One page of one half (jobs "r", files "f"): the rows of `sql` after
+// `after_seq`, each given to row_of (the content's row, or none); a page ends
+// the half when it has fewer rows than asked for ("" cursor).
+Result<SyncBackfillPage> Operations::BackfillPage(const char* sql, std::string_view half, int64_t after_seq,
+                                                  uint32_t limit,
+                                                  const std::function<std::optional<SyncRecord>(Query&)>& row_of) {
+  ASSIGN_OR_RETURN(Query query, db_.Prepare(sql));
   query.BindInt(1, after_seq).BindInt(2, limit);
   std::vector<SyncRecord> rows;
   SyncBackfillPage page;
@@ -120,42 +124,30 @@ Result<SyncBackfillPage> Operations::BackfillResults(int64_t after_seq, uint32_t
     if (!row) break;
     ++page.scanned;
     last = query.Int64(0);
-    // Completed with an inline result (a result that is a file has the file's row).
-    if (query.Text(1) != "completed" || query.Text(2).empty() || !query.Text(3).empty()) continue;
-    rows.push_back(NewSyncRow(query.Text(2), SyncSource::kResult, query.Text(4), query.Text(5), query.Text(6),
-                              query.Int64(7), now_ms));
+    if (std::optional<SyncRecord> r = row_of(query)) rows.push_back(std::move(*r));
   }
   for (const SyncRecord& r : rows) {
     bool inserted = false;
     RETURN_IF_ERROR(InsertSyncRow(r, &inserted));
     page.inserted += inserted ? 1 : 0;
   }
-  if (page.scanned == limit) page.next_cursor = "r:" + std::to_string(last);
+  if (page.scanned == limit) page.next_cursor = std::string(half) + ":" + std::to_string(last);
   return page;
 }
 
+Result<SyncBackfillPage> Operations::BackfillResults(int64_t after_seq, uint32_t limit, int64_t now_ms) {
+  return BackfillPage(kJobsAfter, "r", after_seq, limit, [now_ms](Query& q) -> std::optional<SyncRecord> {
+    // Completed with an inline result (a result that is a file has the file's row).
+    if (q.Text(1) != "completed" || q.Text(2).empty() || !q.Text(3).empty()) return std::nullopt;
+    return NewSyncRow(q.Text(2), SyncSource::kResult, q.Text(4), q.Text(5), q.Text(6), q.Int64(7), now_ms);
+  });
+}
+
 Result<SyncBackfillPage> Operations::BackfillFiles(int64_t after_seq, uint32_t limit, int64_t now_ms) {
-  ASSIGN_OR_RETURN(Query query, db_.Prepare(kFilesAfter));
-  query.BindInt(1, after_seq).BindInt(2, limit);
-  std::vector<SyncRecord> rows;
-  SyncBackfillPage page;
-  int64_t last = after_seq;
-  while (true) {
-    ASSIGN_OR_RETURN(const bool row, query.Step());
-    if (!row) break;
-    ++page.scanned;
-    last = query.Int64(0);
-    if (query.Text(1) != "complete" || query.Text(2).empty()) continue;
-    rows.push_back(NewSyncRow(query.Text(2), SyncSource::kFile, query.Text(3), query.Text(4), query.Text(5),
-                              query.Int64(6), now_ms));
-  }
-  for (const SyncRecord& r : rows) {
-    bool inserted = false;
-    RETURN_IF_ERROR(InsertSyncRow(r, &inserted));
-    page.inserted += inserted ? 1 : 0;
-  }
-  if (page.scanned == limit) page.next_cursor = "f:" + std::to_string(last);
-  return page;
+  return BackfillPage(kFilesAfter, "f", after_seq, limit, [now_ms](Query& q) -> std::optional<SyncRecord> {
+    if (q.Text(1) != "complete" || q.Text(2).empty()) return std::nullopt;
+    return NewSyncRow(q.Text(2), SyncSource::kFile, q.Text(3), q.Text(4), q.Text(5), q.Int64(6), now_ms);
+  });
 }
 
 Result<std::vector<SyncRecord>> Operations::ListDueSyncs(int64_t now_ms, uint32_t limit) {
